@@ -1,0 +1,21 @@
+//! # commons-sync-core
+//!
+//! The performance-critical cryptography of Commons Sync, in plain Rust with no binding
+//! dependencies: it builds for native targets and for `wasm32-unknown-unknown` alike.
+//!
+//! * Ed25519 key derivation, signing and verification under the **ZIP-215** rule
+//!   (see [`ed25519`]), which single and batch verification share so that they agree on every
+//!   input.
+//! * Batch verification with one verdict per item (see [`batch`]).
+//! * SHA-256, SHA-512 and BLAKE3, one message or many per call (see [`hash`]).
+//!
+//! Errors are a small [`Error`] enum with stable codes; a signature that does not verify is
+//! `false`, never an error.
+
+pub mod batch;
+pub mod ed25519;
+mod error;
+pub mod hash;
+pub mod rng;
+
+pub use error::Error;

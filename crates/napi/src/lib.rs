@@ -1,0 +1,77 @@
+//! N-API shell over `commons-sync-core`. It converts types and maps errors, nothing more;
+//! `crates/wasm/src/lib.rs` mirrors it function for function.
+//!
+//! Byte inputs are borrowed straight from the caller's `Uint8Array`/`Buffer` (no copy). Core
+//! errors become JS errors whose `code` is the core's stable `ERR_...` code.
+
+use commons_sync_core::{batch, ed25519, hash, rng::OsRandom};
+use napi::bindgen_prelude::Uint8Array;
+use napi_derive::napi;
+
+type Result<T> = std::result::Result<T, napi::Error<&'static str>>;
+
+fn map_err(e: commons_sync_core::Error) -> napi::Error<&'static str> {
+    napi::Error::new(e.code(), e.to_string())
+}
+
+/// Verifies one Ed25519 signature under ZIP-215; wrong lengths give `false`.
+#[napi]
+pub fn ed25519_verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    ed25519::verify(public_key, message, signature)
+}
+
+/// Verifies a packed batch (32-byte keys and 64-byte signatures back to back, messages as
+/// data plus `n + 1` offsets); returns one byte per item, 1 when valid.
+#[napi]
+pub fn ed25519_verify_batch_packed(
+    public_keys: &[u8],
+    signatures: &[u8],
+    messages: &[u8],
+    offsets: &[u32],
+) -> Result<Uint8Array> {
+    let mut out = vec![0u8; offsets.len().saturating_sub(1)];
+    batch::verify_batch_packed(public_keys, signatures, messages, offsets, &mut OsRandom, &mut out)
+        .map_err(map_err)?;
+    Ok(out.into())
+}
+
+/// Signs `message` with the key of a 32-byte seed (RFC 8032).
+#[napi]
+pub fn ed25519_sign(seed: &[u8], message: &[u8]) -> Result<Uint8Array> {
+    Ok(ed25519::sign(seed, message).map_err(map_err)?.to_vec().into())
+}
+
+/// The public key of a 32-byte seed.
+#[napi]
+pub fn ed25519_public_key(seed: &[u8]) -> Result<Uint8Array> {
+    Ok(ed25519::public_key(seed).map_err(map_err)?.to_vec().into())
+}
+
+/// SHA-256.
+#[napi]
+pub fn sha256(data: &[u8]) -> Uint8Array {
+    hash::sha256(data).to_vec().into()
+}
+
+/// SHA-512.
+#[napi]
+pub fn sha512(data: &[u8]) -> Uint8Array {
+    hash::sha512(data).to_vec().into()
+}
+
+/// BLAKE3 (32-byte output).
+#[napi]
+pub fn blake3(data: &[u8]) -> Uint8Array {
+    hash::blake3(data).to_vec().into()
+}
+
+/// Hashes every message of a packed batch (`algorithm`: `"sha256" | "sha512" | "blake3"`);
+/// the digests come back to back.
+#[napi]
+pub fn hash_batch_packed(algorithm: String, data: &[u8], offsets: &[u32]) -> Result<Uint8Array> {
+    let algorithm = hash::HashAlgorithm::from_name(&algorithm).map_err(map_err)?;
+    let n = offsets.len().saturating_sub(1);
+    let mut out = vec![0u8; n * algorithm.digest_len()];
+    hash::hash_batch(algorithm, data, offsets, &mut out).map_err(map_err)?;
+    Ok(out.into())
+}

@@ -1,0 +1,81 @@
+//! WebAssembly shell over `commons-sync-core`. It converts types and maps errors, nothing
+//! more; `crates/napi/src/lib.rs` mirrors it function for function.
+//!
+//! Byte inputs are copied once into linear memory by wasm-bindgen (WebAssembly cannot read JS
+//! memory in place). Core errors become JS `Error`s whose `code` is the core's `ERR_...` code.
+
+use commons_sync_core::{batch, ed25519, hash, Error};
+use wasm_bindgen::prelude::*;
+
+fn map_err(e: Error) -> JsValue {
+    let error = js_sys::Error::new(&e.to_string());
+    // Setting a property on a fresh Error object cannot fail.
+    let _ = js_sys::Reflect::set(&error, &"code".into(), &e.code().into());
+    error.into()
+}
+
+fn host_random(dest: &mut [u8]) -> Result<(), Error> {
+    getrandom::getrandom(dest).map_err(|_| Error::Randomness)
+}
+
+/// Verifies one Ed25519 signature under ZIP-215; wrong lengths give `false`.
+#[wasm_bindgen(js_name = ed25519Verify)]
+pub fn ed25519_verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    ed25519::verify(public_key, message, signature)
+}
+
+/// Verifies a packed batch (32-byte keys and 64-byte signatures back to back, messages as
+/// data plus `n + 1` offsets); returns one byte per item, 1 when valid.
+#[wasm_bindgen(js_name = ed25519VerifyBatchPacked)]
+pub fn ed25519_verify_batch_packed(
+    public_keys: &[u8],
+    signatures: &[u8],
+    messages: &[u8],
+    offsets: &[u32],
+) -> Result<Vec<u8>, JsValue> {
+    let mut out = vec![0u8; offsets.len().saturating_sub(1)];
+    batch::verify_batch_packed(public_keys, signatures, messages, offsets, &mut host_random, &mut out)
+        .map_err(map_err)?;
+    Ok(out)
+}
+
+/// Signs `message` with the key of a 32-byte seed (RFC 8032).
+#[wasm_bindgen(js_name = ed25519Sign)]
+pub fn ed25519_sign(seed: &[u8], message: &[u8]) -> Result<Vec<u8>, JsValue> {
+    Ok(ed25519::sign(seed, message).map_err(map_err)?.to_vec())
+}
+
+/// The public key of a 32-byte seed.
+#[wasm_bindgen(js_name = ed25519PublicKey)]
+pub fn ed25519_public_key(seed: &[u8]) -> Result<Vec<u8>, JsValue> {
+    Ok(ed25519::public_key(seed).map_err(map_err)?.to_vec())
+}
+
+/// SHA-256.
+#[wasm_bindgen]
+pub fn sha256(data: &[u8]) -> Vec<u8> {
+    hash::sha256(data).to_vec()
+}
+
+/// SHA-512.
+#[wasm_bindgen]
+pub fn sha512(data: &[u8]) -> Vec<u8> {
+    hash::sha512(data).to_vec()
+}
+
+/// BLAKE3 (32-byte output).
+#[wasm_bindgen]
+pub fn blake3(data: &[u8]) -> Vec<u8> {
+    hash::blake3(data).to_vec()
+}
+
+/// Hashes every message of a packed batch (`algorithm`: `"sha256" | "sha512" | "blake3"`);
+/// the digests come back to back.
+#[wasm_bindgen(js_name = hashBatchPacked)]
+pub fn hash_batch_packed(algorithm: &str, data: &[u8], offsets: &[u32]) -> Result<Vec<u8>, JsValue> {
+    let algorithm = hash::HashAlgorithm::from_name(algorithm).map_err(map_err)?;
+    let n = offsets.len().saturating_sub(1);
+    let mut out = vec![0u8; n * algorithm.digest_len()];
+    hash::hash_batch(algorithm, data, offsets, &mut out).map_err(map_err)?;
+    Ok(out)
+}
