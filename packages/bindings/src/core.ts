@@ -1,0 +1,76 @@
+import { InvalidSeedError, UnknownAlgorithmError } from './errors.js';
+import { checkPackedBatch, checkPackedMessages, packSignatureBatch } from './packing.js';
+import type { Backend, Core, HashAlgorithm, RawBackend } from './types.js';
+
+const HASH_ALGORITHMS: ReadonlySet<string> = new Set(['sha256', 'sha512', 'blake3']);
+
+function isBytes(value: unknown): value is Uint8Array {
+  return value instanceof Uint8Array;
+}
+
+function checkSeed(seed: unknown): Uint8Array {
+  if (!isBytes(seed) || seed.length !== 32) {
+    const got = isBytes(seed) ? `${seed.length} bytes` : typeof seed;
+    throw new InvalidSeedError(`an Ed25519 seed must be a 32-byte Uint8Array, got ${got}`);
+  }
+  return seed;
+}
+
+function checkData(data: unknown, what: string): Uint8Array {
+  if (!isBytes(data)) throw new TypeError(`${what} must be a Uint8Array`);
+  return data;
+}
+
+/**
+ * Wraps a raw backend in the checks every backend shares, so that all of them see the same
+ * inputs and give the same verdicts: wrong lengths are `false` before any backend runs.
+ */
+export function makeCore(backend: Backend, raw: RawBackend): Core {
+  return Object.freeze({
+    backend,
+    ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+      if (!isBytes(publicKey) || !isBytes(message) || !isBytes(signature)) return false;
+      if (publicKey.length !== 32 || signature.length !== 64) return false;
+      return raw.verify(publicKey, message, signature);
+    },
+    ed25519VerifyBatch(items) {
+      const verdicts: boolean[] = new Array<boolean>(items.length).fill(false);
+      const { batch, positions } = packSignatureBatch(items);
+      if (positions.length === 0) return verdicts;
+      const packed = raw.verifyBatchPacked(
+        batch.publicKeys,
+        batch.signatures,
+        batch.messages.data,
+        batch.messages.offsets,
+      );
+      positions.forEach((p, j) => {
+        verdicts[p] = packed[j] === 1;
+      });
+      return verdicts;
+    },
+    ed25519VerifyBatchPacked(batch) {
+      const n = checkPackedBatch(batch);
+      if (n === 0) return new Uint8Array(0);
+      return raw.verifyBatchPacked(
+        batch.publicKeys,
+        batch.signatures,
+        batch.messages.data,
+        batch.messages.offsets,
+      );
+    },
+    ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array {
+      return raw.sign(checkSeed(seed), checkData(message, 'message'));
+    },
+    ed25519PublicKey(seed: Uint8Array): Uint8Array {
+      return raw.publicKey(checkSeed(seed));
+    },
+    sha256: (data: Uint8Array) => raw.sha256(checkData(data, 'data')),
+    sha512: (data: Uint8Array) => raw.sha512(checkData(data, 'data')),
+    blake3: (data: Uint8Array) => raw.blake3(checkData(data, 'data')),
+    hashBatch(algorithm: HashAlgorithm, messages) {
+      if (!HASH_ALGORITHMS.has(algorithm)) throw new UnknownAlgorithmError(algorithm);
+      checkPackedMessages(messages);
+      return raw.hashBatchPacked(algorithm, messages.data, messages.offsets);
+    },
+  } satisfies Core);
+}

@@ -1,0 +1,53 @@
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { blake3 } from '@noble/hashes/blake3.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
+
+import type { HashAlgorithm, RawBackend } from './types.js';
+
+const HASHES: Record<HashAlgorithm, (data: Uint8Array) => Uint8Array> = {
+  sha256: (d) => sha256(d),
+  sha512: (d) => sha512(d),
+  blake3: (d) => blake3(d),
+};
+const DIGEST_LENGTH: Record<HashAlgorithm, number> = { sha256: 32, sha512: 64, blake3: 32 };
+
+function verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    // ZIP-215: cofactored equation, non-canonical A and R accepted, S < L required.
+    return ed25519.verify(signature, message, publicKey, { zip215: true });
+  } catch {
+    return false; // undecodable point: invalid, as in every other backend
+  }
+}
+
+/** The pure-JS reference backend: @noble/curves (ZIP-215 mode) and @noble/hashes. */
+export const jsBackend: RawBackend = {
+  verify,
+  verifyBatchPacked(publicKeys, signatures, messages, offsets) {
+    const n = offsets.length - 1;
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const message = messages.subarray(offsets[i], offsets[i + 1]);
+      const ok = verify(
+        publicKeys.subarray(32 * i, 32 * i + 32),
+        message,
+        signatures.subarray(64 * i, 64 * i + 64),
+      );
+      out[i] = ok ? 1 : 0;
+    }
+    return out;
+  },
+  sign: (seed, message) => ed25519.sign(message, seed),
+  publicKey: (seed) => ed25519.getPublicKey(seed),
+  sha256: HASHES.sha256,
+  sha512: HASHES.sha512,
+  blake3: HASHES.blake3,
+  hashBatchPacked(algorithm, data, offsets) {
+    const hash = HASHES[algorithm];
+    const len = DIGEST_LENGTH[algorithm];
+    const n = offsets.length - 1;
+    const out = new Uint8Array(n * len);
+    for (let i = 0; i < n; i++) out.set(hash(data.subarray(offsets[i], offsets[i + 1])), i * len);
+    return out;
+  },
+};

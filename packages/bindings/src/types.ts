@@ -1,0 +1,76 @@
+/** Which implementation backs a {@link Core}. */
+export type Backend = 'native' | 'wasm' | 'js';
+
+/** The digest algorithms of the core. */
+export type HashAlgorithm = 'sha256' | 'sha512' | 'blake3';
+
+/** One signature to check. */
+export interface SignedItem {
+  publicKey: Uint8Array;
+  message: Uint8Array;
+  signature: Uint8Array;
+}
+
+/**
+ * Many messages in one buffer: message `i` is `data.subarray(offsets[i], offsets[i + 1])`.
+ * `offsets` holds `n + 1` non-decreasing entries starting at 0.
+ */
+export interface PackedMessages {
+  data: Uint8Array;
+  offsets: Uint32Array;
+}
+
+/**
+ * A batch of signatures laid out for one boundary crossing: `publicKeys` is 32 bytes per item,
+ * `signatures` 64 bytes per item, back to back, and the messages are packed.
+ */
+export interface PackedSignatureBatch {
+  publicKeys: Uint8Array;
+  signatures: Uint8Array;
+  messages: PackedMessages;
+}
+
+/**
+ * The crypto core. Every backend gives the same answers on every input: Ed25519 under the
+ * ZIP-215 rule (see spec/PROTOCOL.md and crates/core), SHA-2 and BLAKE3.
+ *
+ * Verification never throws for bad signatures or inputs of the wrong length: it returns
+ * `false`. Signing throws {@link InvalidSeedError} for a seed that is not 32 bytes.
+ */
+export interface Core {
+  readonly backend: Backend;
+  ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+  ed25519VerifyBatch(items: ReadonlyArray<SignedItem>): boolean[];
+  ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array;
+  ed25519PublicKey(seed: Uint8Array): Uint8Array;
+  sha256(data: Uint8Array): Uint8Array;
+  sha512(data: Uint8Array): Uint8Array;
+  blake3(data: Uint8Array): Uint8Array;
+  /**
+   * The hot-path batch verify: one crossing, no per-item objects. Returns one byte per item,
+   * 1 when valid. Throws {@link BatchLayoutError} when the buffers do not fit together.
+   */
+  ed25519VerifyBatchPacked(batch: PackedSignatureBatch): Uint8Array;
+  /** Hashes every packed message; the digests come back to back in one buffer. */
+  hashBatch(algorithm: HashAlgorithm, messages: PackedMessages): Uint8Array;
+}
+
+/**
+ * What a backend module supplies: raw calls over well-formed inputs. The shared layer in
+ * `core.ts` checks lengths and layouts first, so every backend sees the same inputs.
+ */
+export interface RawBackend {
+  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+  verifyBatchPacked(
+    publicKeys: Uint8Array,
+    signatures: Uint8Array,
+    messages: Uint8Array,
+    offsets: Uint32Array,
+  ): Uint8Array;
+  sign(seed: Uint8Array, message: Uint8Array): Uint8Array;
+  publicKey(seed: Uint8Array): Uint8Array;
+  sha256(data: Uint8Array): Uint8Array;
+  sha512(data: Uint8Array): Uint8Array;
+  blake3(data: Uint8Array): Uint8Array;
+  hashBatchPacked(algorithm: HashAlgorithm, data: Uint8Array, offsets: Uint32Array): Uint8Array;
+}
