@@ -1,0 +1,138 @@
+/** Ed25519 verification: our three backends against the libraries a user would pick instead. */
+import { verify as nodeVerify } from 'node:crypto';
+
+import type { Core } from '@commons-sync/bindings';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import sodium from 'sodium-native';
+import nacl from 'tweetnacl';
+
+import { BATCH_SIZES, corruptMessage, corruptSignature, packFirst, type SignatureSet } from './inputs.js';
+import { sink, type Case } from './runner.js';
+
+/** Single verification cycles through this many signatures, so no one key stays hot. */
+const ROTATION = 64;
+
+/** Verifies item `i`'s public key over the given message and signature, as its users call it. */
+interface Verifier {
+  impl: string;
+  baseline?: boolean;
+  verify(i: number, message: Uint8Array, signature: Uint8Array): boolean;
+}
+
+function verifiers(cores: readonly Core[], set: SignatureSet): Verifier[] {
+  const keys = set.publicKeys;
+  const keyObjects = set.keyObjects;
+  return [
+    ...cores.map((core) => ({
+      impl: core.backend,
+      verify: (i: number, m: Uint8Array, s: Uint8Array) => core.ed25519Verify(keys[i]!, m, s),
+    })),
+    {
+      impl: 'node:crypto',
+      baseline: true,
+      verify: (i, m, s) => nodeVerify(null, m, keyObjects[i]!, s),
+    },
+    { impl: '@noble/curves', verify: (i, m, s) => ed25519.verify(s, m, keys[i]!) },
+    { impl: 'tweetnacl', verify: (i, m, s) => nacl.sign.detached.verify(m, s, keys[i]!) },
+    {
+      impl: 'sodium-native',
+      verify: (i, m, s) => sodium.crypto_sign_verify_detached(s, m, keys[i]!),
+    },
+  ];
+}
+
+function corrupted(bytes: Uint8Array, at: number): Uint8Array {
+  const copy = bytes.slice();
+  copy[at] = (copy[at] as number) ^ 0x01;
+  return copy;
+}
+
+function attempt(f: () => boolean): boolean | string {
+  try {
+    return f();
+  } catch (error) {
+    return `threw ${String(error)}`;
+  }
+}
+
+/**
+ * Every implementation must accept every benchmark signature and reject corrupted ones before
+ * anything is timed: a fast wrong answer is not a result. Returns the problems found.
+ */
+export function checkEd25519(cores: readonly Core[], set: SignatureSet): string[] {
+  const problems: string[] = [];
+  const { messages, signatures } = set;
+  for (const v of verifiers(cores, set)) {
+    const count = v.impl === 'node:crypto' ? messages.length : ROTATION; // node loops over all
+    for (let i = 0; i < count; i++) {
+      const ok = attempt(() => v.verify(i, messages[i]!, signatures[i]!));
+      if (ok !== true) problems.push(`${v.impl}: signature ${i} should be valid, got ${ok}`);
+    }
+    const badSig = attempt(() => v.verify(0, messages[0]!, corrupted(signatures[0]!, 32)));
+    const badMsg = attempt(() => v.verify(1, corrupted(messages[1]!, 0), signatures[1]!));
+    if (badSig !== false) problems.push(`${v.impl}: a corrupted signature should be invalid, got ${badSig}`);
+    if (badMsg !== false) problems.push(`${v.impl}: a corrupted message should be invalid, got ${badMsg}`);
+  }
+  for (const core of cores) {
+    for (const n of BATCH_SIZES) {
+      const verdicts = core.ed25519VerifyBatchPacked(packFirst(set, n));
+      const bad = verdicts.length === n ? verdicts.indexOf(0) : -2;
+      if (bad !== -1) problems.push(`${core.backend}: batch-${n} should be all valid, item ${bad} is not`);
+    }
+    const tampered = corruptMessage(corruptSignature(packFirst(set, 64), 3), 40);
+    const verdicts = Array.from(core.ed25519VerifyBatchPacked(tampered));
+    const expected = verdicts.map((_, i) => (i === 3 || i === 40 ? 0 : 1));
+    if (verdicts.join() !== expected.join()) {
+      problems.push(`${core.backend}: a batch with items 3 and 40 corrupted gave ${verdicts.join('')}`);
+    }
+  }
+  return problems;
+}
+
+export function ed25519Cases(cores: readonly Core[], set: SignatureSet): Case[] {
+  const { messages, signatures, keyObjects } = set;
+  const cases: Case[] = verifiers(cores, set).map((v) => {
+    let next = 0;
+    return {
+      group: 'ed25519 verify',
+      impl: v.impl,
+      baseline: v.baseline === true,
+      itemsPerOp: 1,
+      bytesPerOp: 0,
+      fn: () => {
+        const i = next++ % ROTATION;
+        if (v.verify(i, messages[i]!, signatures[i]!)) sink.value++;
+      },
+    };
+  });
+  for (const n of BATCH_SIZES) {
+    const group = `ed25519 batch-${n}`;
+    const packed = packFirst(set, n); // packed once, outside the timed loop
+    for (const core of cores) {
+      cases.push({
+        group,
+        impl: core.backend,
+        itemsPerOp: n,
+        bytesPerOp: 0,
+        fn: () => {
+          sink.value += core.ed25519VerifyBatchPacked(packed)[0]!;
+        },
+      });
+    }
+    cases.push({
+      group,
+      impl: 'node:crypto',
+      baseline: true,
+      itemsPerOp: n,
+      bytesPerOp: 0,
+      fn: () => {
+        let ok = 0;
+        for (let i = 0; i < n; i++) {
+          if (nodeVerify(null, messages[i]!, keyObjects[i]!, signatures[i]!)) ok++;
+        }
+        sink.value += ok;
+      },
+    });
+  }
+  return cases;
+}

@@ -1,0 +1,304 @@
+/**
+ * RFC 6962 Merkle trees (the Certificate Transparency log tree), kept apart from storage so
+ * that the proofs and their verifiers can be tested against the reference vectors alone.
+ *
+ * - leaf hash:  SHA-256(0x00 || entry)
+ * - node hash:  SHA-256(0x01 || left || right)
+ * - MTH of n > 1 leaves splits at k, the largest power of two smaller than n (RFC 6962 §2.1);
+ *   the empty tree's hash is SHA-256 of the empty string.
+ *
+ * Sizes and indices are JavaScript numbers (exact up to 2^53), so bit tricks are written as
+ * arithmetic: `>>` would wrap above 2^31.
+ */
+
+/** A SHA-256 function; storage passes the fastest one it has. */
+export type Sha256 = (data: Uint8Array) => Uint8Array;
+
+/**
+ * MTH(D[start:end]) of the leaves of a tree. Proof builders ask only for the ranges that the
+ * RFC's recursion produces, so a complete range is always aligned to its own size.
+ */
+export type SubtreeHash = (start: number, end: number) => Uint8Array;
+
+export const HASH_SIZE = 32;
+
+const EMPTY = new Uint8Array(0);
+
+export function emptyRoot(sha256: Sha256): Uint8Array {
+  return sha256(EMPTY);
+}
+
+export function hashLeaf(sha256: Sha256, entry: Uint8Array): Uint8Array {
+  const buf = new Uint8Array(entry.length + 1);
+  buf[0] = 0x00;
+  buf.set(entry, 1);
+  return sha256(buf);
+}
+
+export function hashChildren(sha256: Sha256, left: Uint8Array, right: Uint8Array): Uint8Array {
+  const buf = new Uint8Array(1 + HASH_SIZE * 2);
+  buf[0] = 0x01;
+  buf.set(left, 1);
+  buf.set(right, 1 + HASH_SIZE);
+  return sha256(buf);
+}
+
+/** The largest power of two strictly smaller than n (n ≥ 2). */
+export function splitPoint(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+export function isPowerOfTwo(n: number): boolean {
+  return n >= 1 && Number.isInteger(Math.log2(n)) && 2 ** Math.log2(n) === n;
+}
+
+/** MTH over leaf hashes held in memory; O(n), the reference the incremental tree must match. */
+export function rootOfLeaves(sha256: Sha256, leafHashes: readonly Uint8Array[]): Uint8Array {
+  if (leafHashes.length === 0) return emptyRoot(sha256);
+  const mth = (start: number, end: number): Uint8Array => {
+    if (end - start === 1) return leafHashes[start] as Uint8Array;
+    const k = splitPoint(end - start);
+    return hashChildren(sha256, mth(start, start + k), mth(start + k, end));
+  };
+  return mth(0, leafHashes.length);
+}
+
+/** A {@link SubtreeHash} over leaf hashes held in memory (tests, small trees). */
+export function subtreeOfLeaves(sha256: Sha256, leafHashes: readonly Uint8Array[]): SubtreeHash {
+  return (start, end) => rootOfLeaves(sha256, leafHashes.slice(start, end));
+}
+
+function checkSize(what: string, n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${what} must be a size, got ${n}`);
+}
+
+/**
+ * PATH(m, D[n]) of RFC 6962 §2.1.1: the audit path of leaf `index` in the tree of the first
+ * `size` leaves, ordered from the leaf's sibling up to the root's child.
+ */
+export function inclusionProof(index: number, size: number, subtree: SubtreeHash): Uint8Array[] {
+  checkSize('size', size);
+  checkSize('index', index);
+  if (index >= size) throw new RangeError(`leaf ${index} is not in a tree of size ${size}`);
+  const path: Uint8Array[] = [];
+  const walk = (m: number, start: number, end: number): void => {
+    const n = end - start;
+    if (n === 1) return;
+    const k = splitPoint(n);
+    if (m < k) {
+      walk(m, start, start + k);
+      path.push(subtree(start + k, end));
+    } else {
+      walk(m - k, start + k, end);
+      path.push(subtree(start, start + k));
+    }
+  };
+  walk(index, 0, size);
+  return path;
+}
+
+/**
+ * PROOF(m, D[n]) of RFC 6962 §2.1.2: proves that the tree of the first m leaves is a prefix of
+ * the tree of n leaves. Empty when m is 0 or m equals n (nothing to prove).
+ */
+export function consistencyProof(m: number, n: number, subtree: SubtreeHash): Uint8Array[] {
+  checkSize('m', m);
+  checkSize('n', n);
+  if (m > n) throw new RangeError(`no consistency proof from size ${m} to the smaller ${n}`);
+  const proof: Uint8Array[] = [];
+  if (m === 0 || m === n) return proof;
+  // SUBPROOF(m, D[start:end], b)
+  const sub = (mm: number, start: number, end: number, whole: boolean): void => {
+    const size = end - start;
+    if (mm === size) {
+      if (!whole) proof.push(subtree(start, end));
+      return;
+    }
+    const k = splitPoint(size);
+    if (mm <= k) {
+      sub(mm, start, start + k, whole);
+      proof.push(subtree(start + k, end));
+    } else {
+      sub(mm - k, start + k, end, false);
+      proof.push(subtree(start, start + k));
+    }
+  };
+  sub(m, 0, n, true);
+  return proof;
+}
+
+function equalHashes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= (a[i] as number) ^ (b[i] as number);
+  return diff === 0;
+}
+
+const odd = (x: number): boolean => x % 2 === 1;
+const half = (x: number): number => Math.floor(x / 2);
+
+function wellFormed(hashes: readonly Uint8Array[]): boolean {
+  return hashes.every((h) => h instanceof Uint8Array && h.length === HASH_SIZE);
+}
+
+/**
+ * Verifies an inclusion proof as RFC 9162 §2.1.3.2 describes. Never throws: any malformed
+ * input is `false`.
+ */
+export function verifyInclusion(
+  sha256: Sha256,
+  index: number,
+  size: number,
+  leafHash: Uint8Array,
+  proof: readonly Uint8Array[],
+  root: Uint8Array,
+): boolean {
+  if (!Number.isSafeInteger(index) || !Number.isSafeInteger(size) || index < 0) return false;
+  if (index >= size) return false;
+  if (!wellFormed([leafHash, root, ...proof])) return false;
+  let fn = index;
+  let sn = size - 1;
+  let r = leafHash;
+  for (const p of proof) {
+    if (sn === 0) return false;
+    if (odd(fn) || fn === sn) {
+      r = hashChildren(sha256, p, r);
+      if (!odd(fn)) {
+        while (!odd(fn) && fn !== 0) {
+          fn = half(fn);
+          sn = half(sn);
+        }
+      }
+    } else {
+      r = hashChildren(sha256, r, p);
+    }
+    fn = half(fn);
+    sn = half(sn);
+  }
+  return sn === 0 && equalHashes(r, root);
+}
+
+/**
+ * Verifies a consistency proof between the tree of `m` leaves (root `oldRoot`) and the tree of
+ * `n` leaves (root `newRoot`) as RFC 9162 §2.1.4.2 describes. For m = n the proof must be
+ * empty and the roots equal; for m = 0 the proof must be empty (every tree extends the empty
+ * one). Never throws.
+ */
+export function verifyConsistency(
+  sha256: Sha256,
+  m: number,
+  n: number,
+  oldRoot: Uint8Array,
+  newRoot: Uint8Array,
+  proof: readonly Uint8Array[],
+): boolean {
+  if (!Number.isSafeInteger(m) || !Number.isSafeInteger(n) || m < 0 || m > n) return false;
+  if (!wellFormed([oldRoot, newRoot, ...proof])) return false;
+  if (m === n) return proof.length === 0 && equalHashes(oldRoot, newRoot);
+  if (m === 0) return proof.length === 0;
+  if (proof.length === 0) return false;
+  const path = isPowerOfTwo(m) ? [oldRoot, ...proof] : [...proof];
+  let fn = m - 1;
+  let sn = n - 1;
+  while (odd(fn)) {
+    fn = half(fn);
+    sn = half(sn);
+  }
+  let fr = path[0] as Uint8Array;
+  let sr = fr;
+  for (let i = 1; i < path.length; i++) {
+    const c = path[i] as Uint8Array;
+    if (sn === 0) return false;
+    if (odd(fn) || fn === sn) {
+      fr = hashChildren(sha256, c, fr);
+      sr = hashChildren(sha256, c, sr);
+      if (!odd(fn)) {
+        while (!odd(fn) && fn !== 0) {
+          fn = half(fn);
+          sn = half(sn);
+        }
+      }
+    } else {
+      sr = hashChildren(sha256, sr, c);
+    }
+    fn = half(fn);
+    sn = half(sn);
+  }
+  return sn === 0 && equalHashes(fr, oldRoot) && equalHashes(sr, newRoot);
+}
+
+/** A complete subtree: the leaves [index·2^level, (index+1)·2^level). */
+export interface TreeNode {
+  readonly level: number;
+  readonly index: number;
+  readonly hash: Uint8Array;
+}
+
+/**
+ * The compact range [0, size) of an append-only tree: one hash per set bit of `size`, the
+ * largest (leftmost) subtree first. Appending costs O(log n) hashes (one on average) and
+ * reports every complete subtree it closes, so a caller can store the ones it wants to serve
+ * proofs from; the root of the current size costs one hash per set bit.
+ */
+export class CompactRange {
+  #size: number;
+  readonly #hashes: Uint8Array[];
+  readonly #sha256: Sha256;
+
+  /** `hashes` must be the compact range of `size` (see {@link CompactRange.levels}). */
+  constructor(sha256: Sha256, size = 0, hashes: readonly Uint8Array[] = []) {
+    checkSize('size', size);
+    if (CompactRange.levels(size).length !== hashes.length) {
+      throw new RangeError(`a compact range of size ${size} has one hash per set bit`);
+    }
+    this.#sha256 = sha256;
+    this.#size = size;
+    this.#hashes = [...hashes];
+  }
+
+  /** The levels of the subtrees that make up [0, size), left to right (highest first). */
+  static levels(size: number): number[] {
+    const levels: number[] = [];
+    let s = size;
+    for (let level = 0; s > 0; level++, s = half(s)) if (odd(s)) levels.unshift(level);
+    return levels;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  get hashes(): readonly Uint8Array[] {
+    return this.#hashes;
+  }
+
+  clone(): CompactRange {
+    return new CompactRange(this.#sha256, this.#size, this.#hashes);
+  }
+
+  /** Appends one leaf hash; `closed` is called for every complete subtree above level 0. */
+  append(leafHash: Uint8Array, closed?: (node: TreeNode) => void): void {
+    let hash = leafHash;
+    let index = this.#size;
+    let level = 0;
+    for (let s = this.#size; odd(s); s = half(s)) {
+      const left = this.#hashes.pop() as Uint8Array;
+      hash = hashChildren(this.#sha256, left, hash);
+      level++;
+      index = half(index);
+      closed?.({ level, index, hash });
+    }
+    this.#hashes.push(hash);
+    this.#size++;
+  }
+
+  root(): Uint8Array {
+    const n = this.#hashes.length;
+    if (n === 0) return emptyRoot(this.#sha256);
+    let r = this.#hashes[n - 1] as Uint8Array;
+    for (let i = n - 2; i >= 0; i--) r = hashChildren(this.#sha256, this.#hashes[i] as Uint8Array, r);
+    return r;
+  }
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Installs what is missing and builds what changed; a second run does nothing but check.
+#   scripts/bootstrap.sh          everything `npm start` needs
+#   scripts/bootstrap.sh --test   plus the test-only tools (cargo-fuzz, Python cryptography)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+FOR_TEST=0
+[ "${1:-}" = "--test" ] && FOR_TEST=1
+WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen crate version in Cargo.lock
+WASM_PACK_VERSION=0.15.1
+
+# --- Debian packages: WebAssembly std source and linker (see ../shared/TOOLCHAIN.md) ---
+APT_PKGS=(rustc-web cargo-web rust-web-src lld-19 pkg-config python3-pip)
+missing=()
+for p in "${APT_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  command -v apt-get >/dev/null || die "apt-get not found; install ${missing[*]} by hand"
+  log "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- Rust tools ---
+command -v cargo >/dev/null || die "cargo not found (install rustup's stable toolchain)"
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
+  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
+  cargo install -q wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+if ! wasm-pack --version 2>/dev/null | grep -q " $WASM_PACK_VERSION\$"; then
+  log "installing wasm-pack $WASM_PACK_VERSION (a few minutes, once)"
+  cargo install -q wasm-pack --version "$WASM_PACK_VERSION" --force
+fi
+if [ $FOR_TEST = 1 ] && ! cargo fuzz --version >/dev/null 2>&1; then
+  log "installing cargo-fuzz (once)"
+  cargo install -q cargo-fuzz --version 0.13.2
+fi
+if [ $FOR_TEST = 1 ] && ! python3 -c 'import cryptography' 2>/dev/null; then
+  log "installing Python cryptography (second Fernet implementation for interop tests)"
+  python3 -m pip install -q cryptography 2>/dev/null || python3 -m pip install -q --break-system-packages cryptography
+fi
+
+# --- npm dependencies ---
+lock_hash=$(sha256sum "$ROOT/package-lock.json" | cut -c1-32)
+if ! stamp_ok npm "$lock_hash" || [ ! -d "$ROOT/node_modules" ]; then
+  log "installing npm dependencies (npm ci)"
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  stamp_set npm "$lock_hash"
+fi
+
+# --- native addon (crates/core + crates/napi, built by @napi-rs/cli) ---
+BINDINGS="$ROOT/packages/bindings"
+native_hash=$(tree_hash crates/core crates/napi Cargo.toml Cargo.lock .cargo)
+if ! stamp_ok native "$native_hash" || ! ls "$BINDINGS"/native/*.node >/dev/null 2>&1; then
+  log "building the native addon (release)"
+  (cd "$ROOT" && npx napi build --manifest-path crates/napi/Cargo.toml \
+     --package-json-path crates/napi/package.json --output-dir packages/bindings/native \
+     --platform --release --no-js --dts index.d.ts >/dev/null)
+  stamp_set native "$native_hash"
+fi
+
+# --- WebAssembly module (crates/core + crates/wasm, built by wasm-pack with build-std) ---
+wasm_hash=$(tree_hash crates/core crates/wasm Cargo.toml Cargo.lock)
+if ! stamp_ok wasm "$wasm_hash" || [ ! -f "$BINDINGS/wasm/commons_sync_wasm_bg.wasm" ]; then
+  log "building the WebAssembly module (release, std built from source)"
+  (cd "$ROOT" && RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
+     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-19 CARGO_TARGET_DIR="$ROOT/target/wasm" \
+     wasm-pack --quiet build crates/wasm --release --target nodejs --mode force --no-opt --no-pack \
+       --out-dir ../../packages/bindings/wasm --out-name commons_sync_wasm \
+       -- -Z build-std=std,panic_abort >/dev/null)
+  rm -f "$BINDINGS/wasm/.gitignore"   # wasm-pack's '*' would hide the module from npm pack
+  echo '{ "type": "commonjs" }' > "$BINDINGS/wasm/package.json"
+  stamp_set wasm "$wasm_hash"
+fi
+
+# --- TypeScript packages (turbo caches unchanged ones) ---
+(cd "$ROOT" && npx turbo run build --output-logs=errors-only --log-prefix=none >/dev/null) \
+  || { (cd "$ROOT" && npx turbo run build --output-logs=errors-only); die "TypeScript build failed"; }
