@@ -51,7 +51,10 @@ export function splitPoint(n: number): number {
 }
 
 export function isPowerOfTwo(n: number): boolean {
-  return n >= 1 && Number.isInteger(Math.log2(n)) && 2 ** Math.log2(n) === n;
+  if (n < 1) return false;
+  let k = 1;
+  while (k < n) k *= 2;
+  return k === n;
 }
 
 /** MTH over leaf hashes held in memory; O(n), the reference the incremental tree must match. */

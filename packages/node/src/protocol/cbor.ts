@@ -1,0 +1,356 @@
+/**
+ * The CBOR profile of the protocol (spec/PROTOCOL.md §3): RFC 8949 §4.2.1 deterministic
+ * encoding over a small data model (null, booleans, safe integers, byte strings, UTF-8 text,
+ * arrays, maps with text keys). The decoder accepts exactly the canonical bytes of a value of
+ * that model and nothing else, so `encode(decode(b))` equals `b` for every accepted `b`.
+ *
+ * The decoder throws only {@link CborError}, whatever the input.
+ */
+import { compareBytes, hasLoneSurrogate, utf8 } from './bytes.js';
+import { ProtocolError, Reason } from './reasons.js';
+import { LIMITS } from './rules.js';
+
+export type CborValue = null | boolean | number | string | Uint8Array | CborValue[] | CborMap;
+
+/** A map with text keys. Decoded maps have a null prototype, so `__proto__` is an ordinary key. */
+export interface CborMap {
+  [key: string]: CborValue;
+}
+
+type CborReason = typeof Reason.MALFORMED | typeof Reason.TOO_LARGE | typeof Reason.TOO_DEEP;
+
+/** A value outside the profile (code ERR_MALFORMED) or beyond a limit (ERR_TOO_LARGE, ERR_TOO_DEEP). */
+export class CborError extends ProtocolError {
+  declare readonly code: CborReason;
+
+  constructor(reason: CborReason, detail: string) {
+    super(reason, detail);
+  }
+}
+
+export interface CborLimits {
+  /** Longest input accepted. */
+  readonly maxInputBytes: number;
+  /** Most containers nested inside each other (the top-level item counts as level 1). */
+  readonly maxDepth: number;
+  /** Longest text string, in UTF-8 bytes (map keys included). */
+  readonly maxTextBytes: number;
+  /** Longest byte string. */
+  readonly maxByteStringBytes: number;
+  /** Most entries in one array or one map (a map entry is a key and its value). */
+  readonly maxEntries: number;
+}
+
+/** The limits of an encoded event (§6): a payload of depth 16 sits inside the event map. */
+export const EVENT_CBOR_LIMITS: CborLimits = Object.freeze({
+  maxInputBytes: LIMITS.maxEventBytes,
+  maxDepth: LIMITS.maxPayloadDepth + 1,
+  maxTextBytes: LIMITS.maxTextBytes,
+  maxByteStringBytes: LIMITS.maxByteStringBytes,
+  maxEntries: LIMITS.maxEntries,
+});
+
+export const MAX_SAFE = Number.MAX_SAFE_INTEGER; // 2^53 - 1
+
+// ---------------------------------------------------------------------------------------------
+// Encoder
+
+class Writer {
+  buf = new Uint8Array(256);
+  len = 0;
+
+  private ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+
+  head(major: number, arg: number): void {
+    this.ensure(9);
+    const m = major << 5;
+    const b = this.buf;
+    if (arg < 24) {
+      b[this.len++] = m | arg;
+    } else if (arg < 0x100) {
+      b[this.len++] = m | 24;
+      b[this.len++] = arg;
+    } else if (arg < 0x10000) {
+      b[this.len++] = m | 25;
+      b[this.len++] = arg >>> 8;
+      b[this.len++] = arg & 0xff;
+    } else if (arg < 0x100000000) {
+      b[this.len++] = m | 26;
+      b[this.len++] = arg >>> 24;
+      b[this.len++] = (arg >>> 16) & 0xff;
+      b[this.len++] = (arg >>> 8) & 0xff;
+      b[this.len++] = arg & 0xff;
+    } else {
+      const hi = Math.floor(arg / 0x100000000);
+      const lo = arg >>> 0;
+      b[this.len++] = m | 27;
+      for (const word of [hi, lo]) {
+        b[this.len++] = word >>> 24;
+        b[this.len++] = (word >>> 16) & 0xff;
+        b[this.len++] = (word >>> 8) & 0xff;
+        b[this.len++] = word & 0xff;
+      }
+    }
+  }
+
+  bytes(data: Uint8Array): void {
+    this.ensure(data.length);
+    this.buf.set(data, this.len);
+    this.len += data.length;
+  }
+}
+
+const ENCODE_DEPTH_GUARD = 512; // stops cycles; real limits are the decoder's
+
+function encodeText(text: string): Uint8Array {
+  if (hasLoneSurrogate(text)) {
+    throw new CborError(Reason.MALFORMED, 'text has an unpaired surrogate (no UTF-8 form)');
+  }
+  return utf8(text);
+}
+
+function encodeInto(w: Writer, value: CborValue, depth: number): void {
+  if (value === null) return void w.head(7, 22);
+  switch (typeof value) {
+    case 'boolean':
+      return void w.head(7, value ? 21 : 20);
+    case 'number':
+      if (!Number.isInteger(value) || Math.abs(value) > MAX_SAFE) {
+        throw new CborError(Reason.MALFORMED, `${value} is not an integer within ±(2^53-1)`);
+      }
+      return value >= 0 ? w.head(0, value) : w.head(1, -1 - value);
+    case 'string': {
+      const data = encodeText(value);
+      w.head(3, data.length);
+      return w.bytes(data);
+    }
+    case 'object':
+      break;
+    default:
+      throw new CborError(Reason.MALFORMED, `a ${typeof value} has no CBOR form here`);
+  }
+  if (depth >= ENCODE_DEPTH_GUARD) throw new CborError(Reason.TOO_DEEP, 'value nested too deeply');
+  if (value instanceof Uint8Array) {
+    w.head(2, value.length);
+    return w.bytes(value);
+  }
+  if (Array.isArray(value)) {
+    w.head(4, value.length);
+    for (const item of value as CborValue[]) encodeInto(w, item, depth + 1);
+    return;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) {
+    throw new CborError(Reason.MALFORMED, 'only plain objects encode as maps');
+  }
+  const entries = Object.keys(value).map((key) => {
+    const data = encodeText(key);
+    const kw = new Writer();
+    kw.head(3, data.length);
+    kw.bytes(data);
+    return { encodedKey: kw.buf.subarray(0, kw.len), key };
+  });
+  entries.sort((a, b) => compareBytes(a.encodedKey, b.encodedKey));
+  w.head(5, entries.length);
+  for (const { encodedKey, key } of entries) {
+    w.bytes(encodedKey);
+    encodeInto(w, (value as CborMap)[key] as CborValue, depth + 1);
+  }
+}
+
+/**
+ * The deterministic encoding of a value of the data model. Throws {@link CborError} for a value
+ * outside it (a float, an unsafe integer, a lone surrogate, a class instance, undefined).
+ */
+export function encodeCbor(value: CborValue): Uint8Array {
+  const w = new Writer();
+  encodeInto(w, value, 0);
+  return w.buf.slice(0, w.len);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoder
+
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function malformed(detail: string): never {
+  throw new CborError(Reason.MALFORMED, detail);
+}
+
+/**
+ * A strict reader over one buffer. `pos` is public so that the event decoder can take the byte
+ * spans of top-level fields (the body is a prefix of the event, see event.ts).
+ */
+export class CborReader {
+  pos = 0;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly limits: CborLimits,
+  ) {}
+
+  get remaining(): number {
+    return this.bytes.length - this.pos;
+  }
+
+  /** Reads the head of an item: its major type and its argument, in shortest form. */
+  head(): { major: number; arg: number } {
+    const b = this.bytes;
+    if (this.pos >= b.length) malformed('unexpected end of input');
+    const ib = b[this.pos++] as number;
+    const major = ib >> 5;
+    const ai = ib & 31;
+    if (major === 7) {
+      if (ai >= 20 && ai <= 22) return { major, arg: ai };
+      if (ai >= 25 && ai <= 27) malformed('floats are not allowed');
+      if (ai === 31) malformed('indefinite lengths are not allowed');
+      malformed(`simple value ${ai} is not allowed`);
+    }
+    if (ai < 24) return { major, arg: ai };
+    if (ai === 31) malformed('indefinite lengths are not allowed');
+    if (ai > 27) malformed(`reserved additional information ${ai}`);
+    const n = 1 << (ai - 24); // 1, 2, 4 or 8 bytes
+    if (this.remaining < n) malformed('unexpected end of input');
+    let arg = 0;
+    for (let i = 0; i < n; i++) arg = arg * 256 + (b[this.pos++] as number);
+    const min = n === 1 ? 24 : n === 2 ? 0x100 : n === 4 ? 0x10000 : 0x100000000;
+    if (arg < min) malformed('integer or length not in shortest form');
+    return { major, arg };
+  }
+
+  item(depth: number): CborValue {
+    const start = this.pos;
+    const { major, arg } = this.head();
+    switch (major) {
+      case 0:
+        if (arg > MAX_SAFE) malformed('integer above 2^53-1');
+        return arg;
+      case 1:
+        if (arg > MAX_SAFE - 1) malformed('integer below -(2^53-1)');
+        return -1 - arg;
+      case 2:
+        if (arg > this.limits.maxByteStringBytes) {
+          throw new CborError(Reason.TOO_LARGE, `byte string of ${arg} bytes`);
+        }
+        return this.take(arg).slice();
+      case 3:
+        return this.text(arg);
+      case 4:
+      case 5:
+        return this.container(major, arg, depth + 1);
+      case 6:
+        return malformed('tags are not allowed');
+      default:
+        // major 7 with a valid simple value: false, true, null
+        void start;
+        return arg === 20 ? false : arg === 21 ? true : null;
+    }
+  }
+
+  private take(n: number): Uint8Array {
+    if (n > this.remaining) malformed('unexpected end of input');
+    const out = this.bytes.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  private text(n: number): string {
+    if (n > this.limits.maxTextBytes) {
+      throw new CborError(Reason.TOO_LARGE, `text string of ${n} bytes`);
+    }
+    const data = this.take(n);
+    let ascii = n <= 64;
+    for (let i = 0; ascii && i < n; i++) if ((data[i] as number) >= 0x80) ascii = false;
+    if (ascii) return String.fromCharCode(...data);
+    try {
+      return utf8Decoder.decode(data);
+    } catch {
+      return malformed('text is not valid UTF-8');
+    }
+  }
+
+  private container(major: number, n: number, depth: number): CborValue {
+    if (depth > this.limits.maxDepth) {
+      throw new CborError(Reason.TOO_DEEP, `containers nested more than ${this.limits.maxDepth} deep`);
+    }
+    if (n > this.limits.maxEntries) {
+      throw new CborError(Reason.TOO_LARGE, `${major === 4 ? 'array' : 'map'} of ${n} entries`);
+    }
+    if (n * (major === 4 ? 1 : 2) > this.remaining) malformed('unexpected end of input');
+    if (major === 4) {
+      const out: CborValue[] = new Array<CborValue>(n);
+      for (let i = 0; i < n; i++) out[i] = this.item(depth);
+      return out;
+    }
+    const out = Object.create(null) as CborMap;
+    let prevStart = -1;
+    let prevEnd = -1;
+    for (let i = 0; i < n; i++) {
+      const keyStart = this.pos;
+      if (this.pos < this.bytes.length && (this.bytes[this.pos] as number) >> 5 !== 3) {
+        malformed('map keys must be text strings');
+      }
+      const key = this.item(depth) as string;
+      const keyEnd = this.pos;
+      if (prevStart >= 0) {
+        const order = compareBytes(
+          this.bytes.subarray(prevStart, prevEnd),
+          this.bytes.subarray(keyStart, keyEnd),
+        );
+        if (order === 0) malformed(`duplicate map key ${JSON.stringify(key)}`);
+        if (order > 0) malformed(`map keys not in canonical order at ${JSON.stringify(key)}`);
+      }
+      prevStart = keyStart;
+      prevEnd = keyEnd;
+      out[key] = this.item(depth);
+    }
+    return out;
+  }
+
+  /** Throws unless every byte was read. */
+  end(): void {
+    if (this.pos !== this.bytes.length) malformed(`${this.remaining} trailing bytes`);
+  }
+}
+
+/**
+ * Decodes exactly one canonical item that fills `bytes`. Throws {@link CborError} (and nothing
+ * else) for any input that is not the deterministic encoding of a value within `limits`.
+ */
+export function decodeCbor(bytes: Uint8Array, limits: CborLimits = EVENT_CBOR_LIMITS): CborValue {
+  if (!(bytes instanceof Uint8Array)) malformed('input is not a Uint8Array');
+  if (bytes.length > limits.maxInputBytes) {
+    throw new CborError(Reason.TOO_LARGE, `input of ${bytes.length} bytes (limit ${limits.maxInputBytes})`);
+  }
+  const reader = new CborReader(bytes, limits);
+  const value = reader.item(0);
+  reader.end();
+  return value;
+}
+
+/** `decodeCbor` without the throw: the value or the {@link CborError}. */
+export function tryDecodeCbor(
+  bytes: Uint8Array,
+  limits: CborLimits = EVENT_CBOR_LIMITS,
+): { ok: true; value: CborValue } | { ok: false; error: CborError } {
+  try {
+    return { ok: true, value: decodeCbor(bytes, limits) };
+  } catch (error) {
+    if (error instanceof CborError) return { ok: false, error };
+    throw error;
+  }
+}
+
+/** True for a plain map value of the data model (not an array, not bytes). */
+export function isCborMap(value: unknown): value is CborMap {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
+  );
+}

@@ -1,0 +1,99 @@
+import { StorageError } from '../errors.js';
+
+/** The database was written by a newer version of the node; opening it could damage it. */
+export class SchemaTooNewError extends StorageError {
+  readonly found: number;
+  readonly supported: number;
+
+  constructor(found: number, supported: number) {
+    super(
+      'ERR_SCHEMA_TOO_NEW',
+      `the database has schema version ${found}, this node knows versions up to ${supported}; ` +
+        'upgrade the node',
+    );
+    this.found = found;
+    this.supported = supported;
+  }
+}
+
+/** The file is not a SQLite database, or SQLite reports damage inside it. */
+export class CorruptDatabaseError extends StorageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_DB_CORRUPT', message, options);
+  }
+}
+
+/** A SQLite database that belongs to some other program. */
+export class ForeignDatabaseError extends StorageError {
+  constructor(message: string) {
+    super('ERR_DB_FOREIGN', message);
+  }
+}
+
+/** A schema migration failed; the database was left at the version before it. */
+export class MigrationError extends StorageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_MIGRATION_FAILED', message, options);
+  }
+}
+
+/** The store was used after `close()`. */
+export class StoreClosedError extends StorageError {
+  constructor() {
+    super('ERR_STORE_CLOSED', 'the store is closed');
+  }
+}
+
+/** A commit held an event id that is already stored (or twice); nothing was written. */
+export class DuplicateEventError extends StorageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_DUPLICATE_EVENT', message, options);
+  }
+}
+
+/** A commit reused a live (author, nonce) pair; nothing was written. */
+export class ReplayConflictError extends StorageError {
+  constructor(message: string) {
+    super('ERR_REPLAY_CONFLICT', message);
+  }
+}
+
+/**
+ * Another connection wrote to the database behind this store's back (two nodes on one data
+ * directory); the in-memory audit state no longer matches the disk, so the store refuses.
+ */
+export class ConcurrentWriterError extends StorageError {
+  constructor(message: string) {
+    super('ERR_CONCURRENT_WRITER', message);
+  }
+}
+
+/** Reading or writing the database failed for a reason other than the ones above. */
+export class StorageIoError extends StorageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_STORAGE_IO', message, options);
+  }
+}
+
+const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_INDEX']);
+
+function sqliteCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Maps an error thrown by better-sqlite3 to a typed storage error (others pass through). */
+export function toStorageError(error: unknown, what: string): unknown {
+  if (error instanceof StorageError) return error;
+  const code = sqliteCode(error);
+  if (code === undefined || !code.startsWith('SQLITE_')) return error;
+  const message = `${what}: ${error instanceof Error ? error.message : String(error)} (${code})`;
+  if (CORRUPT_CODES.has(code) || code.startsWith('SQLITE_CORRUPT')) {
+    return new CorruptDatabaseError(message, { cause: error });
+  }
+  return new StorageIoError(message, { cause: error });
+}
+
+export function isConstraintError(error: unknown): boolean {
+  return sqliteCode(error)?.startsWith('SQLITE_CONSTRAINT') === true;
+}
