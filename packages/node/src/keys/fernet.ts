@@ -1,7 +1,8 @@
 /**
  * Fernet tokens (https://github.com/fernet/spec, version 0x80) over node:crypto.
  *
- *     token = base64url( 0x80 ‖ timestamp (u64 BE, seconds) ‖ IV (16) ‖ AES-128-CBC-PKCS7 ciphertext ‖ HMAC (32) )
+ *     token = base64url( 0x80 ‖ timestamp (u64 BE, seconds) ‖ IV (16)
+ *                        ‖ AES-128-CBC ciphertext, PKCS7-padded ‖ HMAC-SHA256 (32) )
  *     key   = base64url( signing key (16) ‖ encryption key (16) )
  *
  * The HMAC-SHA256 over everything before it is compared in constant time before anything is
@@ -207,7 +208,10 @@ function decodeToken(token: string): Buffer {
     throw new FernetTokenError('ERR_FERNET_MALFORMED', 'the token is not padded base64url');
   }
   if (raw.length < MIN_TOKEN_BYTES) {
-    throw new FernetTokenError('ERR_FERNET_MALFORMED', `the token is too short (${raw.length} bytes)`);
+    throw new FernetTokenError(
+      'ERR_FERNET_MALFORMED',
+      `the token is too short (${raw.length} bytes)`,
+    );
   }
   if ((raw.length - HEADER_BYTES - HMAC_BYTES) % BLOCK_BYTES !== 0) {
     throw new FernetTokenError(

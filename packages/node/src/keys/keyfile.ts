@@ -19,6 +19,7 @@ import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Core } from '@commons-sync/bindings';
 import { ConfigError, KeyFileError, StorageError } from '../errors.js';
+import { didKeyFromPublicKey } from '../protocol/did.js';
 import { fernetDecrypt, fernetEncrypt, FernetTokenError } from './fernet.js';
 
 export const KEY_FILE_TYPE = 'commons-sync-key';
@@ -112,7 +113,7 @@ export async function createKeyFile(
   const key = await deriveKey(passphrase, kdf);
   try {
     const publicKey = core.ed25519PublicKey(ownSeed);
-    const did = didKeyFromEd25519(publicKey);
+    const did = didKeyFromPublicKey(publicKey);
     const file: KeyFileJson = {
       type: KEY_FILE_TYPE,
       version: KEY_FILE_VERSION,
@@ -135,7 +136,11 @@ export async function createKeyFile(
  * publicKey do not belong to the sealed seed, and {@link StorageError} when it cannot be read
  * or is not a version-1 key file.
  */
-export async function openKeyFile(path: string, passphrase: string, core: Core): Promise<KeyHandle> {
+export async function openKeyFile(
+  path: string,
+  passphrase: string,
+  core: Core,
+): Promise<KeyHandle> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -144,7 +149,7 @@ export async function openKeyFile(path: string, passphrase: string, core: Core):
   }
   const file = parseKeyFile(text, path);
   const publicKey = Buffer.from(file.publicKey, 'hex');
-  if (didKeyFromEd25519(publicKey) !== file.did) {
+  if (didKeyFromPublicKey(publicKey) !== file.did) {
     throw altered(path, 'its did does not match its publicKey');
   }
 
@@ -194,7 +199,10 @@ export interface PromptOptions {
  * no one to ask: throws {@link ConfigError} `ERR_PASSPHRASE_UNAVAILABLE`, which says to set
  * `COMMONS_SYNC_PASSPHRASE`. Ctrl-C or Ctrl-D reject with `ERR_PASSPHRASE_ABORTED`.
  */
-export function promptPassphrase(prompt = 'Passphrase: ', opts: PromptOptions = {}): Promise<string> {
+export function promptPassphrase(
+  prompt = 'Passphrase: ',
+  opts: PromptOptions = {},
+): Promise<string> {
   const input = opts.input ?? process.stdin;
   const output = opts.output ?? process.stderr;
   const setRawMode = input.setRawMode;
@@ -274,7 +282,10 @@ class SealedKey implements KeyHandle {
 
 function parseKeyFile(text: string, path: string): KeyFileJson {
   const bad = (what: string): StorageError =>
-    new StorageError('ERR_KEYFILE_FORMAT', `${path} is not a version-${KEY_FILE_VERSION} key file: ${what}`);
+    new StorageError(
+      'ERR_KEYFILE_FORMAT',
+      `${path} is not a version-${KEY_FILE_VERSION} key file: ${what}`,
+    );
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -283,7 +294,9 @@ function parseKeyFile(text: string, path: string): KeyFileJson {
   }
   if (!isRecord(value)) throw bad('not a JSON object');
   if (value['type'] !== KEY_FILE_TYPE) throw bad(`type is not "${KEY_FILE_TYPE}"`);
-  if (value['version'] !== KEY_FILE_VERSION) throw bad(`unsupported version ${String(value['version'])}`);
+  if (value['version'] !== KEY_FILE_VERSION) {
+    throw bad(`unsupported version ${String(value['version'])}`);
+  }
   const { did, publicKey, kdf, token } = value;
   if (typeof did !== 'string') throw bad('did is not a string');
   if (typeof publicKey !== 'string' || !/^[0-9a-f]{64}$/.test(publicKey)) {
@@ -292,7 +305,12 @@ function parseKeyFile(text: string, path: string): KeyFileJson {
   if (typeof token !== 'string') throw bad('token is not a string');
   if (!isRecord(kdf) || kdf['name'] !== 'scrypt') throw bad('kdf is not scrypt');
   const { salt, N, r, p } = kdf;
-  if (typeof salt !== 'string' || typeof N !== 'number' || typeof r !== 'number' || typeof p !== 'number') {
+  if (
+    typeof salt !== 'string' ||
+    typeof N !== 'number' ||
+    typeof r !== 'number' ||
+    typeof p !== 'number'
+  ) {
     throw bad('kdf needs salt, N, r and p');
   }
   const params: ScryptParams = { name: 'scrypt', salt, N, r, p };
@@ -428,30 +446,4 @@ const BASE64_PADDED = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]
 
 function decodeBase64(text: string): Buffer | undefined {
   return BASE64_PADDED.test(text) ? Buffer.from(text, 'base64') : undefined;
-}
-
-// --- did:key (private copy; protocol/did.ts is the shared one once it exists) ---------------
-
-const BASE58_ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-
-/** did:key of an Ed25519 key: "did:key:z" + base58btc(multicodec 0xed 0x01 ‖ key). */
-function didKeyFromEd25519(publicKey: Uint8Array): string {
-  const bytes = new Uint8Array(2 + publicKey.length);
-  bytes[0] = 0xed;
-  bytes[1] = 0x01;
-  bytes.set(publicKey, 2);
-  return `did:key:z${base58btc(bytes)}`;
-}
-
-function base58btc(bytes: Uint8Array): string {
-  let zeros = 0;
-  while (zeros < bytes.length && bytes[zeros] === 0) zeros++;
-  let n = 0n;
-  for (const b of bytes) n = (n << 8n) | BigInt(b);
-  let out = '';
-  while (n > 0n) {
-    out = BASE58_ALPHABET[Number(n % 58n)] + out;
-    n /= 58n;
-  }
-  return '1'.repeat(zeros) + out;
 }

@@ -1,0 +1,320 @@
+import type { Core } from '@commons-sync/bindings';
+import type { Database, Statement } from 'better-sqlite3';
+
+import { CommonsSyncError } from '../errors.js';
+import { ConcurrentWriterError, CorruptDatabaseError, toStorageError } from '../storage/errors.js';
+import {
+  type Checkpoint,
+  type CheckpointSigner,
+  checkpointMessage,
+  verifyCheckpointSignature,
+} from './checkpoint.js';
+import { type AuditEntry, type AuditEntryType, isEntryType, packLeafInputs } from './entry.js';
+import { type Hasher, makeHasher } from './hash.js';
+import {
+  CompactRange,
+  consistencyProof,
+  emptyRoot,
+  hashChildren,
+  inclusionProof,
+  rootOfLeaves,
+  type TreeNode,
+} from './merkle.js';
+
+/** Complete subtrees from this level up are stored in `audit_nodes`; below, recomputed. */
+export const STORED_NODE_LEVEL = 4;
+
+/** A checkpoint signer whose signature does not verify under its own public key. */
+export class CheckpointSignerError extends CommonsSyncError {
+  constructor(message: string) {
+    super('ERR_CHECKPOINT_SIGNER', message);
+  }
+}
+
+/** An entry to append; seq and time are assigned by the log. */
+export interface NewAuditEntry {
+  readonly type: AuditEntryType;
+  readonly eventId: Uint8Array | null;
+  readonly reason: string | null;
+  readonly detail: string;
+}
+
+/** The log state after a staged append, installed with {@link AuditLog.adopt} once committed. */
+export interface StagedAppend {
+  readonly range: CompactRange;
+  readonly chainHead: Uint8Array;
+}
+
+interface EntryRow {
+  seq: number;
+  time: number;
+  type: string;
+  event_id: Uint8Array | null;
+  reason: string | null;
+  detail: string;
+  leaf_hash: Uint8Array;
+  chain_hash: Uint8Array;
+}
+
+interface CheckpointRow {
+  seq: number;
+  tree_size: number;
+  root: Uint8Array;
+  time: number;
+  public_key: Uint8Array;
+  signature: Uint8Array;
+}
+
+const ZERO_HASH = new Uint8Array(32);
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
+function rowToCheckpoint(row: CheckpointRow): Checkpoint {
+  return {
+    treeSize: row.tree_size,
+    root: new Uint8Array(row.root),
+    time: row.time,
+    publicKey: new Uint8Array(row.public_key),
+    signature: new Uint8Array(row.signature),
+  };
+}
+
+/**
+ * The tamper-evident audit log over a store's database: an append-only list of entries, each
+ * chained to the one before (`chain_hash`), and an RFC 6962 Merkle tree over their leaf
+ * hashes whose roots the node signs in checkpoints.
+ *
+ * The tree is incremental: the compact range of the current size lives in memory (rebuilt on
+ * open from at most log2(n) stored subtrees), so appending costs O(log n) and the current root
+ * one hash per set bit of the size. Proofs for older sizes read stored subtrees of level ≥ 4
+ * and recompute the lower ones from leaf hashes.
+ *
+ * Appends happen only inside `Store.commit`'s transaction; use the store to record entries.
+ */
+export class AuditLog {
+  readonly #core: Core;
+  readonly #hasher: Hasher;
+  readonly #now: () => number;
+  #range: CompactRange;
+  #chainHead: Uint8Array;
+  readonly #insertEntry: Statement;
+  readonly #insertNode: Statement;
+  readonly #head: Statement;
+  readonly #node: Statement;
+  readonly #leaves: Statement;
+  readonly #entry: Statement;
+  readonly #insertCheckpoint: Statement;
+  readonly #checkpoints: Statement;
+  readonly #latestCheckpoint: Statement;
+
+  /** @internal Created by `Store.open`. */
+  constructor(db: Database, core: Core, now: () => number) {
+    this.#core = core;
+    this.#hasher = makeHasher(core);
+    this.#now = now;
+    this.#insertEntry = db.prepare(
+      'INSERT INTO audit_entries (seq, time, type, event_id, reason, detail, leaf_hash, chain_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.#insertNode = db.prepare('INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)');
+    this.#head = db.prepare('SELECT seq, chain_hash FROM audit_entries ORDER BY seq DESC LIMIT 1');
+    this.#node = db.prepare('SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?').pluck();
+    this.#leaves = db
+      .prepare('SELECT leaf_hash FROM audit_entries WHERE seq >= ? AND seq < ? ORDER BY seq')
+      .pluck();
+    this.#entry = db.prepare('SELECT * FROM audit_entries WHERE seq = ?');
+    this.#insertCheckpoint = db.prepare(
+      'INSERT INTO checkpoints (tree_size, root, time, public_key, signature) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.#checkpoints = db.prepare(
+      'SELECT * FROM checkpoints WHERE seq > ? ORDER BY seq LIMIT ?',
+    );
+    this.#latestCheckpoint = db.prepare('SELECT * FROM checkpoints ORDER BY seq DESC LIMIT 1');
+    const head = this.#head.get() as { seq: number; chain_hash: Uint8Array } | undefined;
+    const size = head === undefined ? 0 : head.seq + 1;
+    this.#chainHead = head === undefined ? ZERO_HASH : new Uint8Array(head.chain_hash);
+    this.#range = new CompactRange(this.#hasher.one, 0);
+    this.#range = this.#rangeAt(size);
+  }
+
+  /** The number of entries. */
+  get size(): number {
+    return this.#range.size;
+  }
+
+  /** The root of the whole log. */
+  root(): Uint8Array {
+    return this.#range.root();
+  }
+
+  /** The root of the first `size` entries. */
+  rootAt(size: number): Uint8Array {
+    this.#checkSize(size);
+    if (size === this.size) return this.root();
+    return size === 0 ? emptyRoot(this.#hasher.one) : this.#subtree(0, size);
+  }
+
+  /** The chain hash of the last entry (32 zero bytes for an empty log). */
+  get chainHead(): Uint8Array {
+    return this.#chainHead;
+  }
+
+  entry(seq: number): (AuditEntry & { leafHash: Uint8Array; chainHash: Uint8Array }) | undefined {
+    const row = this.#entry.get(seq) as EntryRow | undefined;
+    if (row === undefined || !isEntryType(row.type)) return undefined;
+    return {
+      seq: row.seq,
+      time: row.time,
+      type: row.type,
+      eventId: row.event_id === null ? null : new Uint8Array(row.event_id),
+      reason: row.reason,
+      detail: row.detail,
+      leafHash: new Uint8Array(row.leaf_hash),
+      chainHash: new Uint8Array(row.chain_hash),
+    };
+  }
+
+  /** RFC 6962 audit path of entry `index` in the tree of the first `size` entries. */
+  inclusionProof(index: number, size: number = this.size): Uint8Array[] {
+    this.#checkSize(size);
+    return inclusionProof(index, size, (s, e) => this.#subtree(s, e));
+  }
+
+  /** RFC 6962 consistency proof from the tree of `m` entries to the tree of `n`. */
+  consistencyProof(m: number, n: number = this.size): Uint8Array[] {
+    this.#checkSize(n);
+    return consistencyProof(m, n, (s, e) => this.#subtree(s, e));
+  }
+
+  /**
+   * Signs the current size and root with the node key and stores the checkpoint. The
+   * signature is checked before it is stored, so a signer whose public key is not its own key
+   * is refused ({@link CheckpointSignerError}).
+   */
+  checkpoint(signer: CheckpointSigner): Checkpoint {
+    const unsigned = {
+      treeSize: this.size,
+      root: this.root(),
+      time: this.#now(),
+      publicKey: new Uint8Array(signer.publicKey),
+    };
+    const signature = new Uint8Array(signer.sign(checkpointMessage(unsigned)));
+    const cp: Checkpoint = { ...unsigned, signature };
+    if (!verifyCheckpointSignature(this.#core, cp)) {
+      throw new CheckpointSignerError('the checkpoint signature does not verify under the signer public key');
+    }
+    try {
+      this.#insertCheckpoint.run(cp.treeSize, cp.root, cp.time, cp.publicKey, cp.signature);
+    } catch (error) {
+      throw toStorageError(error, 'cannot store checkpoint');
+    }
+    return cp;
+  }
+
+  latestCheckpoint(): Checkpoint | undefined {
+    const row = this.#latestCheckpoint.get() as CheckpointRow | undefined;
+    return row === undefined ? undefined : rowToCheckpoint(row);
+  }
+
+  /** Checkpoints in the order they were made, `limit` at a time after row `afterSeq`. */
+  checkpoints(afterSeq = 0, limit = 1000): (Checkpoint & { seq: number })[] {
+    return (this.#checkpoints.all(afterSeq, limit) as CheckpointRow[]).map((row) => ({
+      seq: row.seq,
+      ...rowToCheckpoint(row),
+    }));
+  }
+
+  /**
+   * @internal Writes `entries` after the current end of the log. Must run inside the caller's
+   * write transaction; the in-memory state changes only through {@link adopt} once that
+   * transaction has committed, so a rollback leaves the log as it was.
+   */
+  stage(entries: readonly NewAuditEntry[], time: number): StagedAppend {
+    const head = this.#head.get() as { seq: number; chain_hash: Uint8Array } | undefined;
+    const diskSize = head === undefined ? 0 : head.seq + 1;
+    if (diskSize !== this.size || (head !== undefined && !sameBytes(head.chain_hash, this.#chainHead))) {
+      throw new ConcurrentWriterError(
+        `the audit log on disk (${diskSize} entries) is not the one this store wrote (${this.size})`,
+      );
+    }
+    const range = this.#range.clone();
+    const first = range.size;
+    const full: AuditEntry[] = entries.map((e, i) => ({ ...e, seq: first + i, time }));
+    const leaves = this.#hasher.many(packLeafInputs(full));
+    const chainInput = new Uint8Array(64);
+    let chain = this.#chainHead;
+    const storeNode = (node: TreeNode): void => {
+      if (node.level >= STORED_NODE_LEVEL) this.#insertNode.run(node.level, node.index, node.hash);
+    };
+    for (let i = 0; i < full.length; i++) {
+      const e = full[i] as AuditEntry;
+      const leaf = leaves.subarray(i * 32, i * 32 + 32);
+      chainInput.set(chain, 0);
+      chainInput.set(leaf, 32);
+      chain = this.#hasher.one(chainInput);
+      range.append(leaf, storeNode);
+      this.#insertEntry.run(e.seq, e.time, e.type, e.eventId, e.reason, e.detail, leaf, chain);
+    }
+    return { range, chainHead: chain };
+  }
+
+  /** @internal Installs the state of a committed {@link stage}. */
+  adopt(staged: StagedAppend): void {
+    this.#range = staged.range;
+    this.#chainHead = staged.chainHead;
+  }
+
+  #checkSize(size: number): void {
+    if (!Number.isSafeInteger(size) || size < 0 || size > this.size) {
+      throw new RangeError(`the audit log has ${this.size} entries, not ${size}`);
+    }
+  }
+
+  /** MTH of entries [start, end); ranges from the RFC recursion only (see SubtreeHash). */
+  #subtree(start: number, end: number): Uint8Array {
+    const n = end - start;
+    let level = 0;
+    while (2 ** level < n) level++;
+    if (2 ** level === n && start % n === 0) return this.#node(level, start / n);
+    let k = 1;
+    while (k * 2 < n) k *= 2;
+    return hashChildren(this.#hasher.one, this.#subtree(start, start + k), this.#subtree(start + k, end));
+  }
+
+  /** The complete subtree [index·2^level, (index+1)·2^level). */
+  #node(level: number, index: number): Uint8Array {
+    if (level >= STORED_NODE_LEVEL) {
+      const hash = this.#nodeQuery(level, index);
+      if (hash === undefined) {
+        throw new CorruptDatabaseError(`audit_nodes lacks the subtree ${level}/${index}`);
+      }
+      return hash;
+    }
+    const width = 2 ** level;
+    const leaves = (this.#leaves.all(index * width, (index + 1) * width) as Uint8Array[]).map(
+      (h) => new Uint8Array(h),
+    );
+    if (leaves.length !== width) {
+      throw new CorruptDatabaseError(`audit_entries lacks entries in [${index * width}, ${(index + 1) * width})`);
+    }
+    return rootOfLeaves(this.#hasher.one, leaves);
+  }
+
+  #nodeQuery(level: number, index: number): Uint8Array | undefined {
+    const hash = this.#node.get(level, index) as Uint8Array | undefined;
+    return hash === undefined ? undefined : new Uint8Array(hash);
+  }
+
+  /** The compact range of the first `size` entries, from stored subtrees and leaves. */
+  #rangeAt(size: number): CompactRange {
+    const hashes: Uint8Array[] = [];
+    let start = 0;
+    for (const level of CompactRange.levels(size)) {
+      const width = 2 ** level;
+      hashes.push(this.#node(level, start / width));
+      start += width;
+    }
+    return new CompactRange(this.#hasher.one, size, hashes);
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The pure validity rules of spec/PROTOCOL.md §7 that need neither storage nor cryptography:
+ * limits, version, the time window (with `now` passed in), replay classification from a
+ * looked-up id, the M-of-N policy over signature verdicts computed elsewhere, and trust.
+ */
+import type { CommonsEvent, EventBody } from './event.js';
+import { Reason, reject, type Rejection } from './reasons.js';
+
+export const PROTOCOL_VERSION = 1;
+
+/** The limits of §6. Changing one changes which events are valid: it is a protocol change. */
+export const LIMITS = Object.freeze({
+  /** Canonical CBOR encoding of the whole event, signatures included. */
+  maxEventBytes: 65_536,
+  /** Containers nested in the payload (a scalar payload has depth 0). */
+  maxPayloadDepth: 16,
+  /** Any text string, map keys included, in UTF-8 bytes. */
+  maxTextBytes: 16_384,
+  /** Any byte string (the longest field is a 64-byte signature). */
+  maxByteStringBytes: 64,
+  /** Entries of any one array or map. */
+  maxEntries: 4_096,
+  /** `kind`, in bytes (printable ASCII). */
+  maxKindBytes: 64,
+  /** Keys in `signers`. */
+  maxSigners: 32,
+  /** Entries in `signatures`. */
+  maxSignatures: 32,
+  minNonceBytes: 16,
+  maxNonceBytes: 32,
+  signatureBytes: 64,
+});
+
+/** Node settings of the time rules; every node of a network should use the same values. */
+export interface TimeRules {
+  /** How far in the future `created_at` may be, in seconds. */
+  readonly clockSkewSeconds: number;
+  /** Largest `expires_at - created_at`, in seconds; also bounds how long replay records live. */
+  readonly maxLifetimeSeconds: number;
+}
+
+export const DEFAULT_TIME_RULES: TimeRules = Object.freeze({
+  clockSkewSeconds: 300,
+  maxLifetimeSeconds: 7 * 24 * 60 * 60,
+});
+
+export type Check = { readonly ok: true } | Rejection;
+export const OK: { readonly ok: true } = Object.freeze({ ok: true });
+
+/** §7 step 2. `v` must be the unsigned integer 1 (any other unsigned integer: unsupported). */
+export function checkVersion(v: unknown): Check {
+  if (v === undefined) return reject(Reason.BAD_FIELD, 'field v is missing');
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+    return reject(Reason.BAD_FIELD, 'field v must be an unsigned integer');
+  }
+  if (v !== PROTOCOL_VERSION) {
+    return reject(Reason.UNSUPPORTED_VERSION, `protocol version ${v} (this node speaks ${PROTOCOL_VERSION})`);
+  }
+  return OK;
+}
+
+/**
+ * §7 step 4, in order: expired (`now >= expires_at`), not yet valid
+ * (`created_at > now + skew`), lifetime too long (`expires_at - created_at > max`).
+ * `now` is integer Unix seconds.
+ */
+export function checkTime(
+  event: Pick<EventBody, 'createdAt' | 'expiresAt'>,
+  now: number,
+  rules: TimeRules = DEFAULT_TIME_RULES,
+): Check {
+  if (now >= event.expiresAt) {
+    return reject(Reason.EXPIRED, `expired at ${event.expiresAt}, now ${now}`);
+  }
+  if (event.createdAt > now + rules.clockSkewSeconds) {
+    return reject(
+      Reason.NOT_YET_VALID,
+      `created_at ${event.createdAt} is more than ${rules.clockSkewSeconds}s after now ${now}`,
+    );
+  }
+  const lifetime = event.expiresAt - event.createdAt;
+  if (lifetime > rules.maxLifetimeSeconds) {
+    return reject(
+      Reason.LIFETIME_TOO_LONG,
+      `lifetime ${lifetime}s exceeds ${rules.maxLifetimeSeconds}s`,
+    );
+  }
+  return OK;
+}
+
+export type ReplayClass = 'new' | 'duplicate';
+
+/**
+ * §7 step 5. `previousId` is the id already accepted for this event's (author, nonce), if any:
+ * none → new; the same id → duplicate (not an error); another id → ERR_REPLAY.
+ */
+export function classifyReplay(
+  id: Uint8Array,
+  previousId: Uint8Array | undefined,
+): { readonly ok: true; readonly value: ReplayClass } | Rejection {
+  if (previousId === undefined) return { ok: true, value: 'new' };
+  if (previousId.length === id.length && previousId.every((b, i) => b === id[i])) {
+    return { ok: true, value: 'duplicate' };
+  }
+  return reject(Reason.REPLAY, 'another event with this author and nonce was accepted');
+}
+
+/** The signer set and threshold in force: the explicit policy, or 1-of-[author]. */
+export function effectivePolicy(event: Pick<EventBody, 'author' | 'policy'>): {
+  threshold: number;
+  signers: readonly string[];
+} {
+  return event.policy ?? { threshold: 1, signers: [event.author] };
+}
+
+/**
+ * §7 steps 6 and 7. `verdicts[i]` is whether `event.signatures[i]` verifies under ZIP-215.
+ * Any false verdict rejects the event (ERR_BAD_SIGNATURE); then the distinct keys of the
+ * signer set that signed must number at least the threshold (a key counts once however often
+ * it signs; signers outside the set count zero); then the author must be among them.
+ * Throws RangeError when `verdicts` does not match the signatures (a caller bug, not input).
+ */
+export function evaluatePolicy(
+  event: Pick<CommonsEvent, 'author' | 'policy' | 'signatures'>,
+  verdicts: readonly boolean[],
+): Check {
+  const { signatures } = event;
+  if (verdicts.length !== signatures.length) {
+    throw new RangeError(`${verdicts.length} verdicts for ${signatures.length} signatures`);
+  }
+  for (let i = 0; i < verdicts.length; i++) {
+    if (verdicts[i] !== true) {
+      return reject(Reason.BAD_SIGNATURE, `signature ${i} (${signatures[i]?.signer}) does not verify`);
+    }
+  }
+  const { threshold, signers } = effectivePolicy(event);
+  const inSet = new Set(signers);
+  const signed = new Set<string>();
+  for (const s of signatures) if (inSet.has(s.signer)) signed.add(s.signer);
+  if (signed.size < threshold) {
+    return reject(
+      Reason.THRESHOLD_NOT_MET,
+      `${signed.size} of the required ${threshold} signers signed`,
+    );
+  }
+  if (!signed.has(event.author)) {
+    return reject(Reason.MISSING_AUTHOR_SIGNATURE, 'the author did not sign');
+  }
+  return OK;
+}
+
+/** Which authors a node accepts: anyone (`open`) or a configured set of did:keys. */
+export type TrustPolicy =
+  | { readonly mode: 'open' }
+  | { readonly mode: 'allowlist'; readonly authors: ReadonlySet<string> };
+
+export const OPEN_TRUST: TrustPolicy = Object.freeze({ mode: 'open' });
+
+/** §7 step 8. */
+export function checkTrust(author: string, trust: TrustPolicy): Check {
+  if (trust.mode === 'open' || trust.authors.has(author)) return OK;
+  return reject(Reason.UNTRUSTED_AUTHOR, `author ${author} is not trusted`);
+}

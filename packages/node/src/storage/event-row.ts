@@ -1,0 +1,101 @@
+import type { PackedMessages } from '@commons-sync/bindings';
+
+import { writeI64, writeU64 } from '../audit/entry.js';
+
+/** The columns of an `events` row that the row digest covers (all but `encoded`, which
+ * `encodedHash` stands for). */
+export interface EventRowFields {
+  readonly seq: number;
+  readonly id: Uint8Array;
+  readonly author: string;
+  readonly kind: string;
+  readonly nonce: Uint8Array;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly receivedAt: number;
+  readonly encodedHash: Uint8Array;
+}
+
+export const EVENT_ROW_FORMAT_VERSION = 1;
+
+/**
+ * Packs the row digest inputs of many event rows for one batched SHA-256. The row digest
+ * (format 1) is SHA-256 of:
+ *
+ * ```text
+ * u8  0x01 (format)
+ * u64 seq
+ * 32  id
+ * u32 author length, author UTF-8
+ * u32 kind length, kind UTF-8
+ * u32 nonce length, nonce
+ * i64 created_at, i64 expires_at (Unix seconds, two's complement)
+ * u64 received_at (Unix ms)
+ * 32  encoded_hash
+ * ```
+ *
+ * The digest goes into the event's accept audit entry, so that every column of a stored event
+ * (the denormalised ones too, which the replay check and queries trust) is covered by the
+ * tamper-evident log; `encoded` is covered through `encoded_hash`.
+ */
+export function packEventRows(rows: readonly EventRowFields[]): PackedMessages {
+  const n = rows.length;
+  const authorLens = new Array<number>(n);
+  const kindLens = new Array<number>(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const r = rows[i] as EventRowFields;
+    const a = Buffer.byteLength(r.author, 'utf8');
+    const k = Buffer.byteLength(r.kind, 'utf8');
+    authorLens[i] = a;
+    kindLens[i] = k;
+    total += 1 + 8 + 32 + 4 + a + 4 + k + 4 + r.nonce.length + 8 + 8 + 8 + 32;
+  }
+  const data = Buffer.allocUnsafe(total);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const offsets = new Uint32Array(n + 1);
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    const r = rows[i] as EventRowFields;
+    offsets[i] = o;
+    data[o++] = EVENT_ROW_FORMAT_VERSION;
+    writeU64(view, o, r.seq);
+    data.set(r.id, o + 8);
+    o += 40;
+    const a = authorLens[i] as number;
+    view.setUint32(o, a);
+    o += 4 + data.write(r.author, o + 4, a, 'utf8');
+    const k = kindLens[i] as number;
+    view.setUint32(o, k);
+    o += 4 + data.write(r.kind, o + 4, k, 'utf8');
+    view.setUint32(o, r.nonce.length);
+    data.set(r.nonce, o + 4);
+    o += 4 + r.nonce.length;
+    writeI64(view, o, r.createdAt);
+    writeI64(view, o + 8, r.expiresAt);
+    writeU64(view, o + 16, r.receivedAt);
+    data.set(r.encodedHash, o + 24);
+    o += 56;
+  }
+  offsets[n] = o;
+  return { data, offsets };
+}
+
+/**
+ * The detail JSON of an accept entry. Built by template, not JSON.stringify: every value is a
+ * number or lowercase hex, so the text is canonical (this key order, no spaces).
+ */
+export function acceptDetail(eventSeq: number, encodedHashHex: string, rowHashHex: string): string {
+  return `{"eventSeq":${eventSeq},"encodedHash":"${encodedHashHex}","rowHash":"${rowHashHex}"}`;
+}
+
+const ACCEPT_DETAIL = /^\{"eventSeq":(0|[1-9][0-9]{0,15}),"encodedHash":"([0-9a-f]{64})","rowHash":"([0-9a-f]{64})"\}$/;
+
+/** Parses an accept entry's detail; undefined when it is not exactly what {@link acceptDetail} writes. */
+export function parseAcceptDetail(
+  detail: string,
+): { eventSeq: number; encodedHash: string; rowHash: string } | undefined {
+  const m = ACCEPT_DETAIL.exec(detail);
+  if (m === null) return undefined;
+  return { eventSeq: Number(m[1]), encodedHash: m[2] as string, rowHash: m[3] as string };
+}

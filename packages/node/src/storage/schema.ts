@@ -1,0 +1,171 @@
+import type { Database } from 'better-sqlite3';
+
+import { ForeignDatabaseError, MigrationError, SchemaTooNewError } from './errors.js';
+
+/** One schema step. Versions start at 1 and increase by one; a step is never edited once released. */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/** `PRAGMA application_id` of our databases ("CSYN"), so that a foreign SQLite file is refused. */
+export const APPLICATION_ID = 0x4353594e;
+
+/**
+ * The schema, as an ordered list of migrations. `PRAGMA user_version` holds the version
+ * reached; `schema_migrations` (created by {@link migrate} itself) records when each step ran.
+ *
+ * Notes on version 1:
+ * - `events.seq` is the rowid: inserts append to the table's B-tree, and the logical key, the
+ *   32-byte `id`, lives in a unique index (a WITHOUT ROWID table keyed by random ids would
+ *   scatter ~300-byte rows over the whole tree).
+ * - `encoded_hash` = SHA-256(encoded), written at commit time and repeated in the event's
+ *   accept audit entry, so that a changed byte in a stored event is detected.
+ * - `replay` keeps (author, nonce) → event while the event could still be valid.
+ * - `audit_nodes` holds the complete Merkle subtrees of level ≥ 4 (16 leaves and up); lower
+ *   ones are recomputed from at most 8 leaf hashes when a proof needs them.
+ */
+export const MIGRATIONS: readonly Migration[] = Object.freeze([
+  {
+    version: 1,
+    name: 'events, replay, audit log, checkpoints, meta',
+    sql: `
+      CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE events (
+        seq          INTEGER PRIMARY KEY,
+        id           BLOB NOT NULL UNIQUE,
+        author       TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        nonce        BLOB NOT NULL,
+        created_at   INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL,
+        received_at  INTEGER NOT NULL,
+        encoded      BLOB NOT NULL,
+        encoded_hash BLOB NOT NULL
+      );
+      CREATE TABLE replay (
+        author     TEXT NOT NULL,
+        nonce      BLOB NOT NULL,
+        event_id   BLOB NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (author, nonce)
+      ) WITHOUT ROWID;
+      CREATE INDEX replay_by_expiry ON replay (expires_at);
+      CREATE TABLE audit_entries (
+        seq        INTEGER PRIMARY KEY,
+        time       INTEGER NOT NULL,
+        type       TEXT NOT NULL,
+        event_id   BLOB,
+        reason     TEXT,
+        detail     TEXT NOT NULL,
+        leaf_hash  BLOB NOT NULL,
+        chain_hash BLOB NOT NULL
+      );
+      CREATE TABLE audit_nodes (
+        level INTEGER NOT NULL,
+        idx   INTEGER NOT NULL,
+        hash  BLOB NOT NULL,
+        PRIMARY KEY (level, idx)
+      ) WITHOUT ROWID;
+      CREATE TABLE checkpoints (
+        seq        INTEGER PRIMARY KEY,
+        tree_size  INTEGER NOT NULL,
+        root       BLOB NOT NULL,
+        time       INTEGER NOT NULL,
+        public_key BLOB NOT NULL,
+        signature  BLOB NOT NULL
+      );
+    `,
+  },
+]);
+
+const MIGRATIONS_TABLE = `
+  CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+  )`;
+
+export const SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+function userVersion(db: Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+function checkOrder(migrations: readonly Migration[]): void {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) {
+      throw new MigrationError(`migration ${i} has version ${m.version}, expected ${i + 1}`);
+    }
+  });
+}
+
+/**
+ * Brings the database to the newest version in `migrations`: every pending step runs in one
+ * IMMEDIATE transaction (so two processes cannot both migrate), and a failure leaves the
+ * database exactly as it was. Refuses a database newer than the code with
+ * {@link SchemaTooNewError} and one of another program with {@link ForeignDatabaseError}.
+ * Returns the version reached.
+ */
+export function migrate(
+  db: Database,
+  migrations: readonly Migration[] = MIGRATIONS,
+  now: () => number = Date.now,
+): number {
+  checkOrder(migrations);
+  const latest = migrations.length;
+  const run = db.transaction(() => {
+    const appId = db.pragma('application_id', { simple: true }) as number;
+    const current = userVersion(db);
+    if (appId !== APPLICATION_ID) {
+      const tables = db
+        .prepare("SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'")
+        .pluck()
+        .get() as number;
+      if (appId !== 0 || current !== 0 || tables !== 0) {
+        throw new ForeignDatabaseError(
+          `not a Commons Sync database (application_id ${appId}, ${tables} tables)`,
+        );
+      }
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+    }
+    if (current > latest) throw new SchemaTooNewError(current, latest);
+    if (current === latest) return latest;
+    db.exec(MIGRATIONS_TABLE);
+    const record = db.prepare(
+      'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+    );
+    for (const m of migrations.slice(current)) {
+      try {
+        db.exec(m.sql);
+        record.run(m.version, m.name, now());
+      } catch (cause) {
+        throw new MigrationError(`migration ${m.version} (${m.name}) failed: ${String(cause)}`, {
+          cause,
+        });
+      }
+      db.pragma(`user_version = ${m.version}`);
+    }
+    return latest;
+  });
+  return run.immediate();
+}
+
+/** Checks, without writing, that the database is at exactly the version this code knows. */
+export function checkSchema(db: Database): void {
+  const appId = db.pragma('application_id', { simple: true }) as number;
+  const current = userVersion(db);
+  if (appId !== APPLICATION_ID) {
+    throw new ForeignDatabaseError(`not a Commons Sync database (application_id ${appId})`);
+  }
+  if (current > SCHEMA_VERSION) throw new SchemaTooNewError(current, SCHEMA_VERSION);
+  if (current < SCHEMA_VERSION) {
+    throw new MigrationError(
+      `the database is at schema version ${current}, not ${SCHEMA_VERSION}; open it with the node once to migrate`,
+    );
+  }
+}

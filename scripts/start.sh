@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# `npm start`: bootstrap what is missing, then run a node on the embedded default store.
+# The data dir defaults to ./data (COMMONS_SYNC_DATA overrides) and is initialized on first
+# run. The node key's passphrase comes from COMMONS_SYNC_PASSPHRASE, or is asked for on a TTY.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bash "$ROOT/scripts/bootstrap.sh"
+DATA="${COMMONS_SYNC_DATA:-$ROOT/data}"
+CLI="$ROOT/packages/node/dist/cli/main.js"
+if [ ! -f "$DATA/node.key" ]; then
+  node "$CLI" init --data "$DATA"
+fi
+exec node "$CLI" start --data "$DATA" "$@"
