@@ -36,10 +36,10 @@ use curve25519_dalek::edwards::EdwardsPoint;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
 
-use crate::ed25519::{decode_key, Prepared, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH};
+use crate::ed25519::{Prepared, PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH};
 use crate::hash::check_offsets;
 use crate::rng::RandomSource;
-use crate::Error;
+use crate::{Error, KeyCache};
 
 /// Sub-batches of at most this many items are settled by single verification.
 pub const LEAF: usize = 2;
@@ -72,11 +72,21 @@ pub fn verify_batch<R: RandomSource + ?Sized>(
     rng: &mut R,
     out: &mut [bool],
 ) -> Result<(), Error> {
+    verify_batch_cached(&mut KeyCache::new(1), items, rng, out)
+}
+
+/// [`verify_batch`], decoding public keys through `cache`.
+pub fn verify_batch_cached<R: RandomSource + ?Sized>(
+    cache: &mut KeyCache,
+    items: &[BatchItem<'_>],
+    rng: &mut R,
+    out: &mut [bool],
+) -> Result<(), Error> {
     if out.len() != items.len() {
         return Err(Error::OutputLength { expected: items.len(), got: out.len() });
     }
     out.fill(false);
-    let batch = Batch::prepare(items.iter().copied(), rng)?;
+    let batch = Batch::prepare(cache, items.iter().copied(), rng)?;
     batch.settle(&mut |i, ok| out[i] = ok);
     Ok(())
 }
@@ -86,6 +96,19 @@ pub fn verify_batch<R: RandomSource + ?Sized>(
 /// (`offsets` holds `n + 1` non-decreasing entries starting at 0). `out[i]` becomes 1 for a valid
 /// item and 0 otherwise.
 pub fn verify_batch_packed<R: RandomSource + ?Sized>(
+    public_keys: &[u8],
+    signatures: &[u8],
+    messages: &[u8],
+    offsets: &[u32],
+    rng: &mut R,
+    out: &mut [u8],
+) -> Result<(), Error> {
+    verify_batch_packed_cached(&mut KeyCache::new(1), public_keys, signatures, messages, offsets, rng, out)
+}
+
+/// [`verify_batch_packed`], decoding public keys through `cache`.
+pub fn verify_batch_packed_cached<R: RandomSource + ?Sized>(
+    cache: &mut KeyCache,
     public_keys: &[u8],
     signatures: &[u8],
     messages: &[u8],
@@ -109,7 +132,7 @@ pub fn verify_batch_packed<R: RandomSource + ?Sized>(
         signature: &signatures[i * SIGNATURE_LENGTH..(i + 1) * SIGNATURE_LENGTH],
         message: &messages[offsets[i] as usize..offsets[i + 1] as usize],
     });
-    let batch = Batch::prepare(items, rng)?;
+    let batch = Batch::prepare(cache, items, rng)?;
     batch.settle(&mut |i, ok| out[i] = u8::from(ok));
     Ok(())
 }
@@ -118,6 +141,7 @@ impl Batch {
     /// Decodes every item (items that cannot be valid are left out and stay `false`), shares
     /// decoded public keys between items, and draws the coefficients.
     fn prepare<'a, R: RandomSource + ?Sized>(
+        cache: &mut KeyCache,
         items: impl Iterator<Item = BatchItem<'a>>,
         rng: &mut R,
     ) -> Result<Batch, Error> {
@@ -125,11 +149,15 @@ impl Batch {
         let mut key_bytes: Vec<&'a [u8]> = Vec::new();
         let mut entries = Vec::new();
         for (i, item) in items.enumerate() {
+            // S and R first: an item that cannot be valid must not evict cached keys.
+            let Some(prepared) = Prepared::new(item.public_key, item.message, item.signature) else {
+                continue;
+            };
             // Consecutive items from the same author are common (one author, many events);
-            // look back a little rather than hashing every key.
+            // they share one point in the equation. Look back a little rather than hash keys.
             let key = match key_bytes.iter().rev().take(8).position(|k| *k == item.public_key) {
                 Some(back) => key_bytes.len() - 1 - back,
-                None => match decode_key(item.public_key) {
+                None => match cache.decode(item.public_key) {
                     Some(point) => {
                         keys.push(point);
                         key_bytes.push(item.public_key);
@@ -138,9 +166,7 @@ impl Batch {
                     None => continue,
                 },
             };
-            if let Some(prepared) = Prepared::new(item.public_key, item.message, item.signature) {
-                entries.push((i, Entry { key, prepared, z: Scalar::ZERO }));
-            }
+            entries.push((i, Entry { key, prepared, z: Scalar::ZERO }));
         }
         let mut random = vec![0u8; 16 * entries.len()];
         rng.fill(&mut random)?;

@@ -29,7 +29,7 @@ use ed25519_dalek::Signer;
 use sha2::{Digest, Sha512};
 use zeroize::Zeroizing;
 
-use crate::Error;
+use crate::{Error, KeyCache};
 
 /// Length of a public key in bytes.
 pub const PUBLIC_KEY_LENGTH: usize = 32;
@@ -58,17 +58,17 @@ pub fn sign(seed: &[u8], message: &[u8]) -> Result<[u8; SIGNATURE_LENGTH], Error
 
 /// Verifies one signature under ZIP-215. Inputs of the wrong length give `false`.
 pub fn verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
-    let Some(key) = decode_key(public_key) else { return false };
-    match Prepared::new(public_key, message, signature) {
-        Some(p) => p.check(&key),
-        None => false,
-    }
+    verify_cached(&mut KeyCache::new(1), public_key, message, signature)
 }
 
-/// Decodes a public key (non-canonical encodings accepted, as ZIP-215 says).
-pub(crate) fn decode_key(public_key: &[u8]) -> Option<EdwardsPoint> {
-    let bytes: [u8; PUBLIC_KEY_LENGTH] = public_key.try_into().ok()?;
-    CompressedEdwardsY(bytes).decompress()
+/// [`verify`], decoding the public key through `cache`.
+pub fn verify_cached(cache: &mut KeyCache, public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    // Check S and decode R before touching the key cache: garbage must not evict good keys.
+    let Some(prepared) = Prepared::new(public_key, message, signature) else { return false };
+    match cache.decode(public_key) {
+        Some(key) => prepared.check(&key),
+        None => false,
+    }
 }
 
 /// A signature decoded and hashed, ready for the single or the batch equation.
@@ -82,6 +82,9 @@ pub(crate) struct Prepared {
 impl Prepared {
     /// Decodes `R` and `S` and computes `k`; `None` when the signature cannot be valid.
     pub(crate) fn new(public_key: &[u8], message: &[u8], signature: &[u8]) -> Option<Prepared> {
+        if public_key.len() != PUBLIC_KEY_LENGTH {
+            return None;
+        }
         let signature: &[u8; SIGNATURE_LENGTH] = signature.try_into().ok()?;
         let mut r_bytes = [0u8; 32];
         r_bytes.copy_from_slice(&signature[..32]);

@@ -7,6 +7,7 @@
 //!   (see [`ed25519`]), which single and batch verification share so that they agree on every
 //!   input.
 //! * Batch verification with one verdict per item (see [`batch`]).
+//! * A cache of decoded public keys ([`KeyCache`]) that single and batch verification share.
 //! * SHA-256, SHA-512 and BLAKE3, one message or many per call (see [`hash`]).
 //!
 //! Errors are a small [`Error`] enum with stable codes; a signature that does not verify is
@@ -16,6 +17,8 @@ pub mod batch;
 pub mod ed25519;
 mod error;
 pub mod hash;
+mod key_cache;
 pub mod rng;
 
 pub use error::Error;
+pub use key_cache::KeyCache;

@@ -158,3 +158,27 @@ fn seeds_of_the_wrong_length_are_typed_errors() {
         assert_eq!(ed25519::public_key(&seed).unwrap_err().code(), "ERR_INVALID_SEED_LENGTH");
     }
 }
+
+#[test]
+fn key_cache_gives_the_same_verdicts_and_survives_collisions() {
+    use commons_sync_core::KeyCache;
+    let mut rng = TestRng::from_time();
+    let start = rng.0;
+    let seeds: Vec<[u8; 32]> = (0..40).map(|_| rng.bytes(32).try_into().unwrap()).collect();
+    // Two slots: keys collide and evict each other all the time.
+    let mut cache = KeyCache::new(2);
+    for round in 0..30 {
+        let items: Vec<_> = (0..9).map(|_| make_item(&mut rng, &seeds)).collect();
+        let refs: Vec<_> = items
+            .iter()
+            .map(|(pk, msg, sig)| batch::BatchItem { public_key: pk, message: msg, signature: sig })
+            .collect();
+        let mut out = vec![false; items.len()];
+        batch::verify_batch_cached(&mut cache, &refs, &mut OsRandom, &mut out).unwrap();
+        for (i, (pk, msg, sig)) in items.iter().enumerate() {
+            let single = ed25519::verify(pk, msg, sig);
+            assert_eq!(out[i], single, "seed {start}: round {round} item {i}");
+            assert_eq!(ed25519::verify_cached(&mut cache, pk, msg, sig), single, "seed {start}: cached single");
+        }
+    }
+}

@@ -4,9 +4,20 @@
 //! Byte inputs are borrowed straight from the caller's `Uint8Array`/`Buffer` (no copy). Core
 //! errors become JS errors whose `code` is the core's stable `ERR_...` code.
 
-use commons_sync_core::{batch, ed25519, hash, rng::OsRandom};
+use std::cell::RefCell;
+
+use commons_sync_core::{batch, ed25519, hash, rng::OsRandom, KeyCache};
 use napi::bindgen_prelude::Uint8Array;
 use napi_derive::napi;
+
+thread_local! {
+    /// Decoded public keys, one cache per thread (validators see the same authors again).
+    static KEY_CACHE: RefCell<KeyCache> = RefCell::new(KeyCache::default());
+}
+
+fn with_cache<T>(f: impl FnOnce(&mut KeyCache) -> T) -> T {
+    KEY_CACHE.with(|cache| f(&mut cache.borrow_mut()))
+}
 
 type Result<T> = std::result::Result<T, napi::Error<&'static str>>;
 
@@ -17,7 +28,7 @@ fn map_err(e: commons_sync_core::Error) -> napi::Error<&'static str> {
 /// Verifies one Ed25519 signature under ZIP-215; wrong lengths give `false`.
 #[napi]
 pub fn ed25519_verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
-    ed25519::verify(public_key, message, signature)
+    with_cache(|cache| ed25519::verify_cached(cache, public_key, message, signature))
 }
 
 /// Verifies a packed batch (32-byte keys and 64-byte signatures back to back, messages as
@@ -30,8 +41,10 @@ pub fn ed25519_verify_batch_packed(
     offsets: &[u32],
 ) -> Result<Uint8Array> {
     let mut out = vec![0u8; offsets.len().saturating_sub(1)];
-    batch::verify_batch_packed(public_keys, signatures, messages, offsets, &mut OsRandom, &mut out)
-        .map_err(map_err)?;
+    with_cache(|cache| {
+        batch::verify_batch_packed_cached(cache, public_keys, signatures, messages, offsets, &mut OsRandom, &mut out)
+    })
+    .map_err(map_err)?;
     Ok(out.into())
 }
 

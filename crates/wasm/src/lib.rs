@@ -4,8 +4,19 @@
 //! Byte inputs are copied once into linear memory by wasm-bindgen (WebAssembly cannot read JS
 //! memory in place). Core errors become JS `Error`s whose `code` is the core's `ERR_...` code.
 
-use commons_sync_core::{batch, ed25519, hash, Error};
+use std::cell::RefCell;
+
+use commons_sync_core::{batch, ed25519, hash, Error, KeyCache};
 use wasm_bindgen::prelude::*;
+
+thread_local! {
+    /// Decoded public keys, one cache per thread (validators see the same authors again).
+    static KEY_CACHE: RefCell<KeyCache> = RefCell::new(KeyCache::default());
+}
+
+fn with_cache<T>(f: impl FnOnce(&mut KeyCache) -> T) -> T {
+    KEY_CACHE.with(|cache| f(&mut cache.borrow_mut()))
+}
 
 fn map_err(e: Error) -> JsValue {
     let error = js_sys::Error::new(&e.to_string());
@@ -21,7 +32,7 @@ fn host_random(dest: &mut [u8]) -> Result<(), Error> {
 /// Verifies one Ed25519 signature under ZIP-215; wrong lengths give `false`.
 #[wasm_bindgen(js_name = ed25519Verify)]
 pub fn ed25519_verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
-    ed25519::verify(public_key, message, signature)
+    with_cache(|cache| ed25519::verify_cached(cache, public_key, message, signature))
 }
 
 /// Verifies a packed batch (32-byte keys and 64-byte signatures back to back, messages as
@@ -34,8 +45,10 @@ pub fn ed25519_verify_batch_packed(
     offsets: &[u32],
 ) -> Result<Vec<u8>, JsValue> {
     let mut out = vec![0u8; offsets.len().saturating_sub(1)];
-    batch::verify_batch_packed(public_keys, signatures, messages, offsets, &mut host_random, &mut out)
-        .map_err(map_err)?;
+    with_cache(|cache| {
+        batch::verify_batch_packed_cached(cache, public_keys, signatures, messages, offsets, &mut host_random, &mut out)
+    })
+    .map_err(map_err)?;
     Ok(out)
 }
 
