@@ -40,7 +40,7 @@ function parseArgs(argv: readonly string[]): Args {
   return args;
 }
 
-// Full: ~2 s per case keeps the ~65 cases under 4 minutes on 2 cores with rme mostly < 2%.
+// Full: ~2 s per case keeps the 60 cases near 3 minutes on 2 cores, rme mostly under 2%.
 const FULL: RunOptions = { maxTime: 2, minSamples: 5 };
 const QUICK: RunOptions = { maxTime: 0.2, minSamples: 2 };
 
@@ -88,7 +88,10 @@ async function main(): Promise<void> {
   for (const [i, c] of cases.entries()) {
     const r = runCase(c, options);
     results.push(r);
-    const what = r.error !== undefined ? `ERROR ${r.error}` : `${formatTime(r.perItemNs)}/item ±${r.rmePct.toFixed(1)}% (${r.samples} samples)`;
+    const what =
+      r.error !== undefined
+        ? `ERROR ${r.error}`
+        : `${formatTime(r.perItemNs)}/item ±${r.rmePct.toFixed(1)}% (${r.samples} samples)`;
     console.log(`[${i + 1}/${cases.length}] ${caseName(c).padEnd(52)} ${what}`);
   }
   const seconds = (Date.now() - started) / 1000;
@@ -99,8 +102,10 @@ async function main(): Promise<void> {
     `${describeMachine(machine)}.`,
     '',
     `benchmark.js maxTime ${options.maxTime} s, minSamples ${options.minSamples}` +
-      `${args.quick ? ' (--quick: rough numbers)' : ''}; ${cases.length} cases in ${seconds.toFixed(0)} s. ` +
-      `Ed25519: ${MESSAGE_LENGTH}-byte messages, one random key per signature; batches packed before timing.`,
+      `${args.quick ? ' (--quick: rough numbers)' : ''}; ` +
+      `${cases.length} cases in ${seconds.toFixed(0)} s. ` +
+      `Ed25519: ${MESSAGE_LENGTH}-byte messages, one random key per signature; ` +
+      'batches packed before timing.',
   ];
   const md = markdown(groups, header, targetLines(targets));
 

@@ -47,7 +47,8 @@ function loop(hash: (d: Uint8Array) => Uint8Array, views: readonly Uint8Array[],
 function batchRunners(cores: readonly Core[], algorithm: HashAlgorithm, inputs: HashInputs) {
   const { packed, views } = inputs.batch;
   const len = DIGEST_LENGTH[algorithm];
-  const runners: { impl: string; baseline?: boolean; run: () => Uint8Array }[] = cores.map((core) => ({
+  type Runner = { impl: string; baseline?: boolean; run: () => Uint8Array };
+  const runners: Runner[] = cores.map((core) => ({
     impl: core.backend,
     run: () => core.hashBatch(algorithm, packed),
   }));

@@ -4,7 +4,12 @@
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 
-import { packMessages, type Core, type PackedMessages, type PackedSignatureBatch } from '@commons-sync/bindings';
+import {
+  packMessages,
+  type Core,
+  type PackedMessages,
+  type PackedSignatureBatch,
+} from '@commons-sync/bindings';
 
 /** Signed messages are about the size of a small event. */
 export const MESSAGE_LENGTH = 100;

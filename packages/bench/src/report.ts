@@ -61,7 +61,8 @@ function groupTable(g: GroupReport): string[] {
     ];
     if (perItem) cells.push(formatTime(r.perItemNs));
     if (throughput) cells.push(r.throughputMBps === null ? '' : r.throughputMBps.toFixed(1));
-    cells.push(r.ratio === null ? '' : r.baseline ? '1× (baseline)' : `**${formatRatio(r.ratio)}**`);
+    const ratio = r.ratio === null ? '' : `**${formatRatio(r.ratio)}**`;
+    cells.push(r.baseline && r.ratio !== null ? '1× (baseline)' : ratio);
     lines.push(row(cells));
   }
   return lines;
@@ -78,13 +79,18 @@ export function ratioLines(groups: readonly GroupReport[]): string[] {
     });
 }
 
-export function markdown(groups: readonly GroupReport[], header: string[], targets: string[]): string {
+export function markdown(
+  groups: readonly GroupReport[],
+  header: readonly string[],
+  targets: readonly string[],
+): string {
   const out = ['# Crypto benchmarks', '', ...header, ''];
   if (targets.length > 0) out.push('## Targets', '', '```', ...targets, '```', '');
   for (const g of groups) {
     const note = g.baseline === null ? '' : ` (ratios: per item, vs ${g.baseline})`;
     out.push(`## ${g.group}${note}`, '', ...groupTable(g), '');
   }
-  out.push('## Ratios', '', ...ratioLines(groups).map((l) => `- ${l}`), '');
+  const ratios = ratioLines(groups);
+  if (ratios.length > 0) out.push('## Ratios', '', ...ratios.map((l) => `- ${l}`), '');
   return out.join('\n');
 }
