@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 import { loadCore, type Backend, type Core } from '@commons-sync/bindings';
 
-import { checkEd25519, ed25519Cases } from './ed25519.js';
+import { checkEd25519, COLD_KEYS, coldBatchCases, ed25519Cases } from './ed25519.js';
 import { checkHashing, hashingCases } from './hashing.js';
 import { BATCH_SIZES, makeHashInputs, makeSignatureSet, MESSAGE_LENGTH } from './inputs.js';
 import { describeMachine, machineInfo } from './machine.js';
@@ -71,6 +71,7 @@ async function main(): Promise<void> {
 
   const cores = await loadCores();
   const set = makeSignatureSet(cores[0] as Core, Math.max(...BATCH_SIZES));
+  const cold = makeSignatureSet(cores[0] as Core, COLD_KEYS, 'cold');
   const hashInputs = makeHashInputs();
 
   const problems = [...checkEd25519(cores, set), ...checkHashing(cores, hashInputs)];
@@ -78,7 +79,11 @@ async function main(): Promise<void> {
   console.log('sanity: every implementation accepts the inputs and rejects corrupted ones');
 
   const needle = args.filter?.toLowerCase() ?? null;
-  const cases = [...ed25519Cases(cores, set), ...hashingCases(cores, hashInputs)].filter(
+  const cases = [
+    ...ed25519Cases(cores, set),
+    ...coldBatchCases(cores, cold),
+    ...hashingCases(cores, hashInputs),
+  ].filter(
     (c) => needle === null || caseName(c).toLowerCase().includes(needle),
   );
   if (cases.length === 0) fail(`No case matches --filter ${args.filter}`, []);

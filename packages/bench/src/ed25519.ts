@@ -142,3 +142,57 @@ export function ed25519Cases(cores: readonly Core[], set: SignatureSet): Case[] 
   }
   return cases;
 }
+
+/** Distinct keys in the cold-key rotation: twice the bindings' per-thread key cache (4096). */
+export const COLD_KEYS = 8192;
+
+/**
+ * Batch-64 where no key has been seen recently: the rotation walks through {@link COLD_KEYS}
+ * distinct signers, so every public key must be decoded again (the worst case; a validator whose
+ * authors repeat sits between this and the warm figures above).
+ */
+export function coldBatchCases(cores: readonly Core[], cold: SignatureSet): Case[] {
+  const n = 64;
+  const batches = cold.publicKeys.length / n;
+  const packed = Array.from({ length: batches }, (_, b) => {
+    const slice: SignatureSet = {
+      publicKeys: cold.publicKeys.slice(b * n, b * n + n),
+      messages: cold.messages.slice(b * n, b * n + n),
+      signatures: cold.signatures.slice(b * n, b * n + n),
+      keyObjects: [],
+    };
+    return packFirst(slice, n);
+  });
+  const group = 'ed25519 batch-64 cold keys';
+  const cases: Case[] = cores
+    .filter((core) => core.backend !== 'js') // @noble has no key cache: its batch-64 is cold
+    .map((core) => {
+      let next = 0;
+      return {
+        group,
+        impl: core.backend,
+        itemsPerOp: n,
+        bytesPerOp: 0,
+        fn: () => {
+          sink.value += core.ed25519VerifyBatchPacked(packed[next++ % batches]!)[0]!;
+        },
+      };
+    });
+  let next = 0;
+  cases.push({
+    group,
+    impl: 'node:crypto',
+    baseline: true,
+    itemsPerOp: n,
+    bytesPerOp: 0,
+    fn: () => {
+      const base = (next++ % batches) * n;
+      let ok = 0;
+      for (let i = base; i < base + n; i++) {
+        if (nodeVerify(null, cold.messages[i]!, cold.keyObjects[i]!, cold.signatures[i]!)) ok++;
+      }
+      sink.value += ok;
+    },
+  });
+  return cases;
+}

@@ -46,11 +46,11 @@ function rawEd25519KeyObject(publicKey: Uint8Array): KeyObject {
   return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
 }
 
-export function makeSignatureSet(signer: Core, count: number): SignatureSet {
+export function makeSignatureSet(signer: Core, count: number, label = 'ed25519'): SignatureSet {
   const set: SignatureSet = { publicKeys: [], messages: [], signatures: [], keyObjects: [] };
   for (let i = 0; i < count; i++) {
-    const seed = seededBytes(`ed25519-seed/${i}`, 32);
-    const message = seededBytes(`ed25519-message/${i}`, MESSAGE_LENGTH);
+    const seed = seededBytes(`${label}-seed/${i}`, 32);
+    const message = seededBytes(`${label}-message/${i}`, MESSAGE_LENGTH);
     const publicKey = signer.ed25519PublicKey(seed);
     set.publicKeys.push(publicKey);
     set.messages.push(message);
