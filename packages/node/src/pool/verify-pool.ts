@@ -43,14 +43,15 @@ export class VerifyPool {
     const threads = opts.threads ?? availableParallelism();
     const minChunk = opts.minChunk ?? 64;
     if (threads === 0) return new VerifyPool(undefined, await loadCore(), 0, minChunk);
-    const here = fileURLToPath(import.meta.url);
-    const fromSource = here.endsWith('.ts'); // under vitest/tsx the worker is TypeScript too
+    // Workers run compiled JavaScript: from dist/ when this module is itself compiled, and
+    // from the package's dist/ when it runs from source under vitest or tsx.
+    const fromSource = import.meta.url.endsWith('.ts');
+    const worker = fromSource ? '../../dist/pool/verify-worker.js' : './verify-worker.js';
     const pool = new Piscina({
-      filename: fileURLToPath(new URL(`./verify-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url)),
+      filename: fileURLToPath(new URL(worker, import.meta.url)),
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: 60_000,
-      ...(fromSource ? { execArgv: ['--import', 'tsx'] } : {}),
     });
     return new VerifyPool(pool, undefined, threads, minChunk);
   }
