@@ -1,0 +1,68 @@
+/**
+ * The errors of the HTTP API. Every error response is `{ error: { code, message } }` with one
+ * of the stable codes below; clients match on `code`, never on `message`.
+ */
+import { CommonsSyncError } from '../errors.js';
+
+export const ApiCode = {
+  /** The body is not JSON (or not UTF-8). */
+  BAD_JSON: 'ERR_BAD_JSON',
+  /** The body is JSON but neither an event object nor an array of them; or the URL is unusable. */
+  BAD_REQUEST: 'ERR_BAD_REQUEST',
+  /** Content-Type is missing or not application/json (UTF-8). */
+  CONTENT_TYPE: 'ERR_CONTENT_TYPE',
+  /** An array of zero events. */
+  EMPTY_BATCH: 'ERR_EMPTY_BATCH',
+  /** More events in one request than the server allows. */
+  TOO_MANY_EVENTS: 'ERR_TOO_MANY_EVENTS',
+  /** An event id in the path that is not 64 hex digits. */
+  BAD_ID: 'ERR_BAD_ID',
+  NOT_FOUND: 'ERR_NOT_FOUND',
+  METHOD_NOT_ALLOWED: 'ERR_METHOD_NOT_ALLOWED',
+  /** The client took too long to send its request. */
+  REQUEST_TIMEOUT: 'ERR_REQUEST_TIMEOUT',
+  /** The body is longer than the server accepts. */
+  BODY_TOO_LARGE: 'ERR_BODY_TOO_LARGE',
+  /** Request headers too large for the server. */
+  HEADERS_TOO_LARGE: 'ERR_HEADERS_TOO_LARGE',
+  /** The node or the server is saturated: retry after `Retry-After` seconds. */
+  OVERLOADED: 'ERR_OVERLOADED',
+  /** The node is stopping. */
+  SHUTTING_DOWN: 'ERR_SHUTTING_DOWN',
+  /** A bug or an unexpected failure; details are in the server log, not the response. */
+  INTERNAL: 'ERR_INTERNAL',
+} as const;
+
+export type ApiCodeValue = (typeof ApiCode)[keyof typeof ApiCode];
+
+/** An error that maps to one HTTP response. */
+export class HttpError extends CommonsSyncError {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    status: number,
+    code: ApiCodeValue,
+    message: string,
+    headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(code, message);
+    this.status = status;
+    this.headers = headers;
+  }
+}
+
+export interface ErrorBody {
+  readonly error: { readonly code: string; readonly message: string };
+}
+
+export function errorBody(code: string, message: string): ErrorBody {
+  return { error: { code, message } };
+}
+
+/** The `code` of an error thrown by a service, if it has a string one. */
+export function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}

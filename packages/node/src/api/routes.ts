@@ -1,0 +1,168 @@
+/**
+ * The routes of the HTTP API and their handlers. Handlers return a {@link Reply} or throw an
+ * {@link HttpError}; the server turns both into responses. Handlers depend only on
+ * {@link NodeService}.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { IngestResult, NodeService } from '../service.js';
+import { ApiCode, errorCode, HttpError } from './errors.js';
+import { checkDeclaredLength, checkJsonContentType, parseJsonBody, readBody } from './limits.js';
+import type { HttpMetrics } from './metrics.js';
+
+/** Seconds a client should wait before retrying a 429 or a 503. */
+export const RETRY_AFTER_OVERLOADED_S = 1;
+export const RETRY_AFTER_SHUTTING_DOWN_S = 5;
+
+export interface RouteLimits {
+  readonly maxBodyBytes: number;
+  readonly maxEventsPerRequest: number;
+  readonly maxInFlight: number;
+}
+
+export interface RouteContext {
+  readonly service: NodeService;
+  readonly limits: RouteLimits;
+  readonly metrics: HttpMetrics;
+}
+
+export type Reply =
+  | { readonly status: number; readonly json: unknown }
+  | { readonly status: number; readonly text: string; readonly contentType: string };
+
+type Handler = (req: IncomingMessage, params: readonly string[], ctx: RouteContext) => Reply | Promise<Reply>;
+
+export interface Route {
+  /** The pattern, used as the `route` label of metrics. */
+  readonly pattern: string;
+  readonly regex: RegExp;
+  /** GET handlers also answer HEAD. */
+  readonly methods: Readonly<Partial<Record<'GET' | 'POST', Handler>>>;
+}
+
+const ID = /^[0-9a-fA-F]{64}$/;
+
+export const ROUTES: readonly Route[] = [
+  { pattern: '/v1/events', regex: /^\/v1\/events$/, methods: { POST: postEvents } },
+  { pattern: '/v1/events/:id', regex: /^\/v1\/events\/([^/]*)$/, methods: { GET: getEvent } },
+  { pattern: '/v1/audit/checkpoint', regex: /^\/v1\/audit\/checkpoint$/, methods: { GET: getCheckpoint } },
+  { pattern: '/v1/audit/proof/:id', regex: /^\/v1\/audit\/proof\/([^/]*)$/, methods: { GET: getProof } },
+  { pattern: '/healthz', regex: /^\/healthz$/, methods: { GET: getHealth } },
+  { pattern: '/metrics', regex: /^\/metrics$/, methods: { GET: getMetrics } },
+];
+
+export function matchRoute(path: string): { route: Route; params: string[] } | undefined {
+  for (const route of ROUTES) {
+    const m = route.regex.exec(path);
+    if (m !== null) return { route, params: m.slice(1) };
+  }
+  return undefined;
+}
+
+/** The methods a route answers, for the Allow header of a 405. */
+export function allowedMethods(route: Route): string[] {
+  const out: string[] = [];
+  if (route.methods.GET !== undefined) out.push('GET', 'HEAD');
+  if (route.methods.POST !== undefined) out.push('POST');
+  return out;
+}
+
+/**
+ * The HttpError for an error a service call threw: overloaded → 429, stopping → 503,
+ * anything else → undefined (the server answers 500 and logs it).
+ */
+export function serviceErrorToHttp(error: unknown): HttpError | undefined {
+  switch (errorCode(error)) {
+    case 'ERR_OVERLOADED':
+      return new HttpError(429, ApiCode.OVERLOADED, 'the node is overloaded; retry later', {
+        'Retry-After': String(RETRY_AFTER_OVERLOADED_S),
+      });
+    case 'ERR_SHUTTING_DOWN':
+      return shuttingDown();
+    default:
+      return undefined;
+  }
+}
+
+export function shuttingDown(): HttpError {
+  return new HttpError(503, ApiCode.SHUTTING_DOWN, 'the node is shutting down', {
+    'Retry-After': String(RETRY_AFTER_SHUTTING_DOWN_S),
+  });
+}
+
+async function postEvents(req: IncomingMessage, _params: readonly string[], ctx: RouteContext): Promise<Reply> {
+  const { maxBodyBytes, maxEventsPerRequest, maxInFlight } = ctx.limits;
+  checkJsonContentType(req);
+  checkDeclaredLength(req, maxBodyBytes);
+  // Admission before reading: memory held by bodies is at most maxInFlight × maxBodyBytes.
+  if (ctx.metrics.ingestInFlight >= maxInFlight) {
+    throw new HttpError(429, ApiCode.OVERLOADED, `more than ${maxInFlight} requests are being ingested`, {
+      'Retry-After': String(RETRY_AFTER_OVERLOADED_S),
+    });
+  }
+  ctx.metrics.ingestStarted();
+  let count = 0;
+  try {
+    const value = parseJsonBody(await readBody(req, maxBodyBytes));
+    const { events, single } = eventsOf(value, maxEventsPerRequest);
+    count = events.length;
+    let results: IngestResult[];
+    try {
+      results = await ctx.service.ingest(events);
+    } catch (error) {
+      throw serviceErrorToHttp(error) ?? error;
+    }
+    if (!Array.isArray(results) || results.length !== events.length) {
+      throw new Error(`ingest gave ${Array.isArray(results) ? results.length : 'no'} results for ${events.length} events`);
+    }
+    return { status: 200, json: single ? { result: results[0] } : { results } };
+  } finally {
+    ctx.metrics.ingestEnded(count);
+  }
+}
+
+function eventsOf(value: unknown, max: number): { events: unknown[]; single: boolean } {
+  if (Array.isArray(value)) {
+    if (value.length === 0) throw new HttpError(400, ApiCode.EMPTY_BATCH, 'the array holds no events');
+    if (value.length > max) {
+      throw new HttpError(400, ApiCode.TOO_MANY_EVENTS, `${value.length} events in one request; at most ${max}`);
+    }
+    return { events: value as unknown[], single: false };
+  }
+  if (typeof value === 'object' && value !== null) return { events: [value], single: true };
+  throw new HttpError(400, ApiCode.BAD_REQUEST, 'the body must be an event object or an array of events');
+}
+
+function eventId(params: readonly string[]): string {
+  const id = params[0] ?? '';
+  if (!ID.test(id)) throw new HttpError(400, ApiCode.BAD_ID, 'an event id is 64 hex digits');
+  return id.toLowerCase();
+}
+
+function getEvent(_req: IncomingMessage, params: readonly string[], ctx: RouteContext): Reply {
+  const id = eventId(params);
+  const event = ctx.service.getEvent(id);
+  if (event === undefined) throw new HttpError(404, ApiCode.NOT_FOUND, `no event ${id}`);
+  return { status: 200, json: event };
+}
+
+function getCheckpoint(_req: IncomingMessage, _params: readonly string[], ctx: RouteContext): Reply {
+  return { status: 200, json: ctx.service.checkpoint() };
+}
+
+function getProof(_req: IncomingMessage, params: readonly string[], ctx: RouteContext): Reply {
+  const id = eventId(params);
+  const proof = ctx.service.auditProof(id);
+  if (proof === undefined) throw new HttpError(404, ApiCode.NOT_FOUND, `no accepted event ${id}`);
+  return { status: 200, json: proof };
+}
+
+function getHealth(_req: IncomingMessage, _params: readonly string[], ctx: RouteContext): Reply {
+  return { status: 200, json: ctx.service.health() };
+}
+
+function getMetrics(_req: IncomingMessage, _params: readonly string[], ctx: RouteContext): Reply {
+  const node = ctx.service.metrics();
+  const own = ctx.metrics.render();
+  const text = node === '' ? own : `${node}${node.endsWith('\n') ? '' : '\n'}${own}`;
+  return { status: 200, text, contentType: 'text/plain; version=0.0.4; charset=utf-8' };
+}

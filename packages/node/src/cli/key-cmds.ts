@@ -1,0 +1,296 @@
+/**
+ * Author keys and events: `keygen`, `event create`, `event cosign`.
+ *
+ * Key files are opened as {@link KeyHandle}s, which sign without ever handing out the seed, so
+ * an event is signed here from the protocol's parts (`eventId` of the body, `signingInput`,
+ * then `checkEvent`): the same steps as the protocol's `signEvent`, which takes raw seeds.
+ */
+import { randomBytes } from 'node:crypto';
+import { loadCore, type Core } from '@commons-sync/bindings';
+import { ConfigError } from '../errors.js';
+import { createKeyFile, openKeyFile, type KeyHandle } from '../keys/keyfile.js';
+import {
+  DEFAULT_TIME_RULES,
+  LIMITS,
+  PROTOCOL_VERSION,
+  checkEvent,
+  eventId,
+  eventToJson,
+  fromHex,
+  makePolicy,
+  parseDidKey,
+  parseEventJson,
+  signingInput,
+  type CommonsEvent,
+  type EventBody,
+  type EventSignature,
+  type MultiSigPolicy,
+  type Payload,
+  type Result,
+} from '../protocol/index.js';
+import {
+  BIN,
+  EXIT_OK,
+  PASSPHRASE_HELP,
+  existingPassphrase,
+  newPassphrase,
+  parseCommandLine,
+  parseDurationFlag,
+  parseIntFlag,
+  readFileFlag,
+  required,
+  UsageError,
+  writeLine,
+  type CliIo,
+  type Command,
+} from './common.js';
+
+export const keygenCommand: Command = {
+  name: 'keygen',
+  summary: 'create an encrypted author key file',
+  usage: `Usage: ${BIN} keygen --out FILE [--force]
+
+Creates an author key (Ed25519) in an encrypted key file, written with mode 0600, and
+prints its DID.
+
+Options:
+  --out FILE   where to write the key file (required; an existing file is kept unless --force)
+  --force      replace an existing file
+  -h, --help   show this help
+
+${PASSPHRASE_HELP}`,
+  async run(argv, io) {
+    const { values } = parseCommandLine('keygen', {
+      args: argv,
+      options: { out: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+    const out = required('keygen', '--out', values.out);
+    const passphrase = await newPassphrase(io, out);
+    const core = await loadCore();
+    const info = await createKeyFile(out, passphrase, core, undefined, { overwrite: values.force === true });
+    io.log.info('key created', { path: out, did: info.did });
+    writeLine(io.stdout, info.did);
+    return EXIT_OK;
+  },
+};
+
+const CREATE_USAGE = `Usage: ${BIN} event create --key FILE --kind KIND --payload JSON [options]
+
+Prints a signed event as one line of JSON, ready to POST to /v1/events.
+
+Options:
+  --key FILE            the author's key file (required)
+  --kind KIND           1..64 printable ASCII characters (required)
+  --payload JSON        the payload: any JSON without floats; @FILE reads it from a file (required)
+  --expires-in DURATION lifetime, such as 90s, 10m, 1h, 7d (default 1h; at most ${DEFAULT_TIME_RULES.maxLifetimeSeconds / 86_400}d)
+  --nonce HEX           ${LIMITS.minNonceBytes}..${LIMITS.maxNonceBytes} bytes as lowercase hex (default: ${LIMITS.minNonceBytes} random bytes)
+  --cosign FILE         another key that signs now and joins the signer set (repeatable)
+  --signer DID          a key that joins the signer set without signing now (repeatable)
+  --threshold M         signatures required, M-of-N over the author and all signers
+                        (default: every key that signs now)
+  -h, --help            show this help
+
+${PASSPHRASE_HELP} With several key files and no
+environment variable, each file's passphrase is asked in turn.`;
+
+const COSIGN_USAGE = `Usage: ${BIN} event cosign --key FILE [EVENT_FILE]
+
+Adds the key's signature to a signed event (read from EVENT_FILE, or stdin when absent or -)
+and prints the event as one line of JSON. The key must be in the event's signer set.
+
+Options:
+  --key FILE   the co-signer's key file (required)
+  -h, --help   show this help
+
+${PASSPHRASE_HELP}`;
+
+export const eventCommand: Command = {
+  name: 'event',
+  summary: 'create and co-sign events',
+  usage: `Usage: ${BIN} event <subcommand> [options]
+
+Subcommands:
+  create   print a new signed event
+  cosign   add a signature to an event
+
+Run '${BIN} event <subcommand> --help' for the options of each.`,
+  async run(argv, io) {
+    const [sub, ...rest] = argv;
+    if (sub === 'create') return createEvent(rest, io);
+    if (sub === 'cosign') return cosignEvent(rest, io);
+    throw new UsageError('event', sub === undefined ? 'a subcommand is required (create, cosign)' : `unknown subcommand ${JSON.stringify(sub)}`);
+  },
+};
+
+export const eventSubcommandUsage: Readonly<Record<string, string>> = { create: CREATE_USAGE, cosign: COSIGN_USAGE };
+
+async function createEvent(argv: string[], io: CliIo): Promise<number> {
+  const cmd = 'event create';
+  const { values } = parseCommandLine(cmd, {
+    args: argv,
+    options: {
+      key: { type: 'string' },
+      kind: { type: 'string' },
+      payload: { type: 'string' },
+      'expires-in': { type: 'string' },
+      nonce: { type: 'string' },
+      cosign: { type: 'string', multiple: true },
+      signer: { type: 'string', multiple: true },
+      threshold: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const keyPath = required(cmd, '--key', values.key);
+  const kind = required(cmd, '--kind', values.kind);
+  const payload = await parsePayload(cmd, required(cmd, '--payload', values.payload));
+  const lifetime = parseDurationFlag(cmd, '--expires-in', values['expires-in'] ?? '1h');
+  if (lifetime > DEFAULT_TIME_RULES.maxLifetimeSeconds) {
+    throw new UsageError(cmd, `--expires-in is longer than the protocol's maximum lifetime (${DEFAULT_TIME_RULES.maxLifetimeSeconds}s)`);
+  }
+  const nonce = values.nonce === undefined ? randomBytes(LIMITS.minNonceBytes) : parseNonce(cmd, values.nonce);
+  const extraSigners = (values.signer ?? []).map((did) => {
+    const parsed = parseDidKey(did);
+    if (!parsed.ok) throw new UsageError(cmd, `--signer ${did}: ${parsed.detail}`);
+    return did;
+  });
+  const threshold = values.threshold === undefined ? undefined : parseIntFlag(cmd, '--threshold', values.threshold, 1, LIMITS.maxSigners);
+
+  const core = await loadCore();
+  const keys = await openKeys(io, [keyPath, ...(values.cosign ?? [])], core);
+  try {
+    const signing = uniqueKeys(keys);
+    const [author, ...cosigners] = signing as [KeyHandle, ...KeyHandle[]];
+    const policy = policyFor(cmd, author.did, [...cosigners.map((k) => k.did), ...extraSigners], threshold, signing.length);
+    const now = Math.floor(Date.now() / 1000);
+    const body: EventBody = {
+      v: PROTOCOL_VERSION as 1,
+      kind,
+      author: author.did,
+      createdAt: now,
+      expiresAt: now + lifetime,
+      nonce,
+      payload,
+      ...(policy === undefined ? {} : { policy }),
+    };
+    const event = sign(core, body, [], signing);
+    writeLine(io.stdout, JSON.stringify(eventToJson(event)));
+    return EXIT_OK;
+  } finally {
+    for (const k of keys) k.dispose();
+  }
+}
+
+async function cosignEvent(argv: string[], io: CliIo): Promise<number> {
+  const cmd = 'event cosign';
+  const { values, positionals } = parseCommandLine(cmd, {
+    args: argv,
+    allowPositionals: true,
+    options: { key: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const keyPath = required(cmd, '--key', values.key);
+  if (positionals.length > 1) throw new UsageError(cmd, 'at most one event file');
+  const source = positionals[0] ?? '-';
+  const text = source === '-' ? await readStdin() : (await readFileFlag('event file', source)).toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ConfigError('ERR_EVENT_JSON', `${source === '-' ? 'stdin' : source} is not JSON`);
+  }
+  const parsed = orThrow(parseEventJson(value), 'the event');
+  const { signatures, ...body } = parsed.event;
+  const core = await loadCore();
+  const [key] = await openKeys(io, [keyPath], core);
+  try {
+    const k = key as KeyHandle;
+    const signers = parsed.event.policy?.signers ?? [parsed.event.author];
+    if (!signers.includes(k.did)) {
+      throw new ConfigError('ERR_NOT_A_SIGNER', `${k.did} is not in the event's signer set`);
+    }
+    if (signatures.some((s) => s.signer === k.did)) {
+      throw new ConfigError('ERR_ALREADY_SIGNED', `${k.did} has already signed this event`);
+    }
+    writeLine(io.stdout, JSON.stringify(eventToJson(sign(core, body, signatures, [k]))));
+    return EXIT_OK;
+  } finally {
+    key?.dispose();
+  }
+}
+
+/** The policy for the signing keys and listed signers; undefined for the default 1-of-[author]. */
+function policyFor(
+  cmd: string,
+  author: string,
+  others: readonly string[],
+  threshold: number | undefined,
+  signingKeys: number,
+): MultiSigPolicy | undefined {
+  const policy = makePolicy(author, 1, others);
+  const n = policy.signers.length;
+  const m = threshold ?? Math.min(signingKeys, n);
+  if (m > n) throw new UsageError(cmd, `--threshold ${m} is more than the ${n} keys in the signer set`);
+  if (n === 1) return undefined; // 1-of-[author] is written by omitting the policy
+  return { threshold: m, signers: policy.signers };
+}
+
+/** Signs the body's id with each key, after any signatures already present. */
+function sign(core: Core, body: EventBody, existing: readonly EventSignature[], keys: readonly KeyHandle[]): CommonsEvent {
+  let id: Uint8Array;
+  try {
+    id = eventId(core, body);
+  } catch (error) {
+    throw new ConfigError('ERR_EVENT_INVALID', `the event cannot be encoded: ${(error as Error).message}`);
+  }
+  const message = signingInput(id);
+  const signatures = [...existing, ...keys.map((k) => ({ signer: k.did, sig: k.sign(message) }))];
+  return orThrow(checkEvent({ ...body, signatures }), 'the event').event;
+}
+
+function orThrow<T>(result: Result<T>, what: string): T {
+  if (result.ok) return result.value;
+  throw new ConfigError(result.reason, `${what} is not valid: ${result.detail} (${result.reason})`);
+}
+
+async function openKeys(io: CliIo, paths: readonly string[], core: Core): Promise<KeyHandle[]> {
+  const keys: KeyHandle[] = [];
+  try {
+    for (const path of paths) {
+      const passphrase = await existingPassphrase(io, `Passphrase for ${path}: `);
+      keys.push(await openKeyFile(path, passphrase, core));
+    }
+    return keys;
+  } catch (error) {
+    for (const k of keys) k.dispose();
+    throw error;
+  }
+}
+
+/** One signature per key: the same file given twice signs once. */
+function uniqueKeys(keys: readonly KeyHandle[]): KeyHandle[] {
+  const seen = new Set<string>();
+  return keys.filter((k) => (seen.has(k.did) ? false : (seen.add(k.did), true)));
+}
+
+async function parsePayload(cmd: string, text: string): Promise<Payload> {
+  const source = text.startsWith('@') ? (await readFileFlag('--payload', text.slice(1))).toString('utf8') : text;
+  try {
+    return JSON.parse(source) as Payload; // floats and other non-payload values: checkEvent says so
+  } catch {
+    throw new UsageError(cmd, `--payload must be JSON, got ${JSON.stringify(source.slice(0, 80))}`);
+  }
+}
+
+function parseNonce(cmd: string, text: string): Uint8Array {
+  const bytes = fromHex(text);
+  if (bytes === null || bytes.length < LIMITS.minNonceBytes || bytes.length > LIMITS.maxNonceBytes) {
+    throw new UsageError(cmd, `--nonce must be ${LIMITS.minNonceBytes}..${LIMITS.maxNonceBytes} bytes of lowercase hex`);
+  }
+  return bytes;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+

@@ -1,0 +1,237 @@
+/** Commands that work on a node's data directory: `init`, `start`, `audit verify`. */
+import { startApiServer, type ApiTlsOptions } from '../api/server.js';
+import { parseDidKey } from '../protocol/did.js';
+import {
+  BIN,
+  EXIT_FAILURE,
+  EXIT_OK,
+  PASSPHRASE_HELP,
+  existingPassphrase,
+  newPassphrase,
+  parseCommandLine,
+  parseIntFlag,
+  readFileFlag,
+  required,
+  UsageError,
+  writeLine,
+  type CliIo,
+  type Command,
+} from './common.js';
+import { describeBadEntry, loadNodeOps, type OpenNodeOptions } from './node-ops.js';
+
+export const DEFAULT_PORT = 7700;
+
+export const initCommand: Command = {
+  name: 'init',
+  summary: 'create a data directory with a node identity',
+  usage: `Usage: ${BIN} init --data DIR
+
+Creates DIR (if needed) with a new node identity and prints the node's DID. An already
+initialised DIR is left as it is and its DID printed.
+
+Options:
+  --data DIR   the data directory (required)
+  -h, --help   show this help
+
+${PASSPHRASE_HELP}`,
+  async run(argv, io) {
+    const { values } = parseCommandLine('init', {
+      args: argv,
+      options: { data: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
+    const dir = required('init', '--data', values.data);
+    const ops = await loadNodeOps();
+    const passphrase = await newPassphrase(io, `the node key in ${dir}`);
+    const { did, created } = await ops.initDataDir(dir, passphrase);
+    io.log.info(created ? 'data directory initialised' : 'data directory already initialised', { dir, did });
+    if (!created) writeLine(io.stderr, `${dir} was already initialised; its identity is unchanged`);
+    writeLine(io.stdout, did);
+    return EXIT_OK;
+  },
+};
+
+export const startCommand: Command = {
+  name: 'start',
+  summary: 'run a node and its HTTP API',
+  usage: `Usage: ${BIN} start --data DIR [options]
+
+Opens the node in DIR and serves the HTTP API until SIGINT or SIGTERM, then closes
+gracefully. Prints one line, "node <DID> listening on <URL>", once it is serving.
+
+Options:
+  --data DIR           the data directory, made by '${BIN} init' (required)
+  --host HOST          address to listen on (default 127.0.0.1)
+  --port N             port to listen on; 0 picks a free one (default ${DEFAULT_PORT})
+  --workers N          signature-verification worker threads (default: the node's choice)
+  --trusted DIDS       accept events only from these authors (comma-separated did:keys)
+  --open               accept events from any author
+  --tls-key FILE       PEM private key: serve https (with --tls-cert)
+  --tls-cert FILE      PEM certificate chain
+  --tls-client-ca FILE require client certificates that chain to this PEM CA (mutual TLS)
+  -h, --help           show this help
+
+${PASSPHRASE_HELP}
+Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default info).`,
+  async run(argv, io) {
+    const cmd = 'start';
+    const { values } = parseCommandLine(cmd, {
+      args: argv,
+      options: {
+        data: { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        workers: { type: 'string' },
+        trusted: { type: 'string' },
+        open: { type: 'boolean' },
+        'tls-key': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-client-ca': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    const dataDir = required(cmd, '--data', values.data);
+    const port = parseIntFlag(cmd, '--port', values.port ?? String(DEFAULT_PORT), 0, 65_535);
+    const workers = values.workers === undefined ? undefined : parseIntFlag(cmd, '--workers', values.workers, 1, 1024);
+    if (values.open === true && values.trusted !== undefined) {
+      throw new UsageError(cmd, '--trusted and --open exclude each other');
+    }
+    const trusted = values.open === true ? ('open' as const) : values.trusted === undefined ? undefined : parseTrusted(cmd, values.trusted);
+    const tls = await tlsOptions(cmd, values['tls-key'], values['tls-cert'], values['tls-client-ca']);
+
+    const ops = await loadNodeOps();
+    const passphrase = await existingPassphrase(io, `Passphrase for the node key in ${dataDir}: `);
+    const openOpts: OpenNodeOptions = {
+      dataDir,
+      passphrase,
+      ...(trusted === undefined ? {} : { trusted }),
+      ...(workers === undefined ? {} : { workers }),
+    };
+    const service = await ops.openNode(openOpts);
+    let api;
+    try {
+      api = await startApiServer(service, {
+        port,
+        ...(values.host === undefined ? {} : { host: values.host }),
+        ...(tls === undefined ? {} : { tls }),
+        logger: io.log,
+      });
+    } catch (error) {
+      await service.close();
+      throw error;
+    }
+    io.log.info('node started', { did: service.did, url: api.url, data: dataDir });
+    writeLine(io.stdout, `node ${service.did} listening on ${api.url}`);
+
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      const onInt = (): void => heard('SIGINT');
+      const onTerm = (): void => heard('SIGTERM');
+      const heard = (s: NodeJS.Signals): void => {
+        io.signals.removeListener('SIGINT', onInt);
+        io.signals.removeListener('SIGTERM', onTerm);
+        resolve(s);
+      };
+      io.signals.once('SIGINT', onInt);
+      io.signals.once('SIGTERM', onTerm);
+    });
+    const force = (): void => {
+      io.log.warn('second signal: exiting without finishing');
+      process.exit(EXIT_FAILURE);
+    };
+    io.signals.once('SIGINT', force);
+    io.signals.once('SIGTERM', force);
+    io.log.info('shutting down', { signal });
+    try {
+      await api.close();
+    } finally {
+      await service.close();
+    }
+    io.log.info('stopped');
+    io.signals.removeListener('SIGINT', force);
+    io.signals.removeListener('SIGTERM', force);
+    return EXIT_OK;
+  },
+};
+
+function parseTrusted(cmd: string, text: string): string[] {
+  const dids = text.split(',').map((d) => d.trim()).filter((d) => d !== '');
+  if (dids.length === 0) throw new UsageError(cmd, '--trusted needs at least one did:key');
+  for (const did of dids) {
+    const parsed = parseDidKey(did);
+    if (!parsed.ok) throw new UsageError(cmd, `--trusted ${did}: ${parsed.detail}`);
+  }
+  return [...new Set(dids)];
+}
+
+async function tlsOptions(
+  cmd: string,
+  keyPath: string | undefined,
+  certPath: string | undefined,
+  clientCaPath: string | undefined,
+): Promise<ApiTlsOptions | undefined> {
+  if ((keyPath === undefined) !== (certPath === undefined)) {
+    throw new UsageError(cmd, '--tls-key and --tls-cert go together');
+  }
+  if (keyPath === undefined || certPath === undefined) {
+    if (clientCaPath !== undefined) throw new UsageError(cmd, '--tls-client-ca needs --tls-key and --tls-cert');
+    return undefined;
+  }
+  return {
+    key: await readFileFlag('--tls-key', keyPath),
+    cert: await readFileFlag('--tls-cert', certPath),
+    ...(clientCaPath === undefined
+      ? {}
+      : { ca: await readFileFlag('--tls-client-ca', clientCaPath), requestClientCert: true }),
+  };
+}
+
+const VERIFY_USAGE = `Usage: ${BIN} audit verify --data DIR
+
+Checks the audit log in DIR: every entry's hash chain, every checkpoint's signature and root,
+and that the stored events match the log. Exits 0 with a summary when it is intact, 1 naming
+the first bad entry when it is not.
+
+Options:
+  --data DIR   the data directory (required)
+  --json       print the verdict as JSON
+  -h, --help   show this help`;
+
+export const auditCommand: Command = {
+  name: 'audit',
+  summary: "check a node's audit log",
+  usage: `Usage: ${BIN} audit <subcommand> [options]
+
+Subcommands:
+  verify   check the audit log of a data directory
+
+Run '${BIN} audit verify --help' for its options.`,
+  async run(argv, io) {
+    const [sub, ...rest] = argv;
+    if (sub === 'verify') return verify(rest, io);
+    throw new UsageError('audit', sub === undefined ? 'a subcommand is required (verify)' : `unknown subcommand ${JSON.stringify(sub)}`);
+  },
+};
+
+export const auditSubcommandUsage: Readonly<Record<string, string>> = { verify: VERIFY_USAGE };
+
+async function verify(argv: string[], io: CliIo): Promise<number> {
+  const cmd = 'audit verify';
+  const { values } = parseCommandLine(cmd, {
+    args: argv,
+    options: { data: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
+  const dir = required(cmd, '--data', values.data);
+  const ops = await loadNodeOps();
+  const verdict = await ops.verifyAudit(dir);
+  if (values.json === true) writeLine(io.stdout, JSON.stringify(verdict));
+  if (verdict.ok) {
+    io.log.info('audit log intact', { dir, entries: verdict.entries, checkpoints: verdict.checkpoints, events: verdict.events });
+    if (values.json !== true) {
+      writeLine(io.stdout, `audit log intact: ${verdict.entries} entries, ${verdict.checkpoints} checkpoints, ${verdict.events} events`);
+    }
+    return EXIT_OK;
+  }
+  const bad = describeBadEntry(verdict.firstBad);
+  io.log.error('audit log broken', { code: 'ERR_AUDIT_BROKEN', dir, first_bad: verdict.firstBad });
+  writeLine(io.stderr, `${BIN}: audit log broken: first bad entry: ${bad}`);
+  return EXIT_FAILURE;
+}

@@ -1,0 +1,55 @@
+/**
+ * The three calls the CLI makes into the node (`src/node.ts`), behind one interface: what the
+ * CLI needs of it, and a seam for the CLI tests. The module is imported lazily, so that
+ * `--help`, `keygen` or `submit` never load storage or the worker pool, and a node that cannot
+ * load (a missing native SQLite build) is a clear error rather than a crash.
+ */
+import { CommonsSyncError } from '../errors.js';
+import type { NodeService } from '../service.js';
+
+export interface OpenNodeOptions {
+  dataDir: string;
+  passphrase: string;
+  /** Allowed authors, or 'open' for anyone; absent: the node's default. */
+  trusted?: string[] | 'open';
+  workers?: number;
+}
+
+/** Where the audit log first goes wrong: a description, or the row that node.ts reports. */
+export type AuditBadEntry = string | { readonly table: string; readonly row: number | string; readonly what: string };
+
+export type AuditVerdict =
+  | { readonly ok: true; readonly entries: number; readonly checkpoints: number; readonly events: number }
+  | { readonly ok: false; readonly firstBad: AuditBadEntry };
+
+export interface NodeOps {
+  initDataDir(dir: string, passphrase: string): Promise<{ did: string; created: boolean }>;
+  openNode(opts: OpenNodeOptions): Promise<NodeService>;
+  verifyAudit(dir: string): Promise<AuditVerdict>;
+}
+
+let loaded: Promise<NodeOps> | undefined;
+
+/** The node's calls, loaded on first use; ERR_NODE_UNAVAILABLE if node.ts (or SQLite) cannot load. */
+export function loadNodeOps(): Promise<NodeOps> {
+  loaded ??= (async (): Promise<NodeOps> => {
+    let mod: typeof import('../node.js');
+    try {
+      mod = await import('../node.js');
+    } catch (cause) {
+      throw new CommonsSyncError('ERR_NODE_UNAVAILABLE', `the node module could not be loaded: ${(cause as Error).message}`, { cause });
+    }
+    // Typed against node.ts: a change of signature there is a compile error here.
+    return {
+      initDataDir: (dir, passphrase) => mod.initDataDir(dir, passphrase),
+      openNode: (opts) => mod.openNode(opts),
+      verifyAudit: (dir) => mod.verifyAudit(dir),
+    };
+  })();
+  return loaded;
+}
+
+/** One line for a person: "audit_entries row 17: hash chain broken". */
+export function describeBadEntry(bad: AuditBadEntry): string {
+  return typeof bad === 'string' ? bad : `${bad.table} row ${bad.row}: ${bad.what}`;
+}
