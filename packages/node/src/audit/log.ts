@@ -67,6 +67,11 @@ interface CheckpointRow {
 
 const ZERO_HASH = new Uint8Array(32);
 
+/** Public results are plain Uint8Arrays, whichever hash function or driver made them. */
+function plain(b: Uint8Array): Uint8Array {
+  return Buffer.isBuffer(b) ? new Uint8Array(b) : b;
+}
+
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && Buffer.compare(a, b) === 0;
 }
@@ -102,7 +107,7 @@ export class AuditLog {
   readonly #insertEntry: Statement;
   readonly #insertNode: Statement;
   readonly #head: Statement;
-  readonly #node: Statement;
+  readonly #nodeStmt: Statement;
   readonly #leaves: Statement;
   readonly #entry: Statement;
   readonly #insertCheckpoint: Statement;
@@ -119,7 +124,7 @@ export class AuditLog {
     );
     this.#insertNode = db.prepare('INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)');
     this.#head = db.prepare('SELECT seq, chain_hash FROM audit_entries ORDER BY seq DESC LIMIT 1');
-    this.#node = db.prepare('SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?').pluck();
+    this.#nodeStmt = db.prepare('SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?').pluck();
     this.#leaves = db
       .prepare('SELECT leaf_hash FROM audit_entries WHERE seq >= ? AND seq < ? ORDER BY seq')
       .pluck();
@@ -145,19 +150,19 @@ export class AuditLog {
 
   /** The root of the whole log. */
   root(): Uint8Array {
-    return this.#range.root();
+    return plain(this.#range.root());
   }
 
   /** The root of the first `size` entries. */
   rootAt(size: number): Uint8Array {
     this.#checkSize(size);
     if (size === this.size) return this.root();
-    return size === 0 ? emptyRoot(this.#hasher.one) : this.#subtree(0, size);
+    return plain(size === 0 ? emptyRoot(this.#hasher.one) : this.#subtree(0, size));
   }
 
   /** The chain hash of the last entry (32 zero bytes for an empty log). */
   get chainHead(): Uint8Array {
-    return this.#chainHead;
+    return plain(this.#chainHead);
   }
 
   entry(seq: number): (AuditEntry & { leafHash: Uint8Array; chainHash: Uint8Array }) | undefined {
@@ -178,13 +183,13 @@ export class AuditLog {
   /** RFC 6962 audit path of entry `index` in the tree of the first `size` entries. */
   inclusionProof(index: number, size: number = this.size): Uint8Array[] {
     this.#checkSize(size);
-    return inclusionProof(index, size, (s, e) => this.#subtree(s, e));
+    return inclusionProof(index, size, (s, e) => plain(this.#subtree(s, e)));
   }
 
   /** RFC 6962 consistency proof from the tree of `m` entries to the tree of `n`. */
   consistencyProof(m: number, n: number = this.size): Uint8Array[] {
     this.#checkSize(n);
-    return consistencyProof(m, n, (s, e) => this.#subtree(s, e));
+    return consistencyProof(m, n, (s, e) => plain(this.#subtree(s, e)));
   }
 
   /**
@@ -196,7 +201,7 @@ export class AuditLog {
     const unsigned = {
       treeSize: this.size,
       root: this.root(),
-      time: this.#now(),
+      time: Math.floor(this.#now()),
       publicKey: new Uint8Array(signer.publicKey),
     };
     const signature = new Uint8Array(signer.sign(checkpointMessage(unsigned)));
@@ -302,7 +307,7 @@ export class AuditLog {
   }
 
   #nodeQuery(level: number, index: number): Uint8Array | undefined {
-    const hash = this.#node.get(level, index) as Uint8Array | undefined;
+    const hash = this.#nodeStmt.get(level, index) as Uint8Array | undefined;
     return hash === undefined ? undefined : new Uint8Array(hash);
   }
 

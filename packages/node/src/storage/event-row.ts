@@ -6,6 +6,7 @@ import { writeI64, writeU64 } from '../audit/entry.js';
  * `encodedHash` stands for). */
 export interface EventRowFields {
   readonly seq: number;
+  readonly auditSeq: number;
   readonly id: Uint8Array;
   readonly author: string;
   readonly kind: string;
@@ -25,6 +26,7 @@ export const EVENT_ROW_FORMAT_VERSION = 1;
  * ```text
  * u8  0x01 (format)
  * u64 seq
+ * u64 audit_seq
  * 32  id
  * u32 author length, author UTF-8
  * u32 kind length, kind UTF-8
@@ -49,7 +51,7 @@ export function packEventRows(rows: readonly EventRowFields[]): PackedMessages {
     const k = Buffer.byteLength(r.kind, 'utf8');
     authorLens[i] = a;
     kindLens[i] = k;
-    total += 1 + 8 + 32 + 4 + a + 4 + k + 4 + r.nonce.length + 8 + 8 + 8 + 32;
+    total += 1 + 8 + 8 + 32 + 4 + a + 4 + k + 4 + r.nonce.length + 8 + 8 + 8 + 32;
   }
   const data = Buffer.allocUnsafe(total);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
@@ -60,8 +62,9 @@ export function packEventRows(rows: readonly EventRowFields[]): PackedMessages {
     offsets[i] = o;
     data[o++] = EVENT_ROW_FORMAT_VERSION;
     writeU64(view, o, r.seq);
-    data.set(r.id, o + 8);
-    o += 40;
+    writeU64(view, o + 8, r.auditSeq);
+    data.set(r.id, o + 16);
+    o += 48;
     const a = authorLens[i] as number;
     view.setUint32(o, a);
     o += 4 + data.write(r.author, o + 4, a, 'utf8');
@@ -98,4 +101,39 @@ export function parseAcceptDetail(
   const m = ACCEPT_DETAIL.exec(detail);
   if (m === null) return undefined;
   return { eventSeq: Number(m[1]), encodedHash: m[2] as string, rowHash: m[3] as string };
+}
+
+/** Bytes of SHA-256 kept as the replay key. */
+export const REPLAY_KEY_BYTES = 16;
+
+/**
+ * Packs replay key inputs for one batched SHA-256: `u32 author length || author UTF-8 ||
+ * nonce`. The replay key is the first 16 bytes of the digest. Finding two pairs with one key
+ * takes about 2^64 work and only blocks the finder's own pair; hitting someone else's pair
+ * takes a second preimage (2^128).
+ */
+export function packReplayKeyInputs(pairs: readonly { author: string; nonce: Uint8Array }[]): PackedMessages {
+  const n = pairs.length;
+  const lens = new Array<number>(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const p = pairs[i] as { author: string; nonce: Uint8Array };
+    const a = Buffer.byteLength(p.author, 'utf8');
+    lens[i] = a;
+    total += 4 + a + p.nonce.length;
+  }
+  const data = Buffer.allocUnsafe(total);
+  const offsets = new Uint32Array(n + 1);
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    const p = pairs[i] as { author: string; nonce: Uint8Array };
+    offsets[i] = o;
+    const a = lens[i] as number;
+    data.writeUInt32BE(a, o);
+    o += 4 + data.write(p.author, o + 4, a, 'utf8');
+    data.set(p.nonce, o);
+    o += p.nonce.length;
+  }
+  offsets[n] = o;
+  return { data, offsets };
 }

@@ -1,0 +1,277 @@
+import type { Core } from '@commons-sync/bindings';
+import type { Database } from 'better-sqlite3';
+
+import { openDatabase } from '../storage/db.js';
+import { CorruptDatabaseError } from '../storage/errors.js';
+import {
+  packEventRows,
+  packReplayKeyInputs,
+  parseAcceptDetail,
+  REPLAY_KEY_BYTES,
+} from '../storage/event-row.js';
+import { type Checkpoint, verifyCheckpointSignature } from './checkpoint.js';
+import { type AuditEntry, encodeAuditEntry, isEntryType } from './entry.js';
+import { makeHasher } from './hash.js';
+import { STORED_NODE_LEVEL } from './log.js';
+import { CompactRange, emptyRoot, hashLeaf, type TreeNode } from './merkle.js';
+
+/** The first thing found wrong, in log order. */
+export interface BadRow {
+  readonly table: 'audit_entries' | 'audit_nodes' | 'checkpoints' | 'events' | 'replay' | 'database';
+  /**
+   * The row: `seq` for audit_entries, events and checkpoints; "level/idx" for audit_nodes;
+   * "key hex" for replay; 0 for the database as a whole.
+   */
+  readonly row: number | string;
+  readonly what: string;
+}
+
+export type AuditVerification =
+  | { readonly ok: true; readonly entries: number; readonly checkpoints: number; readonly events: number }
+  | { readonly ok: false; readonly firstBad: BadRow };
+
+export interface VerifyOptions {
+  /** The node's public key: every checkpoint must be signed by it. */
+  readonly publicKey?: Uint8Array;
+}
+
+class Found extends Error {
+  readonly bad: BadRow;
+  constructor(bad: BadRow) {
+    super(`${bad.table} ${bad.row}: ${bad.what}`);
+    this.bad = bad;
+  }
+}
+
+function fail(table: BadRow['table'], row: number | string, what: string): never {
+  throw new Found({ table, row, what });
+}
+
+const isBlob = (v: unknown, len?: number): v is Uint8Array =>
+  v instanceof Uint8Array && (len === undefined || v.length === len);
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && Buffer.compare(a, b) === 0;
+
+interface Row {
+  [column: string]: unknown;
+}
+
+/**
+ * Re-derives everything the audit log commits to and reports the first row that does not
+ * match (in log order), or `ok` with the counts:
+ *
+ * - audit_entries: seqs 0..n-1 without gaps, every leaf hash recomputed from the canonical
+ *   entry encoding, every chain hash from the previous one;
+ * - audit_nodes: every stored subtree recomputed from the leaves, no extra rows;
+ * - checkpoints: each signature (and, with `publicKey`, the signer), each root recomputed at
+ *   its tree size;
+ * - events: merged with the accept entries in order — each accept entry's event row exists,
+ *   has its id, SHA-256(encoded) = encoded_hash = the entry's encodedHash, and its row digest
+ *   (every other column) equals the entry's rowHash; no event row lacks an accept entry;
+ * - replay: every record names a stored event whose author and nonce hash to its key and whose
+ *   expiry it carries. (A deleted record is not detected: records are pruned by design.)
+ *
+ * Entries appended after the last checkpoint are protected by the chain only: someone who
+ * rewrites the tail and recomputes every hash after it is caught by the next checkpoint, or by
+ * a peer holding a later one, not by this function alone.
+ *
+ * Opens the database read-only; a node may keep running. Throws for a database it cannot
+ * judge (missing, of another program, newer schema); SQLite-reported damage is a finding.
+ */
+export function verifyAuditData(dir: string, core: Core, options: VerifyOptions = {}): AuditVerification {
+  let db: Database | undefined;
+  try {
+    db = openDatabase(dir, { readonly: true });
+    return db.transaction(() => verifyOpen(db as Database, core, options))();
+  } catch (error) {
+    if (error instanceof Found) return { ok: false, firstBad: error.bad };
+    if (error instanceof CorruptDatabaseError) {
+      return { ok: false, firstBad: { table: 'database', row: 0, what: error.message } };
+    }
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT')) {
+      return { ok: false, firstBad: { table: 'database', row: 0, what: String(error) } };
+    }
+    throw error;
+  } finally {
+    db?.close();
+  }
+}
+
+function toCheckpoint(row: Row): Checkpoint & { seq: number } {
+  const { seq, tree_size, root, time, public_key, signature } = row;
+  if (!isCount(seq)) fail('checkpoints', String(seq), 'malformed seq');
+  if (!isCount(tree_size) || !isBlob(root, 32) || !isCount(time) || !isBlob(public_key, 32) || !isBlob(signature, 64)) {
+    fail('checkpoints', seq, 'malformed column');
+  }
+  return { seq, treeSize: tree_size, root, time, publicKey: public_key, signature };
+}
+
+function toEntry(row: Row, expected: number): AuditEntry & { leafHash: Uint8Array; chainHash: Uint8Array } {
+  const { seq, time, type, event_id, reason, detail, leaf_hash, chain_hash } = row;
+  if (!isCount(seq)) fail('audit_entries', expected, `malformed seq ${String(seq)}`);
+  if (seq !== expected) fail('audit_entries', expected, `missing (the next stored entry is ${seq})`);
+  if (!isCount(time)) fail('audit_entries', seq, 'malformed time');
+  if (!isEntryType(type)) fail('audit_entries', seq, 'malformed type');
+  if (event_id !== null && !isBlob(event_id, 32)) fail('audit_entries', seq, 'malformed event_id');
+  if (reason !== null && (typeof reason !== 'string' || Buffer.byteLength(reason) > 0xffff)) {
+    fail('audit_entries', seq, 'malformed reason');
+  }
+  if (typeof detail !== 'string') fail('audit_entries', seq, 'malformed detail');
+  if (!isBlob(leaf_hash, 32) || !isBlob(chain_hash, 32)) fail('audit_entries', seq, 'malformed hash column');
+  return { seq, time, type, eventId: event_id, reason, detail, leafHash: leaf_hash, chainHash: chain_hash };
+}
+
+function verifyOpen(db: Database, core: Core, options: VerifyOptions): AuditVerification {
+  const H = makeHasher(core).one;
+
+  const cps = (db.prepare('SELECT * FROM checkpoints ORDER BY seq').all() as Row[]).map(toCheckpoint);
+  cps.sort((a, b) => a.treeSize - b.treeSize || a.seq - b.seq);
+  let cpNext = 0;
+  const checkCheckpoints = (size: number, root: () => Uint8Array): void => {
+    for (; cpNext < cps.length && (cps[cpNext] as Checkpoint).treeSize === size; cpNext++) {
+      const cp = cps[cpNext] as Checkpoint & { seq: number };
+      if (!verifyCheckpointSignature(core, cp)) fail('checkpoints', cp.seq, 'signature does not verify');
+      if (options.publicKey !== undefined && !same(cp.publicKey, options.publicKey)) {
+        fail('checkpoints', cp.seq, 'signed by a key other than the node key');
+      }
+      if (!same(cp.root, root())) fail('checkpoints', cp.seq, `root differs from the log's root at size ${size}`);
+    }
+  };
+  checkCheckpoints(0, () => emptyRoot(H));
+
+  const nodeStmt = db.prepare('SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?').pluck();
+  const eventIter = db.prepare('SELECT * FROM events ORDER BY seq').iterate() as IterableIterator<Row>;
+  let nextEvent: Row | undefined = eventIter.next().value as Row | undefined;
+  let events = 0;
+  let storedNodes = 0;
+  let nodeBad: BadRow | undefined;
+  const checkNode = (node: TreeNode): void => {
+    if (node.level < STORED_NODE_LEVEL) return;
+    storedNodes++;
+    const stored = nodeStmt.get(node.level, node.index);
+    if (nodeBad === undefined && (!isBlob(stored, 32) || !same(stored, node.hash))) {
+      nodeBad = {
+        table: 'audit_nodes',
+        row: `${node.level}/${node.index}`,
+        what: stored === undefined ? 'missing' : 'hash differs from the subtree of the leaves',
+      };
+    }
+  };
+
+  let n = 0;
+  try {
+    const range = new CompactRange(H);
+    const chainInput = new Uint8Array(64);
+    let chain: Uint8Array = new Uint8Array(32);
+    for (const row of db.prepare('SELECT * FROM audit_entries ORDER BY seq').iterate() as IterableIterator<Row>) {
+      const e = toEntry(row, n);
+      const leaf = hashLeaf(H, encodeAuditEntry(e));
+      if (!same(leaf, e.leafHash)) {
+        fail('audit_entries', e.seq, 'leaf_hash does not match the entry (a field or the hash was changed)');
+      }
+      chainInput.set(chain, 0);
+      chainInput.set(leaf, 32);
+      chain = H(chainInput);
+      if (!same(chain, e.chainHash)) fail('audit_entries', e.seq, 'chain_hash does not follow from the previous entry');
+      range.append(leaf, checkNode);
+      if (nodeBad !== undefined) throw new Found(nodeBad);
+      if (e.type === 'accept') {
+        const d = parseAcceptDetail(e.detail);
+        if (d === undefined || e.eventId === null) fail('audit_entries', e.seq, 'accept entry without event reference');
+        if (nextEvent !== undefined && isCount(nextEvent['seq']) && nextEvent['seq'] < d.eventSeq) {
+          fail('events', nextEvent['seq'], 'no accept entry refers to this event');
+        }
+        if (nextEvent === undefined || nextEvent['seq'] !== d.eventSeq) {
+          fail('events', d.eventSeq, `missing (accept entry ${e.seq} refers to it)`);
+        }
+        checkEvent(H, nextEvent, e.seq, e.eventId, d.encodedHash, d.rowHash);
+        events++;
+        nextEvent = eventIter.next().value as Row | undefined;
+      }
+      n++;
+      checkCheckpoints(n, () => range.root());
+    }
+    if (nextEvent !== undefined) {
+      fail('events', String(nextEvent['seq']), 'no accept entry refers to this event');
+    }
+    const late = cps[cpNext];
+    if (late !== undefined) fail('checkpoints', late.seq, `tree_size ${late.treeSize} exceeds the log (${n} entries)`);
+    const nodeRows = db.prepare('SELECT count(*) FROM audit_nodes').pluck().get() as number;
+    if (nodeRows !== storedNodes) {
+      const extra = db
+        .prepare(
+          `SELECT level, idx FROM audit_nodes
+           WHERE NOT (level >= ? AND level < 53 AND idx >= 0 AND (idx + 1) * (1 << level) <= ?) LIMIT 1`,
+        )
+        .get(STORED_NODE_LEVEL, n) as { level: unknown; idx: unknown } | undefined;
+      fail('audit_nodes', extra === undefined ? '?' : `${String(extra.level)}/${String(extra.idx)}`, 'not a subtree of the log');
+    }
+  } finally {
+    eventIter.return?.();
+  }
+  checkReplay(db, H);
+  return { ok: true, entries: n, checkpoints: cps.length, events };
+}
+
+function checkEvent(
+  H: (d: Uint8Array) => Uint8Array,
+  row: Row,
+  entrySeq: number,
+  eventId: Uint8Array,
+  encodedHashHex: string,
+  rowHashHex: string,
+): void {
+  const { seq, audit_seq, id, author, kind, nonce, created_at, expires_at, received_at, encoded, encoded_hash } =
+    row;
+  const s = seq as number;
+  if (!isCount(audit_seq)) fail('events', s, 'malformed audit_seq');
+  if (!isBlob(id, 32) || typeof author !== 'string' || typeof kind !== 'string' || !isBlob(nonce)) {
+    fail('events', s, 'malformed column');
+  }
+  if (!Number.isSafeInteger(created_at) || !Number.isSafeInteger(expires_at) || !isCount(received_at)) {
+    fail('events', s, 'malformed time column');
+  }
+  if (!isBlob(encoded) || !isBlob(encoded_hash, 32)) fail('events', s, 'malformed encoded column');
+  if (!same(id, eventId)) fail('events', s, `id differs from accept entry ${entrySeq}`);
+  const storedHashOk = hex(encoded_hash) === encodedHashHex;
+  if (!same(H(encoded), encoded_hash)) {
+    fail('events', s, storedHashOk ? 'encoded bytes were changed' : 'encoded_hash was changed');
+  }
+  if (!storedHashOk) fail('events', s, `encoded and encoded_hash differ from accept entry ${entrySeq}`);
+  const packed = packEventRows([
+    {
+      seq: s,
+      auditSeq: audit_seq,
+      id,
+      author,
+      kind,
+      nonce,
+      createdAt: created_at as number,
+      expiresAt: expires_at as number,
+      receivedAt: received_at,
+      encodedHash: encoded_hash,
+    },
+  ]);
+  if (hex(H(packed.data)) !== rowHashHex) {
+    fail('events', s, `a column differs from the row digest in accept entry ${entrySeq}`);
+  }
+}
+
+function checkReplay(db: Database, H: (d: Uint8Array) => Uint8Array): void {
+  const bySeq = db.prepare('SELECT author, nonce, expires_at FROM events WHERE seq = ?');
+  for (const row of db.prepare('SELECT * FROM replay ORDER BY key').iterate() as IterableIterator<Row>) {
+    const { key, event_seq, expires_at } = row;
+    const name = isBlob(key) ? hex(key) : String(key);
+    const ev = isCount(event_seq) ? (bySeq.get(event_seq) as Row | undefined) : undefined;
+    if (ev === undefined || typeof ev['author'] !== 'string' || !isBlob(ev['nonce'])) {
+      fail('replay', name, 'names no stored event');
+    }
+    const digest = H(packReplayKeyInputs([{ author: ev['author'], nonce: ev['nonce'] }]).data);
+    if (!isBlob(key, REPLAY_KEY_BYTES) || !same(key, digest.subarray(0, REPLAY_KEY_BYTES))) {
+      fail('replay', name, "key is not the digest of its event's author and nonce");
+    }
+    if (ev['expires_at'] !== expires_at) fail('replay', name, "expires_at differs from its event's");
+  }
+}

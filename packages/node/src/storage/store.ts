@@ -1,0 +1,417 @@
+import type { Core } from '@commons-sync/bindings';
+import type { Database, Statement, Transaction } from 'better-sqlite3';
+
+import type { AuditRecord } from '../audit/entry.js';
+import { makeHasher, type Hasher } from '../audit/hash.js';
+import { AuditLog, type NewAuditEntry, type StagedAppend } from '../audit/log.js';
+import type { VerifiedEvent } from '../pipeline/verified.js';
+import { openDatabase } from './db.js';
+import {
+  ConcurrentWriterError,
+  DuplicateEventError,
+  isConstraintError,
+  ReplayConflictError,
+  StoreClosedError,
+  toStorageError,
+} from './errors.js';
+import { acceptDetail, packEventRows, packReplayKeyInputs, REPLAY_KEY_BYTES } from './event-row.js';
+
+export interface StoreOptions {
+  /** Clock in Unix milliseconds (default `Date.now`); stamps audit entries and `received_at`. */
+  readonly now?: () => number;
+  /** How long to wait for a lock held by another connection (default 5 s). */
+  readonly busyTimeoutMs?: number;
+}
+
+/** A stored event as read back. */
+export interface StoredEvent {
+  readonly seq: number;
+  /** Seq of the event's accept entry in the audit log (its Merkle leaf index). */
+  readonly auditSeq: number;
+  readonly id: Uint8Array;
+  readonly idHex: string;
+  readonly author: string;
+  readonly kind: string;
+  readonly nonce: Uint8Array;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  /** Unix milliseconds when the event was committed. */
+  readonly receivedAt: number;
+  readonly encoded: Uint8Array;
+  /** SHA-256 of `encoded`, computed at commit time. */
+  readonly encodedHash: Uint8Array;
+}
+
+/** Who already used an (author, nonce) pair, and until when the record is kept. */
+export interface ReplayRecord {
+  readonly eventIdHex: string;
+  /** Unix seconds: the used event's expiry. */
+  readonly expiresAt: number;
+}
+
+/**
+ * The key of {@link Store.findReplays}' answer. The nonce's hex comes first: it contains no
+ * ':', so the key is unambiguous whatever the author string holds.
+ */
+export function replayKey(author: string, nonce: Uint8Array): string {
+  return `${Buffer.from(nonce.buffer, nonce.byteOffset, nonce.byteLength).toString('hex')}:${author}`;
+}
+
+interface EventRow {
+  seq: number;
+  audit_seq: number;
+  id: Uint8Array;
+  author: string;
+  kind: string;
+  nonce: Uint8Array;
+  created_at: number;
+  expires_at: number;
+  received_at: number;
+  encoded: Uint8Array;
+  encoded_hash: Uint8Array;
+}
+
+const HEX_ID = /^[0-9a-f]{64}$/;
+
+function hexOf(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+function checkEvent(e: VerifiedEvent): void {
+  if (!(e.id instanceof Uint8Array) || e.id.length !== 32) {
+    throw new TypeError('a stored event id must be 32 bytes');
+  }
+  if (!Number.isSafeInteger(e.createdAt) || !Number.isSafeInteger(e.expiresAt)) {
+    throw new TypeError('createdAt and expiresAt must be integers (Unix seconds)');
+  }
+}
+
+/** What one commit writes, prepared outside the transaction. */
+interface Prepared {
+  readonly events: readonly VerifiedEvent[];
+  readonly encodedHashes: Uint8Array;
+  readonly replayKeys: Uint8Array;
+  readonly entries: readonly NewAuditEntry[];
+  readonly firstSeq: number;
+  readonly firstAuditSeq: number;
+  readonly nowMs: number;
+}
+
+/**
+ * The node's durable state in one SQLite database (see `schema.ts`): accepted events, replay
+ * records, the audit log (via {@link AuditLog}), checkpoints and node metadata.
+ *
+ * One Store per data directory: the store keeps the audit tree and sequence counters in
+ * memory and refuses to commit ({@link ConcurrentWriterError}) if another connection wrote.
+ * All methods are synchronous.
+ */
+export class Store {
+  readonly #db: Database;
+  readonly #hasher: Hasher;
+  readonly #now: () => number;
+  readonly audit: AuditLog;
+  #open = true;
+  #nextSeq: number;
+  #eventCount: number;
+  readonly #insertEvent: Statement;
+  readonly #upsertReplay: Statement;
+  readonly #hasId: Statement;
+  readonly #replay: Statement;
+  readonly #getEvent: Statement;
+  readonly #auditSeq: Statement;
+  readonly #maxSeq: Statement;
+  readonly #prune: Statement;
+  readonly #getMeta: Statement;
+  readonly #setMeta: Statement;
+  readonly #commitTx: Transaction<(p: Prepared) => StagedAppend>;
+
+  private constructor(db: Database, core: Core, now: () => number) {
+    this.#db = db;
+    this.#hasher = makeHasher(core);
+    this.#now = now;
+    this.#insertEvent = db.prepare(
+      `INSERT INTO events (seq, audit_seq, id, author, kind, nonce, created_at, expires_at, received_at,
+         encoded, encoded_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    // A record whose event has expired may be taken over; a live one may not (changes = 0).
+    this.#upsertReplay = db.prepare(
+      `INSERT INTO replay (key, event_seq, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET event_seq = excluded.event_seq, expires_at = excluded.expires_at
+       WHERE replay.expires_at < ?`,
+    );
+    this.#hasId = db.prepare('SELECT 1 FROM events WHERE id = ?').pluck();
+    this.#replay = db.prepare(
+      'SELECT e.id, r.expires_at FROM replay r JOIN events e ON e.seq = r.event_seq WHERE r.key = ?',
+    );
+    this.#getEvent = db.prepare('SELECT * FROM events WHERE id = ?');
+    this.#auditSeq = db.prepare('SELECT audit_seq FROM events WHERE id = ?').pluck();
+    this.#maxSeq = db.prepare('SELECT max(seq) FROM events').pluck();
+    this.#prune = db.prepare('DELETE FROM replay WHERE expires_at < ?');
+    this.#getMeta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
+    this.#setMeta = db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    );
+    this.#nextSeq = ((this.#maxSeq.get() as number | null) ?? 0) + 1;
+    this.#eventCount = db.prepare('SELECT count(*) FROM events').pluck().get() as number;
+    this.audit = new AuditLog(db, core, now);
+    this.#commitTx = db.transaction((p: Prepared) => this.#write(p));
+  }
+
+  /**
+   * Opens the store of a data directory, creating and migrating the database as needed.
+   * Throws {@link SchemaTooNewError}, {@link CorruptDatabaseError}, {@link ForeignDatabaseError}
+   * or another StorageError.
+   */
+  static open(dir: string, core: Core, options: StoreOptions = {}): Store {
+    const now = options.now ?? Date.now;
+    const db = openDatabase(dir, {
+      now,
+      ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
+    });
+    try {
+      return new Store(db, core, now);
+    } catch (error) {
+      db.close();
+      throw toStorageError(error, `cannot open the store in ${dir}`);
+    }
+  }
+
+  /** The hex ids among `ids` that are already stored. */
+  findIds(ids: readonly Uint8Array[]): Set<string> {
+    this.#checkOpen();
+    const found = new Set<string>();
+    for (const id of ids) if (this.#hasId.get(id) !== undefined) found.add(hexOf(id));
+    return found;
+  }
+
+  /**
+   * The (author, nonce) pairs already used, keyed by {@link replayKey}. A record stays until
+   * {@link pruneReplay} removes it after its event expired; whether an expired record still
+   * blocks reuse is the pipeline's rule (`expiresAt` is returned for that).
+   */
+  findReplays(pairs: readonly { author: string; nonce: Uint8Array }[]): Map<string, ReplayRecord> {
+    this.#checkOpen();
+    const found = new Map<string, ReplayRecord>();
+    const keys = this.#replayKeys(pairs);
+    for (let i = 0; i < pairs.length; i++) {
+      const row = this.#replay.get(keys.subarray(i * 32, i * 32 + REPLAY_KEY_BYTES)) as
+        | { id: Uint8Array; expires_at: number }
+        | undefined;
+      if (row !== undefined) {
+        const { author, nonce } = pairs[i] as { author: string; nonce: Uint8Array };
+        found.set(replayKey(author, nonce), { eventIdHex: hexOf(row.id), expiresAt: row.expires_at });
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Stores `accepted` and appends the audit log in ONE transaction, then returns the new
+   * audit tree size. When it returns, everything is durable (WAL, synchronous=FULL); when it
+   * throws, nothing was written.
+   *
+   * The audit log gets, in this order, one accept entry per event (written here: its detail
+   * carries the event's seq, `encoded_hash` and row digest) and then `audit` as given
+   * (rejections and critical actions). Throws {@link DuplicateEventError} for an id already
+   * stored and {@link ReplayConflictError} for an (author, nonce) pair whose record is live.
+   */
+  commit(accepted: readonly VerifiedEvent[], audit: readonly AuditRecord[] = []): number {
+    this.#checkOpen();
+    const prepared = this.#prepare(accepted, audit);
+    let staged: StagedAppend;
+    try {
+      staged = this.#commitTx.immediate(prepared);
+    } catch (error) {
+      if (isConstraintError(error) && String(error).includes('events.id')) {
+        throw new DuplicateEventError(`commit refused, nothing written: ${String(error)}`, { cause: error });
+      }
+      throw toStorageError(error, 'commit failed, nothing written');
+    }
+    this.audit.adopt(staged);
+    this.#nextSeq += accepted.length;
+    this.#eventCount += accepted.length;
+    return staged.range.size;
+  }
+
+  getEvent(idHex: string): StoredEvent | undefined {
+    this.#checkOpen();
+    if (!HEX_ID.test(idHex)) return undefined;
+    const row = this.#getEvent.get(Buffer.from(idHex, 'hex')) as EventRow | undefined;
+    if (row === undefined) return undefined;
+    return {
+      seq: row.seq,
+      auditSeq: row.audit_seq,
+      id: new Uint8Array(row.id),
+      idHex,
+      author: row.author,
+      kind: row.kind,
+      nonce: new Uint8Array(row.nonce),
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      receivedAt: row.received_at,
+      encoded: new Uint8Array(row.encoded),
+      encodedHash: new Uint8Array(row.encoded_hash),
+    };
+  }
+
+  /** Seq of the accept entry of a stored event (its leaf index for inclusion proofs). */
+  acceptEntrySeq(idHex: string): number | undefined {
+    this.#checkOpen();
+    if (!HEX_ID.test(idHex)) return undefined;
+    return this.#auditSeq.get(Buffer.from(idHex, 'hex')) as number | undefined;
+  }
+
+  countEvents(): number {
+    this.#checkOpen();
+    return this.#eventCount;
+  }
+
+  /**
+   * Deletes the replay records of events that expired before `nowSeconds` (Unix seconds; pass
+   * the time minus any clock-skew allowance). Returns how many were deleted.
+   */
+  pruneReplay(nowSeconds: number): number {
+    this.#checkOpen();
+    try {
+      return this.#prune.run(nowSeconds).changes;
+    } catch (error) {
+      throw toStorageError(error, 'cannot prune replay records');
+    }
+  }
+
+  getMeta(key: string): string | undefined {
+    this.#checkOpen();
+    return this.#getMeta.get(key) as string | undefined;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.#checkOpen();
+    try {
+      this.#setMeta.run(key, value);
+    } catch (error) {
+      throw toStorageError(error, `cannot set ${key}`);
+    }
+  }
+
+  /** Closes the database; later calls throw {@link StoreClosedError}. Idempotent. */
+  close(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.#db.close();
+  }
+
+  #checkOpen(): void {
+    if (!this.#open) throw new StoreClosedError();
+  }
+
+  /** Replay key digests (use the first {@link REPLAY_KEY_BYTES} of each 32). */
+  #replayKeys(pairs: readonly { author: string; nonce: Uint8Array }[]): Uint8Array {
+    return this.#hasher.many(packReplayKeyInputs(pairs));
+  }
+
+  /** SHA-256 of every event's encoding, in one native call. */
+  #hashEncoded(events: readonly VerifiedEvent[]): Uint8Array {
+    let total = 0;
+    for (const e of events) total += e.encoded.length;
+    const data = Buffer.allocUnsafe(total);
+    const offsets = new Uint32Array(events.length + 1);
+    let o = 0;
+    for (let i = 0; i < events.length; i++) {
+      const enc = (events[i] as VerifiedEvent).encoded;
+      offsets[i] = o;
+      data.set(enc, o);
+      o += enc.length;
+    }
+    offsets[events.length] = o;
+    return this.#hasher.many({ data, offsets });
+  }
+
+  /**
+   * Everything a commit needs that does not touch the database: four batched hashes (encoded
+   * events, row digests, replay keys; leaves come in AuditLog.stage) and the audit entries.
+   */
+  #prepare(accepted: readonly VerifiedEvent[], audit: readonly AuditRecord[]): Prepared {
+    const nowMs = Math.floor(this.#now());
+    for (const e of accepted) checkEvent(e);
+    const firstSeq = this.#nextSeq;
+    const firstAuditSeq = this.audit.size;
+    const encodedHashes = this.#hashEncoded(accepted);
+    const rowHashes = this.#hasher.many(
+      packEventRows(
+        accepted.map((e, i) => ({
+          seq: firstSeq + i,
+          auditSeq: firstAuditSeq + i,
+          id: e.id,
+          author: e.author,
+          kind: e.kind,
+          nonce: e.nonce,
+          createdAt: e.createdAt,
+          expiresAt: e.expiresAt,
+          receivedAt: nowMs,
+          encodedHash: encodedHashes.subarray(i * 32, i * 32 + 32),
+        })),
+      ),
+    );
+    const encHex = Buffer.from(encodedHashes.buffer, encodedHashes.byteOffset, encodedHashes.byteLength);
+    const rowHex = Buffer.from(rowHashes.buffer, rowHashes.byteOffset, rowHashes.byteLength);
+    const entries = new Array<NewAuditEntry>(accepted.length + audit.length);
+    for (let i = 0; i < accepted.length; i++) {
+      entries[i] = {
+        type: 'accept',
+        eventId: (accepted[i] as VerifiedEvent).id,
+        reason: null,
+        detail: acceptDetail(
+          firstSeq + i,
+          encHex.toString('hex', i * 32, i * 32 + 32),
+          rowHex.toString('hex', i * 32, i * 32 + 32),
+        ),
+      };
+    }
+    for (let j = 0; j < audit.length; j++) {
+      const r = audit[j] as AuditRecord;
+      if (r.type !== 'reject' && r.type !== 'critical') {
+        throw new TypeError(`audit records passed to commit are reject or critical, not ${String(r.type)}`);
+      }
+      entries[accepted.length + j] = {
+        type: r.type,
+        eventId: r.eventId ?? null,
+        reason: r.reason ?? null,
+        detail: JSON.stringify(r.detail ?? {}),
+      };
+    }
+    const replayKeys = this.#replayKeys(accepted);
+    return { events: accepted, encodedHashes, replayKeys, entries, firstSeq, firstAuditSeq, nowMs };
+  }
+
+  /** The body of the commit transaction. */
+  #write(p: Prepared): StagedAppend {
+    const maxSeq = (this.#maxSeq.get() as number | null) ?? 0;
+    if (maxSeq + 1 !== this.#nextSeq) {
+      throw new ConcurrentWriterError(`events on disk end at seq ${maxSeq}, this store expected ${this.#nextSeq - 1}`);
+    }
+    const nowSec = Math.floor(p.nowMs / 1000);
+    for (let i = 0; i < p.events.length; i++) {
+      const e = p.events[i] as VerifiedEvent;
+      this.#insertEvent.run(
+        p.firstSeq + i,
+        p.firstAuditSeq + i,
+        e.id,
+        e.author,
+        e.kind,
+        e.nonce,
+        e.createdAt,
+        e.expiresAt,
+        p.nowMs,
+        e.encoded,
+        p.encodedHashes.subarray(i * 32, i * 32 + 32),
+      );
+      const key = p.replayKeys.subarray(i * 32, i * 32 + REPLAY_KEY_BYTES);
+      if (this.#upsertReplay.run(key, p.firstSeq + i, e.expiresAt, nowSec).changes !== 1) {
+        throw new ReplayConflictError(
+          `event ${e.idHex} reuses the nonce of a live replay record of ${e.author}; nothing written`,
+        );
+      }
+    }
+    return this.audit.stage(p.entries, p.nowMs);
+  }
+}
