@@ -1,0 +1,299 @@
+/**
+ * A Commons Sync validator node: identity, storage, audit log, validation pipeline and worker
+ * pool put together behind the {@link NodeService} contract that the HTTP API serves.
+ *
+ * Data directory layout: `node.key` (the node identity, an encrypted key file) and the SQLite
+ * database of `storage/` (events, replay records, audit log, checkpoints).
+ */
+import { mkdirSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { type Core, loadCore } from '@commons-sync/bindings';
+
+import { type AuditVerification, verifyAuditData, type Checkpoint } from './audit/index.js';
+import { CommonsSyncError, ConfigError } from './errors.js';
+import { createKeyFile, type KeyHandle, openKeyFile } from './keys/keyfile.js';
+import { Pipeline } from './pipeline/pipeline.js';
+import { VerifyPool } from './pool/verify-pool.js';
+import {
+  decodeEvent,
+  DEFAULT_TIME_RULES,
+  eventToJson,
+  OPEN_TRUST,
+  parseDidKey,
+  type TimeRules,
+  type TrustPolicy,
+} from './protocol/index.js';
+import type { AuditProofJson, CheckpointJson, HealthJson, IngestResult, NodeService } from './service.js';
+import { Store } from './storage/index.js';
+
+export const KEY_FILE = 'node.key';
+
+export interface NodeOptions {
+  readonly dataDir: string;
+  readonly passphrase: string;
+  /** did:keys whose events are accepted, or 'open' for any author (the default). */
+  readonly trusted?: readonly string[] | 'open';
+  /** Verification threads (default: the core count; 0 verifies on the main thread). */
+  readonly workers?: number;
+  /** A checkpoint is signed once the log grew by this many entries (default 10,000)... */
+  readonly checkpointEvery?: number;
+  /** ...or this long after the last one, if anything was logged since (default 10 s). */
+  readonly checkpointIntervalMs?: number;
+  /** Events being validated at once before new requests are refused (default 50,000). */
+  readonly maxPendingEvents?: number;
+  readonly timeRules?: TimeRules;
+  /** Unix milliseconds (default `Date.now`); tests move time. */
+  readonly now?: () => number;
+  readonly core?: Core;
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+function checkpointJson(cp: Checkpoint, did: string): CheckpointJson {
+  return { tree_size: cp.treeSize, root: hex(cp.root), time: cp.time, node: did, signature: hex(cp.signature) };
+}
+
+function trustPolicy(trusted: NodeOptions['trusted']): TrustPolicy {
+  if (trusted === undefined || trusted === 'open') return OPEN_TRUST;
+  for (const did of trusted) {
+    const parsed = parseDidKey(did);
+    if (!parsed.ok) throw new ConfigError('ERR_BAD_TRUSTED_DID', `trusted author ${did}: ${parsed.detail}`);
+  }
+  return { mode: 'allowlist', authors: new Set(trusted) };
+}
+
+/** Creates a data directory with a node identity; does nothing if one is there already. */
+export async function initDataDir(
+  dir: string,
+  passphrase: string,
+  core?: Core,
+): Promise<{ did: string; created: boolean }> {
+  const c = core ?? (await loadCore());
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const keyPath = join(dir, KEY_FILE);
+  let did: string;
+  let created = false;
+  if (existsSync(keyPath)) {
+    did = (JSON.parse(readFileSync(keyPath, 'utf8')) as { did: string }).did;
+  } else {
+    did = (await createKeyFile(keyPath, passphrase, c)).did;
+    created = true;
+  }
+  Store.open(dir, c).close(); // creates and migrates the database
+  return { did, created };
+}
+
+/** Checks a data directory's audit log, events and checkpoints (see `audit/verify.ts`). */
+export async function verifyAudit(dir: string, core?: Core): Promise<AuditVerification> {
+  const c = core ?? (await loadCore());
+  const keyPath = join(dir, KEY_FILE);
+  if (!existsSync(keyPath)) {
+    throw new ConfigError('ERR_NO_DATA_DIR', `${dir} is not a Commons Sync data directory (no ${KEY_FILE})`);
+  }
+  const publicKey = Buffer.from((JSON.parse(readFileSync(keyPath, 'utf8')) as { publicKey: string }).publicKey, 'hex');
+  return verifyAuditData(dir, c, { publicKey: new Uint8Array(publicKey) });
+}
+
+/** Opens a data directory (initialized by {@link initDataDir}) and starts the node. */
+export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
+  const keyPath = join(opts.dataDir, KEY_FILE);
+  if (!existsSync(keyPath)) {
+    throw new ConfigError(
+      'ERR_NO_DATA_DIR',
+      `${opts.dataDir} has no node identity; run \`commons-sync init --data ${opts.dataDir}\` first`,
+    );
+  }
+  const trust = trustPolicy(opts.trusted);
+  const core = opts.core ?? (await loadCore());
+  const key = await openKeyFile(keyPath, opts.passphrase, core);
+  const now = opts.now ?? Date.now;
+  let store: Store | undefined;
+  try {
+    store = Store.open(opts.dataDir, core, { now });
+    const pool = await VerifyPool.create(opts.workers === undefined ? {} : { threads: opts.workers });
+    return new CommonsNode(core, key, store, pool, trust, opts, now);
+  } catch (error) {
+    store?.close();
+    key.dispose();
+    throw error;
+  }
+}
+
+export class CommonsNode implements NodeService {
+  readonly did: string;
+  private readonly pipeline: Pipeline;
+  private readonly started = Date.now();
+  private readonly checkpointEvery: number;
+  private readonly maxPending: number;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private pending = 0;
+  private closing = false;
+  private lastCheckpointSize: number;
+  private readonly counts = { accepted: 0, duplicate: 0, rejected: 0, overloaded: 0 };
+  private readonly reasons = new Map<string, number>();
+
+  constructor(
+    private readonly core: Core,
+    private readonly key: KeyHandle,
+    private readonly store: Store,
+    private readonly pool: VerifyPool,
+    trust: TrustPolicy,
+    opts: NodeOptions,
+    private readonly now: () => number,
+  ) {
+    this.did = key.did;
+    this.pipeline = new Pipeline({
+      core,
+      store,
+      pool,
+      trust,
+      timeRules: opts.timeRules ?? DEFAULT_TIME_RULES,
+      now,
+    });
+    this.checkpointEvery = opts.checkpointEvery ?? 10_000;
+    this.maxPending = opts.maxPendingEvents ?? 50_000;
+    this.lastCheckpointSize = store.audit.latestCheckpoint()?.treeSize ?? 0;
+    const interval = opts.checkpointIntervalMs ?? 10_000;
+    this.timers.push(setInterval(() => this.maybeCheckpoint(1), interval).unref());
+    // Replay records outlive their event's expiry by the clock-skew allowance, then go.
+    const skew = (opts.timeRules ?? DEFAULT_TIME_RULES).clockSkewSeconds;
+    const prune = () => this.store.pruneReplay(Math.floor(this.now() / 1000) - skew);
+    this.timers.push(setInterval(prune, 60_000).unref());
+  }
+
+  async ingest(events: readonly unknown[]): Promise<IngestResult[]> {
+    if (this.closing) throw new CommonsSyncError('ERR_SHUTTING_DOWN', 'the node is shutting down');
+    if (this.pending > 0 && this.pending + events.length > this.maxPending) {
+      this.counts.overloaded += 1;
+      throw new CommonsSyncError('ERR_OVERLOADED', `${this.pending} events are being validated; retry later`);
+    }
+    this.pending += events.length;
+    const work = this.pipeline.process(events);
+    this.inFlight.add(work);
+    try {
+      const results = await work;
+      for (const r of results) {
+        this.counts[r.status] += 1;
+        if (r.status === 'rejected') this.reasons.set(r.reason, (this.reasons.get(r.reason) ?? 0) + 1);
+      }
+      this.maybeCheckpoint(this.checkpointEvery);
+      return results;
+    } finally {
+      this.pending -= events.length;
+      this.inFlight.delete(work);
+    }
+  }
+
+  getEvent(idHex: string): unknown {
+    const stored = this.store.getEvent(idHex.toLowerCase());
+    if (stored === undefined) return undefined;
+    const decoded = decodeEvent(stored.encoded);
+    if (!decoded.ok) throw new CommonsSyncError('ERR_CORRUPT_EVENT', `stored event ${idHex}: ${decoded.detail}`);
+    return eventToJson(decoded.value.event);
+  }
+
+  checkpoint(): CheckpointJson {
+    const latest = this.store.audit.latestCheckpoint();
+    if (latest !== undefined && latest.treeSize === this.store.audit.size) return checkpointJson(latest, this.did);
+    return checkpointJson(this.signCheckpoint(), this.did);
+  }
+
+  auditProof(idHex: string): AuditProofJson | undefined {
+    const seq = this.store.acceptEntrySeq(idHex.toLowerCase());
+    if (seq === undefined) return undefined;
+    let cp = this.store.audit.latestCheckpoint();
+    if (cp === undefined || cp.treeSize <= seq) cp = this.signCheckpoint();
+    const entry = this.store.audit.entry(seq);
+    if (entry === undefined) return undefined;
+    return {
+      event_id: idHex.toLowerCase(),
+      leaf_index: seq,
+      tree_size: cp.treeSize,
+      leaf_hash: hex(entry.leafHash),
+      path: this.store.audit.inclusionProof(seq, cp.treeSize).map(hex),
+      checkpoint: checkpointJson(cp, this.did),
+    };
+  }
+
+  health(): HealthJson {
+    return {
+      status: this.closing ? 'degraded' : 'ok',
+      did: this.did,
+      events: this.store.countEvents(),
+      audit_size: this.store.audit.size,
+      uptime_s: Math.round((Date.now() - this.started) / 1000),
+      backend: this.core.backend,
+    };
+  }
+
+  metrics(): string {
+    const t = this.pipeline.times;
+    const lines = [
+      '# HELP commons_sync_events_total Events processed, by outcome.',
+      '# TYPE commons_sync_events_total counter',
+      ...(['accepted', 'duplicate', 'rejected'] as const).map(
+        (s) => `commons_sync_events_total{outcome="${s}"} ${this.counts[s]}`,
+      ),
+      '# HELP commons_sync_rejections_total Rejected events, by reason code.',
+      '# TYPE commons_sync_rejections_total counter',
+      ...[...this.reasons].map(([reason, n]) => `commons_sync_rejections_total{reason="${reason}"} ${n}`),
+      '# HELP commons_sync_overloaded_total Ingest calls refused because the node was saturated.',
+      '# TYPE commons_sync_overloaded_total counter',
+      `commons_sync_overloaded_total ${this.counts.overloaded}`,
+      '# HELP commons_sync_stage_seconds_total Time spent in each pipeline stage.',
+      '# TYPE commons_sync_stage_seconds_total counter',
+      ...(['parse', 'verify', 'commit'] as const).map(
+        (s) => `commons_sync_stage_seconds_total{stage="${s}"} ${(t[s] / 1000).toFixed(6)}`,
+      ),
+      '# HELP commons_sync_batches_total Batches through the pipeline.',
+      '# TYPE commons_sync_batches_total counter',
+      `commons_sync_batches_total ${t.batches}`,
+      '# HELP commons_sync_stored_events Events in the store.',
+      '# TYPE commons_sync_stored_events gauge',
+      `commons_sync_stored_events ${this.store.countEvents()}`,
+      '# HELP commons_sync_audit_entries Entries in the audit log.',
+      '# TYPE commons_sync_audit_entries gauge',
+      `commons_sync_audit_entries ${this.store.audit.size}`,
+      '# HELP commons_sync_pending_events Events being validated now.',
+      '# TYPE commons_sync_pending_events gauge',
+      `commons_sync_pending_events ${this.pending}`,
+      '# HELP commons_sync_pool_queue Verification tasks waiting for a worker.',
+      '# TYPE commons_sync_pool_queue gauge',
+      `commons_sync_pool_queue ${this.pool.queued}`,
+    ];
+    return `${lines.join('\n')}\n`;
+  }
+
+  /** Stage timings of the pipeline (for the ingest benchmark). */
+  get stageTimes(): Readonly<Pipeline['times']> {
+    return this.pipeline.times;
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const t of this.timers) clearInterval(t);
+    await Promise.allSettled([...this.inFlight]);
+    try {
+      this.maybeCheckpoint(1);
+    } finally {
+      await this.pool.close();
+      this.store.close();
+      this.key.dispose();
+    }
+  }
+
+  private signCheckpoint(): Checkpoint {
+    const cp = this.store.audit.checkpoint(this.key);
+    this.lastCheckpointSize = cp.treeSize;
+    return cp;
+  }
+
+  private maybeCheckpoint(growth: number): void {
+    if (this.store.audit.size - this.lastCheckpointSize >= growth) this.signCheckpoint();
+  }
+}
