@@ -6,7 +6,7 @@
  *
  * The decoder throws only {@link CborError}, whatever the input.
  */
-import { compareBytes, hasLoneSurrogate, utf8 } from './bytes.js';
+import { compareBytes, hasLoneSurrogate, utf8, utf8Length } from './bytes.js';
 import { ProtocolError, Reason } from './reasons.js';
 import { LIMITS } from './rules.js';
 
@@ -105,15 +105,45 @@ class Writer {
     this.buf.set(data, this.len);
     this.len += data.length;
   }
+
+  /** Writes a string known to be ASCII, one byte per character. */
+  ascii(text: string): void {
+    this.ensure(text.length);
+    const b = this.buf;
+    for (let i = 0; i < text.length; i++) b[this.len++] = text.charCodeAt(i);
+  }
 }
 
 const ENCODE_DEPTH_GUARD = 512; // stops cycles; real limits are the decoder's
 
-function encodeText(text: string): Uint8Array {
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+function writeText(w: Writer, text: string): void {
+  if (isAscii(text)) {
+    w.head(3, text.length);
+    w.ascii(text);
+    return;
+  }
   if (hasLoneSurrogate(text)) {
     throw new CborError(Reason.MALFORMED, 'text has an unpaired surrogate (no UTF-8 form)');
   }
-  return utf8(text);
+  const data = utf8(text);
+  w.head(3, data.length);
+  w.bytes(data);
+}
+
+/**
+ * RFC 8949 §4.2.1 orders map keys by their encoded bytes. For text keys the head encodes the
+ * UTF-8 length, so that is: shorter first, then bytewise. (UTF-16 order differs from UTF-8
+ * order outside ASCII, hence the byte comparison there.)
+ */
+function compareKeys(a: { key: string; length: number }, b: { key: string; length: number }): number {
+  if (a.length !== b.length) return a.length - b.length;
+  if (isAscii(a.key) && isAscii(b.key)) return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+  return compareBytes(utf8(a.key), utf8(b.key));
 }
 
 function encodeInto(w: Writer, value: CborValue, depth: number): void {
@@ -126,11 +156,8 @@ function encodeInto(w: Writer, value: CborValue, depth: number): void {
         throw new CborError(Reason.MALFORMED, `${value} is not an integer within ±(2^53-1)`);
       }
       return value >= 0 ? w.head(0, value) : w.head(1, -1 - value);
-    case 'string': {
-      const data = encodeText(value);
-      w.head(3, data.length);
-      return w.bytes(data);
-    }
+    case 'string':
+      return writeText(w, value);
     case 'object':
       break;
     default:
@@ -150,17 +177,16 @@ function encodeInto(w: Writer, value: CborValue, depth: number): void {
   if (proto !== Object.prototype && proto !== null) {
     throw new CborError(Reason.MALFORMED, 'only plain objects encode as maps');
   }
-  const entries = Object.keys(value).map((key) => {
-    const data = encodeText(key);
-    const kw = new Writer();
-    kw.head(3, data.length);
-    kw.bytes(data);
-    return { encodedKey: kw.buf.subarray(0, kw.len), key };
+  const keys = Object.keys(value).map((key) => {
+    if (hasLoneSurrogate(key)) {
+      throw new CborError(Reason.MALFORMED, 'map key has an unpaired surrogate (no UTF-8 form)');
+    }
+    return { key, length: utf8Length(key) };
   });
-  entries.sort((a, b) => compareBytes(a.encodedKey, b.encodedKey));
-  w.head(5, entries.length);
-  for (const { encodedKey, key } of entries) {
-    w.bytes(encodedKey);
+  keys.sort(compareKeys);
+  w.head(5, keys.length);
+  for (const { key } of keys) {
+    writeText(w, key);
     encodeInto(w, (value as CborMap)[key] as CborValue, depth + 1);
   }
 }
@@ -190,6 +216,11 @@ function malformed(detail: string): never {
  */
 export class CborReader {
   pos = 0;
+  /** Where each key of the top-level map starts, when the top-level item is a map. */
+  readonly topLevelKeyOffsets: number[] = [];
+  // The head last read (fields rather than a returned object: this is the hot path).
+  private major = 0;
+  private arg = 0;
 
   constructor(
     readonly bytes: Uint8Array,
@@ -200,20 +231,21 @@ export class CborReader {
     return this.bytes.length - this.pos;
   }
 
-  /** Reads the head of an item: its major type and its argument, in shortest form. */
-  head(): { major: number; arg: number } {
+  /** Reads the head of an item into `major` and `arg`, requiring the shortest form. */
+  private head(): void {
     const b = this.bytes;
     if (this.pos >= b.length) malformed('unexpected end of input');
     const ib = b[this.pos++] as number;
     const major = ib >> 5;
     const ai = ib & 31;
+    this.major = major;
     if (major === 7) {
-      if (ai >= 20 && ai <= 22) return { major, arg: ai };
+      if (ai >= 20 && ai <= 22) return void (this.arg = ai);
       if (ai >= 25 && ai <= 27) malformed('floats are not allowed');
-      if (ai === 31) malformed('indefinite lengths are not allowed');
+      if (ai === 31) malformed('break byte outside an indefinite-length item');
       malformed(`simple value ${ai} is not allowed`);
     }
-    if (ai < 24) return { major, arg: ai };
+    if (ai < 24) return void (this.arg = ai);
     if (ai === 31) malformed('indefinite lengths are not allowed');
     if (ai > 27) malformed(`reserved additional information ${ai}`);
     const n = 1 << (ai - 24); // 1, 2, 4 or 8 bytes
@@ -222,13 +254,13 @@ export class CborReader {
     for (let i = 0; i < n; i++) arg = arg * 256 + (b[this.pos++] as number);
     const min = n === 1 ? 24 : n === 2 ? 0x100 : n === 4 ? 0x10000 : 0x100000000;
     if (arg < min) malformed('integer or length not in shortest form');
-    return { major, arg };
+    this.arg = arg;
   }
 
   item(depth: number): CborValue {
-    const start = this.pos;
-    const { major, arg } = this.head();
-    switch (major) {
+    this.head();
+    const arg = this.arg;
+    switch (this.major) {
       case 0:
         if (arg > MAX_SAFE) malformed('integer above 2^53-1');
         return arg;
@@ -239,41 +271,61 @@ export class CborReader {
         if (arg > this.limits.maxByteStringBytes) {
           throw new CborError(Reason.TOO_LARGE, `byte string of ${arg} bytes`);
         }
-        return this.take(arg).slice();
+        return this.bytes.slice(this.start(arg), this.pos);
       case 3:
         return this.text(arg);
       case 4:
       case 5:
-        return this.container(major, arg, depth + 1);
+        return this.container(this.major, arg, depth + 1);
       case 6:
         return malformed('tags are not allowed');
       default:
         // major 7 with a valid simple value: false, true, null
-        void start;
         return arg === 20 ? false : arg === 21 ? true : null;
     }
   }
 
-  private take(n: number): Uint8Array {
+  /** Skips `n` content bytes and returns where they start. */
+  private start(n: number): number {
     if (n > this.remaining) malformed('unexpected end of input');
-    const out = this.bytes.subarray(this.pos, this.pos + n);
+    const at = this.pos;
     this.pos += n;
-    return out;
+    return at;
   }
 
   private text(n: number): string {
     if (n > this.limits.maxTextBytes) {
       throw new CborError(Reason.TOO_LARGE, `text string of ${n} bytes`);
     }
-    const data = this.take(n);
-    let ascii = n <= 64;
-    for (let i = 0; ascii && i < n; i++) if ((data[i] as number) >= 0x80) ascii = false;
-    if (ascii) return String.fromCharCode(...data);
+    const b = this.bytes;
+    const at = this.start(n);
+    if (n <= 32) {
+      // Short ASCII (keys, DIDs, kinds) without a call into the TextDecoder.
+      let out = '';
+      let i = at;
+      for (; i < at + n; i++) {
+        const c = b[i] as number;
+        if (c >= 0x80) break;
+        out += String.fromCharCode(c);
+      }
+      if (i === at + n) return out;
+    }
     try {
-      return utf8Decoder.decode(data);
+      return utf8Decoder.decode(b.subarray(at, at + n));
     } catch {
       return malformed('text is not valid UTF-8');
     }
+  }
+
+  /** Bytewise order of two spans of the input. */
+  private compareSpans(a: number, aEnd: number, b: number, bEnd: number): number {
+    const bytes = this.bytes;
+    const n = Math.min(aEnd - a, bEnd - b);
+    for (let i = 0; i < n; i++) {
+      const d = (bytes[a + i] as number) - (bytes[b + i] as number);
+      if (d !== 0) return d;
+    }
+    return aEnd - a - (bEnd - b);
   }
 
   private container(major: number, n: number, depth: number): CborValue {
@@ -294,16 +346,14 @@ export class CborReader {
     let prevEnd = -1;
     for (let i = 0; i < n; i++) {
       const keyStart = this.pos;
+      if (depth === 1) this.topLevelKeyOffsets.push(keyStart);
       if (this.pos < this.bytes.length && (this.bytes[this.pos] as number) >> 5 !== 3) {
         malformed('map keys must be text strings');
       }
       const key = this.item(depth) as string;
       const keyEnd = this.pos;
       if (prevStart >= 0) {
-        const order = compareBytes(
-          this.bytes.subarray(prevStart, prevEnd),
-          this.bytes.subarray(keyStart, keyEnd),
-        );
+        const order = this.compareSpans(prevStart, prevEnd, keyStart, keyEnd);
         if (order === 0) malformed(`duplicate map key ${JSON.stringify(key)}`);
         if (order > 0) malformed(`map keys not in canonical order at ${JSON.stringify(key)}`);
       }

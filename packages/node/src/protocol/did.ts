@@ -54,7 +54,8 @@ export function unacceptableKeyReason(key: Uint8Array): string | null {
   return null;
 }
 
-function base58Encode(bytes: Uint8Array): string {
+/** base58btc (the Bitcoin alphabet), leading zero bytes as '1'. */
+export function encodeBase58btc(bytes: Uint8Array): string {
   let zeros = 0;
   while (zeros < bytes.length && bytes[zeros] === 0) zeros++;
   const digits: number[] = []; // little-endian base-58 digits
@@ -76,7 +77,7 @@ function base58Encode(bytes: Uint8Array): string {
 }
 
 /** Decodes base58btc, or `null` on a character outside the alphabet. */
-function base58Decode(text: string): Uint8Array | null {
+export function decodeBase58btc(text: string): Uint8Array | null {
   let zeros = 0;
   while (zeros < text.length && text.charCodeAt(zeros) === 0x31) zeros++; // '1'
   const bytes: number[] = []; // little-endian base-256 digits
@@ -108,7 +109,7 @@ export function didKeyFromPublicKey(publicKey: Uint8Array): string {
   const data = new Uint8Array(34);
   data.set(ED25519_MULTICODEC, 0);
   data.set(publicKey, 2);
-  return DID_KEY_PREFIX + base58Encode(data);
+  return DID_KEY_PREFIX + encodeBase58btc(data);
 }
 
 // Authors repeat; parsing is pure, so remembering recent answers is safe. Bounded size.
@@ -119,7 +120,7 @@ function parseUncached(did: string): Result<Uint8Array> {
   if (did.length !== DID_KEY_LENGTH || !did.startsWith(DID_KEY_PREFIX)) {
     return reject(Reason.BAD_DID, 'not an Ed25519 did:key (did:key:z + 47 base58btc digits)');
   }
-  const data = base58Decode(did.slice(DID_KEY_PREFIX.length));
+  const data = decodeBase58btc(did.slice(DID_KEY_PREFIX.length));
   if (data === null) return reject(Reason.BAD_DID, 'did:key has a character outside base58btc');
   if (data.length !== 34 || data[0] !== 0xed || data[1] !== 0x01) {
     return reject(Reason.BAD_DID, 'did:key is not an Ed25519 key (multicodec 0xed 0x01 + 32 bytes)');
