@@ -5,6 +5,8 @@
  * can still read the 413 before the connection is cut.
  */
 import type { IncomingMessage } from 'node:http';
+
+import { duplicateJsonKey } from '../protocol/json.js';
 import { ApiCode, HttpError } from './errors.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -95,12 +97,20 @@ export function parseJsonBody(body: Buffer): unknown {
   } catch {
     throw new HttpError(400, ApiCode.BAD_JSON, 'the body is not valid UTF-8');
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (error) {
     const why = error instanceof Error ? error.message : 'unparseable';
     throw new HttpError(400, ApiCode.BAD_JSON, `the body is not JSON: ${truncate(why, 200)}`);
   }
+  // JSON.parse keeps the last of a repeated member name where other parsers keep the first:
+  // two implementations would read different events from the same text (spec/PROTOCOL.md).
+  const duplicate = duplicateJsonKey(text);
+  if (duplicate !== null) {
+    throw new HttpError(400, ApiCode.BAD_JSON, `duplicate JSON member name ${truncate(JSON.stringify(duplicate), 80)}`);
+  }
+  return value;
 }
 
 /**
