@@ -147,7 +147,6 @@ export class CommonsNode implements NodeService {
   ) {
     this.did = key.did;
     this.pipeline = new Pipeline({
-      core,
       store,
       pool,
       trust,
@@ -246,9 +245,14 @@ export class CommonsNode implements NodeService {
       `commons_sync_overloaded_total ${this.counts.overloaded}`,
       '# HELP commons_sync_stage_seconds_total Time spent in each pipeline stage.',
       '# TYPE commons_sync_stage_seconds_total counter',
-      ...(['parse', 'verify', 'commit'] as const).map(
-        (s) => `commons_sync_stage_seconds_total{stage="${s}"} ${(t[s] / 1000).toFixed(6)}`,
-      ),
+      ...(
+        [
+          ['parse', t.parse],
+          ['verify', t.verify],
+          ['prepare_wall', t.prepareWall],
+          ['commit', t.commit],
+        ] as const
+      ).map(([stage, ms]) => `commons_sync_stage_seconds_total{stage="${stage}"} ${(ms / 1000).toFixed(6)}`),
       '# HELP commons_sync_batches_total Batches through the pipeline.',
       '# TYPE commons_sync_batches_total counter',
       `commons_sync_batches_total ${t.batches}`,

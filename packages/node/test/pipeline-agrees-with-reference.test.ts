@@ -157,7 +157,7 @@ describe.each([0, 2])('pipeline with %i verify threads', (threads) => {
           const { dir, cleanup } = tempDir('cs-pipeline-');
           const store = Store.open(dir, core);
           try {
-            const pipeline = new Pipeline({ core, store, pool, trust, now: () => NOW * 1000 });
+            const pipeline = new Pipeline({ store, pool, trust, now: () => NOW * 1000 });
             const got: string[] = [];
             for (const batch of batches) {
               for (const r of await pipeline.process(batch)) got.push(r.status === 'rejected' ? r.reason : r.status);
@@ -183,7 +183,7 @@ describe('pipeline', () => {
     const { dir, cleanup } = tempDir('cs-pipeline-');
     const store = Store.open(dir, core);
     try {
-      const pipeline = new Pipeline({ core, store, pool, now: () => NOW * 1000 });
+      const pipeline = new Pipeline({ store, pool, now: () => NOW * 1000 });
       const history: DecodedEvent[] = [];
       const events = build(Array.from({ length: 30 }, (_, i) => ({ kind: 'valid' as const, author: i % 4, payload: i })), history);
       const runs = await Promise.all([pipeline.process(events), pipeline.process(events), pipeline.process([...events].reverse())]);
@@ -203,7 +203,7 @@ describe('pipeline', () => {
     const { dir, cleanup } = tempDir('cs-pipeline-');
     const store = Store.open(dir, core);
     try {
-      const pipeline = new Pipeline({ core, store, pool, now: () => NOW * 1000 });
+      const pipeline = new Pipeline({ store, pool, now: () => NOW * 1000 });
       const history: DecodedEvent[] = [];
       const inputs = build([{ kind: 'valid', author: 0, payload: 1 }, { kind: 'badsig', author: 1, payload: 2 }, { kind: 'junk', value: 42 }], history);
       const results = await pipeline.process(inputs);

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { type Core, loadCore } from '@commons-sync/bindings';
 import { Piscina } from 'piscina';
 
+import { prepareChunk, type PrepareContext, type PreparedChunk } from '../pipeline/prepare.js';
 import { TaskBuilder, type VerifyTask, unpackTask } from './task.js';
 
 export interface SignatureCheck {
@@ -69,6 +70,27 @@ export class VerifyPool {
     const out: boolean[] = [];
     for (const verdicts of await Promise.all(parts)) for (const v of verdicts) out.push(v === 1);
     return out;
+  }
+
+  /**
+   * Runs the stateless validation steps (pipeline/prepare.ts) over `inputs`, split into one
+   * chunk per thread; the chunks come back in order.
+   */
+  async prepare(inputs: readonly unknown[], ctx: PrepareContext): Promise<PreparedChunk> {
+    if (this.inline) return prepareChunk(this.inline, inputs, ctx);
+    const chunks = Math.max(1, Math.min(this.threads, Math.floor(inputs.length / this.minChunk)));
+    const size = Math.ceil(inputs.length / chunks);
+    const parts: Promise<PreparedChunk>[] = [];
+    for (let start = 0; start < inputs.length; start += size) {
+      const task = { inputs: inputs.slice(start, start + size), ctx };
+      parts.push((this.pool as Piscina).run(task, { name: 'prepare' }) as Promise<PreparedChunk>);
+    }
+    const done = await Promise.all(parts);
+    return {
+      events: done.flatMap((d) => d.events),
+      parseMs: done.reduce((t, d) => t + d.parseMs, 0),
+      verifyMs: done.reduce((t, d) => t + d.verifyMs, 0),
+    };
   }
 
   private run(checks: readonly SignatureCheck[]): Promise<Uint8Array> {

@@ -1,9 +1,11 @@
 /**
- * Piscina worker: verifies one packed signature batch with the crypto core. The batch arrives
- * as one transferred ArrayBuffer (no per-item copies) and the verdicts go back the same way.
+ * Piscina worker. `default`: verifies one packed signature batch (one transferred ArrayBuffer
+ * in, verdicts out). `prepare`: the stateless validation steps for a chunk of events (see
+ * pipeline/prepare.ts), so that decoding and hashing run beside verification, off the main thread.
  */
 import { loadCore } from '@commons-sync/bindings';
 
+import { prepareChunk, type PrepareContext, type PreparedChunk } from '../pipeline/prepare.js';
 import { type VerifyTask, unpackTask } from './task.js';
 
 // native, else wasm, else js; COMMONS_SYNC_BACKEND forces one (the same rule as everywhere)
@@ -11,6 +13,10 @@ const core = await loadCore();
 
 export default function verify(task: VerifyTask): Uint8Array {
   return core.ed25519VerifyBatchPacked(unpackTask(task));
+}
+
+export function prepare(task: { inputs: unknown[]; ctx: PrepareContext }): PreparedChunk {
+  return prepareChunk(core, task.inputs, task.ctx);
 }
 
 export const backend = core.backend;
