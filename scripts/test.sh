@@ -13,6 +13,7 @@ run_suite() { # name, command...: runs a suite, keeps its output for the summary
   if ! "$@" 2>&1 | tee "$REPORTS/$name.log"; then status=1; echo "suite-failed $name" >> "$REPORTS/failed-suites"; fi
 }
 
+run_suite lint bash "$ROOT/scripts/lint.sh"
 run_suite cargo cargo test --workspace --locked
 run_suite fuzz-build bash "$ROOT/scripts/fuzz-build.sh"
 for pkg in bindings node; do

@@ -7,8 +7,8 @@ fuzz_target!(|data: &[u8]| {
     if data.len() < 2 {
         return;
     }
-    let algorithm = [HashAlgorithm::Sha256, HashAlgorithm::Sha512, HashAlgorithm::Blake3]
-        [data[0] as usize % 3];
+    let algorithm =
+        [HashAlgorithm::Sha256, HashAlgorithm::Sha512, HashAlgorithm::Blake3][data[0] as usize % 3];
     let offsets: Vec<u32> = data[1..].iter().take(8).map(|&b| b as u32).collect();
     let payload = &data[1..];
     let n = offsets.len().saturating_sub(1);

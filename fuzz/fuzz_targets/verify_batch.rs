@@ -44,7 +44,8 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(out[i] == 1, single, "item {i}: batch and single disagree");
     }
     // Arbitrary (mostly malformed) layouts: an error or verdicts, never a panic.
-    let raw_offsets: Vec<u32> = data.chunks(4).take(5).map(|c| c.iter().map(|&b| b as u32).sum()).collect();
+    let raw_offsets: Vec<u32> =
+        data.chunks(4).take(5).map(|c| c.iter().map(|&b| b as u32).sum()).collect();
     let mut out = vec![0u8; raw_offsets.len().saturating_sub(1)];
     let _ = batch::verify_batch_packed(&keys, &sigs, data, &raw_offsets, &mut OsRandom, &mut out);
 });

@@ -32,7 +32,11 @@ fn main() {
     for _ in 0..reps {
         for i in 0..n {
             let m = &msgs[offsets[i] as usize..offsets[i + 1] as usize];
-            std::hint::black_box(ed25519::verify(&keys[32 * i..32 * i + 32], m, &sigs[64 * i..64 * i + 64]));
+            std::hint::black_box(ed25519::verify(
+                &keys[32 * i..32 * i + 32],
+                m,
+                &sigs[64 * i..64 * i + 64],
+            ));
         }
     }
     let per = t.elapsed().as_secs_f64() * 1e6 / (reps * n) as f64;
@@ -49,7 +53,8 @@ fn main() {
         let mut cache = KeyCache::default();
         let t = Instant::now();
         for _ in 0..r {
-            batch::verify_batch_packed_cached(&mut cache, &k, &s, &m, &o, &mut OsRandom, &mut out).unwrap();
+            batch::verify_batch_packed_cached(&mut cache, &k, &s, &m, &o, &mut OsRandom, &mut out)
+                .unwrap();
         }
         let warm = t.elapsed().as_secs_f64() * 1e6 / (r * size) as f64;
         assert!(out.iter().all(|&v| v == 1));
@@ -57,7 +62,13 @@ fn main() {
     }
 }
 
-fn repeat(k: &[u8], s: &[u8], m: &[u8], o: &[u32], times: usize) -> (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u32>) {
+fn repeat(
+    k: &[u8],
+    s: &[u8],
+    m: &[u8],
+    o: &[u32],
+    times: usize,
+) -> (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u32>) {
     let (mut k2, mut s2, mut m2, mut o2) = (Vec::new(), Vec::new(), Vec::new(), vec![0u32]);
     for _ in 0..times {
         k2.extend_from_slice(k);

@@ -103,7 +103,15 @@ pub fn verify_batch_packed<R: RandomSource + ?Sized>(
     rng: &mut R,
     out: &mut [u8],
 ) -> Result<(), Error> {
-    verify_batch_packed_cached(&mut KeyCache::new(1), public_keys, signatures, messages, offsets, rng, out)
+    verify_batch_packed_cached(
+        &mut KeyCache::new(1),
+        public_keys,
+        signatures,
+        messages,
+        offsets,
+        rng,
+        out,
+    )
 }
 
 /// [`verify_batch_packed`], decoding public keys through `cache`.
@@ -150,7 +158,8 @@ impl Batch {
         let mut entries = Vec::new();
         for (i, item) in items.enumerate() {
             // S and R first: an item that cannot be valid must not evict cached keys.
-            let Some(prepared) = Prepared::new(item.public_key, item.message, item.signature) else {
+            let Some(prepared) = Prepared::new(item.public_key, item.message, item.signature)
+            else {
                 continue;
             };
             // Consecutive items from the same author are common (one author, many events);

@@ -39,9 +39,8 @@ pub const SIGNATURE_LENGTH: usize = 64;
 pub const SEED_LENGTH: usize = 32;
 
 fn signing_key(seed: &[u8]) -> Result<ed25519_dalek::SigningKey, Error> {
-    let bytes: Zeroizing<[u8; SEED_LENGTH]> = Zeroizing::new(
-        seed.try_into().map_err(|_| Error::InvalidSeedLength { got: seed.len() })?,
-    );
+    let bytes: Zeroizing<[u8; SEED_LENGTH]> =
+        Zeroizing::new(seed.try_into().map_err(|_| Error::InvalidSeedLength { got: seed.len() })?);
     // SigningKey zeroizes its secret on drop.
     Ok(ed25519_dalek::SigningKey::from_bytes(&bytes))
 }
@@ -62,9 +61,16 @@ pub fn verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
 }
 
 /// [`verify`], decoding the public key through `cache`.
-pub fn verify_cached(cache: &mut KeyCache, public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+pub fn verify_cached(
+    cache: &mut KeyCache,
+    public_key: &[u8],
+    message: &[u8],
+    signature: &[u8],
+) -> bool {
     // Check S and decode R before touching the key cache: garbage must not evict good keys.
-    let Some(prepared) = Prepared::new(public_key, message, signature) else { return false };
+    let Some(prepared) = Prepared::new(public_key, message, signature) else {
+        return false;
+    };
     match cache.decode(public_key) {
         Some(key) => prepared.check(&key),
         None => false,
@@ -102,7 +108,8 @@ impl Prepared {
 
     /// The cofactored single equation `[8]([S]B - [k]A - R) == 0`.
     pub(crate) fn check(&self, key: &EdwardsPoint) -> bool {
-        let sb_minus_ka = EdwardsPoint::vartime_double_scalar_mul_basepoint(&self.k, &-key, &self.s);
+        let sb_minus_ka =
+            EdwardsPoint::vartime_double_scalar_mul_basepoint(&self.k, &-key, &self.s);
         (sb_minus_ka + self.minus_r).mul_by_cofactor().is_identity()
     }
 }

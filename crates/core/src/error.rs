@@ -49,7 +49,9 @@ impl fmt::Display for Error {
                 write!(f, "output buffer must be {expected} bytes, got {got}")
             }
             Error::Randomness => f.write_str("the random number generator failed"),
-            Error::UnknownAlgorithm => f.write_str("unknown hash algorithm (sha256, sha512, blake3)"),
+            Error::UnknownAlgorithm => {
+                f.write_str("unknown hash algorithm (sha256, sha512, blake3)")
+            }
         }
     }
 }

@@ -3,8 +3,8 @@
 
 mod common;
 
-use commons_sync_core::{batch, ed25519, rng::OsRandom, Error};
 use common::{zebra_verify, TestRng};
+use commons_sync_core::{batch, ed25519, rng::OsRandom, Error};
 
 /// The group order L, little-endian.
 const L: [u8; 32] = [
@@ -36,8 +36,8 @@ fn make_item(rng: &mut TestRng, seeds: &[[u8; 32]]) -> (Vec<u8>, Vec<u8>, Vec<u8
             }
         }
         5 => sig.truncate(byte), // wrong length
-        6 => pk = rng.bytes(32),          // random key
-        _ => {}                           // valid
+        6 => pk = rng.bytes(32), // random key
+        _ => {}                  // valid
     }
     (pk, msg, sig)
 }
@@ -90,7 +90,8 @@ fn packed_batch_matches_and_checks_layout() {
     ];
     for (d, o) in bad_layouts {
         let mut out = vec![0u8; o.len() - 1];
-        let err = batch::verify_batch_packed(&keys, &sigs, d, o, &mut OsRandom, &mut out).unwrap_err();
+        let err =
+            batch::verify_batch_packed(&keys, &sigs, d, o, &mut OsRandom, &mut out).unwrap_err();
         assert_eq!(err.code(), "ERR_BATCH_LAYOUT", "{o:?}");
     }
     let mut short = [0u8; 2];
@@ -178,7 +179,11 @@ fn key_cache_gives_the_same_verdicts_and_survives_collisions() {
         for (i, (pk, msg, sig)) in items.iter().enumerate() {
             let single = ed25519::verify(pk, msg, sig);
             assert_eq!(out[i], single, "seed {start}: round {round} item {i}");
-            assert_eq!(ed25519::verify_cached(&mut cache, pk, msg, sig), single, "seed {start}: cached single");
+            assert_eq!(
+                ed25519::verify_cached(&mut cache, pk, msg, sig),
+                single,
+                "seed {start}: cached single"
+            );
         }
     }
 }

@@ -3,10 +3,11 @@
 
 mod common;
 
-use commons_sync_core::{batch, ed25519, hash, rng::OsRandom};
 use common::{hex_field, read_json, vectors_dir, zebra_verify};
+use commons_sync_core::{batch, ed25519, hash, rng::OsRandom};
 
-const REQUIRED_ED25519: [&str; 4] = ["rfc8032.json", "wycheproof.json", "zip215.json", "speccheck.json"];
+const REQUIRED_ED25519: [&str; 4] =
+    ["rfc8032.json", "wycheproof.json", "zip215.json", "speccheck.json"];
 
 fn ed25519_files() -> Vec<std::path::PathBuf> {
     let dir = vectors_dir("ed25519");
@@ -33,17 +34,37 @@ fn ed25519_vectors_single_batch_and_reference_agree() {
         let mut expected = Vec::new();
         let owned: Vec<_> = cases
             .iter()
-            .map(|c| (hex_field(c, "publicKey"), hex_field(c, "message"), hex_field(c, "signature")))
+            .map(|c| {
+                (hex_field(c, "publicKey"), hex_field(c, "message"), hex_field(c, "signature"))
+            })
             .collect();
         for (case, (pk, msg, sig)) in cases.iter().zip(&owned) {
             let id = case["id"].to_string();
             let valid = case["valid"].as_bool().expect("valid");
-            assert_eq!(ed25519::verify(pk, msg, sig), valid, "{} case {id}: single", file.display());
-            assert_eq!(zebra_verify(pk, msg, sig), valid, "{} case {id}: ed25519-zebra", file.display());
+            assert_eq!(
+                ed25519::verify(pk, msg, sig),
+                valid,
+                "{} case {id}: single",
+                file.display()
+            );
+            assert_eq!(
+                zebra_verify(pk, msg, sig),
+                valid,
+                "{} case {id}: ed25519-zebra",
+                file.display()
+            );
             if let Some(seed) = case.get("seed").and_then(|s| s.as_str()) {
                 let seed = hex::decode(seed).unwrap();
-                assert_eq!(&ed25519::public_key(&seed).unwrap()[..], &pk[..], "case {id}: public key");
-                assert_eq!(&ed25519::sign(&seed, msg).unwrap()[..], &sig[..], "case {id}: signature");
+                assert_eq!(
+                    &ed25519::public_key(&seed).unwrap()[..],
+                    &pk[..],
+                    "case {id}: public key"
+                );
+                assert_eq!(
+                    &ed25519::sign(&seed, msg).unwrap()[..],
+                    &sig[..],
+                    "case {id}: signature"
+                );
             }
             items.push(batch::BatchItem { public_key: pk, message: msg, signature: sig });
             expected.push(valid);

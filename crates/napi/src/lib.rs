@@ -42,7 +42,15 @@ pub fn ed25519_verify_batch_packed(
 ) -> Result<Uint8Array> {
     let mut out = vec![0u8; offsets.len().saturating_sub(1)];
     with_cache(|cache| {
-        batch::verify_batch_packed_cached(cache, public_keys, signatures, messages, offsets, &mut OsRandom, &mut out)
+        batch::verify_batch_packed_cached(
+            cache,
+            public_keys,
+            signatures,
+            messages,
+            offsets,
+            &mut OsRandom,
+            &mut out,
+        )
     })
     .map_err(map_err)?;
     Ok(out.into())

@@ -46,7 +46,15 @@ pub fn ed25519_verify_batch_packed(
 ) -> Result<Vec<u8>, JsValue> {
     let mut out = vec![0u8; offsets.len().saturating_sub(1)];
     with_cache(|cache| {
-        batch::verify_batch_packed_cached(cache, public_keys, signatures, messages, offsets, &mut host_random, &mut out)
+        batch::verify_batch_packed_cached(
+            cache,
+            public_keys,
+            signatures,
+            messages,
+            offsets,
+            &mut host_random,
+            &mut out,
+        )
     })
     .map_err(map_err)?;
     Ok(out)
@@ -85,7 +93,11 @@ pub fn blake3(data: &[u8]) -> Vec<u8> {
 /// Hashes every message of a packed batch (`algorithm`: `"sha256" | "sha512" | "blake3"`);
 /// the digests come back to back.
 #[wasm_bindgen(js_name = hashBatchPacked)]
-pub fn hash_batch_packed(algorithm: &str, data: &[u8], offsets: &[u32]) -> Result<Vec<u8>, JsValue> {
+pub fn hash_batch_packed(
+    algorithm: &str,
+    data: &[u8],
+    offsets: &[u32],
+) -> Result<Vec<u8>, JsValue> {
     let algorithm = hash::HashAlgorithm::from_name(algorithm).map_err(map_err)?;
     let n = offsets.len().saturating_sub(1);
     let mut out = vec![0u8; n * algorithm.digest_len()];

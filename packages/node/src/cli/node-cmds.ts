@@ -120,6 +120,9 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
       throw error;
     }
     io.log.info('node started', { did: service.did, url: api.url, data: dataDir });
+    if (trusted === undefined || trusted === 'open') {
+      io.log.warn('open mode: events from any author are accepted; pass --trusted to restrict', {});
+    }
     writeLine(io.stdout, `node ${service.did} listening on ${api.url}`);
 
     const signal = await new Promise<NodeJS.Signals>((resolve) => {
