@@ -74,6 +74,16 @@ describe('encoding', () => {
     expect(decodeCbor(hex(h))).toEqual(value);
   });
 
+  it('remembers key orders per shape without mixing up shapes, and a failed encoding leaves no trace', () => {
+    // the same keys in another insertion order share the canonical order
+    expect(toHex(encodeCbor({ b: 1, a: 2 }))).toBe(toHex(encodeCbor({ a: 2, b: 1 })));
+    // a single key made of the same characters as a cached two-key list is not that list
+    expect(toHex(encodeCbor({ a: 1, b: 2 }))).toBe('a2616101616202');
+    expect(() => encodeCbor({ 'a\ud800b': 1 })).toThrow(CborError);
+    expect(() => encodeCbor([1, 2, 0.5])).toThrow(CborError);
+    expect(toHex(encodeCbor([1, 2]))).toBe('820102');
+  });
+
   it('sorts map keys by their encoded bytes (shorter keys first), whatever the insertion order', () => {
     expect(toHex(encodeCbor({ aa: 1, b: 2, '': 3 }))).toBe('a3600361620262616101');
     expect(encodeCbor({ z: 1, a: 2 })).toEqual(encodeCbor({ a: 2, z: 1 }));

@@ -114,6 +114,8 @@ class Writer {
   }
 }
 
+const scratch = new Writer();
+
 const ENCODE_DEPTH_GUARD = 512; // stops cycles; real limits are the decoder's
 
 function isAscii(text: string): boolean {
@@ -177,18 +179,40 @@ function encodeInto(w: Writer, value: CborValue, depth: number): void {
   if (proto !== Object.prototype && proto !== null) {
     throw new CborError(Reason.MALFORMED, 'only plain objects encode as maps');
   }
-  const keys = Object.keys(value).map((key) => {
+  const order = canonicalKeyOrder(Object.keys(value));
+  w.head(5, order.length);
+  for (const key of order) {
+    writeText(w, key);
+    encodeInto(w, (value as CborMap)[key] as CborValue, depth + 1);
+  }
+}
+
+/**
+ * Map keys in canonical order. Events repeat the same few shapes (the body's fields, the same
+ * payload layouts), so the order of a key list is remembered: a cache of at most
+ * {@link KEY_ORDER_CACHE} shapes, emptied when full, keyed by the keys joined with a separator
+ * that no valid key contains (a lone surrogate).
+ */
+const KEY_ORDER_CACHE = 1024;
+const keyOrders = new Map<string, readonly string[]>();
+
+function canonicalKeyOrder(keys: string[]): readonly string[] {
+  const shape = keys.join('\ud800');
+  const known = keyOrders.get(shape);
+  // Equal joins of equally many keys are equal lists: a key holding the separator would add a
+  // piece. Such a key is invalid (lone surrogate) and is refused below, never cached.
+  if (known !== undefined && known.length === keys.length) return known;
+  const sized = keys.map((key) => {
     if (hasLoneSurrogate(key)) {
       throw new CborError(Reason.MALFORMED, 'map key has an unpaired surrogate (no UTF-8 form)');
     }
     return { key, length: utf8Length(key) };
   });
-  keys.sort(compareKeys);
-  w.head(5, keys.length);
-  for (const { key } of keys) {
-    writeText(w, key);
-    encodeInto(w, (value as CborMap)[key] as CborValue, depth + 1);
-  }
+  sized.sort(compareKeys);
+  const order = Object.freeze(sized.map((k) => k.key));
+  if (keyOrders.size >= KEY_ORDER_CACHE) keyOrders.clear();
+  keyOrders.set(shape, order);
+  return order;
 }
 
 /**
@@ -196,7 +220,10 @@ function encodeInto(w: Writer, value: CborValue, depth: number): void {
  * outside it (a float, an unsafe integer, a lone surrogate, a class instance, undefined).
  */
 export function encodeCbor(value: CborValue): Uint8Array {
-  const w = new Writer();
+  // One scratch writer, reused: encoding never calls back into encodeCbor. A failed encoding
+  // leaves it dirty, so it is reset on entry.
+  const w = scratch;
+  w.len = 0;
   encodeInto(w, value, 0);
   return w.buf.slice(0, w.len);
 }
