@@ -3,24 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 import { BackendUnavailableError } from './errors.js';
-import type { HashAlgorithm, RawBackend } from './types.js';
-
-/** The generated N-API module (crates/napi, built by @napi-rs/cli into ../native). */
-interface NativeModule {
-  ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
-  ed25519VerifyBatchPacked(
-    publicKeys: Uint8Array,
-    signatures: Uint8Array,
-    messages: Uint8Array,
-    offsets: Uint32Array,
-  ): Uint8Array;
-  ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array;
-  ed25519PublicKey(seed: Uint8Array): Uint8Array;
-  sha256(data: Uint8Array): Uint8Array;
-  sha512(data: Uint8Array): Uint8Array;
-  blake3(data: Uint8Array): Uint8Array;
-  hashBatchPacked(algorithm: HashAlgorithm, data: Uint8Array, offsets: Uint32Array): Uint8Array;
-}
+import { type BindingModule, type RawBackend, rawFromBinding } from './types.js';
 
 function platformTriple(): string {
   const { platform, arch } = process;
@@ -39,22 +22,13 @@ export function loadNativeBackend(): RawBackend {
         '(build it with `npm run build` from the repository root, which runs @napi-rs/cli)',
     );
   }
-  let m: NativeModule;
+  let m: BindingModule;
   try {
-    m = createRequire(import.meta.url)(path) as NativeModule;
+    m = createRequire(import.meta.url)(path) as BindingModule;
   } catch (cause) {
     throw new BackendUnavailableError(`native backend: ${path} failed to load: ${String(cause)}`, {
       cause,
     });
   }
-  return {
-    verify: m.ed25519Verify,
-    verifyBatchPacked: m.ed25519VerifyBatchPacked,
-    sign: m.ed25519Sign,
-    publicKey: m.ed25519PublicKey,
-    sha256: m.sha256,
-    sha512: m.sha512,
-    blake3: m.blake3,
-    hashBatchPacked: m.hashBatchPacked,
-  };
+  return rawFromBinding(m);
 }

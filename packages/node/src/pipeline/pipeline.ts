@@ -111,18 +111,8 @@ export class Pipeline {
       }
       const idHex = hexOf(event.id);
       acceptedInBatch.set(key, event.id);
-      accepted.push(
-        brandVerified({
-          id: event.id,
-          idHex,
-          author: event.author,
-          kind: event.kind,
-          nonce: event.nonce,
-          createdAt: event.createdAt,
-          expiresAt: event.expiresAt,
-          encoded: event.encoded,
-        }),
-      );
+      const { ok: _ok, late: _late, ...fields } = event;
+      accepted.push(brandVerified({ ...fields, idHex }));
       results[index] = { status: 'accepted', id: idHex };
     }
     if (accepted.length > 0 || audit.length > 0) {

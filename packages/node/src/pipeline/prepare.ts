@@ -22,6 +22,7 @@ import {
 } from '../protocol/index.js';
 import type { SignatureCheck } from '../pool/verify-pool.js';
 import { TaskBuilder, unpackTask } from '../pool/task.js';
+import type { VerifiedEventFields } from './verified.js';
 
 export interface PrepareContext {
   /** Unix seconds. */
@@ -37,16 +38,12 @@ export interface Rejected {
   readonly id?: Uint8Array;
 }
 
-/** An event through steps 1-4, with the verdict of steps 6-8 (`late`) attached. */
-export interface Prepared {
+/**
+ * An event through steps 1-4: what storage will need if it is accepted, with the verdict of
+ * steps 6-8 (`late`) attached.
+ */
+export interface Prepared extends Omit<VerifiedEventFields, 'idHex'> {
   readonly ok: true;
-  readonly id: Uint8Array;
-  readonly author: string;
-  readonly kind: string;
-  readonly nonce: Uint8Array;
-  readonly createdAt: number;
-  readonly expiresAt: number;
-  readonly encoded: Uint8Array;
   readonly late?: { readonly reason: ReasonCode; readonly detail: string };
 }
 
