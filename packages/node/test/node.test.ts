@@ -138,3 +138,24 @@ describe('node', () => {
     }
   });
 });
+
+describe('node input that is not JSON', () => {
+  it('is rejected as malformed, the same with and without worker threads', async () => {
+    const verdicts: string[][] = [];
+    for (const workers of [0, 1]) {
+      const dir = freshDir();
+      await initDataDir(dir, PASSPHRASE, core);
+      const node = await openNode({ dataDir: dir, passphrase: PASSPHRASE, workers, core });
+      try {
+        const cyclic: Record<string, unknown> = {};
+        cyclic['self'] = cyclic;
+        const results = await node.ingest([10n, cyclic, undefined, () => 1, Symbol('x'), ...makeEvents(1, 1, 'json')]);
+        verdicts.push(results.map((r) => (r.status === 'rejected' ? r.reason : r.status)));
+      } finally {
+        await node.close();
+      }
+    }
+    expect(verdicts[0]).toEqual(['ERR_MALFORMED', 'ERR_MALFORMED', 'ERR_MALFORMED', 'ERR_MALFORMED', 'ERR_MALFORMED', 'accepted']);
+    expect(verdicts[1]).toEqual(verdicts[0]);
+  });
+});

@@ -31,6 +31,12 @@ export interface PrepareContext {
   readonly trust: TrustPolicy;
 }
 
+/** A chunk for a worker: the events' JSON text in one transferable buffer. */
+export interface PrepareTask {
+  readonly json: ArrayBuffer;
+  readonly ctx: PrepareContext;
+}
+
 export interface Rejected {
   readonly ok: false;
   readonly reason: ReasonCode;

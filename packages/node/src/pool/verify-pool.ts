@@ -10,13 +10,30 @@ import { fileURLToPath } from 'node:url';
 import { type Core, loadCore } from '@commons-sync/bindings';
 import { Piscina } from 'piscina';
 
-import { prepareChunk, type PrepareContext, type PreparedChunk } from '../pipeline/prepare.js';
+import { prepareChunk, type PrepareContext, type PreparedChunk, type PrepareTask } from '../pipeline/prepare.js';
 import { TaskBuilder, type VerifyTask, unpackTask } from './task.js';
 
 export interface SignatureCheck {
   publicKey: Uint8Array;
   message: Uint8Array;
   signature: Uint8Array;
+}
+
+/**
+ * The JSON text of an array of inputs, as the workers receive it (and the inline path too, so
+ * both see the same values). Inputs are meant to be JSON values; anything else is what
+ * JSON.stringify makes of it, and an input it cannot serialize (a BigInt, a cycle) becomes a
+ * string, which validation rejects as malformed.
+ */
+function jsonArray(inputs: readonly unknown[]): string {
+  const parts = inputs.map((input) => {
+    try {
+      return JSON.stringify(input) ?? 'null';
+    } catch {
+      return '"not serializable as JSON"';
+    }
+  });
+  return `[${parts.join(',')}]`;
 }
 
 export interface VerifyPoolOptions {
@@ -77,13 +94,16 @@ export class VerifyPool {
    * chunk per thread; the chunks come back in order.
    */
   async prepare(inputs: readonly unknown[], ctx: PrepareContext): Promise<PreparedChunk> {
-    if (this.inline) return prepareChunk(this.inline, inputs, ctx);
+    if (this.inline) return prepareChunk(this.inline, JSON.parse(jsonArray(inputs)) as unknown[], ctx);
     const chunks = Math.max(1, Math.min(this.threads, Math.floor(inputs.length / this.minChunk)));
     const size = Math.ceil(inputs.length / chunks);
     const parts: Promise<PreparedChunk>[] = [];
     for (let start = 0; start < inputs.length; start += size) {
-      const task = { inputs: inputs.slice(start, start + size), ctx };
-      parts.push((this.pool as Piscina).run(task, { name: 'prepare' }) as Promise<PreparedChunk>);
+      // A chunk crosses as one transferred buffer of JSON text, not as cloned objects.
+      const text = Buffer.from(jsonArray(inputs.slice(start, start + size)));
+      const json = text.buffer.slice(text.byteOffset, text.byteOffset + text.byteLength);
+      const task: PrepareTask = { json, ctx };
+      parts.push((this.pool as Piscina).run(task, { name: 'prepare', transferList: [json] }) as Promise<PreparedChunk>);
     }
     const done = await Promise.all(parts);
     return {

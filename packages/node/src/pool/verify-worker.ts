@@ -5,7 +5,7 @@
  */
 import { loadCore } from '@commons-sync/bindings';
 
-import { prepareChunk, type PrepareContext, type PreparedChunk } from '../pipeline/prepare.js';
+import { prepareChunk, type PreparedChunk, type PrepareTask } from '../pipeline/prepare.js';
 import { type VerifyTask, unpackTask } from './task.js';
 
 // native, else wasm, else js; COMMONS_SYNC_BACKEND forces one (the same rule as everywhere)
@@ -15,8 +15,12 @@ export default function verify(task: VerifyTask): Uint8Array {
   return core.ed25519VerifyBatchPacked(unpackTask(task));
 }
 
-export function prepare(task: { inputs: unknown[]; ctx: PrepareContext }): PreparedChunk {
-  return prepareChunk(core, task.inputs, task.ctx);
+const utf8 = new TextDecoder();
+
+export function prepare(task: PrepareTask): PreparedChunk {
+  // the main thread serialized values it had parsed itself: this cannot fail
+  const inputs = JSON.parse(utf8.decode(task.json)) as unknown[];
+  return prepareChunk(core, inputs, task.ctx);
 }
 
 export const backend = core.backend;
