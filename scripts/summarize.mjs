@@ -17,6 +17,8 @@ for (const file of readdirSync(dir).sort()) {
     f = r.numFailedTests;
     // a test file that failed to load holds no failed test but must still count
     if (r.numFailedTestSuites > 0 && f === 0) f = r.numFailedTestSuites;
+  } else if (file.endsWith('.log') && existsSync(path.replace(/\.log$/, '.json'))) {
+    continue; // a vitest run: its JSON report counts, its log is for people
   } else if (file.endsWith('.log')) {
     const text = readFileSync(path, 'utf8');
     for (const m of text.matchAll(/test result: \w+\. (\d+) passed; (\d+) failed/g)) {
