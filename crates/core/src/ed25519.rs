@@ -113,9 +113,3 @@ impl Prepared {
         (sb_minus_ka + self.minus_r).mul_by_cofactor().is_identity()
     }
 }
-
-/// The canonical encoding of the group identity, `y = 1`, used by tests.
-#[doc(hidden)]
-pub fn identity_encoding() -> [u8; 32] {
-    EdwardsPoint::default().compress().to_bytes()
-}

@@ -1,0 +1,37 @@
+/** The pool's raw batch verification: verdicts in order, on worker threads and inline. */
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { type SignatureCheck, VerifyPool } from '../src/pool/verify-pool.js';
+import { nativeCore as core } from './node-fixtures.js';
+
+const pools: VerifyPool[] = [];
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.close()));
+});
+
+function checks(n: number): { checks: SignatureCheck[]; expected: boolean[] } {
+  const out: SignatureCheck[] = [];
+  const expected: boolean[] = [];
+  for (let i = 0; i < n; i++) {
+    const seed = core.sha256(Uint8Array.of(i % 7, 1));
+    const message = core.sha256(Uint8Array.of(i, 2));
+    const signature = core.ed25519Sign(seed, message);
+    const bad = i % 5 === 3;
+    if (bad) signature[40]! ^= 1;
+    out.push({ publicKey: core.ed25519PublicKey(seed), message, signature });
+    expected.push(!bad);
+  }
+  return { checks: out, expected };
+}
+
+describe.each([0, 1, 2])('VerifyPool with %i threads', (threads) => {
+  it('gives one verdict per check, in order, across chunks', async () => {
+    const pool = await VerifyPool.create({ threads, minChunk: 8 });
+    pools.push(pool);
+    for (const n of [0, 1, 7, 64, 301]) {
+      const { checks: c, expected } = checks(n);
+      expect(await pool.verify(c)).toEqual(expected);
+    }
+    expect(pool.threads).toBe(threads);
+  });
+});
