@@ -7,7 +7,7 @@
 use std::cell::RefCell;
 
 use commons_sync_core::{batch, ed25519, hash, rng::OsRandom, KeyCache};
-use napi::bindgen_prelude::{BufferSlice, Env};
+use napi::bindgen_prelude::{Env, Uint8ArraySlice};
 use napi_derive::napi;
 
 thread_local! {
@@ -25,10 +25,12 @@ fn map_err(e: commons_sync_core::Error) -> napi::Error<&'static str> {
     napi::Error::new(e.code(), e.to_string())
 }
 
-/// Returns bytes as a Buffer copied into V8's heap: for outputs of a few dozen bytes this is
-/// several times cheaper than handing V8 an external Rust allocation with a finalizer.
-fn bytes<'e>(env: &'e Env, data: &[u8]) -> Result<BufferSlice<'e>> {
-    BufferSlice::copy_from(env, data).map_err(|e| napi::Error::new("ERR_NAPI", e.reason.clone()))
+/// Returns bytes as a plain Uint8Array over an ArrayBuffer copied into V8: for outputs of a few
+/// dozen bytes this is cheaper than handing V8 an external Rust allocation with a finalizer
+/// (and, unlike a Node Buffer, its `slice()` copies, as callers of a Uint8Array expect).
+fn bytes<'e>(env: &'e Env, data: &[u8]) -> Result<Uint8ArraySlice<'e>> {
+    Uint8ArraySlice::copy_from(env, data)
+        .map_err(|e| napi::Error::new("ERR_NAPI", e.reason.clone()))
 }
 
 /// Verifies one Ed25519 signature under ZIP-215; wrong lengths give `false`.
@@ -46,7 +48,7 @@ pub fn ed25519_verify_batch_packed<'e>(
     signatures: &[u8],
     messages: &[u8],
     offsets: &[u32],
-) -> Result<BufferSlice<'e>> {
+) -> Result<Uint8ArraySlice<'e>> {
     let mut out = vec![0u8; offsets.len().saturating_sub(1)];
     with_cache(|cache| {
         batch::verify_batch_packed_cached(
@@ -65,31 +67,31 @@ pub fn ed25519_verify_batch_packed<'e>(
 
 /// Signs `message` with the key of a 32-byte seed (RFC 8032).
 #[napi]
-pub fn ed25519_sign<'e>(env: &'e Env, seed: &[u8], message: &[u8]) -> Result<BufferSlice<'e>> {
+pub fn ed25519_sign<'e>(env: &'e Env, seed: &[u8], message: &[u8]) -> Result<Uint8ArraySlice<'e>> {
     bytes(env, &ed25519::sign(seed, message).map_err(map_err)?)
 }
 
 /// The public key of a 32-byte seed.
 #[napi]
-pub fn ed25519_public_key<'e>(env: &'e Env, seed: &[u8]) -> Result<BufferSlice<'e>> {
+pub fn ed25519_public_key<'e>(env: &'e Env, seed: &[u8]) -> Result<Uint8ArraySlice<'e>> {
     bytes(env, &ed25519::public_key(seed).map_err(map_err)?)
 }
 
 /// SHA-256.
 #[napi]
-pub fn sha256<'e>(env: &'e Env, data: &[u8]) -> Result<BufferSlice<'e>> {
+pub fn sha256<'e>(env: &'e Env, data: &[u8]) -> Result<Uint8ArraySlice<'e>> {
     bytes(env, &hash::sha256(data))
 }
 
 /// SHA-512.
 #[napi]
-pub fn sha512<'e>(env: &'e Env, data: &[u8]) -> Result<BufferSlice<'e>> {
+pub fn sha512<'e>(env: &'e Env, data: &[u8]) -> Result<Uint8ArraySlice<'e>> {
     bytes(env, &hash::sha512(data))
 }
 
 /// BLAKE3 (32-byte output).
 #[napi]
-pub fn blake3<'e>(env: &'e Env, data: &[u8]) -> Result<BufferSlice<'e>> {
+pub fn blake3<'e>(env: &'e Env, data: &[u8]) -> Result<Uint8ArraySlice<'e>> {
     bytes(env, &hash::blake3(data))
 }
 
@@ -101,7 +103,7 @@ pub fn hash_batch_packed<'e>(
     algorithm: String,
     data: &[u8],
     offsets: &[u32],
-) -> Result<BufferSlice<'e>> {
+) -> Result<Uint8ArraySlice<'e>> {
     let algorithm = hash::HashAlgorithm::from_name(&algorithm).map_err(map_err)?;
     let n = offsets.len().saturating_sub(1);
     let mut out = vec![0u8; n * algorithm.digest_len()];

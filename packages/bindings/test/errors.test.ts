@@ -125,3 +125,30 @@ describe('loadCore', () => {
     expect(BackendUnavailableError.name).toBe('BackendUnavailableError');
   });
 });
+
+describe.each(BACKENDS)('%s backend outputs', (backend) => {
+  it('are plain Uint8Arrays that own their bytes (slice copies, as callers expect)', async () => {
+    const core = await loadCore({ backend });
+    const sig = core.ed25519Sign(seed, msg);
+    const outputs = [
+      core.ed25519PublicKey(seed),
+      sig,
+      core.sha256(msg),
+      core.sha512(msg),
+      core.blake3(msg),
+      core.hashBatch('sha256', packMessages([msg, msg])),
+      core.ed25519VerifyBatchPacked({
+        publicKeys: core.ed25519PublicKey(seed),
+        signatures: sig,
+        messages: packMessages([msg]),
+      }),
+    ];
+    for (const out of outputs) {
+      expect(Object.getPrototypeOf(out)).toBe(Uint8Array.prototype);
+      const copy = out.slice();
+      copy[0] = (copy[0] as number) ^ 0xff;
+      expect(copy[0]).not.toBe(out[0]);
+    }
+    expect(core.ed25519Verify(core.ed25519PublicKey(seed), msg, sig)).toBe(true);
+  });
+});
