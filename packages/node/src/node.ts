@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { type Core, loadCore } from '@commons-sync/bindings';
 
 import { type AuditVerification, verifyAuditData, type Checkpoint } from './audit/index.js';
-import { CommonsSyncError, ConfigError } from './errors.js';
+import { CommonsSyncError, ConfigError, StorageError } from './errors.js';
 import { createKeyFile, type KeyHandle, openKeyFile } from './keys/keyfile.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { VerifyPool } from './pool/verify-pool.js';
@@ -65,6 +65,21 @@ function trustPolicy(trusted: NodeOptions['trusted']): TrustPolicy {
   return { mode: 'allowlist', authors: new Set(trusted) };
 }
 
+/** The public part of a data directory's key file, read without the passphrase. */
+function readNodeKeyInfo(keyPath: string): { did: string; publicKey: Uint8Array } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(keyPath, 'utf8'));
+  } catch (cause) {
+    throw new StorageError('ERR_KEYFILE_FORMAT', `${keyPath} is not a readable key file`, { cause });
+  }
+  const { did, publicKey } = (parsed ?? {}) as { did?: unknown; publicKey?: unknown };
+  if (typeof did !== 'string' || typeof publicKey !== 'string' || !/^[0-9a-f]{64}$/.test(publicKey)) {
+    throw new StorageError('ERR_KEYFILE_FORMAT', `${keyPath} is not a Commons Sync key file`);
+  }
+  return { did, publicKey: Uint8Array.from(Buffer.from(publicKey, 'hex')) };
+}
+
 /** Creates a data directory with a node identity; does nothing if one is there already. */
 export async function initDataDir(
   dir: string,
@@ -77,7 +92,7 @@ export async function initDataDir(
   let did: string;
   let created = false;
   if (existsSync(keyPath)) {
-    did = (JSON.parse(readFileSync(keyPath, 'utf8')) as { did: string }).did;
+    did = readNodeKeyInfo(keyPath).did;
   } else {
     did = (await createKeyFile(keyPath, passphrase, c)).did;
     created = true;
@@ -93,8 +108,7 @@ export async function verifyAudit(dir: string, core?: Core): Promise<AuditVerifi
   if (!existsSync(keyPath)) {
     throw new ConfigError('ERR_NO_DATA_DIR', `${dir} is not a Commons Sync data directory (no ${KEY_FILE})`);
   }
-  const publicKey = Buffer.from((JSON.parse(readFileSync(keyPath, 'utf8')) as { publicKey: string }).publicKey, 'hex');
-  return verifyAuditData(dir, c, { publicKey: new Uint8Array(publicKey) });
+  return verifyAuditData(dir, c, { publicKey: readNodeKeyInfo(keyPath).publicKey });
 }
 
 /** Opens a data directory (initialized by {@link initDataDir}) and starts the node. */

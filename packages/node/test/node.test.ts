@@ -2,7 +2,7 @@
  * The node as the API sees it (in process): acknowledged means stored, replays are rejected
  * also after a restart, checkpoints and proofs verify, overload and shutdown are typed errors.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -118,6 +118,10 @@ describe('node', () => {
     await expect(openNode({ dataDir: join(dir, 'nope'), passphrase: PASSPHRASE, core })).rejects.toMatchObject({ code: 'ERR_NO_DATA_DIR' });
     await expect(openNode({ dataDir: dir, passphrase: PASSPHRASE, core, trusted: ['did:key:zbad'] })).rejects.toMatchObject({ code: 'ERR_BAD_TRUSTED_DID' });
     await expect(verifyAudit(join(dir, 'nope'), core)).rejects.toMatchObject({ code: 'ERR_NO_DATA_DIR' });
+    const broken = freshDir();
+    writeFileSync(join(broken, 'node.key'), '{ not json');
+    await expect(initDataDir(broken, PASSPHRASE, core)).rejects.toMatchObject({ code: 'ERR_KEYFILE_FORMAT' });
+    await expect(verifyAudit(broken, core)).rejects.toMatchObject({ code: 'ERR_KEYFILE_FORMAT' });
   });
 
   it('accepts only trusted authors in allow-list mode', async () => {
