@@ -1,12 +1,8 @@
 import { InvalidSeedError, UnknownAlgorithmError } from './errors.js';
-import { checkPackedBatch, checkPackedMessages, packSignatureBatch } from './packing.js';
+import { checkPackedBatch, checkPackedMessages, isBytes, packSignatureBatch } from './packing.js';
 import type { Backend, Core, HashAlgorithm, RawBackend } from './types.js';
 
 const HASH_ALGORITHMS: ReadonlySet<string> = new Set(['sha256', 'sha512', 'blake3']);
-
-function isBytes(value: unknown): value is Uint8Array {
-  return value instanceof Uint8Array;
-}
 
 function checkSeed(seed: unknown): Uint8Array {
   if (!isBytes(seed) || seed.length !== 32) {

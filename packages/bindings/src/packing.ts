@@ -4,7 +4,7 @@ import type { PackedMessages, PackedSignatureBatch, SignedItem } from './types.j
 const PUBLIC_KEY_LENGTH = 32;
 const SIGNATURE_LENGTH = 64;
 
-function isBytes(value: unknown): value is Uint8Array {
+export function isBytes(value: unknown): value is Uint8Array {
   return value instanceof Uint8Array;
 }
 

@@ -21,6 +21,7 @@ import {
   eventToJson,
   OPEN_TRUST,
   parseDidKey,
+  toHex,
   type TimeRules,
   type TrustPolicy,
 } from './protocol/index.js';
@@ -48,12 +49,8 @@ export interface NodeOptions {
   readonly core?: Core;
 }
 
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
-
 function checkpointJson(cp: Checkpoint, did: string): CheckpointJson {
-  return { tree_size: cp.treeSize, root: hex(cp.root), time: cp.time, node: did, signature: hex(cp.signature) };
+  return { tree_size: cp.treeSize, root: toHex(cp.root), time: cp.time, node: did, signature: toHex(cp.signature) };
 }
 
 function trustPolicy(trusted: NodeOptions['trusted']): TrustPolicy {
@@ -226,8 +223,8 @@ export class CommonsNode implements NodeService {
       event_id: idHex.toLowerCase(),
       leaf_index: seq,
       tree_size: cp.treeSize,
-      leaf_hash: hex(entry.leafHash),
-      path: this.store.audit.inclusionProof(seq, cp.treeSize).map(hex),
+      leaf_hash: toHex(entry.leafHash),
+      path: this.store.audit.inclusionProof(seq, cp.treeSize).map(toHex),
       checkpoint: checkpointJson(cp, this.did),
     };
   }

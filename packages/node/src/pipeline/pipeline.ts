@@ -21,6 +21,7 @@ import {
   type TimeRules,
   type TrustPolicy,
   classifyReplay,
+  toHex,
 } from '../protocol/index.js';
 import { type Store, replayKey } from '../storage/index.js';
 import type { IngestResult } from '../service.js';
@@ -48,10 +49,6 @@ export interface StageTimes {
   commit: number;
   batches: number;
   events: number;
-}
-
-function hexOf(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
 export class Pipeline {
@@ -82,7 +79,7 @@ export class Pipeline {
     const audit: { index: number; record: AuditRecord }[] = [];
     const reject = (index: number, reason: ReasonCode, detail: string, id?: Uint8Array) => {
       results[index] = id
-        ? { status: 'rejected', id: hexOf(id), reason, detail }
+        ? { status: 'rejected', id: toHex(id), reason, detail }
         : { status: 'rejected', reason, detail };
       audit.push({ index, record: { type: 'reject', eventId: id ?? null, reason, detail: { detail } } });
     };
@@ -102,14 +99,14 @@ export class Pipeline {
       if (previous !== undefined) {
         const replay = classifyReplay(event.id, previous);
         if (!replay.ok) reject(index, replay.reason, replay.detail, event.id);
-        else results[index] = { status: 'duplicate', id: hexOf(event.id) };
+        else results[index] = { status: 'duplicate', id: toHex(event.id) };
         continue;
       }
       if (event.late) {
         reject(index, event.late.reason, event.late.detail, event.id); // steps 6-8
         continue;
       }
-      const idHex = hexOf(event.id);
+      const idHex = toHex(event.id);
       acceptedInBatch.set(key, event.id);
       const { ok: _ok, late: _late, ...fields } = event;
       accepted.push(brandVerified({ ...fields, idHex }));

@@ -5,6 +5,7 @@ import type { AuditRecord } from '../audit/entry.js';
 import { makeHasher, type Hasher } from '../audit/hash.js';
 import { AuditLog, type NewAuditEntry, type StagedAppend } from '../audit/log.js';
 import type { VerifiedEvent } from '../pipeline/verified.js';
+import { toHex } from '../protocol/bytes.js';
 import { openDatabase } from './db.js';
 import {
   ConcurrentWriterError,
@@ -72,10 +73,6 @@ interface EventRow {
 }
 
 const HEX_ID = /^[0-9a-f]{64}$/;
-
-function hexOf(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
 
 function checkEvent(e: VerifiedEvent): void {
   if (!(e.id instanceof Uint8Array) || e.id.length !== 32) {
@@ -180,7 +177,7 @@ export class Store {
   findIds(ids: readonly Uint8Array[]): Set<string> {
     this.#checkOpen();
     const found = new Set<string>();
-    for (const id of ids) if (this.#hasId.get(id) !== undefined) found.add(hexOf(id));
+    for (const id of ids) if (this.#hasId.get(id) !== undefined) found.add(toHex(id));
     return found;
   }
 
@@ -199,7 +196,7 @@ export class Store {
         | undefined;
       if (row !== undefined) {
         const { author, nonce } = pairs[i] as { author: string; nonce: Uint8Array };
-        found.set(replayKey(author, nonce), { eventIdHex: hexOf(row.id), expiresAt: row.expires_at });
+        found.set(replayKey(author, nonce), { eventIdHex: toHex(row.id), expiresAt: row.expires_at });
       }
     }
     return found;
