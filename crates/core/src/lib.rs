@@ -9,6 +9,7 @@
 //! * Batch verification with one verdict per item (see [`batch`]).
 //! * A cache of decoded public keys ([`KeyCache`]) that single and batch verification share.
 //! * SHA-256, SHA-512 and BLAKE3, one message or many per call (see [`hash`]).
+//! * Shamir secret sharing over GF(2^8) with checksummed, versioned shares (see [`shamir`]).
 //!
 //! Errors are a small [`Error`] enum with stable codes; a signature that does not verify is
 //! `false`, never an error.
@@ -19,6 +20,7 @@ mod error;
 pub mod hash;
 mod key_cache;
 pub mod rng;
+pub mod shamir;
 
 pub use error::Error;
 pub use key_cache::KeyCache;

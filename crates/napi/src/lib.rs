@@ -6,7 +6,7 @@
 
 use std::cell::RefCell;
 
-use commons_sync_core::{batch, ed25519, hash, rng::OsRandom, KeyCache};
+use commons_sync_core::{batch, ed25519, hash, rng::OsRandom, shamir, KeyCache};
 use napi::bindgen_prelude::{Env, Uint8ArraySlice};
 use napi_derive::napi;
 
@@ -23,6 +23,15 @@ type Result<T> = std::result::Result<T, napi::Error<&'static str>>;
 
 fn map_err(e: commons_sync_core::Error) -> napi::Error<&'static str> {
     napi::Error::new(e.code(), e.to_string())
+}
+
+fn map_shamir_err(e: shamir::ShamirError) -> napi::Error<&'static str> {
+    napi::Error::new(e.code(), e.to_string())
+}
+
+/// Message `i` of packed data: `data[offsets[i]..offsets[i + 1]]`; the caller checked the layout.
+fn unpack<'a>(data: &'a [u8], offsets: &[u32]) -> Vec<&'a [u8]> {
+    offsets.windows(2).map(|w| &data[w[0] as usize..w[1] as usize]).collect()
 }
 
 /// Returns bytes as a plain Uint8Array over an ArrayBuffer copied into V8: for outputs of a few
@@ -109,4 +118,44 @@ pub fn hash_batch_packed<'e>(
     let mut out = vec![0u8; n * algorithm.digest_len()];
     hash::hash_batch(algorithm, data, offsets, &mut out).map_err(map_err)?;
     bytes(env, &out)
+}
+
+/// Splits `secret` into `count` Shamir shares, any `threshold` of which restore it; the shares
+/// (all the same length) come back to back.
+#[napi]
+pub fn shamir_split<'e>(
+    env: &'e Env,
+    secret: &[u8],
+    threshold: u32,
+    count: u32,
+) -> Result<Uint8ArraySlice<'e>> {
+    let shares = shamir::split(secret, threshold as usize, count as usize, &mut OsRandom)
+        .map_err(map_shamir_err)?;
+    bytes(env, &shares.concat())
+}
+
+/// As `shamirSplit`, with the split id and coefficients taken from `randomness` (vectors only).
+#[napi]
+pub fn shamir_split_with_randomness<'e>(
+    env: &'e Env,
+    secret: &[u8],
+    threshold: u32,
+    count: u32,
+    randomness: &[u8],
+) -> Result<Uint8ArraySlice<'e>> {
+    let shares =
+        shamir::split_with_randomness(secret, threshold as usize, count as usize, randomness)
+            .map_err(map_shamir_err)?;
+    bytes(env, &shares.concat())
+}
+
+/// Restores a secret from packed shares (data plus `n + 1` offsets).
+#[napi]
+pub fn shamir_combine<'e>(
+    env: &'e Env,
+    data: &[u8],
+    offsets: &[u32],
+) -> Result<Uint8ArraySlice<'e>> {
+    let secret = shamir::combine(&unpack(data, offsets)).map_err(map_shamir_err)?;
+    bytes(env, &secret)
 }

@@ -6,7 +6,7 @@
 
 use std::cell::RefCell;
 
-use commons_sync_core::{batch, ed25519, hash, Error, KeyCache};
+use commons_sync_core::{batch, ed25519, hash, shamir, Error, KeyCache};
 use wasm_bindgen::prelude::*;
 
 thread_local! {
@@ -23,6 +23,17 @@ fn map_err(e: Error) -> JsValue {
     // Setting a property on a fresh Error object cannot fail.
     let _ = js_sys::Reflect::set(&error, &"code".into(), &e.code().into());
     error.into()
+}
+
+fn map_shamir_err(e: shamir::ShamirError) -> JsValue {
+    let error = js_sys::Error::new(&e.to_string());
+    let _ = js_sys::Reflect::set(&error, &"code".into(), &e.code().into());
+    error.into()
+}
+
+/// Message `i` of packed data: `data[offsets[i]..offsets[i + 1]]`; the caller checked the layout.
+fn unpack<'a>(data: &'a [u8], offsets: &[u32]) -> Vec<&'a [u8]> {
+    offsets.windows(2).map(|w| &data[w[0] as usize..w[1] as usize]).collect()
 }
 
 fn host_random(dest: &mut [u8]) -> Result<(), Error> {
@@ -103,4 +114,33 @@ pub fn hash_batch_packed(
     let mut out = vec![0u8; n * algorithm.digest_len()];
     hash::hash_batch(algorithm, data, offsets, &mut out).map_err(map_err)?;
     Ok(out)
+}
+
+/// Splits `secret` into `count` Shamir shares, any `threshold` of which restore it; the shares
+/// (all the same length) come back to back.
+#[wasm_bindgen(js_name = shamirSplit)]
+pub fn shamir_split(secret: &[u8], threshold: u32, count: u32) -> Result<Vec<u8>, JsValue> {
+    let shares = shamir::split(secret, threshold as usize, count as usize, &mut host_random)
+        .map_err(map_shamir_err)?;
+    Ok(shares.concat())
+}
+
+/// As `shamirSplit`, with the split id and coefficients taken from `randomness` (vectors only).
+#[wasm_bindgen(js_name = shamirSplitWithRandomness)]
+pub fn shamir_split_with_randomness(
+    secret: &[u8],
+    threshold: u32,
+    count: u32,
+    randomness: &[u8],
+) -> Result<Vec<u8>, JsValue> {
+    let shares =
+        shamir::split_with_randomness(secret, threshold as usize, count as usize, randomness)
+            .map_err(map_shamir_err)?;
+    Ok(shares.concat())
+}
+
+/// Restores a secret from packed shares (data plus `n + 1` offsets).
+#[wasm_bindgen(js_name = shamirCombine)]
+pub fn shamir_combine(data: &[u8], offsets: &[u32]) -> Result<Vec<u8>, JsValue> {
+    shamir::combine(&unpack(data, offsets)).map_err(map_shamir_err)
 }

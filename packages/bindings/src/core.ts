@@ -1,5 +1,6 @@
-import { InvalidSeedError, UnknownAlgorithmError } from './errors.js';
-import { checkPackedBatch, checkPackedMessages, isBytes, packSignatureBatch } from './packing.js';
+import { InvalidSeedError, ShamirError, UnknownAlgorithmError } from './errors.js';
+import { checkPackedBatch, checkPackedMessages, isBytes, packMessages, packSignatureBatch } from './packing.js';
+import { checkShamirParams } from './shamir.js';
 import type { Backend, Core, HashAlgorithm, RawBackend } from './types.js';
 
 const HASH_ALGORITHMS: ReadonlySet<string> = new Set(['sha256', 'sha512', 'blake3']);
@@ -15,6 +16,25 @@ function checkSeed(seed: unknown): Uint8Array {
 function checkData(data: unknown, what: string): Uint8Array {
   if (!isBytes(data)) throw new TypeError(`${what} must be a Uint8Array`);
   return data;
+}
+
+/** A backend's Shamir refusal (a plain Error with a `code`) as a {@link ShamirError}. */
+function shamirCall<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (!(error instanceof ShamirError) && typeof code === 'string' && (code.startsWith('ERR_SHAMIR_') || code === 'ERR_RANDOMNESS')) {
+      throw new ShamirError(code, (error as Error).message, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** Cuts `count` equal shares out of a backend's packed output. */
+function unpackShares(packed: Uint8Array, count: number): Uint8Array[] {
+  const size = packed.length / count;
+  return Array.from({ length: count }, (_, i) => packed.slice(i * size, (i + 1) * size));
 }
 
 /**
@@ -67,6 +87,23 @@ export function makeCore(backend: Backend, raw: RawBackend): Core {
       if (!HASH_ALGORITHMS.has(algorithm)) throw new UnknownAlgorithmError(algorithm);
       checkPackedMessages(messages);
       return raw.hashBatchPacked(algorithm, messages.data, messages.offsets);
+    },
+    shamirSplit(secret: Uint8Array, threshold: number, count: number): Uint8Array[] {
+      checkShamirParams(checkData(secret, 'secret').length, threshold, count);
+      return unpackShares(shamirCall(() => raw.shamirSplit(secret, threshold, count)), count);
+    },
+    shamirSplitWithRandomness(secret: Uint8Array, threshold: number, count: number, randomness: Uint8Array): Uint8Array[] {
+      checkShamirParams(checkData(secret, 'secret').length, threshold, count);
+      checkData(randomness, 'randomness');
+      return unpackShares(shamirCall(() => raw.shamirSplitWithRandomness(secret, threshold, count, randomness)), count);
+    },
+    shamirCombine(shares: ReadonlyArray<Uint8Array>): Uint8Array {
+      if (!Array.isArray(shares) || !shares.every(isBytes)) throw new TypeError('shares must be an array of Uint8Arrays');
+      if (shares.length > 255) {
+        throw new ShamirError('ERR_SHAMIR_DUPLICATE_INDEX', `at most 255 distinct shares exist, got ${shares.length}`);
+      }
+      const packed = packMessages(shares);
+      return shamirCall(() => raw.shamirCombine(packed.data, packed.offsets));
     },
   } satisfies Core);
 }

@@ -43,3 +43,10 @@ export class InvalidBackendError extends BindingsError {
     super('ERR_INVALID_BACKEND', `unknown backend ${JSON.stringify(name)} (native, wasm, js)`);
   }
 }
+
+/**
+ * A Shamir split or combination that was refused; `code` says why (`ERR_SHAMIR_PARAMS`,
+ * `ERR_SHAMIR_FORMAT`, `ERR_SHAMIR_VERSION`, `ERR_SHAMIR_CHECKSUM`, `ERR_SHAMIR_MISMATCH`,
+ * `ERR_SHAMIR_DUPLICATE_INDEX`, `ERR_SHAMIR_TOO_FEW`, or `ERR_RANDOMNESS`).
+ */
+export class ShamirError extends BindingsError {}

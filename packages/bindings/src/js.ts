@@ -2,7 +2,11 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { blake3 } from '@noble/hashes/blake3.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 
+import { packMessages } from './packing.js';
+import { checkShamirParams, shamirCombine, shamirRandomnessLength, shamirSplitWithRandomness } from './shamir.js';
 import type { HashAlgorithm, RawBackend } from './types.js';
+
+const concat = (parts: readonly Uint8Array[]): Uint8Array => packMessages(parts).data;
 
 const HASHES: Record<HashAlgorithm, (data: Uint8Array) => Uint8Array> = {
   sha256: (d) => sha256(d),
@@ -49,5 +53,22 @@ export const jsBackend: RawBackend = {
     const out = new Uint8Array(n * len);
     for (let i = 0; i < n; i++) out.set(hash(data.subarray(offsets[i], offsets[i + 1])), i * len);
     return out;
+  },
+  shamirSplit(secret, threshold, count) {
+    checkShamirParams(secret.length, threshold, count);
+    const randomness = new Uint8Array(shamirRandomnessLength(secret.length, threshold));
+    globalThis.crypto.getRandomValues(randomness);
+    try {
+      return concat(shamirSplitWithRandomness(secret, threshold, count, randomness));
+    } finally {
+      randomness.fill(0);
+    }
+  },
+  shamirSplitWithRandomness: (secret, threshold, count, randomness) =>
+    concat(shamirSplitWithRandomness(secret, threshold, count, randomness)),
+  shamirCombine(data, offsets) {
+    const shares: Uint8Array[] = [];
+    for (let i = 0; i + 1 < offsets.length; i++) shares.push(data.subarray(offsets[i], offsets[i + 1]));
+    return shamirCombine(shares);
   },
 };

@@ -53,6 +53,25 @@ export interface Core {
   ed25519VerifyBatchPacked(batch: PackedSignatureBatch): Uint8Array;
   /** Hashes every packed message; the digests come back to back in one buffer. */
   hashBatch(algorithm: HashAlgorithm, messages: PackedMessages): Uint8Array;
+  /**
+   * Splits `secret` (1..1024 bytes) into `count` Shamir shares over GF(2^8), any `threshold`
+   * of which restore it (2 <= threshold <= count <= 255). Shares are in the version-1 format of
+   * `crates/core/src/shamir.rs`, with a checksum. Throws {@link ShamirError} `ERR_SHAMIR_PARAMS`.
+   */
+  shamirSplit(secret: Uint8Array, threshold: number, count: number): Uint8Array[];
+  /**
+   * As {@link shamirSplit}, with the split id and coefficients taken from `randomness`
+   * (`8 + (threshold - 1) * secret.length` bytes). For test vectors only: reusing randomness
+   * across secrets leaks them.
+   */
+  shamirSplitWithRandomness(secret: Uint8Array, threshold: number, count: number, randomness: Uint8Array): Uint8Array[];
+  /**
+   * Restores the secret from at least `threshold` shares of one split. Throws
+   * {@link ShamirError}: `ERR_SHAMIR_TOO_FEW`, `ERR_SHAMIR_CHECKSUM` (a corrupted share),
+   * `ERR_SHAMIR_MISMATCH` (shares of different splits), `ERR_SHAMIR_DUPLICATE_INDEX`,
+   * `ERR_SHAMIR_FORMAT`, `ERR_SHAMIR_VERSION`.
+   */
+  shamirCombine(shares: ReadonlyArray<Uint8Array>): Uint8Array;
 }
 
 /**
@@ -73,6 +92,11 @@ export interface RawBackend {
   sha512(data: Uint8Array): Uint8Array;
   blake3(data: Uint8Array): Uint8Array;
   hashBatchPacked(algorithm: HashAlgorithm, data: Uint8Array, offsets: Uint32Array): Uint8Array;
+  /** The shares back to back (each `13 + secret.length + 4` bytes). */
+  shamirSplit(secret: Uint8Array, threshold: number, count: number): Uint8Array;
+  shamirSplitWithRandomness(secret: Uint8Array, threshold: number, count: number, randomness: Uint8Array): Uint8Array;
+  /** Shares packed as data plus `n + 1` offsets. */
+  shamirCombine(data: Uint8Array, offsets: Uint32Array): Uint8Array;
 }
 
 /**
@@ -93,6 +117,9 @@ export interface BindingModule {
   sha512(data: Uint8Array): Uint8Array;
   blake3(data: Uint8Array): Uint8Array;
   hashBatchPacked(algorithm: HashAlgorithm, data: Uint8Array, offsets: Uint32Array): Uint8Array;
+  shamirSplit(secret: Uint8Array, threshold: number, count: number): Uint8Array;
+  shamirSplitWithRandomness(secret: Uint8Array, threshold: number, count: number, randomness: Uint8Array): Uint8Array;
+  shamirCombine(data: Uint8Array, offsets: Uint32Array): Uint8Array;
 }
 
 /** A generated module as a {@link RawBackend}. */
@@ -106,5 +133,8 @@ export function rawFromBinding(m: BindingModule): RawBackend {
     sha512: m.sha512,
     blake3: m.blake3,
     hashBatchPacked: m.hashBatchPacked,
+    shamirSplit: m.shamirSplit,
+    shamirSplitWithRandomness: m.shamirSplitWithRandomness,
+    shamirCombine: m.shamirCombine,
   };
 }
