@@ -2,17 +2,20 @@
  * A Commons Sync validator node: identity, storage, audit log, validation pipeline and worker
  * pool put together behind the {@link NodeService} contract that the HTTP API serves.
  *
- * Data directory layout: `node.key` (the node identity, an encrypted key file) and the SQLite
- * database of `storage/` (events, replay records, audit log, checkpoints).
+ * Data directory layout: the node identity (`node.key`, an encrypted key file, or
+ * `node.keystore`, a record of where the key is: see `keys/node-identity.ts`) and the SQLite
+ * database of `storage/` (events, replay records, audit log, checkpoints). The node signs its
+ * checkpoints through the keystore contract, so its key may live in a vault, an HSM or a KMS.
  */
-import { mkdirSync, existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 
 import { type Core, loadCore } from '@commons-sync/bindings';
 
 import { type AuditVerification, verifyAuditData, type Checkpoint } from './audit/index.js';
-import { CommonsSyncError, ConfigError, StorageError } from './errors.js';
-import { createKeyFile, type KeyHandle, openKeyFile } from './keys/keyfile.js';
+import { CommonsSyncError, ConfigError } from './errors.js';
+import { fixedSecrets, type Keystore, type SecretSource, type Signer } from './keys/keystore.js';
+import { createNodeIdentity, NODE_KEY_FILE, openNodeSigner, readNodeIdentity } from './keys/node-identity.js';
+import { type KeystoreSpec, parseKeystoreSpec } from './keys/spec.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { VerifyPool } from './pool/verify-pool.js';
 import {
@@ -28,11 +31,18 @@ import {
 import type { AuditProofJson, CheckpointJson, HealthJson, IngestResult, NodeService } from './service.js';
 import { Store } from './storage/index.js';
 
-export const KEY_FILE = 'node.key';
+export const KEY_FILE = NODE_KEY_FILE;
 
 export interface NodeOptions {
   readonly dataDir: string;
-  readonly passphrase: string;
+  /** The passphrase of a vault identity (or give `secrets`). */
+  readonly passphrase?: string;
+  /** The PIN of a PKCS#11 identity (or give `secrets`). */
+  readonly pin?: string;
+  /** Asked for a passphrase or PIN when the identity's keystore needs one. */
+  readonly secrets?: SecretSource;
+  /** The identity's keystore when not the one recorded in the data directory (same key). */
+  readonly keystore?: KeystoreSpec | string;
   /** did:keys whose events are accepted, or 'open' for any author (the default). */
   readonly trusted?: readonly string[] | 'open';
   /** Verification threads (default: the core count; 0 verifies on the main thread). */
@@ -62,73 +72,71 @@ function trustPolicy(trusted: NodeOptions['trusted']): TrustPolicy {
   return { mode: 'allowlist', authors: new Set(trusted) };
 }
 
-/** The public part of a data directory's key file, read without the passphrase. */
-function readNodeKeyInfo(keyPath: string): { did: string; publicKey: Uint8Array } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(keyPath, 'utf8'));
-  } catch (cause) {
-    throw new StorageError('ERR_KEYFILE_FORMAT', `${keyPath} is not a readable key file`, { cause });
-  }
-  const { did, publicKey } = (parsed ?? {}) as { did?: unknown; publicKey?: unknown };
-  if (typeof did !== 'string' || typeof publicKey !== 'string' || !/^[0-9a-f]{64}$/.test(publicKey)) {
-    throw new StorageError('ERR_KEYFILE_FORMAT', `${keyPath} is not a Commons Sync key file`);
-  }
-  return { did, publicKey: Uint8Array.from(Buffer.from(publicKey, 'hex')) };
+function asSpec(spec: KeystoreSpec | string | undefined): KeystoreSpec | undefined {
+  return typeof spec === 'string' ? parseKeystoreSpec(spec) : spec;
 }
 
-/** Creates a data directory with a node identity; does nothing if one is there already. */
+function secretsOf(secrets: SecretSource | string | undefined, pin?: string): SecretSource {
+  if (typeof secrets === 'object') return secrets;
+  return fixedSecrets({ ...(secrets === undefined ? {} : { passphrase: secrets }), ...(pin === undefined ? {} : { pin }) });
+}
+
+export interface InitOptions {
+  readonly core?: Core;
+  /** Where to make (or find) the identity key; default `node.key` in the directory. */
+  readonly keystore?: KeystoreSpec | string;
+  /** scrypt cost of a new vault key file (tests lower it). */
+  readonly scryptN?: number;
+}
+
+/**
+ * Creates a data directory with a node identity; does nothing if one is there already.
+ * `secrets` is the passphrase of a new vault key, or a source of passphrases and PINs.
+ */
 export async function initDataDir(
   dir: string,
-  passphrase: string,
-  core?: Core,
+  secrets: string | SecretSource,
+  opts: Core | InitOptions = {},
 ): Promise<{ did: string; created: boolean }> {
-  const c = core ?? (await loadCore());
+  const o: InitOptions = 'backend' in opts ? { core: opts } : opts;
+  const c = o.core ?? (await loadCore());
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const keyPath = join(dir, KEY_FILE);
-  let did: string;
-  let created = false;
-  if (existsSync(keyPath)) {
-    did = readNodeKeyInfo(keyPath).did;
-  } else {
-    did = (await createKeyFile(keyPath, passphrase, c)).did;
-    created = true;
-  }
+  const { identity, created } = await createNodeIdentity(dir, asSpec(o.keystore), {
+    core: c,
+    secrets: secretsOf(secrets),
+    ...(o.scryptN === undefined ? {} : { scryptN: o.scryptN }),
+  });
   Store.open(dir, c).close(); // creates and migrates the database
-  return { did, created };
+  return { did: identity.did, created };
 }
 
 /** Checks a data directory's audit log, events and checkpoints (see `audit/verify.ts`). */
 export async function verifyAudit(dir: string, core?: Core): Promise<AuditVerification> {
   const c = core ?? (await loadCore());
-  const keyPath = join(dir, KEY_FILE);
-  if (!existsSync(keyPath)) {
+  const identity = await readNodeIdentity(dir);
+  if (identity === undefined) {
     throw new ConfigError('ERR_NO_DATA_DIR', `${dir} is not a Commons Sync data directory (no ${KEY_FILE})`);
   }
-  return verifyAuditData(dir, c, { publicKey: readNodeKeyInfo(keyPath).publicKey });
+  return verifyAuditData(dir, c, { publicKey: identity.publicKey });
 }
 
 /** Opens a data directory (initialized by {@link initDataDir}) and starts the node. */
 export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
-  const keyPath = join(opts.dataDir, KEY_FILE);
-  if (!existsSync(keyPath)) {
-    throw new ConfigError(
-      'ERR_NO_DATA_DIR',
-      `${opts.dataDir} has no node identity; run \`commons-sync init --data ${opts.dataDir}\` first`,
-    );
-  }
   const trust = trustPolicy(opts.trusted);
   const core = opts.core ?? (await loadCore());
-  const key = await openKeyFile(keyPath, opts.passphrase, core);
+  const { keystore, signer } = await openNodeSigner(opts.dataDir, asSpec(opts.keystore), {
+    core,
+    secrets: secretsOf(opts.secrets ?? opts.passphrase, opts.pin),
+  });
   const now = opts.now ?? Date.now;
   let store: Store | undefined;
   try {
     store = Store.open(opts.dataDir, core, { now });
     const pool = await VerifyPool.create(opts.workers === undefined ? {} : { threads: opts.workers });
-    return new CommonsNode(core, key, store, pool, trust, opts, now);
+    return new CommonsNode(core, signer, keystore, store, pool, trust, opts, now);
   } catch (error) {
     store?.close();
-    key.dispose();
+    await keystore.close();
     throw error;
   }
 }
@@ -145,11 +153,14 @@ export class CommonsNode implements NodeService {
   private closing = false;
   private lastCheckpointSize: number;
   private readonly counts = { accepted: 0, duplicate: 0, rejected: 0, overloaded: 0 };
+  /** The checkpoint being signed, if any: checkpoints are made one at a time, in order. */
+  private signing: Promise<Checkpoint> | undefined;
   private readonly reasons = new Map<string, number>();
 
   constructor(
     private readonly core: Core,
-    private readonly key: KeyHandle,
+    private readonly key: Signer,
+    private readonly keystore: Keystore,
     private readonly store: Store,
     private readonly pool: VerifyPool,
     trust: TrustPolicy,
@@ -168,7 +179,8 @@ export class CommonsNode implements NodeService {
     this.maxPending = opts.maxPendingEvents ?? 50_000;
     this.lastCheckpointSize = store.audit.latestCheckpoint()?.treeSize ?? 0;
     const interval = opts.checkpointIntervalMs ?? 10_000;
-    this.timers.push(setInterval(() => this.maybeCheckpoint(1), interval).unref());
+    // A failed timed checkpoint (an HSM briefly away) is retried at the next tick.
+    this.timers.push(setInterval(() => void this.maybeCheckpoint(1).catch(() => undefined), interval).unref());
     // Replay records outlive their event's expiry by the clock-skew allowance, then go.
     const skew = (opts.timeRules ?? DEFAULT_TIME_RULES).clockSkewSeconds;
     const prune = () => this.store.pruneReplay(Math.floor(this.now() / 1000) - skew);
@@ -190,7 +202,7 @@ export class CommonsNode implements NodeService {
         this.counts[r.status] += 1;
         if (r.status === 'rejected') this.reasons.set(r.reason, (this.reasons.get(r.reason) ?? 0) + 1);
       }
-      this.maybeCheckpoint(this.checkpointEvery);
+      await this.maybeCheckpoint(this.checkpointEvery);
       return results;
     } finally {
       this.pending -= events.length;
@@ -206,17 +218,17 @@ export class CommonsNode implements NodeService {
     return eventToJson(decoded.value.event);
   }
 
-  checkpoint(): CheckpointJson {
+  async checkpoint(): Promise<CheckpointJson> {
     const latest = this.store.audit.latestCheckpoint();
     if (latest !== undefined && latest.treeSize === this.store.audit.size) return checkpointJson(latest, this.did);
-    return checkpointJson(this.signCheckpoint(), this.did);
+    return checkpointJson(await this.signCheckpoint(), this.did);
   }
 
-  auditProof(idHex: string): AuditProofJson | undefined {
+  async auditProof(idHex: string): Promise<AuditProofJson | undefined> {
     const seq = this.store.acceptEntrySeq(idHex.toLowerCase());
     if (seq === undefined) return undefined;
     let cp = this.store.audit.latestCheckpoint();
-    if (cp === undefined || cp.treeSize <= seq) cp = this.signCheckpoint();
+    if (cp === undefined || cp.treeSize <= seq) cp = await this.signCheckpoint();
     const entry = this.store.audit.entry(seq);
     if (entry === undefined) return undefined;
     return {
@@ -294,21 +306,35 @@ export class CommonsNode implements NodeService {
     for (const t of this.timers) clearInterval(t);
     await Promise.allSettled([...this.inFlight]);
     try {
-      this.maybeCheckpoint(1);
+      await this.signing?.catch(() => undefined);
+      await this.maybeCheckpoint(1);
     } finally {
       await this.pool.close();
       this.store.close();
-      this.key.dispose();
+      await this.keystore.close();
     }
   }
 
-  private signCheckpoint(): Checkpoint {
-    const cp = this.store.audit.checkpoint(this.key);
-    this.lastCheckpointSize = cp.treeSize;
-    return cp;
+  /**
+   * Signs a checkpoint of the log as it is when this signing starts, after any signing already
+   * under way (whose checkpoint may be older than the log by then).
+   */
+  private async signCheckpoint(): Promise<Checkpoint> {
+    while (this.signing !== undefined) await this.signing.catch(() => undefined);
+    const latest = this.store.audit.latestCheckpoint();
+    if (latest !== undefined && latest.treeSize === this.store.audit.size) return latest;
+    const work = this.store.audit.checkpointAsync(this.key);
+    this.signing = work;
+    try {
+      const cp = await work;
+      this.lastCheckpointSize = cp.treeSize;
+      return cp;
+    } finally {
+      this.signing = undefined;
+    }
   }
 
-  private maybeCheckpoint(growth: number): void {
-    if (this.store.audit.size - this.lastCheckpointSize >= growth) this.signCheckpoint();
+  private async maybeCheckpoint(growth: number): Promise<void> {
+    if (this.store.audit.size - this.lastCheckpointSize >= growth) await this.signCheckpoint();
   }
 }

@@ -49,10 +49,13 @@ export interface NodeService {
   ingest(events: readonly unknown[]): Promise<IngestResult[]>;
   /** The stored event in its JSON form, or undefined. */
   getEvent(idHex: string): unknown;
-  /** The latest checkpoint (one is made first if none covers the current log). */
-  checkpoint(): CheckpointJson;
+  /**
+   * The latest checkpoint (one is made first if none covers the current log). May answer
+   * asynchronously: the node key may sign through an HSM or a KMS.
+   */
+  checkpoint(): CheckpointJson | Promise<CheckpointJson>;
   /** An inclusion proof for the accept entry of the event, or undefined if unknown. */
-  auditProof(idHex: string): AuditProofJson | undefined;
+  auditProof(idHex: string): AuditProofJson | undefined | Promise<AuditProofJson | undefined>;
   health(): HealthJson;
   /** Prometheus text exposition format (version 0.0.4). */
   metrics(): string;

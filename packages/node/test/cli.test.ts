@@ -17,6 +17,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseDuration } from '../src/cli/common.js';
 import type { NodeOps, OpenNodeOptions } from '../src/cli/node-ops.js';
+import type { SecretSource } from '../src/keys/keystore.js';
 import { runCli } from '../src/cli/run.js';
 import type { NodeService } from '../src/service.js';
 import { eventId, parseEventJson, signingInput, validateEvent, type DecodedEvent } from '../src/protocol/index.js';
@@ -493,13 +494,13 @@ describe('init, start and audit verify (fake node)', () => {
   };
   let verdict: Awaited<ReturnType<NodeOps['verifyAudit']>> = { ok: true, entries: 3, checkpoints: 1, events: 2 };
   const ops: NodeOps = {
-    initDataDir: (dir: string, passphrase: string) => {
-      calls.push(['initDataDir', dir, passphrase]);
-      return Promise.resolve({ did, created: !dir.endsWith('old') });
+    initDataDir: async (dir: string, secrets: SecretSource, keystore?: string) => {
+      calls.push(['initDataDir', dir, await secrets.newPassphrase(dir), keystore]);
+      return { did, created: !dir.endsWith('old') };
     },
-    openNode: (opts: OpenNodeOptions) => {
-      calls.push(['openNode', opts]);
-      return Promise.resolve(service);
+    openNode: async ({ secrets, ...opts }: OpenNodeOptions) => {
+      calls.push(['openNode', { ...opts, passphrase: await secrets.passphrase(opts.dataDir) }]);
+      return service;
     },
     verifyAudit: (dir: string) => {
       calls.push(['verifyAudit', dir]);
@@ -518,7 +519,7 @@ describe('init, start and audit verify (fake node)', () => {
   it('init prints the DID; a directory already initialised says so', async () => {
     const fresh = await run(['init', '--data', '/tmp/n1']);
     expect(fresh).toMatchObject({ code: 0, stdout: `${did}\n`, stderr: '' });
-    expect(calls.at(-1)).toEqual(['initDataDir', '/tmp/n1', 'pw']);
+    expect(calls.at(-1)).toEqual(['initDataDir', '/tmp/n1', 'pw', undefined]);
     const again = await run(['init', '--data', '/tmp/old']);
     expect(again.code).toBe(0);
     expect(again.stderr).toContain('already initialised');

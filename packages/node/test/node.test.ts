@@ -38,7 +38,7 @@ describe('node', () => {
       expect(node.getEvent(id)).toEqual(events[7]);
       expect(node.getEvent('00'.repeat(32))).toBeUndefined();
 
-      const proof = node.auditProof(id);
+      const proof = await node.auditProof(id);
       expect(proof).toBeDefined();
       const cp = proof!.checkpoint;
       expect(cp.node).toBe(did);
@@ -54,7 +54,7 @@ describe('node', () => {
       const tampered = proof!.path.map(hex);
       tampered[0]![0]! ^= 1;
       expect(verifyInclusion((d) => core.sha256(d), proof!.leaf_index, proof!.tree_size, hex(proof!.leaf_hash), tampered, hex(cp.root))).toBe(false);
-      expect(node.auditProof('11'.repeat(32))).toBeUndefined();
+      expect(await node.auditProof('11'.repeat(32))).toBeUndefined();
       const health = node.health();
       expect(health).toMatchObject({ status: 'ok', did, events: 50, audit_size: 50 });
       expect(node.metrics()).toMatch(/commons_sync_events_total\{outcome="accepted"\} 50/);

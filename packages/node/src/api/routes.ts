@@ -145,13 +145,13 @@ function getEvent(_req: IncomingMessage, params: readonly string[], ctx: RouteCo
   return { status: 200, json: event };
 }
 
-function getCheckpoint(_req: IncomingMessage, _params: readonly string[], ctx: RouteContext): Reply {
-  return { status: 200, json: ctx.service.checkpoint() };
+async function getCheckpoint(_req: IncomingMessage, _params: readonly string[], ctx: RouteContext): Promise<Reply> {
+  return { status: 200, json: await ctx.service.checkpoint() };
 }
 
-function getProof(_req: IncomingMessage, params: readonly string[], ctx: RouteContext): Reply {
+async function getProof(_req: IncomingMessage, params: readonly string[], ctx: RouteContext): Promise<Reply> {
   const id = eventId(params);
-  const proof = ctx.service.auditProof(id);
+  const proof = await ctx.service.auditProof(id);
   if (proof === undefined) throw new HttpError(404, ApiCode.NOT_FOUND, `no accepted event ${id}`);
   return { status: 200, json: proof };
 }

@@ -13,6 +13,12 @@ export interface CheckpointSigner {
   sign(message: Uint8Array): Uint8Array;
 }
 
+/** A {@link CheckpointSigner} whose key answers asynchronously (an HSM, a KMS). */
+export interface AsyncCheckpointSigner {
+  readonly publicKey: Uint8Array;
+  sign(message: Uint8Array): Promise<Uint8Array>;
+}
+
 /** A signed statement: "the audit log of this node had `treeSize` entries with this root". */
 export interface Checkpoint {
   readonly treeSize: number;

@@ -4,6 +4,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { CommonsSyncError } from '../errors.js';
 import { ConcurrentWriterError, CorruptDatabaseError, toStorageError } from '../storage/errors.js';
 import {
+  type AsyncCheckpointSigner,
   type Checkpoint,
   type CheckpointSigner,
   checkpointMessage,
@@ -198,14 +199,25 @@ export class AuditLog {
    * is refused ({@link CheckpointSignerError}).
    */
   checkpoint(signer: CheckpointSigner): Checkpoint {
-    const unsigned = {
-      treeSize: this.size,
-      root: this.root(),
-      time: Math.floor(this.#now()),
-      publicKey: new Uint8Array(signer.publicKey),
-    };
-    const signature = new Uint8Array(signer.sign(checkpointMessage(unsigned)));
-    const cp: Checkpoint = { ...unsigned, signature };
+    const unsigned = this.#unsignedCheckpoint(signer.publicKey);
+    return this.#storeCheckpoint({ ...unsigned, signature: new Uint8Array(signer.sign(checkpointMessage(unsigned))) });
+  }
+
+  /**
+   * As {@link checkpoint}, for a signer that answers asynchronously: the size and root are
+   * taken now, so entries appended while the signature is made are left for the next
+   * checkpoint. Callers must not run two at once (checkpoints are stored in order).
+   */
+  async checkpointAsync(signer: AsyncCheckpointSigner): Promise<Checkpoint> {
+    const unsigned = this.#unsignedCheckpoint(signer.publicKey);
+    return this.#storeCheckpoint({ ...unsigned, signature: new Uint8Array(await signer.sign(checkpointMessage(unsigned))) });
+  }
+
+  #unsignedCheckpoint(publicKey: Uint8Array): Omit<Checkpoint, 'signature'> {
+    return { treeSize: this.size, root: this.root(), time: Math.floor(this.#now()), publicKey: new Uint8Array(publicKey) };
+  }
+
+  #storeCheckpoint(cp: Checkpoint): Checkpoint {
     if (!verifyCheckpointSignature(this.#core, cp)) {
       throw new CheckpointSignerError('the checkpoint signature does not verify under the signer public key');
     }

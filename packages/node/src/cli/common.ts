@@ -6,6 +6,9 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CommonsSyncError, ConfigError } from '../errors.js';
 import { passphraseFromEnv, promptPassphrase, PASSPHRASE_ENV } from '../keys/keyfile.js';
+import type { SecretSource } from '../keys/keystore.js';
+import { PIN_ENV } from '../keys/pkcs11.js';
+import { type KeystoreSpec, parseKeystoreSpec } from '../keys/spec.js';
 import type { Logger } from '../log.js';
 
 export const BIN = 'commons-sync';
@@ -154,6 +157,53 @@ export async function newPassphrase(io: CliIo, what: string): Promise<string> {
 }
 
 export const PASSPHRASE_HELP = `The passphrase comes from ${PASSPHRASE_ENV}, or is asked on the terminal.`;
+
+/** What every command that uses a key says about `--keystore`. */
+export const KEYSTORE_HELP = `Keystores (--keystore SPEC):
+  vault:FILE                 an encrypted key file (a bare FILE means the same)
+  vault:DIR/;key=LABEL       a directory of key files, LABEL.key each
+  'pkcs11:module=LIB;token=TOKEN;key=LABEL'
+                             a key inside a PKCS#11 token (RFC 7512 names work too:
+                             object=, module-path=); e.g. LIB /usr/lib/softhsm/libsofthsm2.so
+A vault passphrase comes from ${PASSPHRASE_ENV}, a token PIN from ${PIN_ENV};
+otherwise each is asked on the terminal.`;
+
+/** Passphrases and PINs from the environment, else asked on the terminal when first needed. */
+export function cliSecrets(io: CliIo): SecretSource {
+  return {
+    passphrase: (what) => existingPassphrase(io, `Passphrase for ${what}: `),
+    newPassphrase: (what) => newPassphrase(io, what),
+    pin: async (token) => {
+      const fromEnv = io.env[PIN_ENV];
+      if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+      try {
+        return await promptPassphrase(`PIN for token ${token}: `, { output: io.stderr });
+      } catch (error) {
+        if ((error as { code?: unknown }).code === 'ERR_PASSPHRASE_UNAVAILABLE') {
+          throw new ConfigError('ERR_PIN_UNAVAILABLE', `no terminal to ask for the PIN of token ${token}: set ${PIN_ENV}`);
+        }
+        throw error;
+      }
+    },
+  };
+}
+
+/** A `--keystore` (or `--key FILE`) value; a spec that cannot be parsed is a usage error. */
+export function parseKeystoreFlag(command: string, flag: string, text: string): KeystoreSpec {
+  try {
+    return parseKeystoreSpec(text);
+  } catch (error) {
+    throw new UsageError(command, `${flag}: ${(error as Error).message.replace(/^--keystore /, '')}`);
+  }
+}
+
+/** `--keystore SPEC` or its shorthand `--key FILE` (a vault file): exactly one of them. */
+export function keystoreOrKey(command: string, keystore: string | undefined, key: string | undefined): KeystoreSpec {
+  if (keystore !== undefined && key !== undefined) throw new UsageError(command, '--keystore and --key exclude each other');
+  if (keystore !== undefined) return parseKeystoreFlag(command, '--keystore', keystore);
+  if (key !== undefined) return { kind: 'vault', path: required(command, '--key', key) };
+  throw new UsageError(command, '--key is required (a key FILE, or --keystore SPEC)');
+}
 
 /** The `code` of an error, if it carries a string one. */
 export function codeOf(error: unknown): string | undefined {

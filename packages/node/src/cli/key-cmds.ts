@@ -1,14 +1,18 @@
 /**
  * Author keys and events: `keygen`, `event create`, `event cosign`.
  *
- * Key files are opened as {@link KeyHandle}s, which sign without ever handing out the seed, so
- * an event is signed here from the protocol's parts (`eventId` of the body, `signingInput`,
- * then `checkEvent`): the same steps as the protocol's `signEvent`, which takes raw seeds.
+ * Keys are reached through the keystore contract (`--keystore SPEC`, or `--key FILE` for a
+ * vault file), whose signers never hand out a seed, so an event is signed here from the
+ * protocol's parts (`eventId` of the body, `signingInput`, then `checkEvent`): the same steps
+ * as the protocol's `signEvent`, which takes raw seeds.
  */
 import { randomBytes } from 'node:crypto';
 import { loadCore, type Core } from '@commons-sync/bindings';
-import { ConfigError } from '../errors.js';
-import { createKeyFile, openKeyFile, type KeyHandle } from '../keys/keyfile.js';
+import { ConfigError, StorageError } from '../errors.js';
+import type { Keystore, Signer } from '../keys/keystore.js';
+import { labelOf, openKeystore, openSigner } from '../keys/open.js';
+import { VaultKeystore } from '../keys/vault.js';
+import type { KeystoreSpec } from '../keys/spec.js';
 import {
   DEFAULT_TIME_RULES,
   LIMITS,
@@ -31,10 +35,11 @@ import {
 import {
   BIN,
   EXIT_OK,
-  PASSPHRASE_HELP,
-  existingPassphrase,
-  newPassphrase,
+  KEYSTORE_HELP,
+  cliSecrets,
+  keystoreOrKey,
   parseCommandLine,
+  parseKeystoreFlag,
   parseDurationFlag,
   parseIntFlag,
   readFileFlag,
@@ -47,62 +52,86 @@ import {
 
 export const keygenCommand: Command = {
   name: 'keygen',
-  summary: 'create an encrypted author key file',
+  summary: 'create an author key (in a key file or a keystore)',
   usage: `Usage: ${BIN} keygen --out FILE [--force]
+       ${BIN} keygen --keystore SPEC
 
-Creates an author key (Ed25519) in an encrypted key file, written with mode 0600, and
-prints its DID.
+Creates an Ed25519 key and prints its DID: in an encrypted key file written with mode 0600
+(--out), or inside the keystore SPEC names (a token generates it and never lets it out).
 
 Options:
-  --out FILE   where to write the key file (required; an existing file is kept unless --force)
-  --force      replace an existing file
-  -h, --help   show this help
+  --out FILE        where to write the key file (an existing file is kept unless --force)
+  --force           replace an existing file (with --out)
+  --keystore SPEC   make the key in this keystore, under the label SPEC names
+  -h, --help        show this help
 
-${PASSPHRASE_HELP}`,
+${KEYSTORE_HELP}`,
   async run(argv, io) {
-    const { values } = parseCommandLine('keygen', {
+    const cmd = 'keygen';
+    const { values } = parseCommandLine(cmd, {
       args: argv,
-      options: { out: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { out: { type: 'string' }, force: { type: 'boolean' }, keystore: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
-    const out = required('keygen', '--out', values.out);
-    const passphrase = await newPassphrase(io, out);
+    if ((values.out === undefined) === (values.keystore === undefined)) {
+      throw new UsageError(cmd, 'give exactly one of --out FILE and --keystore SPEC');
+    }
+    if (values.force === true && values.out === undefined) throw new UsageError(cmd, '--force goes with --out');
+    const spec: KeystoreSpec = values.out !== undefined ? { kind: 'vault', path: required(cmd, '--out', values.out) } : parseKeystoreFlag(cmd, '--keystore', values.keystore ?? '');
     const core = await loadCore();
-    const info = await createKeyFile(out, passphrase, core, undefined, { overwrite: values.force === true });
-    io.log.info('key created', { path: out, did: info.did });
-    writeLine(io.stdout, info.did);
-    return EXIT_OK;
+    const keystore = await openKeystore(spec, { core, secrets: cliSecrets(io) });
+    try {
+      const label = labelOf(spec);
+      let key;
+      try {
+        key = keystore instanceof VaultKeystore ? await keystore.generate(label, { overwrite: values.force === true }) : await keystore.generate(label);
+      } catch (error) {
+        // keygen --out has always said ERR_KEYFILE_EXISTS for a file that is there.
+        if (values.out !== undefined && (error as { code?: unknown }).code === 'ERR_KEY_EXISTS') {
+          throw new StorageError('ERR_KEYFILE_EXISTS', `${values.out} already exists; refusing to overwrite a key file (--force replaces it)`, { cause: error });
+        }
+        throw error;
+      }
+      io.log.info('key created', { keystore: keystore.kind, label: key.label, did: key.did });
+      writeLine(io.stdout, key.did);
+      return EXIT_OK;
+    } finally {
+      await keystore.close();
+    }
   },
 };
 
-const CREATE_USAGE = `Usage: ${BIN} event create --key FILE --kind KIND --payload JSON [options]
+const CREATE_USAGE = `Usage: ${BIN} event create (--keystore SPEC | --key FILE) --kind KIND --payload JSON [options]
 
 Prints a signed event as one line of JSON, ready to POST to /v1/events.
 
 Options:
-  --key FILE            the author's key file (required)
+  --keystore SPEC       the author's key (required, or --key)
+  --key FILE            the author's key file: the same as --keystore vault:FILE
   --kind KIND           1..64 printable ASCII characters (required)
   --payload JSON        the payload: any JSON without floats; @FILE reads it from a file (required)
   --expires-in DURATION lifetime, such as 90s, 10m, 1h, 7d (default 1h; at most ${DEFAULT_TIME_RULES.maxLifetimeSeconds / 86_400}d)
   --nonce HEX           ${LIMITS.minNonceBytes}..${LIMITS.maxNonceBytes} bytes as lowercase hex (default: ${LIMITS.minNonceBytes} random bytes)
-  --cosign FILE         another key that signs now and joins the signer set (repeatable)
+  --cosign SPEC         another key (keystore SPEC or key FILE) that signs now and joins
+                        the signer set (repeatable)
   --signer DID          a key that joins the signer set without signing now (repeatable)
   --threshold M         signatures required, M-of-N over the author and all signers
                         (default: every key that signs now)
   -h, --help            show this help
 
-${PASSPHRASE_HELP} With several key files and no
-environment variable, each file's passphrase is asked in turn.`;
+${KEYSTORE_HELP}
+With several key files and no environment variable, each file's passphrase is asked in turn.`;
 
-const COSIGN_USAGE = `Usage: ${BIN} event cosign --key FILE [EVENT_FILE]
+const COSIGN_USAGE = `Usage: ${BIN} event cosign (--keystore SPEC | --key FILE) [EVENT_FILE]
 
 Adds the key's signature to a signed event (read from EVENT_FILE, or stdin when absent or -)
 and prints the event as one line of JSON. The key must be in the event's signer set.
 
 Options:
-  --key FILE   the co-signer's key file (required)
-  -h, --help   show this help
+  --keystore SPEC   the co-signer's key (required, or --key)
+  --key FILE        the co-signer's key file: the same as --keystore vault:FILE
+  -h, --help        show this help
 
-${PASSPHRASE_HELP}`;
+${KEYSTORE_HELP}`;
 
 export const eventCommand: Command = {
   name: 'event',
@@ -130,6 +159,7 @@ async function createEvent(argv: string[], io: CliIo): Promise<number> {
     args: argv,
     options: {
       key: { type: 'string' },
+      keystore: { type: 'string' },
       kind: { type: 'string' },
       payload: { type: 'string' },
       'expires-in': { type: 'string' },
@@ -140,7 +170,8 @@ async function createEvent(argv: string[], io: CliIo): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  const keyPath = required(cmd, '--key', values.key);
+  const authorSpec = keystoreOrKey(cmd, values.keystore, values.key);
+  const cosignSpecs = (values.cosign ?? []).map((c) => parseKeystoreFlag(cmd, '--cosign', c));
   const kind = required(cmd, '--kind', values.kind);
   const payload = await parsePayload(cmd, required(cmd, '--payload', values.payload));
   const lifetime = parseDurationFlag(cmd, '--expires-in', values['expires-in'] ?? '1h');
@@ -156,10 +187,10 @@ async function createEvent(argv: string[], io: CliIo): Promise<number> {
   const threshold = values.threshold === undefined ? undefined : parseIntFlag(cmd, '--threshold', values.threshold, 1, LIMITS.maxSigners);
 
   const core = await loadCore();
-  const keys = await openKeys(io, [keyPath, ...(values.cosign ?? [])], core);
+  const keys = await openSigners(io, [authorSpec, ...cosignSpecs], core);
   try {
-    const signing = uniqueKeys(keys);
-    const [author, ...cosigners] = signing as [KeyHandle, ...KeyHandle[]];
+    const signing = uniqueKeys(keys.map((k) => k.signer));
+    const [author, ...cosigners] = signing as [Signer, ...Signer[]];
     const policy = policyFor(cmd, author.did, [...cosigners.map((k) => k.did), ...extraSigners], threshold, signing.length);
     const now = Math.floor(Date.now() / 1000);
     const body: EventBody = {
@@ -172,11 +203,11 @@ async function createEvent(argv: string[], io: CliIo): Promise<number> {
       payload,
       ...(policy === undefined ? {} : { policy }),
     };
-    const event = sign(core, body, [], signing);
+    const event = await sign(core, body, [], signing);
     writeLine(io.stdout, JSON.stringify(eventToJson(event)));
     return EXIT_OK;
   } finally {
-    for (const k of keys) k.dispose();
+    await closeAll(keys.map((k) => k.keystore));
   }
 }
 
@@ -185,9 +216,9 @@ async function cosignEvent(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandLine(cmd, {
     args: argv,
     allowPositionals: true,
-    options: { key: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { key: { type: 'string' }, keystore: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
-  const keyPath = required(cmd, '--key', values.key);
+  const spec = keystoreOrKey(cmd, values.keystore, values.key);
   if (positionals.length > 1) throw new UsageError(cmd, 'at most one event file');
   const source = positionals[0] ?? '-';
   const text = source === '-' ? await readStdin() : (await readFileFlag('event file', source)).toString('utf8');
@@ -200,9 +231,9 @@ async function cosignEvent(argv: string[], io: CliIo): Promise<number> {
   const parsed = orThrow(parseEventJson(value), 'the event');
   const { signatures, ...body } = parsed.event;
   const core = await loadCore();
-  const [key] = await openKeys(io, [keyPath], core);
+  const [opened] = await openSigners(io, [spec], core);
   try {
-    const k = key as KeyHandle;
+    const k = (opened as { signer: Signer }).signer;
     const signers = parsed.event.policy?.signers ?? [parsed.event.author];
     if (!signers.includes(k.did)) {
       throw new ConfigError('ERR_NOT_A_SIGNER', `${k.did} is not in the event's signer set`);
@@ -210,10 +241,10 @@ async function cosignEvent(argv: string[], io: CliIo): Promise<number> {
     if (signatures.some((s) => s.signer === k.did)) {
       throw new ConfigError('ERR_ALREADY_SIGNED', `${k.did} has already signed this event`);
     }
-    writeLine(io.stdout, JSON.stringify(eventToJson(sign(core, body, signatures, [k]))));
+    writeLine(io.stdout, JSON.stringify(eventToJson(await sign(core, body, signatures, [k]))));
     return EXIT_OK;
   } finally {
-    key?.dispose();
+    await closeAll(opened === undefined ? [] : [opened.keystore]);
   }
 }
 
@@ -234,7 +265,7 @@ function policyFor(
 }
 
 /** Signs the body's id with each key, after any signatures already present. */
-function sign(core: Core, body: EventBody, existing: readonly EventSignature[], keys: readonly KeyHandle[]): CommonsEvent {
+async function sign(core: Core, body: EventBody, existing: readonly EventSignature[], keys: readonly Signer[]): Promise<CommonsEvent> {
   let id: Uint8Array;
   try {
     id = eventId(core, body);
@@ -242,7 +273,8 @@ function sign(core: Core, body: EventBody, existing: readonly EventSignature[], 
     throw new ConfigError('ERR_EVENT_INVALID', `the event cannot be encoded: ${(error as Error).message}`);
   }
   const message = signingInput(id);
-  const signatures = [...existing, ...keys.map((k) => ({ signer: k.did, sig: k.sign(message) }))];
+  const signatures = [...existing];
+  for (const k of keys) signatures.push({ signer: k.did, sig: await k.sign(message) });
   return orThrow(checkEvent({ ...body, signatures }), 'the event').event;
 }
 
@@ -251,22 +283,25 @@ function orThrow<T>(result: Result<T>, what: string): T {
   throw new ConfigError(result.reason, `${what} is not valid: ${result.detail} (${result.reason})`);
 }
 
-async function openKeys(io: CliIo, paths: readonly string[], core: Core): Promise<KeyHandle[]> {
-  const keys: KeyHandle[] = [];
+/** Opens the key of each spec, in order; on failure closes what was opened. */
+async function openSigners(io: CliIo, specs: readonly KeystoreSpec[], core: Core): Promise<{ keystore: Keystore; signer: Signer }[]> {
+  const opened: { keystore: Keystore; signer: Signer }[] = [];
+  const secrets = cliSecrets(io);
   try {
-    for (const path of paths) {
-      const passphrase = await existingPassphrase(io, `Passphrase for ${path}: `);
-      keys.push(await openKeyFile(path, passphrase, core));
-    }
-    return keys;
+    for (const spec of specs) opened.push(await openSigner(spec, { core, secrets }));
+    return opened;
   } catch (error) {
-    for (const k of keys) k.dispose();
+    await closeAll(opened.map((o) => o.keystore));
     throw error;
   }
 }
 
-/** One signature per key: the same file given twice signs once. */
-function uniqueKeys(keys: readonly KeyHandle[]): KeyHandle[] {
+async function closeAll(keystores: readonly Keystore[]): Promise<void> {
+  await Promise.allSettled(keystores.map((k) => k.close()));
+}
+
+/** One signature per key: the same key given twice signs once. */
+function uniqueKeys(keys: readonly Signer[]): Signer[] {
   const seen = new Set<string>();
   return keys.filter((k) => (seen.has(k.did) ? false : (seen.add(k.did), true)));
 }

@@ -5,10 +5,10 @@ import {
   BIN,
   EXIT_FAILURE,
   EXIT_OK,
-  PASSPHRASE_HELP,
-  existingPassphrase,
-  newPassphrase,
+  KEYSTORE_HELP,
+  cliSecrets,
   parseCommandLine,
+  parseKeystoreFlag,
   parseIntFlag,
   readFileFlag,
   required,
@@ -24,25 +24,28 @@ export const DEFAULT_PORT = 7700;
 export const initCommand: Command = {
   name: 'init',
   summary: 'create a data directory with a node identity',
-  usage: `Usage: ${BIN} init --data DIR
+  usage: `Usage: ${BIN} init --data DIR [--keystore SPEC]
 
 Creates DIR (if needed) with a new node identity and prints the node's DID. An already
 initialised DIR is left as it is and its DID printed.
 
 Options:
-  --data DIR   the data directory (required)
-  -h, --help   show this help
+  --data DIR        the data directory (required)
+  --keystore SPEC   keep the node key in this keystore (default: DIR/node.key, a vault file);
+                    the key is made there unless one with that label exists. DIR records
+                    where it is (node.keystore), so start needs no --keystore
+  -h, --help        show this help
 
-${PASSPHRASE_HELP}`,
+${KEYSTORE_HELP}`,
   async run(argv, io) {
     const { values } = parseCommandLine('init', {
       args: argv,
-      options: { data: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { data: { type: 'string' }, keystore: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     });
     const dir = required('init', '--data', values.data);
+    if (values.keystore !== undefined) parseKeystoreFlag('init', '--keystore', values.keystore);
     const ops = await loadNodeOps();
-    const passphrase = await newPassphrase(io, `the node key in ${dir}`);
-    const { did, created } = await ops.initDataDir(dir, passphrase);
+    const { did, created } = await ops.initDataDir(dir, cliSecrets(io), values.keystore);
     io.log.info(created ? 'data directory initialised' : 'data directory already initialised', { dir, did });
     if (!created) writeLine(io.stderr, `${dir} was already initialised; its identity is unchanged`);
     writeLine(io.stdout, did);
@@ -68,9 +71,11 @@ Options:
   --tls-key FILE       PEM private key: serve https (with --tls-cert)
   --tls-cert FILE      PEM certificate chain
   --tls-client-ca FILE require client certificates that chain to this PEM CA (mutual TLS)
+  --keystore SPEC      where the node key is, when not where init recorded it (it must be
+                       the same key)
   -h, --help           show this help
 
-${PASSPHRASE_HELP}
+${KEYSTORE_HELP}
 Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default info).`,
   async run(argv, io) {
     const cmd = 'start';
@@ -86,6 +91,7 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
         'tls-key': { type: 'string' },
         'tls-cert': { type: 'string' },
         'tls-client-ca': { type: 'string' },
+        keystore: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -97,12 +103,13 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
     }
     const trusted = values.open === true ? ('open' as const) : values.trusted === undefined ? undefined : parseTrusted(cmd, values.trusted);
     const tls = await tlsOptions(cmd, values['tls-key'], values['tls-cert'], values['tls-client-ca']);
+    if (values.keystore !== undefined) parseKeystoreFlag(cmd, '--keystore', values.keystore);
 
     const ops = await loadNodeOps();
-    const passphrase = await existingPassphrase(io, `Passphrase for the node key in ${dataDir}: `);
     const openOpts: OpenNodeOptions = {
       dataDir,
-      passphrase,
+      secrets: cliSecrets(io),
+      ...(values.keystore === undefined ? {} : { keystore: values.keystore }),
       ...(trusted === undefined ? {} : { trusted }),
       ...(workers === undefined ? {} : { workers }),
     };

@@ -5,11 +5,15 @@
  * load (a missing native SQLite build) is a clear error rather than a crash.
  */
 import { CommonsSyncError } from '../errors.js';
+import type { SecretSource } from '../keys/keystore.js';
 import type { NodeService } from '../service.js';
 
 export interface OpenNodeOptions {
   dataDir: string;
-  passphrase: string;
+  /** Asked for the passphrase or PIN that the identity's keystore needs. */
+  secrets: SecretSource;
+  /** `--keystore`: where the node key is, when not where `init` recorded it. */
+  keystore?: string;
   /** Allowed authors, or 'open' for anyone; absent: the node's default. */
   trusted?: string[] | 'open';
   workers?: number;
@@ -23,7 +27,7 @@ export type AuditVerdict =
   | { readonly ok: false; readonly firstBad: AuditBadEntry };
 
 export interface NodeOps {
-  initDataDir(dir: string, passphrase: string): Promise<{ did: string; created: boolean }>;
+  initDataDir(dir: string, secrets: SecretSource, keystore?: string): Promise<{ did: string; created: boolean }>;
   openNode(opts: OpenNodeOptions): Promise<NodeService>;
   verifyAudit(dir: string): Promise<AuditVerdict>;
 }
@@ -41,7 +45,7 @@ export function loadNodeOps(): Promise<NodeOps> {
     }
     // Typed against node.ts: a change of signature there is a compile error here.
     return {
-      initDataDir: (dir, passphrase) => mod.initDataDir(dir, passphrase),
+      initDataDir: (dir, secrets, keystore) => mod.initDataDir(dir, secrets, keystore === undefined ? {} : { keystore }),
       openNode: (opts) => mod.openNode(opts),
       verifyAudit: (dir) => mod.verifyAudit(dir),
     };

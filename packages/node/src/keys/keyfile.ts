@@ -69,13 +69,19 @@ export interface KeyFileInfo {
   publicKey: Uint8Array;
 }
 
-/** An opened key: signs without ever handing out the seed. */
-export interface KeyHandle {
+/**
+ * An opened key file: signs without handing out the seed (only `exportSeed`, which the vault
+ * keystore uses for backups, copies it out). Code outside `keys/` reaches keys through the
+ * keystore contract (`keystore.ts`), not through this.
+ */
+export interface OpenedKeyFile {
   readonly did: string;
   /** A fresh copy on each read. */
   readonly publicKey: Uint8Array;
   /** A 64-byte Ed25519 signature; throws {@link KeyFileError} `ERR_KEY_DISPOSED` after dispose. */
   sign(message: Uint8Array): Uint8Array;
+  /** A copy of the 32-byte seed, for backups; the caller zeroes it. */
+  exportSeed(): Uint8Array;
   /** Zeroes the seed; idempotent. */
   dispose(): void;
 }
@@ -140,7 +146,7 @@ export async function openKeyFile(
   path: string,
   passphrase: string,
   core: Core,
-): Promise<KeyHandle> {
+): Promise<OpenedKeyFile> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -179,6 +185,26 @@ export async function openKeyFile(
     throw altered(path, 'its publicKey does not belong to the sealed seed');
   }
   return new SealedKey(seed, publicKey, file.did, core);
+}
+
+/**
+ * The public part of a key file (its did and public key), read without the passphrase. The
+ * file's format is checked in full; that the public key belongs to the sealed seed is only
+ * known once it is opened.
+ */
+export async function readKeyFilePublic(path: string): Promise<KeyFileInfo> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new StorageError('ERR_KEYFILE_READ', `cannot read key file ${path}`, { cause });
+  }
+  const file = parseKeyFile(text, path);
+  const publicKey = Uint8Array.from(Buffer.from(file.publicKey, 'hex'));
+  if (didKeyFromPublicKey(publicKey) !== file.did) {
+    throw altered(path, 'its did does not match its publicKey');
+  }
+  return { path, did: file.did, publicKey };
 }
 
 /** The passphrase from `COMMONS_SYNC_PASSPHRASE`, or `undefined` when unset or empty. */
@@ -247,7 +273,7 @@ export async function resolvePassphrase(prompt?: string): Promise<string> {
   return passphraseFromEnv() ?? promptPassphrase(prompt);
 }
 
-class SealedKey implements KeyHandle {
+class SealedKey implements OpenedKeyFile {
   readonly #seed: Buffer;
   readonly #publicKey: Buffer;
   readonly #core: Core;
@@ -268,6 +294,11 @@ class SealedKey implements KeyHandle {
   sign(message: Uint8Array): Uint8Array {
     if (this.#disposed) throw new KeyFileError('ERR_KEY_DISPOSED', 'this key has been disposed');
     return this.#core.ed25519Sign(this.#seed, message);
+  }
+
+  exportSeed(): Uint8Array {
+    if (this.#disposed) throw new KeyFileError('ERR_KEY_DISPOSED', 'this key has been disposed');
+    return Uint8Array.from(this.#seed);
   }
 
   dispose(): void {
