@@ -116,6 +116,9 @@ describe('help and usage errors', () => {
       [['audit', '--help'], 'Usage: commons-sync audit <subcommand>'],
       [['audit', 'verify', '--help'], 'Usage: commons-sync audit verify'],
       [['status', '--help'], 'Usage: commons-sync status'],
+      [['key', '--help'], 'Usage: commons-sync key <subcommand>'],
+      [['key', 'list', '--help'], 'Usage: commons-sync key list'],
+      [['key', 'backup', 'split', '--help'], 'Usage: commons-sync key backup split'],
       // Help wins over other flags, even unknown or incomplete ones.
       [['start', '--bogus', '--help'], 'Usage: commons-sync start'],
     ];

@@ -20,12 +20,18 @@ interface Entry {
 const COMMANDS: readonly Entry[] = [
   { name: 'init', summary: 'create a data directory with a node identity', load: async () => (await import('./node-cmds.js')).initCommand },
   { name: 'start', summary: 'run a node and its HTTP API', load: async () => (await import('./node-cmds.js')).startCommand },
-  { name: 'keygen', summary: 'create an encrypted author key file', load: async () => (await import('./key-cmds.js')).keygenCommand },
+  { name: 'keygen', summary: 'create an author key (in a key file or a keystore)', load: async () => (await import('./key-cmds.js')).keygenCommand },
   {
     name: 'event',
     summary: 'create and co-sign events (event create, event cosign)',
     load: async () => (await import('./key-cmds.js')).eventCommand,
     subUsage: async () => (await import('./key-cmds.js')).eventSubcommandUsage,
+  },
+  {
+    name: 'key',
+    summary: 'list keys; Shamir backups of vault keys (key list, key backup split|combine)',
+    load: async () => (await import('./keystore-cmds.js')).keyCommand,
+    subUsage: async () => (await import('./keystore-cmds.js')).keySubcommandUsage,
   },
   { name: 'submit', summary: 'post events from files to a node', load: async () => (await import('./submit.js')).submitCommand },
   {
@@ -52,6 +58,7 @@ Options:
 
 Environment:
   COMMONS_SYNC_PASSPHRASE  passphrase of key files (else asked on the terminal)
+  COMMONS_SYNC_PKCS11_PIN  user PIN of a PKCS#11 token (else asked on the terminal)
   COMMONS_SYNC_LOG_LEVEL   debug, info, warn, error or silent (default: info for start, warn otherwise)
   COMMONS_SYNC_BACKEND     crypto backend: native, wasm or js (default: the first that loads)
 

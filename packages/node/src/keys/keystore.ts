@@ -28,6 +28,8 @@ export type KeystoreErrorCode =
   | 'ERR_KEYSTORE_SPEC'
   /** The backend cannot be reached or loaded (a missing PKCS#11 module or binding). */
   | 'ERR_KEYSTORE_UNAVAILABLE'
+  /** A message to sign that is empty or not a Uint8Array (PKCS#11 modules refuse empty data). */
+  | 'ERR_KEY_MESSAGE'
   /** A key the backend holds is not an Ed25519 key of the expected shape. */
   | 'ERR_KEY_TYPE'
   /** The token refused the PIN. */
@@ -81,7 +83,10 @@ export interface Keystore {
   generate(label: string): Promise<KeyHandle>;
   /** The key's public key, read from the backend; `ERR_KEY_NOT_FOUND` if it is gone. */
   publicKey(key: KeyHandle): Promise<Uint8Array>;
-  /** A 64-byte Ed25519 signature (RFC 8032) of `message` by the key. */
+  /**
+   * A 64-byte Ed25519 signature (RFC 8032) of `message` by the key. The message is 1 byte or
+   * more (`ERR_KEY_MESSAGE`): PKCS#11 modules refuse empty data, so no backend signs it.
+   */
   sign(key: KeyHandle, message: Uint8Array): Promise<Uint8Array>;
   /** Destroys the key for good. */
   destroy(key: KeyHandle): Promise<void>;
@@ -111,6 +116,13 @@ export function signerFor(keystore: Keystore, key: KeyHandle): Signer {
     },
     sign: (message) => keystore.sign(key, message),
   };
+}
+
+/** Every backend's first check in `sign`, so that all refuse the same messages. */
+export function checkMessage(message: Uint8Array): void {
+  if (!(message instanceof Uint8Array) || message.length === 0) {
+    throw new KeystoreError('ERR_KEY_MESSAGE', 'the message to sign must be a non-empty Uint8Array');
+  }
 }
 
 const LABEL = /^[A-Za-z0-9._-]{1,64}$/;

@@ -10,7 +10,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Core } from '@commons-sync/bindings';
 
 import { didKeyFromPublicKey } from '../protocol/did.js';
-import { checkLabel, type KeyHandle, type Keystore, KeystoreError } from './keystore.js';
+import { checkLabel, checkMessage, type KeyHandle, type Keystore, KeystoreError } from './keystore.js';
 
 interface StoredKey {
   readonly handle: KeyHandle;
@@ -61,6 +61,7 @@ export class MemoryKeystore implements Keystore {
   }
 
   async sign(key: KeyHandle, message: Uint8Array): Promise<Uint8Array> {
+    checkMessage(message);
     return this.#core.ed25519Sign(this.#require(key).seed, message);
   }
 

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 
 import { didKeyFromPublicKey } from '../protocol/did.js';
-import { checkLabel, type KeyHandle, type Keystore, KeystoreError, type SecretSource } from './keystore.js';
+import { checkLabel, checkMessage, type KeyHandle, type Keystore, KeystoreError, type SecretSource } from './keystore.js';
 
 /** Mechanism and key-type numbers of PKCS#11 v3.0 (pkcs11js does not name them). */
 export const CKM_EC_EDWARDS_KEY_PAIR_GEN = 0x1055;
@@ -105,16 +105,18 @@ export class Pkcs11Keystore implements Keystore {
   readonly #opts: Pkcs11Options;
   readonly #lib: Pkcs11;
   readonly #mod: Pkcs11Module;
-  readonly #session: Handle;
+  readonly #slot: Handle;
+  #session: Handle;
   #loggedIn = false;
   #closed = false;
   /** The tail of the queue of operations on the session. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(opts: Pkcs11Options, lib: Pkcs11, mod: Pkcs11Module, session: Handle) {
+  private constructor(opts: Pkcs11Options, lib: Pkcs11, mod: Pkcs11Module, slot: Handle, session: Handle) {
     this.#opts = opts;
     this.#lib = lib;
     this.#mod = mod;
+    this.#slot = slot;
     this.#session = session;
   }
 
@@ -128,7 +130,7 @@ export class Pkcs11Keystore implements Keystore {
         throw new KeystoreError('ERR_KEYSTORE_UNAVAILABLE', `token ${JSON.stringify(opts.token)} offers no Ed25519 (CKM_EC_EDWARDS_KEY_PAIR_GEN, CKM_EDDSA)`);
       }
       const session = lib.C_OpenSession(slot, mod.CKF_SERIAL_SESSION | mod.CKF_RW_SESSION);
-      return new Pkcs11Keystore(opts, lib, mod, session);
+      return new Pkcs11Keystore(opts, lib, mod, slot, session);
     } catch (error) {
       release(opts.module);
       throw pkcs11Error(`cannot open token ${JSON.stringify(opts.token)}`, error);
@@ -198,6 +200,7 @@ export class Pkcs11Keystore implements Keystore {
   }
 
   async sign(key: KeyHandle, message: Uint8Array): Promise<Uint8Array> {
+    checkMessage(message);
     await this.#login();
     return this.#run(async () => {
       const privateKey = this.#object(key, this.#mod.CKO_PRIVATE_KEY);
@@ -206,6 +209,8 @@ export class Pkcs11Keystore implements Keystore {
       try {
         signature = await this.#lib.C_SignAsync(this.#session, Buffer.from(message), Buffer.alloc(64));
       } catch (error) {
+        // A failed C_Sign may leave the operation active, blocking the session: start afresh.
+        await this.#renewSession();
         throw pkcs11Error('C_Sign', error);
       }
       if (signature.length !== 64) throw new KeystoreError('ERR_KEY_TYPE', `the token returned a ${signature.length}-byte signature`);
@@ -252,26 +257,38 @@ export class Pkcs11Keystore implements Keystore {
     return result;
   }
 
+  async #renewSession(): Promise<void> {
+    try {
+      this.#lib.C_CloseSession(this.#session);
+    } catch {
+      // already gone
+    }
+    this.#session = this.#call('C_OpenSession', () => this.#lib.C_OpenSession(this.#slot, this.#mod.CKF_SERIAL_SESSION | this.#mod.CKF_RW_SESSION));
+    this.#loggedIn = false;
+    const pin = await this.#opts.secrets.pin(this.#opts.token);
+    this.#loginNow(pin);
+  }
+
   async #login(): Promise<void> {
     if (this.#loggedIn) return;
     const pin = await this.#opts.secrets.pin(this.#opts.token);
-    await this.#run(() => {
-      if (this.#loggedIn) return;
-      try {
-        this.#lib.C_Login(this.#session, this.#mod.CKU_USER, pin);
-      } catch (error) {
-        const name = ckr(error);
-        if (name === 'CKR_USER_ALREADY_LOGGED_IN') {
-          this.#loggedIn = true;
-          return;
-        }
+    await this.#run(() => this.#loginNow(pin));
+  }
+
+  #loginNow(pin: string): void {
+    if (this.#loggedIn) return;
+    try {
+      this.#lib.C_Login(this.#session, this.#mod.CKU_USER, pin);
+    } catch (error) {
+      const name = ckr(error);
+      if (name !== 'CKR_USER_ALREADY_LOGGED_IN') {
         if (/^CKR_PIN_(INCORRECT|INVALID|LEN_RANGE|LOCKED|EXPIRED)$/.test(name)) {
           throw new KeystoreError('ERR_PKCS11_PIN', `token ${JSON.stringify(this.#opts.token)} refused the PIN (${name})`, { cause: error });
         }
         throw pkcs11Error('C_Login', error);
       }
-      this.#loggedIn = true;
-    });
+    }
+    this.#loggedIn = true;
   }
 
   #call<T>(what: string, call: () => T): T {

@@ -18,7 +18,7 @@ import type { Core } from '@commons-sync/bindings';
 
 import { StorageError } from '../errors.js';
 import { createKeyFile, openKeyFile, readKeyFilePublic, type OpenedKeyFile } from './keyfile.js';
-import { checkLabel, type KeyHandle, type Keystore, KeystoreError, type SecretSource } from './keystore.js';
+import { checkLabel, checkMessage, type KeyHandle, type Keystore, KeystoreError, type SecretSource } from './keystore.js';
 
 export const KEY_FILE_SUFFIX = '.key';
 
@@ -50,6 +50,7 @@ export class VaultKeystore implements Keystore {
   readonly #layout: Layout;
   readonly #opts: VaultOptions;
   readonly #opened = new Map<string, OpenedKeyFile>();
+  readonly #opening = new Map<string, Promise<OpenedKeyFile>>();
   #closed = false;
 
   private constructor(layout: Layout, opts: VaultOptions) {
@@ -128,6 +129,7 @@ export class VaultKeystore implements Keystore {
   }
 
   async sign(key: KeyHandle, message: Uint8Array): Promise<Uint8Array> {
+    checkMessage(message);
     return (await this.#unseal(key)).sign(message);
   }
 
@@ -204,14 +206,24 @@ export class VaultKeystore implements Keystore {
     const current = await this.#require(key);
     const cached = this.#opened.get(key.label);
     if (cached !== undefined && cached.did === current.did) return cached;
-    const path = this.pathOf(key.label);
-    const opened = await openKeyFile(path, await this.#opts.secrets.passphrase(path), this.#opts.core);
-    if (this.#closed) {
-      opened.dispose();
-      throw closedError();
+    // Concurrent first uses share one passphrase prompt and one scrypt run.
+    let pending = this.#opening.get(key.label);
+    if (pending === undefined) {
+      const path = this.pathOf(key.label);
+      pending = (async () => openKeyFile(path, await this.#opts.secrets.passphrase(path), this.#opts.core))();
+      this.#opening.set(key.label, pending);
+      void pending.finally(() => this.#opening.delete(key.label)).catch(() => undefined);
+      const opened = await pending;
+      if (this.#closed) {
+        opened.dispose();
+        throw closedError();
+      }
+      this.#opened.get(key.label)?.dispose();
+      this.#opened.set(key.label, opened);
+      return opened;
     }
-    cached?.dispose();
-    this.#opened.set(key.label, opened);
+    const opened = await pending;
+    if (this.#closed) throw closedError();
     return opened;
   }
 
