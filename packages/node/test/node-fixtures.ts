@@ -42,9 +42,9 @@ export interface RunningNode {
 }
 
 /** Starts `commons-sync start` in a child process and waits until it listens. */
-export function startNodeProcess(dataDir: string, extra: string[] = []): Promise<RunningNode> {
+export function startNodeProcess(dataDir: string, extra: string[] = [], env: Record<string, string> = {}): Promise<RunningNode> {
   const child = spawn(process.execPath, [CLI, 'start', '--data', dataDir, '--port', '0', '--open', ...extra], {
-    env: { ...process.env, COMMONS_SYNC_PASSPHRASE: PASSPHRASE, COMMONS_SYNC_LOG_LEVEL: 'warn' },
+    env: { ...process.env, COMMONS_SYNC_PASSPHRASE: PASSPHRASE, COMMONS_SYNC_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
