@@ -10,6 +10,12 @@ WASM_PACK_VERSION=0.15.1
 
 # --- Debian packages: WebAssembly std source and linker (see ../shared/TOOLCHAIN.md) ---
 APT_PKGS=(rustc-web cargo-web rust-web-src lld-19 pkg-config python3-pip)
+# SoftHSM2 (a PKCS#11 token in software) and OpenSC's pkcs11-tool: the HSM keystore's tests,
+# and `npm start` when COMMONS_SYNC_KEYSTORE names the SoftHSM2 module. A real HSM brings its
+# own PKCS#11 module; the pkcs11js binding itself comes with the npm dependencies.
+if [ $FOR_TEST = 1 ] || [[ "${COMMONS_SYNC_KEYSTORE:-}" == pkcs11:*libsofthsm2* ]]; then
+  APT_PKGS+=(softhsm2 opensc)
+fi
 missing=()
 for p in "${APT_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
