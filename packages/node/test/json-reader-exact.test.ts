@@ -105,6 +105,25 @@ describe('strings', () => {
   });
 });
 
+describe('a span of a larger buffer', () => {
+  it('is read alone: the verdict and its detail never depend on the bytes after it', () => {
+    const base = JSON.stringify(eventToJson(validEvent().event));
+    const texts = fc.oneof(
+      fc.constantFrom('"\\ud800', '1e', '1e+', '[1.', '{"a":"\\', '\u00ef\u00bb', '{"payload":"\\ud83d', 'tru', '-'),
+      fc.nat(base.length).map((n) => base.slice(0, n)),
+    );
+    const suffixes = fc.constantFrom('', '\\udc00"}', '+5', '\u00bf{}', '0]', 'e', '"', '\\u0041', ',{}');
+    fc.assert(
+      fc.property(texts, suffixes, (text, suffix) => {
+        const alone = Buffer.from(text, 'latin1');
+        const inBuffer = Buffer.concat([Buffer.from('[['), alone, Buffer.from(suffix, 'latin1')]);
+        expect(readEventJson(inBuffer, 2, 2 + alone.length)).toEqual(readEventJson(alone));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
 describe('any spelling of a valid event', () => {
   it('reads to the same canonical CBOR as the event', () => {
     fc.assert(

@@ -133,7 +133,7 @@ class JsonEventReader {
     this.skipWhitespace();
     const c = this.b[this.pos];
     if (this.pos >= this.end || c !== 0x7b) {
-      if (c === 0xef && this.b[this.pos + 1] === 0xbb && this.b[this.pos + 2] === 0xbf) {
+      if (c === 0xef && this.pos + 2 < this.end && this.b[this.pos + 1] === 0xbb && this.b[this.pos + 2] === 0xbf) {
         malformed('a byte-order mark before the JSON text');
       }
       malformed(`an event is a JSON object; found ${describe(this.pos < this.end ? c : undefined)}`);
@@ -344,7 +344,8 @@ class JsonEventReader {
         value += String.fromCharCode(code);
         if (code >= 0xd800 && code <= 0xdbff) {
           // a high surrogate must be followed by a low one, as an escape
-          if (b[i] !== 0x5c || b[i + 1] !== 0x75) malformed('an unpaired surrogate escape (no UTF-8 form)');
+          // (never a byte past `end`: the span is the whole text, whatever follows it in the buffer)
+          if (i + 1 >= end || b[i] !== 0x5c || b[i + 1] !== 0x75) malformed('an unpaired surrogate escape (no UTF-8 form)');
           const low = this.escape(i);
           if (low.code < 0xdc00 || low.code > 0xdfff) malformed('an unpaired surrogate escape (no UTF-8 form)');
           i += low.length;
@@ -438,7 +439,7 @@ class JsonEventReader {
       hasExponent = true;
       i++;
       let sign = 1;
-      if (b[i] === 0x2b || b[i] === 0x2d) sign = b[i++] === 0x2d ? -1 : 1;
+      if (i < end && (b[i] === 0x2b || b[i] === 0x2d)) sign = b[i++] === 0x2d ? -1 : 1;
       const expStart = i;
       while (i < end && isDigit(b[i] as number)) {
         exponent = Math.min(EXPONENT_CLAMP, exponent * 10 + ((b[i] as number) - 0x30));
