@@ -52,6 +52,12 @@ if ! stamp_ok npm "$lock_hash" || [ ! -d "$ROOT/node_modules" ]; then
   (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
   stamp_set npm "$lock_hash"
 fi
+# `npx commons-sync` needs npm's link to the committed launcher (packages/node/bin). An install
+# made before the bin pointed there (or a removed link) is mended without reinstalling.
+if [ "$(readlink -f "$ROOT/node_modules/.bin/commons-sync" 2>/dev/null)" != "$ROOT/packages/node/bin/commons-sync.js" ]; then
+  log "linking the commons-sync command (npm rebuild @commons-sync/node)"
+  (cd "$ROOT" && npm rebuild @commons-sync/node --ignore-scripts --loglevel=error >/dev/null)
+fi
 
 # --- native addon (crates/core + crates/napi, built by @napi-rs/cli) ---
 BINDINGS="$ROOT/packages/bindings"

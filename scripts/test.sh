@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `npm test`: bootstrap, then every suite (cargo, fuzz build, vitest per package, npm pack check).
+# `npm test`: bootstrap, then every suite (lint, cargo, fuzz build, the vector cross-check, vitest
+# per package, npm pack check).
 # Ends with one line `N passed, N failed` summing all suites; exits non-zero if anything failed.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bash "$ROOT/scripts/bootstrap.sh" --test
@@ -16,6 +17,9 @@ run_suite() { # name, command...: runs a suite, keeps its output for the summary
 run_suite lint bash "$ROOT/scripts/lint.sh"
 run_suite cargo cargo test --workspace --locked
 run_suite fuzz-build bash "$ROOT/scripts/fuzz-build.sh"
+# The event vectors against a second implementation of the spec that shares no code with ours
+# (cbor2, bs58, @noble/curves from the root devDependencies); it prints `checks: N passed, M failed`.
+run_suite crosscheck bash -c "cd '$ROOT' && CROSSCHECK_DEPS='$ROOT' node spec/vectors/events/crosscheck.mjs"
 for pkg in bindings node; do
   run_suite "vitest-$pkg" bash -c "cd '$ROOT/packages/$pkg' && npx vitest run --reporter=default --reporter=json --outputFile='$REPORTS/vitest-$pkg.json'"
 done

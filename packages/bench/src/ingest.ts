@@ -168,7 +168,7 @@ async function main(): Promise<void> {
   const notes =
     'CPU time per event by stage: parse (JSON to canonical CBOR, schema, time, ids, policy) and verify (one batch per ' +
     'chunk) run on the worker threads; commit (replay check, SQLite transaction with fsync, audit entries) and HTTP ' +
-    '(JSON.parse, duplicate-key scan, responses) on the main thread. ' +
+    '(splitting bodies into event texts, responses) on the main thread. ' +
     'Targets: ≥ 25,000 events/s; ingest ≥ 50% of raw batch verify at the same thread count.';
   console.log(`\n${table}\n\n${notes}`);
   const out = fileURLToPath(new URL('../results/', import.meta.url));

@@ -19,12 +19,14 @@ import { type KeystoreSpec, parseKeystoreSpec } from './keys/spec.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { VerifyPool } from './pool/verify-pool.js';
 import {
+  batchSize,
   decodeEvent,
   DEFAULT_TIME_RULES,
   eventToJson,
   OPEN_TRUST,
   parseDidKey,
   toHex,
+  type EventTextBatch,
   type TimeRules,
   type TrustPolicy,
 } from './protocol/index.js';
@@ -56,6 +58,7 @@ export interface NodeOptions {
   readonly timeRules?: TimeRules;
   /** Unix milliseconds (default `Date.now`); tests move time. */
   readonly now?: () => number;
+  /** The crypto core (default: `loadCore()`); the verify workers load the same backend. */
   readonly core?: Core;
 }
 
@@ -132,7 +135,10 @@ export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
   let store: Store | undefined;
   try {
     store = Store.open(opts.dataDir, core, { now });
-    const pool = await VerifyPool.create(opts.workers === undefined ? {} : { threads: opts.workers });
+    const pool = await VerifyPool.create({
+      ...(opts.workers === undefined ? {} : { threads: opts.workers }),
+      backend: core.backend, // the workers use the node's crypto backend
+    });
     return new CommonsNode(core, signer, keystore, store, pool, trust, opts, now);
   } catch (error) {
     store?.close();
@@ -187,14 +193,15 @@ export class CommonsNode implements NodeService {
     this.timers.push(setInterval(prune, 60_000).unref());
   }
 
-  async ingest(events: readonly unknown[]): Promise<IngestResult[]> {
+  async ingest(batch: EventTextBatch): Promise<IngestResult[]> {
     if (this.closing) throw new CommonsSyncError('ERR_SHUTTING_DOWN', 'the node is shutting down');
-    if (this.pending > 0 && this.pending + events.length > this.maxPending) {
+    const count = batchSize(batch);
+    if (this.pending > 0 && this.pending + count > this.maxPending) {
       this.counts.overloaded += 1;
       throw new CommonsSyncError('ERR_OVERLOADED', `${this.pending} events are being validated; retry later`);
     }
-    this.pending += events.length;
-    const work = this.pipeline.process(events);
+    this.pending += count;
+    const work = this.pipeline.process(batch);
     this.inFlight.add(work);
     try {
       const results = await work;
@@ -205,7 +212,7 @@ export class CommonsNode implements NodeService {
       await this.maybeCheckpoint(this.checkpointEvery);
       return results;
     } finally {
-      this.pending -= events.length;
+      this.pending -= count;
       this.inFlight.delete(work);
     }
   }

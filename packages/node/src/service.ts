@@ -2,6 +2,9 @@
  * What the HTTP API and the CLI need from a running node. `src/node.ts` implements it; the API
  * server and tests depend only on this interface.
  */
+import type { EventTextBatch } from './protocol/json-batch.js';
+
+export type { EventTextBatch };
 
 /** The verdict on one submitted event. */
 export type IngestResult =
@@ -41,12 +44,14 @@ export interface NodeService {
   /** The node's identity, a did:key. */
   readonly did: string;
   /**
-   * Validates and stores events given in their JSON form (see spec/PROTOCOL.md). Resolves once
-   * every accepted event is durably committed; the i-th result is the verdict on events[i].
-   * Rejects with an error whose `code` is `ERR_OVERLOADED` when the node is saturated (the API
-   * answers 429/503), or `ERR_SHUTTING_DOWN` while it stops.
+   * Validates and stores events given as the bytes of their JSON texts, exactly as received
+   * (spec/PROTOCOL.md §3.4, §3.5): never values parsed elsewhere. Resolves once every accepted
+   * event is durably committed; the i-th result is the verdict on the i-th text. In-process
+   * callers holding JS values use `batchOfValues`. Rejects with an error whose `code` is
+   * `ERR_OVERLOADED` when the node is saturated (the API answers 429/503), or
+   * `ERR_SHUTTING_DOWN` while it stops.
    */
-  ingest(events: readonly unknown[]): Promise<IngestResult[]>;
+  ingest(batch: EventTextBatch): Promise<IngestResult[]>;
   /** The stored event in its JSON form, or undefined. */
   getEvent(idHex: string): unknown;
   /**

@@ -12,26 +12,43 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../src/api/server.js';
 import { createLogger } from '../src/log.js';
-import type { AuditProofJson, CheckpointJson, HealthJson, IngestResult, NodeService } from '../src/service.js';
+import type { AuditProofJson, CheckpointJson, EventTextBatch, HealthJson, IngestResult, NodeService } from '../src/service.js';
 
 const ID_A = 'a'.repeat(64);
 const ID_B = 'b'.repeat(64);
+
+/** The JSON texts of a batch, as strings. */
+function textsOf(batch: EventTextBatch): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < batch.spans.length; i += 2) {
+    out.push(Buffer.from(batch.bytes.subarray(batch.spans[i], batch.spans[i + 1])).toString('utf8'));
+  }
+  return out;
+}
 
 /** Accepts objects with a 64-hex `id`, reports repeats as duplicates, rejects anything else. */
 class FakeService implements NodeService {
   readonly did = 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK';
   readonly events = new Map<string, unknown>();
-  calls: unknown[][] = [];
+  /** The JSON texts each ingest call received. */
+  calls: string[][] = [];
   /** Replaces the default ingest when set. */
-  ingestImpl: ((events: readonly unknown[]) => Promise<IngestResult[]>) | undefined;
+  ingestImpl: ((texts: readonly string[]) => Promise<IngestResult[]>) | undefined;
   metricsText = '# HELP commons_sync_events_total Events.\n# TYPE commons_sync_events_total counter\ncommons_sync_events_total 7\n';
   failGetEvent: Error | undefined;
 
-  ingest(events: readonly unknown[]): Promise<IngestResult[]> {
-    this.calls.push([...events]);
-    if (this.ingestImpl !== undefined) return this.ingestImpl(events);
+  ingest(batch: EventTextBatch): Promise<IngestResult[]> {
+    const texts = textsOf(batch);
+    this.calls.push(texts);
+    if (this.ingestImpl !== undefined) return this.ingestImpl(texts);
     return Promise.resolve(
-      events.map((e): IngestResult => {
+      texts.map((text): IngestResult => {
+        let e: unknown;
+        try {
+          e = JSON.parse(text); // a fake: the real node reads texts with the protocol's reader
+        } catch {
+          return { status: 'rejected', reason: 'ERR_MALFORMED', detail: 'not JSON' };
+        }
         const id = typeof e === 'object' && e !== null ? (e as { id?: unknown }).id : undefined;
         if (typeof id !== 'string' || !/^[0-9a-f]{64}$/.test(id)) {
           return { status: 'rejected', reason: 'ERR_MALFORMED', detail: 'no id' };
@@ -145,15 +162,18 @@ describe('routes', () => {
         { status: 'rejected', reason: 'ERR_MALFORMED', detail: 'no id' },
       ],
     });
-    expect(service.calls).toEqual([[{ id: ID_A }], [{ id: ID_B }, { id: ID_A }, 42]]);
+    // the service gets each event's JSON text exactly as it was in the body
+    expect(service.calls).toEqual([[`{"id":"${ID_A}"}`], [`{"id":"${ID_B}"}`, `{"id":"${ID_A}"}`, '42']]);
   });
 
-  it('POST /v1/events accepts a charset=utf-8 parameter and a BOM', async () => {
+  it('POST /v1/events accepts a charset=utf-8 parameter; a BOM is refused (spec/PROTOCOL.md §3.5)', async () => {
     const url = await start();
-    const a = await call(url, 'POST', '/v1/events', `\uFEFF${JSON.stringify({ id: ID_A })}`, {
-      'content-type': 'application/json; charset=UTF-8',
-    });
-    expect(a.status).toBe(200);
+    const headers = { 'content-type': 'application/json; charset=UTF-8' };
+    expect((await call(url, 'POST', '/v1/events', JSON.stringify({ id: ID_A }), headers)).status).toBe(200);
+    const bom = await call(url, 'POST', '/v1/events', `\uFEFF${JSON.stringify({ id: ID_B })}`, headers);
+    expect(bom.status).toBe(400);
+    expect(errorCodeOf(bom)).toBe('ERR_MALFORMED');
+    expect(bom.text).toContain('byte-order mark');
   });
 
   it('GET /v1/events/:id: 200, 404 unknown, 400 not 64 hex; uppercase hex is the same id', async () => {
@@ -237,21 +257,22 @@ describe('routes', () => {
     expect((await call(url, 'GET', '/healthz?verbose=1')).status).toBe(200);
   });
 
-  it('400s for bodies that are not a batch: wrong type, not JSON, scalars, empty array, too many', async () => {
+  it('400s for bodies that are not a batch: wrong type, not an array or object, empty array, too many', async () => {
     const url = await start({ maxEventsPerRequest: 3 });
     const cases: Array<[string | Buffer, Record<string, string>, string]> = [
       ['{}', { 'content-type': 'text/plain' }, 'ERR_CONTENT_TYPE'],
       ['{}', {}, 'ERR_CONTENT_TYPE'],
       ['{}', { 'content-type': 'application/json; charset=latin1' }, 'ERR_CONTENT_TYPE'],
-      ['{"id":', { 'content-type': 'application/json' }, 'ERR_BAD_JSON'],
-      ['', { 'content-type': 'application/json' }, 'ERR_BAD_JSON'],
-      [Buffer.from([0x22, 0xff, 0xfe, 0x22]), { 'content-type': 'application/json' }, 'ERR_BAD_JSON'],
-      // a repeated member name: JSON.parse keeps the last, other parsers the first
-      ['[{"kind":"a","v":1,"kind":"b"}]', { 'content-type': 'application/json' }, 'ERR_BAD_JSON'],
-      ['42', { 'content-type': 'application/json' }, 'ERR_BAD_REQUEST'],
-      ['null', { 'content-type': 'application/json' }, 'ERR_BAD_REQUEST'],
-      ['"event"', { 'content-type': 'application/json' }, 'ERR_BAD_REQUEST'],
+      // neither an array nor an object: no event can be told apart, the protocol's ERR_MALFORMED
+      ['', { 'content-type': 'application/json' }, 'ERR_MALFORMED'],
+      ['  \n', { 'content-type': 'application/json' }, 'ERR_MALFORMED'],
+      [Buffer.from([0x22, 0xff, 0xfe, 0x22]), { 'content-type': 'application/json' }, 'ERR_MALFORMED'],
+      ['\ufeff[{}]', { 'content-type': 'application/json' }, 'ERR_MALFORMED'],
+      ['42', { 'content-type': 'application/json' }, 'ERR_MALFORMED'],
+      ['null', { 'content-type': 'application/json' }, 'ERR_MALFORMED'],
+      ['"event"', { 'content-type': 'application/json' }, 'ERR_MALFORMED'],
       ['[]', { 'content-type': 'application/json' }, 'ERR_EMPTY_BATCH'],
+      [' [ \r\n\t ] ', { 'content-type': 'application/json' }, 'ERR_EMPTY_BATCH'],
       ['[{},{},{},{}]', { 'content-type': 'application/json' }, 'ERR_TOO_MANY_EVENTS'],
     ];
     for (const [body, headers, code] of cases) {
@@ -262,6 +283,23 @@ describe('routes', () => {
     }
     expect(service.calls).toEqual([]);
     expect((await call(url, 'POST', '/v1/events', '[{},{},{}]')).status).toBe(200);
+  });
+
+  it('gives broken JSON a verdict per event, never a whole-body 400 (§3.5)', async () => {
+    const url = await start();
+    const single = await call(url, 'POST', '/v1/events', `{"id":`);
+    expect(single.status).toBe(200);
+    expect(single.json).toEqual({ result: { status: 'rejected', reason: 'ERR_MALFORMED', detail: 'not JSON' } });
+    // a repeated member name, bad UTF-8 and garbage stay inside their own element
+    const body = Buffer.concat([
+      Buffer.from(`[{"id":"${ID_A}"},{"kind":"a","v":1,"kind":"b"},"`),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from(`",garbage,,{"id":"${ID_B}"}]`),
+    ]);
+    const many = await call(url, 'POST', '/v1/events', body);
+    expect(many.status).toBe(200);
+    expect(service.calls.at(-1)).toEqual([`{"id":"${ID_A}"}`, '{"kind":"a","v":1,"kind":"b"}', '"\ufffd\ufffd"', 'garbage', '', `{"id":"${ID_B}"}`]);
+    expect((many.json as { results: IngestResult[] }).results.map((r) => r.status)).toEqual(['accepted', 'rejected', 'rejected', 'rejected', 'rejected', 'accepted']);
   });
 });
 

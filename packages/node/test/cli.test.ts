@@ -20,7 +20,10 @@ import type { NodeOps, OpenNodeOptions } from '../src/cli/node-ops.js';
 import type { SecretSource } from '../src/keys/keystore.js';
 import { runCli } from '../src/cli/run.js';
 import type { NodeService } from '../src/service.js';
-import { eventId, parseEventJson, signingInput, validateEvent, type DecodedEvent } from '../src/protocol/index.js';
+import { batchSize, eventId, readEventJson, signingInput, validateEvent, type DecodedEvent } from '../src/protocol/index.js';
+
+/** The protocol's reader on the JSON text a command printed (or on a JS value, serialized). */
+const readEvent = (json: string | object) => readEventJson(Buffer.from(typeof json === 'string' ? json : JSON.stringify(json)));
 
 // In-process runs of init, start and audit verify use a fake node (node.ts is the node's own).
 const fakeOps = vi.hoisted(() => ({ current: undefined as unknown }));
@@ -232,18 +235,18 @@ describe('keygen and event create', () => {
     ]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout.trim().split('\n')).toHaveLength(1);
-    const json = JSON.parse(run.stdout) as Record<string, unknown>;
+    const json = JSON.parse(run.stdout) as Record<string, unknown>; // to inspect fields only
     expect(json).toMatchObject({ v: 1, kind: 'note.v1', author: authorDid, nonce, payload: { text: 'hello', tags: ['a', 'b'], n: -3 } });
     expect((json['expires_at'] as number) - (json['created_at'] as number)).toBe(90);
     expect(Math.abs((json['created_at'] as number) - Date.now() / 1000)).toBeLessThan(60);
-    const parsed = parseEventJson(json);
+    const parsed = readEvent(run.stdout);
     expect(parsed.ok, JSON.stringify(parsed)).toBe(true);
     if (!parsed.ok) return;
     expect(parsed.value.event.signatures.map((s) => s.signer)).toEqual([authorDid]);
     verifySignatures(parsed.value);
     acceptedByReference(parsed.value);
     // A changed payload no longer verifies.
-    const tampered = parseEventJson({ ...json, payload: { text: 'hellO' } });
+    const tampered = readEvent({ ...json, payload: { text: 'hellO' } });
     expect(tampered.ok).toBe(true);
     if (tampered.ok) {
       const message = signingInput(eventId(core, tampered.value));
@@ -254,7 +257,7 @@ describe('keygen and event create', () => {
   it('multi-sig: --cosign and --threshold give an M-of-N policy; event cosign completes one', async () => {
     const both = await cli(['event', 'create', '--key', authorKey(), '--cosign', cosignerKey(), '--kind', 'vote', '--payload', 'true']);
     expect(both.code, both.stderr).toBe(0);
-    const parsed = parseEventJson(JSON.parse(both.stdout));
+    const parsed = readEvent(both.stdout);
     expect(parsed.ok).toBe(true);
     if (!parsed.ok) return;
     expect(parsed.value.event.policy).toEqual({ threshold: 2, signers: [authorDid, cosignerDid].sort() });
@@ -267,7 +270,7 @@ describe('keygen and event create', () => {
       'event', 'create', '--key', authorKey(), '--signer', cosignerDid, '--threshold', '2', '--kind', 'vote', '--payload', 'null',
     ]);
     expect(partial.code, partial.stderr).toBe(0);
-    const half = parseEventJson(JSON.parse(partial.stdout));
+    const half = readEvent(partial.stdout);
     expect(half.ok).toBe(true);
     if (!half.ok) return;
     const early = validateEvent(core, half.value, { now: Math.floor(Date.now() / 1000), lookupReplay: () => undefined });
@@ -276,7 +279,7 @@ describe('keygen and event create', () => {
     writeFileSync(file, partial.stdout);
     const done = await cli(['event', 'cosign', '--key', cosignerKey(), file]);
     expect(done.code, done.stderr).toBe(0);
-    const full = parseEventJson(JSON.parse(done.stdout));
+    const full = readEvent(done.stdout);
     expect(full.ok).toBe(true);
     if (!full.ok) return;
     verifySignatures(full.value);
@@ -298,7 +301,15 @@ describe('keygen and event create', () => {
     const noPassphrase = await cli(['event', 'create', '--key', authorKey(), '--kind', 'x', '--payload', '1'], { COMMONS_SYNC_PASSPHRASE: '' });
     expectCleanError(noPassphrase, 1, 'ERR_PASSPHRASE_UNAVAILABLE');
     expect(noPassphrase.stderr).toContain('COMMONS_SYNC_PASSPHRASE');
-    expectCleanError(await cli(['event', 'create', '--key', authorKey(), '--kind', 'x', '--payload', '{"a":1.5}']), 1, 'ERR_EVENT_INVALID');
+    // The payload is read by the protocol's reader: values JSON.parse would round are refused.
+    for (const payload of ['{"a":1.5}', '1e400', '1.0000000000000001', '1e-400', '{"a":1,"a":2}']) {
+      const refused = await cli(['event', 'create', '--key', authorKey(), '--kind', 'x', '--payload', payload]);
+      expectCleanError(refused, 2, 'ERR_USAGE');
+      expect(refused.stderr).toMatch(/--payload must be JSON within the payload data model.*ERR_MALFORMED/);
+    }
+    const exact = await cli(['event', 'create', '--key', authorKey(), '--kind', 'x', '--payload', '[1.0,10e-1,-0]']);
+    expect(exact.code, exact.stderr).toBe(0);
+    expect((JSON.parse(exact.stdout) as { payload: unknown }).payload).toEqual([1, 1, 0]);
     expectCleanError(await cli(['event', 'create', '--key', authorKey(), '--kind', 'has space', '--payload', '1']), 1, 'ERR_BAD_FIELD');
   });
 });
@@ -309,13 +320,15 @@ describe('keygen and event create', () => {
 interface FakeNode {
   url: string;
   batches: unknown[][];
+  /** The request bodies of POST /v1/events, as received. */
+  bodies: Buffer[];
   /** Status codes to answer before answering normally (one per request). */
   failures: Array<{ status: number; code: string; retryAfter?: string }>;
   close(): Promise<void>;
 }
 
 async function fakeNode(): Promise<FakeNode> {
-  const state: Omit<FakeNode, 'url' | 'close'> = { batches: [], failures: [] };
+  const state: Omit<FakeNode, 'url' | 'close'> = { batches: [], bodies: [], failures: [] };
   const seen = new Set<string>();
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -336,6 +349,7 @@ async function fakeNode(): Promise<FakeNode> {
       if (failure !== undefined) {
         return send(failure.status, { error: { code: failure.code, message: 'fake failure' } }, failure.retryAfter === undefined ? {} : { 'retry-after': failure.retryAfter });
       }
+      state.bodies.push(Buffer.concat(chunks));
       const batch = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Array<{ id?: string; bad?: string }>;
       state.batches.push(batch);
       send(200, {
@@ -353,6 +367,7 @@ async function fakeNode(): Promise<FakeNode> {
   const { port } = server.address() as AddressInfo;
   return {
     batches: state.batches,
+    bodies: state.bodies,
     failures: state.failures,
     url: `http://127.0.0.1:${port}`,
     close: () => new Promise<void>((r) => server.close(() => r())),
@@ -387,6 +402,28 @@ describe('submit and status', () => {
       'submitted 6/8 events (accepted 5  duplicate 1  rejected 0)',
       'submitted 8/8 events (accepted 7  duplicate 1  rejected 0)',
     ]);
+  });
+
+  it('sends the JSON text of each event byte for byte as the file holds it (no parse and re-serialize)', async () => {
+    // JSON.stringify(JSON.parse(...)) would turn 1.0 into 1, 1e400 into null and drop a repeated name
+    const texts = ['{"id":"t1","n":1.0,"x":1e400}', ' {"id":"t2","id":"t3"} ', '\n{"id":"t4","s":"\\u00e9\u00e9"}'];
+    const file = join(dir, 'exact.json');
+    writeFileSync(file, `[${texts.join(',')}]`);
+    const before = node.bodies.length;
+    const run = await cli(['submit', '--url', node.url, '--quiet', file]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(node.bodies.slice(before).map((b) => b.toString('utf8'))).toEqual([`[${texts.join(',')}]`]);
+    const lines = join(dir, 'exact.jsonl');
+    writeFileSync(lines, `${texts[0]}\n[${texts[1]},${texts[0]}]\n`);
+    const again = await cli(['submit', '--url', node.url, '--quiet', lines]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(node.bodies.at(-1)?.toString('utf8')).toBe(`[${texts[0]},${texts[1]},${texts[0]}]`);
+    // a byte-order mark is not whitespace (spec/PROTOCOL.md §3.4): the file is refused, not stripped
+    const bom = join(dir, 'bom.json');
+    writeFileSync(bom, `\ufeff${texts[0]}`);
+    const refused = await cli(['submit', '--url', node.url, bom]);
+    expectCleanError(refused, 1, 'ERR_EVENTS_FILE');
+    expect(refused.stderr).toContain('byte-order mark');
   });
 
   it('exits 1 when an event is rejected, with the reasons in the summary (and --json)', async () => {
@@ -484,7 +521,7 @@ describe('init, start and audit verify (fake node)', () => {
   let closed = 0;
   const service: NodeService = {
     did,
-    ingest: (events) => Promise.resolve(events.map(() => ({ status: 'accepted', id: '0'.repeat(64) }) as const)),
+    ingest: (batch) => Promise.resolve(Array.from({ length: batchSize(batch) }, () => ({ status: 'accepted', id: '0'.repeat(64) }) as const)),
     getEvent: () => undefined,
     checkpoint: () => ({ tree_size: 0, root: '', time: 0, node: did, signature: '' }),
     auditProof: () => undefined,

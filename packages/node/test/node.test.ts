@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { checkpointMessage, verifyInclusion } from '../src/audit/index.js';
 import { initDataDir, openNode, verifyAudit } from '../src/node.js';
+import { batchOfValues } from '../src/protocol/index.js';
 import { makeEvents, nativeCore as core, PASSPHRASE } from './node-fixtures.js';
 
 const dirs: string[] = [];
@@ -32,7 +33,7 @@ describe('node', () => {
     try {
       expect(node.did).toBe(did);
       const events = makeEvents(50, 5, 'serve');
-      const results = await node.ingest(events);
+      const results = await node.ingest(batchOfValues(events));
       expect(results.every((r) => r.status === 'accepted')).toBe(true);
       const id = (results[7] as { id: string }).id;
       expect(node.getEvent(id)).toEqual(events[7]);
@@ -73,7 +74,7 @@ describe('node', () => {
     await initDataDir(dir, PASSPHRASE, core);
     const events = makeEvents(40, 4, 'replay');
     let node = await openNode({ dataDir: dir, passphrase: PASSPHRASE, workers: 0, core });
-    const first = await node.ingest(events.slice(0, 30));
+    const first = await node.ingest(batchOfValues(events.slice(0, 30)));
     expect(first.every((r) => r.status === 'accepted')).toBe(true);
     await node.close();
     node = await openNode({ dataDir: dir, passphrase: PASSPHRASE, workers: 0, core });
@@ -83,7 +84,7 @@ describe('node', () => {
           // the same events again: duplicates; the same author and nonce with another payload
           // (re-signed is impossible without the key, so the signature breaks too): a replay
           const batch = picked.map((i) => (mutate ? { ...events[i], payload: { other: i } } : events[i]));
-          const results = await node.ingest(batch);
+          const results = await node.ingest(batchOfValues(batch));
           for (const r of results) {
             if (mutate) expect(r).toMatchObject({ status: 'rejected', reason: 'ERR_REPLAY' });
             else expect(r.status).toBe('duplicate');
@@ -91,7 +92,7 @@ describe('node', () => {
         }),
         { numRuns: 25 },
       );
-      const rest = await node.ingest(events.slice(30));
+      const rest = await node.ingest(batchOfValues(events.slice(30)));
       expect(rest.every((r) => r.status === 'accepted')).toBe(true);
     } finally {
       await node.close();
@@ -103,11 +104,11 @@ describe('node', () => {
     await initDataDir(dir, PASSPHRASE, core);
     const node = await openNode({ dataDir: dir, passphrase: PASSPHRASE, workers: 1, core, maxPendingEvents: 100 });
     const events = makeEvents(180, 3, 'overload');
-    const first = node.ingest(events.slice(0, 90));
-    await expect(node.ingest(events.slice(90))).rejects.toMatchObject({ code: 'ERR_OVERLOADED' });
+    const first = node.ingest(batchOfValues(events.slice(0, 90)));
+    await expect(node.ingest(batchOfValues(events.slice(90)))).rejects.toMatchObject({ code: 'ERR_OVERLOADED' });
     expect((await first).every((r) => r.status === 'accepted')).toBe(true);
     const closing = node.close();
-    await expect(node.ingest(events.slice(90))).rejects.toMatchObject({ code: 'ERR_SHUTTING_DOWN' });
+    await expect(node.ingest(batchOfValues(events.slice(90)))).rejects.toMatchObject({ code: 'ERR_SHUTTING_DOWN' });
     await closing;
   });
 
@@ -130,7 +131,7 @@ describe('node', () => {
     const events = makeEvents(4, 2, 'trust');
     const node = await openNode({ dataDir: dir, passphrase: PASSPHRASE, workers: 0, core, trusted: [events[0]!['author'] as string] });
     try {
-      const results = await node.ingest(events);
+      const results = await node.ingest(batchOfValues(events));
       expect(results.map((r) => (r.status === 'rejected' ? r.reason : r.status))).toEqual([
         'accepted',
         'ERR_UNTRUSTED_AUTHOR',
@@ -144,7 +145,7 @@ describe('node', () => {
 });
 
 describe('node input that is not JSON', () => {
-  it('is rejected as malformed, the same with and without worker threads', async () => {
+  it('is rejected as malformed (a value with no JSON text is an empty text), the same with and without worker threads', async () => {
     const verdicts: string[][] = [];
     for (const workers of [0, 1]) {
       const dir = freshDir();
@@ -153,7 +154,7 @@ describe('node input that is not JSON', () => {
       try {
         const cyclic: Record<string, unknown> = {};
         cyclic['self'] = cyclic;
-        const results = await node.ingest([10n, cyclic, undefined, () => 1, Symbol('x'), ...makeEvents(1, 1, 'json')]);
+        const results = await node.ingest(batchOfValues([10n, cyclic, undefined, () => 1, Symbol('x'), ...makeEvents(1, 1, 'json')]));
         verdicts.push(results.map((r) => (r.status === 'rejected' ? r.reason : r.status)));
       } finally {
         await node.close();

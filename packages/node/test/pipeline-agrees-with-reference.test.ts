@@ -11,13 +11,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import { VerifyPool } from '../src/pool/verify-pool.js';
 import {
+  batchOfValues,
   type DecodedEvent,
+  type EventTextBatch,
   eventToJson,
   makePolicy,
-  parseEventJson,
   signEvent,
   type TrustPolicy,
-  validateEvent,
+  validateEventJson,
 } from '../src/protocol/index.js';
 import { Store } from '../src/storage/index.js';
 import { NOW, alice, bob, carol, core, freshNonce, testKey, type TestKey } from './protocol-fixtures.js';
@@ -110,22 +111,17 @@ function build(specs: Spec[], history: DecodedEvent[]): unknown[] {
   });
 }
 
-/** The reference: parse, then validateEvent one at a time, remembering accepted events. */
-function reference(batches: unknown[][], trust: TrustPolicy): string[] {
+/** The reference: validateEventJson on each text, one at a time, remembering accepted events. */
+function reference(batches: EventTextBatch[], trust: TrustPolicy): string[] {
   const accepted = new Map<string, Uint8Array>();
   const out: string[] = [];
-  for (const input of batches.flat()) {
-    const parsed = parseEventJson(input);
-    if (!parsed.ok) {
-      out.push(parsed.reason);
-      continue;
-    }
+  for (const { bytes, spans } of batches) for (let i = 0; i < spans.length; i += 2) {
     const key = (a: string, n: Uint8Array) => `${a}/${Buffer.from(n).toString('hex')}`;
-    const v = validateEvent(core, parsed.value, {
+    const v = validateEventJson(core, bytes, {
       now: NOW,
       trust,
       lookupReplay: (a, n) => accepted.get(key(a, n)),
-    });
+    }, spans[i], spans[i + 1]);
     if (!v.ok) out.push(v.reason);
     else {
       out.push(v.outcome);
@@ -150,7 +146,7 @@ describe.each([0, 2])('pipeline with %i verify threads', (threads) => {
         fc.boolean(),
         async (batchSpecs, allowlist) => {
           const history: DecodedEvent[] = [];
-          const batches = batchSpecs.map((b) => build(b, history));
+          const batches = batchSpecs.map((b) => batchOfValues(build(b, history)));
           const trust: TrustPolicy = allowlist
             ? { mode: 'allowlist', authors: new Set([alice.did, bob.did, carol.did]) }
             : { mode: 'open' };
@@ -186,7 +182,7 @@ describe('pipeline', () => {
       const pipeline = new Pipeline({ store, pool, now: () => NOW * 1000 });
       const history: DecodedEvent[] = [];
       const events = build(Array.from({ length: 30 }, (_, i) => ({ kind: 'valid' as const, author: i % 4, payload: i })), history);
-      const runs = await Promise.all([pipeline.process(events), pipeline.process(events), pipeline.process([...events].reverse())]);
+      const runs = await Promise.all([pipeline.process(batchOfValues(events)), pipeline.process(batchOfValues(events)), pipeline.process(batchOfValues([...events].reverse()))]);
       const accepted = runs.flat().filter((r) => r.status === 'accepted').length;
       const duplicates = runs.flat().filter((r) => r.status === 'duplicate').length;
       expect(accepted).toBe(30);
@@ -206,7 +202,7 @@ describe('pipeline', () => {
       const pipeline = new Pipeline({ store, pool, now: () => NOW * 1000 });
       const history: DecodedEvent[] = [];
       const inputs = build([{ kind: 'valid', author: 0, payload: 1 }, { kind: 'badsig', author: 1, payload: 2 }, { kind: 'junk', value: 42 }], history);
-      const results = await pipeline.process(inputs);
+      const results = await pipeline.process(batchOfValues(inputs));
       expect(results.map((r) => r.status)).toEqual(['accepted', 'rejected', 'rejected']);
       expect(store.audit.size).toBe(3);
       const types = [0, 1, 2].map((i) => store.audit.entry(i)?.type);
@@ -215,7 +211,7 @@ describe('pipeline', () => {
       expect(store.audit.entry(2)?.reason).toBe('ERR_MALFORMED');
       // a failing commit acknowledges nothing
       store.close();
-      await expect(pipeline.process(build([{ kind: 'valid', author: 2, payload: 3 }], history))).rejects.toThrow();
+      await expect(pipeline.process(batchOfValues(build([{ kind: 'valid', author: 2, payload: 3 }], history)))).rejects.toThrow();
     } finally {
       await pool.close();
       cleanup();

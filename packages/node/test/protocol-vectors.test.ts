@@ -2,7 +2,8 @@
  * Replays spec/vectors/events/*.json against the protocol code: every derived value (body
  * bytes, id, signing input, signature verdicts, the event bytes themselves) is recomputed and
  * compared, and the final verdict is taken through the reference validator, from the CBOR and
- * the JSON form alike, on every crypto backend that loads here.
+ * every JSON form alike (read from bytes by the one JSON reader), on every crypto backend that
+ * loads here. The batch-body vectors are split (§3.5) and judged element by element.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -18,19 +19,22 @@ import {
   encodeEvent,
   eventToJson,
   fromHex,
-  parseEventJson,
-  parseEventJsonText,
+  readEventJson,
   signatureChecks,
+  splitEventBody,
   signingInput,
   toHex,
   validateEvent,
+  validateEventJson,
   type DecodedEvent,
   type Result,
   type ValidationContext,
 } from '../src/protocol/index.js';
 
 const DIR = fileURLToPath(new URL('../../../spec/vectors/events/', import.meta.url));
-const FILES = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+const ALL_FILES = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+const BATCH_FILE = 'batch-bodies.json';
+const FILES = ALL_FILES.filter((f) => f !== BATCH_FILE);
 
 interface Step {
   name?: string;
@@ -39,6 +43,7 @@ interface Step {
   cbor?: string;
   json?: unknown;
   json_text?: string;
+  json_text_hex?: string;
   body_cbor?: string;
   id?: string;
   signing_input?: string;
@@ -97,8 +102,10 @@ function checkDerived(step: Step, decoded: DecodedEvent, core: Core): void {
 function runStep(step: Step, core: Core, ctx: ValidationContext): void {
   const parsed: Array<[string, Result<DecodedEvent>]> = [];
   if (step.cbor !== undefined) parsed.push(['cbor', decodeEvent(bytes(step.cbor))]);
-  if (step.json !== undefined) parsed.push(['json', parseEventJson(step.json)]);
-  if (step.json_text !== undefined) parsed.push(['json_text', parseEventJsonText(step.json_text)]);
+  // a `json` value has exactly one compact JSON text (its numbers are exact JS numbers)
+  if (step.json !== undefined) parsed.push(['json', readEventJson(Buffer.from(JSON.stringify(step.json)))]);
+  if (step.json_text !== undefined) parsed.push(['json_text', readEventJson(Buffer.from(step.json_text, 'utf8'))]);
+  if (step.json_text_hex !== undefined) parsed.push(['json_text_hex', readEventJson(bytes(step.json_text_hex))]);
   expect(parsed.length).toBeGreaterThan(0);
 
   for (const [form, result] of parsed) {
@@ -155,6 +162,46 @@ describe.each(cores.map((c) => [c.backend, c] as const))('event vectors on the %
   });
 });
 
+interface BatchVector {
+  name: string;
+  now: number;
+  body?: string;
+  body_hex?: string;
+  single?: boolean;
+  expected: string | string[];
+}
+
+describe.each(cores.map((c) => [c.backend, c] as const))('batch-body vectors on the %s backend', (_, core) => {
+  const doc = JSON.parse(readFileSync(DIR + BATCH_FILE, 'utf8')) as { license: string; batches: BatchVector[] };
+
+  it.each(doc.batches.map((v) => [v.name, v] as const))('%s', (_name, v) => {
+    const body = v.body_hex !== undefined ? bytes(v.body_hex) : Buffer.from(v.body ?? '', 'utf8');
+    const split = splitEventBody(body, Number.MAX_SAFE_INTEGER);
+    if (typeof v.expected === 'string') {
+      expect(split).toMatchObject({ ok: false, why: 'not-a-batch' });
+      expect(v.expected).toBe('ERR_MALFORMED');
+      return;
+    }
+    if (!split.ok) throw new Error(`${v.name}: ${split.detail}`);
+    expect(split.single).toBe(v.single === true);
+    const accepted = new Map<string, Uint8Array>();
+    const { spans, framingError } = split.batch;
+    const got: string[] = [];
+    for (let i = 0; i < spans.length; i += 2) {
+      if (framingError !== undefined) {
+        got.push('ERR_MALFORMED');
+        continue;
+      }
+      const verdict = validateEventJson(core, body, context({ now: v.now, expected: '' }, accepted), spans[i], spans[i + 1]);
+      if (verdict.ok && verdict.outcome === 'accepted') {
+        accepted.set(`${verdict.decoded.event.author}/${toHex(verdict.decoded.event.nonce)}`, verdict.id);
+      }
+      got.push(verdict.ok ? verdict.outcome : verdict.reason);
+    }
+    expect(got).toEqual(v.expected);
+  });
+});
+
 describe('the vector set', () => {
   const expected = new Set(
     FILES.flatMap((f) => load(f).vectors.flatMap((v) => (v.steps ?? [v]).map((s) => s.expected))),
@@ -169,7 +216,7 @@ describe('the vector set', () => {
   });
 
   it('is formatted as generate.ts writes it (2-space JSON, final newline)', () => {
-    for (const file of FILES) {
+    for (const file of ALL_FILES) {
       const text = readFileSync(DIR + file, 'utf8');
       expect(text.endsWith('\n')).toBe(true);
       expect(`${JSON.stringify(JSON.parse(text), null, 2)}\n`).toBe(text);

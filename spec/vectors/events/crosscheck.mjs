@@ -6,13 +6,17 @@
 //   Ed25519   @noble/curves ed25519.verify with { zip215: true }
 //   SHA-256   node:crypto
 //
-// It recomputes every derived field (body bytes, id, signing input, signature verdicts, the JSON
-// form) and the final verdict, and prints any disagreement. Usage (the libraries live outside
-// the repository):
+//   JSON      its own reader of §3.4 (a string-level recursive descent over the text that a fatal
+//             WHATWG UTF-8 decoder made of the bytes; numbers as exact decimals with BigInt)
+//   batches   its own splitter of §3.5 (a forward state machine over the bytes)
 //
-//   mkdir -p /tmp/xcheck && cd /tmp/xcheck && npm init -y >/dev/null
-//   npm install cbor2@2.3.0 @noble/curves@2.4.0 bs58@6
-//   CROSSCHECK_DEPS=/tmp/xcheck node spec/vectors/events/crosscheck.mjs    (DEBUG=1: print each rejection)
+// It recomputes every derived field (body bytes, id, signing input, signature verdicts, the JSON
+// form) and the final verdict of every form, and prints any disagreement. `npm test` runs it
+// with the libraries from the repository's devDependencies; by hand:
+//
+//   CROSSCHECK_DEPS=/path/to/repo node spec/vectors/events/crosscheck.mjs    (DEBUG=1: print each rejection)
+//
+// (or any folder where `npm install cbor2@2.3.0 @noble/curves@2.4.0 bs58@6` was run).
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -282,15 +286,39 @@ function readJson(text) {
       }
     }
     if (c === '"') return str();
-    const m = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(i));
+    const m = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(i, i + 1100));
     if (!m) no('ERR_MALFORMED', 'token');
     i += m[0].length;
-    return JSON.parse(m[0]);
+    if (m[0] === 'true' || m[0] === 'false' || m[0] === 'null') return JSON.parse(m[0]);
+    if (/^[-\d.eE+]/.test(text[i] ?? '')) no('ERR_MALFORMED', 'number too long to check here');
+    return exactNumber(m[0]);
   };
   const v = value();
   ws();
   if (i !== text.length) no('ERR_MALFORMED', 'trailing');
   return v;
+}
+
+/**
+ * A JSON number by its exact decimal value (§3.4): a safe integer, or ERR_MALFORMED. BigInt
+ * arithmetic on the digits; a nonzero value with an exponent beyond ±1000 is out of range or
+ * not an integer either way (the texts here are short).
+ */
+function exactNumber(token) {
+  const [, sign, int, frac = '', exp = '0'] = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(token);
+  const mantissa = BigInt(int + frac);
+  if (mantissa === 0n) return 0;
+  const scale = Number(exp) - frac.length;
+  if (!(Math.abs(scale) <= 1000)) no('ERR_MALFORMED', `number ${token} out of range`);
+  let value;
+  if (scale >= 0) value = mantissa * 10n ** BigInt(scale);
+  else {
+    const d = 10n ** BigInt(-scale);
+    if (mantissa % d !== 0n) no('ERR_MALFORMED', `number ${token} is not an integer`);
+    value = mantissa / d;
+  }
+  if (value > BigInt(MAX_SAFE)) no('ERR_MALFORMED', `number ${token} out of range`);
+  return Number(sign === '-' ? -value : value);
 }
 
 /** JSON value -> the CBOR data model (§3.4): hex for nonce and sig, integers only. */
@@ -302,6 +330,7 @@ function fromJson(v, path, depth) {
   if (typeof v === 'string') {
     if (!v.isWellFormed()) no('ERR_MALFORMED', 'lone surrogate');
     if (path === 'nonce' || path === 'sig') {
+      if (Buffer.byteLength(v) > 128) no('ERR_TOO_LARGE', 'hex for more than 64 bytes');
       if (!/^(?:[0-9a-f]{2})*$/.test(v)) no('ERR_MALFORMED', 'hex');
       return new Uint8Array(Buffer.from(v, 'hex'));
     }
@@ -319,13 +348,25 @@ function fromJson(v, path, depth) {
   return out;
 }
 
-function jsonVerdict(text, now, trusted) {
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // a BOM stays a character
+
+/** The verdict on the bytes of one event's JSON text (§3.4), with a replay map as in `verdict`. */
+function jsonVerdict(bytes, now, trusted, replay = new Map()) {
   try {
-    if (text.length > 262144) no('ERR_TOO_LARGE', 'text');
+    if (bytes.length > 524288) no('ERR_TOO_LARGE', 'JSON text over 524,288 bytes');
+    let text;
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      no('ERR_MALFORMED', 'not UTF-8');
+    }
+    if (!/^[ \t\n\r]*\{/.test(text)) no('ERR_MALFORMED', 'not an object');
     const value = fromJson(readJson(text), '', 0);
     if (!(value instanceof Map)) no('ERR_MALFORMED', 'not an object');
-    const bytes = cbor.encode(value, { cde: true });
-    return verdict(bytes, now, trusted, new Map(), {}).outcome;
+    const encoded = cbor.encode(value, { cde: true });
+    const result = verdict(encoded, now, trusted, replay, {});
+    if (result.outcome === 'accepted') replay.set(`${result.e.author}/${hex(result.e.nonce)}`, hex(result.id));
+    return result.outcome;
   } catch (err) {
     if (!(err instanceof Reject)) throw err;
     if (process.env.DEBUG) console.log('json', err.message);
@@ -333,22 +374,93 @@ function jsonVerdict(text, now, trusted) {
   }
 }
 
+// ---------------------------------------------------------------------------- batch bodies (§3.5)
+
+/** The elements of a body as byte ranges, or null when it is refused whole; `framed` false when badly framed. */
+function splitBody(body) {
+  const ws = (b) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
+  let i = 0;
+  while (i < body.length && ws(body[i])) i++;
+  if (body[i] === 0x7b) return { single: true, framed: true, elements: [[0, body.length]] };
+  if (body[i] !== 0x5b) return null;
+  const elements = [];
+  let start = i + 1;
+  let depth = 1;
+  let inString = false;
+  let closedAt = -1;
+  for (i = start; i < body.length; i++) {
+    const b = body[i];
+    if (inString) {
+      if (b === 0x5c) i++; // the escaped byte cannot end the string
+      else if (b === 0x22) inString = false;
+      continue;
+    }
+    if (b === 0x22) inString = true;
+    else if (b === 0x5b || b === 0x7b) depth++;
+    else if (b === 0x5d || b === 0x7d) {
+      depth--;
+      if (depth === 0) {
+        closedAt = i;
+        break;
+      }
+    } else if (b === 0x2c && depth === 1) {
+      elements.push([start, i]);
+      start = i + 1;
+    }
+  }
+  if (closedAt < 0) {
+    elements.push([start, body.length]);
+    return { single: false, framed: false, elements };
+  }
+  const inside = body.subarray(start, closedAt);
+  const emptyArray = elements.length === 0 && body[closedAt] === 0x5d && inside.every(ws);
+  if (!emptyArray) elements.push([start, closedAt]);
+  const framed = body[closedAt] === 0x5d && body.subarray(closedAt + 1).every(ws);
+  return { single: false, framed, elements };
+}
+
+function batchVerdicts(body, now) {
+  const split = splitBody(body);
+  if (split === null) return { verdicts: 'ERR_MALFORMED' };
+  const replay = new Map();
+  const verdicts = split.elements.map(([a, b]) => (split.framed ? jsonVerdict(body.subarray(a, b), now, undefined, replay) : 'ERR_MALFORMED'));
+  return { single: split.single, verdicts };
+}
+
 let checked = 0;
 let problems = 0;
+const failed = new Set(); // vectors (or steps) with at least one mismatch
 const problem = (where, what) => {
   problems++;
+  failed.add(where);
   console.log(`MISMATCH ${where}: ${what}`);
 };
 
 for (const file of readdirSync(DIR).filter((f) => f.endsWith('.json')).sort()) {
   const doc = JSON.parse(readFileSync(join(DIR, file), 'utf8'));
-  for (const v of doc.vectors) {
+  for (const v of doc.batches ?? []) {
+    const body = v.body_hex !== undefined ? Buffer.from(v.body_hex, 'hex') : Buffer.from(v.body, 'utf8');
+    const got = batchVerdicts(body, v.now);
+    checked++;
+    if (JSON.stringify(got.verdicts) !== JSON.stringify(v.expected)) {
+      problem(`${file} ${v.name}`, `expected ${JSON.stringify(v.expected)}, independent ${JSON.stringify(got.verdicts)}`);
+    } else if (typeof v.expected !== 'string' && (got.single === true) !== (v.single === true)) {
+      problem(`${file} ${v.name}`, 'single');
+    }
+  }
+  for (const v of doc.vectors ?? []) {
     const replay = new Map();
     for (const [i, s] of (v.steps ?? [v]).entries()) {
       const where = `${file} ${v.name}${v.steps ? ` step ${i}` : ''}`;
-      if (s.json_text !== undefined) {
-        const got = jsonVerdict(s.json_text, s.now, s.trusted_authors);
-        if (got !== s.expected) problem(where, `json_text: expected ${s.expected}, independent ${got}`);
+      // every JSON form from its bytes (a `json` value through its one compact text)
+      for (const [form, text] of [
+        ['json', s.json === undefined ? undefined : Buffer.from(JSON.stringify(s.json), 'utf8')],
+        ['json_text', s.json_text === undefined ? undefined : Buffer.from(s.json_text, 'utf8')],
+        ['json_text_hex', s.json_text_hex === undefined ? undefined : Buffer.from(s.json_text_hex, 'hex')],
+      ]) {
+        if (text === undefined) continue;
+        const got = jsonVerdict(text, s.now, s.trusted_authors, new Map(replay));
+        if (got !== s.expected) problem(where, `${form}: expected ${s.expected}, independent ${got}`);
       }
       if (s.cbor === undefined) {
         checked++;
@@ -377,13 +489,14 @@ for (const file of readdirSync(DIR).filter((f) => f.endsWith('.json')).sort()) {
         if (JSON.stringify(canon(jsonForm(result.e))) !== JSON.stringify(canon(s.json))) problem(where, 'json form');
       }
       if (s.json_text !== undefined && result) {
-        const parsed = JSON.parse(s.json_text);
-        const normal = JSON.parse(JSON.stringify(parsed)); // -0 -> 0, 1.0 -> 1
-        if (JSON.stringify(canon(jsonForm(result.e))) !== JSON.stringify(canon(normal))) problem(where, 'json_text form');
+        // the text read by the independent reader, in the data model, against the CBOR
+        const read = fromJson(readJson(s.json_text), '', 0);
+        if (hex(cbor.encode(read, { cde: true })) !== hex(Buffer.from(s.cbor, 'hex'))) problem(where, 'json_text form');
       }
       if (got === 'accepted') replay.set(`${result.e.author}/${hex(result.e.nonce)}`, hex(result.id));
     }
   }
 }
 console.log(`${checked} vectors checked, ${problems} mismatches`);
+console.log(`checks: ${checked - failed.size} passed, ${failed.size} failed`);
 process.exit(problems === 0 ? 0 : 1);

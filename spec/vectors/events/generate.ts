@@ -15,6 +15,7 @@ import {
   c,
   carol,
   cat,
+  enc,
   dave,
   entry,
   hex,
@@ -32,6 +33,7 @@ import {
   unhex,
   withRawPayload,
   write,
+  writeBatches,
   zip215OnlySignature,
   type Case,
   type Sequence,
@@ -218,6 +220,13 @@ write('invalid-decode.json', 'Inputs rejected while decoding (§7 step 1): not c
     expected: R.MALFORMED,
   },
   {
+    name: 'map-count-counts-items',
+    description:
+      'A map of 2 entries with 3 bytes left: fewer bytes than the 4 items (keys and values) it needs, ERR_MALFORMED. Counting pairs (2 <= 3) would read on and report the 16,385-byte key as ERR_TOO_LARGE.',
+    cbor: u('a2794001'),
+    expected: R.MALFORMED,
+  },
+  {
     name: 'event-65537-bytes',
     description: 'One byte over the event limit.',
     event: eventOfSize(65_537),
@@ -320,7 +329,7 @@ function withSignatures(list: unknown, b: CborMap = body()): CborMap {
 }
 const m = messageOf(body());
 
-write('invalid-schema.json', 'Well-formed CBOR that breaks the version rule (§7 step 2) or the field rules (step 3). Each is signed by its author, so it has exactly one fault.', [
+const schemaCases: Case[] = [
   ...schema.map(schemaCase),
   { name: 'signatures-missing', description: 'No signatures field.', event: body(), expected: R.BAD_FIELD },
   { name: 'signatures-empty', description: 'signatures = [].', event: withSignatures([]), expected: R.BAD_FIELD },
@@ -348,7 +357,35 @@ write('invalid-schema.json', 'Well-formed CBOR that breaks the version rule (§7
     expected: R.BAD_FIELD,
   },
   { name: 'signature-signer-bad-did', description: 'signer is not a did:key.', event: withSignatures([entry('alice', sig(alice, m))]), expected: R.BAD_DID },
-]);
+];
+// Built after every earlier vector (see the end of this file), so that their nonces stay as they were.
+const schemaCasesAdded = (): Case[] => [
+  { name: 'signature-signer-integer', description: 'signer = 1: not text is ERR_BAD_FIELD, as for author.', event: withSignatures([{ signer: 1, sig: sig(alice, m) }]), expected: R.BAD_FIELD },
+  {
+    name: 'signers-entry-integer',
+    description: 'A signers entry that is not text: ERR_BAD_FIELD, as for author (text that is not a did:key is ERR_BAD_DID).',
+    event: signed(body({ threshold: 1, signers: [1, alice.did] as never })),
+    expected: R.BAD_FIELD,
+  },
+  {
+    name: 'signature-order-fields-before-signer',
+    description: 'Check order inside an entry: a third field (ERR_BAD_FIELD) is found before a bad signer (ERR_BAD_DID).',
+    event: withSignatures([{ signer: 'alice', sig: sig(alice, m), alg: 'ed25519' }]),
+    expected: R.BAD_FIELD,
+  },
+  {
+    name: 'signature-order-signer-before-sig',
+    description: 'Check order inside an entry: a bad signer (ERR_BAD_DID) is found before a 63-byte sig (ERR_BAD_FIELD).',
+    event: withSignatures([entry('alice', sig(alice, m).subarray(1))]),
+    expected: R.BAD_DID,
+  },
+  {
+    name: 'signature-order-entries-in-turn',
+    description: 'Entries are checked one after the other: entry 0 (63-byte sig, ERR_BAD_FIELD) before entry 1 (bad signer, ERR_BAD_DID).',
+    event: withSignatures([entry(alice.did, sig(alice, m).subarray(1)), entry('bob', sig(alice, m))]),
+    expected: R.BAD_FIELD,
+  },
+];
 
 // ------------------------------------------------------------------------------------ JSON form
 
@@ -365,12 +402,16 @@ const okJson = (): Record<string, unknown> => {
     signatures: [{ signer: alice.did, sig: hex(((b['signatures'] as CborMap[])[0] as CborMap)['sig'] as Uint8Array) }],
   };
 };
-/** A JSON text whose payload is written as `payloadText`; signed over the payload it parses to. */
+/**
+ * A JSON text whose payload is written as `payloadText`; signed over the payload the protocol's
+ * reader reads from it (never JSON.parse's rounding of it).
+ */
 function jsonWithPayload(payloadText: string): string {
-  const payload: unknown = JSON.parse(payloadText);
+  const payload = P.readJsonPayload(enc.encode(payloadText));
   let b: CborMap;
   try {
-    b = signed(body({ payload: payload as never }));
+    if (!payload.ok) throw new Error(payload.detail);
+    b = signed(body({ payload: payload.value as never }));
   } catch {
     b = { ...body(), signatures: [entry(alice.did, new Uint8Array(64))] }; // payload cannot be signed
   }
@@ -378,8 +419,26 @@ function jsonWithPayload(payloadText: string): string {
   return JSON.stringify({ ...j, payload: '@P@' }).replace('"@P@"', payloadText);
 }
 const withField = (k: string, v: unknown): string => JSON.stringify({ ...okJson(), [k]: v });
+/** The JSON text of a valid event with one member's value written as raw JSON text. */
+const withRawField = (k: string, raw: string, base: Record<string, unknown> = okJson()): string =>
+  JSON.stringify({ ...base, [k]: '@RAW@' }).replace('"@RAW@"', () => raw);
+/** A valid event's JSON text with `bytes` in place of the payload text's "MARK". */
+function jsonWithPayloadBytes(bytes: string): Uint8Array {
+  const [before, after] = jsonWithPayload('"MARK"').split('MARK') as [string, string];
+  return cat(enc.encode(before), unhex(bytes), enc.encode(after));
+}
+/** A valid event's JSON text padded with spaces to exactly `size` bytes. */
+const padded = (size: number): string => {
+  const text = JSON.stringify(okJson());
+  return `${text}${' '.repeat(size - text.length)}`;
+};
+const multiJson = (): Record<string, unknown> => {
+  const b = signed(body(policy(2, [alice, bob])), [alice, bob]);
+  const sigs = (b['signatures'] as CborMap[]).map((e) => ({ signer: e['signer'], sig: hex(e['sig'] as Uint8Array) }));
+  return { ...okJson(), ...policy(2, [alice, bob]), nonce: hex(b['nonce'] as Uint8Array), signatures: sigs };
+};
 
-write('json-form.json', 'The JSON form (§3.4): what only JSON text can get wrong, and how JSON numbers map to integers.', [
+const jsonFormCases: Case[] = [
   { name: 'json-ok', description: 'A valid event as JSON text.', jsonText: JSON.stringify(okJson()), expected: 'accepted' },
   { name: 'not-json', description: 'Not JSON text.', jsonText: '{"v":1', expected: R.MALFORMED },
   { name: 'json-string', description: 'A JSON string.', jsonText: '"event"', expected: R.MALFORMED },
@@ -428,7 +487,64 @@ write('json-form.json', 'The JSON form (§3.4): what only JSON text can get wron
     expected: 'accepted',
   },
   { name: 'extra-field-id', description: 'The id is derived, never part of the event.', jsonText: withField('id', '00'.repeat(32)), expected: R.BAD_FIELD },
-]);
+];
+const jsonFormCasesAdded = (): Case[] => [
+  // exact decimal values (§3.4), never the nearest double
+  {
+    name: 'payload-exact-decimal-above-1',
+    description: '1.0000000000000001 is not an integer; its nearest double is 1, which a JSON.parse reader would accept.',
+    jsonText: jsonWithPayload('1.0000000000000001'),
+    expected: R.MALFORMED,
+  },
+  { name: 'payload-exact-decimal-tiny', description: '1e-400 is not an integer; its nearest double is 0.', jsonText: jsonWithPayload('1e-400'), expected: R.MALFORMED },
+  { name: 'payload-minus-huge-exponent', description: '-1e400 (a double cannot hold it).', jsonText: jsonWithPayload('-1e400'), expected: R.MALFORMED },
+  { name: 'payload-1e309', description: '1e309, just beyond the largest double.', jsonText: jsonWithPayload('1e309'), expected: R.MALFORMED },
+  { name: 'payload-2^53-as-decimal', description: '9007199254740991.5 is not an integer (its nearest double is 2^53).', jsonText: jsonWithPayload('9007199254740991.5'), expected: R.MALFORMED },
+  {
+    name: 'payload-integral-notations',
+    description: 'Exact integers however written: 10e-1, 0.1e1, 100E-2, 0e999999999 and -0.0 are 1, 1, 1, 0 and 0; 900719925474099.1e1 is 2^53-1.',
+    jsonText: jsonWithPayload('[10e-1,0.1e1,100E-2,0e999999999,-0.0,900719925474099.1e1]'),
+    expected: 'accepted',
+  },
+  { name: 'v-huge-exponent', description: 'v = 1e400: a number outside the data model is ERR_MALFORMED (step 1), before the version rule.', jsonText: withRawField('v', '1e400'), expected: R.MALFORMED },
+  { name: 'v-written-1.0', description: 'v = 1.0 is the integer 1: the same event, the same id, accepted.', jsonText: withRawField('v', '1.0'), expected: 'accepted' },
+  { name: 'created-at-huge-exponent', description: 'created_at = 1e400.', jsonText: withRawField('created_at', '1e400'), expected: R.MALFORMED },
+  { name: 'threshold-huge-exponent', description: 'threshold = 1e400 in a 2-of-2 policy.', jsonText: withRawField('threshold', '1e400', multiJson()), expected: R.MALFORMED },
+  // UTF-8 and the byte-order mark (§3.4)
+  { name: 'bom-before-text', description: 'A byte-order mark (EF BB BF) before the JSON text: not whitespace, so not JSON of an event.', jsonText: `\ufeff${JSON.stringify(okJson())}`, expected: R.MALFORMED },
+  { name: 'text-invalid-utf8', description: 'Byte ff inside the payload text.', jsonBytes: jsonWithPayloadBytes('ff'), expected: R.MALFORMED },
+  { name: 'text-overlong-utf8', description: 'c0 af (overlong "/") inside the payload text.', jsonBytes: jsonWithPayloadBytes('c0af'), expected: R.MALFORMED },
+  { name: 'text-utf8-surrogate', description: 'ed a0 80 (an encoded surrogate) inside the payload text.', jsonBytes: jsonWithPayloadBytes('eda080'), expected: R.MALFORMED },
+  {
+    name: 'text-raw-non-ascii',
+    description: 'Raw UTF-8 (2, 3 and 4 bytes) and the same characters as escapes: equal text.',
+    jsonText: jsonWithPayload('["é€😀","\\u00e9\\u20ac\\ud83d\\ude00"]'),
+    expected: 'accepted',
+  },
+  // names, nesting, hex
+  { name: 'payload-duplicate-member-name', description: 'A repeated name in an object inside the payload.', jsonText: jsonWithPayload('{"a":{"b":1,"b":2}}'), expected: R.MALFORMED },
+  { name: 'payload-5000-deep', description: '5,000 nested arrays: ERR_TOO_DEEP (the reader stops at level 18).', jsonText: jsonWithPayload(`${'['.repeat(5000)}${']'.repeat(5000)}`), expected: R.TOO_DEEP },
+  {
+    name: 'nonce-hex-written-with-escapes',
+    description: 'A string\'s value counts, not its spelling: "\\u0030\\u0031..." is lowercase hex.',
+    jsonText: (() => {
+      const j = okJson();
+      const escaped = [...(j['nonce'] as string)].map((ch) => `\\u00${ch.charCodeAt(0).toString(16)}`).join('');
+      return withRawField('nonce', `"${escaped}"`, j);
+    })(),
+    expected: 'accepted',
+  },
+  // the JSON text limit (§6): bytes, whitespace included
+  { name: 'json-text-at-limit', description: 'A valid event padded with spaces to exactly 524,288 bytes.', jsonText: padded(524_288), expected: 'accepted' },
+  { name: 'json-text-over-limit', description: 'The same, 524,289 bytes: ERR_TOO_LARGE before anything is read.', jsonText: padded(524_289), expected: R.TOO_LARGE },
+  {
+    name: 'json-six-times-the-cbor',
+    description:
+      'A valid event whose minimal JSON form (each U+0001 is \\u0001) is about 290 KB for 48 KB of CBOR: a limit of 262,144 bytes would make it impossible to submit as JSON (the limit is 524,288; the minimal form of any valid event is at most about 6 x 65,536 bytes).',
+    event: signed(body({ payload: new Array(3).fill('\u0001'.repeat(16_000)) })),
+    expected: 'accepted',
+  },
+];
 
 // ------------------------------------------------------------------------------------ time
 
@@ -624,3 +740,87 @@ const sequences: Sequence[] = [
   },
 ];
 write('replay.json', 'Sequences of submissions to one node (§7 step 5). Each step\'s `expected` assumes the earlier accepted steps are stored.', sequences);
+
+// ------------------------------------------------------------------------------------ added later
+
+// Vectors added after the first release of the files are built last: nonces come from one
+// counter, so building them in place would change every vector after them.
+write('invalid-schema.json', 'Well-formed CBOR that breaks the version rule (§7 step 2) or the field rules (step 3). Each is signed by its author, so it has exactly one fault, except the check-order vectors, which name the order they show.', [
+  ...schemaCases,
+  ...schemaCasesAdded(),
+]);
+write('json-form.json', 'The JSON form (§3.4): what only JSON text can get wrong, how JSON numbers map to integers (exact decimal values), UTF-8, and the JSON text limit.', [
+  ...jsonFormCases,
+  ...jsonFormCasesAdded(),
+]);
+
+// ------------------------------------------------------------------------------------ batch bodies
+
+/** A fresh valid event's JSON text (compact, as JSON.stringify writes it). */
+const ev = (payload: unknown = { text: 'hello' }): string => {
+  const b = signed(body({ payload: payload as never }));
+  const sigs = (b['signatures'] as CborMap[]).map((e) => ({ signer: e['signer'], sig: hex(e['sig'] as Uint8Array) }));
+  return JSON.stringify({ ...okJson(), nonce: hex(b['nonce'] as Uint8Array), payload, signatures: sigs });
+};
+const A = 'accepted';
+const M = R.MALFORMED;
+
+writeBatches('batch-bodies.json', 'Request bodies (§3.5): how a body splits into the JSON texts of its events, and the verdict on each. `expected` is one code when the body is refused whole, else one verdict per element, in order.', [
+  { name: 'single-object', description: 'A body that is one object is one event.', body: ev(), expected: [A] },
+  { name: 'array-of-three', description: 'Three events.', body: `[${ev()},${ev()},${ev()}]`, expected: [A, A, A] },
+  { name: 'whitespace-around', description: 'Whitespace before, between and after elements belongs to them or to the body; it changes nothing.', body: ` \n[ ${ev()} ,\t${ev()}\r\n]\n `, expected: [A, A] },
+  { name: 'empty-array', description: 'An array of whitespace only holds no events (the API answers it, not the protocol).', body: '[ \n ]', expected: [] },
+  { name: 'empty-element', description: 'Two commas in a row make an empty element: ERR_MALFORMED for it alone.', body: `[${ev()},,${ev()}]`, expected: [A, M, A] },
+  { name: 'trailing-comma', description: 'A comma before ] makes an empty last element.', body: `[${ev()},${ev()},]`, expected: [A, A, M] },
+  { name: 'leading-comma', description: 'A comma after [ makes an empty first element.', body: `[,${ev()}]`, expected: [M, A] },
+  { name: 'garbage-element', description: 'An element that is not JSON.', body: `[${ev()},garbage,${ev()}]`, expected: [A, M, A] },
+  { name: 'scalar-elements', description: 'Elements that are JSON but not objects.', body: `[${ev()},42,null,"x"]`, expected: [A, M, M, M] },
+  {
+    name: 'duplicate-name-in-one-element',
+    description: 'A repeated member name is that element\'s fault only.',
+    body: `[${ev()},${ev().replace('{', '{"v":1,')},${ev()}]`,
+    expected: [A, M, A],
+  },
+  {
+    name: 'invalid-utf8-in-one-element',
+    description: 'Byte ff inside one element\'s string: that element is ERR_MALFORMED, its neighbours are read.',
+    body: (() => {
+      const [x, y] = [ev(), ev()];
+      return cat(enc.encode(`[${x},"`), unhex('ff'), enc.encode(`",${y}]`));
+    })(),
+    expected: [A, M, A],
+  },
+  { name: 'bom-on-an-element', description: 'A byte-order mark before an element is part of that element.', body: `[${ev()},\ufeff${ev()}]`, expected: [A, M] },
+  {
+    name: 'delimiters-inside-strings',
+    description: 'Commas, brackets, braces, escaped quotes and backslashes inside strings do not split; nested commas do not either.',
+    body: `[${ev({ t: 'a,]"}[\\', n: [1, [2, 3], { k: ',' }] })},${ev()}]`,
+    expected: [A, A],
+  },
+  {
+    name: 'brackets-counted-by-kind-alone',
+    description: 'The splitter counts [ { as one level up and ] } as one down, of either kind: {"a":[1}] is one element (ERR_MALFORMED), and the split goes on.',
+    body: `[${ev()},{"a":[1}],${ev()}]`,
+    expected: [A, M, A],
+  },
+  { name: 'same-event-twice', description: 'Elements are validated in order: the second copy is a duplicate.', body: (() => { const e = ev(); return `[${e},${e}]`; })(), expected: [A, 'duplicate'] },
+  { name: 'unterminated-array', description: 'The body ends before the closing ]: every element is ERR_MALFORMED.', body: `[${ev()},${ev()}`, expected: [M, M] },
+  { name: 'unterminated-string', description: 'The last element opens a string that never closes.', body: `[${ev()},{"v":"`, expected: [M, M] },
+  { name: 'text-after-array', description: 'Non-whitespace after the closing ]: every element is ERR_MALFORMED.', body: `[${ev()},${ev()}] x`, expected: [M, M] },
+  { name: 'two-arrays', description: 'A second array after the first is text after ].', body: `[${ev()}][${ev()}]`, expected: [M] },
+  { name: 'array-closed-by-brace', description: 'An array whose last level is closed by }: every element is ERR_MALFORMED.', body: `[${ev()}}`, expected: [M] },
+  {
+    name: 'element-over-the-text-limit',
+    description: 'An element\'s JSON text is its bytes between the delimiters, whitespace included: 524,289 bytes is ERR_TOO_LARGE.',
+    body: (() => {
+      const e = ev();
+      return `[${ev()},${e}${' '.repeat(524_289 - e.length)},${ev()}]`;
+    })(),
+    expected: [A, R.TOO_LARGE, A],
+  },
+  { name: 'bom-before-body', description: 'A byte-order mark before the body: neither an array nor an object, refused whole.', body: `\ufeff[${ev()}]`, expected: M },
+  { name: 'scalar-body', description: 'A number.', body: '42', expected: M },
+  { name: 'string-body', description: 'A string holding an array.', body: JSON.stringify(`[${ev()}]`), expected: M },
+  { name: 'empty-body', description: 'No bytes.', body: '', expected: M },
+  { name: 'whitespace-body', description: 'Whitespace only.', body: ' \r\n\t', expected: M },
+]);

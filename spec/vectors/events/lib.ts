@@ -176,6 +176,7 @@ interface Case {
   cbor?: Uint8Array; // raw bytes, as given
   json?: unknown; // a JSON value; `false` to leave the JSON form out
   jsonText?: string;
+  jsonBytes?: Uint8Array; // a JSON text that is not valid UTF-8 (written as json_text_hex)
   now?: number;
   trusted?: Key[];
   expected: Expected;
@@ -209,8 +210,20 @@ function verdictOf(result: P.Verdict): Expected {
   return result.ok ? result.outcome : result.reason;
 }
 
+/** The JSON text of a vector's `json` value: JSON.stringify's (a JS value holds only exact values). */
+const jsonTextOf = (json: unknown): Uint8Array => enc.encode(JSON.stringify(json));
+
+/** The bytes of each JSON form a vector gives, in the order json, json_text, json_text_hex. */
+function jsonForms(input: { json?: unknown; jsonText?: string; jsonBytes?: Uint8Array }): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  if (input.json !== undefined) out.push(jsonTextOf(input.json));
+  if (input.jsonText !== undefined) out.push(enc.encode(input.jsonText));
+  if (input.jsonBytes !== undefined) out.push(input.jsonBytes);
+  return out;
+}
+
 function judge(
-  input: { cbor?: Uint8Array; json?: unknown; jsonText?: string },
+  input: { cbor?: Uint8Array; json?: unknown; jsonText?: string; jsonBytes?: Uint8Array },
   now: number,
   trusted: Key[] | undefined,
   lookupReplay: Lookup,
@@ -222,13 +235,8 @@ function judge(
   };
   const out: Expected[] = [];
   if (input.cbor) out.push(verdictOf(P.validateEvent(core, input.cbor, ctx)));
-  for (const parsed of [
-    input.json === undefined ? undefined : P.parseEventJson(input.json),
-    input.jsonText === undefined ? undefined : P.parseEventJsonText(input.jsonText),
-  ]) {
-    if (parsed === undefined) continue;
-    out.push(parsed.ok ? verdictOf(P.validateEvent(core, parsed.value, ctx)) : parsed.reason);
-  }
+  // the JSON forms through the protocol's one JSON reader, from their bytes
+  for (const text of jsonForms(input)) out.push(verdictOf(P.validateEventJson(core, text, ctx)));
   return out;
 }
 
@@ -238,7 +246,12 @@ function build(k: Case, lookupReplay: Lookup = noReplay): Record<string, unknown
   let json = k.json;
   if (json === undefined && k.event) json = jsonForm(k.event);
   if (json === false) json = undefined;
-  const input = { ...(cbor && { cbor }), json, ...(k.jsonText !== undefined && { jsonText: k.jsonText }) };
+  const input = {
+    ...(cbor && { cbor }),
+    json,
+    ...(k.jsonText !== undefined && { jsonText: k.jsonText }),
+    ...(k.jsonBytes !== undefined && { jsonBytes: k.jsonBytes }),
+  };
   const verdicts = judge(input, now, k.trusted, lookupReplay);
   if (verdicts.length === 0) fail(`${k.name}: no input`);
   for (const v of verdicts) {
@@ -250,11 +263,8 @@ function build(k: Case, lookupReplay: Lookup = noReplay): Record<string, unknown
   if (cbor) out['cbor'] = hex(cbor);
   if (json !== undefined) out['json'] = json;
   if (k.jsonText !== undefined) out['json_text'] = k.jsonText;
-  const decoded = cbor
-    ? P.decodeEvent(cbor)
-    : json !== undefined
-      ? P.parseEventJson(json)
-      : P.parseEventJsonText(k.jsonText ?? '');
+  if (k.jsonBytes !== undefined) out['json_text_hex'] = hex(k.jsonBytes);
+  const decoded = cbor ? P.decodeEvent(cbor) : P.readEventJson(jsonForms(input)[0] ?? new Uint8Array());
   if (decoded.ok) {
     const id = P.eventId(core, decoded.value);
     if (!cbor) out['cbor'] = hex(decoded.value.encoded);
@@ -317,10 +327,78 @@ function write(file: string, description: string, cases: Array<Case | Sequence>)
   console.log(`${file}: ${cases.length} vectors`);
 }
 
+// ------------------------------------------------------------------------------------ batch bodies
+
+/** A request body (§3.5) and the verdicts: a code when it is refused whole, else one per element. */
+interface BatchCase {
+  name: string;
+  description: string;
+  body: string | Uint8Array; // bytes for a body that is not valid UTF-8 (written as body_hex)
+  expected: P.ReasonCode | Expected[];
+}
+
+/** The verdicts on a body, from the protocol code: the splitter, then each element in order. */
+function judgeBatch(body: Uint8Array, now: number): { single: boolean; verdicts: P.ReasonCode | Expected[] } {
+  const split = P.splitEventBody(body, Number.MAX_SAFE_INTEGER);
+  if (!split.ok) return { single: false, verdicts: P.Reason.MALFORMED };
+  const { bytes, spans, framingError } = split.batch;
+  const accepted = new Map<string, Uint8Array>();
+  const verdicts: Expected[] = [];
+  for (let i = 0; i < spans.length; i += 2) {
+    if (framingError !== undefined) {
+      verdicts.push(P.Reason.MALFORMED);
+      continue;
+    }
+    const v = P.validateEventJson(
+      core,
+      bytes,
+      { now, trust: P.OPEN_TRUST, lookupReplay: (a, n) => accepted.get(`${a}/${hex(n)}`) },
+      spans[i],
+      spans[i + 1],
+    );
+    if (v.ok && v.outcome === 'accepted') accepted.set(`${v.decoded.event.author}/${hex(v.decoded.event.nonce)}`, v.id);
+    verdicts.push(verdictOf(v));
+  }
+  return { single: split.single, verdicts };
+}
+
+function writeBatches(file: string, description: string, cases: BatchCase[]): void {
+  const vectors = cases.map((k) => {
+    const body = typeof k.body === 'string' ? enc.encode(k.body) : k.body;
+    const { single, verdicts } = judgeBatch(body, NOW);
+    if (JSON.stringify(verdicts) !== JSON.stringify(k.expected)) {
+      fail(`${k.name}: expected ${JSON.stringify(k.expected)}, got ${JSON.stringify(verdicts)}`);
+    }
+    return {
+      name: k.name,
+      description: k.description,
+      now: NOW,
+      ...(typeof k.body === 'string' ? { body: k.body } : { body_hex: hex(k.body) }),
+      ...(single && { single }),
+      expected: k.expected,
+    };
+  });
+  const doc = {
+    source: 'Commons Sync, generated by spec/vectors/events/generate.ts (see README.md in this folder)',
+    license: 'Apache-2.0',
+    description,
+    protocol_version: P.PROTOCOL_VERSION,
+    time_rules: {
+      clock_skew_s: P.DEFAULT_TIME_RULES.clockSkewSeconds,
+      max_lifetime_s: P.DEFAULT_TIME_RULES.maxLifetimeSeconds,
+    },
+    keys: Object.fromEntries(KEYS.map((k) => [k.name, { seed: hex(k.seed), public_key: hex(k.publicKey), did: k.did }])),
+    batches: vectors,
+  };
+  writeFileSync(join(OUT, file), `${JSON.stringify(doc, null, 2)}\n`);
+  console.log(`${file}: ${cases.length} batch vectors`);
+}
+
 export {
+  writeBatches,
   alice, bob, carol, dave, mallory, core, body, signed, policy, nonce, zip215OnlySignature,
   offCurveKey, withRawPayload, rawEntries, rawMap, nested, c, cat, unhex, hex, sig, entry,
-  messageOf, idOf, didOfKey, write, build, judge, verdictOf, noReplay, MARK, P,
+  messageOf, idOf, didOfKey, write, build, judge, verdictOf, noReplay, MARK, P, enc, jsonTextOf,
 };
-export type { Case, Key, Expected, Lookup, Sequence, Step };
+export type { BatchCase, Case, Key, Expected, Lookup, Sequence, Step };
 

@@ -5,9 +5,12 @@
 import { CommonsSyncError } from '../errors.js';
 
 export const ApiCode = {
-  /** The body is not JSON (or not UTF-8). */
-  BAD_JSON: 'ERR_BAD_JSON',
-  /** The body is JSON but neither an event object nor an array of them; or the URL is unusable. */
+  /**
+   * The body of POST /v1/events is neither a JSON array nor a JSON object (spec/PROTOCOL.md
+   * §3.5), so no event can be told apart in it: the protocol's code for text that is not an event.
+   */
+  MALFORMED: 'ERR_MALFORMED',
+  /** The request is unusable (a target that is not a path, a body that could not be read). */
   BAD_REQUEST: 'ERR_BAD_REQUEST',
   /** Content-Type is missing or not application/json (UTF-8). */
   CONTENT_TYPE: 'ERR_CONTENT_TYPE',

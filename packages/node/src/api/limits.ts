@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 
-import { duplicateJsonKey } from '../protocol/json.js';
+import { batchSize, splitEventBody, type EventTextBatch } from '../protocol/json-batch.js';
 import { ApiCode, HttpError } from './errors.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -16,8 +16,6 @@ export const DEFAULT_MAX_IN_FLIGHT = 32;
 /** After an early answer, how much of an unwanted body is read and dropped before cutting. */
 const DRAIN_MAX_BYTES = 1024 * 1024;
 const DRAIN_MAX_MS = 2_000;
-
-const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /** 413 when the declared Content-Length is over the limit (checked before reading). */
 export function checkDeclaredLength(req: IncomingMessage, maxBytes: number): void {
@@ -87,30 +85,19 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
 }
 
 /**
- * Parses a body as JSON. Never throws anything but a 400 {@link HttpError}, whatever the bytes:
- * invalid UTF-8, a BOM-less garbage prefix, or nesting too deep for the parser.
+ * The events of a POST /v1/events body as JSON texts, split as spec/PROTOCOL.md §3.5 says,
+ * without parsing them: each text reaches the node's reader exactly as received. `single` when
+ * the body is one event (an object). A 400 {@link HttpError} when the body is neither an array
+ * nor an object (ERR_MALFORMED), is an empty array, or holds more than `maxEvents` elements.
  */
-export function parseJsonBody(body: Buffer): unknown {
-  let text: string;
-  try {
-    text = UTF8.decode(body);
-  } catch {
-    throw new HttpError(400, ApiCode.BAD_JSON, 'the body is not valid UTF-8');
+export function eventBatchOfBody(body: Uint8Array, maxEvents: number): { batch: EventTextBatch; single: boolean } {
+  const split = splitEventBody(body, maxEvents);
+  if (!split.ok) {
+    if (split.why === 'too-many-events') throw new HttpError(400, ApiCode.TOO_MANY_EVENTS, `${split.detail}; at most ${maxEvents}`);
+    throw new HttpError(400, ApiCode.MALFORMED, `${split.detail}: send one event (a JSON object) or a JSON array of events`);
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text) as unknown;
-  } catch (error) {
-    const why = error instanceof Error ? error.message : 'unparseable';
-    throw new HttpError(400, ApiCode.BAD_JSON, `the body is not JSON: ${truncate(why, 200)}`);
-  }
-  // JSON.parse keeps the last of a repeated member name where other parsers keep the first:
-  // two implementations would read different events from the same text (spec/PROTOCOL.md).
-  const duplicate = duplicateJsonKey(text);
-  if (duplicate !== null) {
-    throw new HttpError(400, ApiCode.BAD_JSON, `duplicate JSON member name ${truncate(JSON.stringify(duplicate), 80)}`);
-  }
-  return value;
+  if (batchSize(split.batch) === 0) throw new HttpError(400, ApiCode.EMPTY_BATCH, 'the array holds no events');
+  return { batch: split.batch, single: split.single };
 }
 
 /**
@@ -140,8 +127,4 @@ export function drainBounded(req: IncomingMessage): void {
 
 function tooLarge(maxBytes: number): HttpError {
   return new HttpError(413, ApiCode.BODY_TOO_LARGE, `the body is larger than ${maxBytes} bytes`);
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)}…`;
 }

@@ -4,9 +4,10 @@
  * {@link NodeService}.
  */
 import type { IncomingMessage } from 'node:http';
+import { batchSize } from '../protocol/json-batch.js';
 import type { IngestResult, NodeService } from '../service.js';
 import { ApiCode, errorCode, HttpError } from './errors.js';
-import { checkDeclaredLength, checkJsonContentType, parseJsonBody, readBody } from './limits.js';
+import { checkDeclaredLength, checkJsonContentType, eventBatchOfBody, readBody } from './limits.js';
 import type { HttpMetrics } from './metrics.js';
 
 /** Seconds a client should wait before retrying a 429 or a 503. */
@@ -102,34 +103,23 @@ async function postEvents(req: IncomingMessage, _params: readonly string[], ctx:
   ctx.metrics.ingestStarted();
   let count = 0;
   try {
-    const value = parseJsonBody(await readBody(req, maxBodyBytes));
-    const { events, single } = eventsOf(value, maxEventsPerRequest);
-    count = events.length;
+    // The body is split into the events' JSON texts, never parsed here: each text reaches the
+    // node's strict reader byte for byte (spec/PROTOCOL.md §3.4, §3.5).
+    const { batch, single } = eventBatchOfBody(await readBody(req, maxBodyBytes), maxEventsPerRequest);
+    count = batchSize(batch);
     let results: IngestResult[];
     try {
-      results = await ctx.service.ingest(events);
+      results = await ctx.service.ingest(batch);
     } catch (error) {
       throw serviceErrorToHttp(error) ?? error;
     }
-    if (!Array.isArray(results) || results.length !== events.length) {
-      throw new Error(`ingest gave ${Array.isArray(results) ? results.length : 'no'} results for ${events.length} events`);
+    if (!Array.isArray(results) || results.length !== count) {
+      throw new Error(`ingest gave ${Array.isArray(results) ? results.length : 'no'} results for ${count} events`);
     }
     return { status: 200, json: single ? { result: results[0] } : { results } };
   } finally {
     ctx.metrics.ingestEnded(count);
   }
-}
-
-function eventsOf(value: unknown, max: number): { events: unknown[]; single: boolean } {
-  if (Array.isArray(value)) {
-    if (value.length === 0) throw new HttpError(400, ApiCode.EMPTY_BATCH, 'the array holds no events');
-    if (value.length > max) {
-      throw new HttpError(400, ApiCode.TOO_MANY_EVENTS, `${value.length} events in one request; at most ${max}`);
-    }
-    return { events: value as unknown[], single: false };
-  }
-  if (typeof value === 'object' && value !== null) return { events: [value], single: true };
-  throw new HttpError(400, ApiCode.BAD_REQUEST, 'the body must be an event object or an array of events');
 }
 
 function eventId(params: readonly string[]): string {

@@ -40,14 +40,14 @@ const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDO
 export function requestJson(
   url: URL,
   method: 'GET' | 'POST',
-  body: string | undefined,
+  body: string | Uint8Array | undefined,
   opts: ClientOptions,
 ): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { accept: 'application/json' };
     if (body !== undefined) {
       headers['content-type'] = 'application/json';
-      headers['content-length'] = Buffer.byteLength(body);
+      headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     }
     const tls = url.protocol === 'https:'
       ? { ...(opts.ca === undefined ? {} : { ca: opts.ca }), ...(opts.cert === undefined ? {} : { cert: opts.cert }), ...(opts.key === undefined ? {} : { key: opts.key }) }

@@ -23,7 +23,8 @@ import {
   fromHex,
   makePolicy,
   parseDidKey,
-  parseEventJson,
+  readEventJson,
+  readJsonPayload,
   signingInput,
   type CommonsEvent,
   type EventBody,
@@ -221,14 +222,9 @@ async function cosignEvent(argv: string[], io: CliIo): Promise<number> {
   const spec = keystoreOrKey(cmd, values.keystore, values.key);
   if (positionals.length > 1) throw new UsageError(cmd, 'at most one event file');
   const source = positionals[0] ?? '-';
-  const text = source === '-' ? await readStdin() : (await readFileFlag('event file', source)).toString('utf8');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new ConfigError('ERR_EVENT_JSON', `${source === '-' ? 'stdin' : source} is not JSON`);
-  }
-  const parsed = orThrow(parseEventJson(value), 'the event');
+  // the file's bytes go to the protocol's strict reader as they are (spec/PROTOCOL.md §3.4)
+  const bytes = source === '-' ? await readStdin() : await readFileFlag('event file', source);
+  const parsed = orThrow(readEventJson(bytes), 'the event');
   const { signatures, ...body } = parsed.event;
   const core = await loadCore();
   const [opened] = await openSigners(io, [spec], core);
@@ -307,12 +303,12 @@ function uniqueKeys(keys: readonly Signer[]): Signer[] {
 }
 
 async function parsePayload(cmd: string, text: string): Promise<Payload> {
-  const source = text.startsWith('@') ? (await readFileFlag('--payload', text.slice(1))).toString('utf8') : text;
-  try {
-    return JSON.parse(source) as Payload; // floats and other non-payload values: checkEvent says so
-  } catch {
-    throw new UsageError(cmd, `--payload must be JSON, got ${JSON.stringify(source.slice(0, 80))}`);
-  }
+  const source = text.startsWith('@') ? await readFileFlag('--payload', text.slice(1)) : Buffer.from(text, 'utf8');
+  // The protocol's reader, not JSON.parse: 1e400 or 1.0000000000000001 is refused, never rounded.
+  const payload = readJsonPayload(source);
+  if (payload.ok) return payload.value;
+  const shown = JSON.stringify(source.subarray(0, 80).toString('utf8'));
+  throw new UsageError(cmd, `--payload must be JSON within the payload data model (spec/PROTOCOL.md §2.3): ${payload.detail} (${payload.reason}), got ${shown}`);
 }
 
 function parseNonce(cmd: string, text: string): Uint8Array {
@@ -323,9 +319,9 @@ function parseNonce(cmd: string, text: string): Uint8Array {
   return bytes;
 }
 
-async function readStdin(): Promise<string> {
+async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 

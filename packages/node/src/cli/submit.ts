@@ -4,6 +4,7 @@
  * Resubmitting is safe: an event the node already holds comes back as a duplicate.
  */
 import { ConfigError } from '../errors.js';
+import { containerEnd, splitEventBody } from '../protocol/json-batch.js';
 import type { IngestResult } from '../service.js';
 import {
   BIN,
@@ -32,8 +33,9 @@ export const submitCommand: Command = {
   usage: `Usage: ${BIN} submit --url URL [options] FILE...
 
 Reads events from each FILE (- for stdin): a file may hold one event, a JSON array of events,
-or JSON lines (one event, or one array, per line). Posts them to URL/v1/events in batches and
-prints a summary. Exits 1 if any event was rejected or a request failed.
+or JSON lines (one event, or one array, per line). Posts them to URL/v1/events in batches,
+each event's JSON text byte for byte as the file holds it (the node validates exactly those
+bytes), and prints a summary. Exits 1 if any event was rejected or a request failed.
 
 Options:
   --url URL         the node's base URL (required)
@@ -99,7 +101,7 @@ async function submit(argv: string[], io: CliIo): Promise<number> {
     ...(values['cert-key'] === undefined ? {} : { key: await readFileFlag('--cert-key', values['cert-key']) }),
   };
 
-  const events: unknown[] = [];
+  const events: Uint8Array[] = [];
   for (const file of positionals) {
     for (const e of await readEvents(file)) events.push(e);
   }
@@ -119,7 +121,7 @@ async function submit(argv: string[], io: CliIo): Promise<number> {
 
 async function post(
   base: URL,
-  events: readonly unknown[],
+  events: readonly Uint8Array[],
   batchSize: number,
   retries: number,
   client: ClientOptions,
@@ -133,7 +135,7 @@ async function post(
   const target = apiUrl(base, '/v1/events');
   for (let start = 0; start < events.length; start += batchSize) {
     const batch = events.slice(start, start + batchSize);
-    const body = JSON.stringify(batch);
+    const body = batchBody(batch);
     let attempt = 0;
     for (;;) {
       s.requests++;
@@ -207,45 +209,79 @@ function tally(s: SubmitSummary, results: readonly IngestResult[], offset: numbe
 }
 
 /**
- * The events in one file: a JSON value (an event or an array of them), else JSON lines, each
- * line an event or an array of them.
+ * The events in one file as their JSON texts, byte for byte as the file holds them (the node
+ * reads each with the protocol's strict reader; nothing is parsed and re-serialized here): a
+ * JSON array of events, one event (an object), or JSON lines, each line an event or an array.
  */
-export async function readEvents(file: string): Promise<unknown[]> {
-  const text = file === '-' ? await readStdinText() : (await readFileFlag('file', file)).toString('utf8');
+export async function readEvents(file: string): Promise<Uint8Array[]> {
+  const bytes = file === '-' ? await readStdinBytes() : await readFileFlag('file', file);
   const name = file === '-' ? 'stdin' : file;
-  const trimmed = text.replace(/^\uFEFF/, '').trim();
-  if (trimmed === '') return [];
-  try {
-    return eventsIn(JSON.parse(trimmed), name);
-  } catch (error) {
-    if (!(error instanceof SyntaxError)) throw error;
-  }
-  const out: unknown[] = [];
-  const lines = trimmed.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = (lines[i] ?? '').trim();
-    if (line === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      throw new ConfigError('ERR_EVENTS_FILE', `${name}:${i + 1}: not JSON (a file holds an event, an array of events, or JSON lines)`);
+  const whole = eventTextsIn(bytes, 0, bytes.length);
+  if (whole !== undefined) return whole;
+  const out: Uint8Array[] = [];
+  let line = 0;
+  for (let start = 0; start < bytes.length; ) {
+    line++;
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    const texts = eventTextsIn(bytes, start, end);
+    if (texts === undefined) {
+      const bom = bytes[start] === 0xef && bytes[start + 1] === 0xbb && bytes[start + 2] === 0xbf;
+      throw new ConfigError(
+        'ERR_EVENTS_FILE',
+        `${name}:${line}: ${bom ? 'starts with a byte-order mark, which JSON texts of events may not hold' : 'not an event or an array of events'} (a file holds an event, an array of events, or JSON lines)`,
+      );
     }
-    for (const e of eventsIn(value, `${name}:${i + 1}`)) out.push(e);
+    for (const t of texts) out.push(t);
+    start = end + 1;
   }
   return out;
 }
 
-function eventsIn(value: unknown, where: string): unknown[] {
-  if (Array.isArray(value)) return value as unknown[];
-  if (typeof value === 'object' && value !== null) return [value];
-  throw new ConfigError('ERR_EVENTS_FILE', `${where}: expected an event object or an array of events`);
+const isWhitespace = (c: number | undefined): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+/**
+ * The event texts in `bytes[start, end)` when it is exactly one array (split as a node splits a
+ * request body, spec/PROTOCOL.md §3.5, and properly closed) or one object, with only
+ * whitespace around it; `[]` for whitespace alone; undefined otherwise. Each text is a view of
+ * `bytes`: the array's elements as they are, or the object.
+ */
+function eventTextsIn(bytes: Uint8Array, start: number, end: number): Uint8Array[] | undefined {
+  let i = start;
+  while (i < end && isWhitespace(bytes[i])) i++;
+  if (i === end) return [];
+  const close = containerEnd(bytes, i, end);
+  if (close < 0) return undefined;
+  for (let k = close; k < end; k++) if (!isWhitespace(bytes[k])) return undefined;
+  if (bytes[i] === 0x7b) return [bytes.subarray(i, close)];
+  const split = splitEventBody(bytes.subarray(i, close), Number.MAX_SAFE_INTEGER);
+  if (!split.ok || split.batch.framingError !== undefined) return undefined;
+  const { spans } = split.batch;
+  const out: Uint8Array[] = [];
+  for (let k = 0; k < spans.length; k += 2) out.push(bytes.subarray(i + (spans[k] as number), i + (spans[k + 1] as number)));
+  return out;
 }
 
-async function readStdinText(): Promise<string> {
+/** `[` text `,` text ... `]`: a request body whose elements are the texts, byte for byte. */
+function batchBody(texts: readonly Uint8Array[]): Uint8Array {
+  let total = 2 + Math.max(0, texts.length - 1);
+  for (const t of texts) total += t.length;
+  const body = new Uint8Array(total);
+  body[0] = 0x5b;
+  let at = 1;
+  texts.forEach((t, k) => {
+    if (k > 0) body[at++] = 0x2c;
+    body.set(t, at);
+    at += t.length;
+  });
+  body[at] = 0x5d;
+  return body;
+}
+
+async function readStdinBytes(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function printSummary(io: CliIo, s: SubmitSummary): void {

@@ -15,8 +15,11 @@
 import type { AuditRecord } from '../audit/index.js';
 import type { VerifyPool } from '../pool/verify-pool.js';
 import {
+  batchSize,
   DEFAULT_TIME_RULES,
+  type EventTextBatch,
   OPEN_TRUST,
+  Reason,
   type ReasonCode,
   type TimeRules,
   type TrustPolicy,
@@ -25,7 +28,7 @@ import {
 } from '../protocol/index.js';
 import { type Store, replayKey } from '../storage/index.js';
 import type { IngestResult } from '../service.js';
-import type { Prepared } from './prepare.js';
+import type { Prepared, PreparedChunk, PreparedEvent } from './prepare.js';
 import { brandVerified, type VerifiedEvent } from './verified.js';
 
 export interface PipelineOptions {
@@ -51,6 +54,12 @@ export interface StageTimes {
   events: number;
 }
 
+/** Every element of a badly framed batch is ERR_MALFORMED, whatever its bytes (§3.5). */
+function framingRejected(count: number, detail: string): PreparedChunk {
+  const rejected: PreparedEvent = { ok: false, reason: Reason.MALFORMED, detail };
+  return { events: new Array<PreparedEvent>(count).fill(rejected), parseMs: 0, verifyMs: 0 };
+}
+
 export class Pipeline {
   readonly times: StageTimes = { parse: 0, verify: 0, prepareWall: 0, commit: 0, batches: 0, events: 0 };
   private readonly store: Store;
@@ -67,15 +76,22 @@ export class Pipeline {
     this.now = opts.now ?? Date.now;
   }
 
-  /** Validates and stores a batch; `results[i]` is the verdict on `inputs[i]`. */
-  async process(inputs: readonly unknown[]): Promise<IngestResult[]> {
+  /**
+   * Validates and stores a batch of events given as JSON texts; `results[i]` is the verdict on
+   * the i-th text. A batch whose array is not closed properly (§3.5) has every event rejected.
+   */
+  async process(batch: EventTextBatch): Promise<IngestResult[]> {
     const t0 = performance.now();
+    const count = batchSize(batch);
     const now = Math.floor(this.now() / 1000);
-    const chunk = await this.pool.prepare(inputs, { now, timeRules: this.timeRules, trust: this.trust });
+    const chunk =
+      batch.framingError === undefined
+        ? await this.pool.prepare(batch, { now, timeRules: this.timeRules, trust: this.trust })
+        : framingRejected(count, batch.framingError);
     const t1 = performance.now();
 
     // From here on no await: replay check and commit see the same database.
-    const results: IngestResult[] = new Array<IngestResult>(inputs.length);
+    const results: IngestResult[] = new Array<IngestResult>(count);
     const audit: { index: number; record: AuditRecord }[] = [];
     const reject = (index: number, reason: ReasonCode, detail: string, id?: Uint8Array) => {
       results[index] = id
@@ -123,7 +139,7 @@ export class Pipeline {
     this.times.prepareWall += t1 - t0;
     this.times.commit += t2 - t1;
     this.times.batches += 1;
-    this.times.events += inputs.length;
+    this.times.events += count;
     return results;
   }
 }

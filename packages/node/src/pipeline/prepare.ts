@@ -14,7 +14,8 @@ import {
   checkTime,
   checkTrust,
   evaluatePolicy,
-  parseEventJson,
+  readEventJson,
+  type DecodedEvent,
   type ReasonCode,
   signatureChecks,
   type TimeRules,
@@ -31,9 +32,13 @@ export interface PrepareContext {
   readonly trust: TrustPolicy;
 }
 
-/** A chunk for a worker: the events' JSON text in one transferable buffer. */
+/**
+ * A chunk for a worker: the events' JSON texts as received, `data[spans[2i], spans[2i+1])`
+ * (both arrays own their buffers, which are transferred, not cloned).
+ */
 export interface PrepareTask {
-  readonly json: ArrayBuffer;
+  readonly data: Uint8Array;
+  readonly spans: Uint32Array;
   readonly ctx: PrepareContext;
 }
 
@@ -71,15 +76,18 @@ export function verifyChecks(core: Core, checks: readonly SignatureCheck[]): Uin
   return core.ed25519VerifyBatchPacked(unpackTask(builder.task));
 }
 
-export function prepareChunk(core: Core, inputs: readonly unknown[], ctx: PrepareContext): PreparedChunk {
+/** Steps 1-4 and 6-8 for the events whose JSON texts are `data[spans[2i], spans[2i+1])`. */
+export function prepareChunk(core: Core, data: Uint8Array, spans: Uint32Array, ctx: PrepareContext): PreparedChunk {
   const t0 = performance.now();
-  const out: PreparedEvent[] = new Array<PreparedEvent>(inputs.length);
-  const parsed: { index: number; decoded: Extract<ReturnType<typeof parseEventJson>, { ok: true }>['value'] }[] = [];
-  inputs.forEach((input, index) => {
-    const result = parseEventJson(input);
+  const count = spans.length >>> 1;
+  const out: PreparedEvent[] = new Array<PreparedEvent>(count);
+  const parsed: { index: number; decoded: DecodedEvent }[] = [];
+  for (let index = 0; index < count; index++) {
+    // the strict reader of §3.4, on the bytes exactly as they were received
+    const result = readEventJson(data, spans[2 * index] as number, spans[2 * index + 1] as number);
     if (!result.ok) out[index] = { ok: false, reason: result.reason, detail: result.detail };
     else parsed.push({ index, decoded: result.value });
-  });
+  }
   // every id of the chunk in one call into the core
   const ids = core.hashBatch('sha256', packMessages(parsed.map((p) => p.decoded.body)));
   const live: { index: number; decoded: (typeof parsed)[number]['decoded']; id: Uint8Array; first: number }[] = [];

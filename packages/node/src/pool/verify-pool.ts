@@ -7,10 +7,11 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-import { type Core, loadCore } from '@commons-sync/bindings';
+import { type Backend, type Core, loadCore } from '@commons-sync/bindings';
 import { Piscina } from 'piscina';
 
 import { prepareChunk, type PrepareContext, type PreparedChunk, type PrepareTask } from '../pipeline/prepare.js';
+import { batchSize, MAX_EVENT_JSON_BYTES, type EventTextBatch } from '../protocol/index.js';
 import { TaskBuilder, type VerifyTask, unpackTask } from './task.js';
 
 export interface SignatureCheck {
@@ -20,20 +21,29 @@ export interface SignatureCheck {
 }
 
 /**
- * The JSON text of an array of inputs, as the workers receive it (and the inline path too, so
- * both see the same values). Inputs are meant to be JSON values; anything else is what
- * JSON.stringify makes of it, and an input it cannot serialize (a BigInt, a cycle) becomes a
- * string, which validation rejects as malformed.
+ * The bytes a worker gets for the events `[first, last)` of a batch: their texts copied into
+ * one buffer, spans rebased. A text longer than the reader's limit is copied only up to one
+ * byte past it: the reader's verdict on such a text is ERR_TOO_LARGE from its length alone,
+ * before it reads anything (§3.4), so the verdict is the same and an oversized element (a
+ * 16 MiB body holding one "event") is never copied whole.
  */
-function jsonArray(inputs: readonly unknown[]): string {
-  const parts = inputs.map((input) => {
-    try {
-      return JSON.stringify(input) ?? 'null';
-    } catch {
-      return '"not serializable as JSON"';
-    }
-  });
-  return `[${parts.join(',')}]`;
+function chunkTask(batch: EventTextBatch, first: number, last: number): { data: Uint8Array; spans: Uint32Array } {
+  const { bytes, spans } = batch;
+  const cap = MAX_EVENT_JSON_BYTES + 1;
+  let total = 0;
+  for (let i = first; i < last; i++) total += Math.min(cap, (spans[2 * i + 1] as number) - (spans[2 * i] as number));
+  const data = new Uint8Array(total);
+  const out = new Uint32Array(2 * (last - first));
+  let at = 0;
+  for (let i = first; i < last; i++) {
+    const start = spans[2 * i] as number;
+    const end = Math.min(spans[2 * i + 1] as number, start + cap);
+    data.set(bytes.subarray(start, end), at);
+    out[2 * (i - first)] = at;
+    at += end - start;
+    out[2 * (i - first) + 1] = at;
+  }
+  return { data, spans: out };
 }
 
 export interface VerifyPoolOptions {
@@ -41,6 +51,8 @@ export interface VerifyPoolOptions {
   threads?: number;
   /** Below this many items a batch is not split across threads. */
   minChunk?: number;
+  /** The crypto backend of the workers (default: what `loadCore()` picks, or COMMONS_SYNC_BACKEND). */
+  backend?: Backend;
 }
 
 export class VerifyPool {
@@ -60,7 +72,8 @@ export class VerifyPool {
   static async create(opts: VerifyPoolOptions = {}): Promise<VerifyPool> {
     const threads = opts.threads ?? availableParallelism();
     const minChunk = opts.minChunk ?? 64;
-    if (threads === 0) return new VerifyPool(undefined, await loadCore(), 0, minChunk);
+    const backend = opts.backend === undefined ? {} : { backend: opts.backend };
+    if (threads === 0) return new VerifyPool(undefined, await loadCore(backend), 0, minChunk);
     // Workers run compiled JavaScript: from dist/ when this module is itself compiled, and
     // from the package's dist/ when it runs from source under vitest or tsx.
     const fromSource = import.meta.url.endsWith('.ts');
@@ -70,6 +83,8 @@ export class VerifyPool {
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: 60_000,
+      // the workers pick their backend as loadCore does: from the environment
+      ...(opts.backend === undefined ? {} : { env: { ...process.env, COMMONS_SYNC_BACKEND: opts.backend } }),
     });
     return new VerifyPool(pool, undefined, threads, minChunk);
   }
@@ -90,20 +105,22 @@ export class VerifyPool {
   }
 
   /**
-   * Runs the stateless validation steps (pipeline/prepare.ts) over `inputs`, split into one
-   * chunk per thread; the chunks come back in order.
+   * Runs the stateless validation steps (pipeline/prepare.ts) over the events of `batch`, split
+   * into one chunk per thread; the chunks come back in order. Each event's JSON text reaches the
+   * reader exactly as it is in `batch.bytes`.
    */
-  async prepare(inputs: readonly unknown[], ctx: PrepareContext): Promise<PreparedChunk> {
-    if (this.inline) return prepareChunk(this.inline, JSON.parse(jsonArray(inputs)) as unknown[], ctx);
-    const chunks = Math.max(1, Math.min(this.threads, Math.floor(inputs.length / this.minChunk)));
-    const size = Math.ceil(inputs.length / chunks);
+  async prepare(batch: EventTextBatch, ctx: PrepareContext): Promise<PreparedChunk> {
+    if (this.inline) return prepareChunk(this.inline, batch.bytes, batch.spans, ctx);
+    const count = batchSize(batch);
+    const chunks = Math.max(1, Math.min(this.threads, Math.floor(count / this.minChunk)));
+    const size = Math.ceil(count / chunks);
     const parts: Promise<PreparedChunk>[] = [];
-    for (let start = 0; start < inputs.length; start += size) {
-      // A chunk crosses as one transferred buffer of JSON text, not as cloned objects.
-      const text = Buffer.from(jsonArray(inputs.slice(start, start + size)));
-      const json = text.buffer.slice(text.byteOffset, text.byteOffset + text.byteLength);
-      const task: PrepareTask = { json, ctx };
-      parts.push((this.pool as Piscina).run(task, { name: 'prepare', transferList: [json] }) as Promise<PreparedChunk>);
+    for (let first = 0; first < count; first += size) {
+      // A chunk crosses as two transferred buffers (texts and spans), not as cloned objects.
+      const { data, spans } = chunkTask(batch, first, Math.min(count, first + size));
+      const task: PrepareTask = { data, spans, ctx };
+      const transferList = [data.buffer, spans.buffer] as ArrayBuffer[];
+      parts.push((this.pool as Piscina).run(task, { name: 'prepare', transferList }) as Promise<PreparedChunk>);
     }
     const done = await Promise.all(parts);
     return {

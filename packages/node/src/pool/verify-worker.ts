@@ -15,12 +15,8 @@ export default function verify(task: VerifyTask): Uint8Array {
   return core.ed25519VerifyBatchPacked(unpackTask(task));
 }
 
-const utf8 = new TextDecoder();
-
 export function prepare(task: PrepareTask): PreparedChunk {
-  // the main thread serialized values it had parsed itself: this cannot fail
-  const inputs = JSON.parse(utf8.decode(task.json)) as unknown[];
-  return prepareChunk(core, inputs, task.ctx);
+  return prepareChunk(core, task.data, task.spans, task.ctx);
 }
 
 export const backend = core.backend;

@@ -4,6 +4,7 @@
  * compared against; it keeps no state (the caller records accepted events for replay).
  */
 import { decodeEvent, eventId, signatureChecks, type DecodedEvent, type Hasher } from './event.js';
+import { readEventJson } from './json-reader.js';
 import { Outcome, type Rejection } from './reasons.js';
 import {
   DEFAULT_TIME_RULES,
@@ -66,4 +67,19 @@ export function validateEvent(
   const trust = checkTrust(event.author, ctx.trust ?? OPEN_TRUST); // step 8
   if (!trust.ok) return trust;
   return { ok: true, outcome: Outcome.ACCEPTED, id, decoded };
+}
+
+/**
+ * {@link validateEvent} on the JSON form (§3.4): `json[start, end)` is the JSON text of one
+ * event, exactly as received; the strict reader decodes it (steps 1–3), then the same rules.
+ */
+export function validateEventJson(
+  core: Verifier,
+  json: Uint8Array,
+  ctx: ValidationContext,
+  start = 0,
+  end = json.length,
+): Verdict {
+  const decoded = readEventJson(json, start, end);
+  return decoded.ok ? validateEvent(core, decoded.value, ctx) : decoded;
 }

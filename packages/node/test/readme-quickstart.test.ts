@@ -1,0 +1,86 @@
+/**
+ * The README's CLI quick start, run as written: the shell block of "A node from the command
+ * line" is taken from README.md and run by bash, with `npx commons-sync ...` resolved by npm
+ * from the checkout as `npm start` / `npm test` / `npm run build` leave it. A broken bin link
+ * (npm links a workspace's bin only if its file exists at install time) or a stale command in
+ * the README fails here.
+ *
+ * One change to the text: the fixed port 7700 becomes a free port, so that parallel runs on one
+ * machine do not collide. The block runs in a fresh folder inside the repository (npx finds the
+ * project's bin from there), with npm offline so that a missing bin can never be fetched instead.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+
+/** The first ```sh block after the heading. */
+function shellBlock(heading: string): string {
+  const at = README.indexOf(`## ${heading}`);
+  if (at < 0) throw new Error(`README.md has no section "${heading}"`);
+  const m = /```sh\n([\s\S]*?)```/.exec(README.slice(at));
+  if (m === null) throw new Error(`no sh block under "${heading}"`);
+  return m[1] as string;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe('README', () => {
+  it('the CLI quick start runs as written: init, start, keygen, event create, submit, audit verify', async () => {
+    const block = shellBlock('A node from the command line');
+    expect(block).toMatch(/npx commons-sync init/);
+    expect(block).toMatch(/7700/);
+    const port = await freePort();
+    const script = `set -e\n${block.replaceAll('7700', String(port))}`;
+
+    mkdirSync(join(ROOT, '.cache'), { recursive: true });
+    const cwd = mkdtempSync(join(ROOT, '.cache', 'readme-quickstart-'));
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('COMMONS_SYNC_')) env[k] = v;
+    env['npm_config_offline'] = 'true'; // a bin that is not linked must fail, not be downloaded
+    env['npm_config_update_notifier'] = 'false';
+
+    // its own process group, so that the node it starts in the background can be stopped
+    const bash = spawn('bash', ['-c', script], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    bash.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    bash.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const allClosed = new Promise<void>((resolve) => bash.stdout.on('close', () => resolve()));
+    const code = await new Promise<number | null>((resolve) => bash.on('exit', (c) => resolve(c)));
+    try {
+      process.kill(-(bash.pid as number), 'SIGTERM'); // the background `commons-sync start`
+    } catch {
+      // nothing left running
+    }
+    const stopped = await Promise.race([allClosed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
+    if (!stopped) process.kill(-(bash.pid as number), 'SIGKILL');
+    try {
+      expect(code, out).toBe(0);
+      expect(out).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/); // start prints its DID and URL
+      expect(out).toMatch(/did:key:z6Mk/);
+      expect(out).toMatch(/^accepted: +1$/m); // the submitted event
+      expect(out).toMatch(/^rejected: +0$/m);
+      expect(out).toMatch(/^audit log intact: 1 entries/m); // audit verify while the node runs
+      expect(existsSync(join(cwd, 'data', 'node.key'))).toBe(true);
+      expect(existsSync(join(cwd, 'alice.key'))).toBe(true);
+      expect(stopped).toBe(true);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+});
