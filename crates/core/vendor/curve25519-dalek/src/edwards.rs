@@ -219,6 +219,45 @@ impl CompressedEdwardsY {
     }
 }
 
+// BEGIN commons-sync addition (see crates/core/vendor/README.md)
+impl CompressedEdwardsY {
+    /// Decompresses with the help of a candidate \\(x\\)-coordinate computed elsewhere (for
+    /// example several at once in SIMD lanes).
+    ///
+    /// Returns exactly what [`decompress`](Self::decompress) returns, for every encoding and
+    /// every hint. When the hint is right this costs a few field multiplications instead of a
+    /// square root; when it is wrong, it costs the square root.
+    ///
+    /// The right hint is the canonical encoding of what `sqrt_ratio_i(y² - 1, d y² + 1)`
+    /// computes: the non-negative \\(x\\) with \\((d y^2 + 1) x^2 = y^2 - 1\\) when the
+    /// encoding is a point, else the non-negative \\(x\\) with
+    /// \\((d y^2 + 1) x^2 = i (y^2 - 1)\\), which proves that no point has this \\(y\\)
+    /// (\\(i = \\sqrt{-1}\\) is not a square, and \\(d y^2 + 1\\) is never zero because
+    /// \\(-1/d\\) is not a square).
+    pub fn decompress_with_hint(&self, x_hint: &[u8; 32]) -> Option<EdwardsPoint> {
+        let X = FieldElement::from_bytes(x_hint);
+        // sqrt_ratio_i returns a canonical, non-negative root; anything else is not that root.
+        if X.to_bytes() != *x_hint || x_hint[0] & 1 == 1 {
+            return self.decompress();
+        }
+        let Y = FieldElement::from_bytes(self.as_bytes());
+        let Z = FieldElement::ONE;
+        let YY = Y.square();
+        let u = &YY - &Z; // u = y² - 1
+        let v = &(&YY * &constants::EDWARDS_D) + &Z; // v = d y² + 1
+        let vxx = &v * &X.square();
+        if bool::from(vxx.ct_eq(&u)) {
+            // X is the non-negative square root of u / v, as in decompress::step_1.
+            return Some(decompress::step_2(self, X, Y, Z));
+        }
+        if !bool::from(u.is_zero()) && bool::from(vxx.ct_eq(&(&u * &constants::SQRT_M1))) {
+            return None; // u / v = -i x² is not a square
+        }
+        self.decompress()
+    }
+}
+// END commons-sync addition
+
 mod decompress {
     use super::*;
 
