@@ -1061,7 +1061,8 @@ impl VartimeMultiscalarMul for EdwardsPoint {
         // Use this as the hint to decide which algorithm to use.
         let size = s_lo;
 
-        if size < 190 {
+        // commons-sync change: the threshold was 190 on every backend (see pippenger_threshold).
+        if size < crate::backend::pippenger_threshold() {
             crate::backend::straus_optional_multiscalar_mul(scalars, points)
         } else {
             crate::backend::pippenger_optional_multiscalar_mul(scalars, points)
