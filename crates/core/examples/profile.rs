@@ -135,7 +135,8 @@ fn main() {
         let mut cache = KeyCache::default();
         let t = per_item(size, (640 / size).max(1), || b.verify(&mut cache));
         print!("batch-{size}: {t:.2} µs per signature, keys cached; ");
-        let batches: Vec<Packed> = (0..cold.len() / size).map(|j| cold.slice(j * size, size)).collect();
+        let batches: Vec<Packed> =
+            (0..cold.len() / size).map(|j| cold.slice(j * size, size)).collect();
         let mut j = 0;
         let t = per_item(size, (640 / size).max(1), || {
             batches[j % batches.len()].verify(&mut cache);
