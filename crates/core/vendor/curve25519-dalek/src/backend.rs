@@ -78,9 +78,9 @@ fn get_selected_backend() -> BackendKind {
 /// From how many points `vartime_multiscalar_mul` uses Pippenger's method instead of Straus's.
 ///
 /// Upstream switches at 190 points on every backend. With the AVX-512 IFMA backend (measured on
-/// an AMD EPYC Zen 4) Straus's lookup tables stop fitting the L1 cache near 110 points and
-/// Pippenger is already faster from about 100: at 129 points, the size of a 64-signature batch,
-/// 250 µs against 395 µs.
+/// an AMD EPYC Zen 4) the two cost the same near 100 points, and Straus's cost per point then
+/// jumps (its per-point tables outgrow the cache, presumably): at 129 points, the size of a
+/// 64-signature batch, Pippenger takes 250 µs against 395 µs.
 #[cfg(feature = "alloc")]
 pub(crate) fn pippenger_threshold() -> usize {
     match get_selected_backend() {
