@@ -29,7 +29,7 @@ use ed25519_dalek::Signer;
 use sha2::{Digest, Sha512};
 use zeroize::Zeroizing;
 
-use crate::{Error, KeyCache};
+use crate::{decode, Error, KeyCache};
 
 /// Length of a public key in bytes.
 pub const PUBLIC_KEY_LENGTH: usize = 32;
@@ -67,13 +67,55 @@ pub fn verify_cached(
     message: &[u8],
     signature: &[u8],
 ) -> bool {
-    // Check S and decode R before touching the key cache: garbage must not evict good keys.
-    let Some(prepared) = Prepared::new(public_key, message, signature) else {
+    // Check lengths and S before touching the key cache: garbage must not evict good keys.
+    let Some(parsed) = Parsed::new(public_key, signature) else {
         return false;
     };
-    match cache.decode(public_key) {
-        Some(key) => prepared.check(&key),
-        None => false,
+    let (r, key) = match cache.get(&parsed.public_key) {
+        Some(key) => (CompressedEdwardsY(parsed.r_bytes).decompress(), Some(key)),
+        None => {
+            // Two square roots: side by side in IFMA lanes where the CPU has them.
+            let mut points = [None, None];
+            decode::decompress(&[parsed.r_bytes, parsed.public_key], &mut points);
+            if let [Some(_), Some(key)] = points {
+                cache.insert(parsed.public_key, key); // only when R decoded too
+            }
+            (points[0], points[1])
+        }
+    };
+    match (r, key) {
+        (Some(r), Some(key)) => parsed.prepare(&r, message).check(&key),
+        _ => false,
+    }
+}
+
+/// A signature whose lengths and `S` are valid, its points not decoded yet.
+pub(crate) struct Parsed {
+    pub(crate) public_key: [u8; PUBLIC_KEY_LENGTH],
+    pub(crate) r_bytes: [u8; 32],
+    s: Scalar,
+}
+
+impl Parsed {
+    /// `None` when the lengths are wrong or `S` is not canonical (`S >= L`).
+    pub(crate) fn new(public_key: &[u8], signature: &[u8]) -> Option<Parsed> {
+        let public_key: [u8; PUBLIC_KEY_LENGTH] = public_key.try_into().ok()?;
+        let signature: &[u8; SIGNATURE_LENGTH] = signature.try_into().ok()?;
+        let mut r_bytes = [0u8; 32];
+        r_bytes.copy_from_slice(&signature[..32]);
+        let mut s_bytes = [0u8; 32];
+        s_bytes.copy_from_slice(&signature[32..]);
+        let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes))?;
+        Some(Parsed { public_key, r_bytes, s })
+    }
+
+    /// Computes `k = SHA-512(R || A || M)` over the bytes as given, with `r` decoded from them.
+    pub(crate) fn prepare(&self, r: &EdwardsPoint, message: &[u8]) -> Prepared {
+        let mut h = Sha512::new();
+        h.update(self.r_bytes);
+        h.update(self.public_key);
+        h.update(message);
+        Prepared { minus_r: -r, s: self.s, k: Scalar::from_hash(h) }
     }
 }
 
@@ -86,26 +128,6 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
-    /// Decodes `R` and `S` and computes `k`; `None` when the signature cannot be valid.
-    pub(crate) fn new(public_key: &[u8], message: &[u8], signature: &[u8]) -> Option<Prepared> {
-        if public_key.len() != PUBLIC_KEY_LENGTH {
-            return None;
-        }
-        let signature: &[u8; SIGNATURE_LENGTH] = signature.try_into().ok()?;
-        let mut r_bytes = [0u8; 32];
-        r_bytes.copy_from_slice(&signature[..32]);
-        let mut s_bytes = [0u8; 32];
-        s_bytes.copy_from_slice(&signature[32..]);
-        let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes))?;
-        let r = CompressedEdwardsY(r_bytes).decompress()?;
-        let mut h = Sha512::new();
-        h.update(r_bytes);
-        h.update(public_key);
-        h.update(message);
-        let k = Scalar::from_hash(h);
-        Some(Prepared { minus_r: -r, s, k })
-    }
-
     /// The cofactored single equation `[8]([S]B - [k]A - R) == 0`.
     pub(crate) fn check(&self, key: &EdwardsPoint) -> bool {
         let sb_minus_ka =

@@ -31,17 +31,32 @@ impl KeyCache {
     /// cache when it holds the same 32 bytes.
     pub fn decode(&mut self, public_key: &[u8]) -> Option<EdwardsPoint> {
         let bytes: [u8; PUBLIC_KEY_LENGTH] = public_key.try_into().ok()?;
-        let mut index = [0u8; 8];
-        index.copy_from_slice(&bytes[..8]);
-        let slot = &mut self.slots[u64::from_le_bytes(index) as usize & self.mask];
-        if let Some((cached, point)) = slot {
-            if *cached == bytes {
-                return Some(*point);
-            }
+        if let Some(point) = self.get(&bytes) {
+            return Some(point);
         }
         let point = CompressedEdwardsY(bytes).decompress()?;
-        *slot = Some((bytes, point));
+        self.insert(bytes, point);
         Some(point)
+    }
+
+    /// The cached point of exactly these 32 bytes, without decoding anything.
+    pub(crate) fn get(&self, bytes: &[u8; PUBLIC_KEY_LENGTH]) -> Option<EdwardsPoint> {
+        match &self.slots[self.slot(bytes)] {
+            Some((cached, point)) if cached == bytes => Some(*point),
+            _ => None,
+        }
+    }
+
+    /// Remembers a point that `CompressedEdwardsY(bytes).decompress()` returned.
+    pub(crate) fn insert(&mut self, bytes: [u8; PUBLIC_KEY_LENGTH], point: EdwardsPoint) {
+        let slot = self.slot(&bytes);
+        self.slots[slot] = Some((bytes, point));
+    }
+
+    fn slot(&self, bytes: &[u8; PUBLIC_KEY_LENGTH]) -> usize {
+        let mut index = [0u8; 8];
+        index.copy_from_slice(&bytes[..8]);
+        u64::from_le_bytes(index) as usize & self.mask
     }
 }
 

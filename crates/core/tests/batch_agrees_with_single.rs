@@ -64,6 +64,48 @@ fn batch_equals_single_for_random_mixes() {
     }
 }
 
+/// Batches with many distinct signers: the equations have 100 to 600 points, where the
+/// multiscalar multiplication uses Pippenger's method (from 100 points with the AVX-512 IFMA
+/// backend, 190 otherwise), and all keys and R's are decoded together, eight per IFMA group.
+#[test]
+fn batch_equals_single_with_many_signers() {
+    let mut rng = TestRng::from_time();
+    let start = rng.0;
+    let seeds: Vec<[u8; 32]> = (0..300).map(|_| rng.bytes(32).try_into().unwrap()).collect();
+    let mut cache = commons_sync_core::KeyCache::new(64); // most keys miss, some hit
+    for (round, n) in [50usize, 64, 100, 150, 300].into_iter().enumerate() {
+        let items: Vec<_> = (0..n).map(|_| make_item(&mut rng, &seeds)).collect();
+        let refs: Vec<_> = items
+            .iter()
+            .map(|(pk, msg, sig)| batch::BatchItem { public_key: pk, message: msg, signature: sig })
+            .collect();
+        let mut out = vec![false; n];
+        batch::verify_batch_cached(&mut cache, &refs, &mut OsRandom, &mut out).unwrap();
+        let mut valid = 0;
+        for (i, (pk, msg, sig)) in items.iter().enumerate() {
+            let single = ed25519::verify(pk, msg, sig);
+            assert_eq!(out[i], single, "seed {start}: round {round} item {i}");
+            valid += usize::from(single);
+        }
+        assert!(valid > 0 && valid < n, "seed {start}: {valid} of {n} valid");
+        // n valid signatures from n distinct signers: one equation of 2n + 1 points passes.
+        let good: Vec<_> = seeds[..n]
+            .iter()
+            .map(|seed| {
+                let msg = rng.bytes(40);
+                (ed25519::public_key(seed).unwrap(), ed25519::sign(seed, &msg).unwrap(), msg)
+            })
+            .collect();
+        let good: Vec<_> = good
+            .iter()
+            .map(|(pk, sig, msg)| batch::BatchItem { public_key: pk, message: msg, signature: sig })
+            .collect();
+        let mut all = vec![false; good.len()];
+        batch::verify_batch_cached(&mut cache, &good, &mut OsRandom, &mut all).unwrap();
+        assert!(all.iter().all(|ok| *ok), "seed {start}: round {round}");
+    }
+}
+
 #[test]
 fn packed_batch_matches_and_checks_layout() {
     let seed = [9u8; 32];

@@ -1,7 +1,7 @@
 /** Ed25519 verification: our three backends against the libraries a user would pick instead. */
 import { verify as nodeVerify } from 'node:crypto';
 
-import type { Core } from '@commons-sync/bindings';
+import type { Core, SignedItem } from '@commons-sync/bindings';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import sodium from 'sodium-native';
 import nacl from 'tweetnacl';
@@ -134,6 +134,7 @@ export function ed25519Cases(cores: readonly Core[], set: SignatureSet): Case[] 
         },
       });
     }
+    if (n === 64) cases.push(...arrayCases(cores, group, [itemsOf(set, 0, n)]));
     cases.push({
       group,
       impl: 'node:crypto',
@@ -148,8 +149,39 @@ export function ed25519Cases(cores: readonly Core[], set: SignatureSet): Case[] 
   return cases;
 }
 
-/** Distinct keys in the cold-key rotation: twice the bindings' per-thread key cache (4096). */
-export const COLD_KEYS = 8192;
+/** Distinct keys in the cold-key rotation: four times the bindings' per-thread key cache (4096). */
+export const COLD_KEYS = 16_384;
+
+/** Items `start..start + n` of a set in the array form that `ed25519VerifyBatch` takes. */
+function itemsOf(set: SignatureSet, start: number, n: number): SignedItem[] {
+  return Array.from({ length: n }, (_, j) => ({
+    publicKey: set.publicKeys[start + j]!,
+    message: set.messages[start + j]!,
+    signature: set.signatures[start + j]!,
+  }));
+}
+
+/**
+ * The native backend through the array form, `ed25519VerifyBatch(items)`, rotating through
+ * `batches` (built before timing): what callers that hold items rather than packed buffers pay,
+ * packing included.
+ */
+function arrayCases(cores: readonly Core[], group: string, batches: SignedItem[][]): Case[] {
+  return cores
+    .filter((core) => core.backend === 'native')
+    .map((core) => {
+      let next = 0;
+      return {
+        group,
+        impl: `${core.backend} (array)`,
+        itemsPerOp: batches[0]!.length,
+        bytesPerOp: 0,
+        fn: () => {
+          if (core.ed25519VerifyBatch(batches[next++ % batches.length]!)[0]) sink.value++;
+        },
+      };
+    });
+}
 
 /**
  * Batch-64 where no key has been seen recently: the rotation walks through {@link COLD_KEYS}
@@ -183,6 +215,8 @@ export function coldBatchCases(cores: readonly Core[], cold: SignatureSet): Case
         },
       };
     });
+  const items = Array.from({ length: batches }, (_, b) => itemsOf(cold, b * n, n));
+  cases.push(...arrayCases(cores, group, items));
   let next = 0;
   cases.push({
     group,
