@@ -5,24 +5,25 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { IngestResult, NodeService } from '../service.js';
+import { type AdmissionControl, clientKey, overloaded } from './admission.js';
 import { ApiCode, errorCode, HttpError } from './errors.js';
 import { checkDeclaredLength, checkJsonContentType, parseJsonBody, readBody } from './limits.js';
 import type { HttpMetrics } from './metrics.js';
 
-/** Seconds a client should wait before retrying a 429 or a 503. */
-export const RETRY_AFTER_OVERLOADED_S = 1;
+export { RETRY_AFTER_OVERLOADED_S } from './admission.js';
+/** Seconds a client should wait before retrying a 503. */
 export const RETRY_AFTER_SHUTTING_DOWN_S = 5;
 
 export interface RouteLimits {
   readonly maxBodyBytes: number;
   readonly maxEventsPerRequest: number;
-  readonly maxInFlight: number;
 }
 
 export interface RouteContext {
   readonly service: NodeService;
   readonly limits: RouteLimits;
   readonly metrics: HttpMetrics;
+  readonly admission: AdmissionControl;
 }
 
 export type Reply =
@@ -73,9 +74,7 @@ export function allowedMethods(route: Route): string[] {
 export function serviceErrorToHttp(error: unknown): HttpError | undefined {
   switch (errorCode(error)) {
     case 'ERR_OVERLOADED':
-      return new HttpError(429, ApiCode.OVERLOADED, 'the node is overloaded; retry later', {
-        'Retry-After': String(RETRY_AFTER_OVERLOADED_S),
-      });
+      return overloaded('the node is overloaded; retry later');
     case 'ERR_SHUTTING_DOWN':
       return shuttingDown();
     default:
@@ -90,19 +89,32 @@ export function shuttingDown(): HttpError {
 }
 
 async function postEvents(req: IncomingMessage, _params: readonly string[], ctx: RouteContext): Promise<Reply> {
-  const { maxBodyBytes, maxEventsPerRequest, maxInFlight } = ctx.limits;
+  const { maxBodyBytes, maxEventsPerRequest } = ctx.limits;
   checkJsonContentType(req);
-  checkDeclaredLength(req, maxBodyBytes);
-  // Admission before reading: memory held by bodies is at most maxInFlight × maxBodyBytes.
-  if (ctx.metrics.ingestInFlight >= maxInFlight) {
-    throw new HttpError(429, ApiCode.OVERLOADED, `more than ${maxInFlight} requests are being ingested`, {
-      'Retry-After': String(RETRY_AFTER_OVERLOADED_S),
-    });
+  const declared = checkDeclaredLength(req, maxBodyBytes);
+  // The body's bytes count against its client's and the server's budgets while it is read and
+  // until it is answered; an ingest slot is taken only once it has arrived (admission.ts).
+  const ticket = ctx.admission.startBody(clientKey(req.socket.remoteAddress), declared, Date.now());
+  try {
+    const body = await readBody(req, maxBodyBytes, ticket);
+    if (!ctx.admission.tryStartIngest()) {
+      throw overloaded(`more than ${ctx.admission.limits.maxIngestInFlight} requests are being ingested`);
+    }
+    try {
+      return await ingestBody(body, maxEventsPerRequest, ctx);
+    } finally {
+      ctx.admission.endIngest();
+    }
+  } finally {
+    ticket.release();
   }
+}
+
+async function ingestBody(body: Buffer, maxEventsPerRequest: number, ctx: RouteContext): Promise<Reply> {
   ctx.metrics.ingestStarted();
   let count = 0;
   try {
-    const value = parseJsonBody(await readBody(req, maxBodyBytes));
+    const value = parseJsonBody(body);
     const { events, single } = eventsOf(value, maxEventsPerRequest);
     count = events.length;
     let results: IngestResult[];

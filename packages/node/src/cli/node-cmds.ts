@@ -68,6 +68,11 @@ Options:
   --tls-key FILE       PEM private key: serve https (with --tls-cert)
   --tls-cert FILE      PEM certificate chain
   --tls-client-ca FILE require client certificates that chain to this PEM CA (mutual TLS)
+  --allow-tls12        also accept TLS 1.2 (ECDHE with AES-GCM or ChaCha20-Poly1305 only);
+                       without it the API speaks TLS 1.3 only
+  --allowed-host NAME  answer requests whose Host header is NAME (repeatable; '*' for any).
+                       Always allowed: localhost and IP addresses. Other names are refused
+                       with 421 ERR_HOST_NOT_ALLOWED, against DNS rebinding
   -h, --help           show this help
 
 ${PASSPHRASE_HELP}
@@ -86,10 +91,13 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
         'tls-key': { type: 'string' },
         'tls-cert': { type: 'string' },
         'tls-client-ca': { type: 'string' },
+        'allow-tls12': { type: 'boolean' },
+        'allowed-host': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     });
     const dataDir = required(cmd, '--data', values.data);
+    const allowedHosts = (values['allowed-host'] ?? []).map((h) => parseHostName(cmd, h));
     const port = parseIntFlag(cmd, '--port', values.port ?? String(DEFAULT_PORT), 0, 65_535);
     const workers = values.workers === undefined ? undefined : parseIntFlag(cmd, '--workers', values.workers, 1, 1024);
     if (values.open === true && values.trusted !== undefined) {
@@ -97,6 +105,8 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
     }
     const trusted = values.open === true ? ('open' as const) : values.trusted === undefined ? undefined : parseTrusted(cmd, values.trusted);
     const tls = await tlsOptions(cmd, values['tls-key'], values['tls-cert'], values['tls-client-ca']);
+    if (values['allow-tls12'] === true && tls === undefined) throw new UsageError(cmd, '--allow-tls12 needs --tls-key and --tls-cert');
+    if (tls !== undefined && values['allow-tls12'] === true) tls.allowTls12 = true;
 
     const ops = await loadNodeOps();
     const passphrase = await existingPassphrase(io, `Passphrase for the node key in ${dataDir}: `);
@@ -113,6 +123,7 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
         port,
         ...(values.host === undefined ? {} : { host: values.host }),
         ...(tls === undefined ? {} : { tls }),
+        allowedHosts,
         logger: io.log,
       });
     } catch (error) {
@@ -154,6 +165,14 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
     return EXIT_OK;
   },
 };
+
+/** A host name for --allowed-host: letters, digits, dots and hyphens, or '*'. */
+function parseHostName(cmd: string, text: string): string {
+  const name = text.trim().toLowerCase();
+  const labels = name.replace(/\.$/, '').split('.');
+  if (name === '*' || (name.length <= 253 && labels.every((l) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l)))) return name;
+  throw new UsageError(cmd, `--allowed-host must be a host name (no port), got ${JSON.stringify(text)}`);
+}
 
 function parseTrusted(cmd: string, text: string): string[] {
   const dids = text.split(',').map((d) => d.trim()).filter((d) => d !== '');
