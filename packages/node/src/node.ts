@@ -10,11 +10,12 @@ import { join } from 'node:path';
 
 import { type Core, loadCore } from '@commons-sync/bindings';
 
-import { type AuditVerification, verifyAuditData, type Checkpoint } from './audit/index.js';
+import { AUDIT_RULES, type AuditVerification, verifyAuditData, type Checkpoint } from './audit/index.js';
 import { CommonsSyncError, ConfigError, StorageError } from './errors.js';
 import { createKeyFile, type KeyHandle, openKeyFile } from './keys/keyfile.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { VerifyPool } from './pool/verify-pool.js';
+import { encodeAuditEntry } from './audit/entry.js';
 import {
   decodeEvent,
   DEFAULT_TIME_RULES,
@@ -25,7 +26,15 @@ import {
   type TimeRules,
   type TrustPolicy,
 } from './protocol/index.js';
-import type { AuditProofJson, CheckpointJson, HealthJson, IngestResult, NodeService } from './service.js';
+import type {
+  AuditProofJson,
+  AuditProofPending,
+  CheckpointJson,
+  ConsistencyProofJson,
+  HealthJson,
+  IngestResult,
+  NodeService,
+} from './service.js';
 import { Store } from './storage/index.js';
 
 export const KEY_FILE = 'node.key';
@@ -39,7 +48,11 @@ export interface NodeOptions {
   readonly workers?: number;
   /** A checkpoint is signed once the log grew by this many entries (default 10,000)... */
   readonly checkpointEvery?: number;
-  /** ...or this long after the last one, if anything was logged since (default 10 s). */
+  /**
+   * ...or this long after the last one, if anything was logged since (default 10 s; at least
+   * 1 s). A proof request for an entry no checkpoint covers yet may make one sooner, but never
+   * within a second of the last.
+   */
   readonly checkpointIntervalMs?: number;
   /** Events being validated at once before new requests are refused (default 50,000). */
   readonly maxPendingEvents?: number;
@@ -50,7 +63,9 @@ export interface NodeOptions {
 }
 
 function checkpointJson(cp: Checkpoint, did: string): CheckpointJson {
-  return { tree_size: cp.treeSize, root: toHex(cp.root), time: cp.time, node: did, signature: toHex(cp.signature) };
+  const common = { tree_size: cp.treeSize, root: toHex(cp.root), time: cp.time, node: did };
+  if (cp.version !== 2) return { version: 1, seq: cp.seq, ...common, signature: toHex(cp.signature) };
+  return { version: 2, seq: cp.seq, ...common, prev: toHex(cp.prev as Uint8Array), signature: toHex(cp.signature) };
 }
 
 function trustPolicy(trusted: NodeOptions['trusted']): TrustPolicy {
@@ -105,7 +120,10 @@ export async function verifyAudit(dir: string, core?: Core): Promise<AuditVerifi
   if (!existsSync(keyPath)) {
     throw new ConfigError('ERR_NO_DATA_DIR', `${dir} is not a Commons Sync data directory (no ${KEY_FILE})`);
   }
-  return verifyAuditData(dir, c, { publicKey: readNodeKeyInfo(keyPath).publicKey });
+  return verifyAuditData(dir, c, {
+    publicKey: readNodeKeyInfo(keyPath).publicKey,
+    protocol: { now: Math.floor(Date.now() / 1000) },
+  });
 }
 
 /** Opens a data directory (initialized by {@link initDataDir}) and starts the node. */
@@ -143,7 +161,9 @@ export class CommonsNode implements NodeService {
   private readonly inFlight = new Set<Promise<unknown>>();
   private pending = 0;
   private closing = false;
-  private lastCheckpointSize: number;
+  /** Size of the log right after the last checkpoint (with its own entry, for version 2), and when it was signed. */
+  private coveredSize: number;
+  private lastCheckpointAt = 0;
   private readonly counts = { accepted: 0, duplicate: 0, rejected: 0, overloaded: 0 };
   private readonly reasons = new Map<string, number>();
 
@@ -166,9 +186,14 @@ export class CommonsNode implements NodeService {
     });
     this.checkpointEvery = opts.checkpointEvery ?? 10_000;
     this.maxPending = opts.maxPendingEvents ?? 50_000;
-    this.lastCheckpointSize = store.audit.latestCheckpoint()?.treeSize ?? 0;
-    const interval = opts.checkpointIntervalMs ?? 10_000;
+    const latest = store.audit.latestCheckpoint();
+    this.coveredSize = latest === undefined ? -1 : latest.treeSize + (latest.version === 2 ? 1 : 0);
+    // A checkpoint covering the log as it was opened; then one per interval while it grows.
+    this.maybeCheckpoint(1);
+    const interval = Math.max(opts.checkpointIntervalMs ?? 10_000, AUDIT_RULES.checkpointMinIntervalMs);
     this.timers.push(setInterval(() => this.maybeCheckpoint(1), interval).unref());
+    // Rejections counted for the audit log are written as a summary once one is due.
+    this.timers.push(setInterval(() => this.flushSummary(), AUDIT_RULES.summaryIntervalMs / 4).unref());
     // Replay records outlive their event's expiry by the clock-skew allowance, then go.
     const skew = (opts.timeRules ?? DEFAULT_TIME_RULES).clockSkewSeconds;
     const prune = () => this.store.pruneReplay(Math.floor(this.now() / 1000) - skew);
@@ -206,27 +231,44 @@ export class CommonsNode implements NodeService {
     return eventToJson(decoded.value.event);
   }
 
+  /** The latest checkpoint; checkpoints are signed on a schedule, never for a request. */
   checkpoint(): CheckpointJson {
-    const latest = this.store.audit.latestCheckpoint();
-    if (latest !== undefined && latest.treeSize === this.store.audit.size) return checkpointJson(latest, this.did);
-    return checkpointJson(this.signCheckpoint(), this.did);
+    const latest = this.store.audit.latestCheckpoint() ?? this.signCheckpoint();
+    return checkpointJson(latest, this.did);
   }
 
-  auditProof(idHex: string): AuditProofJson | undefined {
-    const seq = this.store.acceptEntrySeq(idHex.toLowerCase());
+  auditProof(idHex: string): AuditProofJson | AuditProofPending | undefined {
+    const id = idHex.toLowerCase();
+    const seq = this.store.acceptEntrySeq(id);
     if (seq === undefined) return undefined;
     let cp = this.store.audit.latestCheckpoint();
-    if (cp === undefined || cp.treeSize <= seq) cp = this.signCheckpoint();
+    if (cp === undefined || cp.treeSize <= seq) {
+      // One checkpoint sooner than scheduled is fine, but not more often than the minimum interval.
+      const wait = this.lastCheckpointAt + AUDIT_RULES.checkpointMinIntervalMs - Date.now();
+      if (wait > 0 && cp !== undefined) {
+        return { pending: true, event_id: id, leaf_index: seq, retry_after_ms: wait, checkpoint: checkpointJson(cp, this.did) };
+      }
+      cp = this.signCheckpoint();
+    }
     const entry = this.store.audit.entry(seq);
     if (entry === undefined) return undefined;
     return {
-      event_id: idHex.toLowerCase(),
+      event_id: id,
       leaf_index: seq,
       tree_size: cp.treeSize,
+      leaf: toHex(encodeAuditEntry(entry)),
       leaf_hash: toHex(entry.leafHash),
       path: this.store.audit.inclusionProof(seq, cp.treeSize).map(toHex),
       checkpoint: checkpointJson(cp, this.did),
     };
+  }
+
+  consistencyProof(from: number, to: number): ConsistencyProofJson {
+    const size = this.store.audit.size;
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || from > to || to > size) {
+      throw new CommonsSyncError('ERR_BAD_RANGE', `a consistency proof needs 0 ≤ from ≤ to ≤ ${size}, got from=${from} to=${to}`);
+    }
+    return { from, to, proof: this.store.audit.consistencyProof(from, to).map(toHex) };
   }
 
   health(): HealthJson {
@@ -273,6 +315,9 @@ export class CommonsNode implements NodeService {
       '# HELP commons_sync_audit_entries Entries in the audit log.',
       '# TYPE commons_sync_audit_entries gauge',
       `commons_sync_audit_entries ${this.store.audit.size}`,
+      '# HELP commons_sync_audit_summarized_total Rejections counted into audit summary entries instead of logged one by one, by reason.',
+      '# TYPE commons_sync_audit_summarized_total counter',
+      ...[...this.store.audit.summarized].map(([reason, n]) => `commons_sync_audit_summarized_total{reason="${reason}"} ${n}`),
       '# HELP commons_sync_pending_events Events being validated now.',
       '# TYPE commons_sync_pending_events gauge',
       `commons_sync_pending_events ${this.pending}`,
@@ -294,6 +339,13 @@ export class CommonsNode implements NodeService {
     for (const t of this.timers) clearInterval(t);
     await Promise.allSettled([...this.inFlight]);
     try {
+      // Counted rejections are written before closing, once their summary may be.
+      const due = this.store.audit.summaryDueAt;
+      if (due !== undefined) {
+        const wait = due - this.store.audit.stampTime(this.now());
+        if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, AUDIT_RULES.summaryIntervalMs)));
+        this.flushSummary();
+      }
       this.maybeCheckpoint(1);
     } finally {
       await this.pool.close();
@@ -304,11 +356,22 @@ export class CommonsNode implements NodeService {
 
   private signCheckpoint(): Checkpoint {
     const cp = this.store.audit.checkpoint(this.key);
-    this.lastCheckpointSize = cp.treeSize;
+    this.coveredSize = cp.treeSize + 1;
+    this.lastCheckpointAt = Date.now();
     return cp;
   }
 
+  /** Signs when the log grew by `growth` entries since the last checkpoint (its own entry aside). */
   private maybeCheckpoint(growth: number): void {
-    if (this.store.audit.size - this.lastCheckpointSize >= growth) this.signCheckpoint();
+    if (this.store.audit.size - this.coveredSize >= growth) this.signCheckpoint();
+  }
+
+  /** On the timer: a failed write keeps the counts for the next try (the error is not lost: commits report it). */
+  private flushSummary(): void {
+    try {
+      this.store.flushAuditSummary();
+    } catch {
+      // kept for the next try
+    }
   }
 }

@@ -26,9 +26,10 @@ export interface RouteContext {
   readonly admission: AdmissionControl;
 }
 
-export type Reply =
+export type Reply = (
   | { readonly status: number; readonly json: unknown }
-  | { readonly status: number; readonly text: string; readonly contentType: string };
+  | { readonly status: number; readonly text: string; readonly contentType: string }
+) & { readonly headers?: Readonly<Record<string, string>> };
 
 type Handler = (req: IncomingMessage, params: readonly string[], ctx: RouteContext) => Reply | Promise<Reply>;
 
@@ -47,6 +48,7 @@ export const ROUTES: readonly Route[] = [
   { pattern: '/v1/events/:id', regex: /^\/v1\/events\/([^/]*)$/, methods: { GET: getEvent } },
   { pattern: '/v1/audit/checkpoint', regex: /^\/v1\/audit\/checkpoint$/, methods: { GET: getCheckpoint } },
   { pattern: '/v1/audit/proof/:id', regex: /^\/v1\/audit\/proof\/([^/]*)$/, methods: { GET: getProof } },
+  { pattern: '/v1/audit/consistency', regex: /^\/v1\/audit\/consistency$/, methods: { GET: getConsistency } },
   { pattern: '/healthz', regex: /^\/healthz$/, methods: { GET: getHealth } },
   { pattern: '/metrics', regex: /^\/metrics$/, methods: { GET: getMetrics } },
 ];
@@ -161,11 +163,37 @@ function getCheckpoint(_req: IncomingMessage, _params: readonly string[], ctx: R
   return { status: 200, json: ctx.service.checkpoint() };
 }
 
+/**
+ * 200 with the proof; 202 with `pending: true` and Retry-After when no checkpoint covers the
+ * entry yet and the node signs at most one per interval (spec/AUDIT.md §7).
+ */
 function getProof(_req: IncomingMessage, params: readonly string[], ctx: RouteContext): Reply {
   const id = eventId(params);
   const proof = ctx.service.auditProof(id);
   if (proof === undefined) throw new HttpError(404, ApiCode.NOT_FOUND, `no accepted event ${id}`);
+  if ('pending' in proof) {
+    return { status: 202, json: proof, headers: { 'Retry-After': String(Math.max(1, Math.ceil(proof.retry_after_ms / 1000))) } };
+  }
   return { status: 200, json: proof };
+}
+
+/** `?from=M&to=N`: the RFC 6962 consistency proof between the log's sizes M ≤ N. */
+function getConsistency(req: IncomingMessage, _params: readonly string[], ctx: RouteContext): Reply {
+  const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+  const size = (name: string): number => {
+    const text = query.get(name) ?? '';
+    if (!/^\d{1,15}$/.test(text)) throw new HttpError(400, ApiCode.BAD_QUERY, `${name} must be a tree size (a whole number)`);
+    return Number(text);
+  };
+  const from = size('from');
+  const to = size('to');
+  if (ctx.service.consistencyProof === undefined) throw new HttpError(404, ApiCode.NOT_FOUND, 'this node serves no consistency proofs');
+  try {
+    return { status: 200, json: ctx.service.consistencyProof(from, to) };
+  } catch (error) {
+    if (errorCode(error) === 'ERR_BAD_RANGE') throw new HttpError(400, ApiCode.BAD_QUERY, (error as Error).message);
+    throw error;
+  }
 }
 
 function getHealth(_req: IncomingMessage, _params: readonly string[], ctx: RouteContext): Reply {

@@ -224,7 +224,7 @@ export async function startApiServer(service: NodeService, opts: ApiServerOption
         send(req, res, r, headers, close, sending);
       };
       handle().then(
-        (r) => reply(r),
+        (r) => reply(r, r.headers),
         (error: unknown) => {
           if (error instanceof HttpError) {
             if (error.status === 429 || error.status === 408 || error.status === 421) ctx.metrics.refused(error.code);
