@@ -36,6 +36,7 @@ import type {
   NodeService,
 } from './service.js';
 import { Store } from './storage/index.js';
+import type { TailCheckReport } from './storage/tail-check.js';
 
 export const KEY_FILE = 'node.key';
 
@@ -57,6 +58,8 @@ export interface NodeOptions {
   /** Events being validated at once before new requests are refused (default 50,000). */
   readonly maxPendingEvents?: number;
   readonly timeRules?: TimeRules;
+  /** How many of the newest events the start-up check holds against their replay records (default 10,000). */
+  readonly startupCheckEvents?: number;
   /** Unix milliseconds (default `Date.now`); tests move time. */
   readonly now?: () => number;
   readonly core?: Core;
@@ -142,8 +145,14 @@ export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
   let store: Store | undefined;
   try {
     store = Store.open(opts.dataDir, core, { now });
+    // Derived state at the end of the log, before any event is taken (storage/tail-check.ts).
+    const report = store.checkTail({
+      now: Math.floor(now() / 1000),
+      skewSeconds: (opts.timeRules ?? DEFAULT_TIME_RULES).clockSkewSeconds,
+      ...(opts.startupCheckEvents === undefined ? {} : { events: opts.startupCheckEvents }),
+    });
     const pool = await VerifyPool.create(opts.workers === undefined ? {} : { threads: opts.workers });
-    return new CommonsNode(core, key, store, pool, trust, opts, now);
+    return new CommonsNode(core, key, store, pool, trust, opts, now, report);
   } catch (error) {
     store?.close();
     key.dispose();
@@ -175,6 +184,8 @@ export class CommonsNode implements NodeService {
     trust: TrustPolicy,
     opts: NodeOptions,
     private readonly now: () => number,
+    /** What the start-up check covered and repaired. */
+    readonly startupCheck: TailCheckReport,
   ) {
     this.did = key.did;
     this.pipeline = new Pipeline({

@@ -39,6 +39,8 @@ export interface RunningNode {
   readonly did: string;
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
+  /** What the node wrote to stderr so far (its log lines, level warn and up). */
+  readonly stderr: () => string;
 }
 
 /** Starts `commons-sync start` in a child process and waits until it listens. */
@@ -58,7 +60,7 @@ export function startNodeProcess(dataDir: string, extra: string[] = []): Promise
       const m = /node (\S+) listening on (\S+)/.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve({ did: m[1] as string, url: m[2] as string, child, exited });
+        resolve({ did: m[1] as string, url: m[2] as string, child, exited, stderr: () => err });
       }
     });
     void exited.then((code) => {

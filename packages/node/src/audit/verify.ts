@@ -15,6 +15,7 @@ import { type AuditEntry, encodeAuditEntry, isEntryType, typeInFormat } from './
 import { makeHasher } from './hash.js';
 import { STORED_NODE_LEVEL } from './log.js';
 import { CompactRange, emptyRoot, hashLeaf, type TreeNode } from './merkle.js';
+import { verifyStoredEvents } from './verify-events.js';
 import { checkCheckpointSequence, EntryRules, toCheckpoint } from './verify-rules.js';
 
 export type { BadRow } from './verify-common.js';
@@ -47,7 +48,13 @@ export interface VerifyOptions {
  *   has its id, SHA-256(encoded) = encoded_hash = the entry's encodedHash, and its row digest
  *   (every other column) equals the entry's rowHash; no event row lacks an accept entry;
  * - replay: every record names a stored event whose author and nonce hash to its key and whose
- *   expiry it carries. (A deleted record is not detected: records are pruned by design.)
+ *   expiry it carries;
+ * - checkpoints: numbered 1, 2, 3... (version 2 signs its number and chains to the one before),
+ *   and each version 2 checkpoint recorded by the log's checkpoint entry (verify-rules.ts);
+ * - format 2 entries: the bounded-rejection rules of spec/AUDIT.md (verify-rules.ts);
+ * - with `protocol`, the events against the protocol itself (verify-events.ts): decoding,
+ *   signatures and policy, (author, nonce) never live twice, live events' replay records (a
+ *   record of an expired event may be pruned), the id index.
  *
  * Entries appended after the last checkpoint are protected by the chain only: someone who
  * rewrites the tail and recomputes every hash after it is caught by the next checkpoint, or by
@@ -180,6 +187,7 @@ function verifyOpen(db: Database, core: Core, options: VerifyOptions): AuditVeri
     eventIter.return?.();
   }
   checkReplay(db, H);
+  if (options.protocol !== undefined) verifyStoredEvents(db, core, H, options.protocol.now);
   return { ok: true, entries: n, checkpoints: cps.length, events };
 }
 

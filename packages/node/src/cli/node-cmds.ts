@@ -131,6 +131,18 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
       throw error;
     }
     io.log.info('node started', { did: service.did, url: api.url, data: dataDir });
+    const check = service.startupCheck;
+    if (check !== undefined) {
+      if (check.replayRestored > 0 || check.reindexed) {
+        io.log.warn('start-up check repaired derived state', { replay_restored: check.replayRestored, reindexed: check.reindexed });
+      }
+      io.log.info('start-up check passed; the rest is left to audit verify', {
+        events_checked: check.eventsChecked,
+        checkpoints_checked: check.checkpointsChecked,
+        events_left: check.eventsLeft,
+        run: `${BIN} audit verify --data ${dataDir}`,
+      });
+    }
     if (trusted === undefined || trusted === 'open') {
       io.log.warn('open mode: events from any author are accepted; pass --trusted to restrict', {});
     }

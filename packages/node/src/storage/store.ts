@@ -17,6 +17,7 @@ import {
   toStorageError,
 } from './errors.js';
 import { acceptDetail, packEventRows, packReplayKeyInputs, REPLAY_KEY_BYTES } from './event-row.js';
+import { checkTail, type TailCheckOptions, type TailCheckReport } from './tail-check.js';
 
 export interface StoreOptions {
   /** Clock in Unix milliseconds (default `Date.now`); stamps audit entries and `received_at`. */
@@ -106,6 +107,7 @@ interface Prepared {
  */
 export class Store {
   readonly #db: Database;
+  readonly #core: Core;
   readonly #hasher: Hasher;
   readonly #now: () => number;
   readonly audit: AuditLog;
@@ -126,6 +128,7 @@ export class Store {
 
   private constructor(db: Database, core: Core, now: () => number) {
     this.#db = db;
+    this.#core = core;
     this.#hasher = makeHasher(core);
     this.#now = now;
     this.#insertEvent = db.prepare(
@@ -238,6 +241,20 @@ export class Store {
     this.#nextSeq += accepted.length;
     this.#eventCount += accepted.length;
     return staged.range.size;
+  }
+
+  /**
+   * The start-up check of what derives from the end of the log (tail-check.ts): repairs what
+   * is safely derivable (replay records, the id index) and throws {@link StoreInconsistentError}
+   * for the rest.
+   */
+  checkTail(options: TailCheckOptions): TailCheckReport {
+    this.#checkOpen();
+    try {
+      return checkTail(this.#db, this.#core, this.#hasher.one, options);
+    } catch (error) {
+      throw toStorageError(error, 'the start-up check failed');
+    }
   }
 
   /**
