@@ -17,6 +17,7 @@ import {
   type CliIo,
   type Command,
 } from './common.js';
+import { CHECK_CONSISTENCY_USAGE, CHECK_PROOF_USAGE } from './audit-cmds.js';
 import { describeBadEntry, loadNodeOps, type OpenNodeOptions } from './node-ops.js';
 
 export const DEFAULT_PORT = 7700;
@@ -220,9 +221,11 @@ async function tlsOptions(
 
 const VERIFY_USAGE = `Usage: ${BIN} audit verify --data DIR
 
-Checks the audit log in DIR: every entry's hash chain, every checkpoint's signature and root,
-and that the stored events match the log. Exits 0 with a summary when it is intact, 1 naming
-the first bad entry when it is not.
+Checks the audit log in DIR: every entry's hash chain, every checkpoint's signature, root,
+number and chain, the rules of the log (spec/AUDIT.md), that the stored events match the log,
+and that they still hold to the protocol: each decodes and its signatures verify, no
+(author, nonce) pair was accepted twice while live, live events keep their replay records.
+Exits 0 with a summary when it is intact, 1 naming the first bad entry when it is not.
 
 Options:
   --data DIR   the data directory (required)
@@ -235,17 +238,28 @@ export const auditCommand: Command = {
   usage: `Usage: ${BIN} audit <subcommand> [options]
 
 Subcommands:
-  verify   check the audit log of a data directory
+  verify              check the audit log of a data directory
+  check-proof         check, over the API, that a node logged an event as accepted
+  check-consistency   check, over the API, that a node's log only grew since a checkpoint
 
-Run '${BIN} audit verify --help' for its options.`,
+Run '${BIN} audit <subcommand> --help' for its options.`,
   async run(argv, io) {
     const [sub, ...rest] = argv;
     if (sub === 'verify') return verify(rest, io);
-    throw new UsageError('audit', sub === undefined ? 'a subcommand is required (verify)' : `unknown subcommand ${JSON.stringify(sub)}`);
+    if (sub === 'check-proof') return (await import('./audit-cmds.js')).checkProof(rest, io);
+    if (sub === 'check-consistency') return (await import('./audit-cmds.js')).checkConsistency(rest, io);
+    throw new UsageError(
+      'audit',
+      sub === undefined ? 'a subcommand is required (verify, check-proof, check-consistency)' : `unknown subcommand ${JSON.stringify(sub)}`,
+    );
   },
 };
 
-export const auditSubcommandUsage: Readonly<Record<string, string>> = { verify: VERIFY_USAGE };
+export const auditSubcommandUsage: Readonly<Record<string, string>> = {
+  verify: VERIFY_USAGE,
+  'check-proof': CHECK_PROOF_USAGE,
+  'check-consistency': CHECK_CONSISTENCY_USAGE,
+};
 
 async function verify(argv: string[], io: CliIo): Promise<number> {
   const cmd = 'audit verify';
