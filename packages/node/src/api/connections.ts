@@ -60,8 +60,16 @@ export const BODY_SLICE_BYTES = 64 * 1024;
 export const REQUESTS_PER_TURN = 16;
 
 class Connection {
-  /** Feeds held input to the parser (see {@link ConnectionControl.meter}). */
+  /** Feeds held input to the parser now (see {@link ConnectionControl.meter}). */
   feed: () => void = () => undefined;
+  /**
+   * The same in the event loop's check phase: what resumes a connection (a finished answer, a
+   * drained queue) runs between I/O callbacks, where parsing a flood of requests would delay
+   * everything else, accepting new connections included.
+   */
+  feedLater: () => void = () => undefined;
+  /** Whether input is held that the parser may not take now (Node itself waits for a drain). */
+  holding: () => boolean = () => false;
   /** Requests that arrived since this connection last yielded the event loop. */
   arrivals = 0;
   /** Requests parsed on this connection so far. */
@@ -115,21 +123,17 @@ export class ConnectionControl {
     const conn = this.#conn(socket);
     const held: Buffer[] = [];
     let ended = false;
-    let yielded = false;
+    let scheduled = false;
     const nodePaused = (): boolean => (socket as unknown as { _paused?: boolean })._paused === true;
     const feedSome = (): void => {
       while (held.length > 0) {
-        if (socket.destroyed || conn.paused || nodePaused()) return;
+        if (socket.destroyed || conn.paused) return;
+        if (nodePaused()) {
+          this.#watchStall(conn); // Node waits for answers to drain: held input waits with it
+          return;
+        }
         if (conn.arrivals >= REQUESTS_PER_TURN) {
-          // A flood of small requests: let the other connections have this turn.
-          if (!yielded) {
-            yielded = true;
-            setImmediate(() => {
-              yielded = false;
-              conn.arrivals = 0;
-              conn.feed();
-            });
-          }
+          conn.feedLater(); // a flood of small requests: let the other connections have this turn
           return;
         }
         // Inside a body of known length, up to what is left of it; else small slices, so that
@@ -152,6 +156,16 @@ export class ConnectionControl {
     conn.feed = () => {
       feedSome();
       sync();
+    };
+    conn.holding = () => held.length > 0 && nodePaused();
+    conn.feedLater = () => {
+      if (scheduled) return;
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
+        conn.arrivals = 0;
+        conn.feed();
+      });
     };
     // The socket is read only while nothing is held and the connection may take requests.
     // (Node resumes it on its own occasions, such as each request it finishes with.)
@@ -201,6 +215,7 @@ export class ConnectionControl {
         bytes += n;
         conn.unsent += n;
         this.#unsent += n;
+        this.#watchStall(conn);
       });
     };
     res.once('close', () => {
@@ -252,11 +267,10 @@ export class ConnectionControl {
   #linger(conn: Connection): void {
     const { socket } = conn;
     if (socket.writable) socket.end();
-    if (conn.paused) {
-      conn.paused = false;
-      clearTimeout(conn.stallTimer);
-    }
-    conn.feed();
+    conn.paused = false;
+    clearTimeout(conn.stallTimer);
+    conn.stallTimer = undefined;
+    conn.feedLater();
     socket.resume();
     const timer = setTimeout(() => socket.destroy(), this.limits.lingerMs);
     timer.unref();
@@ -277,7 +291,7 @@ export class ConnectionControl {
       // feed what was held once both of us let go.
       socket.on('resume', () => {
         if (c.paused) socket.pause();
-        else c.feed();
+        else c.feedLater();
       });
     }
     return conn;
@@ -298,7 +312,7 @@ export class ConnectionControl {
       conn.paused = false;
       clearTimeout(conn.stallTimer);
       conn.stallTimer = undefined;
-      conn.feed();
+      conn.feedLater();
       conn.socket.resume();
     }
   }
@@ -308,8 +322,20 @@ export class ConnectionControl {
     conn.paused = true;
     conn.lastProgress = Date.now();
     conn.socket.pause();
+    this.#watchStall(conn);
+  }
+
+  /**
+   * Cuts the connection if it stays blocked (answers written that the kernel has not taken,
+   * paused by us, or holding input while Node waits for a drain) with no answer finishing for
+   * `stallTimeoutMs`: a client that does not read.
+   */
+  #watchStall(conn: Connection): void {
+    if (conn.stallTimer !== undefined) return;
+    const blocked = (): boolean => conn.unsent > 0 || conn.paused || conn.holding();
     const check = (): void => {
-      if (!conn.paused || conn.socket.destroyed) return;
+      conn.stallTimer = undefined;
+      if (!blocked() || conn.socket.destroyed) return;
       const idle = Date.now() - conn.lastProgress;
       if (idle >= this.limits.stallTimeoutMs) {
         this.#cut(conn, 'stalled');
