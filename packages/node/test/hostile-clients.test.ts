@@ -240,6 +240,32 @@ describe('signed rejections', () => {
   });
 });
 
+describe('a --trusted node', () => {
+  it('logs untrusted signed events one by one within the budget and counts junk, like an open node', async () => {
+    const [trusted] = makeEvents(1, 1, 'trusted-author');
+    const node = await freshNode(['--trusted', (trusted as { author: string }).author]);
+    try {
+      const size = async (): Promise<number> => ((await call(node.url, '/healthz')).json as { audit_size: number }).audit_size;
+      const start = await size();
+      const t0 = Date.now();
+      const outsiders = makeEvents(100, 10, 'outsiders');
+      const junk = Array.from({ length: 2_000 }, () => ({}));
+      const answer = await call(node.url, '/v1/events', { body: JSON.stringify([trusted, ...outsiders, ...junk]), deadlineMs: 30_000 });
+      const results = (answer.json as { results: { status: string; reason?: string }[] }).results;
+      expect(results[0]?.status).toBe('accepted');
+      expect(new Set(results.slice(1, 101).map((r) => r.reason))).toEqual(new Set(['ERR_UNTRUSTED_AUTHOR']));
+      await sleep(1_500);
+      const seconds = Math.ceil((Date.now() - t0) / 1000) + 1;
+      const grown = (await size()) - start;
+      console.log(`--trusted: 100 untrusted signed events and 2,000 junk ones grew the audit log by ${grown} entries in ${seconds} s`);
+      expect(grown).toBeGreaterThan(AUDIT_RULES.maxRejectEntriesPerSecond);
+      expect(grown).toBeLessThanOrEqual(1 + AUDIT_RULES.maxRejectEntriesPerSecond + seconds * AUDIT_RULES.maxJunkEntriesPerSecond);
+    } finally {
+      await node.stop();
+    }
+  });
+});
+
 describe('DNS rebinding', () => {
   it('refuses a Host that is not an allowed name, serves loopback names and --allowed-host ones', async () => {
     const node = await freshNode(['--allowed-host', 'node.internal']);

@@ -45,7 +45,8 @@ export interface RunningNode {
 
 /** Starts `commons-sync start` in a child process and waits until it listens. */
 export function startNodeProcess(dataDir: string, extra: string[] = []): Promise<RunningNode> {
-  const child = spawn(process.execPath, [CLI, 'start', '--data', dataDir, '--port', '0', '--open', ...extra], {
+  const trust = extra.includes('--trusted') ? [] : ['--open'];
+  const child = spawn(process.execPath, [CLI, 'start', '--data', dataDir, '--port', '0', ...trust, ...extra], {
     env: { ...process.env, COMMONS_SYNC_PASSPHRASE: PASSPHRASE, COMMONS_SYNC_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
