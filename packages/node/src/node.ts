@@ -11,13 +11,14 @@ import { mkdirSync } from 'node:fs';
 
 import { type Core, loadCore } from '@commons-sync/bindings';
 
-import { type AuditVerification, verifyAuditData, type Checkpoint } from './audit/index.js';
+import { AUDIT_RULES, type AuditVerification, verifyAuditData, type Checkpoint } from './audit/index.js';
 import { CommonsSyncError, ConfigError } from './errors.js';
 import { fixedSecrets, type Keystore, type SecretSource, type Signer } from './keys/keystore.js';
 import { createNodeIdentity, NODE_KEY_FILE, openNodeSigner, readNodeIdentity } from './keys/node-identity.js';
 import { type KeystoreSpec, parseKeystoreSpec } from './keys/spec.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { VerifyPool } from './pool/verify-pool.js';
+import { encodeAuditEntry } from './audit/entry.js';
 import {
   batchSize,
   decodeEvent,
@@ -30,8 +31,17 @@ import {
   type TimeRules,
   type TrustPolicy,
 } from './protocol/index.js';
-import type { AuditProofJson, CheckpointJson, HealthJson, IngestResult, NodeService } from './service.js';
+import type {
+  AuditProofJson,
+  AuditProofPending,
+  CheckpointJson,
+  ConsistencyProofJson,
+  HealthJson,
+  IngestResult,
+  NodeService,
+} from './service.js';
 import { Store } from './storage/index.js';
+import type { TailCheckReport } from './storage/tail-check.js';
 
 export const KEY_FILE = NODE_KEY_FILE;
 
@@ -51,11 +61,17 @@ export interface NodeOptions {
   readonly workers?: number;
   /** A checkpoint is signed once the log grew by this many entries (default 10,000)... */
   readonly checkpointEvery?: number;
-  /** ...or this long after the last one, if anything was logged since (default 10 s). */
+  /**
+   * ...or this long after the last one, if anything was logged since (default 10 s; at least
+   * 1 s). A proof request for an entry no checkpoint covers yet may make one sooner, but never
+   * within a second of the last.
+   */
   readonly checkpointIntervalMs?: number;
   /** Events being validated at once before new requests are refused (default 50,000). */
   readonly maxPendingEvents?: number;
   readonly timeRules?: TimeRules;
+  /** How many of the newest events the start-up check holds against their replay records (default 10,000). */
+  readonly startupCheckEvents?: number;
   /** Unix milliseconds (default `Date.now`); tests move time. */
   readonly now?: () => number;
   /** The crypto core (default: `loadCore()`); the verify workers load the same backend. */
@@ -63,7 +79,9 @@ export interface NodeOptions {
 }
 
 function checkpointJson(cp: Checkpoint, did: string): CheckpointJson {
-  return { tree_size: cp.treeSize, root: toHex(cp.root), time: cp.time, node: did, signature: toHex(cp.signature) };
+  const common = { tree_size: cp.treeSize, root: toHex(cp.root), time: cp.time, node: did };
+  if (cp.version !== 2) return { version: 1, seq: cp.seq, ...common, signature: toHex(cp.signature) };
+  return { version: 2, seq: cp.seq, ...common, prev: toHex(cp.prev as Uint8Array), signature: toHex(cp.signature) };
 }
 
 function trustPolicy(trusted: NodeOptions['trusted']): TrustPolicy {
@@ -120,7 +138,10 @@ export async function verifyAudit(dir: string, core?: Core): Promise<AuditVerifi
   if (identity === undefined) {
     throw new ConfigError('ERR_NO_DATA_DIR', `${dir} is not a Commons Sync data directory (no ${KEY_FILE})`);
   }
-  return verifyAuditData(dir, c, { publicKey: identity.publicKey });
+  return verifyAuditData(dir, c, {
+    publicKey: identity.publicKey,
+    protocol: { now: Math.floor(Date.now() / 1000) },
+  });
 }
 
 /** Opens a data directory (initialized by {@link initDataDir}) and starts the node. */
@@ -135,11 +156,25 @@ export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
   let store: Store | undefined;
   try {
     store = Store.open(opts.dataDir, core, { now });
+    // Derived state at the end of the log, before any event is taken (storage/tail-check.ts).
+    const report = store.checkTail({
+      now: Math.floor(now() / 1000),
+      skewSeconds: (opts.timeRules ?? DEFAULT_TIME_RULES).clockSkewSeconds,
+      ...(opts.startupCheckEvents === undefined ? {} : { events: opts.startupCheckEvents }),
+    });
     const pool = await VerifyPool.create({
       ...(opts.workers === undefined ? {} : { threads: opts.workers }),
       backend: core.backend, // the workers use the node's crypto backend
     });
-    return new CommonsNode(core, signer, keystore, store, pool, trust, opts, now);
+    const node = new CommonsNode(core, signer, keystore, store, pool, trust, opts, now, report);
+    // A checkpoint covering the log as it was opened, before the node serves.
+    try {
+      await node.opened;
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    return node;
   } catch (error) {
     store?.close();
     await keystore.close();
@@ -157,11 +192,15 @@ export class CommonsNode implements NodeService {
   private readonly inFlight = new Set<Promise<unknown>>();
   private pending = 0;
   private closing = false;
-  private lastCheckpointSize: number;
+  /** Size of the log right after the last checkpoint (with its own entry, for version 2), and when it was signed. */
+  private coveredSize: number;
+  private lastCheckpointAt = 0;
   private readonly counts = { accepted: 0, duplicate: 0, rejected: 0, overloaded: 0 };
   /** The checkpoint being signed, if any: checkpoints are made one at a time, in order. */
   private signing: Promise<Checkpoint> | undefined;
   private readonly reasons = new Map<string, number>();
+  /** @internal The checkpoint made when the node opened (awaited by `openNode`). */
+  readonly opened: Promise<void>;
 
   constructor(
     private readonly core: Core,
@@ -172,6 +211,8 @@ export class CommonsNode implements NodeService {
     trust: TrustPolicy,
     opts: NodeOptions,
     private readonly now: () => number,
+    /** What the start-up check covered and repaired. */
+    readonly startupCheck: TailCheckReport,
   ) {
     this.did = key.did;
     this.pipeline = new Pipeline({
@@ -183,10 +224,14 @@ export class CommonsNode implements NodeService {
     });
     this.checkpointEvery = opts.checkpointEvery ?? 10_000;
     this.maxPending = opts.maxPendingEvents ?? 50_000;
-    this.lastCheckpointSize = store.audit.latestCheckpoint()?.treeSize ?? 0;
-    const interval = opts.checkpointIntervalMs ?? 10_000;
+    const latest = store.audit.latestCheckpoint();
+    this.coveredSize = latest === undefined ? -1 : latest.treeSize + (latest.version === 2 ? 1 : 0);
+    this.opened = this.maybeCheckpoint(1);
+    const interval = Math.max(opts.checkpointIntervalMs ?? 10_000, AUDIT_RULES.checkpointMinIntervalMs);
     // A failed timed checkpoint (an HSM briefly away) is retried at the next tick.
     this.timers.push(setInterval(() => void this.maybeCheckpoint(1).catch(() => undefined), interval).unref());
+    // Rejections counted for the audit log are written as a summary once one is due.
+    this.timers.push(setInterval(() => this.flushSummary(), AUDIT_RULES.summaryIntervalMs / 4).unref());
     // Replay records outlive their event's expiry by the clock-skew allowance, then go.
     const skew = (opts.timeRules ?? DEFAULT_TIME_RULES).clockSkewSeconds;
     const prune = () => this.store.pruneReplay(Math.floor(this.now() / 1000) - skew);
@@ -225,27 +270,44 @@ export class CommonsNode implements NodeService {
     return eventToJson(decoded.value.event);
   }
 
+  /** The latest checkpoint; checkpoints are signed on a schedule, never for a request. */
   async checkpoint(): Promise<CheckpointJson> {
-    const latest = this.store.audit.latestCheckpoint();
-    if (latest !== undefined && latest.treeSize === this.store.audit.size) return checkpointJson(latest, this.did);
-    return checkpointJson(await this.signCheckpoint(), this.did);
+    const latest = this.store.audit.latestCheckpoint() ?? (await this.signCheckpoint());
+    return checkpointJson(latest, this.did);
   }
 
-  async auditProof(idHex: string): Promise<AuditProofJson | undefined> {
-    const seq = this.store.acceptEntrySeq(idHex.toLowerCase());
+  async auditProof(idHex: string): Promise<AuditProofJson | AuditProofPending | undefined> {
+    const id = idHex.toLowerCase();
+    const seq = this.store.acceptEntrySeq(id);
     if (seq === undefined) return undefined;
     let cp = this.store.audit.latestCheckpoint();
-    if (cp === undefined || cp.treeSize <= seq) cp = await this.signCheckpoint();
+    if (cp === undefined || cp.treeSize <= seq) {
+      // One checkpoint sooner than scheduled is fine, but not more often than the minimum interval.
+      const wait = this.lastCheckpointAt + AUDIT_RULES.checkpointMinIntervalMs - Date.now();
+      if (wait > 0 && cp !== undefined) {
+        return { pending: true, event_id: id, leaf_index: seq, retry_after_ms: wait, checkpoint: checkpointJson(cp, this.did) };
+      }
+      cp = await this.signCheckpoint();
+    }
     const entry = this.store.audit.entry(seq);
     if (entry === undefined) return undefined;
     return {
-      event_id: idHex.toLowerCase(),
+      event_id: id,
       leaf_index: seq,
       tree_size: cp.treeSize,
+      leaf: toHex(encodeAuditEntry(entry)),
       leaf_hash: toHex(entry.leafHash),
       path: this.store.audit.inclusionProof(seq, cp.treeSize).map(toHex),
       checkpoint: checkpointJson(cp, this.did),
     };
+  }
+
+  consistencyProof(from: number, to: number): ConsistencyProofJson {
+    const size = this.store.audit.size;
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || from > to || to > size) {
+      throw new CommonsSyncError('ERR_BAD_RANGE', `a consistency proof needs 0 ≤ from ≤ to ≤ ${size}, got from=${from} to=${to}`);
+    }
+    return { from, to, proof: this.store.audit.consistencyProof(from, to).map(toHex) };
   }
 
   health(): HealthJson {
@@ -292,6 +354,9 @@ export class CommonsNode implements NodeService {
       '# HELP commons_sync_audit_entries Entries in the audit log.',
       '# TYPE commons_sync_audit_entries gauge',
       `commons_sync_audit_entries ${this.store.audit.size}`,
+      '# HELP commons_sync_audit_summarized_total Rejections counted into audit summary entries instead of logged one by one, by reason.',
+      '# TYPE commons_sync_audit_summarized_total counter',
+      ...[...this.store.audit.summarized].map(([reason, n]) => `commons_sync_audit_summarized_total{reason="${reason}"} ${n}`),
       '# HELP commons_sync_pending_events Events being validated now.',
       '# TYPE commons_sync_pending_events gauge',
       `commons_sync_pending_events ${this.pending}`,
@@ -314,6 +379,13 @@ export class CommonsNode implements NodeService {
     await Promise.allSettled([...this.inFlight]);
     try {
       await this.signing?.catch(() => undefined);
+      // Counted rejections are written before closing, once their summary may be.
+      const due = this.store.audit.summaryDueAt;
+      if (due !== undefined) {
+        const wait = due - this.store.audit.stampTime(this.now());
+        if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, AUDIT_RULES.summaryIntervalMs)));
+        this.flushSummary();
+      }
       await this.maybeCheckpoint(1);
     } finally {
       await this.pool.close();
@@ -329,19 +401,30 @@ export class CommonsNode implements NodeService {
   private async signCheckpoint(): Promise<Checkpoint> {
     while (this.signing !== undefined) await this.signing.catch(() => undefined);
     const latest = this.store.audit.latestCheckpoint();
-    if (latest !== undefined && latest.treeSize === this.store.audit.size) return latest;
+    if (latest !== undefined && this.store.audit.size <= latest.treeSize + (latest.version === 2 ? 1 : 0)) return latest;
     const work = this.store.audit.checkpointAsync(this.key);
     this.signing = work;
     try {
       const cp = await work;
-      this.lastCheckpointSize = cp.treeSize;
+      this.coveredSize = cp.treeSize + 1;
+      this.lastCheckpointAt = Date.now();
       return cp;
     } finally {
       this.signing = undefined;
     }
   }
 
+  /** Signs when the log grew by `growth` entries since the last checkpoint (its own entry aside). */
   private async maybeCheckpoint(growth: number): Promise<void> {
-    if (this.store.audit.size - this.lastCheckpointSize >= growth) await this.signCheckpoint();
+    if (this.store.audit.size - this.coveredSize >= growth) await this.signCheckpoint();
+  }
+
+  /** On the timer: a failed write keeps the counts for the next try (the error is not lost: commits report it). */
+  private flushSummary(): void {
+    try {
+      this.store.flushAuditSummary();
+    } catch {
+      // kept for the next try
+    }
   }
 }

@@ -12,23 +12,48 @@ export type IngestResult =
   | { readonly status: 'duplicate'; readonly id: string }
   | { readonly status: 'rejected'; readonly id?: string; readonly reason: string; readonly detail: string };
 
-/** A signed Merkle checkpoint of the audit log (JSON form). */
+/** A signed Merkle checkpoint of the audit log (JSON form; spec/AUDIT.md §5 and §7). */
 export interface CheckpointJson {
+  /** 2 for checkpoints that sign their number and the previous checkpoint's hash. */
+  readonly version?: number;
+  /** The checkpoint's number (1, 2, 3...). */
+  readonly seq?: number;
   readonly tree_size: number;
   readonly root: string;
   readonly time: number;
   readonly node: string;
+  /** Version 2: the hash of the previous checkpoint (hex; zeros for the first). */
+  readonly prev?: string;
   readonly signature: string;
 }
 
-/** Proof that an event's audit entry is in the log at a checkpoint. */
+/** Proof that an event's audit entry is in the log at a checkpoint (spec/AUDIT.md §7). */
 export interface AuditProofJson {
   readonly event_id: string;
   readonly leaf_index: number;
   readonly tree_size: number;
+  /** The entry's canonical encoding (hex): the leaf hash is SHA-256(0x00 || leaf). */
+  readonly leaf?: string;
   readonly leaf_hash: string;
   readonly path: readonly string[];
   readonly checkpoint: CheckpointJson;
+}
+
+/** The event's entry is not covered by a checkpoint yet, and one may not be signed this soon. */
+export interface AuditProofPending {
+  readonly pending: true;
+  readonly event_id: string;
+  readonly leaf_index: number;
+  /** When to ask again. */
+  readonly retry_after_ms: number;
+  readonly checkpoint?: CheckpointJson;
+}
+
+/** RFC 6962 consistency proof between two sizes of the audit log. */
+export interface ConsistencyProofJson {
+  readonly from: number;
+  readonly to: number;
+  readonly proof: readonly string[];
 }
 
 export interface HealthJson {
@@ -59,8 +84,18 @@ export interface NodeService {
    * asynchronously: the node key may sign through an HSM or a KMS.
    */
   checkpoint(): CheckpointJson | Promise<CheckpointJson>;
-  /** An inclusion proof for the accept entry of the event, or undefined if unknown. */
-  auditProof(idHex: string): AuditProofJson | undefined | Promise<AuditProofJson | undefined>;
+  /**
+   * An inclusion proof for the accept entry of the event, or undefined if unknown; pending
+   * when no checkpoint covers the entry yet and none may be signed this soon.
+   */
+  auditProof(
+    idHex: string,
+  ): AuditProofJson | AuditProofPending | undefined | Promise<AuditProofJson | AuditProofPending | undefined>;
+  /**
+   * A consistency proof from the log's first `from` entries to its first `to`. Throws an
+   * error with code `ERR_BAD_RANGE` unless 0 ≤ from ≤ to ≤ the log's size.
+   */
+  consistencyProof?(from: number, to: number): ConsistencyProofJson;
   health(): HealthJson;
   /** Prometheus text exposition format (version 0.0.4). */
   metrics(): string;

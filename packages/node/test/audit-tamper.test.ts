@@ -3,7 +3,8 @@
  * event, audit entry, audit subtree or checkpoint (every column of the first and last rows,
  * plus a fast-check sample of rows, columns and bytes) is reported by verifyAuditData with the
  * row that was changed. Rewriting history and recomputing every hash after it is caught by the
- * next signed checkpoint.
+ * next signed checkpoint; a deleted or renumbered checkpoint row by the checkpoint chain and
+ * the log's checkpoint entries.
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,11 +37,11 @@ const TABLES: Record<Table, { key: string[]; columns: string[] }> = {
   },
   audit_entries: {
     key: ['seq'],
-    columns: ['seq', 'time', 'type', 'event_id', 'reason', 'detail', 'leaf_hash', 'chain_hash'],
+    columns: ['format', 'seq', 'time', 'type', 'event_id', 'reason', 'detail', 'leaf_hash', 'chain_hash'],
   },
   audit_nodes: { key: ['level', 'idx'], columns: ['level', 'idx', 'hash'] },
-  // checkpoints.seq is only the order rows were written in; the signed statement is the rest.
-  checkpoints: { key: ['seq'], columns: ['tree_size', 'root', 'time', 'public_key', 'signature'] },
+  // Version 2 checkpoints sign their seq and the previous checkpoint's hash too.
+  checkpoints: { key: ['seq'], columns: ['seq', 'version', 'tree_size', 'root', 'time', 'public_key', 'signature', 'prev_hash'] },
   replay: { key: ['key'], columns: ['key', 'event_seq', 'expires_at'] },
 };
 
@@ -48,6 +49,7 @@ const TABLES: Record<Table, { key: string[]; columns: string[] }> = {
 const KEY_BIT: Record<string, number> = {
   'events.seq': 20,
   'audit_entries.seq': 20,
+  'checkpoints.seq': 20,
   'audit_nodes.level': 4,
   'audit_nodes.idx': 20,
 };
@@ -69,7 +71,7 @@ beforeAll(async () => {
   for (let batch = 0; batch < 3; batch++) {
     const evs = fakeEvents(20, { kind: `kind-${batch}` });
     store.commit(evs, [
-      { type: 'reject', eventId: evs[0]?.id ?? null, reason: 'ERR_REPLAY', detail: { batch } },
+      { type: 'reject', eventId: evs[0]?.id ?? null, reason: 'ERR_REPLAY', detail: { batch }, verified: true },
       { type: 'reject', reason: 'ERR_MALFORMED', detail: { bytes: 12, note: 'truncated' } },
       { type: 'critical', reason: 'PEER_BANNED', detail: { peer: '10.0.0.7' } },
     ]);
@@ -159,11 +161,13 @@ function expectCaught(table: Table, rowIndex: number, column: string, pick: numb
 
 describe('tamper evidence', () => {
   it('verifies the untouched store', () => {
-    expect(rows.audit_entries.length).toBe(69);
+    // per batch: 20 accepts, the reject, the critical entry, a summary (of the ERR_MALFORMED), a checkpoint entry
+    expect(rows.audit_entries.map((r) => r['type']).slice(20, 24)).toEqual(['reject', 'critical', 'summary', 'checkpoint']);
+    expect(rows.audit_entries.length).toBe(72);
     expect(rows.audit_nodes.length).toBeGreaterThan(0);
     expect(verifyAuditData(template.dir, core, { publicKey: key.publicKey })).toEqual({
       ok: true,
-      entries: 69,
+      entries: 72,
       checkpoints: 3,
       events: 60,
     });
@@ -211,9 +215,9 @@ describe('tamper evidence', () => {
     const d = copy();
     const db = new Database(join(d, DB_FILE));
     const H = sha256One;
-    // Rewrite entry 25 (a reject) and recompute everything after it, as an attacker without
+    // Rewrite entry 44 (a reject) and recompute everything after it, as an attacker without
     // the node key would: leaf and chain hashes, and every stored subtree.
-    db.prepare("UPDATE audit_entries SET reason = 'ERR_NOTHING_TO_SEE' WHERE seq = 25").run();
+    db.prepare("UPDATE audit_entries SET reason = 'ERR_UNTRUSTED_AUTHOR' WHERE seq = 44 AND type = 'reject'").run();
     const all = db.prepare('SELECT * FROM audit_entries ORDER BY seq').all() as Record<string, unknown>[];
     const update = db.prepare('UPDATE audit_entries SET leaf_hash = ?, chain_hash = ? WHERE seq = ?');
     const setNode = db.prepare('UPDATE audit_nodes SET hash = ? WHERE level = ? AND idx = ?');
@@ -222,6 +226,7 @@ describe('tamper evidence', () => {
     db.transaction(() => {
       for (const r of all) {
         const entry = {
+          format: r['format'],
           seq: r['seq'],
           time: r['time'],
           type: r['type'],
@@ -240,10 +245,28 @@ describe('tamper evidence', () => {
     db.close();
     const result = verifyAuditData(d, core, { publicKey: key.publicKey });
     const secondCheckpoint = rows.checkpoints[1] as Record<string, unknown>;
-    expect(secondCheckpoint['tree_size']).toBe(46); // the first checkpoint after entry 25
+    expect(secondCheckpoint['tree_size']).toBe(47); // the first checkpoint after entry 44
     expect(result).toMatchObject({
       ok: false,
-      firstBad: { table: 'checkpoints', row: secondCheckpoint['seq'], what: "root differs from the log's root at size 46" },
+      firstBad: { table: 'checkpoints', row: secondCheckpoint['seq'], what: "root differs from the log's root at size 47" },
     });
+  });
+
+  it('reports a deleted or renumbered checkpoint row, the last one included', () => {
+    const cases: [string, string, number][] = [
+      ['DELETE FROM checkpoints WHERE seq = 2', 'a deleted row in the middle', 2],
+      ['DELETE FROM checkpoints WHERE seq = 3', 'the last row deleted', 3],
+      ['UPDATE checkpoints SET seq = 7 WHERE seq = 3', 'the last row renumbered', 3],
+      ['UPDATE checkpoints SET seq = 5 WHERE seq = 1', 'the first row renumbered', 1],
+    ];
+    for (const [sql, label, row] of cases) {
+      const d = copy();
+      const db = new Database(join(d, DB_FILE));
+      db.prepare(sql).run();
+      db.close();
+      const result = verifyAuditData(d, core, { publicKey: key.publicKey });
+      expect(result.ok, label).toBe(false);
+      if (!result.ok) expect([result.firstBad.table, result.firstBad.row], `${label}: ${result.firstBad.what}`).toEqual(['checkpoints', row]);
+    }
   });
 });

@@ -13,7 +13,10 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AuditEntry,
   type AuditRecord,
+  type Checkpoint,
   CHECKPOINT_DOMAIN,
+  CHECKPOINT_DOMAIN_V2,
+  checkpointHash,
   checkpointMessage,
   CheckpointSignerError,
   type CheckpointSigner,
@@ -61,6 +64,7 @@ describe('entry encoding', () => {
   it('follows the documented byte layout', () => {
     const id = new Uint8Array(32).map((_, i) => i);
     const entry: AuditEntry = {
+      format: 1,
       seq: 2 ** 32 + 5,
       time: 1_750_000_000_123,
       type: 'reject',
@@ -84,10 +88,16 @@ describe('entry encoding', () => {
     expect(hex(nulls)).toBe(
       `01${'0000000100000005'}${(1_750_000_000_123).toString(16).padStart(16, '0')}03000000000000`,
     );
+    // Format 2: the same layout with version byte 0x02, and the summary (0x04) and checkpoint (0x05) types.
+    const summary = encodeAuditEntry({ ...entry, format: 2, type: 'summary', eventId: null, reason: null, detail: '{}' });
+    expect(hex(summary)).toBe(`02${'0000000100000005'}${(1_750_000_000_123).toString(16).padStart(16, '0')}04000000000002${hex(Buffer.from('{}'))}`);
+    expect(encodeAuditEntry({ ...entry, format: 2, type: 'checkpoint', eventId: null, reason: null, detail: '' })[17]).toBe(0x05);
+    expect(() => encodeAuditEntry({ ...entry, format: 1, type: 'summary' })).toThrow(RangeError);
   });
 
   it('gives distinct entries distinct encodings', () => {
     const entryArb = fc.record({
+      format: fc.constantFrom(1 as const, 2 as const),
       seq: fc.nat(),
       time: fc.nat(),
       type: fc.constantFrom('accept' as const, 'reject' as const, 'critical' as const),
@@ -99,6 +109,7 @@ describe('entry encoding', () => {
       fc.property(entryArb, entryArb, (a, b) => {
         const same = hex(encodeAuditEntry(a)) === hex(encodeAuditEntry(b));
         const equal =
+          a.format === b.format &&
           a.seq === b.seq &&
           a.time === b.time &&
           a.type === b.type &&
@@ -184,37 +195,51 @@ describe('audit log', () => {
 });
 
 describe('checkpoints', () => {
-  it('are signed over the documented 112-byte message and verify', () => {
+  it('are numbered, chained, signed over the documented 152-byte message, and recorded in the log', () => {
     const clock = manualClock();
     const d = dir();
     const s = open(d, clock.now);
     const key = signer(1);
     const empty = s.audit.checkpoint(key);
-    expect(empty.treeSize).toBe(0);
+    expect([empty.version, empty.seq, empty.treeSize]).toEqual([2, 1, 0]);
+    expect(hex(empty.prev as Uint8Array)).toBe('00'.repeat(32));
+    expect(s.audit.entry(0)).toMatchObject({ format: 2, type: 'checkpoint', detail: `{"checkpoint":1,"hash":"${hex(checkpointHash(H, empty))}"}` });
     s.commit(fakeEvents(20), [{ type: 'reject', reason: 'ERR_X' }]);
     clock.advance(5_000);
+    const size = s.audit.size;
     const cp = s.audit.checkpoint(key);
-    expect(cp.treeSize).toBe(21);
-    expect(hex(cp.root)).toBe(hex(s.audit.root()));
+    expect([cp.seq, cp.treeSize]).toEqual([2, size]);
+    expect(hex(cp.prev as Uint8Array)).toBe(hex(checkpointHash(H, empty)));
+    expect(hex(cp.root)).toBe(hex(s.audit.rootAt(size)));
     expect(cp.time).toBe(clock.now());
     expect(hex(cp.publicKey)).toBe(hex(key.publicKey));
     const msg = checkpointMessage(cp);
-    expect(msg.length).toBe(112);
-    expect(Buffer.from(msg.subarray(0, 32)).toString('ascii')).toBe(CHECKPOINT_DOMAIN);
-    expect(hex(msg.subarray(32, 40))).toBe('0000000000000015');
-    expect(hex(msg.subarray(40, 72))).toBe(hex(cp.root));
-    expect(hex(msg.subarray(72, 80))).toBe(clock.now().toString(16).padStart(16, '0'));
-    expect(hex(msg.subarray(80, 112))).toBe(hex(key.publicKey));
+    expect(msg.length).toBe(152);
+    expect(Buffer.from(msg.subarray(0, 32)).toString('ascii')).toBe(CHECKPOINT_DOMAIN_V2);
+    expect(hex(msg.subarray(32, 40))).toBe('0000000000000002');
+    expect(hex(msg.subarray(40, 48))).toBe(size.toString(16).padStart(16, '0'));
+    expect(hex(msg.subarray(48, 80))).toBe(hex(cp.root));
+    expect(hex(msg.subarray(80, 88))).toBe(clock.now().toString(16).padStart(16, '0'));
+    expect(hex(msg.subarray(88, 120))).toBe(hex(key.publicKey));
+    expect(hex(msg.subarray(120, 152))).toBe(hex(cp.prev as Uint8Array));
     expect(core.ed25519Verify(key.publicKey, msg, cp.signature)).toBe(true);
     expect(verifyCheckpointSignature(core, cp)).toBe(true);
-    expect(verifyCheckpointSignature(core, { ...cp, treeSize: 22 })).toBe(false);
+    expect(verifyCheckpointSignature(core, { ...cp, seq: 3 })).toBe(false);
+    expect(verifyCheckpointSignature(core, { ...cp, treeSize: size + 1 })).toBe(false);
     expect(verifyCheckpointSignature(core, { ...cp, time: cp.time + 1 })).toBe(false);
+    expect(verifyCheckpointSignature(core, { ...cp, prev: new Uint8Array(32) })).toBe(false);
     expect(s.audit.latestCheckpoint()).toEqual(cp);
-    expect(s.audit.checkpoints().map((c) => c.treeSize)).toEqual([0, 21]);
+    expect(s.audit.checkpoints().map((c) => c.treeSize)).toEqual([0, size]);
+    expect(s.audit.entry(size)?.type).toBe('checkpoint');
+    // Version 1 (the first release's checkpoints, still verified): 112 bytes, no number or chain.
+    const v1 = checkpointMessage({ ...cp, version: 1 });
+    expect(v1.length).toBe(112);
+    expect(Buffer.from(v1.subarray(0, 32)).toString('ascii')).toBe(CHECKPOINT_DOMAIN);
+    expect(hex(v1.subarray(32, 40))).toBe(size.toString(16).padStart(16, '0'));
     s.close();
     expect(verifyAuditData(d, core, { publicKey: key.publicKey })).toEqual({
       ok: true,
-      entries: 21,
+      entries: size + 1,
       checkpoints: 2,
       events: 20,
     });
@@ -243,7 +268,18 @@ describe('checkpoints', () => {
       db.prepare(sql).run(...params);
       db.close();
     };
-    const row = (seq: number): { tree_size: number; root: Buffer; time: number; public_key: Buffer; signature: Buffer } => {
+    type CheckpointRow = { seq: number; tree_size: number; root: Buffer; time: number; public_key: Buffer; signature: Buffer; prev_hash: Buffer };
+    const rowCheckpoint = (r: CheckpointRow): Checkpoint => ({
+      version: 2,
+      seq: r.seq,
+      treeSize: r.tree_size,
+      root: r.root,
+      time: r.time,
+      publicKey: r.public_key,
+      prev: r.prev_hash,
+      signature: r.signature,
+    });
+    const row = (seq: number): CheckpointRow => {
       const db = new Database(join(d, DB_FILE), { readonly: true });
       const r = db.prepare('SELECT * FROM checkpoints WHERE seq = ?').get(seq);
       db.close();
@@ -261,19 +297,23 @@ describe('checkpoints', () => {
     });
     edit('UPDATE checkpoints SET signature = ? WHERE seq = 2', original.signature);
 
-    // 2. A well-formed checkpoint of the right root, signed by someone else.
+    // 2. A well-formed checkpoint of the right root, signed by someone else: the log's entry for
+    // checkpoint 2 recorded another hash, and the signer is not the node.
     const other = signer(9);
-    const forged = { treeSize: original.tree_size, root: original.root, time: original.time, publicKey: other.publicKey };
+    const forged = { ...rowCheckpoint(original), publicKey: other.publicKey };
     edit(
       'UPDATE checkpoints SET public_key = ?, signature = ? WHERE seq = 2',
       other.publicKey,
       other.sign(checkpointMessage(forged)),
     );
-    expect(verifyAuditData(d, core).ok).toBe(true); // self-consistent ...
+    expect(verifyAuditData(d, core)).toMatchObject({
+      ok: false,
+      firstBad: { table: 'checkpoints', row: 2, what: 'differs from what its checkpoint entry recorded' },
+    });
     expect(verifyAuditData(d, core, { publicKey: key.publicKey })).toMatchObject({
       ok: false,
       firstBad: { table: 'checkpoints', row: 2, what: 'signed by a key other than the node key' },
-    }); // ... but not the node's
+    });
 
     // 3. A validly signed checkpoint (the attacker holds a key) of a root the log never had.
     const fakeRoot = new Uint8Array(32).fill(0xee);
@@ -281,20 +321,18 @@ describe('checkpoints', () => {
     edit('UPDATE checkpoints SET root = ?, signature = ? WHERE seq = 2', fakeRoot, other.sign(checkpointMessage(lie)));
     expect(verifyAuditData(d, core)).toMatchObject({ ok: false, firstBad: { table: 'checkpoints', row: 2 } });
 
-    // 4. A checkpoint beyond the end of the log.
-    edit('DELETE FROM checkpoints WHERE seq = 2');
-    const beyond = { treeSize: 999, root: fakeRoot, time: 1, publicKey: key.publicKey };
+    // 4. A checkpoint beyond the end of the log, well signed and chained.
+    edit('UPDATE checkpoints SET root = ?, public_key = ?, signature = ? WHERE seq = 2', original.root, original.public_key, original.signature);
+    const beyond = { version: 2 as const, seq: 3, treeSize: 999, root: fakeRoot, time: original.time, publicKey: key.publicKey, prev: checkpointHash(H, rowCheckpoint(original)) };
     edit(
-      'INSERT INTO checkpoints (tree_size, root, time, public_key, signature) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO checkpoints (seq, version, tree_size, root, time, public_key, signature, prev_hash) VALUES (3, 2, ?, ?, ?, ?, ?, ?)',
       999,
       fakeRoot,
-      1,
+      original.time,
       key.publicKey,
       key.sign(checkpointMessage(beyond)),
+      beyond.prev,
     );
-    expect(verifyAuditData(d, core)).toMatchObject({
-      ok: false,
-      firstBad: { table: 'checkpoints', what: 'tree_size 999 exceeds the log (20 entries)' },
-    });
+    expect(verifyAuditData(d, core)).toMatchObject({ ok: false, firstBad: { table: 'checkpoints', row: 3 } });
   });
 });

@@ -35,11 +35,12 @@ function rssOf(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return m === null ? 0 : Number(m[1]) * 1024;
 }
 
-function post(url: string, body: Buffer): Promise<{ status: number; text: string }> {
+/** Each body from its own loopback address: the node budgets bytes per client, and an attacker has many addresses. */
+function post(url: string, body: Buffer, localAddress: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       new URL('/v1/events', url),
-      { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': body.length } },
+      { method: 'POST', agent: false, localAddress, headers: { 'content-type': 'application/json', 'content-length': body.length } },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -104,9 +105,9 @@ describe('JSON amplification', () => {
       }
     })();
     const answers = await Promise.all(
-      Array.from({ length: BODIES }, async () => {
+      Array.from({ length: BODIES }, async (_, i) => {
         try {
-          return await post(node.url, body);
+          return await post(node.url, body, `127.0.0.${i + 2}`);
         } finally {
           inFlight--;
         }

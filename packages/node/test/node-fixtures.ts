@@ -39,11 +39,14 @@ export interface RunningNode {
   readonly did: string;
   readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
+  /** What the node wrote to stderr so far (its log lines, level warn and up). */
+  readonly stderr: () => string;
 }
 
 /** Starts `commons-sync start` in a child process and waits until it listens. */
 export function startNodeProcess(dataDir: string, extra: string[] = [], env: Record<string, string> = {}): Promise<RunningNode> {
-  const child = spawn(process.execPath, [CLI, 'start', '--data', dataDir, '--port', '0', '--open', ...extra], {
+  const trust = extra.includes('--trusted') ? [] : ['--open'];
+  const child = spawn(process.execPath, [CLI, 'start', '--data', dataDir, '--port', '0', ...trust, ...extra], {
     env: { ...process.env, COMMONS_SYNC_PASSPHRASE: PASSPHRASE, COMMONS_SYNC_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -58,7 +61,7 @@ export function startNodeProcess(dataDir: string, extra: string[] = [], env: Rec
       const m = /node (\S+) listening on (\S+)/.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve({ did: m[1] as string, url: m[2] as string, child, exited });
+        resolve({ did: m[1] as string, url: m[2] as string, child, exited, stderr: () => err });
       }
     });
     void exited.then((code) => {

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { checkpointMessage, verifyInclusion } from '../src/audit/index.js';
 import { initDataDir, openNode, verifyAudit } from '../src/node.js';
-import { batchOfValues } from '../src/protocol/index.js';
+import { batchOfValues, toHex } from '../src/protocol/index.js';
 import { makeEvents, nativeCore as core, PASSPHRASE } from './node-fixtures.js';
 
 const dirs: string[] = [];
@@ -39,9 +39,19 @@ describe('node', () => {
       expect(node.getEvent(id)).toEqual(events[7]);
       expect(node.getEvent('00'.repeat(32))).toBeUndefined();
 
-      const proof = await node.auditProof(id);
-      expect(proof).toBeDefined();
-      const cp = proof!.checkpoint;
+      // The checkpoint signed at open does not cover the new entries, and the node signs at most
+      // one a second: the proof is pending until then.
+      let answer = await node.auditProof(id);
+      if (answer !== undefined && 'pending' in answer) {
+        expect(answer.retry_after_ms).toBeGreaterThan(0);
+        await new Promise((r) => setTimeout(r, (answer as { retry_after_ms: number }).retry_after_ms + 10));
+        answer = await node.auditProof(id);
+      }
+      expect(answer).toBeDefined();
+      if (answer === undefined || 'pending' in answer) throw new Error('no proof');
+      const proof = answer;
+      const cp = proof.checkpoint;
+      expect(toHex(core.sha256(Buffer.concat([Buffer.from([0]), hex(proof.leaf ?? '')])))).toBe(proof.leaf_hash);
       expect(cp.node).toBe(did);
       const ok = verifyInclusion(
         (d) => core.sha256(d),
@@ -57,11 +67,21 @@ describe('node', () => {
       expect(verifyInclusion((d) => core.sha256(d), proof!.leaf_index, proof!.tree_size, hex(proof!.leaf_hash), tampered, hex(cp.root))).toBe(false);
       expect(await node.auditProof('11'.repeat(32))).toBeUndefined();
       const health = node.health();
-      expect(health).toMatchObject({ status: 'ok', did, events: 50, audit_size: 50 });
+      // 50 accept entries, and one checkpoint entry per checkpoint (signed at open and for the proof)
+      expect(health).toMatchObject({ status: 'ok', did, events: 50, audit_size: 50 + ((await node.checkpoint()).seq ?? 0) });
       expect(node.metrics()).toMatch(/commons_sync_events_total\{outcome="accepted"\} 50/);
       // the checkpoint signature is the node key's, over the documented message
       const nodeKey = hex((await import('node:fs')).readFileSync(join(dir, 'node.key'), 'utf8').match(/"publicKey":\s*"([0-9a-f]{64})"/)![1]!);
-      const msg = checkpointMessage({ treeSize: cp.tree_size, root: hex(cp.root), time: cp.time, publicKey: nodeKey });
+      expect(cp.version).toBe(2);
+      const msg = checkpointMessage({
+        version: 2,
+        seq: cp.seq!,
+        treeSize: cp.tree_size,
+        root: hex(cp.root),
+        time: cp.time,
+        publicKey: nodeKey,
+        prev: hex(cp.prev!),
+      });
       expect(core.ed25519Verify(nodeKey, msg, hex(cp.signature))).toBe(true);
     } finally {
       await node.close();

@@ -194,7 +194,7 @@ describe('pipeline', () => {
     }
   });
 
-  it('logs every rejection in the audit log and acknowledges only committed events', async () => {
+  it('records rejections in the audit log in bounded form and acknowledges only committed events', async () => {
     const pool = await VerifyPool.create({ threads: 0 });
     const { dir, cleanup } = tempDir('cs-pipeline-');
     const store = Store.open(dir, core);
@@ -204,11 +204,16 @@ describe('pipeline', () => {
       const inputs = build([{ kind: 'valid', author: 0, payload: 1 }, { kind: 'badsig', author: 1, payload: 2 }, { kind: 'junk', value: 42 }], history);
       const results = await pipeline.process(batchOfValues(inputs));
       expect(results.map((r) => r.status)).toEqual(['accepted', 'rejected', 'rejected']);
-      expect(store.audit.size).toBe(3);
-      const types = [0, 1, 2].map((i) => store.audit.entry(i)?.type);
-      expect(types).toEqual(['accept', 'reject', 'reject']);
-      expect(store.audit.entry(1)?.reason).toBe('ERR_BAD_SIGNATURE');
-      expect(store.audit.entry(2)?.reason).toBe('ERR_MALFORMED');
+      // Neither rejection is of a verified event: both are counted, in the (first, so at once) summary.
+      expect(store.audit.size).toBe(2);
+      expect(store.audit.entry(0)?.type).toBe('accept');
+      expect(store.audit.entry(1)?.type).toBe('summary');
+      expect(JSON.parse(store.audit.entry(1)?.detail ?? '')).toMatchObject({ counts: { ERR_BAD_SIGNATURE: 1, ERR_MALFORMED: 1 } });
+      // A verified event refused by the trust policy is logged one by one.
+      const strict = new Pipeline({ store, pool, now: () => NOW * 1000, trust: { mode: 'allowlist', authors: new Set<string>() } });
+      const untrusted = await strict.process(batchOfValues(build([{ kind: 'valid', author: 3, payload: 4 }], history)));
+      expect(untrusted[0]).toMatchObject({ status: 'rejected', reason: 'ERR_UNTRUSTED_AUTHOR' });
+      expect(store.audit.entry(2)).toMatchObject({ type: 'reject', reason: 'ERR_UNTRUSTED_AUTHOR' });
       // a failing commit acknowledges nothing
       store.close();
       await expect(pipeline.process(batchOfValues(build([{ kind: 'valid', author: 2, payload: 3 }], history)))).rejects.toThrow();

@@ -240,7 +240,7 @@ describe('durability', () => {
       let acked = 0;
       for (let i = 0; i < 400; i++) {
         const batch = fakeEvents(50);
-        store.commit(batch, [{ type: 'reject', reason: 'ERR_TEST' }]);
+        store.commit(batch, [{ type: 'critical', reason: 'TEST' }]);
         acked += 50;
         process.stdout.write(acked + ' ' + batch[49].idHex + '\\n');
       }
@@ -278,14 +278,26 @@ describe('durability', () => {
 });
 
 describe('commit', () => {
-  it('returns the new audit tree size: one accept entry per event, then the records', () => {
-    const s = open(dir());
-    expect(s.commit(fakeEvents(4), [{ type: 'reject', reason: 'ERR_X' }])).toBe(5);
+  it('returns the new audit tree size: one accept entry per event, then the records as the rules make them', () => {
+    const clock = manualClock();
+    const s = open(dir(), clock.now);
+    const evs = fakeEvents(4);
+    // An unverified rejection is counted; the first summary is due at once.
+    expect(s.commit(evs, [{ type: 'reject', reason: 'ERR_X' }])).toBe(5);
     expect(s.commit([], [{ type: 'critical', reason: 'KEY_ROTATED' }])).toBe(6);
     expect(s.commit([])).toBe(6);
+    // A verified one is logged as it is; another unverified one waits for the next summary.
+    const verified = { type: 'reject' as const, eventId: evs[0]?.id ?? null, reason: 'ERR_REPLAY', detail: { d: 1 }, verified: true };
+    expect(s.commit([], [verified, { type: 'reject', reason: 'ERR_Y' }])).toBe(7);
     expect(s.audit.entry(0)?.type).toBe('accept');
-    expect(s.audit.entry(4)).toMatchObject({ type: 'reject', reason: 'ERR_X', detail: '{}', eventId: null });
+    expect(s.audit.entry(4)).toMatchObject({ type: 'summary', reason: null, eventId: null });
+    expect(JSON.parse(s.audit.entry(4)?.detail ?? '')).toMatchObject({ counts: { ERR_X: 1 }, samples: [{ reason: 'ERR_X', id: null }] });
     expect(s.audit.entry(5)).toMatchObject({ type: 'critical', reason: 'KEY_ROTATED' });
+    expect(s.audit.entry(6)).toMatchObject({ type: 'reject', reason: 'ERR_REPLAY', detail: '{"d":1}' });
+    expect(s.flushAuditSummary()).toBe(false);
+    clock.advance(1_000);
+    expect(s.flushAuditSummary()).toBe(true);
+    expect(JSON.parse(s.audit.entry(7)?.detail ?? '')).toMatchObject({ counts: { ERR_Y: 1 } });
   });
 
   it('is atomic: a duplicate id anywhere in the batch writes nothing', () => {
@@ -312,7 +324,7 @@ describe('commit', () => {
     const s = open(d);
     const evs = fakeEvents(10);
     const tooLong = 'R'.repeat(70_000); // reason codes are at most 65535 bytes
-    expect(() => s.commit(evs, [{ type: 'reject', reason: tooLong }])).toThrow(RangeError);
+    expect(() => s.commit(evs, [{ type: 'critical', reason: tooLong }])).toThrow(RangeError);
     expect(s.countEvents()).toBe(0);
     expect(s.findIds(evs.map((e) => e.id)).size).toBe(0);
     expect(s.audit.size).toBe(0);

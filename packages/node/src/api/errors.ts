@@ -24,6 +24,14 @@ export const ApiCode = {
   METHOD_NOT_ALLOWED: 'ERR_METHOD_NOT_ALLOWED',
   /** The client took too long to send its request. */
   REQUEST_TIMEOUT: 'ERR_REQUEST_TIMEOUT',
+  /** The body arrived more slowly than the server's minimum rate. */
+  BODY_TOO_SLOW: 'ERR_BODY_TOO_SLOW',
+  /** The Host header names no allowed name of this node (DNS rebinding defence). */
+  HOST_NOT_ALLOWED: 'ERR_HOST_NOT_ALLOWED',
+  /** An audit proof that needs a checkpoint not signed yet: retry after `Retry-After`. */
+  CHECKPOINT_PENDING: 'ERR_CHECKPOINT_PENDING',
+  /** A query parameter that is missing or out of range. */
+  BAD_QUERY: 'ERR_BAD_QUERY',
   /** The body is longer than the server accepts. */
   BODY_TOO_LARGE: 'ERR_BODY_TOO_LARGE',
   /** Request headers too large for the server. */

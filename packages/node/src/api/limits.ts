@@ -1,28 +1,28 @@
 /**
  * Reading request bodies within limits. A body over the limit is never buffered past it: the
  * read stops at the first chunk that crosses the limit (or before reading at all, when
- * Content-Length says so), and what follows is discarded, up to a bound, so that the client
- * can still read the 413 before the connection is cut.
+ * Content-Length says so). Every byte held counts against the client's and the server's
+ * budgets (admission.ts). What follows an early answer is read and dropped while the
+ * connection closes gracefully (connections.ts), so that the client can read the answer.
  */
 import type { IncomingMessage } from 'node:http';
 
 import { batchSize, splitEventBody, type EventTextBatch } from '../protocol/json-batch.js';
+import type { BodyTicket } from './admission.js';
 import { ApiCode, HttpError } from './errors.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_MAX_EVENTS_PER_REQUEST = 10_000;
-export const DEFAULT_MAX_IN_FLIGHT = 32;
 
-/** After an early answer, how much of an unwanted body is read and dropped before cutting. */
-const DRAIN_MAX_BYTES = 1024 * 1024;
-const DRAIN_MAX_MS = 2_000;
-
-/** 413 when the declared Content-Length is over the limit (checked before reading). */
-export function checkDeclaredLength(req: IncomingMessage, maxBytes: number): void {
+/**
+ * The declared Content-Length, if any; 413 when it is over the limit (checked before reading).
+ */
+export function checkDeclaredLength(req: IncomingMessage, maxBytes: number): number | undefined {
   const declared = req.headers['content-length'];
-  if (declared === undefined) return;
+  if (declared === undefined) return undefined;
   const n = Number(declared);
   if (Number.isFinite(n) && n > maxBytes) throw tooLarge(maxBytes);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
 /** 400 unless Content-Type is application/json, with no charset or a UTF-8 one. */
@@ -41,10 +41,12 @@ export function checkJsonContentType(req: IncomingMessage): void {
 }
 
 /**
- * The whole body, or a 413 {@link HttpError} as soon as more than `maxBytes` arrive. Rejects
- * with a 400 when the client aborts (no response can reach it then anyway).
+ * The whole body, or a 413 {@link HttpError} as soon as more than `maxBytes` arrive. Every
+ * chunk is counted in `ticket` first: a 429 when it does not fit the client's or the server's
+ * budget, a 408 when the ticket is cut for a body arriving too slowly. Rejects with a 400 when
+ * the client aborts (no response can reach it then anyway).
  */
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, maxBytes: number, ticket?: BodyTicket): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
@@ -53,14 +55,25 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
       req.removeListener('end', onEnd);
       req.removeListener('error', onError);
       req.removeListener('close', onClose);
+      ticket?.doneReading();
     };
+    const stop = (error: unknown): void => {
+      cleanup();
+      req.pause();
+      chunks.length = 0;
+      reject(error);
+    };
+    ticket?.onCut(stop);
     const onData = (chunk: Buffer): void => {
       total += chunk.length;
       if (total > maxBytes) {
-        cleanup();
-        req.pause();
-        chunks.length = 0;
-        reject(tooLarge(maxBytes));
+        stop(tooLarge(maxBytes));
+        return;
+      }
+      try {
+        ticket?.add(chunk.length);
+      } catch (error) {
+        stop(error);
         return;
       }
       chunks.push(chunk);
@@ -98,31 +111,6 @@ export function eventBatchOfBody(body: Uint8Array, maxEvents: number): { batch: 
   }
   if (batchSize(split.batch) === 0) throw new HttpError(400, ApiCode.EMPTY_BATCH, 'the array holds no events');
   return { batch: split.batch, single: split.single };
-}
-
-/**
- * Reads and drops what is left of a request body that will not be used, so that a keep-alive
- * connection can go on; cuts the connection instead once more than a bound arrives or the
- * client takes too long (an endless body must not pin the server).
- */
-export function drainBounded(req: IncomingMessage): void {
-  if (req.complete || req.destroyed) return;
-  let seen = 0;
-  const cut = (): void => {
-    clearTimeout(timer);
-    req.removeListener('data', onData);
-    req.socket.destroy();
-  };
-  const onData = (chunk: Buffer): void => {
-    seen += chunk.length;
-    if (seen > DRAIN_MAX_BYTES) cut();
-  };
-  const timer = setTimeout(cut, DRAIN_MAX_MS);
-  timer.unref();
-  req.on('data', onData);
-  req.once('end', () => clearTimeout(timer));
-  req.once('close', () => clearTimeout(timer));
-  req.resume();
 }
 
 function tooLarge(maxBytes: number): HttpError {

@@ -24,6 +24,8 @@ export class HttpMetrics {
   #inFlight = 0;
   #ingestInFlight = 0;
   #eventsReceived = 0;
+  readonly #refused = new Map<string, number>(); // key: a fixed reason code
+  readonly #cuts = new Map<string, number>(); // key: a fixed reason (connections.ts CutReason)
 
   constructor(buckets: readonly number[] = DURATION_BUCKETS) {
     this.#buckets = buckets;
@@ -54,6 +56,16 @@ export class HttpMetrics {
   clientError(status: number): void {
     const key = `unmatched\0OTHER\0${status}`;
     this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1);
+  }
+
+  /** A request refused for load, slowness or its Host; `reason` comes from a fixed set of codes. */
+  refused(reason: string): void {
+    this.#refused.set(reason, (this.#refused.get(reason) ?? 0) + 1);
+  }
+
+  /** A connection cut for holding too much (pipelining, stalled answers). */
+  connectionCut(reason: string): void {
+    this.#cuts.set(reason, (this.#cuts.get(reason) ?? 0) + 1);
   }
 
   ingestStarted(): void {
@@ -107,6 +119,12 @@ export class HttpMetrics {
       '# HELP commons_sync_http_events_received_total Events passed to the node by POST /v1/events.',
       '# TYPE commons_sync_http_events_received_total counter',
       `commons_sync_http_events_received_total ${this.#eventsReceived}`,
+      '# HELP commons_sync_http_refused_total Requests and connections refused for load, slowness or Host, by reason.',
+      '# TYPE commons_sync_http_refused_total counter',
+      ...[...this.#refused].sort().map(([reason, n]) => `commons_sync_http_refused_total${labels({ reason })} ${n}`),
+      '# HELP commons_sync_http_connections_cut_total Connections cut for holding too many unread answers, by reason.',
+      '# TYPE commons_sync_http_connections_cut_total counter',
+      ...[...this.#cuts].sort().map(([reason, n]) => `commons_sync_http_connections_cut_total${labels({ reason })} ${n}`),
     );
     return `${lines.join('\n')}\n`;
   }

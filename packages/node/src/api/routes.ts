@@ -6,29 +6,31 @@
 import type { IncomingMessage } from 'node:http';
 import { batchSize } from '../protocol/json-batch.js';
 import type { IngestResult, NodeService } from '../service.js';
+import { type AdmissionControl, clientKey, overloaded } from './admission.js';
 import { ApiCode, errorCode, HttpError } from './errors.js';
 import { checkDeclaredLength, checkJsonContentType, eventBatchOfBody, readBody } from './limits.js';
 import type { HttpMetrics } from './metrics.js';
 
-/** Seconds a client should wait before retrying a 429 or a 503. */
-export const RETRY_AFTER_OVERLOADED_S = 1;
+export { RETRY_AFTER_OVERLOADED_S } from './admission.js';
+/** Seconds a client should wait before retrying a 503. */
 export const RETRY_AFTER_SHUTTING_DOWN_S = 5;
 
 export interface RouteLimits {
   readonly maxBodyBytes: number;
   readonly maxEventsPerRequest: number;
-  readonly maxInFlight: number;
 }
 
 export interface RouteContext {
   readonly service: NodeService;
   readonly limits: RouteLimits;
   readonly metrics: HttpMetrics;
+  readonly admission: AdmissionControl;
 }
 
-export type Reply =
+export type Reply = (
   | { readonly status: number; readonly json: unknown }
-  | { readonly status: number; readonly text: string; readonly contentType: string };
+  | { readonly status: number; readonly text: string; readonly contentType: string }
+) & { readonly headers?: Readonly<Record<string, string>> };
 
 type Handler = (req: IncomingMessage, params: readonly string[], ctx: RouteContext) => Reply | Promise<Reply>;
 
@@ -47,6 +49,7 @@ export const ROUTES: readonly Route[] = [
   { pattern: '/v1/events/:id', regex: /^\/v1\/events\/([^/]*)$/, methods: { GET: getEvent } },
   { pattern: '/v1/audit/checkpoint', regex: /^\/v1\/audit\/checkpoint$/, methods: { GET: getCheckpoint } },
   { pattern: '/v1/audit/proof/:id', regex: /^\/v1\/audit\/proof\/([^/]*)$/, methods: { GET: getProof } },
+  { pattern: '/v1/audit/consistency', regex: /^\/v1\/audit\/consistency$/, methods: { GET: getConsistency } },
   { pattern: '/healthz', regex: /^\/healthz$/, methods: { GET: getHealth } },
   { pattern: '/metrics', regex: /^\/metrics$/, methods: { GET: getMetrics } },
 ];
@@ -74,9 +77,7 @@ export function allowedMethods(route: Route): string[] {
 export function serviceErrorToHttp(error: unknown): HttpError | undefined {
   switch (errorCode(error)) {
     case 'ERR_OVERLOADED':
-      return new HttpError(429, ApiCode.OVERLOADED, 'the node is overloaded; retry later', {
-        'Retry-After': String(RETRY_AFTER_OVERLOADED_S),
-      });
+      return overloaded('the node is overloaded; retry later');
     case 'ERR_SHUTTING_DOWN':
       return shuttingDown();
     default:
@@ -91,21 +92,34 @@ export function shuttingDown(): HttpError {
 }
 
 async function postEvents(req: IncomingMessage, _params: readonly string[], ctx: RouteContext): Promise<Reply> {
-  const { maxBodyBytes, maxEventsPerRequest, maxInFlight } = ctx.limits;
+  const { maxBodyBytes, maxEventsPerRequest } = ctx.limits;
   checkJsonContentType(req);
-  checkDeclaredLength(req, maxBodyBytes);
-  // Admission before reading: memory held by bodies is at most maxInFlight × maxBodyBytes.
-  if (ctx.metrics.ingestInFlight >= maxInFlight) {
-    throw new HttpError(429, ApiCode.OVERLOADED, `more than ${maxInFlight} requests are being ingested`, {
-      'Retry-After': String(RETRY_AFTER_OVERLOADED_S),
-    });
+  const declared = checkDeclaredLength(req, maxBodyBytes);
+  // The body's bytes count against its client's and the server's budgets while it is read and
+  // until it is answered; an ingest slot is taken only once it has arrived (admission.ts).
+  const ticket = ctx.admission.startBody(clientKey(req.socket.remoteAddress), declared, Date.now());
+  try {
+    const body = await readBody(req, maxBodyBytes, ticket);
+    if (!ctx.admission.tryStartIngest()) {
+      throw overloaded(`more than ${ctx.admission.limits.maxIngestInFlight} requests are being ingested`);
+    }
+    try {
+      return await ingestBody(body, maxEventsPerRequest, ctx);
+    } finally {
+      ctx.admission.endIngest();
+    }
+  } finally {
+    ticket.release();
   }
+}
+
+async function ingestBody(body: Buffer, maxEventsPerRequest: number, ctx: RouteContext): Promise<Reply> {
   ctx.metrics.ingestStarted();
   let count = 0;
   try {
     // The body is split into the events' JSON texts, never parsed here: each text reaches the
     // node's strict reader byte for byte (spec/PROTOCOL.md §3.4, §3.5).
-    const { batch, single } = eventBatchOfBody(await readBody(req, maxBodyBytes), maxEventsPerRequest);
+    const { batch, single } = eventBatchOfBody(body, maxEventsPerRequest);
     count = batchSize(batch);
     let results: IngestResult[];
     try {
@@ -139,11 +153,37 @@ async function getCheckpoint(_req: IncomingMessage, _params: readonly string[], 
   return { status: 200, json: await ctx.service.checkpoint() };
 }
 
+/**
+ * 200 with the proof; 202 with `pending: true` and Retry-After when no checkpoint covers the
+ * entry yet and the node signs at most one per interval (spec/AUDIT.md §7).
+ */
 async function getProof(_req: IncomingMessage, params: readonly string[], ctx: RouteContext): Promise<Reply> {
   const id = eventId(params);
   const proof = await ctx.service.auditProof(id);
   if (proof === undefined) throw new HttpError(404, ApiCode.NOT_FOUND, `no accepted event ${id}`);
+  if ('pending' in proof) {
+    return { status: 202, json: proof, headers: { 'Retry-After': String(Math.max(1, Math.ceil(proof.retry_after_ms / 1000))) } };
+  }
   return { status: 200, json: proof };
+}
+
+/** `?from=M&to=N`: the RFC 6962 consistency proof between the log's sizes M ≤ N. */
+function getConsistency(req: IncomingMessage, _params: readonly string[], ctx: RouteContext): Reply {
+  const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+  const size = (name: string): number => {
+    const text = query.get(name) ?? '';
+    if (!/^\d{1,15}$/.test(text)) throw new HttpError(400, ApiCode.BAD_QUERY, `${name} must be a tree size (a whole number)`);
+    return Number(text);
+  };
+  const from = size('from');
+  const to = size('to');
+  if (ctx.service.consistencyProof === undefined) throw new HttpError(404, ApiCode.NOT_FOUND, 'this node serves no consistency proofs');
+  try {
+    return { status: 200, json: ctx.service.consistencyProof(from, to) };
+  } catch (error) {
+    if (errorCode(error) === 'ERR_BAD_RANGE') throw new HttpError(400, ApiCode.BAD_QUERY, (error as Error).message);
+    throw error;
+  }
 }
 
 function getHealth(_req: IncomingMessage, _params: readonly string[], ctx: RouteContext): Reply {

@@ -1,6 +1,8 @@
 /**
  * The HTTP(S) server of the node API. See routes.ts for the routes; this file owns the
- * connection-level concerns: timeouts, TLS, error responses, metrics, graceful close.
+ * connection-level concerns: timeouts, TLS, the Host allow-list, admission by cost
+ * (admission.ts), bounded pipelining and graceful early answers (connections.ts), error
+ * responses, metrics, graceful close.
  *
  * Every error response is `{ error: { code, message } }` with a stable code (errors.ts),
  * including the ones written straight to the socket (request timeout, unparseable request).
@@ -11,15 +13,14 @@ import type { AddressInfo, Socket } from 'node:net';
 import { ConfigError } from '../errors.js';
 import { serializeError, silentLogger, type Logger } from '../log.js';
 import type { NodeService } from '../service.js';
+import { AdmissionControl, type AdmissionLimits, clientKey, overloaded, RETRY_AFTER_OVERLOADED_S } from './admission.js';
+import { ConnectionControl, type ConnectionLimits } from './connections.js';
 import { ApiCode, errorBody, HttpError } from './errors.js';
-import {
-  DEFAULT_MAX_BODY_BYTES,
-  DEFAULT_MAX_EVENTS_PER_REQUEST,
-  DEFAULT_MAX_IN_FLIGHT,
-  drainBounded,
-} from './limits.js';
+import { HostAllowList } from './host.js';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENTS_PER_REQUEST } from './limits.js';
 import { HttpMetrics } from './metrics.js';
 import { allowedMethods, matchRoute, serviceErrorToHttp, shuttingDown, type Reply, type RouteContext } from './routes.js';
+import { tlsProtocolOptions } from './tls.js';
 
 export interface ApiTlsOptions {
   /** PEM private key. */
@@ -30,6 +31,8 @@ export interface ApiTlsOptions {
   ca?: string | Buffer | Array<string | Buffer>;
   /** Mutual TLS: refuse clients without a certificate that chains to `ca`. */
   requestClientCert?: boolean;
+  /** Also accept TLS 1.2 (ECDHE + AEAD suites only); default TLS 1.3 only. */
+  allowTls12?: boolean;
 }
 
 export interface ApiServerOptions {
@@ -42,8 +45,16 @@ export interface ApiServerOptions {
   maxBodyBytes?: number;
   /** Default 10,000. */
   maxEventsPerRequest?: number;
-  /** POST /v1/events requests admitted at once (reading or ingesting); default 32. */
+  /** POST /v1/events requests being ingested at once, counted once their body arrived; default 32. */
   maxInFlight?: number;
+  /** Per-client and total budgets for connections and request bodies (admission.ts). */
+  admission?: Partial<Omit<AdmissionLimits, 'maxIngestInFlight'>>;
+  /** Pipelining and unsent-answer bounds, early-answer linger (connections.ts). */
+  connections?: Partial<ConnectionLimits>;
+  /** Host names served besides localhost and IP literals (host.ts); `*` serves any. */
+  allowedHosts?: readonly string[];
+  /** Connections at once, all clients (default 4,096). */
+  maxConnections?: number;
   /** Time to receive the request headers (and the TLS handshake); default 10 s. */
   headersTimeoutMs?: number;
   /** Time to receive the whole request, body included; default 60 s. */
@@ -71,13 +82,23 @@ export async function startApiServer(service: NodeService, opts: ApiServerOption
   const log = (opts.logger ?? silentLogger).child({ component: 'api' });
   const requestTimeout = positive(opts.requestTimeoutMs, 60_000, 'requestTimeoutMs');
   const headersTimeout = Math.min(positive(opts.headersTimeoutMs, 10_000, 'headersTimeoutMs'), requestTimeout);
+  const admission = new AdmissionControl({
+    ...checkedLimits(opts.admission ?? {}),
+    ...(opts.maxInFlight === undefined ? {} : { maxIngestInFlight: positive(opts.maxInFlight, 1, 'maxInFlight') }),
+  });
+  const metrics = new HttpMetrics();
+  const connections = new ConnectionControl(checkedLimits(opts.connections ?? {}), (reason) => {
+    metrics.connectionCut(reason);
+    log.debug('connection cut', { reason });
+  });
+  const hosts = new HostAllowList(opts.allowedHosts ?? []);
   const ctx: RouteContext = {
     service,
-    metrics: new HttpMetrics(),
+    metrics,
+    admission,
     limits: {
       maxBodyBytes: positive(opts.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, 'maxBodyBytes'),
       maxEventsPerRequest: positive(opts.maxEventsPerRequest, DEFAULT_MAX_EVENTS_PER_REQUEST, 'maxEventsPerRequest'),
-      maxInFlight: positive(opts.maxInFlight, DEFAULT_MAX_IN_FLIGHT, 'maxInFlight'),
     },
   };
   const closeGraceMs = opts.closeGraceMs ?? 10_000;
@@ -103,9 +124,48 @@ export async function startApiServer(service: NodeService, opts: ApiServerOption
           requestCert: opts.tls.requestClientCert === true,
           rejectUnauthorized: opts.tls.requestClientCert === true,
           handshakeTimeout: headersTimeout,
-          minVersion: 'TLSv1.2',
+          ...tlsProtocolOptions(opts.tls.allowTls12 === true),
         });
   server.timeout = opts.idleTimeoutMs ?? 120_000;
+  server.maxConnections = positive(opts.maxConnections, 4_096, 'maxConnections');
+
+  // Input reaches the HTTP parser in slices, only while the connection may take requests.
+  let metered = true;
+  server.on(opts.tls === undefined ? 'connection' : 'secureConnection', (socket: Socket) => {
+    if (!connections.meter(socket) && metered) {
+      metered = false;
+      log.warn("this Node version's HTTP server is not laid out as expected; pipelined input is parsed a whole chunk at a time");
+    }
+  });
+
+  // Connections per client, counted on the TCP socket (before TLS). A client over its share
+  // is answered 429 on its first request and closed; one far over it is dropped at once.
+  const overLimit = new Set<string>();
+  server.on('connection', (socket: Socket) => {
+    const client = clientKey(socket.remoteAddress);
+    const within = admission.connectionOpened(client);
+    const id = `${socket.remoteAddress ?? ''}|${socket.remotePort ?? ''}`;
+    socket.once('close', () => {
+      admission.connectionClosed(client);
+      overLimit.delete(id);
+    });
+    if (within) return;
+    metrics.refused('connections');
+    if (admission.connectionsOf(client) > 2 * admission.limits.maxConnectionsPerClient) {
+      socket.destroy();
+      return;
+    }
+    overLimit.add(id);
+  });
+
+  // Bodies arriving more slowly than the minimum rate are cut with a 408.
+  const sweep = setInterval(() => {
+    for (const ticket of admission.tooSlow(Date.now())) {
+      metrics.refused('slow-body');
+      ticket.cut(new HttpError(408, ApiCode.BODY_TOO_SLOW, `the body arrived more slowly than ${admission.limits.minBodyBytesPerSecond} bytes per second`));
+    }
+  }, Math.max(50, Math.min(500, Math.floor(admission.limits.bodyRateGraceMs / 4))));
+  sweep.unref();
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
@@ -133,6 +193,10 @@ export async function startApiServer(service: NodeService, opts: ApiServerOption
 
     const handle = async (): Promise<Reply> => {
       if (closing) throw shuttingDown();
+      hosts.check(req.headers.host);
+      if (overLimit.has(`${req.socket.remoteAddress ?? ''}|${req.socket.remotePort ?? ''}`)) {
+        throw overloaded(`more than ${admission.limits.maxConnectionsPerClient} connections from this client`);
+      }
       const path = pathOf(req.url);
       const matched = matchRoute(path);
       if (matched === undefined) throw new HttpError(404, ApiCode.NOT_FOUND, `no route ${path.length > 200 ? `${path.slice(0, 200)}…` : path}`);
@@ -151,17 +215,27 @@ export async function startApiServer(service: NodeService, opts: ApiServerOption
       }
     };
 
-    handle().then(
-      (reply) => send(req, res, reply, {}, closing),
-      (error: unknown) => {
-        if (error instanceof HttpError) {
-          send(req, res, { status: error.status, json: errorBody(error.code, error.message) }, error.headers, closing);
-          return;
-        }
-        log.error('request failed', { method: req.method, route, error: serializeError(error) });
-        send(req, res, { status: 500, json: errorBody(ApiCode.INTERNAL, 'internal error; see the node log') }, {}, closing);
-      },
-    );
+    // Pipelined requests wait their turn here; an answer is written once it is this one's turn.
+    connections.admit(req, res, (sending) => {
+      const reply = (r: Reply, headers: Readonly<Record<string, string>> = {}): void => {
+        const overloadedConn = overLimit.has(`${req.socket.remoteAddress ?? ''}|${req.socket.remotePort ?? ''}`);
+        const close = closing || overloadedConn || !req.complete;
+        if (close) connections.lingerOnClose(req.socket);
+        send(req, res, r, headers, close, sending);
+      };
+      handle().then(
+        (r) => reply(r, r.headers),
+        (error: unknown) => {
+          if (error instanceof HttpError) {
+            if (error.status === 429 || error.status === 408 || error.status === 421) ctx.metrics.refused(error.code);
+            reply({ status: error.status, json: errorBody(error.code, error.message) }, error.headers);
+            return;
+          }
+          log.error('request failed', { method: req.method, route, error: serializeError(error) });
+          reply({ status: 500, json: errorBody(ApiCode.INTERNAL, 'internal error; see the node log') });
+        },
+      );
+    });
   });
 
   // `Expect: 100-continue`: invite the body only when it may be read, so that a client told
@@ -173,9 +247,10 @@ export async function startApiServer(service: NodeService, opts: ApiServerOption
   });
 
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    // What Node does by default, with a JSON body: answer unless a response is under way.
+    // What Node does by default, with a JSON body: answer unless a response is under way; then
+    // close gracefully (connections.ts), so that a client still sending reads the answer.
     const inProgress = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-    if (socket.writable && inProgress?.headersSent !== true && error.code !== 'ECONNRESET') {
+    if (socket.writable && inProgress?.headersSent !== true && error.code !== 'ECONNRESET' && error.code !== 'EPIPE') {
       const [status, code] =
         error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? [408, ApiCode.REQUEST_TIMEOUT]
@@ -184,11 +259,13 @@ export async function startApiServer(service: NodeService, opts: ApiServerOption
             : [400, ApiCode.BAD_REQUEST];
       const message = status === 408 ? 'the request took too long to arrive' : 'the request could not be parsed';
       const body = JSON.stringify(errorBody(code, message));
-      socket.write(
+      const answered = connections.endWith(
+        socket,
         `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\n` +
           `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
       );
-      ctx.metrics.clientError(status);
+      if (answered) ctx.metrics.clientError(status);
+      return;
     }
     socket.destroy();
   });
@@ -215,6 +292,7 @@ export async function startApiServer(service: NodeService, opts: ApiServerOption
   const close = (): Promise<void> => {
     closed ??= new Promise<void>((resolve) => {
       closing = true;
+      clearInterval(sweep);
       const grace = setTimeout(() => server.closeAllConnections(), closeGraceMs);
       server.close(() => {
         clearTimeout(grace);
@@ -230,12 +308,18 @@ export async function startApiServer(service: NodeService, opts: ApiServerOption
   return { url, close };
 }
 
+/**
+ * Writes a reply. `close`: the connection ends after it (an answer given before the body was
+ * read, a client over its connection share, shutdown): `Connection: close`, and what the
+ * client still sends is dropped while the connection lingers (connections.ts).
+ */
 function send(
   req: IncomingMessage,
   res: ServerResponse,
   reply: Reply,
   headers: Readonly<Record<string, string>>,
-  closing: boolean,
+  close: boolean,
+  sending: (bytes: number) => void,
 ): void {
   if (res.headersSent || res.writableEnded || res.destroyed) return;
   let body: string;
@@ -255,13 +339,18 @@ function send(
   }
   res.statusCode = status;
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  if (status === 429 && !res.hasHeader('Retry-After')) res.setHeader('Retry-After', String(RETRY_AFTER_OVERLOADED_S));
+  const length = Buffer.byteLength(body);
   res.setHeader('Content-Type', contentType);
-  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.setHeader('Content-Length', length);
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('X-Content-Type-Options', 'nosniff');
-  if (closing) res.setHeader('Connection', 'close');
-  // An answer given before the body was read (413, 429, 400...): drop the rest, within bounds.
-  if (!req.complete) drainBounded(req);
+  if (close) {
+    res.setHeader('Connection', 'close');
+    // The unread rest of the body is dropped as it arrives, while the connection lingers.
+    if (!req.complete) req.resume();
+  }
+  sending(length);
   res.end(body);
 }
 
@@ -279,6 +368,14 @@ function displayHost(address: AddressInfo): string {
   if (host === '0.0.0.0') host = '127.0.0.1';
   if (host === '::') host = '::1';
   return `${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+}
+
+/** Each given limit must be a positive integer. */
+function checkedLimits<T extends object>(limits: Partial<T>): Partial<T> {
+  for (const [name, value] of Object.entries(limits)) {
+    if (value !== undefined) positive(value as number, 1, name);
+  }
+  return limits;
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {

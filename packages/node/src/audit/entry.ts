@@ -1,10 +1,18 @@
 import type { PackedMessages } from '@commons-sync/bindings';
 
-/** What an audit entry records. */
-export type AuditEntryType = 'accept' | 'reject' | 'critical';
+/**
+ * What an audit entry records. `summary` (counts of rejections not logged one by one) and
+ * `checkpoint` (the log's own record of a signed checkpoint) exist from entry format 2 on.
+ */
+export type AuditEntryType = 'accept' | 'reject' | 'critical' | 'summary' | 'checkpoint';
+
+/** Entry formats: 1 (the first release) and 2 (bounded rejections, checkpoint entries). */
+export type EntryFormat = 1 | 2;
 
 /** One audit log entry as stored; `seq` is also its leaf index in the Merkle tree. */
 export interface AuditEntry {
+  /** The format the entry was written in (spec/AUDIT.md); the leaf hash covers it. */
+  readonly format: EntryFormat;
   readonly seq: number;
   /** Unix time in milliseconds. */
   readonly time: number;
@@ -28,13 +36,31 @@ export interface AuditRecord {
   readonly reason?: string | null;
   /** Serialised with JSON.stringify; defaults to `{}`. */
   readonly detail?: Readonly<Record<string, unknown>>;
+  /**
+   * A rejection of an event whose every signature the node verified (so its author, or
+   * someone replaying the author's own event, sent it): logged one by one, within the
+   * per-second budget. Other rejections are counted in summaries (rules.ts).
+   */
+  readonly verified?: boolean;
 }
 
-export const ENTRY_FORMAT_VERSION = 1;
-const TYPE_CODES: Readonly<Record<AuditEntryType, number>> = { accept: 1, reject: 2, critical: 3 };
+/** The format new entries are written in. */
+export const ENTRY_FORMAT_VERSION: EntryFormat = 2;
+export const TYPE_CODES: Readonly<Record<AuditEntryType, number>> = {
+  accept: 1,
+  reject: 2,
+  critical: 3,
+  summary: 4,
+  checkpoint: 5,
+};
 
 export function isEntryType(value: unknown): value is AuditEntryType {
-  return value === 'accept' || value === 'reject' || value === 'critical';
+  return typeof value === 'string' && Object.hasOwn(TYPE_CODES, value);
+}
+
+/** Whether `type` may appear in an entry of `format` (summary and checkpoint: format 2 on). */
+export function typeInFormat(type: AuditEntryType, format: number): boolean {
+  return format === 2 || (format === 1 && TYPE_CODES[type] <= 3);
 }
 
 const TWO_32 = 2 ** 32;
@@ -58,15 +84,16 @@ function entrySize(reasonBytes: number | null, detailBytes: number, hasId: boole
 }
 
 /**
- * The canonical encoding of an audit entry (format 1). Every field has a fixed width or a
- * length prefix, integers are big-endian, strings UTF-8, so each entry has exactly one
+ * The canonical encoding of an audit entry (spec/AUDIT.md §2). Every field has a fixed width
+ * or a length prefix, integers are big-endian, strings UTF-8, so each entry has exactly one
  * encoding and no two entries share one:
  *
  * ```text
- * u8      format version = 0x01
+ * u8      format version: 0x01 or 0x02
  * u64     seq
  * u64     time (Unix milliseconds)
- * u8      type: 0x01 accept, 0x02 reject, 0x03 critical
+ * u8      type: 0x01 accept, 0x02 reject, 0x03 critical; format 2 also 0x04 summary,
+ *         0x05 checkpoint
  * u8      event id length: 0 (null) or 32, then the id bytes
  * u8      reason present: 0x00 (null) or 0x01, then u16 length and the UTF-8 bytes
  * u32     detail length, then the detail's UTF-8 bytes (JSON text, as stored)
@@ -94,6 +121,7 @@ export function packLeafInputs(entries: readonly AuditEntry[]): PackedMessages {
     const r = e.reason === null ? null : Buffer.byteLength(e.reason, 'utf8');
     if (r !== null && r > 0xffff) throw new RangeError('an audit reason code is at most 65535 bytes');
     if (e.eventId !== null && e.eventId.length !== 32) throw new RangeError('an event id is 32 bytes');
+    if (!typeInFormat(e.type, e.format)) throw new RangeError(`no ${e.type} entries in format ${e.format}`);
     const d = Buffer.byteLength(e.detail, 'utf8');
     reasonLens[i] = r;
     detailLens[i] = d;
@@ -107,7 +135,7 @@ export function packLeafInputs(entries: readonly AuditEntry[]): PackedMessages {
     const e = entries[i] as AuditEntry;
     offsets[i] = o;
     data[o++] = 0x00; // RFC 6962 leaf prefix
-    data[o++] = ENTRY_FORMAT_VERSION;
+    data[o++] = e.format;
     writeU64(view, o, e.seq);
     writeU64(view, o + 8, e.time);
     data[o + 16] = TYPE_CODES[e.type];

@@ -2,6 +2,8 @@ export {
   type Checkpoint,
   type CheckpointSigner,
   CHECKPOINT_DOMAIN,
+  CHECKPOINT_DOMAIN_V2,
+  checkpointHash,
   checkpointMessage,
   verifyCheckpointSignature,
 } from './checkpoint.js';
@@ -11,8 +13,10 @@ export {
   type AuditRecord,
   encodeAuditEntry,
   ENTRY_FORMAT_VERSION,
+  type EntryFormat,
 } from './entry.js';
 export { AuditLog, CheckpointSignerError, STORED_NODE_LEVEL } from './log.js';
+export { AUDIT_RULES, LOGGED_REJECT_REASONS } from './rules.js';
 export {
   CompactRange,
   consistencyProof,

@@ -1,5 +1,5 @@
 import type { Core } from '@commons-sync/bindings';
-import type { Database, Statement } from 'better-sqlite3';
+import type { Database, Statement, Transaction } from 'better-sqlite3';
 
 import { CommonsSyncError } from '../errors.js';
 import { ConcurrentWriterError, CorruptDatabaseError, toStorageError } from '../storage/errors.js';
@@ -7,10 +7,20 @@ import {
   type AsyncCheckpointSigner,
   type Checkpoint,
   type CheckpointSigner,
+  checkpointHash,
   checkpointMessage,
   verifyCheckpointSignature,
+  ZERO_HASH,
 } from './checkpoint.js';
-import { type AuditEntry, type AuditEntryType, isEntryType, packLeafInputs } from './entry.js';
+import {
+  type AuditEntry,
+  type AuditEntryType,
+  type AuditRecord,
+  ENTRY_FORMAT_VERSION,
+  type EntryFormat,
+  isEntryType,
+  packLeafInputs,
+} from './entry.js';
 import { type Hasher, makeHasher } from './hash.js';
 import {
   CompactRange,
@@ -21,6 +31,7 @@ import {
   rootOfLeaves,
   type TreeNode,
 } from './merkle.js';
+import { AUDIT_RULES, EMPTY_LEDGER, type LedgerPlan, type LedgerState, planRejections, summaryDueAt } from './rules.js';
 
 /** Complete subtrees from this level up are stored in `audit_nodes`; below, recomputed. */
 export const STORED_NODE_LEVEL = 4;
@@ -44,9 +55,11 @@ export interface NewAuditEntry {
 export interface StagedAppend {
   readonly range: CompactRange;
   readonly chainHead: Uint8Array;
+  readonly lastTime: number;
 }
 
 interface EntryRow {
+  format: number;
   seq: number;
   time: number;
   type: string;
@@ -58,6 +71,8 @@ interface EntryRow {
 }
 
 interface CheckpointRow {
+  version: number;
+  prev_hash: Uint8Array | null;
   seq: number;
   tree_size: number;
   root: Uint8Array;
@@ -66,7 +81,6 @@ interface CheckpointRow {
   signature: Uint8Array;
 }
 
-const ZERO_HASH = new Uint8Array(32);
 
 /** Public results are plain Uint8Arrays, whichever hash function or driver made them. */
 function plain(b: Uint8Array): Uint8Array {
@@ -79,6 +93,9 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 function rowToCheckpoint(row: CheckpointRow): Checkpoint {
   return {
+    version: row.version === 2 ? 2 : 1,
+    seq: row.seq,
+    prev: row.prev_hash === null ? null : new Uint8Array(row.prev_hash),
     treeSize: row.tree_size,
     root: new Uint8Array(row.root),
     time: row.time,
@@ -97,14 +114,24 @@ function rowToCheckpoint(row: CheckpointRow): Checkpoint {
  * one hash per set bit of the size. Proofs for older sizes read stored subtrees of level ≥ 4
  * and recompute the lower ones from leaf hashes.
  *
- * Appends happen only inside `Store.commit`'s transaction; use the store to record entries.
+ * Entries are written in format 2 (spec/AUDIT.md): rejections in bounded form (rules.ts, the
+ * ledger kept here), entry times never decreasing, and a `checkpoint` entry for every
+ * checkpoint signed.
+ *
+ * Appends happen only inside `Store.commit`'s transaction (or {@link checkpoint}'s own); use
+ * the store to record entries.
  */
 export class AuditLog {
+  readonly #db: Database;
   readonly #core: Core;
   readonly #hasher: Hasher;
   readonly #now: () => number;
   #range: CompactRange;
   #chainHead: Uint8Array;
+  #lastTime: number;
+  #ledger: LedgerState;
+  readonly #summarized = new Map<string, number>();
+  readonly #checkpointTx: Transaction<(cp: Checkpoint) => { cp: Checkpoint; staged: StagedAppend }>;
   readonly #insertEntry: Statement;
   readonly #insertNode: Statement;
   readonly #head: Statement;
@@ -117,31 +144,64 @@ export class AuditLog {
 
   /** @internal Created by `Store.open`. */
   constructor(db: Database, core: Core, now: () => number) {
+    this.#db = db;
     this.#core = core;
     this.#hasher = makeHasher(core);
     this.#now = now;
     this.#insertEntry = db.prepare(
-      'INSERT INTO audit_entries (seq, time, type, event_id, reason, detail, leaf_hash, chain_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO audit_entries (format, seq, time, type, event_id, reason, detail, leaf_hash, chain_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.#insertNode = db.prepare('INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)');
-    this.#head = db.prepare('SELECT seq, chain_hash FROM audit_entries ORDER BY seq DESC LIMIT 1');
+    this.#head = db.prepare('SELECT seq, chain_hash, time FROM audit_entries ORDER BY seq DESC LIMIT 1');
     this.#nodeStmt = db.prepare('SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?').pluck();
     this.#leaves = db
       .prepare('SELECT leaf_hash FROM audit_entries WHERE seq >= ? AND seq < ? ORDER BY seq')
       .pluck();
     this.#entry = db.prepare('SELECT * FROM audit_entries WHERE seq = ?');
     this.#insertCheckpoint = db.prepare(
-      'INSERT INTO checkpoints (tree_size, root, time, public_key, signature) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO checkpoints (seq, version, tree_size, root, time, public_key, signature, prev_hash) VALUES (?, 2, ?, ?, ?, ?, ?, ?)',
     );
     this.#checkpoints = db.prepare(
       'SELECT * FROM checkpoints WHERE seq > ? ORDER BY seq LIMIT ?',
     );
     this.#latestCheckpoint = db.prepare('SELECT * FROM checkpoints ORDER BY seq DESC LIMIT 1');
-    const head = this.#head.get() as { seq: number; chain_hash: Uint8Array } | undefined;
+    const head = this.#head.get() as { seq: number; chain_hash: Uint8Array; time: number } | undefined;
     const size = head === undefined ? 0 : head.seq + 1;
     this.#chainHead = head === undefined ? ZERO_HASH : new Uint8Array(head.chain_hash);
+    this.#lastTime = head === undefined ? 0 : head.time;
     this.#range = new CompactRange(this.#hasher.one, 0);
     this.#range = this.#rangeAt(size);
+    this.#ledger = this.#ledgerFromTail(head?.time);
+    this.#checkpointTx = db.transaction((cp: Checkpoint) => this.#writeCheckpoint(cp));
+  }
+
+  /**
+   * The time entries written now get: the clock, but never before the last entry's, so that
+   * entry times do not decrease (the per-second budgets count in entry time).
+   */
+  stampTime(nowMs: number = this.#now()): number {
+    return Math.max(Math.floor(nowMs), this.#lastTime);
+  }
+
+  /** Plans how `records` are logged at `time` (rules.ts); adopt the plan once its commit is durable. */
+  planRejections(records: readonly AuditRecord[], time: number): LedgerPlan {
+    return planRejections(this.#ledger, records, time);
+  }
+
+  /** @internal Installs a committed plan's ledger state. */
+  adoptPlan(plan: LedgerPlan): void {
+    this.#ledger = plan.state;
+    for (const [reason, n] of plan.counted) this.#summarized.set(reason, (this.#summarized.get(reason) ?? 0) + n);
+  }
+
+  /** When the rejections counted so far may be written as a summary; undefined when none are held. */
+  get summaryDueAt(): number | undefined {
+    return summaryDueAt(this.#ledger);
+  }
+
+  /** Rejections counted into summaries since the store opened, by reason (for metrics). */
+  get summarized(): ReadonlyMap<string, number> {
+    return this.#summarized;
   }
 
   /** The number of entries. */
@@ -168,8 +228,9 @@ export class AuditLog {
 
   entry(seq: number): (AuditEntry & { leafHash: Uint8Array; chainHash: Uint8Array }) | undefined {
     const row = this.#entry.get(seq) as EntryRow | undefined;
-    if (row === undefined || !isEntryType(row.type)) return undefined;
+    if (row === undefined || !isEntryType(row.type) || (row.format !== 1 && row.format !== 2)) return undefined;
     return {
+      format: row.format,
       seq: row.seq,
       time: row.time,
       type: row.type,
@@ -194,9 +255,10 @@ export class AuditLog {
   }
 
   /**
-   * Signs the current size and root with the node key and stores the checkpoint. The
-   * signature is checked before it is stored, so a signer whose public key is not its own key
-   * is refused ({@link CheckpointSignerError}).
+   * Signs the current size and root with the node key (a version 2 checkpoint: numbered, and
+   * chained to the one before), stores it and appends its `checkpoint` entry, in one
+   * transaction. The signature is checked before it is stored, so a signer whose public key is
+   * not its own key is refused ({@link CheckpointSignerError}).
    */
   checkpoint(signer: CheckpointSigner): Checkpoint {
     const unsigned = this.#unsignedCheckpoint(signer.publicKey);
@@ -204,29 +266,54 @@ export class AuditLog {
   }
 
   /**
-   * As {@link checkpoint}, for a signer that answers asynchronously: the size and root are
-   * taken now, so entries appended while the signature is made are left for the next
-   * checkpoint. Callers must not run two at once (checkpoints are stored in order).
+   * As {@link checkpoint}, for a signer that answers asynchronously (an HSM, a KMS): the
+   * number, size, root and chain link are taken now, so entries appended while the signature
+   * is made are left for the next checkpoint. Callers must not run two at once; if another
+   * checkpoint was stored meanwhile this one is refused ({@link ConcurrentWriterError}).
    */
   async checkpointAsync(signer: AsyncCheckpointSigner): Promise<Checkpoint> {
     const unsigned = this.#unsignedCheckpoint(signer.publicKey);
-    return this.#storeCheckpoint({ ...unsigned, signature: new Uint8Array(await signer.sign(checkpointMessage(unsigned))) });
+    const signature = new Uint8Array(await signer.sign(checkpointMessage(unsigned)));
+    return this.#storeCheckpoint({ ...unsigned, signature });
   }
 
   #unsignedCheckpoint(publicKey: Uint8Array): Omit<Checkpoint, 'signature'> {
-    return { treeSize: this.size, root: this.root(), time: Math.floor(this.#now()), publicKey: new Uint8Array(publicKey) };
+    const latest = this.latestCheckpoint();
+    return {
+      version: 2 as const,
+      seq: (latest?.seq ?? 0) + 1,
+      treeSize: this.size,
+      root: this.root(),
+      time: this.stampTime(),
+      publicKey: new Uint8Array(publicKey),
+      prev: latest === undefined ? ZERO_HASH : plain(checkpointHash(this.#hasher.one, latest)),
+    };
   }
 
   #storeCheckpoint(cp: Checkpoint): Checkpoint {
     if (!verifyCheckpointSignature(this.#core, cp)) {
       throw new CheckpointSignerError('the checkpoint signature does not verify under the signer public key');
     }
+    let done: { cp: Checkpoint; staged: StagedAppend };
     try {
-      this.#insertCheckpoint.run(cp.treeSize, cp.root, cp.time, cp.publicKey, cp.signature);
+      done = this.#checkpointTx.immediate(cp);
     } catch (error) {
+      if (error instanceof CommonsSyncError) throw error;
       throw toStorageError(error, 'cannot store checkpoint');
     }
-    return cp;
+    this.adopt(done.staged);
+    return done.cp;
+  }
+
+  #writeCheckpoint(cp: Checkpoint): { cp: Checkpoint; staged: StagedAppend } {
+    const latest = this.latestCheckpoint();
+    if ((latest?.seq ?? 0) + 1 !== cp.seq) {
+      throw new ConcurrentWriterError(`checkpoint ${cp.seq} was signed after checkpoint ${latest?.seq ?? 0} was stored`);
+    }
+    this.#insertCheckpoint.run(cp.seq, cp.treeSize, cp.root, cp.time, cp.publicKey, cp.signature, cp.prev);
+    const detail = checkpointEntryDetail(cp.seq, checkpointHash(this.#hasher.one, cp));
+    const staged = this.stage([{ type: 'checkpoint', eventId: null, reason: null, detail }], this.stampTime(cp.time));
+    return { cp, staged };
   }
 
   latestCheckpoint(): Checkpoint | undefined {
@@ -235,11 +322,8 @@ export class AuditLog {
   }
 
   /** Checkpoints in the order they were made, `limit` at a time after row `afterSeq`. */
-  checkpoints(afterSeq = 0, limit = 1000): (Checkpoint & { seq: number })[] {
-    return (this.#checkpoints.all(afterSeq, limit) as CheckpointRow[]).map((row) => ({
-      seq: row.seq,
-      ...rowToCheckpoint(row),
-    }));
+  checkpoints(afterSeq = 0, limit = 1000): Checkpoint[] {
+    return (this.#checkpoints.all(afterSeq, limit) as CheckpointRow[]).map(rowToCheckpoint);
   }
 
   /**
@@ -257,7 +341,8 @@ export class AuditLog {
     }
     const range = this.#range.clone();
     const first = range.size;
-    const full: AuditEntry[] = entries.map((e, i) => ({ ...e, seq: first + i, time }));
+    const format: EntryFormat = ENTRY_FORMAT_VERSION;
+    const full: AuditEntry[] = entries.map((e, i) => ({ ...e, format, seq: first + i, time }));
     const leaves = this.#hasher.many(packLeafInputs(full));
     const chainInput = new Uint8Array(64);
     let chain = this.#chainHead;
@@ -271,15 +356,34 @@ export class AuditLog {
       chainInput.set(leaf, 32);
       chain = this.#hasher.one(chainInput);
       range.append(leaf, storeNode);
-      this.#insertEntry.run(e.seq, e.time, e.type, e.eventId, e.reason, e.detail, leaf, chain);
+      this.#insertEntry.run(e.format, e.seq, e.time, e.type, e.eventId, e.reason, e.detail, leaf, chain);
     }
-    return { range, chainHead: chain };
+    return { range, chainHead: chain, lastTime: full.length > 0 ? Math.max(this.#lastTime, time) : this.#lastTime };
   }
 
   /** @internal Installs the state of a committed {@link stage}. */
   adopt(staged: StagedAppend): void {
     this.#range = staged.range;
     this.#chainHead = staged.chainHead;
+    this.#lastTime = staged.lastTime;
+  }
+
+  /**
+   * The ledger after a restart, from the log's tail: the reject entries already in the last
+   * entry's second, and no summary before a full interval after that entry (the last summary
+   * cannot be later than it).
+   */
+  #ledgerFromTail(lastTime: number | undefined): LedgerState {
+    if (lastTime === undefined) return EMPTY_LEDGER;
+    const second = Math.floor(lastTime / 1000);
+    const rejects = this.#db
+      .prepare(
+        `SELECT count(*) FROM (SELECT type, time, format FROM audit_entries ORDER BY seq DESC LIMIT ?)
+         WHERE type = 'reject' AND format = 2 AND time >= ?`,
+      )
+      .pluck()
+      .get(AUDIT_RULES.maxRejectEntriesPerSecond + 1, second * 1000) as number;
+    return { ...EMPTY_LEDGER, second, rejectsInSecond: rejects, lastSummary: lastTime };
   }
 
   #checkSize(size: number): void {
@@ -334,4 +438,17 @@ export class AuditLog {
     }
     return new CompactRange(this.#hasher.one, size, hashes);
   }
+}
+
+/** The detail of a `checkpoint` entry: the checkpoint's number and its hash (lowercase hex). */
+export function checkpointEntryDetail(seq: number, hash: Uint8Array): string {
+  return `{"checkpoint":${seq},"hash":"${Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('hex')}"}`;
+}
+
+const CHECKPOINT_DETAIL = /^\{"checkpoint":([1-9][0-9]{0,15}),"hash":"([0-9a-f]{64})"\}$/;
+
+/** Parses a `checkpoint` entry's detail; undefined when it is not what {@link checkpointEntryDetail} writes. */
+export function parseCheckpointEntryDetail(detail: string): { seq: number; hash: string } | undefined {
+  const m = CHECKPOINT_DETAIL.exec(detail);
+  return m === null ? undefined : { seq: Number(m[1]), hash: m[2] as string };
 }

@@ -9,22 +9,16 @@ import {
   parseAcceptDetail,
   REPLAY_KEY_BYTES,
 } from '../storage/event-row.js';
-import { type Checkpoint, verifyCheckpointSignature } from './checkpoint.js';
-import { type AuditEntry, encodeAuditEntry, isEntryType } from './entry.js';
+import type { Checkpoint } from './checkpoint.js';
+import { type BadRow, fail, Found, hex, isBlob, isCount, type Row, same } from './verify-common.js';
+import { type AuditEntry, encodeAuditEntry, isEntryType, typeInFormat } from './entry.js';
 import { makeHasher } from './hash.js';
 import { STORED_NODE_LEVEL } from './log.js';
 import { CompactRange, emptyRoot, hashLeaf, type TreeNode } from './merkle.js';
+import { verifyStoredEvents } from './verify-events.js';
+import { checkCheckpointSequence, EntryRules, toCheckpoint } from './verify-rules.js';
 
-/** The first thing found wrong, in log order. */
-export interface BadRow {
-  readonly table: 'audit_entries' | 'audit_nodes' | 'checkpoints' | 'events' | 'replay' | 'database';
-  /**
-   * The row: `seq` for audit_entries, events and checkpoints; "level/idx" for audit_nodes;
-   * "key hex" for replay; 0 for the database as a whole.
-   */
-  readonly row: number | string;
-  readonly what: string;
-}
+export type { BadRow } from './verify-common.js';
 
 export type AuditVerification =
   | { readonly ok: true; readonly entries: number; readonly checkpoints: number; readonly events: number }
@@ -33,28 +27,12 @@ export type AuditVerification =
 export interface VerifyOptions {
   /** The node's public key: every checkpoint must be signed by it. */
   readonly publicKey?: Uint8Array;
-}
-
-class Found extends Error {
-  readonly bad: BadRow;
-  constructor(bad: BadRow) {
-    super(`${bad.table} ${bad.row}: ${bad.what}`);
-    this.bad = bad;
-  }
-}
-
-function fail(table: BadRow['table'], row: number | string, what: string): never {
-  throw new Found({ table, row, what });
-}
-
-const isBlob = (v: unknown, len?: number): v is Uint8Array =>
-  v instanceof Uint8Array && (len === undefined || v.length === len);
-const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
-const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && Buffer.compare(a, b) === 0;
-
-interface Row {
-  [column: string]: unknown;
+  /**
+   * Also hold the stored events to the protocol (verify-events.ts): each decodes and its
+   * signatures and policy verify, (author, nonce) pairs are never live twice, live events
+   * have their replay records, the id index agrees. `now` is Unix seconds.
+   */
+  readonly protocol?: { readonly now: number };
 }
 
 /**
@@ -70,7 +48,13 @@ interface Row {
  *   has its id, SHA-256(encoded) = encoded_hash = the entry's encodedHash, and its row digest
  *   (every other column) equals the entry's rowHash; no event row lacks an accept entry;
  * - replay: every record names a stored event whose author and nonce hash to its key and whose
- *   expiry it carries. (A deleted record is not detected: records are pruned by design.)
+ *   expiry it carries;
+ * - checkpoints: numbered 1, 2, 3... (version 2 signs its number and chains to the one before),
+ *   and each version 2 checkpoint recorded by the log's checkpoint entry (verify-rules.ts);
+ * - format 2 entries: the bounded-rejection rules of spec/AUDIT.md (verify-rules.ts);
+ * - with `protocol`, the events against the protocol itself (verify-events.ts): decoding,
+ *   signatures and policy, (author, nonce) never live twice, live events' replay records (a
+ *   record of an expired event may be pruned), the id index.
  *
  * Entries appended after the last checkpoint are protected by the chain only: someone who
  * rewrites the tail and recomputes every hash after it is caught by the next checkpoint, or by
@@ -99,43 +83,32 @@ export function verifyAuditData(dir: string, core: Core, options: VerifyOptions 
   }
 }
 
-function toCheckpoint(row: Row): Checkpoint & { seq: number } {
-  const { seq, tree_size, root, time, public_key, signature } = row;
-  if (!isCount(seq)) fail('checkpoints', String(seq), 'malformed seq');
-  if (!isCount(tree_size) || !isBlob(root, 32) || !isCount(time) || !isBlob(public_key, 32) || !isBlob(signature, 64)) {
-    fail('checkpoints', seq, 'malformed column');
-  }
-  return { seq, treeSize: tree_size, root, time, publicKey: public_key, signature };
-}
-
 function toEntry(row: Row, expected: number): AuditEntry & { leafHash: Uint8Array; chainHash: Uint8Array } {
-  const { seq, time, type, event_id, reason, detail, leaf_hash, chain_hash } = row;
+  const { format, seq, time, type, event_id, reason, detail, leaf_hash, chain_hash } = row;
   if (!isCount(seq)) fail('audit_entries', expected, `malformed seq ${String(seq)}`);
   if (seq !== expected) fail('audit_entries', expected, `missing (the next stored entry is ${seq})`);
+  if (format !== 1 && format !== 2) fail('audit_entries', seq, 'malformed format');
   if (!isCount(time)) fail('audit_entries', seq, 'malformed time');
-  if (!isEntryType(type)) fail('audit_entries', seq, 'malformed type');
+  if (!isEntryType(type) || !typeInFormat(type, format)) fail('audit_entries', seq, 'malformed type');
   if (event_id !== null && !isBlob(event_id, 32)) fail('audit_entries', seq, 'malformed event_id');
   if (reason !== null && (typeof reason !== 'string' || Buffer.byteLength(reason) > 0xffff)) {
     fail('audit_entries', seq, 'malformed reason');
   }
   if (typeof detail !== 'string') fail('audit_entries', seq, 'malformed detail');
   if (!isBlob(leaf_hash, 32) || !isBlob(chain_hash, 32)) fail('audit_entries', seq, 'malformed hash column');
-  return { seq, time, type, eventId: event_id, reason, detail, leafHash: leaf_hash, chainHash: chain_hash };
+  return { format, seq, time, type, eventId: event_id, reason, detail, leafHash: leaf_hash, chainHash: chain_hash };
 }
 
 function verifyOpen(db: Database, core: Core, options: VerifyOptions): AuditVerification {
   const H = makeHasher(core).one;
 
   const cps = (db.prepare('SELECT * FROM checkpoints ORDER BY seq').all() as Row[]).map(toCheckpoint);
+  const rules = new EntryRules(checkCheckpointSequence(cps, core, H, options.publicKey), H);
   cps.sort((a, b) => a.treeSize - b.treeSize || a.seq - b.seq);
   let cpNext = 0;
   const checkCheckpoints = (size: number, root: () => Uint8Array): void => {
     for (; cpNext < cps.length && (cps[cpNext] as Checkpoint).treeSize === size; cpNext++) {
-      const cp = cps[cpNext] as Checkpoint & { seq: number };
-      if (!verifyCheckpointSignature(core, cp)) fail('checkpoints', cp.seq, 'signature does not verify');
-      if (options.publicKey !== undefined && !same(cp.publicKey, options.publicKey)) {
-        fail('checkpoints', cp.seq, 'signed by a key other than the node key');
-      }
+      const cp = cps[cpNext] as Checkpoint;
       if (!same(cp.root, root())) fail('checkpoints', cp.seq, `root differs from the log's root at size ${size}`);
     }
   };
@@ -177,6 +150,7 @@ function verifyOpen(db: Database, core: Core, options: VerifyOptions): AuditVeri
       if (!same(chain, e.chainHash)) fail('audit_entries', e.seq, 'chain_hash does not follow from the previous entry');
       range.append(leaf, checkNode);
       if (nodeBad !== undefined) throw new Found(nodeBad);
+      rules.check(e);
       if (e.type === 'accept') {
         const d = parseAcceptDetail(e.detail);
         if (d === undefined || e.eventId === null) fail('audit_entries', e.seq, 'accept entry without event reference');
@@ -196,6 +170,7 @@ function verifyOpen(db: Database, core: Core, options: VerifyOptions): AuditVeri
     if (nextEvent !== undefined) {
       fail('events', String(nextEvent['seq']), 'no accept entry refers to this event');
     }
+    rules.end();
     const late = cps[cpNext];
     if (late !== undefined) fail('checkpoints', late.seq, `tree_size ${late.treeSize} exceeds the log (${n} entries)`);
     const nodeRows = db.prepare('SELECT count(*) FROM audit_nodes').pluck().get() as number;
@@ -212,6 +187,7 @@ function verifyOpen(db: Database, core: Core, options: VerifyOptions): AuditVeri
     eventIter.return?.();
   }
   checkReplay(db, H);
+  if (options.protocol !== undefined) verifyStoredEvents(db, core, H, options.protocol.now);
   return { ok: true, entries: n, checkpoints: cps.length, events };
 }
 

@@ -17,6 +17,7 @@ import {
   type CliIo,
   type Command,
 } from './common.js';
+import { CHECK_CONSISTENCY_USAGE, CHECK_PROOF_USAGE } from './audit-cmds.js';
 import { describeBadEntry, loadNodeOps, type OpenNodeOptions } from './node-ops.js';
 
 export const DEFAULT_PORT = 7700;
@@ -73,6 +74,11 @@ Options:
   --tls-client-ca FILE require client certificates that chain to this PEM CA (mutual TLS)
   --keystore SPEC      where the node key is, when not where init recorded it (it must be
                        the same key)
+  --allow-tls12        also accept TLS 1.2 (ECDHE with AES-GCM or ChaCha20-Poly1305 only);
+                       without it the API speaks TLS 1.3 only
+  --allowed-host NAME  answer requests whose Host header is NAME (repeatable; '*' for any).
+                       Always allowed: localhost and IP addresses. Other names are refused
+                       with 421 ERR_HOST_NOT_ALLOWED, against DNS rebinding
   -h, --help           show this help
 
 ${KEYSTORE_HELP}
@@ -92,10 +98,13 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
         'tls-cert': { type: 'string' },
         'tls-client-ca': { type: 'string' },
         keystore: { type: 'string' },
+        'allow-tls12': { type: 'boolean' },
+        'allowed-host': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     });
     const dataDir = required(cmd, '--data', values.data);
+    const allowedHosts = (values['allowed-host'] ?? []).map((h) => parseHostName(cmd, h));
     const port = parseIntFlag(cmd, '--port', values.port ?? String(DEFAULT_PORT), 0, 65_535);
     const workers = values.workers === undefined ? undefined : parseIntFlag(cmd, '--workers', values.workers, 1, 1024);
     if (values.open === true && values.trusted !== undefined) {
@@ -104,6 +113,8 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
     const trusted = values.open === true ? ('open' as const) : values.trusted === undefined ? undefined : parseTrusted(cmd, values.trusted);
     const tls = await tlsOptions(cmd, values['tls-key'], values['tls-cert'], values['tls-client-ca']);
     if (values.keystore !== undefined) parseKeystoreFlag(cmd, '--keystore', values.keystore);
+    if (values['allow-tls12'] === true && tls === undefined) throw new UsageError(cmd, '--allow-tls12 needs --tls-key and --tls-cert');
+    if (tls !== undefined && values['allow-tls12'] === true) tls.allowTls12 = true;
 
     const ops = await loadNodeOps();
     const openOpts: OpenNodeOptions = {
@@ -120,6 +131,7 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
         port,
         ...(values.host === undefined ? {} : { host: values.host }),
         ...(tls === undefined ? {} : { tls }),
+        allowedHosts,
         logger: io.log,
       });
     } catch (error) {
@@ -127,6 +139,18 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
       throw error;
     }
     io.log.info('node started', { did: service.did, url: api.url, data: dataDir });
+    const check = service.startupCheck;
+    if (check !== undefined) {
+      if (check.replayRestored > 0 || check.reindexed) {
+        io.log.warn('start-up check repaired derived state', { replay_restored: check.replayRestored, reindexed: check.reindexed });
+      }
+      io.log.info('start-up check passed; the rest is left to audit verify', {
+        events_checked: check.eventsChecked,
+        checkpoints_checked: check.checkpointsChecked,
+        events_left: check.eventsLeft,
+        run: `${BIN} audit verify --data ${dataDir}`,
+      });
+    }
     if (trusted === undefined || trusted === 'open') {
       io.log.warn('open mode: events from any author are accepted; pass --trusted to restrict', {});
     }
@@ -162,6 +186,14 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
   },
 };
 
+/** A host name for --allowed-host: letters, digits, dots and hyphens, or '*'. */
+function parseHostName(cmd: string, text: string): string {
+  const name = text.trim().toLowerCase();
+  const labels = name.replace(/\.$/, '').split('.');
+  if (name === '*' || (name.length <= 253 && labels.every((l) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l)))) return name;
+  throw new UsageError(cmd, `--allowed-host must be a host name (no port), got ${JSON.stringify(text)}`);
+}
+
 function parseTrusted(cmd: string, text: string): string[] {
   const dids = text.split(',').map((d) => d.trim()).filter((d) => d !== '');
   if (dids.length === 0) throw new UsageError(cmd, '--trusted needs at least one did:key');
@@ -196,9 +228,11 @@ async function tlsOptions(
 
 const VERIFY_USAGE = `Usage: ${BIN} audit verify --data DIR
 
-Checks the audit log in DIR: every entry's hash chain, every checkpoint's signature and root,
-and that the stored events match the log. Exits 0 with a summary when it is intact, 1 naming
-the first bad entry when it is not.
+Checks the audit log in DIR: every entry's hash chain, every checkpoint's signature, root,
+number and chain, the rules of the log (spec/AUDIT.md), that the stored events match the log,
+and that they still hold to the protocol: each decodes and its signatures verify, no
+(author, nonce) pair was accepted twice while live, live events keep their replay records.
+Exits 0 with a summary when it is intact, 1 naming the first bad entry when it is not.
 
 Options:
   --data DIR   the data directory (required)
@@ -211,17 +245,28 @@ export const auditCommand: Command = {
   usage: `Usage: ${BIN} audit <subcommand> [options]
 
 Subcommands:
-  verify   check the audit log of a data directory
+  verify              check the audit log of a data directory
+  check-proof         check, over the API, that a node logged an event as accepted
+  check-consistency   check, over the API, that a node's log only grew since a checkpoint
 
-Run '${BIN} audit verify --help' for its options.`,
+Run '${BIN} audit <subcommand> --help' for its options.`,
   async run(argv, io) {
     const [sub, ...rest] = argv;
     if (sub === 'verify') return verify(rest, io);
-    throw new UsageError('audit', sub === undefined ? 'a subcommand is required (verify)' : `unknown subcommand ${JSON.stringify(sub)}`);
+    if (sub === 'check-proof') return (await import('./audit-cmds.js')).checkProof(rest, io);
+    if (sub === 'check-consistency') return (await import('./audit-cmds.js')).checkConsistency(rest, io);
+    throw new UsageError(
+      'audit',
+      sub === undefined ? 'a subcommand is required (verify, check-proof, check-consistency)' : `unknown subcommand ${JSON.stringify(sub)}`,
+    );
   },
 };
 
-export const auditSubcommandUsage: Readonly<Record<string, string>> = { verify: VERIFY_USAGE };
+export const auditSubcommandUsage: Readonly<Record<string, string>> = {
+  verify: VERIFY_USAGE,
+  'check-proof': CHECK_PROOF_USAGE,
+  'check-consistency': CHECK_CONSISTENCY_USAGE,
+};
 
 async function verify(argv: string[], io: CliIo): Promise<number> {
   const cmd = 'audit verify';

@@ -26,9 +26,18 @@ export type AuditVerdict =
   | { readonly ok: true; readonly entries: number; readonly checkpoints: number; readonly events: number }
   | { readonly ok: false; readonly firstBad: AuditBadEntry };
 
+/** What the node's start-up check covered and repaired (storage/tail-check.ts). */
+export interface StartupCheck {
+  readonly eventsChecked: number;
+  readonly replayRestored: number;
+  readonly reindexed: boolean;
+  readonly checkpointsChecked: number;
+  readonly eventsLeft: number;
+}
+
 export interface NodeOps {
   initDataDir(dir: string, secrets: SecretSource, keystore?: string): Promise<{ did: string; created: boolean }>;
-  openNode(opts: OpenNodeOptions): Promise<NodeService>;
+  openNode(opts: OpenNodeOptions): Promise<NodeService & { readonly startupCheck?: StartupCheck }>;
   verifyAudit(dir: string): Promise<AuditVerdict>;
 }
 

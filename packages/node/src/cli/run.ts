@@ -36,7 +36,7 @@ const COMMANDS: readonly Entry[] = [
   { name: 'submit', summary: 'post events from files to a node', load: async () => (await import('./submit.js')).submitCommand },
   {
     name: 'audit',
-    summary: "check a node's audit log (audit verify)",
+    summary: "check a node's audit log (audit verify, check-proof, check-consistency)",
     load: async () => (await import('./node-cmds.js')).auditCommand,
     subUsage: async () => (await import('./node-cmds.js')).auditSubcommandUsage,
   },

@@ -93,12 +93,16 @@ export class Pipeline {
     // From here on no await: replay check and commit see the same database.
     const results: IngestResult[] = new Array<IngestResult>(count);
     const audit: { index: number; record: AuditRecord }[] = [];
-    const reject = (index: number, reason: ReasonCode, detail: string, id?: Uint8Array) => {
+    // `verified`: every signature of the event verified, so the audit log may record it one by
+    // one (audit/rules.ts); anything else is counted in a summary.
+    const reject = (index: number, reason: ReasonCode, detail: string, id?: Uint8Array, verified = false) => {
       results[index] = id
         ? { status: 'rejected', id: toHex(id), reason, detail }
         : { status: 'rejected', reason, detail };
-      audit.push({ index, record: { type: 'reject', eventId: id ?? null, reason, detail: { detail } } });
+      audit.push({ index, record: { type: 'reject', eventId: id ?? null, reason, detail: { detail }, verified } });
     };
+    const signaturesHeld = (event: Prepared): boolean =>
+      event.late === undefined || event.late.reason === Reason.UNTRUSTED_AUTHOR;
     const live: { index: number; event: Prepared; key: string }[] = [];
     chunk.events.forEach((event, index) => {
       if (!event.ok) reject(index, event.reason, event.detail, event.id);
@@ -114,12 +118,12 @@ export class Pipeline {
         : acceptedInBatch.get(key);
       if (previous !== undefined) {
         const replay = classifyReplay(event.id, previous);
-        if (!replay.ok) reject(index, replay.reason, replay.detail, event.id);
+        if (!replay.ok) reject(index, replay.reason, replay.detail, event.id, signaturesHeld(event));
         else results[index] = { status: 'duplicate', id: toHex(event.id) };
         continue;
       }
       if (event.late) {
-        reject(index, event.late.reason, event.late.detail, event.id); // steps 6-8
+        reject(index, event.late.reason, event.late.detail, event.id, signaturesHeld(event)); // steps 6-8
         continue;
       }
       const idHex = toHex(event.id);
@@ -129,6 +133,7 @@ export class Pipeline {
       results[index] = { status: 'accepted', id: idHex };
     }
     if (accepted.length > 0 || audit.length > 0) {
+      // (only counted rejections: no database write, see Store.commit)
       // rejections are logged in input order, after the batch's accept entries
       audit.sort((a, b) => a.index - b.index);
       this.store.commit(accepted, audit.map((a) => a.record));

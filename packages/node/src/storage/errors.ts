@@ -97,3 +97,14 @@ export function toStorageError(error: unknown, what: string): unknown {
 export function isConstraintError(error: unknown): boolean {
   return sqliteCode(error)?.startsWith('SQLITE_CONSTRAINT') === true;
 }
+
+/**
+ * What the store derives from its accepted events (replay records, the id index, the
+ * checkpoint chain) disagrees with them in a way the node cannot safely repair: it refuses to
+ * start; `commons-sync audit verify` names the first bad row.
+ */
+export class StoreInconsistentError extends StorageError {
+  constructor(message: string) {
+    super('ERR_STORE_INCONSISTENT', message);
+  }
+}

@@ -30,6 +30,12 @@ export const APPLICATION_ID = 0x4353594e;
  *   3.5 times smaller (measured: 13 ms instead of 34 ms per 1,000 inserts at 150k rows).
  * - `audit_nodes` holds the complete Merkle subtrees of level ≥ 4 (16 leaves and up); lower
  *   ones are recomputed from at most 8 leaf hashes when a proof needs them.
+ *
+ * Notes on version 2 (spec/AUDIT.md):
+ * - `audit_entries.format`: the entry format each entry was written in (1 before this version,
+ *   2 after: bounded rejections, summary and checkpoint entries); the leaf hash covers it.
+ * - `checkpoints.version` and `prev_hash`: version 2 checkpoints sign their own `seq` and the
+ *   hash of the checkpoint before them, so a deleted or renumbered row is evident.
  */
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   {
@@ -83,6 +89,15 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
         public_key BLOB NOT NULL,
         signature  BLOB NOT NULL
       );
+    `,
+  },
+  {
+    version: 2,
+    name: 'audit entry format, checkpoint version and chain',
+    sql: `
+      ALTER TABLE audit_entries ADD COLUMN format INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE checkpoints ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE checkpoints ADD COLUMN prev_hash BLOB;
     `,
   },
 ]);

@@ -4,6 +4,7 @@ import type { Database, Statement, Transaction } from 'better-sqlite3';
 import type { AuditRecord } from '../audit/entry.js';
 import { makeHasher, type Hasher } from '../audit/hash.js';
 import { AuditLog, type NewAuditEntry, type StagedAppend } from '../audit/log.js';
+import type { LedgerPlan } from '../audit/rules.js';
 import type { VerifiedEvent } from '../pipeline/verified.js';
 import { toHex } from '../protocol/bytes.js';
 import { openDatabase } from './db.js';
@@ -16,6 +17,7 @@ import {
   toStorageError,
 } from './errors.js';
 import { acceptDetail, packEventRows, packReplayKeyInputs, REPLAY_KEY_BYTES } from './event-row.js';
+import { checkTail, type TailCheckOptions, type TailCheckReport } from './tail-check.js';
 
 export interface StoreOptions {
   /** Clock in Unix milliseconds (default `Date.now`); stamps audit entries and `received_at`. */
@@ -89,6 +91,7 @@ interface Prepared {
   readonly encodedHashes: Uint8Array;
   readonly replayKeys: Uint8Array;
   readonly entries: readonly NewAuditEntry[];
+  readonly plan: LedgerPlan;
   readonly firstSeq: number;
   readonly firstAuditSeq: number;
   readonly nowMs: number;
@@ -104,6 +107,7 @@ interface Prepared {
  */
 export class Store {
   readonly #db: Database;
+  readonly #core: Core;
   readonly #hasher: Hasher;
   readonly #now: () => number;
   readonly audit: AuditLog;
@@ -124,6 +128,7 @@ export class Store {
 
   private constructor(db: Database, core: Core, now: () => number) {
     this.#db = db;
+    this.#core = core;
     this.#hasher = makeHasher(core);
     this.#now = now;
     this.#insertEvent = db.prepare(
@@ -208,13 +213,20 @@ export class Store {
    * throws, nothing was written.
    *
    * The audit log gets, in this order, one accept entry per event (written here: its detail
-   * carries the event's seq, `encoded_hash` and row digest) and then `audit` as given
-   * (rejections and critical actions). Throws {@link DuplicateEventError} for an id already
-   * stored and {@link ReplayConflictError} for an (author, nonce) pair whose record is live.
+   * carries the event's seq, `encoded_hash` and row digest) and then what the bounded-rejection
+   * rules make of `audit` (audit/rules.ts: verified rejections one by one within the budget,
+   * the rest counted, and a summary entry when one is due), critical actions as given. A call
+   * that ends up writing nothing (only counted rejections) touches no database. Throws
+   * {@link DuplicateEventError} for an id already stored and {@link ReplayConflictError} for an
+   * (author, nonce) pair whose record is live.
    */
   commit(accepted: readonly VerifiedEvent[], audit: readonly AuditRecord[] = []): number {
     this.#checkOpen();
     const prepared = this.#prepare(accepted, audit);
+    if (prepared.entries.length === 0) {
+      this.audit.adoptPlan(prepared.plan);
+      return this.audit.size;
+    }
     let staged: StagedAppend;
     try {
       staged = this.#commitTx.immediate(prepared);
@@ -225,9 +237,37 @@ export class Store {
       throw toStorageError(error, 'commit failed, nothing written');
     }
     this.audit.adopt(staged);
+    this.audit.adoptPlan(prepared.plan);
     this.#nextSeq += accepted.length;
     this.#eventCount += accepted.length;
     return staged.range.size;
+  }
+
+  /**
+   * The start-up check of what derives from the end of the log (tail-check.ts): repairs what
+   * is safely derivable (replay records, the id index) and throws {@link StoreInconsistentError}
+   * for the rest.
+   */
+  checkTail(options: TailCheckOptions): TailCheckReport {
+    this.#checkOpen();
+    try {
+      return checkTail(this.#db, this.#core, this.#hasher.one, options);
+    } catch (error) {
+      throw toStorageError(error, 'the start-up check failed');
+    }
+  }
+
+  /**
+   * Writes the summary of the rejections counted so far if one is due (audit/rules.ts);
+   * returns whether it wrote one. The node calls it on a timer, so that counts do not wait
+   * for the next commit.
+   */
+  flushAuditSummary(): boolean {
+    this.#checkOpen();
+    const due = this.audit.summaryDueAt;
+    if (due === undefined || this.audit.stampTime(this.#now()) < due) return false;
+    this.commit([], []);
+    return true;
   }
 
   getEvent(idHex: string): StoredEvent | undefined {
@@ -328,7 +368,7 @@ export class Store {
    * events, row digests, replay keys; leaves come in AuditLog.stage) and the audit entries.
    */
   #prepare(accepted: readonly VerifiedEvent[], audit: readonly AuditRecord[]): Prepared {
-    const nowMs = Math.floor(this.#now());
+    const nowMs = this.audit.stampTime(this.#now());
     for (const e of accepted) checkEvent(e);
     const firstSeq = this.#nextSeq;
     const firstAuditSeq = this.audit.size;
@@ -351,7 +391,13 @@ export class Store {
     );
     const encHex = Buffer.from(encodedHashes.buffer, encodedHashes.byteOffset, encodedHashes.byteLength);
     const rowHex = Buffer.from(rowHashes.buffer, rowHashes.byteOffset, rowHashes.byteLength);
-    const entries = new Array<NewAuditEntry>(accepted.length + audit.length);
+    for (const r of audit) {
+      if (r.type !== 'reject' && r.type !== 'critical') {
+        throw new TypeError(`audit records passed to commit are reject or critical, not ${String(r.type)}`);
+      }
+    }
+    const plan = this.audit.planRejections(audit, nowMs);
+    const entries = new Array<NewAuditEntry>(accepted.length + plan.entries.length);
     for (let i = 0; i < accepted.length; i++) {
       entries[i] = {
         type: 'accept',
@@ -364,20 +410,11 @@ export class Store {
         ),
       };
     }
-    for (let j = 0; j < audit.length; j++) {
-      const r = audit[j] as AuditRecord;
-      if (r.type !== 'reject' && r.type !== 'critical') {
-        throw new TypeError(`audit records passed to commit are reject or critical, not ${String(r.type)}`);
-      }
-      entries[accepted.length + j] = {
-        type: r.type,
-        eventId: r.eventId ?? null,
-        reason: r.reason ?? null,
-        detail: JSON.stringify(r.detail ?? {}),
-      };
-    }
+    plan.entries.forEach((e, j) => {
+      entries[accepted.length + j] = e;
+    });
     const replayKeys = this.#replayKeys(accepted);
-    return { events: accepted, encodedHashes, replayKeys, entries, firstSeq, firstAuditSeq, nowMs };
+    return { events: accepted, encodedHashes, replayKeys, entries, plan, firstSeq, firstAuditSeq, nowMs };
   }
 
   /** The body of the commit transaction. */

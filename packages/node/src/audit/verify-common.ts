@@ -1,0 +1,35 @@
+/** What the audit verifiers share: the finding they report and column checks. */
+
+/** The first thing found wrong, in log order. */
+export interface BadRow {
+  readonly table: 'audit_entries' | 'audit_nodes' | 'checkpoints' | 'events' | 'replay' | 'database';
+  /**
+   * The row: `seq` for audit_entries, events and checkpoints; "level/idx" for audit_nodes;
+   * "key hex" for replay; 0 for the database as a whole.
+   */
+  readonly row: number | string;
+  readonly what: string;
+}
+
+/** Thrown inside a verifier to stop at the first finding. */
+export class Found extends Error {
+  readonly bad: BadRow;
+  constructor(bad: BadRow) {
+    super(`${bad.table} ${bad.row}: ${bad.what}`);
+    this.bad = bad;
+  }
+}
+
+export function fail(table: BadRow['table'], row: number | string, what: string): never {
+  throw new Found({ table, row, what });
+}
+
+export interface Row {
+  [column: string]: unknown;
+}
+
+export const isBlob = (v: unknown, len?: number): v is Uint8Array =>
+  v instanceof Uint8Array && (len === undefined || v.length === len);
+export const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+export const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+export const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && Buffer.compare(a, b) === 0;
