@@ -2,6 +2,7 @@
 import { loadCore } from '@commons-sync/bindings';
 
 import {
+  KeyEventLog,
   nextCommitment,
   signKeyEvent,
   verifyKeyEvent,
@@ -139,4 +140,12 @@ export function veto(recovery: VerifiedKeyEvent, createdAt: number, signers: rea
 /** An ordinary event's view for the verdict: signed by these keys under this key state. */
 export function authored(state: VerifiedKeyEvent, createdAt: number, signers: readonly TestKey[]) {
   return { author: state.identity, createdAt, keyState: state.id, signers: signers.map((k) => k.did) };
+}
+
+/** A log from an inception and more key events, added in the order given (outcomes ignored). */
+export function logOf(first: VerifiedKeyEvent, ...rest: VerifiedKeyEvent[]): KeyEventLog {
+  const log = KeyEventLog.create(core, first);
+  if (!log.ok) throw new Error(`fixture inception refused: ${log.reason} ${log.detail}`);
+  for (const e of rest) log.value.add(e);
+  return log.value;
 }

@@ -4,16 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { KeyEventLog, checkIdentityAuthor, type VerifiedKeyEvent } from '../src/identity/index.js';
-import { T0, authored, core, inception, set, successor, testKey } from './identity-fixtures.js';
-
-function logOf(...events: VerifiedKeyEvent[]): KeyEventLog {
-  const [first, ...rest] = events;
-  const log = KeyEventLog.create(core, first as VerifiedKeyEvent);
-  if (!log.ok) throw new Error(log.detail);
-  for (const e of rest) log.value.add(e);
-  return log.value;
-}
+import { checkIdentityAuthor } from '../src/identity/index.js';
+import { T0, authored, inception, logOf, set, successor, testKey } from './identity-fixtures.js';
 
 const icp = inception({ current: set(1, 'a1'), next: set(1, 'a2'), createdAt: T0 });
 
