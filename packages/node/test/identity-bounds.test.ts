@@ -58,7 +58,7 @@ describe('identity resource bounds', () => {
     const registry = new IdentityRegistry(core, { ...bounds, maxOrphans: 2 });
     expect(registry.add(rot(1))).toMatchObject({ outcome: 'escrowed', waitingFor: icp.identity });
     expect(registry.add(rot(2))).toMatchObject({ outcome: 'escrowed' });
-    expect(registry.add(rot(2))).toMatchObject({ outcome: 'escrowed' }); // a repeat takes no room
+    expect(registry.add(rot(2))).toMatchObject({ outcome: 'duplicate' }); // a repeat takes no room
     expect(registry.add(rot(3))).toMatchObject({ ok: false, reason: 'ERR_KEL_LIMIT' });
     expect(registry.add(icp)).toMatchObject({ ok: true, outcome: 'accepted', attached: [icp.idHex, ...[rot(1), rot(2)].map((e) => e.idHex).sort()] });
     expect(registry.get(icp.identity)?.status).toBe('frozen');

@@ -89,9 +89,14 @@ export class KeyEventLog {
     return this.resolved;
   }
 
-  /** True when the key event with this id joined the log. */
+  /** True when the key event with this id joined (is attached to) the log. */
   holds(idHex: string): boolean {
     return this.establishments.has(idHex) || this.vetoEvents.has(idHex);
+  }
+
+  /** True when the key event with this id waits in escrow. */
+  escrows(idHex: string): boolean {
+    return this.escrowIds.has(idHex);
   }
 
   /** The attached key events, ids ascending: what a node stores and replays. */
@@ -112,7 +117,7 @@ export class KeyEventLog {
     }
     if (this.holds(event.idHex)) return { ok: true, outcome: 'duplicate' };
     if (event.event.type === 'inception') return kelReject(Reason.BAD_FIELD, 'an identity has exactly one inception');
-    if (this.escrowIds.has(event.idHex)) return { ok: true, outcome: 'escrowed', waitingFor: referenceOf(event) as string };
+    if (this.escrowIds.has(event.idHex)) return { ok: true, outcome: 'duplicate' };
     const first = this.tryAttach(event);
     if (first !== 'attached') return first;
     const attached = [event.idHex];
@@ -138,13 +143,12 @@ export class KeyEventLog {
     const ref = referenceOf(event) as string;
     const referenced = this.establishments.get(ref);
     if (referenced === undefined) return this.toEscrow(event, ref);
-    if (this.establishments.size + this.vetoEvents.size >= this.bounds.maxEvents) {
-      return kelReject(KelReason.LIMIT, `the identity holds ${this.bounds.maxEvents} key events`);
-    }
     const body = event.event;
     if (isEstablishment(body)) {
       const check = checkSuccessor(this.hasher, event, referenced);
       if (!check.ok) return check;
+      const full = this.full();
+      if (full !== null) return full;
       const siblings = this.children.get(ref) ?? [];
       if (siblings.length >= this.bounds.maxCandidatesPerPosition) {
         return kelReject(KelReason.LIMIT, `${siblings.length} key events already contest this position`);
@@ -157,9 +161,16 @@ export class KeyEventLog {
     const targetPrior = prior === undefined ? null : (this.establishments.get(toHex(prior)) ?? null);
     const check = checkVeto(event, referenced, targetPrior);
     if (!check.ok) return check;
+    const full = this.full();
+    if (full !== null) return full;
     this.vetoes.set(ref, [...(this.vetoes.get(ref) ?? []), event.idHex]);
     this.vetoEvents.set(event.idHex, event);
     return 'attached';
+  }
+
+  private full(): KelRejection | null {
+    if (this.establishments.size + this.vetoEvents.size < this.bounds.maxEvents) return null;
+    return kelReject(KelReason.LIMIT, `the identity holds ${this.bounds.maxEvents} key events`);
   }
 
   private toEscrow(event: VerifiedKeyEvent, ref: string): Extract<AddOutcome, { outcome: 'escrowed' }> | KelRejection {

@@ -8,7 +8,7 @@ import type { IdentityState } from './chain.js';
 import { DEFAULT_KEL_BOUNDS, KeyEventLog, type AddOutcome, type DroppedKeyEvent, type KelBounds } from './log.js';
 import { KelReason, kelReject, type KelRejection } from './reasons.js';
 import { verifyKeyEvents, type BatchVerifier, type VerifiedKeyEvent } from './verify.js';
-import type { DecodedKeyEvent } from './key-event.js';
+import { checkKeyEventTime, type DecodedKeyEvent } from './key-event.js';
 import { affectedKeyStates } from './verdict.js';
 
 export interface RegistryBounds extends KelBounds {
@@ -51,9 +51,37 @@ export class IdentityRegistry {
     return [...this.logs.keys()].sort();
   }
 
-  /** Verifies a batch of decoded key events (one batch call) and adds those that verified. */
-  addAll(core: BatchVerifier, events: readonly DecodedKeyEvent[]): RegistryOutcome[] {
-    return verifyKeyEvents(core, events).map((v) => (v.ok ? this.add(v.value) : v));
+  /** True when the key event is attached or waits in escrow here (§6 step 5). */
+  holds(identity: string, idHex: string): boolean {
+    const log = this.logs.get(identity);
+    if (log !== undefined) return log.holds(idHex) || log.escrows(idHex);
+    return (this.orphans.get(identity) ?? []).some((e) => e.idHex === idHex);
+  }
+
+  /**
+   * §6 steps 4–9 for a batch of decoded key events, in order: the local time rule, duplicates
+   * (no signature work for them), one batch verification of every remaining signature, then
+   * each event joins, waits or is refused. One outcome per input, in input order.
+   */
+  submit(core: BatchVerifier, events: readonly DecodedKeyEvent[], now: number, skewSeconds = 300): RegistryOutcome[] {
+    const outcomes: Array<RegistryOutcome | null> = events.map((e) => {
+      const time = checkKeyEventTime(e.event, now, skewSeconds);
+      if (!time.ok) return time;
+      if (this.holds(e.identity, e.idHex)) return { ok: true, outcome: 'duplicate', identity: e.identity, affected: new Set<string>() };
+      return null;
+    });
+    const pending = events.filter((_, i) => outcomes[i] === null);
+    const verified = verifyKeyEvents(core, pending);
+    let at = 0;
+    return outcomes.map((o) => {
+      if (o !== null) return o;
+      const v = verified[at++] as (typeof verified)[number];
+      // an earlier event of the same batch may have been this very one
+      if (v.ok && this.holds(v.value.identity, v.value.idHex)) {
+        return { ok: true, outcome: 'duplicate', identity: v.value.identity, affected: new Set<string>() };
+      }
+      return v.ok ? this.add(v.value) : v;
+    });
   }
 
   /** Adds one verified key event. */
@@ -96,7 +124,7 @@ export class IdentityRegistry {
   private orphan(event: VerifiedKeyEvent): RegistryOutcome {
     const list = this.orphans.get(event.identity) ?? [];
     if (list.some((e) => e.idHex === event.idHex)) {
-      return { ok: true, outcome: 'escrowed', waitingFor: event.identity, identity: event.identity, affected: new Set() };
+      return { ok: true, outcome: 'duplicate', identity: event.identity, affected: new Set() };
     }
     if (this.orphanCount >= this.bounds.maxOrphans) {
       return kelReject(KelReason.LIMIT, `${this.bounds.maxOrphans} key events already wait for their inception`);
