@@ -13,6 +13,7 @@ import {
   KeyEventLog,
   checkIdentityAuthor,
   identityStateToJson,
+  keyStateAt,
   resolveIdentity,
   type EstablishmentBody,
   type IdentityState,
@@ -167,6 +168,31 @@ describe('order independence', () => {
     );
   });
 
+  it('affectedKeyStates names every key state on which a joining key event turned a verdict (valid or not)', () => {
+    fc.assert(
+      fc.property(
+        familyArb.chain((events) => fc.tuple(fc.constant(events), deliveryArb(events.length))),
+        ([events, delivery]) => {
+          const registry = new IdentityRegistry(core);
+          const keyStates = events.filter((e) => e.event.type !== 'veto');
+          const gridOf = (state: IdentityState | undefined) =>
+            new Map(keyStates.map((e) => [e.idHex, verdicts(state, [e]).map((v) => v === 'ok').join()]));
+          for (const e of order(events, delivery)) {
+            const before = gridOf(registry.get(e.identity));
+            const outcome = registry.add(e);
+            const after = gridOf(registry.get(e.identity));
+            for (const [id, grid] of after) {
+              if (grid !== before.get(id)) {
+                expect(outcome.ok && outcome.affected.has(id), `${id} changed (${before.get(id)} -> ${grid}) but was not named`).toBe(true);
+              }
+            }
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
   it('the families exercise what matters: duplicity, vetoes, recoveries, escrow, refusals', () => {
     // A guard against a generator that silently stopped producing the hard cases.
     const seen = { frozen: 0, resolvedDuplicity: 0, vetoed: 0, recovered: 0, revoked: 0, refused: 0 };
@@ -183,5 +209,26 @@ describe('order independence', () => {
       { numRuns: 300, seed: 8 },
     );
     for (const [what, count] of Object.entries(seen)) expect(count, what).toBeGreaterThan(0);
+  });
+});
+
+describe('keyStateAt (signers named by did:cs, without a key_state)', () => {
+  it('finds the key state whose window holds the time, or none', () => {
+    const icp = inception({ current: set(1, 'w0'), next: nextOf(100), createdAt: T0 });
+    const rot = successor(icp, { type: 'revocation', current: nextOf(100), next: nextOf(101), createdAt: T0 + 10 * HOUR, revokedFrom: T0 + 5 * HOUR });
+    const state = resolveIdentity(core, icp.identity, [icp, rot])!;
+    expect(keyStateAt(state, T0)?.idHex).toBe(icp.idHex);
+    expect(keyStateAt(state, T0 + 5 * HOUR - 1)?.idHex).toBe(icp.idHex);
+    expect(keyStateAt(state, T0 + 5 * HOUR)).toBeUndefined(); // revoked, and before the new keys
+    expect(keyStateAt(state, T0 + 10 * HOUR)?.idHex).toBe(rot.idHex);
+    expect(keyStateAt(state, T0 - 1)).toBeUndefined();
+    // it agrees with the verdict on every time around the windows
+    for (let t = T0 - HOUR; t <= T0 + 12 * HOUR; t += 600) {
+      const k = keyStateAt(state, t);
+      for (const candidate of [icp, rot]) {
+        const ok = checkIdentityAuthor(state, { author: icp.identity, createdAt: t, keyState: candidate.id, signers: (candidate.event as EstablishmentBody).keys }).ok;
+        expect(ok).toBe(k?.idHex === candidate.idHex);
+      }
+    }
   });
 });
