@@ -109,7 +109,8 @@ describe.each(cores.map((c) => [c.backend, c] as const))('identity vectors on th
         expect(j.ok && j.value.idHex).toBe(e.id);
         events.set(e.label, d.value);
       }
-      const labelOf = new Map([...events].map(([l, e]) => [e.idHex, l]));
+      const labelOf = new Map<string, string>(); // copies share an id: the first label listed names it
+      for (const [l, e] of events) if (!labelOf.has(e.idHex)) labelOf.set(e.idHex, l);
       for (const d of v.deliveries) {
         const registry = new IdentityRegistry(core);
         d.order.forEach((label: string, i: number) => {

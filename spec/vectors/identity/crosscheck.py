@@ -442,35 +442,40 @@ def rule(e, attached):
 
 
 class Node:
-    """One node: attached key events of one identity, and the escrow (§6 steps 5, 7, 8)."""
+    """One node: attached key events of one identity, and the escrow (§6 steps 5, 7, 8). Copies
+    of one key event (same id, other signatures) are judged each on its own signatures."""
 
     def __init__(self, identity):
-        self.identity, self.attached, self.escrow = identity, {}, {}
+        self.identity, self.attached, self.escrow = identity, {}, []
+
+    @staticmethod
+    def signers(e):
+        return " ".join(sorted({s["signer"] for s in e.m["signatures"]}))
 
     def deliver(self, e, now, skew):
         if e.m["created_at"] > now + skew:
             return ("ERR_NOT_YET_VALID", None)
-        if e.hex in self.attached or e.hex in self.escrow:
+        if e.hex in self.attached or any(x.hex == e.hex and self.signers(x) == self.signers(e) for x in self.escrow):
             return ("duplicate", None)
         if not all(e.verdicts()):
             return ("ERR_BAD_SIGNATURE", None)
         if e.type != "inception" and e.ref not in self.attached:
-            self.escrow[e.hex] = e
+            self.escrow.append(e)
             return ("escrowed", None)
         why = rule(e, self.attached)
         if why:
             return (why, None)
         joined = [e.hex]
         self.attached[e.hex] = e
-        while True:  # escrowed events whose reference is now attached, ascending ids
-            ready = sorted(h for h, x in self.escrow.items() if x.ref in self.attached)
+        while True:  # escrowed copies whose reference is now attached
+            ready = sorted((x for x in self.escrow if x.ref in self.attached), key=lambda x: (x.hex, self.signers(x)))
             if not ready:
                 break
-            for h in ready:
-                x = self.escrow.pop(h)
-                if rule(x, self.attached) is None:
-                    self.attached[h] = x
-                    joined.append(h)
+            self.escrow = [x for x in self.escrow if x.ref not in self.attached]
+            for x in ready:
+                if x.hex not in self.attached and rule(x, self.attached) is None:
+                    self.attached[x.hex] = x
+                    joined.append(x.hex)
         return ("accepted", joined)
 
     def state(self):
@@ -590,7 +595,9 @@ def check_logs():
             expect(f"logs/{v['name']}/{x['label']} id", e.hex, x["id"])
             expect(f"logs/{v['name']}/{x['label']} json id", json_e.hex, x["id"])
             events[x["label"]] = e
-        label_of = {e.hex: label for label, e in events.items()}
+        label_of = {}  # copies share an id: the first label listed names it
+        for label, e in events.items():
+            label_of.setdefault(e.hex, label)
         for n, d in enumerate(v["deliveries"]):
             node = Node(v["identity"])
             for step, label in zip(d["outcomes"], d["order"]):

@@ -311,6 +311,24 @@ function scenarios(): Scenario[] {
     });
   }
   {
+    const icp = icpOf('uma');
+    out.push({
+      name: 'copies-of-one-key-event',
+      description:
+        'the same recovery body with other signatures: each copy is judged on its own signatures; the one with two guardians joins',
+      events: {
+        icp,
+        rec: recOf(icp, 'vic', T0 + 5 * DAY, ['g1', 'g2']),
+        recOneGuardian: recOf(icp, 'vic', T0 + 5 * DAY, ['g1']),
+        recOtherGuardian: recOf(icp, 'vic', T0 + 5 * DAY, ['g3']),
+      },
+      order: [['icp', A], ['recOneGuardian', K('THRESHOLD_NOT_MET')], ['recOtherGuardian', K('THRESHOLD_NOT_MET')], ['rec', A], ['recOneGuardian', 'duplicate']],
+      chain: ['icp', 'rec'],
+      status: 'active',
+      verdicts: [{ description: 'the recovered key', keyState: 'rec', at: T0 + 6 * DAY, signers: ['vic'], expected: 'valid' }],
+    });
+  }
+  {
     const icp = icpOf('quin', false);
     const r1 = rotOf(icp, 'quin2', 'quin3', T0 + DAY);
     const r2 = rotOf(r1, 'quin3', 'quin4', T0 + 2 * DAY);
@@ -368,7 +386,9 @@ export function writeLogs(): void {
   const other = I.identifierFromInceptionId(core.sha256(new TextEncoder().encode('nobody')));
   const unknownState = hex(core.sha256(new TextEncoder().encode('no such key state')));
   const vectors = scenarios().map((s) => {
-    const labelOf = new Map(Object.entries(s.events).map(([l, e]) => [e.idHex, l]));
+    // copies of one key event share an id: an id is named by the first label listed with it
+    const labelOf = new Map<string, string>();
+    for (const [l, e] of Object.entries(s.events)) if (!labelOf.has(e.idHex)) labelOf.set(e.idHex, l);
     const identity = (s.events['icp'] ?? fail(`${s.name} has no icp`)).identity;
     const deliveries = [s.order.map(([l]) => l), s.order.map(([l]) => l).reverse(), shuffled(s.order.map(([l]) => l), s.name)];
     let state: I.IdentityState | undefined;

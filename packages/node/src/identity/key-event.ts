@@ -397,6 +397,15 @@ export function decodeKeyEvent(hasher: Hasher, bytes: Uint8Array): KelResult<Dec
   return guarded(() => finish(hasher, fromMap(decodeCbor(bytes, KEY_EVENT_CBOR_LIMITS)), bytes.slice()));
 }
 
+/**
+ * Which keys signed this copy of a key event, as one string (distinct did:keys, ascending).
+ * Copies of one key event (same body and id, other signatures) are judged on their own
+ * signatures; two copies signed by the same keys always get the same verdict.
+ */
+export function signerSetOf(event: Pick<DecodedKeyEvent, 'event'>): string {
+  return [...new Set(event.event.signatures.map((s) => s.signer))].sort().join(' ');
+}
+
 /** The (public key, message, signature) triples to verify, one per entry of `signatures`. */
 export function keyEventSignatureChecks(decoded: DecodedKeyEvent): SignatureCheck[] {
   const message = keyEventSigningInput(decoded.id);

@@ -12,7 +12,7 @@ import type { Hasher } from '../protocol/event.js';
 import { Reason } from '../protocol/reasons.js';
 import { checkInception, checkSuccessor, checkVeto, referenceOf, startOf, type AttachedEstablishment } from './attach.js';
 import { resolveChain, type AttachedSet, type IdentityState } from './chain.js';
-import { isEstablishment, type EstablishmentBody } from './key-event.js';
+import { isEstablishment, signerSetOf, type EstablishmentBody } from './key-event.js';
 import { KelReason, kelAccept, kelReject, type IdentityReasonCode, type KelRejection, type KelResult } from './reasons.js';
 import type { VerifiedKeyEvent } from './verify.js';
 
@@ -57,9 +57,10 @@ export class KeyEventLog {
   /** Attached vetoes by id, and their ids by the recovery they veto. */
   private readonly vetoEvents = new Map<string, VerifiedKeyEvent>();
   private readonly vetoes = new Map<string, string[]>();
-  /** Escrowed events by the id they wait for. */
+  /** Escrowed copies by the id they wait for, and the signer sets of the copies of each id. */
   private readonly escrow = new Map<string, VerifiedKeyEvent[]>();
-  private readonly escrowIds = new Set<string>();
+  private readonly escrowCopies = new Map<string, Set<string>>();
+  private escrowCount = 0;
   private resolved: IdentityState;
 
   private constructor(
@@ -94,9 +95,10 @@ export class KeyEventLog {
     return this.establishments.has(idHex) || this.vetoEvents.has(idHex);
   }
 
-  /** True when the key event with this id waits in escrow. */
-  escrows(idHex: string): boolean {
-    return this.escrowIds.has(idHex);
+  /** True when a copy of the key event with this id waits in escrow (signed by `signers`, if given). */
+  escrows(idHex: string, signers?: string): boolean {
+    const copies = this.escrowCopies.get(idHex);
+    return copies !== undefined && (signers === undefined || copies.has(signers));
   }
 
   /** The attached key events, ids ascending: what a node stores and replays. */
@@ -105,9 +107,9 @@ export class KeyEventLog {
     return all.sort((a, b) => (a.idHex < b.idHex ? -1 : 1));
   }
 
-  /** How many key events wait in escrow. */
+  /** How many copies of key events wait in escrow. */
   get escrowed(): number {
-    return this.escrowIds.size;
+    return this.escrowCount;
   }
 
   /** Adds one verified key event of this identity. */
@@ -117,22 +119,29 @@ export class KeyEventLog {
     }
     if (this.holds(event.idHex)) return { ok: true, outcome: 'duplicate' };
     if (event.event.type === 'inception') return kelReject(Reason.BAD_FIELD, 'an identity has exactly one inception');
-    if (this.escrowIds.has(event.idHex)) return { ok: true, outcome: 'duplicate' };
+    if (this.escrows(event.idHex, signerSetOf(event))) return { ok: true, outcome: 'duplicate' };
     const first = this.tryAttach(event);
     if (first !== 'attached') return first;
     const attached = [event.idHex];
     const dropped: DroppedKeyEvent[] = [];
-    // Escrowed events waiting for what just joined may join now, and so on down the chain.
+    // Escrowed events waiting for what just joined may join now, and so on down the chain. Each
+    // id joins if one of its copies passes (tried in order of id, then signer set).
     for (let i = 0; i < attached.length; i++) {
-      const id = attached[i] as string;
-      const waiting = (this.escrow.get(id) ?? []).sort((a, b) => (a.idHex < b.idHex ? -1 : 1));
-      this.escrow.delete(id);
+      const ref = attached[i] as string;
+      const waiting = (this.escrow.get(ref) ?? []).sort(byIdThenSigners);
+      this.escrow.delete(ref);
+      this.escrowCount -= waiting.length;
+      const failed = new Map<string, KelRejection>();
       for (const e of waiting) {
-        this.escrowIds.delete(e.idHex);
+        this.escrowCopies.delete(e.idHex);
+        if (this.holds(e.idHex)) continue; // an earlier copy joined
         const r = this.tryAttach(e);
-        if (r === 'attached') attached.push(e.idHex);
-        else if (!r.ok) dropped.push({ idHex: e.idHex, reason: r.reason, detail: r.detail });
+        if (r === 'attached') {
+          attached.push(e.idHex);
+          failed.delete(e.idHex);
+        } else if (!r.ok && !failed.has(e.idHex)) failed.set(e.idHex, r);
       }
+      for (const [idHex, r] of failed) dropped.push({ idHex, reason: r.reason, detail: r.detail });
     }
     this.resolved = resolveChain(this.attachedSet());
     return { ok: true, outcome: 'accepted', attached, dropped };
@@ -174,11 +183,12 @@ export class KeyEventLog {
   }
 
   private toEscrow(event: VerifiedKeyEvent, ref: string): Extract<AddOutcome, { outcome: 'escrowed' }> | KelRejection {
-    if (this.escrowIds.size >= this.bounds.maxEscrow) {
+    if (this.escrowCount >= this.bounds.maxEscrow) {
       return kelReject(KelReason.LIMIT, `${this.bounds.maxEscrow} key events of this identity already wait in escrow`);
     }
     this.escrow.set(ref, [...(this.escrow.get(ref) ?? []), event]);
-    this.escrowIds.add(event.idHex);
+    this.escrowCopies.set(event.idHex, (this.escrowCopies.get(event.idHex) ?? new Set()).add(signerSetOf(event)));
+    this.escrowCount++;
     return { ok: true, outcome: 'escrowed', waitingFor: ref };
   }
 
@@ -193,4 +203,12 @@ export class KeyEventLog {
       size: this.establishments.size + this.vetoEvents.size,
     };
   }
+}
+
+/** Escrowed copies in a fixed order: by id, then by signer set. */
+export function byIdThenSigners(a: VerifiedKeyEvent, b: VerifiedKeyEvent): number {
+  if (a.idHex !== b.idHex) return a.idHex < b.idHex ? -1 : 1;
+  const sa = signerSetOf(a);
+  const sb = signerSetOf(b);
+  return sa < sb ? -1 : sa > sb ? 1 : 0;
 }

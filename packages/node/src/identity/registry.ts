@@ -5,10 +5,10 @@
  */
 import type { Hasher } from '../protocol/event.js';
 import type { IdentityState } from './chain.js';
-import { DEFAULT_KEL_BOUNDS, KeyEventLog, type AddOutcome, type DroppedKeyEvent, type KelBounds } from './log.js';
+import { DEFAULT_KEL_BOUNDS, KeyEventLog, byIdThenSigners, type AddOutcome, type DroppedKeyEvent, type KelBounds } from './log.js';
 import { KelReason, kelReject, type KelRejection } from './reasons.js';
 import { verifyKeyEvents, type BatchVerifier, type VerifiedKeyEvent } from './verify.js';
-import { checkKeyEventTime, type DecodedKeyEvent } from './key-event.js';
+import { checkKeyEventTime, signerSetOf, type DecodedKeyEvent } from './key-event.js';
 import { affectedKeyStates } from './verdict.js';
 
 export interface RegistryBounds extends KelBounds {
@@ -51,11 +51,14 @@ export class IdentityRegistry {
     return [...this.logs.keys()].sort();
   }
 
-  /** True when the key event is attached or waits in escrow here (§6 step 5). */
-  holds(identity: string, idHex: string): boolean {
+  /**
+   * §6 step 5: the key event is attached here, or a copy of it signed by the same keys
+   * (`signerSetOf`) waits in escrow.
+   */
+  holds(identity: string, idHex: string, signers: string): boolean {
     const log = this.logs.get(identity);
-    if (log !== undefined) return log.holds(idHex) || log.escrows(idHex);
-    return (this.orphans.get(identity) ?? []).some((e) => e.idHex === idHex);
+    if (log !== undefined) return log.holds(idHex) || log.escrows(idHex, signers);
+    return (this.orphans.get(identity) ?? []).some((e) => e.idHex === idHex && signerSetOf(e) === signers);
   }
 
   /**
@@ -67,7 +70,9 @@ export class IdentityRegistry {
     const outcomes: Array<RegistryOutcome | null> = events.map((e) => {
       const time = checkKeyEventTime(e.event, now, skewSeconds);
       if (!time.ok) return time;
-      if (this.holds(e.identity, e.idHex)) return { ok: true, outcome: 'duplicate', identity: e.identity, affected: new Set<string>() };
+      if (this.holds(e.identity, e.idHex, signerSetOf(e))) {
+        return { ok: true, outcome: 'duplicate', identity: e.identity, affected: new Set<string>() };
+      }
       return null;
     });
     const pending = events.filter((_, i) => outcomes[i] === null);
@@ -77,7 +82,7 @@ export class IdentityRegistry {
       if (o !== null) return o;
       const v = verified[at++] as (typeof verified)[number];
       // an earlier event of the same batch may have been this very one
-      if (v.ok && this.holds(v.value.identity, v.value.idHex)) {
+      if (v.ok && this.holds(v.value.identity, v.value.idHex, signerSetOf(v.value))) {
         return { ok: true, outcome: 'duplicate', identity: v.value.identity, affected: new Set<string>() };
       }
       return v.ok ? this.add(v.value) : v;
@@ -100,7 +105,7 @@ export class IdentityRegistry {
       const attached = [event.idHex];
       const dropped: DroppedKeyEvent[] = [];
       // Key events that arrived before their inception join now, ids ascending.
-      const waiting = (this.orphans.get(identity) ?? []).sort((a, b) => (a.idHex < b.idHex ? -1 : 1));
+      const waiting = (this.orphans.get(identity) ?? []).sort(byIdThenSigners);
       this.orphans.delete(identity);
       this.orphanCount -= waiting.length;
       for (const e of waiting) {
@@ -112,7 +117,8 @@ export class IdentityRegistry {
           dropped.push(...r.dropped);
         }
       }
-      outcome = { ok: true, outcome: 'accepted', attached, dropped };
+      // a copy refused while another copy of the same key event joined is not a drop
+      outcome = { ok: true, outcome: 'accepted', attached, dropped: dropped.filter((d) => !target.holds(d.idHex)) };
     } else {
       target = log;
       outcome = log.add(event);
@@ -123,7 +129,7 @@ export class IdentityRegistry {
 
   private orphan(event: VerifiedKeyEvent): RegistryOutcome {
     const list = this.orphans.get(event.identity) ?? [];
-    if (list.some((e) => e.idHex === event.idHex)) {
+    if (list.some((e) => e.idHex === event.idHex && signerSetOf(e) === signerSetOf(event))) {
       return { ok: true, outcome: 'duplicate', identity: event.identity, affected: new Set() };
     }
     if (this.orphanCount >= this.bounds.maxOrphans) {

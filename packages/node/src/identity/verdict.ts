@@ -15,7 +15,7 @@ export interface IdentityAuthoredEvent {
   readonly author: string;
   /** Unix seconds, as signed. */
   readonly createdAt: number;
-  /** The id of the establishment event whose keys signed (32 bytes, or 64 hex digits). */
+  /** The id of the establishment event whose keys signed: 32 bytes, or 64 lowercase hex digits (cheaper). */
   readonly keyState: Uint8Array | string;
   /** The did:keys of the event's signatures, all of which verified. */
   readonly signers: Iterable<string>;
@@ -40,18 +40,15 @@ export function checkIdentityAuthor(state: IdentityState | undefined, event: Ide
   }
   const window = checkWindow(keyState, event.createdAt);
   if (!window.ok) return window;
-  let signed = 0;
-  const seen = new Set<string>();
+  // Distinct signers of the key set, stopping at the threshold (one lookup for a 1-of-1 key).
+  const seen: string[] = [];
   for (const signer of event.signers) {
-    if (keyState.keySet.has(signer) && !seen.has(signer)) {
-      seen.add(signer);
-      signed++;
+    if (keyState.keySet.has(signer) && !seen.includes(signer)) {
+      seen.push(signer);
+      if (seen.length >= keyState.threshold) return KEL_OK;
     }
   }
-  if (signed < keyState.threshold) {
-    return kelReject(KelReason.THRESHOLD_NOT_MET, `${signed} of the required ${keyState.threshold} keys signed`);
-  }
-  return KEL_OK;
+  return kelReject(KelReason.THRESHOLD_NOT_MET, `${seen.length} of the required ${keyState.threshold} keys signed`);
 }
 
 /** Whether `createdAt` falls in the window in which the key state's keys sign. */
