@@ -19,27 +19,33 @@ import {
   type IdentityState,
   type VerifiedKeyEvent,
 } from '../src/identity/index.js';
-import { T0, core, guardians, inception, set, successor, testKey, veto, type KeySet } from './identity-fixtures.js';
+import { T0, core, guardians, inception, set, signed, successor, testKey, veto, type KeySet } from './identity-fixtures.js';
 
 const HOUR = 3600;
 const G = guardians(2, 2 * HOUR, 'g1', 'g2', 'g3');
 
 /** One step of building a family: what to add, relative to which earlier event. */
 interface Op {
-  readonly kind: 'rotation' | 'uncommitted' | 'revocation' | 'recovery' | 'weak-recovery' | 'veto' | 'stray-veto';
+  readonly kind: 'rotation' | 'uncommitted' | 'revocation' | 'recovery' | 'weak-recovery' | 'veto' | 'stray-veto' | 'copy';
   readonly pick: number;
   readonly dt: number;
   readonly variant: number;
 }
 
 const opArb: fc.Arbitrary<Op> = fc.record({
-  kind: fc.constantFrom('rotation', 'uncommitted', 'revocation', 'recovery', 'weak-recovery', 'veto', 'stray-veto'),
+  kind: fc.constantFrom('rotation', 'uncommitted', 'revocation', 'recovery', 'weak-recovery', 'veto', 'stray-veto', 'copy'),
   pick: fc.nat(),
   dt: fc.integer({ min: -1, max: 4 }),
   variant: fc.nat({ max: 3 }),
 });
 
 const nextOf = (i: number): KeySet => set(1, `next-${i}`);
+const signerKeys = (signatures: readonly { signer: string }[]) =>
+  [...new Set(signatures.map((s) => s.signer))].map((did) => allKeys.find((k) => k.did === did)!);
+const allKeys = [
+  ...['cur-0', 'stranger', 'g1', 'g2', 'g3'],
+  ...Array.from({ length: 12 }, (_, i) => [`cur-${i}`, `next-${i}`]).flat(),
+].map(testKey);
 
 /** Builds a family of key events from the ops: every event refers to an earlier one. */
 function family(ops: readonly Op[]): VerifiedKeyEvent[] {
@@ -52,6 +58,15 @@ function family(ops: readonly Op[]): VerifiedKeyEvent[] {
     const parent = est[op.pick % est.length] as (typeof est)[number];
     const p = parent.e.event as EstablishmentBody;
     const createdAt = p.createdAt + op.dt * HOUR + op.variant;
+    if (op.kind === 'copy') {
+      // the same body with other signatures: a stranger's (refused), or the original's plus one
+      const source = events[1 + (op.pick % Math.max(1, events.length - 1))];
+      if (source === undefined || source.event.type === 'inception') return;
+      const { signatures, ...body } = source.event;
+      const names = op.variant % 2 === 0 ? [testKey('stranger')] : [testKey('stranger'), ...signerKeys(signatures)];
+      events.push(signed(body, names));
+      return;
+    }
     if (op.kind === 'veto' || op.kind === 'stray-veto') {
       const target = recoveries[op.pick % Math.max(1, recoveries.length)];
       if (target === undefined) return;
@@ -195,7 +210,7 @@ describe('order independence', () => {
 
   it('the families exercise what matters: duplicity, vetoes, recoveries, escrow, refusals', () => {
     // A guard against a generator that silently stopped producing the hard cases.
-    const seen = { frozen: 0, resolvedDuplicity: 0, vetoed: 0, recovered: 0, revoked: 0, refused: 0 };
+    const seen = { frozen: 0, resolvedDuplicity: 0, vetoed: 0, recovered: 0, revoked: 0, refused: 0, copies: 0 };
     fc.assert(
       fc.property(familyArb, (events) => {
         const s = resolveIdentity(core, events[0]!.identity, events)!;
@@ -205,6 +220,7 @@ describe('order independence', () => {
         if (s.chain.some((k) => k.type === 'recovery')) seen.recovered++;
         if (s.chain.some((k) => k.endCause === 'revoked')) seen.revoked++;
         if (s.size < events.length) seen.refused++;
+        if (new Set(events.map((e) => e.idHex)).size < events.length) seen.copies++;
       }),
       { numRuns: 300, seed: 8 },
     );
