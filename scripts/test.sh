@@ -20,6 +20,8 @@ run_suite fuzz-build bash "$ROOT/scripts/fuzz-build.sh"
 # The event vectors against a second implementation of the spec that shares no code with ours
 # (cbor2, bs58, @noble/curves from the root devDependencies); it prints `checks: N passed, M failed`.
 run_suite crosscheck bash -c "cd '$ROOT' && CROSSCHECK_DEPS='$ROOT' node spec/vectors/events/crosscheck.mjs"
+# TLA+ models checked by TLC: each model must hold, each *Broken model must be refuted.
+run_suite tla bash "$ROOT/scripts/tla.sh"
 for pkg in bindings node; do
   run_suite "vitest-$pkg" bash -c "cd '$ROOT/packages/$pkg' && npx vitest run --reporter=default --reporter=json --outputFile='$REPORTS/vitest-$pkg.json'"
 done
