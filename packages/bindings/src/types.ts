@@ -74,37 +74,3 @@ export interface RawBackend {
   blake3(data: Uint8Array): Uint8Array;
   hashBatchPacked(algorithm: HashAlgorithm, data: Uint8Array, offsets: Uint32Array): Uint8Array;
 }
-
-/**
- * What the generated N-API and wasm-bindgen modules export (crates/napi and crates/wasm mirror
- * each other function for function).
- */
-export interface BindingModule {
-  ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
-  ed25519VerifyBatchPacked(
-    publicKeys: Uint8Array,
-    signatures: Uint8Array,
-    messages: Uint8Array,
-    offsets: Uint32Array,
-  ): Uint8Array;
-  ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array;
-  ed25519PublicKey(seed: Uint8Array): Uint8Array;
-  sha256(data: Uint8Array): Uint8Array;
-  sha512(data: Uint8Array): Uint8Array;
-  blake3(data: Uint8Array): Uint8Array;
-  hashBatchPacked(algorithm: HashAlgorithm, data: Uint8Array, offsets: Uint32Array): Uint8Array;
-}
-
-/** A generated module as a {@link RawBackend}. */
-export function rawFromBinding(m: BindingModule): RawBackend {
-  return {
-    verify: m.ed25519Verify,
-    verifyBatchPacked: m.ed25519VerifyBatchPacked,
-    sign: m.ed25519Sign,
-    publicKey: m.ed25519PublicKey,
-    sha256: m.sha256,
-    sha512: m.sha512,
-    blake3: m.blake3,
-    hashBatchPacked: m.hashBatchPacked,
-  };
-}
