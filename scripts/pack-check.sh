@@ -96,8 +96,13 @@ counts "$work/js.log"
 t=$(now)
 clean npx commons-sync init --data ./data > "$work/init.log" 2>&1 && grep -q '^did:key:' "$work/init.log" \
   && ok "npx commons-sync init" || { bad "npx commons-sync init"; cat "$work/init.log"; }
-(cd "$app" && setsid env -i PATH="$bin" HOME="$HOME" COMMONS_SYNC_PASSPHRASE='pack check passphrase' \
-   npx commons-sync start --data ./data --port 0 > "$work/start.log" 2>&1 & echo $! > "$work/start.pid")
+# The node runs in a session of its own, so that npx, its shell and the node stop together; the
+# shell writes its pid (the session's process group) before it becomes npx. Nothing of it keeps
+# this script's output open.
+setsid env -i PATH="$bin" HOME="$HOME" COMMONS_SYNC_PASSPHRASE='pack check passphrase' \
+  sh -c 'echo $$ > "$1" && cd "$2" && exec npx commons-sync start --data ./data --port 0' \
+  sh "$work/start.pid" "$app" > "$work/start.log" 2>&1 < /dev/null &
+for _ in $(seq 1 50); do [ -s "$work/start.pid" ] && break; sleep 0.1; done
 node_group=$(cat "$work/start.pid")
 url=""
 for _ in $(seq 1 120); do
@@ -113,7 +118,9 @@ if [ -n "$url" ] && clean npx commons-sync submit --url "$url" --json e.json > "
    && grep -q '"accepted":1' "$work/submit.log"; then ok "npx commons-sync submit: the event is accepted"
 else bad "npx commons-sync submit: the event is accepted"; cat "$work/submit.log"; fi
 kill -TERM -- "-$node_group" 2>/dev/null || true
-for _ in $(seq 1 40); do kill -0 "$node_group" 2>/dev/null || break; sleep 0.25; done
+for _ in $(seq 1 40); do kill -0 -- "-$node_group" 2>/dev/null || break; sleep 0.25; done
+if kill -0 -- "-$node_group" 2>/dev/null; then bad "the node stops on SIGTERM"; kill -KILL -- "-$node_group"
+else ok "the node stops on SIGTERM"; fi
 node_group=""
 clean npx commons-sync audit verify --data ./data > "$work/audit.log" 2>&1 && grep -q 'audit log intact' "$work/audit.log" \
   && ok "npx commons-sync audit verify" || { bad "npx commons-sync audit verify"; cat "$work/audit.log"; }
