@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing and builds what changed; a second run does nothing but check.
 #   scripts/bootstrap.sh          everything `npm start` needs
-#   scripts/bootstrap.sh --test   plus the test-only tools (cargo-fuzz, Python cryptography)
+#   scripts/bootstrap.sh --test   plus the test-only tools (cargo-fuzz, Python cryptography,
+#                                 Chromium, an unoptimized build of the addon for the bench test)
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 FOR_TEST=0
 [ "${1:-}" = "--test" ] && FOR_TEST=1
@@ -16,6 +17,8 @@ APT_PKGS=(rustc-web cargo-web rust-web-src lld-19 pkg-config python3-pip)
 if [ $FOR_TEST = 1 ] || [[ "${COMMONS_SYNC_KEYSTORE:-}" == pkcs11:*libsofthsm2* ]]; then
   APT_PKGS+=(softhsm2 opensc)
 fi
+# The browser suite drives Debian's Chromium; nothing downloads a browser.
+[ $FOR_TEST = 1 ] && APT_PKGS+=(chromium)
 missing=()
 for p in "${APT_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -23,7 +26,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # --- Rust tools ---
@@ -60,27 +63,49 @@ if [ "$(readlink -f "$ROOT/node_modules/.bin/commons-sync" 2>/dev/null)" != "$RO
 fi
 
 # --- native addon (crates/core + crates/napi, built by @napi-rs/cli) ---
+# The napi config (binary name, the platform table) is the bindings' package.json, as napi-rs
+# expects; the addon lands in native/ (a checkout's own build) and is packed into its platform
+# package by scripts/pack.sh. A recipe tag in the stamp rebuilds when this recipe changes.
 BINDINGS="$ROOT/packages/bindings"
-native_hash=$(tree_hash crates/core crates/napi Cargo.toml Cargo.lock .cargo)
-if ! stamp_ok native "$native_hash" || ! ls "$BINDINGS"/native/*.node >/dev/null 2>&1; then
+native_hash="napi-v2-$(tree_hash crates/core crates/napi Cargo.toml Cargo.lock .cargo)"
+if ! stamp_ok native "$native_hash" || ! ls "$BINDINGS"/native/*.node >/dev/null 2>&1 \
+   || [ ! -f "$BINDINGS/native/index.d.ts" ]; then
   log "building the native addon (release)"
   (cd "$ROOT" && npx napi build --manifest-path crates/napi/Cargo.toml \
-     --package-json-path crates/napi/package.json --output-dir packages/bindings/native \
+     --package-json-path packages/bindings/package.json --output-dir packages/bindings/native \
      --platform --release --no-js --dts index.d.ts >/dev/null)
   stamp_set native "$native_hash"
 fi
 
+# The bench's regression test needs a genuinely slower addon: the same source compiled without
+# optimisations (opt-level 0 for every crate), in its own target dir so it never mixes with the
+# real build. Selected at run time through NAPI_RS_NATIVE_LIBRARY_PATH.
+if [ $FOR_TEST = 1 ]; then
+  slow_dir="$ROOT/target/unoptimized-addon"
+  if ! stamp_ok unoptimized "$native_hash" || ! ls "$slow_dir"/*.node >/dev/null 2>&1; then
+    log "building an unoptimized copy of the addon for the bench regression test (once)"
+    (cd "$ROOT" && CARGO_TARGET_DIR="$ROOT/target/unoptimized" CARGO_PROFILE_RELEASE_OPT_LEVEL=0 \
+       CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+       npx napi build --manifest-path crates/napi/Cargo.toml \
+       --package-json-path packages/bindings/package.json --output-dir target/unoptimized-addon \
+       --platform --release --no-js --dts index.d.ts >/dev/null)
+    stamp_set unoptimized "$native_hash"
+  fi
+fi
+
 # --- WebAssembly module (crates/core + crates/wasm, built by wasm-pack with build-std) ---
-wasm_hash=$(tree_hash crates/core crates/wasm Cargo.toml Cargo.lock)
+# One build, for the web (ES module, no Node built-ins): browsers fetch it, Node passes the
+# file's bytes to initSync (packages/bindings/src/wasm.ts).
+wasm_hash="web-v1-$(tree_hash crates/core crates/wasm Cargo.toml Cargo.lock)"
 if ! stamp_ok wasm "$wasm_hash" || [ ! -f "$BINDINGS/wasm/commons_sync_wasm_bg.wasm" ]; then
   log "building the WebAssembly module (release, std built from source)"
+  rm -rf "$BINDINGS/wasm"
   (cd "$ROOT" && RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
      CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-19 CARGO_TARGET_DIR="$ROOT/target/wasm" \
-     wasm-pack --quiet build crates/wasm --release --target nodejs --mode force --no-opt --no-pack \
+     wasm-pack --quiet build crates/wasm --release --target web --mode force --no-opt --no-pack \
        --out-dir ../../packages/bindings/wasm --out-name commons_sync_wasm \
        -- -Z build-std=std,panic_abort >/dev/null)
   rm -f "$BINDINGS/wasm/.gitignore"   # wasm-pack's '*' would hide the module from npm pack
-  echo '{ "type": "commonjs" }' > "$BINDINGS/wasm/package.json"
   stamp_set wasm "$wasm_hash"
 fi
 

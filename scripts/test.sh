@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `npm test`: bootstrap, then every suite (lint, cargo, fuzz build, the vector cross-check, vitest
-# per package, npm pack check).
+# `npm test`: bootstrap, then every suite (lint, cargo, fuzz build, the vector cross-check, TLA+
+# models, vitest per package, the browser suite in Chromium, and the packed packages installed in
+# a clean folder).
 # Ends with one line `N passed, N failed` summing all suites; exits non-zero if anything failed.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bash "$ROOT/scripts/bootstrap.sh" --test
@@ -22,9 +23,11 @@ run_suite fuzz-build bash "$ROOT/scripts/fuzz-build.sh"
 run_suite crosscheck bash -c "cd '$ROOT' && CROSSCHECK_DEPS='$ROOT' node spec/vectors/events/crosscheck.mjs"
 # TLA+ models checked by TLC: each model must hold, each *Broken model must be refuted.
 run_suite tla bash "$ROOT/scripts/tla.sh"
-for pkg in bindings node; do
+for pkg in bindings node bench; do
   run_suite "vitest-$pkg" bash -c "cd '$ROOT/packages/$pkg' && npx vitest run --reporter=default --reporter=json --outputFile='$REPORTS/vitest-$pkg.json'"
 done
+# The browser entry in headless Chromium (Debian's, installed by the bootstrap in --test mode).
+run_suite browser bash -c "cd '$ROOT/packages/bindings' && npx vitest run --config vitest.browser.config.ts --reporter=default --reporter=json --outputFile='$REPORTS/browser.json'"
 run_suite pack bash "$ROOT/scripts/pack-check.sh"
 
 node "$ROOT/scripts/summarize.mjs" "$REPORTS" || status=1

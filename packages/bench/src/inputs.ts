@@ -46,6 +46,11 @@ function rawEd25519KeyObject(publicKey: Uint8Array): KeyObject {
   return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
 }
 
+/**
+ * `signer` makes the keys and signatures (Ed25519 is deterministic: every correct implementation
+ * makes the same bytes). The suite passes its wasm core, which ships inside the package: the
+ * inputs then never wait on the build under test, which may be a deliberately slow native one.
+ */
 export function makeSignatureSet(signer: Core, count: number, label = 'ed25519'): SignatureSet {
   const set: SignatureSet = { publicKeys: [], messages: [], signatures: [], keyObjects: [] };
   for (let i = 0; i < count; i++) {

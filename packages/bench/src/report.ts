@@ -1,4 +1,5 @@
-/** Turns results into ratios, a markdown report and the issue's targets. */
+/** Turns results into ratios and the per-group markdown tables. */
+import { speedup } from './compare.js';
 import type { Result } from './runner.js';
 
 export interface GroupReport {
@@ -18,7 +19,7 @@ export function groupResults(results: readonly Result[]): GroupReport[] {
       baseline: base?.impl ?? null,
       results: rs.map((r) => ({
         ...r,
-        ratio: base !== undefined && r.error === undefined ? base.perItemNs / r.perItemNs : null,
+        ratio: base === undefined ? null : speedup(r, base),
       })),
     };
   });
@@ -35,14 +36,14 @@ const formatOps = (hz: number) =>
   hz >= 100 ? Math.round(hz).toLocaleString('en-US') : hz.toFixed(hz >= 10 ? 1 : 2);
 export const formatRatio = (x: number) => `${x.toFixed(x >= 10 ? 1 : 2)}×`;
 
-function row(cells: string[]): string {
+export function row(cells: string[]): string {
   return `| ${cells.join(' | ')} |`;
 }
 
-function groupTable(g: GroupReport): string[] {
+export function groupTable(g: GroupReport): string[] {
   const perItem = g.results.some((r) => r.itemsPerOp > 1);
   const throughput = g.results.some((r) => r.throughputMBps !== null);
-  const head = ['implementation', 'ops/s', 'mean', '±', 'samples'];
+  const head = ['implementation', 'ops/s', 'median', 'mean ±', 'samples'];
   if (perItem) head.push('per item');
   if (throughput) head.push('MB/s');
   head.push(g.baseline === null ? 'ratio' : `vs ${g.baseline}`);
@@ -55,9 +56,9 @@ function groupTable(g: GroupReport): string[] {
     const cells = [
       r.impl,
       formatOps(r.opsPerSec),
-      formatTime(r.meanMs * 1e6),
+      formatTime(r.medianMs * 1e6),
       `${r.rmePct.toFixed(1)}%`,
-      String(r.samples),
+      String(r.rounds.flat().length),
     ];
     if (perItem) cells.push(formatTime(r.perItemNs));
     if (throughput) cells.push(r.throughputMBps === null ? '' : r.throughputMBps.toFixed(1));
@@ -66,31 +67,4 @@ function groupTable(g: GroupReport): string[] {
     lines.push(row(cells));
   }
   return lines;
-}
-
-/** One line per group: "ed25519 batch-64 vs node:crypto: native 9.3×, wasm 2.1×, ...". */
-export function ratioLines(groups: readonly GroupReport[]): string[] {
-  return groups
-    .filter((g) => g.baseline !== null)
-    .map((g) => {
-      const others = g.results.filter((r) => !r.baseline && r.ratio !== null);
-      const list = others.map((r) => `${r.impl} ${formatRatio(r.ratio as number)}`).join(', ');
-      return `${g.group} vs ${g.baseline}: ${list}`;
-    });
-}
-
-export function markdown(
-  groups: readonly GroupReport[],
-  header: readonly string[],
-  targets: readonly string[],
-): string {
-  const out = ['# Crypto benchmarks', '', ...header, ''];
-  if (targets.length > 0) out.push('## Targets', '', '```', ...targets, '```', '');
-  for (const g of groups) {
-    const note = g.baseline === null ? '' : ` (ratios: per item, vs ${g.baseline})`;
-    out.push(`## ${g.group}${note}`, '', ...groupTable(g), '');
-  }
-  const ratios = ratioLines(groups);
-  if (ratios.length > 0) out.push('## Ratios', '', ...ratios.map((l) => `- ${l}`), '');
-  return out.join('\n');
 }

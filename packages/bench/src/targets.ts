@@ -2,6 +2,7 @@
  * The performance targets of the crypto-core issue. They are reported as PASS or MISS and never
  * fail the run: a benchmark informs, it does not gate.
  */
+import { speedup as ratioOf } from './compare.js';
 import { formatRatio } from './report.js';
 import type { Result } from './runner.js';
 
@@ -14,15 +15,14 @@ export interface TargetOutcome {
   detail: string;
 }
 
-function perItem(results: readonly Result[], group: string, impl: string): number | null {
-  const r = results.find((x) => x.group === group && x.impl === impl && x.error === undefined);
-  return r === undefined ? null : r.perItemNs;
+function find(results: readonly Result[], [group, impl]: [string, string]): Result | undefined {
+  return results.find((x) => x.group === group && x.impl === impl);
 }
 
 function speedup(results: readonly Result[], fast: [string, string], slow: [string, string]) {
-  const f = perItem(results, ...fast);
-  const s = perItem(results, ...slow);
-  return f === null || s === null ? null : s / f;
+  const f = find(results, fast);
+  const s = find(results, slow);
+  return f === undefined || s === undefined ? null : ratioOf(f, s);
 }
 
 const show = (x: number | null) => (x === null ? 'n/a' : formatRatio(x));

@@ -115,7 +115,7 @@ describe('loadCore', () => {
       symlinkSync(join(pkg, '../../node_modules'), join(dir, 'node_modules'));
       const copy = (await import(join(dir, 'dist/index.js'))) as typeof import('../src/index.js');
       await expect(copy.loadCore({ backend: 'native' })).rejects.toThrow(/commons-sync\.linux-x64-gnu\.node/);
-      await expect(copy.loadCore({ backend: 'wasm' })).rejects.toThrow(/commons_sync_wasm\.js/);
+      await expect(copy.loadCore({ backend: 'wasm' })).rejects.toThrow(/commons_sync_wasm_bg\.wasm/);
       await expect(copy.loadCore({ backend: 'native' })).rejects.toBeInstanceOf(copy.BackendUnavailableError);
       delete process.env['COMMONS_SYNC_BACKEND'];
       expect((await copy.loadCore()).backend).toBe('js');
