@@ -54,6 +54,7 @@ describe('commons-sync-bench --baseline', () => {
     const run = JSON.parse(readFileSync(baseline, 'utf8')) as RunFile;
     expect(run.results.map((r) => `${r.group} · ${r.impl}`).sort()).toEqual([
       'ed25519 batch-64 · native',
+      'ed25519 batch-64 · native (array)',
       'ed25519 batch-64 · node:crypto',
       'ed25519 batch-64 · wasm',
       'ed25519 verify · native',
