@@ -17,6 +17,8 @@ export const NetCode = {
   PROTOCOL_VERSION: 'ERR_PROTOCOL_VERSION',
   /** No HELLO within the handshake time. */
   HELLO_TIMEOUT: 'ERR_HELLO_TIMEOUT',
+  /** The peer's clock (HELLO) differs from ours by more than the allowed skew. */
+  CLOCK_SKEW: 'ERR_CLOCK_SKEW',
   /** The HELLO names another identity than the TLS certificate proved. */
   IDENTITY_MISMATCH: 'ERR_IDENTITY_MISMATCH',
   /** The TLS certificate does not carry a valid identity binding (spec/SYNC.md §3). */
