@@ -15,7 +15,8 @@ import { DEFAULT_SIM_OPTIONS, Simulation, type SimReport } from '../src/net/sim/
 const core = await loadCore({ backend: 'native' });
 const one = process.env['SIM_SEED'];
 const count = Number(process.env['SIM_SEEDS'] ?? 200);
-const seeds = one !== undefined ? [Number(one)] : Array.from({ length: count }, (_, i) => i + 1);
+const first = Number(process.env['SIM_FIRST'] ?? 1);
+const seeds = one !== undefined ? [Number(one)] : Array.from({ length: count }, (_, i) => i + first);
 
 describe('simulated networks', () => {
   it(`hold every invariant on ${seeds.length} seeds`, () => {

@@ -26,6 +26,13 @@ import { PeerConn, type PeerId } from './peer.js';
 import { PeerScore } from './scoring.js';
 import type { EngineAction, EventSource, EventVerdict, OwnLog, PeerView } from './types.js';
 
+/** Messages dropped unread before a HELLO before the connection is cut (spec/SYNC.md §4.1). */
+export const MAX_EARLY_MESSAGES = 64;
+
+function equalHello(a: Message & { type: 'hello' }, b: Message & { type: 'hello' }): boolean {
+  return a.time === b.time && a.versions.join() === b.versions.join() && a.node === b.node;
+}
+
 /** Leaves room for the CBOR envelope under the frame limit. */
 const MAX_EVENTS_MESSAGE_BYTES = 512 * 1024;
 
@@ -288,12 +295,19 @@ export class SyncEngine {
 
   private dispatch(conn: PeerConn, m: Message, divisor: number): void {
     if (conn.phase === 'awaiting-hello') {
-      if (m.type !== 'hello') throw new NetError(NetCode.UNEXPECTED_MESSAGE, `${m.type} before HELLO`);
-      return this.hello(conn, m);
+      if (m.type === 'hello') return this.hello(conn, m);
+      // Nothing is acted on before the HELLO. Over TCP nothing can come first; a transport that
+      // reorders may deliver a few messages early, so a few are dropped unread (the peer's
+      // timers and reconciliation recover them) and only a stream of them is a violation.
+      if (++conn.earlyMessages > MAX_EARLY_MESSAGES) {
+        throw new NetError(NetCode.UNEXPECTED_MESSAGE, `more than ${MAX_EARLY_MESSAGES} messages before HELLO`);
+      }
+      return;
     }
     switch (m.type) {
       case 'hello':
-        throw new NetError(NetCode.UNEXPECTED_MESSAGE, 'a second HELLO');
+        if (m.node === conn.id && conn.helloSeen !== null && equalHello(conn.helloSeen, m)) return; // a repeat
+        throw new NetError(NetCode.UNEXPECTED_MESSAGE, 'a second, different HELLO');
       case 'events':
         for (const event of m.events) this.incomingEvent(conn, event, divisor);
         return;
@@ -343,6 +357,7 @@ export class SyncEngine {
       return this.close(conn, NetCode.CLOCK_SKEW, `clocks differ by ${m.time - this.now} ms`);
     }
     conn.version = Math.max(...common);
+    conn.helloSeen = m;
     conn.phase = 'ready';
     conn.reconcileDueMs = this.now; // reconcile on connect (and so after every heal)
     if (m.checkpoint !== null) this.checkpoint(conn, m.checkpoint);

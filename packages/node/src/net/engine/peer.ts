@@ -4,6 +4,7 @@
  */
 import { toHex } from '../../protocol/bytes.js';
 import type { Initiator } from '../reconcile/reconciler.js';
+import type { Message } from '../wire/messages.js';
 import type { EngineConfig } from './config.js';
 import { BoundedSet, TokenBucket } from './scoring.js';
 
@@ -76,6 +77,10 @@ export class Outbox {
 export class PeerConn {
   phase: PeerPhase = 'awaiting-hello';
   version = 0;
+  /** Messages dropped unread because they came before the HELLO. */
+  earlyMessages = 0;
+  /** The HELLO received (a repeat of it is harmless; another one is not). */
+  helloSeen: (Message & { type: 'hello' }) | null = null;
   readonly outbox = new Outbox();
   /** Ids the peer holds or was sent, with when we sent them (0: it sent them or said it has them). */
   readonly known: BoundedSet;

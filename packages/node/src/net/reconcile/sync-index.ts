@@ -22,37 +22,42 @@ export interface IndexEntry extends Item {
   readonly kind: EntryKind;
 }
 
+/** An entry as held: with its id in hex (the map key), computed once. */
+export interface HeldEntry extends IndexEntry {
+  readonly key: string;
+}
+
 interface Chunk {
-  entries: IndexEntry[];
+  entries: HeldEntry[];
   readonly sum: IdSum;
 }
 
 /** A binary min-heap of (expiresAt, id) for pruning. */
 class ExpiryHeap {
-  private readonly heap: IndexEntry[] = [];
+  private readonly heap: HeldEntry[] = [];
 
   get size(): number {
     return this.heap.length;
   }
 
-  push(entry: IndexEntry): void {
+  push(entry: HeldEntry): void {
     const h = this.heap;
     h.push(entry);
     let i = h.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if ((h[parent] as IndexEntry).expiresAt <= entry.expiresAt) break;
-      h[i] = h[parent] as IndexEntry;
+      if ((h[parent] as HeldEntry).expiresAt <= entry.expiresAt) break;
+      h[i] = h[parent] as HeldEntry;
       i = parent;
     }
     h[i] = entry;
   }
 
-  peek(): IndexEntry | undefined {
+  peek(): HeldEntry | undefined {
     return this.heap[0];
   }
 
-  pop(): IndexEntry | undefined {
+  pop(): HeldEntry | undefined {
     const h = this.heap;
     const top = h[0];
     const last = h.pop();
@@ -62,11 +67,11 @@ class ExpiryHeap {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
-        const mv = (k: number) => (k === i ? last : (h[k] as IndexEntry)).expiresAt;
+        const mv = (k: number) => (k === i ? last : (h[k] as HeldEntry)).expiresAt;
         if (l < h.length && mv(l) < mv(m)) m = l;
         if (r < h.length && mv(r) < mv(m)) m = r;
         if (m === i) break;
-        h[i] = h[m] as IndexEntry;
+        h[i] = h[m] as HeldEntry;
         i = m;
       }
       h[i] = last;
@@ -80,7 +85,7 @@ export class SyncIndex implements ReconcileStorage {
   private starts: number[] = [];
   private startsValid = true;
   private count = 0;
-  private readonly byId = new Map<string, IndexEntry>();
+  private readonly byId = new Map<string, HeldEntry>();
   private readonly expiry = new ExpiryHeap();
 
   constructor(private readonly sha256: Sha256) {}
@@ -93,7 +98,12 @@ export class SyncIndex implements ReconcileStorage {
     return this.byId.has(toHex(id));
   }
 
-  get(id: Uint8Array): IndexEntry | undefined {
+  /** Membership by the id in hex (no conversion). */
+  hasKey(key: string): boolean {
+    return this.byId.has(key);
+  }
+
+  get(id: Uint8Array): HeldEntry | undefined {
     return this.byId.get(toHex(id));
   }
 
@@ -101,11 +111,12 @@ export class SyncIndex implements ReconcileStorage {
   insert(entry: IndexEntry): boolean {
     const key = toHex(entry.id);
     if (this.byId.has(key)) return false;
-    const stored: IndexEntry = {
+    const stored: HeldEntry = {
       timestamp: entry.timestamp,
       id: Uint8Array.from(entry.id),
       expiresAt: entry.expiresAt,
       kind: entry.kind,
+      key,
     };
     this.byId.set(key, stored);
     this.expiry.push(stored);
@@ -148,16 +159,16 @@ export class SyncIndex implements ReconcileStorage {
   }
 
   /** Drops every entry with `expiresAt <= now` (they are no longer in the set); returns them. */
-  pruneExpired(now: number): IndexEntry[] {
-    const gone: IndexEntry[] = [];
+  pruneExpired(now: number): HeldEntry[] {
+    const gone: HeldEntry[] = [];
     for (let top = this.expiry.peek(); top !== undefined && top.expiresAt <= now; top = this.expiry.peek()) {
       this.expiry.pop();
-      if (this.byId.get(toHex(top.id)) === top && this.remove(top.id)) gone.push(top);
+      if (this.byId.get(top.key) === top && this.remove(top.id)) gone.push(top);
     }
     return gone;
   }
 
-  item(index: number): IndexEntry {
+  item(index: number): HeldEntry {
     const ci = this.locate(index);
     const entry = (this.chunks[ci] as Chunk).entries[index - (this.starts[ci] as number)];
     if (entry === undefined) throw new RangeError(`no item at ${index}`);
@@ -186,7 +197,7 @@ export class SyncIndex implements ReconcileStorage {
   }
 
   /** Every entry in sort order. */
-  *entries(): IterableIterator<IndexEntry> {
+  *entries(): IterableIterator<HeldEntry> {
     for (const chunk of this.chunks) yield* chunk.entries;
   }
 

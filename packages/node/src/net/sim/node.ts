@@ -40,6 +40,8 @@ interface Pending {
 
 interface Buffered extends Pending {
   readonly kind: 'accepted' | 'conflict';
+  /** When the verdict was reached (the time rules were applied at this time). */
+  readonly validatedMs: number;
   readonly createdAt: number;
   readonly expiresAt: number;
   readonly replayKey: string | null;
@@ -175,6 +177,7 @@ export class SimNode {
           ...item,
           id: v.id,
           kind: 'accepted',
+          validatedMs: nowMs,
           createdAt: event.createdAt,
           expiresAt: event.expiresAt,
           replayKey: replayKeyOf(event.author, event.nonce),
@@ -186,7 +189,7 @@ export class SimNode {
         const fresh = validateEvent(this.opts.core, item.bytes, this.context(nowMs, false));
         if (fresh.ok && !this.store.has(toHex(fresh.id))) {
           const { event } = fresh.decoded;
-          this.writeBuffer.push({ ...item, id: fresh.id, kind: 'conflict', createdAt: event.createdAt, expiresAt: event.expiresAt, replayKey: null });
+          this.writeBuffer.push({ ...item, id: fresh.id, kind: 'conflict', validatedMs: nowMs, createdAt: event.createdAt, expiresAt: event.expiresAt, replayKey: null });
           continue;
         }
         if (!item.client) verdicts.push({ id: item.id, outcome: 'rejected', reason: fresh.ok ? Reason.REPLAY : fresh.reason });

@@ -16,7 +16,6 @@
  */
 import type { Core } from '@commons-sync/bindings';
 
-import { toHex } from '../../protocol/bytes.js';
 import { didKeyFromPublicKey } from '../../protocol/did.js';
 import { signEvent, type EventBody } from '../../protocol/event.js';
 import { DEFAULT_TIME_RULES } from '../../protocol/rules.js';
@@ -59,7 +58,7 @@ export interface SimOptions {
 export const DEFAULT_SIM_OPTIONS: Omit<SimOptions, 'seed'> = Object.freeze({
   honest: 4,
   hostile: true,
-  steps: 1200,
+  steps: 1500,
   quiesceMs: 60_000,
   faults: Object.freeze({ drop: 0.02, duplicate: 0.02, maxDelayMs: 120, partition: 0.004, crash: 0.004 }),
   load: 0.08,
@@ -461,7 +460,7 @@ export class Simulation {
     if (done.length === 0) return;
     const verdicts = [];
     for (const b of done) {
-      if (!node.hostile) this.oracle(node, b.bytes, b.kind);
+      if (!node.hostile) this.oracle(node, b.bytes, b.kind, b.validatedMs);
       if (b.client) node.engine.localAccepted(b.bytes, this.now);
       else verdicts.push({ id: b.id, outcome: b.kind });
     }
@@ -469,10 +468,13 @@ export class Simulation {
     this.apply(i);
   }
 
-  /** An honest node with no history must accept what was just committed (a conflict: valid too). */
-  private oracle(node: SimNode, bytes: Uint8Array, kind: 'accepted' | 'conflict'): void {
+  /**
+   * An honest node with no history, at the time the verdict was reached, must accept what was
+   * just committed (a conflict: valid too, but for its nonce).
+   */
+  private oracle(node: SimNode, bytes: Uint8Array, kind: 'accepted' | 'conflict', atMs: number): void {
     const v = validateEvent(this.core, bytes, {
-      now: Math.floor(this.now / 1000),
+      now: Math.floor(atMs / 1000),
       trust: { mode: 'allowlist', authors: this.trust },
       lookupReplay: () => undefined,
     });
@@ -614,10 +616,10 @@ export class Simulation {
       for (const id of node.acked) if (!node.store.has(id)) this.violation(`${node.name} lost acknowledged event ${id}`);
       if (!node.alive) continue;
       for (const e of node.index.entries()) {
-        if (!node.store.has(toHex(e.id))) this.violation(`${node.name} reconciles an id it has not stored durably`);
+        if (!node.store.has(e.key)) this.violation(`${node.name} reconciles an id it has not stored durably`);
       }
-      for (const e of node.store.values()) {
-        if (e.expiresAt > nowSeconds + 1 && !node.index.has(e.id)) {
+      for (const [key, e] of node.store) {
+        if (e.expiresAt > nowSeconds + 1 && !node.index.hasKey(key)) {
           this.violation(`${node.name} stores an unexpired event its sync index lacks`);
         }
       }
@@ -652,7 +654,7 @@ export class Simulation {
   private checkConvergence(): void {
     const honest = this.honestNodes();
     for (const n of this.nodes) n.engine.tick(this.now + 1);
-    const setOf = (n: SimNode) => new Set([...n.index.entries()].map((e) => toHex(e.id)));
+    const setOf = (n: SimNode) => new Set([...n.index.entries()].map((e) => e.key));
     const first = honest[0] as SimNode;
     const reference = setOf(first);
     for (const n of honest.slice(1)) {
