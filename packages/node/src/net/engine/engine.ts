@@ -166,6 +166,14 @@ export class SyncEngine {
     this.pumpAll();
   }
 
+  /** The transport could not read a frame from `peer` (too large, empty): a protocol violation. */
+  transportError(peer: PeerId, code: NetErrorCode, detail: string, nowMs: number): void {
+    this.tick(nowMs);
+    const conn = this.peers.get(peer);
+    if (conn === undefined || conn.phase === 'closing') return;
+    this.protocolViolation(conn, code, detail);
+  }
+
   /** The transport wrote `bytes` of what it was given for `peer` (opens the send window). */
   flushed(peer: PeerId, bytes: number): void {
     const conn = this.peers.get(peer);
@@ -477,7 +485,7 @@ export class SyncEngine {
         this.offend(conn, 'flood', 'asked for more than it reads');
         return;
       }
-      if (!this.deps.index.has(id)) continue;
+      if (!this.deps.index.has(id) || this.recentlySent(conn, id)) continue; // sent already: in flight
       const event = this.deps.events.get(id);
       if (event === undefined) continue;
       this.queuePush(conn, id, event);
@@ -520,12 +528,8 @@ export class SyncEngine {
     const r = conn.recon;
     if (r === null || r.session !== session || r.round !== round) return; // stale, duplicated or reordered
     const result = r.initiator.receive(payload);
-    const recentlySent = (id: Uint8Array): boolean => {
-      const at = conn.sentAt.get(toHex(id));
-      return at !== undefined && this.now - at < this.config.reconcileTimeoutMs;
-    };
     for (const id of result.have) {
-      if (recentlySent(id)) continue; // in flight already
+      if (this.recentlySent(conn, id)) continue; // in flight already
       const event = this.deps.events.get(id);
       if (event !== undefined) this.queuePush(conn, id, event);
     }
@@ -548,6 +552,12 @@ export class SyncEngine {
 
   // -------------------------------------------------------------------------------------------
   // Gossip
+
+  /** Whether the event went to this peer so recently that it is probably still on its way. */
+  private recentlySent(conn: PeerConn, id: Uint8Array): boolean {
+    const at = conn.sentAt.get(toHex(id));
+    return at !== undefined && this.now - at < this.config.reconcileTimeoutMs;
+  }
 
   private gossip(id: Uint8Array, event: Uint8Array, from: PeerId | null): void {
     const key = toHex(id);
@@ -637,6 +647,12 @@ export class SyncEngine {
 
   private splitView(evidence: SplitViewEvidence): void {
     this.actions.push({ type: 'alert', alert: { kind: 'split-view', evidence } });
+    // Pass both signed checkpoints on: every peer can check the contradiction for itself.
+    for (const peer of this.readyPeers()) {
+      if (peer.id === evidence.node) continue;
+      this.send(peer, { type: 'checkpoint', checkpoint: evidence.first }, false);
+      this.send(peer, { type: 'checkpoint', checkpoint: evidence.second }, false);
+    }
     this.actions.push({ type: 'audit', record: { kind: 'split-view', evidence: evidenceJson(evidence) } });
     const conn = this.peers.get(evidence.node);
     if (conn !== undefined) this.offend(conn, 'equivocation', `split view: ${evidence.reason}`);
