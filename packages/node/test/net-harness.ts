@@ -113,7 +113,7 @@ export function pump(w: World, maxRounds = 10_000): void {
           if (w.links.has(key(node.did, a.peer))) w.wire.push({ from: node.did, to: a.peer, bytes: a.message });
           node.engine.flushed(a.peer, a.message.length);
         } else if (a.type === 'validate') {
-          node.engine.verdicts([node.store.take(a.event, a.peer)].map((v) => ({ ...v, id: a.id })), w.now);
+          node.engine.verdicts([{ ...node.store.take(a.event, a.peer), id: a.id }], w.now);
         } else if (a.type === 'close') {
           w.closes.push({ by: node.name, peer: a.peer, code: a.code });
           const other = w.nodes.get(a.peer);

@@ -38,7 +38,7 @@ export class MemoryEventStore implements EventSource {
 
   /** Validates and stores, as the node's pipeline does; `accepted` means stored. */
   async validate(items: readonly ValidateItem[]): Promise<EventVerdict[]> {
-    return items.map((item) => this.take(item.event, item.peer));
+    return items.map((item) => ({ ...this.take(item.event, item.peer), id: item.id }));
   }
 
   /** A client's event (the HTTP API's path). */

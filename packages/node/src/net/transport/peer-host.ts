@@ -122,6 +122,24 @@ export class PeerHost {
     return this.opts.engine;
   }
 
+  /** An event this node accepted from a client (durable): gossip it. */
+  localAccepted(event: Uint8Array): void {
+    this.opts.engine.localAccepted(event, this.now());
+    this.run();
+  }
+
+  /** A partially signed event from a client: merge it and pass it on. */
+  localPartial(event: Uint8Array): void {
+    this.opts.engine.localPartial(event, this.now());
+    this.run();
+  }
+
+  /** This node signed a checkpoint of its audit log: tell the peers. */
+  ownCheckpoint(checkpoint: Parameters<SyncEngine['ownCheckpoint']>[0]): void {
+    this.opts.engine.ownCheckpoint(checkpoint, this.now());
+    this.run();
+  }
+
   /** Identities connected now. */
   connectedPeers(): string[] {
     return [...this.sockets.keys()];
@@ -337,7 +355,11 @@ export class PeerHost {
       this.opts.validate(batch).then(
         (verdicts) => {
           if (this.closed) return;
-          this.opts.engine.verdicts(verdicts, this.now());
+          // the i-th verdict is about the i-th item, whatever id the validator reports
+          this.opts.engine.verdicts(
+            batch.map((item, i) => ({ ...(verdicts[i] ?? { outcome: 'rejected' as const, reason: 'ERR_NO_VERDICT' }), id: item.id })),
+            this.now(),
+          );
           this.run();
         },
         () => {
