@@ -16,6 +16,7 @@ run_suite() { # name, command...: runs a suite, keeps its output for the summary
 run_suite lint bash "$ROOT/scripts/lint.sh"
 run_suite cargo cargo test --workspace --locked
 run_suite fuzz-build bash "$ROOT/scripts/fuzz-build.sh"
+run_suite tla-sync bash "$ROOT/scripts/tla-sync.sh"
 for pkg in bindings node; do
   run_suite "vitest-$pkg" bash -c "cd '$ROOT/packages/$pkg' && npx vitest run --reporter=default --reporter=json --outputFile='$REPORTS/vitest-$pkg.json'"
 done
