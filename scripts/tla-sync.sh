@@ -29,7 +29,7 @@ model() { # name, expected outcome (hold|reject)
   # TLC exits 0 when every property holds, 12 (invariant), 13 (temporal property) or 11
   # (deadlock) when one is violated; anything else is a broken model or tool.
   if { [ "$expect" = hold ] && [ $rc -eq 0 ]; } || { [ "$expect" = reject ] && [[ $rc =~ ^1[123]$ ]]; }; then
-    pass=$((pass + 1)); echo "tlc $name: $expect as expected (exit $rc) $(grep -E '^[0-9,]+ states generated|is violated' "$out" | tail -1)"
+    pass=$((pass + 1)); echo "tlc $name: $expect as expected (exit $rc) $(grep -m1 -E 'is violated' "$out" || grep -E '^[0-9,]+ states generated' "$out" | tail -1)"
   else
     fail=$((fail + 1)); echo "tlc $name: expected to $expect, TLC exited $rc"; tail -30 "$out"
   fi
