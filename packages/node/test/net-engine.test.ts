@@ -80,6 +80,19 @@ describe('gossip and reconciliation', () => {
     expect(validations(b)).toBe(30);
   });
 
+  it('a large event is announced (HAVE) and pulled once (WANT), not pushed by every peer', () => {
+    const w = world();
+    const [a, b, c] = ['a', 'b', 'c'].map((n) => addNode(w, n)) as [TestNode, TestNode, TestNode];
+    connect(w, a, b);
+    connect(w, a, c);
+    connect(w, b, c);
+    const big = event([keySeed('author')], w.now, { payload: { blob: ['x'.repeat(10_000), 'y'.repeat(10_000)] } });
+    submit(w, a, big);
+    for (const n of [b, c]) expect(idsOf(n)).toEqual([idOf(big)]);
+    const sentBig = (n: TestNode) => n.actions.filter((x) => x.type === 'send' && x.message.length > 20_000).length;
+    expect(sentBig(a) + sentBig(b) + sentBig(c)).toBe(2); // each of b and c got the bytes once
+  });
+
   it('a round cut by a disconnect resumes on the next connection', () => {
     const w = world();
     const a = addNode(w, 'a');
@@ -222,6 +235,12 @@ describe('hostile peers', () => {
     const { w, a, h } = hostileLink({ messageRatePerSecond: 10, messageBurst: 20 });
     for (let i = 0; i < 100; i++) inject(w, h, a, { type: 'have', ids: [core.sha256(Uint8Array.of(i))] });
     expect(a.engine.scoreSummary(h).offences['flood']?.count).toBe(81); // the HELLO took a token too
+  });
+
+  it('reconciliation queries beyond their rate are dropped and scored', () => {
+    const { w, a, h } = hostileLink({ reconcileRatePerSecond: 1, reconcileBurst: 5 });
+    for (let i = 0; i < 20; i++) inject(w, h, a, { type: 'reconcile', session: 1, round: i, payload: Uint8Array.of(1) });
+    expect(a.engine.scoreSummary(h).offences['flood']?.count).toBe(15);
   });
 
   it('an event that expired long ago is stale; one that just expired is not held against the sender', () => {

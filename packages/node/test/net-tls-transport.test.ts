@@ -263,7 +263,12 @@ describe('bounds on an admitted peer', () => {
 
   it('a peer that asks but never reads: GOODBYE ERR_SLOW_PEER, the node unharmed', async () => {
     const p = keySeed('sink');
-    const a = await startHost('tls-j', [didOf(p)], { outboxLimitBytes: 512 * 1024, sendWindowBytes: 64 * 1024 });
+    const a = await startHost('tls-j', [didOf(p)], {
+      outboxLimitBytes: 512 * 1024,
+      sendWindowBytes: 64 * 1024,
+      reconcileRatePerSecond: 1e6, // let every query through: the bound under test is the queue
+      reconcileBurst: 1e6,
+    });
     const author = keySeed('author');
     for (let i = 0; i < 1000; i++) submit(a, event([author], Date.now()));
     const client = await raw(a.host.port, await createNodeCertificate(identity(p)), { read: false });

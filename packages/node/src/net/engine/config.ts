@@ -30,6 +30,11 @@ export interface EngineConfig {
   /** Messages of any kind a peer may send per second, and the burst. */
   readonly messageRatePerSecond: number;
   readonly messageBurst: number;
+  /** RECONCILE queries a peer may send per second, and the burst (each costs a pass over our index). */
+  readonly reconcileRatePerSecond: number;
+  readonly reconcileBurst: number;
+  /** Events up to this size are pushed whole; larger ones are announced (HAVE) and pulled (WANT) once. */
+  readonly eagerPushMaxBytes: number;
   /** Ids remembered per peer as known to it (so they are not pushed again). */
   readonly knownIdsPerPeer: number;
   /** Ids of events rejected for what they are (not for time or trust), not validated again. */
@@ -91,6 +96,9 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = Object.freeze({
   eventBurst: 10_000,
   messageRatePerSecond: 1000,
   messageBurst: 4000,
+  reconcileRatePerSecond: 20,
+  reconcileBurst: 100,
+  eagerPushMaxBytes: 8 * 1024,
   knownIdsPerPeer: 65_536,
   rejectedIdsRemembered: 65_536,
   maxPartials: 1024,

@@ -293,7 +293,7 @@ export class SyncEngine {
   idle(): boolean {
     if (this.inflight.size > 0 || this.actions.length > 0) return false;
     for (const c of this.peers.values()) {
-      if (c.recon !== null || c.outbox.bytes > 0 || c.pushQueue.length > 0 || c.wants.size > 0) return false;
+      if (c.recon !== null || c.outbox.bytes > 0 || c.pushQueue.length > 0 || c.haveQueue.length > 0 || c.wants.size > 0) return false;
     }
     return true;
   }
@@ -326,6 +326,7 @@ export class SyncEngine {
       case 'want':
         return this.serveWants(conn, m.ids);
       case 'reconcile':
+        if (!conn.reconcileBucket.take(this.now, divisor)) return this.offend(conn, 'flood', 'reconciliation queries too fast');
         return this.send(conn, {
           type: 'reconcile-reply',
           session: m.session,
@@ -568,6 +569,12 @@ export class SyncEngine {
         conn.reconcileDueMs = Math.min(conn.reconcileDueMs, this.now + this.config.reconcileIntervalMs);
         continue;
       }
+      if (event.length > this.config.eagerPushMaxBytes) {
+        // a large event is announced, and pulled once from whichever peer announced it first
+        conn.known.add(key);
+        conn.haveQueue.push(id);
+        continue;
+      }
       this.queuePush(conn, id, event);
     }
   }
@@ -588,6 +595,13 @@ export class SyncEngine {
   }
 
   private flushPushes(conn: PeerConn): void {
+    if (conn.haveQueue.length > 0) {
+      const ids = conn.haveQueue;
+      conn.haveQueue = [];
+      for (let i = 0; i < ids.length; i += WIRE_LIMITS.maxIdsPerMessage) {
+        this.send(conn, { type: 'have', ids: ids.slice(i, i + WIRE_LIMITS.maxIdsPerMessage) }, false);
+      }
+    }
     if (conn.pushQueue.length === 0) return;
     const events = conn.pushQueue;
     conn.pushQueue = [];
@@ -707,7 +721,7 @@ export class SyncEngine {
 
   private send(conn: PeerConn, message: Message, control: boolean): void {
     if (conn.phase === 'closing') return;
-    if (message.type !== 'events') this.flushPushes(conn); // keep pushes in order with what follows
+    if (message.type !== 'events' && message.type !== 'have') this.flushPushes(conn); // keep pushes in order with what follows
     const bytes = encodeMessage(message);
     conn.outbox.push(bytes, control);
     if (conn.outbox.bytes > this.config.outboxLimitBytes) {

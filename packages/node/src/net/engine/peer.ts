@@ -93,12 +93,15 @@ export class PeerConn {
   /** Events to push, sent as one EVENTS message per drain. */
   pushQueue: Uint8Array[] = [];
   pushBytes = 0;
+  /** Ids to announce (large events), sent as one HAVE message per drain. */
+  haveQueue: Uint8Array[] = [];
   recon: ReconcileRound | null = null;
   nextSession = 1;
   /** When the next reconciliation is due (0: as soon as the HELLO exchange is done). */
   reconcileDueMs = 0;
   readonly eventBucket: TokenBucket;
   readonly messageBucket: TokenBucket;
+  readonly reconcileBucket: TokenBucket;
   /** Per node, the largest checkpoint size relayed to this peer. */
   readonly relayed = new Map<string, number>();
   readonly stats: PeerStats = {
@@ -121,6 +124,7 @@ export class PeerConn {
     this.received = new BoundedSet(config.knownIdsPerPeer);
     this.eventBucket = new TokenBucket(config.eventRatePerSecond, config.eventBurst, connectedMs);
     this.messageBucket = new TokenBucket(config.messageRatePerSecond, config.messageBurst, connectedMs);
+    this.reconcileBucket = new TokenBucket(config.reconcileRatePerSecond, config.reconcileBurst, connectedMs);
   }
 
   markKnown(id: Uint8Array): void {

@@ -517,7 +517,9 @@ export class Simulation {
     const alive = this.honestNodes().filter((n) => n.alive);
     if (alive.length === 0) return;
     const node = this.rng.pick(alive);
-    node.submit(this.makeEvent(this.rng.pick(this.authors)));
+    // one in ten is large: announced (HAVE) and pulled (WANT) rather than pushed
+    const large = this.rng.chance(0.1) ? { payload: { blob: ['x'.repeat(6000), 'y'.repeat(6000)] } } : {};
+    node.submit(this.makeEvent(this.rng.pick(this.authors), undefined, large));
   }
 
   // -------------------------------------------------------------------------------------------
