@@ -11,7 +11,6 @@
  * consistency proofs against split views; per-peer scores, rate limits and bans.
  */
 import { toHex } from '../../protocol/bytes.js';
-import { didKeyFromPublicKey } from '../../protocol/did.js';
 import { decodeEvent } from '../../protocol/event.js';
 import { Reason } from '../../protocol/reasons.js';
 import type { Sha256 } from '../../audit/merkle.js';
@@ -19,7 +18,8 @@ import { NetCode, NetError, type NetErrorCode } from '../errors.js';
 import { Initiator, respond, type OpenRange } from '../reconcile/reconciler.js';
 import type { SyncIndex } from '../reconcile/sync-index.js';
 import { decodeMessage, encodeMessage, SYNC_PROTOCOL_VERSIONS, WIRE_LIMITS, type Message, type WireCheckpoint } from '../wire/messages.js';
-import { CheckpointWatch, evidenceJson, type CheckpointSignatureCheck, type SplitViewEvidence } from './checkpoints.js';
+import { CheckpointGossip } from './checkpoint-gossip.js';
+import type { CheckpointSignatureCheck, SplitViewEvidence } from './checkpoints.js';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig, type Offence } from './config.js';
 import { PartialPool, checkPartial, type PartialCheckDeps } from './partials.js';
 import { PeerConn, type PeerId } from './peer.js';
@@ -86,9 +86,7 @@ export class SyncEngine {
    */
   private readonly rejected: Set<string> = new Set();
   private readonly provenance = new Map<string, PeerId>();
-  private readonly proofRequests = new Map<number, { peer: PeerId; from: number; to: number }>();
-  private nextProofRequest = 1;
-  private readonly watch: CheckpointWatch;
+  private readonly checkpoints: CheckpointGossip;
   private readonly partials: PartialPool;
   private actions: EngineAction[] = [];
   private now = 0;
@@ -96,7 +94,15 @@ export class SyncEngine {
 
   constructor(private readonly deps: EngineDeps) {
     this.config = deps.config ?? DEFAULT_ENGINE_CONFIG;
-    this.watch = new CheckpointWatch(deps.checkCheckpoint, deps.sha256, deps.admitted, deps.self);
+    this.checkpoints = new CheckpointGossip(deps, this.config.proofTimeoutMs, {
+      now: () => this.now,
+      readyPeers: () => this.readyPeers(),
+      peer: (id) => this.peers.get(id),
+      send: (conn, message, control) => this.send(conn, message, control),
+      offend: (conn, offence, sample, times) => this.offend(conn, offence, sample, times),
+      penalize: (peer, offence, sample) => void this.scoreOf(peer).penalize(offence, this.now, sample),
+      emit: (action) => this.actions.push(action),
+    });
     this.partials = new PartialPool(this.config.maxPartials);
   }
 
@@ -133,7 +139,7 @@ export class SyncEngine {
     const conn = this.peers.get(peer);
     if (conn === undefined) return;
     if (conn.recon !== null) this.resumeRanges.set(peer, conn.recon.initiator.openRanges());
-    for (const [k, v] of this.proofRequests) if (v.peer === peer) this.proofRequests.delete(k);
+    this.checkpoints.forget(peer);
     this.peers.delete(peer);
   }
 
@@ -236,7 +242,7 @@ export class SyncEngine {
       }
       if (conn.recon === null && nowMs >= conn.reconcileDueMs) this.startReconcile(conn);
       for (const [k, askedMs] of conn.wants) if (nowMs - askedMs >= this.config.reconcileTimeoutMs) conn.wants.delete(k);
-      this.askProofs(conn);
+      this.checkpoints.askProofs(conn);
       this.pump(conn);
     }
   }
@@ -282,11 +288,11 @@ export class SyncEngine {
   }
 
   splitViews(): readonly SplitViewEvidence[] {
-    return this.watch.evidence;
+    return this.checkpoints.watch.evidence;
   }
 
   checkpointHead(node: string): WireCheckpoint | undefined {
-    return this.watch.head(node);
+    return this.checkpoints.watch.head(node);
   }
 
   /** True when nothing is queued, in flight, or being reconciled (for the simulator's quiescence). */
@@ -336,14 +342,14 @@ export class SyncEngine {
       case 'reconcile-reply':
         return this.reconcileReply(conn, m.session, m.round, m.payload);
       case 'checkpoint':
-        return this.checkpoint(conn, m.checkpoint);
+        return this.checkpoints.observe(conn, m.checkpoint);
       case 'proof-request': {
         const hashes = this.deps.ownLog.consistencyProof(m.from, m.to);
         if (hashes !== null) this.send(conn, { type: 'proof', request: m.request, from: m.from, to: m.to, hashes }, true);
         return;
       }
       case 'proof':
-        return this.proof(conn, m.request, m.from, m.to, m.hashes);
+        return this.checkpoints.proof(conn, m.request, m.from, m.to, m.hashes);
       case 'partial':
         return this.partial(conn, m.event);
       case 'goodbye':
@@ -369,8 +375,8 @@ export class SyncEngine {
     conn.helloSeen = m;
     conn.phase = 'ready';
     conn.reconcileDueMs = this.now; // reconcile on connect (and so after every heal)
-    if (m.checkpoint !== null) this.checkpoint(conn, m.checkpoint);
-    for (const { node, checkpoint } of this.watch.heads()) this.relayTo(conn, node, checkpoint);
+    if (m.checkpoint !== null) this.checkpoints.observe(conn, m.checkpoint);
+    this.checkpoints.relayHeadsTo(conn);
     for (const partial of this.partials.all()) this.send(conn, { type: 'partial', event: partial }, false);
     this.startReconcile(conn);
   }
@@ -607,70 +613,6 @@ export class SyncEngine {
     conn.pushQueue = [];
     conn.pushBytes = 0;
     this.send(conn, { type: 'events', events }, false);
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Checkpoints and split views
-
-  private checkpoint(conn: PeerConn, cp: WireCheckpoint): void {
-    const seen = this.watch.observe(cp, this.now);
-    switch (seen.status) {
-      case 'invalid':
-        return this.offend(conn, 'invalid-checkpoint', 'a checkpoint signature does not verify');
-      case 'ignored':
-      case 'known':
-        return;
-      case 'split-view':
-        return this.splitView(seen.evidence);
-      case 'new-head':
-      case 'pending': {
-        const node = didKeyFromPublicKey(cp.publicKey);
-        for (const peer of this.readyPeers()) if (peer !== conn && peer.id !== node) this.relayTo(peer, node, cp);
-        const owner = this.peers.get(node);
-        if (owner !== undefined && owner.phase === 'ready') this.askProofs(owner);
-        return;
-      }
-    }
-  }
-
-  private relayTo(conn: PeerConn, node: string, cp: WireCheckpoint): void {
-    if (node === conn.id) return;
-    const last = conn.relayed.get(node);
-    if (last !== undefined && last >= cp.treeSize) return;
-    conn.relayed.set(node, cp.treeSize);
-    this.send(conn, { type: 'checkpoint', checkpoint: cp }, false);
-  }
-
-  private askProofs(owner: PeerConn): void {
-    const { requests, timedOut } = this.watch.due(owner.id, this.now, this.config.proofTimeoutMs);
-    if (timedOut > 0) this.offend(owner, 'proof-timeout', `${timedOut} consistency proofs unanswered`, timedOut);
-    for (const r of requests) {
-      const request = this.nextProofRequest++;
-      this.proofRequests.set(request, { peer: owner.id, from: r.from, to: r.to });
-      this.send(owner, { type: 'proof-request', request, from: r.from, to: r.to }, true);
-    }
-  }
-
-  private proof(conn: PeerConn, request: number, from: number, to: number, hashes: readonly Uint8Array[]): void {
-    const asked = this.proofRequests.get(request);
-    if (asked === undefined || asked.peer !== conn.id || asked.from !== from || asked.to !== to) return;
-    this.proofRequests.delete(request);
-    const result = this.watch.proof(conn.id, from, to, hashes, this.now);
-    if (result.status === 'split-view') this.splitView(result.evidence);
-  }
-
-  private splitView(evidence: SplitViewEvidence): void {
-    this.actions.push({ type: 'alert', alert: { kind: 'split-view', evidence } });
-    // Pass both signed checkpoints on: every peer can check the contradiction for itself.
-    for (const peer of this.readyPeers()) {
-      if (peer.id === evidence.node) continue;
-      this.send(peer, { type: 'checkpoint', checkpoint: evidence.first }, false);
-      this.send(peer, { type: 'checkpoint', checkpoint: evidence.second }, false);
-    }
-    this.actions.push({ type: 'audit', record: { kind: 'split-view', evidence: evidenceJson(evidence) } });
-    const conn = this.peers.get(evidence.node);
-    if (conn !== undefined) this.offend(conn, 'equivocation', `split view: ${evidence.reason}`);
-    else this.scoreOf(evidence.node).penalize('equivocation', this.now, `split view: ${evidence.reason}`);
   }
 
   // -------------------------------------------------------------------------------------------

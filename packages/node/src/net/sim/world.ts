@@ -23,6 +23,7 @@ import { validateEvent } from '../../protocol/validate.js';
 import { engineConfig, type EngineConfig } from '../engine/config.js';
 import type { EngineAction } from '../engine/types.js';
 import { encodeMessage } from '../wire/messages.js';
+import { MessageQueue, type InFlight } from './message-queue.js';
 import { Prng } from './prng.js';
 import { SimNode } from './node.js';
 
@@ -58,7 +59,7 @@ export interface SimOptions {
 export const DEFAULT_SIM_OPTIONS: Omit<SimOptions, 'seed'> = Object.freeze({
   honest: 4,
   hostile: true,
-  steps: 1500,
+  steps: 2000,
   quiesceMs: 60_000,
   faults: Object.freeze({ drop: 0.02, duplicate: 0.02, maxDelayMs: 120, partition: 0.004, crash: 0.004 }),
   load: 0.08,
@@ -109,64 +110,10 @@ export interface SimReport {
   readonly bansOfHostile: number;
 }
 
-interface InFlight {
-  readonly at: number;
-  readonly seq: number;
-  readonly from: number;
-  readonly to: number;
-  readonly epoch: number;
-  readonly bytes: Uint8Array;
-}
-
 interface Conn {
   readonly epoch: number;
   open: boolean;
   closeAt: number | null;
-}
-
-/** A binary min-heap of messages by delivery time, then sending order. */
-class MessageQueue {
-  private readonly h: InFlight[] = [];
-  get size(): number {
-    return this.h.length;
-  }
-  private less(a: InFlight, b: InFlight): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-  }
-  push(m: InFlight): void {
-    const h = this.h;
-    h.push(m);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(h[i] as InFlight, h[p] as InFlight)) break;
-      [h[i], h[p]] = [h[p] as InFlight, h[i] as InFlight];
-      i = p;
-    }
-  }
-  peek(): InFlight | undefined {
-    return this.h[0];
-  }
-  pop(): InFlight | undefined {
-    const h = this.h;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length > 0 && last !== undefined) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l] as InFlight, h[m] as InFlight)) m = l;
-        if (r < h.length && this.less(h[r] as InFlight, h[m] as InFlight)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m] as InFlight, h[i] as InFlight];
-        i = m;
-      }
-    }
-    return top;
-  }
 }
 
 const START_MS = 1_767_225_600_000;
