@@ -23,7 +23,7 @@ import type { CheckpointSignatureCheck, SplitViewEvidence } from './checkpoints.
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig, type Offence } from './config.js';
 import { PartialPool, checkPartial, type PartialCheckDeps } from './partials.js';
 import { PeerConn, type PeerId } from './peer.js';
-import { PeerScore } from './scoring.js';
+import { BoundedSet, PeerScore } from './scoring.js';
 import type { EngineAction, EventSource, EventVerdict, OwnLog, PeerView } from './types.js';
 
 /** Messages dropped unread before a HELLO before the connection is cut (spec/SYNC.md §4.1). */
@@ -90,7 +90,8 @@ export class SyncEngine {
   private readonly partials: PartialPool;
   private actions: EngineAction[] = [];
   private now = 0;
-  private readonly equivocators = new Set<string>();
+  /** Authors already reported for equivocation (one audit record each; bounded). */
+  private readonly equivocators = new BoundedSet(4096);
 
   constructor(private readonly deps: EngineDeps) {
     this.config = deps.config ?? DEFAULT_ENGINE_CONFIG;
