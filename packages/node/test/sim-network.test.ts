@@ -31,6 +31,13 @@ describe('simulated networks', () => {
     });
   }
 
+  it.runIf(one === undefined)('a seed replays exactly (same messages, drops, crashes, attacks, final set)', () => {
+    const run = () => new Simulation(core, { ...DEFAULT_SIM_OPTIONS, seed: 4242, steps: 600 }).run();
+    const first = run();
+    expect(run()).toEqual(first);
+    expect(new Simulation(core, { ...DEFAULT_SIM_OPTIONS, seed: 4243, steps: 600 }).run()).not.toEqual(first);
+  });
+
   it.runIf(one === undefined)('exercised what they claim to (a run that did nothing would prove nothing)', () => {
     if (process.env['SIM_REPORT'] === '1') for (const r of reports) console.log(JSON.stringify(r));
     expect(reports).toHaveLength(seeds.length);
