@@ -5,3 +5,4 @@ export type { NodeService, IngestResult, CheckpointJson, AuditProofJson, HealthJ
 export * as protocol from './protocol/index.js';
 export { VerifyPool } from './pool/verify-pool.js';
 export { CommonsSyncError, ConfigError, StorageError, KeyFileError } from './errors.js';
+export * as net from './net/index.js';

@@ -1,0 +1,68 @@
+/** The contract between the sans-I/O sync engine and whatever runs it (a TLS node, the simulator). */
+import type { SplitViewEvidence } from './checkpoints.js';
+import type { OffenceRecord, ScoreState } from './scoring.js';
+import type { PeerId, PeerPhase, PeerStats } from './peer.js';
+import type { WireCheckpoint } from '../wire/messages.js';
+
+export type { PeerId } from './peer.js';
+
+/** Reads the canonical bytes of an event the node holds (accepted, or kept as conflict evidence). */
+export interface EventSource {
+  get(id: Uint8Array): Uint8Array | undefined;
+}
+
+/** The node's own audit log, as far as peers need it (spec/SYNC.md §7). */
+export interface OwnLog {
+  /** The latest signed checkpoint, if any. */
+  latest(): WireCheckpoint | null;
+  /** RFC 6962 PROOF(from, to), or null when the log never had `to` entries. */
+  consistencyProof(from: number, to: number): Uint8Array[] | null;
+}
+
+/** The outcome of validating (and, for `accepted`, durably storing) one event the engine handed out. */
+export interface EventVerdict {
+  readonly id: Uint8Array;
+  /**
+   * `accepted`: valid and durably stored. `duplicate`: already held. `conflict`: valid but
+   * another event with its author and nonce was accepted first (ERR_REPLAY on an otherwise valid
+   * event: the author equivocated; the node keeps it as evidence). `rejected`: see `reason`.
+   */
+  readonly outcome: 'accepted' | 'duplicate' | 'conflict' | 'rejected';
+  readonly reason?: string;
+}
+
+/** What the engine asks of its shell. Drained with `SyncEngine.drain()`. */
+export type EngineAction =
+  /** Send one encoded message (frame it, write it; report `flushed` once it left). */
+  | { readonly type: 'send'; readonly peer: PeerId; readonly message: Uint8Array }
+  /** Validate exactly these bytes, store the event if valid, then report `verdicts`. `peer` null: local. */
+  | { readonly type: 'validate'; readonly peer: PeerId | null; readonly id: Uint8Array; readonly event: Uint8Array }
+  /** Close the connection once what was sent for it is flushed (a GOODBYE is already queued). */
+  | { readonly type: 'close'; readonly peer: PeerId; readonly code: string; readonly detail: string }
+  | { readonly type: 'alert'; readonly alert: NetAlert }
+  /** Something for the audit log (bounded: one record per ban, per split view, per equivocating author). */
+  | { readonly type: 'audit'; readonly record: NetAuditRecord };
+
+export type NetAlert = { readonly kind: 'split-view'; readonly evidence: SplitViewEvidence };
+
+export type NetAuditRecord =
+  | {
+      readonly kind: 'peer-banned';
+      readonly peer: PeerId;
+      readonly untilMs: number;
+      readonly score: number;
+      readonly offences: Record<string, OffenceRecord>;
+    }
+  | { readonly kind: 'split-view'; readonly evidence: Record<string, unknown> }
+  | { readonly kind: 'author-equivocation'; readonly id: string; readonly from: PeerId | null };
+
+export interface PeerView {
+  readonly peer: PeerId;
+  readonly phase: PeerPhase;
+  readonly score: number;
+  readonly scoreState: ScoreState;
+  readonly stats: PeerStats;
+  readonly queuedBytes: number;
+  readonly pendingValidation: number;
+  readonly outstandingWants: number;
+}
