@@ -3,5 +3,5 @@ export { CommonsNode, initDataDir, openNode, verifyAudit, type NodeOptions, KEY_
 export { startApiServer, type ApiServer, type ApiServerOptions } from './api/server.js';
 export type { NodeService, IngestResult, CheckpointJson, AuditProofJson, HealthJson } from './service.js';
 export * as protocol from './protocol/index.js';
-export { VerifyPool } from './pool/verify-pool.js';
+export { VerifyPool } from './pipeline/verify-pool.js';
 export { CommonsSyncError, ConfigError, StorageError, KeyFileError } from './errors.js';

@@ -17,7 +17,7 @@ import { fixedSecrets, type Keystore, type SecretSource, type Signer } from './k
 import { createNodeIdentity, NODE_KEY_FILE, openNodeSigner, readNodeIdentity } from './keys/node-identity.js';
 import { type KeystoreSpec, parseKeystoreSpec } from './keys/spec.js';
 import { Pipeline } from './pipeline/pipeline.js';
-import { VerifyPool } from './pool/verify-pool.js';
+import { VerifyPool } from './pipeline/verify-pool.js';
 import { encodeAuditEntry } from './audit/entry.js';
 import {
   batchSize,

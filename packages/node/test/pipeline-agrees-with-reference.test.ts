@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { Pipeline } from '../src/pipeline/pipeline.js';
-import { VerifyPool } from '../src/pool/verify-pool.js';
+import { VerifyPool } from '../src/pipeline/verify-pool.js';
 import {
   batchOfValues,
   type DecodedEvent,

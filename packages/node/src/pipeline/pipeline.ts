@@ -13,7 +13,7 @@
  * the one-event-at-a-time reference `protocol/validate.ts` (which the tests compare against).
  */
 import type { AuditRecord } from '../audit/index.js';
-import type { VerifyPool } from '../pool/verify-pool.js';
+import type { VerifyPool } from './verify-pool.js';
 import {
   batchSize,
   DEFAULT_TIME_RULES,

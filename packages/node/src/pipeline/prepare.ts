@@ -17,12 +17,12 @@ import {
   readEventJson,
   type DecodedEvent,
   type ReasonCode,
+  type SignatureCheck,
   signatureChecks,
   type TimeRules,
   type TrustPolicy,
 } from '../protocol/index.js';
-import type { SignatureCheck } from '../pool/verify-pool.js';
-import { TaskBuilder, unpackTask } from '../pool/task.js';
+import { TaskBuilder, unpackTask } from './signature-task.js';
 import type { VerifiedEventFields } from './verified.js';
 
 export interface PrepareContext {

@@ -1,0 +1,2 @@
+import { toHex } from './protocol/bytes.js';
+export const where = (): string => import.meta.url + typeof toHex;
