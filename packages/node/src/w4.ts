@@ -1,2 +1,0 @@
-import { toHex } from './protocol/bytes.js';
-export const where = (): string => import.meta.url + typeof toHex;
