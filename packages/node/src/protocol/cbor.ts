@@ -4,11 +4,11 @@
  * arrays, maps with text keys). The decoder accepts exactly the canonical bytes of a value of
  * that model and nothing else, so `encode(decode(b))` equals `b` for every accepted `b`.
  *
- * The decoder throws only {@link CborError}, whatever the input.
+ * The decoder throws only {@link CborError}, whatever the input. It knows no format built on
+ * it: the caller passes the limits (an event's are event.ts's `EVENT_CBOR_LIMITS`).
  */
 import { compareBytes, hasLoneSurrogate, utf8, utf8Length } from './bytes.js';
 import { ProtocolError, Reason } from './reasons.js';
-import { LIMITS } from './rules.js';
 
 export type CborValue = null | boolean | number | string | Uint8Array | CborValue[] | CborMap;
 
@@ -40,15 +40,6 @@ export interface CborLimits {
   /** Most entries in one array or one map (a map entry is a key and its value). */
   readonly maxEntries: number;
 }
-
-/** The limits of an encoded event (§6): a payload of depth 16 sits inside the event map. */
-export const EVENT_CBOR_LIMITS: CborLimits = Object.freeze({
-  maxInputBytes: LIMITS.maxEventBytes,
-  maxDepth: LIMITS.maxPayloadDepth + 1,
-  maxTextBytes: LIMITS.maxTextBytes,
-  maxByteStringBytes: LIMITS.maxByteStringBytes,
-  maxEntries: LIMITS.maxEntries,
-});
 
 export const MAX_SAFE = Number.MAX_SAFE_INTEGER; // 2^53 - 1
 
@@ -188,8 +179,8 @@ function encodeInto(w: Writer, value: CborValue, depth: number): void {
 }
 
 /**
- * Map keys in canonical order. Events repeat the same few shapes (the body's fields, the same
- * payload layouts), so the order of a key list is remembered: a cache of at most
+ * Map keys in canonical order. Formats built on CBOR repeat the same few shapes (an event's
+ * fields, the same payload layouts), so the order of a key list is remembered: a cache of at most
  * {@link KEY_ORDER_CACHE} shapes, emptied when full, keyed by the keys joined with a separator
  * that no valid key contains (a lone surrogate).
  */
@@ -238,8 +229,8 @@ function malformed(detail: string): never {
 }
 
 /**
- * A strict reader over one buffer. `pos` is public so that the event decoder can take the byte
- * spans of top-level fields (the body is a prefix of the event, see event.ts).
+ * A strict reader over one buffer. `pos` is public so that a format's decoder can take the
+ * byte spans of top-level fields (an event's body is a prefix of the event, see event.ts).
  */
 export class CborReader {
   pos = 0;
@@ -401,7 +392,7 @@ export class CborReader {
  * Decodes exactly one canonical item that fills `bytes`. Throws {@link CborError} (and nothing
  * else) for any input that is not the deterministic encoding of a value within `limits`.
  */
-export function decodeCbor(bytes: Uint8Array, limits: CborLimits = EVENT_CBOR_LIMITS): CborValue {
+export function decodeCbor(bytes: Uint8Array, limits: CborLimits): CborValue {
   if (!(bytes instanceof Uint8Array)) malformed('input is not a Uint8Array');
   if (bytes.length > limits.maxInputBytes) {
     throw new CborError(Reason.TOO_LARGE, `input of ${bytes.length} bytes (limit ${limits.maxInputBytes})`);
@@ -415,7 +406,7 @@ export function decodeCbor(bytes: Uint8Array, limits: CborLimits = EVENT_CBOR_LI
 /** `decodeCbor` without the throw: the value or the {@link CborError}. */
 export function tryDecodeCbor(
   bytes: Uint8Array,
-  limits: CborLimits = EVENT_CBOR_LIMITS,
+  limits: CborLimits,
 ): { ok: true; value: CborValue } | { ok: false; error: CborError } {
   try {
     return { ok: true, value: decodeCbor(bytes, limits) };

@@ -8,16 +8,25 @@
 import { concatBytes, utf8, utf8Length } from './bytes.js';
 import {
   CborError,
+  type CborLimits,
+  type CborMap,
   CborReader,
-  EVENT_CBOR_LIMITS,
+  type CborValue,
   encodeCbor,
   isCborMap,
-  type CborMap,
-  type CborValue,
 } from './cbor.js';
 import { didKeyFromPublicKey, parseDidKey } from './did.js';
-import { Reason, accept, reject, type Rejection, type Result } from './reasons.js';
-import { LIMITS, checkVersion } from './rules.js';
+import { checkVersion, LIMITS } from './limits.js';
+import { accept, Reason, type Rejection, type Result, reject } from './reasons.js';
+
+/** The CBOR limits of an encoded event (§6): a payload of depth 16 sits inside the event map. */
+export const EVENT_CBOR_LIMITS: CborLimits = Object.freeze({
+  maxInputBytes: LIMITS.maxEventBytes,
+  maxDepth: LIMITS.maxPayloadDepth + 1,
+  maxTextBytes: LIMITS.maxTextBytes,
+  maxByteStringBytes: LIMITS.maxByteStringBytes,
+  maxEntries: LIMITS.maxEntries,
+});
 
 /** A payload value: JSON without floats (integers within ±(2^53-1)). */
 export type Payload = null | boolean | number | string | Payload[] | PayloadMap;

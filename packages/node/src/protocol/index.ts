@@ -1,5 +1,6 @@
 /** The Commons Sync protocol (spec/PROTOCOL.md): formats, encodings and the pure rules. */
 export * from './reasons.js';
+export * from './limits.js';
 export * from './cbor.js';
 export * from './did.js';
 export * from './event.js';

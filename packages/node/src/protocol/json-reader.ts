@@ -17,14 +17,7 @@ import { fromHex } from './bytes.js';
 import type { CborMap, CborValue } from './cbor.js';
 import { encodeBody, eventBytesFromBody, eventFromMap, type DecodedEvent, type Payload } from './event.js';
 import { Reason, accept, reject, type Result } from './reasons.js';
-import { LIMITS } from './rules.js';
-
-/**
- * Longest JSON text of one event, in bytes (§6). Every valid event has a JSON form far below
- * it: the minimal form is at most six bytes per byte of canonical CBOR (`"\u0001"` for one
- * text byte, `false,` for one item), 6 × 65,536 = 393,216 bytes.
- */
-export const MAX_EVENT_JSON_BYTES = 524_288;
+import { LIMITS, MAX_EVENT_JSON_BYTES } from './limits.js';
 
 const MAX_DEPTH = LIMITS.maxPayloadDepth + 1; // the event object is level 1, as in CBOR
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;

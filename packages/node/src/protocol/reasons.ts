@@ -84,6 +84,10 @@ export interface Accepted<T> {
 /** The result of every input-dependent protocol function: a value or a typed rejection. */
 export type Result<T> = Accepted<T> | Rejection;
 
+/** The result of a rule that only passes or rejects. */
+export type Check = { readonly ok: true } | Rejection;
+export const OK: { readonly ok: true } = Object.freeze({ ok: true });
+
 export function reject(reason: ReasonCode, detail: string): Rejection {
   return { ok: false, reason, detail };
 }
