@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { brandVerified, type VerifiedEvent } from '../src/pipeline/verified.js';
+import { brandVerified } from '../src/pipeline/verified.js';
+import type { VerifiedEvent } from '../src/protocol/index.js';
 
 export function tempDir(prefix = 'cs-store-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));

@@ -25,11 +25,12 @@ import {
   type TrustPolicy,
   classifyReplay,
   toHex,
+  type VerifiedEvent,
 } from '../protocol/index.js';
 import { type Store, replayKey } from '../storage/index.js';
 import type { IngestResult } from '../service.js';
 import type { Prepared, PreparedChunk, PreparedEvent } from './prepare.js';
-import { brandVerified, type VerifiedEvent } from './verified.js';
+import { brandVerified } from './verified.js';
 
 export interface PipelineOptions {
   readonly store: Store;

@@ -21,9 +21,9 @@ import {
   signatureChecks,
   type TimeRules,
   type TrustPolicy,
+  type VerifiedEventFields,
 } from '../protocol/index.js';
 import { TaskBuilder, unpackTask } from './signature-task.js';
-import type { VerifiedEventFields } from './verified.js';
 
 export interface PrepareContext {
   /** Unix seconds. */

@@ -10,3 +10,4 @@ export * from './json-batch.js';
 export * from './rules.js';
 export * from './validate.js';
 export { toHex, fromHex, equalBytes, compareBytes } from './bytes.js';
+export type { VerifiedEvent, VerifiedEventFields } from './verified-event.js';

@@ -5,7 +5,7 @@ import type { AuditRecord } from '../audit/entry.js';
 import { makeHasher, type Hasher } from '../audit/hash.js';
 import { AuditLog, type NewAuditEntry, type StagedAppend } from '../audit/log.js';
 import type { LedgerPlan } from '../audit/rules.js';
-import type { VerifiedEvent } from '../pipeline/verified.js';
+import type { VerifiedEvent } from '../protocol/index.js';
 import { toHex } from '../protocol/bytes.js';
 import { openDatabase } from './db.js';
 import {
