@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 
 import { type Core, loadCore } from '@commons-sync/bindings';
 
-import { AUDIT_RULES, type AuditVerification, verifyAuditData, type Checkpoint } from './audit/index.js';
+import { AUDIT_RULES, type AuditVerification, type Checkpoint } from './audit/index.js';
 import { CommonsSyncError, ConfigError } from './errors.js';
 import { fixedSecrets, type Keystore, type SecretSource, type Signer } from './keys/keystore.js';
 import { createNodeIdentity, NODE_KEY_FILE, openNodeSigner, readNodeIdentity } from './keys/node-identity.js';
@@ -40,7 +40,7 @@ import type {
   IngestResult,
   NodeService,
 } from './service.js';
-import { Store } from './storage/index.js';
+import { Store, verifyAuditData } from './storage/index.js';
 import type { TailCheckReport } from './storage/tail-check.js';
 
 export const KEY_FILE = NODE_KEY_FILE;

@@ -21,10 +21,9 @@ import {
   encodeAuditEntry,
   hashLeaf,
   STORED_NODE_LEVEL,
-  verifyAuditData,
 } from '../src/audit/index.js';
 import { sha256One } from '../src/audit/hash.js';
-import { DB_FILE, Store } from '../src/storage/index.js';
+import { DB_FILE, Store, verifyAuditData } from '../src/storage/index.js';
 import { fakeEvents, manualClock, tempDir } from './storage-fixtures.js';
 
 type Table = 'events' | 'audit_entries' | 'audit_nodes' | 'checkpoints' | 'replay';
@@ -208,6 +207,24 @@ describe('tamper evidence', () => {
       db.prepare(`DELETE FROM ${table} WHERE seq = ?`).run(seq);
       db.close();
       expect(verifyAuditData(d, core)).toMatchObject({ ok: false, firstBad: { table, row: seq } });
+    }
+  });
+
+  it('names an audit_nodes row that is no stored subtree of the log', () => {
+    // beyond the log, below the stored level, and a negative index: each an extra row
+    for (const [level, idx] of [
+      [4, 999],
+      [STORED_NODE_LEVEL - 1, 0],
+      [5, -1],
+    ] as const) {
+      const d = copy();
+      const db = new Database(join(d, DB_FILE));
+      db.prepare('INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)').run(level, idx, Buffer.alloc(32));
+      db.close();
+      expect(verifyAuditData(d, core)).toEqual({
+        ok: false,
+        firstBad: { table: 'audit_nodes', row: `${level}/${idx}`, what: 'not a subtree of the log' },
+      });
     }
   });
 

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
 
-import { checkCheckpointJson, checkInclusionProof, decodeAuditEntry, ProofError } from '../src/audit/client-proof.js';
+import { checkCheckpointJson, checkInclusionProof, decodeAuditEntry } from '../src/audit/client-proof.js';
+import { ProofError } from '../src/audit/errors.js';
 import { sha256One } from '../src/audit/hash.js';
 import {
   type AuditEntry,

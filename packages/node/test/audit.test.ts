@@ -25,13 +25,12 @@ import {
   rootOfLeaves,
   subtreeOfLeaves,
   inclusionProof,
-  verifyAuditData,
   verifyCheckpointSignature,
   verifyConsistency,
   verifyInclusion,
 } from '../src/audit/index.js';
 import { sha256One } from '../src/audit/hash.js';
-import { DB_FILE, Store } from '../src/storage/index.js';
+import { DB_FILE, Store, verifyAuditData } from '../src/storage/index.js';
 import { fakeEvents, manualClock, tempDir } from './storage-fixtures.js';
 
 let core: Core;

@@ -14,11 +14,11 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { checkpointHash, verifyAuditData } from '../src/audit/index.js';
+import { checkpointHash } from '../src/audit/index.js';
 import { sha256One } from '../src/audit/hash.js';
 import { openNode, verifyAudit } from '../src/node.js';
 import { batchOfValues } from '../src/protocol/index.js';
-import { DB_FILE, MIGRATIONS, SCHEMA_VERSION, Store } from '../src/storage/index.js';
+import { DB_FILE, MIGRATIONS, SCHEMA_VERSION, Store, verifyAuditData } from '../src/storage/index.js';
 import { makeEvents, nativeCore as core, PASSPHRASE } from './node-fixtures.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/v1-datadir', import.meta.url));

@@ -12,7 +12,7 @@ import { type Core, loadCore } from '@commons-sync/bindings';
 import Database from 'better-sqlite3';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { verifyAuditData } from '../src/audit/verify.js';
+import { verifyAuditData } from '../src/storage/verify-audit-data.js';
 import { StorageError } from '../src/errors.js';
 import {
   APPLICATION_ID,

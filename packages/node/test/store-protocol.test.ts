@@ -12,12 +12,11 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { verifyAuditData } from '../src/audit/index.js';
 import { initDataDir, openNode, verifyAudit } from '../src/node.js';
 import { brandVerified } from '../src/pipeline/verified.js';
 import type { VerifiedEvent } from '../src/protocol/index.js';
 import { batchOfValues, didKeyFromPublicKey, eventToJson, signEvent, toHex, type EventJson } from '../src/protocol/index.js';
-import { DB_FILE, Store } from '../src/storage/index.js';
+import { DB_FILE, Store, verifyAuditData } from '../src/storage/index.js';
 import { nativeCore as core, PASSPHRASE, postEvents, runCli, startNodeProcess } from './node-fixtures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cs-protocol-'));

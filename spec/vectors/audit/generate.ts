@@ -14,10 +14,12 @@ import { fileURLToPath } from 'node:url';
 
 import { loadCore } from '@commons-sync/bindings';
 
-import { checkInclusionProof, ProofError } from '../../../packages/node/src/audit/client-proof.js';
+import { checkInclusionProof } from '../../../packages/node/src/audit/client-proof.js';
+import { ProofError } from '../../../packages/node/src/audit/errors.js';
 import {
   type AuditEntry,
   type Checkpoint,
+  checkpointEntryDetail,
   checkpointHash,
   checkpointMessage,
   consistencyProof,
@@ -27,7 +29,6 @@ import {
   rootOfLeaves,
   subtreeOfLeaves,
 } from '../../../packages/node/src/audit/index.js';
-import { checkpointEntryDetail } from '../../../packages/node/src/audit/log.js';
 import { AUDIT_RULES } from '../../../packages/node/src/audit/rules.js';
 import { EntryRules } from '../../../packages/node/src/audit/verify-rules.js';
 import { Found } from '../../../packages/node/src/audit/verify-common.js';

@@ -127,3 +127,16 @@ export function verifyCheckpointSignature(core: Core, cp: Checkpoint): boolean {
   }
   return core.ed25519Verify(cp.publicKey, checkpointMessage(cp), cp.signature);
 }
+
+/** The detail of a `checkpoint` entry: the checkpoint's number and its hash (lowercase hex). */
+export function checkpointEntryDetail(seq: number, hash: Uint8Array): string {
+  return `{"checkpoint":${seq},"hash":"${Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('hex')}"}`;
+}
+
+const CHECKPOINT_DETAIL = /^\{"checkpoint":([1-9][0-9]{0,15}),"hash":"([0-9a-f]{64})"\}$/;
+
+/** Parses a `checkpoint` entry's detail; undefined when it is not what {@link checkpointEntryDetail} writes. */
+export function parseCheckpointEntryDetail(detail: string): { seq: number; hash: string } | undefined {
+  const m = CHECKPOINT_DETAIL.exec(detail);
+  return m === null ? undefined : { seq: Number(m[1]), hash: m[2] as string };
+}

@@ -6,19 +6,13 @@
  */
 import type { Core } from '@commons-sync/bindings';
 
-import { CommonsSyncError } from '../errors.js';
 import { type DecodedEvent, parseDidKey } from '../protocol/index.js';
-import { parseAcceptDetail } from '../storage/event-row.js';
 import { type Checkpoint, checkpointHash, verifyCheckpointSignature } from './checkpoint.js';
 import { type AuditEntry, type AuditEntryType, isEntryType, TYPE_CODES, typeInFormat } from './entry.js';
+import { ProofError } from './errors.js';
+import { parseAcceptDetail } from './event-row.js';
 import { hashLeaf, type Sha256, verifyConsistency, verifyInclusion } from './merkle.js';
 
-/** A proof or checkpoint that does not hold; `message` says which check failed. */
-export class ProofError extends CommonsSyncError {
-  constructor(message: string) {
-    super('ERR_PROOF_INVALID', message);
-  }
-}
 
 const HEX = /^(?:[0-9a-f]{2})*$/;
 

@@ -3,8 +3,10 @@ export {
   type CheckpointSigner,
   CHECKPOINT_DOMAIN,
   CHECKPOINT_DOMAIN_V2,
+  checkpointEntryDetail,
   checkpointHash,
   checkpointMessage,
+  parseCheckpointEntryDetail,
   verifyCheckpointSignature,
 } from './checkpoint.js';
 export {
@@ -15,7 +17,16 @@ export {
   ENTRY_FORMAT_VERSION,
   type EntryFormat,
 } from './entry.js';
-export { AuditLog, CheckpointSignerError, STORED_NODE_LEVEL } from './log.js';
+export * from './errors.js';
+export {
+  acceptDetail,
+  EVENT_ROW_FORMAT_VERSION,
+  type EventRowFields,
+  packEventRows,
+  packReplayKeyInputs,
+  parseAcceptDetail,
+  REPLAY_KEY_BYTES,
+} from './event-row.js';
 export { AUDIT_RULES, LOGGED_REJECT_REASONS } from './rules.js';
 export {
   CompactRange,
@@ -26,9 +37,17 @@ export {
   inclusionProof,
   rootOfLeaves,
   type Sha256,
+  STORED_NODE_LEVEL,
   type SubtreeHash,
   subtreeOfLeaves,
   verifyConsistency,
   verifyInclusion,
 } from './merkle.js';
-export { type AuditVerification, type BadRow, verifyAuditData, type VerifyOptions } from './verify.js';
+export {
+  type AuditData,
+  type AuditVerification,
+  type BadRow,
+  type Row,
+  verifyAuditRows,
+  type VerifyOptions,
+} from './verify.js';

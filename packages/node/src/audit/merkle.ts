@@ -22,6 +22,13 @@ export type SubtreeHash = (start: number, end: number) => Uint8Array;
 
 export const HASH_SIZE = 32;
 
+/**
+ * The log's database keeps the complete subtrees from this level up (`audit_nodes`; lower ones
+ * are recomputed from the leaves): storage/audit-log.ts writes them, `audit verify` requires
+ * exactly these rows (verify.ts).
+ */
+export const STORED_NODE_LEVEL = 4;
+
 const EMPTY = new Uint8Array(0);
 
 export function emptyRoot(sha256: Sha256): Uint8Array {

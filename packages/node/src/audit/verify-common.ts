@@ -28,6 +28,33 @@ export interface Row {
   [column: string]: unknown;
 }
 
+/**
+ * The stored rows, as the database holds them: each row a bag of columns whose types the
+ * verifier checks itself. Iterations run in the order named; all reads see one snapshot.
+ */
+export interface AuditData {
+  /** Every `checkpoints` row, by seq. */
+  checkpoints(): Row[];
+  /** The `audit_entries` rows, by seq. */
+  entries(): Iterable<Row>;
+  /** The `events` rows (every column), by seq. */
+  events(): IterableIterator<Row>;
+  /** The `events` row numbered `seq`, if any. */
+  eventBySeq(seq: number): Row | undefined;
+  /** The seq found by looking `id` up through the `events.id` index. */
+  eventSeqById(id: Uint8Array): unknown;
+  /** The hash column of the `audit_nodes` row `level/index`, if any. */
+  storedNode(level: number, index: number): unknown;
+  /** How many `audit_nodes` rows there are. */
+  storedNodeCount(): number;
+  /** The keys of every `audit_nodes` row. */
+  storedNodeKeys(): Iterable<{ readonly level: unknown; readonly idx: unknown }>;
+  /** The `replay` rows, by key. */
+  replayRecords(): Iterable<Row>;
+  /** The event_seq of the `replay` row with this key, if any. */
+  replayEventSeq(key: Uint8Array): unknown;
+}
+
 export const isBlob = (v: unknown, len?: number): v is Uint8Array =>
   v instanceof Uint8Array && (len === undefined || v.length === len);
 export const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;

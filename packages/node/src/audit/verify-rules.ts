@@ -7,7 +7,7 @@ import type { Core } from '@commons-sync/bindings';
 
 import { type Checkpoint, checkpointHash, verifyCheckpointSignature, ZERO_HASH } from './checkpoint.js';
 import type { AuditEntry } from './entry.js';
-import { parseCheckpointEntryDetail } from './log.js';
+import { parseCheckpointEntryDetail } from './checkpoint.js';
 import type { Sha256 } from './merkle.js';
 import { AUDIT_RULES, LOGGED_REJECT_REASONS } from './rules.js';
 import { fail, hex, isBlob, isCount, type Row, same } from './verify-common.js';

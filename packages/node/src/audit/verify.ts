@@ -1,24 +1,19 @@
+/**
+ * `audit verify`'s checking, pure: it reads the stored rows through `AuditData` (SQLite's
+ * are storage/verify-audit-data.ts's) and judges them; it opens nothing and writes nothing.
+ */
 import type { Core } from '@commons-sync/bindings';
-import type { Database } from 'better-sqlite3';
 
-import { openDatabase } from '../storage/db.js';
-import { CorruptDatabaseError } from '../storage/errors.js';
-import {
-  packEventRows,
-  packReplayKeyInputs,
-  parseAcceptDetail,
-  REPLAY_KEY_BYTES,
-} from '../storage/event-row.js';
 import type { Checkpoint } from './checkpoint.js';
-import { type BadRow, fail, Found, hex, isBlob, isCount, type Row, same } from './verify-common.js';
 import { type AuditEntry, encodeAuditEntry, isEntryType, typeInFormat } from './entry.js';
+import { packEventRows, packReplayKeyInputs, parseAcceptDetail, REPLAY_KEY_BYTES } from './event-row.js';
 import { makeHasher } from './hash.js';
-import { STORED_NODE_LEVEL } from './log.js';
-import { CompactRange, emptyRoot, hashLeaf, type TreeNode } from './merkle.js';
+import { CompactRange, emptyRoot, hashLeaf, STORED_NODE_LEVEL, type TreeNode } from './merkle.js';
+import { type AuditData, type BadRow, fail, Found, hex, isBlob, isCount, type Row, same } from './verify-common.js';
 import { verifyStoredEvents } from './verify-events.js';
 import { checkCheckpointSequence, EntryRules, toCheckpoint } from './verify-rules.js';
 
-export type { BadRow } from './verify-common.js';
+export type { AuditData, BadRow, Row } from './verify-common.js';
 
 export type AuditVerification =
   | { readonly ok: true; readonly entries: number; readonly checkpoints: number; readonly events: number }
@@ -60,26 +55,15 @@ export interface VerifyOptions {
  * rewrites the tail and recomputes every hash after it is caught by the next checkpoint, or by
  * a peer holding a later one, not by this function alone.
  *
- * Opens the database read-only; a node may keep running. Throws for a database it cannot
- * judge (missing, of another program, newer schema); SQLite-reported damage is a finding.
+ * Throws only what reading `data` throws; storage/verify-audit-data.ts maps a damaged database
+ * to a finding.
  */
-export function verifyAuditData(dir: string, core: Core, options: VerifyOptions = {}): AuditVerification {
-  let db: Database | undefined;
+export function verifyAuditRows(data: AuditData, core: Core, options: VerifyOptions = {}): AuditVerification {
   try {
-    db = openDatabase(dir, { readonly: true });
-    return db.transaction(() => verifyOpen(db as Database, core, options))();
+    return verifyRows(data, core, options);
   } catch (error) {
     if (error instanceof Found) return { ok: false, firstBad: error.bad };
-    if (error instanceof CorruptDatabaseError) {
-      return { ok: false, firstBad: { table: 'database', row: 0, what: error.message } };
-    }
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT')) {
-      return { ok: false, firstBad: { table: 'database', row: 0, what: String(error) } };
-    }
     throw error;
-  } finally {
-    db?.close();
   }
 }
 
@@ -99,10 +83,10 @@ function toEntry(row: Row, expected: number): AuditEntry & { leafHash: Uint8Arra
   return { format, seq, time, type, eventId: event_id, reason, detail, leafHash: leaf_hash, chainHash: chain_hash };
 }
 
-function verifyOpen(db: Database, core: Core, options: VerifyOptions): AuditVerification {
+function verifyRows(data: AuditData, core: Core, options: VerifyOptions): AuditVerification {
   const H = makeHasher(core).one;
 
-  const cps = (db.prepare('SELECT * FROM checkpoints ORDER BY seq').all() as Row[]).map(toCheckpoint);
+  const cps = data.checkpoints().map(toCheckpoint);
   const rules = new EntryRules(checkCheckpointSequence(cps, core, H, options.publicKey), H);
   cps.sort((a, b) => a.treeSize - b.treeSize || a.seq - b.seq);
   let cpNext = 0;
@@ -114,8 +98,7 @@ function verifyOpen(db: Database, core: Core, options: VerifyOptions): AuditVeri
   };
   checkCheckpoints(0, () => emptyRoot(H));
 
-  const nodeStmt = db.prepare('SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?').pluck();
-  const eventIter = db.prepare('SELECT * FROM events ORDER BY seq').iterate() as IterableIterator<Row>;
+  const eventIter = data.events();
   let nextEvent: Row | undefined = eventIter.next().value as Row | undefined;
   let events = 0;
   let storedNodes = 0;
@@ -123,7 +106,7 @@ function verifyOpen(db: Database, core: Core, options: VerifyOptions): AuditVeri
   const checkNode = (node: TreeNode): void => {
     if (node.level < STORED_NODE_LEVEL) return;
     storedNodes++;
-    const stored = nodeStmt.get(node.level, node.index);
+    const stored = data.storedNode(node.level, node.index);
     if (nodeBad === undefined && (!isBlob(stored, 32) || !same(stored, node.hash))) {
       nodeBad = {
         table: 'audit_nodes',
@@ -138,7 +121,7 @@ function verifyOpen(db: Database, core: Core, options: VerifyOptions): AuditVeri
     const range = new CompactRange(H);
     const chainInput = new Uint8Array(64);
     let chain: Uint8Array = new Uint8Array(32);
-    for (const row of db.prepare('SELECT * FROM audit_entries ORDER BY seq').iterate() as IterableIterator<Row>) {
+    for (const row of data.entries()) {
       const e = toEntry(row, n);
       const leaf = hashLeaf(H, encodeAuditEntry(e));
       if (!same(leaf, e.leafHash)) {
@@ -173,21 +156,25 @@ function verifyOpen(db: Database, core: Core, options: VerifyOptions): AuditVeri
     rules.end();
     const late = cps[cpNext];
     if (late !== undefined) fail('checkpoints', late.seq, `tree_size ${late.treeSize} exceeds the log (${n} entries)`);
-    const nodeRows = db.prepare('SELECT count(*) FROM audit_nodes').pluck().get() as number;
-    if (nodeRows !== storedNodes) {
-      const extra = db
-        .prepare(
-          `SELECT level, idx FROM audit_nodes
-           WHERE NOT (level >= ? AND level < 53 AND idx >= 0 AND (idx + 1) * (1 << level) <= ?) LIMIT 1`,
-        )
-        .get(STORED_NODE_LEVEL, n) as { level: unknown; idx: unknown } | undefined;
-      fail('audit_nodes', extra === undefined ? '?' : `${String(extra.level)}/${String(extra.idx)}`, 'not a subtree of the log');
+    if (data.storedNodeCount() !== storedNodes) {
+      // more rows than the log's subtrees: name one that is not a stored subtree of this log
+      const size = n;
+      const isSubtree = (level: unknown, idx: unknown): boolean =>
+        isCount(level) && level >= STORED_NODE_LEVEL && level < 53 && isCount(idx) && (idx + 1) * 2 ** level <= size;
+      let extra = '?';
+      for (const { level, idx } of data.storedNodeKeys()) {
+        if (!isSubtree(level, idx)) {
+          extra = `${String(level)}/${String(idx)}`;
+          break;
+        }
+      }
+      fail('audit_nodes', extra, 'not a subtree of the log');
     }
   } finally {
     eventIter.return?.();
   }
-  checkReplay(db, H);
-  if (options.protocol !== undefined) verifyStoredEvents(db, core, H, options.protocol.now);
+  checkReplay(data, H);
+  if (options.protocol !== undefined) verifyStoredEvents(data, core, H, options.protocol.now);
   return { ok: true, entries: n, checkpoints: cps.length, events };
 }
 
@@ -235,12 +222,11 @@ function checkEvent(
   }
 }
 
-function checkReplay(db: Database, H: (d: Uint8Array) => Uint8Array): void {
-  const bySeq = db.prepare('SELECT author, nonce, expires_at FROM events WHERE seq = ?');
-  for (const row of db.prepare('SELECT * FROM replay ORDER BY key').iterate() as IterableIterator<Row>) {
+function checkReplay(data: AuditData, H: (d: Uint8Array) => Uint8Array): void {
+  for (const row of data.replayRecords()) {
     const { key, event_seq, expires_at } = row;
     const name = isBlob(key) ? hex(key) : String(key);
-    const ev = isCount(event_seq) ? (bySeq.get(event_seq) as Row | undefined) : undefined;
+    const ev = isCount(event_seq) ? data.eventBySeq(event_seq) : undefined;
     if (ev === undefined || typeof ev['author'] !== 'string' || !isBlob(ev['nonce'])) {
       fail('replay', name, 'names no stored event');
     }

@@ -6,7 +6,8 @@
 import { loadCore } from '@commons-sync/bindings';
 
 import { sha256One } from '../audit/hash.js';
-import { checkCheckpointJson, checkConsistencyProof, checkInclusionProof, ProofError } from '../audit/client-proof.js';
+import { checkCheckpointJson, checkConsistencyProof, checkInclusionProof } from '../audit/client-proof.js';
+import { ProofError } from '../audit/errors.js';
 import { CommonsSyncError } from '../errors.js';
 import { readEventJson } from '../protocol/index.js';
 import {

@@ -2,8 +2,8 @@ import type { Core } from '@commons-sync/bindings';
 import type { Database, Statement, Transaction } from 'better-sqlite3';
 
 import type { AuditRecord } from '../audit/entry.js';
+import { acceptDetail, packEventRows, packReplayKeyInputs, REPLAY_KEY_BYTES } from '../audit/event-row.js';
 import { makeHasher, type Hasher } from '../audit/hash.js';
-import { AuditLog, type NewAuditEntry, type StagedAppend } from '../audit/log.js';
 import type { LedgerPlan } from '../audit/rules.js';
 import type { VerifiedEvent } from '../protocol/index.js';
 import { toHex } from '../protocol/bytes.js';
@@ -16,7 +16,7 @@ import {
   StoreClosedError,
   toStorageError,
 } from './errors.js';
-import { acceptDetail, packEventRows, packReplayKeyInputs, REPLAY_KEY_BYTES } from './event-row.js';
+import { AuditLog, type NewAuditEntry, type StagedAppend } from './audit-log.js';
 import { checkTail, type TailCheckOptions, type TailCheckReport } from './tail-check.js';
 
 export interface StoreOptions {

@@ -15,11 +15,17 @@
 import type { Core } from '@commons-sync/bindings';
 import type { Database } from 'better-sqlite3';
 
-import { type Checkpoint, checkpointHash, verifyCheckpointSignature, ZERO_HASH } from '../audit/checkpoint.js';
-import { checkpointEntryDetail, parseCheckpointEntryDetail } from '../audit/log.js';
+import {
+  type Checkpoint,
+  checkpointEntryDetail,
+  checkpointHash,
+  parseCheckpointEntryDetail,
+  verifyCheckpointSignature,
+  ZERO_HASH,
+} from '../audit/checkpoint.js';
+import { packReplayKeyInputs, REPLAY_KEY_BYTES } from '../audit/event-row.js';
 import type { Sha256 } from '../audit/merkle.js';
 import { StoreInconsistentError } from './errors.js';
-import { packReplayKeyInputs, REPLAY_KEY_BYTES } from './event-row.js';
 
 export interface TailCheckOptions {
   /** Unix seconds. */

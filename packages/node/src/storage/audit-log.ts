@@ -1,17 +1,16 @@
 import type { Core } from '@commons-sync/bindings';
 import type { Database, Statement, Transaction } from 'better-sqlite3';
 
-import { CommonsSyncError } from '../errors.js';
-import { ConcurrentWriterError, CorruptDatabaseError, toStorageError } from '../storage/errors.js';
 import {
   type AsyncCheckpointSigner,
   type Checkpoint,
   type CheckpointSigner,
+  checkpointEntryDetail,
   checkpointHash,
   checkpointMessage,
   verifyCheckpointSignature,
   ZERO_HASH,
-} from './checkpoint.js';
+} from '../audit/checkpoint.js';
 import {
   type AuditEntry,
   type AuditEntryType,
@@ -20,8 +19,9 @@ import {
   type EntryFormat,
   isEntryType,
   packLeafInputs,
-} from './entry.js';
-import { type Hasher, makeHasher } from './hash.js';
+} from '../audit/entry.js';
+import { CheckpointSignerError } from '../audit/errors.js';
+import { type Hasher, makeHasher } from '../audit/hash.js';
 import {
   CompactRange,
   consistencyProof,
@@ -29,19 +29,19 @@ import {
   hashChildren,
   inclusionProof,
   rootOfLeaves,
+  STORED_NODE_LEVEL,
   type TreeNode,
-} from './merkle.js';
-import { AUDIT_RULES, EMPTY_LEDGER, type LedgerPlan, type LedgerState, planRejections, summaryDueAt } from './rules.js';
-
-/** Complete subtrees from this level up are stored in `audit_nodes`; below, recomputed. */
-export const STORED_NODE_LEVEL = 4;
-
-/** A checkpoint signer whose signature does not verify under its own public key. */
-export class CheckpointSignerError extends CommonsSyncError {
-  constructor(message: string) {
-    super('ERR_CHECKPOINT_SIGNER', message);
-  }
-}
+} from '../audit/merkle.js';
+import {
+  AUDIT_RULES,
+  EMPTY_LEDGER,
+  type LedgerPlan,
+  type LedgerState,
+  planRejections,
+  summaryDueAt,
+} from '../audit/rules.js';
+import { CommonsSyncError } from '../errors.js';
+import { ConcurrentWriterError, CorruptDatabaseError, toStorageError } from './errors.js';
 
 /** An entry to append; seq and time are assigned by the log. */
 export interface NewAuditEntry {
@@ -114,8 +114,8 @@ function rowToCheckpoint(row: CheckpointRow): Checkpoint {
  * one hash per set bit of the size. Proofs for older sizes read stored subtrees of level ≥ 4
  * and recompute the lower ones from leaf hashes.
  *
- * Entries are written in format 2 (spec/AUDIT.md): rejections in bounded form (rules.ts, the
- * ledger kept here), entry times never decreasing, and a `checkpoint` entry for every
+ * Entries are written in format 2 (spec/AUDIT.md): rejections in bounded form (audit/rules.ts,
+ * the ledger kept here), entry times never decreasing, and a `checkpoint` entry for every
  * checkpoint signed.
  *
  * Appends happen only inside `Store.commit`'s transaction (or {@link checkpoint}'s own); use
@@ -183,7 +183,7 @@ export class AuditLog {
     return Math.max(Math.floor(nowMs), this.#lastTime);
   }
 
-  /** Plans how `records` are logged at `time` (rules.ts); adopt the plan once its commit is durable. */
+  /** Plans how `records` are logged at `time` (audit/rules.ts); adopt the plan once its commit is durable. */
   planRejections(records: readonly AuditRecord[], time: number): LedgerPlan {
     return planRejections(this.#ledger, records, time);
   }
@@ -438,17 +438,4 @@ export class AuditLog {
     }
     return new CompactRange(this.#hasher.one, size, hashes);
   }
-}
-
-/** The detail of a `checkpoint` entry: the checkpoint's number and its hash (lowercase hex). */
-export function checkpointEntryDetail(seq: number, hash: Uint8Array): string {
-  return `{"checkpoint":${seq},"hash":"${Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('hex')}"}`;
-}
-
-const CHECKPOINT_DETAIL = /^\{"checkpoint":([1-9][0-9]{0,15}),"hash":"([0-9a-f]{64})"\}$/;
-
-/** Parses a `checkpoint` entry's detail; undefined when it is not what {@link checkpointEntryDetail} writes. */
-export function parseCheckpointEntryDetail(detail: string): { seq: number; hash: string } | undefined {
-  const m = CHECKPOINT_DETAIL.exec(detail);
-  return m === null ? undefined : { seq: Number(m[1]), hash: m[2] as string };
 }

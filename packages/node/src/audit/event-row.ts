@@ -1,6 +1,11 @@
+/**
+ * The encodings of stored events that the audit log commits to: the row digest in each accept
+ * entry, the accept entry's detail, and the replay key's input. Pure: storage writes with them
+ * (storage/store.ts), the verifiers check with them (verify.ts, verify-events.ts, client-proof.ts).
+ */
 import type { PackedMessages } from '@commons-sync/bindings';
 
-import { writeI64, writeU64 } from '../audit/entry.js';
+import { writeI64, writeU64 } from './entry.js';
 
 /** The columns of an `events` row that the row digest covers (all but `encoded`, which
  * `encodedHash` stands for). */
