@@ -52,7 +52,8 @@ function checkResult(x: unknown, where: string): Result {
       }
     });
   });
-  if (x['error'] === undefined && rounds.flat().length === 0) fail(`${where}.rounds`, 'holds no sample');
+  if (x['error'] === undefined && rounds.flat().length === 0)
+    fail(`${where}.rounds`, 'holds no sample');
   return x as unknown as Result;
 }
 

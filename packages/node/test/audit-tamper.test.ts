@@ -13,7 +13,7 @@ import { type Core, loadCore } from '@commons-sync/bindings';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
+import { sha256One } from '../src/audit/hash.js';
 import {
   type AuditEntry,
   type CheckpointSigner,
@@ -22,7 +22,6 @@ import {
   hashLeaf,
   STORED_NODE_LEVEL,
 } from '../src/audit/index.js';
-import { sha256One } from '../src/audit/hash.js';
 import { DB_FILE, Store, verifyAuditData } from '../src/storage/index.js';
 import { fakeEvents, manualClock, tempDir } from './storage-fixtures.js';
 
@@ -32,15 +31,49 @@ type Table = 'events' | 'audit_entries' | 'audit_nodes' | 'checkpoints' | 'repla
 const TABLES: Record<Table, { key: string[]; columns: string[] }> = {
   events: {
     key: ['seq'],
-    columns: ['seq', 'audit_seq', 'id', 'author', 'kind', 'nonce', 'created_at', 'expires_at', 'received_at', 'encoded', 'encoded_hash'],
+    columns: [
+      'seq',
+      'audit_seq',
+      'id',
+      'author',
+      'kind',
+      'nonce',
+      'created_at',
+      'expires_at',
+      'received_at',
+      'encoded',
+      'encoded_hash',
+    ],
   },
   audit_entries: {
     key: ['seq'],
-    columns: ['format', 'seq', 'time', 'type', 'event_id', 'reason', 'detail', 'leaf_hash', 'chain_hash'],
+    columns: [
+      'format',
+      'seq',
+      'time',
+      'type',
+      'event_id',
+      'reason',
+      'detail',
+      'leaf_hash',
+      'chain_hash',
+    ],
   },
   audit_nodes: { key: ['level', 'idx'], columns: ['level', 'idx', 'hash'] },
   // Version 2 checkpoints sign their seq and the previous checkpoint's hash too.
-  checkpoints: { key: ['seq'], columns: ['seq', 'version', 'tree_size', 'root', 'time', 'public_key', 'signature', 'prev_hash'] },
+  checkpoints: {
+    key: ['seq'],
+    columns: [
+      'seq',
+      'version',
+      'tree_size',
+      'root',
+      'time',
+      'public_key',
+      'signature',
+      'prev_hash',
+    ],
+  },
   replay: { key: ['key'], columns: ['key', 'event_seq', 'expires_at'] },
 };
 
@@ -70,7 +103,13 @@ beforeAll(async () => {
   for (let batch = 0; batch < 3; batch++) {
     const evs = fakeEvents(20, { kind: `kind-${batch}` });
     store.commit(evs, [
-      { type: 'reject', eventId: evs[0]?.id ?? null, reason: 'ERR_REPLAY', detail: { batch }, verified: true },
+      {
+        type: 'reject',
+        eventId: evs[0]?.id ?? null,
+        reason: 'ERR_REPLAY',
+        detail: { batch },
+        verified: true,
+      },
       { type: 'reject', reason: 'ERR_MALFORMED', detail: { bytes: 12, note: 'truncated' } },
       { type: 'critical', reason: 'PEER_BANNED', detail: { peer: '10.0.0.7' } },
     ]);
@@ -82,7 +121,10 @@ beforeAll(async () => {
   rows = Object.fromEntries(
     (Object.keys(TABLES) as Table[]).map((t) => [
       t,
-      db.prepare(`SELECT * FROM ${t} ORDER BY ${TABLES[t].key.join(', ')}`).all() as Record<string, unknown>[],
+      db.prepare(`SELECT * FROM ${t} ORDER BY ${TABLES[t].key.join(', ')}`).all() as Record<
+        string,
+        unknown
+      >[],
     ]),
   ) as typeof rows;
   db.close();
@@ -137,7 +179,9 @@ function tamper(table: Table, rowIndex: number, column: string, pick: number): s
   try {
     const where = TABLES[table].key.map((k) => `${k} = ?`).join(' AND ');
     const keyValues = TABLES[table].key.map((k) => row[k]);
-    const info = db.prepare(`UPDATE ${table} SET ${column} = ? WHERE ${where}`).run(mutate(table, column, value, pick), ...keyValues);
+    const info = db
+      .prepare(`UPDATE ${table} SET ${column} = ? WHERE ${where}`)
+      .run(mutate(table, column, value, pick), ...keyValues);
     expect(info.changes).toBe(1);
   } finally {
     db.close();
@@ -154,14 +198,21 @@ function expectCaught(table: Table, rowIndex: number, column: string, pick: numb
   if (result.ok) return;
   expect(result.firstBad.table, `${label}: ${result.firstBad.what}`).toBe(table);
   if (table !== 'replay') {
-    expect(result.firstBad.row, `${label}: ${result.firstBad.what}`).toBe(rowName(table, rows[table][rowIndex] as Record<string, unknown>));
+    expect(result.firstBad.row, `${label}: ${result.firstBad.what}`).toBe(
+      rowName(table, rows[table][rowIndex] as Record<string, unknown>),
+    );
   }
 }
 
 describe('tamper evidence', () => {
   it('verifies the untouched store', () => {
     // per batch: 20 accepts, the reject, the critical entry, a summary (of the ERR_MALFORMED), a checkpoint entry
-    expect(rows.audit_entries.map((r) => r['type']).slice(20, 24)).toEqual(['reject', 'critical', 'summary', 'checkpoint']);
+    expect(rows.audit_entries.map((r) => r['type']).slice(20, 24)).toEqual([
+      'reject',
+      'critical',
+      'summary',
+      'checkpoint',
+    ]);
     expect(rows.audit_entries.length).toBe(72);
     expect(rows.audit_nodes.length).toBeGreaterThan(0);
     expect(verifyAuditData(template.dir, core, { publicKey: key.publicKey })).toEqual({
@@ -173,12 +224,15 @@ describe('tamper evidence', () => {
     expect(verifyAuditData(copy(), core)).toMatchObject({ ok: true });
   });
 
-  it.each(Object.keys(TABLES) as Table[])('names a changed byte in every column of the first and last %s rows', (table) => {
-    const n = rows[table].length;
-    for (const rowIndex of [0, n - 1]) {
-      for (const column of TABLES[table].columns) expectCaught(table, rowIndex, column, 5);
-    }
-  });
+  it.each(Object.keys(TABLES) as Table[])(
+    'names a changed byte in every column of the first and last %s rows',
+    (table) => {
+      const n = rows[table].length;
+      for (const rowIndex of [0, n - 1]) {
+        for (const column of TABLES[table].columns) expectCaught(table, rowIndex, column, 5);
+      }
+    },
+  );
 
   it('names a changed byte anywhere in a random sample of rows and columns', () => {
     const cell = fc
@@ -192,7 +246,9 @@ describe('tamper evidence', () => {
         ),
       );
     fc.assert(
-      fc.property(cell, ([table, rowIndex, column, pick]) => expectCaught(table, rowIndex, column, pick)),
+      fc.property(cell, ([table, rowIndex, column, pick]) =>
+        expectCaught(table, rowIndex, column, pick),
+      ),
       { numRuns: 80 },
     );
   });
@@ -219,11 +275,19 @@ describe('tamper evidence', () => {
     ] as const) {
       const d = copy();
       const db = new Database(join(d, DB_FILE));
-      db.prepare('INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)').run(level, idx, Buffer.alloc(32));
+      db.prepare('INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)').run(
+        level,
+        idx,
+        Buffer.alloc(32),
+      );
       db.close();
       expect(verifyAuditData(d, core)).toEqual({
         ok: false,
-        firstBad: { table: 'audit_nodes', row: `${level}/${idx}`, what: 'not a subtree of the log' },
+        firstBad: {
+          table: 'audit_nodes',
+          row: `${level}/${idx}`,
+          what: 'not a subtree of the log',
+        },
       });
     }
   });
@@ -234,9 +298,16 @@ describe('tamper evidence', () => {
     const H = sha256One;
     // Rewrite entry 44 (a reject) and recompute everything after it, as an attacker without
     // the node key would: leaf and chain hashes, and every stored subtree.
-    db.prepare("UPDATE audit_entries SET reason = 'ERR_UNTRUSTED_AUTHOR' WHERE seq = 44 AND type = 'reject'").run();
-    const all = db.prepare('SELECT * FROM audit_entries ORDER BY seq').all() as Record<string, unknown>[];
-    const update = db.prepare('UPDATE audit_entries SET leaf_hash = ?, chain_hash = ? WHERE seq = ?');
+    db.prepare(
+      "UPDATE audit_entries SET reason = 'ERR_UNTRUSTED_AUTHOR' WHERE seq = 44 AND type = 'reject'",
+    ).run();
+    const all = db.prepare('SELECT * FROM audit_entries ORDER BY seq').all() as Record<
+      string,
+      unknown
+    >[];
+    const update = db.prepare(
+      'UPDATE audit_entries SET leaf_hash = ?, chain_hash = ? WHERE seq = ?',
+    );
     const setNode = db.prepare('UPDATE audit_nodes SET hash = ? WHERE level = ? AND idx = ?');
     const range = new CompactRange(H);
     let chain: Uint8Array = new Uint8Array(32);
@@ -265,7 +336,11 @@ describe('tamper evidence', () => {
     expect(secondCheckpoint['tree_size']).toBe(47); // the first checkpoint after entry 44
     expect(result).toMatchObject({
       ok: false,
-      firstBad: { table: 'checkpoints', row: secondCheckpoint['seq'], what: "root differs from the log's root at size 47" },
+      firstBad: {
+        table: 'checkpoints',
+        row: secondCheckpoint['seq'],
+        what: "root differs from the log's root at size 47",
+      },
     });
   });
 
@@ -283,7 +358,11 @@ describe('tamper evidence', () => {
       db.close();
       const result = verifyAuditData(d, core, { publicKey: key.publicKey });
       expect(result.ok, label).toBe(false);
-      if (!result.ok) expect([result.firstBad.table, result.firstBad.row], `${label}: ${result.firstBad.what}`).toEqual(['checkpoints', row]);
+      if (!result.ok)
+        expect(
+          [result.firstBad.table, result.firstBad.row],
+          `${label}: ${result.firstBad.what}`,
+        ).toEqual(['checkpoints', row]);
     }
   });
 });

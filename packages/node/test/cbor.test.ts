@@ -8,19 +8,20 @@ import { describe, expect, it } from 'vitest';
 
 import {
   CborError,
-  EVENT_CBOR_LIMITS,
-  MAX_SAFE,
-  Reason,
-  decodeCbor,
-  encodeCbor,
-  fromHex,
-  toHex,
-  tryDecodeCbor,
   type CborLimits,
   type CborValue,
+  decodeCbor,
+  EVENT_CBOR_LIMITS,
+  encodeCbor,
+  fromHex,
+  MAX_SAFE,
+  Reason,
+  toHex,
+  tryDecodeCbor,
 } from '../src/protocol/index.js';
 
-const hex = (h: string): Uint8Array => fromHex(h.replace(/\s/g, '')) ?? new Uint8Array([0xff, 0xff]);
+const hex = (h: string): Uint8Array =>
+  fromHex(h.replace(/\s/g, '')) ?? new Uint8Array([0xff, 0xff]);
 
 /** RFC 8949 Appendix A, the examples that lie inside the profile. */
 const RFC_EXAMPLES: Array<[CborValue, string]> = [
@@ -95,7 +96,10 @@ describe('encoding', () => {
   });
 
   it('treats __proto__ as an ordinary map key', () => {
-    const decoded = decodeCbor(hex('a1695f5f70726f746f5f5f01'), EVENT_CBOR_LIMITS) as Record<string, CborValue>;
+    const decoded = decodeCbor(hex('a1695f5f70726f746f5f5f01'), EVENT_CBOR_LIMITS) as Record<
+      string,
+      CborValue
+    >;
     expect(Object.keys(decoded)).toEqual(['__proto__']);
     expect(decoded['__proto__']).toBe(1);
     expect(toHex(encodeCbor(decoded))).toBe('a1695f5f70726f746f5f5f01');
@@ -289,7 +293,10 @@ describe('properties', () => {
     const mutated = fc
       .tuple(
         cborValue,
-        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 3,
+        }),
       )
       .map(([value, edits]) => {
         const bytes = encodeCbor(value).slice();

@@ -11,13 +11,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   encodeFernetKey,
+  FernetKeyError,
+  FernetTokenError,
+  type FernetTokenErrorCode,
   fernetDecrypt,
   fernetDecryptWithTimestamp,
   fernetEncrypt,
-  FernetKeyError,
-  FernetTokenError,
   generateFernetKey,
-  type FernetTokenErrorCode,
 } from '../src/keys/fernet.js';
 
 interface VectorFile<T> {

@@ -47,7 +47,10 @@ export function fakeEvents(n: number, opts: Omit<FakeEventOptions, 'nonce'> = {}
 }
 
 /** A fixed clock that tests move by hand (Unix ms). */
-export function manualClock(start = 1_750_000_000_000): { now: () => number; advance: (ms: number) => void } {
+export function manualClock(start = 1_750_000_000_000): {
+  now: () => number;
+  advance: (ms: number) => void;
+} {
   let t = start;
   return { now: () => t, advance: (ms) => void (t += ms) };
 }

@@ -30,13 +30,19 @@ describe('worker modules', () => {
     writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
     // the "build" says one thing, the source another: the source must win for a .ts caller
     writeFileSync(join(dir, 'worker.js'), "export default () => 'stale build';\n");
-    writeFileSync(join(dir, 'worker.ts'), "export default (n: number): string => `source ${n}`;\n");
-    const fromSource = new WorkerPool(siblingModule(pathToFileURL(join(dir, 'caller.ts')).href, 'worker'), {
-      threads: 1,
-    });
-    const compiled = new WorkerPool(siblingModule(pathToFileURL(join(dir, 'caller.js')).href, 'worker'), {
-      threads: 1,
-    });
+    writeFileSync(join(dir, 'worker.ts'), 'export default (n: number): string => `source ${n}`;\n');
+    const fromSource = new WorkerPool(
+      siblingModule(pathToFileURL(join(dir, 'caller.ts')).href, 'worker'),
+      {
+        threads: 1,
+      },
+    );
+    const compiled = new WorkerPool(
+      siblingModule(pathToFileURL(join(dir, 'caller.js')).href, 'worker'),
+      {
+        threads: 1,
+      },
+    );
     try {
       expect(await fromSource.run<string>(7)).toBe('source 7');
       expect(await compiled.run<string>(7)).toBe('stale build');

@@ -97,7 +97,8 @@ export function acceptDetail(eventSeq: number, encodedHashHex: string, rowHashHe
   return `{"eventSeq":${eventSeq},"encodedHash":"${encodedHashHex}","rowHash":"${rowHashHex}"}`;
 }
 
-const ACCEPT_DETAIL = /^\{"eventSeq":(0|[1-9][0-9]{0,15}),"encodedHash":"([0-9a-f]{64})","rowHash":"([0-9a-f]{64})"\}$/;
+const ACCEPT_DETAIL =
+  /^\{"eventSeq":(0|[1-9][0-9]{0,15}),"encodedHash":"([0-9a-f]{64})","rowHash":"([0-9a-f]{64})"\}$/;
 
 /** Parses an accept entry's detail; undefined when it is not exactly what {@link acceptDetail} writes. */
 export function parseAcceptDetail(
@@ -117,7 +118,9 @@ export const REPLAY_KEY_BYTES = 16;
  * takes about 2^64 work and only blocks the finder's own pair; hitting someone else's pair
  * takes a second preimage (2^128).
  */
-export function packReplayKeyInputs(pairs: readonly { author: string; nonce: Uint8Array }[]): PackedMessages {
+export function packReplayKeyInputs(
+  pairs: readonly { author: string; nonce: Uint8Array }[],
+): PackedMessages {
   const n = pairs.length;
   const lens = new Array<number>(n);
   let total = 0;

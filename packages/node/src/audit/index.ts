@@ -1,8 +1,8 @@
 export {
-  type Checkpoint,
-  type CheckpointSigner,
   CHECKPOINT_DOMAIN,
   CHECKPOINT_DOMAIN_V2,
+  type Checkpoint,
+  type CheckpointSigner,
   checkpointEntryDetail,
   checkpointHash,
   checkpointMessage,
@@ -13,9 +13,9 @@ export {
   type AuditEntry,
   type AuditEntryType,
   type AuditRecord,
-  encodeAuditEntry,
   ENTRY_FORMAT_VERSION,
   type EntryFormat,
+  encodeAuditEntry,
 } from './entry.js';
 export * from './errors.js';
 export {
@@ -27,7 +27,6 @@ export {
   parseAcceptDetail,
   REPLAY_KEY_BYTES,
 } from './event-row.js';
-export { AUDIT_RULES, LOGGED_REJECT_REASONS } from './rules.js';
 export {
   CompactRange,
   consistencyProof,
@@ -43,11 +42,12 @@ export {
   verifyConsistency,
   verifyInclusion,
 } from './merkle.js';
+export { AUDIT_RULES, LOGGED_REJECT_REASONS } from './rules.js';
 export {
   type AuditData,
   type AuditVerification,
   type BadRow,
   type Row,
-  verifyAuditRows,
   type VerifyOptions,
+  verifyAuditRows,
 } from './verify.js';

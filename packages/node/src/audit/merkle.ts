@@ -308,7 +308,8 @@ export class CompactRange {
     const n = this.#hashes.length;
     if (n === 0) return emptyRoot(this.#sha256);
     let r = this.#hashes[n - 1] as Uint8Array;
-    for (let i = n - 2; i >= 0; i--) r = hashChildren(this.#sha256, this.#hashes[i] as Uint8Array, r);
+    for (let i = n - 2; i >= 0; i--)
+      r = hashChildren(this.#sha256, this.#hashes[i] as Uint8Array, r);
     return r;
   }
 }

@@ -2,7 +2,13 @@
 
 /** The first thing found wrong, in log order. */
 export interface BadRow {
-  readonly table: 'audit_entries' | 'audit_nodes' | 'checkpoints' | 'events' | 'replay' | 'database';
+  readonly table:
+    | 'audit_entries'
+    | 'audit_nodes'
+    | 'checkpoints'
+    | 'events'
+    | 'replay'
+    | 'database';
   /**
    * The row: `seq` for audit_entries, events and checkpoints; "level/idx" for audit_nodes;
    * "key hex" for replay; 0 for the database as a whole.
@@ -58,5 +64,7 @@ export interface AuditData {
 export const isBlob = (v: unknown, len?: number): v is Uint8Array =>
   v instanceof Uint8Array && (len === undefined || v.length === len);
 export const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
-export const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-export const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && Buffer.compare(a, b) === 0;
+export const hex = (b: Uint8Array): string =>
+  Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+export const same = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.length === b.length && Buffer.compare(a, b) === 0;

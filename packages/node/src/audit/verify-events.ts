@@ -14,7 +14,13 @@
  */
 import type { Core, SignedItem } from '@commons-sync/bindings';
 
-import { type DecodedEvent, decodeEvent, eventId, evaluatePolicy, signatureChecks } from '../protocol/index.js';
+import {
+  type DecodedEvent,
+  decodeEvent,
+  evaluatePolicy,
+  eventId,
+  signatureChecks,
+} from '../protocol/index.js';
 import { packReplayKeyInputs, REPLAY_KEY_BYTES } from './event-row.js';
 import type { Sha256 } from './merkle.js';
 import { type AuditData, fail, hex, same } from './verify-common.js';
@@ -40,7 +46,8 @@ export function verifyStoredEvents(data: AuditData, core: Core, H: Sha256, now: 
     for (const p of pending) {
       const mine = verdicts.slice(p.first, p.first + p.decoded.event.signatures.length);
       const policy = evaluatePolicy(p.decoded.event, mine);
-      if (!policy.ok) fail('events', p.seq, `no longer verifies: ${policy.reason} (${policy.detail})`);
+      if (!policy.ok)
+        fail('events', p.seq, `no longer verifies: ${policy.reason} (${policy.detail})`);
     }
     pending = [];
     items = [];
@@ -50,9 +57,11 @@ export function verifyStoredEvents(data: AuditData, core: Core, H: Sha256, now: 
     const seq = row['seq'] as number;
     const id = row['id'] as Uint8Array;
     const decoded = decodeEvent(row['encoded'] as Uint8Array);
-    if (!decoded.ok) fail('events', seq, `no longer decodes: ${decoded.reason} (${decoded.detail})`);
+    if (!decoded.ok)
+      fail('events', seq, `no longer decodes: ${decoded.reason} (${decoded.detail})`);
     const { event } = decoded.value;
-    if (!same(eventId(core, decoded.value), id)) fail('events', seq, 'id is not the hash of its body');
+    if (!same(eventId(core, decoded.value), id))
+      fail('events', seq, 'id is not the hash of its body');
     if (
       event.author !== row['author'] ||
       event.kind !== row['kind'] ||
@@ -62,13 +71,23 @@ export function verifyStoredEvents(data: AuditData, core: Core, H: Sha256, now: 
     ) {
       fail('events', seq, 'a column differs from the stored event');
     }
-    if (data.eventSeqById(id) !== seq) fail('events', seq, 'the events.id index does not lead to this row');
+    if (data.eventSeqById(id) !== seq)
+      fail('events', seq, 'the events.id index does not lead to this row');
 
-    const key = hex(H(packReplayKeyInputs([{ author: event.author, nonce: event.nonce }]).data).subarray(0, REPLAY_KEY_BYTES));
+    const key = hex(
+      H(packReplayKeyInputs([{ author: event.author, nonce: event.nonce }]).data).subarray(
+        0,
+        REPLAY_KEY_BYTES,
+      ),
+    );
     const earlier = lastOfPair.get(key);
     const acceptedAt = Math.floor((row['received_at'] as number) / 1000);
     if (earlier !== undefined && earlier.expiresAt >= acceptedAt) {
-      fail('events', seq, `shares (author, nonce) with event ${earlier.seq}, which was still live when this one was accepted`);
+      fail(
+        'events',
+        seq,
+        `shares (author, nonce) with event ${earlier.seq}, which was still live when this one was accepted`,
+      );
     }
     lastOfPair.set(key, { seq, expiresAt: event.expiresAt });
 
@@ -80,7 +99,11 @@ export function verifyStoredEvents(data: AuditData, core: Core, H: Sha256, now: 
   // The newest event of each pair, if still live, holds its replay record.
   for (const [key, { seq, expiresAt }] of lastOfPair) {
     if (expiresAt >= now && data.replayEventSeq(Buffer.from(key, 'hex')) !== seq) {
-      fail('replay', key, `missing or not pointing at event ${seq}, which is live until ${expiresAt}`);
+      fail(
+        'replay',
+        key,
+        `missing or not pointing at event ${seq}, which is live until ${expiresAt}`,
+      );
     }
   }
 }

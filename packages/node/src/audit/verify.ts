@@ -6,17 +6,37 @@ import type { Core } from '@commons-sync/bindings';
 
 import type { Checkpoint } from './checkpoint.js';
 import { type AuditEntry, encodeAuditEntry, isEntryType, typeInFormat } from './entry.js';
-import { packEventRows, packReplayKeyInputs, parseAcceptDetail, REPLAY_KEY_BYTES } from './event-row.js';
+import {
+  packEventRows,
+  packReplayKeyInputs,
+  parseAcceptDetail,
+  REPLAY_KEY_BYTES,
+} from './event-row.js';
 import { makeHasher } from './hash.js';
 import { CompactRange, emptyRoot, hashLeaf, STORED_NODE_LEVEL, type TreeNode } from './merkle.js';
-import { type AuditData, type BadRow, fail, Found, hex, isBlob, isCount, type Row, same } from './verify-common.js';
+import {
+  type AuditData,
+  type BadRow,
+  Found,
+  fail,
+  hex,
+  isBlob,
+  isCount,
+  type Row,
+  same,
+} from './verify-common.js';
 import { verifyStoredEvents } from './verify-events.js';
 import { checkCheckpointSequence, EntryRules, toCheckpoint } from './verify-rules.js';
 
 export type { AuditData, BadRow, Row } from './verify-common.js';
 
 export type AuditVerification =
-  | { readonly ok: true; readonly entries: number; readonly checkpoints: number; readonly events: number }
+  | {
+      readonly ok: true;
+      readonly entries: number;
+      readonly checkpoints: number;
+      readonly events: number;
+    }
   | { readonly ok: false; readonly firstBad: BadRow };
 
 export interface VerifyOptions {
@@ -58,7 +78,11 @@ export interface VerifyOptions {
  * Throws only what reading `data` throws; storage/verify-audit-data.ts maps a damaged database
  * to a finding.
  */
-export function verifyAuditRows(data: AuditData, core: Core, options: VerifyOptions = {}): AuditVerification {
+export function verifyAuditRows(
+  data: AuditData,
+  core: Core,
+  options: VerifyOptions = {},
+): AuditVerification {
   try {
     return verifyRows(data, core, options);
   } catch (error) {
@@ -67,20 +91,36 @@ export function verifyAuditRows(data: AuditData, core: Core, options: VerifyOpti
   }
 }
 
-function toEntry(row: Row, expected: number): AuditEntry & { leafHash: Uint8Array; chainHash: Uint8Array } {
+function toEntry(
+  row: Row,
+  expected: number,
+): AuditEntry & { leafHash: Uint8Array; chainHash: Uint8Array } {
   const { format, seq, time, type, event_id, reason, detail, leaf_hash, chain_hash } = row;
   if (!isCount(seq)) fail('audit_entries', expected, `malformed seq ${String(seq)}`);
-  if (seq !== expected) fail('audit_entries', expected, `missing (the next stored entry is ${seq})`);
+  if (seq !== expected)
+    fail('audit_entries', expected, `missing (the next stored entry is ${seq})`);
   if (format !== 1 && format !== 2) fail('audit_entries', seq, 'malformed format');
   if (!isCount(time)) fail('audit_entries', seq, 'malformed time');
-  if (!isEntryType(type) || !typeInFormat(type, format)) fail('audit_entries', seq, 'malformed type');
+  if (!isEntryType(type) || !typeInFormat(type, format))
+    fail('audit_entries', seq, 'malformed type');
   if (event_id !== null && !isBlob(event_id, 32)) fail('audit_entries', seq, 'malformed event_id');
   if (reason !== null && (typeof reason !== 'string' || Buffer.byteLength(reason) > 0xffff)) {
     fail('audit_entries', seq, 'malformed reason');
   }
   if (typeof detail !== 'string') fail('audit_entries', seq, 'malformed detail');
-  if (!isBlob(leaf_hash, 32) || !isBlob(chain_hash, 32)) fail('audit_entries', seq, 'malformed hash column');
-  return { format, seq, time, type, eventId: event_id, reason, detail, leafHash: leaf_hash, chainHash: chain_hash };
+  if (!isBlob(leaf_hash, 32) || !isBlob(chain_hash, 32))
+    fail('audit_entries', seq, 'malformed hash column');
+  return {
+    format,
+    seq,
+    time,
+    type,
+    eventId: event_id,
+    reason,
+    detail,
+    leafHash: leaf_hash,
+    chainHash: chain_hash,
+  };
 }
 
 function verifyRows(data: AuditData, core: Core, options: VerifyOptions): AuditVerification {
@@ -93,7 +133,8 @@ function verifyRows(data: AuditData, core: Core, options: VerifyOptions): AuditV
   const checkCheckpoints = (size: number, root: () => Uint8Array): void => {
     for (; cpNext < cps.length && (cps[cpNext] as Checkpoint).treeSize === size; cpNext++) {
       const cp = cps[cpNext] as Checkpoint;
-      if (!same(cp.root, root())) fail('checkpoints', cp.seq, `root differs from the log's root at size ${size}`);
+      if (!same(cp.root, root()))
+        fail('checkpoints', cp.seq, `root differs from the log's root at size ${size}`);
     }
   };
   checkCheckpoints(0, () => emptyRoot(H));
@@ -125,18 +166,24 @@ function verifyRows(data: AuditData, core: Core, options: VerifyOptions): AuditV
       const e = toEntry(row, n);
       const leaf = hashLeaf(H, encodeAuditEntry(e));
       if (!same(leaf, e.leafHash)) {
-        fail('audit_entries', e.seq, 'leaf_hash does not match the entry (a field or the hash was changed)');
+        fail(
+          'audit_entries',
+          e.seq,
+          'leaf_hash does not match the entry (a field or the hash was changed)',
+        );
       }
       chainInput.set(chain, 0);
       chainInput.set(leaf, 32);
       chain = H(chainInput);
-      if (!same(chain, e.chainHash)) fail('audit_entries', e.seq, 'chain_hash does not follow from the previous entry');
+      if (!same(chain, e.chainHash))
+        fail('audit_entries', e.seq, 'chain_hash does not follow from the previous entry');
       range.append(leaf, checkNode);
       if (nodeBad !== undefined) throw new Found(nodeBad);
       rules.check(e);
       if (e.type === 'accept') {
         const d = parseAcceptDetail(e.detail);
-        if (d === undefined || e.eventId === null) fail('audit_entries', e.seq, 'accept entry without event reference');
+        if (d === undefined || e.eventId === null)
+          fail('audit_entries', e.seq, 'accept entry without event reference');
         if (nextEvent !== undefined && isCount(nextEvent['seq']) && nextEvent['seq'] < d.eventSeq) {
           fail('events', nextEvent['seq'], 'no accept entry refers to this event');
         }
@@ -155,12 +202,17 @@ function verifyRows(data: AuditData, core: Core, options: VerifyOptions): AuditV
     }
     rules.end();
     const late = cps[cpNext];
-    if (late !== undefined) fail('checkpoints', late.seq, `tree_size ${late.treeSize} exceeds the log (${n} entries)`);
+    if (late !== undefined)
+      fail('checkpoints', late.seq, `tree_size ${late.treeSize} exceeds the log (${n} entries)`);
     if (data.storedNodeCount() !== storedNodes) {
       // more rows than the log's subtrees: name one that is not a stored subtree of this log
       const size = n;
       const isSubtree = (level: unknown, idx: unknown): boolean =>
-        isCount(level) && level >= STORED_NODE_LEVEL && level < 53 && isCount(idx) && (idx + 1) * 2 ** level <= size;
+        isCount(level) &&
+        level >= STORED_NODE_LEVEL &&
+        level < 53 &&
+        isCount(idx) &&
+        (idx + 1) * 2 ** level <= size;
       let extra = '?';
       for (const { level, idx } of data.storedNodeKeys()) {
         if (!isSubtree(level, idx)) {
@@ -186,14 +238,29 @@ function checkEvent(
   encodedHashHex: string,
   rowHashHex: string,
 ): void {
-  const { seq, audit_seq, id, author, kind, nonce, created_at, expires_at, received_at, encoded, encoded_hash } =
-    row;
+  const {
+    seq,
+    audit_seq,
+    id,
+    author,
+    kind,
+    nonce,
+    created_at,
+    expires_at,
+    received_at,
+    encoded,
+    encoded_hash,
+  } = row;
   const s = seq as number;
   if (!isCount(audit_seq)) fail('events', s, 'malformed audit_seq');
   if (!isBlob(id, 32) || typeof author !== 'string' || typeof kind !== 'string' || !isBlob(nonce)) {
     fail('events', s, 'malformed column');
   }
-  if (!Number.isSafeInteger(created_at) || !Number.isSafeInteger(expires_at) || !isCount(received_at)) {
+  if (
+    !Number.isSafeInteger(created_at) ||
+    !Number.isSafeInteger(expires_at) ||
+    !isCount(received_at)
+  ) {
     fail('events', s, 'malformed time column');
   }
   if (!isBlob(encoded) || !isBlob(encoded_hash, 32)) fail('events', s, 'malformed encoded column');
@@ -202,7 +269,8 @@ function checkEvent(
   if (!same(H(encoded), encoded_hash)) {
     fail('events', s, storedHashOk ? 'encoded bytes were changed' : 'encoded_hash was changed');
   }
-  if (!storedHashOk) fail('events', s, `encoded and encoded_hash differ from accept entry ${entrySeq}`);
+  if (!storedHashOk)
+    fail('events', s, `encoded and encoded_hash differ from accept entry ${entrySeq}`);
   const packed = packEventRows([
     {
       seq: s,
@@ -234,6 +302,7 @@ function checkReplay(data: AuditData, H: (d: Uint8Array) => Uint8Array): void {
     if (!isBlob(key, REPLAY_KEY_BYTES) || !same(key, digest.subarray(0, REPLAY_KEY_BYTES))) {
       fail('replay', name, "key is not the digest of its event's author and nonce");
     }
-    if (ev['expires_at'] !== expires_at) fail('replay', name, "expires_at differs from its event's");
+    if (ev['expires_at'] !== expires_at)
+      fail('replay', name, "expires_at differs from its event's");
   }
 }

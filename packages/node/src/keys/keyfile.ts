@@ -13,14 +13,14 @@
  * token's HMAC covers the seed; `did` and `publicKey` are checked against the decrypted seed,
  * and `kdf` is covered implicitly (other parameters give another key, and the HMAC fails).
  */
-import { randomBytes, scrypt, type ScryptOptions } from 'node:crypto';
+import { randomBytes, type ScryptOptions, scrypt } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Core } from '@commons-sync/bindings';
 import { ConfigError, KeyFileError, StorageError } from '../errors.js';
 import { didKeyFromPublicKey } from '../protocol/did.js';
-import { fernetDecrypt, fernetEncrypt, FernetTokenError } from './fernet.js';
+import { FernetTokenError, fernetDecrypt, fernetEncrypt } from './fernet.js';
 
 export const KEY_FILE_TYPE = 'commons-sync-key';
 export const KEY_FILE_VERSION = 1;
@@ -468,9 +468,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function isErrno(error: unknown, ...codes: string[]): boolean {
-  return (
-    error instanceof Error && codes.includes(String((error as NodeJS.ErrnoException).code))
-  );
+  return error instanceof Error && codes.includes(String((error as NodeJS.ErrnoException).code));
 }
 
 const BASE64_PADDED = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

@@ -121,7 +121,10 @@ export function signerFor(keystore: Keystore, key: KeyHandle): Signer {
 /** Every backend's first check in `sign`, so that all refuse the same messages. */
 export function checkMessage(message: Uint8Array): void {
   if (!(message instanceof Uint8Array) || message.length === 0) {
-    throw new KeystoreError('ERR_KEY_MESSAGE', 'the message to sign must be a non-empty Uint8Array');
+    throw new KeystoreError(
+      'ERR_KEY_MESSAGE',
+      'the message to sign must be a non-empty Uint8Array',
+    );
   }
 }
 

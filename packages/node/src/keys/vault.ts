@@ -17,8 +17,15 @@ import { basename, dirname, join } from 'node:path';
 import type { Core } from '@commons-sync/bindings';
 
 import { StorageError } from '../errors.js';
-import { createKeyFile, openKeyFile, readKeyFilePublic, type OpenedKeyFile } from './keyfile.js';
-import { checkLabel, checkMessage, type KeyHandle, type Keystore, KeystoreError, type SecretSource } from './keystore.js';
+import { createKeyFile, type OpenedKeyFile, openKeyFile, readKeyFilePublic } from './keyfile.js';
+import {
+  checkLabel,
+  checkMessage,
+  type KeyHandle,
+  type Keystore,
+  KeystoreError,
+  type SecretSource,
+} from './keystore.js';
 
 export const KEY_FILE_SUFFIX = '.key';
 
@@ -29,11 +36,15 @@ export interface VaultOptions {
   readonly scryptN?: number;
 }
 
-type Layout = { readonly kind: 'file'; readonly path: string; readonly label: string } | { readonly kind: 'dir'; readonly dir: string };
+type Layout =
+  | { readonly kind: 'file'; readonly path: string; readonly label: string }
+  | { readonly kind: 'dir'; readonly dir: string };
 
 function labelOfFile(path: string): string {
   const name = basename(path);
-  return name.endsWith(KEY_FILE_SUFFIX) && name.length > KEY_FILE_SUFFIX.length ? name.slice(0, -KEY_FILE_SUFFIX.length) : name;
+  return name.endsWith(KEY_FILE_SUFFIX) && name.length > KEY_FILE_SUFFIX.length
+    ? name.slice(0, -KEY_FILE_SUFFIX.length)
+    : name;
 }
 
 async function isDirectory(path: string): Promise<boolean> {
@@ -60,7 +71,8 @@ export class VaultKeystore implements Keystore {
 
   /** A vault at `path`: a directory if it is one (or ends with `/`), else a single key file. */
   static async open(path: string, opts: VaultOptions): Promise<VaultKeystore> {
-    if (path.endsWith('/') || (await isDirectory(path))) return new VaultKeystore({ kind: 'dir', dir: path }, opts);
+    if (path.endsWith('/') || (await isDirectory(path)))
+      return new VaultKeystore({ kind: 'dir', dir: path }, opts);
     return new VaultKeystore({ kind: 'file', path, label: labelOfFile(path) }, opts);
   }
 
@@ -90,7 +102,9 @@ export class VaultKeystore implements Keystore {
       names = await readdir(layout.dir);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw new StorageError('ERR_KEYFILE_READ', `cannot list the vault ${layout.dir}`, { cause: error });
+      throw new StorageError('ERR_KEYFILE_READ', `cannot list the vault ${layout.dir}`, {
+        cause: error,
+      });
     }
     const labels = names
       .filter((n) => n.endsWith(KEY_FILE_SUFFIX) && !n.startsWith('.'))
@@ -144,7 +158,9 @@ export class VaultKeystore implements Keystore {
     try {
       await unlink(this.pathOf(key.label));
     } catch (error) {
-      throw new StorageError('ERR_KEYFILE_WRITE', `cannot remove ${this.pathOf(key.label)}`, { cause: error });
+      throw new StorageError('ERR_KEYFILE_WRITE', `cannot remove ${this.pathOf(key.label)}`, {
+        cause: error,
+      });
     }
   }
 
@@ -154,11 +170,18 @@ export class VaultKeystore implements Keystore {
     this.#opened.clear();
   }
 
-  async #create(label: string, seed: Uint8Array | undefined, overwrite: boolean): Promise<KeyHandle> {
+  async #create(
+    label: string,
+    seed: Uint8Array | undefined,
+    overwrite: boolean,
+  ): Promise<KeyHandle> {
     this.#checkOpen();
     const path = this.pathOf(label);
     if (!overwrite && (await this.#read(label)) !== undefined) {
-      throw new KeystoreError('ERR_KEY_EXISTS', `the vault already has a key labelled ${JSON.stringify(label)} (${path})`);
+      throw new KeystoreError(
+        'ERR_KEY_EXISTS',
+        `the vault already has a key labelled ${JSON.stringify(label)} (${path})`,
+      );
     }
     const passphrase = await this.#opts.secrets.newPassphrase(path);
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
@@ -185,7 +208,11 @@ export class VaultKeystore implements Keystore {
       const info = await readKeyFilePublic(path);
       return { id: basename(path), label, did: info.did, publicKey: info.publicKey };
     } catch (error) {
-      if (error instanceof StorageError && error.code === 'ERR_KEYFILE_READ' && (error.cause as NodeJS.ErrnoException)?.code === 'ENOENT') {
+      if (
+        error instanceof StorageError &&
+        error.code === 'ERR_KEYFILE_READ' &&
+        (error.cause as NodeJS.ErrnoException)?.code === 'ENOENT'
+      ) {
         return undefined;
       }
       throw error;
@@ -197,7 +224,10 @@ export class VaultKeystore implements Keystore {
     this.#checkOpen();
     const current = await this.#read(key.label);
     if (current === undefined || current.did !== key.did) {
-      throw new KeystoreError('ERR_KEY_NOT_FOUND', `the vault has no key ${key.did} labelled ${JSON.stringify(key.label)}`);
+      throw new KeystoreError(
+        'ERR_KEY_NOT_FOUND',
+        `the vault has no key ${key.did} labelled ${JSON.stringify(key.label)}`,
+      );
     }
     return current;
   }
@@ -210,7 +240,8 @@ export class VaultKeystore implements Keystore {
     let pending = this.#opening.get(key.label);
     if (pending === undefined) {
       const path = this.pathOf(key.label);
-      pending = (async () => openKeyFile(path, await this.#opts.secrets.passphrase(path), this.#opts.core))();
+      pending = (async () =>
+        openKeyFile(path, await this.#opts.secrets.passphrase(path), this.#opts.core))();
       this.#opening.set(key.label, pending);
       void pending.finally(() => this.#opening.delete(key.label)).catch(() => undefined);
       const opened = await pending;

@@ -16,7 +16,12 @@ import {
   MAX_EVENT_JSON_BYTES,
   type SignatureCheck,
 } from '../protocol/index.js';
-import { type PrepareContext, type PreparedChunk, type PrepareTask, prepareChunk } from './prepare.js';
+import {
+  type PrepareContext,
+  type PreparedChunk,
+  type PrepareTask,
+  prepareChunk,
+} from './prepare.js';
 import { TaskBuilder, unpackTask, type VerifyTask } from './signature-task.js';
 
 export type { SignatureCheck } from '../protocol/index.js';
@@ -28,11 +33,16 @@ export type { SignatureCheck } from '../protocol/index.js';
  * before it reads anything (§3.4), so the verdict is the same and an oversized element (a
  * 16 MiB body holding one "event") is never copied whole.
  */
-function chunkTask(batch: EventTextBatch, first: number, last: number): { data: Uint8Array; spans: Uint32Array } {
+function chunkTask(
+  batch: EventTextBatch,
+  first: number,
+  last: number,
+): { data: Uint8Array; spans: Uint32Array } {
   const { bytes, spans } = batch;
   const cap = MAX_EVENT_JSON_BYTES + 1;
   let total = 0;
-  for (let i = first; i < last; i++) total += Math.min(cap, (spans[2 * i + 1] as number) - (spans[2 * i] as number));
+  for (let i = first; i < last; i++)
+    total += Math.min(cap, (spans[2 * i + 1] as number) - (spans[2 * i] as number));
   const data = new Uint8Array(total);
   const out = new Uint32Array(2 * (last - first));
   let at = 0;
@@ -79,7 +89,9 @@ export class VerifyPool {
     const pool = new WorkerPool(siblingModule(import.meta.url, 'verify-worker'), {
       threads,
       // the workers pick their backend as loadCore does: from the environment
-      ...(opts.backend === undefined ? {} : { env: { ...process.env, COMMONS_SYNC_BACKEND: opts.backend } }),
+      ...(opts.backend === undefined
+        ? {}
+        : { env: { ...process.env, COMMONS_SYNC_BACKEND: opts.backend } }),
     });
     return new VerifyPool(pool, undefined, threads, minChunk);
   }
@@ -115,7 +127,9 @@ export class VerifyPool {
       const { data, spans } = chunkTask(batch, first, Math.min(count, first + size));
       const task: PrepareTask = { data, spans, ctx };
       const transferList = [data.buffer, spans.buffer] as ArrayBuffer[];
-      parts.push((this.pool as WorkerPool).run<PreparedChunk>(task, { name: 'prepare', transferList }));
+      parts.push(
+        (this.pool as WorkerPool).run<PreparedChunk>(task, { name: 'prepare', transferList }),
+      );
     }
     const done = await Promise.all(parts);
     return {

@@ -6,8 +6,8 @@
  */
 import { loadCore } from '@commons-sync/bindings';
 
-import { prepareChunk, type PreparedChunk, type PrepareTask } from './prepare.js';
-import { type VerifyTask, unpackTask } from './signature-task.js';
+import { type PreparedChunk, type PrepareTask, prepareChunk } from './prepare.js';
+import { unpackTask, type VerifyTask } from './signature-task.js';
 
 // native, else wasm, else js; COMMONS_SYNC_BACKEND forces one (the same rule as everywhere)
 const core = await loadCore();

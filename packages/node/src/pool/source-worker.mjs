@@ -12,6 +12,7 @@ const module = await import(workerData.source);
 /** `{ name, task }` from WorkerPool.run: the task for the module's export `name`. */
 export default function dispatch({ name, task }) {
   const handler = module[name];
-  if (typeof handler !== 'function') throw new TypeError(`${workerData.source} exports no function ${name}`);
+  if (typeof handler !== 'function')
+    throw new TypeError(`${workerData.source} exports no function ${name}`);
   return handler(task);
 }

@@ -61,11 +61,15 @@ export class WorkerPool {
 
   /** Runs one task on a free worker (queued while none is free). */
   run<R>(task: unknown, opts: RunOptions = {}): Promise<R> {
-    const transfer = opts.transferList === undefined ? {} : { transferList: [...opts.transferList] };
+    const transfer =
+      opts.transferList === undefined ? {} : { transferList: [...opts.transferList] };
     if (this.#fromSource) {
       return this.#piscina.run({ name: opts.name ?? 'default', task }, transfer) as Promise<R>;
     }
-    return this.#piscina.run(task, { ...(opts.name === undefined ? {} : { name: opts.name }), ...transfer }) as Promise<R>;
+    return this.#piscina.run(task, {
+      ...(opts.name === undefined ? {} : { name: opts.name }),
+      ...transfer,
+    }) as Promise<R>;
   }
 
   /** Tasks waiting for a free worker, for overload decisions and metrics. */

@@ -133,7 +133,10 @@ function writeText(w: Writer, text: string): void {
  * UTF-8 length, so that is: shorter first, then bytewise. (UTF-16 order differs from UTF-8
  * order outside ASCII, hence the byte comparison there.)
  */
-function compareKeys(a: { key: string; length: number }, b: { key: string; length: number }): number {
+function compareKeys(
+  a: { key: string; length: number },
+  b: { key: string; length: number },
+): number {
   if (a.length !== b.length) return a.length - b.length;
   if (isAscii(a.key) && isAscii(b.key)) return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
   return compareBytes(utf8(a.key), utf8(b.key));
@@ -348,7 +351,10 @@ export class CborReader {
 
   private container(major: number, n: number, depth: number): CborValue {
     if (depth > this.limits.maxDepth) {
-      throw new CborError(Reason.TOO_DEEP, `containers nested more than ${this.limits.maxDepth} deep`);
+      throw new CborError(
+        Reason.TOO_DEEP,
+        `containers nested more than ${this.limits.maxDepth} deep`,
+      );
     }
     if (n > this.limits.maxEntries) {
       throw new CborError(Reason.TOO_LARGE, `${major === 4 ? 'array' : 'map'} of ${n} entries`);
@@ -395,7 +401,10 @@ export class CborReader {
 export function decodeCbor(bytes: Uint8Array, limits: CborLimits): CborValue {
   if (!(bytes instanceof Uint8Array)) malformed('input is not a Uint8Array');
   if (bytes.length > limits.maxInputBytes) {
-    throw new CborError(Reason.TOO_LARGE, `input of ${bytes.length} bytes (limit ${limits.maxInputBytes})`);
+    throw new CborError(
+      Reason.TOO_LARGE,
+      `input of ${bytes.length} bytes (limit ${limits.maxInputBytes})`,
+    );
   }
   const reader = new CborReader(bytes, limits);
   const value = reader.item(0);
@@ -419,6 +428,9 @@ export function tryDecodeCbor(
 /** True for a plain map value of the data model (not an array, not bytes). */
 export function isCborMap(value: unknown): value is CborMap {
   return (
-    typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !(value instanceof Uint8Array)
   );
 }

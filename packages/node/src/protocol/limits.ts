@@ -44,7 +44,10 @@ export function checkVersion(v: unknown): Check {
     return reject(Reason.BAD_FIELD, 'field v must be an unsigned integer');
   }
   if (v !== PROTOCOL_VERSION) {
-    return reject(Reason.UNSUPPORTED_VERSION, `protocol version ${v} (this node speaks ${PROTOCOL_VERSION})`);
+    return reject(
+      Reason.UNSUPPORTED_VERSION,
+      `protocol version ${v} (this node speaks ${PROTOCOL_VERSION})`,
+    );
   }
   return OK;
 }

@@ -42,7 +42,15 @@ export type ReasonCode = (typeof Reason)[keyof typeof Reason];
 export const REASON_CODES: readonly ReasonCode[] = Object.freeze(Object.values(Reason));
 
 /** The validation stage that produces each code (for metrics and logs). */
-export type Stage = 'decode' | 'version' | 'schema' | 'time' | 'replay' | 'signature' | 'policy' | 'trust';
+export type Stage =
+  | 'decode'
+  | 'version'
+  | 'schema'
+  | 'time'
+  | 'replay'
+  | 'signature'
+  | 'policy'
+  | 'trust';
 
 export const REASON_STAGE: Readonly<Record<ReasonCode, Stage>> = Object.freeze({
   ERR_MALFORMED: 'decode',

@@ -4,7 +4,7 @@
  * looked-up id, the M-of-N policy over signature verdicts computed elsewhere, and trust.
  */
 import type { CommonsEvent, EventBody } from './event.js';
-import { type Check, OK, Reason, reject, type Rejection } from './reasons.js';
+import { type Check, OK, Reason, type Rejection, reject } from './reasons.js';
 
 /** Node settings of the time rules; every node of a network should use the same values. */
 export interface TimeRules {
@@ -90,7 +90,10 @@ export function evaluatePolicy(
   }
   for (let i = 0; i < verdicts.length; i++) {
     if (verdicts[i] !== true) {
-      return reject(Reason.BAD_SIGNATURE, `signature ${i} (${signatures[i]?.signer}) does not verify`);
+      return reject(
+        Reason.BAD_SIGNATURE,
+        `signature ${i} (${signatures[i]?.signer}) does not verify`,
+      );
     }
   }
   const { threshold, signers } = effectivePolicy(event);

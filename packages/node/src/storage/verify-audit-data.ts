@@ -24,15 +24,21 @@ function sqliteAuditData(db: Database): AuditData {
   const replayEventSeq = db.prepare('SELECT event_seq FROM replay WHERE key = ?').pluck();
   return {
     checkpoints: () => db.prepare('SELECT * FROM checkpoints ORDER BY seq').all() as Row[],
-    entries: () => db.prepare('SELECT * FROM audit_entries ORDER BY seq').iterate() as IterableIterator<Row>,
-    events: () => db.prepare('SELECT * FROM events ORDER BY seq').iterate() as IterableIterator<Row>,
+    entries: () =>
+      db.prepare('SELECT * FROM audit_entries ORDER BY seq').iterate() as IterableIterator<Row>,
+    events: () =>
+      db.prepare('SELECT * FROM events ORDER BY seq').iterate() as IterableIterator<Row>,
     eventBySeq: (seq) => eventBySeq.get(seq) as Row | undefined,
     eventSeqById: (id) => eventSeqById.get(id),
     storedNode: (level, index) => storedNode.get(level, index),
     storedNodeCount: () => db.prepare('SELECT count(*) FROM audit_nodes').pluck().get() as number,
     storedNodeKeys: () =>
-      db.prepare('SELECT level, idx FROM audit_nodes').iterate() as IterableIterator<{ level: unknown; idx: unknown }>,
-    replayRecords: () => db.prepare('SELECT * FROM replay ORDER BY key').iterate() as IterableIterator<Row>,
+      db.prepare('SELECT level, idx FROM audit_nodes').iterate() as IterableIterator<{
+        level: unknown;
+        idx: unknown;
+      }>,
+    replayRecords: () =>
+      db.prepare('SELECT * FROM replay ORDER BY key').iterate() as IterableIterator<Row>,
     replayEventSeq: (key) => replayEventSeq.get(key),
   };
 }
@@ -43,7 +49,11 @@ function sqliteAuditData(db: Database): AuditData {
  * Throws for a database it cannot judge (missing, of another program, newer schema);
  * SQLite-reported damage is a finding.
  */
-export function verifyAuditData(dir: string, core: Core, options: VerifyOptions = {}): AuditVerification {
+export function verifyAuditData(
+  dir: string,
+  core: Core,
+  options: VerifyOptions = {},
+): AuditVerification {
   let db: Database | undefined;
   try {
     db = openDatabase(dir, { readonly: true });
