@@ -45,7 +45,7 @@ if (expect === 'native') {
   } catch {}
   check(
     'the addon comes from the platform package',
-    from !== null && from.endsWith(`commons-sync.${abi}.node`),
+    from?.endsWith(`commons-sync.${abi}.node`),
     String(from),
   );
 }

@@ -124,7 +124,7 @@ export function machineInfo(): MachineInfo {
 
 export function describeFeatures(m: Pick<MachineInfo, 'cpuFeatures'>): string {
   if (m.cpuFeatures === null) return 'CPU features unknown (no /proc/cpuinfo)';
-  return m.cpuFeatures.length === 0 ? 'none of ' + CPU_FEATURES.join(' ') : m.cpuFeatures.join(' ');
+  return m.cpuFeatures.length === 0 ? `none of ${CPU_FEATURES.join(' ')}` : m.cpuFeatures.join(' ');
 }
 
 export function describeMachine(m: MachineInfo): string {

@@ -69,7 +69,7 @@ export function parseRunFile(text: string, name: string): RunFile {
   if (doc['format'] !== FORMAT) fail(`${name}: format`, `must be "${FORMAT}"`);
   const results = doc['results'];
   if (!Array.isArray(results)) fail(`${name}: results`, 'must be an array');
-  results.forEach((r, i) => checkResult(r, `${name}: results[${i}]`));
+  for (const [i, r] of results.entries()) checkResult(r, `${name}: results[${i}]`);
   if (!isObject(doc['machine'])) fail(`${name}: machine`, 'must be an object');
   return doc as RunFile;
 }

@@ -332,7 +332,7 @@ describe('any body', () => {
       '{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}}}',
       '[\u0000]',
       '\u0000',
-      '[' + '1,'.repeat(100_000) + '1]',
+      `[${'1,'.repeat(100_000)}1]`,
     ];
     for (const body of nasty) {
       const a = await post(url, body);

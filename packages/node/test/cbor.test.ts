@@ -101,6 +101,7 @@ describe('encoding', () => {
       CborValue
     >;
     expect(Object.keys(decoded)).toEqual(['__proto__']);
+    // biome-ignore lint/suspicious/noProto: the key under test, read as data, not the prototype
     expect(decoded['__proto__']).toBe(1);
     expect(toHex(encodeCbor(decoded))).toBe('a1695f5f70726f746f5f5f01');
   });

@@ -35,6 +35,7 @@ import { fromHex, toHex } from '../src/protocol/index.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DIR = `${ROOT}spec/vectors/identity/`;
+// biome-ignore lint/suspicious/noExplicitAny: vector files are read as the JSON they are; the assertions check each field they use
 const load = (file: string): any => JSON.parse(readFileSync(DIR + file, 'utf8'));
 const bytes = (h: string): Uint8Array =>
   fromHex(h) ??

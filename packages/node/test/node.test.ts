@@ -15,7 +15,9 @@ import { batchOfValues, toHex } from '../src/protocol/index.js';
 import { nativeCore as core, makeEvents, PASSPHRASE } from './node-fixtures.js';
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 function freshDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'cs-node-'));
   dirs.push(d);

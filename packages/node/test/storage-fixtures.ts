@@ -52,5 +52,10 @@ export function manualClock(start = 1_750_000_000_000): {
   advance: (ms: number) => void;
 } {
   let t = start;
-  return { now: () => t, advance: (ms) => void (t += ms) };
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
 }

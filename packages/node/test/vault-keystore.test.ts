@@ -72,7 +72,10 @@ describe('vault keystore', () => {
   it('a directory vault keeps several keys, each file under its own passphrase, asked once', async () => {
     const asked: string[] = [];
     const secrets: SecretSource = {
-      passphrase: async (what) => (asked.push(what), what.endsWith('current.key') ? 'one' : 'two'),
+      passphrase: async (what) => {
+        asked.push(what);
+        return what.endsWith('current.key') ? 'one' : 'two';
+      },
       newPassphrase: async (what) => (what.endsWith('current.key') ? 'one' : 'two'),
       pin: () => Promise.reject(new Error('no PIN here')),
     };

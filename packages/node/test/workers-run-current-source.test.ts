@@ -30,7 +30,7 @@ describe('worker modules', () => {
     writeFileSync(join(dir, 'package.json'), '{ "type": "module" }');
     // the "build" says one thing, the source another: the source must win for a .ts caller
     writeFileSync(join(dir, 'worker.js'), "export default () => 'stale build';\n");
-    writeFileSync(join(dir, 'worker.ts'), 'export default (n: number): string => `source ${n}`;\n');
+    writeFileSync(join(dir, 'worker.ts'), "export default (n: number): string => 'source ' + n;\n");
     const fromSource = new WorkerPool(
       siblingModule(pathToFileURL(join(dir, 'caller.ts')).href, 'worker'),
       {

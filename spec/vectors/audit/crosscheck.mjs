@@ -193,7 +193,10 @@ agree('tree leaves', leaves.map(hex), tree.leaf_hashes);
 let chain = new Uint8Array(32);
 agree(
   'tree chain',
-  leaves.map((l) => hex((chain = H(cat(chain, l))))),
+  leaves.map((l) => {
+    chain = H(cat(chain, l));
+    return hex(chain);
+  }),
   tree.chain_hashes,
 );
 agree(

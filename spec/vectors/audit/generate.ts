@@ -78,8 +78,7 @@ const entries: AuditEntry[] = [
     type: 'accept',
     eventId: id32,
     reason: null,
-    detail:
-      '{"eventSeq":1,"encodedHash":"' + 'ab'.repeat(32) + '","rowHash":"' + 'cd'.repeat(32) + '"}',
+    detail: `{"eventSeq":1,"encodedHash":"${'ab'.repeat(32)}","rowHash":"${'cd'.repeat(32)}"}`,
   },
   {
     format: 1,

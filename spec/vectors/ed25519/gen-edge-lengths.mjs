@@ -11,8 +11,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rfc = JSON.parse(fs.readFileSync(path.join(here, 'rfc8032.json'), 'utf8'));
 const t1 = rfc.cases.find((c) => c.id === 'test-1');
-if (!t1 || t1.publicKey.length !== 64 || t1.signature.length !== 128)
-  throw new Error('TEST 1 not found');
+if (t1?.publicKey.length !== 64 || t1.signature.length !== 128) throw new Error('TEST 1 not found');
 
 // Resize a hex string to n bytes: truncate, or extend by appending 0x00 bytes.
 const resize = (h, n) =>
@@ -52,5 +51,5 @@ const doc = {
   cases,
 };
 const out = process.argv[2] || path.join(here, 'edge-lengths.json');
-fs.writeFileSync(out, JSON.stringify(doc, null, 2) + '\n');
+fs.writeFileSync(out, `${JSON.stringify(doc, null, 2)}\n`);
 console.log(`wrote ${out} (${cases.length} cases)`);

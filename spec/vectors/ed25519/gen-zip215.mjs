@@ -70,7 +70,7 @@ function nonCanonicalPointEncodings() {
   }
   // source: "Check that all of the non-canonical points are really non-canonical"
   for (const e of enc)
-    if (hex(Point.fromBytes(e, true).toBytes()) === hex(e)) throw new Error('canonical: ' + hex(e));
+    if (hex(Point.fromBytes(e, true).toBytes()) === hex(e)) throw new Error(`canonical: ${hex(e)}`);
   return enc;
 }
 
@@ -79,14 +79,14 @@ const canonical = EIGHT_TORSION.map(unhex);
 const P1 = Point.fromBytes(canonical[1]);
 let acc = Point.ZERO;
 for (let i = 0; i < 8; i++) {
-  if (hex(acc.toBytes()) !== EIGHT_TORSION[i]) throw new Error('EIGHT_TORSION mismatch at ' + i);
+  if (hex(acc.toBytes()) !== EIGHT_TORSION[i]) throw new Error(`EIGHT_TORSION mismatch at ${i}`);
   acc = acc.add(P1);
 }
 if (!acc.is0()) throw new Error('P1 does not have order 8');
 
 const nonCanonical = nonCanonicalPointEncodings().slice(0, 6); // .take(6)
 for (const e of nonCanonical)
-  if (!Point.fromBytes(e, true).isSmallOrder()) throw new Error('not small order: ' + hex(e));
+  if (!Point.fromBytes(e, true).isSmallOrder()) throw new Error(`not small order: ${hex(e)}`);
 const encodings = [...canonical, ...nonCanonical];
 const label = (i) => (i < 8 ? `T${i}` : `N${i - 8}`);
 const describe = (i) => {
@@ -136,5 +136,5 @@ const doc = {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const out = process.argv[2] || path.join(here, 'zip215.json');
-fs.writeFileSync(out, JSON.stringify(doc, null, 2) + '\n');
+fs.writeFileSync(out, `${JSON.stringify(doc, null, 2)}\n`);
 console.log(`wrote ${out} (${cases.length} cases)`);

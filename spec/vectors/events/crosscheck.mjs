@@ -107,7 +107,6 @@ function decodeStrict(bytes) {
 
 // ---------------------------------------------------------------------------- did:key, schema
 
-const SMALL_ORDER = new Set();
 function parseDid(did) {
   if (typeof did !== 'string' || !did.startsWith('did:key:z')) no('ERR_BAD_DID', did);
   let raw;
@@ -117,9 +116,9 @@ function parseDid(did) {
     no('ERR_BAD_DID', 'base58');
   }
   if (raw.length !== 34 || raw[0] !== 0xed || raw[1] !== 0x01) no('ERR_BAD_DID', 'multicodec');
-  if ('did:key:z' + bs58.encode(raw) !== did) no('ERR_BAD_DID', 'not canonical');
+  if (`did:key:z${bs58.encode(raw)}` !== did) no('ERR_BAD_DID', 'not canonical');
   const key = raw.slice(2);
-  const y = BigInt('0x' + hex(Buffer.from(key).reverse())) & ((1n << 255n) - 1n);
+  const y = BigInt(`0x${hex(Buffer.from(key).reverse())}`) & ((1n << 255n) - 1n);
   if (y >= P) no('ERR_BAD_DID', 'y >= p');
   try {
     if (ed25519.Point.fromBytes(key, true).isSmallOrder()) no('ERR_BAD_DID', 'small order');
@@ -278,7 +277,10 @@ function readJson(text) {
       const out = {};
       const seen = new Set();
       ws();
-      if (text[i] === '}') return (i++, out);
+      if (text[i] === '}') {
+        i++;
+        return out;
+      }
       for (;;) {
         ws();
         const k = str();
@@ -302,7 +304,10 @@ function readJson(text) {
       i++;
       const out = [];
       ws();
-      if (text[i] === ']') return (i++, out);
+      if (text[i] === ']') {
+        i++;
+        return out;
+      }
       for (;;) {
         out.push(value());
         ws();

@@ -21,7 +21,11 @@ const hex = P.toHex;
 const unhex = (h: string): Uint8Array => P.fromHex(h) ?? fail(`bad hex ${h}`);
 const cat = (...parts: Uint8Array[]): Uint8Array => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 };
 function fail(message: string): never {

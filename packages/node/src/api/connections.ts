@@ -247,9 +247,9 @@ export class ConnectionControl {
     }
     conn.queue.push(run);
     this.#queued++;
-    if (conn.queue.length > this.limits.maxQueuedPerConnection) return this.#cut(conn, 'queue');
-    if (this.#queued > this.limits.maxQueued) return this.#cut(conn, 'total-queue');
-    this.#pause(conn);
+    if (conn.queue.length > this.limits.maxQueuedPerConnection) this.#cut(conn, 'queue');
+    else if (this.#queued > this.limits.maxQueued) this.#cut(conn, 'total-queue');
+    else this.#pause(conn);
   }
 
   /**

@@ -106,16 +106,9 @@ export class EntryRules {
     if (e.format !== 2) return;
     if (e.time < this.#lastTime) fail('audit_entries', e.seq, 'time goes back');
     this.#lastTime = e.time;
-    switch (e.type) {
-      case 'reject':
-        return this.#reject(e);
-      case 'summary':
-        return this.#summary(e);
-      case 'checkpoint':
-        return this.#checkpoint(e);
-      default:
-        return;
-    }
+    if (e.type === 'reject') this.#reject(e);
+    else if (e.type === 'summary') this.#summary(e);
+    else if (e.type === 'checkpoint') this.#checkpoint(e);
   }
 
   /** After the last entry: every version 2 checkpoint row has its entry. */

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Core, loadCore } from '@commons-sync/bindings';
 import { ConfigError, StorageError } from '../errors.js';
-import type { Keystore, Signer } from '../keys/keystore.js';
+import type { KeyHandle, Keystore, Signer } from '../keys/keystore.js';
 import { labelOf, openKeystore, openSigner } from '../keys/open.js';
 import type { KeystoreSpec } from '../keys/spec.js';
 import { VaultKeystore } from '../keys/vault.js';
@@ -91,7 +91,7 @@ ${KEYSTORE_HELP}`,
     const keystore = await openKeystore(spec, { core, secrets: cliSecrets(io) });
     try {
       const label = labelOf(spec);
-      let key;
+      let key: KeyHandle;
       try {
         key =
           keystore instanceof VaultKeystore
@@ -353,7 +353,11 @@ async function closeAll(keystores: readonly Keystore[]): Promise<void> {
 /** One signature per key: the same key given twice signs once. */
 function uniqueKeys(keys: readonly Signer[]): Signer[] {
   const seen = new Set<string>();
-  return keys.filter((k) => (seen.has(k.did) ? false : (seen.add(k.did), true)));
+  return keys.filter((k) => {
+    if (seen.has(k.did)) return false;
+    seen.add(k.did);
+    return true;
+  });
 }
 
 async function parsePayload(cmd: string, text: string): Promise<Payload> {

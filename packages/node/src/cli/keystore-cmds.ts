@@ -9,7 +9,7 @@
  *     { "type": "commons-sync-key-share", "version": 1, "did": "did:key:z6Mk...",
  *       "threshold": 2, "shares": 3, "index": 1, "share": "<hex>" }
  */
-import { mkdir, open, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
 import { loadCore } from '@commons-sync/bindings';
@@ -278,7 +278,7 @@ async function combine(argv: string[], io: CliIo): Promise<number> {
 
 /** Creates `path` with mode 0600, refusing to replace anything, and syncs it. */
 async function writeNewFile(path: string, text: string): Promise<void> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(path, 'wx', 0o600);
   } catch (cause) {

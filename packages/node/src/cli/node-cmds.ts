@@ -1,5 +1,5 @@
 /** Commands that work on a node's data directory: `init`, `start`, `audit verify`. */
-import { type ApiTlsOptions, startApiServer } from '../api/server.js';
+import { type ApiServer, type ApiTlsOptions, startApiServer } from '../api/server.js';
 import { parseDidKey } from '../protocol/did.js';
 import { CHECK_CONSISTENCY_USAGE, CHECK_PROOF_USAGE } from './audit-cmds.js';
 import {
@@ -146,7 +146,7 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
       ...(workers === undefined ? {} : { workers }),
     };
     const service = await ops.openNode(openOpts);
-    let api;
+    let api: ApiServer;
     try {
       api = await startApiServer(service, {
         port,

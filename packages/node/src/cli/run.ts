@@ -157,7 +157,7 @@ export function report(error: unknown, io: CliIo): number {
   }
   const code = codeOf(error);
   const message = error instanceof Error ? error.message : String(error);
-  if (code !== undefined && code.startsWith('ERR_')) {
+  if (code?.startsWith('ERR_')) {
     io.log.error(message, { code });
     writeLine(io.stderr, `${BIN}: error: ${message}`);
   } else {

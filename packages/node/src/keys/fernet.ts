@@ -89,7 +89,7 @@ export interface DecodedFernetToken {
 
 /** A fresh random key in the spec's text form (44 characters of base64url). */
 export function generateFernetKey(): string {
-  return randomBytes(KEY_BYTES).toString('base64url') + '=';
+  return `${randomBytes(KEY_BYTES).toString('base64url')}=`;
 }
 
 /** Encodes 32 raw key bytes in the spec's text form. */
@@ -97,7 +97,7 @@ export function encodeFernetKey(raw: Uint8Array): string {
   if (raw.length !== KEY_BYTES) {
     throw new FernetKeyError(`a Fernet key is ${KEY_BYTES} bytes, got ${raw.length}`);
   }
-  return Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('base64url') + '=';
+  return `${Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('base64url')}=`;
 }
 
 /** Makes a token of `plaintext` under `key` (text form or 32 raw bytes). */

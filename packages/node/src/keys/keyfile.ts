@@ -15,7 +15,7 @@
  */
 import { randomBytes, type ScryptOptions, scrypt } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Core } from '@commons-sync/bindings';
 import { ConfigError, KeyFileError, StorageError } from '../errors.js';
@@ -252,9 +252,13 @@ export function promptPassphrase(
     };
     const onData = (chunk: string | Buffer): void => {
       for (const ch of String(chunk)) {
-        if (ch === '\r' || ch === '\n') return finish(undefined);
+        if (ch === '\r' || ch === '\n') {
+          finish(undefined);
+          return;
+        }
         if (ch === '\u0003' || (ch === '\u0004' && chars.length === 0)) {
-          return finish(new ConfigError('ERR_PASSPHRASE_ABORTED', 'passphrase entry aborted'));
+          finish(new ConfigError('ERR_PASSPHRASE_ABORTED', 'passphrase entry aborted'));
+          return;
         }
         if (ch === '\u007f' || ch === '\b') chars.pop();
         else if (ch >= ' ') chars.push(ch);
@@ -437,7 +441,7 @@ async function writeAtomically(path: string, data: string, overwrite: boolean): 
 
 /** Makes the rename durable. Not every platform can open a directory (Windows): best effort. */
 async function syncDirectory(dir: string): Promise<void> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(dir, fsConstants.O_RDONLY);
   } catch {

@@ -151,9 +151,12 @@ function encodeInto(w: Writer, value: CborValue, depth: number): void {
       if (!Number.isInteger(value) || Math.abs(value) > MAX_SAFE) {
         throw new CborError(Reason.MALFORMED, `${value} is not an integer within ±(2^53-1)`);
       }
-      return value >= 0 ? w.head(0, value) : w.head(1, -1 - value);
+      if (value >= 0) w.head(0, value);
+      else w.head(1, -1 - value);
+      return;
     case 'string':
-      return writeText(w, value);
+      writeText(w, value);
+      return;
     case 'object':
       break;
     default:
@@ -162,7 +165,8 @@ function encodeInto(w: Writer, value: CborValue, depth: number): void {
   if (depth >= ENCODE_DEPTH_GUARD) throw new CborError(Reason.TOO_DEEP, 'value nested too deeply');
   if (value instanceof Uint8Array) {
     w.head(2, value.length);
-    return w.bytes(value);
+    w.bytes(value);
+    return;
   }
   if (Array.isArray(value)) {
     w.head(4, value.length);
@@ -261,12 +265,18 @@ export class CborReader {
     const ai = ib & 31;
     this.major = major;
     if (major === 7) {
-      if (ai >= 20 && ai <= 22) return void (this.arg = ai);
+      if (ai >= 20 && ai <= 22) {
+        this.arg = ai;
+        return;
+      }
       if (ai >= 25 && ai <= 27) malformed('floats are not allowed');
       if (ai === 31) malformed('break byte outside an indefinite-length item');
       malformed(`simple value ${ai} is not allowed`);
     }
-    if (ai < 24) return void (this.arg = ai);
+    if (ai < 24) {
+      this.arg = ai;
+      return;
+    }
     if (ai === 31) malformed('indefinite lengths are not allowed');
     if (ai > 27) malformed(`reserved additional information ${ai}`);
     const n = 1 << (ai - 24); // 1, 2, 4 or 8 bytes
