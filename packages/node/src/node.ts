@@ -12,7 +12,14 @@ import { mkdirSync } from 'node:fs';
 import { type Core, loadCore } from '@commons-sync/bindings';
 import { encodeAuditEntry } from './audit/entry.js';
 import { AUDIT_RULES, type AuditVerification, type Checkpoint } from './audit/index.js';
-import { CommonsSyncError, ConfigError } from './errors.js';
+import {
+  BadRangeError,
+  ConfigError,
+  CorruptEventError,
+  NoDataDirError,
+  OverloadedError,
+  ShuttingDownError,
+} from './errors.js';
 import { fixedSecrets, type Keystore, type SecretSource, type Signer } from './keys/keystore.js';
 import {
   createNodeIdentity,
@@ -151,10 +158,7 @@ export async function verifyAudit(dir: string, core?: Core): Promise<AuditVerifi
   const c = core ?? (await loadCore());
   const identity = await readNodeIdentity(dir);
   if (identity === undefined) {
-    throw new ConfigError(
-      'ERR_NO_DATA_DIR',
-      `${dir} is not a Commons Sync data directory (no ${KEY_FILE})`,
-    );
+    throw new NoDataDirError(`${dir} is not a Commons Sync data directory (no ${KEY_FILE})`);
   }
   return verifyAuditData(dir, c, {
     publicKey: identity.publicKey,
@@ -264,14 +268,11 @@ export class CommonsNode implements NodeService {
   }
 
   async ingest(batch: EventTextBatch): Promise<IngestResult[]> {
-    if (this.closing) throw new CommonsSyncError('ERR_SHUTTING_DOWN', 'the node is shutting down');
+    if (this.closing) throw new ShuttingDownError('the node is shutting down');
     const count = batchSize(batch);
     if (this.pending > 0 && this.pending + count > this.maxPending) {
       this.counts.overloaded += 1;
-      throw new CommonsSyncError(
-        'ERR_OVERLOADED',
-        `${this.pending} events are being validated; retry later`,
-      );
+      throw new OverloadedError(`${this.pending} events are being validated; retry later`);
     }
     this.pending += count;
     const work = this.pipeline.process(batch);
@@ -295,8 +296,7 @@ export class CommonsNode implements NodeService {
     const stored = this.store.getEvent(idHex.toLowerCase());
     if (stored === undefined) return undefined;
     const decoded = decodeEvent(stored.encoded);
-    if (!decoded.ok)
-      throw new CommonsSyncError('ERR_CORRUPT_EVENT', `stored event ${idHex}: ${decoded.detail}`);
+    if (!decoded.ok) throw new CorruptEventError(`stored event ${idHex}: ${decoded.detail}`);
     return eventToJson(decoded.value.event);
   }
 
@@ -347,8 +347,7 @@ export class CommonsNode implements NodeService {
       from > to ||
       to > size
     ) {
-      throw new CommonsSyncError(
-        'ERR_BAD_RANGE',
+      throw new BadRangeError(
         `a consistency proof needs 0 ≤ from ≤ to ≤ ${size}, got from=${from} to=${to}`,
       );
     }

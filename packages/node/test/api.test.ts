@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiServer, type ApiServerOptions, startApiServer } from '../src/api/server.js';
+import { OverloadedError, ShuttingDownError } from '../src/errors.js';
 import { createLogger } from '../src/log.js';
 import type {
   AuditProofJson,
@@ -389,19 +390,24 @@ describe('routes', () => {
 describe('service errors', () => {
   it('ingest rejecting with ERR_OVERLOADED is 429 with Retry-After; ERR_SHUTTING_DOWN is 503', async () => {
     const url = await start();
-    service.ingestImpl = () =>
-      Promise.reject(Object.assign(new Error('busy'), { code: 'ERR_OVERLOADED' }));
+    service.ingestImpl = () => Promise.reject(new OverloadedError('busy'));
     const busy = await call(url, 'POST', '/v1/events', '{}');
     expect(busy.status).toBe(429);
     expect(busy.headers['retry-after']).toBe('1');
     expect(errorCodeOf(busy)).toBe('ERR_OVERLOADED');
 
-    service.ingestImpl = () =>
-      Promise.reject(Object.assign(new Error('bye'), { code: 'ERR_SHUTTING_DOWN' }));
+    service.ingestImpl = () => Promise.reject(new ShuttingDownError('bye'));
     const stopping = await call(url, 'POST', '/v1/events', '{}');
     expect(stopping.status).toBe(503);
     expect(errorCodeOf(stopping)).toBe('ERR_SHUTTING_DOWN');
     expect(stopping.headers['retry-after']).toBeDefined();
+
+    // matched by class, not by a string: an error that only carries the code is a 500
+    service.ingestImpl = () =>
+      Promise.reject(Object.assign(new Error('look-alike'), { code: OverloadedError.code }));
+    const lookAlike = await call(url, 'POST', '/v1/events', '{}');
+    expect(lookAlike.status).toBe(500);
+    expect(errorCodeOf(lookAlike)).toBe('ERR_INTERNAL');
   });
 
   it('an unexpected failure is a 500 with ERR_INTERNAL that leaks nothing, and is logged', async () => {

@@ -4,10 +4,11 @@
  * {@link NodeService}.
  */
 import type { IncomingMessage } from 'node:http';
+import { BadRangeError, OverloadedError, ShuttingDownError } from '../errors.js';
 import { batchSize } from '../protocol/json-batch.js';
 import type { IngestResult, NodeService } from '../service.js';
 import { type AdmissionControl, clientKey, overloaded } from './admission.js';
-import { ApiCode, errorCode, HttpError } from './errors.js';
+import { ApiCode, HttpError } from './errors.js';
 import { checkDeclaredLength, checkJsonContentType, eventBatchOfBody, readBody } from './limits.js';
 import type { HttpMetrics } from './metrics.js';
 
@@ -91,14 +92,9 @@ export function allowedMethods(route: Route): string[] {
  * anything else → undefined (the server answers 500 and logs it).
  */
 export function serviceErrorToHttp(error: unknown): HttpError | undefined {
-  switch (errorCode(error)) {
-    case 'ERR_OVERLOADED':
-      return overloaded('the node is overloaded; retry later');
-    case 'ERR_SHUTTING_DOWN':
-      return shuttingDown();
-    default:
-      return undefined;
-  }
+  if (error instanceof OverloadedError) return overloaded('the node is overloaded; retry later');
+  if (error instanceof ShuttingDownError) return shuttingDown();
+  return undefined;
 }
 
 export function shuttingDown(): HttpError {
@@ -227,8 +223,7 @@ function getConsistency(
   try {
     return { status: 200, json: ctx.service.consistencyProof(from, to) };
   } catch (error) {
-    if (errorCode(error) === 'ERR_BAD_RANGE')
-      throw new HttpError(400, ApiCode.BAD_QUERY, (error as Error).message);
+    if (error instanceof BadRangeError) throw new HttpError(400, ApiCode.BAD_QUERY, error.message);
     throw error;
   }
 }

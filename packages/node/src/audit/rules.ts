@@ -15,6 +15,7 @@
  * The ledger below is pure bookkeeping: it plans the entries of one commit and its next
  * state, which the store adopts only once the commit is durable.
  */
+import { Reason } from '../protocol/reasons.js';
 import type { AuditRecord } from './entry.js';
 
 export const AUDIT_RULES = Object.freeze({
@@ -38,8 +39,8 @@ export const AUDIT_RULES = Object.freeze({
 
 /** The reasons a rejection of a verified event can have (the only ones logged one by one). */
 export const LOGGED_REJECT_REASONS: readonly string[] = Object.freeze([
-  'ERR_REPLAY',
-  'ERR_UNTRUSTED_AUTHOR',
+  Reason.REPLAY,
+  Reason.UNTRUSTED_AUTHOR,
 ]);
 
 /** An entry the ledger asks to append (seq, time and format are the log's). */

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { CommonsSyncError, ConfigError } from '../errors.js';
+import { PassphraseEmptyError, PassphraseUnavailableError } from '../keys/errors.js';
 import { PASSPHRASE_ENV, passphraseFromEnv, promptPassphrase } from '../keys/keyfile.js';
 import type { SecretSource } from '../keys/keystore.js';
 import { PIN_ENV } from '../keys/pkcs11.js';
@@ -172,8 +173,7 @@ export async function newPassphrase(io: CliIo, what: string): Promise<string> {
   const fromEnv = passphraseFromEnv(io.env);
   if (fromEnv !== undefined) return fromEnv;
   const first = await promptPassphrase(`New passphrase for ${what}: `, { output: io.stderr });
-  if (first === '')
-    throw new ConfigError('ERR_PASSPHRASE_EMPTY', 'the passphrase must not be empty');
+  if (first === '') throw new PassphraseEmptyError('the passphrase must not be empty');
   const again = await promptPassphrase('Repeat the passphrase: ', { output: io.stderr });
   if (again !== first) throw new ConfigError('ERR_PASSPHRASE_MISMATCH', 'the passphrases differ');
   return first;
@@ -202,7 +202,7 @@ export function cliSecrets(io: CliIo): SecretSource {
       try {
         return await promptPassphrase(`PIN for token ${token}: `, { output: io.stderr });
       } catch (error) {
-        if ((error as { code?: unknown }).code === 'ERR_PASSPHRASE_UNAVAILABLE') {
+        if (error instanceof PassphraseUnavailableError) {
           throw new ConfigError(
             'ERR_PIN_UNAVAILABLE',
             `no terminal to ask for the PIN of token ${token}: set ${PIN_ENV}`,

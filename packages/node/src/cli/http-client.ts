@@ -44,7 +44,6 @@ const RETRYABLE_CODES = new Set([
   'ENOTFOUND',
   'EHOSTUNREACH',
   'ENETUNREACH',
-  'ERR_DEADLINE',
 ]);
 
 export function requestJson(

@@ -8,7 +8,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type Core, loadCore } from '@commons-sync/bindings';
-import { ConfigError, StorageError } from '../errors.js';
+import { ConfigError } from '../errors.js';
+import { KeyExistsError, KeyFileExistsError } from '../keys/errors.js';
 import type { KeyHandle, Keystore, Signer } from '../keys/keystore.js';
 import { labelOf, openKeystore, openSigner } from '../keys/open.js';
 import type { KeystoreSpec } from '../keys/spec.js';
@@ -99,9 +100,8 @@ ${KEYSTORE_HELP}`,
             : await keystore.generate(label);
       } catch (error) {
         // keygen --out has always said ERR_KEYFILE_EXISTS for a file that is there.
-        if (values.out !== undefined && (error as { code?: unknown }).code === 'ERR_KEY_EXISTS') {
-          throw new StorageError(
-            'ERR_KEYFILE_EXISTS',
+        if (values.out !== undefined && error instanceof KeyExistsError) {
+          throw new KeyFileExistsError(
             `${values.out} already exists; refusing to overwrite a key file (--force replaces it)`,
             { cause: error },
           );

@@ -15,6 +15,7 @@ import { basename, join } from 'node:path';
 import { loadCore } from '@commons-sync/bindings';
 
 import { ConfigError } from '../errors.js';
+import { KeyExistsError, KeyFileExistsError } from '../keys/errors.js';
 import { labelOf, openKeystore, requireKey } from '../keys/open.js';
 import { formatKeystoreSpec } from '../keys/spec.js';
 import { didKeyFromPublicKey } from '../protocol/did.js';
@@ -260,9 +261,8 @@ async function combine(argv: string[], io: CliIo): Promise<number> {
       writeLine(io.stdout, key.did);
       return EXIT_OK;
     } catch (error) {
-      if ((error as { code?: unknown }).code === 'ERR_KEY_EXISTS') {
-        throw new ConfigError(
-          'ERR_KEYFILE_EXISTS',
+      if (error instanceof KeyExistsError) {
+        throw new KeyFileExistsError(
           `${formatKeystoreSpec(spec)} already exists; the restored key is written only to a new file`,
           { cause: error },
         );

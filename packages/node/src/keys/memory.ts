@@ -11,12 +11,14 @@ import type { Core } from '@commons-sync/bindings';
 
 import { didKeyFromPublicKey } from '../protocol/did.js';
 import {
-  checkLabel,
-  checkMessage,
-  type KeyHandle,
-  type Keystore,
-  KeystoreError,
-} from './keystore.js';
+  KeyExistsError,
+  KeyNotExportableError,
+  KeyNotFoundError,
+  KeyNotImportableError,
+  KeystoreClosedError,
+  KeyTypeError,
+} from './errors.js';
+import { checkLabel, checkMessage, type KeyHandle, type Keystore } from './keystore.js';
 
 interface StoredKey {
   readonly handle: KeyHandle;
@@ -60,9 +62,9 @@ export class MemoryKeystore implements Keystore {
 
   async importSeed(label: string, seed: Uint8Array): Promise<KeyHandle> {
     if (!this.capabilities.import)
-      throw new KeystoreError('ERR_KEY_NOT_IMPORTABLE', 'this keystore generates its keys itself');
+      throw new KeyNotImportableError('this keystore generates its keys itself');
     if (!(seed instanceof Uint8Array) || seed.length !== 32)
-      throw new KeystoreError('ERR_KEY_TYPE', 'an Ed25519 seed is 32 bytes');
+      throw new KeyTypeError('an Ed25519 seed is 32 bytes');
     return this.#store(label, Uint8Array.from(seed));
   }
 
@@ -78,7 +80,7 @@ export class MemoryKeystore implements Keystore {
   async exportSeed(key: KeyHandle): Promise<Uint8Array> {
     const stored = this.#require(key);
     if (!this.capabilities.export)
-      throw new KeystoreError('ERR_KEY_NOT_EXPORTABLE', `${key.did} never leaves this keystore`);
+      throw new KeyNotExportableError(`${key.did} never leaves this keystore`);
     return Uint8Array.from(stored.seed);
   }
 
@@ -99,7 +101,7 @@ export class MemoryKeystore implements Keystore {
     checkLabel(label);
     if ([...this.#keys.values()].some((k) => k.handle.label === label)) {
       seed.fill(0);
-      throw new KeystoreError('ERR_KEY_EXISTS', `a key labelled ${JSON.stringify(label)} exists`);
+      throw new KeyExistsError(`a key labelled ${JSON.stringify(label)} exists`);
     }
     const publicKey = this.#core.ed25519PublicKey(seed);
     const handle: KeyHandle = Object.freeze({
@@ -115,12 +117,11 @@ export class MemoryKeystore implements Keystore {
   #require(key: KeyHandle): StoredKey {
     this.#checkOpen();
     const stored = this.#keys.get(key.id);
-    if (stored === undefined)
-      throw new KeystoreError('ERR_KEY_NOT_FOUND', `no key ${key.did} (id ${key.id})`);
+    if (stored === undefined) throw new KeyNotFoundError(`no key ${key.did} (id ${key.id})`);
     return stored;
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw new KeystoreError('ERR_KEYSTORE_CLOSED', 'the keystore is closed');
+    if (this.#closed) throw new KeystoreClosedError('the keystore is closed');
   }
 }

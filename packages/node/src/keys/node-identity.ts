@@ -18,10 +18,11 @@ import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { ConfigError, StorageError } from '../errors.js';
+import { ConfigError, NoDataDirError, type StorageError } from '../errors.js';
 import { didKeyFromPublicKey } from '../protocol/did.js';
+import { KeyFileFormatError, KeyFileWriteError, KeyNotFoundError } from './errors.js';
 import { readKeyFilePublic } from './keyfile.js';
-import { KeystoreError, signerFor } from './keystore.js';
+import { signerFor } from './keystore.js';
 import {
   labelOf,
   type OpenedSigner,
@@ -75,7 +76,7 @@ export async function readNodeIdentity(dir: string): Promise<NodeIdentity | unde
 
 function parseRecord(path: string, text: string): NodeIdentity {
   const bad = (why: string): StorageError =>
-    new StorageError('ERR_KEYFILE_FORMAT', `${path} is not a node keystore record: ${why}`);
+    new KeyFileFormatError(`${path} is not a node keystore record: ${why}`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -165,8 +166,7 @@ export async function openNodeSigner(
 ): Promise<OpenedSigner> {
   const identity = await readNodeIdentity(dir);
   if (identity === undefined) {
-    throw new ConfigError(
-      'ERR_NO_DATA_DIR',
+    throw new NoDataDirError(
       `${dir} has no node identity; run \`commons-sync init --data ${dir}\` first`,
     );
   }
@@ -175,8 +175,7 @@ export async function openNodeSigner(
   try {
     const key = await keystore.get(labelOf(spec));
     if (key === undefined) {
-      throw new KeystoreError(
-        'ERR_KEY_NOT_FOUND',
+      throw new KeyNotFoundError(
         `${formatKeystoreSpec(spec)}: the node key ${identity.did} is not there`,
       );
     }
@@ -207,6 +206,6 @@ async function writeRecord(path: string, record: object): Promise<void> {
     }
     await rename(temp, path);
   } catch (error) {
-    throw new StorageError('ERR_KEYFILE_WRITE', `cannot write ${path}`, { cause: error });
+    throw new KeyFileWriteError(`cannot write ${path}`, { cause: error });
   }
 }

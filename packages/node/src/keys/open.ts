@@ -3,11 +3,10 @@
  * backend, so commands and the node select backends the same way.
  */
 import type { Core } from '@commons-sync/bindings';
-
+import { KeyNotFoundError, KeystoreSpecError, KeyTypeError } from './errors.js';
 import {
   type KeyHandle,
   type Keystore,
-  KeystoreError,
   type SecretSource,
   type Signer,
   signerFor,
@@ -47,10 +46,7 @@ export function labelOf(spec: KeystoreSpec): string {
     const label = name.endsWith('.key') && name.length > 4 ? name.slice(0, -4) : name;
     if (/^[A-Za-z0-9._-]{1,64}$/.test(label) && !label.startsWith('.')) return label;
   }
-  throw new KeystoreError(
-    'ERR_KEYSTORE_SPEC',
-    `${formatKeystoreSpec(spec)} names no key: add ;key=LABEL`,
-  );
+  throw new KeystoreSpecError(`${formatKeystoreSpec(spec)} names no key: add ;key=LABEL`);
 }
 
 /** The key a spec names, which must exist (`ERR_KEY_NOT_FOUND`). */
@@ -58,8 +54,7 @@ export async function requireKey(keystore: Keystore, spec: KeystoreSpec): Promis
   const label = labelOf(spec);
   const key = await keystore.get(label);
   if (key === undefined)
-    throw new KeystoreError(
-      'ERR_KEY_NOT_FOUND',
+    throw new KeyNotFoundError(
       `${formatKeystoreSpec(spec)}: no key labelled ${JSON.stringify(label)}`,
     );
   return key;
@@ -95,9 +90,6 @@ export async function selfTest(signer: Signer, core: Core): Promise<void> {
   const message = new TextEncoder().encode(`commons-sync keystore self-test ${signer.did}`);
   const signature = await signer.sign(message);
   if (!core.ed25519Verify(signer.publicKey, message, signature)) {
-    throw new KeystoreError(
-      'ERR_KEY_TYPE',
-      `the key of ${signer.did} signs with another key than its public key`,
-    );
+    throw new KeyTypeError(`the key of ${signer.did} signs with another key than its public key`);
   }
 }

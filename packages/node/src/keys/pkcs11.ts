@@ -15,6 +15,18 @@ import { createRequire } from 'node:module';
 
 import { didKeyFromPublicKey } from '../protocol/did.js';
 import {
+  KeyExistsError,
+  KeyNotExportableError,
+  KeyNotFoundError,
+  KeyNotImportableError,
+  KeystoreClosedError,
+  KeystoreUnavailableError,
+  KeyTypeError,
+  Pkcs11Error,
+  Pkcs11PinError,
+  Pkcs11TokenError,
+} from './errors.js';
+import {
   checkLabel,
   checkMessage,
   type KeyHandle,
@@ -55,7 +67,7 @@ function ckr(error: unknown): string {
 
 function pkcs11Error(what: string, error: unknown): KeystoreError {
   if (error instanceof KeystoreError) return error;
-  return new KeystoreError('ERR_PKCS11', `${what}: ${ckr(error)}`, { cause: error });
+  return new Pkcs11Error(`${what}: ${ckr(error)}`, { cause: error });
 }
 
 function acquire(path: string): { lib: Pkcs11; mod: Pkcs11Module } {
@@ -68,8 +80,7 @@ function acquire(path: string): { lib: Pkcs11; mod: Pkcs11Module } {
   try {
     mod = createRequire(import.meta.url)('pkcs11js') as Pkcs11Module;
   } catch (cause) {
-    throw new KeystoreError(
-      'ERR_KEYSTORE_UNAVAILABLE',
+    throw new KeystoreUnavailableError(
       'the pkcs11js binding is not installed (npm run build installs it)',
       { cause },
     );
@@ -78,18 +89,15 @@ function acquire(path: string): { lib: Pkcs11; mod: Pkcs11Module } {
   try {
     lib.load(path);
   } catch (cause) {
-    throw new KeystoreError(
-      'ERR_KEYSTORE_UNAVAILABLE',
-      `cannot load the PKCS#11 module ${path}: ${ckr(cause)}`,
-      { cause },
-    );
+    throw new KeystoreUnavailableError(`cannot load the PKCS#11 module ${path}: ${ckr(cause)}`, {
+      cause,
+    });
   }
   try {
     lib.C_Initialize();
   } catch (cause) {
     if (ckr(cause) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') {
-      throw new KeystoreError(
-        'ERR_KEYSTORE_UNAVAILABLE',
+      throw new KeystoreUnavailableError(
         `the PKCS#11 module ${path} did not initialize: ${ckr(cause)}`,
         { cause },
       );
@@ -118,10 +126,7 @@ export function ed25519FromEcPoint(point: Uint8Array): Uint8Array {
   if (point.length === 34 && point[0] === 0x04 && point[1] === 0x20)
     return Uint8Array.from(point.subarray(2));
   if (point.length === 32) return Uint8Array.from(point);
-  throw new KeystoreError(
-    'ERR_KEY_TYPE',
-    `CKA_EC_POINT of ${point.length} bytes is not an Ed25519 public key`,
-  );
+  throw new KeyTypeError(`CKA_EC_POINT of ${point.length} bytes is not an Ed25519 public key`);
 }
 
 export class Pkcs11Keystore implements Keystore {
@@ -158,8 +163,7 @@ export class Pkcs11Keystore implements Keystore {
       const slot = findTokenSlot(lib, opts.token);
       const mechanisms = lib.C_GetMechanismList(slot);
       if (!mechanisms.includes(CKM_EC_EDWARDS_KEY_PAIR_GEN) || !mechanisms.includes(CKM_EDDSA)) {
-        throw new KeystoreError(
-          'ERR_KEYSTORE_UNAVAILABLE',
+        throw new KeystoreUnavailableError(
           `token ${JSON.stringify(opts.token)} offers no Ed25519 (CKM_EC_EDWARDS_KEY_PAIR_GEN, CKM_EDDSA)`,
         );
       }
@@ -201,8 +205,7 @@ export class Pkcs11Keystore implements Keystore {
     return this.#run(() => {
       const m = this.#mod;
       if (this.#find([{ type: m.CKA_LABEL, value: label }]).length > 0) {
-        throw new KeystoreError(
-          'ERR_KEY_EXISTS',
+        throw new KeyExistsError(
           `token ${JSON.stringify(this.#opts.token)} already has a key labelled ${JSON.stringify(label)}`,
         );
       }
@@ -259,10 +262,7 @@ export class Pkcs11Keystore implements Keystore {
         throw pkcs11Error('C_Sign', error);
       }
       if (signature.length !== 64)
-        throw new KeystoreError(
-          'ERR_KEY_TYPE',
-          `the token returned a ${signature.length}-byte signature`,
-        );
+        throw new KeyTypeError(`the token returned a ${signature.length}-byte signature`);
       return Uint8Array.from(signature);
     });
   }
@@ -279,8 +279,7 @@ export class Pkcs11Keystore implements Keystore {
 
   exportSeed(key: KeyHandle): Promise<Uint8Array> {
     return Promise.reject(
-      new KeystoreError(
-        'ERR_KEY_NOT_EXPORTABLE',
+      new KeyNotExportableError(
         `${key.did} lives in a PKCS#11 token and never leaves it (CKA_SENSITIVE, not CKA_EXTRACTABLE)`,
       ),
     );
@@ -288,10 +287,7 @@ export class Pkcs11Keystore implements Keystore {
 
   importSeed(): Promise<KeyHandle> {
     return Promise.reject(
-      new KeystoreError(
-        'ERR_KEY_NOT_IMPORTABLE',
-        'PKCS#11 keys are generated inside the token; nothing is imported',
-      ),
+      new KeyNotImportableError('PKCS#11 keys are generated inside the token; nothing is imported'),
     );
   }
 
@@ -309,8 +305,7 @@ export class Pkcs11Keystore implements Keystore {
 
   /** Runs `op` after every earlier operation on the session (PKCS#11 sessions are not reentrant). */
   #run<T>(op: () => T | Promise<T>): Promise<T> {
-    if (this.#closed)
-      return Promise.reject(new KeystoreError('ERR_KEYSTORE_CLOSED', 'the keystore is closed'));
+    if (this.#closed) return Promise.reject(new KeystoreClosedError('the keystore is closed'));
     const result = this.#queue.then(op);
     this.#queue = result.catch(() => undefined);
     return result;
@@ -344,8 +339,7 @@ export class Pkcs11Keystore implements Keystore {
       const name = ckr(error);
       if (name !== 'CKR_USER_ALREADY_LOGGED_IN') {
         if (/^CKR_PIN_(INCORRECT|INVALID|LEN_RANGE|LOCKED|EXPIRED)$/.test(name)) {
-          throw new KeystoreError(
-            'ERR_PKCS11_PIN',
+          throw new Pkcs11PinError(
             `token ${JSON.stringify(this.#opts.token)} refused the PIN (${name})`,
             { cause: error },
           );
@@ -404,10 +398,7 @@ export class Pkcs11Keystore implements Keystore {
     const value = (i: number): Buffer => {
       const v = attrs[i]?.value;
       if (!Buffer.isBuffer(v))
-        throw new KeystoreError(
-          'ERR_KEY_TYPE',
-          'a token object lacks CKA_ID, CKA_LABEL or CKA_EC_POINT',
-        );
+        throw new KeyTypeError('a token object lacks CKA_ID, CKA_LABEL or CKA_EC_POINT');
       return v;
     };
     const publicKey = ed25519FromEcPoint(value(2));
@@ -425,18 +416,14 @@ function findTokenSlot(lib: Pkcs11, label: string): Handle {
     .C_GetSlotList(true)
     .filter((slot) => lib.C_GetTokenInfo(slot).label.trimEnd() === label);
   if (slots.length === 0)
-    throw new KeystoreError(
-      'ERR_PKCS11_TOKEN',
-      `no PKCS#11 token labelled ${JSON.stringify(label)}`,
-    );
+    throw new Pkcs11TokenError(`no PKCS#11 token labelled ${JSON.stringify(label)}`);
   if (slots.length > 1)
-    throw new KeystoreError(
-      'ERR_PKCS11_TOKEN',
+    throw new Pkcs11TokenError(
       `${slots.length} tokens are labelled ${JSON.stringify(label)}; labels must be unique`,
     );
   return slots[0] as Handle;
 }
 
 function notFound(key: KeyHandle): KeystoreError {
-  return new KeystoreError('ERR_KEY_NOT_FOUND', `the token has no key ${key.did} (id ${key.id})`);
+  return new KeyNotFoundError(`the token has no key ${key.did} (id ${key.id})`);
 }

@@ -12,7 +12,9 @@
  * `module-path`. A PIN is never part of a spec: it comes from COMMONS_SYNC_PKCS11_PIN or a
  * prompt. A vault path is taken literally up to the first `;`.
  */
-import { checkLabel, KeystoreError } from './keystore.js';
+
+import { KeystoreSpecError } from './errors.js';
+import { checkLabel, type KeystoreError } from './keystore.js';
 
 export type KeystoreSpec =
   | { readonly kind: 'vault'; readonly path: string; readonly key?: string }
@@ -26,10 +28,7 @@ export type KeystoreSpec =
 const MAX_SPEC_LENGTH = 4096;
 
 function bad(text: string, why: string): KeystoreError {
-  return new KeystoreError(
-    'ERR_KEYSTORE_SPEC',
-    `--keystore ${JSON.stringify(text.slice(0, 200))}: ${why}`,
-  );
+  return new KeystoreSpecError(`--keystore ${JSON.stringify(text.slice(0, 200))}: ${why}`);
 }
 
 function attributes(text: string, body: string, known: ReadonlySet<string>): Map<string, string> {

@@ -15,15 +15,22 @@ import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 import type { Core } from '@commons-sync/bindings';
-
-import { StorageError } from '../errors.js';
+import {
+  KeyExistsError,
+  KeyFileExistsError,
+  KeyFileReadError,
+  KeyFileWriteError,
+  KeyNotFoundError,
+  KeystoreClosedError,
+  KeyTypeError,
+} from './errors.js';
 import { createKeyFile, type OpenedKeyFile, openKeyFile, readKeyFilePublic } from './keyfile.js';
 import {
   checkLabel,
   checkMessage,
   type KeyHandle,
   type Keystore,
-  KeystoreError,
+  type KeystoreError,
   type SecretSource,
 } from './keystore.js';
 
@@ -82,8 +89,7 @@ export class VaultKeystore implements Keystore {
     const layout = this.#layout;
     if (layout.kind === 'dir') return join(layout.dir, `${label}${KEY_FILE_SUFFIX}`);
     if (label !== layout.label) {
-      throw new KeystoreError(
-        'ERR_KEY_NOT_FOUND',
+      throw new KeyNotFoundError(
         `the vault ${layout.path} holds one key, labelled ${JSON.stringify(layout.label)}, not ${JSON.stringify(label)}`,
       );
     }
@@ -102,7 +108,7 @@ export class VaultKeystore implements Keystore {
       names = await readdir(layout.dir);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw new StorageError('ERR_KEYFILE_READ', `cannot list the vault ${layout.dir}`, {
+      throw new KeyFileReadError(`cannot list the vault ${layout.dir}`, {
         cause: error,
       });
     }
@@ -133,7 +139,7 @@ export class VaultKeystore implements Keystore {
 
   async importSeed(label: string, seed: Uint8Array): Promise<KeyHandle> {
     if (!(seed instanceof Uint8Array) || seed.length !== 32) {
-      throw new KeystoreError('ERR_KEY_TYPE', 'an Ed25519 seed is 32 bytes');
+      throw new KeyTypeError('an Ed25519 seed is 32 bytes');
     }
     return this.#create(label, seed, false);
   }
@@ -158,7 +164,7 @@ export class VaultKeystore implements Keystore {
     try {
       await unlink(this.pathOf(key.label));
     } catch (error) {
-      throw new StorageError('ERR_KEYFILE_WRITE', `cannot remove ${this.pathOf(key.label)}`, {
+      throw new KeyFileWriteError(`cannot remove ${this.pathOf(key.label)}`, {
         cause: error,
       });
     }
@@ -178,8 +184,7 @@ export class VaultKeystore implements Keystore {
     this.#checkOpen();
     const path = this.pathOf(label);
     if (!overwrite && (await this.#read(label)) !== undefined) {
-      throw new KeystoreError(
-        'ERR_KEY_EXISTS',
+      throw new KeyExistsError(
         `the vault already has a key labelled ${JSON.stringify(label)} (${path})`,
       );
     }
@@ -194,8 +199,8 @@ export class VaultKeystore implements Keystore {
       this.#opened.delete(label);
       return { id: basename(path), label, did: info.did, publicKey: info.publicKey };
     } catch (error) {
-      if ((error as { code?: unknown }).code === 'ERR_KEYFILE_EXISTS') {
-        throw new KeystoreError('ERR_KEY_EXISTS', `${path} already exists`, { cause: error });
+      if (error instanceof KeyFileExistsError) {
+        throw new KeyExistsError(`${path} already exists`, { cause: error });
       }
       throw error;
     }
@@ -209,8 +214,7 @@ export class VaultKeystore implements Keystore {
       return { id: basename(path), label, did: info.did, publicKey: info.publicKey };
     } catch (error) {
       if (
-        error instanceof StorageError &&
-        error.code === 'ERR_KEYFILE_READ' &&
+        error instanceof KeyFileReadError &&
         (error.cause as NodeJS.ErrnoException)?.code === 'ENOENT'
       ) {
         return undefined;
@@ -224,8 +228,7 @@ export class VaultKeystore implements Keystore {
     this.#checkOpen();
     const current = await this.#read(key.label);
     if (current === undefined || current.did !== key.did) {
-      throw new KeystoreError(
-        'ERR_KEY_NOT_FOUND',
+      throw new KeyNotFoundError(
         `the vault has no key ${key.did} labelled ${JSON.stringify(key.label)}`,
       );
     }
@@ -264,5 +267,5 @@ export class VaultKeystore implements Keystore {
 }
 
 function closedError(): KeystoreError {
-  return new KeystoreError('ERR_KEYSTORE_CLOSED', 'the keystore is closed');
+  return new KeystoreClosedError('the keystore is closed');
 }
