@@ -30,7 +30,9 @@ for (const file of readdirSync(dir).sort()) {
       f += Number(m[2]);
     }
   } else continue;
-  rows.push(`  ${file.replace(/\.(json|log)$/, '').padEnd(20)} ${String(p).padStart(5)} passed ${String(f).padStart(4)} failed`);
+  rows.push(
+    `  ${file.replace(/\.(json|log)$/, '').padEnd(20)} ${String(p).padStart(5)} passed ${String(f).padStart(4)} failed`,
+  );
   passed += p;
   failed += f;
 }

@@ -3,7 +3,10 @@
 import { loadCore, packSignatureBatch } from '@commons-sync/bindings';
 
 const out = document.querySelector('#out');
-const size = Math.min(Math.max(Number(new URLSearchParams(location.search).get('n')) || 256, 2), 4096);
+const size = Math.min(
+  Math.max(Number(new URLSearchParams(location.search).get('n')) || 256, 2),
+  4096,
+);
 const CORRUPTED = 7; // this item's message is altered after signing: it must be the one rejected
 
 /** `n` signed 100-byte messages from `n` signers, with item CORRUPTED's message altered. */
@@ -12,7 +15,11 @@ function makeBatch(core, n) {
   for (let i = 0; i < n; i++) {
     const seed = crypto.getRandomValues(new Uint8Array(32));
     const message = crypto.getRandomValues(new Uint8Array(100));
-    items.push({ publicKey: core.ed25519PublicKey(seed), message, signature: core.ed25519Sign(seed, message) });
+    items.push({
+      publicKey: core.ed25519PublicKey(seed),
+      message,
+      signature: core.ed25519Sign(seed, message),
+    });
   }
   items[CORRUPTED % n].message[0] ^= 1;
   return items;
@@ -45,9 +52,14 @@ async function run() {
   const rejected = [...verdicts.keys()].filter((i) => verdicts[i] === 0);
   const batchUs = time(() => core.ed25519VerifyBatchPacked(batch), size);
   const few = items.slice(0, 32);
-  const singleUs = time(() => few.forEach((it) => core.ed25519Verify(it.publicKey, it.message, it.signature)), few.length);
-  const jsUs = time(() => few.forEach((it) => js.ed25519Verify(it.publicKey, it.message, it.signature)), few.length);
-  const rate = (us) => `${Math.round(1e6 / us).toLocaleString('en-US')} signatures/s (${us.toFixed(1)} µs each)`;
+  const singleUs = time(() => {
+    for (const it of few) core.ed25519Verify(it.publicKey, it.message, it.signature);
+  }, few.length);
+  const jsUs = time(() => {
+    for (const it of few) js.ed25519Verify(it.publicKey, it.message, it.signature);
+  }, few.length);
+  const rate = (us) =>
+    `${Math.round(1e6 / us).toLocaleString('en-US')} signatures/s (${us.toFixed(1)} µs each)`;
   out.textContent = [
     `backend: ${core.backend}`,
     `batch of ${size}: ${size - rejected.length} valid, rejected: ${rejected.join(', ') || 'none'} ` +

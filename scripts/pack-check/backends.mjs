@@ -8,7 +8,9 @@ const expect = process.argv[2];
 const want = process.argv[3] === 'all' ? BACKENDS : [];
 const h = (s) => Uint8Array.from(Buffer.from(s, 'hex'));
 const pk = h('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a');
-const sig = h('e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b');
+const sig = h(
+  'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
+);
 let passed = 0;
 let failed = 0;
 const check = (name, ok, detail = '') => {
@@ -22,7 +24,11 @@ for (const backend of want) {
       { publicKey: pk, message: new Uint8Array(0), signature: sig },
       { publicKey: pk, message: Uint8Array.of(1), signature: sig },
     ]);
-    check(`${backend} backend verifies`, core.ed25519Verify(pk, new Uint8Array(0), sig) && verdicts.join() === 'true,false', verdicts.join());
+    check(
+      `${backend} backend verifies`,
+      core.ed25519Verify(pk, new Uint8Array(0), sig) && verdicts.join() === 'true,false',
+      verdicts.join(),
+    );
   } catch (e) {
     check(`${backend} backend verifies`, false, e.message);
   }
@@ -37,7 +43,11 @@ if (expect === 'native') {
   try {
     from = require.resolve(`@commons-sync/bindings-${abi}`);
   } catch {}
-  check('the addon comes from the platform package', from !== null && from.endsWith(`commons-sync.${abi}.node`), String(from));
+  check(
+    'the addon comes from the platform package',
+    from?.endsWith(`commons-sync.${abi}.node`),
+    String(from),
+  );
 }
 console.log(`checks: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -38,7 +38,9 @@ export const DEFAULT_THRESHOLD = 0.15;
 function positive(flag: string, text: string, integer: boolean): number {
   const n = Number(text);
   if (text.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`${flag} needs a positive ${integer ? 'integer' : 'number'}, got "${text}"`);
+    throw new UsageError(
+      `${flag} needs a positive ${integer ? 'integer' : 'number'}, got "${text}"`,
+    );
   }
   return n;
 }
@@ -55,7 +57,15 @@ export function parseArgs(argv: readonly string[]): Args {
     threshold: DEFAULT_THRESHOLD,
     help: false,
   };
-  const takesValue = new Set(['--rounds', '--time', '--filter', '--json', '--markdown', '--baseline', '--threshold']);
+  const takesValue = new Set([
+    '--rounds',
+    '--time',
+    '--filter',
+    '--json',
+    '--markdown',
+    '--baseline',
+    '--threshold',
+  ]);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const eq = arg.indexOf('=');
@@ -68,24 +78,47 @@ export function parseArgs(argv: readonly string[]): Args {
       throw new UsageError(`${flag} takes no value`);
     }
     switch (flag) {
-      case '--quick': quick = true; break;
-      case '--rounds': rounds = positive(flag, value as string, true); break;
-      case '--time': timePerRound = positive(flag, value as string, false); break;
-      case '--filter': out.filters.push((value as string).toLowerCase()); break;
-      case '--json': out.json = value as string; break;
-      case '--markdown': out.markdown = value as string; break;
-      case '--baseline': out.baseline = value as string; break;
+      case '--quick':
+        quick = true;
+        break;
+      case '--rounds':
+        rounds = positive(flag, value as string, true);
+        break;
+      case '--time':
+        timePerRound = positive(flag, value as string, false);
+        break;
+      case '--filter':
+        out.filters.push((value as string).toLowerCase());
+        break;
+      case '--json':
+        out.json = value as string;
+        break;
+      case '--markdown':
+        out.markdown = value as string;
+        break;
+      case '--baseline':
+        out.baseline = value as string;
+        break;
       case '--threshold': {
         const t = positive(flag, value as string, false);
-        if (t >= 1) throw new UsageError(`--threshold is a fraction below 1 (0.15 = 15%), got ${t}`);
+        if (t >= 1)
+          throw new UsageError(`--threshold is a fraction below 1 (0.15 = 15%), got ${t}`);
         out.threshold = t;
         break;
       }
       case '-h':
-      case '--help': out.help = true; break;
-      default: throw new UsageError(`unknown argument ${arg}`);
+      case '--help':
+        out.help = true;
+        break;
+      default:
+        throw new UsageError(`unknown argument ${arg}`);
     }
   }
   const mode = quick ? 'quick' : 'full';
-  return { ...out, mode, rounds: rounds ?? MODES[mode].rounds, timePerRound: timePerRound ?? MODES[mode].timePerRound };
+  return {
+    ...out,
+    mode,
+    rounds: rounds ?? MODES[mode].rounds,
+    timePerRound: timePerRound ?? MODES[mode].timePerRound,
+  };
 }

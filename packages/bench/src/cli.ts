@@ -7,16 +7,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname } from 'node:path';
 
-import { parseArgs, USAGE, type Args } from './args.js';
+import { type Args, parseArgs, USAGE } from './args.js';
 import { compareWithBaseline, comparisons } from './compare.js';
 import { BenchError, UsageError } from './errors.js';
 import { describeMachine, machineInfo } from './machine.js';
 import { Progress } from './progress.js';
 import { groupResults } from './report.js';
-import { FORMAT, readRunFile, type RunFile } from './results-file.js';
-import { caseName, runCase, summarize, type Case, type Result, type RunOptions } from './runner.js';
-import { markdownReport, regressions, type BaselineSection } from './summary.js';
+import { FORMAT, type RunFile, readRunFile } from './results-file.js';
+import { type Case, caseName, type Result, type RunOptions, runCase, summarize } from './runner.js';
 import { buildSuite, INPUTS, loadCores } from './suite.js';
+import { type BaselineSection, markdownReport, regressions } from './summary.js';
 import { evaluateTargets, targetLines } from './targets.js';
 
 /** Samples per case and round: enough for a median that one outlier does not move. */
@@ -31,7 +31,12 @@ function writeFile(path: string, text: string): void {
  * Runs every case `rounds` times, one case after the other within a round, so that a slow spell
  * of the machine lands on ours and the peer alike instead of on one side of a ratio.
  */
-function runRounds(cases: readonly Case[], args: Args, options: RunOptions, progress: Progress): Result[] {
+function runRounds(
+  cases: readonly Case[],
+  args: Args,
+  options: RunOptions,
+  progress: Progress,
+): Result[] {
   const rounds = cases.map((): number[][] => []);
   const errors = cases.map((): string | undefined => undefined);
   const counts = cases.map((): number | null => null);
@@ -64,10 +69,14 @@ async function main(args: Args): Promise<number> {
 
   const cores = await loadCores();
   const cases = buildSuite(cores, args.filters);
-  if (cases.length === 0) throw new UsageError(`no case matches --filter ${args.filters.join(', ')}`);
+  if (cases.length === 0)
+    throw new UsageError(`no case matches --filter ${args.filters.join(', ')}`);
   progress.note('sanity: every implementation accepts the inputs and rejects corrupted ones');
 
-  const options: RunOptions = { samples: SAMPLES_PER_ROUND, sampleTime: args.timePerRound / SAMPLES_PER_ROUND };
+  const options: RunOptions = {
+    samples: SAMPLES_PER_ROUND,
+    sampleTime: args.timePerRound / SAMPLES_PER_ROUND,
+  };
   const started = Date.now();
   const results = runRounds(cases, args, options, progress);
   const seconds = (Date.now() - started) / 1000;
@@ -84,7 +93,15 @@ async function main(args: Args): Promise<number> {
           savedMachine: saved.machine,
           outcomes: compareWithBaseline(results, saved.results, args.threshold),
         };
-  const run = { mode: args.mode, rounds: args.rounds, timePerRound: args.timePerRound, cases: cases.length, seconds, filters: args.filters, machine };
+  const run = {
+    mode: args.mode,
+    rounds: args.rounds,
+    timePerRound: args.timePerRound,
+    cases: cases.length,
+    seconds,
+    filters: args.filters,
+    machine,
+  };
   const md = markdownReport(run, baseline, list, groupResults(results), targetLines(targets));
 
   if (args.json !== null) {

@@ -3,8 +3,17 @@
  * @noble/hashes for BLAKE3), measured in the same run, so that a faster or slower CI machine moves
  * both sides and the ratio stays. `--baseline` compares them with a saved run.
  */
-import { type Interval, changeInterval, median, ratioInterval, roundRatios, verdict, type Verdict } from './stats.js';
+
 import type { Result } from './runner.js';
+import {
+  changeInterval,
+  type Interval,
+  median,
+  ratioInterval,
+  roundRatios,
+  type Verdict,
+  verdict,
+} from './stats.js';
 
 /** Our implementations; everything else in a group is a peer. */
 export const OURS: ReadonlySet<string> = new Set(['native', 'wasm', 'js']);
@@ -80,7 +89,13 @@ export function compareWithBaseline(
     const old = savedComparisons.get(c.key);
     savedComparisons.delete(c.key);
     if (old === undefined) {
-      out.push({ key: c.key, status: 'new', ratio: c.ratio.estimate, savedRatio: null, change: null });
+      out.push({
+        key: c.key,
+        status: 'new',
+        ratio: c.ratio.estimate,
+        savedRatio: null,
+        change: null,
+      });
       continue;
     }
     const change = changeInterval(c.roundRatios, old.roundRatios);
@@ -93,7 +108,13 @@ export function compareWithBaseline(
     });
   }
   for (const old of savedComparisons.values()) {
-    out.push({ key: old.key, status: 'missing', ratio: null, savedRatio: old.ratio.estimate, change: null });
+    out.push({
+      key: old.key,
+      status: 'missing',
+      ratio: null,
+      savedRatio: old.ratio.estimate,
+      change: null,
+    });
   }
   return out;
 }

@@ -13,7 +13,7 @@ import {
   packFirst,
   type SignatureSet,
 } from './inputs.js';
-import { sink, type Case } from './runner.js';
+import { type Case, sink } from './runner.js';
 
 /**
  * The batch sizes a backend is timed at. The js backend has no batch equation (its batch call is

@@ -6,7 +6,7 @@ import { blake3 } from '@noble/hashes/blake3.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 
 import { HASH_BATCH, type HashInputs } from './inputs.js';
-import { sink, type Case } from './runner.js';
+import { type Case, sink } from './runner.js';
 
 const ALGORITHMS: readonly HashAlgorithm[] = ['sha256', 'sha512', 'blake3'];
 const DIGEST_LENGTH: Record<HashAlgorithm, number> = { sha256: 32, sha512: 64, blake3: 32 };

@@ -11,7 +11,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { loadCore, type Core } from '@commons-sync/bindings';
+import { type Core, loadCore } from '@commons-sync/bindings';
 import { initDataDir, openNode, protocol, startApiServer, VerifyPool } from '@commons-sync/node';
 
 const BATCH = 1000;
@@ -32,8 +32,13 @@ function parseArgs(argv: string[]): Args {
 }
 
 /** Events from 200 authors (validators see the same authors again and again). */
-function makeEvents(core: Core, count: number): { json: unknown[]; checks: protocol.SignatureCheck[] } {
-  const authors = Array.from({ length: 200 }, (_, i) => core.sha256(new TextEncoder().encode(`ingest-author/${i}`)));
+function makeEvents(
+  core: Core,
+  count: number,
+): { json: unknown[]; checks: protocol.SignatureCheck[] } {
+  const authors = Array.from({ length: 200 }, (_, i) =>
+    core.sha256(new TextEncoder().encode(`ingest-author/${i}`)),
+  );
   const dids = authors.map((seed) => protocol.didKeyFromPublicKey(core.ed25519PublicKey(seed)));
   const now = Math.floor(Date.now() / 1000);
   const json: unknown[] = [];
@@ -49,7 +54,12 @@ function makeEvents(core: Core, count: number): { json: unknown[]; checks: proto
         createdAt: now - 5,
         expiresAt: now + 3600,
         nonce: core.sha256(new TextEncoder().encode(`ingest-nonce/${i}/${now}`)).slice(0, 16),
-        payload: { from: `acct-${a}`, to: `acct-${(a * 7 + i) % 997}`, amount: i % 10_000, memo: 'bench' },
+        payload: {
+          from: `acct-${a}`,
+          to: `acct-${(a * 7 + i) % 997}`,
+          amount: i % 10_000,
+          memo: 'bench',
+        },
       },
       [authors[a] as Uint8Array],
     );
@@ -88,7 +98,12 @@ async function ingestOnce(threads: number, events: unknown[]): Promise<IngestRun
   const passphrase = 'bench';
   try {
     await initDataDir(dir, passphrase);
-    const node = await openNode({ dataDir: dir, passphrase, workers: threads, maxPendingEvents: 1_000_000 });
+    const node = await openNode({
+      dataDir: dir,
+      passphrase,
+      workers: threads,
+      maxPendingEvents: 1_000_000,
+    });
     const api = await startApiServer(node, { port: 0, maxInFlight: 64 });
     try {
       // request bodies serialized before the clock starts: the client's cost is not the node's
@@ -101,7 +116,8 @@ async function ingestOnce(threads: number, events: unknown[]): Promise<IngestRun
       const started = performance.now();
       await Promise.all(
         Array.from({ length: CONCURRENCY }, async () => {
-          while (next < batches.length) await post(api.url, batches[next++] as { count: number; body: Buffer });
+          while (next < batches.length)
+            await post(api.url, batches[next++] as { count: number; body: Buffer });
         }),
       );
       const seconds = (performance.now() - started) / 1000;
@@ -110,7 +126,12 @@ async function ingestOnce(threads: number, events: unknown[]): Promise<IngestRun
         threads,
         seconds,
         eventsPerSec: events.length / seconds,
-        stages: { parseMs: t.parse, verifyMs: t.verify, prepareWallMs: t.prepareWall, commitMs: t.commit },
+        stages: {
+          parseMs: t.parse,
+          verifyMs: t.verify,
+          prepareWallMs: t.prepareWall,
+          commitMs: t.commit,
+        },
       };
     } finally {
       await api.close();
@@ -142,14 +163,18 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const core = await loadCore();
-  console.log(`commons-sync ingest bench: ${args.events} events, batches of ${BATCH}, ${CONCURRENCY} requests in flight, backend ${core.backend}, ${availableParallelism()} CPUs`);
+  console.log(
+    `commons-sync ingest bench: ${args.events} events, batches of ${BATCH}, ${CONCURRENCY} requests in flight, backend ${core.backend}, ${availableParallelism()} CPUs`,
+  );
   const { json, checks } = makeEvents(core, args.events);
   const rows: string[] = [];
   const report: unknown[] = [];
   for (const threads of args.threads) {
     const runs: IngestRun[] = [];
     for (let r = 0; r < args.runs; r++) runs.push(await ingestOnce(threads, json));
-    const best = runs.find((x) => x.eventsPerSec === median(runs.map((y) => y.eventsPerSec))) as IngestRun;
+    const best = runs.find(
+      (x) => x.eventsPerSec === median(runs.map((y) => y.eventsPerSec)),
+    ) as IngestRun;
     const raw = await rawVerify(threads, checks);
     const perEvent = (ms: number) => ((ms * 1000) / args.events).toFixed(1);
     const line =
@@ -158,7 +183,9 @@ async function main(): Promise<void> {
       `${perEvent(best.stages.commitMs)} | ${perEvent(best.seconds * 1000)} |`;
     rows.push(line);
     report.push({ threads, runs, median: best, rawVerifyPerSec: raw });
-    console.log(`threads=${threads}: ${Math.round(best.eventsPerSec)} events/s (runs: ${runs.map((x) => Math.round(x.eventsPerSec)).join(', ')}), raw verify ${Math.round(raw)}/s`);
+    console.log(
+      `threads=${threads}: ${Math.round(best.eventsPerSec)} events/s (runs: ${runs.map((x) => Math.round(x.eventsPerSec)).join(', ')}), raw verify ${Math.round(raw)}/s`,
+    );
   }
   const table = [
     '| worker threads | ingest events/s (HTTP → durable) | raw native batch verify sig/s | ingest / raw | worker parse µs/event | worker verify µs/event | main-thread commit µs/event | wall µs/event |',

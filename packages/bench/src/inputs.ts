@@ -5,10 +5,10 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 
 import {
-  packMessages,
   type Core,
   type PackedMessages,
   type PackedSignatureBatch,
+  packMessages,
 } from '@commons-sync/bindings';
 
 /** Signed messages are about the size of a small event. */

@@ -27,13 +27,27 @@ export interface MachineInfo {
  * CPU flags that change the numbers: curve25519-dalek picks AVX2 or AVX-512 IFMA field arithmetic
  * at run time, sha2 uses SHA-NI, and BLAKE3 uses AVX2/AVX-512; bmi2/adx speed up big-number code.
  */
-export const CPU_FEATURES = ['avx2', 'avx512f', 'avx512ifma', 'avx512vl', 'sha_ni', 'bmi2', 'adx', 'aes'];
+export const CPU_FEATURES = [
+  'avx2',
+  'avx512f',
+  'avx512ifma',
+  'avx512vl',
+  'sha_ni',
+  'bmi2',
+  'adx',
+  'aes',
+];
 
 /** The flags of the first CPU in /proc/cpuinfo that appear in {@link CPU_FEATURES}, in that order. */
 export function cpuFeatures(cpuinfo: string): string[] {
   const line = cpuinfo.split('\n').find((l) => /^(flags|Features)\s*:/.test(l));
   if (line === undefined) return [];
-  const flags = new Set(line.slice(line.indexOf(':') + 1).trim().split(/\s+/));
+  const flags = new Set(
+    line
+      .slice(line.indexOf(':') + 1)
+      .trim()
+      .split(/\s+/),
+  );
   return CPU_FEATURES.filter((f) => flags.has(f));
 }
 
@@ -110,7 +124,7 @@ export function machineInfo(): MachineInfo {
 
 export function describeFeatures(m: Pick<MachineInfo, 'cpuFeatures'>): string {
   if (m.cpuFeatures === null) return 'CPU features unknown (no /proc/cpuinfo)';
-  return m.cpuFeatures.length === 0 ? 'none of ' + CPU_FEATURES.join(' ') : m.cpuFeatures.join(' ');
+  return m.cpuFeatures.length === 0 ? `none of ${CPU_FEATURES.join(' ')}` : m.cpuFeatures.join(' ');
 }
 
 export function describeMachine(m: MachineInfo): string {

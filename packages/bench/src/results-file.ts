@@ -52,7 +52,8 @@ function checkResult(x: unknown, where: string): Result {
       }
     });
   });
-  if (x['error'] === undefined && rounds.flat().length === 0) fail(`${where}.rounds`, 'holds no sample');
+  if (x['error'] === undefined && rounds.flat().length === 0)
+    fail(`${where}.rounds`, 'holds no sample');
   return x as unknown as Result;
 }
 
@@ -68,7 +69,7 @@ export function parseRunFile(text: string, name: string): RunFile {
   if (doc['format'] !== FORMAT) fail(`${name}: format`, `must be "${FORMAT}"`);
   const results = doc['results'];
   if (!Array.isArray(results)) fail(`${name}: results`, 'must be an array');
-  results.forEach((r, i) => checkResult(r, `${name}: results[${i}]`));
+  for (const [i, r] of results.entries()) checkResult(r, `${name}: results[${i}]`);
   if (!isObject(doc['machine'])) fail(`${name}: machine`, 'must be an object');
   return doc as RunFile;
 }

@@ -24,7 +24,9 @@ export function median(xs: readonly number[]): number {
   if (xs.length === 0) throw new RangeError('median of no samples');
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+  return s.length % 2 === 1
+    ? (s[mid] as number)
+    : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 /** The median of a resample (with replacement) of `xs`. */
@@ -70,7 +72,8 @@ export function bootstrap(
   const random = seededRandom(options.seed);
   const estimate = f(sets.map(median));
   const draws = new Array<number>(options.resamples);
-  for (let b = 0; b < options.resamples; b++) draws[b] = f(sets.map((s) => resampledMedian(s, random)));
+  for (let b = 0; b < options.resamples; b++)
+    draws[b] = f(sets.map((s) => resampledMedian(s, random)));
   const tail = (1 - options.level) / 2;
   return { estimate, lo: quantile(draws, tail), hi: quantile(draws, 1 - tail) };
 }
@@ -79,7 +82,10 @@ export function bootstrap(
  * Speed of ours relative to the peer ("× faster") in each round: the peer's median time per item
  * over ours. `peer[r]` and `ours[r]` are round r's samples.
  */
-export function roundRatios(peer: readonly (readonly number[])[], ours: readonly (readonly number[])[]): number[] {
+export function roundRatios(
+  peer: readonly (readonly number[])[],
+  ours: readonly (readonly number[])[],
+): number[] {
   const n = Math.min(peer.length, ours.length);
   const out: number[] = [];
   for (let r = 0; r < n; r++) {

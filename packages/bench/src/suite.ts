@@ -2,13 +2,13 @@
  * The crypto suite: our three backends and the peers, on inputs derived from a fixed seed, with
  * the sanity checks that must pass before anything is timed.
  */
-import { loadCore, type Backend, type Core } from '@commons-sync/bindings';
+import { type Backend, type Core, loadCore } from '@commons-sync/bindings';
 
-import { checkEd25519, COLD_GROUP, COLD_KEYS, coldBatchCases, ed25519Cases } from './ed25519.js';
+import { COLD_GROUP, COLD_KEYS, checkEd25519, coldBatchCases, ed25519Cases } from './ed25519.js';
 import { SanityError } from './errors.js';
 import { checkHashing, hashingCases } from './hashing.js';
-import { BATCH_SIZES, makeHashInputs, makeSignatureSet, MESSAGE_LENGTH } from './inputs.js';
-import { caseName, type Case } from './runner.js';
+import { BATCH_SIZES, MESSAGE_LENGTH, makeHashInputs, makeSignatureSet } from './inputs.js';
+import { type Case, caseName } from './runner.js';
 
 export async function loadCores(): Promise<Core[]> {
   const backends: Backend[] = ['native', 'wasm', 'js'];
@@ -26,7 +26,11 @@ export function matches(filters: readonly string[], name: string): boolean {
   return filters.length === 0 || filters.some((f) => name.toLowerCase().includes(f));
 }
 
-export const INPUTS = { messageLength: MESSAGE_LENGTH, batchSizes: BATCH_SIZES, coldKeys: COLD_KEYS };
+export const INPUTS = {
+  messageLength: MESSAGE_LENGTH,
+  batchSizes: BATCH_SIZES,
+  coldKeys: COLD_KEYS,
+};
 
 /**
  * Every case that passes the filters, after the sanity checks passed. Inputs only a filtered-out
@@ -42,8 +46,12 @@ export function buildSuite(cores: readonly Core[], filters: readonly string[]): 
       `implementations disagree on the benchmark inputs, nothing was timed:\n  - ${problems.join('\n  - ')}`,
     );
   }
-  const coldNames = [...cores.map((c) => c.backend), 'node:crypto'].map((impl) => `${COLD_GROUP} · ${impl}`);
-  const cold = coldNames.some((n) => matches(filters, n)) ? coldBatchCases(cores, makeSignatureSet(signer, COLD_KEYS, 'cold')) : [];
+  const coldNames = [...cores.map((c) => c.backend), 'node:crypto'].map(
+    (impl) => `${COLD_GROUP} · ${impl}`,
+  );
+  const cold = coldNames.some((n) => matches(filters, n))
+    ? coldBatchCases(cores, makeSignatureSet(signer, COLD_KEYS, 'cold'))
+    : [];
   return [...ed25519Cases(cores, set), ...cold, ...hashingCases(cores, hashInputs)].filter((c) =>
     matches(filters, caseName(c)),
   );

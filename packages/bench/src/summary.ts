@@ -4,7 +4,7 @@
  */
 import type { BaselineOutcome, Comparison } from './compare.js';
 import { describeFeatures, type MachineInfo } from './machine.js';
-import { formatRatio, groupTable, type GroupReport, row } from './report.js';
+import { formatRatio, type GroupReport, groupTable, row } from './report.js';
 
 export interface RunDescription {
   mode: 'quick' | 'full';
@@ -39,7 +39,10 @@ export function regressions(section: BaselineSection | null): BaselineOutcome[] 
 
 function machineLines(run: RunDescription): string[] {
   const m = run.machine;
-  const filter = run.filters.length === 0 ? '' : `; only cases matching ${run.filters.map((f) => `\`${f}\``).join(' or ')}`;
+  const filter =
+    run.filters.length === 0
+      ? ''
+      : `; only cases matching ${run.filters.map((f) => `\`${f}\``).join(' or ')}`;
   return [
     `**Machine:** ${m.cpuModel} · features: ${describeFeatures(m)} · ${m.cpus} CPUs · ` +
       `${m.platform} · Node ${m.node} (V8 ${m.v8}, OpenSSL ${m.openssl})` +
@@ -57,16 +60,29 @@ function baselineLines(b: BaselineSection): string[] {
     bad.length === 0
       ? `✅ no regression beyond ${(b.threshold * 100).toFixed(0)}%`
       : `❌ ${bad.length} regression(s) beyond ${(b.threshold * 100).toFixed(0)}%`;
-  const out = [`## Against the baseline \`${b.file}\` (saved ${b.savedDate})`, '', `**${verdict}**`, ''];
+  const out = [
+    `## Against the baseline \`${b.file}\` (saved ${b.savedDate})`,
+    '',
+    `**${verdict}**`,
+    '',
+  ];
   out.push(
     row(['comparison', 'now', 'saved', 'change (95% interval)', 'verdict']),
     row(['---', '---:', '---:', '---:', '---']),
   );
-  const order: BaselineOutcome['status'][] = ['regression', 'missing', 'improvement', 'new', 'unchanged'];
+  const order: BaselineOutcome['status'][] = [
+    'regression',
+    'missing',
+    'improvement',
+    'new',
+    'unchanged',
+  ];
   const sorted = [...b.outcomes].sort((x, y) => order.indexOf(x.status) - order.indexOf(y.status));
   for (const o of sorted) {
     const change =
-      o.change === null ? '' : `${pct(o.change.estimate)} (${pct(o.change.lo)} … ${pct(o.change.hi)})`;
+      o.change === null
+        ? ''
+        : `${pct(o.change.estimate)} (${pct(o.change.lo)} … ${pct(o.change.hi)})`;
     out.push(
       row([
         o.key,
@@ -83,9 +99,20 @@ function baselineLines(b: BaselineSection): string[] {
 
 function comparisonLines(list: readonly Comparison[]): string[] {
   if (list.length === 0) return [];
-  const out = ['## Our backends vs the peers', '', row(['comparison', 'ratio', '95% interval']), row(['---', '---:', '---:'])];
+  const out = [
+    '## Our backends vs the peers',
+    '',
+    row(['comparison', 'ratio', '95% interval']),
+    row(['---', '---:', '---:']),
+  ];
   for (const c of list) {
-    out.push(row([c.key, formatRatio(c.ratio.estimate), `${formatRatio(c.ratio.lo)} … ${formatRatio(c.ratio.hi)}`]));
+    out.push(
+      row([
+        c.key,
+        formatRatio(c.ratio.estimate),
+        `${formatRatio(c.ratio.lo)} … ${formatRatio(c.ratio.hi)}`,
+      ]),
+    );
   }
   out.push('');
   return out;

@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 
 import { net } from '@commons-sync/node';
 
-const sha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(d).digest());
+const sha256 = (d: Uint8Array): Uint8Array =>
+  new Uint8Array(createHash('sha256').update(d).digest());
 
 /** A deterministic stream in [0, 1) (mulberry32), so every run compares the same sets. */
 function stream(seed: number): () => number {
@@ -42,7 +43,11 @@ interface Row {
 
 /** The bytes one RECONCILE(-REPLY) message adds around a payload: frame header and CBOR envelope. */
 function envelope(payload: Uint8Array): number {
-  return net.encodeMessage({ type: 'reconcile', session: 1, round: 1, payload }).length - payload.length + 4;
+  return (
+    net.encodeMessage({ type: 'reconcile', session: 1, round: 1, payload }).length -
+    payload.length +
+    4
+  );
 }
 
 function measure(events: number, fraction: number, oneSided: boolean): Row {
@@ -54,7 +59,12 @@ function measure(events: number, fraction: number, oneSided: boolean): Row {
   let onlyB = 0;
   for (let i = 0; i < events; i++) {
     // 100,000 events over a day, as many nodes would hold in their window
-    const entry = { timestamp: start + Math.floor((i * 86_400) / events), id: sha256(new TextEncoder().encode(`event/${i}`)), expiresAt: 2e9, kind: 'accepted' as const };
+    const entry = {
+      timestamp: start + Math.floor((i * 86_400) / events),
+      id: sha256(new TextEncoder().encode(`event/${i}`)),
+      expiresAt: 2e9,
+      kind: 'accepted' as const,
+    };
     const x = next();
     if (x < fraction && (oneSided || x < fraction / 2)) {
       a.insert(entry);
@@ -71,7 +81,9 @@ function measure(events: number, fraction: number, oneSided: boolean): Row {
   const run = net.reconcileLocally(a, b);
   const ms = performance.now() - t0;
   if (run.have.length !== onlyA || run.need.length !== onlyB) {
-    throw new Error(`reconciliation found ${run.have.length}/${run.need.length}, expected ${onlyA}/${onlyB}`);
+    throw new Error(
+      `reconciliation found ${run.have.length}/${run.need.length}, expected ${onlyA}/${onlyB}`,
+    );
   }
   const bytes = run.transcript.reduce((n, p) => n + p.length + envelope(p), 0);
   const naiveBytes = 32 * a.size + 32 * run.need.length;
@@ -113,7 +125,10 @@ function main(): void {
   console.log(`commons-sync reconciliation bench: ${events} events\n\n${table}\n\n${notes}`);
   const out = fileURLToPath(new URL('../results/', import.meta.url));
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'sync-reconcile.json'), JSON.stringify({ events, rows, target }, null, 2));
+  writeFileSync(
+    join(out, 'sync-reconcile.json'),
+    JSON.stringify({ events, rows, target }, null, 2),
+  );
   writeFileSync(join(out, 'sync-reconcile.md'), `# Reconciliation\n\n${table}\n\n${notes}\n`);
   if (!target) process.exitCode = 1;
 }

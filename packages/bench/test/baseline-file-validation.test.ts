@@ -24,11 +24,39 @@ describe('reading a baseline', () => {
 
   it.each([
     ['not JSON', '{"format":', BaselineReadError, /b\.json is not JSON/],
-    ['another format', JSON.stringify({ ...good(), format: 'benchmark.js' }), BaselineFormatError, /format must be "commons-sync-bench\/1"/],
-    ['no results', JSON.stringify({ ...good(), results: {} }), BaselineFormatError, /results must be an array/],
-    ['an old file without rounds', JSON.stringify({ ...good(), results: [{ ...good().results[0], rounds: undefined, samples: [1] }] }), BaselineFormatError, /results\[0\]\.rounds must be an array/],
-    ['a negative time', JSON.stringify({ ...good(), results: [{ ...good().results[0], rounds: [[1e-4, -1]] }] }), BaselineFormatError, /results\[0\]\.rounds\[0\]\[1\] must be a positive number/],
-    ['a zero itemsPerOp', JSON.stringify({ ...good(), results: [{ ...good().results[0], itemsPerOp: 0 }] }), BaselineFormatError, /itemsPerOp must be a positive integer/],
+    [
+      'another format',
+      JSON.stringify({ ...good(), format: 'benchmark.js' }),
+      BaselineFormatError,
+      /format must be "commons-sync-bench\/1"/,
+    ],
+    [
+      'no results',
+      JSON.stringify({ ...good(), results: {} }),
+      BaselineFormatError,
+      /results must be an array/,
+    ],
+    [
+      'an old file without rounds',
+      JSON.stringify({
+        ...good(),
+        results: [{ ...good().results[0], rounds: undefined, samples: [1] }],
+      }),
+      BaselineFormatError,
+      /results\[0\]\.rounds must be an array/,
+    ],
+    [
+      'a negative time',
+      JSON.stringify({ ...good(), results: [{ ...good().results[0], rounds: [[1e-4, -1]] }] }),
+      BaselineFormatError,
+      /results\[0\]\.rounds\[0\]\[1\] must be a positive number/,
+    ],
+    [
+      'a zero itemsPerOp',
+      JSON.stringify({ ...good(), results: [{ ...good().results[0], itemsPerOp: 0 }] }),
+      BaselineFormatError,
+      /itemsPerOp must be a positive integer/,
+    ],
     ['an array', '[]', BaselineFormatError, /must hold a JSON object/],
   ])('refuses %s', (_what, text, type, message) => {
     expect(() => parseRunFile(text, 'b.json')).toThrow(type);
@@ -54,25 +82,46 @@ describe('reading a baseline', () => {
   });
 
   it('any mutation of a good file is valid or a typed format error, never a crash', () => {
-    const leaf = fc.oneof(fc.constant(null), fc.integer(), fc.double(), fc.string(), fc.boolean(), fc.constant([]), fc.constant({}));
+    const leaf = fc.oneof(
+      fc.constant(null),
+      fc.integer(),
+      fc.double(),
+      fc.string(),
+      fc.boolean(),
+      fc.constant([]),
+      fc.constant({}),
+    );
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(), fc.nat(), leaf), { minLength: 1, maxLength: 4 }), (edits) => {
-        const doc = good() as unknown as Record<string, unknown>;
-        for (const [a, b, value] of edits) {
-          const keys = ['group', 'impl', 'baseline', 'itemsPerOp', 'rounds', 'format', 'machine', 'results'];
-          const key = keys[b % keys.length] as string;
-          const results = doc['results'];
-          const r = Array.isArray(results) ? (results[a % results.length] as unknown) : null;
-          if (b % keys.length >= 5) doc[key] = value;
-          else if (typeof r === 'object' && r !== null) (r as Record<string, unknown>)[key] = value;
-        }
-        try {
-          parseRunFile(JSON.stringify(doc), 'b.json');
-        } catch (e) {
-          expect(e).toBeInstanceOf(BaselineFormatError);
-          expect((e as BaselineFormatError).code).toBe('ERR_BASELINE_FORMAT');
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(), fc.nat(), leaf), { minLength: 1, maxLength: 4 }),
+        (edits) => {
+          const doc = good() as unknown as Record<string, unknown>;
+          for (const [a, b, value] of edits) {
+            const keys = [
+              'group',
+              'impl',
+              'baseline',
+              'itemsPerOp',
+              'rounds',
+              'format',
+              'machine',
+              'results',
+            ];
+            const key = keys[b % keys.length] as string;
+            const results = doc['results'];
+            const r = Array.isArray(results) ? (results[a % results.length] as unknown) : null;
+            if (b % keys.length >= 5) doc[key] = value;
+            else if (typeof r === 'object' && r !== null)
+              (r as Record<string, unknown>)[key] = value;
+          }
+          try {
+            parseRunFile(JSON.stringify(doc), 'b.json');
+          } catch (e) {
+            expect(e).toBeInstanceOf(BaselineFormatError);
+            expect((e as BaselineFormatError).code).toBe('ERR_BASELINE_FORMAT');
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

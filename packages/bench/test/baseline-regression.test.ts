@@ -16,7 +16,10 @@ import type { BaselineSection } from '../src/summary.js';
 
 const BENCH = fileURLToPath(new URL('..', import.meta.url));
 const SLOW_ADDON = fileURLToPath(
-  new URL(`../../../target/unoptimized-addon/commons-sync.${process.platform}-${process.arch}-gnu.node`, import.meta.url),
+  new URL(
+    `../../../target/unoptimized-addon/commons-sync.${process.platform}-${process.arch}-gnu.node`,
+    import.meta.url,
+  ),
 );
 const dir = mkdtempSync(join(tmpdir(), 'bench-baseline-'));
 
@@ -24,8 +27,14 @@ const dir = mkdtempSync(join(tmpdir(), 'bench-baseline-'));
 // node:crypto, five interleaved rounds of 0.1 s per case.
 const REDUCED = [
   ...['ed25519 verify · native', 'ed25519 verify · node:crypto'].flatMap((f) => ['--filter', f]),
-  ...['batch-64 · native', 'batch-64 · wasm', 'batch-64 · node:crypto'].flatMap((f) => ['--filter', f]),
-  '--rounds', '5', '--time', '0.1',
+  ...['batch-64 · native', 'batch-64 · wasm', 'batch-64 · node:crypto'].flatMap((f) => [
+    '--filter',
+    f,
+  ]),
+  '--rounds',
+  '5',
+  '--time',
+  '0.1',
 ];
 // This shared test machine swings same-build ratios by tens of percent between runs; the
 // unoptimized addon moves them by ~99%. A 50% threshold separates the two with a wide margin
@@ -82,19 +91,38 @@ describe('commons-sync-bench --baseline', () => {
   it('fails when the addon is an unoptimized build of the same source', () => {
     expect(existsSync(SLOW_ADDON), `${SLOW_ADDON} (run scripts/bootstrap.sh --test)`).toBe(true);
     const summary = join(dir, 'slow.md');
-    const r = bench([...REDUCED, ...THRESHOLD, '--baseline', baseline, '--markdown', summary, '--json', join(dir, 'slow.json')], {
-      NAPI_RS_NATIVE_LIBRARY_PATH: SLOW_ADDON,
-    });
+    const r = bench(
+      [
+        ...REDUCED,
+        ...THRESHOLD,
+        '--baseline',
+        baseline,
+        '--markdown',
+        summary,
+        '--json',
+        join(dir, 'slow.json'),
+      ],
+      {
+        NAPI_RS_NATIVE_LIBRARY_PATH: SLOW_ADDON,
+      },
+    );
     expect(r.status, r.stdout).toBe(1);
     expect(r.stderr).toMatch(/regression against .*baseline\.json: .*native vs node:crypto/);
     const md = readFileSync(summary, 'utf8');
     expect(md).toContain(`native addon \`${SLOW_ADDON}\``);
     const rows = md.split('\n').filter((l) => l.startsWith('| ed25519'));
-    const verdictOf = (key: string) => rows.find((l) => l.startsWith(`| ${key} |`))?.split('|').at(-2)?.trim();
+    const verdictOf = (key: string) =>
+      rows
+        .find((l) => l.startsWith(`| ${key} |`))
+        ?.split('|')
+        .at(-2)
+        ?.trim();
     expect(verdictOf('ed25519 verify · native vs node:crypto')).toBe('❌ regression');
     expect(verdictOf('ed25519 batch-64 · native vs node:crypto')).toBe('❌ regression');
     expect(verdictOf('ed25519 batch-64 · wasm vs node:crypto')).not.toBe('❌ regression');
-    const saved = JSON.parse(readFileSync(join(dir, 'slow.json'), 'utf8')) as RunFile & { baseline: BaselineSection };
+    const saved = JSON.parse(readFileSync(join(dir, 'slow.json'), 'utf8')) as RunFile & {
+      baseline: BaselineSection;
+    };
     const native = saved.baseline.outcomes.filter((o) => o.key.includes('· native vs'));
     expect(native).toHaveLength(2);
     for (const o of native) {

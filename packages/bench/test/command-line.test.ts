@@ -6,14 +6,39 @@ import { UsageError } from '../src/errors.js';
 
 describe('parseArgs', () => {
   it('has a quick and a full mode, and flags that override them', () => {
-    expect(parseArgs([])).toMatchObject({ mode: 'full', rounds: 8, timePerRound: 0.5, threshold: DEFAULT_THRESHOLD });
+    expect(parseArgs([])).toMatchObject({
+      mode: 'full',
+      rounds: 8,
+      timePerRound: 0.5,
+      threshold: DEFAULT_THRESHOLD,
+    });
     expect(parseArgs(['--quick'])).toMatchObject({ mode: 'quick', rounds: 5, timePerRound: 0.15 });
-    expect(parseArgs(['--quick', '--rounds', '2', '--time=0.02'])).toMatchObject({ rounds: 2, timePerRound: 0.02 });
+    expect(parseArgs(['--quick', '--rounds', '2', '--time=0.02'])).toMatchObject({
+      rounds: 2,
+      timePerRound: 0.02,
+    });
   });
 
   it('takes files, repeated filters (lower-cased) and a threshold', () => {
-    const args = parseArgs(['--json', 'a.json', '--markdown=s.md', '--baseline', 'b.json', '--filter', 'Batch-64', '--filter=sha256', '--threshold', '0.3']);
-    expect(args).toMatchObject({ json: 'a.json', markdown: 's.md', baseline: 'b.json', filters: ['batch-64', 'sha256'], threshold: 0.3 });
+    const args = parseArgs([
+      '--json',
+      'a.json',
+      '--markdown=s.md',
+      '--baseline',
+      'b.json',
+      '--filter',
+      'Batch-64',
+      '--filter=sha256',
+      '--threshold',
+      '0.3',
+    ]);
+    expect(args).toMatchObject({
+      json: 'a.json',
+      markdown: 's.md',
+      baseline: 'b.json',
+      filters: ['batch-64', 'sha256'],
+      threshold: 0.3,
+    });
   });
 
   it.each([

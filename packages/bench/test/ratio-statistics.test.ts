@@ -4,7 +4,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { compareWithBaseline, comparisons, speedup } from '../src/compare.js';
-import { bootstrap, changeInterval, median, quantile, ratioInterval, roundRatios, verdict } from '../src/stats.js';
+import {
+  bootstrap,
+  changeInterval,
+  median,
+  quantile,
+  ratioInterval,
+  roundRatios,
+  verdict,
+} from '../src/stats.js';
 import { result } from './fixtures.js';
 
 /** A run of one group: the peer at 100 µs per call, ours `speedUp` times faster. */
@@ -18,25 +26,31 @@ function run(speedUp: number, seed: number, noise = 0.05) {
 describe('the building blocks', () => {
   it('median and quantile agree with a sort', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: 1e-9, max: 1, noNaN: true }), { minLength: 1, maxLength: 41 }), (xs) => {
-        const s = [...xs].sort((a, b) => a - b);
-        const m = median(xs);
-        expect(s.filter((x) => x < m).length).toBeLessThanOrEqual(xs.length / 2);
-        expect(s.filter((x) => x > m).length).toBeLessThanOrEqual(xs.length / 2);
-        expect(quantile(xs, 0)).toBe(s[0]);
-        expect(quantile(xs, 1)).toBe(s[s.length - 1]);
-      }),
+      fc.property(
+        fc.array(fc.double({ min: 1e-9, max: 1, noNaN: true }), { minLength: 1, maxLength: 41 }),
+        (xs) => {
+          const s = [...xs].sort((a, b) => a - b);
+          const m = median(xs);
+          expect(s.filter((x) => x < m).length).toBeLessThanOrEqual(xs.length / 2);
+          expect(s.filter((x) => x > m).length).toBeLessThanOrEqual(xs.length / 2);
+          expect(quantile(xs, 0)).toBe(s[0]);
+          expect(quantile(xs, 1)).toBe(s[s.length - 1]);
+        },
+      ),
     );
   });
 
   it('a bootstrap interval holds its estimate and is reproducible', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: 0.1, max: 10, noNaN: true }), { minLength: 1, maxLength: 12 }), (xs) => {
-        const a = ratioInterval(xs);
-        expect(a.lo).toBeLessThanOrEqual(a.estimate + 1e-12);
-        expect(a.hi).toBeGreaterThanOrEqual(a.estimate - 1e-12);
-        expect(ratioInterval(xs)).toEqual(a);
-      }),
+      fc.property(
+        fc.array(fc.double({ min: 0.1, max: 10, noNaN: true }), { minLength: 1, maxLength: 12 }),
+        (xs) => {
+          const a = ratioInterval(xs);
+          expect(a.lo).toBeLessThanOrEqual(a.estimate + 1e-12);
+          expect(a.hi).toBeGreaterThanOrEqual(a.estimate - 1e-12);
+          expect(ratioInterval(xs)).toEqual(a);
+        },
+      ),
     );
   });
 
@@ -94,13 +108,17 @@ describe('comparisons and the baseline', () => {
 
   it('a build slower by more than the threshold fails, one faster is an improvement', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1e6 }), fc.double({ min: 1.3, max: 100, noNaN: true }), (seed, factor) => {
-        const slower = compareWithBaseline(run(8 / factor, seed), run(8, seed + 7), 0.15);
-        expect(slower[0]?.status).toBe('regression');
-        expect(slower[0]?.change?.estimate).toBeCloseTo(1 / factor - 1, 1);
-        const faster = compareWithBaseline(run(8 * factor, seed), run(8, seed + 7), 0.15);
-        expect(faster[0]?.status).toBe('improvement');
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 1e6 }),
+        fc.double({ min: 1.3, max: 100, noNaN: true }),
+        (seed, factor) => {
+          const slower = compareWithBaseline(run(8 / factor, seed), run(8, seed + 7), 0.15);
+          expect(slower[0]?.status).toBe('regression');
+          expect(slower[0]?.change?.estimate).toBeCloseTo(1 / factor - 1, 1);
+          const faster = compareWithBaseline(run(8 * factor, seed), run(8, seed + 7), 0.15);
+          expect(faster[0]?.status).toBe('improvement');
+        },
+      ),
       { numRuns: 60 },
     );
   });

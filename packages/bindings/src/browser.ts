@@ -9,8 +9,9 @@
  * const core = await loadCore({ wasm: wasmUrl });       // where a bundler put the .wasm asset
  * ```
  */
-import initWasm, { type InitInput } from '../wasm/commons_sync_wasm.js';
+
 import * as glue from '../wasm/commons_sync_wasm.js';
+import initWasm, { type InitInput } from '../wasm/commons_sync_wasm.js';
 import { rawFromBinding } from './binding.js';
 import { BackendUnavailableError } from './errors.js';
 import { jsBackend } from './js.js';

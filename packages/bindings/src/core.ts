@@ -1,5 +1,11 @@
 import { InvalidSeedError, ShamirError, UnknownAlgorithmError } from './errors.js';
-import { checkPackedBatch, checkPackedMessages, isBytes, packMessages, packSignatureBatch } from './packing.js';
+import {
+  checkPackedBatch,
+  checkPackedMessages,
+  isBytes,
+  packMessages,
+  packSignatureBatch,
+} from './packing.js';
 import { checkShamirParams } from './shamir.js';
 import type { Backend, Core, HashAlgorithm, RawBackend } from './types.js';
 
@@ -24,7 +30,11 @@ function shamirCall<T>(call: () => T): T {
     return call();
   } catch (error) {
     const code = (error as { code?: unknown } | null)?.code;
-    if (!(error instanceof ShamirError) && typeof code === 'string' && (code.startsWith('ERR_SHAMIR_') || code === 'ERR_RANDOMNESS')) {
+    if (
+      !(error instanceof ShamirError) &&
+      typeof code === 'string' &&
+      (code.startsWith('ERR_SHAMIR_') || code === 'ERR_RANDOMNESS')
+    ) {
       throw new ShamirError(code, (error as Error).message, { cause: error });
     }
     throw error;
@@ -90,17 +100,32 @@ export function makeCore(backend: Backend, raw: RawBackend): Core {
     },
     shamirSplit(secret: Uint8Array, threshold: number, count: number): Uint8Array[] {
       checkShamirParams(checkData(secret, 'secret').length, threshold, count);
-      return unpackShares(shamirCall(() => raw.shamirSplit(secret, threshold, count)), count);
+      return unpackShares(
+        shamirCall(() => raw.shamirSplit(secret, threshold, count)),
+        count,
+      );
     },
-    shamirSplitWithRandomness(secret: Uint8Array, threshold: number, count: number, randomness: Uint8Array): Uint8Array[] {
+    shamirSplitWithRandomness(
+      secret: Uint8Array,
+      threshold: number,
+      count: number,
+      randomness: Uint8Array,
+    ): Uint8Array[] {
       checkShamirParams(checkData(secret, 'secret').length, threshold, count);
       checkData(randomness, 'randomness');
-      return unpackShares(shamirCall(() => raw.shamirSplitWithRandomness(secret, threshold, count, randomness)), count);
+      return unpackShares(
+        shamirCall(() => raw.shamirSplitWithRandomness(secret, threshold, count, randomness)),
+        count,
+      );
     },
     shamirCombine(shares: ReadonlyArray<Uint8Array>): Uint8Array {
-      if (!Array.isArray(shares) || !shares.every(isBytes)) throw new TypeError('shares must be an array of Uint8Arrays');
+      if (!Array.isArray(shares) || !shares.every(isBytes))
+        throw new TypeError('shares must be an array of Uint8Arrays');
       if (shares.length > 255) {
-        throw new ShamirError('ERR_SHAMIR_DUPLICATE_INDEX', `at most 255 distinct shares exist, got ${shares.length}`);
+        throw new ShamirError(
+          'ERR_SHAMIR_DUPLICATE_INDEX',
+          `at most 255 distinct shares exist, got ${shares.length}`,
+        );
       }
       const packed = packMessages(shares);
       return shamirCall(() => raw.shamirCombine(packed.data, packed.offsets));

@@ -33,7 +33,10 @@ export class BatchLayoutError extends BindingsError {
 /** A hash algorithm name other than sha256, sha512 or blake3. */
 export class UnknownAlgorithmError extends BindingsError {
   constructor(name: unknown) {
-    super('ERR_UNKNOWN_ALGORITHM', `unknown hash algorithm ${String(name)} (sha256, sha512, blake3)`);
+    super(
+      'ERR_UNKNOWN_ALGORITHM',
+      `unknown hash algorithm ${String(name)} (sha256, sha512, blake3)`,
+    );
   }
 }
 

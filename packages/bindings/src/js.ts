@@ -3,7 +3,12 @@ import { blake3 } from '@noble/hashes/blake3.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 
 import { packMessages } from './packing.js';
-import { checkShamirParams, shamirCombine, shamirRandomnessLength, shamirSplitWithRandomness } from './shamir.js';
+import {
+  checkShamirParams,
+  shamirCombine,
+  shamirRandomnessLength,
+  shamirSplitWithRandomness,
+} from './shamir.js';
 import type { HashAlgorithm, RawBackend } from './types.js';
 
 const concat = (parts: readonly Uint8Array[]): Uint8Array => packMessages(parts).data;
@@ -68,7 +73,8 @@ export const jsBackend: RawBackend = {
     concat(shamirSplitWithRandomness(secret, threshold, count, randomness)),
   shamirCombine(data, offsets) {
     const shares: Uint8Array[] = [];
-    for (let i = 0; i + 1 < offsets.length; i++) shares.push(data.subarray(offsets[i], offsets[i + 1]));
+    for (let i = 0; i + 1 < offsets.length; i++)
+      shares.push(data.subarray(offsets[i], offsets[i + 1]));
     return shamirCombine(shares);
   },
 };

@@ -71,7 +71,9 @@ export function loadNativeBackend(): RawBackend {
   if (typeof platform === 'string') {
     throw new BackendUnavailableError(`native backend: no prebuilt addon for ${platform}`);
   }
-  const local = fileURLToPath(new URL(`../native/commons-sync.${platform.abi}.node`, import.meta.url));
+  const local = fileURLToPath(
+    new URL(`../native/commons-sync.${platform.abi}.node`, import.meta.url),
+  );
   if (existsSync(local)) return rawFromBinding(requireAddon(local, local));
   const installed = fromPlatformPackage(platform.abi);
   if (installed !== null) return rawFromBinding(installed);

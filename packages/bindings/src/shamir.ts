@@ -46,10 +46,16 @@ function checksum(body: Uint8Array): Uint8Array {
 /** The shared parameter rules (also checked in `core.ts` before any backend runs). */
 export function checkShamirParams(secretLength: number, threshold: number, count: number): void {
   if (secretLength === 0 || secretLength > SHAMIR_MAX_SECRET_LEN) {
-    throw new ShamirError('ERR_SHAMIR_PARAMS', 'invalid split parameters: the secret must be 1..=1024 bytes');
+    throw new ShamirError(
+      'ERR_SHAMIR_PARAMS',
+      'invalid split parameters: the secret must be 1..=1024 bytes',
+    );
   }
   if (!Number.isInteger(threshold) || threshold < 2 || threshold > 255) {
-    throw new ShamirError('ERR_SHAMIR_PARAMS', 'invalid split parameters: the threshold must be 2..=255');
+    throw new ShamirError(
+      'ERR_SHAMIR_PARAMS',
+      'invalid split parameters: the threshold must be 2..=255',
+    );
   }
   if (!Number.isInteger(count) || count < threshold || count > 255) {
     throw new ShamirError(
@@ -72,7 +78,10 @@ export function shamirSplitWithRandomness(
   checkShamirParams(secret.length, threshold, count);
   const expected = shamirRandomnessLength(secret.length, threshold);
   if (randomness.length !== expected) {
-    throw new ShamirError('ERR_SHAMIR_PARAMS', `the split needs ${expected} bytes of randomness, got ${randomness.length}`);
+    throw new ShamirError(
+      'ERR_SHAMIR_PARAMS',
+      `the split needs ${expected} bytes of randomness, got ${randomness.length}`,
+    );
   }
   const len = secret.length;
   const shares: Uint8Array[] = [];
@@ -105,7 +114,8 @@ interface ShareInfo {
 }
 
 function inspect(share: Uint8Array): ShareInfo {
-  const format = (what: string): ShamirError => new ShamirError('ERR_SHAMIR_FORMAT', `not a version-1 share: ${what}`);
+  const format = (what: string): ShamirError =>
+    new ShamirError('ERR_SHAMIR_FORMAT', `not a version-1 share: ${what}`);
   if (share.length < SHAMIR_HEADER_LEN + 1 + SHAMIR_CHECKSUM_LEN) throw format('too short');
   if (share[0] !== SHAMIR_VERSION) {
     throw new ShamirError('ERR_SHAMIR_VERSION', `unsupported share version ${String(share[0])}`);
@@ -117,34 +127,55 @@ function inspect(share: Uint8Array): ShareInfo {
   const body = share.subarray(0, SHAMIR_HEADER_LEN + secretLength);
   const sum = share.subarray(SHAMIR_HEADER_LEN + secretLength);
   if (!checksum(body).every((b, i) => b === sum[i])) {
-    throw new ShamirError('ERR_SHAMIR_CHECKSUM', "the share's checksum does not match: it is corrupted or mistyped");
+    throw new ShamirError(
+      'ERR_SHAMIR_CHECKSUM',
+      "the share's checksum does not match: it is corrupted or mistyped",
+    );
   }
   const threshold = share[1] as number;
   const index = share[2] as number;
   if (threshold < 2) throw format('threshold below 2');
   if (index === 0) throw format('index 0 (that point is the secret)');
-  if (secretLength === 0 || secretLength > SHAMIR_MAX_SECRET_LEN) throw format('secret length outside 1..=1024');
-  const id = Array.from(share.subarray(3, 3 + SHAMIR_ID_LEN), (b) => b.toString(16).padStart(2, '0')).join('');
+  if (secretLength === 0 || secretLength > SHAMIR_MAX_SECRET_LEN)
+    throw format('secret length outside 1..=1024');
+  const id = Array.from(share.subarray(3, 3 + SHAMIR_ID_LEN), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join('');
   return { threshold, index, id, secretLength };
 }
 
 export function shamirCombine(shares: readonly Uint8Array[]): Uint8Array {
   const infos = shares.map(inspect);
   const first = infos[0];
-  if (first === undefined) throw new ShamirError('ERR_SHAMIR_TOO_FEW', '2 shares are needed to combine, got 0');
+  if (first === undefined)
+    throw new ShamirError('ERR_SHAMIR_TOO_FEW', '2 shares are needed to combine, got 0');
   for (const info of infos) {
-    if (info.id !== first.id || info.threshold !== first.threshold || info.secretLength !== first.secretLength) {
-      throw new ShamirError('ERR_SHAMIR_MISMATCH', 'the shares come from different splits (id, threshold or length differ)');
+    if (
+      info.id !== first.id ||
+      info.threshold !== first.threshold ||
+      info.secretLength !== first.secretLength
+    ) {
+      throw new ShamirError(
+        'ERR_SHAMIR_MISMATCH',
+        'the shares come from different splits (id, threshold or length differ)',
+      );
     }
   }
   const seen = new Set<number>();
   for (const info of infos) {
-    if (seen.has(info.index)) throw new ShamirError('ERR_SHAMIR_DUPLICATE_INDEX', `share index ${info.index} is given twice`);
+    if (seen.has(info.index))
+      throw new ShamirError(
+        'ERR_SHAMIR_DUPLICATE_INDEX',
+        `share index ${info.index} is given twice`,
+      );
     seen.add(info.index);
   }
   const needed = first.threshold;
   if (infos.length < needed) {
-    throw new ShamirError('ERR_SHAMIR_TOO_FEW', `${needed} shares are needed to combine, got ${infos.length}`);
+    throw new ShamirError(
+      'ERR_SHAMIR_TOO_FEW',
+      `${needed} shares are needed to combine, got ${infos.length}`,
+    );
   }
   const xs = infos.slice(0, needed).map((i) => i.index);
   const secret = new Uint8Array(first.secretLength);

@@ -64,7 +64,12 @@ export interface Core {
    * (`8 + (threshold - 1) * secret.length` bytes). For test vectors only: reusing randomness
    * across secrets leaks them.
    */
-  shamirSplitWithRandomness(secret: Uint8Array, threshold: number, count: number, randomness: Uint8Array): Uint8Array[];
+  shamirSplitWithRandomness(
+    secret: Uint8Array,
+    threshold: number,
+    count: number,
+    randomness: Uint8Array,
+  ): Uint8Array[];
   /**
    * Restores the secret from at least `threshold` shares of one split. Throws
    * {@link ShamirError}: `ERR_SHAMIR_TOO_FEW`, `ERR_SHAMIR_CHECKSUM` (a corrupted share),
@@ -94,7 +99,12 @@ export interface RawBackend {
   hashBatchPacked(algorithm: HashAlgorithm, data: Uint8Array, offsets: Uint32Array): Uint8Array;
   /** The shares back to back (each `13 + secret.length + 4` bytes). */
   shamirSplit(secret: Uint8Array, threshold: number, count: number): Uint8Array;
-  shamirSplitWithRandomness(secret: Uint8Array, threshold: number, count: number, randomness: Uint8Array): Uint8Array;
+  shamirSplitWithRandomness(
+    secret: Uint8Array,
+    threshold: number,
+    count: number,
+    randomness: Uint8Array,
+  ): Uint8Array;
   /** Shares packed as data plus `n + 1` offsets. */
   shamirCombine(data: Uint8Array, offsets: Uint32Array): Uint8Array;
 }

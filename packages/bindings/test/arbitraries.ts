@@ -40,11 +40,18 @@ const smallOrder = [
 ].map((h) => Uint8Array.from(Buffer.from(h, 'hex')));
 
 const scalar = fc.bigInt({ min: 1n, max: L - 1n });
-export const bytes = (min: number, max: number) => fc.uint8Array({ minLength: min, maxLength: max });
+export const bytes = (min: number, max: number) =>
+  fc.uint8Array({ minLength: min, maxLength: max });
 
 /** A signature made by hand so that A and R may carry a small-order component. */
 export const mixedOrder = fc
-  .record({ a: scalar, r: scalar, ta: fc.nat(smallOrder.length - 1), tr: fc.nat(smallOrder.length - 1), msg: bytes(0, 40) })
+  .record({
+    a: scalar,
+    r: scalar,
+    ta: fc.nat(smallOrder.length - 1),
+    tr: fc.nat(smallOrder.length - 1),
+    msg: bytes(0, 40),
+  })
   .map(({ a, r, ta, tr, msg }): SignedItem => {
     const A = Point.BASE.multiply(a).add(Point.fromBytes(smallOrder[ta]!, true));
     const R = Point.BASE.multiply(r).add(Point.fromBytes(smallOrder[tr]!, true));
@@ -57,7 +64,13 @@ export const mixedOrder = fc
 
 /** Honest signatures, then one adversarial change. */
 const mutated = fc
-  .record({ seed: bytes(32, 32), msg: bytes(0, 64), how: fc.nat(8), at: fc.nat(511), so: fc.nat(smallOrder.length - 1) })
+  .record({
+    seed: bytes(32, 32),
+    msg: bytes(0, 64),
+    how: fc.nat(8),
+    at: fc.nat(511),
+    so: fc.nat(smallOrder.length - 1),
+  })
   .map(({ seed, msg, how, at, so }): SignedItem => {
     const publicKey = ed25519.getPublicKey(seed);
     const signature = ed25519.sign(msg, seed);
@@ -68,10 +81,19 @@ const mutated = fc
     };
     switch (how) {
       case 0: // flip any bit of the signature
-        return { publicKey, message: msg, signature: set(signature, at % 64, signature[at % 64]! ^ (1 << (at % 8))) };
+        return {
+          publicKey,
+          message: msg,
+          signature: set(signature, at % 64, signature[at % 64]! ^ (1 << (at % 8))),
+        };
       case 1: // flip any bit of the key
-        return { publicKey: set(publicKey, at % 32, publicKey[at % 32]! ^ (1 << (at % 8))), message: msg, signature };
-      case 2: { // S + L: non-canonical S
+        return {
+          publicKey: set(publicKey, at % 32, publicKey[at % 32]! ^ (1 << (at % 8))),
+          message: msg,
+          signature,
+        };
+      case 2: {
+        // S + L: non-canonical S
         const s = fromLe(signature.subarray(32)) + L;
         return { publicKey, message: msg, signature: cat(signature.subarray(0, 32), le(s)) };
       }
@@ -79,7 +101,8 @@ const mutated = fc
         return { publicKey, message: msg, signature: cat(smallOrder[so]!, new Uint8Array(32)) };
       case 4: // small-order public key
         return { publicKey: smallOrder[so]!, message: msg, signature };
-      case 5: { // non-canonical y encoding of R (y + p when it fits)
+      case 5: {
+        // non-canonical y encoding of R (y + p when it fits)
         const y = fromLe(signature.subarray(0, 32)) & ((1n << 255n) - 1n);
         const sign = signature[31]! & 0x80;
         const bumped = y + P < 2n ** 255n ? le(y + P) : signature.subarray(0, 32).slice();
@@ -93,11 +116,21 @@ const mutated = fc
     }
   });
 
-const random = fc.record({ publicKey: bytes(32, 32), message: bytes(0, 64), signature: bytes(64, 64) });
+const random = fc.record({
+  publicKey: bytes(32, 32),
+  message: bytes(0, 64),
+  signature: bytes(64, 64),
+});
 export const anyItem = fc.oneof(
   { arbitrary: mutated, weight: 5 },
   { arbitrary: mixedOrder, weight: 3 },
   { arbitrary: random, weight: 1 },
-  { arbitrary: fc.record({ publicKey: bytes(0, 40), message: bytes(0, 8), signature: bytes(0, 70) }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      publicKey: bytes(0, 40),
+      message: bytes(0, 8),
+      signature: bytes(0, 70),
+    }),
+    weight: 1,
+  },
 );
-

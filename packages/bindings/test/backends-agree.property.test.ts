@@ -19,7 +19,10 @@ describe('all backends agree with @noble/curves (ZIP-215)', () => {
       fc.property(anyItem, (item) => {
         const want = noble(item);
         for (const core of cores) {
-          expect(core.ed25519Verify(item.publicKey, item.message, item.signature), core.backend).toBe(want);
+          expect(
+            core.ed25519Verify(item.publicKey, item.message, item.signature),
+            core.backend,
+          ).toBe(want);
         }
       }),
       { numRuns: 400 },
@@ -30,7 +33,8 @@ describe('all backends agree with @noble/curves (ZIP-215)', () => {
     fc.assert(
       fc.property(mixedOrder, (item) => {
         expect(noble(item)).toBe(true);
-        for (const core of cores) expect(core.ed25519Verify(item.publicKey, item.message, item.signature)).toBe(true);
+        for (const core of cores)
+          expect(core.ed25519Verify(item.publicKey, item.message, item.signature)).toBe(true);
       }),
       { numRuns: 40 },
     );
@@ -40,7 +44,8 @@ describe('all backends agree with @noble/curves (ZIP-215)', () => {
     fc.assert(
       fc.property(fc.array(anyItem, { maxLength: 40 }), (items) => {
         const want = items.map(noble);
-        for (const core of cores) expect(core.ed25519VerifyBatch(items), core.backend).toEqual(want);
+        for (const core of cores)
+          expect(core.ed25519VerifyBatch(items), core.backend).toEqual(want);
       }),
       { numRuns: 60 },
     );
@@ -55,7 +60,9 @@ describe('all backends agree with @noble/curves (ZIP-215)', () => {
         expect(new Set(pks).size).toBe(1);
         expect(sigs[0]).toBe(Buffer.from(ed25519.sign(msg, seed)).toString('hex'));
         for (const core of cores) {
-          expect(core.ed25519Verify(core.ed25519PublicKey(seed), msg, core.ed25519Sign(seed, msg))).toBe(true);
+          expect(
+            core.ed25519Verify(core.ed25519PublicKey(seed), msg, core.ed25519Sign(seed, msg)),
+          ).toBe(true);
         }
       }),
       { numRuns: 100 },

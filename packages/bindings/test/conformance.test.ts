@@ -12,21 +12,29 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     expect((await loadCore({ backend })).backend).toBe(backend);
   });
 
-  it.each(files.map((f) => [f.file, f.cases] as const))('%s: single verify', async (_file, cases) => {
-    const core = await loadCore({ backend });
-    const wrong = cases
-      .filter((c) => core.ed25519Verify(c.publicKey, c.message, c.signature) !== c.valid)
-      .map((c) => `${c.id} (${c.comment})`);
-    expect(wrong).toEqual([]);
-  });
+  it.each(files.map((f) => [f.file, f.cases] as const))(
+    '%s: single verify',
+    async (_file, cases) => {
+      const core = await loadCore({ backend });
+      const wrong = cases
+        .filter((c) => core.ed25519Verify(c.publicKey, c.message, c.signature) !== c.valid)
+        .map((c) => `${c.id} (${c.comment})`);
+      expect(wrong).toEqual([]);
+    },
+  );
 
-  it.each(files.map((f) => [f.file, f.cases] as const))('%s: batch verify', async (_file, cases) => {
-    const core = await loadCore({ backend });
-    expect(core.ed25519VerifyBatch(cases)).toEqual(cases.map((c) => c.valid));
-    const exact = cases.filter((c) => c.publicKey.length === 32 && c.signature.length === 64);
-    const { batch } = packSignatureBatch(exact);
-    expect([...core.ed25519VerifyBatchPacked(batch)]).toEqual(exact.map((c) => (c.valid ? 1 : 0)));
-  });
+  it.each(files.map((f) => [f.file, f.cases] as const))(
+    '%s: batch verify',
+    async (_file, cases) => {
+      const core = await loadCore({ backend });
+      expect(core.ed25519VerifyBatch(cases)).toEqual(cases.map((c) => c.valid));
+      const exact = cases.filter((c) => c.publicKey.length === 32 && c.signature.length === 64);
+      const { batch } = packSignatureBatch(exact);
+      expect([...core.ed25519VerifyBatchPacked(batch)]).toEqual(
+        exact.map((c) => (c.valid ? 1 : 0)),
+      );
+    },
+  );
 
   it('signs RFC 8032 seeds to the published keys and signatures', async () => {
     const core = await loadCore({ backend });

@@ -11,9 +11,9 @@ import {
   BatchLayoutError,
   InvalidBackendError,
   InvalidSeedError,
-  UnknownAlgorithmError,
   loadCore,
   packMessages,
+  UnknownAlgorithmError,
 } from '../src/index.js';
 
 const seed = new Uint8Array(32).fill(1);
@@ -25,8 +25,10 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     const pk = core.ed25519PublicKey(seed);
     const sig = core.ed25519Sign(seed, msg);
     const odd: unknown[] = [undefined, null, 'ab', 7, {}, [1, 2], new Uint16Array(16)];
-    for (const len of [0, 31, 33, 64]) expect(core.ed25519Verify(new Uint8Array(len), msg, sig)).toBe(false);
-    for (const len of [0, 63, 65, 128]) expect(core.ed25519Verify(pk, msg, new Uint8Array(len))).toBe(false);
+    for (const len of [0, 31, 33, 64])
+      expect(core.ed25519Verify(new Uint8Array(len), msg, sig)).toBe(false);
+    for (const len of [0, 63, 65, 128])
+      expect(core.ed25519Verify(pk, msg, new Uint8Array(len))).toBe(false);
     for (const x of odd) {
       expect(core.ed25519Verify(x as Uint8Array, msg, sig)).toBe(false);
       expect(core.ed25519Verify(pk, x as Uint8Array, sig)).toBe(false);
@@ -40,7 +42,14 @@ describe.each(BACKENDS)('%s backend', (backend) => {
       { publicKey: pk, message: 'text', signature: sig },
       { publicKey: pk, message: msg, signature: sig },
     ];
-    expect(core.ed25519VerifyBatch(items as never)).toEqual([true, false, false, false, false, true]);
+    expect(core.ed25519VerifyBatch(items as never)).toEqual([
+      true,
+      false,
+      false,
+      false,
+      false,
+      true,
+    ]);
     expect(core.ed25519VerifyBatch([])).toEqual([]);
   });
 
@@ -101,7 +110,9 @@ describe('loadCore', () => {
   it('rejects unknown backend names with a typed error', async () => {
     await expect(loadCore({ backend: 'gpu' as never })).rejects.toThrow(InvalidBackendError);
     process.env['COMMONS_SYNC_BACKEND'] = 'NATIVE';
-    await expect(loadCore()).rejects.toThrow(expect.objectContaining({ code: 'ERR_INVALID_BACKEND' }));
+    await expect(loadCore()).rejects.toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_BACKEND' }),
+    );
   });
 
   it('names what is missing when a backend cannot load, and falls back', async () => {
@@ -114,9 +125,15 @@ describe('loadCore', () => {
       cpSync(join(pkg, 'package.json'), join(dir, 'package.json'));
       symlinkSync(join(pkg, '../../node_modules'), join(dir, 'node_modules'));
       const copy = (await import(join(dir, 'dist/index.js'))) as typeof import('../src/index.js');
-      await expect(copy.loadCore({ backend: 'native' })).rejects.toThrow(/commons-sync\.linux-x64-gnu\.node/);
-      await expect(copy.loadCore({ backend: 'wasm' })).rejects.toThrow(/commons_sync_wasm_bg\.wasm/);
-      await expect(copy.loadCore({ backend: 'native' })).rejects.toBeInstanceOf(copy.BackendUnavailableError);
+      await expect(copy.loadCore({ backend: 'native' })).rejects.toThrow(
+        /commons-sync\.linux-x64-gnu\.node/,
+      );
+      await expect(copy.loadCore({ backend: 'wasm' })).rejects.toThrow(
+        /commons_sync_wasm_bg\.wasm/,
+      );
+      await expect(copy.loadCore({ backend: 'native' })).rejects.toBeInstanceOf(
+        copy.BackendUnavailableError,
+      );
       delete process.env['COMMONS_SYNC_BACKEND'];
       expect((await copy.loadCore()).backend).toBe('js');
     } finally {

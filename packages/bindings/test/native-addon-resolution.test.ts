@@ -1,7 +1,17 @@
 // Where the native addon comes from: the napi-rs override, a checkout's own build, or the
 // platform package that npm installs as an optional dependency. Each path is exercised on a
 // copy of the built package laid out as npm would install it.
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +24,8 @@ import { hex } from './vectors.js';
 
 const PKG = fileURLToPath(new URL('..', import.meta.url));
 const ROOT_MODULES = join(PKG, '../../node_modules');
-const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+const readJson = (path: string) =>
+  JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 
 // RFC 8032 §7.1 TEST 1
 const pk = hex('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a');
@@ -51,8 +62,14 @@ function install(platformVersion: string | null): { index: string } {
     const dir = join(modules, `@commons-sync/bindings-${abi}`);
     mkdirSync(dir, { recursive: true });
     const manifest = readJson(join(PKG, 'npm', abi, 'package.json'));
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ ...manifest, version: platformVersion }));
-    copyFileSync(join(PKG, 'native', `commons-sync.${abi}.node`), join(dir, `commons-sync.${abi}.node`));
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ ...manifest, version: platformVersion }),
+    );
+    copyFileSync(
+      join(PKG, 'native', `commons-sync.${abi}.node`),
+      join(dir, `commons-sync.${abi}.node`),
+    );
   }
   return { index: join(bindings, 'dist/index.js') };
 }
@@ -61,7 +78,10 @@ type Bindings = typeof import('../src/index.js');
 
 describe('the platform table', () => {
   it('lists the same platforms as napi.targets and the npm/ package folders', () => {
-    const napi = readJson(join(PKG, 'package.json'))['napi'] as { targets: string[]; binaryName: string };
+    const napi = readJson(join(PKG, 'package.json'))['napi'] as {
+      targets: string[];
+      binaryName: string;
+    };
     expect(napi.targets).toEqual(PLATFORMS.map((p) => p.rustTarget));
     expect(readdirSync(join(PKG, 'npm')).sort()).toEqual(PLATFORMS.map((p) => p.abi).sort());
     const version = readJson(join(PKG, 'package.json'))['version'];
@@ -90,7 +110,9 @@ describe('loading the native addon', () => {
     const copy = (await import(install('0.0.9').index)) as Bindings;
     const refused = copy.loadCore({ backend: 'native' });
     await expect(refused).rejects.toBeInstanceOf(copy.BackendUnavailableError);
-    await expect(refused).rejects.toThrow(/version 0\.0\.9, @commons-sync\/bindings needs exactly 0\.1\.0/);
+    await expect(refused).rejects.toThrow(
+      /version 0\.0\.9, @commons-sync\/bindings needs exactly 0\.1\.0/,
+    );
     expect((await copy.loadCore()).backend).toBe('wasm');
   });
 
@@ -103,11 +125,15 @@ describe('loading the native addon', () => {
 
   it(`loads exactly the ${NATIVE_OVERRIDE_ENV} file, and never another build instead`, async () => {
     process.env[NATIVE_OVERRIDE_ENV] = join(PKG, 'native', `commons-sync.${here().abi}.node`);
-    expect((await loadCore({ backend: 'native' })).ed25519Verify(pk, new Uint8Array(0), sig)).toBe(true);
+    expect((await loadCore({ backend: 'native' })).ed25519Verify(pk, new Uint8Array(0), sig)).toBe(
+      true,
+    );
     process.env[NATIVE_OVERRIDE_ENV] = join(tmpdir(), 'no-such-addon.node');
     const missing = loadCore({ backend: 'native' });
     await expect(missing).rejects.toBeInstanceOf(BackendUnavailableError);
-    await expect(missing).rejects.toThrow(/NAPI_RS_NATIVE_LIBRARY_PATH=.*no-such-addon\.node failed to load/);
+    await expect(missing).rejects.toThrow(
+      /NAPI_RS_NATIVE_LIBRARY_PATH=.*no-such-addon\.node failed to load/,
+    );
     expect((await loadCore()).backend).toBe('wasm'); // the default order goes on to the next backend
   });
 });

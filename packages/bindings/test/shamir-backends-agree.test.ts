@@ -12,10 +12,19 @@ import { BACKENDS, type Backend, type Core, loadCore, ShamirError } from '../src
 import { hex, toHex, VECTORS } from './vectors.js';
 
 interface VectorFile {
-  cases: { name: string; secret: string; threshold: number; count: number; randomness: string; shares: string[] }[];
+  cases: {
+    name: string;
+    secret: string;
+    threshold: number;
+    count: number;
+    randomness: string;
+    shares: string[];
+  }[];
   invalid: { name: string; shares: string[]; error: string }[];
 }
-const file = JSON.parse(readFileSync(`${VECTORS}shamir/commons-sync-v1.json`, 'utf8')) as VectorFile;
+const file = JSON.parse(
+  readFileSync(`${VECTORS}shamir/commons-sync-v1.json`, 'utf8'),
+) as VectorFile;
 
 const cores = {} as Record<Backend, Core>;
 beforeAll(async () => {
@@ -33,7 +42,9 @@ function codeOf(run: () => unknown): string {
 }
 
 it('the independent Python implementation regenerates the vector file byte for byte', () => {
-  const out = execFileSync('python3', [`${VECTORS}shamir/gen_shamir.py`, '--check'], { encoding: 'utf8' });
+  const out = execFileSync('python3', [`${VECTORS}shamir/gen_shamir.py`, '--check'], {
+    encoding: 'utf8',
+  });
   expect(out).toContain('reproduces every case');
 });
 
@@ -41,18 +52,32 @@ describe.each(BACKENDS)('%s backend against the vectors', (backend) => {
   it('splits reproduce every share and any threshold of them combine', () => {
     expect(file.cases.length).toBeGreaterThanOrEqual(8);
     for (const c of file.cases) {
-      const shares = cores[backend].shamirSplitWithRandomness(hex(c.secret), c.threshold, c.count, hex(c.randomness));
+      const shares = cores[backend].shamirSplitWithRandomness(
+        hex(c.secret),
+        c.threshold,
+        c.count,
+        hex(c.randomness),
+      );
       expect(shares.map(toHex), c.name).toEqual(c.shares);
       const given = c.shares.map(hex);
-      expect(toHex(cores[backend].shamirCombine(given.slice(0, c.threshold))), c.name).toBe(c.secret);
-      expect(toHex(cores[backend].shamirCombine(given.slice(-c.threshold).reverse())), c.name).toBe(c.secret);
-      expect(codeOf(() => cores[backend].shamirCombine(given.slice(0, c.threshold - 1)))).toBe('ERR_SHAMIR_TOO_FEW');
+      expect(toHex(cores[backend].shamirCombine(given.slice(0, c.threshold))), c.name).toBe(
+        c.secret,
+      );
+      expect(toHex(cores[backend].shamirCombine(given.slice(-c.threshold).reverse())), c.name).toBe(
+        c.secret,
+      );
+      expect(codeOf(() => cores[backend].shamirCombine(given.slice(0, c.threshold - 1)))).toBe(
+        'ERR_SHAMIR_TOO_FEW',
+      );
     }
   });
 
   it('refuses each invalid share set with its code', () => {
     for (const c of file.invalid) {
-      expect(codeOf(() => cores[backend].shamirCombine(c.shares.map(hex))), c.name).toBe(c.error);
+      expect(
+        codeOf(() => cores[backend].shamirCombine(c.shares.map(hex))),
+        c.name,
+      ).toBe(c.error);
     }
   });
 
@@ -68,7 +93,9 @@ describe.each(BACKENDS)('%s backend against the vectors', (backend) => {
     ] as const) {
       expect(codeOf(() => core.shamirSplit(secret, m, n))).toBe('ERR_SHAMIR_PARAMS');
     }
-    expect(codeOf(() => core.shamirSplitWithRandomness(new Uint8Array(32), 2, 3, new Uint8Array(7)))).toBe('ERR_SHAMIR_PARAMS');
+    expect(
+      codeOf(() => core.shamirSplitWithRandomness(new Uint8Array(32), 2, 3, new Uint8Array(7))),
+    ).toBe('ERR_SHAMIR_PARAMS');
   });
 });
 
@@ -80,8 +107,21 @@ const splitArb = fc
     combineOn: fc.constantFrom(...BACKENDS),
     seed: fc.integer(),
   })
-  .chain((r) => fc.record({ ...Object.fromEntries(Object.entries(r).map(([k, v]) => [k, fc.constant(v)])), threshold: fc.integer({ min: 2, max: r.count }) }) as fc.Arbitrary<typeof r & { threshold: number }>)
-  .chain((r) => fc.shuffledSubarray([...Array(r.count).keys()], { minLength: r.threshold, maxLength: r.threshold }).map((pick) => ({ ...r, pick })));
+  .chain(
+    (r) =>
+      fc.record({
+        ...Object.fromEntries(Object.entries(r).map(([k, v]) => [k, fc.constant(v)])),
+        threshold: fc.integer({ min: 2, max: r.count }),
+      }) as fc.Arbitrary<typeof r & { threshold: number }>,
+  )
+  .chain((r) =>
+    fc
+      .shuffledSubarray([...Array(r.count).keys()], {
+        minLength: r.threshold,
+        maxLength: r.threshold,
+      })
+      .map((pick) => ({ ...r, pick })),
+  );
 
 describe('split on one backend, combine on another', () => {
   it('any threshold of shares restore the secret; one fewer is ERR_SHAMIR_TOO_FEW', () => {
@@ -90,7 +130,9 @@ describe('split on one backend, combine on another', () => {
         const shares = cores[splitOn].shamirSplit(secret, threshold, count);
         const chosen = pick.map((i) => shares[i] as Uint8Array);
         expect(toHex(cores[combineOn].shamirCombine(chosen))).toBe(toHex(secret));
-        expect(codeOf(() => cores[combineOn].shamirCombine(chosen.slice(1)))).toBe('ERR_SHAMIR_TOO_FEW');
+        expect(codeOf(() => cores[combineOn].shamirCombine(chosen.slice(1)))).toBe(
+          'ERR_SHAMIR_TOO_FEW',
+        );
       }),
       { numRuns: 150 },
     );
@@ -98,16 +140,21 @@ describe('split on one backend, combine on another', () => {
 
   it('a share with any bit flipped gives the same typed error on every backend, never a secret', () => {
     fc.assert(
-      fc.property(splitArb, fc.nat(), fc.integer({ min: 0, max: 7 }), ({ secret, threshold, count, splitOn, pick }, at, bit) => {
-        const shares = cores[splitOn].shamirSplit(secret, threshold, count);
-        const chosen = pick.map((i) => Uint8Array.from(shares[i] as Uint8Array));
-        const victim = chosen[at % chosen.length] as Uint8Array;
-        const byte = at % victim.length;
-        victim[byte] = (victim[byte] as number) ^ (1 << bit);
-        const codes = BACKENDS.map((b) => codeOf(() => cores[b].shamirCombine(chosen)));
-        expect(codes[0]).toMatch(/^ERR_SHAMIR_(CHECKSUM|FORMAT|VERSION)$/);
-        expect(new Set(codes).size).toBe(1);
-      }),
+      fc.property(
+        splitArb,
+        fc.nat(),
+        fc.integer({ min: 0, max: 7 }),
+        ({ secret, threshold, count, splitOn, pick }, at, bit) => {
+          const shares = cores[splitOn].shamirSplit(secret, threshold, count);
+          const chosen = pick.map((i) => Uint8Array.from(shares[i] as Uint8Array));
+          const victim = chosen[at % chosen.length] as Uint8Array;
+          const byte = at % victim.length;
+          victim[byte] = (victim[byte] as number) ^ (1 << bit);
+          const codes = BACKENDS.map((b) => codeOf(() => cores[b].shamirCombine(chosen)));
+          expect(codes[0]).toMatch(/^ERR_SHAMIR_(CHECKSUM|FORMAT|VERSION)$/);
+          expect(new Set(codes).size).toBe(1);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -20,3 +20,46 @@ export class StorageError extends CommonsSyncError {}
 
 /** A passphrase that does not open a key file, or a key file that was altered. */
 export class KeyFileError extends CommonsSyncError {}
+
+/** A data directory that holds no node (no identity, no key file). */
+export class NoDataDirError extends ConfigError {
+  static readonly code = 'ERR_NO_DATA_DIR';
+  constructor(message: string) {
+    super(NoDataDirError.code, message);
+  }
+}
+
+// The errors of the node service (service.ts's NodeService): thrown by the node (node.ts),
+// caught by the shells that serve it (api/routes.ts maps them to HTTP answers).
+
+/** Too many events are being validated: retry later (HTTP 429). */
+export class OverloadedError extends CommonsSyncError {
+  static readonly code = 'ERR_OVERLOADED';
+  constructor(message: string) {
+    super(OverloadedError.code, message);
+  }
+}
+
+/** The node is stopping and takes no more work (HTTP 503). */
+export class ShuttingDownError extends CommonsSyncError {
+  static readonly code = 'ERR_SHUTTING_DOWN';
+  constructor(message: string) {
+    super(ShuttingDownError.code, message);
+  }
+}
+
+/** A range outside the log, such as a consistency proof from a size above the log's (HTTP 400). */
+export class BadRangeError extends CommonsSyncError {
+  static readonly code = 'ERR_BAD_RANGE';
+  constructor(message: string) {
+    super(BadRangeError.code, message);
+  }
+}
+
+/** A stored event that no longer decodes (`commons-sync audit verify` names the row). */
+export class CorruptEventError extends CommonsSyncError {
+  static readonly code = 'ERR_CORRUPT_EVENT';
+  constructor(message: string) {
+    super(CorruptEventError.code, message);
+  }
+}

@@ -1,8 +1,22 @@
 /** @commons-sync/node: the validator node as a library (the CLI is `commons-sync`). */
-export { CommonsNode, initDataDir, openNode, verifyAudit, type NodeOptions, KEY_FILE } from './node.js';
-export { startApiServer, type ApiServer, type ApiServerOptions } from './api/server.js';
-export type { NodeService, IngestResult, CheckpointJson, AuditProofJson, HealthJson } from './service.js';
-export * as protocol from './protocol/index.js';
-export { VerifyPool } from './pool/verify-pool.js';
-export { CommonsSyncError, ConfigError, StorageError, KeyFileError } from './errors.js';
+
+export { type ApiServer, type ApiServerOptions, startApiServer } from './api/server.js';
+export { CommonsSyncError, ConfigError, KeyFileError, StorageError } from './errors.js';
 export * as net from './net/index.js';
+export {
+  CommonsNode,
+  initDataDir,
+  KEY_FILE,
+  type NodeOptions,
+  openNode,
+  verifyAudit,
+} from './node.js';
+export { VerifyPool } from './pipeline/verify-pool.js';
+export * as protocol from './protocol/index.js';
+export type {
+  AuditProofJson,
+  CheckpointJson,
+  HealthJson,
+  IngestResult,
+  NodeService,
+} from './service.js';

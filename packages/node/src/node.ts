@@ -10,26 +10,37 @@
 import { mkdirSync } from 'node:fs';
 
 import { type Core, loadCore } from '@commons-sync/bindings';
-
-import { AUDIT_RULES, type AuditVerification, verifyAuditData, type Checkpoint } from './audit/index.js';
-import { CommonsSyncError, ConfigError } from './errors.js';
+import { encodeAuditEntry } from './audit/entry.js';
+import { AUDIT_RULES, type AuditVerification, type Checkpoint } from './audit/index.js';
+import {
+  BadRangeError,
+  ConfigError,
+  CorruptEventError,
+  NoDataDirError,
+  OverloadedError,
+  ShuttingDownError,
+} from './errors.js';
 import { fixedSecrets, type Keystore, type SecretSource, type Signer } from './keys/keystore.js';
-import { createNodeIdentity, NODE_KEY_FILE, openNodeSigner, readNodeIdentity } from './keys/node-identity.js';
+import {
+  createNodeIdentity,
+  NODE_KEY_FILE,
+  openNodeSigner,
+  readNodeIdentity,
+} from './keys/node-identity.js';
 import { type KeystoreSpec, parseKeystoreSpec } from './keys/spec.js';
 import { Pipeline } from './pipeline/pipeline.js';
-import { VerifyPool } from './pool/verify-pool.js';
-import { encodeAuditEntry } from './audit/entry.js';
+import { VerifyPool } from './pipeline/verify-pool.js';
 import {
   batchSize,
-  decodeEvent,
   DEFAULT_TIME_RULES,
+  decodeEvent,
+  type EventTextBatch,
   eventToJson,
   OPEN_TRUST,
   parseDidKey,
-  toHex,
-  type EventTextBatch,
   type TimeRules,
   type TrustPolicy,
+  toHex,
 } from './protocol/index.js';
 import type {
   AuditProofJson,
@@ -40,7 +51,7 @@ import type {
   IngestResult,
   NodeService,
 } from './service.js';
-import { Store } from './storage/index.js';
+import { Store, verifyAuditData } from './storage/index.js';
 import type { TailCheckReport } from './storage/tail-check.js';
 
 export const KEY_FILE = NODE_KEY_FILE;
@@ -80,15 +91,23 @@ export interface NodeOptions {
 
 function checkpointJson(cp: Checkpoint, did: string): CheckpointJson {
   const common = { tree_size: cp.treeSize, root: toHex(cp.root), time: cp.time, node: did };
-  if (cp.version !== 2) return { version: 1, seq: cp.seq, ...common, signature: toHex(cp.signature) };
-  return { version: 2, seq: cp.seq, ...common, prev: toHex(cp.prev as Uint8Array), signature: toHex(cp.signature) };
+  if (cp.version !== 2)
+    return { version: 1, seq: cp.seq, ...common, signature: toHex(cp.signature) };
+  return {
+    version: 2,
+    seq: cp.seq,
+    ...common,
+    prev: toHex(cp.prev as Uint8Array),
+    signature: toHex(cp.signature),
+  };
 }
 
 function trustPolicy(trusted: NodeOptions['trusted']): TrustPolicy {
   if (trusted === undefined || trusted === 'open') return OPEN_TRUST;
   for (const did of trusted) {
     const parsed = parseDidKey(did);
-    if (!parsed.ok) throw new ConfigError('ERR_BAD_TRUSTED_DID', `trusted author ${did}: ${parsed.detail}`);
+    if (!parsed.ok)
+      throw new ConfigError('ERR_BAD_TRUSTED_DID', `trusted author ${did}: ${parsed.detail}`);
   }
   return { mode: 'allowlist', authors: new Set(trusted) };
 }
@@ -99,7 +118,10 @@ function asSpec(spec: KeystoreSpec | string | undefined): KeystoreSpec | undefin
 
 function secretsOf(secrets: SecretSource | string | undefined, pin?: string): SecretSource {
   if (typeof secrets === 'object') return secrets;
-  return fixedSecrets({ ...(secrets === undefined ? {} : { passphrase: secrets }), ...(pin === undefined ? {} : { pin }) });
+  return fixedSecrets({
+    ...(secrets === undefined ? {} : { passphrase: secrets }),
+    ...(pin === undefined ? {} : { pin }),
+  });
 }
 
 export interface InitOptions {
@@ -136,7 +158,7 @@ export async function verifyAudit(dir: string, core?: Core): Promise<AuditVerifi
   const c = core ?? (await loadCore());
   const identity = await readNodeIdentity(dir);
   if (identity === undefined) {
-    throw new ConfigError('ERR_NO_DATA_DIR', `${dir} is not a Commons Sync data directory (no ${KEY_FILE})`);
+    throw new NoDataDirError(`${dir} is not a Commons Sync data directory (no ${KEY_FILE})`);
   }
   return verifyAuditData(dir, c, {
     publicKey: identity.publicKey,
@@ -227,11 +249,18 @@ export class CommonsNode implements NodeService {
     const latest = store.audit.latestCheckpoint();
     this.coveredSize = latest === undefined ? -1 : latest.treeSize + (latest.version === 2 ? 1 : 0);
     this.opened = this.maybeCheckpoint(1);
-    const interval = Math.max(opts.checkpointIntervalMs ?? 10_000, AUDIT_RULES.checkpointMinIntervalMs);
+    const interval = Math.max(
+      opts.checkpointIntervalMs ?? 10_000,
+      AUDIT_RULES.checkpointMinIntervalMs,
+    );
     // A failed timed checkpoint (an HSM briefly away) is retried at the next tick.
-    this.timers.push(setInterval(() => void this.maybeCheckpoint(1).catch(() => undefined), interval).unref());
+    this.timers.push(
+      setInterval(() => void this.maybeCheckpoint(1).catch(() => undefined), interval).unref(),
+    );
     // Rejections counted for the audit log are written as a summary once one is due.
-    this.timers.push(setInterval(() => this.flushSummary(), AUDIT_RULES.summaryIntervalMs / 4).unref());
+    this.timers.push(
+      setInterval(() => this.flushSummary(), AUDIT_RULES.summaryIntervalMs / 4).unref(),
+    );
     // Replay records outlive their event's expiry by the clock-skew allowance, then go.
     const skew = (opts.timeRules ?? DEFAULT_TIME_RULES).clockSkewSeconds;
     const prune = () => this.store.pruneReplay(Math.floor(this.now() / 1000) - skew);
@@ -239,11 +268,11 @@ export class CommonsNode implements NodeService {
   }
 
   async ingest(batch: EventTextBatch): Promise<IngestResult[]> {
-    if (this.closing) throw new CommonsSyncError('ERR_SHUTTING_DOWN', 'the node is shutting down');
+    if (this.closing) throw new ShuttingDownError('the node is shutting down');
     const count = batchSize(batch);
     if (this.pending > 0 && this.pending + count > this.maxPending) {
       this.counts.overloaded += 1;
-      throw new CommonsSyncError('ERR_OVERLOADED', `${this.pending} events are being validated; retry later`);
+      throw new OverloadedError(`${this.pending} events are being validated; retry later`);
     }
     this.pending += count;
     const work = this.pipeline.process(batch);
@@ -252,7 +281,8 @@ export class CommonsNode implements NodeService {
       const results = await work;
       for (const r of results) {
         this.counts[r.status] += 1;
-        if (r.status === 'rejected') this.reasons.set(r.reason, (this.reasons.get(r.reason) ?? 0) + 1);
+        if (r.status === 'rejected')
+          this.reasons.set(r.reason, (this.reasons.get(r.reason) ?? 0) + 1);
       }
       await this.maybeCheckpoint(this.checkpointEvery);
       return results;
@@ -266,7 +296,7 @@ export class CommonsNode implements NodeService {
     const stored = this.store.getEvent(idHex.toLowerCase());
     if (stored === undefined) return undefined;
     const decoded = decodeEvent(stored.encoded);
-    if (!decoded.ok) throw new CommonsSyncError('ERR_CORRUPT_EVENT', `stored event ${idHex}: ${decoded.detail}`);
+    if (!decoded.ok) throw new CorruptEventError(`stored event ${idHex}: ${decoded.detail}`);
     return eventToJson(decoded.value.event);
   }
 
@@ -285,7 +315,13 @@ export class CommonsNode implements NodeService {
       // One checkpoint sooner than scheduled is fine, but not more often than the minimum interval.
       const wait = this.lastCheckpointAt + AUDIT_RULES.checkpointMinIntervalMs - Date.now();
       if (wait > 0 && cp !== undefined) {
-        return { pending: true, event_id: id, leaf_index: seq, retry_after_ms: wait, checkpoint: checkpointJson(cp, this.did) };
+        return {
+          pending: true,
+          event_id: id,
+          leaf_index: seq,
+          retry_after_ms: wait,
+          checkpoint: checkpointJson(cp, this.did),
+        };
       }
       cp = await this.signCheckpoint();
     }
@@ -304,8 +340,16 @@ export class CommonsNode implements NodeService {
 
   consistencyProof(from: number, to: number): ConsistencyProofJson {
     const size = this.store.audit.size;
-    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || from > to || to > size) {
-      throw new CommonsSyncError('ERR_BAD_RANGE', `a consistency proof needs 0 ≤ from ≤ to ≤ ${size}, got from=${from} to=${to}`);
+    if (
+      !Number.isSafeInteger(from) ||
+      !Number.isSafeInteger(to) ||
+      from < 0 ||
+      from > to ||
+      to > size
+    ) {
+      throw new BadRangeError(
+        `a consistency proof needs 0 ≤ from ≤ to ≤ ${size}, got from=${from} to=${to}`,
+      );
     }
     return { from, to, proof: this.store.audit.consistencyProof(from, to).map(toHex) };
   }
@@ -331,7 +375,9 @@ export class CommonsNode implements NodeService {
       ),
       '# HELP commons_sync_rejections_total Rejected events, by reason code.',
       '# TYPE commons_sync_rejections_total counter',
-      ...[...this.reasons].map(([reason, n]) => `commons_sync_rejections_total{reason="${reason}"} ${n}`),
+      ...[...this.reasons].map(
+        ([reason, n]) => `commons_sync_rejections_total{reason="${reason}"} ${n}`,
+      ),
       '# HELP commons_sync_overloaded_total Ingest calls refused because the node was saturated.',
       '# TYPE commons_sync_overloaded_total counter',
       `commons_sync_overloaded_total ${this.counts.overloaded}`,
@@ -344,7 +390,10 @@ export class CommonsNode implements NodeService {
           ['prepare_wall', t.prepareWall],
           ['commit', t.commit],
         ] as const
-      ).map(([stage, ms]) => `commons_sync_stage_seconds_total{stage="${stage}"} ${(ms / 1000).toFixed(6)}`),
+      ).map(
+        ([stage, ms]) =>
+          `commons_sync_stage_seconds_total{stage="${stage}"} ${(ms / 1000).toFixed(6)}`,
+      ),
       '# HELP commons_sync_batches_total Batches through the pipeline.',
       '# TYPE commons_sync_batches_total counter',
       `commons_sync_batches_total ${t.batches}`,
@@ -356,7 +405,9 @@ export class CommonsNode implements NodeService {
       `commons_sync_audit_entries ${this.store.audit.size}`,
       '# HELP commons_sync_audit_summarized_total Rejections counted into audit summary entries instead of logged one by one, by reason.',
       '# TYPE commons_sync_audit_summarized_total counter',
-      ...[...this.store.audit.summarized].map(([reason, n]) => `commons_sync_audit_summarized_total{reason="${reason}"} ${n}`),
+      ...[...this.store.audit.summarized].map(
+        ([reason, n]) => `commons_sync_audit_summarized_total{reason="${reason}"} ${n}`,
+      ),
       '# HELP commons_sync_pending_events Events being validated now.',
       '# TYPE commons_sync_pending_events gauge',
       `commons_sync_pending_events ${this.pending}`,
@@ -383,7 +434,8 @@ export class CommonsNode implements NodeService {
       const due = this.store.audit.summaryDueAt;
       if (due !== undefined) {
         const wait = due - this.store.audit.stampTime(this.now());
-        if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, AUDIT_RULES.summaryIntervalMs)));
+        if (wait > 0)
+          await new Promise((r) => setTimeout(r, Math.min(wait, AUDIT_RULES.summaryIntervalMs)));
         this.flushSummary();
       }
       await this.maybeCheckpoint(1);
@@ -401,7 +453,11 @@ export class CommonsNode implements NodeService {
   private async signCheckpoint(): Promise<Checkpoint> {
     while (this.signing !== undefined) await this.signing.catch(() => undefined);
     const latest = this.store.audit.latestCheckpoint();
-    if (latest !== undefined && this.store.audit.size <= latest.treeSize + (latest.version === 2 ? 1 : 0)) return latest;
+    if (
+      latest !== undefined &&
+      this.store.audit.size <= latest.treeSize + (latest.version === 2 ? 1 : 0)
+    )
+      return latest;
     const work = this.store.audit.checkpointAsync(this.key);
     this.signing = work;
     try {

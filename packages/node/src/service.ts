@@ -10,7 +10,12 @@ export type { EventTextBatch };
 export type IngestResult =
   | { readonly status: 'accepted'; readonly id: string }
   | { readonly status: 'duplicate'; readonly id: string }
-  | { readonly status: 'rejected'; readonly id?: string; readonly reason: string; readonly detail: string };
+  | {
+      readonly status: 'rejected';
+      readonly id?: string;
+      readonly reason: string;
+      readonly detail: string;
+    };
 
 /** A signed Merkle checkpoint of the audit log (JSON form; spec/AUDIT.md §5 and §7). */
 export interface CheckpointJson {
@@ -90,7 +95,11 @@ export interface NodeService {
    */
   auditProof(
     idHex: string,
-  ): AuditProofJson | AuditProofPending | undefined | Promise<AuditProofJson | AuditProofPending | undefined>;
+  ):
+    | AuditProofJson
+    | AuditProofPending
+    | undefined
+    | Promise<AuditProofJson | AuditProofPending | undefined>;
   /**
    * A consistency proof from the log's first `from` entries to its first `to`. Throws an
    * error with code `ERR_BAD_RANGE` unless 0 ≤ from ≤ to ≤ the log's size.

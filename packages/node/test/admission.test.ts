@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { clientKey } from '../src/api/admission.js';
 import { hostName } from '../src/api/host.js';
-import { startApiServer, type ApiServer, type ApiServerOptions } from '../src/api/server.js';
+import { type ApiServer, type ApiServerOptions, startApiServer } from '../src/api/server.js';
 import { batchSize, type EventTextBatch } from '../src/protocol/index.js';
 import type { IngestResult, NodeService } from '../src/service.js';
 import { call, openSocket, sleep, waitFor } from './socket-fixtures.js';
@@ -20,13 +20,19 @@ function service(): NodeService & { calls: number } {
     calls: 0,
     ingest(batch: EventTextBatch): Promise<IngestResult[]> {
       s.calls++;
-      return Promise.resolve(Array.from({ length: batchSize(batch) }, () => ({ status: 'rejected', reason: 'ERR_MALFORMED', detail: 'test' }) as const));
+      return Promise.resolve(
+        Array.from(
+          { length: batchSize(batch) },
+          () => ({ status: 'rejected', reason: 'ERR_MALFORMED', detail: 'test' }) as const,
+        ),
+      );
     },
     getEvent: () => undefined,
     checkpoint: () => ({ tree_size: 0, root: '', time: 0, node: '', signature: '' }),
     auditProof: () => undefined,
     consistencyProof: () => ({ from: 0, to: 0, proof: [] }),
-    health: () => ({ status: 'ok', did: '', events: 0, audit_size: 0, uptime_s: 0, backend: 'test' }) as const,
+    health: () =>
+      ({ status: 'ok', did: '', events: 0, audit_size: 0, uptime_s: 0, backend: 'test' }) as const,
     metrics: () => '',
     close: () => Promise.resolve(),
   };
@@ -95,7 +101,9 @@ describe('per-client shares', () => {
 
 describe('minimum body rate', () => {
   it('cuts a body that trickles in with a 408 the client can read', async () => {
-    const { url, port } = await start({ admission: { bodyRateGraceMs: 200, minBodyBytesPerSecond: 1000 } });
+    const { url, port } = await start({
+      admission: { bodyRateGraceMs: 200, minBodyBytesPerSecond: 1000 },
+    });
     const slow = await openSocket(port);
     slow.write(`${postHead(10_000)}[`);
     for (let i = 0; i < 40 && !slow.received().includes('\r\n\r\n{'); i++) {
@@ -126,7 +134,9 @@ describe('pipelining', () => {
   });
 
   it('a client that pipelines and never reads is paused, then cut; others are served meanwhile', async () => {
-    const { url, port } = await start({ connections: { maxPipelined: 2, maxUnsentBytes: 4096, stallTimeoutMs: 500 } });
+    const { url, port } = await start({
+      connections: { maxPipelined: 2, maxUnsentBytes: 4096, stallTimeoutMs: 500 },
+    });
     const s = await openSocket(port);
     s.pause();
     s.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'.repeat(200_000));
@@ -135,7 +145,9 @@ describe('pipelining', () => {
     let cut = false;
     for (let i = 0; i < 100 && !cut; i++) {
       await sleep(200);
-      cut = /commons_sync_http_connections_cut_total\{reason="stalled"\} 1/.test((await call(url, '/metrics', { localAddress: '127.0.0.2' })).text);
+      cut = /commons_sync_http_connections_cut_total\{reason="stalled"\} 1/.test(
+        (await call(url, '/metrics', { localAddress: '127.0.0.2' })).text,
+      );
     }
     expect(cut).toBe(true);
     s.resume(); // the client, reading at last, finds the connection gone
@@ -144,7 +156,9 @@ describe('pipelining', () => {
   });
 
   it('a connection that queues more requests than its bound is cut at once', async () => {
-    const { port } = await start({ connections: { maxPipelined: 1, maxQueuedPerConnection: 8, stallTimeoutMs: 60_000 } });
+    const { port } = await start({
+      connections: { maxPipelined: 1, maxQueuedPerConnection: 8, stallTimeoutMs: 60_000 },
+    });
     const s = await openSocket(port);
     s.pause();
     s.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'.repeat(50_000));
@@ -166,10 +180,22 @@ describe('Host allow-list', () => {
 
   it('serves localhost, IP literals and HTTP/1.0 without Host; refuses other names with 421', async () => {
     const { url, port } = await start({ allowedHosts: ['api.example'] });
-    for (const host of ['localhost', `localhost:${port}`, `[::1]:${port}`, '10.1.2.3', `api.example:${port}`, 'API.EXAMPLE.']) {
+    for (const host of [
+      'localhost',
+      `localhost:${port}`,
+      `[::1]:${port}`,
+      '10.1.2.3',
+      `api.example:${port}`,
+      'API.EXAMPLE.',
+    ]) {
       expect((await call(url, '/healthz', { headers: { host } })).status, host).toBe(200);
     }
-    for (const host of ['evil.example', `evil.example:${port}`, 'localhost.evil.example', 'api.example.evil']) {
+    for (const host of [
+      'evil.example',
+      `evil.example:${port}`,
+      'localhost.evil.example',
+      'api.example.evil',
+    ]) {
       const a = await call(url, '/healthz', { headers: { host } });
       expect(a.status, host).toBe(421);
       expect(a.json, host).toMatchObject({ error: { code: 'ERR_HOST_NOT_ALLOWED' } });
@@ -208,7 +234,8 @@ describe('early answers are readable', () => {
     s.on('end', () => s.end());
     s.write(postHead(50_000_000));
     for (let i = 0; i < 400 && !s.writableEnded && !s.destroyed; i++) {
-      if (!s.write(Buffer.alloc(64 * 1024, 0x20))) await Promise.race([new Promise((r) => s.once('drain', r)), sleep(100)]);
+      if (!s.write(Buffer.alloc(64 * 1024, 0x20)))
+        await Promise.race([new Promise((r) => s.once('drain', r)), sleep(100)]);
     }
     await Promise.race([s.gone, sleep(10_000)]);
     expect(s.errors).toEqual([]);

@@ -7,13 +7,17 @@ import { Agent, request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startApiServer, type ApiServer, type ApiServerOptions } from '../src/api/server.js';
+import { type ApiServer, type ApiServerOptions, startApiServer } from '../src/api/server.js';
 import type { EventTextBatch, IngestResult, NodeService } from '../src/service.js';
 
 /** Just enough NodeService: ingest is pluggable, everything else is trivial. */
-function fakeService(): NodeService & { calls: number; ingestImpl: ((events: readonly unknown[]) => Promise<IngestResult[]>) | undefined } {
+function fakeService(): NodeService & {
+  calls: number;
+  ingestImpl: ((events: readonly unknown[]) => Promise<IngestResult[]>) | undefined;
+} {
   // the fake sees one entry per event text of the batch
-  const entries = (batch: EventTextBatch): unknown[] => Array.from({ length: batch.spans.length / 2 });
+  const entries = (batch: EventTextBatch): unknown[] =>
+    Array.from({ length: batch.spans.length / 2 });
   const service = {
     did: 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK',
     calls: 0,
@@ -22,12 +26,17 @@ function fakeService(): NodeService & { calls: number; ingestImpl: ((events: rea
       const events = entries(batch);
       service.calls++;
       if (service.ingestImpl !== undefined) return service.ingestImpl(events);
-      return Promise.resolve(events.map(() => ({ status: 'rejected', reason: 'ERR_MALFORMED', detail: 'fake' }) as const));
+      return Promise.resolve(
+        events.map(
+          () => ({ status: 'rejected', reason: 'ERR_MALFORMED', detail: 'fake' }) as const,
+        ),
+      );
     },
     getEvent: () => undefined,
     checkpoint: () => ({ tree_size: 0, root: '', time: 0, node: '', signature: '' }),
     auditProof: () => undefined,
-    health: () => ({ status: 'ok', did: '', events: 0, audit_size: 0, uptime_s: 0, backend: 'fake' }) as const,
+    health: () =>
+      ({ status: 'ok', did: '', events: 0, audit_size: 0, uptime_s: 0, backend: 'fake' }) as const,
     metrics: () => '',
     close: () => Promise.resolve(),
   };
@@ -63,7 +72,9 @@ function post(url: string, body: string | Buffer, agent?: Agent): Promise<Answer
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }),
+        );
       },
     );
     req.on('error', reject);
@@ -78,7 +89,11 @@ async function healthy(url: string): Promise<boolean> {
 }
 
 /** Opens a socket, writes `text`, and resolves with everything read until the server closes. */
-async function raw(port: number, text: string, waitMs = 10_000): Promise<{ answer: string; socket: Socket }> {
+async function raw(
+  port: number,
+  text: string,
+  waitMs = 10_000,
+): Promise<{ answer: string; socket: Socket }> {
   const socket = connect(port, '127.0.0.1');
   await new Promise<void>((r) => socket.once('connect', () => r()));
   const answer = new Promise<string>((resolve) => {
@@ -167,8 +182,11 @@ describe('413: bodies over the limit', () => {
     await new Promise<void>((r) => socket.once('connect', () => r()));
     let got = '';
     socket.on('data', (c: Buffer) => (got += c.toString('latin1')));
-    socket.write('POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n');
-    for (let i = 0; i < 200 && !got.includes('100 Continue'); i++) await new Promise((r) => setTimeout(r, 10));
+    socket.write(
+      'POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n',
+    );
+    for (let i = 0; i < 200 && !got.includes('100 Continue'); i++)
+      await new Promise((r) => setTimeout(r, 10));
     expect(got).toMatch(/^HTTP\/1\.1 100 Continue/);
     socket.write('{}');
     await new Promise<void>((r) => socket.once('close', () => r()));
@@ -211,7 +229,9 @@ describe('429: admission', () => {
     const { url, port } = await start({ maxInFlight: 1 });
     const socket = connect(port, '127.0.0.1');
     await new Promise<void>((r) => socket.once('connect', () => r()));
-    socket.write('POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n[');
+    socket.write(
+      'POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n[',
+    );
     await new Promise((r) => setTimeout(r, 100));
     expect((await post(url, '{}')).status).toBe(200);
     expect(service.calls).toBe(1);
@@ -246,10 +266,16 @@ describe('timeouts and unparseable requests', () => {
     const garbage = await raw(port, 'HELLO THERE\r\n\r\n');
     expect(garbage.answer).toMatch(/^HTTP\/1\.1 400 /);
     expect(garbage.answer).toContain('"code":"ERR_BAD_REQUEST"');
-    const big = await raw(port, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(100_000)}\r\n\r\n`);
+    const big = await raw(
+      port,
+      `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(100_000)}\r\n\r\n`,
+    );
     expect(big.answer).toMatch(/^HTTP\/1\.1 431 /);
     expect(big.answer).toContain('"code":"ERR_HEADERS_TOO_LARGE"');
-    const absolute = await raw(port, 'GET * HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    const absolute = await raw(
+      port,
+      'GET * HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
+    );
     expect(absolute.answer).toMatch(/^HTTP\/1\.1 400 /);
     expect(await healthy(url)).toBe(true);
   });
@@ -274,13 +300,11 @@ describe('any body', () => {
       fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
       fc.string({ maxLength: 200 }).map((s) => Buffer.from(s)),
       fc.jsonValue({ maxDepth: 4 }).map((v) => Buffer.from(JSON.stringify(v) ?? 'null')),
-      fc
-        .tuple(fc.jsonValue({ maxDepth: 3 }), fc.nat(), fc.nat({ max: 3 }))
-        .map(([v, at, cut]) => {
-          const t = JSON.stringify([v]) ?? '[]';
-          const i = at % (t.length + 1);
-          return Buffer.from(t.slice(0, i) + t.slice(i + cut)); // truncated or spliced JSON
-        }),
+      fc.tuple(fc.jsonValue({ maxDepth: 3 }), fc.nat(), fc.nat({ max: 3 })).map(([v, at, cut]) => {
+        const t = JSON.stringify([v]) ?? '[]';
+        const i = at % (t.length + 1);
+        return Buffer.from(t.slice(0, i) + t.slice(i + cut)); // truncated or spliced JSON
+      }),
     );
     try {
       await fc.assert(
@@ -308,7 +332,7 @@ describe('any body', () => {
       '{"__proto__":{"polluted":true},"constructor":{"prototype":{"x":1}}}',
       '[\u0000]',
       '\u0000',
-      '[' + '1,'.repeat(100_000) + '1]',
+      `[${'1,'.repeat(100_000)}1]`,
     ];
     for (const body of nasty) {
       const a = await post(url, body);

@@ -10,9 +10,17 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startApiServer, type ApiServer, type ApiServerOptions } from '../src/api/server.js';
+import { type ApiServer, type ApiServerOptions, startApiServer } from '../src/api/server.js';
+import { OverloadedError, ShuttingDownError } from '../src/errors.js';
 import { createLogger } from '../src/log.js';
-import type { AuditProofJson, CheckpointJson, EventTextBatch, HealthJson, IngestResult, NodeService } from '../src/service.js';
+import type {
+  AuditProofJson,
+  CheckpointJson,
+  EventTextBatch,
+  HealthJson,
+  IngestResult,
+  NodeService,
+} from '../src/service.js';
 
 const ID_A = 'a'.repeat(64);
 const ID_B = 'b'.repeat(64);
@@ -21,7 +29,9 @@ const ID_B = 'b'.repeat(64);
 function textsOf(batch: EventTextBatch): string[] {
   const out: string[] = [];
   for (let i = 0; i < batch.spans.length; i += 2) {
-    out.push(Buffer.from(batch.bytes.subarray(batch.spans[i], batch.spans[i + 1])).toString('utf8'));
+    out.push(
+      Buffer.from(batch.bytes.subarray(batch.spans[i], batch.spans[i + 1])).toString('utf8'),
+    );
   }
   return out;
 }
@@ -34,7 +44,8 @@ class FakeService implements NodeService {
   calls: string[][] = [];
   /** Replaces the default ingest when set. */
   ingestImpl: ((texts: readonly string[]) => Promise<IngestResult[]>) | undefined;
-  metricsText = '# HELP commons_sync_events_total Events.\n# TYPE commons_sync_events_total counter\ncommons_sync_events_total 7\n';
+  metricsText =
+    '# HELP commons_sync_events_total Events.\n# TYPE commons_sync_events_total counter\ncommons_sync_events_total 7\n';
   failGetEvent: Error | undefined;
 
   ingest(batch: EventTextBatch): Promise<IngestResult[]> {
@@ -66,16 +77,36 @@ class FakeService implements NodeService {
   }
 
   checkpoint(): CheckpointJson {
-    return { tree_size: this.events.size, root: '00'.repeat(32), time: 1_700_000_000, node: this.did, signature: '11'.repeat(64) };
+    return {
+      tree_size: this.events.size,
+      root: '00'.repeat(32),
+      time: 1_700_000_000,
+      node: this.did,
+      signature: '11'.repeat(64),
+    };
   }
 
   auditProof(idHex: string): AuditProofJson | undefined {
     if (!this.events.has(idHex)) return undefined;
-    return { event_id: idHex, leaf_index: 0, tree_size: 1, leaf_hash: '22'.repeat(32), path: [], checkpoint: this.checkpoint() };
+    return {
+      event_id: idHex,
+      leaf_index: 0,
+      tree_size: 1,
+      leaf_hash: '22'.repeat(32),
+      path: [],
+      checkpoint: this.checkpoint(),
+    };
   }
 
   health(): HealthJson {
-    return { status: 'ok', did: this.did, events: this.events.size, audit_size: this.events.size, uptime_s: 1, backend: 'fake' };
+    return {
+      status: 'ok',
+      did: this.did,
+      events: this.events.size,
+      audit_size: this.events.size,
+      uptime_s: 1,
+      backend: 'fake',
+    };
   }
 
   metrics(): string {
@@ -99,7 +130,9 @@ function call(
   method: string,
   path: string,
   body?: string | Buffer,
-  headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' },
+  headers: Record<string, string> = body === undefined
+    ? {}
+    : { 'content-type': 'application/json' },
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(new URL(path, url), { method, headers, agent: false }, (res) => {
@@ -153,7 +186,12 @@ describe('routes', () => {
     expect(one.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(one.json).toEqual({ result: { status: 'accepted', id: ID_A } });
 
-    const many = await call(url, 'POST', '/v1/events', JSON.stringify([{ id: ID_B }, { id: ID_A }, 42]));
+    const many = await call(
+      url,
+      'POST',
+      '/v1/events',
+      JSON.stringify([{ id: ID_B }, { id: ID_A }, 42]),
+    );
     expect(many.status).toBe(200);
     expect(many.json).toEqual({
       results: [
@@ -163,14 +201,25 @@ describe('routes', () => {
       ],
     });
     // the service gets each event's JSON text exactly as it was in the body
-    expect(service.calls).toEqual([[`{"id":"${ID_A}"}`], [`{"id":"${ID_B}"}`, `{"id":"${ID_A}"}`, '42']]);
+    expect(service.calls).toEqual([
+      [`{"id":"${ID_A}"}`],
+      [`{"id":"${ID_B}"}`, `{"id":"${ID_A}"}`, '42'],
+    ]);
   });
 
   it('POST /v1/events accepts a charset=utf-8 parameter; a BOM is refused (spec/PROTOCOL.md §3.5)', async () => {
     const url = await start();
     const headers = { 'content-type': 'application/json; charset=UTF-8' };
-    expect((await call(url, 'POST', '/v1/events', JSON.stringify({ id: ID_A }), headers)).status).toBe(200);
-    const bom = await call(url, 'POST', '/v1/events', `\uFEFF${JSON.stringify({ id: ID_B })}`, headers);
+    expect(
+      (await call(url, 'POST', '/v1/events', JSON.stringify({ id: ID_A }), headers)).status,
+    ).toBe(200);
+    const bom = await call(
+      url,
+      'POST',
+      '/v1/events',
+      `\uFEFF${JSON.stringify({ id: ID_B })}`,
+      headers,
+    );
     expect(bom.status).toBe(400);
     expect(errorCodeOf(bom)).toBe('ERR_MALFORMED');
     expect(bom.text).toContain('byte-order mark');
@@ -224,11 +273,19 @@ describe('routes', () => {
     expect(m.status).toBe(200);
     expect(m.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
     expect(m.text.startsWith(service.metricsText)).toBe(true);
-    expect(m.text).toContain('commons_sync_http_requests_total{route="/v1/events",method="POST",status="200"} 1');
-    expect(m.text).toContain('commons_sync_http_requests_total{route="unmatched",method="GET",status="404"} 1');
+    expect(m.text).toContain(
+      'commons_sync_http_requests_total{route="/v1/events",method="POST",status="200"} 1',
+    );
+    expect(m.text).toContain(
+      'commons_sync_http_requests_total{route="unmatched",method="GET",status="404"} 1',
+    );
     expect(m.text).toContain('# TYPE commons_sync_http_request_duration_seconds histogram');
-    expect(m.text).toContain('commons_sync_http_request_duration_seconds_bucket{route="/v1/events",le="+Inf"} 1');
-    expect(m.text).toContain('commons_sync_http_request_duration_seconds_count{route="/v1/events"} 1');
+    expect(m.text).toContain(
+      'commons_sync_http_request_duration_seconds_bucket{route="/v1/events",le="+Inf"} 1',
+    );
+    expect(m.text).toContain(
+      'commons_sync_http_request_duration_seconds_count{route="/v1/events"} 1',
+    );
     expect(m.text).toMatch(/^commons_sync_http_requests_in_flight 1$/m); // this request
     expect(m.text).toContain('commons_sync_http_events_received_total 2');
     // Every sample line is `name{labels} value` or `name value`.
@@ -240,7 +297,14 @@ describe('routes', () => {
 
   it('unknown routes are 404 and wrong methods 405 with Allow, each with a typed body', async () => {
     const url = await start();
-    for (const path of ['/', '/v1', '/v1/events/x/y', '/v2/events', '/healthz/', '/v1/audit/proof']) {
+    for (const path of [
+      '/',
+      '/v1',
+      '/v1/events/x/y',
+      '/v2/events',
+      '/healthz/',
+      '/v1/audit/proof',
+    ]) {
       const a = await call(url, 'GET', path);
       expect(a.status, path).toBe(404);
       expect(errorCodeOf(a)).toBe('ERR_NOT_FOUND');
@@ -266,7 +330,11 @@ describe('routes', () => {
       // neither an array nor an object: no event can be told apart, the protocol's ERR_MALFORMED
       ['', { 'content-type': 'application/json' }, 'ERR_MALFORMED'],
       ['  \n', { 'content-type': 'application/json' }, 'ERR_MALFORMED'],
-      [Buffer.from([0x22, 0xff, 0xfe, 0x22]), { 'content-type': 'application/json' }, 'ERR_MALFORMED'],
+      [
+        Buffer.from([0x22, 0xff, 0xfe, 0x22]),
+        { 'content-type': 'application/json' },
+        'ERR_MALFORMED',
+      ],
       ['\ufeff[{}]', { 'content-type': 'application/json' }, 'ERR_MALFORMED'],
       ['42', { 'content-type': 'application/json' }, 'ERR_MALFORMED'],
       ['null', { 'content-type': 'application/json' }, 'ERR_MALFORMED'],
@@ -289,7 +357,9 @@ describe('routes', () => {
     const url = await start();
     const single = await call(url, 'POST', '/v1/events', `{"id":`);
     expect(single.status).toBe(200);
-    expect(single.json).toEqual({ result: { status: 'rejected', reason: 'ERR_MALFORMED', detail: 'not JSON' } });
+    expect(single.json).toEqual({
+      result: { status: 'rejected', reason: 'ERR_MALFORMED', detail: 'not JSON' },
+    });
     // a repeated member name, bad UTF-8 and garbage stay inside their own element
     const body = Buffer.concat([
       Buffer.from(`[{"id":"${ID_A}"},{"kind":"a","v":1,"kind":"b"},"`),
@@ -298,25 +368,46 @@ describe('routes', () => {
     ]);
     const many = await call(url, 'POST', '/v1/events', body);
     expect(many.status).toBe(200);
-    expect(service.calls.at(-1)).toEqual([`{"id":"${ID_A}"}`, '{"kind":"a","v":1,"kind":"b"}', '"\ufffd\ufffd"', 'garbage', '', `{"id":"${ID_B}"}`]);
-    expect((many.json as { results: IngestResult[] }).results.map((r) => r.status)).toEqual(['accepted', 'rejected', 'rejected', 'rejected', 'rejected', 'accepted']);
+    expect(service.calls.at(-1)).toEqual([
+      `{"id":"${ID_A}"}`,
+      '{"kind":"a","v":1,"kind":"b"}',
+      '"\ufffd\ufffd"',
+      'garbage',
+      '',
+      `{"id":"${ID_B}"}`,
+    ]);
+    expect((many.json as { results: IngestResult[] }).results.map((r) => r.status)).toEqual([
+      'accepted',
+      'rejected',
+      'rejected',
+      'rejected',
+      'rejected',
+      'accepted',
+    ]);
   });
 });
 
 describe('service errors', () => {
   it('ingest rejecting with ERR_OVERLOADED is 429 with Retry-After; ERR_SHUTTING_DOWN is 503', async () => {
     const url = await start();
-    service.ingestImpl = () => Promise.reject(Object.assign(new Error('busy'), { code: 'ERR_OVERLOADED' }));
+    service.ingestImpl = () => Promise.reject(new OverloadedError('busy'));
     const busy = await call(url, 'POST', '/v1/events', '{}');
     expect(busy.status).toBe(429);
     expect(busy.headers['retry-after']).toBe('1');
     expect(errorCodeOf(busy)).toBe('ERR_OVERLOADED');
 
-    service.ingestImpl = () => Promise.reject(Object.assign(new Error('bye'), { code: 'ERR_SHUTTING_DOWN' }));
+    service.ingestImpl = () => Promise.reject(new ShuttingDownError('bye'));
     const stopping = await call(url, 'POST', '/v1/events', '{}');
     expect(stopping.status).toBe(503);
     expect(errorCodeOf(stopping)).toBe('ERR_SHUTTING_DOWN');
     expect(stopping.headers['retry-after']).toBeDefined();
+
+    // matched by class, not by a string: an error that only carries the code is a 500
+    service.ingestImpl = () =>
+      Promise.reject(Object.assign(new Error('look-alike'), { code: OverloadedError.code }));
+    const lookAlike = await call(url, 'POST', '/v1/events', '{}');
+    expect(lookAlike.status).toBe(500);
+    expect(errorCodeOf(lookAlike)).toBe('ERR_INTERNAL');
   });
 
   it('an unexpected failure is a 500 with ERR_INTERNAL that leaks nothing, and is logged', async () => {
@@ -400,7 +491,9 @@ describe('close', () => {
 
   it('reports a port in use as ERR_LISTEN', async () => {
     const url = await start();
-    await expect(startApiServer(new FakeService(), { port: Number(new URL(url).port) })).rejects.toMatchObject({
+    await expect(
+      startApiServer(new FakeService(), { port: Number(new URL(url).port) }),
+    ).rejects.toMatchObject({
       code: 'ERR_LISTEN',
     });
   });
@@ -414,9 +507,21 @@ describe('TLS', () => {
     execFileSync(
       'openssl',
       [
-        'req', '-x509', '-newkey', 'ed25519', '-nodes', '-days', '1',
-        '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.crt`),
-        '-subj', `/CN=${name}`, '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        'req',
+        '-x509',
+        '-newkey',
+        'ed25519',
+        '-nodes',
+        '-days',
+        '1',
+        '-keyout',
+        join(dir, `${name}.key`),
+        '-out',
+        join(dir, `${name}.crt`),
+        '-subj',
+        `/CN=${name}`,
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
       ],
       { stdio: 'ignore', timeout: 20_000 },
     );
@@ -431,7 +536,11 @@ describe('TLS', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  function get(url: string, path: string, client: { key?: Buffer; cert?: Buffer } = {}): Promise<{ status: number; body: string }> {
+  function get(
+    url: string,
+    path: string,
+    client: { key?: Buffer; cert?: Buffer } = {},
+  ): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
       const req = httpsRequest(
         new URL(path, url),
@@ -459,11 +568,18 @@ describe('TLS', () => {
 
   it('mutual TLS: a client without a certificate is refused, one with a trusted certificate served', async () => {
     const url = await start({
-      tls: { key: pem['server.key']!, cert: pem['server.crt']!, ca: pem['client.crt']!, requestClientCert: true },
+      tls: {
+        key: pem['server.key']!,
+        cert: pem['server.crt']!,
+        ca: pem['client.crt']!,
+        requestClientCert: true,
+      },
     });
     await expect(get(url, '/healthz')).rejects.toThrow();
     // A certificate the server does not trust is refused too.
-    await expect(get(url, '/healthz', { key: pem['server.key']!, cert: pem['server.crt']! })).rejects.toThrow();
+    await expect(
+      get(url, '/healthz', { key: pem['server.key']!, cert: pem['server.crt']! }),
+    ).rejects.toThrow();
     const ok = await get(url, '/healthz', { key: pem['client.key']!, cert: pem['client.crt']! });
     expect(ok.status).toBe(200);
   });

@@ -13,7 +13,7 @@ import { type Core, loadCore } from '@commons-sync/bindings';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
+import { sha256One } from '../src/audit/hash.js';
 import {
   type AuditEntry,
   type CheckpointSigner,
@@ -21,10 +21,8 @@ import {
   encodeAuditEntry,
   hashLeaf,
   STORED_NODE_LEVEL,
-  verifyAuditData,
 } from '../src/audit/index.js';
-import { sha256One } from '../src/audit/hash.js';
-import { DB_FILE, Store } from '../src/storage/index.js';
+import { DB_FILE, Store, verifyAuditData } from '../src/storage/index.js';
 import { fakeEvents, manualClock, tempDir } from './storage-fixtures.js';
 
 type Table = 'events' | 'audit_entries' | 'audit_nodes' | 'checkpoints' | 'replay';
@@ -33,15 +31,49 @@ type Table = 'events' | 'audit_entries' | 'audit_nodes' | 'checkpoints' | 'repla
 const TABLES: Record<Table, { key: string[]; columns: string[] }> = {
   events: {
     key: ['seq'],
-    columns: ['seq', 'audit_seq', 'id', 'author', 'kind', 'nonce', 'created_at', 'expires_at', 'received_at', 'encoded', 'encoded_hash'],
+    columns: [
+      'seq',
+      'audit_seq',
+      'id',
+      'author',
+      'kind',
+      'nonce',
+      'created_at',
+      'expires_at',
+      'received_at',
+      'encoded',
+      'encoded_hash',
+    ],
   },
   audit_entries: {
     key: ['seq'],
-    columns: ['format', 'seq', 'time', 'type', 'event_id', 'reason', 'detail', 'leaf_hash', 'chain_hash'],
+    columns: [
+      'format',
+      'seq',
+      'time',
+      'type',
+      'event_id',
+      'reason',
+      'detail',
+      'leaf_hash',
+      'chain_hash',
+    ],
   },
   audit_nodes: { key: ['level', 'idx'], columns: ['level', 'idx', 'hash'] },
   // Version 2 checkpoints sign their seq and the previous checkpoint's hash too.
-  checkpoints: { key: ['seq'], columns: ['seq', 'version', 'tree_size', 'root', 'time', 'public_key', 'signature', 'prev_hash'] },
+  checkpoints: {
+    key: ['seq'],
+    columns: [
+      'seq',
+      'version',
+      'tree_size',
+      'root',
+      'time',
+      'public_key',
+      'signature',
+      'prev_hash',
+    ],
+  },
   replay: { key: ['key'], columns: ['key', 'event_seq', 'expires_at'] },
 };
 
@@ -71,7 +103,13 @@ beforeAll(async () => {
   for (let batch = 0; batch < 3; batch++) {
     const evs = fakeEvents(20, { kind: `kind-${batch}` });
     store.commit(evs, [
-      { type: 'reject', eventId: evs[0]?.id ?? null, reason: 'ERR_REPLAY', detail: { batch }, verified: true },
+      {
+        type: 'reject',
+        eventId: evs[0]?.id ?? null,
+        reason: 'ERR_REPLAY',
+        detail: { batch },
+        verified: true,
+      },
       { type: 'reject', reason: 'ERR_MALFORMED', detail: { bytes: 12, note: 'truncated' } },
       { type: 'critical', reason: 'PEER_BANNED', detail: { peer: '10.0.0.7' } },
     ]);
@@ -83,7 +121,10 @@ beforeAll(async () => {
   rows = Object.fromEntries(
     (Object.keys(TABLES) as Table[]).map((t) => [
       t,
-      db.prepare(`SELECT * FROM ${t} ORDER BY ${TABLES[t].key.join(', ')}`).all() as Record<string, unknown>[],
+      db.prepare(`SELECT * FROM ${t} ORDER BY ${TABLES[t].key.join(', ')}`).all() as Record<
+        string,
+        unknown
+      >[],
     ]),
   ) as typeof rows;
   db.close();
@@ -138,7 +179,9 @@ function tamper(table: Table, rowIndex: number, column: string, pick: number): s
   try {
     const where = TABLES[table].key.map((k) => `${k} = ?`).join(' AND ');
     const keyValues = TABLES[table].key.map((k) => row[k]);
-    const info = db.prepare(`UPDATE ${table} SET ${column} = ? WHERE ${where}`).run(mutate(table, column, value, pick), ...keyValues);
+    const info = db
+      .prepare(`UPDATE ${table} SET ${column} = ? WHERE ${where}`)
+      .run(mutate(table, column, value, pick), ...keyValues);
     expect(info.changes).toBe(1);
   } finally {
     db.close();
@@ -155,14 +198,21 @@ function expectCaught(table: Table, rowIndex: number, column: string, pick: numb
   if (result.ok) return;
   expect(result.firstBad.table, `${label}: ${result.firstBad.what}`).toBe(table);
   if (table !== 'replay') {
-    expect(result.firstBad.row, `${label}: ${result.firstBad.what}`).toBe(rowName(table, rows[table][rowIndex] as Record<string, unknown>));
+    expect(result.firstBad.row, `${label}: ${result.firstBad.what}`).toBe(
+      rowName(table, rows[table][rowIndex] as Record<string, unknown>),
+    );
   }
 }
 
 describe('tamper evidence', () => {
   it('verifies the untouched store', () => {
     // per batch: 20 accepts, the reject, the critical entry, a summary (of the ERR_MALFORMED), a checkpoint entry
-    expect(rows.audit_entries.map((r) => r['type']).slice(20, 24)).toEqual(['reject', 'critical', 'summary', 'checkpoint']);
+    expect(rows.audit_entries.map((r) => r['type']).slice(20, 24)).toEqual([
+      'reject',
+      'critical',
+      'summary',
+      'checkpoint',
+    ]);
     expect(rows.audit_entries.length).toBe(72);
     expect(rows.audit_nodes.length).toBeGreaterThan(0);
     expect(verifyAuditData(template.dir, core, { publicKey: key.publicKey })).toEqual({
@@ -174,12 +224,15 @@ describe('tamper evidence', () => {
     expect(verifyAuditData(copy(), core)).toMatchObject({ ok: true });
   });
 
-  it.each(Object.keys(TABLES) as Table[])('names a changed byte in every column of the first and last %s rows', (table) => {
-    const n = rows[table].length;
-    for (const rowIndex of [0, n - 1]) {
-      for (const column of TABLES[table].columns) expectCaught(table, rowIndex, column, 5);
-    }
-  });
+  it.each(Object.keys(TABLES) as Table[])(
+    'names a changed byte in every column of the first and last %s rows',
+    (table) => {
+      const n = rows[table].length;
+      for (const rowIndex of [0, n - 1]) {
+        for (const column of TABLES[table].columns) expectCaught(table, rowIndex, column, 5);
+      }
+    },
+  );
 
   it('names a changed byte anywhere in a random sample of rows and columns', () => {
     const cell = fc
@@ -193,7 +246,9 @@ describe('tamper evidence', () => {
         ),
       );
     fc.assert(
-      fc.property(cell, ([table, rowIndex, column, pick]) => expectCaught(table, rowIndex, column, pick)),
+      fc.property(cell, ([table, rowIndex, column, pick]) =>
+        expectCaught(table, rowIndex, column, pick),
+      ),
       { numRuns: 80 },
     );
   });
@@ -211,15 +266,48 @@ describe('tamper evidence', () => {
     }
   });
 
+  it('names an audit_nodes row that is no stored subtree of the log', () => {
+    // beyond the log, below the stored level, and a negative index: each an extra row
+    for (const [level, idx] of [
+      [4, 999],
+      [STORED_NODE_LEVEL - 1, 0],
+      [5, -1],
+    ] as const) {
+      const d = copy();
+      const db = new Database(join(d, DB_FILE));
+      db.prepare('INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)').run(
+        level,
+        idx,
+        Buffer.alloc(32),
+      );
+      db.close();
+      expect(verifyAuditData(d, core)).toEqual({
+        ok: false,
+        firstBad: {
+          table: 'audit_nodes',
+          row: `${level}/${idx}`,
+          what: 'not a subtree of the log',
+        },
+      });
+    }
+  });
+
   it('catches a rewritten history with every later hash recomputed at the next checkpoint', () => {
     const d = copy();
     const db = new Database(join(d, DB_FILE));
     const H = sha256One;
     // Rewrite entry 44 (a reject) and recompute everything after it, as an attacker without
     // the node key would: leaf and chain hashes, and every stored subtree.
-    db.prepare("UPDATE audit_entries SET reason = 'ERR_UNTRUSTED_AUTHOR' WHERE seq = 44 AND type = 'reject'").run();
-    const all = db.prepare('SELECT * FROM audit_entries ORDER BY seq').all() as Record<string, unknown>[];
-    const update = db.prepare('UPDATE audit_entries SET leaf_hash = ?, chain_hash = ? WHERE seq = ?');
+    db.prepare(
+      "UPDATE audit_entries SET reason = 'ERR_UNTRUSTED_AUTHOR' WHERE seq = 44 AND type = 'reject'",
+    ).run();
+    const all = db.prepare('SELECT * FROM audit_entries ORDER BY seq').all() as Record<
+      string,
+      unknown
+    >[];
+    const update = db.prepare(
+      'UPDATE audit_entries SET leaf_hash = ?, chain_hash = ? WHERE seq = ?',
+    );
     const setNode = db.prepare('UPDATE audit_nodes SET hash = ? WHERE level = ? AND idx = ?');
     const range = new CompactRange(H);
     let chain: Uint8Array = new Uint8Array(32);
@@ -248,7 +336,11 @@ describe('tamper evidence', () => {
     expect(secondCheckpoint['tree_size']).toBe(47); // the first checkpoint after entry 44
     expect(result).toMatchObject({
       ok: false,
-      firstBad: { table: 'checkpoints', row: secondCheckpoint['seq'], what: "root differs from the log's root at size 47" },
+      firstBad: {
+        table: 'checkpoints',
+        row: secondCheckpoint['seq'],
+        what: "root differs from the log's root at size 47",
+      },
     });
   });
 
@@ -266,7 +358,11 @@ describe('tamper evidence', () => {
       db.close();
       const result = verifyAuditData(d, core, { publicKey: key.publicKey });
       expect(result.ok, label).toBe(false);
-      if (!result.ok) expect([result.firstBad.table, result.firstBad.row], `${label}: ${result.firstBad.what}`).toEqual(['checkpoints', row]);
+      if (!result.ok)
+        expect(
+          [result.firstBad.table, result.firstBad.row],
+          `${label}: ${result.firstBad.what}`,
+        ).toEqual(['checkpoints', row]);
     }
   });
 });

@@ -9,29 +9,27 @@ import { type Core, loadCore } from '@commons-sync/bindings';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-
+import { sha256One } from '../src/audit/hash.js';
 import {
   type AuditEntry,
   type AuditRecord,
-  type Checkpoint,
   CHECKPOINT_DOMAIN,
   CHECKPOINT_DOMAIN_V2,
+  type Checkpoint,
+  type CheckpointSigner,
+  CheckpointSignerError,
   checkpointHash,
   checkpointMessage,
-  CheckpointSignerError,
-  type CheckpointSigner,
   encodeAuditEntry,
   hashLeaf,
+  inclusionProof,
   rootOfLeaves,
   subtreeOfLeaves,
-  inclusionProof,
-  verifyAuditData,
   verifyCheckpointSignature,
   verifyConsistency,
   verifyInclusion,
 } from '../src/audit/index.js';
-import { sha256One } from '../src/audit/hash.js';
-import { DB_FILE, Store } from '../src/storage/index.js';
+import { DB_FILE, Store, verifyAuditData } from '../src/storage/index.js';
 import { fakeEvents, manualClock, tempDir } from './storage-fixtures.js';
 
 let core: Core;
@@ -84,14 +82,38 @@ describe('entry encoding', () => {
       Buffer.from('{"k":"é"}', 'utf8'),
     ]);
     expect(hex(encodeAuditEntry(entry))).toBe(expected.toString('hex'));
-    const nulls = encodeAuditEntry({ ...entry, type: 'critical', eventId: null, reason: null, detail: '' });
+    const nulls = encodeAuditEntry({
+      ...entry,
+      type: 'critical',
+      eventId: null,
+      reason: null,
+      detail: '',
+    });
     expect(hex(nulls)).toBe(
       `01${'0000000100000005'}${(1_750_000_000_123).toString(16).padStart(16, '0')}03000000000000`,
     );
     // Format 2: the same layout with version byte 0x02, and the summary (0x04) and checkpoint (0x05) types.
-    const summary = encodeAuditEntry({ ...entry, format: 2, type: 'summary', eventId: null, reason: null, detail: '{}' });
-    expect(hex(summary)).toBe(`02${'0000000100000005'}${(1_750_000_000_123).toString(16).padStart(16, '0')}04000000000002${hex(Buffer.from('{}'))}`);
-    expect(encodeAuditEntry({ ...entry, format: 2, type: 'checkpoint', eventId: null, reason: null, detail: '' })[17]).toBe(0x05);
+    const summary = encodeAuditEntry({
+      ...entry,
+      format: 2,
+      type: 'summary',
+      eventId: null,
+      reason: null,
+      detail: '{}',
+    });
+    expect(hex(summary)).toBe(
+      `02${'0000000100000005'}${(1_750_000_000_123).toString(16).padStart(16, '0')}04000000000002${hex(Buffer.from('{}'))}`,
+    );
+    expect(
+      encodeAuditEntry({
+        ...entry,
+        format: 2,
+        type: 'checkpoint',
+        eventId: null,
+        reason: null,
+        detail: '',
+      })[17],
+    ).toBe(0x05);
     expect(() => encodeAuditEntry({ ...entry, format: 1, type: 'summary' })).toThrow(RangeError);
   });
 
@@ -113,7 +135,9 @@ describe('entry encoding', () => {
           a.seq === b.seq &&
           a.time === b.time &&
           a.type === b.type &&
-          (a.eventId === null ? b.eventId === null : b.eventId !== null && hex(a.eventId) === hex(b.eventId)) &&
+          (a.eventId === null
+            ? b.eventId === null
+            : b.eventId !== null && hex(a.eventId) === hex(b.eventId)) &&
           a.reason === b.reason &&
           Buffer.from(a.detail).equals(Buffer.from(b.detail));
         expect(same).toBe(equal);
@@ -140,7 +164,9 @@ describe('audit log', () => {
       const detail = JSON.parse(entry?.detail ?? '') as { eventSeq: number; encodedHash: string };
       expect(detail.eventSeq).toBe(i + 1);
       expect(detail.encodedHash).toBe(hex(core.sha256(e.encoded)));
-      expect(hex(entry?.leafHash ?? new Uint8Array())).toBe(hex(hashLeaf(H, encodeAuditEntry(entry as AuditEntry))));
+      expect(hex(entry?.leafHash ?? new Uint8Array())).toBe(
+        hex(hashLeaf(H, encodeAuditEntry(entry as AuditEntry))),
+      );
     });
     expect(s.acceptEntrySeq('00'.repeat(32))).toBeUndefined();
     // Chain: each chain hash is SHA-256(previous chain || leaf), from 32 zero bytes.
@@ -176,8 +202,12 @@ describe('audit log', () => {
           const rootN = store.audit.rootAt(n);
           expect(hex(rootN)).toBe(hex(rootOfLeaves(H, leaves.slice(0, n))));
           const proof = store.audit.inclusionProof(index, n);
-          expect(proof.map(hex)).toEqual(inclusionProof(index, n, subtreeOfLeaves(H, leaves.slice(0, n))).map(hex));
-          expect(verifyInclusion(H, index, n, leaves[index] as Uint8Array, proof, rootN)).toBe(true);
+          expect(proof.map(hex)).toEqual(
+            inclusionProof(index, n, subtreeOfLeaves(H, leaves.slice(0, n))).map(hex),
+          );
+          expect(verifyInclusion(H, index, n, leaves[index] as Uint8Array, proof, rootN)).toBe(
+            true,
+          );
           const cons = store.audit.consistencyProof(m, n);
           expect(verifyConsistency(H, m, n, store.audit.rootAt(m), rootN, cons)).toBe(true);
         }),
@@ -203,7 +233,11 @@ describe('checkpoints', () => {
     const empty = s.audit.checkpoint(key);
     expect([empty.version, empty.seq, empty.treeSize]).toEqual([2, 1, 0]);
     expect(hex(empty.prev as Uint8Array)).toBe('00'.repeat(32));
-    expect(s.audit.entry(0)).toMatchObject({ format: 2, type: 'checkpoint', detail: `{"checkpoint":1,"hash":"${hex(checkpointHash(H, empty))}"}` });
+    expect(s.audit.entry(0)).toMatchObject({
+      format: 2,
+      type: 'checkpoint',
+      detail: `{"checkpoint":1,"hash":"${hex(checkpointHash(H, empty))}"}`,
+    });
     s.commit(fakeEvents(20), [{ type: 'reject', reason: 'ERR_X' }]);
     clock.advance(5_000);
     const size = s.audit.size;
@@ -268,7 +302,15 @@ describe('checkpoints', () => {
       db.prepare(sql).run(...params);
       db.close();
     };
-    type CheckpointRow = { seq: number; tree_size: number; root: Buffer; time: number; public_key: Buffer; signature: Buffer; prev_hash: Buffer };
+    type CheckpointRow = {
+      seq: number;
+      tree_size: number;
+      root: Buffer;
+      time: number;
+      public_key: Buffer;
+      signature: Buffer;
+      prev_hash: Buffer;
+    };
     const rowCheckpoint = (r: CheckpointRow): Checkpoint => ({
       version: 2,
       seq: r.seq,
@@ -308,7 +350,11 @@ describe('checkpoints', () => {
     );
     expect(verifyAuditData(d, core)).toMatchObject({
       ok: false,
-      firstBad: { table: 'checkpoints', row: 2, what: 'differs from what its checkpoint entry recorded' },
+      firstBad: {
+        table: 'checkpoints',
+        row: 2,
+        what: 'differs from what its checkpoint entry recorded',
+      },
     });
     expect(verifyAuditData(d, core, { publicKey: key.publicKey })).toMatchObject({
       ok: false,
@@ -318,12 +364,32 @@ describe('checkpoints', () => {
     // 3. A validly signed checkpoint (the attacker holds a key) of a root the log never had.
     const fakeRoot = new Uint8Array(32).fill(0xee);
     const lie = { ...forged, root: fakeRoot };
-    edit('UPDATE checkpoints SET root = ?, signature = ? WHERE seq = 2', fakeRoot, other.sign(checkpointMessage(lie)));
-    expect(verifyAuditData(d, core)).toMatchObject({ ok: false, firstBad: { table: 'checkpoints', row: 2 } });
+    edit(
+      'UPDATE checkpoints SET root = ?, signature = ? WHERE seq = 2',
+      fakeRoot,
+      other.sign(checkpointMessage(lie)),
+    );
+    expect(verifyAuditData(d, core)).toMatchObject({
+      ok: false,
+      firstBad: { table: 'checkpoints', row: 2 },
+    });
 
     // 4. A checkpoint beyond the end of the log, well signed and chained.
-    edit('UPDATE checkpoints SET root = ?, public_key = ?, signature = ? WHERE seq = 2', original.root, original.public_key, original.signature);
-    const beyond = { version: 2 as const, seq: 3, treeSize: 999, root: fakeRoot, time: original.time, publicKey: key.publicKey, prev: checkpointHash(H, rowCheckpoint(original)) };
+    edit(
+      'UPDATE checkpoints SET root = ?, public_key = ?, signature = ? WHERE seq = 2',
+      original.root,
+      original.public_key,
+      original.signature,
+    );
+    const beyond = {
+      version: 2 as const,
+      seq: 3,
+      treeSize: 999,
+      root: fakeRoot,
+      time: original.time,
+      publicKey: key.publicKey,
+      prev: checkpointHash(H, rowCheckpoint(original)),
+    };
     edit(
       'INSERT INTO checkpoints (seq, version, tree_size, root, time, public_key, signature, prev_hash) VALUES (3, 2, ?, ?, ?, ?, ?, ?)',
       999,
@@ -333,6 +399,9 @@ describe('checkpoints', () => {
       key.sign(checkpointMessage(beyond)),
       beyond.prev,
     );
-    expect(verifyAuditData(d, core)).toMatchObject({ ok: false, firstBad: { table: 'checkpoints', row: 3 } });
+    expect(verifyAuditData(d, core)).toMatchObject({
+      ok: false,
+      firstBad: { table: 'checkpoints', row: 3 },
+    });
   });
 });

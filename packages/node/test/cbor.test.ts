@@ -8,19 +8,20 @@ import { describe, expect, it } from 'vitest';
 
 import {
   CborError,
-  EVENT_CBOR_LIMITS,
-  MAX_SAFE,
-  Reason,
-  decodeCbor,
-  encodeCbor,
-  fromHex,
-  toHex,
-  tryDecodeCbor,
   type CborLimits,
   type CborValue,
+  decodeCbor,
+  EVENT_CBOR_LIMITS,
+  encodeCbor,
+  fromHex,
+  MAX_SAFE,
+  Reason,
+  toHex,
+  tryDecodeCbor,
 } from '../src/protocol/index.js';
 
-const hex = (h: string): Uint8Array => fromHex(h.replace(/\s/g, '')) ?? new Uint8Array([0xff, 0xff]);
+const hex = (h: string): Uint8Array =>
+  fromHex(h.replace(/\s/g, '')) ?? new Uint8Array([0xff, 0xff]);
 
 /** RFC 8949 Appendix A, the examples that lie inside the profile. */
 const RFC_EXAMPLES: Array<[CborValue, string]> = [
@@ -71,7 +72,7 @@ const RFC_EXAMPLES: Array<[CborValue, string]> = [
 describe('encoding', () => {
   it.each(RFC_EXAMPLES.map(([v, h]) => [h, v] as const))('%s', (h, value) => {
     expect(toHex(encodeCbor(value))).toBe(h);
-    expect(decodeCbor(hex(h))).toEqual(value);
+    expect(decodeCbor(hex(h), EVENT_CBOR_LIMITS)).toEqual(value);
   });
 
   it('remembers key orders per shape without mixing up shapes, and a failed encoding leaves no trace', () => {
@@ -90,13 +91,17 @@ describe('encoding', () => {
   });
 
   it('keeps a byte order mark inside text (TextDecoder would strip it by default)', () => {
-    expect(decodeCbor(hex('63efbbbf'))).toBe('\ufeff');
+    expect(decodeCbor(hex('63efbbbf'), EVENT_CBOR_LIMITS)).toBe('\ufeff');
     expect(toHex(encodeCbor('\ufeff'))).toBe('63efbbbf');
   });
 
   it('treats __proto__ as an ordinary map key', () => {
-    const decoded = decodeCbor(hex('a1695f5f70726f746f5f5f01')) as Record<string, CborValue>;
+    const decoded = decodeCbor(hex('a1695f5f70726f746f5f5f01'), EVENT_CBOR_LIMITS) as Record<
+      string,
+      CborValue
+    >;
     expect(Object.keys(decoded)).toEqual(['__proto__']);
+    // biome-ignore lint/suspicious/noProto: the key under test, read as data, not the prototype
     expect(decoded['__proto__']).toBe(1);
     expect(toHex(encodeCbor(decoded))).toBe('a1695f5f70726f746f5f5f01');
   });
@@ -174,13 +179,13 @@ describe('strict decoding', () => {
   ];
 
   it.each(cases)('%s (%s) is %s', (_, h, reason) => {
-    const result = tryDecodeCbor(hex(h));
+    const result = tryDecodeCbor(hex(h), EVENT_CBOR_LIMITS);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error.code).toBe(reason);
   });
 
   it('refuses input that is not a Uint8Array', () => {
-    expect(() => decodeCbor('00' as unknown as Uint8Array)).toThrow(CborError);
+    expect(() => decodeCbor('00' as unknown as Uint8Array, EVENT_CBOR_LIMITS)).toThrow(CborError);
   });
 });
 
@@ -256,7 +261,7 @@ const { value: cborValue } = fc.letrec<{ value: CborValue }>((tie) => ({
 /** Throws anything that is not a CborError; returns the value or the error code. */
 function decodeOrCode(bytes: Uint8Array): { value: CborValue } | string {
   try {
-    return { value: decodeCbor(bytes) };
+    return { value: decodeCbor(bytes, EVENT_CBOR_LIMITS) };
   } catch (error) {
     if (error instanceof CborError) return error.code;
     throw error;
@@ -268,7 +273,7 @@ describe('properties', () => {
     fc.assert(
       fc.property(cborValue, (value) => {
         const bytes = encodeCbor(value);
-        const decoded = decodeCbor(bytes);
+        const decoded = decodeCbor(bytes, EVENT_CBOR_LIMITS);
         expect(decoded).toEqual(value);
         expect(encodeCbor(decoded)).toEqual(bytes);
       }),
@@ -289,7 +294,10 @@ describe('properties', () => {
     const mutated = fc
       .tuple(
         cborValue,
-        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 3,
+        }),
       )
       .map(([value, edits]) => {
         const bytes = encodeCbor(value).slice();

@@ -36,16 +36,24 @@ describe('SIGKILL during ingest', () => {
           // mostly new events, plus some already sent (they must come back as duplicates)
           const batch: number[] = [];
           for (let i = 0; i < 150; i++) {
-            batch.push(i % 5 === 0 && next > 0 ? Math.floor(Math.random() * Math.min(next, events.length)) : next++ % events.length);
+            batch.push(
+              i % 5 === 0 && next > 0
+                ? Math.floor(Math.random() * Math.min(next, events.length))
+                : next++ % events.length,
+            );
           }
           inFlight++;
           try {
-            const { status, body } = await postEvents(node.url, batch.map((i) => events[i]));
+            const { status, body } = await postEvents(
+              node.url,
+              batch.map((i) => events[i]),
+            );
             if (status !== 200) continue;
             const results = (body as { results: { status: string; id?: string }[] }).results;
             results.forEach((r, k) => {
               if (r.id !== undefined) ids.set(batch[k] as number, r.id);
-              if (r.status === 'accepted' || r.status === 'duplicate') acknowledged.add(r.id as string);
+              if (r.status === 'accepted' || r.status === 'duplicate')
+                acknowledged.add(r.id as string);
               else throw new Error(`unexpected verdict ${JSON.stringify(r)}`);
             });
           } catch (error) {
@@ -68,15 +76,23 @@ describe('SIGKILL during ingest', () => {
       const db = new Database(join(dir, DB_FILE), { readonly: true });
       try {
         const stored = new Set(
-          (db.prepare('SELECT hex(id) AS id FROM events').all() as { id: string }[]).map((r) => r.id.toLowerCase()),
+          (db.prepare('SELECT hex(id) AS id FROM events').all() as { id: string }[]).map((r) =>
+            r.id.toLowerCase(),
+          ),
         );
         const lost = [...acknowledged].filter((id) => !stored.has(id));
         expect(lost, `cycle ${cycle}: acknowledged but not stored`).toEqual([]);
         const twice = db
-          .prepare("SELECT hex(event_id) AS id, count(*) AS n FROM audit_entries WHERE type = 'accept' GROUP BY event_id HAVING n > 1")
+          .prepare(
+            "SELECT hex(event_id) AS id, count(*) AS n FROM audit_entries WHERE type = 'accept' GROUP BY event_id HAVING n > 1",
+          )
           .all();
         expect(twice, `cycle ${cycle}: accepted twice`).toEqual([]);
-        const accepts = (db.prepare("SELECT count(*) AS n FROM audit_entries WHERE type = 'accept'").get() as { n: number }).n;
+        const accepts = (
+          db.prepare("SELECT count(*) AS n FROM audit_entries WHERE type = 'accept'").get() as {
+            n: number;
+          }
+        ).n;
         expect(accepts).toBe(stored.size);
       } finally {
         db.close();
@@ -89,7 +105,10 @@ describe('SIGKILL during ingest', () => {
     const node = await startNodeProcess(dir);
     try {
       const sample = [...ids.entries()].filter(([, id]) => acknowledged.has(id)).slice(0, 500);
-      const { body } = await postEvents(node.url, sample.map(([i]) => events[i]));
+      const { body } = await postEvents(
+        node.url,
+        sample.map(([i]) => events[i]),
+      );
       const statuses = (body as { results: { status: string }[] }).results.map((r) => r.status);
       expect(new Set(statuses)).toEqual(new Set(['duplicate']));
     } finally {

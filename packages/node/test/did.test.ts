@@ -10,13 +10,13 @@ import { describe, expect, it } from 'vitest';
 
 import {
   DID_KEY_LENGTH,
-  Reason,
-  SMALL_ORDER_KEYS,
   decodeBase58btc,
   didKeyFromPublicKey,
   encodeBase58btc,
   fromHex,
   parseDidKey,
+  Reason,
+  SMALL_ORDER_KEYS,
   toHex,
   unacceptableKeyReason,
 } from '../src/protocol/index.js';
@@ -95,9 +95,18 @@ describe('did:key', () => {
     ['one digit more', `${valid}1`],
     ['a zero digit', `${valid.slice(0, -1)}0`],
     ['an l digit', `${valid.slice(0, -1)}l`],
-    ['X25519 multicodec', `did:key:z${encodeBase58btc(new Uint8Array([0xec, 0x01, ...hex(RFC8032_TEST1_KEY)]))}`],
-    ['multicodec without varint byte', `did:key:z${encodeBase58btc(new Uint8Array([0xed, 0x00, ...hex(RFC8032_TEST1_KEY)]))}`],
-    ['33-byte key', `did:key:z${encodeBase58btc(new Uint8Array([0xed, 0x01, ...hex(RFC8032_TEST1_KEY), 0]))}`],
+    [
+      'X25519 multicodec',
+      `did:key:z${encodeBase58btc(new Uint8Array([0xec, 0x01, ...hex(RFC8032_TEST1_KEY)]))}`,
+    ],
+    [
+      'multicodec without varint byte',
+      `did:key:z${encodeBase58btc(new Uint8Array([0xed, 0x00, ...hex(RFC8032_TEST1_KEY)]))}`,
+    ],
+    [
+      '33-byte key',
+      `did:key:z${encodeBase58btc(new Uint8Array([0xed, 0x01, ...hex(RFC8032_TEST1_KEY), 0]))}`,
+    ],
   ])('rejects %s', (_, did) => {
     const parsed = parseDidKey(did);
     expect(parsed.ok ? 'ok' : parsed.reason).toBe(Reason.BAD_DID);
@@ -133,7 +142,9 @@ describe('keys that would make signatures meaningless', () => {
   });
 
   it('refuses every A of the committed ZIP-215 vectors (8-torsion and non-canonical encodings)', () => {
-    const path = fileURLToPath(new URL('../../../spec/vectors/ed25519/zip215.json', import.meta.url));
+    const path = fileURLToPath(
+      new URL('../../../spec/vectors/ed25519/zip215.json', import.meta.url),
+    );
     const doc = JSON.parse(readFileSync(path, 'utf8')) as { cases: Array<{ publicKey: string }> };
     const keys = [...new Set(doc.cases.map((c) => c.publicKey))];
     expect(keys).toHaveLength(14);

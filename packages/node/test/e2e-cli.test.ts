@@ -30,7 +30,18 @@ describe('commons-sync, end to end', () => {
 
     const files: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const made = await runCli(['event', 'create', '--key', key, '--kind', 'note', '--payload', JSON.stringify({ i }), '--expires-in', '1h']);
+      const made = await runCli([
+        'event',
+        'create',
+        '--key',
+        key,
+        '--kind',
+        'note',
+        '--payload',
+        JSON.stringify({ i }),
+        '--expires-in',
+        '1h',
+      ]);
       expect(made.code, made.stderr).toBe(0);
       const file = join(dir, `event-${i}.json`);
       writeFileSync(file, made.stdout);
@@ -53,7 +64,9 @@ describe('commons-sync, end to end', () => {
       expect(again.stdout).toMatch(/duplicate/);
       const rejected = await runCli(['submit', '--url', node.url, '--json', badFile]);
       expect(rejected.code).not.toBe(0);
-      expect(rejected.stdout + rejected.stderr, rejected.stdout + rejected.stderr).toMatch(/ERR_BAD_SIGNATURE/);
+      expect(rejected.stdout + rejected.stderr, rejected.stdout + rejected.stderr).toMatch(
+        /ERR_BAD_SIGNATURE/,
+      );
 
       const status = await runCli(['status', '--url', node.url, '--json']);
       expect(status.code, status.stderr).toBe(0);
@@ -73,7 +86,9 @@ describe('commons-sync, end to end', () => {
 
     // Change one byte of one stored event: audit verify fails and names it.
     const db = new Database(join(data, DB_FILE));
-    const row = db.prepare('SELECT seq, encoded FROM events ORDER BY seq LIMIT 1 OFFSET 1').get() as { seq: number; encoded: Buffer };
+    const row = db
+      .prepare('SELECT seq, encoded FROM events ORDER BY seq LIMIT 1 OFFSET 1')
+      .get() as { seq: number; encoded: Buffer };
     row.encoded[row.encoded.length - 3]! ^= 1;
     db.prepare('UPDATE events SET encoded = ? WHERE seq = ?').run(row.encoded, row.seq);
     db.close();

@@ -30,11 +30,16 @@ describe('a node with its identity in SoftHSM2, end to end through the CLI', () 
   const nodeSpec = hsm.spec('node-token', 'node');
 
   it('init makes the key inside the token and records where it is, with no secret', async () => {
-    const init = await runCli(['init', '--data', data, '--keystore', nodeSpec], { COMMONS_SYNC_PASSPHRASE: '' });
+    const init = await runCli(['init', '--data', data, '--keystore', nodeSpec], {
+      COMMONS_SYNC_PASSPHRASE: '',
+    });
     expect(init.code, init.stderr).toBe(0);
     const did = init.stdout.trim();
     expect(parseDidKey(did).ok).toBe(true);
-    const record = JSON.parse(readFileSync(join(data, 'node.keystore'), 'utf8')) as Record<string, string>;
+    const record = JSON.parse(readFileSync(join(data, 'node.keystore'), 'utf8')) as Record<
+      string,
+      string
+    >;
     expect(record).toMatchObject({ type: 'commons-sync-node-keystore', version: 1, did });
     expect(record['keystore']).toContain('token=node-token;key=node');
     expect(JSON.stringify(record)).not.toContain(USER_PIN);
@@ -52,7 +57,16 @@ describe('a node with its identity in SoftHSM2, end to end through the CLI', () 
     const authorDid = keygen.stdout.trim();
     const files: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const made = await runCli(['event', 'create', '--keystore', author, '--kind', 'note', '--payload', JSON.stringify({ i })]);
+      const made = await runCli([
+        'event',
+        'create',
+        '--keystore',
+        author,
+        '--kind',
+        'note',
+        '--payload',
+        JSON.stringify({ i }),
+      ]);
       expect(made.code, made.stderr).toBe(0);
       expect(JSON.parse(made.stdout)).toMatchObject({ author: authorDid });
       files.push(join(dir, `event-${i}.json`));
@@ -66,7 +80,10 @@ describe('a node with its identity in SoftHSM2, end to end through the CLI', () 
       expect(submitted.code, submitted.stdout + submitted.stderr).toBe(0);
       // The node signs checkpoints through the token (one at open, then on its schedule); the
       // API's checkpoint verifies under the DID recorded at init.
-      const cp = (await (await fetch(`${node.url}/v1/audit/checkpoint`)).json()) as Record<string, string | number>;
+      const cp = (await (await fetch(`${node.url}/v1/audit/checkpoint`)).json()) as Record<
+        string,
+        string | number
+      >;
       expect(cp).toMatchObject({ node: nodeDid, version: 2 });
       expect(checkCheckpointJson(core, cp, nodeDid).seq).toBeGreaterThanOrEqual(1);
     } finally {
@@ -75,23 +92,55 @@ describe('a node with its identity in SoftHSM2, end to end through the CLI', () 
     }
     const verified = await runCli(['audit', 'verify', '--data', data]);
     expect(verified.code, verified.stdout + verified.stderr).toBe(0);
-    expect(verified.stdout).toMatch(/audit log intact: \d+ entries, [1-9]\d* checkpoints, 3 events/);
+    expect(verified.stdout).toMatch(
+      /audit log intact: \d+ entries, [1-9]\d* checkpoints, 3 events/,
+    );
   });
 
   it('refuses to start with a wrong PIN, without a PIN, or with another key than its own', async () => {
-    const wrong = await runCli(['start', '--data', data, '--port', '0'], { COMMONS_SYNC_PKCS11_PIN: '999999' });
+    const wrong = await runCli(['start', '--data', data, '--port', '0'], {
+      COMMONS_SYNC_PKCS11_PIN: '999999',
+    });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/ERR_PKCS11_PIN/);
-    const none = await runCli(['start', '--data', data, '--port', '0'], { COMMONS_SYNC_PKCS11_PIN: '' });
+    const none = await runCli(['start', '--data', data, '--port', '0'], {
+      COMMONS_SYNC_PKCS11_PIN: '',
+    });
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/ERR_PIN_UNAVAILABLE/);
-    const other = await runCli(['start', '--data', data, '--port', '0', '--keystore', hsm.spec('node-token', 'author')]);
+    const other = await runCli([
+      'start',
+      '--data',
+      data,
+      '--port',
+      '0',
+      '--keystore',
+      hsm.spec('node-token', 'author'),
+    ]);
     expect(other.code).toBe(1);
     expect(other.stderr).toMatch(/ERR_NODE_IDENTITY_MISMATCH/);
-    const replace = await runCli(['init', '--data', data, '--keystore', hsm.spec('node-token', 'author')]);
+    const replace = await runCli([
+      'init',
+      '--data',
+      data,
+      '--keystore',
+      hsm.spec('node-token', 'author'),
+    ]);
     expect(replace.code).toBe(1);
     expect(replace.stderr).toMatch(/ERR_NODE_IDENTITY_EXISTS/);
-    const noBackup = await runCli(['key', 'backup', 'split', '--keystore', nodeSpec, '--shares', '3', '--threshold', '2', '--out', join(dir, 'shares')]);
+    const noBackup = await runCli([
+      'key',
+      'backup',
+      'split',
+      '--keystore',
+      nodeSpec,
+      '--shares',
+      '3',
+      '--threshold',
+      '2',
+      '--out',
+      join(dir, 'shares'),
+    ]);
     expect(noBackup.code).toBe(1);
     expect(noBackup.stderr).toMatch(/ERR_KEY_NOT_EXPORTABLE/);
   });

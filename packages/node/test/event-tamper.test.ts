@@ -7,20 +7,29 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import {
-  decodeEvent,
-  encodeEvent,
-  makePolicy,
-  signEvent,
-  eventToJson,
-  readEventJson,
-  toHex,
-  validateEvent,
   type CommonsEvent,
   type DecodedEvent,
+  decodeEvent,
+  encodeEvent,
+  eventToJson,
+  makePolicy,
   type Payload,
+  readEventJson,
+  signEvent,
+  toHex,
   type ValidationContext,
+  validateEvent,
 } from '../src/protocol/index.js';
-import { NOW, alice, bob, carol, core, multiSigEvent, testKey, validEvent } from './protocol-fixtures.js';
+import {
+  alice,
+  bob,
+  carol,
+  core,
+  multiSigEvent,
+  NOW,
+  testKey,
+  validEvent,
+} from './protocol-fixtures.js';
 
 const ctx: ValidationContext = { now: NOW, lookupReplay: () => undefined };
 
@@ -32,7 +41,10 @@ function verdictOf(input: Uint8Array | DecodedEvent): string {
 const EVENTS: DecodedEvent[] = [
   validEvent(),
   multiSigEvent(),
-  validEvent({ kind: 'k', payload: { list: [1, -2, 'three', null, true], nested: { deep: [[{}]] } } }),
+  validEvent({
+    kind: 'k',
+    payload: { list: [1, -2, 'three', null, true], nested: { deep: [[{}]] } },
+  }),
 ];
 
 function flipBit(bytes: Uint8Array, at: number, bit: number): Uint8Array {
@@ -147,7 +159,9 @@ const mutation: fc.Arbitrary<[string, Mutation]> = fc.oneof(
       signatures: e.signatures.map((s) => ({ ...s, signer: mallory.did })),
     })),
   ),
-  fc.constant(m('last signature dropped', (e) => ({ ...e, signatures: e.signatures.slice(0, -1) }))),
+  fc.constant(
+    m('last signature dropped', (e) => ({ ...e, signatures: e.signatures.slice(0, -1) })),
+  ),
 );
 
 describe('field changes with the original signatures', () => {

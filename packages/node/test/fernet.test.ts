@@ -11,13 +11,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   encodeFernetKey,
+  FernetKeyError,
+  FernetTokenError,
+  type FernetTokenErrorCode,
   fernetDecrypt,
   fernetDecryptWithTimestamp,
   fernetEncrypt,
-  FernetKeyError,
-  FernetTokenError,
   generateFernetKey,
-  type FernetTokenErrorCode,
 } from '../src/keys/fernet.js';
 
 interface VectorFile<T> {
@@ -208,7 +208,7 @@ describe('fernet tokens', () => {
     const bad = [
       '',
       good.slice(0, -1), // unpadded
-      Buffer.alloc(31).toString('base64url') + '=',
+      `${Buffer.alloc(31).toString('base64url')}=`,
       Buffer.alloc(33).toString('base64url'),
       'cw/0x689RpI+jtRR7oE8h/eQsKImvJapLeSbXpwF4e4=', // standard alphabet
       'cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e5=', // stray low bits: not canonical

@@ -17,14 +17,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { AUDIT_RULES } from '../src/audit/index.js';
 import { didKeyFromPublicKey, eventToJson, signEvent } from '../src/protocol/index.js';
-import { makeEvents, nativeCore, runCli, startNodeProcess, type RunningNode } from './node-fixtures.js';
+import {
+  makeEvents,
+  nativeCore,
+  type RunningNode,
+  runCli,
+  startNodeProcess,
+} from './node-fixtures.js';
 import { call, memoryOf, openSocket, sleep, waitFor } from './socket-fixtures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cs-hostile-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 let dirs = 0;
-async function freshNode(extra: string[] = []): Promise<RunningNode & { port: number; stop: () => Promise<void> }> {
+async function freshNode(
+  extra: string[] = [],
+): Promise<RunningNode & { port: number; stop: () => Promise<void> }> {
   const data = join(root, `data-${dirs++}`);
   const init = await runCli(['init', '--data', data]);
   expect(init.code, init.stderr).toBe(0);
@@ -61,11 +69,17 @@ describe('slow uploads', () => {
       })();
       await sleep(500);
       const [event] = makeEvents(1, 1, 'slow-uploads');
-      const answer = await call(node.url, '/v1/events', { body: JSON.stringify(event), localAddress: HONEST, deadlineMs: 5_000 });
+      const answer = await call(node.url, '/v1/events', {
+        body: JSON.stringify(event),
+        localAddress: HONEST,
+        deadlineMs: 5_000,
+      });
       const health = await healthFrom(node.url);
       trickling = false;
       await trickle;
-      console.log(`slow uploads: honest POST answered ${answer.status} in ${Math.round(answer.ms)} ms; /healthz ${health.ms} ms`);
+      console.log(
+        `slow uploads: honest POST answered ${answer.status} in ${Math.round(answer.ms)} ms; /healthz ${health.ms} ms`,
+      );
       expect(answer.status, answer.text).toBe(200);
       expect(answer.json).toMatchObject({ result: { status: 'accepted' } });
       expect(health.status).toBe(200);
@@ -104,7 +118,7 @@ describe('pipelined requests never read', () => {
       const after = memoryOf(pid);
       console.log(
         `pipelining: RSS ${before.rssMiB.toFixed(0)} MiB before, peak ${Math.max(peak, after.peakMiB).toFixed(0)} MiB; ` +
-          `/healthz during the attack: ${healthMs.join(", ")} ms`,
+          `/healthz during the attack: ${healthMs.join(', ')} ms`,
       );
       expect(Math.max(peak, after.peakMiB)).toBeLessThan(300);
       for (const s of sockets) s.destroy();
@@ -116,7 +130,11 @@ describe('pipelined requests never read', () => {
 
 describe('early answers', () => {
   /** Sends headers, then body chunks until the answer and the server's end arrive. */
-  async function keepSending(port: number, head: string, address: string): Promise<{ answer: string; errors: Error[]; sentAfterAnswer: number }> {
+  async function keepSending(
+    port: number,
+    head: string,
+    address: string,
+  ): Promise<{ answer: string; errors: Error[]; sentAfterAnswer: number }> {
     const s = await openSocket(port, address);
     const chunk = Buffer.alloc(64 * 1024, 0x20);
     let ended = false;
@@ -134,7 +152,11 @@ describe('early answers', () => {
     }
     await Promise.race([s.gone, sleep(5_000)]);
     s.destroy();
-    return { answer: s.received(), errors: s.errors, sentAfterAnswer: answeredAt < 0 ? 0 : sent - answeredAt };
+    return {
+      answer: s.received(),
+      errors: s.errors,
+      sentAfterAnswer: answeredAt < 0 ? 0 : sent - answeredAt,
+    };
   }
 
   it('a 413 and a 429 reach a client that keeps sending its body: Connection: close, no reset', async () => {
@@ -153,7 +175,9 @@ describe('early answers', () => {
       // Fill this address's share of bodies being read, then send one more: 429 before its body.
       const head = (n: number): string =>
         `POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${n}\r\n\r\n[`;
-      const holders = await Promise.all(Array.from({ length: 64 }, () => openSocket(node.port, '127.0.0.5')));
+      const holders = await Promise.all(
+        Array.from({ length: 64 }, () => openSocket(node.port, '127.0.0.5')),
+      );
       for (const h of holders) h.write(head(1_000_000));
       await waitFor(() => holders.some((h) => /^HTTP\/1\.1 429 /.test(h.received())), 5_000);
       const refused = await keepSending(node.port, head(8 * 1024 * 1024), '127.0.0.5');
@@ -178,17 +202,23 @@ describe('junk floods', () => {
         ((await call(node.url, '/healthz')).json as { audit_size: number }).audit_size;
       const start = await size();
       const t0 = Date.now();
-      const junk = JSON.stringify(Array.from({ length: 10_000 }, (_, i) => (i % 2 === 0 ? {} : { v: 1, junk: i })));
+      const junk = JSON.stringify(
+        Array.from({ length: 10_000 }, (_, i) => (i % 2 === 0 ? {} : { v: 1, junk: i })),
+      );
       let rejected = 0;
       for (let i = 0; i < 20; i++) {
         const a = await call(node.url, '/v1/events', { body: junk, deadlineMs: 30_000 });
         expect(a.status).toBe(200);
-        rejected += (a.json as { results: { status: string }[] }).results.filter((r) => r.status === 'rejected').length;
+        rejected += (a.json as { results: { status: string }[] }).results.filter(
+          (r) => r.status === 'rejected',
+        ).length;
       }
       await sleep(1_500); // let the last summary fall due
       const seconds = Math.ceil((Date.now() - t0) / 1000) + 1;
       const grown = (await size()) - start;
-      console.log(`junk: ${rejected} rejections in ${seconds} s grew the audit log by ${grown} entries`);
+      console.log(
+        `junk: ${rejected} rejections in ${seconds} s grew the audit log by ${grown} entries`,
+      );
       expect(rejected).toBe(200_000);
       expect(grown).toBeGreaterThan(0); // counted, not ignored
       expect(grown).toBeLessThanOrEqual(seconds * AUDIT_RULES.maxJunkEntriesPerSecond);
@@ -212,26 +242,44 @@ describe('signed rejections', () => {
       const events = Array.from({ length: 300 }, (_, i) => {
         const r = signEvent(
           nativeCore,
-          { v: 1, kind: 'note', author, createdAt: now - 5, expiresAt: now + 3600, nonce: new Uint8Array(16).fill(9), payload: { i } },
+          {
+            v: 1,
+            kind: 'note',
+            author,
+            createdAt: now - 5,
+            expiresAt: now + 3600,
+            nonce: new Uint8Array(16).fill(9),
+            payload: { i },
+          },
           [seed],
         );
         if (!r.ok) throw new Error(r.detail);
         return eventToJson(r.value.event);
       });
-      const health = async (): Promise<number> => ((await call(node.url, '/healthz')).json as { audit_size: number }).audit_size;
+      const health = async (): Promise<number> =>
+        ((await call(node.url, '/healthz')).json as { audit_size: number }).audit_size;
       const start = await health();
       const t0 = Date.now();
-      const answer = await call(node.url, '/v1/events', { body: JSON.stringify(events), deadlineMs: 30_000 });
-      const reasons = (answer.json as { results: { status: string; reason?: string }[] }).results.map((r) => r.reason ?? r.status);
+      const answer = await call(node.url, '/v1/events', {
+        body: JSON.stringify(events),
+        deadlineMs: 30_000,
+      });
+      const reasons = (
+        answer.json as { results: { status: string; reason?: string }[] }
+      ).results.map((r) => r.reason ?? r.status);
       expect(reasons[0]).toBe('accepted');
       expect(new Set(reasons.slice(1))).toEqual(new Set(['ERR_REPLAY']));
       await sleep(1_500);
       const seconds = Math.ceil((Date.now() - t0) / 1000) + 1;
       const grown = (await health()) - start;
-      console.log(`signed replays: 299 rejections grew the audit log by ${grown} entries (1 accept) in ${seconds} s`);
+      console.log(
+        `signed replays: 299 rejections grew the audit log by ${grown} entries (1 accept) in ${seconds} s`,
+      );
       // 1 accept, at most 20 rejects in the batch's second, a summary and a checkpoint per second
       expect(grown).toBeGreaterThan(AUDIT_RULES.maxRejectEntriesPerSecond);
-      expect(grown).toBeLessThanOrEqual(1 + AUDIT_RULES.maxRejectEntriesPerSecond + seconds * AUDIT_RULES.maxJunkEntriesPerSecond);
+      expect(grown).toBeLessThanOrEqual(
+        1 + AUDIT_RULES.maxRejectEntriesPerSecond + seconds * AUDIT_RULES.maxJunkEntriesPerSecond,
+      );
       const metrics = (await call(node.url, '/metrics')).text;
       expect(metrics).toMatch(/commons_sync_audit_summarized_total\{reason="ERR_REPLAY"\} 279/);
     } finally {
@@ -245,21 +293,31 @@ describe('a --trusted node', () => {
     const [trusted] = makeEvents(1, 1, 'trusted-author');
     const node = await freshNode(['--trusted', (trusted as { author: string }).author]);
     try {
-      const size = async (): Promise<number> => ((await call(node.url, '/healthz')).json as { audit_size: number }).audit_size;
+      const size = async (): Promise<number> =>
+        ((await call(node.url, '/healthz')).json as { audit_size: number }).audit_size;
       const start = await size();
       const t0 = Date.now();
       const outsiders = makeEvents(100, 10, 'outsiders');
       const junk = Array.from({ length: 2_000 }, () => ({}));
-      const answer = await call(node.url, '/v1/events', { body: JSON.stringify([trusted, ...outsiders, ...junk]), deadlineMs: 30_000 });
+      const answer = await call(node.url, '/v1/events', {
+        body: JSON.stringify([trusted, ...outsiders, ...junk]),
+        deadlineMs: 30_000,
+      });
       const results = (answer.json as { results: { status: string; reason?: string }[] }).results;
       expect(results[0]?.status).toBe('accepted');
-      expect(new Set(results.slice(1, 101).map((r) => r.reason))).toEqual(new Set(['ERR_UNTRUSTED_AUTHOR']));
+      expect(new Set(results.slice(1, 101).map((r) => r.reason))).toEqual(
+        new Set(['ERR_UNTRUSTED_AUTHOR']),
+      );
       await sleep(1_500);
       const seconds = Math.ceil((Date.now() - t0) / 1000) + 1;
       const grown = (await size()) - start;
-      console.log(`--trusted: 100 untrusted signed events and 2,000 junk ones grew the audit log by ${grown} entries in ${seconds} s`);
+      console.log(
+        `--trusted: 100 untrusted signed events and 2,000 junk ones grew the audit log by ${grown} entries in ${seconds} s`,
+      );
       expect(grown).toBeGreaterThan(AUDIT_RULES.maxRejectEntriesPerSecond);
-      expect(grown).toBeLessThanOrEqual(1 + AUDIT_RULES.maxRejectEntriesPerSecond + seconds * AUDIT_RULES.maxJunkEntriesPerSecond);
+      expect(grown).toBeLessThanOrEqual(
+        1 + AUDIT_RULES.maxRejectEntriesPerSecond + seconds * AUDIT_RULES.maxJunkEntriesPerSecond,
+      );
     } finally {
       await node.stop();
     }
@@ -274,10 +332,19 @@ describe('DNS rebinding', () => {
       const evil = await call(node.url, '/healthz', { headers: { host: `evil.example:${port}` } });
       expect(evil.status).toBe(421);
       expect(evil.json).toMatchObject({ error: { code: 'ERR_HOST_NOT_ALLOWED' } });
-      expect((await call(node.url, '/healthz', { headers: { host: `localhost:${port}` } })).status).toBe(200);
-      expect((await call(node.url, '/healthz', { headers: { host: `127.0.0.1:${port}` } })).status).toBe(200);
-      expect((await call(node.url, '/healthz', { headers: { host: `node.internal:${port}` } })).status).toBe(200);
-      expect((await call(node.url, '/healthz', { headers: { host: `localhost.evil.example:${port}` } })).status).toBe(421);
+      expect(
+        (await call(node.url, '/healthz', { headers: { host: `localhost:${port}` } })).status,
+      ).toBe(200);
+      expect(
+        (await call(node.url, '/healthz', { headers: { host: `127.0.0.1:${port}` } })).status,
+      ).toBe(200);
+      expect(
+        (await call(node.url, '/healthz', { headers: { host: `node.internal:${port}` } })).status,
+      ).toBe(200);
+      expect(
+        (await call(node.url, '/healthz', { headers: { host: `localhost.evil.example:${port}` } }))
+          .status,
+      ).toBe(421);
     } finally {
       await node.stop();
     }
@@ -292,14 +359,32 @@ describe('TLS versions and suites', () => {
     cert = join(root, 'tls.crt');
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-keyout', key, '-out', cert, '-subj', '/CN=localhost',
-        '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      ],
       { stdio: 'ignore', timeout: 30_000 },
     );
   });
 
   /** The negotiated protocol and cipher, or the error code of a refused handshake. */
-  function handshake(port: number, opts: { maxVersion?: 'TLSv1.2' | 'TLSv1.3'; ciphers?: string }): Promise<string> {
+  function handshake(
+    port: number,
+    opts: { maxVersion?: 'TLSv1.2' | 'TLSv1.3'; ciphers?: string },
+  ): Promise<string> {
     return new Promise((resolve) => {
       const s = tlsConnect({
         port,
@@ -318,7 +403,13 @@ describe('TLS versions and suites', () => {
     });
   }
 
-  const WEAK_TLS12 = ['AES128-GCM-SHA256', 'AES256-SHA', 'ECDHE-RSA-AES128-SHA', 'ECDHE-RSA-AES256-SHA384', 'DHE-RSA-AES128-GCM-SHA256'];
+  const WEAK_TLS12 = [
+    'AES128-GCM-SHA256',
+    'AES256-SHA',
+    'ECDHE-RSA-AES128-SHA',
+    'ECDHE-RSA-AES256-SHA384',
+    'DHE-RSA-AES128-GCM-SHA256',
+  ];
 
   it('offers TLS 1.3 only by default', async () => {
     const node = await freshNode(['--tls-key', key, '--tls-cert', cert]);
@@ -337,14 +428,20 @@ describe('TLS versions and suites', () => {
       const v12 = await handshake(node.port, { maxVersion: 'TLSv1.2' });
       expect(v12).toMatch(/^TLSv1\.2 ECDHE-RSA-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)$/);
       for (const weak of WEAK_TLS12) {
-        expect(await handshake(node.port, { maxVersion: 'TLSv1.2', ciphers: weak }), weak).toMatch(/^refused /);
+        expect(await handshake(node.port, { maxVersion: 'TLSv1.2', ciphers: weak }), weak).toMatch(
+          /^refused /,
+        );
       }
       // What openssl s_client sees: the suites the server picks when offered everything.
-      const seen = execFileSync('openssl', ['s_client', '-connect', `127.0.0.1:${node.port}`, '-tls1_2', '-cipher', 'ALL:@SECLEVEL=0'], {
-        input: '',
-        timeout: 20_000,
-        stdio: ['pipe', 'pipe', 'ignore'],
-      }).toString();
+      const seen = execFileSync(
+        'openssl',
+        ['s_client', '-connect', `127.0.0.1:${node.port}`, '-tls1_2', '-cipher', 'ALL:@SECLEVEL=0'],
+        {
+          input: '',
+          timeout: 20_000,
+          stdio: ['pipe', 'pipe', 'ignore'],
+        },
+      ).toString();
       expect(seen).toMatch(/Cipher is ECDHE-RSA-(AES(128|256)-GCM-SHA(256|384)|CHACHA20-POLY1305)/);
     } finally {
       await node.stop();

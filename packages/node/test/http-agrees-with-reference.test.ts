@@ -6,22 +6,22 @@
  * `validateEventJson` one event after another). Each text is POSTed alone, then all of them in
  * one batch between valid events. On every crypto backend (the node and its worker thread).
  */
-import { BACKENDS, loadCore, type Backend, type Core } from '@commons-sync/bindings';
+import { BACKENDS, type Backend, type Core, loadCore } from '@commons-sync/bindings';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import {
   didKeyFromPublicKey,
+  type EventBody,
   eventToJson,
   makePolicy,
+  type Payload,
   signEvent,
   splitEventBody,
   toHex,
   validateEventJson,
-  type EventBody,
-  type Payload,
 } from '../src/protocol/index.js';
-import { arrayBody, postBody, startHttpNode, type HttpNode } from './http-fixtures.js';
+import { arrayBody, type HttpNode, postBody, startHttpNode } from './http-fixtures.js';
 import { jsonNumber, payload, prng, spell } from './json-fixtures.js';
 
 const NOW = 1_767_225_600;
@@ -45,7 +45,16 @@ type Mutation =
   | { kind: 'truncate'; at: number };
 
 type Recipe =
-  | { kind: 'event'; author: number; time: 'ok' | 'expired' | 'future'; multisig: boolean; badSig: boolean; payload: Payload; seed: number; mutation: Mutation }
+  | {
+      kind: 'event';
+      author: number;
+      time: 'ok' | 'expired' | 'future';
+      multisig: boolean;
+      badSig: boolean;
+      payload: Payload;
+      seed: number;
+      mutation: Mutation;
+    }
   | { kind: 'repeat'; back: number }
   | { kind: 'same-nonce'; back: number }
   | { kind: 'junk'; bytes: number[] };
@@ -54,20 +63,53 @@ const position = fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true });
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   { arbitrary: fc.constant({ kind: 'none' } as const), weight: 6 },
-  fc.record({ kind: fc.constant('number' as const), field: fc.constantFrom('v', 'created_at', 'expires_at', 'payload'), text: jsonNumber }),
-  fc.record({ kind: fc.constant('same-number-other-notation' as const), field: fc.constantFrom('v', 'created_at', 'expires_at'), form: fc.nat(4) }),
-  fc.record({ kind: fc.constant('deep' as const), depth: fc.oneof(fc.integer({ min: 14, max: 19 }), fc.constantFrom(1000, 5000)) }),
+  fc.record({
+    kind: fc.constant('number' as const),
+    field: fc.constantFrom('v', 'created_at', 'expires_at', 'payload'),
+    text: jsonNumber,
+  }),
+  fc.record({
+    kind: fc.constant('same-number-other-notation' as const),
+    field: fc.constantFrom('v', 'created_at', 'expires_at'),
+    form: fc.nat(4),
+  }),
+  fc.record({
+    kind: fc.constant('deep' as const),
+    depth: fc.oneof(fc.integer({ min: 14, max: 19 }), fc.constantFrom(1000, 5000)),
+  }),
   fc.constant({ kind: 'bom' } as const),
   fc.record({
     kind: fc.constant('bad-utf8' as const),
-    bytes: fc.constantFrom([0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe2, 0x82], [0x80], [0xc3, 0xa9]),
+    bytes: fc.constantFrom(
+      [0xff],
+      [0xc0, 0xaf],
+      [0xed, 0xa0, 0x80],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0xe2, 0x82],
+      [0x80],
+      [0xc3, 0xa9],
+    ),
     at: position.map((p) => Math.floor(p * 1000)),
   }),
-  fc.record({ kind: fc.constant('lone-surrogate' as const), escape: fc.constantFrom('\\ud800', '\\udfff', '\\ud83d\\u0041', '\\ud83d\\ude00') }),
+  fc.record({
+    kind: fc.constant('lone-surrogate' as const),
+    escape: fc.constantFrom('\\ud800', '\\udfff', '\\ud83d\\u0041', '\\ud83d\\ude00'),
+  }),
   fc.record({ kind: fc.constant('duplicate' as const), where: fc.constantFrom('top', 'payload') }),
-  fc.record({ kind: fc.constant('byte' as const), at: position.map((p) => Math.floor(p * 1000)), value: fc.integer({ min: 0, max: 255 }) }),
-  fc.record({ kind: fc.constant('insert' as const), at: position.map((p) => Math.floor(p * 1000)), text: fc.constantFrom(',', ']', '}', '[', '{', '"', '\\', ' ', '\n', '1e400', '\u00e9', ',,') }),
-  fc.record({ kind: fc.constant('truncate' as const), at: position.map((p) => Math.floor(p * 1000)) }),
+  fc.record({
+    kind: fc.constant('byte' as const),
+    at: position.map((p) => Math.floor(p * 1000)),
+    value: fc.integer({ min: 0, max: 255 }),
+  }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: position.map((p) => Math.floor(p * 1000)),
+    text: fc.constantFrom(',', ']', '}', '[', '{', '"', '\\', ' ', '\n', '1e400', '\u00e9', ',,'),
+  }),
+  fc.record({
+    kind: fc.constant('truncate' as const),
+    at: position.map((p) => Math.floor(p * 1000)),
+  }),
 );
 
 const recipe: fc.Arbitrary<Recipe> = fc.oneof(
@@ -85,8 +127,17 @@ const recipe: fc.Arbitrary<Recipe> = fc.oneof(
     weight: 8,
   },
   { arbitrary: fc.record({ kind: fc.constant('repeat' as const), back: fc.nat(8) }), weight: 1 },
-  { arbitrary: fc.record({ kind: fc.constant('same-nonce' as const), back: fc.nat(8) }), weight: 1 },
-  { arbitrary: fc.record({ kind: fc.constant('junk' as const), bytes: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 40 }) }), weight: 1 },
+  {
+    arbitrary: fc.record({ kind: fc.constant('same-nonce' as const), back: fc.nat(8) }),
+    weight: 1,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('junk' as const),
+      bytes: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 40 }),
+    }),
+    weight: 1,
+  },
 );
 
 const seeds = [0, 1, 2].map((i) => reference.sha256(enc.encode(`http-differential/author/${i}`)));
@@ -113,20 +164,35 @@ function mutate(text: string, m: Mutation, event: Record<string, unknown>): Uint
       return enc.encode(replaceMember(text, m.field, m.text));
     case 'same-number-other-notation': {
       const n = event[m.field] as number;
-      return enc.encode(replaceMember(text, m.field, [`${n}.0`, `${n}e0`, `${n}0e-1`, `${n}.00E+0`, `${n / 10}e1`][m.form] as string));
+      return enc.encode(
+        replaceMember(
+          text,
+          m.field,
+          [`${n}.0`, `${n}e0`, `${n}0e-1`, `${n}.00E+0`, `${n / 10}e1`][m.form] as string,
+        ),
+      );
     }
     case 'deep':
-      return enc.encode(replaceMember(text, 'payload', `${'['.repeat(m.depth)}0${']'.repeat(m.depth)}`));
+      return enc.encode(
+        replaceMember(text, 'payload', `${'['.repeat(m.depth)}0${']'.repeat(m.depth)}`),
+      );
     case 'bom':
       return Buffer.concat([Uint8Array.of(0xef, 0xbb, 0xbf), enc.encode(text)]);
     case 'bad-utf8': {
-      const [before, after] = replaceMember(text, 'payload', '"MARK"').split('MARK') as [string, string];
+      const [before, after] = replaceMember(text, 'payload', '"MARK"').split('MARK') as [
+        string,
+        string,
+      ];
       return Buffer.concat([enc.encode(before), Uint8Array.from(m.bytes), enc.encode(after)]);
     }
     case 'lone-surrogate':
       return enc.encode(replaceMember(text, 'payload', `"a${m.escape}b"`));
     case 'duplicate':
-      return enc.encode(m.where === 'top' ? text.replace('{', '{"kind":"dup",') : replaceMember(text, 'payload', '{"a":1,"b":[],"a":2}'));
+      return enc.encode(
+        m.where === 'top'
+          ? text.replace('{', '{"kind":"dup",')
+          : replaceMember(text, 'payload', '{"a":1,"b":[],"a":2}'),
+      );
     case 'byte': {
       const b = enc.encode(text);
       return splice(b, m.at, Uint8Array.of(m.value), 1);
@@ -149,7 +215,9 @@ function build(recipes: readonly Recipe[]): Uint8Array[] {
       const earlier = history[history.length - 1 - (r.back % Math.max(1, history.length))];
       if (earlier === undefined) return enc.encode('{}');
       if (r.kind === 'repeat') return earlier.text; // the same bytes: a duplicate if it was accepted
-      const other = signEvent(reference, { ...earlier.body, payload: { other: counter++ } }, [seeds[earlier.author] as Uint8Array]);
+      const other = signEvent(reference, { ...earlier.body, payload: { other: counter++ } }, [
+        seeds[earlier.author] as Uint8Array,
+      ]);
       if (!other.ok) throw new Error(other.detail);
       return enc.encode(JSON.stringify(eventToJson(other.value.event))); // a replay if the first was accepted
     }
@@ -166,7 +234,11 @@ function build(recipes: readonly Recipe[]): Uint8Array[] {
       ...(r.multisig ? { policy: makePolicy(author, 2, dids) } : {}),
     };
     const signers = r.multisig ? [r.author, (r.author + 1) % 3] : [r.author];
-    const signed = signEvent(reference, body, signers.map((i) => seeds[i] as Uint8Array));
+    const signed = signEvent(
+      reference,
+      body,
+      signers.map((i) => seeds[i] as Uint8Array),
+    );
     if (!signed.ok) throw new Error(`${signed.reason}: ${signed.detail}`);
     const json = eventToJson(signed.value.event) as unknown as Record<string, unknown>;
     if (r.badSig) {
@@ -186,7 +258,9 @@ function build(recipes: readonly Recipe[]): Uint8Array[] {
 class Reference {
   private readonly accepted = new Map<string, Uint8Array>();
 
-  verdicts(body: Uint8Array): { verdicts: string[]; single: boolean } | { refused: string; status: number } {
+  verdicts(
+    body: Uint8Array,
+  ): { verdicts: string[]; single: boolean } | { refused: string; status: number } {
     const split = splitEventBody(body, 10_000);
     if (!split.ok) return { refused: 'ERR_MALFORMED', status: 400 };
     const { bytes, spans, framingError } = split.batch;
@@ -204,7 +278,8 @@ class Reference {
         spans[i],
         spans[i + 1],
       );
-      if (v.ok && v.outcome === 'accepted') this.accepted.set(`${v.decoded.event.author}/${toHex(v.decoded.event.nonce)}`, v.id);
+      if (v.ok && v.outcome === 'accepted')
+        this.accepted.set(`${v.decoded.event.author}/${toHex(v.decoded.event.nonce)}`, v.id);
       out.push(v.ok ? v.outcome : v.reason);
     }
     return { verdicts: out, single: split.single };
@@ -225,37 +300,58 @@ for (const backend of BACKENDS) {
   }
 }
 
-describe.each(available)('HTTP verdicts equal the reference validator on the %s backend', (_backend, core) => {
-  it('for generated texts, alone and in a batch with valid events around them', async () => {
-    const node = await startHttpNode(core, { workers: 1, now: NOW });
-    nodes.push(node);
-    // one node for all runs; runs never share an (author, nonce), so each keeps its own reference
-    const valid = (): Uint8Array => build([{ kind: 'event', author: 0, time: 'ok', multisig: false, badSig: false, payload: null, seed: 0, mutation: { kind: 'none' } }])[0] as Uint8Array;
-    let posted = 0;
-    const seen = new Map<string, number>(); // verdicts met, to show the runs were not all alike
-    const tally = (answer: Awaited<ReturnType<typeof postBody>>): void => {
-      for (const v of 'verdicts' in answer ? answer.verdicts : [answer.refused]) seen.set(v, (seen.get(v) ?? 0) + 1);
-    };
-    await fc.assert(
-      fc.asyncProperty(fc.array(recipe, { minLength: 1, maxLength: 6 }), async (recipes) => {
-        const texts = build(recipes);
-        const ref = new Reference();
-        for (const text of texts) {
-          const answer = await postBody(node.url, text);
+describe.each(available)(
+  'HTTP verdicts equal the reference validator on the %s backend',
+  (_backend, core) => {
+    it('for generated texts, alone and in a batch with valid events around them', async () => {
+      const node = await startHttpNode(core, { workers: 1, now: NOW });
+      nodes.push(node);
+      // one node for all runs; runs never share an (author, nonce), so each keeps its own reference
+      const valid = (): Uint8Array =>
+        build([
+          {
+            kind: 'event',
+            author: 0,
+            time: 'ok',
+            multisig: false,
+            badSig: false,
+            payload: null,
+            seed: 0,
+            mutation: { kind: 'none' },
+          },
+        ])[0] as Uint8Array;
+      let posted = 0;
+      const seen = new Map<string, number>(); // verdicts met, to show the runs were not all alike
+      const tally = (answer: Awaited<ReturnType<typeof postBody>>): void => {
+        for (const v of 'verdicts' in answer ? answer.verdicts : [answer.refused])
+          seen.set(v, (seen.get(v) ?? 0) + 1);
+      };
+      await fc.assert(
+        fc.asyncProperty(fc.array(recipe, { minLength: 1, maxLength: 6 }), async (recipes) => {
+          const texts = build(recipes);
+          const ref = new Reference();
+          for (const text of texts) {
+            const answer = await postBody(node.url, text);
+            tally(answer);
+            expect({ text: Buffer.from(text).toString('latin1'), answer }).toEqual({
+              text: Buffer.from(text).toString('latin1'),
+              answer: ref.verdicts(text),
+            });
+          }
+          const batch = arrayBody([valid(), ...texts, valid()]);
+          const answer = await postBody(node.url, batch);
           tally(answer);
-          expect({ text: Buffer.from(text).toString('latin1'), answer }).toEqual({ text: Buffer.from(text).toString('latin1'), answer: ref.verdicts(text) });
-        }
-        const batch = arrayBody([valid(), ...texts, valid()]);
-        const answer = await postBody(node.url, batch);
-        tally(answer);
-        expect(answer).toEqual(ref.verdicts(batch));
-        posted += texts.length + 1;
-      }),
-      { numRuns: 40 },
-    );
-    expect(posted).toBeGreaterThan(40);
-    expect(seen.get('accepted')).toBeGreaterThan(0);
-    expect(seen.get('ERR_MALFORMED')).toBeGreaterThan(0);
-    console.log(`${_backend}: verdicts over HTTP ${JSON.stringify(Object.fromEntries([...seen].sort((a, b) => b[1] - a[1])))}`);
-  });
-});
+          expect(answer).toEqual(ref.verdicts(batch));
+          posted += texts.length + 1;
+        }),
+        { numRuns: 40 },
+      );
+      expect(posted).toBeGreaterThan(40);
+      expect(seen.get('accepted')).toBeGreaterThan(0);
+      expect(seen.get('ERR_MALFORMED')).toBeGreaterThan(0);
+      console.log(
+        `${_backend}: verdicts over HTTP ${JSON.stringify(Object.fromEntries([...seen].sort((a, b) => b[1] - a[1])))}`,
+      );
+    });
+  },
+);

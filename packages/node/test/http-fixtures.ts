@@ -72,7 +72,10 @@ export type Verdict = string; // 'accepted', 'duplicate' or a reason code
  * POSTs `body` as it is to /v1/events. The answer as verdicts: one per event for a 200, or the
  * error code of a refused body (`{ refused: code }`).
  */
-export async function postBody(url: string, body: Uint8Array): Promise<{ verdicts: Verdict[]; single: boolean } | { refused: string; status: number }> {
+export async function postBody(
+  url: string,
+  body: Uint8Array,
+): Promise<{ verdicts: Verdict[]; single: boolean } | { refused: string; status: number }> {
   const res = await fetch(`${url}/v1/events`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -83,14 +86,20 @@ export async function postBody(url: string, body: Uint8Array): Promise<{ verdict
     results?: Array<{ status: string; reason?: string }>;
     error?: { code: string };
   };
-  const verdictOf = (r: { status: string; reason?: string }): Verdict => (r.status === 'rejected' ? (r.reason as string) : r.status);
-  if (res.status === 200 && json.result !== undefined) return { verdicts: [verdictOf(json.result)], single: true };
-  if (res.status === 200 && json.results !== undefined) return { verdicts: json.results.map(verdictOf), single: false };
+  const verdictOf = (r: { status: string; reason?: string }): Verdict =>
+    r.status === 'rejected' ? (r.reason as string) : r.status;
+  if (res.status === 200 && json.result !== undefined)
+    return { verdicts: [verdictOf(json.result)], single: true };
+  if (res.status === 200 && json.results !== undefined)
+    return { verdicts: json.results.map(verdictOf), single: false };
   return { refused: json.error?.code ?? `HTTP ${res.status}`, status: res.status };
 }
 
 /** Valid events (JSON text) by a fixed filler author, unique per call, valid at `now`. */
-export function fillerFactory(core: Core, label: string): { did: string; event(now: number): Uint8Array } {
+export function fillerFactory(
+  core: Core,
+  label: string,
+): { did: string; event(now: number): Uint8Array } {
   const seed = core.sha256(new TextEncoder().encode(`filler/${label}`));
   const did = didKeyFromPublicKey(core.ed25519PublicKey(seed));
   let n = 0;
@@ -105,7 +114,9 @@ export function fillerFactory(core: Core, label: string): { did: string; event(n
           author: did,
           createdAt: now - 10,
           expiresAt: now + 600,
-          nonce: core.sha256(new TextEncoder().encode(`filler/${label}/${n++}/${Math.random()}`)).slice(0, 16),
+          nonce: core
+            .sha256(new TextEncoder().encode(`filler/${label}/${n++}/${Math.random()}`))
+            .slice(0, 16),
           payload: { n },
         },
         [seed],

@@ -17,19 +17,58 @@ import {
   parseKeyEventJson,
   parseKeyEventJsonText,
 } from '../src/identity/index.js';
-import { decodeEvent, encodeBase58btc, signEvent, signingInput, toHex } from '../src/protocol/index.js';
-import { DAY, T0, core, guardians, inception, set, successor, testKey, veto } from './identity-fixtures.js';
+import {
+  decodeEvent,
+  encodeBase58btc,
+  signEvent,
+  signingInput,
+  toHex,
+} from '../src/protocol/index.js';
+import {
+  core,
+  DAY,
+  guardians,
+  inception,
+  set,
+  successor,
+  T0,
+  testKey,
+  veto,
+} from './identity-fixtures.js';
 
 const G = guardians(2, DAY, 'g1', 'g2', 'g3');
-const icp = inception({ current: set(2, 'e1', 'e2', 'e3'), next: set(1, 'e4'), guardians: G, createdAt: T0 });
-const rec = successor(icp, { type: 'recovery', current: set(1, 'e5'), next: set(1, 'e6'), createdAt: T0 + DAY, revokedFrom: T0 }, [
-  testKey('g1'),
-  testKey('g2'),
-]);
+const icp = inception({
+  current: set(2, 'e1', 'e2', 'e3'),
+  next: set(1, 'e4'),
+  guardians: G,
+  createdAt: T0,
+});
+const rec = successor(
+  icp,
+  {
+    type: 'recovery',
+    current: set(1, 'e5'),
+    next: set(1, 'e6'),
+    createdAt: T0 + DAY,
+    revokedFrom: T0,
+  },
+  [testKey('g1'), testKey('g2')],
+);
 const samples = [
   icp,
-  successor(icp, { type: 'rotation', current: set(1, 'e4'), next: set(1, 'e5'), createdAt: T0 + 1 }),
-  successor(icp, { type: 'revocation', current: set(1, 'e4'), next: set(1, 'e5'), createdAt: T0 + 9, revokedFrom: T0 + 2 }),
+  successor(icp, {
+    type: 'rotation',
+    current: set(1, 'e4'),
+    next: set(1, 'e5'),
+    createdAt: T0 + 1,
+  }),
+  successor(icp, {
+    type: 'revocation',
+    current: set(1, 'e4'),
+    next: set(1, 'e5'),
+    createdAt: T0 + 9,
+    revokedFrom: T0 + 2,
+  }),
   rec,
   veto(rec, T0 + DAY + 1, [testKey('e1'), testKey('e2')]),
 ];
@@ -122,14 +161,27 @@ describe('key event encodings', () => {
 
 describe('key events are not events', () => {
   it('a key event is no CommonsEvent, and a CommonsEvent is no key event', () => {
-    for (const e of samples) expect(decodeEvent(e.encoded)).toMatchObject({ ok: false, reason: 'ERR_BAD_FIELD' });
+    for (const e of samples)
+      expect(decodeEvent(e.encoded)).toMatchObject({ ok: false, reason: 'ERR_BAD_FIELD' });
     const note = signEvent(
       core,
-      { v: 1, kind: 'note', author: testKey('e1').did, createdAt: T0, expiresAt: T0 + 60, nonce: new Uint8Array(16), payload: null },
+      {
+        v: 1,
+        kind: 'note',
+        author: testKey('e1').did,
+        createdAt: T0,
+        expiresAt: T0 + 60,
+        nonce: new Uint8Array(16),
+        payload: null,
+      },
       [testKey('e1').seed],
     );
     expect(note.ok).toBe(true);
-    if (note.ok) expect(decodeKeyEvent(core, note.value.encoded)).toMatchObject({ ok: false, reason: 'ERR_BAD_FIELD' });
+    if (note.ok)
+      expect(decodeKeyEvent(core, note.value.encoded)).toMatchObject({
+        ok: false,
+        reason: 'ERR_BAD_FIELD',
+      });
   });
 
   it('signs under its own domain: a key event signature does not verify for an event with the same id', () => {

@@ -2,14 +2,14 @@
 import { loadCore } from '@commons-sync/bindings';
 
 import {
-  KeyEventLog,
-  nextCommitment,
-  signKeyEvent,
-  verifyKeyEvent,
   type EstablishmentBody,
   type EstablishmentType,
   type KeyEventBody,
+  KeyEventLog,
+  nextCommitment,
+  signKeyEvent,
   type VerifiedKeyEvent,
+  verifyKeyEvent,
 } from '../src/identity/index.js';
 import { didKeyFromPublicKey } from '../src/protocol/index.js';
 
@@ -39,7 +39,10 @@ export interface KeySet {
   readonly keys: readonly TestKey[];
   readonly threshold: number;
 }
-export const set = (threshold: number, ...names: string[]): KeySet => ({ threshold, keys: names.map(testKey) });
+export const set = (threshold: number, ...names: string[]): KeySet => ({
+  threshold,
+  keys: names.map(testKey),
+});
 export const dids = (ks: readonly TestKey[]): string[] => ks.map((k) => k.did).sort();
 
 export function commit(ks: KeySet): Uint8Array {
@@ -60,8 +63,13 @@ export const guardians = (threshold: number, delay: number, ...names: string[]):
 
 /** Signs a body; fails the test when the result does not decode and verify. */
 export function signed(body: KeyEventBody, signers: readonly TestKey[]): VerifiedKeyEvent {
-  const decoded = signKeyEvent(core, body, signers.map((k) => k.seed));
-  if (!decoded.ok) throw new Error(`fixture key event invalid: ${decoded.reason} ${decoded.detail}`);
+  const decoded = signKeyEvent(
+    core,
+    body,
+    signers.map((k) => k.seed),
+  );
+  if (!decoded.ok)
+    throw new Error(`fixture key event invalid: ${decoded.reason} ${decoded.detail}`);
   const verified = verifyKeyEvent(core, decoded.value);
   if (!verified.ok) throw new Error(`fixture key event does not verify: ${verified.detail}`);
   return verified.value;
@@ -85,7 +93,10 @@ export interface InceptionSpec {
   readonly createdAt?: number;
 }
 
-export function inception(spec: InceptionSpec, signers: readonly TestKey[] = spec.current.keys): VerifiedKeyEvent {
+export function inception(
+  spec: InceptionSpec,
+  signers: readonly TestKey[] = spec.current.keys,
+): VerifiedKeyEvent {
   return signed(
     {
       v: 1,
@@ -111,7 +122,11 @@ export interface SuccessorSpec {
 }
 
 /** A successor of `prior`, signed by `signers` (default: the keys it sets). */
-export function successor(prior: VerifiedKeyEvent, spec: SuccessorSpec, signers: readonly TestKey[] = spec.current.keys): VerifiedKeyEvent {
+export function successor(
+  prior: VerifiedKeyEvent,
+  spec: SuccessorSpec,
+  signers: readonly TestKey[] = spec.current.keys,
+): VerifiedKeyEvent {
   const p = prior.event as EstablishmentBody;
   const g: Guardians = spec.guardians ?? {
     guardians: p.guardians.map((d) => [...keyCache.values()].find((k) => k.did === d) as TestKey),
@@ -133,13 +148,25 @@ export function successor(prior: VerifiedKeyEvent, spec: SuccessorSpec, signers:
   );
 }
 
-export function veto(recovery: VerifiedKeyEvent, createdAt: number, signers: readonly TestKey[]): VerifiedKeyEvent {
-  return signed({ v: 1, type: 'veto', identity: recovery.identity, target: recovery.id, createdAt }, signers);
+export function veto(
+  recovery: VerifiedKeyEvent,
+  createdAt: number,
+  signers: readonly TestKey[],
+): VerifiedKeyEvent {
+  return signed(
+    { v: 1, type: 'veto', identity: recovery.identity, target: recovery.id, createdAt },
+    signers,
+  );
 }
 
 /** An ordinary event's view for the verdict: signed by these keys under this key state. */
 export function authored(state: VerifiedKeyEvent, createdAt: number, signers: readonly TestKey[]) {
-  return { author: state.identity, createdAt, keyState: state.id, signers: signers.map((k) => k.did) };
+  return {
+    author: state.identity,
+    createdAt,
+    keyState: state.id,
+    signers: signers.map((k) => k.did),
+  };
 }
 
 /** A log from an inception and more key events, added in the order given (outcomes ignored). */

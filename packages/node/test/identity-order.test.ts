@@ -9,31 +9,59 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import {
-  IdentityRegistry,
-  KeyEventLog,
   checkIdentityAuthor,
+  type EstablishmentBody,
+  IdentityRegistry,
+  type IdentityState,
   identityStateToJson,
+  KeyEventLog,
   keyStateAt,
   resolveIdentity,
-  type EstablishmentBody,
-  type IdentityState,
   type VerifiedKeyEvent,
 } from '../src/identity/index.js';
-import { T0, core, guardians, inception, set, signed, successor, testKey, veto, type KeySet } from './identity-fixtures.js';
+import {
+  core,
+  guardians,
+  inception,
+  type KeySet,
+  set,
+  signed,
+  successor,
+  T0,
+  testKey,
+  veto,
+} from './identity-fixtures.js';
 
 const HOUR = 3600;
 const G = guardians(2, 2 * HOUR, 'g1', 'g2', 'g3');
 
 /** One step of building a family: what to add, relative to which earlier event. */
 interface Op {
-  readonly kind: 'rotation' | 'uncommitted' | 'revocation' | 'recovery' | 'weak-recovery' | 'veto' | 'stray-veto' | 'copy';
+  readonly kind:
+    | 'rotation'
+    | 'uncommitted'
+    | 'revocation'
+    | 'recovery'
+    | 'weak-recovery'
+    | 'veto'
+    | 'stray-veto'
+    | 'copy';
   readonly pick: number;
   readonly dt: number;
   readonly variant: number;
 }
 
 const opArb: fc.Arbitrary<Op> = fc.record({
-  kind: fc.constantFrom('rotation', 'uncommitted', 'revocation', 'recovery', 'weak-recovery', 'veto', 'stray-veto', 'copy'),
+  kind: fc.constantFrom(
+    'rotation',
+    'uncommitted',
+    'revocation',
+    'recovery',
+    'weak-recovery',
+    'veto',
+    'stray-veto',
+    'copy',
+  ),
   pick: fc.nat(),
   dt: fc.integer({ min: -1, max: 4 }),
   variant: fc.nat({ max: 3 }),
@@ -51,7 +79,9 @@ const allKeys = [
 function family(ops: readonly Op[]): VerifiedKeyEvent[] {
   const icp = inception({ current: set(1, 'cur-0'), next: nextOf(0), guardians: G, createdAt: T0 });
   const events: VerifiedKeyEvent[] = [icp];
-  const est: Array<{ e: VerifiedKeyEvent; index: number; keys: KeySet }> = [{ e: icp, index: 0, keys: set(1, 'cur-0') }];
+  const est: Array<{ e: VerifiedKeyEvent; index: number; keys: KeySet }> = [
+    { e: icp, index: 0, keys: set(1, 'cur-0') },
+  ];
   const recoveries: Array<{ e: VerifiedKeyEvent; parentKeys: KeySet }> = [];
   ops.forEach((op, n) => {
     const index = n + 1;
@@ -63,7 +93,10 @@ function family(ops: readonly Op[]): VerifiedKeyEvent[] {
       const source = events[1 + (op.pick % Math.max(1, events.length - 1))];
       if (source === undefined || source.event.type === 'inception') return;
       const { signatures, ...body } = source.event;
-      const names = op.variant % 2 === 0 ? [testKey('stranger')] : [testKey('stranger'), ...signerKeys(signatures)];
+      const names =
+        op.variant % 2 === 0
+          ? [testKey('stranger')]
+          : [testKey('stranger'), ...signerKeys(signatures)];
       events.push(signed(body, names));
       return;
     }
@@ -78,8 +111,15 @@ function family(ops: readonly Op[]): VerifiedKeyEvent[] {
     let e: VerifiedKeyEvent;
     if (op.kind === 'recovery' || op.kind === 'weak-recovery') {
       const keys = set(1, `cur-${index}`);
-      const signers = op.kind === 'recovery' ? [testKey('g1'), testKey(op.variant % 2 === 0 ? 'g2' : 'g3')] : [testKey('g1')];
-      e = successor(parent.e, { type: 'recovery', current: keys, next: nextOf(index), createdAt }, signers);
+      const signers =
+        op.kind === 'recovery'
+          ? [testKey('g1'), testKey(op.variant % 2 === 0 ? 'g2' : 'g3')]
+          : [testKey('g1')];
+      e = successor(
+        parent.e,
+        { type: 'recovery', current: keys, next: nextOf(index), createdAt },
+        signers,
+      );
       recoveries.push({ e, parentKeys: parent.keys });
       est.push({ e, index, keys });
     } else {
@@ -107,7 +147,12 @@ function verdicts(state: IdentityState | undefined, events: readonly VerifiedKey
     const body = e.event as EstablishmentBody;
     for (const dt of [-1, 0, 1, 2, 3, 6]) {
       const createdAt = body.createdAt + dt * HOUR;
-      const v = checkIdentityAuthor(state, { author: e.identity, createdAt, keyState: e.id, signers: body.keys });
+      const v = checkIdentityAuthor(state, {
+        author: e.identity,
+        createdAt,
+        keyState: e.id,
+        signers: body.keys,
+      });
       out.push(v.ok ? 'ok' : v.reason);
     }
   }
@@ -116,7 +161,10 @@ function verdicts(state: IdentityState | undefined, events: readonly VerifiedKey
 
 /** An order of delivery: a permutation of the family with some events delivered twice. */
 const deliveryArb = (n: number) =>
-  fc.tuple(fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: n, maxLength: n }), fc.array(fc.nat({ max: n - 1 }), { maxLength: 4 }));
+  fc.tuple(
+    fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: n, maxLength: n }),
+    fc.array(fc.nat({ max: n - 1 }), { maxLength: 4 }),
+  );
 
 function order<T>(items: readonly T[], [keys, repeats]: [number[], number[]]): T[] {
   const idx = items.map((_, i) => i).sort((a, b) => (keys[a] ?? 0) - (keys[b] ?? 0));
@@ -132,7 +180,9 @@ describe('order independence', () => {
   it('the incremental log reaches resolve(set) in every order, with the same verdicts', () => {
     fc.assert(
       fc.property(
-        familyArb.chain((events) => fc.tuple(fc.constant(events), deliveryArb(events.length), deliveryArb(events.length))),
+        familyArb.chain((events) =>
+          fc.tuple(fc.constant(events), deliveryArb(events.length), deliveryArb(events.length)),
+        ),
         ([events, first, second]) => {
           const reference = resolveIdentity(core, events[0]!.identity, events);
           expect(reference).toBeDefined();
@@ -191,14 +241,24 @@ describe('order independence', () => {
           const registry = new IdentityRegistry(core);
           const keyStates = events.filter((e) => e.event.type !== 'veto');
           const gridOf = (state: IdentityState | undefined) =>
-            new Map(keyStates.map((e) => [e.idHex, verdicts(state, [e]).map((v) => v === 'ok').join()]));
+            new Map(
+              keyStates.map((e) => [
+                e.idHex,
+                verdicts(state, [e])
+                  .map((v) => v === 'ok')
+                  .join(),
+              ]),
+            );
           for (const e of order(events, delivery)) {
             const before = gridOf(registry.get(e.identity));
             const outcome = registry.add(e);
             const after = gridOf(registry.get(e.identity));
             for (const [id, grid] of after) {
               if (grid !== before.get(id)) {
-                expect(outcome.ok && outcome.affected.has(id), `${id} changed (${before.get(id)} -> ${grid}) but was not named`).toBe(true);
+                expect(
+                  outcome.ok && outcome.affected.has(id),
+                  `${id} changed (${before.get(id)} -> ${grid}) but was not named`,
+                ).toBe(true);
               }
             }
           }
@@ -210,12 +270,21 @@ describe('order independence', () => {
 
   it('the families exercise what matters: duplicity, vetoes, recoveries, escrow, refusals', () => {
     // A guard against a generator that silently stopped producing the hard cases.
-    const seen = { frozen: 0, resolvedDuplicity: 0, vetoed: 0, recovered: 0, revoked: 0, refused: 0, copies: 0 };
+    const seen = {
+      frozen: 0,
+      resolvedDuplicity: 0,
+      vetoed: 0,
+      recovered: 0,
+      revoked: 0,
+      refused: 0,
+      copies: 0,
+    };
     fc.assert(
       fc.property(familyArb, (events) => {
         const s = resolveIdentity(core, events[0]!.identity, events)!;
         if (s.status === 'frozen') seen.frozen++;
-        if (s.duplicity.some((d) => d.resolvedBy !== null && d.rotations.length >= 2)) seen.resolvedDuplicity++;
+        if (s.duplicity.some((d) => d.resolvedBy !== null && d.rotations.length >= 2))
+          seen.resolvedDuplicity++;
         if (s.vetoed.size > 0) seen.vetoed++;
         if (s.chain.some((k) => k.type === 'recovery')) seen.recovered++;
         if (s.chain.some((k) => k.endCause === 'revoked')) seen.revoked++;
@@ -231,7 +300,13 @@ describe('order independence', () => {
 describe('keyStateAt (signers named by did:cs, without a key_state)', () => {
   it('finds the key state whose window holds the time, or none', () => {
     const icp = inception({ current: set(1, 'w0'), next: nextOf(100), createdAt: T0 });
-    const rot = successor(icp, { type: 'revocation', current: nextOf(100), next: nextOf(101), createdAt: T0 + 10 * HOUR, revokedFrom: T0 + 5 * HOUR });
+    const rot = successor(icp, {
+      type: 'revocation',
+      current: nextOf(100),
+      next: nextOf(101),
+      createdAt: T0 + 10 * HOUR,
+      revokedFrom: T0 + 5 * HOUR,
+    });
     const state = resolveIdentity(core, icp.identity, [icp, rot])!;
     expect(keyStateAt(state, T0)?.idHex).toBe(icp.idHex);
     expect(keyStateAt(state, T0 + 5 * HOUR - 1)?.idHex).toBe(icp.idHex);
@@ -242,7 +317,12 @@ describe('keyStateAt (signers named by did:cs, without a key_state)', () => {
     for (let t = T0 - HOUR; t <= T0 + 12 * HOUR; t += 600) {
       const k = keyStateAt(state, t);
       for (const candidate of [icp, rot]) {
-        const ok = checkIdentityAuthor(state, { author: icp.identity, createdAt: t, keyState: candidate.id, signers: (candidate.event as EstablishmentBody).keys }).ok;
+        const ok = checkIdentityAuthor(state, {
+          author: icp.identity,
+          createdAt: t,
+          keyState: candidate.id,
+          signers: (candidate.event as EstablishmentBody).keys,
+        }).ok;
         expect(ok).toBe(k?.idHex === candidate.idHex);
       }
     }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { runCli, startNodeProcess, type RunningNode } from './node-fixtures.js';
+import { type RunningNode, runCli, startNodeProcess } from './node-fixtures.js';
 
 const MIB = 1024 * 1024;
 const LIMIT_BYTES = 1024 * MIB;
@@ -31,16 +31,27 @@ afterAll(async () => {
 
 /** Resident set size of a process, in bytes (Linux). */
 function rssOf(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(
+    readFileSync(`/proc/${pid}/status`, 'utf8'),
+  );
   return m === null ? 0 : Number(m[1]) * 1024;
 }
 
 /** Each body from its own loopback address: the node budgets bytes per client, and an attacker has many addresses. */
-function post(url: string, body: Buffer, localAddress: string): Promise<{ status: number; text: string }> {
+function post(
+  url: string,
+  body: Buffer,
+  localAddress: string,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       new URL('/v1/events', url),
-      { method: 'POST', agent: false, localAddress, headers: { 'content-type': 'application/json', 'content-length': body.length } },
+      {
+        method: 'POST',
+        agent: false,
+        localAddress,
+        headers: { 'content-type': 'application/json', 'content-length': body.length },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -113,19 +124,25 @@ describe('JSON amplification', () => {
         }
       }),
     ).catch((error: unknown) => {
-      throw new Error(`requests failed${overLimit ? ` (the node passed ${LIMIT_BYTES / MIB} MiB and was stopped)` : ''}: ${String(error)}`);
+      throw new Error(
+        `requests failed${overLimit ? ` (the node passed ${LIMIT_BYTES / MIB} MiB and was stopped)` : ''}: ${String(error)}`,
+      );
     });
     await health;
     clearInterval(sampler);
     const hwm = overLimit ? peak : rssOf(pid, 'VmHWM');
 
-    console.log(`amplification: ${BODIES} bodies of ${(body.length / MIB).toFixed(1)} MiB; node peak RSS ${(Math.max(peak, hwm) / MIB).toFixed(0)} MiB; ${healthDuringAttack} health answers during the attack`);
+    console.log(
+      `amplification: ${BODIES} bodies of ${(body.length / MIB).toFixed(1)} MiB; node peak RSS ${(Math.max(peak, hwm) / MIB).toFixed(0)} MiB; ${healthDuringAttack} health answers during the attack`,
+    );
     expect(overLimit, `peak RSS ${(peak / MIB).toFixed(0)} MiB`).toBe(false);
     expect(Math.max(peak, hwm)).toBeLessThan(LIMIT_BYTES);
     for (const a of answers) {
       expect(a.status, a.text.slice(0, 200)).toBe(200);
       // one element of 16 MiB: over the JSON text limit, refused from its length alone
-      expect(JSON.parse(a.text)).toMatchObject({ results: [{ status: 'rejected', reason: 'ERR_TOO_LARGE' }] });
+      expect(JSON.parse(a.text)).toMatchObject({
+        results: [{ status: 'rejected', reason: 'ERR_TOO_LARGE' }],
+      });
     }
     expect(healthDuringAttack).toBeGreaterThan(0);
     expect(await healthy(node.url)).toBe(true);

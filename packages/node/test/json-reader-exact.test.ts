@@ -8,9 +8,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import {
+  eventToJson,
   MAX_EVENT_JSON_BYTES,
   Reason,
-  eventToJson,
   readEventJson,
   readJsonPayload,
   toHex,
@@ -25,7 +25,13 @@ const MAX = 2n ** 53n - 1n;
 function exactInteger(text: string): bigint | null {
   const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text);
   if (m === null) throw new Error(`not a number: ${text}`);
-  const [, sign, int, frac = '', exp = '0'] = m as unknown as [string, string, string, string?, string?];
+  const [, sign, int, frac = '', exp = '0'] = m as unknown as [
+    string,
+    string,
+    string,
+    string?,
+    string?,
+  ];
   const mantissa = BigInt(int + frac);
   const scale = Number(exp) - frac.length;
   let value: bigint;
@@ -48,10 +54,15 @@ describe('numbers', () => {
       fc.property(jsonNumber, (text) => {
         const expected = exactInteger(text);
         const got = readJsonPayload(utf8(text));
-        if (expected === null) expect({ text, got: got.ok ? got.value : got.reason }).toEqual({ text, got: Reason.MALFORMED });
+        if (expected === null)
+          expect({ text, got: got.ok ? got.value : got.reason }).toEqual({
+            text,
+            got: Reason.MALFORMED,
+          });
         else {
           expect(got.ok, text).toBe(true);
-          if (got.ok) expect(Object.is(got.value, 0) || got.value === Number(expected), text).toBe(true);
+          if (got.ok)
+            expect(Object.is(got.value, 0) || got.value === Number(expected), text).toBe(true);
           if (got.ok) expect(BigInt(got.value as number), text).toBe(expected);
         }
       }),
@@ -70,7 +81,9 @@ describe('strings', () => {
   const fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   // bytes that are neither a quote, a backslash nor a control character: only UTF-8 decides
   const textByte = fc.integer({ min: 0x20, max: 0xff }).filter((b) => b !== 0x22 && b !== 0x5c);
-  const wellFormed = fc.string({ unit: 'grapheme', maxLength: 30 }).map((s) => [...utf8(s)].filter((b) => b >= 0x20 && b !== 0x22 && b !== 0x5c));
+  const wellFormed = fc
+    .string({ unit: 'grapheme', maxLength: 30 })
+    .map((s) => [...utf8(s)].filter((b) => b >= 0x20 && b !== 0x22 && b !== 0x5c));
 
   it('are strict UTF-8 (RFC 3629): accepted exactly when a fatal decoder accepts, with the same value', () => {
     fc.assert(
@@ -92,14 +105,18 @@ describe('strings', () => {
 
   it('decode every escape, and refuse unpaired surrogates', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 0xffff }), (a, b) => {
-        const esc = (u: number): string => `\\u${u.toString(16).padStart(4, '0')}`;
-        const text = `"${esc(a)}${esc(b)}"`;
-        const value = String.fromCharCode(a, b);
-        const got = readJsonPayload(utf8(text));
-        if (!/\p{Surrogate}/u.test(value)) expect(got).toEqual({ ok: true, value });
-        else expect(got).toMatchObject({ ok: false, reason: Reason.MALFORMED });
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.integer({ min: 0, max: 0xffff }),
+        (a, b) => {
+          const esc = (u: number): string => `\\u${u.toString(16).padStart(4, '0')}`;
+          const text = `"${esc(a)}${esc(b)}"`;
+          const value = String.fromCharCode(a, b);
+          const got = readJsonPayload(utf8(text));
+          if (!/\p{Surrogate}/u.test(value)) expect(got).toEqual({ ok: true, value });
+          else expect(got).toMatchObject({ ok: false, reason: Reason.MALFORMED });
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -109,10 +126,30 @@ describe('a span of a larger buffer', () => {
   it('is read alone: the verdict and its detail never depend on the bytes after it', () => {
     const base = JSON.stringify(eventToJson(validEvent().event));
     const texts = fc.oneof(
-      fc.constantFrom('"\\ud800', '1e', '1e+', '[1.', '{"a":"\\', '\u00ef\u00bb', '{"payload":"\\ud83d', 'tru', '-'),
+      fc.constantFrom(
+        '"\\ud800',
+        '1e',
+        '1e+',
+        '[1.',
+        '{"a":"\\',
+        '\u00ef\u00bb',
+        '{"payload":"\\ud83d',
+        'tru',
+        '-',
+      ),
       fc.nat(base.length).map((n) => base.slice(0, n)),
     );
-    const suffixes = fc.constantFrom('', '\\udc00"}', '+5', '\u00bf{}', '0]', 'e', '"', '\\u0041', ',{}');
+    const suffixes = fc.constantFrom(
+      '',
+      '\\udc00"}',
+      '+5',
+      '\u00bf{}',
+      '0]',
+      'e',
+      '"',
+      '\\u0041',
+      ',{}',
+    );
     fc.assert(
       fc.property(texts, suffixes, (text, suffix) => {
         const alone = Buffer.from(text, 'latin1');
@@ -142,6 +179,9 @@ describe('any spelling of a valid event', () => {
     const text = JSON.stringify(eventToJson(validEvent().event));
     const padded = (n: number): Uint8Array => utf8(`${text}${' '.repeat(n - text.length)}`);
     expect(readEventJson(padded(MAX_EVENT_JSON_BYTES)).ok).toBe(true);
-    expect(readEventJson(padded(MAX_EVENT_JSON_BYTES + 1))).toMatchObject({ ok: false, reason: Reason.TOO_LARGE });
+    expect(readEventJson(padded(MAX_EVENT_JSON_BYTES + 1))).toMatchObject({
+      ok: false,
+      reason: Reason.TOO_LARGE,
+    });
   });
 });

@@ -9,17 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { inspect } from 'node:util';
-import { loadCore, type Core } from '@commons-sync/bindings';
+import { type Core, loadCore } from '@commons-sync/bindings';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, KeyFileError, StorageError } from '../src/errors.js';
 import {
   createKeyFile,
   DEFAULT_SCRYPT_N,
+  type KeyFileJson,
   MIN_SCRYPT_N,
   openKeyFile,
   passphraseFromEnv,
   promptPassphrase,
-  type KeyFileJson,
 } from '../src/keys/keyfile.js';
 
 /** RFC 8032 section 7.1, test 1. */

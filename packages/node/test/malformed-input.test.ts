@@ -7,19 +7,19 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import {
+  type CborMap,
+  type CborValue,
+  decodeEvent,
+  type EventJson,
+  encodeCbor,
+  eventToJson,
+  fromHex,
   LIMITS,
   MAX_EVENT_JSON_BYTES,
   REASON_CODES,
   Reason,
-  decodeEvent,
-  encodeCbor,
-  eventToJson,
-  fromHex,
-  readEventJson,
-  type CborMap,
-  type CborValue,
-  type EventJson,
   type Result,
+  readEventJson,
 } from '../src/protocol/index.js';
 import { validEvent } from './protocol-fixtures.js';
 
@@ -27,7 +27,8 @@ const BASE: EventJson = eventToJson(validEvent().event);
 const reasonOf = (r: Result<unknown>): string => (r.ok ? 'ok' : r.reason);
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 /** The reader's verdict on a JSON text (a string, UTF-8 encoded, or raw bytes). */
-const read = (text: string | Uint8Array): string => reasonOf(readEventJson(typeof text === 'string' ? utf8(text) : text));
+const read = (text: string | Uint8Array): string =>
+  reasonOf(readEventJson(typeof text === 'string' ? utf8(text) : text));
 /** The JSON text of the base event with one member's value written as `raw` JSON text. */
 const withRaw = (key: string, raw: string): string => {
   const text = JSON.stringify({ ...BASE, [key]: '@RAW@' });
@@ -44,14 +45,38 @@ function nested(depth: number, leaf = '0'): string {
 
 describe('readEventJson rejects', () => {
   it.each<[string, string, string]>([
-    ['a payload over 64 KiB', withPayload(json(new Array(5).fill('x'.repeat(16_000)))), Reason.TOO_LARGE],
+    [
+      'a payload over 64 KiB',
+      withPayload(json(new Array(5).fill('x'.repeat(16_000)))),
+      Reason.TOO_LARGE,
+    ],
     ['a text of 16385 bytes', withPayload(json('x'.repeat(16_385))), Reason.TOO_LARGE],
-    ['a text of 16385 UTF-8 bytes in fewer characters', withPayload(json(`${'é'.repeat(8192)}x`)), Reason.TOO_LARGE],
-    ['a text of 16385 bytes written with escapes', withPayload(`"${'\\u0041'.repeat(16_385)}"`), Reason.TOO_LARGE],
-    ['a JSON text over the limit (whitespace)', `${' '.repeat(MAX_EVENT_JSON_BYTES)}${json(BASE)}`, Reason.TOO_LARGE],
+    [
+      'a text of 16385 UTF-8 bytes in fewer characters',
+      withPayload(json(`${'é'.repeat(8192)}x`)),
+      Reason.TOO_LARGE,
+    ],
+    [
+      'a text of 16385 bytes written with escapes',
+      withPayload(`"${'\\u0041'.repeat(16_385)}"`),
+      Reason.TOO_LARGE,
+    ],
+    [
+      'a JSON text over the limit (whitespace)',
+      `${' '.repeat(MAX_EVENT_JSON_BYTES)}${json(BASE)}`,
+      Reason.TOO_LARGE,
+    ],
     ['an array of 4097 entries', withPayload(json(new Array(4097).fill(0))), Reason.TOO_LARGE],
-    ['a map of 4097 entries', withPayload(json(Object.fromEntries(Array.from({ length: 4097 }, (_, i) => [`k${i}`, 0])))), Reason.TOO_LARGE],
-    ['many small arrays adding up past the limit', withPayload(json(new Array(4000).fill(new Array(20).fill(1)))), Reason.TOO_LARGE],
+    [
+      'a map of 4097 entries',
+      withPayload(json(Object.fromEntries(Array.from({ length: 4097 }, (_, i) => [`k${i}`, 0])))),
+      Reason.TOO_LARGE,
+    ],
+    [
+      'many small arrays adding up past the limit',
+      withPayload(json(new Array(4000).fill(new Array(20).fill(1)))),
+      Reason.TOO_LARGE,
+    ],
     ['a payload 17 deep', withPayload(nested(17)), Reason.TOO_DEEP],
     ['a payload 100000 deep (no stack overflow)', withPayload(nested(100_000)), Reason.TOO_DEEP],
     ['a payload 100000 deep and never closed', withPayload('['.repeat(100_000)), Reason.TOO_DEEP],
@@ -68,7 +93,11 @@ describe('readEventJson rejects', () => {
     ['2^53 + 1 (JSON.parse: 2^53)', withPayload('9007199254740993'), Reason.MALFORMED],
     ['-(2^53)', withPayload('-9007199254740992'), Reason.MALFORMED],
     ['a 20-digit integer', withPayload('12345678901234567890'), Reason.MALFORMED],
-    ['an exponent of a billion digits worth', withPayload('1e999999999999999999999'), Reason.MALFORMED],
+    [
+      'an exponent of a billion digits worth',
+      withPayload('1e999999999999999999999'),
+      Reason.MALFORMED,
+    ],
     ['a leading zero', withPayload('01'), Reason.MALFORMED],
     ['a plus sign', withPayload('+1'), Reason.MALFORMED],
     ['a bare decimal point', withPayload('1.'), Reason.MALFORMED],
@@ -92,7 +121,11 @@ describe('readEventJson rejects', () => {
     ['a short \\u escape', withPayload('"\\u41"'), Reason.MALFORMED],
     ['uppercase hex', withRaw('nonce', json('AA'.repeat(16))), Reason.MALFORMED],
     ['odd hex', withRaw('nonce', json('a'.repeat(33))), Reason.MALFORMED],
-    ['a 65-byte signature', withRaw('signatures', json([{ signer: BASE.author, sig: '00'.repeat(65) }])), Reason.TOO_LARGE],
+    [
+      'a 65-byte signature',
+      withRaw('signatures', json([{ signer: BASE.author, sig: '00'.repeat(65) }])),
+      Reason.TOO_LARGE,
+    ],
     ['a 10 MB nonce string', withRaw('nonce', json('0'.repeat(10_000_000))), Reason.TOO_LARGE],
     ['a number as the event', '42', Reason.MALFORMED],
     ['null as the event', 'null', Reason.MALFORMED],
@@ -106,7 +139,11 @@ describe('readEventJson rejects', () => {
     ['an unclosed event', json(BASE).slice(0, -1), Reason.MALFORMED],
     ['a repeated member name', json(BASE).replace('{', '{"v":1,'), Reason.MALFORMED],
     ['a repeated member name, escaped', json(BASE).replace('{', '{"\\u0076":1,'), Reason.MALFORMED],
-    ['a repeated member name in the payload', withPayload('{"a":1,"b":{"a":2},"a":3}'), Reason.MALFORMED],
+    [
+      'a repeated member name in the payload',
+      withPayload('{"a":1,"b":{"a":2},"a":3}'),
+      Reason.MALFORMED,
+    ],
     ['v as a string', withRaw('v', '"1"'), Reason.BAD_FIELD],
     ['v = 2', withRaw('v', '2'), Reason.UNSUPPORTED_VERSION],
     ['v = 1e400', withRaw('v', '1e400'), Reason.MALFORMED],
@@ -121,9 +158,17 @@ describe('readEventJson rejects', () => {
     ['nonce as a number', withRaw('nonce', '7'), Reason.BAD_FIELD],
     ['nonce too short', withRaw('nonce', '"00"'), Reason.BAD_FIELD],
     ['signatures as an object', withRaw('signatures', '{}'), Reason.BAD_FIELD],
-    ['signatures as an object with a bad "sig"', withRaw('signatures', '{"sig":"ZZ"}'), Reason.BAD_FIELD],
+    [
+      'signatures as an object with a bad "sig"',
+      withRaw('signatures', '{"sig":"ZZ"}'),
+      Reason.BAD_FIELD,
+    ],
     ['signatures entry as a string', withRaw('signatures', '["x"]'), Reason.BAD_FIELD],
-    ['signatures entry with sig as a number', withRaw('signatures', json([{ signer: BASE.author, sig: 1 }])), Reason.BAD_FIELD],
+    [
+      'signatures entry with sig as a number',
+      withRaw('signatures', json([{ signer: BASE.author, sig: 1 }])),
+      Reason.BAD_FIELD,
+    ],
     ['an extra field', withRaw('extra', 'true'), Reason.BAD_FIELD],
     ['an id field', withRaw('id', json('00'.repeat(32))), Reason.BAD_FIELD],
   ])('%s', (_, text, reason) => {
@@ -140,9 +185,19 @@ describe('readEventJson rejects', () => {
     ['a lone continuation byte', [0x80]],
   ])('invalid UTF-8 in a string: %s', (_, bad) => {
     const [before, after] = withPayload('"MARK"').split('MARK') as [string, string];
-    expect(read(Buffer.concat([Buffer.from(before), Buffer.from(bad), Buffer.from(after)]))).toBe(Reason.MALFORMED);
+    expect(read(Buffer.concat([Buffer.from(before), Buffer.from(bad), Buffer.from(after)]))).toBe(
+      Reason.MALFORMED,
+    );
     // and outside a string
-    expect(read(Buffer.concat([Buffer.from(withPayload('1').slice(0, -1)), Buffer.from(bad), Buffer.from('}')]))).toBe(Reason.MALFORMED);
+    expect(
+      read(
+        Buffer.concat([
+          Buffer.from(withPayload('1').slice(0, -1)),
+          Buffer.from(bad),
+          Buffer.from('}'),
+        ]),
+      ),
+    ).toBe(Reason.MALFORMED);
   });
 
   it.each(['v', 'kind', 'author', 'created_at', 'expires_at', 'nonce', 'payload', 'signatures'])(
@@ -158,11 +213,31 @@ describe('readEventJson rejects', () => {
 describe('readEventJson accepts', () => {
   it.each<[string, string]>([
     ['the event as JSON.stringify writes it', json(BASE)],
-    ['whitespace around and inside', ` \n\t${JSON.stringify(BASE, null, 2).replace(/\n/g, '\r\n')}\r\n `],
-    ['numbers in other notations', withPayload('[1.0,1e0,10e-1,0.1e1,-0,-0.0,0e999999999,100E-2,9007199254740991,-9007199254740991,900719925474099.1e1]')],
-    ['escapes, a surrogate pair and U+0000', withPayload('"\\u0041\\n\\/\\ud83d\\ude00\\u0000é😀"')],
-    ['hex written with escapes (its value is lowercase hex)', withRaw('nonce', `"${[...BASE.nonce].map((c) => `\\u00${c.charCodeAt(0).toString(16)}`).join('')}"`)],
-    ['the same name in different objects', withPayload('{"a":1,"b":{"a":2},"c":[{"a":3},{"a":4}]}')],
+    [
+      'whitespace around and inside',
+      ` \n\t${JSON.stringify(BASE, null, 2).replace(/\n/g, '\r\n')}\r\n `,
+    ],
+    [
+      'numbers in other notations',
+      withPayload(
+        '[1.0,1e0,10e-1,0.1e1,-0,-0.0,0e999999999,100E-2,9007199254740991,-9007199254740991,900719925474099.1e1]',
+      ),
+    ],
+    [
+      'escapes, a surrogate pair and U+0000',
+      withPayload('"\\u0041\\n\\/\\ud83d\\ude00\\u0000é😀"'),
+    ],
+    [
+      'hex written with escapes (its value is lowercase hex)',
+      withRaw(
+        'nonce',
+        `"${[...BASE.nonce].map((c) => `\\u00${c.charCodeAt(0).toString(16)}`).join('')}"`,
+      ),
+    ],
+    [
+      'the same name in different objects',
+      withPayload('{"a":1,"b":{"a":2},"c":[{"a":3},{"a":4}]}'),
+    ],
     ['names that differ only after unescaping a backslash', withPayload('{"a\\\\":1,"a":2}')],
     ['a payload 16 deep', withPayload(nested(16))],
   ])('%s', (_, text) => {
@@ -190,13 +265,36 @@ describe('readEventJson on anything', () => {
   };
 
   it('never throws on random bytes, strings or JSON texts', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => known(readEventJson(b))), { numRuns: 1000 });
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (s) => known(readEventJson(utf8(s)))), { numRuns: 1000 });
-    fc.assert(fc.property(fc.json({ maxDepth: 4 }), (s) => known(readEventJson(utf8(s)))), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (b) => known(readEventJson(b))),
+      { numRuns: 1000 },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (s) =>
+        known(readEventJson(utf8(s))),
+      ),
+      { numRuns: 1000 },
+    );
+    fc.assert(
+      fc.property(fc.json({ maxDepth: 4 }), (s) => known(readEventJson(utf8(s)))),
+      { numRuns: 500 },
+    );
   });
 
   it('never throws when one field of a valid event is replaced by any JSON value', () => {
-    const fields = ['v', 'kind', 'author', 'created_at', 'expires_at', 'nonce', 'payload', 'threshold', 'signers', 'signatures', 'other'];
+    const fields = [
+      'v',
+      'kind',
+      'author',
+      'created_at',
+      'expires_at',
+      'nonce',
+      'payload',
+      'threshold',
+      'signers',
+      'signatures',
+      'other',
+    ];
     fc.assert(
       fc.property(fc.constantFrom(...fields), fc.json({ maxDepth: 3 }), (field, v) => {
         known(readEventJson(utf8(withRaw(field, v))));
@@ -232,7 +330,9 @@ describe('decodeEvent', () => {
   });
 
   it('rejects a byte string inside the payload', () => {
-    expect(reasonOf(decodeEvent(cborOf(asMap({ payload: [new Uint8Array(1)] }))))).toBe(Reason.BAD_FIELD);
+    expect(reasonOf(decodeEvent(cborOf(asMap({ payload: [new Uint8Array(1)] }))))).toBe(
+      Reason.BAD_FIELD,
+    );
   });
 
   it('rejects input over 64 KiB before decoding it', () => {

@@ -55,7 +55,13 @@ const SOURCES: [string, () => Sha256][] = [
 ];
 
 /** Mutations of a valid inclusion proof that must all fail (after transparency-dev's list). */
-function inclusionProbes(index: number, size: number, leaf: Uint8Array, proof: Uint8Array[], root: Uint8Array) {
+function inclusionProbes(
+  index: number,
+  size: number,
+  leaf: Uint8Array,
+  proof: Uint8Array[],
+  root: Uint8Array,
+) {
   const some = bytes('abacaba000000000000000000000000000000000000000000060061e00123456');
   const empty = bytes('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
   const probes: [string, number, number, Uint8Array, Uint8Array[], Uint8Array][] = [
@@ -79,12 +85,25 @@ function inclusionProbes(index: number, size: number, leaf: Uint8Array, proof: U
   });
   if (proof.length > 0) probes.push(['removed last', index, size, leaf, proof.slice(0, -1), root]);
   if (proof.length > 1) {
-    probes.push(['inserted', index, size, leaf, [proof[0] as Uint8Array, some, ...proof.slice(1)], root]);
+    probes.push([
+      'inserted',
+      index,
+      size,
+      leaf,
+      [proof[0] as Uint8Array, some, ...proof.slice(1)],
+      root,
+    ]);
   }
   return probes;
 }
 
-function consistencyProbes(m: number, n: number, r1: Uint8Array, r2: Uint8Array, proof: Uint8Array[]) {
+function consistencyProbes(
+  m: number,
+  n: number,
+  r1: Uint8Array,
+  r2: Uint8Array,
+  proof: Uint8Array[],
+) {
   const wrongRoot = new TextEncoder().encode('WrongRoot');
   const probes: [string, number, number, Uint8Array, Uint8Array, Uint8Array[]][] = [
     ['m - 1', m - 1, n, r1, r2, proof],
@@ -182,7 +201,12 @@ describe.each(SOURCES)('RFC 6962 vectors (%s)', (_name, source) => {
   it('rejects inclusion claims without a tree', () => {
     const some = bytes('abacaba000000000000000000000000000000000000000000060061e00123456');
     const empty = bytes(V.rootsBySize[0] as string);
-    for (const [index, size] of [[0, 0], [0, 1], [1, 0], [2, 1]] as const) {
+    for (const [index, size] of [
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [2, 1],
+    ] as const) {
       expect(verifyInclusion(H, index, size, some, [], new Uint8Array(0))).toBe(false);
       expect(verifyInclusion(H, index, size, new Uint8Array(0), [], empty)).toBe(false);
       expect(verifyInclusion(H, index, size, some, [], empty)).toBe(false);
@@ -194,7 +218,11 @@ describe.each(SOURCES)('RFC 6962 vectors (%s)', (_name, source) => {
 
   it('builds and verifies the consistency proofs, and rejects every corruption', () => {
     for (const v of V.consistencyProofs) {
-      const proof = consistencyProof(v.size1, v.size2, subtreeOfLeaves(H, leaves.slice(0, v.size2)));
+      const proof = consistencyProof(
+        v.size1,
+        v.size2,
+        subtreeOfLeaves(H, leaves.slice(0, v.size2)),
+      );
       expect(hexes(proof)).toEqual(v.proof);
       const r1 = bytes(V.rootsBySize[v.size1] as string);
       const r2 = bytes(V.rootsBySize[v.size2] as string);
@@ -259,7 +287,9 @@ describe('properties of random trees', () => {
         }
         if (proof.length > 0) {
           const k = bit % proof.length;
-          const bad = proof.map((p, i) => (i === k ? p.map((x, y) => (y === bit % 32 ? x ^ 1 : x)) : p));
+          const bad = proof.map((p, i) =>
+            i === k ? p.map((x, y) => (y === bit % 32 ? x ^ 1 : x)) : p,
+          );
           expect(verifyInclusion(H, index, size, leaf, bad, root)).toBe(false);
           expect(verifyInclusion(H, index, size, leaf, proof.slice(1), root)).toBe(false);
         }
@@ -281,7 +311,9 @@ describe('properties of random trees', () => {
         expect(verifyConsistency(H, m, n, r1, r2, proof)).toBe(true);
         if (m === n) return;
         const k = bit % proof.length;
-        const bad = proof.map((p, i) => (i === k ? p.map((x, y) => (y === bit % 32 ? x ^ 1 : x)) : p));
+        const bad = proof.map((p, i) =>
+          i === k ? p.map((x, y) => (y === bit % 32 ? x ^ 1 : x)) : p,
+        );
         expect(verifyConsistency(H, m, n, r1, r2, bad)).toBe(false);
         expect(verifyConsistency(H, m, n, r1, r2, proof.slice(0, -1))).toBe(false);
         expect(verifyConsistency(H, m, n, r2, r1, proof)).toBe(false);
@@ -302,7 +334,9 @@ describe('properties of random trees', () => {
         leaves.forEach((leaf, i) => {
           range.append(leaf, (node) => {
             const w = 2 ** node.level;
-            expect(hex(node.hash)).toBe(hex(rootOfLeaves(H, leaves.slice(node.index * w, (node.index + 1) * w))));
+            expect(hex(node.hash)).toBe(
+              hex(rootOfLeaves(H, leaves.slice(node.index * w, (node.index + 1) * w))),
+            );
             closed.push(`${node.level}/${node.index}`);
           });
           expect(hex(range.root())).toBe(hex(rootOfLeaves(H, leaves.slice(0, i + 1))));

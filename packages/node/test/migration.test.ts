@@ -13,13 +13,18 @@ import { fileURLToPath } from 'node:url';
 
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-
-import { checkpointHash, verifyAuditData } from '../src/audit/index.js';
 import { sha256One } from '../src/audit/hash.js';
+import { checkpointHash } from '../src/audit/index.js';
 import { openNode, verifyAudit } from '../src/node.js';
 import { batchOfValues } from '../src/protocol/index.js';
-import { DB_FILE, MIGRATIONS, SCHEMA_VERSION, Store } from '../src/storage/index.js';
-import { makeEvents, nativeCore as core, PASSPHRASE } from './node-fixtures.js';
+import {
+  DB_FILE,
+  MIGRATIONS,
+  SCHEMA_VERSION,
+  Store,
+  verifyAuditData,
+} from '../src/storage/index.js';
+import { nativeCore as core, makeEvents, PASSPHRASE } from './node-fixtures.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/v1-datadir', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'cs-migrate-'));
@@ -34,9 +39,11 @@ function copyFixture(name: string): string {
 describe('schema migrations', () => {
   it('keeps migration 1 exactly as released', () => {
     expect(MIGRATIONS[0]?.version).toBe(1);
-    expect(createHash('sha256').update(MIGRATIONS[0]?.sql ?? '').digest('hex')).toBe(
-      'f695354489acba30d75c9cae6262ade185e717f6df68c83b59bf6f03c6bb1190',
-    );
+    expect(
+      createHash('sha256')
+        .update(MIGRATIONS[0]?.sql ?? '')
+        .digest('hex'),
+    ).toBe('f695354489acba30d75c9cae6262ade185e717f6df68c83b59bf6f03c6bb1190');
     expect(SCHEMA_VERSION).toBe(2);
   });
 
@@ -44,7 +51,11 @@ describe('schema migrations', () => {
     const d = copyFixture('v1');
     const raw = new Database(join(d, DB_FILE), { readonly: true });
     expect(raw.pragma('user_version', { simple: true })).toBe(1);
-    const before = raw.prepare('SELECT count(*) AS entries, (SELECT count(*) FROM checkpoints) AS cps FROM audit_entries').get();
+    const before = raw
+      .prepare(
+        'SELECT count(*) AS entries, (SELECT count(*) FROM checkpoints) AS cps FROM audit_entries',
+      )
+      .get();
     raw.close();
     expect(before).toEqual({ entries: 9, cps: 2 });
     // A read-only check does not migrate: it asks for the node to open the directory once.
@@ -55,23 +66,44 @@ describe('schema migrations', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(2);
     expect(db.prepare('SELECT DISTINCT format FROM audit_entries').pluck().all()).toEqual([1]);
     expect(db.prepare('SELECT DISTINCT version FROM checkpoints').pluck().all()).toEqual([1]);
-    const migrations = db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
+    const migrations = db
+      .prepare('SELECT version FROM schema_migrations ORDER BY version')
+      .pluck()
+      .all();
     db.close();
     expect(migrations).toEqual([1, 2]);
-    expect(await verifyAudit(d, core)).toMatchObject({ ok: true, entries: 9, checkpoints: 2, events: 6 });
+    expect(await verifyAudit(d, core)).toMatchObject({
+      ok: true,
+      entries: 9,
+      checkpoints: 2,
+      events: 6,
+    });
 
     // The node writes format 2 entries and version 2 checkpoints chained to the old ones (one,
     // at close: the log as migrated was covered by the last version 1 checkpoint).
     const node = await openNode({ dataDir: d, passphrase: PASSPHRASE, workers: 0, core });
     try {
-      const results = await node.ingest(batchOfValues([...makeEvents(3, 1, 'after-migration'), { v: 1 }]));
-      expect(results.map((r) => r.status)).toEqual(['accepted', 'accepted', 'accepted', 'rejected']);
+      const results = await node.ingest(
+        batchOfValues([...makeEvents(3, 1, 'after-migration'), { v: 1 }]),
+      );
+      expect(results.map((r) => r.status)).toEqual([
+        'accepted',
+        'accepted',
+        'accepted',
+        'rejected',
+      ]);
     } finally {
       await node.close();
     }
     const after = new Database(join(d, DB_FILE), { readonly: true });
-    const cps = after.prepare('SELECT * FROM checkpoints ORDER BY seq').all() as { seq: number; version: number; prev_hash: Buffer | null }[];
-    const formats = after.prepare('SELECT format, count(*) AS n FROM audit_entries GROUP BY format').all();
+    const cps = after.prepare('SELECT * FROM checkpoints ORDER BY seq').all() as {
+      seq: number;
+      version: number;
+      prev_hash: Buffer | null;
+    }[];
+    const formats = after
+      .prepare('SELECT format, count(*) AS n FROM audit_entries GROUP BY format')
+      .all();
     after.close();
     expect(formats).toEqual([
       { format: 1, n: 9 },
@@ -81,7 +113,9 @@ describe('schema migrations', () => {
     const store = Store.open(d, core);
     const second = store.audit.checkpoints()[1];
     store.close();
-    expect(Buffer.from(cps[2]?.prev_hash ?? []).toString('hex')).toBe(Buffer.from(checkpointHash(sha256One, second!)).toString('hex'));
+    expect(Buffer.from(cps[2]?.prev_hash ?? []).toString('hex')).toBe(
+      Buffer.from(checkpointHash(sha256One, second!)).toString('hex'),
+    );
     expect(await verifyAudit(d, core)).toMatchObject({ ok: true, checkpoints: 3, events: 9 });
   });
 });

@@ -6,14 +6,13 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-
-import { NetCode } from '../src/net/errors.js';
+import { checkpointMessage } from '../src/audit/checkpoint.js';
 import { mergeSignatures } from '../src/net/engine/partials.js';
 import { SAMPLES_PER_OFFENCE } from '../src/net/engine/scoring.js';
+import { NetCode } from '../src/net/errors.js';
 import { encodeMessage, type Message } from '../src/net/wire/messages.js';
 import { toHex } from '../src/protocol/bytes.js';
-import { decodeEvent, makePolicy, type EventSignature } from '../src/protocol/event.js';
-import { checkpointMessage } from '../src/audit/checkpoint.js';
+import { decodeEvent, type EventSignature, makePolicy } from '../src/protocol/event.js';
 import {
   addNode,
   advance,
@@ -26,9 +25,9 @@ import {
   keySeed,
   pump,
   submit,
-  world,
   type TestNode,
   type World,
+  world,
 } from './net-harness.js';
 
 const idOf = (bytes: Uint8Array): string => {
@@ -45,7 +44,8 @@ function inject(w: World, from: TestNode | string, to: TestNode, m: Message | Ui
 }
 
 const validations = (n: TestNode) => n.actions.filter((a) => a.type === 'validate').length;
-const closesOf = (w: World, by: TestNode) => w.closes.filter((c) => c.by === by.name).map((c) => c.code);
+const closesOf = (w: World, by: TestNode) =>
+  w.closes.filter((c) => c.by === by.name).map((c) => c.code);
 
 describe('gossip and reconciliation', () => {
   it('a new event reaches every node of a line, each validating it once', () => {
@@ -86,10 +86,13 @@ describe('gossip and reconciliation', () => {
     connect(w, a, b);
     connect(w, a, c);
     connect(w, b, c);
-    const big = event([keySeed('author')], w.now, { payload: { blob: ['x'.repeat(10_000), 'y'.repeat(10_000)] } });
+    const big = event([keySeed('author')], w.now, {
+      payload: { blob: ['x'.repeat(10_000), 'y'.repeat(10_000)] },
+    });
     submit(w, a, big);
     for (const n of [b, c]) expect(idsOf(n)).toEqual([idOf(big)]);
-    const sentBig = (n: TestNode) => n.actions.filter((x) => x.type === 'send' && x.message.length > 20_000).length;
+    const sentBig = (n: TestNode) =>
+      n.actions.filter((x) => x.type === 'send' && x.message.length > 20_000).length;
     expect(sentBig(a) + sentBig(b) + sentBig(c)).toBe(2); // each of b and c got the bytes once
   });
 
@@ -117,7 +120,13 @@ function decodeId(bytes: Uint8Array): Uint8Array {
 }
 
 describe('the HELLO', () => {
-  const hello = (node: string, time: number, versions = [1]): Message => ({ type: 'hello', versions, node, time, checkpoint: null });
+  const hello = (node: string, time: number, versions = [1]): Message => ({
+    type: 'hello',
+    versions,
+    node,
+    time,
+    checkpoint: null,
+  });
 
   it('must name the identity the certificate proved', () => {
     const w = world();
@@ -145,7 +154,8 @@ describe('the HELLO', () => {
     const a = addNode(w, 'a');
     const p = didOf(keySeed('p'));
     a.engine.connected(p, w.now);
-    for (let i = 0; i < 10; i++) inject(w, p, a, { type: 'events', events: [event([keySeed('author')], w.now)] });
+    for (let i = 0; i < 10; i++)
+      inject(w, p, a, { type: 'events', events: [event([keySeed('author')], w.now)] });
     expect(validations(a)).toBe(0);
     expect(closesOf(w, a)).toEqual([]);
     advance(w, a.engine.config.helloTimeoutMs);
@@ -157,7 +167,8 @@ describe('the HELLO', () => {
     const a = addNode(w, 'a');
     const p = didOf(keySeed('p'));
     a.engine.connected(p, w.now);
-    for (let i = 0; i < 65; i++) inject(w, p, a, { type: 'have', ids: [core.sha256(Uint8Array.of(i))] });
+    for (let i = 0; i < 65; i++)
+      inject(w, p, a, { type: 'have', ids: [core.sha256(Uint8Array.of(i))] });
     expect(closesOf(w, a)).toEqual([NetCode.UNEXPECTED_MESSAGE]);
     const q = didOf(keySeed('q'));
     a.engine.connected(q, w.now);
@@ -191,7 +202,9 @@ describe('hostile peers', () => {
     for (let i = 0; i < 8; i++) inject(w, h, a, { type: 'events', events: [forged(w)] });
     expect(closesOf(w, a)).toEqual([NetCode.PEER_SCORE]);
     const audit = a.actions.find((x) => x.type === 'audit' && x.record.kind === 'peer-banned');
-    expect(audit).toMatchObject({ record: { peer: h, offences: { 'invalid-event': { count: 10 } } } });
+    expect(audit).toMatchObject({
+      record: { peer: h, offences: { 'invalid-event': { count: 10 } } },
+    });
     // banned: a new connection is refused until the ban ends
     expect(a.engine.connected(h, w.now)).toBe(false);
     advance(w, a.engine.config.score.banMs + 1);
@@ -212,7 +225,9 @@ describe('hostile peers', () => {
   });
 
   it('keeps a bounded record however much a peer misbehaves', () => {
-    const { w, a, h } = hostileLink({ score: { ...addNode(world(), 'x').engine.config.score, disconnect: -1e9 } });
+    const { w, a, h } = hostileLink({
+      score: { ...addNode(world(), 'x').engine.config.score, disconnect: -1e9 },
+    });
     const e = event([keySeed('author')], w.now);
     for (let i = 0; i < 1000; i++) inject(w, h, a, { type: 'events', events: [e] }); // replays
     const s = a.engine.scoreSummary(h);
@@ -233,22 +248,30 @@ describe('hostile peers', () => {
 
   it('a message flood is dropped and scored', () => {
     const { w, a, h } = hostileLink({ messageRatePerSecond: 10, messageBurst: 20 });
-    for (let i = 0; i < 100; i++) inject(w, h, a, { type: 'have', ids: [core.sha256(Uint8Array.of(i))] });
+    for (let i = 0; i < 100; i++)
+      inject(w, h, a, { type: 'have', ids: [core.sha256(Uint8Array.of(i))] });
     expect(a.engine.scoreSummary(h).offences['flood']?.count).toBe(81); // the HELLO took a token too
   });
 
   it('reconciliation queries beyond their rate are dropped and scored', () => {
     const { w, a, h } = hostileLink({ reconcileRatePerSecond: 1, reconcileBurst: 5 });
-    for (let i = 0; i < 20; i++) inject(w, h, a, { type: 'reconcile', session: 1, round: i, payload: Uint8Array.of(1) });
+    for (let i = 0; i < 20; i++)
+      inject(w, h, a, { type: 'reconcile', session: 1, round: i, payload: Uint8Array.of(1) });
     expect(a.engine.scoreSummary(h).offences['flood']?.count).toBe(15);
   });
 
   it('an event that expired long ago is stale; one that just expired is not held against the sender', () => {
     const { w, a, h } = hostileLink();
     const s = Math.floor(w.now / 1000);
-    inject(w, h, a, { type: 'events', events: [event([keySeed('author')], w.now, { createdAt: s - 100, expiresAt: s - 1 })] });
+    inject(w, h, a, {
+      type: 'events',
+      events: [event([keySeed('author')], w.now, { createdAt: s - 100, expiresAt: s - 1 })],
+    });
     expect(a.engine.scoreSummary(h).offences['stale']).toBeUndefined();
-    inject(w, h, a, { type: 'events', events: [event([keySeed('author')], w.now, { createdAt: s - 7200, expiresAt: s - 3600 })] });
+    inject(w, h, a, {
+      type: 'events',
+      events: [event([keySeed('author')], w.now, { createdAt: s - 7200, expiresAt: s - 3600 })],
+    });
     expect(a.engine.scoreSummary(h).offences['stale']?.count).toBe(1);
     expect(validations(a)).toBe(0); // neither was revived
   });
@@ -270,18 +293,31 @@ describe('split views', () => {
     // x greets b with another history of the same size; b relays it to a
     const fake = forgeCheckpoint(x, real.treeSize, core.sha256(Uint8Array.of(1)), w.now);
     b.engine.connected(x.did, w.now);
-    inject(w, x.did, b, { type: 'hello', versions: [1], node: x.did, time: w.now, checkpoint: fake });
+    inject(w, x.did, b, {
+      type: 'hello',
+      versions: [1],
+      node: x.did,
+      time: w.now,
+      checkpoint: fake,
+    });
     // b saw both (a had relayed the real one), and passed both on: each node holds the evidence
     for (const n of [a, b]) {
       const alert = n.actions.find((z) => z.type === 'alert');
-      expect(alert).toMatchObject({ alert: { kind: 'split-view', evidence: { node: x.did, reason: 'same-size-different-roots' } } });
+      expect(alert).toMatchObject({
+        alert: {
+          kind: 'split-view',
+          evidence: { node: x.did, reason: 'same-size-different-roots' },
+        },
+      });
       const evidence = n.engine.splitViews()[0];
-      expect([evidence?.first.root, evidence?.second.root].map((r) => toHex(r as Uint8Array)).sort()).toEqual(
-        [toHex(real.root), toHex(fake.root)].sort(),
-      );
+      expect(
+        [evidence?.first.root, evidence?.second.root].map((r) => toHex(r as Uint8Array)).sort(),
+      ).toEqual([toHex(real.root), toHex(fake.root)].sort());
       expect(closesOf(w, n)).toContain(NetCode.SPLIT_VIEW);
       expect(n.engine.isBanned(x.did, w.now)).toBe(true);
-      expect(n.actions.some((z) => z.type === 'audit' && z.record.kind === 'split-view')).toBe(true);
+      expect(n.actions.some((z) => z.type === 'audit' && z.record.kind === 'split-view')).toBe(
+        true,
+      );
     }
   });
 
@@ -331,9 +367,18 @@ describe('partially signed events', () => {
     const [a, b, c] = ['a', 'b', 'c'].map((n) => addNode(w, n)) as [TestNode, TestNode, TestNode];
     connect(w, a, b);
     connect(w, b, c);
-    const [alice, bob, carol] = ['alice', 'bob', 'carol'].map(keySeed) as [Uint8Array, Uint8Array, Uint8Array];
+    const [alice, bob, carol] = ['alice', 'bob', 'carol'].map(keySeed) as [
+      Uint8Array,
+      Uint8Array,
+      Uint8Array,
+    ];
     const policy = makePolicy(didOf(alice), 3, [didOf(bob), didOf(carol)]);
-    const body = { author: didOf(alice), policy, nonce: core.sha256(Uint8Array.of(9)).slice(0, 16), payload: { motion: 42 } };
+    const body = {
+      author: didOf(alice),
+      policy,
+      nonce: core.sha256(Uint8Array.of(9)).slice(0, 16),
+      payload: { motion: 42 },
+    };
     const byAlice = event([alice], w.now, body); // each signer signs the same body alone
     const byBob = event([bob], w.now, body);
     const byCarol = event([carol], w.now, body);
@@ -347,14 +392,19 @@ describe('partially signed events', () => {
     const id = idOf(byAlice);
     for (const n of [a, b, c]) expect(idsOf(n)).toEqual([id]);
     const held = decodeEvent(a.store.get(decodeId(byAlice)) as Uint8Array);
-    expect(held.ok && held.value.event.signatures.map((s) => s.signer)).toEqual([...policy.signers]);
+    expect(held.ok && held.value.event.signatures.map((s) => s.signer)).toEqual([
+      ...policy.signers,
+    ]);
   });
 
   it('the merge is a join: commutative, associative, idempotent', () => {
     const signers = ['alice', 'bob', 'carol', 'dave'].map((n) => didOf(keySeed(n))).sort();
     const policy = { author: signers[0] as string, policy: { threshold: 3, signers } };
     const arbSigs = fc.array(
-      fc.record({ signer: fc.constantFrom(...signers, didOf(keySeed('outsider'))), sig: fc.uint8Array({ minLength: 64, maxLength: 64 }) }),
+      fc.record({
+        signer: fc.constantFrom(...signers, didOf(keySeed('outsider'))),
+        sig: fc.uint8Array({ minLength: 64, maxLength: 64 }),
+      }),
       { maxLength: 6 },
     );
     const norm = (s: EventSignature[]) => s.map((x) => `${x.signer}:${toHex(x.sig)}`);
@@ -374,7 +424,9 @@ describe('partially signed events', () => {
     const a = addNode(w, 'a');
     const b = addNode(w, 'b');
     connect(w, a, b);
-    const e = event([keySeed('alice')], w.now, { policy: makePolicy(didOf(keySeed('alice')), 2, [didOf(keySeed('bob'))]) });
+    const e = event([keySeed('alice')], w.now, {
+      policy: makePolicy(didOf(keySeed('alice')), 2, [didOf(keySeed('bob'))]),
+    });
     e[e.length - 1] = (e[e.length - 1] as number) ^ 1;
     inject(w, b, a, { type: 'partial', event: e });
     expect(a.engine.scoreSummary(b.did).offences['invalid-event']?.count).toBe(1);
@@ -398,7 +450,9 @@ describe('what converges', () => {
     expect(a.index.get(decodeId(e1))?.kind).toBe('accepted');
     expect(a.index.get(decodeId(e2))?.kind).toBe('conflict');
     expect(b.index.get(decodeId(e2))?.kind).toBe('accepted');
-    expect(a.actions.some((x) => x.type === 'audit' && x.record.kind === 'author-equivocation')).toBe(true);
+    expect(
+      a.actions.some((x) => x.type === 'audit' && x.record.kind === 'author-equivocation'),
+    ).toBe(true);
     expect(a.engine.scoreSummary(b.did).score).toBe(0);
     advance(w, 60_000); // and they stay quiet: the next rounds find nothing to send
     expect(validations(a)).toBe(1);
@@ -427,7 +481,11 @@ describe('backpressure', () => {
     const a = addNode(w, 'a', { config: cfg });
     const slow = didOf(keySeed('slow'));
     a.engine.connected(slow, w.now);
-    a.engine.received(slow, encodeMessage({ type: 'hello', versions: [1], node: slow, time: w.now, checkpoint: null }), w.now);
+    a.engine.received(
+      slow,
+      encodeMessage({ type: 'hello', versions: [1], node: slow, time: w.now, checkpoint: null }),
+      w.now,
+    );
     // a's sends go nowhere: nothing is ever flushed
     const author = keySeed('author');
     for (let i = 0; i < 200; i++) {
@@ -439,7 +497,16 @@ describe('backpressure', () => {
     expect(queued).toBeLessThan(16_384 + 2048); // gossip stopped at the high-water mark
     // the peer asks for more than it reads: the queue passes its limit
     for (let i = 0; i < 40; i++) {
-      a.engine.received(slow, encodeMessage({ type: 'reconcile', session: 1, round: i, payload: Uint8Array.of(1, 0, 0, 2, 0) }), w.now);
+      a.engine.received(
+        slow,
+        encodeMessage({
+          type: 'reconcile',
+          session: 1,
+          round: i,
+          payload: Uint8Array.of(1, 0, 0, 2, 0),
+        }),
+        w.now,
+      );
     }
     const closes = a.engine.drain().filter((x) => x.type === 'close');
     expect(closes.map((c) => (c.type === 'close' ? c.code : ''))).toContain(NetCode.SLOW_PEER);

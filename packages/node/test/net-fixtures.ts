@@ -2,12 +2,12 @@
 import { createHash } from 'node:crypto';
 
 import fc from 'fast-check';
-
-import { toHex } from '../src/protocol/bytes.js';
 import type { Item } from '../src/net/reconcile/items.js';
 import type { ReconcileParams } from '../src/net/reconcile/reconciler.js';
+import { toHex } from '../src/protocol/bytes.js';
 
-export const sha256 = (data: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(data).digest());
+export const sha256 = (data: Uint8Array): Uint8Array =>
+  new Uint8Array(createHash('sha256').update(data).digest());
 
 export function idOf(label: string): Uint8Array {
   return sha256(new TextEncoder().encode(label));
@@ -18,7 +18,11 @@ export const hexSorted = (ids: readonly Uint8Array[]): string[] => ids.map(toHex
 /** Items whose timestamps often collide (so bounds need id prefixes) and ids that share prefixes. */
 export const arbItem: fc.Arbitrary<Item> = fc
   .record({
-    timestamp: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 2 ** 40 }), fc.constant(2 ** 53 - 1)),
+    timestamp: fc.oneof(
+      fc.integer({ min: 0, max: 5 }),
+      fc.integer({ min: 0, max: 2 ** 40 }),
+      fc.constant(2 ** 53 - 1),
+    ),
     id: fc.oneof(
       fc.uint8Array({ minLength: 32, maxLength: 32 }),
       // ids sharing long prefixes exercise minimal bounds

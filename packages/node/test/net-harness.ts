@@ -6,13 +6,13 @@
 import { loadCore } from '@commons-sync/bindings';
 
 import { checkpointMessage } from '../src/audit/checkpoint.js';
-import { engineConfig, type EngineConfig } from '../src/net/engine/config.js';
+import { type EngineConfig, engineConfig } from '../src/net/engine/config.js';
 import { SyncEngine } from '../src/net/engine/engine.js';
 import type { EngineAction } from '../src/net/engine/types.js';
 import { MemoryAuditLog, MemoryEventStore } from '../src/net/memory-node.js';
 import { SyncIndex } from '../src/net/reconcile/sync-index.js';
 import { didKeyFromPublicKey } from '../src/protocol/did.js';
-import { signEvent, type EventBody } from '../src/protocol/event.js';
+import { type EventBody, signEvent } from '../src/protocol/event.js';
 import type { TrustPolicy } from '../src/protocol/rules.js';
 
 export const core = await loadCore({ backend: 'native' });
@@ -56,14 +56,21 @@ export function world(): World {
 export function addNode(
   w: World,
   name: string,
-  opts: { admitted?: (did: string) => boolean; trust?: TrustPolicy; config?: Partial<EngineConfig> } = {},
+  opts: {
+    admitted?: (did: string) => boolean;
+    trust?: TrustPolicy;
+    config?: Partial<EngineConfig>;
+  } = {},
 ): TestNode {
   const seed = keySeed(name);
   const publicKey = core.ed25519PublicKey(seed);
   const did = didKeyFromPublicKey(publicKey);
   const log = new MemoryAuditLog(core, publicKey, async (m) => core.ed25519Sign(seed, m));
   const clock = () => w.now;
-  const store = new MemoryEventStore(core, log, { clock, ...(opts.trust === undefined ? {} : { trust: opts.trust }) });
+  const store = new MemoryEventStore(core, log, {
+    clock,
+    ...(opts.trust === undefined ? {} : { trust: opts.trust }),
+  });
   const index = new SyncIndex(core.sha256);
   const engine = new SyncEngine({
     self: did,
@@ -110,7 +117,8 @@ export function pump(w: World, maxRounds = 10_000): void {
         busy = true;
         node.actions.push(a);
         if (a.type === 'send') {
-          if (w.links.has(key(node.did, a.peer))) w.wire.push({ from: node.did, to: a.peer, bytes: a.message });
+          if (w.links.has(key(node.did, a.peer)))
+            w.wire.push({ from: node.did, to: a.peer, bytes: a.message });
           node.engine.flushed(a.peer, a.message.length);
         } else if (a.type === 'validate') {
           node.engine.verdicts([{ ...node.store.take(a.event, a.peer), id: a.id }], w.now);
@@ -149,7 +157,11 @@ export function advance(w: World, ms: number): void {
 }
 
 let nonceCounter = 0;
-export function event(seeds: Uint8Array[], nowMs: number, over: Partial<EventBody> = {}): Uint8Array {
+export function event(
+  seeds: Uint8Array[],
+  nowMs: number,
+  over: Partial<EventBody> = {},
+): Uint8Array {
   const author = didOf(seeds[0] as Uint8Array);
   const nowSeconds = Math.floor(nowMs / 1000);
   const r = signEvent(

@@ -12,18 +12,21 @@ import { fileURLToPath } from 'node:url';
 
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-
-import { fromHex, toHex } from '../src/protocol/bytes.js';
 import { decodePayload } from '../src/net/reconcile/codec.js';
 import { fingerprintOf } from '../src/net/reconcile/fingerprint.js';
 import { reconcileLocally } from '../src/net/reconcile/local-run.js';
 import { DEFAULT_RECONCILE_PARAMS, type ReconcileParams } from '../src/net/reconcile/reconciler.js';
 import { SortedItems } from '../src/net/reconcile/storage.js';
 import { writeVarint } from '../src/net/reconcile/varint.js';
+import { fromHex, toHex } from '../src/protocol/bytes.js';
 import { arbParams, arbSetPair, sha256 } from './net-fixtures.js';
 
-const VECTORS = fileURLToPath(new URL('../../../spec/vectors/sync/reconcile.json', import.meta.url));
-const PYTHON_REF = fileURLToPath(new URL('../../../spec/vectors/sync/reconcile_ref.py', import.meta.url));
+const VECTORS = fileURLToPath(
+  new URL('../../../spec/vectors/sync/reconcile.json', import.meta.url),
+);
+const PYTHON_REF = fileURLToPath(
+  new URL('../../../spec/vectors/sync/reconcile_ref.py', import.meta.url),
+);
 
 interface Doc {
   params: ReconcileParams;
@@ -42,7 +45,8 @@ interface Doc {
 
 const doc = JSON.parse(readFileSync(VECTORS, 'utf8')) as Doc;
 const bytes = (hex: string): Uint8Array => fromHex(hex) ?? new Uint8Array(0);
-const items = (rows: Array<[number, string]>) => rows.map(([timestamp, id]) => ({ timestamp, id: bytes(id) }));
+const items = (rows: Array<[number, string]>) =>
+  rows.map(([timestamp, id]) => ({ timestamp, id: bytes(id) }));
 const scratch = mkdtempSync(join(tmpdir(), 'cs-recon-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -57,15 +61,22 @@ describe('the vectors', () => {
       writeVarint(out, v.value);
       expect(toHex(Uint8Array.from(out))).toBe(v.hex);
     }
-    for (const v of doc.fingerprints) expect(toHex(fingerprintOf(sha256, v.ids.map(bytes)))).toBe(v.fingerprint);
+    for (const v of doc.fingerprints)
+      expect(toHex(fingerprintOf(sha256, v.ids.map(bytes)))).toBe(v.fingerprint);
   });
 
-  it.each(doc.malformed.map((m) => [m.description, m.payload]))('refuses a payload with %s', (_, payload) => {
-    expect(() => decodePayload(bytes(payload))).toThrow(/./);
-  });
+  it.each(doc.malformed.map((m) => [m.description, m.payload]))(
+    'refuses a payload with %s',
+    (_, payload) => {
+      expect(() => decodePayload(bytes(payload))).toThrow(/./);
+    },
+  );
 
   it.each(doc.transcripts.map((t) => [t.name, t]))('transcript %s', (_, t) => {
-    const run = reconcileLocally(new SortedItems(sha256, items(t.initiator)), new SortedItems(sha256, items(t.responder)));
+    const run = reconcileLocally(
+      new SortedItems(sha256, items(t.initiator)),
+      new SortedItems(sha256, items(t.responder)),
+    );
     expect(run.transcript.map(toHex)).toEqual(t.transcript);
     expect(run.have.map(toHex).sort()).toEqual(t.have);
     expect(run.need.map(toHex).sort()).toEqual(t.need);
@@ -99,13 +110,23 @@ describe('the independent Python implementation', () => {
     }));
     const path = join(scratch, 'cases.json');
     writeFileSync(path, JSON.stringify(input));
-    const out = JSON.parse(execFileSync('python3', [PYTHON_REF, 'run'], { input: readFileSync(path), encoding: 'utf8', maxBuffer: 1 << 28 })) as Array<{
+    const out = JSON.parse(
+      execFileSync('python3', [PYTHON_REF, 'run'], {
+        input: readFileSync(path),
+        encoding: 'utf8',
+        maxBuffer: 1 << 28,
+      }),
+    ) as Array<{
       transcript: string[];
       have: string[];
       need: string[];
     }>;
     cases.forEach(([pair, params], i) => {
-      const run = reconcileLocally(new SortedItems(sha256, pair.a), new SortedItems(sha256, pair.b), params);
+      const run = reconcileLocally(
+        new SortedItems(sha256, pair.a),
+        new SortedItems(sha256, pair.b),
+        params,
+      );
       const theirs = out[i];
       expect(theirs?.transcript, `case ${i}`).toEqual(run.transcript.map(toHex));
       expect(theirs?.have.slice().sort()).toEqual(run.have.map(toHex).sort());

@@ -9,7 +9,13 @@ import { describe, expect, it } from 'vitest';
 import { NetError } from '../src/net/errors.js';
 import { decodePayload, encodePayload, type Range } from '../src/net/reconcile/codec.js';
 import { fingerprintOf } from '../src/net/reconcile/fingerprint.js';
-import { MAX_BOUND, compareItems, minimalBound, compareItemToBound, type Item } from '../src/net/reconcile/items.js';
+import {
+  compareItems,
+  compareItemToBound,
+  type Item,
+  MAX_BOUND,
+  minimalBound,
+} from '../src/net/reconcile/items.js';
 import { reconcileLocally } from '../src/net/reconcile/local-run.js';
 import { DEFAULT_RECONCILE_PARAMS, Initiator, respond } from '../src/net/reconcile/reconciler.js';
 import { SortedItems } from '../src/net/reconcile/storage.js';
@@ -36,7 +42,10 @@ describe('reconciliation finds the difference', () => {
   });
 
   it('equal sets settle in one round trip with one small payload each way', () => {
-    const items = Array.from({ length: 5000 }, (_, i) => ({ timestamp: 1_700_000_000 + i, id: idOf(`e${i}`) }));
+    const items = Array.from({ length: 5000 }, (_, i) => ({
+      timestamp: 1_700_000_000 + i,
+      id: idOf(`e${i}`),
+    }));
     const run = reconcileLocally(indexOf(items), indexOf(items));
     expect(run.roundTrips).toBe(1);
     expect(run.have).toEqual([]);
@@ -47,7 +56,10 @@ describe('reconciliation finds the difference', () => {
 
   it('costs grow with the difference, not with the set', () => {
     const cost = (n: number): number => {
-      const items = Array.from({ length: n }, (_, i) => ({ timestamp: 1_700_000_000 + i, id: idOf(`e${i}`) }));
+      const items = Array.from({ length: n }, (_, i) => ({
+        timestamp: 1_700_000_000 + i,
+        id: idOf(`e${i}`),
+      }));
       const b = items.filter((_, i) => i % Math.floor(n / 10) !== 7); // 10 missing on one side
       return reconcileLocally(indexOf(items), indexOf(b)).bytes;
     };
@@ -69,7 +81,9 @@ describe('the sync index', () => {
   it('answers fingerprints and bounds like the reference array through inserts, removals and expiry', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(arbItem, fc.integer({ min: 0, max: 20 }), fc.boolean()), { maxLength: 600 }),
+        fc.array(fc.tuple(arbItem, fc.integer({ min: 0, max: 20 }), fc.boolean()), {
+          maxLength: 600,
+        }),
         fc.integer({ min: 0, max: 20 }),
         fc.array(arbItem, { maxLength: 10 }),
         (ops, now, probes) => {
@@ -88,11 +102,17 @@ describe('the sync index', () => {
           const pruned = index.pruneExpired(now);
           for (const [k, v] of [...model]) if (v.expiresAt <= now) model.delete(k);
           expect(pruned.every((e) => e.expiresAt <= now)).toBe(true);
-          const ref = new SortedItems(sha256, [...model.values()].map((v) => v.item));
+          const ref = new SortedItems(
+            sha256,
+            [...model.values()].map((v) => v.item),
+          );
           expect(index.size).toBe(ref.size);
-          for (let i = 0; i < ref.size; i++) expect(compareItems(index.item(i), ref.item(i))).toBe(0);
+          for (let i = 0; i < ref.size; i++)
+            expect(compareItems(index.item(i), ref.item(i))).toBe(0);
           const cuts = [0, ref.size >> 2, ref.size >> 1, ref.size];
-          for (const lo of cuts) for (const hi of cuts) if (lo <= hi) expect(index.fingerprint(lo, hi)).toEqual(ref.fingerprint(lo, hi));
+          for (const lo of cuts)
+            for (const hi of cuts)
+              if (lo <= hi) expect(index.fingerprint(lo, hi)).toEqual(ref.fingerprint(lo, hi));
           for (const p of probes) {
             const bound = { timestamp: p.timestamp, idPrefix: p.id.slice(0, 3) };
             expect(index.lowerBound(0, index.size, bound)).toBe(ref.lowerBound(0, ref.size, bound));
@@ -141,9 +161,15 @@ describe('payload decoding is strict', () => {
     ['an infinite bound with a prefix', [0x01, 0x00, 0x01, 0x05, 0x00]],
     ['a range after the infinite bound', [0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00]],
     ['an id prefix over 32 bytes', [0x01, 0x02, 0x21, ...new Array<number>(33).fill(1), 0x00]],
-    ['an id list longer than the payload', [0x01, 0x00, 0x00, 0x02, 0x05, ...new Array<number>(64).fill(1)]],
+    [
+      'an id list longer than the payload',
+      [0x01, 0x00, 0x00, 0x02, 0x05, ...new Array<number>(64).fill(1)],
+    ],
     ['a varint over 2^53', [0x01, 0x90, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x00, 0x00]],
-    ['a bound timestamp over 2^53 - 1', [0x01, 0x90, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00]],
+    [
+      'a bound timestamp over 2^53 - 1',
+      [0x01, 0x90, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00],
+    ],
   ];
   it.each(bad)('refuses %s with ERR_MALFORMED_RECONCILE', (_, bytes) => {
     expect(() => decodePayload(Uint8Array.from(bytes))).toThrow(NetError);
@@ -157,7 +183,11 @@ describe('payload decoding is strict', () => {
   it('decodes what it encodes', () => {
     const ranges: Range[] = [
       { upper: { timestamp: 5, idPrefix: Uint8Array.of(3) }, mode: 'skip' },
-      { upper: { timestamp: 9, idPrefix: new Uint8Array(0) }, mode: 'fingerprint', fingerprint: fp },
+      {
+        upper: { timestamp: 9, idPrefix: new Uint8Array(0) },
+        mode: 'fingerprint',
+        fingerprint: fp,
+      },
       { upper: { timestamp: 9, idPrefix: Uint8Array.of(0, 9) }, mode: 'id-list', ids: [idOf('a')] },
       { upper: MAX_BOUND, mode: 'id-list-response', ids: [idOf('b')], bitfield: Uint8Array.of(1) },
     ];
@@ -193,7 +223,9 @@ describe('payload decoding is strict', () => {
 
   it('the responder refuses an id-list response and answers junk with a typed error', () => {
     const storage = indexOf([{ timestamp: 1, id: idOf('a') }]);
-    const sneaky = encodePayload([{ upper: MAX_BOUND, mode: 'id-list-response', ids: [], bitfield: new Uint8Array(0) }]);
+    const sneaky = encodePayload([
+      { upper: MAX_BOUND, mode: 'id-list-response', ids: [], bitfield: new Uint8Array(0) },
+    ]);
     expect(() => respond(storage, sneaky)).toThrow(/id-list response/);
     const huge = new Uint8Array(DEFAULT_RECONCILE_PARAMS.maxPayloadBytes + 1);
     huge[0] = 1;
@@ -204,43 +236,63 @@ describe('payload decoding is strict', () => {
 describe('resuming after a disconnect', () => {
   it('continues from the open ranges and finds the rest of the difference', () => {
     fc.assert(
-      fc.property(arbSetPair, fc.integer({ min: 0, max: 3 }), ({ a, b, onlyA, onlyB }, cutAfter) => {
-        const params = { ...DEFAULT_RECONCILE_PARAMS, buckets: 4, smallBuckets: 2, idListThreshold: 3 };
-        const sa = indexOf(a);
-        const sb = indexOf(b);
-        const first = new Initiator(sa, params);
-        const have: Uint8Array[] = [];
-        const need: Uint8Array[] = [];
-        let query: Uint8Array | null = first.start();
-        for (let i = 0; i < cutAfter && query !== null; i++) {
-          const r = first.receive(respond(sb, query, params));
-          have.push(...r.have);
-          need.push(...r.need);
-          query = r.next;
-        }
-        // the connection drops here; a new one resumes from what is still open
-        const open = query === null ? [] : first.openRanges();
-        const second = new Initiator(sa, params);
-        query = open.length > 0 ? second.resume(open) : null;
-        while (query !== null) {
-          const r = second.receive(respond(sb, query, params));
-          have.push(...r.have);
-          need.push(...r.need);
-          query = r.next;
-        }
-        expect(hexSorted([...new Set(have.map((x) => Buffer.from(x).toString('hex')))].map((h) => Buffer.from(h, 'hex')))).toEqual(
-          hexSorted(onlyA.map((i) => i.id)),
-        );
-        expect(hexSorted([...new Set(need.map((x) => Buffer.from(x).toString('hex')))].map((h) => Buffer.from(h, 'hex')))).toEqual(
-          hexSorted(onlyB.map((i) => i.id)),
-        );
-      }),
+      fc.property(
+        arbSetPair,
+        fc.integer({ min: 0, max: 3 }),
+        ({ a, b, onlyA, onlyB }, cutAfter) => {
+          const params = {
+            ...DEFAULT_RECONCILE_PARAMS,
+            buckets: 4,
+            smallBuckets: 2,
+            idListThreshold: 3,
+          };
+          const sa = indexOf(a);
+          const sb = indexOf(b);
+          const first = new Initiator(sa, params);
+          const have: Uint8Array[] = [];
+          const need: Uint8Array[] = [];
+          let query: Uint8Array | null = first.start();
+          for (let i = 0; i < cutAfter && query !== null; i++) {
+            const r = first.receive(respond(sb, query, params));
+            have.push(...r.have);
+            need.push(...r.need);
+            query = r.next;
+          }
+          // the connection drops here; a new one resumes from what is still open
+          const open = query === null ? [] : first.openRanges();
+          const second = new Initiator(sa, params);
+          query = open.length > 0 ? second.resume(open) : null;
+          while (query !== null) {
+            const r = second.receive(respond(sb, query, params));
+            have.push(...r.have);
+            need.push(...r.need);
+            query = r.next;
+          }
+          expect(
+            hexSorted(
+              [...new Set(have.map((x) => Buffer.from(x).toString('hex')))].map((h) =>
+                Buffer.from(h, 'hex'),
+              ),
+            ),
+          ).toEqual(hexSorted(onlyA.map((i) => i.id)));
+          expect(
+            hexSorted(
+              [...new Set(need.map((x) => Buffer.from(x).toString('hex')))].map((h) =>
+                Buffer.from(h, 'hex'),
+              ),
+            ),
+          ).toEqual(hexSorted(onlyB.map((i) => i.id)));
+        },
+      ),
       { numRuns: 200 },
     );
   });
 
   it('a resumed round sends less than starting over', () => {
-    const items = Array.from({ length: 20_000 }, (_, i) => ({ timestamp: 1_700_000_000 + (i >> 2), id: idOf(`r${i}`) }));
+    const items = Array.from({ length: 20_000 }, (_, i) => ({
+      timestamp: 1_700_000_000 + (i >> 2),
+      id: idOf(`r${i}`),
+    }));
     const b = items.filter((_, i) => i % 97 !== 3);
     const sa = indexOf(items);
     const sb = indexOf(b);

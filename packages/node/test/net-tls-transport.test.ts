@@ -14,14 +14,14 @@ import * as x509 from '@peculiar/x509';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { checkpointMessage } from '../src/audit/checkpoint.js';
-import { engineConfig, type EngineConfig } from '../src/net/engine/config.js';
+import { type EngineConfig, engineConfig } from '../src/net/engine/config.js';
 import { SyncEngine } from '../src/net/engine/engine.js';
 import { MemoryAuditLog, MemoryEventStore } from '../src/net/memory-node.js';
 import { SyncIndex } from '../src/net/reconcile/sync-index.js';
 import { createNodeCertificate, type NodeCertificate } from '../src/net/transport/binding.js';
 import { PeerHost } from '../src/net/transport/peer-host.js';
 import { SYNC_ALPN } from '../src/net/transport/tls-options.js';
-import { FrameDecoder, encodeFrame } from '../src/net/wire/frame.js';
+import { encodeFrame, FrameDecoder } from '../src/net/wire/frame.js';
 import { decodeMessage, encodeMessage, type Message } from '../src/net/wire/messages.js';
 import { toHex } from '../src/protocol/bytes.js';
 import { decodeEvent } from '../src/protocol/event.js';
@@ -43,9 +43,16 @@ afterEach(async () => {
   await Promise.all(hosts.splice(0).map((h) => h.close()));
 });
 
-const identity = (seed: Uint8Array) => ({ publicKey: core.ed25519PublicKey(seed), sign: async (m: Uint8Array) => core.ed25519Sign(seed, m) });
+const identity = (seed: Uint8Array) => ({
+  publicKey: core.ed25519PublicKey(seed),
+  sign: async (m: Uint8Array) => core.ed25519Sign(seed, m),
+});
 
-async function startHost(name: string, admitted: string[], config: Partial<EngineConfig> = {}): Promise<TestHost> {
+async function startHost(
+  name: string,
+  admitted: string[],
+  config: Partial<EngineConfig> = {},
+): Promise<TestHost> {
   const seed = keySeed(name);
   const did = didOf(seed);
   const publicKey = core.ed25519PublicKey(seed);
@@ -60,7 +67,12 @@ async function startHost(name: string, admitted: string[], config: Partial<Engin
     ownLog: log,
     admitted: (d) => allowed.has(d),
     checkCheckpoint: (cp) => core.ed25519Verify(cp.publicKey, checkpointMessage(cp), cp.signature),
-    partials: { sha256: core.sha256, ed25519Verify: core.ed25519Verify, trust: { mode: 'open' }, timeRules: { clockSkewSeconds: 300, maxLifetimeSeconds: 604_800 } },
+    partials: {
+      sha256: core.sha256,
+      ed25519Verify: core.ed25519Verify,
+      trust: { mode: 'open' },
+      timeRules: { clockSkewSeconds: 300, maxLifetimeSeconds: 604_800 },
+    },
     config: engineConfig(config),
   });
   const certificate = await createNodeCertificate(identity(seed));
@@ -103,7 +115,11 @@ interface Raw {
 }
 
 /** A hand-driven client: any certificate, any bytes, reads only when told to. */
-async function raw(port: number, certificate: { key: string; cert: string }, opts: { read?: boolean; tls12?: boolean } = {}): Promise<Raw> {
+async function raw(
+  port: number,
+  certificate: { key: string; cert: string },
+  opts: { read?: boolean; tls12?: boolean } = {},
+): Promise<Raw> {
   const socket = connect({
     host: '127.0.0.1',
     port,
@@ -111,7 +127,9 @@ async function raw(port: number, certificate: { key: string; cert: string }, opt
     cert: certificate.cert,
     rejectUnauthorized: false,
     ALPNProtocols: [SYNC_ALPN],
-    ...(opts.tls12 === true ? { minVersion: 'TLSv1.2' as const, maxVersion: 'TLSv1.2' as const } : {}),
+    ...(opts.tls12 === true
+      ? { minVersion: 'TLSv1.2' as const, maxVersion: 'TLSv1.2' as const }
+      : {}),
   });
   sockets.push(socket);
   const messages: Message[] = [];
@@ -135,8 +153,15 @@ async function raw(port: number, certificate: { key: string; cert: string }, opt
   };
 }
 
-const hello = (did: string): Message => ({ type: 'hello', versions: [1], node: did, time: Date.now(), checkpoint: null });
-const goodbyes = (r: Raw) => r.messages.filter((m) => m.type === 'goodbye').map((m) => (m.type === 'goodbye' ? m.code : ''));
+const hello = (did: string): Message => ({
+  type: 'hello',
+  versions: [1],
+  node: did,
+  time: Date.now(),
+  checkpoint: null,
+});
+const goodbyes = (r: Raw) =>
+  r.messages.filter((m) => m.type === 'goodbye').map((m) => (m.type === 'goodbye' ? m.code : ''));
 
 describe('admitted peers', () => {
   it('exchange events: what each held before by reconciliation, new ones by gossip', async () => {
@@ -171,7 +196,9 @@ describe('admitted peers', () => {
 async function startHostOnPort(name: string, admitted: string[], port: number): Promise<TestHost> {
   const seed = keySeed(name);
   const did = didOf(seed);
-  const log = new MemoryAuditLog(core, core.ed25519PublicKey(seed), async (m) => core.ed25519Sign(seed, m));
+  const log = new MemoryAuditLog(core, core.ed25519PublicKey(seed), async (m) =>
+    core.ed25519Sign(seed, m),
+  );
   const store = new MemoryEventStore(core, log);
   const allowed = new Set(admitted);
   const engine = new SyncEngine({
@@ -182,10 +209,24 @@ async function startHostOnPort(name: string, admitted: string[], port: number): 
     ownLog: log,
     admitted: (d) => allowed.has(d),
     checkCheckpoint: () => true,
-    partials: { sha256: core.sha256, ed25519Verify: core.ed25519Verify, trust: { mode: 'open' }, timeRules: { clockSkewSeconds: 300, maxLifetimeSeconds: 604_800 } },
+    partials: {
+      sha256: core.sha256,
+      ed25519Verify: core.ed25519Verify,
+      trust: { mode: 'open' },
+      timeRules: { clockSkewSeconds: 300, maxLifetimeSeconds: 604_800 },
+    },
   });
   const certificate = await createNodeCertificate(identity(seed));
-  const host = await PeerHost.start({ self: did, engine, certificate, admitted: (d) => allowed.has(d), verify: core.ed25519Verify, validate: (i) => store.validate(i), port, tickMs: 50 });
+  const host = await PeerHost.start({
+    self: did,
+    engine,
+    certificate,
+    admitted: (d) => allowed.has(d),
+    verify: core.ed25519Verify,
+    validate: (i) => store.validate(i),
+    port,
+    tickMs: 50,
+  });
   hosts.push(host);
   return { host, store, did, seed, certificate, refused: [] };
 }
@@ -201,7 +242,9 @@ describe('refused at the handshake, before any frame is read', () => {
     client.send(hello(didOf(stranger)));
     client.send({ type: 'events', events: [event([stranger], Date.now())] });
     await client.closed;
-    expect(a.refused).toEqual([{ code: 'ERR_NOT_ADMITTED', detail: 'this identity is not admitted', did: didOf(stranger) }]);
+    expect(a.refused).toEqual([
+      { code: 'ERR_NOT_ADMITTED', detail: 'this identity is not admitted', did: didOf(stranger) },
+    ]);
     expect(goodbyes(client)).toEqual(['ERR_NOT_ADMITTED']);
     expect(received).not.toHaveBeenCalled();
     expect(connected).not.toHaveBeenCalled();
@@ -212,7 +255,10 @@ describe('refused at the handshake, before any frame is read', () => {
 
   it('a certificate that binds no identity', async () => {
     const a = await startHost('tls-f', []);
-    const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+    const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      'sign',
+      'verify',
+    ])) as webcrypto.CryptoKeyPair;
     const plain = await x509.X509CertificateGenerator.createSelfSigned({
       serialNumber: '01',
       name: 'CN=plain',
@@ -221,8 +267,13 @@ describe('refused at the handshake, before any frame is read', () => {
       signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
       keys,
     });
-    const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
-    const client = await raw(a.host.port, { cert: plain.toString('pem'), key: `-----BEGIN PRIVATE KEY-----\n${pkcs8}\n-----END PRIVATE KEY-----\n` });
+    const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString(
+      'base64',
+    );
+    const client = await raw(a.host.port, {
+      cert: plain.toString('pem'),
+      key: `-----BEGIN PRIVATE KEY-----\n${pkcs8}\n-----END PRIVATE KEY-----\n`,
+    });
     client.send(hello('did:key:nobody'));
     await client.closed;
     expect(a.refused.map((r) => r.code)).toEqual(['ERR_CERT_BINDING']);
@@ -232,7 +283,9 @@ describe('refused at the handshake, before any frame is read', () => {
   it('a TLS 1.2 client never completes the handshake', async () => {
     const a = await startHost('tls-g', [didOf(keySeed('old'))]);
     const cert = await createNodeCertificate(identity(keySeed('old')));
-    await expect(raw(a.host.port, cert, { tls12: true })).rejects.toThrow(/closed before the handshake/);
+    await expect(raw(a.host.port, cert, { tls12: true })).rejects.toThrow(
+      /closed before the handshake/,
+    );
     expect(a.host.stats.framesIn).toBe(0);
     expect(a.refused).toEqual([]);
   });
@@ -271,12 +324,25 @@ describe('bounds on an admitted peer', () => {
     });
     const author = keySeed('author');
     for (let i = 0; i < 1000; i++) submit(a, event([author], Date.now()));
-    const client = await raw(a.host.port, await createNodeCertificate(identity(p)), { read: false });
+    const client = await raw(a.host.port, await createNodeCertificate(identity(p)), {
+      read: false,
+    });
     client.send(hello(didOf(p)));
     // each query (an empty id list for everything) is answered with all 1000 ids (32 KB)
-    const query = encodeFrame(encodeMessage({ type: 'reconcile', session: 1, round: 0, payload: Uint8Array.of(0x01, 0x00, 0x00, 0x02, 0x00) }));
+    const query = encodeFrame(
+      encodeMessage({
+        type: 'reconcile',
+        session: 1,
+        round: 0,
+        payload: Uint8Array.of(0x01, 0x00, 0x00, 0x02, 0x00),
+      }),
+    );
     for (let i = 0; i < 1500; i++) client.socket.write(query);
-    await until(() => a.host.connectedPeers().length === 0 && a.host.engine.peerViews().length === 0, 'the cut', 30_000);
+    await until(
+      () => a.host.connectedPeers().length === 0 && a.host.engine.peerViews().length === 0,
+      'the cut',
+      30_000,
+    );
     // now read what was sent: it ends with the GOODBYE
     const decoder = new FrameDecoder(64 * 1024 * 1024);
     const codes: string[] = [];
@@ -292,11 +358,18 @@ describe('bounds on an admitted peer', () => {
   });
 
   it('a hostile peer sending forged events is banned while honest traffic goes on', async () => {
-    const [da, db, dh] = ['tls-k', 'tls-l', 'tls-hostile'].map((n) => didOf(keySeed(n))) as [string, string, string];
+    const [da, db, dh] = ['tls-k', 'tls-l', 'tls-hostile'].map((n) => didOf(keySeed(n))) as [
+      string,
+      string,
+      string,
+    ];
     const a = await startHost('tls-k', [db, dh]);
     const b = await startHost('tls-l', [da]);
     b.host.dial('127.0.0.1', a.host.port);
-    const hostile = await raw(a.host.port, await createNodeCertificate(identity(keySeed('tls-hostile'))));
+    const hostile = await raw(
+      a.host.port,
+      await createNodeCertificate(identity(keySeed('tls-hostile'))),
+    );
     hostile.send(hello(dh));
     const author = keySeed('author');
     for (let i = 0; i < 12; i++) {

@@ -33,11 +33,14 @@ function codeOf(f: () => unknown): string {
 }
 
 describe('message vectors', () => {
-  it.each(doc.messages.map((m) => [m.name, m]))('%s decodes and re-encodes byte for byte', (_, m) => {
-    const decoded = decodeMessage(bytes(m.cbor));
-    expect(toHex(encodeMessage(decoded))).toBe(m.cbor);
-    expect(toHex(encodeFrame(bytes(m.cbor)))).toBe(m.frame);
-  });
+  it.each(doc.messages.map((m) => [m.name, m]))(
+    '%s decodes and re-encodes byte for byte',
+    (_, m) => {
+      const decoded = decodeMessage(bytes(m.cbor));
+      expect(toHex(encodeMessage(decoded))).toBe(m.cbor);
+      expect(toHex(encodeFrame(bytes(m.cbor)))).toBe(m.frame);
+    },
+  );
 
   it.each(doc.malformed.map((m) => [m.description, m.cbor]))('refuses %s', (_, cbor) => {
     expect(codeOf(() => decodeMessage(bytes(cbor)))).toBe('ERR_MALFORMED_MESSAGE');
@@ -87,7 +90,9 @@ describe('frames', () => {
     new DataView(header.buffer).setUint32(0, MAX_FRAME_BYTES + 1);
     expect(codeOf(() => d.push(header))).toBe('ERR_FRAME_TOO_LARGE');
     expect(codeOf(() => new FrameDecoder().push(new Uint8Array(4)))).toBe('ERR_MALFORMED_MESSAGE'); // empty frame
-    expect(codeOf(() => encodeFrame(new Uint8Array(MAX_FRAME_BYTES + 1)))).toBe('ERR_FRAME_TOO_LARGE');
+    expect(codeOf(() => encodeFrame(new Uint8Array(MAX_FRAME_BYTES + 1)))).toBe(
+      'ERR_FRAME_TOO_LARGE',
+    );
   });
 
   it('a maximal frame passes', () => {

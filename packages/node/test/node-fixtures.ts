@@ -11,8 +11,15 @@ export const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url)
 export const PASSPHRASE = 'correct horse battery staple';
 
 /** `count` valid events from `authors` distinct keys, in the JSON form the API takes. */
-export function makeEvents(count: number, authors = 8, label = 'events', nowSeconds = Math.floor(Date.now() / 1000)): Record<string, unknown>[] {
-  const seeds = Array.from({ length: authors }, (_, i) => nativeCore.sha256(new TextEncoder().encode(`${label}/author/${i}`)));
+export function makeEvents(
+  count: number,
+  authors = 8,
+  label = 'events',
+  nowSeconds = Math.floor(Date.now() / 1000),
+): Record<string, unknown>[] {
+  const seeds = Array.from({ length: authors }, (_, i) =>
+    nativeCore.sha256(new TextEncoder().encode(`${label}/author/${i}`)),
+  );
   const dids = seeds.map((s) => didKeyFromPublicKey(nativeCore.ed25519PublicKey(s)));
   return Array.from({ length: count }, (_, i) => {
     const a = i % authors;
@@ -44,12 +51,25 @@ export interface RunningNode {
 }
 
 /** Starts `commons-sync start` in a child process and waits until it listens. */
-export function startNodeProcess(dataDir: string, extra: string[] = [], env: Record<string, string> = {}): Promise<RunningNode> {
+export function startNodeProcess(
+  dataDir: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<RunningNode> {
   const trust = extra.includes('--trusted') ? [] : ['--open'];
-  const child = spawn(process.execPath, [CLI, 'start', '--data', dataDir, '--port', '0', ...trust, ...extra], {
-    env: { ...process.env, COMMONS_SYNC_PASSPHRASE: PASSPHRASE, COMMONS_SYNC_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [CLI, 'start', '--data', dataDir, '--port', '0', ...trust, ...extra],
+    {
+      env: {
+        ...process.env,
+        COMMONS_SYNC_PASSPHRASE: PASSPHRASE,
+        COMMONS_SYNC_LOG_LEVEL: 'warn',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     let out = '';
@@ -72,7 +92,10 @@ export function startNodeProcess(dataDir: string, extra: string[] = [], env: Rec
 }
 
 /** Runs the CLI to completion. */
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       env: { ...process.env, COMMONS_SYNC_PASSPHRASE: PASSPHRASE, ...env },
@@ -86,7 +109,10 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
   });
 }
 
-export async function postEvents(url: string, events: unknown[]): Promise<{ status: number; body: unknown }> {
+export async function postEvents(
+  url: string,
+  events: unknown[],
+): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${url}/v1/events`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

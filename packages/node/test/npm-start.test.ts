@@ -18,7 +18,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function npmStart(): Promise<{ did: string; url: string; stop: () => Promise<number | null> }> {
   const child = spawn('npm', ['start', '--silent', '--', '--port', '0'], {
     cwd: ROOT,
-    env: { ...process.env, COMMONS_SYNC_DATA: join(dir, 'data'), COMMONS_SYNC_PASSPHRASE: PASSPHRASE },
+    env: {
+      ...process.env,
+      COMMONS_SYNC_DATA: join(dir, 'data'),
+      COMMONS_SYNC_PASSPHRASE: PASSPHRASE,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // its own process group, so the whole npm → bash → node chain can be stopped
   });
@@ -49,7 +53,10 @@ function npmStart(): Promise<{ did: string; url: string; stop: () => Promise<num
 describe('npm start', () => {
   it('runs a node on a data directory it initializes once', async () => {
     const first = await npmStart();
-    const health = (await (await fetch(`${first.url}/healthz`)).json()) as { status: string; did: string };
+    const health = (await (await fetch(`${first.url}/healthz`)).json()) as {
+      status: string;
+      did: string;
+    };
     expect(health).toMatchObject({ status: 'ok', did: first.did });
     await first.stop();
     const second = await npmStart();

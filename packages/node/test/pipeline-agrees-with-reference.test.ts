@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { Pipeline } from '../src/pipeline/pipeline.js';
-import { VerifyPool } from '../src/pool/verify-pool.js';
+import { VerifyPool } from '../src/pipeline/verify-pool.js';
 import {
   batchOfValues,
   type DecodedEvent,
@@ -21,7 +21,16 @@ import {
   validateEventJson,
 } from '../src/protocol/index.js';
 import { Store } from '../src/storage/index.js';
-import { NOW, alice, bob, carol, core, freshNonce, testKey, type TestKey } from './protocol-fixtures.js';
+import {
+  alice,
+  bob,
+  carol,
+  core,
+  freshNonce,
+  NOW,
+  type TestKey,
+  testKey,
+} from './protocol-fixtures.js';
 import { tempDir } from './storage-fixtures.js';
 
 const mallory = testKey('mallory');
@@ -36,15 +45,49 @@ type Spec =
   | { kind: 'junk'; value: unknown };
 
 const spec: fc.Arbitrary<Spec> = fc.oneof(
-  { arbitrary: fc.record({ kind: fc.constantFrom('valid', 'badsig', 'expired', 'future'), author: fc.nat(3), payload: fc.nat(1000) }), weight: 6 },
-  { arbitrary: fc.record({ kind: fc.constant('multisig' as const), signers: fc.uniqueArray(fc.nat(3), { minLength: 1, maxLength: 4 }), threshold: fc.integer({ min: 1, max: 3 }) }), weight: 2 },
-  { arbitrary: fc.record({ kind: fc.constant('repeat' as const), back: fc.nat(20), resign: fc.boolean() }), weight: 3 },
-  { arbitrary: fc.record({ kind: fc.constant('reuse-nonce' as const), back: fc.nat(20) }), weight: 2 },
-  { arbitrary: fc.record({ kind: fc.constant('junk' as const), value: fc.jsonValue({ maxDepth: 3 }) }), weight: 1 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constantFrom('valid', 'badsig', 'expired', 'future'),
+      author: fc.nat(3),
+      payload: fc.nat(1000),
+    }),
+    weight: 6,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('multisig' as const),
+      signers: fc.uniqueArray(fc.nat(3), { minLength: 1, maxLength: 4 }),
+      threshold: fc.integer({ min: 1, max: 3 }),
+    }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('repeat' as const),
+      back: fc.nat(20),
+      resign: fc.boolean(),
+    }),
+    weight: 3,
+  },
+  {
+    arbitrary: fc.record({ kind: fc.constant('reuse-nonce' as const), back: fc.nat(20) }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('junk' as const),
+      value: fc.jsonValue({ maxDepth: 3 }),
+    }),
+    weight: 1,
+  },
 );
 
 function sign(body: Parameters<typeof signEvent>[1], keys: TestKey[]): DecodedEvent {
-  const r = signEvent(core, body, keys.map((k) => k.seed));
+  const r = signEvent(
+    core,
+    body,
+    keys.map((k) => k.seed),
+  );
   if (!r.ok) throw new Error(`${r.reason}: ${r.detail}`);
   return r.value;
 }
@@ -81,8 +124,15 @@ function build(specs: Spec[], history: DecodedEvent[]): unknown[] {
       }
       case 'multisig': {
         const author = KEYS[s.signers[0]!]!;
-        const policy = makePolicy(author.did, s.threshold, KEYS.slice(0, 3).map((k) => k.did));
-        decoded = sign({ ...body(author, 0), policy }, s.signers.map((i) => KEYS[i]!));
+        const policy = makePolicy(
+          author.did,
+          s.threshold,
+          KEYS.slice(0, 3).map((k) => k.did),
+        );
+        decoded = sign(
+          { ...body(author, 0), policy },
+          s.signers.map((i) => KEYS[i]!),
+        );
         break;
       }
       case 'repeat': {
@@ -115,19 +165,27 @@ function build(specs: Spec[], history: DecodedEvent[]): unknown[] {
 function reference(batches: EventTextBatch[], trust: TrustPolicy): string[] {
   const accepted = new Map<string, Uint8Array>();
   const out: string[] = [];
-  for (const { bytes, spans } of batches) for (let i = 0; i < spans.length; i += 2) {
-    const key = (a: string, n: Uint8Array) => `${a}/${Buffer.from(n).toString('hex')}`;
-    const v = validateEventJson(core, bytes, {
-      now: NOW,
-      trust,
-      lookupReplay: (a, n) => accepted.get(key(a, n)),
-    }, spans[i], spans[i + 1]);
-    if (!v.ok) out.push(v.reason);
-    else {
-      out.push(v.outcome);
-      if (v.outcome === 'accepted') accepted.set(key(v.decoded.event.author, v.decoded.event.nonce), v.id);
+  for (const { bytes, spans } of batches)
+    for (let i = 0; i < spans.length; i += 2) {
+      const key = (a: string, n: Uint8Array) => `${a}/${Buffer.from(n).toString('hex')}`;
+      const v = validateEventJson(
+        core,
+        bytes,
+        {
+          now: NOW,
+          trust,
+          lookupReplay: (a, n) => accepted.get(key(a, n)),
+        },
+        spans[i],
+        spans[i + 1],
+      );
+      if (!v.ok) out.push(v.reason);
+      else {
+        out.push(v.outcome);
+        if (v.outcome === 'accepted')
+          accepted.set(key(v.decoded.event.author, v.decoded.event.nonce), v.id);
+      }
     }
-  }
   return out;
 }
 
@@ -156,7 +214,8 @@ describe.each([0, 2])('pipeline with %i verify threads', (threads) => {
             const pipeline = new Pipeline({ store, pool, trust, now: () => NOW * 1000 });
             const got: string[] = [];
             for (const batch of batches) {
-              for (const r of await pipeline.process(batch)) got.push(r.status === 'rejected' ? r.reason : r.status);
+              for (const r of await pipeline.process(batch))
+                got.push(r.status === 'rejected' ? r.reason : r.status);
             }
             expect(got).toEqual(reference(batches, trust));
             const accepted = got.filter((g) => g === 'accepted').length;
@@ -181,8 +240,19 @@ describe('pipeline', () => {
     try {
       const pipeline = new Pipeline({ store, pool, now: () => NOW * 1000 });
       const history: DecodedEvent[] = [];
-      const events = build(Array.from({ length: 30 }, (_, i) => ({ kind: 'valid' as const, author: i % 4, payload: i })), history);
-      const runs = await Promise.all([pipeline.process(batchOfValues(events)), pipeline.process(batchOfValues(events)), pipeline.process(batchOfValues([...events].reverse()))]);
+      const events = build(
+        Array.from({ length: 30 }, (_, i) => ({
+          kind: 'valid' as const,
+          author: i % 4,
+          payload: i,
+        })),
+        history,
+      );
+      const runs = await Promise.all([
+        pipeline.process(batchOfValues(events)),
+        pipeline.process(batchOfValues(events)),
+        pipeline.process(batchOfValues([...events].reverse())),
+      ]);
       const accepted = runs.flat().filter((r) => r.status === 'accepted').length;
       const duplicates = runs.flat().filter((r) => r.status === 'duplicate').length;
       expect(accepted).toBe(30);
@@ -201,22 +271,43 @@ describe('pipeline', () => {
     try {
       const pipeline = new Pipeline({ store, pool, now: () => NOW * 1000 });
       const history: DecodedEvent[] = [];
-      const inputs = build([{ kind: 'valid', author: 0, payload: 1 }, { kind: 'badsig', author: 1, payload: 2 }, { kind: 'junk', value: 42 }], history);
+      const inputs = build(
+        [
+          { kind: 'valid', author: 0, payload: 1 },
+          { kind: 'badsig', author: 1, payload: 2 },
+          { kind: 'junk', value: 42 },
+        ],
+        history,
+      );
       const results = await pipeline.process(batchOfValues(inputs));
       expect(results.map((r) => r.status)).toEqual(['accepted', 'rejected', 'rejected']);
       // Neither rejection is of a verified event: both are counted, in the (first, so at once) summary.
       expect(store.audit.size).toBe(2);
       expect(store.audit.entry(0)?.type).toBe('accept');
       expect(store.audit.entry(1)?.type).toBe('summary');
-      expect(JSON.parse(store.audit.entry(1)?.detail ?? '')).toMatchObject({ counts: { ERR_BAD_SIGNATURE: 1, ERR_MALFORMED: 1 } });
+      expect(JSON.parse(store.audit.entry(1)?.detail ?? '')).toMatchObject({
+        counts: { ERR_BAD_SIGNATURE: 1, ERR_MALFORMED: 1 },
+      });
       // A verified event refused by the trust policy is logged one by one.
-      const strict = new Pipeline({ store, pool, now: () => NOW * 1000, trust: { mode: 'allowlist', authors: new Set<string>() } });
-      const untrusted = await strict.process(batchOfValues(build([{ kind: 'valid', author: 3, payload: 4 }], history)));
+      const strict = new Pipeline({
+        store,
+        pool,
+        now: () => NOW * 1000,
+        trust: { mode: 'allowlist', authors: new Set<string>() },
+      });
+      const untrusted = await strict.process(
+        batchOfValues(build([{ kind: 'valid', author: 3, payload: 4 }], history)),
+      );
       expect(untrusted[0]).toMatchObject({ status: 'rejected', reason: 'ERR_UNTRUSTED_AUTHOR' });
-      expect(store.audit.entry(2)).toMatchObject({ type: 'reject', reason: 'ERR_UNTRUSTED_AUTHOR' });
+      expect(store.audit.entry(2)).toMatchObject({
+        type: 'reject',
+        reason: 'ERR_UNTRUSTED_AUTHOR',
+      });
       // a failing commit acknowledges nothing
       store.close();
-      await expect(pipeline.process(batchOfValues(build([{ kind: 'valid', author: 2, payload: 3 }], history)))).rejects.toThrow();
+      await expect(
+        pipeline.process(batchOfValues(build([{ kind: 'valid', author: 2, payload: 3 }], history))),
+      ).rejects.toThrow();
     } finally {
       await pool.close();
       cleanup();

@@ -30,7 +30,11 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 
 describe('pkcs11 keystore on SoftHSM2', () => {
   it('generates the private key sensitive, never extractable, and never hands it out', async () => {
-    const ks = await Pkcs11Keystore.open({ module: SOFTHSM_MODULE, token: 'attrs', secrets: fixedSecrets({ pin: USER_PIN }) });
+    const ks = await Pkcs11Keystore.open({
+      module: SOFTHSM_MODULE,
+      token: 'attrs',
+      secrets: fixedSecrets({ pin: USER_PIN }),
+    });
     try {
       const key = await ks.generate('node');
       // The raw PKCS#11 view of the same token, through a session of our own.
@@ -42,7 +46,9 @@ describe('pkcs11 keystore on SoftHSM2', () => {
       } catch (e) {
         expect((e as Error).message).toContain('CKR_CRYPTOKI_ALREADY_INITIALIZED');
       }
-      const slot = lib.C_GetSlotList(true).find((s) => lib.C_GetTokenInfo(s).label.trim() === 'attrs')!;
+      const slot = lib
+        .C_GetSlotList(true)
+        .find((s) => lib.C_GetTokenInfo(s).label.trim() === 'attrs')!;
       const session = lib.C_OpenSession(slot, p.CKF_SERIAL_SESSION);
       lib.C_FindObjectsInit(session, [
         { type: p.CKA_CLASS, value: p.CKO_PRIVATE_KEY },
@@ -59,13 +65,21 @@ describe('pkcs11 keystore on SoftHSM2', () => {
         { type: p.CKA_KEY_TYPE },
       ]);
       expect(attrs.map((a) => (a.value as Buffer)[0])).toEqual([1, 0, 1, 1, 0x40]);
-      expect(() => lib.C_GetAttributeValue(session, privateKey!, [{ type: p.CKA_VALUE }])).toThrow(/CKR_ATTRIBUTE_SENSITIVE/);
+      expect(() => lib.C_GetAttributeValue(session, privateKey!, [{ type: p.CKA_VALUE }])).toThrow(
+        /CKR_ATTRIBUTE_SENSITIVE/,
+      );
       lib.C_CloseSession(session);
 
       const tool = (args: string[]): string =>
-        execFileSync('pkcs11-tool', ['--module', SOFTHSM_MODULE, '--token-label', 'attrs', ...args], { encoding: 'utf8', env: process.env });
+        execFileSync(
+          'pkcs11-tool',
+          ['--module', SOFTHSM_MODULE, '--token-label', 'attrs', ...args],
+          { encoding: 'utf8', env: process.env },
+        );
       const objects = tool(['--login', '--pin', USER_PIN, '--list-objects']);
-      expect(objects).toMatch(/Private Key Object; EC_EDWARDS|Private Key Object; EC-EDWARDS|Private Key Object/);
+      expect(objects).toMatch(
+        /Private Key Object; EC_EDWARDS|Private Key Object; EC-EDWARDS|Private Key Object/,
+      );
       expect(objects).toContain('label:      node');
       expect(objects).toMatch(/Access:\s+sensitive, always sensitive, never extractable/);
       expect(await codeOf(ks.exportSeed(key))).toBe('ERR_KEY_NOT_EXPORTABLE');
@@ -75,11 +89,19 @@ describe('pkcs11 keystore on SoftHSM2', () => {
   });
 
   it('a wrong PIN is ERR_PKCS11_PIN; the right one then works', async () => {
-    const wrong = await Pkcs11Keystore.open({ module: SOFTHSM_MODULE, token: 'pins', secrets: fixedSecrets({ pin: '000000' }) });
+    const wrong = await Pkcs11Keystore.open({
+      module: SOFTHSM_MODULE,
+      token: 'pins',
+      secrets: fixedSecrets({ pin: '000000' }),
+    });
     expect(await wrong.list()).toEqual([]); // listing public objects needs no PIN
     expect(await codeOf(wrong.generate('k'))).toBe('ERR_PKCS11_PIN');
     await wrong.close();
-    const right = await Pkcs11Keystore.open({ module: SOFTHSM_MODULE, token: 'pins', secrets: fixedSecrets({ pin: USER_PIN }) });
+    const right = await Pkcs11Keystore.open({
+      module: SOFTHSM_MODULE,
+      token: 'pins',
+      secrets: fixedSecrets({ pin: USER_PIN }),
+    });
     const key = await right.generate('k');
     expect((await right.sign(key, new Uint8Array([1]))).length).toBe(64);
     await right.close();
@@ -87,22 +109,55 @@ describe('pkcs11 keystore on SoftHSM2', () => {
 
   it('an unknown token, a missing module and a PIN inside the spec are typed errors', async () => {
     const secrets = fixedSecrets({ pin: USER_PIN });
-    expect(await codeOf(Pkcs11Keystore.open({ module: SOFTHSM_MODULE, token: 'nope', secrets }))).toBe('ERR_PKCS11_TOKEN');
-    expect(await codeOf(Pkcs11Keystore.open({ module: '/nonexistent/libpkcs11.so', token: 'pins', secrets }))).toBe('ERR_KEYSTORE_UNAVAILABLE');
-    expect(() => parseKeystoreSpec(`pkcs11:module=${SOFTHSM_MODULE};token=pins;pin-value=1234`)).toThrow(/never goes in a keystore spec/);
+    expect(
+      await codeOf(Pkcs11Keystore.open({ module: SOFTHSM_MODULE, token: 'nope', secrets })),
+    ).toBe('ERR_PKCS11_TOKEN');
+    expect(
+      await codeOf(
+        Pkcs11Keystore.open({ module: '/nonexistent/libpkcs11.so', token: 'pins', secrets }),
+      ),
+    ).toBe('ERR_KEYSTORE_UNAVAILABLE');
+    expect(() =>
+      parseKeystoreSpec(`pkcs11:module=${SOFTHSM_MODULE};token=pins;pin-value=1234`),
+    ).toThrow(/never goes in a keystore spec/);
   });
 });
 
 describe('keystore specs', () => {
   it('reads RFC 7512 names and our short names alike, and refuses what it cannot use', () => {
-    expect(parseKeystoreSpec('pkcs11:token=My%20Token;object=node?module-path=/usr/lib/x.so')).toEqual({
-      kind: 'pkcs11', module: '/usr/lib/x.so', token: 'My Token', key: 'node',
+    expect(
+      parseKeystoreSpec('pkcs11:token=My%20Token;object=node?module-path=/usr/lib/x.so'),
+    ).toEqual({
+      kind: 'pkcs11',
+      module: '/usr/lib/x.so',
+      token: 'My Token',
+      key: 'node',
     });
-    expect(parseKeystoreSpec('pkcs11:module=/usr/lib/x.so;token=t;key=k')).toEqual({ kind: 'pkcs11', module: '/usr/lib/x.so', token: 't', key: 'k' });
+    expect(parseKeystoreSpec('pkcs11:module=/usr/lib/x.so;token=t;key=k')).toEqual({
+      kind: 'pkcs11',
+      module: '/usr/lib/x.so',
+      token: 't',
+      key: 'k',
+    });
     expect(parseKeystoreSpec('/data/node.key')).toEqual({ kind: 'vault', path: '/data/node.key' });
-    expect(parseKeystoreSpec('vault:/keys/;key=current')).toEqual({ kind: 'vault', path: '/keys/', key: 'current' });
-    for (const bad of ['', 'pkcs11:token=t', 'pkcs11:module=/x.so', 'pkcs11:module=/x;token=t;key=a/b', 'kms:arn', 'pkcs11:module=/x;token=t;token=u', 'vault:;key=a', 'pkcs11:module=/x;token=t;colour=red']) {
-      expect(() => parseKeystoreSpec(bad), bad).toThrow(expect.objectContaining({ code: 'ERR_KEYSTORE_SPEC' }));
+    expect(parseKeystoreSpec('vault:/keys/;key=current')).toEqual({
+      kind: 'vault',
+      path: '/keys/',
+      key: 'current',
+    });
+    for (const bad of [
+      '',
+      'pkcs11:token=t',
+      'pkcs11:module=/x.so',
+      'pkcs11:module=/x;token=t;key=a/b',
+      'kms:arn',
+      'pkcs11:module=/x;token=t;token=u',
+      'vault:;key=a',
+      'pkcs11:module=/x;token=t;colour=red',
+    ]) {
+      expect(() => parseKeystoreSpec(bad), bad).toThrow(
+        expect.objectContaining({ code: 'ERR_KEYSTORE_SPEC' }),
+      );
     }
   });
 });

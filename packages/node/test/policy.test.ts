@@ -7,14 +7,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import {
-  DEFAULT_TIME_RULES,
-  Reason,
+  type CommonsEvent,
   checkTime,
   checkTrust,
   classifyReplay,
+  DEFAULT_TIME_RULES,
   evaluatePolicy,
-  type CommonsEvent,
   type MultiSigPolicy,
+  Reason,
 } from '../src/protocol/index.js';
 
 // evaluatePolicy looks only at author, policy and the signers of the signatures.
@@ -28,7 +28,8 @@ function event(author: string, policy: MultiSigPolicy | undefined, signers: stri
     signatures: signers.map((signer) => ({ signer, sig: SIG })),
   } satisfies Pick<CommonsEvent, 'author' | 'policy' | 'signatures'>;
 }
-const verdict = (r: { ok: true } | { ok: false; reason: string }): string => (r.ok ? 'ok' : r.reason);
+const verdict = (r: { ok: true } | { ok: false; reason: string }): string =>
+  r.ok ? 'ok' : r.reason;
 const allTrue = (n: number): boolean[] => new Array<boolean>(n).fill(true);
 
 describe('evaluatePolicy', () => {
@@ -36,7 +37,9 @@ describe('evaluatePolicy', () => {
 
   it('accepts M distinct signers of the set, author included', () => {
     expect(verdict(evaluatePolicy(event('did:a', p23, ['did:a', 'did:b']), allTrue(2)))).toBe('ok');
-    expect(verdict(evaluatePolicy(event('did:a', p23, ['did:c', 'did:a', 'did:b']), allTrue(3)))).toBe('ok');
+    expect(
+      verdict(evaluatePolicy(event('did:a', p23, ['did:c', 'did:a', 'did:b']), allTrue(3))),
+    ).toBe('ok');
   });
 
   it('counts a key once however many times it signs', () => {
@@ -66,7 +69,9 @@ describe('evaluatePolicy', () => {
     expect(verdict(evaluatePolicy(event('did:a', undefined, ['did:b']), [true]))).toBe(
       Reason.THRESHOLD_NOT_MET,
     );
-    expect(verdict(evaluatePolicy(event('did:a', undefined, ['did:b', 'did:a']), [true, true]))).toBe('ok');
+    expect(
+      verdict(evaluatePolicy(event('did:a', undefined, ['did:b', 'did:a']), [true, true])),
+    ).toBe('ok');
   });
 
   it('throws RangeError when the verdicts do not match the signatures (a caller bug)', () => {

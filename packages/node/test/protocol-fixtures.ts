@@ -2,12 +2,12 @@
 import { loadCore } from '@commons-sync/bindings';
 
 import {
-  didKeyFromPublicKey,
-  makePolicy,
-  signEvent,
   type DecodedEvent,
+  didKeyFromPublicKey,
   type EventBody,
+  makePolicy,
   type Payload,
+  signEvent,
 } from '../src/protocol/index.js';
 
 export const core = await loadCore({ backend: 'js' });

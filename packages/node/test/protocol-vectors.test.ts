@@ -8,31 +8,33 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import { BACKENDS, loadCore, type Core } from '@commons-sync/bindings';
+import { BACKENDS, type Core, loadCore } from '@commons-sync/bindings';
 import { describe, expect, it } from 'vitest';
 
 import {
-  REASON_CODES,
-  REASON_STAGE,
+  type DecodedEvent,
   decodeEvent,
   encodeBody,
   encodeEvent,
   eventToJson,
   fromHex,
+  REASON_CODES,
+  REASON_STAGE,
+  type Result,
   readEventJson,
   signatureChecks,
-  splitEventBody,
   signingInput,
+  splitEventBody,
   toHex,
+  type ValidationContext,
   validateEvent,
   validateEventJson,
-  type DecodedEvent,
-  type Result,
-  type ValidationContext,
 } from '../src/protocol/index.js';
 
 const DIR = fileURLToPath(new URL('../../../spec/vectors/events/', import.meta.url));
-const ALL_FILES = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+const ALL_FILES = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 const BATCH_FILE = 'batch-bodies.json';
 const FILES = ALL_FILES.filter((f) => f !== BATCH_FILE);
 
@@ -103,9 +105,12 @@ function runStep(step: Step, core: Core, ctx: ValidationContext): void {
   const parsed: Array<[string, Result<DecodedEvent>]> = [];
   if (step.cbor !== undefined) parsed.push(['cbor', decodeEvent(bytes(step.cbor))]);
   // a `json` value has exactly one compact JSON text (its numbers are exact JS numbers)
-  if (step.json !== undefined) parsed.push(['json', readEventJson(Buffer.from(JSON.stringify(step.json)))]);
-  if (step.json_text !== undefined) parsed.push(['json_text', readEventJson(Buffer.from(step.json_text, 'utf8'))]);
-  if (step.json_text_hex !== undefined) parsed.push(['json_text_hex', readEventJson(bytes(step.json_text_hex))]);
+  if (step.json !== undefined)
+    parsed.push(['json', readEventJson(Buffer.from(JSON.stringify(step.json)))]);
+  if (step.json_text !== undefined)
+    parsed.push(['json_text', readEventJson(Buffer.from(step.json_text, 'utf8'))]);
+  if (step.json_text_hex !== undefined)
+    parsed.push(['json_text_hex', readEventJson(bytes(step.json_text_hex))]);
   expect(parsed.length).toBeGreaterThan(0);
 
   for (const [form, result] of parsed) {
@@ -115,7 +120,9 @@ function runStep(step: Step, core: Core, ctx: ValidationContext): void {
       expect(step.body_cbor).toBeUndefined();
       continue;
     }
-    expect(isDecodeStage(step.expected), `${form} decoded but ${step.expected} expected`).toBe(false);
+    expect(isDecodeStage(step.expected), `${form} decoded but ${step.expected} expected`).toBe(
+      false,
+    );
     checkDerived(step, result.value, core);
     expect(toHex(result.value.encoded)).toBe(step.cbor);
     if (step.json !== undefined) expect(eventToJson(result.value.event)).toEqual(step.json);
@@ -138,29 +145,35 @@ function context(step: Step, accepted: Map<string, Uint8Array>): ValidationConte
   };
 }
 
-describe.each(cores.map((c) => [c.backend, c] as const))('event vectors on the %s backend', (_, core) => {
-  describe.each(FILES)('%s', (file) => {
-    const doc = load(file);
+describe.each(cores.map((c) => [c.backend, c] as const))(
+  'event vectors on the %s backend',
+  (_, core) => {
+    describe.each(FILES)('%s', (file) => {
+      const doc = load(file);
 
-    it('has the header of every vector file', () => {
-      expect(doc.source).toMatch(/generate\.ts/);
-      expect(doc.license).toBe('Apache-2.0');
-      expect(doc.vectors.length).toBeGreaterThan(0);
-    });
+      it('has the header of every vector file', () => {
+        expect(doc.source).toMatch(/generate\.ts/);
+        expect(doc.license).toBe('Apache-2.0');
+        expect(doc.vectors.length).toBeGreaterThan(0);
+      });
 
-    it.each(doc.vectors.map((v) => [v.name, v] as const))('%s', (_name, vector) => {
-      const accepted = new Map<string, Uint8Array>();
-      for (const step of vector.steps ?? [vector]) {
-        runStep(step, core, context(step, accepted));
-        if (step.expected === 'accepted') {
-          const d = decodeEvent(bytes(step.cbor ?? ''));
-          if (!d.ok) throw new Error('accepted step must decode');
-          accepted.set(`${d.value.event.author}/${toHex(d.value.event.nonce)}`, core.sha256(d.value.body));
+      it.each(doc.vectors.map((v) => [v.name, v] as const))('%s', (_name, vector) => {
+        const accepted = new Map<string, Uint8Array>();
+        for (const step of vector.steps ?? [vector]) {
+          runStep(step, core, context(step, accepted));
+          if (step.expected === 'accepted') {
+            const d = decodeEvent(bytes(step.cbor ?? ''));
+            if (!d.ok) throw new Error('accepted step must decode');
+            accepted.set(
+              `${d.value.event.author}/${toHex(d.value.event.nonce)}`,
+              core.sha256(d.value.body),
+            );
+          }
         }
-      }
+      });
     });
-  });
-});
+  },
+);
 
 interface BatchVector {
   name: string;
@@ -171,36 +184,51 @@ interface BatchVector {
   expected: string | string[];
 }
 
-describe.each(cores.map((c) => [c.backend, c] as const))('batch-body vectors on the %s backend', (_, core) => {
-  const doc = JSON.parse(readFileSync(DIR + BATCH_FILE, 'utf8')) as { license: string; batches: BatchVector[] };
+describe.each(cores.map((c) => [c.backend, c] as const))(
+  'batch-body vectors on the %s backend',
+  (_, core) => {
+    const doc = JSON.parse(readFileSync(DIR + BATCH_FILE, 'utf8')) as {
+      license: string;
+      batches: BatchVector[];
+    };
 
-  it.each(doc.batches.map((v) => [v.name, v] as const))('%s', (_name, v) => {
-    const body = v.body_hex !== undefined ? bytes(v.body_hex) : Buffer.from(v.body ?? '', 'utf8');
-    const split = splitEventBody(body, Number.MAX_SAFE_INTEGER);
-    if (typeof v.expected === 'string') {
-      expect(split).toMatchObject({ ok: false, why: 'not-a-batch' });
-      expect(v.expected).toBe('ERR_MALFORMED');
-      return;
-    }
-    if (!split.ok) throw new Error(`${v.name}: ${split.detail}`);
-    expect(split.single).toBe(v.single === true);
-    const accepted = new Map<string, Uint8Array>();
-    const { spans, framingError } = split.batch;
-    const got: string[] = [];
-    for (let i = 0; i < spans.length; i += 2) {
-      if (framingError !== undefined) {
-        got.push('ERR_MALFORMED');
-        continue;
+    it.each(doc.batches.map((v) => [v.name, v] as const))('%s', (_name, v) => {
+      const body = v.body_hex !== undefined ? bytes(v.body_hex) : Buffer.from(v.body ?? '', 'utf8');
+      const split = splitEventBody(body, Number.MAX_SAFE_INTEGER);
+      if (typeof v.expected === 'string') {
+        expect(split).toMatchObject({ ok: false, why: 'not-a-batch' });
+        expect(v.expected).toBe('ERR_MALFORMED');
+        return;
       }
-      const verdict = validateEventJson(core, body, context({ now: v.now, expected: '' }, accepted), spans[i], spans[i + 1]);
-      if (verdict.ok && verdict.outcome === 'accepted') {
-        accepted.set(`${verdict.decoded.event.author}/${toHex(verdict.decoded.event.nonce)}`, verdict.id);
+      if (!split.ok) throw new Error(`${v.name}: ${split.detail}`);
+      expect(split.single).toBe(v.single === true);
+      const accepted = new Map<string, Uint8Array>();
+      const { spans, framingError } = split.batch;
+      const got: string[] = [];
+      for (let i = 0; i < spans.length; i += 2) {
+        if (framingError !== undefined) {
+          got.push('ERR_MALFORMED');
+          continue;
+        }
+        const verdict = validateEventJson(
+          core,
+          body,
+          context({ now: v.now, expected: '' }, accepted),
+          spans[i],
+          spans[i + 1],
+        );
+        if (verdict.ok && verdict.outcome === 'accepted') {
+          accepted.set(
+            `${verdict.decoded.event.author}/${toHex(verdict.decoded.event.nonce)}`,
+            verdict.id,
+          );
+        }
+        got.push(verdict.ok ? verdict.outcome : verdict.reason);
       }
-      got.push(verdict.ok ? verdict.outcome : verdict.reason);
-    }
-    expect(got).toEqual(v.expected);
-  });
-});
+      expect(got).toEqual(v.expected);
+    });
+  },
+);
 
 describe('the vector set', () => {
   const expected = new Set(

@@ -10,7 +10,7 @@
  * project's bin from there), with npm offline so that a missing bin can never be fetched instead.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,12 +51,18 @@ describe('README', () => {
     mkdirSync(join(ROOT, '.cache'), { recursive: true });
     const cwd = mkdtempSync(join(ROOT, '.cache', 'readme-quickstart-'));
     const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('COMMONS_SYNC_')) env[k] = v;
+    for (const [k, v] of Object.entries(process.env))
+      if (v !== undefined && !k.startsWith('COMMONS_SYNC_')) env[k] = v;
     env['npm_config_offline'] = 'true'; // a bin that is not linked must fail, not be downloaded
     env['npm_config_update_notifier'] = 'false';
 
     // its own process group, so that the node it starts in the background can be stopped
-    const bash = spawn('bash', ['-c', script], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const bash = spawn('bash', ['-c', script], {
+      cwd,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     bash.stdout.on('data', (d: Buffer) => (out += d.toString()));
     bash.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -67,7 +73,10 @@ describe('README', () => {
     } catch {
       // nothing left running
     }
-    const stopped = await Promise.race([allClosed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))]);
+    const stopped = await Promise.race([
+      allClosed.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 15_000)),
+    ]);
     if (!stopped) process.kill(-(bash.pid as number), 'SIGKILL');
     try {
       expect(code, out).toBe(0);

@@ -30,7 +30,8 @@ export function call(base: string, path: string, opts: CallOptions = {}): Promis
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-    if (opts.body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
+    if (opts.body !== undefined && headers['content-type'] === undefined)
+      headers['content-type'] = 'application/json';
     const req = httpRequest(
       new URL(path, base),
       {
@@ -51,14 +52,24 @@ export function call(base: string, path: string, opts: CallOptions = {}): Promis
           } catch {
             json = undefined;
           }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json, ms: performance.now() - t0 });
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text,
+            json,
+            ms: performance.now() - t0,
+          });
         });
         res.on('error', reject);
       },
     );
     const timer = setTimeout(() => {
       req.destroy();
-      reject(new Error(`${opts.method ?? 'GET'} ${path}: no answer within ${opts.deadlineMs ?? 10_000} ms`));
+      reject(
+        new Error(
+          `${opts.method ?? 'GET'} ${path}: no answer within ${opts.deadlineMs ?? 10_000} ms`,
+        ),
+      );
     }, opts.deadlineMs ?? 10_000);
     req.on('error', (error) => {
       clearTimeout(timer);
@@ -91,7 +102,8 @@ export async function openSocket(
 /** Resident set size now and at its peak (VmRSS, VmHWM), in MiB, from /proc/<pid>/status. */
 export function memoryOf(pid: number): { rssMiB: number; peakMiB: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  const kib = (field: string): number =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { rssMiB: kib('VmRSS') / 1024, peakMiB: kib('VmHWM') / 1024 };
 }
 

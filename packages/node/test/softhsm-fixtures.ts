@@ -27,18 +27,26 @@ export function makeSoftHsm(): SoftHsm {
   const tokens = join(dir, 'tokens');
   mkdirSync(tokens);
   const conf = join(dir, 'softhsm2.conf');
-  writeFileSync(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\n`);
+  writeFileSync(
+    conf,
+    `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\n`,
+  );
   process.env['SOFTHSM2_CONF'] = conf;
   return {
     dir,
     conf,
     initToken(label) {
-      execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', USER_PIN, '--so-pin', SO_PIN], {
-        env: { ...process.env, SOFTHSM2_CONF: conf },
-        stdio: 'pipe',
-      });
+      execFileSync(
+        'softhsm2-util',
+        ['--init-token', '--free', '--label', label, '--pin', USER_PIN, '--so-pin', SO_PIN],
+        {
+          env: { ...process.env, SOFTHSM2_CONF: conf },
+          stdio: 'pipe',
+        },
+      );
     },
-    spec: (token, key) => `pkcs11:module=${SOFTHSM_MODULE};token=${token}${key === undefined ? '' : `;key=${key}`}`,
+    spec: (token, key) =>
+      `pkcs11:module=${SOFTHSM_MODULE};token=${token}${key === undefined ? '' : `;key=${key}`}`,
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { brandVerified, type VerifiedEvent } from '../src/pipeline/verified.js';
+import { brandVerified } from '../src/pipeline/verified.js';
+import type { VerifiedEvent } from '../src/protocol/index.js';
 
 export function tempDir(prefix = 'cs-store-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -46,7 +47,15 @@ export function fakeEvents(n: number, opts: Omit<FakeEventOptions, 'nonce'> = {}
 }
 
 /** A fixed clock that tests move by hand (Unix ms). */
-export function manualClock(start = 1_750_000_000_000): { now: () => number; advance: (ms: number) => void } {
+export function manualClock(start = 1_750_000_000_000): {
+  now: () => number;
+  advance: (ms: number) => void;
+} {
   let t = start;
-  return { now: () => t, advance: (ms) => void (t += ms) };
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
 }

@@ -11,8 +11,6 @@ import { fileURLToPath } from 'node:url';
 import { type Core, loadCore } from '@commons-sync/bindings';
 import Database from 'better-sqlite3';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-
-import { verifyAuditData } from '../src/audit/verify.js';
 import { StorageError } from '../src/errors.js';
 import {
   APPLICATION_ID,
@@ -21,17 +19,18 @@ import {
   DB_FILE,
   DuplicateEventError,
   ForeignDatabaseError,
-  type Migration,
-  migrate,
   MIGRATIONS,
+  type Migration,
   MigrationError,
-  replayKey,
+  migrate,
   ReplayConflictError,
+  replayKey,
   SCHEMA_VERSION,
   SchemaTooNewError,
   Store,
   StoreClosedError,
 } from '../src/storage/index.js';
+import { verifyAuditData } from '../src/storage/verify-audit-data.js';
 import { fakeEvent, fakeEvents, manualClock, tempDir } from './storage-fixtures.js';
 
 let core: Core;
@@ -63,7 +62,10 @@ describe('schema and migrations', () => {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
       expect(db.pragma('application_id', { simple: true })).toBe(APPLICATION_ID);
-      const versions = db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
+      const versions = db
+        .prepare('SELECT version FROM schema_migrations ORDER BY version')
+        .pluck()
+        .all();
       expect(versions).toEqual(MIGRATIONS.map((m) => m.version));
     } finally {
       db.close();
@@ -84,7 +86,11 @@ describe('schema and migrations', () => {
     try {
       const extra: Migration[] = [
         ...MIGRATIONS,
-        { version: SCHEMA_VERSION + 1, name: 'peers', sql: 'CREATE TABLE peers (id TEXT PRIMARY KEY)' },
+        {
+          version: SCHEMA_VERSION + 1,
+          name: 'peers',
+          sql: 'CREATE TABLE peers (id TEXT PRIMARY KEY)',
+        },
       ];
       expect(migrate(db, MIGRATIONS)).toBe(SCHEMA_VERSION);
       expect(migrate(db, extra)).toBe(SCHEMA_VERSION + 1);
@@ -197,8 +203,12 @@ describe('durability', () => {
     const clock = manualClock();
     const s1 = open(d, clock.now);
     const evs = fakeEvents(30);
-    s1.commit(evs.slice(0, 10), [{ type: 'critical', reason: 'NODE_START', detail: { version: '0.1.0' } }]);
-    s1.commit(evs.slice(10), [{ type: 'reject', eventId: evs[0]?.id ?? null, reason: 'ERR_DUPLICATE' }]);
+    s1.commit(evs.slice(0, 10), [
+      { type: 'critical', reason: 'NODE_START', detail: { version: '0.1.0' } },
+    ]);
+    s1.commit(evs.slice(10), [
+      { type: 'reject', eventId: evs[0]?.id ?? null, reason: 'ERR_DUPLICATE' },
+    ]);
     s1.setMeta('node.did', 'did:key:z6MkExample');
     const root = s1.audit.root();
     const size = s1.audit.size;
@@ -220,13 +230,20 @@ describe('durability', () => {
       expect(got?.createdAt).toBe(e.createdAt);
       expect(got?.expiresAt).toBe(e.expiresAt);
       expect(got?.receivedAt).toBe(clock.now());
-      expect(Buffer.from(got?.encodedHash ?? []).equals(Buffer.from(core.sha256(e.encoded)))).toBe(true);
+      expect(Buffer.from(got?.encodedHash ?? []).equals(Buffer.from(core.sha256(e.encoded)))).toBe(
+        true,
+      );
     }
     // The log continues where it stopped, and the whole store still verifies.
     s2.commit(fakeEvents(3));
     expect(s2.audit.size).toBe(size + 3);
     s2.close();
-    expect(verifyAuditData(d, core)).toEqual({ ok: true, entries: size + 3, checkpoints: 0, events: 33 });
+    expect(verifyAuditData(d, core)).toEqual({
+      ok: true,
+      entries: size + 3,
+      checkpoints: 0,
+      events: 33,
+    });
   });
 
   it('keeps every acknowledged commit of a process killed with SIGKILL', async () => {
@@ -287,13 +304,26 @@ describe('commit', () => {
     expect(s.commit([], [{ type: 'critical', reason: 'KEY_ROTATED' }])).toBe(6);
     expect(s.commit([])).toBe(6);
     // A verified one is logged as it is; another unverified one waits for the next summary.
-    const verified = { type: 'reject' as const, eventId: evs[0]?.id ?? null, reason: 'ERR_REPLAY', detail: { d: 1 }, verified: true };
+    const verified = {
+      type: 'reject' as const,
+      eventId: evs[0]?.id ?? null,
+      reason: 'ERR_REPLAY',
+      detail: { d: 1 },
+      verified: true,
+    };
     expect(s.commit([], [verified, { type: 'reject', reason: 'ERR_Y' }])).toBe(7);
     expect(s.audit.entry(0)?.type).toBe('accept');
     expect(s.audit.entry(4)).toMatchObject({ type: 'summary', reason: null, eventId: null });
-    expect(JSON.parse(s.audit.entry(4)?.detail ?? '')).toMatchObject({ counts: { ERR_X: 1 }, samples: [{ reason: 'ERR_X', id: null }] });
+    expect(JSON.parse(s.audit.entry(4)?.detail ?? '')).toMatchObject({
+      counts: { ERR_X: 1 },
+      samples: [{ reason: 'ERR_X', id: null }],
+    });
     expect(s.audit.entry(5)).toMatchObject({ type: 'critical', reason: 'KEY_ROTATED' });
-    expect(s.audit.entry(6)).toMatchObject({ type: 'reject', reason: 'ERR_REPLAY', detail: '{"d":1}' });
+    expect(s.audit.entry(6)).toMatchObject({
+      type: 'reject',
+      reason: 'ERR_REPLAY',
+      detail: '{"d":1}',
+    });
     expect(s.flushAuditSummary()).toBe(false);
     clock.advance(1_000);
     expect(s.flushAuditSummary()).toBe(true);
@@ -343,11 +373,18 @@ describe('commit', () => {
     const b = fakeEvent({ author, nonce, createdAt: 1_750_000_050, expiresAt: 1_750_000_200 });
     expect(() => s.commit([fakeEvent(), b])).toThrow(ReplayConflictError);
     expect(s.countEvents()).toBe(1);
-    const hits = s.findReplays([{ author, nonce }, { author: 'did:key:other', nonce }]);
-    expect([...hits.entries()]).toEqual([[replayKey(author, nonce), { eventIdHex: a.idHex, expiresAt: 1_750_000_100 }]]);
+    const hits = s.findReplays([
+      { author, nonce },
+      { author: 'did:key:other', nonce },
+    ]);
+    expect([...hits.entries()]).toEqual([
+      [replayKey(author, nonce), { eventIdHex: a.idHex, expiresAt: 1_750_000_100 }],
+    ]);
     clock.advance(200_000); // now 1_750_000_200 s: a expired
     s.commit([b]);
-    expect(s.findReplays([{ author, nonce }]).get(replayKey(author, nonce))?.eventIdHex).toBe(b.idHex);
+    expect(s.findReplays([{ author, nonce }]).get(replayKey(author, nonce))?.eventIdHex).toBe(
+      b.idHex,
+    );
   });
 
   it('finds stored ids and prunes expired replay records', () => {
@@ -359,7 +396,9 @@ describe('commit', () => {
     ];
     s.commit(stored);
     const other = fakeEvent();
-    expect(s.findIds([other.id, ...stored.map((e) => e.id)])).toEqual(new Set(stored.map((e) => e.idHex)));
+    expect(s.findIds([other.id, ...stored.map((e) => e.id)])).toEqual(
+      new Set(stored.map((e) => e.idHex)),
+    );
     expect(s.findIds([])).toEqual(new Set());
     const pairs = stored.map((e) => ({ author: e.author, nonce: e.nonce }));
     expect(s.findReplays(pairs).size).toBe(3);

@@ -12,12 +12,25 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { verifyAuditData } from '../src/audit/index.js';
 import { initDataDir, openNode, verifyAudit } from '../src/node.js';
-import { brandVerified, type VerifiedEvent } from '../src/pipeline/verified.js';
-import { batchOfValues, didKeyFromPublicKey, eventToJson, signEvent, toHex, type EventJson } from '../src/protocol/index.js';
-import { DB_FILE, Store } from '../src/storage/index.js';
-import { nativeCore as core, PASSPHRASE, postEvents, runCli, startNodeProcess } from './node-fixtures.js';
+import { brandVerified } from '../src/pipeline/verified.js';
+import type { VerifiedEvent } from '../src/protocol/index.js';
+import {
+  batchOfValues,
+  didKeyFromPublicKey,
+  type EventJson,
+  eventToJson,
+  signEvent,
+  toHex,
+} from '../src/protocol/index.js';
+import { DB_FILE, Store, verifyAuditData } from '../src/storage/index.js';
+import {
+  nativeCore as core,
+  PASSPHRASE,
+  postEvents,
+  runCli,
+  startNodeProcess,
+} from './node-fixtures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cs-protocol-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -29,14 +42,38 @@ const author = didKeyFromPublicKey(core.ed25519PublicKey(seed));
 const NOW = Math.floor(Date.now() / 1000);
 
 /** A valid event of `author` with this nonce and payload, as JSON and as the pipeline hands it to storage. */
-function event(nonceByte: number, payload: unknown, times = { createdAt: NOW - 5, expiresAt: NOW + 3600 }): { json: EventJson; verified: VerifiedEvent } {
-  const r = signEvent(core, { v: 1, kind: 'note', author, ...times, nonce: new Uint8Array(16).fill(nonceByte), payload: payload as null }, [seed]);
+function event(
+  nonceByte: number,
+  payload: unknown,
+  times = { createdAt: NOW - 5, expiresAt: NOW + 3600 },
+): { json: EventJson; verified: VerifiedEvent } {
+  const r = signEvent(
+    core,
+    {
+      v: 1,
+      kind: 'note',
+      author,
+      ...times,
+      nonce: new Uint8Array(16).fill(nonceByte),
+      payload: payload as null,
+    },
+    [seed],
+  );
   if (!r.ok) throw new Error(r.detail);
   const d = r.value;
   const id = core.sha256(d.body);
   return {
     json: eventToJson(d.event),
-    verified: brandVerified({ id, idHex: toHex(id), author, kind: 'note', nonce: d.event.nonce, createdAt: d.event.createdAt, expiresAt: d.event.expiresAt, encoded: d.encoded }),
+    verified: brandVerified({
+      id,
+      idHex: toHex(id),
+      author,
+      kind: 'note',
+      nonce: d.event.nonce,
+      createdAt: d.event.createdAt,
+      expiresAt: d.event.expiresAt,
+      encoded: d.encoded,
+    }),
   };
 }
 
@@ -49,7 +86,10 @@ function sql(dir: string, statement: string): number {
   }
 }
 
-async function verifyCli(dir: string): Promise<{ code: number | null; verdict: { ok: boolean; firstBad?: { table: string; row: unknown; what: string } } }> {
+async function verifyCli(dir: string): Promise<{
+  code: number | null;
+  verdict: { ok: boolean; firstBad?: { table: string; row: unknown; what: string } };
+}> {
   const r = await runCli(['audit', 'verify', '--data', dir, '--json']);
   return { code: r.code, verdict: JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as never };
 }
@@ -60,7 +100,9 @@ describe('the issue, through the CLI', () => {
     expect((await runCli(['init', '--data', dir])).code).toBe(0);
     let node = await startNodeProcess(dir);
     const first = event(1, { n: 1 });
-    expect((await postEvents(node.url, [first.json])).body).toMatchObject({ results: [{ status: 'accepted' }] });
+    expect((await postEvents(node.url, [first.json])).body).toMatchObject({
+      results: [{ status: 'accepted' }],
+    });
     node.child.kill('SIGTERM');
     await node.exited;
 
@@ -68,7 +110,9 @@ describe('the issue, through the CLI', () => {
     node = await startNodeProcess(dir);
     try {
       const replay = event(1, { n: 2 }); // same author and nonce, another body, well signed
-      expect((await postEvents(node.url, [replay.json])).body).toMatchObject({ results: [{ status: 'rejected', reason: 'ERR_REPLAY' }] });
+      expect((await postEvents(node.url, [replay.json])).body).toMatchObject({
+        results: [{ status: 'rejected', reason: 'ERR_REPLAY' }],
+      });
       expect(node.stderr()).toContain('start-up check repaired derived state');
     } finally {
       node.child.kill('SIGTERM');
@@ -98,7 +142,12 @@ describe('the issue, through the CLI', () => {
       const { code, verdict } = await verifyCli(work);
       expect(code, label).toBe(1);
       expect(verdict.firstBad, label).toMatchObject({ table: 'checkpoints', row });
-      const opened = await openNode({ dataDir: work, passphrase: PASSPHRASE, workers: 0, core }).then(
+      const opened = await openNode({
+        dataDir: work,
+        passphrase: PASSPHRASE,
+        workers: 0,
+        core,
+      }).then(
         async (n) => {
           await n.close();
           return 'started';
@@ -136,9 +185,15 @@ describe('audit verify against the protocol', () => {
     expect(verifyAuditData(dir, core).ok).toBe(true); // every hash is right...
     expect(await verifyAudit(dir, core)).toMatchObject({
       ok: false,
-      firstBad: { table: 'events', row: 2, what: 'shares (author, nonce) with event 1, which was still live when this one was accepted' },
+      firstBad: {
+        table: 'events',
+        row: 2,
+        what: 'shares (author, nonce) with event 1, which was still live when this one was accepted',
+      },
     }); // ...but §7 is broken
-    await expect(openNode({ dataDir: dir, passphrase: PASSPHRASE, workers: 0, core })).rejects.toMatchObject({ code: 'ERR_STORE_INCONSISTENT' });
+    await expect(
+      openNode({ dataDir: dir, passphrase: PASSPHRASE, workers: 0, core }),
+    ).rejects.toMatchObject({ code: 'ERR_STORE_INCONSISTENT' });
   });
 
   it('lets a pair be reused once the earlier event had expired', async () => {
@@ -160,13 +215,18 @@ describe('audit verify against the protocol', () => {
     const live = event(5, { live: true });
     const dir = await storeWith((store) => store.commit([live.verified]));
     expect(sql(dir, 'DELETE FROM replay')).toBe(1);
-    expect(await verifyAudit(dir, core)).toMatchObject({ ok: false, firstBad: { table: 'replay' } });
+    expect(await verifyAudit(dir, core)).toMatchObject({
+      ok: false,
+      firstBad: { table: 'replay' },
+    });
 
     let t = (NOW - 7200) * 1000;
     const dir2 = freshDir();
     await initDataDir(dir2, PASSPHRASE, core);
     const store = Store.open(dir2, core, { now: () => t });
-    store.commit([event(6, { gone: true }, { createdAt: NOW - 7205, expiresAt: NOW - 3600 }).verified]);
+    store.commit([
+      event(6, { gone: true }, { createdAt: NOW - 7205, expiresAt: NOW - 3600 }).verified,
+    ]);
     t = NOW * 1000;
     store.close();
     expect(sql(dir2, 'DELETE FROM replay')).toBe(1);
@@ -180,10 +240,27 @@ describe('audit verify against the protocol', () => {
     const forged = brandVerified({ ...good.verified, encoded: bytes });
     const dir = await storeWith((store) => store.commit([forged]));
     expect(verifyAuditData(dir, core).ok).toBe(true);
-    expect(await verifyAudit(dir, core)).toMatchObject({ ok: false, firstBad: { table: 'events', row: 1, what: expect.stringMatching(/^no longer verifies: ERR_BAD_SIGNATURE/) as unknown } });
+    expect(await verifyAudit(dir, core)).toMatchObject({
+      ok: false,
+      firstBad: {
+        table: 'events',
+        row: 1,
+        what: expect.stringMatching(/^no longer verifies: ERR_BAD_SIGNATURE/) as unknown,
+      },
+    });
 
-    const junk = brandVerified({ ...event(8, { j: 1 }).verified, encoded: new Uint8Array([0xa1, 0x00]) });
+    const junk = brandVerified({
+      ...event(8, { j: 1 }).verified,
+      encoded: new Uint8Array([0xa1, 0x00]),
+    });
     const dir2 = await storeWith((store) => store.commit([junk]));
-    expect(await verifyAudit(dir2, core)).toMatchObject({ ok: false, firstBad: { table: 'events', row: 1, what: expect.stringMatching(/^no longer decodes/) as unknown } });
+    expect(await verifyAudit(dir2, core)).toMatchObject({
+      ok: false,
+      firstBad: {
+        table: 'events',
+        row: 1,
+        what: expect.stringMatching(/^no longer decodes/) as unknown,
+      },
+    });
   });
 });

@@ -18,7 +18,9 @@ import { nativeCore as core } from './node-fixtures.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/keyfile-v1/node.key', import.meta.url));
 const FIXTURE_PASSPHRASE = 'fixture passphrase';
-const RFC8032_TEST1_SEED = Uint8Array.from(Buffer.from('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'hex'));
+const RFC8032_TEST1_SEED = Uint8Array.from(
+  Buffer.from('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60', 'hex'),
+);
 const RFC8032_TEST1_DID = 'did:key:z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw';
 
 const dir = mkdtempSync(join(tmpdir(), 'cs-vault-'));
@@ -26,7 +28,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('vault keystore', () => {
   it('opens a pre-keystore version-1 key file as a one-key vault that signs as its seed', async () => {
-    const vault = await VaultKeystore.open(FIXTURE, { core, secrets: fixedSecrets({ passphrase: FIXTURE_PASSPHRASE }) });
+    const vault = await VaultKeystore.open(FIXTURE, {
+      core,
+      secrets: fixedSecrets({ passphrase: FIXTURE_PASSPHRASE }),
+    });
     const [key, ...rest] = await vault.list();
     expect(rest).toEqual([]);
     expect(key).toMatchObject({ label: 'node', did: RFC8032_TEST1_DID });
@@ -34,8 +39,13 @@ describe('vault keystore', () => {
     expect(await vault.sign(key!, message)).toEqual(core.ed25519Sign(RFC8032_TEST1_SEED, message));
     expect(await vault.exportSeed(key!)).toEqual(RFC8032_TEST1_SEED);
     await vault.close();
-    const wrong = await VaultKeystore.open(FIXTURE, { core, secrets: fixedSecrets({ passphrase: 'not it' }) });
-    await expect(wrong.sign(key!, message)).rejects.toMatchObject({ code: 'ERR_KEYFILE_PASSPHRASE' });
+    const wrong = await VaultKeystore.open(FIXTURE, {
+      core,
+      secrets: fixedSecrets({ passphrase: 'not it' }),
+    });
+    await expect(wrong.sign(key!, message)).rejects.toMatchObject({
+      code: 'ERR_KEYFILE_PASSPHRASE',
+    });
     await wrong.close();
   });
 
@@ -43,8 +53,16 @@ describe('vault keystore', () => {
     const data = join(dir, 'old-node');
     mkdirSync(data);
     copyFileSync(FIXTURE, join(data, 'node.key'));
-    expect(await initDataDir(data, FIXTURE_PASSPHRASE, core)).toEqual({ did: RFC8032_TEST1_DID, created: false });
-    const node = await openNode({ dataDir: data, passphrase: FIXTURE_PASSPHRASE, workers: 0, core });
+    expect(await initDataDir(data, FIXTURE_PASSPHRASE, core)).toEqual({
+      did: RFC8032_TEST1_DID,
+      created: false,
+    });
+    const node = await openNode({
+      dataDir: data,
+      passphrase: FIXTURE_PASSPHRASE,
+      workers: 0,
+      core,
+    });
     expect(node.did).toBe(RFC8032_TEST1_DID);
     expect((await node.checkpoint()).node).toBe(RFC8032_TEST1_DID);
     await node.close();
@@ -54,16 +72,27 @@ describe('vault keystore', () => {
   it('a directory vault keeps several keys, each file under its own passphrase, asked once', async () => {
     const asked: string[] = [];
     const secrets: SecretSource = {
-      passphrase: async (what) => (asked.push(what), what.endsWith('current.key') ? 'one' : 'two'),
+      passphrase: async (what) => {
+        asked.push(what);
+        return what.endsWith('current.key') ? 'one' : 'two';
+      },
       newPassphrase: async (what) => (what.endsWith('current.key') ? 'one' : 'two'),
       pin: () => Promise.reject(new Error('no PIN here')),
     };
-    const vault = await VaultKeystore.open(join(dir, 'identity/'), { core, secrets, scryptN: 2 ** 15 });
+    const vault = await VaultKeystore.open(join(dir, 'identity/'), {
+      core,
+      secrets,
+      scryptN: 2 ** 15,
+    });
     const current = await vault.generate('current');
     const next = await vault.generate('next');
     expect((await vault.list()).map((k) => k.label)).toEqual(['current', 'next']);
     const message = new Uint8Array([7]);
-    const [a, b, c] = await Promise.all([vault.sign(current, message), vault.sign(current, message), vault.sign(next, message)]);
+    const [a, b, c] = await Promise.all([
+      vault.sign(current, message),
+      vault.sign(current, message),
+      vault.sign(next, message),
+    ]);
     expect(core.ed25519Verify(current.publicKey, message, a)).toBe(true);
     expect(b).toEqual(a);
     expect(core.ed25519Verify(next.publicKey, message, c)).toBe(true);

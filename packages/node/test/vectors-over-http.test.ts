@@ -11,7 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { loadCore } from '@commons-sync/bindings';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { arrayBody, fillerFactory, keepsFraming, postBody, startHttpNode, type HttpNode } from './http-fixtures.js';
+import {
+  arrayBody,
+  fillerFactory,
+  type HttpNode,
+  keepsFraming,
+  postBody,
+  startHttpNode,
+} from './http-fixtures.js';
 
 const DIR = fileURLToPath(new URL('../../../spec/vectors/events/', import.meta.url));
 const core = await loadCore();
@@ -41,15 +48,21 @@ const FORMS = ['json', 'json_text', 'json_text_hex'] as const;
 type Form = (typeof FORMS)[number];
 
 function textOf(step: Step, form: Form): Uint8Array | undefined {
-  if (form === 'json') return step.json === undefined ? undefined : Buffer.from(JSON.stringify(step.json));
-  if (form === 'json_text') return step.json_text === undefined ? undefined : Buffer.from(step.json_text, 'utf8');
+  if (form === 'json')
+    return step.json === undefined ? undefined : Buffer.from(JSON.stringify(step.json));
+  if (form === 'json_text')
+    return step.json_text === undefined ? undefined : Buffer.from(step.json_text, 'utf8');
   return step.json_text_hex === undefined ? undefined : Buffer.from(step.json_text_hex, 'hex');
 }
 
 const vectors: Array<{ file: string; vector: Vector }> = readdirSync(DIR)
   .filter((f) => f.endsWith('.json') && f !== 'batch-bodies.json')
   .sort()
-  .flatMap((file) => (JSON.parse(readFileSync(DIR + file, 'utf8')) as { vectors: Vector[] }).vectors.map((vector) => ({ file, vector })));
+  .flatMap((file) =>
+    (JSON.parse(readFileSync(DIR + file, 'utf8')) as { vectors: Vector[] }).vectors.map(
+      (vector) => ({ file, vector }),
+    ),
+  );
 
 const nodes: HttpNode[] = [];
 afterAll(async () => {
@@ -59,11 +72,16 @@ afterAll(async () => {
 const filler = fillerFactory(core, 'vectors-over-http');
 
 /** A node per trust setting (the filler author is trusted too, so that it can stand beside). */
-async function nodeFor(pool: Map<string, HttpNode>, trusted: string[] | undefined): Promise<HttpNode> {
+async function nodeFor(
+  pool: Map<string, HttpNode>,
+  trusted: string[] | undefined,
+): Promise<HttpNode> {
   const key = trusted === undefined ? 'open' : JSON.stringify(trusted);
   let node = pool.get(key);
   if (node === undefined) {
-    node = await startHttpNode(core, { trusted: trusted === undefined ? 'open' : [...trusted, filler.did] });
+    node = await startHttpNode(core, {
+      trusted: trusted === undefined ? 'open' : [...trusted, filler.did],
+    });
     nodes.push(node);
     pool.set(key, node);
   }
@@ -71,7 +89,13 @@ async function nodeFor(pool: Map<string, HttpNode>, trusted: string[] | undefine
 }
 
 /** Submits one step alone or between two fresh valid events; returns the step's own verdict. */
-async function submit(node: HttpNode, step: Step, text: Uint8Array, inBatch: boolean, where: string): Promise<string> {
+async function submit(
+  node: HttpNode,
+  step: Step,
+  text: Uint8Array,
+  inBatch: boolean,
+  where: string,
+): Promise<string> {
   node.setNow(step.now);
   if (!inBatch) {
     const answer = await postBody(node.url, text);
@@ -83,9 +107,17 @@ async function submit(node: HttpNode, step: Step, text: Uint8Array, inBatch: boo
     expect(answer.verdicts, where).toHaveLength(1);
     return answer.verdicts[0] as string;
   }
-  const answer = await postBody(node.url, arrayBody([filler.event(step.now), text, filler.event(step.now)]));
+  const answer = await postBody(
+    node.url,
+    arrayBody([filler.event(step.now), text, filler.event(step.now)]),
+  );
   if ('refused' in answer) throw new Error(`${where}: batch refused with ${answer.refused}`);
-  expect({ where, first: answer.verdicts[0], last: answer.verdicts[2], n: answer.verdicts.length }).toEqual({
+  expect({
+    where,
+    first: answer.verdicts[0],
+    last: answer.verdicts[2],
+    n: answer.verdicts.length,
+  }).toEqual({
     where,
     first: 'accepted',
     last: 'accepted',
@@ -95,7 +127,9 @@ async function submit(node: HttpNode, step: Step, text: Uint8Array, inBatch: boo
 }
 
 describe.each(FORMS)('every vector with a %s form, over HTTP', (form) => {
-  const withForm = vectors.filter(({ vector }) => (vector.steps ?? [vector]).some((s) => textOf(s, form) !== undefined));
+  const withForm = vectors.filter(({ vector }) =>
+    (vector.steps ?? [vector]).some((s) => textOf(s, form) !== undefined),
+  );
 
   it.each([
     ['alone', false],
@@ -118,7 +152,10 @@ describe.each(FORMS)('every vector with a %s form, over HTTP', (form) => {
           continue;
         }
         const node = await nodeFor(pool, step.trusted_authors);
-        expect({ where, verdict: await submit(node, step, text, inBatch, where) }).toEqual({ where, verdict: step.expected });
+        expect({ where, verdict: await submit(node, step, text, inBatch, where) }).toEqual({
+          where,
+          verdict: step.expected,
+        });
         submitted++;
       }
     }
@@ -127,22 +164,36 @@ describe.each(FORMS)('every vector with a %s form, over HTTP', (form) => {
 });
 
 describe('batch-bodies.json over HTTP', () => {
-  const doc = JSON.parse(readFileSync(`${DIR}batch-bodies.json`, 'utf8')) as { batches: BatchVector[] };
+  const doc = JSON.parse(readFileSync(`${DIR}batch-bodies.json`, 'utf8')) as {
+    batches: BatchVector[];
+  };
 
   it('every body, POSTed as it is, gets the verdicts of the vector', async () => {
     const node = await startHttpNode(core);
     nodes.push(node);
     for (const v of doc.batches) {
       node.setNow(v.now);
-      const body = v.body_hex !== undefined ? Buffer.from(v.body_hex, 'hex') : Buffer.from(v.body ?? '', 'utf8');
+      const body =
+        v.body_hex !== undefined
+          ? Buffer.from(v.body_hex, 'hex')
+          : Buffer.from(v.body ?? '', 'utf8');
       const answer = await postBody(node.url, body);
       if (typeof v.expected === 'string') {
-        expect({ name: v.name, answer }).toEqual({ name: v.name, answer: { refused: v.expected, status: 400 } });
+        expect({ name: v.name, answer }).toEqual({
+          name: v.name,
+          answer: { refused: v.expected, status: 400 },
+        });
       } else if (v.expected.length === 0) {
         // an array of no events: the API's answer, not a protocol verdict
-        expect({ name: v.name, answer }).toEqual({ name: v.name, answer: { refused: 'ERR_EMPTY_BATCH', status: 400 } });
+        expect({ name: v.name, answer }).toEqual({
+          name: v.name,
+          answer: { refused: 'ERR_EMPTY_BATCH', status: 400 },
+        });
       } else {
-        expect({ name: v.name, answer }).toEqual({ name: v.name, answer: { verdicts: v.expected, single: v.single === true } });
+        expect({ name: v.name, answer }).toEqual({
+          name: v.name,
+          answer: { verdicts: v.expected, single: v.single === true },
+        });
       }
     }
   });

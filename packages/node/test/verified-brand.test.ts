@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-import type { VerifiedEvent } from '../src/pipeline/verified.js';
+import type { VerifiedEvent } from '../src/protocol/index.js';
 import type { Store } from '../src/storage/index.js';
 
 const SRC = fileURLToPath(new URL('../src/', import.meta.url));

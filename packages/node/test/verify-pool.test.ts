@@ -1,7 +1,7 @@
 /** The pool's raw batch verification: verdicts in order, on worker threads and inline. */
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { type SignatureCheck, VerifyPool } from '../src/pool/verify-pool.js';
+import { type SignatureCheck, VerifyPool } from '../src/pipeline/verify-pool.js';
 import { nativeCore as core } from './node-fixtures.js';
 
 const pools: VerifyPool[] = [];

@@ -28,7 +28,8 @@ let checks = 0;
 const problems = [];
 function agree(what, got, want) {
   checks++;
-  if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
+  if (JSON.stringify(got) !== JSON.stringify(want))
+    problems.push(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`);
 }
 
 // ---- §2 entries ---------------------------------------------------------------------------
@@ -112,17 +113,26 @@ const split = (n) => {
   while (k * 2 < n) k *= 2;
   return k;
 };
-const mth = (ls) => (ls.length === 0 ? H(new Uint8Array()) : ls.length === 1 ? ls[0] : node(mth(ls.slice(0, split(ls.length))), mth(ls.slice(split(ls.length)))));
+const mth = (ls) =>
+  ls.length === 0
+    ? H(new Uint8Array())
+    : ls.length === 1
+      ? ls[0]
+      : node(mth(ls.slice(0, split(ls.length))), mth(ls.slice(split(ls.length))));
 function path(m, ls) {
   if (ls.length <= 1) return [];
   const k = split(ls.length);
-  return m < k ? [...path(m, ls.slice(0, k)), mth(ls.slice(k))] : [...path(m - k, ls.slice(k)), mth(ls.slice(0, k))];
+  return m < k
+    ? [...path(m, ls.slice(0, k)), mth(ls.slice(k))]
+    : [...path(m - k, ls.slice(k)), mth(ls.slice(0, k))];
 }
 function subproof(m, ls, b) {
   const n = ls.length;
   if (m === n) return b ? [] : [mth(ls)];
   const k = split(n);
-  return m <= k ? [...subproof(m, ls.slice(0, k), b), mth(ls.slice(k))] : [...subproof(m - k, ls.slice(k), false), mth(ls.slice(0, k))];
+  return m <= k
+    ? [...subproof(m, ls.slice(0, k), b), mth(ls.slice(k))]
+    : [...subproof(m - k, ls.slice(k), false), mth(ls.slice(0, k))];
 }
 const consistency = (m, ls) => (m === 0 || m === ls.length ? [] : subproof(m, ls, true));
 // RFC 9162 §2.1.3.2
@@ -181,15 +191,54 @@ const tree = load('tree.json');
 const leaves = tree.entries.map((e) => leafHash(encodeEntry(e)));
 agree('tree leaves', leaves.map(hex), tree.leaf_hashes);
 let chain = new Uint8Array(32);
-agree('tree chain', leaves.map((l) => hex((chain = H(cat(chain, l))))), tree.chain_hashes);
-agree('tree roots', tree.roots.map((_, n) => hex(mth(leaves.slice(0, n)))), tree.roots);
+agree(
+  'tree chain',
+  leaves.map((l) => {
+    chain = H(cat(chain, l));
+    return hex(chain);
+  }),
+  tree.chain_hashes,
+);
+agree(
+  'tree roots',
+  tree.roots.map((_, n) => hex(mth(leaves.slice(0, n)))),
+  tree.roots,
+);
 for (const c of tree.inclusion) {
-  agree(`tree inclusion ${c.index}/${c.size}`, path(c.index, leaves.slice(0, c.size)).map(hex), c.path);
-  agree(`tree inclusion ${c.index}/${c.size} verifies`, verifyInclusion(c.index, c.size, leaves[c.index], c.path.map(unhex), mth(leaves.slice(0, c.size))), true);
+  agree(
+    `tree inclusion ${c.index}/${c.size}`,
+    path(c.index, leaves.slice(0, c.size)).map(hex),
+    c.path,
+  );
+  agree(
+    `tree inclusion ${c.index}/${c.size} verifies`,
+    verifyInclusion(
+      c.index,
+      c.size,
+      leaves[c.index],
+      c.path.map(unhex),
+      mth(leaves.slice(0, c.size)),
+    ),
+    true,
+  );
 }
 for (const c of tree.consistency) {
-  agree(`tree consistency ${c.from}->${c.to}`, consistency(c.from, leaves.slice(0, c.to)).map(hex), c.proof);
-  agree(`tree consistency ${c.from}->${c.to} verifies`, verifyConsistency(c.from, c.to, mth(leaves.slice(0, c.from)), mth(leaves.slice(0, c.to)), c.proof.map(unhex)), true);
+  agree(
+    `tree consistency ${c.from}->${c.to}`,
+    consistency(c.from, leaves.slice(0, c.to)).map(hex),
+    c.proof,
+  );
+  agree(
+    `tree consistency ${c.from}->${c.to} verifies`,
+    verifyConsistency(
+      c.from,
+      c.to,
+      mth(leaves.slice(0, c.from)),
+      mth(leaves.slice(0, c.to)),
+      c.proof.map(unhex),
+    ),
+    true,
+  );
 }
 
 // ---- §5 checkpoints ------------------------------------------------------------------------
@@ -207,10 +256,26 @@ function didKey(did) {
   return Uint8Array.from(b.subarray(2));
 }
 function checkpointMessage(c, publicKey) {
-  if ((c.version ?? 1) === 1) return cat(utf8('commons-sync/audit-checkpoint/v1'), u64(c.tree_size), unhex(c.root), u64(c.time), publicKey);
-  return cat(utf8('commons-sync/audit-checkpoint/v2'), u64(c.seq), u64(c.tree_size), unhex(c.root), u64(c.time), publicKey, unhex(c.prev));
+  if ((c.version ?? 1) === 1)
+    return cat(
+      utf8('commons-sync/audit-checkpoint/v1'),
+      u64(c.tree_size),
+      unhex(c.root),
+      u64(c.time),
+      publicKey,
+    );
+  return cat(
+    utf8('commons-sync/audit-checkpoint/v2'),
+    u64(c.seq),
+    u64(c.tree_size),
+    unhex(c.root),
+    u64(c.time),
+    publicKey,
+    unhex(c.prev),
+  );
 }
-const checkpointHash = (c, publicKey) => H(cat(checkpointMessage(c, publicKey), unhex(c.signature)));
+const checkpointHash = (c, publicKey) =>
+  H(cat(checkpointMessage(c, publicKey), unhex(c.signature)));
 function checkpointValid(c, did) {
   try {
     if (c.node !== did) return false;
@@ -224,15 +289,29 @@ function checkpointValid(c, did) {
 const cpv = load('checkpoints.json');
 const nodeKey = didKey(cpv.node.did);
 agree('checkpoints key from DID', hex(nodeKey), cpv.node.public_key);
-agree('checkpoints key from seed', hex(ed25519.getPublicKey(unhex(cpv.node.seed))), cpv.node.public_key);
+agree(
+  'checkpoints key from seed',
+  hex(ed25519.getPublicKey(unhex(cpv.node.seed))),
+  cpv.node.public_key,
+);
 cpv.checkpoints.forEach((c, i) => {
   agree(`checkpoint ${c.seq} message`, hex(checkpointMessage(c, nodeKey)), c.message);
   agree(`checkpoint ${c.seq} root`, c.root, hex(mth(leaves.slice(0, c.tree_size))));
   agree(`checkpoint ${c.seq} signature`, checkpointValid(c, cpv.node.did), true);
   agree(`checkpoint ${c.seq} hash`, hex(checkpointHash(c, nodeKey)), c.hash);
-  if (c.version === 2) agree(`checkpoint ${c.seq} prev`, c.prev, i === 0 ? '00'.repeat(32) : cpv.checkpoints[i - 1].hash);
+  if (c.version === 2)
+    agree(
+      `checkpoint ${c.seq} prev`,
+      c.prev,
+      i === 0 ? '00'.repeat(32) : cpv.checkpoints[i - 1].hash,
+    );
 });
-for (const c of cpv.invalid) agree(`checkpoint invalid "${c.name}" refused`, checkpointValid(c.checkpoint, cpv.node.did), false);
+for (const c of cpv.invalid)
+  agree(
+    `checkpoint invalid "${c.name}" refused`,
+    checkpointValid(c.checkpoint, cpv.node.did),
+    false,
+  );
 
 // ---- §4 rules ------------------------------------------------------------------------------
 const LOGGED = new Set(['ERR_REPLAY', 'ERR_UNTRUSTED_AUTHOR']);
@@ -262,13 +341,21 @@ function firstBad(seq) {
         return i;
       }
       const counts = Object.values(d.counts ?? {});
-      if (d.to !== e.time || !(d.from <= d.to) || counts.length === 0 || !counts.every((n) => Number.isInteger(n) && n > 0)) return i;
-      if (!Array.isArray(d.samples) || d.samples.length > 4 || utf8(e.detail).length > 4096) return i;
+      if (
+        d.to !== e.time ||
+        !(d.from <= d.to) ||
+        counts.length === 0 ||
+        !counts.every((n) => Number.isInteger(n) && n > 0)
+      )
+        return i;
+      if (!Array.isArray(d.samples) || d.samples.length > 4 || utf8(e.detail).length > 4096)
+        return i;
     }
   }
   return null;
 }
-for (const s of load('rules.json').sequences) agree(`rules "${s.name}"`, firstBad(s.entries), s.first_bad);
+for (const s of load('rules.json').sequences)
+  agree(`rules "${s.name}"`, firstBad(s.entries), s.first_bad);
 
 // ---- §7 the client's proof check -----------------------------------------------------------
 const pv = load('proof.json');
@@ -282,29 +369,78 @@ function proofHolds(p) {
     if (hex(leafHash(leaf)) !== p.leaf_hash) return false;
     const e = decodeEntry(leaf);
     if (e.type !== 'accept' || e.seq !== p.leaf_index || e.event_id !== id) return false;
-    const m = /^\{"eventSeq":(0|[1-9][0-9]*),"encodedHash":"([0-9a-f]{64})","rowHash":"([0-9a-f]{64})"\}$/.exec(e.detail);
+    const m =
+      /^\{"eventSeq":(0|[1-9][0-9]*),"encodedHash":"([0-9a-f]{64})","rowHash":"([0-9a-f]{64})"\}$/.exec(
+        e.detail,
+      );
     if (m === null || m[2] !== hex(H(unhex(pv.event.cbor)))) return false;
-    return verifyInclusion(p.leaf_index, p.tree_size, unhex(p.leaf_hash), p.path.map(unhex), unhex(c.root));
+    return verifyInclusion(
+      p.leaf_index,
+      p.tree_size,
+      unhex(p.leaf_hash),
+      p.path.map(unhex),
+      unhex(c.root),
+    );
   } catch {
     return false;
   }
 }
 agree('proof event id', hex(H(unhex(pv.event.body_cbor))), pv.event.id);
-agree('proof log leaves decode', pv.log.every((l, i) => decodeEntry(unhex(l)).seq === i), true);
+agree(
+  'proof log leaves decode',
+  pv.log.every((l, i) => decodeEntry(unhex(l)).seq === i),
+  true,
+);
 const logLeaves = pv.log.map((l) => leafHash(unhex(l)));
-agree('proof checkpoint root is the log root', pv.proof.checkpoint.root, hex(mth(logLeaves.slice(0, pv.proof.tree_size))));
-agree('proof path is the audit path', pv.proof.path, path(pv.proof.leaf_index, logLeaves.slice(0, pv.proof.tree_size)).map(hex));
+agree(
+  'proof checkpoint root is the log root',
+  pv.proof.checkpoint.root,
+  hex(mth(logLeaves.slice(0, pv.proof.tree_size))),
+);
+agree(
+  'proof path is the audit path',
+  pv.proof.path,
+  path(pv.proof.leaf_index, logLeaves.slice(0, pv.proof.tree_size)).map(hex),
+);
 agree('proof holds', proofHolds(pv.proof), true);
-for (const t of pv.tampered) agree(`proof tampered "${t.name}" refused`, proofHolds(t.proof), false);
+for (const t of pv.tampered)
+  agree(`proof tampered "${t.name}" refused`, proofHolds(t.proof), false);
 const older = pv.older_checkpoint;
 const newer = pv.proof.checkpoint;
-agree('consistency checkpoints signed', [checkpointValid(older, pv.node.did), checkpointValid(newer, pv.node.did)], [true, true]);
-agree('consistency chain', newer.seq === older.seq + 1 ? newer.prev === hex(checkpointHash(older, didKey(pv.node.did))) : true, true);
-agree('consistency proof', pv.consistency.proof, consistency(older.tree_size, logLeaves.slice(0, newer.tree_size)).map(hex));
-agree('consistency verifies', verifyConsistency(older.tree_size, newer.tree_size, unhex(older.root), unhex(newer.root), pv.consistency.proof.map(unhex)), true);
+agree(
+  'consistency checkpoints signed',
+  [checkpointValid(older, pv.node.did), checkpointValid(newer, pv.node.did)],
+  [true, true],
+);
+agree(
+  'consistency chain',
+  newer.seq === older.seq + 1
+    ? newer.prev === hex(checkpointHash(older, didKey(pv.node.did)))
+    : true,
+  true,
+);
+agree(
+  'consistency proof',
+  pv.consistency.proof,
+  consistency(older.tree_size, logLeaves.slice(0, newer.tree_size)).map(hex),
+);
+agree(
+  'consistency verifies',
+  verifyConsistency(
+    older.tree_size,
+    newer.tree_size,
+    unhex(older.root),
+    unhex(newer.root),
+    pv.consistency.proof.map(unhex),
+  ),
+  true,
+);
 // the log's checkpoint entries name the checkpoints
 const cpEntry = decodeEntry(unhex(pv.log[newer.tree_size]));
-agree('checkpoint entry', JSON.parse(cpEntry.detail), { checkpoint: newer.seq, hash: hex(checkpointHash(newer, didKey(pv.node.did))) });
+agree('checkpoint entry', JSON.parse(cpEntry.detail), {
+  checkpoint: newer.seq,
+  hash: hex(checkpointHash(newer, didKey(pv.node.did))),
+});
 
 if (problems.length > 0) {
   for (const p of problems) console.error(`DISAGREE ${p}`);

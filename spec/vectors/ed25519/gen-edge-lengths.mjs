@@ -11,10 +11,11 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rfc = JSON.parse(fs.readFileSync(path.join(here, 'rfc8032.json'), 'utf8'));
 const t1 = rfc.cases.find((c) => c.id === 'test-1');
-if (!t1 || t1.publicKey.length !== 64 || t1.signature.length !== 128) throw new Error('TEST 1 not found');
+if (t1?.publicKey.length !== 64 || t1.signature.length !== 128) throw new Error('TEST 1 not found');
 
 // Resize a hex string to n bytes: truncate, or extend by appending 0x00 bytes.
-const resize = (h, n) => (n * 2 <= h.length ? h.slice(0, n * 2) : h + '00'.repeat(n - h.length / 2));
+const resize = (h, n) =>
+  n * 2 <= h.length ? h.slice(0, n * 2) : h + '00'.repeat(n - h.length / 2);
 
 const cases = [];
 for (const n of [0, 31, 33]) {
@@ -41,12 +42,14 @@ for (const n of [0, 63, 65]) {
 }
 
 const doc = {
-  source: 'derived from RFC 8032 TEST 1 (https://www.rfc-editor.org/rfc/rfc8032#section-7.1, case test-1 of rfc8032.json) by gen-edge-lengths.mjs',
+  source:
+    'derived from RFC 8032 TEST 1 (https://www.rfc-editor.org/rfc/rfc8032#section-7.1, case test-1 of rfc8032.json) by gen-edge-lengths.mjs',
   license: 'IETF Trust / RFC 8032 (Simplified BSD)',
-  description: 'Malformed-length inputs built from RFC 8032 TEST 1: the 32-byte public key resized to 0, 31 and 33 bytes, and the 64-byte signature resized to 0, 63 and 65 bytes (truncation keeps the leading bytes; extension appends 0x00), the other inputs left intact. All are invalid under ZIP-215: a verifier must reject (return false, not crash) any public key that is not exactly 32 bytes and any signature that is not exactly 64 bytes.',
+  description:
+    'Malformed-length inputs built from RFC 8032 TEST 1: the 32-byte public key resized to 0, 31 and 33 bytes, and the 64-byte signature resized to 0, 63 and 65 bytes (truncation keeps the leading bytes; extension appends 0x00), the other inputs left intact. All are invalid under ZIP-215: a verifier must reject (return false, not crash) any public key that is not exactly 32 bytes and any signature that is not exactly 64 bytes.',
   rule: 'zip215',
   cases,
 };
 const out = process.argv[2] || path.join(here, 'edge-lengths.json');
-fs.writeFileSync(out, JSON.stringify(doc, null, 2) + '\n');
+fs.writeFileSync(out, `${JSON.stringify(doc, null, 2)}\n`);
 console.log(`wrote ${out} (${cases.length} cases)`);

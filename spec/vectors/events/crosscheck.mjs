@@ -107,7 +107,6 @@ function decodeStrict(bytes) {
 
 // ---------------------------------------------------------------------------- did:key, schema
 
-const SMALL_ORDER = new Set();
 function parseDid(did) {
   if (typeof did !== 'string' || !did.startsWith('did:key:z')) no('ERR_BAD_DID', did);
   let raw;
@@ -117,9 +116,9 @@ function parseDid(did) {
     no('ERR_BAD_DID', 'base58');
   }
   if (raw.length !== 34 || raw[0] !== 0xed || raw[1] !== 0x01) no('ERR_BAD_DID', 'multicodec');
-  if ('did:key:z' + bs58.encode(raw) !== did) no('ERR_BAD_DID', 'not canonical');
+  if (`did:key:z${bs58.encode(raw)}` !== did) no('ERR_BAD_DID', 'not canonical');
   const key = raw.slice(2);
-  const y = BigInt('0x' + hex(Buffer.from(key).reverse())) & ((1n << 255n) - 1n);
+  const y = BigInt(`0x${hex(Buffer.from(key).reverse())}`) & ((1n << 255n) - 1n);
   if (y >= P) no('ERR_BAD_DID', 'y >= p');
   try {
     if (ed25519.Point.fromBytes(key, true).isSmallOrder()) no('ERR_BAD_DID', 'small order');
@@ -137,7 +136,8 @@ function noBytes(v) {
 }
 
 function schema(e) {
-  if (!e || typeof e !== 'object' || Array.isArray(e) || e instanceof Uint8Array) no('ERR_MALFORMED', 'not a map');
+  if (!e || typeof e !== 'object' || Array.isArray(e) || e instanceof Uint8Array)
+    no('ERR_MALFORMED', 'not a map');
   if (e.v === undefined || !uint(e.v)) no('ERR_BAD_FIELD', 'v');
   if (e.v !== 1) no('ERR_UNSUPPORTED_VERSION', 'v');
   if (typeof e.kind !== 'string') no('ERR_BAD_FIELD', 'kind');
@@ -147,7 +147,8 @@ function schema(e) {
   parseDid(e.author);
   if (!uint(e.created_at) || !uint(e.expires_at)) no('ERR_BAD_FIELD', 'times');
   if (e.expires_at <= e.created_at) no('ERR_BAD_FIELD', 'expires_at <= created_at');
-  if (!(e.nonce instanceof Uint8Array) || e.nonce.length < 16 || e.nonce.length > 32) no('ERR_BAD_FIELD', 'nonce');
+  if (!(e.nonce instanceof Uint8Array) || e.nonce.length < 16 || e.nonce.length > 32)
+    no('ERR_BAD_FIELD', 'nonce');
   if (!('payload' in e)) no('ERR_BAD_FIELD', 'payload');
   noBytes(e.payload);
   let policy = { threshold: 1, signers: [e.author] };
@@ -160,11 +161,13 @@ function schema(e) {
     e.signers.forEach((s, i) => {
       if (typeof s !== 'string') no('ERR_BAD_FIELD', 'signer type');
       parseDid(s);
-      if (i > 0 && Buffer.compare(Buffer.from(e.signers[i - 1]), Buffer.from(s)) >= 0) no('ERR_BAD_FIELD', 'order');
+      if (i > 0 && Buffer.compare(Buffer.from(e.signers[i - 1]), Buffer.from(s)) >= 0)
+        no('ERR_BAD_FIELD', 'order');
     });
     if (!e.signers.includes(e.author)) no('ERR_BAD_FIELD', 'author not a signer');
     if (e.threshold > e.signers.length) no('ERR_BAD_FIELD', 'threshold > n');
-    if (e.threshold === 1 && e.signers.length === 1) no('ERR_BAD_FIELD', 'default policy spelled out');
+    if (e.threshold === 1 && e.signers.length === 1)
+      no('ERR_BAD_FIELD', 'default policy spelled out');
     policy = { threshold: e.threshold, signers: e.signers };
   }
   const sigs = e.signatures;
@@ -172,14 +175,27 @@ function schema(e) {
   if (sigs.length > 32) no('ERR_TOO_LARGE', 'signatures');
   if (sigs.length === 0) no('ERR_BAD_FIELD', 'no signatures');
   const keys = sigs.map((s) => {
-    if (!s || typeof s !== 'object' || Array.isArray(s) || s instanceof Uint8Array) no('ERR_BAD_FIELD', 'entry');
-    if (Object.keys(s).length !== 2 || s.signer === undefined || s.sig === undefined) no('ERR_BAD_FIELD', 'entry fields');
+    if (!s || typeof s !== 'object' || Array.isArray(s) || s instanceof Uint8Array)
+      no('ERR_BAD_FIELD', 'entry');
+    if (Object.keys(s).length !== 2 || s.signer === undefined || s.sig === undefined)
+      no('ERR_BAD_FIELD', 'entry fields');
     if (typeof s.signer !== 'string') no('ERR_BAD_FIELD', 'signer');
     const key = parseDid(s.signer);
     if (!(s.sig instanceof Uint8Array) || s.sig.length !== 64) no('ERR_BAD_FIELD', 'sig');
     return key;
   });
-  const known = ['v', 'kind', 'author', 'created_at', 'expires_at', 'nonce', 'payload', 'threshold', 'signers', 'signatures'];
+  const known = [
+    'v',
+    'kind',
+    'author',
+    'created_at',
+    'expires_at',
+    'nonce',
+    'payload',
+    'threshold',
+    'signers',
+    'signatures',
+  ];
   for (const k of Object.keys(e)) if (!known.includes(k)) no('ERR_BAD_FIELD', `unknown ${k}`);
   return { policy, keys };
 }
@@ -230,7 +246,11 @@ function jsonForm(e) {
 }
 const canon = (v) =>
   v && typeof v === 'object' && !Array.isArray(v)
-    ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon(v[k])]))
+    ? Object.fromEntries(
+        Object.keys(v)
+          .sort()
+          .map((k) => [k, canon(v[k])]),
+      )
     : Array.isArray(v)
       ? v.map(canon)
       : v;
@@ -257,7 +277,10 @@ function readJson(text) {
       const out = {};
       const seen = new Set();
       ws();
-      if (text[i] === '}') return i++, out;
+      if (text[i] === '}') {
+        i++;
+        return out;
+      }
       for (;;) {
         ws();
         const k = str();
@@ -265,7 +288,12 @@ function readJson(text) {
         seen.add(k);
         ws();
         if (text[i++] !== ':') no('ERR_MALFORMED', ':');
-        Object.defineProperty(out, k, { value: value(), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(out, k, {
+          value: value(),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
         ws();
         if (text[i] === ',') i++;
         else if (text[i++] === '}') return out;
@@ -276,7 +304,10 @@ function readJson(text) {
       i++;
       const out = [];
       ws();
-      if (text[i] === ']') return i++, out;
+      if (text[i] === ']') {
+        i++;
+        return out;
+      }
       for (;;) {
         out.push(value());
         ws();
@@ -286,7 +317,9 @@ function readJson(text) {
       }
     }
     if (c === '"') return str();
-    const m = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(i, i + 1100));
+    const m = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(
+      text.slice(i, i + 1100),
+    );
     if (!m) no('ERR_MALFORMED', 'token');
     i += m[0].length;
     if (m[0] === 'true' || m[0] === 'false' || m[0] === 'null') return JSON.parse(m[0]);
@@ -305,7 +338,9 @@ function readJson(text) {
  * not an integer either way (the texts here are short).
  */
 function exactNumber(token) {
-  const [, sign, int, frac = '', exp = '0'] = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(token);
+  const [, sign, int, frac = '', exp = '0'] = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(
+    token,
+  );
   const mantissa = BigInt(int + frac);
   if (mantissa === 0n) return 0;
   const scale = Number(exp) - frac.length;
@@ -338,7 +373,8 @@ function fromJson(v, path, depth) {
   }
   if (v === null || typeof v !== 'object') return v;
   if (depth + 1 > 17) no('ERR_TOO_DEEP', 'depth');
-  if (Array.isArray(v)) return v.map((x) => fromJson(x, path === 'signatures' ? 'entry' : '', depth + 1));
+  if (Array.isArray(v))
+    return v.map((x) => fromJson(x, path === 'signatures' ? 'entry' : '', depth + 1));
   const out = new Map();
   for (const [k, x] of Object.entries(v)) {
     if (!k.isWellFormed()) no('ERR_MALFORMED', 'lone surrogate key');
@@ -365,7 +401,8 @@ function jsonVerdict(bytes, now, trusted, replay = new Map()) {
     if (!(value instanceof Map)) no('ERR_MALFORMED', 'not an object');
     const encoded = cbor.encode(value, { cde: true });
     const result = verdict(encoded, now, trusted, replay, {});
-    if (result.outcome === 'accepted') replay.set(`${result.e.author}/${hex(result.e.nonce)}`, hex(result.id));
+    if (result.outcome === 'accepted')
+      replay.set(`${result.e.author}/${hex(result.e.nonce)}`, hex(result.id));
     return result.outcome;
   } catch (err) {
     if (!(err instanceof Reject)) throw err;
@@ -391,7 +428,8 @@ function splitBody(body) {
   for (i = start; i < body.length; i++) {
     const b = body[i];
     if (inString) {
-      if (b === 0x5c) i++; // the escaped byte cannot end the string
+      if (b === 0x5c)
+        i++; // the escaped byte cannot end the string
       else if (b === 0x22) inString = false;
       continue;
     }
@@ -423,7 +461,9 @@ function batchVerdicts(body, now) {
   const split = splitBody(body);
   if (split === null) return { verdicts: 'ERR_MALFORMED' };
   const replay = new Map();
-  const verdicts = split.elements.map(([a, b]) => (split.framed ? jsonVerdict(body.subarray(a, b), now, undefined, replay) : 'ERR_MALFORMED'));
+  const verdicts = split.elements.map(([a, b]) =>
+    split.framed ? jsonVerdict(body.subarray(a, b), now, undefined, replay) : 'ERR_MALFORMED',
+  );
   return { single: split.single, verdicts };
 }
 
@@ -436,14 +476,20 @@ const problem = (where, what) => {
   console.log(`MISMATCH ${where}: ${what}`);
 };
 
-for (const file of readdirSync(DIR).filter((f) => f.endsWith('.json')).sort()) {
+for (const file of readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort()) {
   const doc = JSON.parse(readFileSync(join(DIR, file), 'utf8'));
   for (const v of doc.batches ?? []) {
-    const body = v.body_hex !== undefined ? Buffer.from(v.body_hex, 'hex') : Buffer.from(v.body, 'utf8');
+    const body =
+      v.body_hex !== undefined ? Buffer.from(v.body_hex, 'hex') : Buffer.from(v.body, 'utf8');
     const got = batchVerdicts(body, v.now);
     checked++;
     if (JSON.stringify(got.verdicts) !== JSON.stringify(v.expected)) {
-      problem(`${file} ${v.name}`, `expected ${JSON.stringify(v.expected)}, independent ${JSON.stringify(got.verdicts)}`);
+      problem(
+        `${file} ${v.name}`,
+        `expected ${JSON.stringify(v.expected)}, independent ${JSON.stringify(got.verdicts)}`,
+      );
     } else if (typeof v.expected !== 'string' && (got.single === true) !== (v.single === true)) {
       problem(`${file} ${v.name}`, 'single');
     }
@@ -456,11 +502,15 @@ for (const file of readdirSync(DIR).filter((f) => f.endsWith('.json')).sort()) {
       for (const [form, text] of [
         ['json', s.json === undefined ? undefined : Buffer.from(JSON.stringify(s.json), 'utf8')],
         ['json_text', s.json_text === undefined ? undefined : Buffer.from(s.json_text, 'utf8')],
-        ['json_text_hex', s.json_text_hex === undefined ? undefined : Buffer.from(s.json_text_hex, 'hex')],
+        [
+          'json_text_hex',
+          s.json_text_hex === undefined ? undefined : Buffer.from(s.json_text_hex, 'hex'),
+        ],
       ]) {
         if (text === undefined) continue;
         const got = jsonVerdict(text, s.now, s.trusted_authors, new Map(replay));
-        if (got !== s.expected) problem(where, `${form}: expected ${s.expected}, independent ${got}`);
+        if (got !== s.expected)
+          problem(where, `${form}: expected ${s.expected}, independent ${got}`);
       }
       if (s.cbor === undefined) {
         checked++;
@@ -483,17 +533,21 @@ for (const file of readdirSync(DIR).filter((f) => f.endsWith('.json')).sort()) {
         if (derived.body !== s.body_cbor) problem(where, 'body_cbor');
         if (derived.id !== s.id) problem(where, 'id');
         if (derived.message !== s.signing_input) problem(where, 'signing_input');
-        if (JSON.stringify(derived.verdicts) !== JSON.stringify(s.signature_verdicts)) problem(where, 'verdicts');
+        if (JSON.stringify(derived.verdicts) !== JSON.stringify(s.signature_verdicts))
+          problem(where, 'verdicts');
       }
       if (s.json !== undefined && result) {
-        if (JSON.stringify(canon(jsonForm(result.e))) !== JSON.stringify(canon(s.json))) problem(where, 'json form');
+        if (JSON.stringify(canon(jsonForm(result.e))) !== JSON.stringify(canon(s.json)))
+          problem(where, 'json form');
       }
       if (s.json_text !== undefined && result) {
         // the text read by the independent reader, in the data model, against the CBOR
         const read = fromJson(readJson(s.json_text), '', 0);
-        if (hex(cbor.encode(read, { cde: true })) !== hex(Buffer.from(s.cbor, 'hex'))) problem(where, 'json_text form');
+        if (hex(cbor.encode(read, { cde: true })) !== hex(Buffer.from(s.cbor, 'hex')))
+          problem(where, 'json_text form');
       }
-      if (got === 'accepted') replay.set(`${result.e.author}/${hex(result.e.nonce)}`, hex(result.id));
+      if (got === 'accepted')
+        replay.set(`${result.e.author}/${hex(result.e.nonce)}`, hex(result.id));
     }
   }
 }

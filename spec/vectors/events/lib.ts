@@ -11,9 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { loadCore } from '@commons-sync/bindings';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
-
-import * as P from '../../../packages/node/src/protocol/index.js';
 import type { CborMap, CborValue } from '../../../packages/node/src/protocol/index.js';
+import * as P from '../../../packages/node/src/protocol/index.js';
 
 const core = await loadCore({ backend: 'js' });
 const OUT = dirname(fileURLToPath(import.meta.url));
@@ -22,7 +21,11 @@ const hex = P.toHex;
 const unhex = (h: string): Uint8Array => P.fromHex(h) ?? fail(`bad hex ${h}`);
 const cat = (...parts: Uint8Array[]): Uint8Array => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 };
 function fail(message: string): never {
@@ -43,13 +46,9 @@ function key(name: string): Key {
   const publicKey = core.ed25519PublicKey(seed);
   return { name, seed, publicKey, did: P.didKeyFromPublicKey(publicKey) };
 }
-const [alice, bob, carol, dave, mallory] = ['alice', 'bob', 'carol', 'dave', 'mallory'].map(key) as [
-  Key,
-  Key,
-  Key,
-  Key,
-  Key,
-];
+const [alice, bob, carol, dave, mallory] = ['alice', 'bob', 'carol', 'dave', 'mallory'].map(
+  key,
+) as [Key, Key, Key, Key, Key];
 const KEYS = [alice, bob, carol, dave, mallory];
 const didOfKey = (k: Uint8Array): string => P.didKeyFromPublicKey(k);
 
@@ -114,7 +113,11 @@ function zip215OnlySignature(k: Key, msg: Uint8Array): Uint8Array {
 }
 
 /** OpenSSL's Ed25519 (node:crypto): the cofactorless RFC 8032 check. */
-function cofactorlessVerify(publicKey: Uint8Array, msg: Uint8Array, signature: Uint8Array): boolean {
+function cofactorlessVerify(
+  publicKey: Uint8Array,
+  msg: Uint8Array,
+  signature: Uint8Array,
+): boolean {
   const spki = cat(unhex('302a300506032b6570032100'), publicKey);
   const keyObject = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
   return cryptoVerify(null, msg, keyObject, signature);
@@ -150,15 +153,16 @@ function withRawPayload(raw: Uint8Array | string): Uint8Array {
 
 /** The encoded (key, value) pairs of a map, in canonical order. */
 function rawEntries(m: CborMap): Array<[Uint8Array, Uint8Array]> {
-  const entries = Object.keys(m).map((k) => [c(k), c(m[k] as CborValue)] as [Uint8Array, Uint8Array]);
+  const entries = Object.keys(m).map(
+    (k) => [c(k), c(m[k] as CborValue)] as [Uint8Array, Uint8Array],
+  );
   return entries.sort((a, b) => P.compareBytes(a[0], b[0]));
 }
 const rawMap = (
   header: Uint8Array,
   entries: Array<[Uint8Array, Uint8Array]>,
   tail: Uint8Array = new Uint8Array(),
-) =>
-  cat(header, ...entries.flat(), tail);
+) => cat(header, ...entries.flat(), tail);
 
 function nested(depth: number): CborValue {
   let v: CborValue = 0;
@@ -193,7 +197,9 @@ function jsonForm(m: CborMap): unknown {
     else if (k === 'signatures' && Array.isArray(v)) {
       out[k] = v.map((e) =>
         P.isCborMap(e)
-          ? Object.fromEntries(Object.entries(e).map(([a, b]) => [a, b instanceof Uint8Array ? hex(b) : b]))
+          ? Object.fromEntries(
+              Object.entries(e).map(([a, b]) => [a, b instanceof Uint8Array ? hex(b) : b]),
+            )
           : e,
       );
       if ((out[k] as CborValue[]).some(containsBytes)) return undefined;
@@ -214,7 +220,11 @@ function verdictOf(result: P.Verdict): Expected {
 const jsonTextOf = (json: unknown): Uint8Array => enc.encode(JSON.stringify(json));
 
 /** The bytes of each JSON form a vector gives, in the order json, json_text, json_text_hex. */
-function jsonForms(input: { json?: unknown; jsonText?: string; jsonBytes?: Uint8Array }): Uint8Array[] {
+function jsonForms(input: {
+  json?: unknown;
+  jsonText?: string;
+  jsonBytes?: Uint8Array;
+}): Uint8Array[] {
   const out: Uint8Array[] = [];
   if (input.json !== undefined) out.push(jsonTextOf(input.json));
   if (input.jsonText !== undefined) out.push(enc.encode(input.jsonText));
@@ -231,7 +241,9 @@ function judge(
   const ctx: P.ValidationContext = {
     now,
     lookupReplay,
-    trust: trusted ? { mode: 'allowlist', authors: new Set(trusted.map((k) => k.did)) } : P.OPEN_TRUST,
+    trust: trusted
+      ? { mode: 'allowlist', authors: new Set(trusted.map((k) => k.did)) }
+      : P.OPEN_TRUST,
   };
   const out: Expected[] = [];
   if (input.cbor) out.push(verdictOf(P.validateEvent(core, input.cbor, ctx)));
@@ -264,7 +276,9 @@ function build(k: Case, lookupReplay: Lookup = noReplay): Record<string, unknown
   if (json !== undefined) out['json'] = json;
   if (k.jsonText !== undefined) out['json_text'] = k.jsonText;
   if (k.jsonBytes !== undefined) out['json_text_hex'] = hex(k.jsonBytes);
-  const decoded = cbor ? P.decodeEvent(cbor) : P.readEventJson(jsonForms(input)[0] ?? new Uint8Array());
+  const decoded = cbor
+    ? P.decodeEvent(cbor)
+    : P.readEventJson(jsonForms(input)[0] ?? new Uint8Array());
   if (decoded.ok) {
     const id = P.eventId(core, decoded.value);
     if (!cbor) out['cbor'] = hex(decoded.value.encoded);
@@ -310,7 +324,8 @@ function buildSequence(s: Sequence): Record<string, unknown> {
 
 function write(file: string, description: string, cases: Array<Case | Sequence>): void {
   const doc = {
-    source: 'Commons Sync, generated by spec/vectors/events/generate.ts (see README.md in this folder)',
+    source:
+      'Commons Sync, generated by spec/vectors/events/generate.ts (see README.md in this folder)',
     license: 'Apache-2.0',
     description,
     protocol_version: P.PROTOCOL_VERSION,
@@ -338,7 +353,10 @@ interface BatchCase {
 }
 
 /** The verdicts on a body, from the protocol code: the splitter, then each element in order. */
-function judgeBatch(body: Uint8Array, now: number): { single: boolean; verdicts: P.ReasonCode | Expected[] } {
+function judgeBatch(
+  body: Uint8Array,
+  now: number,
+): { single: boolean; verdicts: P.ReasonCode | Expected[] } {
   const split = P.splitEventBody(body, Number.MAX_SAFE_INTEGER);
   if (!split.ok) return { single: false, verdicts: P.Reason.MALFORMED };
   const { bytes, spans, framingError } = split.batch;
@@ -356,7 +374,8 @@ function judgeBatch(body: Uint8Array, now: number): { single: boolean; verdicts:
       spans[i],
       spans[i + 1],
     );
-    if (v.ok && v.outcome === 'accepted') accepted.set(`${v.decoded.event.author}/${hex(v.decoded.event.nonce)}`, v.id);
+    if (v.ok && v.outcome === 'accepted')
+      accepted.set(`${v.decoded.event.author}/${hex(v.decoded.event.nonce)}`, v.id);
     verdicts.push(verdictOf(v));
   }
   return { single: split.single, verdicts };
@@ -379,7 +398,8 @@ function writeBatches(file: string, description: string, cases: BatchCase[]): vo
     };
   });
   const doc = {
-    source: 'Commons Sync, generated by spec/vectors/events/generate.ts (see README.md in this folder)',
+    source:
+      'Commons Sync, generated by spec/vectors/events/generate.ts (see README.md in this folder)',
     license: 'Apache-2.0',
     description,
     protocol_version: P.PROTOCOL_VERSION,
@@ -387,18 +407,50 @@ function writeBatches(file: string, description: string, cases: BatchCase[]): vo
       clock_skew_s: P.DEFAULT_TIME_RULES.clockSkewSeconds,
       max_lifetime_s: P.DEFAULT_TIME_RULES.maxLifetimeSeconds,
     },
-    keys: Object.fromEntries(KEYS.map((k) => [k.name, { seed: hex(k.seed), public_key: hex(k.publicKey), did: k.did }])),
+    keys: Object.fromEntries(
+      KEYS.map((k) => [k.name, { seed: hex(k.seed), public_key: hex(k.publicKey), did: k.did }]),
+    ),
     batches: vectors,
   };
   writeFileSync(join(OUT, file), `${JSON.stringify(doc, null, 2)}\n`);
   console.log(`${file}: ${cases.length} batch vectors`);
 }
 
+export type { BatchCase, Case, Expected, Key, Lookup, Sequence, Step };
 export {
+  alice,
+  bob,
+  body,
+  build,
+  c,
+  carol,
+  cat,
+  core,
+  dave,
+  didOfKey,
+  enc,
+  entry,
+  hex,
+  idOf,
+  jsonTextOf,
+  judge,
+  MARK,
+  mallory,
+  messageOf,
+  nested,
+  nonce,
+  noReplay,
+  offCurveKey,
+  P,
+  policy,
+  rawEntries,
+  rawMap,
+  sig,
+  signed,
+  unhex,
+  verdictOf,
+  withRawPayload,
+  write,
   writeBatches,
-  alice, bob, carol, dave, mallory, core, body, signed, policy, nonce, zip215OnlySignature,
-  offCurveKey, withRawPayload, rawEntries, rawMap, nested, c, cat, unhex, hex, sig, entry,
-  messageOf, idOf, didOfKey, write, build, judge, verdictOf, noReplay, MARK, P, enc, jsonTextOf,
+  zip215OnlySignature,
 };
-export type { BatchCase, Case, Key, Expected, Lookup, Sequence, Step };
-

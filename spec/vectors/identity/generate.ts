@@ -7,8 +7,9 @@
  * fields (ids, encodings, windows) come from the code and are checked independently by
  * crosscheck.py. Deterministic: a rerun reproduces the files byte for byte.
  */
-import { writeKeyEvents, writeIdentifiers } from './single.js';
+
 import { writeLogs } from './logs.js';
+import { writeIdentifiers, writeKeyEvents } from './single.js';
 
 writeIdentifiers();
 writeKeyEvents();

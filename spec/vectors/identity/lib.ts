@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { loadCore } from '@commons-sync/bindings';
 
 import * as I from '../../../packages/node/src/identity/index.js';
-import * as P from '../../../packages/node/src/protocol/index.js';
 import type { CborMap, CborValue } from '../../../packages/node/src/protocol/index.js';
+import * as P from '../../../packages/node/src/protocol/index.js';
 
 export { I, P };
 export const core = await loadCore({ backend: 'js' });
@@ -44,22 +44,31 @@ export function key(name: string): Key {
   return k;
 }
 export const dids = (...names: string[]): string[] => names.map((n) => key(n).did).sort();
-export const commit = (threshold: number, ...names: string[]): Uint8Array => I.nextCommitment(core, dids(...names), threshold);
+export const commit = (threshold: number, ...names: string[]): Uint8Array =>
+  I.nextCommitment(core, dids(...names), threshold);
 
 /** The `keys` header of a vector file: every key used so far, by name. */
 export function keysUsed(): Record<string, { seed: string; did: string }> {
   const out: Record<string, { seed: string; did: string }> = {};
-  for (const k of [...keys.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) out[k.name] = { seed: hex(k.seed), did: k.did };
+  for (const k of [...keys.values()].sort((a, b) => (a.name < b.name ? -1 : 1)))
+    out[k.name] = { seed: hex(k.seed), did: k.did };
   return out;
 }
 
 // ------------------------------------------------------------------------------- raw key events
 
 /** Signs a raw body map (any fields) under the key event domain; returns the whole map. */
-export function signRaw(body: CborMap, signers: readonly string[], extra: CborValue[] = []): CborMap {
+export function signRaw(
+  body: CborMap,
+  signers: readonly string[],
+  extra: CborValue[] = [],
+): CborMap {
   const id = core.sha256(P.encodeCbor(body));
   const message = I.keyEventSigningInput(id);
-  const signatures: CborValue[] = signers.map((n) => ({ signer: key(n).did, sig: core.ed25519Sign(key(n).seed, message) }));
+  const signatures: CborValue[] = signers.map((n) => ({
+    signer: key(n).did,
+    sig: core.ed25519Sign(key(n).seed, message),
+  }));
   return { ...body, signatures: [...signatures, ...extra] };
 }
 
@@ -99,11 +108,26 @@ export function successorMap(
   extra: CborMap = {},
 ): CborMap {
   const p = prior.event as I.EstablishmentBody;
-  return { v: 1, type, identity: prior.identity, seq: p.seq + 1, prior: prior.id, created_at: createdAt, ...config(c), ...extra };
+  return {
+    v: 1,
+    type,
+    identity: prior.identity,
+    seq: p.seq + 1,
+    prior: prior.id,
+    created_at: createdAt,
+    ...config(c),
+    ...extra,
+  };
 }
 
 export function vetoMap(recovery: I.DecodedKeyEvent, createdAt: number): CborMap {
-  return { v: 1, type: 'veto', identity: recovery.identity, target: recovery.id, created_at: createdAt };
+  return {
+    v: 1,
+    type: 'veto',
+    identity: recovery.identity,
+    target: recovery.id,
+    created_at: createdAt,
+  };
 }
 
 /** A signed key event that must decode; its decoded form. */
@@ -122,7 +146,9 @@ export function jsonOf(map: CborMap): unknown {
   const walk = (v: CborValue, path: string[]): unknown => {
     if (v instanceof Uint8Array) {
       const field = path[path.length - 1] ?? '';
-      const allowed = (path.length === 1 && HEX_TOP.has(field)) || (path.length === 3 && path[0] === 'signatures' && field === 'sig');
+      const allowed =
+        (path.length === 1 && HEX_TOP.has(field)) ||
+        (path.length === 3 && path[0] === 'signatures' && field === 'sig');
       if (!allowed) ok = false;
       return hex(v);
     }
@@ -158,7 +184,8 @@ export function standaloneVerdict(d: I.KelResult<I.DecodedKeyEvent>): string {
 export function writeVectors(file: string, doc: Record<string, unknown>): void {
   const text = `${JSON.stringify(doc, null, 2)}\n`;
   if (process.argv.includes('--check')) {
-    if (readFileSync(join(OUT, file), 'utf8') !== text) fail(`${file} differs from what generate.ts computes`);
+    if (readFileSync(join(OUT, file), 'utf8') !== text)
+      fail(`${file} differs from what generate.ts computes`);
     console.log(`${file}: reproduced`);
     return;
   }

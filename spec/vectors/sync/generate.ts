@@ -11,21 +11,23 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-import { toHex } from '../../../packages/node/src/protocol/bytes.js';
 import { fingerprintOf } from '../../../packages/node/src/net/reconcile/fingerprint.js';
 import type { Item } from '../../../packages/node/src/net/reconcile/items.js';
 import { reconcileLocally } from '../../../packages/node/src/net/reconcile/local-run.js';
 import { DEFAULT_RECONCILE_PARAMS } from '../../../packages/node/src/net/reconcile/reconciler.js';
 import { SortedItems } from '../../../packages/node/src/net/reconcile/storage.js';
 import { writeVarint } from '../../../packages/node/src/net/reconcile/varint.js';
+import { toHex } from '../../../packages/node/src/protocol/bytes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const sha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(d).digest());
-const id = (label: string): Uint8Array => sha256(new TextEncoder().encode(`commons-sync/vectors/sync/${label}`));
+const sha256 = (d: Uint8Array): Uint8Array =>
+  new Uint8Array(createHash('sha256').update(d).digest());
+const id = (label: string): Uint8Array =>
+  sha256(new TextEncoder().encode(`commons-sync/vectors/sync/${label}`));
 const items = (prefix: string, n: number, ts: (i: number) => number): Item[] =>
   Array.from({ length: n }, (_, i) => ({ timestamp: ts(i), id: id(`${prefix}/${i}`) }));
-const rows = (list: readonly Item[]): Array<[number, string]> => list.map((it) => [it.timestamp, toHex(it.id)]);
+const rows = (list: readonly Item[]): Array<[number, string]> =>
+  list.map((it) => [it.timestamp, toHex(it.id)]);
 
 function transcript(name: string, description: string, a: Item[], b: Item[]) {
   const run = reconcileLocally(new SortedItems(sha256, a), new SortedItems(sha256, b));
@@ -59,9 +61,19 @@ const doc = {
     { description: 'no ids', ids: [] as Uint8Array[] },
     { description: 'one id', ids: [id('fp/0')] },
     { description: 'three ids', ids: [id('fp/0'), id('fp/1'), id('fp/2')] },
-    { description: 'the sum wraps modulo 2^256', ids: [ones, ones, Uint8Array.of(2, ...new Array<number>(31).fill(0))] },
-    { description: '200 ids (count varint of two bytes)', ids: Array.from({ length: 200 }, (_, i) => id(`fp/${i}`)) },
-  ].map((v) => ({ description: v.description, ids: v.ids.map(toHex), fingerprint: toHex(fingerprintOf(sha256, v.ids)) })),
+    {
+      description: 'the sum wraps modulo 2^256',
+      ids: [ones, ones, Uint8Array.of(2, ...new Array<number>(31).fill(0))],
+    },
+    {
+      description: '200 ids (count varint of two bytes)',
+      ids: Array.from({ length: 200 }, (_, i) => id(`fp/${i}`)),
+    },
+  ].map((v) => ({
+    description: v.description,
+    ids: v.ids.map(toHex),
+    fingerprint: toHex(fingerprintOf(sha256, v.ids)),
+  })),
   malformed: [
     ['empty payload', ''],
     ['unknown version', '02'],
@@ -76,17 +88,36 @@ const doc = {
     ['varint above 2^53', '01908080808080800100 00'.replace(' ', '')],
   ].map(([description, payload]) => ({ description, payload })),
   transcripts: [
-    transcript('equal', 'equal sets of 300: one round trip, the responder has nothing to say', base, base),
-    transcript('one-missing', 'the responder lacks one item of 300', base, base.filter((_, i) => i !== 250)),
-    transcript('both-sides', 'each side holds 5 items the other lacks', [...base, ...items('a', 5, (i) => 1_767_225_700 + i)], [
-      ...base,
-      ...items('b', 5, (i) => 1_767_225_650 + 7 * i),
-    ]),
+    transcript(
+      'equal',
+      'equal sets of 300: one round trip, the responder has nothing to say',
+      base,
+      base,
+    ),
+    transcript(
+      'one-missing',
+      'the responder lacks one item of 300',
+      base,
+      base.filter((_, i) => i !== 250),
+    ),
+    transcript(
+      'both-sides',
+      'each side holds 5 items the other lacks',
+      [...base, ...items('a', 5, (i) => 1_767_225_700 + i)],
+      [...base, ...items('b', 5, (i) => 1_767_225_650 + 7 * i)],
+    ),
     transcript('empty-initiator', 'the initiator holds nothing', [], base.slice(0, 40)),
     transcript('empty-responder', 'the responder holds nothing', base.slice(0, 40), []),
-    transcript('same-second', '120 items of one second (bounds need id prefixes), 6 missing', sameSecond, sameSecond.filter((_, i) => i % 20 !== 0)),
+    transcript(
+      'same-second',
+      '120 items of one second (bounds need id prefixes), 6 missing',
+      sameSecond,
+      sameSecond.filter((_, i) => i % 20 !== 0),
+    ),
   ],
 };
 
 writeFileSync(join(here, 'reconcile.json'), `${JSON.stringify(doc, null, 2)}\n`);
-console.log(`wrote reconcile.json: ${doc.transcripts.length} transcripts, ${doc.fingerprints.length} fingerprints`);
+console.log(
+  `wrote reconcile.json: ${doc.transcripts.length} transcripts, ${doc.fingerprints.length} fingerprints`,
+);

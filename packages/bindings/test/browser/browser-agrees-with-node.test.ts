@@ -7,11 +7,26 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { BACKENDS, type Core, loadCore, packMessages, packSignatureBatch, type SignedItem } from '../../src/index.js';
+import {
+  BACKENDS,
+  type Core,
+  loadCore,
+  packMessages,
+  packSignatureBatch,
+  type SignedItem,
+} from '../../src/index.js';
 import { anyItem } from '../arbitraries.js';
 import { ed25519Files, hashCases, toHex } from '../vectors.js';
 import type { ConformanceApi, HexItem } from './conformance-page.js';
-import { type Browser, bundleForBrowser, launchChromium, PKG, serve, type Server, tempDir } from './harness.js';
+import {
+  type Browser,
+  bundleForBrowser,
+  launchChromium,
+  PKG,
+  type Server,
+  serve,
+  tempDir,
+} from './harness.js';
 
 const out = tempDir('browser-bundle-');
 let bundle: Awaited<ReturnType<typeof bundleForBrowser>>;
@@ -19,12 +34,18 @@ let server: Server;
 let browser: Browser;
 let node: Core[] = [];
 
-const hexItem = (i: SignedItem): HexItem => ({ publicKey: toHex(i.publicKey), message: toHex(i.message), signature: toHex(i.signature) });
+const hexItem = (i: SignedItem): HexItem => ({
+  publicKey: toHex(i.publicKey),
+  message: toHex(i.message),
+  signature: toHex(i.signature),
+});
 
 /** Calls a function of the page's `conformance` object with JSON-able arguments. */
 function inPage<K extends keyof ConformanceApi>(name: K, ...args: Parameters<ConformanceApi[K]>) {
   return browser.page.evaluate(
-    ([n, a]) => (globalThis as unknown as { conformance: Record<string, (...x: unknown[]) => unknown> }).conformance[n]!(...a),
+    ([n, a]) =>
+      (globalThis as unknown as { conformance: Record<string, (...x: unknown[]) => unknown> })
+        .conformance[n]!(...a),
     [name, args] as const,
   ) as Promise<Awaited<ReturnType<ConformanceApi[K]>>>;
 }
@@ -43,7 +64,10 @@ function nodeVerify(items: SignedItem[]) {
 beforeAll(async () => {
   bundle = await bundleForBrowser(join(PKG, 'test/browser/conformance-page.ts'), out.path);
   const { writeFileSync } = await import('node:fs');
-  writeFileSync(join(out.path, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="./conformance-page.js"></script>\n');
+  writeFileSync(
+    join(out.path, 'index.html'),
+    '<!doctype html><meta charset="utf-8"><script type="module" src="./conformance-page.js"></script>\n',
+  );
   server = await serve(out.path);
   browser = await launchChromium();
   await browser.page.goto(server.url);
@@ -68,10 +92,12 @@ describe('the bundle', () => {
     expect(js).not.toMatch(/from\s*["']node:|require\(["']node:|process\.env/);
   });
 
-  it("bundling the Node entry for browsers fails: that is what the browser entry is for", async () => {
+  it('bundling the Node entry for browsers fails: that is what the browser entry is for', async () => {
     const other = tempDir('browser-bundle-node-');
     try {
-      await expect(bundleForBrowser(join(PKG, 'dist/index.js'), other.path)).rejects.toThrow(/node:fs/);
+      await expect(bundleForBrowser(join(PKG, 'dist/index.js'), other.path)).rejects.toThrow(
+        /node:fs/,
+      );
     } finally {
       other.remove();
     }
@@ -81,36 +107,59 @@ describe('the bundle', () => {
 describe('in Chromium', () => {
   it('loads the wasm and js backends; native is a typed BackendUnavailableError', async () => {
     expect(await inPage('load')).toEqual(['wasm', 'js']);
-    expect(await inPage('defaults')).toEqual({ backend: 'wasm', nativeError: 'BackendUnavailableError ERR_BACKEND_UNAVAILABLE' });
-    expect(await inPage('errors')).toEqual(['wasm InvalidSeedError ERR_INVALID_SEED_LENGTH', 'js InvalidSeedError ERR_INVALID_SEED_LENGTH']);
+    expect(await inPage('defaults')).toEqual({
+      backend: 'wasm',
+      nativeError: 'BackendUnavailableError ERR_BACKEND_UNAVAILABLE',
+    });
+    expect(await inPage('errors')).toEqual([
+      'wasm InvalidSeedError ERR_INVALID_SEED_LENGTH',
+      'js InvalidSeedError ERR_INVALID_SEED_LENGTH',
+    ]);
     expect(browser.console.filter((l) => l.startsWith('pageerror'))).toEqual([]);
   });
 
-  it.each(ed25519Files().map((f) => [f.file, f.cases] as const))('%s: verdicts equal the vectors and Node', async (_file, cases) => {
-    const page = await inPage('verify', cases.map(hexItem));
-    const want = cases.map((c) => c.valid);
-    const exact = cases.filter((c) => c.publicKey.length === 32 && c.signature.length === 64);
-    for (const r of page) {
-      expect(r.single, r.backend).toEqual(want);
-      expect(r.batch, r.backend).toEqual(want);
-      expect(r.packed, r.backend).toEqual(exact.map((c) => (c.valid ? 1 : 0)));
-    }
-    for (const n of nodeVerify(cases)) expect(page[0], `browser wasm vs node ${n.backend}`).toEqual({ ...n, backend: 'wasm' });
-  });
+  it.each(ed25519Files().map((f) => [f.file, f.cases] as const))(
+    '%s: verdicts equal the vectors and Node',
+    async (_file, cases) => {
+      const page = await inPage('verify', cases.map(hexItem));
+      const want = cases.map((c) => c.valid);
+      const exact = cases.filter((c) => c.publicKey.length === 32 && c.signature.length === 64);
+      for (const r of page) {
+        expect(r.single, r.backend).toEqual(want);
+        expect(r.batch, r.backend).toEqual(want);
+        expect(r.packed, r.backend).toEqual(exact.map((c) => (c.valid ? 1 : 0)));
+      }
+      for (const n of nodeVerify(cases))
+        expect(page[0], `browser wasm vs node ${n.backend}`).toEqual({ ...n, backend: 'wasm' });
+    },
+  );
 
-  it.each(['sha256', 'sha512', 'blake3'] as const)('%s vectors: digests equal the vectors and Node', async (alg) => {
-    const cases = hashCases(alg);
-    const page = await inPage('hash', alg, cases.map((c) => toHex(c.input)));
-    const nodeBatch = toHex(node[0]!.hashBatch(alg, packMessages(cases.map((c) => c.input))));
-    for (const r of page) {
-      expect(r.single, r.backend).toEqual(cases.map((c) => c.digest));
-      expect(r.batch, r.backend).toBe(nodeBatch);
-    }
-  });
+  it.each(['sha256', 'sha512', 'blake3'] as const)(
+    '%s vectors: digests equal the vectors and Node',
+    async (alg) => {
+      const cases = hashCases(alg);
+      const page = await inPage(
+        'hash',
+        alg,
+        cases.map((c) => toHex(c.input)),
+      );
+      const nodeBatch = toHex(node[0]!.hashBatch(alg, packMessages(cases.map((c) => c.input))));
+      for (const r of page) {
+        expect(r.single, r.backend).toEqual(cases.map((c) => c.digest));
+        expect(r.batch, r.backend).toBe(nodeBatch);
+      }
+    },
+  );
 
   it('RFC 8032 seeds give the published keys and signatures, as in Node', async () => {
-    const seeded = ed25519Files().flatMap((f) => f.cases).filter((c) => c.seed !== undefined);
-    const page = await inPage('sign', seeded.map((c) => toHex(c.seed!)), seeded.map((c) => toHex(c.message)));
+    const seeded = ed25519Files()
+      .flatMap((f) => f.cases)
+      .filter((c) => c.seed !== undefined);
+    const page = await inPage(
+      'sign',
+      seeded.map((c) => toHex(c.seed!)),
+      seeded.map((c) => toHex(c.message)),
+    );
     for (const r of page) {
       expect(r.publicKeys, r.backend).toEqual(seeded.map((c) => toHex(c.publicKey)));
       expect(r.signatures, r.backend).toEqual(seeded.map((c) => toHex(c.signature)));
@@ -132,7 +181,11 @@ describe('in Chromium', () => {
     const seeds = Array.from({ length: 8 }, (_, i) => new Uint8Array(32).fill(i + 1));
     const items = seeds.map((seed, i) => {
       const message = Uint8Array.of(i);
-      return { publicKey: node[0]!.ed25519PublicKey(seed), message, signature: node[0]!.ed25519Sign(seed, message) };
+      return {
+        publicKey: node[0]!.ed25519PublicKey(seed),
+        message,
+        signature: node[0]!.ed25519Sign(seed, message),
+      };
     });
     const before = await inPage('randomCalls');
     const [wasm] = await inPage('verify', items.map(hexItem));

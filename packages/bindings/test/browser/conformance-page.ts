@@ -6,7 +6,8 @@ import wasmAsset from '@commons-sync/bindings/commons-sync.wasm';
 
 // tsc resolves the bare name with Node's conditions and sees the Node entry's types; the bundle
 // holds the browser entry, whose loadCore also takes the module's location.
-const { loadCore, packMessages, packSignatureBatch } = bindings as unknown as typeof import('../../src/browser.js');
+const { loadCore, packMessages, packSignatureBatch } =
+  bindings as unknown as typeof import('../../src/browser.js');
 type Core = bindings.Core;
 type HashAlgorithm = bindings.HashAlgorithm;
 
@@ -18,7 +19,11 @@ export interface HexItem {
 
 const fromHex = (h: string) => Uint8Array.from(h.match(/../g) ?? [], (b) => parseInt(b, 16));
 const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-const item = (h: HexItem) => ({ publicKey: fromHex(h.publicKey), message: fromHex(h.message), signature: fromHex(h.signature) });
+const item = (h: HexItem) => ({
+  publicKey: fromHex(h.publicKey),
+  message: fromHex(h.message),
+  signature: fromHex(h.signature),
+});
 
 // Count the host randomness the wasm core asks for (batch coefficients).
 let randomCalls = 0;
@@ -72,7 +77,9 @@ const api = {
     return cores.map((core) => ({
       backend: core.backend,
       publicKeys: seeds.map((s) => toHex(core.ed25519PublicKey(fromHex(s)))),
-      signatures: seeds.map((s, i) => toHex(core.ed25519Sign(fromHex(s), fromHex(messages[i] as string)))),
+      signatures: seeds.map((s, i) =>
+        toHex(core.ed25519Sign(fromHex(s), fromHex(messages[i] as string))),
+      ),
     }));
   },
 
@@ -102,7 +109,10 @@ const api = {
         core.ed25519VerifyBatchPacked(batch);
         runs++;
       }
-      return { backend: core.backend, usPerSignature: ((performance.now() - start) * 1000) / (runs * items.length) };
+      return {
+        backend: core.backend,
+        usPerSignature: ((performance.now() - start) * 1000) / (runs * items.length),
+      };
     });
   },
 };

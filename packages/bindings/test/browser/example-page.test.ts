@@ -8,14 +8,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type Core, loadCore, packSignatureBatch } from '../../src/index.js';
-import { type Browser, launchChromium, PKG, ROOT, serve, type Server, tempDir } from './harness.js';
+import { type Browser, launchChromium, PKG, ROOT, type Server, serve, tempDir } from './harness.js';
 
 const site = tempDir('example-site-');
 let server: Server;
 let browser: Browser;
 
 beforeAll(async () => {
-  for (const f of ['index.html', 'main.js', 'serve.mjs']) cpSync(join(ROOT, 'examples/browser-batch', f), join(site.path, f));
+  for (const f of ['index.html', 'main.js', 'serve.mjs'])
+    cpSync(join(ROOT, 'examples/browser-batch', f), join(site.path, f));
   mkdirSync(join(site.path, 'node_modules/@commons-sync'), { recursive: true });
   symlinkSync(PKG, join(site.path, 'node_modules/@commons-sync/bindings'));
   symlinkSync(join(ROOT, 'node_modules/@noble'), join(site.path, 'node_modules/@noble'));
@@ -46,7 +47,11 @@ function nodeBatchUs(core: Core, signer: Core, n: number): number {
   const items = Array.from({ length: n }, (_, i) => {
     const seed = signer.sha256(Uint8Array.of(i & 0xff, i >> 8));
     const message = signer.sha512(seed).subarray(0, 100);
-    return { publicKey: signer.ed25519PublicKey(seed), message, signature: signer.ed25519Sign(seed, message) };
+    return {
+      publicKey: signer.ed25519PublicKey(seed),
+      message,
+      signature: signer.ed25519Sign(seed, message),
+    };
   });
   const { batch } = packSignatureBatch(items);
   core.ed25519VerifyBatchPacked(batch);
@@ -64,7 +69,9 @@ describe('examples/browser-batch', () => {
     const n = 1024;
     await browser.page.goto(`${server.url}?n=${n}`);
     const out = browser.page.locator('#out');
-    await browser.page.waitForSelector('#out[data-state="done"], #out[data-state="error"]', { timeout: 90_000 });
+    await browser.page.waitForSelector('#out[data-state="done"], #out[data-state="error"]', {
+      timeout: 90_000,
+    });
     const text = await out.textContent();
     expect(await out.getAttribute('data-state'), text ?? '').toBe('done');
     expect(await out.getAttribute('data-backend')).toBe('wasm');
@@ -74,7 +81,10 @@ describe('examples/browser-batch', () => {
     const browserUs = Number(await out.getAttribute('data-batch-us'));
     expect(browserUs).toBeGreaterThan(0);
 
-    const [native, wasm] = await Promise.all([loadCore({ backend: 'native' }), loadCore({ backend: 'wasm' })]);
+    const [native, wasm] = await Promise.all([
+      loadCore({ backend: 'native' }),
+      loadCore({ backend: 'wasm' }),
+    ]);
     const nodeWasmUs = nodeBatchUs(wasm, native, n);
     const nodeNativeUs = nodeBatchUs(native, native, n);
     console.log(

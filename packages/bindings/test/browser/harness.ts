@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { build, type BuildResult } from 'esbuild';
+import { type BuildResult, build } from 'esbuild';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
 export const PKG = fileURLToPath(new URL('../../', import.meta.url));
@@ -92,7 +92,10 @@ export async function serve(dir: string): Promise<Server> {
 }
 
 /** Bundles `entry` for browsers, as an application would: ESM, .wasm imports as asset files. */
-export function bundleForBrowser(entry: string, outdir: string): Promise<BuildResult<{ metafile: true }>> {
+export function bundleForBrowser(
+  entry: string,
+  outdir: string,
+): Promise<BuildResult<{ metafile: true }>> {
   return build({
     entryPoints: [entry],
     bundle: true,

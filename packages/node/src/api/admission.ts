@@ -54,7 +54,9 @@ export const DEFAULT_ADMISSION_LIMITS: AdmissionLimits = Object.freeze({
 
 /** The 429 every refusal for load gives: always with Retry-After. */
 export function overloaded(message: string): HttpError {
-  return new HttpError(429, ApiCode.OVERLOADED, message, { 'Retry-After': String(RETRY_AFTER_OVERLOADED_S) });
+  return new HttpError(429, ApiCode.OVERLOADED, message, {
+    'Retry-After': String(RETRY_AFTER_OVERLOADED_S),
+  });
 }
 
 /** The accounting key of a remote address: IPv4 as is, IPv6 by its /64 prefix. */
@@ -66,8 +68,13 @@ export function clientKey(address: string | undefined): string {
   const [head = '', tail = ''] = address.toLowerCase().split('::');
   const left = head === '' ? [] : head.split(':');
   const right = tail === '' ? [] : tail.split(':');
-  const groups = address.includes('::') ? [...left, ...new Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  const groups = address.includes('::')
+    ? [...left, ...new Array<string>(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 interface ClientUse {
@@ -213,7 +220,12 @@ export class AdmissionControl {
   }
 
   get usage(): { bodies: number; bytes: number; ingest: number; clients: number } {
-    return { bodies: this.#bodies, bytes: this.#bytes, ingest: this.#ingest, clients: this.#clients.size };
+    return {
+      bodies: this.#bodies,
+      bytes: this.#bytes,
+      ingest: this.#ingest,
+      clients: this.#clients.size,
+    };
   }
 
   /** @internal Holds `n` more bytes for `client`, or throws a 429 and holds nothing. */
@@ -221,7 +233,9 @@ export class AdmissionControl {
     const use = this.#use(client);
     if (use.bytes + n > this.limits.maxBufferedBytesPerClient) {
       this.#forgetIdle(client, use);
-      throw overloaded(`this client's request bodies would hold more than ${this.limits.maxBufferedBytesPerClient} bytes; retry later`);
+      throw overloaded(
+        `this client's request bodies would hold more than ${this.limits.maxBufferedBytesPerClient} bytes; retry later`,
+      );
     }
     if (this.#bytes + n > this.limits.maxBufferedBytes) {
       this.#forgetIdle(client, use);

@@ -84,7 +84,10 @@ class Connection {
   lastProgress: number;
   stallTimer: NodeJS.Timeout | undefined;
 
-  constructor(readonly socket: Socket, now: number) {
+  constructor(
+    readonly socket: Socket,
+    now: number,
+  ) {
     this.lastProgress = now;
   }
 }
@@ -96,7 +99,10 @@ export class ConnectionControl {
   #queued = 0;
   #unsent = 0;
 
-  constructor(limits: Partial<ConnectionLimits> = {}, onCut: (reason: CutReason) => void = () => undefined) {
+  constructor(
+    limits: Partial<ConnectionLimits> = {},
+    onCut: (reason: CutReason) => void = () => undefined,
+  ) {
     this.limits = { ...DEFAULT_CONNECTION_LIMITS, ...limits };
     this.#onCut = onCut;
   }
@@ -117,8 +123,12 @@ export class ConnectionControl {
    * Returns false, and changes nothing, when Node's listeners are not where it expects them.
    */
   meter(socket: Socket): boolean {
-    const nodeOnData = socket.listeners('data').find((f) => f.name === 'bound socketOnData') as ((chunk: Buffer) => void) | undefined;
-    const nodeOnEnd = socket.listeners('end').find((f) => f.name === 'bound socketOnEnd') as (() => void) | undefined;
+    const nodeOnData = socket.listeners('data').find((f) => f.name === 'bound socketOnData') as
+      | ((chunk: Buffer) => void)
+      | undefined;
+    const nodeOnEnd = socket.listeners('end').find((f) => f.name === 'bound socketOnEnd') as
+      | (() => void)
+      | undefined;
     if (nodeOnData === undefined || nodeOnEnd === undefined) return false;
     const conn = this.#conn(socket);
     const held: Buffer[] = [];
@@ -139,7 +149,8 @@ export class ConnectionControl {
         // Inside a body of known length, up to what is left of it; else small slices, so that
         // one slice holds few requests. (bodyLeft may overstate by the body bytes that shared
         // the slice with their headers: at most one small slice.)
-        const size = conn.bodyLeft > 0 ? Math.min(conn.bodyLeft, BODY_SLICE_BYTES) : PARSE_SLICE_BYTES;
+        const size =
+          conn.bodyLeft > 0 ? Math.min(conn.bodyLeft, BODY_SLICE_BYTES) : PARSE_SLICE_BYTES;
         const head = held[0] as Buffer;
         const slice = head.length <= size ? head : head.subarray(0, size);
         if (slice === head) held.shift();
@@ -195,7 +206,11 @@ export class ConnectionControl {
    * `start` receives `sending(bytes)`, to call with the size of the answer it is about to write.
    * A request on a connection that is closing is never started.
    */
-  admit(req: IncomingMessage, res: NodeJS.EventEmitter, start: (sending: (bytes: number) => void) => void): void {
+  admit(
+    req: IncomingMessage,
+    res: NodeJS.EventEmitter,
+    start: (sending: (bytes: number) => void) => void,
+  ): void {
     if (req.socket.destroyed) return; // the rest of a chunk parsed after the connection was cut
     const conn = this.#conn(req.socket);
     conn.arrivals++;
@@ -232,9 +247,9 @@ export class ConnectionControl {
     }
     conn.queue.push(run);
     this.#queued++;
-    if (conn.queue.length > this.limits.maxQueuedPerConnection) return this.#cut(conn, 'queue');
-    if (this.#queued > this.limits.maxQueued) return this.#cut(conn, 'total-queue');
-    this.#pause(conn);
+    if (conn.queue.length > this.limits.maxQueuedPerConnection) this.#cut(conn, 'queue');
+    else if (this.#queued > this.limits.maxQueued) this.#cut(conn, 'total-queue');
+    else this.#pause(conn);
   }
 
   /**
@@ -298,7 +313,8 @@ export class ConnectionControl {
   }
 
   #hasRoom(conn: Connection): boolean {
-    if (conn.active >= this.limits.maxPipelined || conn.unsent >= this.limits.maxUnsentBytes) return false;
+    if (conn.active >= this.limits.maxPipelined || conn.unsent >= this.limits.maxUnsentBytes)
+      return false;
     return conn.unsent === 0 || this.#unsent < this.limits.maxUnsentTotal;
   }
 

@@ -70,10 +70,3 @@ export interface ErrorBody {
 export function errorBody(code: string, message: string): ErrorBody {
   return { error: { code, message } };
 }
-
-/** The `code` of an error thrown by a service, if it has a string one. */
-export function errorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' ? code : undefined;
-}

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 
-import { batchSize, splitEventBody, type EventTextBatch } from '../protocol/json-batch.js';
+import { batchSize, type EventTextBatch, splitEventBody } from '../protocol/json-batch.js';
 import type { BodyTicket } from './admission.js';
 import { ApiCode, HttpError } from './errors.js';
 
@@ -30,7 +30,8 @@ export function checkJsonContentType(req: IncomingMessage): void {
   const header = req.headers['content-type'];
   const [type = '', ...params] = (header ?? '').split(';').map((part) => part.trim().toLowerCase());
   const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length);
-  const utf8 = charset === undefined || charset === 'utf-8' || charset === '"utf-8"' || charset === 'utf8';
+  const utf8 =
+    charset === undefined || charset === 'utf-8' || charset === '"utf-8"' || charset === 'utf8';
   if (type !== 'application/json' || !utf8) {
     throw new HttpError(
       400,
@@ -46,7 +47,11 @@ export function checkJsonContentType(req: IncomingMessage): void {
  * budget, a 408 when the ticket is cut for a body arriving too slowly. Rejects with a 400 when
  * the client aborts (no response can reach it then anyway).
  */
-export function readBody(req: IncomingMessage, maxBytes: number, ticket?: BodyTicket): Promise<Buffer> {
+export function readBody(
+  req: IncomingMessage,
+  maxBytes: number,
+  ticket?: BodyTicket,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
@@ -103,13 +108,22 @@ export function readBody(req: IncomingMessage, maxBytes: number, ticket?: BodyTi
  * the body is one event (an object). A 400 {@link HttpError} when the body is neither an array
  * nor an object (ERR_MALFORMED), is an empty array, or holds more than `maxEvents` elements.
  */
-export function eventBatchOfBody(body: Uint8Array, maxEvents: number): { batch: EventTextBatch; single: boolean } {
+export function eventBatchOfBody(
+  body: Uint8Array,
+  maxEvents: number,
+): { batch: EventTextBatch; single: boolean } {
   const split = splitEventBody(body, maxEvents);
   if (!split.ok) {
-    if (split.why === 'too-many-events') throw new HttpError(400, ApiCode.TOO_MANY_EVENTS, `${split.detail}; at most ${maxEvents}`);
-    throw new HttpError(400, ApiCode.MALFORMED, `${split.detail}: send one event (a JSON object) or a JSON array of events`);
+    if (split.why === 'too-many-events')
+      throw new HttpError(400, ApiCode.TOO_MANY_EVENTS, `${split.detail}; at most ${maxEvents}`);
+    throw new HttpError(
+      400,
+      ApiCode.MALFORMED,
+      `${split.detail}: send one event (a JSON object) or a JSON array of events`,
+    );
   }
-  if (batchSize(split.batch) === 0) throw new HttpError(400, ApiCode.EMPTY_BATCH, 'the array holds no events');
+  if (batchSize(split.batch) === 0)
+    throw new HttpError(400, ApiCode.EMPTY_BATCH, 'the array holds no events');
   return { batch: split.batch, single: split.single };
 }
 

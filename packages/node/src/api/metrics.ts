@@ -95,7 +95,9 @@ export class HttpMetrics {
       '# HELP commons_sync_http_request_duration_seconds Time from request start to response end.',
       '# TYPE commons_sync_http_request_duration_seconds histogram',
     );
-    for (const [route, h] of [...this.#durations].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    for (const [route, h] of [...this.#durations].sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    )) {
       let cumulative = 0;
       this.#buckets.forEach((le, i) => {
         cumulative += h.counts[i] ?? 0;
@@ -121,10 +123,14 @@ export class HttpMetrics {
       `commons_sync_http_events_received_total ${this.#eventsReceived}`,
       '# HELP commons_sync_http_refused_total Requests and connections refused for load, slowness or Host, by reason.',
       '# TYPE commons_sync_http_refused_total counter',
-      ...[...this.#refused].sort().map(([reason, n]) => `commons_sync_http_refused_total${labels({ reason })} ${n}`),
+      ...[...this.#refused]
+        .sort()
+        .map(([reason, n]) => `commons_sync_http_refused_total${labels({ reason })} ${n}`),
       '# HELP commons_sync_http_connections_cut_total Connections cut for holding too many unread answers, by reason.',
       '# TYPE commons_sync_http_connections_cut_total counter',
-      ...[...this.#cuts].sort().map(([reason, n]) => `commons_sync_http_connections_cut_total${labels({ reason })} ${n}`),
+      ...[...this.#cuts]
+        .sort()
+        .map(([reason, n]) => `commons_sync_http_connections_cut_total${labels({ reason })} ${n}`),
     );
     return `${lines.join('\n')}\n`;
   }

@@ -4,10 +4,11 @@
  * {@link NodeService}.
  */
 import type { IncomingMessage } from 'node:http';
+import { BadRangeError, OverloadedError, ShuttingDownError } from '../errors.js';
 import { batchSize } from '../protocol/json-batch.js';
 import type { IngestResult, NodeService } from '../service.js';
 import { type AdmissionControl, clientKey, overloaded } from './admission.js';
-import { ApiCode, errorCode, HttpError } from './errors.js';
+import { ApiCode, HttpError } from './errors.js';
 import { checkDeclaredLength, checkJsonContentType, eventBatchOfBody, readBody } from './limits.js';
 import type { HttpMetrics } from './metrics.js';
 
@@ -32,7 +33,11 @@ export type Reply = (
   | { readonly status: number; readonly text: string; readonly contentType: string }
 ) & { readonly headers?: Readonly<Record<string, string>> };
 
-type Handler = (req: IncomingMessage, params: readonly string[], ctx: RouteContext) => Reply | Promise<Reply>;
+type Handler = (
+  req: IncomingMessage,
+  params: readonly string[],
+  ctx: RouteContext,
+) => Reply | Promise<Reply>;
 
 export interface Route {
   /** The pattern, used as the `route` label of metrics. */
@@ -47,9 +52,21 @@ const ID = /^[0-9a-fA-F]{64}$/;
 export const ROUTES: readonly Route[] = [
   { pattern: '/v1/events', regex: /^\/v1\/events$/, methods: { POST: postEvents } },
   { pattern: '/v1/events/:id', regex: /^\/v1\/events\/([^/]*)$/, methods: { GET: getEvent } },
-  { pattern: '/v1/audit/checkpoint', regex: /^\/v1\/audit\/checkpoint$/, methods: { GET: getCheckpoint } },
-  { pattern: '/v1/audit/proof/:id', regex: /^\/v1\/audit\/proof\/([^/]*)$/, methods: { GET: getProof } },
-  { pattern: '/v1/audit/consistency', regex: /^\/v1\/audit\/consistency$/, methods: { GET: getConsistency } },
+  {
+    pattern: '/v1/audit/checkpoint',
+    regex: /^\/v1\/audit\/checkpoint$/,
+    methods: { GET: getCheckpoint },
+  },
+  {
+    pattern: '/v1/audit/proof/:id',
+    regex: /^\/v1\/audit\/proof\/([^/]*)$/,
+    methods: { GET: getProof },
+  },
+  {
+    pattern: '/v1/audit/consistency',
+    regex: /^\/v1\/audit\/consistency$/,
+    methods: { GET: getConsistency },
+  },
   { pattern: '/healthz', regex: /^\/healthz$/, methods: { GET: getHealth } },
   { pattern: '/metrics', regex: /^\/metrics$/, methods: { GET: getMetrics } },
 ];
@@ -75,14 +92,9 @@ export function allowedMethods(route: Route): string[] {
  * anything else → undefined (the server answers 500 and logs it).
  */
 export function serviceErrorToHttp(error: unknown): HttpError | undefined {
-  switch (errorCode(error)) {
-    case 'ERR_OVERLOADED':
-      return overloaded('the node is overloaded; retry later');
-    case 'ERR_SHUTTING_DOWN':
-      return shuttingDown();
-    default:
-      return undefined;
-  }
+  if (error instanceof OverloadedError) return overloaded('the node is overloaded; retry later');
+  if (error instanceof ShuttingDownError) return shuttingDown();
+  return undefined;
 }
 
 export function shuttingDown(): HttpError {
@@ -91,7 +103,11 @@ export function shuttingDown(): HttpError {
   });
 }
 
-async function postEvents(req: IncomingMessage, _params: readonly string[], ctx: RouteContext): Promise<Reply> {
+async function postEvents(
+  req: IncomingMessage,
+  _params: readonly string[],
+  ctx: RouteContext,
+): Promise<Reply> {
   const { maxBodyBytes, maxEventsPerRequest } = ctx.limits;
   checkJsonContentType(req);
   const declared = checkDeclaredLength(req, maxBodyBytes);
@@ -101,7 +117,9 @@ async function postEvents(req: IncomingMessage, _params: readonly string[], ctx:
   try {
     const body = await readBody(req, maxBodyBytes, ticket);
     if (!ctx.admission.tryStartIngest()) {
-      throw overloaded(`more than ${ctx.admission.limits.maxIngestInFlight} requests are being ingested`);
+      throw overloaded(
+        `more than ${ctx.admission.limits.maxIngestInFlight} requests are being ingested`,
+      );
     }
     try {
       return await ingestBody(body, maxEventsPerRequest, ctx);
@@ -113,7 +131,11 @@ async function postEvents(req: IncomingMessage, _params: readonly string[], ctx:
   }
 }
 
-async function ingestBody(body: Buffer, maxEventsPerRequest: number, ctx: RouteContext): Promise<Reply> {
+async function ingestBody(
+  body: Buffer,
+  maxEventsPerRequest: number,
+  ctx: RouteContext,
+): Promise<Reply> {
   ctx.metrics.ingestStarted();
   let count = 0;
   try {
@@ -128,7 +150,9 @@ async function ingestBody(body: Buffer, maxEventsPerRequest: number, ctx: RouteC
       throw serviceErrorToHttp(error) ?? error;
     }
     if (!Array.isArray(results) || results.length !== count) {
-      throw new Error(`ingest gave ${Array.isArray(results) ? results.length : 'no'} results for ${count} events`);
+      throw new Error(
+        `ingest gave ${Array.isArray(results) ? results.length : 'no'} results for ${count} events`,
+      );
     }
     return { status: 200, json: single ? { result: results[0] } : { results } };
   } finally {
@@ -149,7 +173,11 @@ function getEvent(_req: IncomingMessage, params: readonly string[], ctx: RouteCo
   return { status: 200, json: event };
 }
 
-async function getCheckpoint(_req: IncomingMessage, _params: readonly string[], ctx: RouteContext): Promise<Reply> {
+async function getCheckpoint(
+  _req: IncomingMessage,
+  _params: readonly string[],
+  ctx: RouteContext,
+): Promise<Reply> {
   return { status: 200, json: await ctx.service.checkpoint() };
 }
 
@@ -157,31 +185,45 @@ async function getCheckpoint(_req: IncomingMessage, _params: readonly string[], 
  * 200 with the proof; 202 with `pending: true` and Retry-After when no checkpoint covers the
  * entry yet and the node signs at most one per interval (spec/AUDIT.md §7).
  */
-async function getProof(_req: IncomingMessage, params: readonly string[], ctx: RouteContext): Promise<Reply> {
+async function getProof(
+  _req: IncomingMessage,
+  params: readonly string[],
+  ctx: RouteContext,
+): Promise<Reply> {
   const id = eventId(params);
   const proof = await ctx.service.auditProof(id);
   if (proof === undefined) throw new HttpError(404, ApiCode.NOT_FOUND, `no accepted event ${id}`);
   if ('pending' in proof) {
-    return { status: 202, json: proof, headers: { 'Retry-After': String(Math.max(1, Math.ceil(proof.retry_after_ms / 1000))) } };
+    return {
+      status: 202,
+      json: proof,
+      headers: { 'Retry-After': String(Math.max(1, Math.ceil(proof.retry_after_ms / 1000))) },
+    };
   }
   return { status: 200, json: proof };
 }
 
 /** `?from=M&to=N`: the RFC 6962 consistency proof between the log's sizes M ≤ N. */
-function getConsistency(req: IncomingMessage, _params: readonly string[], ctx: RouteContext): Reply {
+function getConsistency(
+  req: IncomingMessage,
+  _params: readonly string[],
+  ctx: RouteContext,
+): Reply {
   const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
   const size = (name: string): number => {
     const text = query.get(name) ?? '';
-    if (!/^\d{1,15}$/.test(text)) throw new HttpError(400, ApiCode.BAD_QUERY, `${name} must be a tree size (a whole number)`);
+    if (!/^\d{1,15}$/.test(text))
+      throw new HttpError(400, ApiCode.BAD_QUERY, `${name} must be a tree size (a whole number)`);
     return Number(text);
   };
   const from = size('from');
   const to = size('to');
-  if (ctx.service.consistencyProof === undefined) throw new HttpError(404, ApiCode.NOT_FOUND, 'this node serves no consistency proofs');
+  if (ctx.service.consistencyProof === undefined)
+    throw new HttpError(404, ApiCode.NOT_FOUND, 'this node serves no consistency proofs');
   try {
     return { status: 200, json: ctx.service.consistencyProof(from, to) };
   } catch (error) {
-    if (errorCode(error) === 'ERR_BAD_RANGE') throw new HttpError(400, ApiCode.BAD_QUERY, (error as Error).message);
+    if (error instanceof BadRangeError) throw new HttpError(400, ApiCode.BAD_QUERY, error.message);
     throw error;
   }
 }

@@ -7,19 +7,38 @@
  * Every error response is `{ error: { code, message } }` with a stable code (errors.ts),
  * including the ones written straight to the socket (request timeout, unparseable request).
  */
-import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { ConfigError } from '../errors.js';
-import { serializeError, silentLogger, type Logger } from '../log.js';
+import { type Logger, serializeError, silentLogger } from '../log.js';
 import type { NodeService } from '../service.js';
-import { AdmissionControl, type AdmissionLimits, clientKey, overloaded, RETRY_AFTER_OVERLOADED_S } from './admission.js';
+import {
+  AdmissionControl,
+  type AdmissionLimits,
+  clientKey,
+  overloaded,
+  RETRY_AFTER_OVERLOADED_S,
+} from './admission.js';
 import { ConnectionControl, type ConnectionLimits } from './connections.js';
 import { ApiCode, errorBody, HttpError } from './errors.js';
 import { HostAllowList } from './host.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_EVENTS_PER_REQUEST } from './limits.js';
 import { HttpMetrics } from './metrics.js';
-import { allowedMethods, matchRoute, serviceErrorToHttp, shuttingDown, type Reply, type RouteContext } from './routes.js';
+import {
+  allowedMethods,
+  matchRoute,
+  type Reply,
+  type RouteContext,
+  serviceErrorToHttp,
+  shuttingDown,
+} from './routes.js';
 import { tlsProtocolOptions } from './tls.js';
 
 export interface ApiTlsOptions {
@@ -78,13 +97,21 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export async function startApiServer(service: NodeService, opts: ApiServerOptions): Promise<ApiServer> {
+export async function startApiServer(
+  service: NodeService,
+  opts: ApiServerOptions,
+): Promise<ApiServer> {
   const log = (opts.logger ?? silentLogger).child({ component: 'api' });
   const requestTimeout = positive(opts.requestTimeoutMs, 60_000, 'requestTimeoutMs');
-  const headersTimeout = Math.min(positive(opts.headersTimeoutMs, 10_000, 'headersTimeoutMs'), requestTimeout);
+  const headersTimeout = Math.min(
+    positive(opts.headersTimeoutMs, 10_000, 'headersTimeoutMs'),
+    requestTimeout,
+  );
   const admission = new AdmissionControl({
     ...checkedLimits(opts.admission ?? {}),
-    ...(opts.maxInFlight === undefined ? {} : { maxIngestInFlight: positive(opts.maxInFlight, 1, 'maxInFlight') }),
+    ...(opts.maxInFlight === undefined
+      ? {}
+      : { maxIngestInFlight: positive(opts.maxInFlight, 1, 'maxInFlight') }),
   });
   const metrics = new HttpMetrics();
   const connections = new ConnectionControl(checkedLimits(opts.connections ?? {}), (reason) => {
@@ -98,7 +125,11 @@ export async function startApiServer(service: NodeService, opts: ApiServerOption
     admission,
     limits: {
       maxBodyBytes: positive(opts.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, 'maxBodyBytes'),
-      maxEventsPerRequest: positive(opts.maxEventsPerRequest, DEFAULT_MAX_EVENTS_PER_REQUEST, 'maxEventsPerRequest'),
+      maxEventsPerRequest: positive(
+        opts.maxEventsPerRequest,
+        DEFAULT_MAX_EVENTS_PER_REQUEST,
+        'maxEventsPerRequest',
+      ),
     },
   };
   const closeGraceMs = opts.closeGraceMs ?? 10_000;
@@ -134,7 +165,9 @@ export async function startApiServer(service: NodeService, opts: ApiServerOption
   server.on(opts.tls === undefined ? 'connection' : 'secureConnection', (socket: Socket) => {
     if (!connections.meter(socket) && metered) {
       metered = false;
-      log.warn("this Node version's HTTP server is not laid out as expected; pipelined input is parsed a whole chunk at a time");
+      log.warn(
+        "this Node version's HTTP server is not laid out as expected; pipelined input is parsed a whole chunk at a time",
+      );
     }
   });
 
@@ -159,12 +192,21 @@ export async function startApiServer(service: NodeService, opts: ApiServerOption
   });
 
   // Bodies arriving more slowly than the minimum rate are cut with a 408.
-  const sweep = setInterval(() => {
-    for (const ticket of admission.tooSlow(Date.now())) {
-      metrics.refused('slow-body');
-      ticket.cut(new HttpError(408, ApiCode.BODY_TOO_SLOW, `the body arrived more slowly than ${admission.limits.minBodyBytesPerSecond} bytes per second`));
-    }
-  }, Math.max(50, Math.min(500, Math.floor(admission.limits.bodyRateGraceMs / 4))));
+  const sweep = setInterval(
+    () => {
+      for (const ticket of admission.tooSlow(Date.now())) {
+        metrics.refused('slow-body');
+        ticket.cut(
+          new HttpError(
+            408,
+            ApiCode.BODY_TOO_SLOW,
+            `the body arrived more slowly than ${admission.limits.minBodyBytesPerSecond} bytes per second`,
+          ),
+        );
+      }
+    },
+    Math.max(50, Math.min(500, Math.floor(admission.limits.bodyRateGraceMs / 4))),
+  );
   sweep.unref();
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -180,7 +222,13 @@ export async function startApiServer(service: NodeService, opts: ApiServerOption
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       ctx.metrics.requestEnded(route, req.method ?? '', res.statusCode, seconds);
       if (log.isEnabled('debug')) {
-        log.debug('request', { method: req.method, path: req.url, route, status: res.statusCode, ms: Math.round(seconds * 1000) });
+        log.debug('request', {
+          method: req.method,
+          path: req.url,
+          route,
+          status: res.statusCode,
+          ms: Math.round(seconds * 1000),
+        });
       }
       if (closing) {
         server.closeIdleConnections();
@@ -195,17 +243,30 @@ export async function startApiServer(service: NodeService, opts: ApiServerOption
       if (closing) throw shuttingDown();
       hosts.check(req.headers.host);
       if (overLimit.has(`${req.socket.remoteAddress ?? ''}|${req.socket.remotePort ?? ''}`)) {
-        throw overloaded(`more than ${admission.limits.maxConnectionsPerClient} connections from this client`);
+        throw overloaded(
+          `more than ${admission.limits.maxConnectionsPerClient} connections from this client`,
+        );
       }
       const path = pathOf(req.url);
       const matched = matchRoute(path);
-      if (matched === undefined) throw new HttpError(404, ApiCode.NOT_FOUND, `no route ${path.length > 200 ? `${path.slice(0, 200)}…` : path}`);
+      if (matched === undefined)
+        throw new HttpError(
+          404,
+          ApiCode.NOT_FOUND,
+          `no route ${path.length > 200 ? `${path.slice(0, 200)}…` : path}`,
+        );
       route = matched.route.pattern;
       const method = req.method === 'HEAD' ? 'GET' : req.method;
-      const handler = method === 'GET' || method === 'POST' ? matched.route.methods[method] : undefined;
+      const handler =
+        method === 'GET' || method === 'POST' ? matched.route.methods[method] : undefined;
       if (handler === undefined) {
         const allow = allowedMethods(matched.route).join(', ');
-        throw new HttpError(405, ApiCode.METHOD_NOT_ALLOWED, `${req.method ?? '?'} is not allowed on ${route}; use ${allow}`, { Allow: allow });
+        throw new HttpError(
+          405,
+          ApiCode.METHOD_NOT_ALLOWED,
+          `${req.method ?? '?'} is not allowed on ${route}; use ${allow}`,
+          { Allow: allow },
+        );
       }
       try {
         return await handler(req, matched.params, ctx);
@@ -218,7 +279,9 @@ export async function startApiServer(service: NodeService, opts: ApiServerOption
     // Pipelined requests wait their turn here; an answer is written once it is this one's turn.
     connections.admit(req, res, (sending) => {
       const reply = (r: Reply, headers: Readonly<Record<string, string>> = {}): void => {
-        const overloadedConn = overLimit.has(`${req.socket.remoteAddress ?? ''}|${req.socket.remotePort ?? ''}`);
+        const overloadedConn = overLimit.has(
+          `${req.socket.remoteAddress ?? ''}|${req.socket.remotePort ?? ''}`,
+        );
         const close = closing || overloadedConn || !req.complete;
         if (close) connections.lingerOnClose(req.socket);
         send(req, res, r, headers, close, sending);
@@ -227,12 +290,19 @@ export async function startApiServer(service: NodeService, opts: ApiServerOption
         (r) => reply(r, r.headers),
         (error: unknown) => {
           if (error instanceof HttpError) {
-            if (error.status === 429 || error.status === 408 || error.status === 421) ctx.metrics.refused(error.code);
-            reply({ status: error.status, json: errorBody(error.code, error.message) }, error.headers);
+            if (error.status === 429 || error.status === 408 || error.status === 421)
+              ctx.metrics.refused(error.code);
+            reply(
+              { status: error.status, json: errorBody(error.code, error.message) },
+              error.headers,
+            );
             return;
           }
           log.error('request failed', { method: req.method, route, error: serializeError(error) });
-          reply({ status: 500, json: errorBody(ApiCode.INTERNAL, 'internal error; see the node log') });
+          reply({
+            status: 500,
+            json: errorBody(ApiCode.INTERNAL, 'internal error; see the node log'),
+          });
         },
       );
     });
@@ -249,15 +319,22 @@ export async function startApiServer(service: NodeService, opts: ApiServerOption
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     // What Node does by default, with a JSON body: answer unless a response is under way; then
     // close gracefully (connections.ts), so that a client still sending reads the answer.
-    const inProgress = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-    if (socket.writable && inProgress?.headersSent !== true && error.code !== 'ECONNRESET' && error.code !== 'EPIPE') {
+    const inProgress = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })
+      ._httpMessage;
+    if (
+      socket.writable &&
+      inProgress?.headersSent !== true &&
+      error.code !== 'ECONNRESET' &&
+      error.code !== 'EPIPE'
+    ) {
       const [status, code] =
         error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? [408, ApiCode.REQUEST_TIMEOUT]
           : error.code === 'HPE_HEADER_OVERFLOW'
             ? [431, ApiCode.HEADERS_TOO_LARGE]
             : [400, ApiCode.BAD_REQUEST];
-      const message = status === 408 ? 'the request took too long to arrive' : 'the request could not be parsed';
+      const message =
+        status === 408 ? 'the request took too long to arrive' : 'the request could not be parsed';
       const body = JSON.stringify(errorBody(code, message));
       const answered = connections.endWith(
         socket,
@@ -275,7 +352,13 @@ export async function startApiServer(service: NodeService, opts: ApiServerOption
 
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
-      reject(new ConfigError('ERR_LISTEN', `cannot listen on ${opts.host ?? '127.0.0.1'}:${opts.port}: ${error.code ?? error.message}`, { cause: error }));
+      reject(
+        new ConfigError(
+          'ERR_LISTEN',
+          `cannot listen on ${opts.host ?? '127.0.0.1'}:${opts.port}: ${error.code ?? error.message}`,
+          { cause: error },
+        ),
+      );
     };
     server.once('error', onError);
     server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
@@ -339,7 +422,8 @@ function send(
   }
   res.statusCode = status;
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-  if (status === 429 && !res.hasHeader('Retry-After')) res.setHeader('Retry-After', String(RETRY_AFTER_OVERLOADED_S));
+  if (status === 429 && !res.hasHeader('Retry-After'))
+    res.setHeader('Retry-After', String(RETRY_AFTER_OVERLOADED_S));
   const length = Buffer.byteLength(body);
   res.setHeader('Content-Type', contentType);
   res.setHeader('Content-Length', length);

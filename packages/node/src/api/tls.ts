@@ -23,7 +23,10 @@ export const TLS12_SUITES: readonly string[] = Object.freeze([
 ]);
 
 /** The protocol and cipher options for a server, given whether TLS 1.2 is enabled. */
-export function tlsProtocolOptions(allowTls12: boolean): Pick<TlsOptions, 'minVersion' | 'maxVersion' | 'honorCipherOrder'> & Pick<SecureContextOptions, 'ciphers'> {
+export function tlsProtocolOptions(
+  allowTls12: boolean,
+): Pick<TlsOptions, 'minVersion' | 'maxVersion' | 'honorCipherOrder'> &
+  Pick<SecureContextOptions, 'ciphers'> {
   return {
     minVersion: allowTls12 ? 'TLSv1.2' : 'TLSv1.3',
     maxVersion: 'TLSv1.3',

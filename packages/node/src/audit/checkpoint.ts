@@ -73,7 +73,8 @@ export const ZERO_HASH: Uint8Array = new Uint8Array(32);
  * ```
  */
 export function checkpointMessage(
-  cp: Pick<Checkpoint, 'treeSize' | 'root' | 'time' | 'publicKey'> & Partial<Pick<Checkpoint, 'version' | 'seq' | 'prev'>>,
+  cp: Pick<Checkpoint, 'treeSize' | 'root' | 'time' | 'publicKey'> &
+    Partial<Pick<Checkpoint, 'version' | 'seq' | 'prev'>>,
 ): Uint8Array {
   if (cp.root.length !== 32 || cp.publicKey.length !== 32) {
     throw new RangeError('a checkpoint root and public key are 32 bytes each');
@@ -89,7 +90,8 @@ export function checkpointMessage(
     return msg;
   }
   const prev = cp.prev ?? null;
-  if (prev === null || prev.length !== 32) throw new RangeError('a version 2 checkpoint has a 32-byte prev');
+  if (prev === null || prev.length !== 32)
+    throw new RangeError('a version 2 checkpoint has a 32-byte prev');
   const msg = new Uint8Array(32 + 8 + 8 + 32 + 8 + 32 + 32);
   const view = new DataView(msg.buffer);
   msg.set(DOMAIN_V2_BYTES, 0);
@@ -126,4 +128,19 @@ export function verifyCheckpointSignature(core: Core, cp: Checkpoint): boolean {
     if (!(cp.prev instanceof Uint8Array) || cp.prev.length !== 32) return false;
   }
   return core.ed25519Verify(cp.publicKey, checkpointMessage(cp), cp.signature);
+}
+
+/** The detail of a `checkpoint` entry: the checkpoint's number and its hash (lowercase hex). */
+export function checkpointEntryDetail(seq: number, hash: Uint8Array): string {
+  return `{"checkpoint":${seq},"hash":"${Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('hex')}"}`;
+}
+
+const CHECKPOINT_DETAIL = /^\{"checkpoint":([1-9][0-9]{0,15}),"hash":"([0-9a-f]{64})"\}$/;
+
+/** Parses a `checkpoint` entry's detail; undefined when it is not what {@link checkpointEntryDetail} writes. */
+export function parseCheckpointEntryDetail(
+  detail: string,
+): { seq: number; hash: string } | undefined {
+  const m = CHECKPOINT_DETAIL.exec(detail);
+  return m === null ? undefined : { seq: Number(m[1]), hash: m[2] as string };
 }

@@ -6,49 +6,61 @@
  */
 import type { Core } from '@commons-sync/bindings';
 
-import { CommonsSyncError } from '../errors.js';
 import { type DecodedEvent, parseDidKey } from '../protocol/index.js';
-import { parseAcceptDetail } from '../storage/event-row.js';
 import { type Checkpoint, checkpointHash, verifyCheckpointSignature } from './checkpoint.js';
-import { type AuditEntry, type AuditEntryType, isEntryType, TYPE_CODES, typeInFormat } from './entry.js';
+import {
+  type AuditEntry,
+  type AuditEntryType,
+  isEntryType,
+  TYPE_CODES,
+  typeInFormat,
+} from './entry.js';
+import { ProofError } from './errors.js';
+import { parseAcceptDetail } from './event-row.js';
 import { hashLeaf, type Sha256, verifyConsistency, verifyInclusion } from './merkle.js';
-
-/** A proof or checkpoint that does not hold; `message` says which check failed. */
-export class ProofError extends CommonsSyncError {
-  constructor(message: string) {
-    super('ERR_PROOF_INVALID', message);
-  }
-}
 
 const HEX = /^(?:[0-9a-f]{2})*$/;
 
 function bytes(value: unknown, what: string, length?: number): Uint8Array {
-  if (typeof value !== 'string' || !HEX.test(value) || (length !== undefined && value.length !== 2 * length)) {
-    throw new ProofError(`${what} is not ${length === undefined ? '' : `${length} bytes of `}lowercase hex`);
+  if (
+    typeof value !== 'string' ||
+    !HEX.test(value) ||
+    (length !== undefined && value.length !== 2 * length)
+  ) {
+    throw new ProofError(
+      `${what} is not ${length === undefined ? '' : `${length} bytes of `}lowercase hex`,
+    );
   }
   return Uint8Array.from(Buffer.from(value, 'hex'));
 }
 
 function count(value: unknown, what: string): number {
-  if (!Number.isSafeInteger(value) || (value as number) < 0) throw new ProofError(`${what} is not a whole number`);
+  if (!Number.isSafeInteger(value) || (value as number) < 0)
+    throw new ProofError(`${what} is not a whole number`);
   return value as number;
 }
 
-const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && Buffer.compare(a, b) === 0;
+const hex = (b: Uint8Array): string =>
+  Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+const same = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.length === b.length && Buffer.compare(a, b) === 0;
 
 /**
  * A checkpoint as the API serves it, checked against the node's DID: the `node` field is the
  * DID, and the signature verifies under the DID's key over the message of its version.
  */
 export function checkCheckpointJson(core: Core, value: unknown, nodeDid: string): Checkpoint {
-  if (typeof value !== 'object' || value === null) throw new ProofError('the checkpoint is not an object');
+  if (typeof value !== 'object' || value === null)
+    throw new ProofError('the checkpoint is not an object');
   const v = value as Record<string, unknown>;
   const key = parseDidKey(nodeDid);
   if (!key.ok) throw new ProofError(`the node DID is not a did:key: ${key.detail}`);
-  if (v['node'] !== nodeDid) throw new ProofError(`the checkpoint names node ${String(v['node'])}, not ${nodeDid}`);
-  const version = v['version'] === 2 ? 2 : v['version'] === undefined || v['version'] === 1 ? 1 : undefined;
-  if (version === undefined) throw new ProofError(`unknown checkpoint version ${String(v['version'])}`);
+  if (v['node'] !== nodeDid)
+    throw new ProofError(`the checkpoint names node ${String(v['node'])}, not ${nodeDid}`);
+  const version =
+    v['version'] === 2 ? 2 : v['version'] === undefined || v['version'] === 1 ? 1 : undefined;
+  if (version === undefined)
+    throw new ProofError(`unknown checkpoint version ${String(v['version'])}`);
   const cp: Checkpoint = {
     version,
     seq: version === 2 ? count(v['seq'], 'checkpoint seq') : 0,
@@ -59,7 +71,8 @@ export function checkCheckpointJson(core: Core, value: unknown, nodeDid: string)
     prev: version === 2 ? bytes(v['prev'], 'checkpoint prev', 32) : null,
     signature: bytes(v['signature'], 'checkpoint signature', 64),
   };
-  if (!verifyCheckpointSignature(core, cp)) throw new ProofError(`the checkpoint signature does not verify under ${nodeDid}`);
+  if (!verifyCheckpointSignature(core, cp))
+    throw new ProofError(`the checkpoint signature does not verify under ${nodeDid}`);
   return cp;
 }
 
@@ -86,7 +99,8 @@ export function decodeAuditEntry(leaf: Uint8Array): AuditEntry {
   need(1);
   const code = leaf[o++];
   const type = (Object.keys(TYPE_CODES) as AuditEntryType[]).find((t) => TYPE_CODES[t] === code);
-  if (type === undefined || !isEntryType(type) || !typeInFormat(type, format)) throw new ProofError(`unknown entry type ${String(code)}`);
+  if (type === undefined || !isEntryType(type) || !typeInFormat(type, format))
+    throw new ProofError(`unknown entry type ${String(code)}`);
   need(1);
   const idLength = leaf[o++];
   if (idLength !== 0 && idLength !== 32) throw new ProofError('an entry event id is 0 or 32 bytes');
@@ -129,11 +143,19 @@ export interface CheckedInclusion {
  * encoding; the path leads to the root of a checkpoint of `tree_size` entries signed by the
  * node.
  */
-export function checkInclusionProof(core: Core, H: Sha256, event: DecodedEvent, proof: unknown, nodeDid: string): CheckedInclusion {
-  if (typeof proof !== 'object' || proof === null) throw new ProofError('the proof is not an object');
+export function checkInclusionProof(
+  core: Core,
+  H: Sha256,
+  event: DecodedEvent,
+  proof: unknown,
+  nodeDid: string,
+): CheckedInclusion {
+  if (typeof proof !== 'object' || proof === null)
+    throw new ProofError('the proof is not an object');
   const p = proof as Record<string, unknown>;
   const id = core.sha256(event.body);
-  if (p['event_id'] !== hex(id)) throw new ProofError(`the proof is for event ${String(p['event_id'])}, not ${hex(id)}`);
+  if (p['event_id'] !== hex(id))
+    throw new ProofError(`the proof is for event ${String(p['event_id'])}, not ${hex(id)}`);
   const leafIndex = count(p['leaf_index'], 'leaf_index');
   const treeSize = count(p['tree_size'], 'tree_size');
   const leaf = bytes(p['leaf'], 'leaf');
@@ -141,15 +163,21 @@ export function checkInclusionProof(core: Core, H: Sha256, event: DecodedEvent, 
   if (!Array.isArray(p['path'])) throw new ProofError('path is not a list');
   const path = (p['path'] as unknown[]).map((h, i) => bytes(h, `path[${i}]`, 32));
   const cp = checkCheckpointJson(core, p['checkpoint'], nodeDid);
-  if (cp.treeSize !== treeSize) throw new ProofError(`tree_size ${treeSize} is not the checkpoint's ${cp.treeSize}`);
-  if (!same(hashLeaf(H, leaf), leafHash)) throw new ProofError('leaf_hash is not the hash of the leaf');
+  if (cp.treeSize !== treeSize)
+    throw new ProofError(`tree_size ${treeSize} is not the checkpoint's ${cp.treeSize}`);
+  if (!same(hashLeaf(H, leaf), leafHash))
+    throw new ProofError('leaf_hash is not the hash of the leaf');
   const entry = decodeAuditEntry(leaf);
-  if (entry.seq !== leafIndex) throw new ProofError(`the leaf is entry ${entry.seq}, not ${leafIndex}`);
-  if (entry.type !== 'accept') throw new ProofError(`the leaf is a ${entry.type} entry, not an accept entry`);
-  if (entry.eventId === null || !same(entry.eventId, id)) throw new ProofError('the leaf accepts another event');
+  if (entry.seq !== leafIndex)
+    throw new ProofError(`the leaf is entry ${entry.seq}, not ${leafIndex}`);
+  if (entry.type !== 'accept')
+    throw new ProofError(`the leaf is a ${entry.type} entry, not an accept entry`);
+  if (entry.eventId === null || !same(entry.eventId, id))
+    throw new ProofError('the leaf accepts another event');
   const detail = parseAcceptDetail(entry.detail);
   if (detail === undefined) throw new ProofError('the leaf has no accept detail');
-  if (detail.encodedHash !== hex(core.sha256(event.encoded))) throw new ProofError("the leaf's encodedHash is not the hash of this event's encoding");
+  if (detail.encodedHash !== hex(core.sha256(event.encoded)))
+    throw new ProofError("the leaf's encodedHash is not the hash of this event's encoding");
   if (!verifyInclusion(H, leafIndex, treeSize, leafHash, path, cp.root)) {
     throw new ProofError(`the path does not lead from leaf ${leafIndex} to the checkpoint's root`);
   }
@@ -161,15 +189,25 @@ export function checkInclusionProof(core: Core, H: Sha256, event: DecodedEvent, 
  * `GET /v1/audit/consistency?from=older.tree_size&to=newer.tree_size`; when they are
  * consecutive version 2 checkpoints, also that `newer.prev` is `older`'s hash.
  */
-export function checkConsistencyProof(H: Sha256, older: Checkpoint, newer: Checkpoint, answer: unknown): void {
-  if (typeof answer !== 'object' || answer === null) throw new ProofError('the consistency proof is not an object');
+export function checkConsistencyProof(
+  H: Sha256,
+  older: Checkpoint,
+  newer: Checkpoint,
+  answer: unknown,
+): void {
+  if (typeof answer !== 'object' || answer === null)
+    throw new ProofError('the consistency proof is not an object');
   const a = answer as Record<string, unknown>;
   if (a['from'] !== older.treeSize || a['to'] !== newer.treeSize) {
-    throw new ProofError(`the proof is from ${String(a['from'])} to ${String(a['to'])}, not ${older.treeSize} to ${newer.treeSize}`);
+    throw new ProofError(
+      `the proof is from ${String(a['from'])} to ${String(a['to'])}, not ${older.treeSize} to ${newer.treeSize}`,
+    );
   }
-  if (older.treeSize > newer.treeSize) throw new ProofError('the older checkpoint is larger than the newer one');
+  if (older.treeSize > newer.treeSize)
+    throw new ProofError('the older checkpoint is larger than the newer one');
   if (older.version === 2 && newer.version === 2) {
-    if (newer.seq < older.seq) throw new ProofError(`checkpoint ${newer.seq} comes before ${older.seq}`);
+    if (newer.seq < older.seq)
+      throw new ProofError(`checkpoint ${newer.seq} comes before ${older.seq}`);
     if (newer.seq === older.seq + 1 && !same(newer.prev as Uint8Array, checkpointHash(H, older))) {
       throw new ProofError(`checkpoint ${newer.seq} does not chain to checkpoint ${older.seq}`);
     }
@@ -177,6 +215,8 @@ export function checkConsistencyProof(H: Sha256, older: Checkpoint, newer: Check
   if (!Array.isArray(a['proof'])) throw new ProofError('proof is not a list');
   const proof = (a['proof'] as unknown[]).map((h, i) => bytes(h, `proof[${i}]`, 32));
   if (!verifyConsistency(H, older.treeSize, newer.treeSize, older.root, newer.root, proof)) {
-    throw new ProofError(`the log of ${newer.treeSize} entries does not extend the checkpoint of ${older.treeSize}`);
+    throw new ProofError(
+      `the log of ${newer.treeSize} entries does not extend the checkpoint of ${older.treeSize}`,
+    );
   }
 }

@@ -80,7 +80,18 @@ export function writeI64(view: DataView, offset: number, value: number): void {
 
 /** The encoded size of an entry; `reasonBytes`/`detailBytes` are the UTF-8 lengths. */
 function entrySize(reasonBytes: number | null, detailBytes: number, hasId: boolean): number {
-  return 1 + 8 + 8 + 1 + 1 + (hasId ? 32 : 0) + 1 + (reasonBytes === null ? 0 : 2 + reasonBytes) + 4 + detailBytes;
+  return (
+    1 +
+    8 +
+    8 +
+    1 +
+    1 +
+    (hasId ? 32 : 0) +
+    1 +
+    (reasonBytes === null ? 0 : 2 + reasonBytes) +
+    4 +
+    detailBytes
+  );
 }
 
 /**
@@ -119,9 +130,12 @@ export function packLeafInputs(entries: readonly AuditEntry[]): PackedMessages {
   for (let i = 0; i < n; i++) {
     const e = entries[i] as AuditEntry;
     const r = e.reason === null ? null : Buffer.byteLength(e.reason, 'utf8');
-    if (r !== null && r > 0xffff) throw new RangeError('an audit reason code is at most 65535 bytes');
-    if (e.eventId !== null && e.eventId.length !== 32) throw new RangeError('an event id is 32 bytes');
-    if (!typeInFormat(e.type, e.format)) throw new RangeError(`no ${e.type} entries in format ${e.format}`);
+    if (r !== null && r > 0xffff)
+      throw new RangeError('an audit reason code is at most 65535 bytes');
+    if (e.eventId !== null && e.eventId.length !== 32)
+      throw new RangeError('an event id is 32 bytes');
+    if (!typeInFormat(e.type, e.format))
+      throw new RangeError(`no ${e.type} entries in format ${e.format}`);
     const d = Buffer.byteLength(e.detail, 'utf8');
     reasonLens[i] = r;
     detailLens[i] = d;

@@ -1,22 +1,32 @@
 export {
-  type Checkpoint,
-  type CheckpointSigner,
   CHECKPOINT_DOMAIN,
   CHECKPOINT_DOMAIN_V2,
+  type Checkpoint,
+  type CheckpointSigner,
+  checkpointEntryDetail,
   checkpointHash,
   checkpointMessage,
+  parseCheckpointEntryDetail,
   verifyCheckpointSignature,
 } from './checkpoint.js';
 export {
   type AuditEntry,
   type AuditEntryType,
   type AuditRecord,
-  encodeAuditEntry,
   ENTRY_FORMAT_VERSION,
   type EntryFormat,
+  encodeAuditEntry,
 } from './entry.js';
-export { AuditLog, CheckpointSignerError, STORED_NODE_LEVEL } from './log.js';
-export { AUDIT_RULES, LOGGED_REJECT_REASONS } from './rules.js';
+export * from './errors.js';
+export {
+  acceptDetail,
+  EVENT_ROW_FORMAT_VERSION,
+  type EventRowFields,
+  packEventRows,
+  packReplayKeyInputs,
+  parseAcceptDetail,
+  REPLAY_KEY_BYTES,
+} from './event-row.js';
 export {
   CompactRange,
   consistencyProof,
@@ -26,9 +36,18 @@ export {
   inclusionProof,
   rootOfLeaves,
   type Sha256,
+  STORED_NODE_LEVEL,
   type SubtreeHash,
   subtreeOfLeaves,
   verifyConsistency,
   verifyInclusion,
 } from './merkle.js';
-export { type AuditVerification, type BadRow, verifyAuditData, type VerifyOptions } from './verify.js';
+export { AUDIT_RULES, LOGGED_REJECT_REASONS } from './rules.js';
+export {
+  type AuditData,
+  type AuditVerification,
+  type BadRow,
+  type Row,
+  type VerifyOptions,
+  verifyAuditRows,
+} from './verify.js';

@@ -22,6 +22,13 @@ export type SubtreeHash = (start: number, end: number) => Uint8Array;
 
 export const HASH_SIZE = 32;
 
+/**
+ * The log's database keeps the complete subtrees from this level up (`audit_nodes`; lower ones
+ * are recomputed from the leaves): storage/audit-log.ts writes them, `audit verify` requires
+ * exactly these rows (verify.ts).
+ */
+export const STORED_NODE_LEVEL = 4;
+
 const EMPTY = new Uint8Array(0);
 
 export function emptyRoot(sha256: Sha256): Uint8Array {
@@ -301,7 +308,8 @@ export class CompactRange {
     const n = this.#hashes.length;
     if (n === 0) return emptyRoot(this.#sha256);
     let r = this.#hashes[n - 1] as Uint8Array;
-    for (let i = n - 2; i >= 0; i--) r = hashChildren(this.#sha256, this.#hashes[i] as Uint8Array, r);
+    for (let i = n - 2; i >= 0; i--)
+      r = hashChildren(this.#sha256, this.#hashes[i] as Uint8Array, r);
     return r;
   }
 }

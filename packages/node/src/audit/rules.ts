@@ -15,6 +15,7 @@
  * The ledger below is pure bookkeeping: it plans the entries of one commit and its next
  * state, which the store adopts only once the commit is durable.
  */
+import { Reason } from '../protocol/reasons.js';
 import type { AuditRecord } from './entry.js';
 
 export const AUDIT_RULES = Object.freeze({
@@ -37,7 +38,10 @@ export const AUDIT_RULES = Object.freeze({
 });
 
 /** The reasons a rejection of a verified event can have (the only ones logged one by one). */
-export const LOGGED_REJECT_REASONS: readonly string[] = Object.freeze(['ERR_REPLAY', 'ERR_UNTRUSTED_AUTHOR']);
+export const LOGGED_REJECT_REASONS: readonly string[] = Object.freeze([
+  Reason.REPLAY,
+  Reason.UNTRUSTED_AUTHOR,
+]);
 
 /** An entry the ledger asks to append (seq, time and format are the log's). */
 export interface PlannedEntry {
@@ -73,7 +77,8 @@ export interface LedgerPlan {
   readonly counted: ReadonlyMap<string, number>;
 }
 
-const hexOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+const hexOf = (b: Uint8Array): string =>
+  Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}…`;
@@ -91,7 +96,12 @@ export function rejectDetail(detail: Readonly<Record<string, unknown>> | undefin
  * The detail JSON of a summary entry: `{"from","to","counts","samples"}` with the counts'
  * reasons in code-point order, so that the text is a function of its content.
  */
-export function summaryDetail(from: number, to: number, counts: ReadonlyMap<string, number>, samples: readonly Sample[]): string {
+export function summaryDetail(
+  from: number,
+  to: number,
+  counts: ReadonlyMap<string, number>,
+  samples: readonly Sample[],
+): string {
   const sorted = [...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return JSON.stringify({
     from,
@@ -111,7 +121,11 @@ export const EMPTY_LEDGER: LedgerState = Object.freeze({
 });
 
 /** Plans the entries for `records` at entry time `time` (ms), and the ledger's next state. */
-export function planRejections(state: LedgerState, records: readonly AuditRecord[], time: number): LedgerPlan {
+export function planRejections(
+  state: LedgerState,
+  records: readonly AuditRecord[],
+  time: number,
+): LedgerPlan {
   const second = Math.floor(time / 1000);
   let inSecond = second === state.second ? state.rejectsInSecond : 0;
   const counts = new Map(state.counts);
@@ -121,12 +135,22 @@ export function planRejections(state: LedgerState, records: readonly AuditRecord
   const entries: PlannedEntry[] = [];
   for (const r of records) {
     if (r.type === 'critical') {
-      entries.push({ type: 'critical', eventId: r.eventId ?? null, reason: r.reason ?? null, detail: JSON.stringify(r.detail ?? {}) });
+      entries.push({
+        type: 'critical',
+        eventId: r.eventId ?? null,
+        reason: r.reason ?? null,
+        detail: JSON.stringify(r.detail ?? {}),
+      });
       continue;
     }
     const reason = r.reason ?? 'ERR_UNKNOWN';
     const eventId = r.eventId ?? null;
-    if (r.verified === true && eventId !== null && LOGGED_REJECT_REASONS.includes(reason) && inSecond < AUDIT_RULES.maxRejectEntriesPerSecond) {
+    if (
+      r.verified === true &&
+      eventId !== null &&
+      LOGGED_REJECT_REASONS.includes(reason) &&
+      inSecond < AUDIT_RULES.maxRejectEntriesPerSecond
+    ) {
       inSecond++;
       entries.push({ type: 'reject', eventId, reason, detail: rejectDetail(r.detail) });
       continue;
@@ -139,18 +163,30 @@ export function planRejections(state: LedgerState, records: readonly AuditRecord
       samples.push({
         reason,
         id: eventId === null ? null : hexOf(eventId),
-        detail: truncate(typeof d === 'string' ? d : JSON.stringify(r.detail ?? {}), AUDIT_RULES.maxSampleDetailChars),
+        detail: truncate(
+          typeof d === 'string' ? d : JSON.stringify(r.detail ?? {}),
+          AUDIT_RULES.maxSampleDetailChars,
+        ),
       });
     }
   }
   let lastSummary = state.lastSummary;
   if (counts.size > 0 && time >= lastSummary + AUDIT_RULES.summaryIntervalMs) {
-    entries.push({ type: 'summary', eventId: null, reason: null, detail: summaryDetail(from, time, counts, samples) });
+    entries.push({
+      type: 'summary',
+      eventId: null,
+      reason: null,
+      detail: summaryDetail(from, time, counts, samples),
+    });
     lastSummary = time;
     counts.clear();
     samples.length = 0;
   }
-  return { entries, counted, state: { second, rejectsInSecond: inSecond, lastSummary, counts, samples, from } };
+  return {
+    entries,
+    counted,
+    state: { second, rejectsInSecond: inSecond, lastSummary, counts, samples, from },
+  };
 }
 
 /** When the counts held in `state` may be written as a summary (undefined: nothing held). */

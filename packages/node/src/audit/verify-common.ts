@@ -2,7 +2,13 @@
 
 /** The first thing found wrong, in log order. */
 export interface BadRow {
-  readonly table: 'audit_entries' | 'audit_nodes' | 'checkpoints' | 'events' | 'replay' | 'database';
+  readonly table:
+    | 'audit_entries'
+    | 'audit_nodes'
+    | 'checkpoints'
+    | 'events'
+    | 'replay'
+    | 'database';
   /**
    * The row: `seq` for audit_entries, events and checkpoints; "level/idx" for audit_nodes;
    * "key hex" for replay; 0 for the database as a whole.
@@ -28,8 +34,37 @@ export interface Row {
   [column: string]: unknown;
 }
 
+/**
+ * The stored rows, as the database holds them: each row a bag of columns whose types the
+ * verifier checks itself. Iterations run in the order named; all reads see one snapshot.
+ */
+export interface AuditData {
+  /** Every `checkpoints` row, by seq. */
+  checkpoints(): Row[];
+  /** The `audit_entries` rows, by seq. */
+  entries(): Iterable<Row>;
+  /** The `events` rows (every column), by seq. */
+  events(): IterableIterator<Row>;
+  /** The `events` row numbered `seq`, if any. */
+  eventBySeq(seq: number): Row | undefined;
+  /** The seq found by looking `id` up through the `events.id` index. */
+  eventSeqById(id: Uint8Array): unknown;
+  /** The hash column of the `audit_nodes` row `level/index`, if any. */
+  storedNode(level: number, index: number): unknown;
+  /** How many `audit_nodes` rows there are. */
+  storedNodeCount(): number;
+  /** The keys of every `audit_nodes` row. */
+  storedNodeKeys(): Iterable<{ readonly level: unknown; readonly idx: unknown }>;
+  /** The `replay` rows, by key. */
+  replayRecords(): Iterable<Row>;
+  /** The event_seq of the `replay` row with this key, if any. */
+  replayEventSeq(key: Uint8Array): unknown;
+}
+
 export const isBlob = (v: unknown, len?: number): v is Uint8Array =>
   v instanceof Uint8Array && (len === undefined || v.length === len);
 export const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
-export const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-export const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && Buffer.compare(a, b) === 0;
+export const hex = (b: Uint8Array): string =>
+  Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+export const same = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.length === b.length && Buffer.compare(a, b) === 0;

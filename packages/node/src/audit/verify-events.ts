@@ -13,12 +13,17 @@
  * arrived, and are not re-judged.
  */
 import type { Core, SignedItem } from '@commons-sync/bindings';
-import type { Database } from 'better-sqlite3';
 
-import { decodeEvent, type DecodedEvent, eventId, evaluatePolicy, signatureChecks } from '../protocol/index.js';
-import { packReplayKeyInputs, REPLAY_KEY_BYTES } from '../storage/event-row.js';
+import {
+  type DecodedEvent,
+  decodeEvent,
+  evaluatePolicy,
+  eventId,
+  signatureChecks,
+} from '../protocol/index.js';
+import { packReplayKeyInputs, REPLAY_KEY_BYTES } from './event-row.js';
 import type { Sha256 } from './merkle.js';
-import { fail, hex, type Row, same } from './verify-common.js';
+import { type AuditData, fail, hex, same } from './verify-common.js';
 
 /** Events decoded and signature-checked together. */
 export const BATCH = 512;
@@ -30,9 +35,7 @@ interface Pending {
 }
 
 /** Throws {@link Found} at the first event that breaks a rule; `now` is Unix seconds. */
-export function verifyStoredEvents(db: Database, core: Core, H: Sha256, now: number): void {
-  const bySeq = db.prepare('SELECT seq FROM events WHERE id = ?').pluck();
-  const replayOf = db.prepare('SELECT event_seq FROM replay WHERE key = ?').pluck();
+export function verifyStoredEvents(data: AuditData, core: Core, H: Sha256, now: number): void {
   const lastOfPair = new Map<string, { seq: number; expiresAt: number }>();
   let pending: Pending[] = [];
   let items: SignedItem[] = [];
@@ -43,22 +46,22 @@ export function verifyStoredEvents(db: Database, core: Core, H: Sha256, now: num
     for (const p of pending) {
       const mine = verdicts.slice(p.first, p.first + p.decoded.event.signatures.length);
       const policy = evaluatePolicy(p.decoded.event, mine);
-      if (!policy.ok) fail('events', p.seq, `no longer verifies: ${policy.reason} (${policy.detail})`);
+      if (!policy.ok)
+        fail('events', p.seq, `no longer verifies: ${policy.reason} (${policy.detail})`);
     }
     pending = [];
     items = [];
   };
 
-  const rows = db
-    .prepare('SELECT seq, id, author, kind, nonce, created_at, expires_at, received_at, encoded FROM events ORDER BY seq')
-    .iterate() as IterableIterator<Row>;
-  for (const row of rows) {
+  for (const row of data.events()) {
     const seq = row['seq'] as number;
     const id = row['id'] as Uint8Array;
     const decoded = decodeEvent(row['encoded'] as Uint8Array);
-    if (!decoded.ok) fail('events', seq, `no longer decodes: ${decoded.reason} (${decoded.detail})`);
+    if (!decoded.ok)
+      fail('events', seq, `no longer decodes: ${decoded.reason} (${decoded.detail})`);
     const { event } = decoded.value;
-    if (!same(eventId(core, decoded.value), id)) fail('events', seq, 'id is not the hash of its body');
+    if (!same(eventId(core, decoded.value), id))
+      fail('events', seq, 'id is not the hash of its body');
     if (
       event.author !== row['author'] ||
       event.kind !== row['kind'] ||
@@ -68,13 +71,23 @@ export function verifyStoredEvents(db: Database, core: Core, H: Sha256, now: num
     ) {
       fail('events', seq, 'a column differs from the stored event');
     }
-    if (bySeq.get(id) !== seq) fail('events', seq, 'the events.id index does not lead to this row');
+    if (data.eventSeqById(id) !== seq)
+      fail('events', seq, 'the events.id index does not lead to this row');
 
-    const key = hex(H(packReplayKeyInputs([{ author: event.author, nonce: event.nonce }]).data).subarray(0, REPLAY_KEY_BYTES));
+    const key = hex(
+      H(packReplayKeyInputs([{ author: event.author, nonce: event.nonce }]).data).subarray(
+        0,
+        REPLAY_KEY_BYTES,
+      ),
+    );
     const earlier = lastOfPair.get(key);
     const acceptedAt = Math.floor((row['received_at'] as number) / 1000);
     if (earlier !== undefined && earlier.expiresAt >= acceptedAt) {
-      fail('events', seq, `shares (author, nonce) with event ${earlier.seq}, which was still live when this one was accepted`);
+      fail(
+        'events',
+        seq,
+        `shares (author, nonce) with event ${earlier.seq}, which was still live when this one was accepted`,
+      );
     }
     lastOfPair.set(key, { seq, expiresAt: event.expiresAt });
 
@@ -85,8 +98,12 @@ export function verifyStoredEvents(db: Database, core: Core, H: Sha256, now: num
   flush();
   // The newest event of each pair, if still live, holds its replay record.
   for (const [key, { seq, expiresAt }] of lastOfPair) {
-    if (expiresAt >= now && replayOf.get(Buffer.from(key, 'hex')) !== seq) {
-      fail('replay', key, `missing or not pointing at event ${seq}, which is live until ${expiresAt}`);
+    if (expiresAt >= now && data.replayEventSeq(Buffer.from(key, 'hex')) !== seq) {
+      fail(
+        'replay',
+        key,
+        `missing or not pointing at event ${seq}, which is live until ${expiresAt}`,
+      );
     }
   }
 }

@@ -1,27 +1,42 @@
+/**
+ * `audit verify`'s checking, pure: it reads the stored rows through `AuditData` (SQLite's
+ * are storage/verify-audit-data.ts's) and judges them; it opens nothing and writes nothing.
+ */
 import type { Core } from '@commons-sync/bindings';
-import type { Database } from 'better-sqlite3';
 
-import { openDatabase } from '../storage/db.js';
-import { CorruptDatabaseError } from '../storage/errors.js';
+import type { Checkpoint } from './checkpoint.js';
+import { type AuditEntry, encodeAuditEntry, isEntryType, typeInFormat } from './entry.js';
 import {
   packEventRows,
   packReplayKeyInputs,
   parseAcceptDetail,
   REPLAY_KEY_BYTES,
-} from '../storage/event-row.js';
-import type { Checkpoint } from './checkpoint.js';
-import { type BadRow, fail, Found, hex, isBlob, isCount, type Row, same } from './verify-common.js';
-import { type AuditEntry, encodeAuditEntry, isEntryType, typeInFormat } from './entry.js';
+} from './event-row.js';
 import { makeHasher } from './hash.js';
-import { STORED_NODE_LEVEL } from './log.js';
-import { CompactRange, emptyRoot, hashLeaf, type TreeNode } from './merkle.js';
+import { CompactRange, emptyRoot, hashLeaf, STORED_NODE_LEVEL, type TreeNode } from './merkle.js';
+import {
+  type AuditData,
+  type BadRow,
+  Found,
+  fail,
+  hex,
+  isBlob,
+  isCount,
+  type Row,
+  same,
+} from './verify-common.js';
 import { verifyStoredEvents } from './verify-events.js';
 import { checkCheckpointSequence, EntryRules, toCheckpoint } from './verify-rules.js';
 
-export type { BadRow } from './verify-common.js';
+export type { AuditData, BadRow, Row } from './verify-common.js';
 
 export type AuditVerification =
-  | { readonly ok: true; readonly entries: number; readonly checkpoints: number; readonly events: number }
+  | {
+      readonly ok: true;
+      readonly entries: number;
+      readonly checkpoints: number;
+      readonly events: number;
+    }
   | { readonly ok: false; readonly firstBad: BadRow };
 
 export interface VerifyOptions {
@@ -60,62 +75,71 @@ export interface VerifyOptions {
  * rewrites the tail and recomputes every hash after it is caught by the next checkpoint, or by
  * a peer holding a later one, not by this function alone.
  *
- * Opens the database read-only; a node may keep running. Throws for a database it cannot
- * judge (missing, of another program, newer schema); SQLite-reported damage is a finding.
+ * Throws only what reading `data` throws; storage/verify-audit-data.ts maps a damaged database
+ * to a finding.
  */
-export function verifyAuditData(dir: string, core: Core, options: VerifyOptions = {}): AuditVerification {
-  let db: Database | undefined;
+export function verifyAuditRows(
+  data: AuditData,
+  core: Core,
+  options: VerifyOptions = {},
+): AuditVerification {
   try {
-    db = openDatabase(dir, { readonly: true });
-    return db.transaction(() => verifyOpen(db as Database, core, options))();
+    return verifyRows(data, core, options);
   } catch (error) {
     if (error instanceof Found) return { ok: false, firstBad: error.bad };
-    if (error instanceof CorruptDatabaseError) {
-      return { ok: false, firstBad: { table: 'database', row: 0, what: error.message } };
-    }
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT')) {
-      return { ok: false, firstBad: { table: 'database', row: 0, what: String(error) } };
-    }
     throw error;
-  } finally {
-    db?.close();
   }
 }
 
-function toEntry(row: Row, expected: number): AuditEntry & { leafHash: Uint8Array; chainHash: Uint8Array } {
+function toEntry(
+  row: Row,
+  expected: number,
+): AuditEntry & { leafHash: Uint8Array; chainHash: Uint8Array } {
   const { format, seq, time, type, event_id, reason, detail, leaf_hash, chain_hash } = row;
   if (!isCount(seq)) fail('audit_entries', expected, `malformed seq ${String(seq)}`);
-  if (seq !== expected) fail('audit_entries', expected, `missing (the next stored entry is ${seq})`);
+  if (seq !== expected)
+    fail('audit_entries', expected, `missing (the next stored entry is ${seq})`);
   if (format !== 1 && format !== 2) fail('audit_entries', seq, 'malformed format');
   if (!isCount(time)) fail('audit_entries', seq, 'malformed time');
-  if (!isEntryType(type) || !typeInFormat(type, format)) fail('audit_entries', seq, 'malformed type');
+  if (!isEntryType(type) || !typeInFormat(type, format))
+    fail('audit_entries', seq, 'malformed type');
   if (event_id !== null && !isBlob(event_id, 32)) fail('audit_entries', seq, 'malformed event_id');
   if (reason !== null && (typeof reason !== 'string' || Buffer.byteLength(reason) > 0xffff)) {
     fail('audit_entries', seq, 'malformed reason');
   }
   if (typeof detail !== 'string') fail('audit_entries', seq, 'malformed detail');
-  if (!isBlob(leaf_hash, 32) || !isBlob(chain_hash, 32)) fail('audit_entries', seq, 'malformed hash column');
-  return { format, seq, time, type, eventId: event_id, reason, detail, leafHash: leaf_hash, chainHash: chain_hash };
+  if (!isBlob(leaf_hash, 32) || !isBlob(chain_hash, 32))
+    fail('audit_entries', seq, 'malformed hash column');
+  return {
+    format,
+    seq,
+    time,
+    type,
+    eventId: event_id,
+    reason,
+    detail,
+    leafHash: leaf_hash,
+    chainHash: chain_hash,
+  };
 }
 
-function verifyOpen(db: Database, core: Core, options: VerifyOptions): AuditVerification {
+function verifyRows(data: AuditData, core: Core, options: VerifyOptions): AuditVerification {
   const H = makeHasher(core).one;
 
-  const cps = (db.prepare('SELECT * FROM checkpoints ORDER BY seq').all() as Row[]).map(toCheckpoint);
+  const cps = data.checkpoints().map(toCheckpoint);
   const rules = new EntryRules(checkCheckpointSequence(cps, core, H, options.publicKey), H);
   cps.sort((a, b) => a.treeSize - b.treeSize || a.seq - b.seq);
   let cpNext = 0;
   const checkCheckpoints = (size: number, root: () => Uint8Array): void => {
     for (; cpNext < cps.length && (cps[cpNext] as Checkpoint).treeSize === size; cpNext++) {
       const cp = cps[cpNext] as Checkpoint;
-      if (!same(cp.root, root())) fail('checkpoints', cp.seq, `root differs from the log's root at size ${size}`);
+      if (!same(cp.root, root()))
+        fail('checkpoints', cp.seq, `root differs from the log's root at size ${size}`);
     }
   };
   checkCheckpoints(0, () => emptyRoot(H));
 
-  const nodeStmt = db.prepare('SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?').pluck();
-  const eventIter = db.prepare('SELECT * FROM events ORDER BY seq').iterate() as IterableIterator<Row>;
+  const eventIter = data.events();
   let nextEvent: Row | undefined = eventIter.next().value as Row | undefined;
   let events = 0;
   let storedNodes = 0;
@@ -123,7 +147,7 @@ function verifyOpen(db: Database, core: Core, options: VerifyOptions): AuditVeri
   const checkNode = (node: TreeNode): void => {
     if (node.level < STORED_NODE_LEVEL) return;
     storedNodes++;
-    const stored = nodeStmt.get(node.level, node.index);
+    const stored = data.storedNode(node.level, node.index);
     if (nodeBad === undefined && (!isBlob(stored, 32) || !same(stored, node.hash))) {
       nodeBad = {
         table: 'audit_nodes',
@@ -138,22 +162,28 @@ function verifyOpen(db: Database, core: Core, options: VerifyOptions): AuditVeri
     const range = new CompactRange(H);
     const chainInput = new Uint8Array(64);
     let chain: Uint8Array = new Uint8Array(32);
-    for (const row of db.prepare('SELECT * FROM audit_entries ORDER BY seq').iterate() as IterableIterator<Row>) {
+    for (const row of data.entries()) {
       const e = toEntry(row, n);
       const leaf = hashLeaf(H, encodeAuditEntry(e));
       if (!same(leaf, e.leafHash)) {
-        fail('audit_entries', e.seq, 'leaf_hash does not match the entry (a field or the hash was changed)');
+        fail(
+          'audit_entries',
+          e.seq,
+          'leaf_hash does not match the entry (a field or the hash was changed)',
+        );
       }
       chainInput.set(chain, 0);
       chainInput.set(leaf, 32);
       chain = H(chainInput);
-      if (!same(chain, e.chainHash)) fail('audit_entries', e.seq, 'chain_hash does not follow from the previous entry');
+      if (!same(chain, e.chainHash))
+        fail('audit_entries', e.seq, 'chain_hash does not follow from the previous entry');
       range.append(leaf, checkNode);
       if (nodeBad !== undefined) throw new Found(nodeBad);
       rules.check(e);
       if (e.type === 'accept') {
         const d = parseAcceptDetail(e.detail);
-        if (d === undefined || e.eventId === null) fail('audit_entries', e.seq, 'accept entry without event reference');
+        if (d === undefined || e.eventId === null)
+          fail('audit_entries', e.seq, 'accept entry without event reference');
         if (nextEvent !== undefined && isCount(nextEvent['seq']) && nextEvent['seq'] < d.eventSeq) {
           fail('events', nextEvent['seq'], 'no accept entry refers to this event');
         }
@@ -172,22 +202,31 @@ function verifyOpen(db: Database, core: Core, options: VerifyOptions): AuditVeri
     }
     rules.end();
     const late = cps[cpNext];
-    if (late !== undefined) fail('checkpoints', late.seq, `tree_size ${late.treeSize} exceeds the log (${n} entries)`);
-    const nodeRows = db.prepare('SELECT count(*) FROM audit_nodes').pluck().get() as number;
-    if (nodeRows !== storedNodes) {
-      const extra = db
-        .prepare(
-          `SELECT level, idx FROM audit_nodes
-           WHERE NOT (level >= ? AND level < 53 AND idx >= 0 AND (idx + 1) * (1 << level) <= ?) LIMIT 1`,
-        )
-        .get(STORED_NODE_LEVEL, n) as { level: unknown; idx: unknown } | undefined;
-      fail('audit_nodes', extra === undefined ? '?' : `${String(extra.level)}/${String(extra.idx)}`, 'not a subtree of the log');
+    if (late !== undefined)
+      fail('checkpoints', late.seq, `tree_size ${late.treeSize} exceeds the log (${n} entries)`);
+    if (data.storedNodeCount() !== storedNodes) {
+      // more rows than the log's subtrees: name one that is not a stored subtree of this log
+      const size = n;
+      const isSubtree = (level: unknown, idx: unknown): boolean =>
+        isCount(level) &&
+        level >= STORED_NODE_LEVEL &&
+        level < 53 &&
+        isCount(idx) &&
+        (idx + 1) * 2 ** level <= size;
+      let extra = '?';
+      for (const { level, idx } of data.storedNodeKeys()) {
+        if (!isSubtree(level, idx)) {
+          extra = `${String(level)}/${String(idx)}`;
+          break;
+        }
+      }
+      fail('audit_nodes', extra, 'not a subtree of the log');
     }
   } finally {
     eventIter.return?.();
   }
-  checkReplay(db, H);
-  if (options.protocol !== undefined) verifyStoredEvents(db, core, H, options.protocol.now);
+  checkReplay(data, H);
+  if (options.protocol !== undefined) verifyStoredEvents(data, core, H, options.protocol.now);
   return { ok: true, entries: n, checkpoints: cps.length, events };
 }
 
@@ -199,14 +238,29 @@ function checkEvent(
   encodedHashHex: string,
   rowHashHex: string,
 ): void {
-  const { seq, audit_seq, id, author, kind, nonce, created_at, expires_at, received_at, encoded, encoded_hash } =
-    row;
+  const {
+    seq,
+    audit_seq,
+    id,
+    author,
+    kind,
+    nonce,
+    created_at,
+    expires_at,
+    received_at,
+    encoded,
+    encoded_hash,
+  } = row;
   const s = seq as number;
   if (!isCount(audit_seq)) fail('events', s, 'malformed audit_seq');
   if (!isBlob(id, 32) || typeof author !== 'string' || typeof kind !== 'string' || !isBlob(nonce)) {
     fail('events', s, 'malformed column');
   }
-  if (!Number.isSafeInteger(created_at) || !Number.isSafeInteger(expires_at) || !isCount(received_at)) {
+  if (
+    !Number.isSafeInteger(created_at) ||
+    !Number.isSafeInteger(expires_at) ||
+    !isCount(received_at)
+  ) {
     fail('events', s, 'malformed time column');
   }
   if (!isBlob(encoded) || !isBlob(encoded_hash, 32)) fail('events', s, 'malformed encoded column');
@@ -215,7 +269,8 @@ function checkEvent(
   if (!same(H(encoded), encoded_hash)) {
     fail('events', s, storedHashOk ? 'encoded bytes were changed' : 'encoded_hash was changed');
   }
-  if (!storedHashOk) fail('events', s, `encoded and encoded_hash differ from accept entry ${entrySeq}`);
+  if (!storedHashOk)
+    fail('events', s, `encoded and encoded_hash differ from accept entry ${entrySeq}`);
   const packed = packEventRows([
     {
       seq: s,
@@ -235,12 +290,11 @@ function checkEvent(
   }
 }
 
-function checkReplay(db: Database, H: (d: Uint8Array) => Uint8Array): void {
-  const bySeq = db.prepare('SELECT author, nonce, expires_at FROM events WHERE seq = ?');
-  for (const row of db.prepare('SELECT * FROM replay ORDER BY key').iterate() as IterableIterator<Row>) {
+function checkReplay(data: AuditData, H: (d: Uint8Array) => Uint8Array): void {
+  for (const row of data.replayRecords()) {
     const { key, event_seq, expires_at } = row;
     const name = isBlob(key) ? hex(key) : String(key);
-    const ev = isCount(event_seq) ? (bySeq.get(event_seq) as Row | undefined) : undefined;
+    const ev = isCount(event_seq) ? data.eventBySeq(event_seq) : undefined;
     if (ev === undefined || typeof ev['author'] !== 'string' || !isBlob(ev['nonce'])) {
       fail('replay', name, 'names no stored event');
     }
@@ -248,6 +302,7 @@ function checkReplay(db: Database, H: (d: Uint8Array) => Uint8Array): void {
     if (!isBlob(key, REPLAY_KEY_BYTES) || !same(key, digest.subarray(0, REPLAY_KEY_BYTES))) {
       fail('replay', name, "key is not the digest of its event's author and nonce");
     }
-    if (ev['expires_at'] !== expires_at) fail('replay', name, "expires_at differs from its event's");
+    if (ev['expires_at'] !== expires_at)
+      fail('replay', name, "expires_at differs from its event's");
   }
 }

@@ -4,15 +4,20 @@
  * Loads no storage: the judging is audit/client-proof.ts.
  */
 import { loadCore } from '@commons-sync/bindings';
-
+import {
+  checkCheckpointJson,
+  checkConsistencyProof,
+  checkInclusionProof,
+} from '../audit/client-proof.js';
+import { ProofError } from '../audit/errors.js';
 import { sha256One } from '../audit/hash.js';
-import { checkCheckpointJson, checkConsistencyProof, checkInclusionProof, ProofError } from '../audit/client-proof.js';
 import { CommonsSyncError } from '../errors.js';
 import { readEventJson } from '../protocol/index.js';
 import {
-  BIN,
-  EXIT_OK,
   apiUrl,
+  BIN,
+  type CliIo,
+  EXIT_OK,
   parseCommandLine,
   parseDurationFlag,
   parseUrlFlag,
@@ -20,9 +25,14 @@ import {
   required,
   UsageError,
   writeLine,
-  type CliIo,
 } from './common.js';
-import { apiError, requestJson, retryAfterMs, type ClientOptions, type HttpAnswer } from './http-client.js';
+import {
+  apiError,
+  type ClientOptions,
+  type HttpAnswer,
+  requestJson,
+  retryAfterMs,
+} from './http-client.js';
 
 const CLIENT_OPTIONS = `  --url URL        the node's base URL (required)
   --node DID       the node's did:key, as 'init' and 'start' print it (required)
@@ -75,7 +85,10 @@ const COMMON_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-async function common(cmd: string, values: { url?: string; node?: string; timeout?: string; ca?: string; json?: boolean }): Promise<Common> {
+async function common(
+  cmd: string,
+  values: { url?: string; node?: string; timeout?: string; ca?: string; json?: boolean },
+): Promise<Common> {
   return {
     url: parseUrlFlag(cmd, '--url', required(cmd, '--url', values.url)),
     did: required(cmd, '--node', values.node),
@@ -93,7 +106,10 @@ async function get(c: Common, path: string): Promise<HttpAnswer> {
 
 function failed(answer: HttpAnswer, what: string): CommonsSyncError {
   const { code, message } = apiError(answer);
-  return new CommonsSyncError('ERR_HTTP_STATUS', `${what} answered ${answer.status}: ${code} ${message}`);
+  return new CommonsSyncError(
+    'ERR_HTTP_STATUS',
+    `${what} answered ${answer.status}: ${code} ${message}`,
+  );
 }
 
 function parseJsonFile(text: string, flag: string): unknown {
@@ -106,12 +122,20 @@ function parseJsonFile(text: string, flag: string): unknown {
 
 export async function checkProof(argv: string[], io: CliIo): Promise<number> {
   const cmd = 'audit check-proof';
-  const { values, positionals } = parseCommandLine(cmd, { args: argv, options: COMMON_OPTIONS, allowPositionals: true });
+  const { values, positionals } = parseCommandLine(cmd, {
+    args: argv,
+    options: COMMON_OPTIONS,
+    allowPositionals: true,
+  });
   const c = await common(cmd, values);
   if (positionals.length !== 1) throw new UsageError(cmd, 'exactly one event file is required');
   const file = positionals[0] as string;
   const decoded = readEventJson(await readFileFlag('event file', file));
-  if (!decoded.ok) throw new CommonsSyncError('ERR_BAD_EVENT', `${file} is not an event: ${decoded.reason} (${decoded.detail})`);
+  if (!decoded.ok)
+    throw new CommonsSyncError(
+      'ERR_BAD_EVENT',
+      `${file} is not an event: ${decoded.reason} (${decoded.detail})`,
+    );
   const core = await loadCore();
   const id = Buffer.from(core.sha256(decoded.value.body)).toString('hex');
 
@@ -122,15 +146,30 @@ export async function checkProof(argv: string[], io: CliIo): Promise<number> {
     await new Promise((r) => setTimeout(r, wait));
     answer = await get(c, `/v1/audit/proof/${id}`);
   }
-  if (answer.status === 404) throw new CommonsSyncError('ERR_NOT_IN_LOG', `the node has no accepted event ${id}`);
+  if (answer.status === 404)
+    throw new CommonsSyncError('ERR_NOT_IN_LOG', `the node has no accepted event ${id}`);
   if (answer.status !== 200) throw failed(answer, `GET /v1/audit/proof/${id}`);
   const checked = checkInclusionProof(core, sha256One, decoded.value, answer.json, c.did);
   const cp = checked.checkpoint;
   if (c.json) {
-    writeLine(io.stdout, JSON.stringify({ ok: true, event_id: checked.eventId, leaf_index: checked.leafIndex, checkpoint: { seq: cp.seq, tree_size: cp.treeSize, time: cp.time } }));
+    writeLine(
+      io.stdout,
+      JSON.stringify({
+        ok: true,
+        event_id: checked.eventId,
+        leaf_index: checked.leafIndex,
+        checkpoint: { seq: cp.seq, tree_size: cp.treeSize, time: cp.time },
+      }),
+    );
   } else {
-    writeLine(io.stdout, `event ${checked.eventId} is entry ${checked.leafIndex} of the audit log of ${c.did}`);
-    writeLine(io.stdout, `proved by checkpoint ${cp.seq} (${cp.treeSize} entries, signed ${new Date(cp.time).toISOString()})`);
+    writeLine(
+      io.stdout,
+      `event ${checked.eventId} is entry ${checked.leafIndex} of the audit log of ${c.did}`,
+    );
+    writeLine(
+      io.stdout,
+      `proved by checkpoint ${cp.seq} (${cp.treeSize} entries, signed ${new Date(cp.time).toISOString()})`,
+    );
   }
   return EXIT_OK;
 }
@@ -144,16 +183,26 @@ export async function checkConsistency(argv: string[], io: CliIo): Promise<numbe
   const c = await common(cmd, values);
   const core = await loadCore();
   const checkpointOf = (value: unknown): unknown =>
-    typeof value === 'object' && value !== null && 'checkpoint' in value ? (value as { checkpoint: unknown }).checkpoint : value;
+    typeof value === 'object' && value !== null && 'checkpoint' in value
+      ? (value as { checkpoint: unknown }).checkpoint
+      : value;
   const fromFile = required(cmd, '--from', values.from);
-  const older = checkCheckpointJson(core, checkpointOf(parseJsonFile((await readFileFlag('--from', fromFile)).toString('utf8'), '--from')), c.did);
+  const older = checkCheckpointJson(
+    core,
+    checkpointOf(
+      parseJsonFile((await readFileFlag('--from', fromFile)).toString('utf8'), '--from'),
+    ),
+    c.did,
+  );
   let newerJson: unknown;
   if (values.to === undefined) {
     const answer = await get(c, '/v1/audit/checkpoint');
     if (answer.status !== 200) throw failed(answer, 'GET /v1/audit/checkpoint');
     newerJson = answer.json;
   } else {
-    newerJson = checkpointOf(parseJsonFile((await readFileFlag('--to', values.to)).toString('utf8'), '--to'));
+    newerJson = checkpointOf(
+      parseJsonFile((await readFileFlag('--to', values.to)).toString('utf8'), '--to'),
+    );
   }
   const newer = checkCheckpointJson(core, newerJson, c.did);
   const path = `/v1/audit/consistency?from=${older.treeSize}&to=${newer.treeSize}`;
@@ -161,9 +210,19 @@ export async function checkConsistency(argv: string[], io: CliIo): Promise<numbe
   if (answer.status !== 200) throw failed(answer, `GET ${path}`);
   checkConsistencyProof(sha256One, older, newer, answer.json);
   if (c.json) {
-    writeLine(io.stdout, JSON.stringify({ ok: true, from: { seq: older.seq, tree_size: older.treeSize }, to: { seq: newer.seq, tree_size: newer.treeSize } }));
+    writeLine(
+      io.stdout,
+      JSON.stringify({
+        ok: true,
+        from: { seq: older.seq, tree_size: older.treeSize },
+        to: { seq: newer.seq, tree_size: newer.treeSize },
+      }),
+    );
   } else {
-    writeLine(io.stdout, `the log of ${c.did} at ${newer.treeSize} entries (checkpoint ${newer.seq}) extends the one at ${older.treeSize} (checkpoint ${older.seq})`);
+    writeLine(
+      io.stdout,
+      `the log of ${c.did} at ${newer.treeSize} entries (checkpoint ${newer.seq}) extends the one at ${older.treeSize} (checkpoint ${older.seq})`,
+    );
   }
   return EXIT_OK;
 }

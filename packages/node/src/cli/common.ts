@@ -3,9 +3,10 @@
  * value parsers (durations, counts, URLs) and passphrase entry.
  */
 import { readFile } from 'node:fs/promises';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { CommonsSyncError, ConfigError } from '../errors.js';
-import { passphraseFromEnv, promptPassphrase, PASSPHRASE_ENV } from '../keys/keyfile.js';
+import { PassphraseEmptyError, PassphraseUnavailableError } from '../keys/errors.js';
+import { PASSPHRASE_ENV, passphraseFromEnv, promptPassphrase } from '../keys/keyfile.js';
 import type { SecretSource } from '../keys/keystore.js';
 import { PIN_ENV } from '../keys/pkcs11.js';
 import { type KeystoreSpec, parseKeystoreSpec } from '../keys/spec.js';
@@ -59,7 +60,10 @@ export function wantsHelp(argv: readonly string[]): boolean {
 }
 
 /** node:util parseArgs in strict mode, its errors turned into {@link UsageError}s. */
-export function parseCommandLine<T extends ParseArgsConfig>(command: string, config: T): ReturnType<typeof parseArgs<T>> {
+export function parseCommandLine<T extends ParseArgsConfig>(
+  command: string,
+  config: T,
+): ReturnType<typeof parseArgs<T>> {
   try {
     return parseArgs<T>({ strict: true, ...config });
   } catch (error) {
@@ -77,14 +81,28 @@ export function required<V>(command: string, flag: string, value: V | undefined)
 }
 
 /** A whole number in [min, max] written in decimal digits. */
-export function parseIntFlag(command: string, flag: string, text: string, min: number, max: number): number {
-  if (!/^\d{1,16}$/.test(text)) throw new UsageError(command, `${flag} must be a whole number, got ${JSON.stringify(text)}`);
+export function parseIntFlag(
+  command: string,
+  flag: string,
+  text: string,
+  min: number,
+  max: number,
+): number {
+  if (!/^\d{1,16}$/.test(text))
+    throw new UsageError(command, `${flag} must be a whole number, got ${JSON.stringify(text)}`);
   const n = Number(text);
-  if (n < min || n > max) throw new UsageError(command, `${flag} must be between ${min} and ${max}, got ${n}`);
+  if (n < min || n > max)
+    throw new UsageError(command, `${flag} must be between ${min} and ${max}, got ${n}`);
   return n;
 }
 
-const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+const UNIT_SECONDS: Readonly<Record<string, number>> = {
+  s: 1,
+  m: 60,
+  h: 3600,
+  d: 86_400,
+  w: 604_800,
+};
 
 /**
  * Seconds in a duration such as `90s`, `10m`, `1h`, `7d`, `2w`, a sum such as `1h30m`, or bare
@@ -106,7 +124,10 @@ export function parseDuration(text: string): number | undefined {
 export function parseDurationFlag(command: string, flag: string, text: string): number {
   const seconds = parseDuration(text);
   if (seconds === undefined) {
-    throw new UsageError(command, `${flag} must be a duration such as 90s, 10m, 1h or 7d, got ${JSON.stringify(text)}`);
+    throw new UsageError(
+      command,
+      `${flag} must be a duration such as 90s, 10m, 1h or 7d, got ${JSON.stringify(text)}`,
+    );
   }
   return seconds;
 }
@@ -136,7 +157,9 @@ export async function readFileFlag(flag: string, path: string): Promise<Buffer> 
     return await readFile(path);
   } catch (error) {
     const why = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new ConfigError('ERR_FILE_READ', `cannot read ${flag} ${path} (${why})`, { cause: error });
+    throw new ConfigError('ERR_FILE_READ', `cannot read ${flag} ${path} (${why})`, {
+      cause: error,
+    });
   }
 }
 
@@ -150,7 +173,7 @@ export async function newPassphrase(io: CliIo, what: string): Promise<string> {
   const fromEnv = passphraseFromEnv(io.env);
   if (fromEnv !== undefined) return fromEnv;
   const first = await promptPassphrase(`New passphrase for ${what}: `, { output: io.stderr });
-  if (first === '') throw new ConfigError('ERR_PASSPHRASE_EMPTY', 'the passphrase must not be empty');
+  if (first === '') throw new PassphraseEmptyError('the passphrase must not be empty');
   const again = await promptPassphrase('Repeat the passphrase: ', { output: io.stderr });
   if (again !== first) throw new ConfigError('ERR_PASSPHRASE_MISMATCH', 'the passphrases differ');
   return first;
@@ -179,8 +202,11 @@ export function cliSecrets(io: CliIo): SecretSource {
       try {
         return await promptPassphrase(`PIN for token ${token}: `, { output: io.stderr });
       } catch (error) {
-        if ((error as { code?: unknown }).code === 'ERR_PASSPHRASE_UNAVAILABLE') {
-          throw new ConfigError('ERR_PIN_UNAVAILABLE', `no terminal to ask for the PIN of token ${token}: set ${PIN_ENV}`);
+        if (error instanceof PassphraseUnavailableError) {
+          throw new ConfigError(
+            'ERR_PIN_UNAVAILABLE',
+            `no terminal to ask for the PIN of token ${token}: set ${PIN_ENV}`,
+          );
         }
         throw error;
       }
@@ -193,13 +219,21 @@ export function parseKeystoreFlag(command: string, flag: string, text: string): 
   try {
     return parseKeystoreSpec(text);
   } catch (error) {
-    throw new UsageError(command, `${flag}: ${(error as Error).message.replace(/^--keystore /, '')}`);
+    throw new UsageError(
+      command,
+      `${flag}: ${(error as Error).message.replace(/^--keystore /, '')}`,
+    );
   }
 }
 
 /** `--keystore SPEC` or its shorthand `--key FILE` (a vault file): exactly one of them. */
-export function keystoreOrKey(command: string, keystore: string | undefined, key: string | undefined): KeystoreSpec {
-  if (keystore !== undefined && key !== undefined) throw new UsageError(command, '--keystore and --key exclude each other');
+export function keystoreOrKey(
+  command: string,
+  keystore: string | undefined,
+  key: string | undefined,
+): KeystoreSpec {
+  if (keystore !== undefined && key !== undefined)
+    throw new UsageError(command, '--keystore and --key exclude each other');
   if (keystore !== undefined) return parseKeystoreFlag(command, '--keystore', keystore);
   if (key !== undefined) return { kind: 'vault', path: required(command, '--key', key) };
   throw new UsageError(command, '--key is required (a key FILE, or --keystore SPEC)');

@@ -35,7 +35,16 @@ export class TransportError extends CommonsSyncError {
   }
 }
 
-const RETRYABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_DEADLINE']);
+const RETRYABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 
 export function requestJson(
   url: URL,
@@ -49,9 +58,14 @@ export function requestJson(
       headers['content-type'] = 'application/json';
       headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     }
-    const tls = url.protocol === 'https:'
-      ? { ...(opts.ca === undefined ? {} : { ca: opts.ca }), ...(opts.cert === undefined ? {} : { cert: opts.cert }), ...(opts.key === undefined ? {} : { key: opts.key }) }
-      : {};
+    const tls =
+      url.protocol === 'https:'
+        ? {
+            ...(opts.ca === undefined ? {} : { ca: opts.ca }),
+            ...(opts.cert === undefined ? {} : { cert: opts.cert }),
+            ...(opts.key === undefined ? {} : { key: opts.key }),
+          }
+        : {};
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     let settled = false;
     const fail = (error: TransportError): void => {
@@ -67,12 +81,25 @@ export function requestJson(
       res.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > MAX_RESPONSE_BYTES) {
-          fail(new TransportError(`the response from ${url.origin} is larger than ${MAX_RESPONSE_BYTES} bytes`, false));
+          fail(
+            new TransportError(
+              `the response from ${url.origin} is larger than ${MAX_RESPONSE_BYTES} bytes`,
+              false,
+            ),
+          );
           return;
         }
         chunks.push(chunk);
       });
-      res.on('error', (error) => fail(new TransportError(`reading the response from ${url.origin} failed: ${error.message}`, true, error)));
+      res.on('error', (error) =>
+        fail(
+          new TransportError(
+            `reading the response from ${url.origin} failed: ${error.message}`,
+            true,
+            error,
+          ),
+        ),
+      );
       res.on('end', () => {
         if (settled) return;
         settled = true;
@@ -88,12 +115,19 @@ export function requestJson(
       });
     });
     const deadline = setTimeout(
-      () => fail(new TransportError(`no answer from ${url.origin} within ${opts.timeoutMs} ms`, true)),
+      () =>
+        fail(new TransportError(`no answer from ${url.origin} within ${opts.timeoutMs} ms`, true)),
       opts.timeoutMs,
     );
     req.on('error', (error: NodeJS.ErrnoException) => {
       const code = error.code ?? 'ERR';
-      fail(new TransportError(`cannot reach ${url.origin}: ${code === 'ERR' ? error.message : code}`, RETRYABLE_CODES.has(code), error));
+      fail(
+        new TransportError(
+          `cannot reach ${url.origin}: ${code === 'ERR' ? error.message : code}`,
+          RETRYABLE_CODES.has(code),
+          error,
+        ),
+      );
     });
     req.end(body);
   });
@@ -101,7 +135,8 @@ export function requestJson(
 
 /** The `{ error: { code, message } }` of an API error answer, if it has one. */
 export function apiError(answer: HttpAnswer): { code: string; message: string } {
-  const error = (answer.json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  const error = (answer.json as { error?: { code?: unknown; message?: unknown } } | undefined)
+    ?.error;
   return {
     code: typeof error?.code === 'string' ? error.code : `HTTP_${answer.status}`,
     message: typeof error?.message === 'string' ? error.message : answer.text.slice(0, 200),

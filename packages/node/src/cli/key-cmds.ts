@@ -7,48 +7,49 @@
  * as the protocol's `signEvent`, which takes raw seeds.
  */
 import { randomBytes } from 'node:crypto';
-import { loadCore, type Core } from '@commons-sync/bindings';
-import { ConfigError, StorageError } from '../errors.js';
-import type { Keystore, Signer } from '../keys/keystore.js';
+import { type Core, loadCore } from '@commons-sync/bindings';
+import { ConfigError } from '../errors.js';
+import { KeyExistsError, KeyFileExistsError } from '../keys/errors.js';
+import type { KeyHandle, Keystore, Signer } from '../keys/keystore.js';
 import { labelOf, openKeystore, openSigner } from '../keys/open.js';
-import { VaultKeystore } from '../keys/vault.js';
 import type { KeystoreSpec } from '../keys/spec.js';
+import { VaultKeystore } from '../keys/vault.js';
 import {
-  DEFAULT_TIME_RULES,
-  LIMITS,
-  PROTOCOL_VERSION,
+  type CommonsEvent,
   checkEvent,
+  DEFAULT_TIME_RULES,
+  type EventBody,
+  type EventSignature,
   eventId,
   eventToJson,
   fromHex,
+  LIMITS,
+  type MultiSigPolicy,
   makePolicy,
+  type Payload,
+  PROTOCOL_VERSION,
   parseDidKey,
+  type Result,
   readEventJson,
   readJsonPayload,
   signingInput,
-  type CommonsEvent,
-  type EventBody,
-  type EventSignature,
-  type MultiSigPolicy,
-  type Payload,
-  type Result,
 } from '../protocol/index.js';
 import {
   BIN,
+  type CliIo,
+  type Command,
+  cliSecrets,
   EXIT_OK,
   KEYSTORE_HELP,
-  cliSecrets,
   keystoreOrKey,
   parseCommandLine,
-  parseKeystoreFlag,
   parseDurationFlag,
   parseIntFlag,
+  parseKeystoreFlag,
   readFileFlag,
   required,
   UsageError,
   writeLine,
-  type CliIo,
-  type Command,
 } from './common.js';
 
 export const keygenCommand: Command = {
@@ -71,24 +72,39 @@ ${KEYSTORE_HELP}`,
     const cmd = 'keygen';
     const { values } = parseCommandLine(cmd, {
       args: argv,
-      options: { out: { type: 'string' }, force: { type: 'boolean' }, keystore: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        out: { type: 'string' },
+        force: { type: 'boolean' },
+        keystore: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
     if ((values.out === undefined) === (values.keystore === undefined)) {
       throw new UsageError(cmd, 'give exactly one of --out FILE and --keystore SPEC');
     }
-    if (values.force === true && values.out === undefined) throw new UsageError(cmd, '--force goes with --out');
-    const spec: KeystoreSpec = values.out !== undefined ? { kind: 'vault', path: required(cmd, '--out', values.out) } : parseKeystoreFlag(cmd, '--keystore', values.keystore ?? '');
+    if (values.force === true && values.out === undefined)
+      throw new UsageError(cmd, '--force goes with --out');
+    const spec: KeystoreSpec =
+      values.out !== undefined
+        ? { kind: 'vault', path: required(cmd, '--out', values.out) }
+        : parseKeystoreFlag(cmd, '--keystore', values.keystore ?? '');
     const core = await loadCore();
     const keystore = await openKeystore(spec, { core, secrets: cliSecrets(io) });
     try {
       const label = labelOf(spec);
-      let key;
+      let key: KeyHandle;
       try {
-        key = keystore instanceof VaultKeystore ? await keystore.generate(label, { overwrite: values.force === true }) : await keystore.generate(label);
+        key =
+          keystore instanceof VaultKeystore
+            ? await keystore.generate(label, { overwrite: values.force === true })
+            : await keystore.generate(label);
       } catch (error) {
         // keygen --out has always said ERR_KEYFILE_EXISTS for a file that is there.
-        if (values.out !== undefined && (error as { code?: unknown }).code === 'ERR_KEY_EXISTS') {
-          throw new StorageError('ERR_KEYFILE_EXISTS', `${values.out} already exists; refusing to overwrite a key file (--force replaces it)`, { cause: error });
+        if (values.out !== undefined && error instanceof KeyExistsError) {
+          throw new KeyFileExistsError(
+            `${values.out} already exists; refusing to overwrite a key file (--force replaces it)`,
+            { cause: error },
+          );
         }
         throw error;
       }
@@ -148,11 +164,19 @@ Run '${BIN} event <subcommand> --help' for the options of each.`,
     const [sub, ...rest] = argv;
     if (sub === 'create') return createEvent(rest, io);
     if (sub === 'cosign') return cosignEvent(rest, io);
-    throw new UsageError('event', sub === undefined ? 'a subcommand is required (create, cosign)' : `unknown subcommand ${JSON.stringify(sub)}`);
+    throw new UsageError(
+      'event',
+      sub === undefined
+        ? 'a subcommand is required (create, cosign)'
+        : `unknown subcommand ${JSON.stringify(sub)}`,
+    );
   },
 };
 
-export const eventSubcommandUsage: Readonly<Record<string, string>> = { create: CREATE_USAGE, cosign: COSIGN_USAGE };
+export const eventSubcommandUsage: Readonly<Record<string, string>> = {
+  create: CREATE_USAGE,
+  cosign: COSIGN_USAGE,
+};
 
 async function createEvent(argv: string[], io: CliIo): Promise<number> {
   const cmd = 'event create';
@@ -177,22 +201,35 @@ async function createEvent(argv: string[], io: CliIo): Promise<number> {
   const payload = await parsePayload(cmd, required(cmd, '--payload', values.payload));
   const lifetime = parseDurationFlag(cmd, '--expires-in', values['expires-in'] ?? '1h');
   if (lifetime > DEFAULT_TIME_RULES.maxLifetimeSeconds) {
-    throw new UsageError(cmd, `--expires-in is longer than the protocol's maximum lifetime (${DEFAULT_TIME_RULES.maxLifetimeSeconds}s)`);
+    throw new UsageError(
+      cmd,
+      `--expires-in is longer than the protocol's maximum lifetime (${DEFAULT_TIME_RULES.maxLifetimeSeconds}s)`,
+    );
   }
-  const nonce = values.nonce === undefined ? randomBytes(LIMITS.minNonceBytes) : parseNonce(cmd, values.nonce);
+  const nonce =
+    values.nonce === undefined ? randomBytes(LIMITS.minNonceBytes) : parseNonce(cmd, values.nonce);
   const extraSigners = (values.signer ?? []).map((did) => {
     const parsed = parseDidKey(did);
     if (!parsed.ok) throw new UsageError(cmd, `--signer ${did}: ${parsed.detail}`);
     return did;
   });
-  const threshold = values.threshold === undefined ? undefined : parseIntFlag(cmd, '--threshold', values.threshold, 1, LIMITS.maxSigners);
+  const threshold =
+    values.threshold === undefined
+      ? undefined
+      : parseIntFlag(cmd, '--threshold', values.threshold, 1, LIMITS.maxSigners);
 
   const core = await loadCore();
   const keys = await openSigners(io, [authorSpec, ...cosignSpecs], core);
   try {
     const signing = uniqueKeys(keys.map((k) => k.signer));
     const [author, ...cosigners] = signing as [Signer, ...Signer[]];
-    const policy = policyFor(cmd, author.did, [...cosigners.map((k) => k.did), ...extraSigners], threshold, signing.length);
+    const policy = policyFor(
+      cmd,
+      author.did,
+      [...cosigners.map((k) => k.did), ...extraSigners],
+      threshold,
+      signing.length,
+    );
     const now = Math.floor(Date.now() / 1000);
     const body: EventBody = {
       v: PROTOCOL_VERSION as 1,
@@ -217,7 +254,11 @@ async function cosignEvent(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandLine(cmd, {
     args: argv,
     allowPositionals: true,
-    options: { key: { type: 'string' }, keystore: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      key: { type: 'string' },
+      keystore: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const spec = keystoreOrKey(cmd, values.keystore, values.key);
   if (positionals.length > 1) throw new UsageError(cmd, 'at most one event file');
@@ -255,18 +296,27 @@ function policyFor(
   const policy = makePolicy(author, 1, others);
   const n = policy.signers.length;
   const m = threshold ?? Math.min(signingKeys, n);
-  if (m > n) throw new UsageError(cmd, `--threshold ${m} is more than the ${n} keys in the signer set`);
+  if (m > n)
+    throw new UsageError(cmd, `--threshold ${m} is more than the ${n} keys in the signer set`);
   if (n === 1) return undefined; // 1-of-[author] is written by omitting the policy
   return { threshold: m, signers: policy.signers };
 }
 
 /** Signs the body's id with each key, after any signatures already present. */
-async function sign(core: Core, body: EventBody, existing: readonly EventSignature[], keys: readonly Signer[]): Promise<CommonsEvent> {
+async function sign(
+  core: Core,
+  body: EventBody,
+  existing: readonly EventSignature[],
+  keys: readonly Signer[],
+): Promise<CommonsEvent> {
   let id: Uint8Array;
   try {
     id = eventId(core, body);
   } catch (error) {
-    throw new ConfigError('ERR_EVENT_INVALID', `the event cannot be encoded: ${(error as Error).message}`);
+    throw new ConfigError(
+      'ERR_EVENT_INVALID',
+      `the event cannot be encoded: ${(error as Error).message}`,
+    );
   }
   const message = signingInput(id);
   const signatures = [...existing];
@@ -280,7 +330,11 @@ function orThrow<T>(result: Result<T>, what: string): T {
 }
 
 /** Opens the key of each spec, in order; on failure closes what was opened. */
-async function openSigners(io: CliIo, specs: readonly KeystoreSpec[], core: Core): Promise<{ keystore: Keystore; signer: Signer }[]> {
+async function openSigners(
+  io: CliIo,
+  specs: readonly KeystoreSpec[],
+  core: Core,
+): Promise<{ keystore: Keystore; signer: Signer }[]> {
   const opened: { keystore: Keystore; signer: Signer }[] = [];
   const secrets = cliSecrets(io);
   try {
@@ -299,22 +353,38 @@ async function closeAll(keystores: readonly Keystore[]): Promise<void> {
 /** One signature per key: the same key given twice signs once. */
 function uniqueKeys(keys: readonly Signer[]): Signer[] {
   const seen = new Set<string>();
-  return keys.filter((k) => (seen.has(k.did) ? false : (seen.add(k.did), true)));
+  return keys.filter((k) => {
+    if (seen.has(k.did)) return false;
+    seen.add(k.did);
+    return true;
+  });
 }
 
 async function parsePayload(cmd: string, text: string): Promise<Payload> {
-  const source = text.startsWith('@') ? await readFileFlag('--payload', text.slice(1)) : Buffer.from(text, 'utf8');
+  const source = text.startsWith('@')
+    ? await readFileFlag('--payload', text.slice(1))
+    : Buffer.from(text, 'utf8');
   // The protocol's reader, not JSON.parse: 1e400 or 1.0000000000000001 is refused, never rounded.
   const payload = readJsonPayload(source);
   if (payload.ok) return payload.value;
   const shown = JSON.stringify(source.subarray(0, 80).toString('utf8'));
-  throw new UsageError(cmd, `--payload must be JSON within the payload data model (spec/PROTOCOL.md §2.3): ${payload.detail} (${payload.reason}), got ${shown}`);
+  throw new UsageError(
+    cmd,
+    `--payload must be JSON within the payload data model (spec/PROTOCOL.md §2.3): ${payload.detail} (${payload.reason}), got ${shown}`,
+  );
 }
 
 function parseNonce(cmd: string, text: string): Uint8Array {
   const bytes = fromHex(text);
-  if (bytes === null || bytes.length < LIMITS.minNonceBytes || bytes.length > LIMITS.maxNonceBytes) {
-    throw new UsageError(cmd, `--nonce must be ${LIMITS.minNonceBytes}..${LIMITS.maxNonceBytes} bytes of lowercase hex`);
+  if (
+    bytes === null ||
+    bytes.length < LIMITS.minNonceBytes ||
+    bytes.length > LIMITS.maxNonceBytes
+  ) {
+    throw new UsageError(
+      cmd,
+      `--nonce must be ${LIMITS.minNonceBytes}..${LIMITS.maxNonceBytes} bytes of lowercase hex`,
+    );
   }
   return bytes;
 }
@@ -324,4 +394,3 @@ async function readStdin(): Promise<Buffer> {
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
-

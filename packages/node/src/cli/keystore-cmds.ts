@@ -9,20 +9,23 @@
  *     { "type": "commons-sync-key-share", "version": 1, "did": "did:key:z6Mk...",
  *       "threshold": 2, "shares": 3, "index": 1, "share": "<hex>" }
  */
-import { open, mkdir, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
 import { loadCore } from '@commons-sync/bindings';
 
 import { ConfigError } from '../errors.js';
+import { KeyExistsError, KeyFileExistsError } from '../keys/errors.js';
 import { labelOf, openKeystore, requireKey } from '../keys/open.js';
 import { formatKeystoreSpec } from '../keys/spec.js';
 import { didKeyFromPublicKey } from '../protocol/did.js';
 import {
   BIN,
+  type CliIo,
+  type Command,
+  cliSecrets,
   EXIT_OK,
   KEYSTORE_HELP,
-  cliSecrets,
   keystoreOrKey,
   parseCommandLine,
   parseIntFlag,
@@ -30,8 +33,6 @@ import {
   required,
   UsageError,
   writeLine,
-  type CliIo,
-  type Command,
 } from './common.js';
 
 const SHARE_TYPE = 'commons-sync-key-share';
@@ -89,17 +90,37 @@ Run '${BIN} key <subcommand> --help' for the options of each.`,
       const [op, ...args] = rest;
       if (op === 'split') return split(args, io);
       if (op === 'combine') return combine(args, io);
-      throw new UsageError('key backup', op === undefined ? 'a subcommand is required (split, combine)' : `unknown subcommand ${JSON.stringify(op)}`);
+      throw new UsageError(
+        'key backup',
+        op === undefined
+          ? 'a subcommand is required (split, combine)'
+          : `unknown subcommand ${JSON.stringify(op)}`,
+      );
     }
-    throw new UsageError('key', sub === undefined ? 'a subcommand is required (list, backup)' : `unknown subcommand ${JSON.stringify(sub)}`);
+    throw new UsageError(
+      'key',
+      sub === undefined
+        ? 'a subcommand is required (list, backup)'
+        : `unknown subcommand ${JSON.stringify(sub)}`,
+    );
   },
 };
 
-export const keySubcommandUsage: Readonly<Record<string, string>> = { list: LIST_USAGE, backup: `${SPLIT_USAGE}\n\n${COMBINE_USAGE}` };
+export const keySubcommandUsage: Readonly<Record<string, string>> = {
+  list: LIST_USAGE,
+  backup: `${SPLIT_USAGE}\n\n${COMBINE_USAGE}`,
+};
 
 async function list(argv: string[], io: CliIo): Promise<number> {
   const cmd = 'key list';
-  const { values } = parseCommandLine(cmd, { args: argv, options: { keystore: { type: 'string' }, key: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseCommandLine(cmd, {
+    args: argv,
+    options: {
+      keystore: { type: 'string' },
+      key: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const spec = keystoreOrKey(cmd, values.keystore, values.key);
   const keystore = await openKeystore(spec, { core: await loadCore(), secrets: cliSecrets(io) });
   try {
@@ -125,8 +146,15 @@ async function split(argv: string[], io: CliIo): Promise<number> {
   });
   const spec = keystoreOrKey(cmd, values.keystore, values.key);
   const count = parseIntFlag(cmd, '--shares', required(cmd, '--shares', values.shares), 2, 255);
-  const threshold = parseIntFlag(cmd, '--threshold', required(cmd, '--threshold', values.threshold), 2, 255);
-  if (threshold > count) throw new UsageError(cmd, `--threshold ${threshold} is more than --shares ${count}`);
+  const threshold = parseIntFlag(
+    cmd,
+    '--threshold',
+    required(cmd, '--threshold', values.threshold),
+    2,
+    255,
+  );
+  if (threshold > count)
+    throw new UsageError(cmd, `--threshold ${threshold} is more than --shares ${count}`);
   const outDir = required(cmd, '--out', values.out);
 
   const core = await loadCore();
@@ -140,7 +168,15 @@ async function split(argv: string[], io: CliIo): Promise<number> {
     const label = labelOf(spec);
     const paths = shares.map((_, i) => join(outDir, `${label}-share-${i + 1}-of-${count}.json`));
     for (const [i, share] of shares.entries()) {
-      const file = { type: SHARE_TYPE, version: 1, did: key.did, threshold, shares: count, index: i + 1, share: Buffer.from(share).toString('hex') };
+      const file = {
+        type: SHARE_TYPE,
+        version: 1,
+        did: key.did,
+        threshold,
+        shares: count,
+        index: i + 1,
+        share: Buffer.from(share).toString('hex'),
+      };
       await writeNewFile(paths[i] as string, `${JSON.stringify(file, null, 2)}\n`);
     }
     io.log.info('key split', { did: key.did, threshold, shares: count, dir: outDir });
@@ -159,7 +195,8 @@ interface ShareFile {
 }
 
 async function readShareFile(path: string): Promise<ShareFile> {
-  const bad = (why: string): ConfigError => new ConfigError('ERR_SHARE_FILE', `${path} is not a key share file: ${why}`);
+  const bad = (why: string): ConfigError =>
+    new ConfigError('ERR_SHARE_FILE', `${path} is not a key share file: ${why}`);
   let size: number;
   try {
     size = (await stat(path)).size;
@@ -175,9 +212,11 @@ async function readShareFile(path: string): Promise<ShareFile> {
     throw bad('not JSON');
   }
   const f = (value ?? {}) as Record<string, unknown>;
-  if (f['type'] !== SHARE_TYPE || f['version'] !== 1) throw bad(`type is not ${SHARE_TYPE} version 1`);
+  if (f['type'] !== SHARE_TYPE || f['version'] !== 1)
+    throw bad(`type is not ${SHARE_TYPE} version 1`);
   if (typeof f['did'] !== 'string') throw bad('no did');
-  if (typeof f['share'] !== 'string' || !/^(?:[0-9a-f]{2})+$/.test(f['share'])) throw bad('share is not lowercase hex');
+  if (typeof f['share'] !== 'string' || !/^(?:[0-9a-f]{2})+$/.test(f['share']))
+    throw bad('share is not lowercase hex');
   return { path, did: f['did'], share: Uint8Array.from(Buffer.from(f['share'], 'hex')) };
 }
 
@@ -195,25 +234,38 @@ async function combine(argv: string[], io: CliIo): Promise<number> {
   const did = (files[0] as ShareFile).did;
   const other = files.find((f) => f.did !== did);
   if (other !== undefined) {
-    throw new ConfigError('ERR_SHAMIR_MISMATCH', `${other.path} is a share of ${other.did}, not of ${did}`);
+    throw new ConfigError(
+      'ERR_SHAMIR_MISMATCH',
+      `${other.path} is a share of ${other.did}, not of ${did}`,
+    );
   }
   const core = await loadCore();
   const seed = core.shamirCombine(files.map((f) => f.share));
   try {
     const restored = didKeyFromPublicKey(core.ed25519PublicKey(seed));
     if (restored !== did) {
-      throw new ConfigError('ERR_SHAMIR_WRONG_KEY', `the shares restore ${restored}, not ${did}: a share was altered (and its checksum recomputed)`);
+      throw new ConfigError(
+        'ERR_SHAMIR_WRONG_KEY',
+        `the shares restore ${restored}, not ${did}: a share was altered (and its checksum recomputed)`,
+      );
     }
     const spec = { kind: 'vault', path: out } as const;
     const keystore = await openKeystore(spec, { core, secrets: cliSecrets(io) });
     try {
       const key = await keystore.importSeed(labelOf(spec), seed);
-      io.log.info('key restored', { did: key.did, path: out, from: files.map((f) => basename(f.path)) });
+      io.log.info('key restored', {
+        did: key.did,
+        path: out,
+        from: files.map((f) => basename(f.path)),
+      });
       writeLine(io.stdout, key.did);
       return EXIT_OK;
     } catch (error) {
-      if ((error as { code?: unknown }).code === 'ERR_KEY_EXISTS') {
-        throw new ConfigError('ERR_KEYFILE_EXISTS', `${formatKeystoreSpec(spec)} already exists; the restored key is written only to a new file`, { cause: error });
+      if (error instanceof KeyExistsError) {
+        throw new KeyFileExistsError(
+          `${formatKeystoreSpec(spec)} already exists; the restored key is written only to a new file`,
+          { cause: error },
+        );
       }
       throw error;
     } finally {
@@ -226,12 +278,16 @@ async function combine(argv: string[], io: CliIo): Promise<number> {
 
 /** Creates `path` with mode 0600, refusing to replace anything, and syncs it. */
 async function writeNewFile(path: string, text: string): Promise<void> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(path, 'wx', 0o600);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
-    throw new ConfigError(code === 'EEXIST' ? 'ERR_SHARE_FILE_EXISTS' : 'ERR_FILE_WRITE', `cannot create ${path} (${code ?? 'error'})`, { cause });
+    throw new ConfigError(
+      code === 'EEXIST' ? 'ERR_SHARE_FILE_EXISTS' : 'ERR_FILE_WRITE',
+      `cannot create ${path} (${code ?? 'error'})`,
+      { cause },
+    );
   }
   try {
     await handle.writeFile(text, 'utf8');

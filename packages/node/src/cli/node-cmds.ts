@@ -1,23 +1,23 @@
 /** Commands that work on a node's data directory: `init`, `start`, `audit verify`. */
-import { startApiServer, type ApiTlsOptions } from '../api/server.js';
+import { type ApiServer, type ApiTlsOptions, startApiServer } from '../api/server.js';
 import { parseDidKey } from '../protocol/did.js';
+import { CHECK_CONSISTENCY_USAGE, CHECK_PROOF_USAGE } from './audit-cmds.js';
 import {
   BIN,
+  type CliIo,
+  type Command,
+  cliSecrets,
   EXIT_FAILURE,
   EXIT_OK,
   KEYSTORE_HELP,
-  cliSecrets,
   parseCommandLine,
-  parseKeystoreFlag,
   parseIntFlag,
+  parseKeystoreFlag,
   readFileFlag,
   required,
   UsageError,
   writeLine,
-  type CliIo,
-  type Command,
 } from './common.js';
-import { CHECK_CONSISTENCY_USAGE, CHECK_PROOF_USAGE } from './audit-cmds.js';
 import { describeBadEntry, loadNodeOps, type OpenNodeOptions } from './node-ops.js';
 
 export const DEFAULT_PORT = 7700;
@@ -41,13 +41,20 @@ ${KEYSTORE_HELP}`,
   async run(argv, io) {
     const { values } = parseCommandLine('init', {
       args: argv,
-      options: { data: { type: 'string' }, keystore: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        data: { type: 'string' },
+        keystore: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
     const dir = required('init', '--data', values.data);
     if (values.keystore !== undefined) parseKeystoreFlag('init', '--keystore', values.keystore);
     const ops = await loadNodeOps();
     const { did, created } = await ops.initDataDir(dir, cliSecrets(io), values.keystore);
-    io.log.info(created ? 'data directory initialised' : 'data directory already initialised', { dir, did });
+    io.log.info(created ? 'data directory initialised' : 'data directory already initialised', {
+      dir,
+      did,
+    });
     if (!created) writeLine(io.stderr, `${dir} was already initialised; its identity is unchanged`);
     writeLine(io.stdout, did);
     return EXIT_OK;
@@ -106,14 +113,28 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
     const dataDir = required(cmd, '--data', values.data);
     const allowedHosts = (values['allowed-host'] ?? []).map((h) => parseHostName(cmd, h));
     const port = parseIntFlag(cmd, '--port', values.port ?? String(DEFAULT_PORT), 0, 65_535);
-    const workers = values.workers === undefined ? undefined : parseIntFlag(cmd, '--workers', values.workers, 1, 1024);
+    const workers =
+      values.workers === undefined
+        ? undefined
+        : parseIntFlag(cmd, '--workers', values.workers, 1, 1024);
     if (values.open === true && values.trusted !== undefined) {
       throw new UsageError(cmd, '--trusted and --open exclude each other');
     }
-    const trusted = values.open === true ? ('open' as const) : values.trusted === undefined ? undefined : parseTrusted(cmd, values.trusted);
-    const tls = await tlsOptions(cmd, values['tls-key'], values['tls-cert'], values['tls-client-ca']);
+    const trusted =
+      values.open === true
+        ? ('open' as const)
+        : values.trusted === undefined
+          ? undefined
+          : parseTrusted(cmd, values.trusted);
+    const tls = await tlsOptions(
+      cmd,
+      values['tls-key'],
+      values['tls-cert'],
+      values['tls-client-ca'],
+    );
     if (values.keystore !== undefined) parseKeystoreFlag(cmd, '--keystore', values.keystore);
-    if (values['allow-tls12'] === true && tls === undefined) throw new UsageError(cmd, '--allow-tls12 needs --tls-key and --tls-cert');
+    if (values['allow-tls12'] === true && tls === undefined)
+      throw new UsageError(cmd, '--allow-tls12 needs --tls-key and --tls-cert');
     if (tls !== undefined && values['allow-tls12'] === true) tls.allowTls12 = true;
 
     const ops = await loadNodeOps();
@@ -125,7 +146,7 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
       ...(workers === undefined ? {} : { workers }),
     };
     const service = await ops.openNode(openOpts);
-    let api;
+    let api: ApiServer;
     try {
       api = await startApiServer(service, {
         port,
@@ -142,7 +163,10 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
     const check = service.startupCheck;
     if (check !== undefined) {
       if (check.replayRestored > 0 || check.reindexed) {
-        io.log.warn('start-up check repaired derived state', { replay_restored: check.replayRestored, reindexed: check.reindexed });
+        io.log.warn('start-up check repaired derived state', {
+          replay_restored: check.replayRestored,
+          reindexed: check.reindexed,
+        });
       }
       io.log.info('start-up check passed; the rest is left to audit verify', {
         events_checked: check.eventsChecked,
@@ -190,12 +214,22 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
 function parseHostName(cmd: string, text: string): string {
   const name = text.trim().toLowerCase();
   const labels = name.replace(/\.$/, '').split('.');
-  if (name === '*' || (name.length <= 253 && labels.every((l) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l)))) return name;
-  throw new UsageError(cmd, `--allowed-host must be a host name (no port), got ${JSON.stringify(text)}`);
+  if (
+    name === '*' ||
+    (name.length <= 253 && labels.every((l) => /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(l)))
+  )
+    return name;
+  throw new UsageError(
+    cmd,
+    `--allowed-host must be a host name (no port), got ${JSON.stringify(text)}`,
+  );
 }
 
 function parseTrusted(cmd: string, text: string): string[] {
-  const dids = text.split(',').map((d) => d.trim()).filter((d) => d !== '');
+  const dids = text
+    .split(',')
+    .map((d) => d.trim())
+    .filter((d) => d !== '');
   if (dids.length === 0) throw new UsageError(cmd, '--trusted needs at least one did:key');
   for (const did of dids) {
     const parsed = parseDidKey(did);
@@ -214,7 +248,8 @@ async function tlsOptions(
     throw new UsageError(cmd, '--tls-key and --tls-cert go together');
   }
   if (keyPath === undefined || certPath === undefined) {
-    if (clientCaPath !== undefined) throw new UsageError(cmd, '--tls-client-ca needs --tls-key and --tls-cert');
+    if (clientCaPath !== undefined)
+      throw new UsageError(cmd, '--tls-client-ca needs --tls-key and --tls-cert');
     return undefined;
   }
   return {
@@ -254,10 +289,13 @@ Run '${BIN} audit <subcommand> --help' for its options.`,
     const [sub, ...rest] = argv;
     if (sub === 'verify') return verify(rest, io);
     if (sub === 'check-proof') return (await import('./audit-cmds.js')).checkProof(rest, io);
-    if (sub === 'check-consistency') return (await import('./audit-cmds.js')).checkConsistency(rest, io);
+    if (sub === 'check-consistency')
+      return (await import('./audit-cmds.js')).checkConsistency(rest, io);
     throw new UsageError(
       'audit',
-      sub === undefined ? 'a subcommand is required (verify, check-proof, check-consistency)' : `unknown subcommand ${JSON.stringify(sub)}`,
+      sub === undefined
+        ? 'a subcommand is required (verify, check-proof, check-consistency)'
+        : `unknown subcommand ${JSON.stringify(sub)}`,
     );
   },
 };
@@ -272,16 +310,28 @@ async function verify(argv: string[], io: CliIo): Promise<number> {
   const cmd = 'audit verify';
   const { values } = parseCommandLine(cmd, {
     args: argv,
-    options: { data: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      data: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const dir = required(cmd, '--data', values.data);
   const ops = await loadNodeOps();
   const verdict = await ops.verifyAudit(dir);
   if (values.json === true) writeLine(io.stdout, JSON.stringify(verdict));
   if (verdict.ok) {
-    io.log.info('audit log intact', { dir, entries: verdict.entries, checkpoints: verdict.checkpoints, events: verdict.events });
+    io.log.info('audit log intact', {
+      dir,
+      entries: verdict.entries,
+      checkpoints: verdict.checkpoints,
+      events: verdict.events,
+    });
     if (values.json !== true) {
-      writeLine(io.stdout, `audit log intact: ${verdict.entries} entries, ${verdict.checkpoints} checkpoints, ${verdict.events} events`);
+      writeLine(
+        io.stdout,
+        `audit log intact: ${verdict.entries} entries, ${verdict.checkpoints} checkpoints, ${verdict.events} events`,
+      );
     }
     return EXIT_OK;
   }

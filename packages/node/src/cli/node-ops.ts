@@ -20,10 +20,17 @@ export interface OpenNodeOptions {
 }
 
 /** Where the audit log first goes wrong: a description, or the row that node.ts reports. */
-export type AuditBadEntry = string | { readonly table: string; readonly row: number | string; readonly what: string };
+export type AuditBadEntry =
+  | string
+  | { readonly table: string; readonly row: number | string; readonly what: string };
 
 export type AuditVerdict =
-  | { readonly ok: true; readonly entries: number; readonly checkpoints: number; readonly events: number }
+  | {
+      readonly ok: true;
+      readonly entries: number;
+      readonly checkpoints: number;
+      readonly events: number;
+    }
   | { readonly ok: false; readonly firstBad: AuditBadEntry };
 
 /** What the node's start-up check covered and repaired (storage/tail-check.ts). */
@@ -36,7 +43,11 @@ export interface StartupCheck {
 }
 
 export interface NodeOps {
-  initDataDir(dir: string, secrets: SecretSource, keystore?: string): Promise<{ did: string; created: boolean }>;
+  initDataDir(
+    dir: string,
+    secrets: SecretSource,
+    keystore?: string,
+  ): Promise<{ did: string; created: boolean }>;
   openNode(opts: OpenNodeOptions): Promise<NodeService & { readonly startupCheck?: StartupCheck }>;
   verifyAudit(dir: string): Promise<AuditVerdict>;
 }
@@ -50,11 +61,16 @@ export function loadNodeOps(): Promise<NodeOps> {
     try {
       mod = await import('../node.js');
     } catch (cause) {
-      throw new CommonsSyncError('ERR_NODE_UNAVAILABLE', `the node module could not be loaded: ${(cause as Error).message}`, { cause });
+      throw new CommonsSyncError(
+        'ERR_NODE_UNAVAILABLE',
+        `the node module could not be loaded: ${(cause as Error).message}`,
+        { cause },
+      );
     }
     // Typed against node.ts: a change of signature there is a compile error here.
     return {
-      initDataDir: (dir, secrets, keystore) => mod.initDataDir(dir, secrets, keystore === undefined ? {} : { keystore }),
+      initDataDir: (dir, secrets, keystore) =>
+        mod.initDataDir(dir, secrets, keystore === undefined ? {} : { keystore }),
       openNode: (opts) => mod.openNode(opts),
       verifyAudit: (dir) => mod.verifyAudit(dir),
     };

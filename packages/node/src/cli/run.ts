@@ -5,8 +5,20 @@
  * show a stack trace.
  */
 import { readFileSync } from 'node:fs';
-import { createLogger, levelFromEnv, serializeError, type Logger } from '../log.js';
-import { BIN, codeOf, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, wantsHelp, writeLine, type CliIo, type Command, type SignalSource } from './common.js';
+import { createLogger, type Logger, levelFromEnv, serializeError } from '../log.js';
+import {
+  BIN,
+  type CliIo,
+  type Command,
+  codeOf,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  type SignalSource,
+  UsageError,
+  wantsHelp,
+  writeLine,
+} from './common.js';
 
 interface Entry {
   readonly name: string;
@@ -18,9 +30,21 @@ interface Entry {
 }
 
 const COMMANDS: readonly Entry[] = [
-  { name: 'init', summary: 'create a data directory with a node identity', load: async () => (await import('./node-cmds.js')).initCommand },
-  { name: 'start', summary: 'run a node and its HTTP API', load: async () => (await import('./node-cmds.js')).startCommand },
-  { name: 'keygen', summary: 'create an author key (in a key file or a keystore)', load: async () => (await import('./key-cmds.js')).keygenCommand },
+  {
+    name: 'init',
+    summary: 'create a data directory with a node identity',
+    load: async () => (await import('./node-cmds.js')).initCommand,
+  },
+  {
+    name: 'start',
+    summary: 'run a node and its HTTP API',
+    load: async () => (await import('./node-cmds.js')).startCommand,
+  },
+  {
+    name: 'keygen',
+    summary: 'create an author key (in a key file or a keystore)',
+    load: async () => (await import('./key-cmds.js')).keygenCommand,
+  },
   {
     name: 'event',
     summary: 'create and co-sign events (event create, event cosign)',
@@ -33,14 +57,22 @@ const COMMANDS: readonly Entry[] = [
     load: async () => (await import('./keystore-cmds.js')).keyCommand,
     subUsage: async () => (await import('./keystore-cmds.js')).keySubcommandUsage,
   },
-  { name: 'submit', summary: 'post events from files to a node', load: async () => (await import('./submit.js')).submitCommand },
+  {
+    name: 'submit',
+    summary: 'post events from files to a node',
+    load: async () => (await import('./submit.js')).submitCommand,
+  },
   {
     name: 'audit',
     summary: "check a node's audit log (audit verify, check-proof, check-consistency)",
     load: async () => (await import('./node-cmds.js')).auditCommand,
     subUsage: async () => (await import('./node-cmds.js')).auditSubcommandUsage,
   },
-  { name: 'status', summary: "show a node's health and latest checkpoint", load: async () => (await import('./status.js')).statusCommand },
+  {
+    name: 'status',
+    summary: "show a node's health and latest checkpoint",
+    load: async () => (await import('./status.js')).statusCommand,
+  },
 ];
 
 export function mainUsage(): string {
@@ -78,7 +110,9 @@ export async function runCli(argv: readonly string[], opts: RunOptions = {}): Pr
   const stderr = opts.stderr ?? process.stderr;
   const env = opts.env ?? process.env;
   const [name, ...rest] = argv;
-  const log = opts.logger ?? createLogger({ level: levelFromEnv(env, name === 'start' ? 'info' : 'warn'), sink: stderr });
+  const log =
+    opts.logger ??
+    createLogger({ level: levelFromEnv(env, name === 'start' ? 'info' : 'warn'), sink: stderr });
   const io: CliIo = { stdout, stderr, env, log, signals: opts.signals ?? process };
 
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -93,7 +127,9 @@ export async function runCli(argv: readonly string[], opts: RunOptions = {}): Pr
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (entry === undefined) {
-    const what = name.startsWith('-') ? `unknown option ${name}` : `unknown command ${JSON.stringify(name)}`;
+    const what = name.startsWith('-')
+      ? `unknown option ${name}`
+      : `unknown command ${JSON.stringify(name)}`;
     return report(new UsageError('', what), io);
   }
   try {
@@ -121,7 +157,7 @@ export function report(error: unknown, io: CliIo): number {
   }
   const code = codeOf(error);
   const message = error instanceof Error ? error.message : String(error);
-  if (code !== undefined && code.startsWith('ERR_')) {
+  if (code?.startsWith('ERR_')) {
     io.log.error(message, { code });
     writeLine(io.stderr, `${BIN}: error: ${message}`);
   } else {
@@ -133,7 +169,9 @@ export function report(error: unknown, io: CliIo): number {
 
 function version(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    const pkg = JSON.parse(
+      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as { version?: unknown };
     return `${BIN} ${typeof pkg.version === 'string' ? pkg.version : 'unknown'}`;
   } catch {
     return `${BIN} unknown`;

@@ -2,19 +2,19 @@
 import { CommonsSyncError } from '../errors.js';
 import type { CheckpointJson, HealthJson } from '../service.js';
 import {
+  apiUrl,
   BIN,
+  type Command,
   EXIT_FAILURE,
   EXIT_OK,
-  apiUrl,
   parseCommandLine,
   parseDurationFlag,
   parseUrlFlag,
   readFileFlag,
   required,
   writeLine,
-  type Command,
 } from './common.js';
-import { apiError, requestJson, type ClientOptions } from './http-client.js';
+import { apiError, type ClientOptions, requestJson } from './http-client.js';
 
 export const statusCommand: Command = {
   name: 'status',
@@ -51,10 +51,15 @@ Options:
       timeoutMs: parseDurationFlag(cmd, '--timeout', values.timeout ?? '10s') * 1000,
       ...(values.ca === undefined ? {} : { ca: await readFileFlag('--ca', values.ca) }),
       ...(values.cert === undefined ? {} : { cert: await readFileFlag('--cert', values.cert) }),
-      ...(values['cert-key'] === undefined ? {} : { key: await readFileFlag('--cert-key', values['cert-key']) }),
+      ...(values['cert-key'] === undefined
+        ? {}
+        : { key: await readFileFlag('--cert-key', values['cert-key']) }),
     };
     const health = (await getJson(apiUrl(url, '/healthz'), client)) as HealthJson;
-    const checkpoint = (await getJson(apiUrl(url, '/v1/audit/checkpoint'), client)) as CheckpointJson;
+    const checkpoint = (await getJson(
+      apiUrl(url, '/v1/audit/checkpoint'),
+      client,
+    )) as CheckpointJson;
     if (values.json === true) {
       writeLine(io.stdout, JSON.stringify({ health, checkpoint }));
     } else {
@@ -77,7 +82,10 @@ async function getJson(url: URL, client: ClientOptions): Promise<unknown> {
   const answer = await requestJson(url, 'GET', undefined, client);
   if (answer.status !== 200 || answer.json === undefined) {
     const { code, message } = apiError(answer);
-    throw new CommonsSyncError('ERR_HTTP_STATUS', `GET ${url.pathname} answered ${answer.status}: ${code} ${message}`);
+    throw new CommonsSyncError(
+      'ERR_HTTP_STATUS',
+      `GET ${url.pathname} answered ${answer.status}: ${code} ${message}`,
+    );
   }
   return answer.json;
 }

@@ -7,10 +7,12 @@ import { ConfigError } from '../errors.js';
 import { containerEnd, splitEventBody } from '../protocol/json-batch.js';
 import type { IngestResult } from '../service.js';
 import {
+  apiUrl,
   BIN,
+  type CliIo,
+  type Command,
   EXIT_FAILURE,
   EXIT_OK,
-  apiUrl,
   parseCommandLine,
   parseDurationFlag,
   parseIntFlag,
@@ -19,10 +21,14 @@ import {
   required,
   UsageError,
   writeLine,
-  type CliIo,
-  type Command,
 } from './common.js';
-import { apiError, requestJson, retryAfterMs, TransportError, type ClientOptions } from './http-client.js';
+import {
+  apiError,
+  type ClientOptions,
+  requestJson,
+  retryAfterMs,
+  TransportError,
+} from './http-client.js';
 
 const MAX_REJECTIONS_KEPT = 100;
 const MAX_BACKOFF_MS = 30_000;
@@ -98,7 +104,9 @@ async function submit(argv: string[], io: CliIo): Promise<number> {
     timeoutMs,
     ...(values.ca === undefined ? {} : { ca: await readFileFlag('--ca', values.ca) }),
     ...(values.cert === undefined ? {} : { cert: await readFileFlag('--cert', values.cert) }),
-    ...(values['cert-key'] === undefined ? {} : { key: await readFileFlag('--cert-key', values['cert-key']) }),
+    ...(values['cert-key'] === undefined
+      ? {}
+      : { key: await readFileFlag('--cert-key', values['cert-key']) }),
   };
 
   const events: Uint8Array[] = [];
@@ -111,8 +119,12 @@ async function submit(argv: string[], io: CliIo): Promise<number> {
   const summary = await post(url, events, batch, retries, client, io, progress);
   progress?.done();
   io.log.info('submit finished', {
-    events: summary.events, accepted: summary.accepted, duplicate: summary.duplicate,
-    rejected: summary.rejected, failed: summary.failed, reasons: summary.reasons,
+    events: summary.events,
+    accepted: summary.accepted,
+    duplicate: summary.duplicate,
+    rejected: summary.rejected,
+    failed: summary.failed,
+    reasons: summary.reasons,
   });
   if (values.json === true) writeLine(io.stdout, JSON.stringify(summary));
   else printSummary(io, summary);
@@ -129,8 +141,16 @@ async function post(
   progress: Progress | undefined,
 ): Promise<SubmitSummary> {
   const s: SubmitSummary = {
-    events: events.length, accepted: 0, duplicate: 0, rejected: 0, failed: 0,
-    reasons: {}, rejections: [], errors: [], requests: 0, retries: 0,
+    events: events.length,
+    accepted: 0,
+    duplicate: 0,
+    rejected: 0,
+    failed: 0,
+    reasons: {},
+    rejections: [],
+    errors: [],
+    requests: 0,
+    retries: 0,
   };
   const target = apiUrl(base, '/v1/events');
   for (let start = 0; start < events.length; start += batchSize) {
@@ -139,20 +159,34 @@ async function post(
     let attempt = 0;
     for (;;) {
       s.requests++;
-      let outcome: { retry: boolean; waitMs?: number | undefined; error?: { code: string; message: string } };
+      let outcome: {
+        retry: boolean;
+        waitMs?: number | undefined;
+        error?: { code: string; message: string };
+      };
       try {
         const answer = await requestJson(target, 'POST', body, client);
         if (answer.status === 200) {
           const results = (answer.json as { results?: unknown } | undefined)?.results;
           if (!Array.isArray(results) || results.length !== batch.length) {
-            outcome = { retry: false, error: { code: 'ERR_BAD_ANSWER', message: `the node answered ${Array.isArray(results) ? results.length : 'no'} results for ${batch.length} events` } };
+            outcome = {
+              retry: false,
+              error: {
+                code: 'ERR_BAD_ANSWER',
+                message: `the node answered ${Array.isArray(results) ? results.length : 'no'} results for ${batch.length} events`,
+              },
+            };
           } else {
             tally(s, results as IngestResult[], start);
             break;
           }
         } else {
           const retryable = answer.status === 429 || answer.status === 503;
-          outcome = { retry: retryable, waitMs: retryAfterMs(answer.headers), error: apiError(answer) };
+          outcome = {
+            retry: retryable,
+            waitMs: retryAfterMs(answer.headers),
+            error: apiError(answer),
+          };
         }
       } catch (error) {
         if (!(error instanceof TransportError)) throw error;
@@ -169,13 +203,21 @@ async function post(
       const error = outcome.error ?? { code: 'ERR_UNKNOWN', message: 'the request failed' };
       s.failed += batch.length;
       s.errors.push({ ...error, events: batch.length });
-      io.log.error('a batch failed', { code: error.code, error: error.message, events: batch.length });
+      io.log.error('a batch failed', {
+        code: error.code,
+        error: error.message,
+        events: batch.length,
+      });
       if (outcome.retry) {
         // Out of retries on a node that is down or saturated: do not hammer it with the rest.
         const unsent = events.length - (start + batch.length);
         if (unsent > 0) {
           s.failed += unsent;
-          s.errors.push({ code: 'ERR_NOT_SENT', message: 'not sent after an earlier request failed', events: unsent });
+          s.errors.push({
+            code: 'ERR_NOT_SENT',
+            message: 'not sent after an earlier request failed',
+            events: unsent,
+          });
         }
         progress?.update(s, events.length);
         return s;
@@ -202,7 +244,12 @@ function tally(s: SubmitSummary, results: readonly IngestResult[], offset: numbe
       const reason = typeof r.reason === 'string' ? r.reason : 'ERR_UNKNOWN';
       s.reasons[reason] = (s.reasons[reason] ?? 0) + 1;
       if (s.rejections.length < MAX_REJECTIONS_KEPT) {
-        s.rejections.push({ index: offset + i, ...(r.id === undefined ? {} : { id: r.id }), reason, detail: String(r.detail) });
+        s.rejections.push({
+          index: offset + i,
+          ...(r.id === undefined ? {} : { id: r.id }),
+          reason,
+          detail: String(r.detail),
+        });
       }
     }
   });
@@ -238,7 +285,8 @@ export async function readEvents(file: string): Promise<Uint8Array[]> {
   return out;
 }
 
-const isWhitespace = (c: number | undefined): boolean => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+const isWhitespace = (c: number | undefined): boolean =>
+  c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
 /**
  * The event texts in `bytes[start, end)` when it is exactly one array (split as a node splits a
@@ -258,7 +306,8 @@ function eventTextsIn(bytes: Uint8Array, start: number, end: number): Uint8Array
   if (!split.ok || split.batch.framingError !== undefined) return undefined;
   const { spans } = split.batch;
   const out: Uint8Array[] = [];
-  for (let k = 0; k < spans.length; k += 2) out.push(bytes.subarray(i + (spans[k] as number), i + (spans[k + 1] as number)));
+  for (let k = 0; k < spans.length; k += 2)
+    out.push(bytes.subarray(i + (spans[k] as number), i + (spans[k + 1] as number)));
   return out;
 }
 
@@ -294,7 +343,10 @@ function printSummary(io: CliIo, s: SubmitSummary): void {
     writeLine(out, `  ${reason}: ${n}`);
   }
   for (const r of s.rejections.slice(0, 10)) {
-    writeLine(out, `  #${r.index}${r.id === undefined ? '' : ` ${r.id.slice(0, 16)}…`}: ${r.reason} ${r.detail}`);
+    writeLine(
+      out,
+      `  #${r.index}${r.id === undefined ? '' : ` ${r.id.slice(0, 16)}…`}: ${r.reason} ${r.detail}`,
+    );
   }
   if (s.rejections.length > 10) writeLine(out, `  … (--json lists up to ${MAX_REJECTIONS_KEPT})`);
   if (s.failed > 0) {

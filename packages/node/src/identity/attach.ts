@@ -6,8 +6,13 @@
  */
 import { equalBytes, toHex } from '../protocol/bytes.js';
 import type { Hasher } from '../protocol/event.js';
-import { isEstablishment, nextCommitment, type EstablishmentBody, type VetoBody } from './key-event.js';
-import { KEL_OK, KelReason, kelReject, type KelCheck } from './reasons.js';
+import {
+  type EstablishmentBody,
+  isEstablishment,
+  nextCommitment,
+  type VetoBody,
+} from './key-event.js';
+import { KEL_OK, type KelCheck, KelReason, kelReject } from './reasons.js';
 import type { VerifiedKeyEvent } from './verify.js';
 
 /** An establishment event that joined the log, with the time its keys take effect. */
@@ -32,9 +37,18 @@ export function countSigners(event: VerifiedKeyEvent, required: readonly string[
   return signed.size;
 }
 
-function thresholdMet(event: VerifiedKeyEvent, keys: readonly string[], threshold: number, what: string): KelCheck {
+function thresholdMet(
+  event: VerifiedKeyEvent,
+  keys: readonly string[],
+  threshold: number,
+  what: string,
+): KelCheck {
   const n = countSigners(event, keys);
-  if (n < threshold) return kelReject(KelReason.THRESHOLD_NOT_MET, `${n} of the required ${threshold} ${what} signed`);
+  if (n < threshold)
+    return kelReject(
+      KelReason.THRESHOLD_NOT_MET,
+      `${n} of the required ${threshold} ${what} signed`,
+    );
   return KEL_OK;
 }
 
@@ -49,26 +63,40 @@ export function checkInception(event: VerifiedKeyEvent): KelCheck {
  * its `prior`), in this order: sequence, time order, then by type the commitment and the new
  * keys' threshold (rotation, revocation) or the prior's guardians (recovery).
  */
-export function checkSuccessor(hasher: Hasher, event: VerifiedKeyEvent, prior: AttachedEstablishment): KelCheck {
+export function checkSuccessor(
+  hasher: Hasher,
+  event: VerifiedKeyEvent,
+  prior: AttachedEstablishment,
+): KelCheck {
   const body = event.event as EstablishmentBody;
   const p = prior.body;
-  if (body.seq !== p.seq + 1) return kelReject(KelReason.BAD_SEQ, `seq ${body.seq} follows seq ${p.seq}`);
+  if (body.seq !== p.seq + 1)
+    return kelReject(KelReason.BAD_SEQ, `seq ${body.seq} follows seq ${p.seq}`);
   if (body.createdAt < prior.start) {
-    return kelReject(KelReason.TIME_ORDER, `created_at ${body.createdAt} is before the prior key state took effect (${prior.start})`);
+    return kelReject(
+      KelReason.TIME_ORDER,
+      `created_at ${body.createdAt} is before the prior key state took effect (${prior.start})`,
+    );
   }
   if (body.type === 'recovery') {
-    if (p.guardians.length === 0) return kelReject(KelReason.NO_GUARDIANS, 'the prior key state names no guardians');
+    if (p.guardians.length === 0)
+      return kelReject(KelReason.NO_GUARDIANS, 'the prior key state names no guardians');
     return thresholdMet(event, p.guardians, p.guardianThreshold, 'guardians');
   }
   if (!equalBytes(nextCommitment(hasher, body.keys, body.threshold), p.next)) {
-    return kelReject(KelReason.NEXT_MISMATCH, 'keys and threshold are not the ones the prior committed to');
+    return kelReject(
+      KelReason.NEXT_MISMATCH,
+      'keys and threshold are not the ones the prior committed to',
+    );
   }
   return thresholdMet(event, body.keys, body.threshold, 'new keys');
 }
 
 /** When the keys of an establishment event with this prior take effect. */
 export function startOf(body: EstablishmentBody, prior: AttachedEstablishment | null): number {
-  return body.type === 'recovery' && prior !== null ? body.createdAt + prior.body.recoveryDelay : body.createdAt;
+  return body.type === 'recovery' && prior !== null
+    ? body.createdAt + prior.body.recoveryDelay
+    : body.createdAt;
 }
 
 /**
@@ -76,7 +104,11 @@ export function startOf(body: EstablishmentBody, prior: AttachedEstablishment | 
  * P's threshold of P's keys (the keys the recovery would replace) and dated inside the window
  * [T.created_at, T.created_at + P.recovery_delay).
  */
-export function checkVeto(event: VerifiedKeyEvent, target: AttachedEstablishment | null, targetPrior: AttachedEstablishment | null): KelCheck {
+export function checkVeto(
+  event: VerifiedKeyEvent,
+  target: AttachedEstablishment | null,
+  targetPrior: AttachedEstablishment | null,
+): KelCheck {
   if (target === null || targetPrior === null || target.body.type !== 'recovery') {
     return kelReject(KelReason.BAD_TARGET, 'the target is not a recovery of this identity');
   }
@@ -87,7 +119,10 @@ export function checkVeto(event: VerifiedKeyEvent, target: AttachedEstablishment
   const from = target.body.createdAt;
   const until = from + p.recoveryDelay;
   if (t < from || t >= until) {
-    return kelReject(KelReason.VETO_WINDOW, `created_at ${t} is outside the veto window [${from}, ${until})`);
+    return kelReject(
+      KelReason.VETO_WINDOW,
+      `created_at ${t} is outside the veto window [${from}, ${until})`,
+    );
   }
   return KEL_OK;
 }
@@ -98,4 +133,3 @@ export function referenceOf(event: VerifiedKeyEvent): string | null {
   if (!isEstablishment(body)) return toHex(body.target);
   return body.prior === undefined ? null : toHex(body.prior);
 }
-

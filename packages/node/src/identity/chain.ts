@@ -87,7 +87,12 @@ export interface IdentityState {
   readonly size: number;
 }
 
-function keyState(a: AttachedEstablishment, end: number | null, endCause: EndCause | null, endedBy: string | null): KeyState {
+function keyState(
+  a: AttachedEstablishment,
+  end: number | null,
+  endCause: EndCause | null,
+  endedBy: string | null,
+): KeyState {
   const b = a.body;
   return {
     idHex: a.event.idHex,
@@ -125,8 +130,12 @@ export function resolveChain(set: AttachedSet): IdentityState {
   for (;;) {
     const ids = [...(set.children.get(current.event.idHex) ?? [])].sort();
     const contestants = ids.map((id) => set.establishments.get(id) as AttachedEstablishment);
-    const rotations = contestants.filter((c) => c.body.type === 'rotation' || c.body.type === 'revocation');
-    const recoveries = contestants.filter((c) => c.body.type === 'recovery' && !vetoed.has(c.event.idHex));
+    const rotations = contestants.filter(
+      (c) => c.body.type === 'rotation' || c.body.type === 'revocation',
+    );
+    const recoveries = contestants.filter(
+      (c) => c.body.type === 'recovery' && !vetoed.has(c.event.idHex),
+    );
     let winner: AttachedEstablishment | null = null;
     if (rotations.length === 1) winner = rotations[0] as AttachedEstablishment;
     else if (recoveries.length === 1) winner = recoveries[0] as AttachedEstablishment;
@@ -186,7 +195,13 @@ export interface IdentityStateJson {
     end_cause: EndCause | null;
     ended_by: string | null;
   }>;
-  duplicity: Array<{ seq: number; prior: string; rotations: string[]; recoveries: string[]; resolved_by: string | null }>;
+  duplicity: Array<{
+    seq: number;
+    prior: string;
+    rotations: string[];
+    recoveries: string[];
+    resolved_by: string | null;
+  }>;
   superseded: string[];
   vetoed: string[];
 }

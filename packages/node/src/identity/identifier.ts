@@ -10,7 +10,7 @@
  */
 import { decodeBase58btc, encodeBase58btc } from '../protocol/did.js';
 import { Reason } from '../protocol/reasons.js';
-import { kelAccept, kelReject, type KelResult } from './reasons.js';
+import { type KelResult, kelAccept, kelReject } from './reasons.js';
 
 export const DID_CS_PREFIX = 'did:cs:z';
 /** The multihash header of a 32-byte SHA-256 digest: code 0x12, length 0x20. */

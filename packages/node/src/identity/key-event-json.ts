@@ -4,18 +4,18 @@
  * lowercase hex. A JSON key event is valid exactly when its CBOR encoding is.
  */
 import { fromHex, hasLoneSurrogate, toHex, utf8Length } from '../protocol/bytes.js';
-import { MAX_SAFE, type CborMap, type CborValue } from '../protocol/cbor.js';
+import { type CborMap, type CborValue, MAX_SAFE } from '../protocol/cbor.js';
 import type { Hasher } from '../protocol/event.js';
 import { Reason } from '../protocol/reasons.js';
 import {
+  type DecodedKeyEvent,
+  isEstablishment,
   KEL_LIMITS,
   KEY_EVENT_CBOR_LIMITS,
-  isEstablishment,
-  keyEventFromValue,
-  type DecodedKeyEvent,
   type KeyEvent,
+  keyEventFromValue,
 } from './key-event.js';
-import { kelReject, type KelRejection, type KelResult } from './reasons.js';
+import { type KelRejection, type KelResult, kelReject } from './reasons.js';
 
 export interface KeyEventJson {
   v: number;
@@ -79,7 +79,10 @@ class Converter {
   private hex(value: unknown, field: string, depth: number): CborValue {
     if (typeof value !== 'string') return this.value(value, depth); // the schema names the type
     if (value.length > 2 * KEY_EVENT_CBOR_LIMITS.maxByteStringBytes) {
-      stop(Reason.TOO_LARGE, `${field} longer than ${KEY_EVENT_CBOR_LIMITS.maxByteStringBytes} bytes`);
+      stop(
+        Reason.TOO_LARGE,
+        `${field} longer than ${KEY_EVENT_CBOR_LIMITS.maxByteStringBytes} bytes`,
+      );
     }
     const out = fromHex(value);
     if (out === null) stop(Reason.MALFORMED, `${field} must be lowercase hex of even length`);
@@ -87,7 +90,11 @@ class Converter {
     return out;
   }
 
-  value(value: unknown, depth: number, hexKeys: (key: string, depth: number) => boolean = () => false): CborValue {
+  value(
+    value: unknown,
+    depth: number,
+    hexKeys: (key: string, depth: number) => boolean = () => false,
+  ): CborValue {
     switch (typeof value) {
       case 'boolean':
         this.grow(1);
@@ -109,20 +116,25 @@ class Converter {
       this.grow(1);
       return null;
     }
-    if (depth > KEY_EVENT_CBOR_LIMITS.maxDepth) stop(Reason.TOO_DEEP, 'containers nested too deeply');
+    if (depth > KEY_EVENT_CBOR_LIMITS.maxDepth)
+      stop(Reason.TOO_DEEP, 'containers nested too deeply');
     if (Array.isArray(value)) {
-      if (value.length > KEY_EVENT_CBOR_LIMITS.maxEntries) stop(Reason.TOO_LARGE, `array of ${value.length} entries`);
+      if (value.length > KEY_EVENT_CBOR_LIMITS.maxEntries)
+        stop(Reason.TOO_LARGE, `array of ${value.length} entries`);
       this.grow(1);
       return (value as unknown[]).map((item) => this.value(item, depth + 1, hexKeys));
     }
     if (!isPlainObject(value)) stop(Reason.MALFORMED, 'not a JSON value (object with a prototype)');
     const keys = Object.keys(value);
-    if (keys.length > KEY_EVENT_CBOR_LIMITS.maxEntries) stop(Reason.TOO_LARGE, `map of ${keys.length} entries`);
+    if (keys.length > KEY_EVENT_CBOR_LIMITS.maxEntries)
+      stop(Reason.TOO_LARGE, `map of ${keys.length} entries`);
     this.grow(1);
     const out = Object.create(null) as CborMap;
     for (const key of keys) {
       this.text(key);
-      out[key] = hexKeys(key, depth) ? this.hex(value[key], key, depth + 1) : this.value(value[key], depth + 1, hexKeys);
+      out[key] = hexKeys(key, depth)
+        ? this.hex(value[key], key, depth + 1)
+        : this.value(value[key], depth + 1, hexKeys);
     }
     return out;
   }
@@ -166,7 +178,9 @@ export function duplicateMemberName(text: string): string | null {
       }
       const top = stack[stack.length - 1];
       if (top?.expectName === true) {
-        const name = escaped ? (JSON.parse(text.slice(start, i + 1)) as string) : text.slice(start + 1, i);
+        const name = escaped
+          ? (JSON.parse(text.slice(start, i + 1)) as string)
+          : text.slice(start + 1, i);
         if (top.names.has(name)) return name;
         top.names.add(name);
         top.expectName = false;
@@ -185,7 +199,8 @@ export function duplicateMemberName(text: string): string | null {
 /** `JSON.parse` then {@link parseKeyEventJson}; bad JSON and duplicate names are ERR_MALFORMED. */
 export function parseKeyEventJsonText(hasher: Hasher, text: string): KelResult<DecodedKeyEvent> {
   if (typeof text !== 'string') return kelReject(Reason.MALFORMED, 'JSON text must be a string');
-  if (text.length > MAX_KEY_EVENT_JSON_CHARS) return kelReject(Reason.TOO_LARGE, `JSON text of ${text.length} characters`);
+  if (text.length > MAX_KEY_EVENT_JSON_CHARS)
+    return kelReject(Reason.TOO_LARGE, `JSON text of ${text.length} characters`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -193,7 +208,8 @@ export function parseKeyEventJsonText(hasher: Hasher, text: string): KelResult<D
     return kelReject(Reason.MALFORMED, 'not JSON');
   }
   const duplicate = duplicateMemberName(text);
-  if (duplicate !== null) return kelReject(Reason.MALFORMED, `duplicate JSON member name ${JSON.stringify(duplicate)}`);
+  if (duplicate !== null)
+    return kelReject(Reason.MALFORMED, `duplicate JSON member name ${JSON.stringify(duplicate)}`);
   return parseKeyEventJson(hasher, value);
 }
 
@@ -201,7 +217,14 @@ export function parseKeyEventJsonText(hasher: Hasher, text: string): KelResult<D
 export function keyEventToJson(event: KeyEvent): KeyEventJson {
   const signatures = event.signatures.map((s) => ({ signer: s.signer, sig: toHex(s.sig) }));
   if (!isEstablishment(event)) {
-    return { v: event.v, type: event.type, identity: event.identity, target: toHex(event.target), created_at: event.createdAt, signatures };
+    return {
+      v: event.v,
+      type: event.type,
+      identity: event.identity,
+      target: toHex(event.target),
+      created_at: event.createdAt,
+      signatures,
+    };
   }
   return {
     v: event.v,

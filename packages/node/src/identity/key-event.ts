@@ -7,12 +7,28 @@
  * Everything that depends on input returns a {@link KelResult}; nothing here throws on input.
  */
 import { concatBytes, toHex, utf8 } from '../protocol/bytes.js';
-import { CborError, decodeCbor, encodeCbor, isCborMap, type CborLimits, type CborMap, type CborValue } from '../protocol/cbor.js';
+import {
+  CborError,
+  type CborLimits,
+  type CborMap,
+  type CborValue,
+  decodeCbor,
+  encodeCbor,
+  isCborMap,
+} from '../protocol/cbor.js';
 import { didKeyFromPublicKey, parseDidKey } from '../protocol/did.js';
 import type { EventSignature, Hasher, SignatureCheck, Signer } from '../protocol/event.js';
 import { Reason } from '../protocol/reasons.js';
 import { identifierFromInceptionId, parseIdentifier } from './identifier.js';
-import { KelReason, kelAccept, kelReject, type KelCheck, type KelRejection, type KelResult, KEL_OK } from './reasons.js';
+import {
+  KEL_OK,
+  type KelCheck,
+  KelReason,
+  type KelRejection,
+  type KelResult,
+  kelAccept,
+  kelReject,
+} from './reasons.js';
 
 export const KEY_EVENT_VERSION = 1;
 
@@ -118,7 +134,9 @@ export function isEstablishment(event: KeyEventBody): event is EstablishmentBody
 // Schema (§4), shared by the CBOR and JSON forms
 
 /** Wire fields in check order, and for which types each is required (R) or allowed (O). */
-const FIELD_RULES: ReadonlyArray<readonly [string, Readonly<Partial<Record<KeyEventType, 'R' | 'O'>>>]> = [
+const FIELD_RULES: ReadonlyArray<
+  readonly [string, Readonly<Partial<Record<KeyEventType, 'R' | 'O'>>>]
+> = [
   ['identity', { rotation: 'R', revocation: 'R', recovery: 'R', veto: 'R' }],
   ['seq', { inception: 'R', rotation: 'R', revocation: 'R', recovery: 'R' }],
   ['prior', { rotation: 'R', revocation: 'R', recovery: 'R' }],
@@ -132,7 +150,12 @@ const FIELD_RULES: ReadonlyArray<readonly [string, Readonly<Partial<Record<KeyEv
   ['recovery_delay', { inception: 'R', rotation: 'R', revocation: 'R', recovery: 'R' }],
   ['revoked_from', { revocation: 'R', recovery: 'O' }],
 ];
-const KNOWN_FIELDS: ReadonlySet<string> = new Set(['v', 'type', ...FIELD_RULES.map(([f]) => f), 'signatures']);
+const KNOWN_FIELDS: ReadonlySet<string> = new Set([
+  'v',
+  'type',
+  ...FIELD_RULES.map(([f]) => f),
+  'signatures',
+]);
 
 class Stop {
   constructor(readonly rejection: KelRejection) {}
@@ -159,7 +182,12 @@ function digest(value: CborValue | undefined, field: string): Uint8Array {
 }
 
 /** A strictly ascending list of did:keys (ASCII, so string order is byte order). */
-function didKeyList(value: CborValue | undefined, field: string, min: number, max: number): string[] {
+function didKeyList(
+  value: CborValue | undefined,
+  field: string,
+  min: number,
+  max: number,
+): string[] {
   if (!Array.isArray(value)) bad(`${field} must be an array of did:keys`);
   const list = value as CborValue[];
   if (list.length > max) fail(Reason.TOO_LARGE, `more than ${max} ${field}`);
@@ -170,7 +198,8 @@ function didKeyList(value: CborValue | undefined, field: string, min: number, ma
     const parsed = parseDidKey(entry);
     if (!parsed.ok) fail(Reason.BAD_DID, `${field} ${JSON.stringify(entry)}: ${parsed.detail}`);
     const prev = out[out.length - 1];
-    if (prev !== undefined && !(prev < (entry as string))) bad(`${field} must be distinct and in ascending order`);
+    if (prev !== undefined && !(prev < (entry as string)))
+      bad(`${field} must be distinct and in ascending order`);
     out.push(entry as string);
   }
   return out;
@@ -191,18 +220,27 @@ function keyConfig(map: CborMap): KeyConfig {
     if (guardianThreshold < 1 || guardianThreshold > guardians.length) {
       bad(`guardian_threshold must be 1..${guardians.length}`);
     }
-    if (recoveryDelay < KEL_LIMITS.minRecoveryDelay || recoveryDelay > KEL_LIMITS.maxRecoveryDelay) {
-      bad(`recovery_delay must be ${KEL_LIMITS.minRecoveryDelay}..${KEL_LIMITS.maxRecoveryDelay} seconds`);
+    if (
+      recoveryDelay < KEL_LIMITS.minRecoveryDelay ||
+      recoveryDelay > KEL_LIMITS.maxRecoveryDelay
+    ) {
+      bad(
+        `recovery_delay must be ${KEL_LIMITS.minRecoveryDelay}..${KEL_LIMITS.maxRecoveryDelay} seconds`,
+      );
     }
   }
   return { keys, threshold, next, guardians, guardianThreshold, recoveryDelay };
 }
 
-function signatureList(value: CborValue | undefined): { list: EventSignature[]; keys: Uint8Array[] } {
+function signatureList(value: CborValue | undefined): {
+  list: EventSignature[];
+  keys: Uint8Array[];
+} {
   if (value === undefined) bad('field signatures is missing');
   if (!Array.isArray(value)) bad('signatures must be an array');
   const entries = value as CborValue[];
-  if (entries.length > KEL_LIMITS.maxSignatures) fail(Reason.TOO_LARGE, `more than ${KEL_LIMITS.maxSignatures} signatures`);
+  if (entries.length > KEL_LIMITS.maxSignatures)
+    fail(Reason.TOO_LARGE, `more than ${KEL_LIMITS.maxSignatures} signatures`);
   if (entries.length === 0) bad('signatures must not be empty');
   const list: EventSignature[] = [];
   const keys: Uint8Array[] = [];
@@ -263,13 +301,18 @@ function fromMap(map: CborValue): { event: KeyEvent; signerKeys: Uint8Array[] } 
   const createdAt = map['created_at'] as number;
   const revokedFrom = map['revoked_from'] as number | undefined;
   if (revokedFrom !== undefined) {
-    if (revokedFrom > createdAt) fail(KelReason.REVOCATION_RANGE, 'revoked_from is after created_at');
+    if (revokedFrom > createdAt)
+      fail(KelReason.REVOCATION_RANGE, 'revoked_from is after created_at');
     if (createdAt - revokedFrom > KEL_LIMITS.maxRevocationReach) {
-      fail(KelReason.REVOCATION_RANGE, `revoked_from is more than ${KEL_LIMITS.maxRevocationReach}s before created_at`);
+      fail(
+        KelReason.REVOCATION_RANGE,
+        `revoked_from is more than ${KEL_LIMITS.maxRevocationReach}s before created_at`,
+      );
     }
   }
   const signatures = signatureList(map['signatures']);
-  for (const key of Object.keys(map)) if (!KNOWN_FIELDS.has(key)) bad(`unknown field ${JSON.stringify(key)}`);
+  for (const key of Object.keys(map))
+    if (!KNOWN_FIELDS.has(key)) bad(`unknown field ${JSON.stringify(key)}`);
 
   let event: KeyEvent;
   if (t === 'veto') {
@@ -285,7 +328,9 @@ function fromMap(map: CborValue): { event: KeyEvent; signerKeys: Uint8Array[] } 
     event = {
       v: 1,
       type: t,
-      ...(t === 'inception' ? {} : { identity: map['identity'] as string, prior: map['prior'] as Uint8Array }),
+      ...(t === 'inception'
+        ? {}
+        : { identity: map['identity'] as string, prior: map['prior'] as Uint8Array }),
       seq: map['seq'] as number,
       createdAt,
       ...keyConfig(map),
@@ -302,7 +347,13 @@ function fromMap(map: CborValue): { event: KeyEvent; signerKeys: Uint8Array[] } 
 /** The body as a CBOR map with wire field names. */
 export function keyEventBodyToMap(body: KeyEventBody): CborMap {
   if (!isEstablishment(body)) {
-    return { v: body.v, type: body.type, identity: body.identity, target: body.target, created_at: body.createdAt };
+    return {
+      v: body.v,
+      type: body.type,
+      identity: body.identity,
+      target: body.target,
+      created_at: body.createdAt,
+    };
   }
   const map: CborMap = {
     v: body.v,
@@ -345,7 +396,8 @@ export const NEXT_KEYS_DOMAIN = utf8('commons-sync/next-keys/v1\0');
 
 /** What every signature of a key event signs: the domain tag, then the 32-byte id. */
 export function keyEventSigningInput(id: Uint8Array): Uint8Array {
-  if (!(id instanceof Uint8Array) || id.length !== 32) throw new TypeError('a key event id is 32 bytes');
+  if (!(id instanceof Uint8Array) || id.length !== 32)
+    throw new TypeError('a key event id is 32 bytes');
   return concatBytes(KEY_EVENT_SIGNATURE_DOMAIN, id);
 }
 
@@ -354,15 +406,34 @@ export function keyEventSigningInput(id: Uint8Array): Uint8Array {
  * the canonical CBOR of `{ "keys": [...], "threshold": M }` (keys as they will be written:
  * ascending did:keys). A rotation must reveal exactly these.
  */
-export function nextCommitment(core: Hasher, keys: readonly string[], threshold: number): Uint8Array {
+export function nextCommitment(
+  core: Hasher,
+  keys: readonly string[],
+  threshold: number,
+): Uint8Array {
   return core.sha256(concatBytes(NEXT_KEYS_DOMAIN, encodeCbor({ keys: [...keys], threshold })));
 }
 
-function finish(hasher: Hasher, checked: { event: KeyEvent; signerKeys: Uint8Array[] }, encoded: Uint8Array): DecodedKeyEvent {
+function finish(
+  hasher: Hasher,
+  checked: { event: KeyEvent; signerKeys: Uint8Array[] },
+  encoded: Uint8Array,
+): DecodedKeyEvent {
   const body = encodeKeyEventBody(checked.event);
   const id = hasher.sha256(body);
-  const identity = checked.event.type === 'inception' ? identifierFromInceptionId(id) : (checked.event.identity as string);
-  return { event: checked.event, encoded, body, id, idHex: toHex(id), identity, signerKeys: checked.signerKeys };
+  const identity =
+    checked.event.type === 'inception'
+      ? identifierFromInceptionId(id)
+      : (checked.event.identity as string);
+  return {
+    event: checked.event,
+    encoded,
+    body,
+    id,
+    idHex: toHex(id),
+    identity,
+    signerKeys: checked.signerKeys,
+  };
 }
 
 /** Runs `fn`, turning a schema stop or a CBOR error into a rejection. */
@@ -394,7 +465,9 @@ export function keyEventFromValue(hasher: Hasher, value: CborValue): KelResult<D
  */
 export function decodeKeyEvent(hasher: Hasher, bytes: Uint8Array): KelResult<DecodedKeyEvent> {
   if (!(bytes instanceof Uint8Array)) return kelReject(Reason.MALFORMED, 'input is not bytes');
-  return guarded(() => finish(hasher, fromMap(decodeCbor(bytes, KEY_EVENT_CBOR_LIMITS)), bytes.slice()));
+  return guarded(() =>
+    finish(hasher, fromMap(decodeCbor(bytes, KEY_EVENT_CBOR_LIMITS)), bytes.slice()),
+  );
 }
 
 /**
@@ -417,9 +490,16 @@ export function keyEventSignatureChecks(decoded: DecodedKeyEvent): SignatureChec
 }
 
 /** §6 step 4 (local): a key event dated more than `skew` seconds after `now` is not yet valid. */
-export function checkKeyEventTime(event: Pick<KeyEventBody, 'createdAt'>, now: number, skewSeconds = 300): KelCheck {
+export function checkKeyEventTime(
+  event: Pick<KeyEventBody, 'createdAt'>,
+  now: number,
+  skewSeconds = 300,
+): KelCheck {
   if (event.createdAt > now + skewSeconds) {
-    return kelReject(Reason.NOT_YET_VALID, `created_at ${event.createdAt} is more than ${skewSeconds}s after now ${now}`);
+    return kelReject(
+      Reason.NOT_YET_VALID,
+      `created_at ${event.createdAt} is more than ${skewSeconds}s after now ${now}`,
+    );
   }
   return KEL_OK;
 }

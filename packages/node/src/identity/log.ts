@@ -10,10 +10,24 @@
 import { toHex } from '../protocol/bytes.js';
 import type { Hasher } from '../protocol/event.js';
 import { Reason } from '../protocol/reasons.js';
-import { checkInception, checkSuccessor, checkVeto, referenceOf, startOf, type AttachedEstablishment } from './attach.js';
-import { resolveChain, type AttachedSet, type IdentityState } from './chain.js';
-import { isEstablishment, signerSetOf, type EstablishmentBody } from './key-event.js';
-import { KelReason, kelAccept, kelReject, type IdentityReasonCode, type KelRejection, type KelResult } from './reasons.js';
+import {
+  type AttachedEstablishment,
+  checkInception,
+  checkSuccessor,
+  checkVeto,
+  referenceOf,
+  startOf,
+} from './attach.js';
+import { type AttachedSet, type IdentityState, resolveChain } from './chain.js';
+import { type EstablishmentBody, isEstablishment, signerSetOf } from './key-event.js';
+import {
+  type IdentityReasonCode,
+  KelReason,
+  type KelRejection,
+  type KelResult,
+  kelAccept,
+  kelReject,
+} from './reasons.js';
 import type { VerifiedKeyEvent } from './verify.js';
 
 /** Local resource bounds of one log (spec/IDENTITY.md §8). Reaching one refuses, with ERR_KEL_LIMIT. */
@@ -73,12 +87,19 @@ export class KeyEventLog {
   }
 
   /** A log that starts from a verified inception (its own threshold of its own keys signed). */
-  static create(hasher: Hasher, inception: VerifiedKeyEvent, bounds: KelBounds = DEFAULT_KEL_BOUNDS): KelResult<KeyEventLog> {
-    if (inception.event.type !== 'inception') return kelReject(Reason.BAD_FIELD, 'a key event log starts with an inception');
+  static create(
+    hasher: Hasher,
+    inception: VerifiedKeyEvent,
+    bounds: KelBounds = DEFAULT_KEL_BOUNDS,
+  ): KelResult<KeyEventLog> {
+    if (inception.event.type !== 'inception')
+      return kelReject(Reason.BAD_FIELD, 'a key event log starts with an inception');
     const check = checkInception(inception);
     if (!check.ok) return check;
     const body = inception.event as EstablishmentBody;
-    return kelAccept(new KeyEventLog(hasher, bounds, { event: inception, body, start: startOf(body, null) }));
+    return kelAccept(
+      new KeyEventLog(hasher, bounds, { event: inception, body, start: startOf(body, null) }),
+    );
   }
 
   get identity(): string {
@@ -103,7 +124,10 @@ export class KeyEventLog {
 
   /** The attached key events, ids ascending: what a node stores and replays. */
   attachedEvents(): VerifiedKeyEvent[] {
-    const all = [...[...this.establishments.values()].map((a) => a.event), ...this.vetoEvents.values()];
+    const all = [
+      ...[...this.establishments.values()].map((a) => a.event),
+      ...this.vetoEvents.values(),
+    ];
     return all.sort((a, b) => (a.idHex < b.idHex ? -1 : 1));
   }
 
@@ -118,7 +142,8 @@ export class KeyEventLog {
       throw new RangeError(`key event of ${event.identity} given to the log of ${this.identity}`);
     }
     if (this.holds(event.idHex)) return { ok: true, outcome: 'duplicate' };
-    if (event.event.type === 'inception') return kelReject(Reason.BAD_FIELD, 'an identity has exactly one inception');
+    if (event.event.type === 'inception')
+      return kelReject(Reason.BAD_FIELD, 'an identity has exactly one inception');
     if (this.escrows(event.idHex, signerSetOf(event))) return { ok: true, outcome: 'duplicate' };
     const first = this.tryAttach(event);
     if (first !== 'attached') return first;
@@ -148,7 +173,9 @@ export class KeyEventLog {
   }
 
   /** Joins the event, escrows it, or says why it cannot join. */
-  private tryAttach(event: VerifiedKeyEvent): 'attached' | Extract<AddOutcome, { outcome: 'escrowed' }> | KelRejection {
+  private tryAttach(
+    event: VerifiedKeyEvent,
+  ): 'attached' | Extract<AddOutcome, { outcome: 'escrowed' }> | KelRejection {
     const ref = referenceOf(event) as string;
     const referenced = this.establishments.get(ref);
     if (referenced === undefined) return this.toEscrow(event, ref);
@@ -160,14 +187,18 @@ export class KeyEventLog {
       if (full !== null) return full;
       const siblings = this.children.get(ref) ?? [];
       if (siblings.length >= this.bounds.maxCandidatesPerPosition) {
-        return kelReject(KelReason.LIMIT, `${siblings.length} key events already contest this position`);
+        return kelReject(
+          KelReason.LIMIT,
+          `${siblings.length} key events already contest this position`,
+        );
       }
       this.establishments.set(event.idHex, { event, body, start: startOf(body, referenced) });
       this.children.set(ref, [...siblings, event.idHex]);
       return 'attached';
     }
     const prior = referenced.body.prior;
-    const targetPrior = prior === undefined ? null : (this.establishments.get(toHex(prior)) ?? null);
+    const targetPrior =
+      prior === undefined ? null : (this.establishments.get(toHex(prior)) ?? null);
     const check = checkVeto(event, referenced, targetPrior);
     if (!check.ok) return check;
     const full = this.full();
@@ -182,12 +213,21 @@ export class KeyEventLog {
     return kelReject(KelReason.LIMIT, `the identity holds ${this.bounds.maxEvents} key events`);
   }
 
-  private toEscrow(event: VerifiedKeyEvent, ref: string): Extract<AddOutcome, { outcome: 'escrowed' }> | KelRejection {
+  private toEscrow(
+    event: VerifiedKeyEvent,
+    ref: string,
+  ): Extract<AddOutcome, { outcome: 'escrowed' }> | KelRejection {
     if (this.escrowCount >= this.bounds.maxEscrow) {
-      return kelReject(KelReason.LIMIT, `${this.bounds.maxEscrow} key events of this identity already wait in escrow`);
+      return kelReject(
+        KelReason.LIMIT,
+        `${this.bounds.maxEscrow} key events of this identity already wait in escrow`,
+      );
     }
     this.escrow.set(ref, [...(this.escrow.get(ref) ?? []), event]);
-    this.escrowCopies.set(event.idHex, (this.escrowCopies.get(event.idHex) ?? new Set()).add(signerSetOf(event)));
+    this.escrowCopies.set(
+      event.idHex,
+      (this.escrowCopies.get(event.idHex) ?? new Set()).add(signerSetOf(event)),
+    );
     this.escrowCount++;
     return { ok: true, outcome: 'escrowed', waitingFor: ref };
   }

@@ -5,18 +5,28 @@
  */
 import type { Hasher } from '../protocol/event.js';
 import type { IdentityState } from './chain.js';
-import { DEFAULT_KEL_BOUNDS, KeyEventLog, byIdThenSigners, type AddOutcome, type DroppedKeyEvent, type KelBounds } from './log.js';
-import { KelReason, kelReject, type KelRejection } from './reasons.js';
-import { verifyKeyEvents, type BatchVerifier, type VerifiedKeyEvent } from './verify.js';
-import { checkKeyEventTime, signerSetOf, type DecodedKeyEvent } from './key-event.js';
+import { checkKeyEventTime, type DecodedKeyEvent, signerSetOf } from './key-event.js';
+import {
+  type AddOutcome,
+  byIdThenSigners,
+  DEFAULT_KEL_BOUNDS,
+  type DroppedKeyEvent,
+  type KelBounds,
+  KeyEventLog,
+} from './log.js';
+import { KelReason, type KelRejection, kelReject } from './reasons.js';
 import { affectedKeyStates } from './verdict.js';
+import { type BatchVerifier, type VerifiedKeyEvent, verifyKeyEvents } from './verify.js';
 
 export interface RegistryBounds extends KelBounds {
   /** Key events waiting for an inception that is not held, all identities together. */
   readonly maxOrphans: number;
 }
 
-export const DEFAULT_REGISTRY_BOUNDS: RegistryBounds = Object.freeze({ ...DEFAULT_KEL_BOUNDS, maxOrphans: 1024 });
+export const DEFAULT_REGISTRY_BOUNDS: RegistryBounds = Object.freeze({
+  ...DEFAULT_KEL_BOUNDS,
+  maxOrphans: 1024,
+});
 
 /** What adding one key event did. */
 export type RegistryOutcome =
@@ -58,7 +68,9 @@ export class IdentityRegistry {
   holds(identity: string, idHex: string, signers: string): boolean {
     const log = this.logs.get(identity);
     if (log !== undefined) return log.holds(idHex) || log.escrows(idHex, signers);
-    return (this.orphans.get(identity) ?? []).some((e) => e.idHex === idHex && signerSetOf(e) === signers);
+    return (this.orphans.get(identity) ?? []).some(
+      (e) => e.idHex === idHex && signerSetOf(e) === signers,
+    );
   }
 
   /**
@@ -66,12 +78,22 @@ export class IdentityRegistry {
    * (no signature work for them), one batch verification of every remaining signature, then
    * each event joins, waits or is refused. One outcome per input, in input order.
    */
-  submit(core: BatchVerifier, events: readonly DecodedKeyEvent[], now: number, skewSeconds = 300): RegistryOutcome[] {
+  submit(
+    core: BatchVerifier,
+    events: readonly DecodedKeyEvent[],
+    now: number,
+    skewSeconds = 300,
+  ): RegistryOutcome[] {
     const outcomes: Array<RegistryOutcome | null> = events.map((e) => {
       const time = checkKeyEventTime(e.event, now, skewSeconds);
       if (!time.ok) return time;
       if (this.holds(e.identity, e.idHex, signerSetOf(e))) {
-        return { ok: true, outcome: 'duplicate', identity: e.identity, affected: new Set<string>() };
+        return {
+          ok: true,
+          outcome: 'duplicate',
+          identity: e.identity,
+          affected: new Set<string>(),
+        };
       }
       return null;
     });
@@ -83,7 +105,12 @@ export class IdentityRegistry {
       const v = verified[at++] as (typeof verified)[number];
       // an earlier event of the same batch may have been this very one
       if (v.ok && this.holds(v.value.identity, v.value.idHex, signerSetOf(v.value))) {
-        return { ok: true, outcome: 'duplicate', identity: v.value.identity, affected: new Set<string>() };
+        return {
+          ok: true,
+          outcome: 'duplicate',
+          identity: v.value.identity,
+          affected: new Set<string>(),
+        };
       }
       return v.ok ? this.add(v.value) : v;
     });
@@ -118,7 +145,12 @@ export class IdentityRegistry {
         }
       }
       // a copy refused while another copy of the same key event joined is not a drop
-      outcome = { ok: true, outcome: 'accepted', attached, dropped: dropped.filter((d) => !target.holds(d.idHex)) };
+      outcome = {
+        ok: true,
+        outcome: 'accepted',
+        attached,
+        dropped: dropped.filter((d) => !target.holds(d.idHex)),
+      };
     } else {
       target = log;
       outcome = log.add(event);
@@ -133,10 +165,19 @@ export class IdentityRegistry {
       return { ok: true, outcome: 'duplicate', identity: event.identity, affected: new Set() };
     }
     if (this.orphanCount >= this.bounds.maxOrphans) {
-      return kelReject(KelReason.LIMIT, `${this.bounds.maxOrphans} key events already wait for their inception`);
+      return kelReject(
+        KelReason.LIMIT,
+        `${this.bounds.maxOrphans} key events already wait for their inception`,
+      );
     }
     this.orphans.set(event.identity, [...list, event]);
     this.orphanCount++;
-    return { ok: true, outcome: 'escrowed', waitingFor: event.identity, identity: event.identity, affected: new Set() };
+    return {
+      ok: true,
+      outcome: 'escrowed',
+      waitingFor: event.identity,
+      identity: event.identity,
+      affected: new Set(),
+    };
   }
 }

@@ -5,27 +5,48 @@
  * incremental {@link KeyEventLog} must always agree with it (test/identity-order.test.ts).
  * Unlike the log it has no resource bounds: it is the reference, not the hot path.
  */
-import type { Hasher } from '../protocol/event.js';
+
 import { toHex } from '../protocol/bytes.js';
-import { checkInception, checkSuccessor, checkVeto, referenceOf, startOf, type AttachedEstablishment } from './attach.js';
-import { resolveChain, type IdentityState } from './chain.js';
-import { isEstablishment, type EstablishmentBody } from './key-event.js';
+import type { Hasher } from '../protocol/event.js';
+import {
+  type AttachedEstablishment,
+  checkInception,
+  checkSuccessor,
+  checkVeto,
+  referenceOf,
+  startOf,
+} from './attach.js';
+import { type IdentityState, resolveChain } from './chain.js';
+import { type EstablishmentBody, isEstablishment } from './key-event.js';
 import { byIdThenSigners } from './log.js';
 import type { VerifiedKeyEvent } from './verify.js';
 
 /** The state of `identity` from a set of key events, or undefined when no valid inception is in it. */
-export function resolveIdentity(hasher: Hasher, identity: string, events: Iterable<VerifiedKeyEvent>): IdentityState | undefined {
+export function resolveIdentity(
+  hasher: Hasher,
+  identity: string,
+  events: Iterable<VerifiedKeyEvent>,
+): IdentityState | undefined {
   // Copies of one key event (same id, other signatures) are judged each on its own: the event
   // joins when one of them passes. Tried in a fixed order so the stored copy is the same too.
   const copies = new Map<string, VerifiedKeyEvent[]>();
-  for (const e of events) if (e.identity === identity) copies.set(e.idHex, [...(copies.get(e.idHex) ?? []), e]);
+  for (const e of events)
+    if (e.identity === identity) copies.set(e.idHex, [...(copies.get(e.idHex) ?? []), e]);
   for (const list of copies.values()) list.sort(byIdThenSigners);
-  const inceptionEvent = [...copies.values()].flat().find((e) => e.event.type === 'inception' && checkInception(e).ok);
+  const inceptionEvent = [...copies.values()]
+    .flat()
+    .find((e) => e.event.type === 'inception' && checkInception(e).ok);
   if (inceptionEvent === undefined) return undefined;
   const inceptionBody = inceptionEvent.event as EstablishmentBody;
-  const inception: AttachedEstablishment = { event: inceptionEvent, body: inceptionBody, start: startOf(inceptionBody, null) };
+  const inception: AttachedEstablishment = {
+    event: inceptionEvent,
+    body: inceptionBody,
+    start: startOf(inceptionBody, null),
+  };
 
-  const establishments = new Map<string, AttachedEstablishment>([[inceptionEvent.idHex, inception]]);
+  const establishments = new Map<string, AttachedEstablishment>([
+    [inceptionEvent.idHex, inception],
+  ]);
   const children = new Map<string, string[]>();
   const vetoes = new Map<string, string[]>();
   let vetoCount = 0;
@@ -47,7 +68,8 @@ export function resolveIdentity(hasher: Hasher, identity: string, events: Iterab
           children.set(ref, [...(children.get(ref) ?? []), e.idHex]);
         } else {
           const prior = referenced.body.prior;
-          const targetPrior = prior === undefined ? null : (establishments.get(toHex(prior)) ?? null);
+          const targetPrior =
+            prior === undefined ? null : (establishments.get(toHex(prior)) ?? null);
           if (!checkVeto(e, referenced, targetPrior).ok) continue;
           vetoes.set(ref, [...(vetoes.get(ref) ?? []), e.idHex]);
           vetoCount++;
@@ -56,5 +78,12 @@ export function resolveIdentity(hasher: Hasher, identity: string, events: Iterab
       }
     }
   }
-  return resolveChain({ identity, inception, establishments, children, vetoes, size: establishments.size + vetoCount });
+  return resolveChain({
+    identity,
+    inception,
+    establishments,
+    children,
+    vetoes,
+    size: establishments.size + vetoCount,
+  });
 }

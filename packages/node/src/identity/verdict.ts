@@ -7,7 +7,7 @@
  */
 import { toHex } from '../protocol/bytes.js';
 import type { IdentityState, KeyState } from './chain.js';
-import { KEL_OK, KelReason, kelReject, type KelCheck } from './reasons.js';
+import { KEL_OK, type KelCheck, KelReason, kelReject } from './reasons.js';
 
 /** What the verdict needs from an ordinary event authored by an identity. */
 export interface IdentityAuthoredEvent {
@@ -26,7 +26,10 @@ export interface IdentityAuthoredEvent {
  * resolved chain, `created_at` is inside its window (before: BEFORE_KEY_STATE; after: by what
  * ended it, KEY_REVOKED, IDENTITY_FROZEN or KEY_ROTATED), and its threshold of keys signed.
  */
-export function checkIdentityAuthor(state: IdentityState | undefined, event: IdentityAuthoredEvent): KelCheck {
+export function checkIdentityAuthor(
+  state: IdentityState | undefined,
+  event: IdentityAuthoredEvent,
+): KelCheck {
   if (state === undefined || state.identity !== event.author) {
     return kelReject(KelReason.UNKNOWN_IDENTITY, `no inception of ${event.author} is held`);
   }
@@ -34,7 +37,10 @@ export function checkIdentityAuthor(state: IdentityState | undefined, event: Ide
   const keyState = state.byId.get(ref);
   if (keyState === undefined) {
     if (state.superseded.has(ref)) {
-      return kelReject(KelReason.SUPERSEDED_KEY_STATE, `key state ${ref} is not on the identity's chain`);
+      return kelReject(
+        KelReason.SUPERSEDED_KEY_STATE,
+        `key state ${ref} is not on the identity's chain`,
+      );
     }
     return kelReject(KelReason.UNKNOWN_KEY_STATE, `key state ${ref} is not held`);
   }
@@ -48,13 +54,19 @@ export function checkIdentityAuthor(state: IdentityState | undefined, event: Ide
       if (seen.length >= keyState.threshold) return KEL_OK;
     }
   }
-  return kelReject(KelReason.THRESHOLD_NOT_MET, `${seen.length} of the required ${keyState.threshold} keys signed`);
+  return kelReject(
+    KelReason.THRESHOLD_NOT_MET,
+    `${seen.length} of the required ${keyState.threshold} keys signed`,
+  );
 }
 
 /** Whether `createdAt` falls in the window in which the key state's keys sign. */
 export function checkWindow(keyState: KeyState, createdAt: number): KelCheck {
   if (createdAt < keyState.start) {
-    return kelReject(KelReason.BEFORE_KEY_STATE, `created_at ${createdAt} is before the key state took effect (${keyState.start})`);
+    return kelReject(
+      KelReason.BEFORE_KEY_STATE,
+      `created_at ${createdAt} is before the key state took effect (${keyState.start})`,
+    );
   }
   if (keyState.end !== null && createdAt >= keyState.end) {
     const code =
@@ -63,7 +75,10 @@ export function checkWindow(keyState: KeyState, createdAt: number): KelCheck {
         : keyState.endCause === 'frozen'
           ? KelReason.IDENTITY_FROZEN
           : KelReason.KEY_ROTATED;
-    return kelReject(code, `created_at ${createdAt} is at or after the key state ended (${keyState.end}, ${keyState.endCause})`);
+    return kelReject(
+      code,
+      `created_at ${createdAt} is at or after the key state ended (${keyState.end}, ${keyState.endCause})`,
+    );
   }
   return KEL_OK;
 }
@@ -91,9 +106,13 @@ function standing(state: IdentityState | undefined, id: string): string {
  * events naming them are the ones a node re-evaluates after a key event joined (invalidated
  * ones kept as evidence, escrowed ones revived). Empty when no verdict can change.
  */
-export function affectedKeyStates(before: IdentityState | undefined, after: IdentityState): Set<string> {
+export function affectedKeyStates(
+  before: IdentityState | undefined,
+  after: IdentityState,
+): Set<string> {
   const ids = new Set<string>([...after.byId.keys(), ...after.superseded]);
-  if (before !== undefined) for (const id of [...before.byId.keys(), ...before.superseded]) ids.add(id);
+  if (before !== undefined)
+    for (const id of [...before.byId.keys(), ...before.superseded]) ids.add(id);
   const out = new Set<string>();
   for (const id of ids) if (standing(before, id) !== standing(after, id)) out.add(id);
   return out;

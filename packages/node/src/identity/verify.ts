@@ -10,8 +10,8 @@
 import type { Core } from '@commons-sync/bindings';
 
 import { Reason } from '../protocol/reasons.js';
-import { keyEventSignatureChecks, type DecodedKeyEvent } from './key-event.js';
-import { kelAccept, kelReject, type KelResult } from './reasons.js';
+import { type DecodedKeyEvent, keyEventSignatureChecks } from './key-event.js';
+import { type KelResult, kelAccept, kelReject } from './reasons.js';
 
 declare const verifiedKeyEvent: unique symbol;
 
@@ -22,7 +22,10 @@ export type VerifiedKeyEvent = DecodedKeyEvent & { readonly [verifiedKeyEvent]: 
 export type BatchVerifier = Pick<Core, 'ed25519VerifyBatch'>;
 
 /** Verifies all signatures of all key events in one batch; one result per key event, in order. */
-export function verifyKeyEvents(core: BatchVerifier, events: readonly DecodedKeyEvent[]): KelResult<VerifiedKeyEvent>[] {
+export function verifyKeyEvents(
+  core: BatchVerifier,
+  events: readonly DecodedKeyEvent[],
+): KelResult<VerifiedKeyEvent>[] {
   const checks = events.flatMap((e) => keyEventSignatureChecks(e));
   const verdicts = checks.length === 0 ? [] : core.ed25519VerifyBatch(checks);
   let at = 0;
@@ -32,13 +35,19 @@ export function verifyKeyEvents(core: BatchVerifier, events: readonly DecodedKey
     at += n;
     const bad = own.indexOf(false);
     if (bad >= 0) {
-      return kelReject(Reason.BAD_SIGNATURE, `signature ${bad} (${e.event.signatures[bad]?.signer}) does not verify`);
+      return kelReject(
+        Reason.BAD_SIGNATURE,
+        `signature ${bad} (${e.event.signatures[bad]?.signer}) does not verify`,
+      );
     }
     return kelAccept(e as VerifiedKeyEvent);
   });
 }
 
 /** {@link verifyKeyEvents} for one key event. */
-export function verifyKeyEvent(core: BatchVerifier, event: DecodedKeyEvent): KelResult<VerifiedKeyEvent> {
+export function verifyKeyEvent(
+  core: BatchVerifier,
+  event: DecodedKeyEvent,
+): KelResult<VerifiedKeyEvent> {
   return verifyKeyEvents(core, [event])[0] as KelResult<VerifiedKeyEvent>;
 }

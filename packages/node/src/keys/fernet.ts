@@ -17,7 +17,15 @@ import {
   randomBytes,
   timingSafeEqual,
 } from 'node:crypto';
-import { CommonsSyncError } from '../errors.js';
+import {
+  FernetExpiredError,
+  FernetFutureError,
+  FernetKeyError,
+  FernetMacError,
+  FernetMalformedError,
+  FernetPaddingError,
+  FernetVersionError,
+} from './errors.js';
 
 const VERSION = 0x80;
 const KEY_BYTES = 32;
@@ -32,35 +40,7 @@ const MIN_TOKEN_BYTES = HEADER_BYTES + BLOCK_BYTES + HMAC_BYTES;
 /** As pyca/cryptography: with a TTL, a token may be stamped at most this far in the future. */
 export const DEFAULT_MAX_CLOCK_SKEW_SECONDS = 60;
 
-/** A Fernet key that is not 32 bytes, or not canonical padded base64url of 32 bytes. */
-export class FernetKeyError extends CommonsSyncError {
-  constructor(message: string) {
-    super('ERR_FERNET_KEY', message);
-  }
-}
-
-export type FernetTokenErrorCode =
-  /** Not canonical padded base64url, or a length the format cannot have. */
-  | 'ERR_FERNET_MALFORMED'
-  /** First byte is not 0x80. */
-  | 'ERR_FERNET_VERSION'
-  /** The HMAC does not match: wrong key, or the token was altered. */
-  | 'ERR_FERNET_MAC'
-  /** Authentic token whose plaintext padding is invalid (made with the key, but not by Fernet). */
-  | 'ERR_FERNET_PADDING'
-  /** Authentic token older than the TTL allows. */
-  | 'ERR_FERNET_EXPIRED'
-  /** Authentic token stamped further in the future than the allowed clock skew. */
-  | 'ERR_FERNET_FUTURE';
-
-/** A token that does not decrypt; `code` says why. */
-export class FernetTokenError extends CommonsSyncError {
-  declare readonly code: FernetTokenErrorCode;
-
-  constructor(code: FernetTokenErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export { FernetKeyError, FernetTokenError, type FernetTokenErrorCode } from './errors.js';
 
 export interface FernetEncryptOptions {
   /** Seconds since the Unix epoch to stamp; default now. */
@@ -89,7 +69,7 @@ export interface DecodedFernetToken {
 
 /** A fresh random key in the spec's text form (44 characters of base64url). */
 export function generateFernetKey(): string {
-  return randomBytes(KEY_BYTES).toString('base64url') + '=';
+  return `${randomBytes(KEY_BYTES).toString('base64url')}=`;
 }
 
 /** Encodes 32 raw key bytes in the spec's text form. */
@@ -97,7 +77,7 @@ export function encodeFernetKey(raw: Uint8Array): string {
   if (raw.length !== KEY_BYTES) {
     throw new FernetKeyError(`a Fernet key is ${KEY_BYTES} bytes, got ${raw.length}`);
   }
-  return Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('base64url') + '=';
+  return `${Buffer.from(raw.buffer, raw.byteOffset, raw.length).toString('base64url')}=`;
 }
 
 /** Makes a token of `plaintext` under `key` (text form or 32 raw bytes). */
@@ -150,7 +130,7 @@ export function fernetDecryptWithTimestamp(
     const mac = raw.subarray(raw.length - HMAC_BYTES);
     const expected = createHmac('sha256', signing).update(body).digest();
     if (!timingSafeEqual(expected, mac)) {
-      throw new FernetTokenError('ERR_FERNET_MAC', 'the token does not verify under this key');
+      throw new FernetMacError('the token does not verify under this key');
     }
 
     const timestamp = body.readBigUInt64BE(1);
@@ -164,7 +144,7 @@ export function fernetDecryptWithTimestamp(
       last = decipher.final();
     } catch (cause) {
       first.fill(0);
-      throw new FernetTokenError('ERR_FERNET_PADDING', 'the plaintext padding is invalid', {
+      throw new FernetPaddingError('the plaintext padding is invalid', {
         cause,
       });
     }
@@ -191,13 +171,10 @@ function checkTime(timestamp: bigint, opts: FernetDecryptOptions): void {
   }
   const now = BigInt(Math.floor(opts.now ?? unixNow()));
   if (timestamp + BigInt(ttl) < now) {
-    throw new FernetTokenError('ERR_FERNET_EXPIRED', `the token is older than ${ttl} seconds`);
+    throw new FernetExpiredError(`the token is older than ${ttl} seconds`);
   }
   if (now + BigInt(skew) < timestamp) {
-    throw new FernetTokenError(
-      'ERR_FERNET_FUTURE',
-      `the token is stamped more than ${skew} seconds in the future`,
-    );
+    throw new FernetFutureError(`the token is stamped more than ${skew} seconds in the future`);
   }
 }
 
@@ -205,22 +182,16 @@ function checkTime(timestamp: bigint, opts: FernetDecryptOptions): void {
 function decodeToken(token: string): Buffer {
   const raw = decodeBase64Url(token);
   if (raw === undefined) {
-    throw new FernetTokenError('ERR_FERNET_MALFORMED', 'the token is not padded base64url');
+    throw new FernetMalformedError('the token is not padded base64url');
   }
   if (raw.length < MIN_TOKEN_BYTES) {
-    throw new FernetTokenError(
-      'ERR_FERNET_MALFORMED',
-      `the token is too short (${raw.length} bytes)`,
-    );
+    throw new FernetMalformedError(`the token is too short (${raw.length} bytes)`);
   }
   if ((raw.length - HEADER_BYTES - HMAC_BYTES) % BLOCK_BYTES !== 0) {
-    throw new FernetTokenError(
-      'ERR_FERNET_MALFORMED',
-      'the ciphertext is not a whole number of AES blocks',
-    );
+    throw new FernetMalformedError('the ciphertext is not a whole number of AES blocks');
   }
   if (raw[0] !== VERSION) {
-    throw new FernetTokenError('ERR_FERNET_VERSION', `unknown Fernet version ${String(raw[0])}`);
+    throw new FernetVersionError(`unknown Fernet version ${String(raw[0])}`);
   }
   return raw;
 }

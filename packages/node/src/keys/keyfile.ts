@@ -13,14 +13,29 @@
  * token's HMAC covers the seed; `did` and `publicKey` are checked against the decrypted seed,
  * and `kdf` is covered implicitly (other parameters give another key, and the HMAC fails).
  */
-import { randomBytes, scrypt, type ScryptOptions } from 'node:crypto';
+import { randomBytes, type ScryptOptions, scrypt } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Core } from '@commons-sync/bindings';
-import { ConfigError, KeyFileError, StorageError } from '../errors.js';
+import { ConfigError, type KeyFileError, StorageError } from '../errors.js';
 import { didKeyFromPublicKey } from '../protocol/did.js';
-import { fernetDecrypt, fernetEncrypt, FernetTokenError } from './fernet.js';
+import {
+  FernetMacError,
+  KeyDisposedError,
+  KeyFileAlteredError,
+  KeyFileExistsError,
+  KeyFileFormatError,
+  KeyFileKdfError,
+  KeyFilePassphraseError,
+  KeyFileReadError,
+  KeyFileWriteError,
+  KeySeedError,
+  PassphraseAbortedError,
+  PassphraseEmptyError,
+  PassphraseUnavailableError,
+} from './errors.js';
+import { fernetDecrypt, fernetEncrypt } from './fernet.js';
 
 export const KEY_FILE_TYPE = 'commons-sync-key';
 export const KEY_FILE_VERSION = 1;
@@ -99,10 +114,10 @@ export async function createKeyFile(
   opts: CreateKeyFileOptions = {},
 ): Promise<KeyFileInfo> {
   if (passphrase.length === 0) {
-    throw new ConfigError('ERR_PASSPHRASE_EMPTY', 'the passphrase must not be empty');
+    throw new PassphraseEmptyError('the passphrase must not be empty');
   }
   if (seed !== undefined && seed.length !== SEED_BYTES) {
-    throw new ConfigError('ERR_KEY_SEED', `a seed is ${SEED_BYTES} bytes, got ${seed.length}`);
+    throw new KeySeedError(`a seed is ${SEED_BYTES} bytes, got ${seed.length}`);
   }
   const N = opts.scryptN ?? DEFAULT_SCRYPT_N;
   const kdf: ScryptParams = {
@@ -112,7 +127,7 @@ export async function createKeyFile(
     r: 8,
     p: 1,
   };
-  checkScryptParams(kdf, (message) => new ConfigError('ERR_KEYFILE_KDF', message));
+  checkScryptParams(kdf, (message) => new KeyFileKdfError(message));
   if (opts.overwrite !== true) await refuseExisting(path); // fail before the slow part
 
   const ownSeed = seed === undefined ? randomBytes(SEED_BYTES) : Buffer.from(seed);
@@ -151,7 +166,7 @@ export async function openKeyFile(
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
-    throw new StorageError('ERR_KEYFILE_READ', `cannot read key file ${path}`, { cause });
+    throw new KeyFileReadError(`cannot read key file ${path}`, { cause });
   }
   const file = parseKeyFile(text, path);
   const publicKey = Buffer.from(file.publicKey, 'hex');
@@ -164,9 +179,8 @@ export async function openKeyFile(
   try {
     seed = fernetDecrypt(key, file.token);
   } catch (cause) {
-    if (cause instanceof FernetTokenError && cause.code === 'ERR_FERNET_MAC') {
-      throw new KeyFileError(
-        'ERR_KEYFILE_PASSPHRASE',
+    if (cause instanceof FernetMacError) {
+      throw new KeyFilePassphraseError(
         `the passphrase does not open ${path} (or its token or kdf were altered)`,
         { cause },
       );
@@ -197,7 +211,7 @@ export async function readKeyFilePublic(path: string): Promise<KeyFileInfo> {
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
-    throw new StorageError('ERR_KEYFILE_READ', `cannot read key file ${path}`, { cause });
+    throw new KeyFileReadError(`cannot read key file ${path}`, { cause });
   }
   const file = parseKeyFile(text, path);
   const publicKey = Uint8Array.from(Buffer.from(file.publicKey, 'hex'));
@@ -234,10 +248,7 @@ export function promptPassphrase(
   const setRawMode = input.setRawMode;
   if (input.isTTY !== true || setRawMode === undefined) {
     return Promise.reject(
-      new ConfigError(
-        'ERR_PASSPHRASE_UNAVAILABLE',
-        `no terminal to ask for a passphrase: set ${PASSPHRASE_ENV}`,
-      ),
+      new PassphraseUnavailableError(`no terminal to ask for a passphrase: set ${PASSPHRASE_ENV}`),
     );
   }
   return new Promise((resolve, reject) => {
@@ -252,9 +263,13 @@ export function promptPassphrase(
     };
     const onData = (chunk: string | Buffer): void => {
       for (const ch of String(chunk)) {
-        if (ch === '\r' || ch === '\n') return finish(undefined);
+        if (ch === '\r' || ch === '\n') {
+          finish(undefined);
+          return;
+        }
         if (ch === '\u0003' || (ch === '\u0004' && chars.length === 0)) {
-          return finish(new ConfigError('ERR_PASSPHRASE_ABORTED', 'passphrase entry aborted'));
+          finish(new PassphraseAbortedError('passphrase entry aborted'));
+          return;
         }
         if (ch === '\u007f' || ch === '\b') chars.pop();
         else if (ch >= ' ') chars.push(ch);
@@ -292,12 +307,12 @@ class SealedKey implements OpenedKeyFile {
   }
 
   sign(message: Uint8Array): Uint8Array {
-    if (this.#disposed) throw new KeyFileError('ERR_KEY_DISPOSED', 'this key has been disposed');
+    if (this.#disposed) throw new KeyDisposedError('this key has been disposed');
     return this.#core.ed25519Sign(this.#seed, message);
   }
 
   exportSeed(): Uint8Array {
-    if (this.#disposed) throw new KeyFileError('ERR_KEY_DISPOSED', 'this key has been disposed');
+    if (this.#disposed) throw new KeyDisposedError('this key has been disposed');
     return Uint8Array.from(this.#seed);
   }
 
@@ -313,10 +328,7 @@ class SealedKey implements OpenedKeyFile {
 
 function parseKeyFile(text: string, path: string): KeyFileJson {
   const bad = (what: string): StorageError =>
-    new StorageError(
-      'ERR_KEYFILE_FORMAT',
-      `${path} is not a version-${KEY_FILE_VERSION} key file: ${what}`,
-    );
+    new KeyFileFormatError(`${path} is not a version-${KEY_FILE_VERSION} key file: ${what}`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -378,7 +390,7 @@ function deriveKey(passphrase: string, kdf: ScryptParams): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     scrypt(passphrase.normalize('NFC'), salt, 32, options, (error, key) => {
       if (error === null) resolve(key);
-      else reject(new StorageError('ERR_KEYFILE_KDF', 'scrypt failed', { cause: error }));
+      else reject(new KeyFileKdfError('scrypt failed', { cause: error }));
     });
   });
 }
@@ -388,7 +400,7 @@ async function refuseExisting(path: string): Promise<void> {
     await (await open(path, fsConstants.O_RDONLY)).close();
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return;
-    throw new StorageError('ERR_KEYFILE_WRITE', `cannot check ${path}`, { cause: error });
+    throw new KeyFileWriteError(`cannot check ${path}`, { cause: error });
   }
   throw exists(path);
 }
@@ -429,7 +441,7 @@ async function writeAtomically(path: string, data: string, overwrite: boolean): 
     await syncDirectory(dir);
   } catch (error) {
     if (error instanceof StorageError) throw error;
-    throw new StorageError('ERR_KEYFILE_WRITE', `cannot write key file ${path}`, { cause: error });
+    throw new KeyFileWriteError(`cannot write key file ${path}`, { cause: error });
   } finally {
     if (!placed) await unlink(temp).catch(() => undefined);
   }
@@ -437,7 +449,7 @@ async function writeAtomically(path: string, data: string, overwrite: boolean): 
 
 /** Makes the rename durable. Not every platform can open a directory (Windows): best effort. */
 async function syncDirectory(dir: string): Promise<void> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(dir, fsConstants.O_RDONLY);
   } catch {
@@ -453,14 +465,11 @@ async function syncDirectory(dir: string): Promise<void> {
 }
 
 function exists(path: string): StorageError {
-  return new StorageError(
-    'ERR_KEYFILE_EXISTS',
-    `${path} already exists; refusing to overwrite a key file`,
-  );
+  return new KeyFileExistsError(`${path} already exists; refusing to overwrite a key file`);
 }
 
 function altered(path: string, what: string, cause?: unknown): KeyFileError {
-  return new KeyFileError('ERR_KEYFILE_ALTERED', `${path} was altered: ${what}`, { cause });
+  return new KeyFileAlteredError(`${path} was altered: ${what}`, { cause });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -468,9 +477,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function isErrno(error: unknown, ...codes: string[]): boolean {
-  return (
-    error instanceof Error && codes.includes(String((error as NodeJS.ErrnoException).code))
-  );
+  return error instanceof Error && codes.includes(String((error as NodeJS.ErrnoException).code));
 }
 
 const BASE64_PADDED = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;

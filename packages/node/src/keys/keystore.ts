@@ -8,45 +8,9 @@
  * `generate`); callers never see key material, except through `exportSeed` on a keystore whose
  * `capabilities.export` is true.
  */
-import { CommonsSyncError } from '../errors.js';
+import { KeyLabelError, KeyMessageError, KeystoreSecretError } from './errors.js';
 
-/** Stable codes of {@link KeystoreError}. */
-export type KeystoreErrorCode =
-  /** No key with that handle or label (or it was destroyed). */
-  | 'ERR_KEY_NOT_FOUND'
-  /** A key with that label already exists. */
-  | 'ERR_KEY_EXISTS'
-  /** A label that is empty, too long, or has characters outside [A-Za-z0-9._-]. */
-  | 'ERR_KEY_LABEL'
-  /** The backend never hands out key material (an HSM, a KMS). */
-  | 'ERR_KEY_NOT_EXPORTABLE'
-  /** The backend cannot take key material in (an HSM here: keys are born inside it). */
-  | 'ERR_KEY_NOT_IMPORTABLE'
-  /** The keystore was closed. */
-  | 'ERR_KEYSTORE_CLOSED'
-  /** A `--keystore` value that cannot be parsed. */
-  | 'ERR_KEYSTORE_SPEC'
-  /** The backend cannot be reached or loaded (a missing PKCS#11 module or binding). */
-  | 'ERR_KEYSTORE_UNAVAILABLE'
-  /** A message to sign that is empty or not a Uint8Array (PKCS#11 modules refuse empty data). */
-  | 'ERR_KEY_MESSAGE'
-  /** A key the backend holds is not an Ed25519 key of the expected shape. */
-  | 'ERR_KEY_TYPE'
-  /** The token refused the PIN. */
-  | 'ERR_PKCS11_PIN'
-  /** No token with that label (or several: labels must be unique). */
-  | 'ERR_PKCS11_TOKEN'
-  /** Any other failure the PKCS#11 module reports (its CKR_ name is in the message). */
-  | 'ERR_PKCS11';
-
-/** A keystore refused or failed an operation; `code` says which way. */
-export class KeystoreError extends CommonsSyncError {
-  declare readonly code: KeystoreErrorCode;
-
-  constructor(code: KeystoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
-}
+export { KeystoreError, type KeystoreErrorCode } from './errors.js';
 
 /** A reference to one key in one keystore. Holds no secret; safe to log. */
 export interface KeyHandle {
@@ -121,7 +85,7 @@ export function signerFor(keystore: Keystore, key: KeyHandle): Signer {
 /** Every backend's first check in `sign`, so that all refuse the same messages. */
 export function checkMessage(message: Uint8Array): void {
   if (!(message instanceof Uint8Array) || message.length === 0) {
-    throw new KeystoreError('ERR_KEY_MESSAGE', 'the message to sign must be a non-empty Uint8Array');
+    throw new KeyMessageError('the message to sign must be a non-empty Uint8Array');
   }
 }
 
@@ -130,8 +94,7 @@ const LABEL = /^[A-Za-z0-9._-]{1,64}$/;
 /** Labels are 1..64 of [A-Za-z0-9._-], not starting with a dot: safe as file names and URIs. */
 export function checkLabel(label: string): string {
   if (typeof label !== 'string' || !LABEL.test(label) || label.startsWith('.')) {
-    throw new KeystoreError(
-      'ERR_KEY_LABEL',
+    throw new KeyLabelError(
       `a key label is 1 to 64 characters of A-Z a-z 0-9 . _ - not starting with a dot, got ${JSON.stringify(label)}`,
     );
   }
@@ -152,7 +115,7 @@ export interface SecretSource {
 export function fixedSecrets(secrets: { passphrase?: string; pin?: string }): SecretSource {
   const need = (value: string | undefined, what: string): Promise<string> =>
     value === undefined
-      ? Promise.reject(new CommonsSyncError('ERR_KEYSTORE_SECRET', `no ${what} was given`))
+      ? Promise.reject(new KeystoreSecretError(`no ${what} was given`))
       : Promise.resolve(value);
   return {
     passphrase: () => need(secrets.passphrase, 'passphrase'),

@@ -10,7 +10,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Core } from '@commons-sync/bindings';
 
 import { didKeyFromPublicKey } from '../protocol/did.js';
-import { checkLabel, checkMessage, type KeyHandle, type Keystore, KeystoreError } from './keystore.js';
+import {
+  KeyExistsError,
+  KeyNotExportableError,
+  KeyNotFoundError,
+  KeyNotImportableError,
+  KeystoreClosedError,
+  KeyTypeError,
+} from './errors.js';
+import { checkLabel, checkMessage, type KeyHandle, type Keystore } from './keystore.js';
 
 interface StoredKey {
   readonly handle: KeyHandle;
@@ -37,7 +45,9 @@ export class MemoryKeystore implements Keystore {
 
   async list(): Promise<KeyHandle[]> {
     this.#checkOpen();
-    return [...this.#keys.values()].map((k) => k.handle).sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+    return [...this.#keys.values()]
+      .map((k) => k.handle)
+      .sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
   }
 
   async get(label: string): Promise<KeyHandle | undefined> {
@@ -51,8 +61,10 @@ export class MemoryKeystore implements Keystore {
   }
 
   async importSeed(label: string, seed: Uint8Array): Promise<KeyHandle> {
-    if (!this.capabilities.import) throw new KeystoreError('ERR_KEY_NOT_IMPORTABLE', 'this keystore generates its keys itself');
-    if (!(seed instanceof Uint8Array) || seed.length !== 32) throw new KeystoreError('ERR_KEY_TYPE', 'an Ed25519 seed is 32 bytes');
+    if (!this.capabilities.import)
+      throw new KeyNotImportableError('this keystore generates its keys itself');
+    if (!(seed instanceof Uint8Array) || seed.length !== 32)
+      throw new KeyTypeError('an Ed25519 seed is 32 bytes');
     return this.#store(label, Uint8Array.from(seed));
   }
 
@@ -67,7 +79,8 @@ export class MemoryKeystore implements Keystore {
 
   async exportSeed(key: KeyHandle): Promise<Uint8Array> {
     const stored = this.#require(key);
-    if (!this.capabilities.export) throw new KeystoreError('ERR_KEY_NOT_EXPORTABLE', `${key.did} never leaves this keystore`);
+    if (!this.capabilities.export)
+      throw new KeyNotExportableError(`${key.did} never leaves this keystore`);
     return Uint8Array.from(stored.seed);
   }
 
@@ -88,10 +101,15 @@ export class MemoryKeystore implements Keystore {
     checkLabel(label);
     if ([...this.#keys.values()].some((k) => k.handle.label === label)) {
       seed.fill(0);
-      throw new KeystoreError('ERR_KEY_EXISTS', `a key labelled ${JSON.stringify(label)} exists`);
+      throw new KeyExistsError(`a key labelled ${JSON.stringify(label)} exists`);
     }
     const publicKey = this.#core.ed25519PublicKey(seed);
-    const handle: KeyHandle = Object.freeze({ id: randomUUID(), label, publicKey, did: didKeyFromPublicKey(publicKey) });
+    const handle: KeyHandle = Object.freeze({
+      id: randomUUID(),
+      label,
+      publicKey,
+      did: didKeyFromPublicKey(publicKey),
+    });
     this.#keys.set(handle.id, { handle, seed });
     return handle;
   }
@@ -99,11 +117,11 @@ export class MemoryKeystore implements Keystore {
   #require(key: KeyHandle): StoredKey {
     this.#checkOpen();
     const stored = this.#keys.get(key.id);
-    if (stored === undefined) throw new KeystoreError('ERR_KEY_NOT_FOUND', `no key ${key.did} (id ${key.id})`);
+    if (stored === undefined) throw new KeyNotFoundError(`no key ${key.did} (id ${key.id})`);
     return stored;
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw new KeystoreError('ERR_KEYSTORE_CLOSED', 'the keystore is closed');
+    if (this.#closed) throw new KeystoreClosedError('the keystore is closed');
   }
 }

@@ -18,11 +18,18 @@ import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { ConfigError, StorageError } from '../errors.js';
+import { ConfigError, NoDataDirError, type StorageError } from '../errors.js';
 import { didKeyFromPublicKey } from '../protocol/did.js';
+import { KeyFileFormatError, KeyFileWriteError, KeyNotFoundError } from './errors.js';
 import { readKeyFilePublic } from './keyfile.js';
-import { KeystoreError, signerFor } from './keystore.js';
-import { labelOf, type OpenedSigner, openKeystore, type OpenKeystoreOptions, selfTest } from './open.js';
+import { signerFor } from './keystore.js';
+import {
+  labelOf,
+  type OpenedSigner,
+  type OpenKeystoreOptions,
+  openKeystore,
+  selfTest,
+} from './open.js';
 import { formatKeystoreSpec, type KeystoreSpec, parseKeystoreSpec } from './spec.js';
 
 export const NODE_KEY_FILE = 'node.key';
@@ -41,7 +48,11 @@ function defaultSpec(dir: string): KeystoreSpec {
 }
 
 function isDefault(dir: string, spec: KeystoreSpec): boolean {
-  return spec.kind === 'vault' && spec.path === join(dir, NODE_KEY_FILE) && (spec.key === undefined || spec.key === 'node');
+  return (
+    spec.kind === 'vault' &&
+    spec.path === join(dir, NODE_KEY_FILE) &&
+    (spec.key === undefined || spec.key === 'node')
+  );
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -64,7 +75,8 @@ export async function readNodeIdentity(dir: string): Promise<NodeIdentity | unde
 }
 
 function parseRecord(path: string, text: string): NodeIdentity {
-  const bad = (why: string): StorageError => new StorageError('ERR_KEYFILE_FORMAT', `${path} is not a node keystore record: ${why}`);
+  const bad = (why: string): StorageError =>
+    new KeyFileFormatError(`${path} is not a node keystore record: ${why}`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -72,9 +84,15 @@ function parseRecord(path: string, text: string): NodeIdentity {
     throw bad('not JSON');
   }
   const r = (value ?? {}) as Record<string, unknown>;
-  if (r['type'] !== RECORD_TYPE || r['version'] !== 1) throw bad(`type is not ${RECORD_TYPE} version 1`);
+  if (r['type'] !== RECORD_TYPE || r['version'] !== 1)
+    throw bad(`type is not ${RECORD_TYPE} version 1`);
   const { keystore, did, publicKey } = r;
-  if (typeof keystore !== 'string' || typeof did !== 'string' || typeof publicKey !== 'string' || !/^[0-9a-f]{64}$/.test(publicKey)) {
+  if (
+    typeof keystore !== 'string' ||
+    typeof did !== 'string' ||
+    typeof publicKey !== 'string' ||
+    !/^[0-9a-f]{64}$/.test(publicKey)
+  ) {
     throw bad('needs keystore, did and a 64-hex publicKey');
   }
   const key = Uint8Array.from(Buffer.from(publicKey, 'hex'));
@@ -100,7 +118,11 @@ export async function createNodeIdentity(
 ): Promise<{ identity: NodeIdentity; created: boolean }> {
   const existing = await readNodeIdentity(dir);
   if (existing !== undefined) {
-    if (spec !== undefined && formatKeystoreSpec(spec) !== formatKeystoreSpec(existing.spec) && !(isDefault(dir, spec) && isDefault(dir, existing.spec))) {
+    if (
+      spec !== undefined &&
+      formatKeystoreSpec(spec) !== formatKeystoreSpec(existing.spec) &&
+      !(isDefault(dir, spec) && isDefault(dir, existing.spec))
+    ) {
       throw new ConfigError(
         'ERR_NODE_IDENTITY_EXISTS',
         `${dir} already has its identity ${existing.did} in ${formatKeystoreSpec(existing.spec)}; it is not replaced`,
@@ -123,7 +145,10 @@ export async function createNodeIdentity(
         publicKey: Buffer.from(key.publicKey).toString('hex'),
       });
     }
-    return { identity: { did: key.did, publicKey: key.publicKey, spec: { ...target, key: label } }, created: true };
+    return {
+      identity: { did: key.did, publicKey: key.publicKey, spec: { ...target, key: label } },
+      created: true,
+    };
   } finally {
     await keystore.close();
   }
@@ -141,14 +166,18 @@ export async function openNodeSigner(
 ): Promise<OpenedSigner> {
   const identity = await readNodeIdentity(dir);
   if (identity === undefined) {
-    throw new ConfigError('ERR_NO_DATA_DIR', `${dir} has no node identity; run \`commons-sync init --data ${dir}\` first`);
+    throw new NoDataDirError(
+      `${dir} has no node identity; run \`commons-sync init --data ${dir}\` first`,
+    );
   }
   const spec = override ?? identity.spec;
   const keystore = await openKeystore(spec, opts);
   try {
     const key = await keystore.get(labelOf(spec));
     if (key === undefined) {
-      throw new KeystoreError('ERR_KEY_NOT_FOUND', `${formatKeystoreSpec(spec)}: the node key ${identity.did} is not there`);
+      throw new KeyNotFoundError(
+        `${formatKeystoreSpec(spec)}: the node key ${identity.did} is not there`,
+      );
     }
     if (key.did !== identity.did) {
       throw new ConfigError(
@@ -177,6 +206,6 @@ async function writeRecord(path: string, record: object): Promise<void> {
     }
     await rename(temp, path);
   } catch (error) {
-    throw new StorageError('ERR_KEYFILE_WRITE', `cannot write ${path}`, { cause: error });
+    throw new KeyFileWriteError(`cannot write ${path}`, { cause: error });
   }
 }

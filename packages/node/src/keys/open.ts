@@ -3,8 +3,14 @@
  * backend, so commands and the node select backends the same way.
  */
 import type { Core } from '@commons-sync/bindings';
-
-import { type KeyHandle, type Keystore, KeystoreError, type SecretSource, type Signer, signerFor } from './keystore.js';
+import { KeyNotFoundError, KeystoreSpecError, KeyTypeError } from './errors.js';
+import {
+  type KeyHandle,
+  type Keystore,
+  type SecretSource,
+  type Signer,
+  signerFor,
+} from './keystore.js';
 import { Pkcs11Keystore } from './pkcs11.js';
 import { formatKeystoreSpec, type KeystoreSpec } from './spec.js';
 import { VaultKeystore } from './vault.js';
@@ -16,9 +22,17 @@ export interface OpenKeystoreOptions {
   readonly scryptN?: number;
 }
 
-export async function openKeystore(spec: KeystoreSpec, opts: OpenKeystoreOptions): Promise<Keystore> {
-  if (spec.kind === 'pkcs11') return Pkcs11Keystore.open({ module: spec.module, token: spec.token, secrets: opts.secrets });
-  return VaultKeystore.open(spec.path, { core: opts.core, secrets: opts.secrets, ...(opts.scryptN === undefined ? {} : { scryptN: opts.scryptN }) });
+export async function openKeystore(
+  spec: KeystoreSpec,
+  opts: OpenKeystoreOptions,
+): Promise<Keystore> {
+  if (spec.kind === 'pkcs11')
+    return Pkcs11Keystore.open({ module: spec.module, token: spec.token, secrets: opts.secrets });
+  return VaultKeystore.open(spec.path, {
+    core: opts.core,
+    secrets: opts.secrets,
+    ...(opts.scryptN === undefined ? {} : { scryptN: opts.scryptN }),
+  });
 }
 
 /**
@@ -32,14 +46,17 @@ export function labelOf(spec: KeystoreSpec): string {
     const label = name.endsWith('.key') && name.length > 4 ? name.slice(0, -4) : name;
     if (/^[A-Za-z0-9._-]{1,64}$/.test(label) && !label.startsWith('.')) return label;
   }
-  throw new KeystoreError('ERR_KEYSTORE_SPEC', `${formatKeystoreSpec(spec)} names no key: add ;key=LABEL`);
+  throw new KeystoreSpecError(`${formatKeystoreSpec(spec)} names no key: add ;key=LABEL`);
 }
 
 /** The key a spec names, which must exist (`ERR_KEY_NOT_FOUND`). */
 export async function requireKey(keystore: Keystore, spec: KeystoreSpec): Promise<KeyHandle> {
   const label = labelOf(spec);
   const key = await keystore.get(label);
-  if (key === undefined) throw new KeystoreError('ERR_KEY_NOT_FOUND', `${formatKeystoreSpec(spec)}: no key labelled ${JSON.stringify(label)}`);
+  if (key === undefined)
+    throw new KeyNotFoundError(
+      `${formatKeystoreSpec(spec)}: no key labelled ${JSON.stringify(label)}`,
+    );
   return key;
 }
 
@@ -50,7 +67,10 @@ export interface OpenedSigner {
   readonly signer: Signer;
 }
 
-export async function openSigner(spec: KeystoreSpec, opts: OpenKeystoreOptions): Promise<OpenedSigner> {
+export async function openSigner(
+  spec: KeystoreSpec,
+  opts: OpenKeystoreOptions,
+): Promise<OpenedSigner> {
   const keystore = await openKeystore(spec, opts);
   try {
     const key = await requireKey(keystore, spec);
@@ -70,6 +90,6 @@ export async function selfTest(signer: Signer, core: Core): Promise<void> {
   const message = new TextEncoder().encode(`commons-sync keystore self-test ${signer.did}`);
   const signature = await signer.sign(message);
   if (!core.ed25519Verify(signer.publicKey, message, signature)) {
-    throw new KeystoreError('ERR_KEY_TYPE', `the key of ${signer.did} signs with another key than its public key`);
+    throw new KeyTypeError(`the key of ${signer.did} signs with another key than its public key`);
   }
 }

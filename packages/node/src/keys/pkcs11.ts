@@ -14,7 +14,26 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 
 import { didKeyFromPublicKey } from '../protocol/did.js';
-import { checkLabel, checkMessage, type KeyHandle, type Keystore, KeystoreError, type SecretSource } from './keystore.js';
+import {
+  KeyExistsError,
+  KeyNotExportableError,
+  KeyNotFoundError,
+  KeyNotImportableError,
+  KeystoreClosedError,
+  KeystoreUnavailableError,
+  KeyTypeError,
+  Pkcs11Error,
+  Pkcs11PinError,
+  Pkcs11TokenError,
+} from './errors.js';
+import {
+  checkLabel,
+  checkMessage,
+  type KeyHandle,
+  type Keystore,
+  KeystoreError,
+  type SecretSource,
+} from './keystore.js';
 
 /** Mechanism and key-type numbers of PKCS#11 v3.0 (pkcs11js does not name them). */
 export const CKM_EC_EDWARDS_KEY_PAIR_GEN = 0x1055;
@@ -41,12 +60,14 @@ export interface Pkcs11Options {
 const loaded = new Map<string, { lib: Pkcs11; mod: Pkcs11Module; users: number }>();
 
 function ckr(error: unknown): string {
-  return error instanceof Error ? (/CKR_[A-Z_]+/.exec(error.message)?.[0] ?? error.message) : String(error);
+  return error instanceof Error
+    ? (/CKR_[A-Z_]+/.exec(error.message)?.[0] ?? error.message)
+    : String(error);
 }
 
 function pkcs11Error(what: string, error: unknown): KeystoreError {
   if (error instanceof KeystoreError) return error;
-  return new KeystoreError('ERR_PKCS11', `${what}: ${ckr(error)}`, { cause: error });
+  return new Pkcs11Error(`${what}: ${ckr(error)}`, { cause: error });
 }
 
 function acquire(path: string): { lib: Pkcs11; mod: Pkcs11Module } {
@@ -59,19 +80,27 @@ function acquire(path: string): { lib: Pkcs11; mod: Pkcs11Module } {
   try {
     mod = createRequire(import.meta.url)('pkcs11js') as Pkcs11Module;
   } catch (cause) {
-    throw new KeystoreError('ERR_KEYSTORE_UNAVAILABLE', 'the pkcs11js binding is not installed (npm run build installs it)', { cause });
+    throw new KeystoreUnavailableError(
+      'the pkcs11js binding is not installed (npm run build installs it)',
+      { cause },
+    );
   }
   const lib = new mod.PKCS11();
   try {
     lib.load(path);
   } catch (cause) {
-    throw new KeystoreError('ERR_KEYSTORE_UNAVAILABLE', `cannot load the PKCS#11 module ${path}: ${ckr(cause)}`, { cause });
+    throw new KeystoreUnavailableError(`cannot load the PKCS#11 module ${path}: ${ckr(cause)}`, {
+      cause,
+    });
   }
   try {
     lib.C_Initialize();
   } catch (cause) {
     if (ckr(cause) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') {
-      throw new KeystoreError('ERR_KEYSTORE_UNAVAILABLE', `the PKCS#11 module ${path} did not initialize: ${ckr(cause)}`, { cause });
+      throw new KeystoreUnavailableError(
+        `the PKCS#11 module ${path} did not initialize: ${ckr(cause)}`,
+        { cause },
+      );
     }
   }
   const entry = { lib, mod, users: 1 };
@@ -94,9 +123,10 @@ function release(path: string): void {
 
 /** The 32-byte key in a CKA_EC_POINT: a DER OCTET STRING (04 20 ...) or the raw bytes. */
 export function ed25519FromEcPoint(point: Uint8Array): Uint8Array {
-  if (point.length === 34 && point[0] === 0x04 && point[1] === 0x20) return Uint8Array.from(point.subarray(2));
+  if (point.length === 34 && point[0] === 0x04 && point[1] === 0x20)
+    return Uint8Array.from(point.subarray(2));
   if (point.length === 32) return Uint8Array.from(point);
-  throw new KeystoreError('ERR_KEY_TYPE', `CKA_EC_POINT of ${point.length} bytes is not an Ed25519 public key`);
+  throw new KeyTypeError(`CKA_EC_POINT of ${point.length} bytes is not an Ed25519 public key`);
 }
 
 export class Pkcs11Keystore implements Keystore {
@@ -112,7 +142,13 @@ export class Pkcs11Keystore implements Keystore {
   /** The tail of the queue of operations on the session. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(opts: Pkcs11Options, lib: Pkcs11, mod: Pkcs11Module, slot: Handle, session: Handle) {
+  private constructor(
+    opts: Pkcs11Options,
+    lib: Pkcs11,
+    mod: Pkcs11Module,
+    slot: Handle,
+    session: Handle,
+  ) {
     this.#opts = opts;
     this.#lib = lib;
     this.#mod = mod;
@@ -127,7 +163,9 @@ export class Pkcs11Keystore implements Keystore {
       const slot = findTokenSlot(lib, opts.token);
       const mechanisms = lib.C_GetMechanismList(slot);
       if (!mechanisms.includes(CKM_EC_EDWARDS_KEY_PAIR_GEN) || !mechanisms.includes(CKM_EDDSA)) {
-        throw new KeystoreError('ERR_KEYSTORE_UNAVAILABLE', `token ${JSON.stringify(opts.token)} offers no Ed25519 (CKM_EC_EDWARDS_KEY_PAIR_GEN, CKM_EDDSA)`);
+        throw new KeystoreUnavailableError(
+          `token ${JSON.stringify(opts.token)} offers no Ed25519 (CKM_EC_EDWARDS_KEY_PAIR_GEN, CKM_EDDSA)`,
+        );
       }
       const session = lib.C_OpenSession(slot, mod.CKF_SERIAL_SESSION | mod.CKF_RW_SESSION);
       return new Pkcs11Keystore(opts, lib, mod, slot, session);
@@ -143,7 +181,9 @@ export class Pkcs11Keystore implements Keystore {
         { type: this.#mod.CKA_CLASS, value: this.#mod.CKO_PUBLIC_KEY },
         { type: this.#mod.CKA_KEY_TYPE, value: CKK_EC_EDWARDS },
       ]);
-      return objects.map((o) => this.#handleOf(o)).sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+      return objects
+        .map((o) => this.#handleOf(o))
+        .sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
     });
   }
 
@@ -165,7 +205,9 @@ export class Pkcs11Keystore implements Keystore {
     return this.#run(() => {
       const m = this.#mod;
       if (this.#find([{ type: m.CKA_LABEL, value: label }]).length > 0) {
-        throw new KeystoreError('ERR_KEY_EXISTS', `token ${JSON.stringify(this.#opts.token)} already has a key labelled ${JSON.stringify(label)}`);
+        throw new KeyExistsError(
+          `token ${JSON.stringify(this.#opts.token)} already has a key labelled ${JSON.stringify(label)}`,
+        );
       }
       const id = randomBytes(16);
       const keys = this.#call('C_GenerateKeyPair', () =>
@@ -204,16 +246,23 @@ export class Pkcs11Keystore implements Keystore {
     await this.#login();
     return this.#run(async () => {
       const privateKey = this.#object(key, this.#mod.CKO_PRIVATE_KEY);
-      this.#call('C_SignInit', () => this.#lib.C_SignInit(this.#session, { mechanism: CKM_EDDSA }, privateKey));
+      this.#call('C_SignInit', () =>
+        this.#lib.C_SignInit(this.#session, { mechanism: CKM_EDDSA }, privateKey),
+      );
       let signature: Buffer;
       try {
-        signature = await this.#lib.C_SignAsync(this.#session, Buffer.from(message), Buffer.alloc(64));
+        signature = await this.#lib.C_SignAsync(
+          this.#session,
+          Buffer.from(message),
+          Buffer.alloc(64),
+        );
       } catch (error) {
         // A failed C_Sign may leave the operation active, blocking the session: start afresh.
         await this.#renewSession();
         throw pkcs11Error('C_Sign', error);
       }
-      if (signature.length !== 64) throw new KeystoreError('ERR_KEY_TYPE', `the token returned a ${signature.length}-byte signature`);
+      if (signature.length !== 64)
+        throw new KeyTypeError(`the token returned a ${signature.length}-byte signature`);
       return Uint8Array.from(signature);
     });
   }
@@ -223,18 +272,23 @@ export class Pkcs11Keystore implements Keystore {
     return this.#run(() => {
       const objects = this.#find([{ type: this.#mod.CKA_ID, value: Buffer.from(key.id, 'hex') }]);
       if (objects.length === 0) throw notFound(key);
-      for (const o of objects) this.#call('C_DestroyObject', () => this.#lib.C_DestroyObject(this.#session, o));
+      for (const o of objects)
+        this.#call('C_DestroyObject', () => this.#lib.C_DestroyObject(this.#session, o));
     });
   }
 
   exportSeed(key: KeyHandle): Promise<Uint8Array> {
     return Promise.reject(
-      new KeystoreError('ERR_KEY_NOT_EXPORTABLE', `${key.did} lives in a PKCS#11 token and never leaves it (CKA_SENSITIVE, not CKA_EXTRACTABLE)`),
+      new KeyNotExportableError(
+        `${key.did} lives in a PKCS#11 token and never leaves it (CKA_SENSITIVE, not CKA_EXTRACTABLE)`,
+      ),
     );
   }
 
   importSeed(): Promise<KeyHandle> {
-    return Promise.reject(new KeystoreError('ERR_KEY_NOT_IMPORTABLE', 'PKCS#11 keys are generated inside the token; nothing is imported'));
+    return Promise.reject(
+      new KeyNotImportableError('PKCS#11 keys are generated inside the token; nothing is imported'),
+    );
   }
 
   async close(): Promise<void> {
@@ -251,7 +305,7 @@ export class Pkcs11Keystore implements Keystore {
 
   /** Runs `op` after every earlier operation on the session (PKCS#11 sessions are not reentrant). */
   #run<T>(op: () => T | Promise<T>): Promise<T> {
-    if (this.#closed) return Promise.reject(new KeystoreError('ERR_KEYSTORE_CLOSED', 'the keystore is closed'));
+    if (this.#closed) return Promise.reject(new KeystoreClosedError('the keystore is closed'));
     const result = this.#queue.then(op);
     this.#queue = result.catch(() => undefined);
     return result;
@@ -263,7 +317,9 @@ export class Pkcs11Keystore implements Keystore {
     } catch {
       // already gone
     }
-    this.#session = this.#call('C_OpenSession', () => this.#lib.C_OpenSession(this.#slot, this.#mod.CKF_SERIAL_SESSION | this.#mod.CKF_RW_SESSION));
+    this.#session = this.#call('C_OpenSession', () =>
+      this.#lib.C_OpenSession(this.#slot, this.#mod.CKF_SERIAL_SESSION | this.#mod.CKF_RW_SESSION),
+    );
     this.#loggedIn = false;
     const pin = await this.#opts.secrets.pin(this.#opts.token);
     this.#loginNow(pin);
@@ -283,7 +339,10 @@ export class Pkcs11Keystore implements Keystore {
       const name = ckr(error);
       if (name !== 'CKR_USER_ALREADY_LOGGED_IN') {
         if (/^CKR_PIN_(INCORRECT|INVALID|LEN_RANGE|LOCKED|EXPIRED)$/.test(name)) {
-          throw new KeystoreError('ERR_PKCS11_PIN', `token ${JSON.stringify(this.#opts.token)} refused the PIN (${name})`, { cause: error });
+          throw new Pkcs11PinError(
+            `token ${JSON.stringify(this.#opts.token)} refused the PIN (${name})`,
+            { cause: error },
+          );
         }
         throw pkcs11Error('C_Login', error);
       }
@@ -301,7 +360,9 @@ export class Pkcs11Keystore implements Keystore {
 
   #find(template: { type: number; value: unknown }[]): Handle[] {
     const lib = this.#lib;
-    this.#call('C_FindObjectsInit', () => lib.C_FindObjectsInit(this.#session, template as Parameters<Pkcs11['C_FindObjectsInit']>[1]));
+    this.#call('C_FindObjectsInit', () =>
+      lib.C_FindObjectsInit(this.#session, template as Parameters<Pkcs11['C_FindObjectsInit']>[1]),
+    );
     try {
       const out: Handle[] = [];
       for (;;) {
@@ -328,25 +389,41 @@ export class Pkcs11Keystore implements Keystore {
   #handleOf(publicObject: Handle): KeyHandle {
     const m = this.#mod;
     const attrs = this.#call('C_GetAttributeValue', () =>
-      this.#lib.C_GetAttributeValue(this.#session, publicObject, [{ type: m.CKA_ID }, { type: m.CKA_LABEL }, { type: m.CKA_EC_POINT }]),
+      this.#lib.C_GetAttributeValue(this.#session, publicObject, [
+        { type: m.CKA_ID },
+        { type: m.CKA_LABEL },
+        { type: m.CKA_EC_POINT },
+      ]),
     );
     const value = (i: number): Buffer => {
       const v = attrs[i]?.value;
-      if (!Buffer.isBuffer(v)) throw new KeystoreError('ERR_KEY_TYPE', 'a token object lacks CKA_ID, CKA_LABEL or CKA_EC_POINT');
+      if (!Buffer.isBuffer(v))
+        throw new KeyTypeError('a token object lacks CKA_ID, CKA_LABEL or CKA_EC_POINT');
       return v;
     };
     const publicKey = ed25519FromEcPoint(value(2));
-    return { id: value(0).toString('hex'), label: value(1).toString('utf8'), publicKey, did: didKeyFromPublicKey(publicKey) };
+    return {
+      id: value(0).toString('hex'),
+      label: value(1).toString('utf8'),
+      publicKey,
+      did: didKeyFromPublicKey(publicKey),
+    };
   }
 }
 
 function findTokenSlot(lib: Pkcs11, label: string): Handle {
-  const slots = lib.C_GetSlotList(true).filter((slot) => lib.C_GetTokenInfo(slot).label.trimEnd() === label);
-  if (slots.length === 0) throw new KeystoreError('ERR_PKCS11_TOKEN', `no PKCS#11 token labelled ${JSON.stringify(label)}`);
-  if (slots.length > 1) throw new KeystoreError('ERR_PKCS11_TOKEN', `${slots.length} tokens are labelled ${JSON.stringify(label)}; labels must be unique`);
+  const slots = lib
+    .C_GetSlotList(true)
+    .filter((slot) => lib.C_GetTokenInfo(slot).label.trimEnd() === label);
+  if (slots.length === 0)
+    throw new Pkcs11TokenError(`no PKCS#11 token labelled ${JSON.stringify(label)}`);
+  if (slots.length > 1)
+    throw new Pkcs11TokenError(
+      `${slots.length} tokens are labelled ${JSON.stringify(label)}; labels must be unique`,
+    );
   return slots[0] as Handle;
 }
 
 function notFound(key: KeyHandle): KeystoreError {
-  return new KeystoreError('ERR_KEY_NOT_FOUND', `the token has no key ${key.did} (id ${key.id})`);
+  return new KeyNotFoundError(`the token has no key ${key.did} (id ${key.id})`);
 }

@@ -12,16 +12,23 @@
  * `module-path`. A PIN is never part of a spec: it comes from COMMONS_SYNC_PKCS11_PIN or a
  * prompt. A vault path is taken literally up to the first `;`.
  */
-import { checkLabel, KeystoreError } from './keystore.js';
+
+import { KeystoreSpecError } from './errors.js';
+import { checkLabel, type KeystoreError } from './keystore.js';
 
 export type KeystoreSpec =
   | { readonly kind: 'vault'; readonly path: string; readonly key?: string }
-  | { readonly kind: 'pkcs11'; readonly module: string; readonly token: string; readonly key?: string };
+  | {
+      readonly kind: 'pkcs11';
+      readonly module: string;
+      readonly token: string;
+      readonly key?: string;
+    };
 
 const MAX_SPEC_LENGTH = 4096;
 
 function bad(text: string, why: string): KeystoreError {
-  return new KeystoreError('ERR_KEYSTORE_SPEC', `--keystore ${JSON.stringify(text.slice(0, 200))}: ${why}`);
+  return new KeystoreSpecError(`--keystore ${JSON.stringify(text.slice(0, 200))}: ${why}`);
 }
 
 function attributes(text: string, body: string, known: ReadonlySet<string>): Map<string, string> {
@@ -38,7 +45,10 @@ function attributes(text: string, body: string, known: ReadonlySet<string>): Map
       throw bad(text, `the value of ${name} is not valid percent-encoding`);
     }
     if (name === 'pin-value' || name === 'pin-source') {
-      throw bad(text, 'a PIN never goes in a keystore spec: set COMMONS_SYNC_PKCS11_PIN or answer the prompt');
+      throw bad(
+        text,
+        'a PIN never goes in a keystore spec: set COMMONS_SYNC_PKCS11_PIN or answer the prompt',
+      );
     }
     if (!known.has(name)) throw bad(text, `unknown attribute ${JSON.stringify(name)}`);
     if (out.has(name)) throw bad(text, `${name} is given twice`);
@@ -72,10 +82,18 @@ export function parseKeystoreSpec(text: string): KeystoreSpec {
   if (typeof text !== 'string' || text === '') throw bad(String(text), 'empty');
   if (text.length > MAX_SPEC_LENGTH) throw bad(text, `longer than ${MAX_SPEC_LENGTH} characters`);
   if (text.startsWith('pkcs11:')) {
-    const attrs = unalias(text, attributes(text, text.slice('pkcs11:'.length), new Set(['module', 'module-path', 'token', 'key', 'object'])));
+    const attrs = unalias(
+      text,
+      attributes(
+        text,
+        text.slice('pkcs11:'.length),
+        new Set(['module', 'module-path', 'token', 'key', 'object']),
+      ),
+    );
     const module = attrs.get('module');
     const token = attrs.get('token');
-    if (module === undefined || module === '') throw bad(text, 'module=PATH of the PKCS#11 library is required');
+    if (module === undefined || module === '')
+      throw bad(text, 'module=PATH of the PKCS#11 library is required');
     if (token === undefined || token === '') throw bad(text, 'token=LABEL is required');
     return { kind: 'pkcs11', module, token, ...keyLabel(text, attrs.get('key')) };
   }
@@ -86,13 +104,17 @@ export function parseKeystoreSpec(text: string): KeystoreSpec {
   const semi = body.indexOf(';');
   const path = semi < 0 ? body : body.slice(0, semi);
   if (path === '') throw bad(text, 'the vault path is empty');
-  const attrs = semi < 0 ? new Map<string, string>() : attributes(text, body.slice(semi + 1), new Set(['key']));
+  const attrs =
+    semi < 0 ? new Map<string, string>() : attributes(text, body.slice(semi + 1), new Set(['key']));
   return { kind: 'vault', path, ...keyLabel(text, attrs.get('key')) };
 }
 
 /** Percent-encodes only what would end or split an attribute value. */
 function encodeValue(value: string): string {
-  return value.replace(/[%;?&=\s]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`);
+  return value.replace(
+    /[%;?&=\s]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0').toUpperCase()}`,
+  );
 }
 
 /** The canonical text of a spec (what `parseKeystoreSpec` reads back to the same spec). */

@@ -15,10 +15,24 @@ import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 import type { Core } from '@commons-sync/bindings';
-
-import { StorageError } from '../errors.js';
-import { createKeyFile, openKeyFile, readKeyFilePublic, type OpenedKeyFile } from './keyfile.js';
-import { checkLabel, checkMessage, type KeyHandle, type Keystore, KeystoreError, type SecretSource } from './keystore.js';
+import {
+  KeyExistsError,
+  KeyFileExistsError,
+  KeyFileReadError,
+  KeyFileWriteError,
+  KeyNotFoundError,
+  KeystoreClosedError,
+  KeyTypeError,
+} from './errors.js';
+import { createKeyFile, type OpenedKeyFile, openKeyFile, readKeyFilePublic } from './keyfile.js';
+import {
+  checkLabel,
+  checkMessage,
+  type KeyHandle,
+  type Keystore,
+  type KeystoreError,
+  type SecretSource,
+} from './keystore.js';
 
 export const KEY_FILE_SUFFIX = '.key';
 
@@ -29,11 +43,15 @@ export interface VaultOptions {
   readonly scryptN?: number;
 }
 
-type Layout = { readonly kind: 'file'; readonly path: string; readonly label: string } | { readonly kind: 'dir'; readonly dir: string };
+type Layout =
+  | { readonly kind: 'file'; readonly path: string; readonly label: string }
+  | { readonly kind: 'dir'; readonly dir: string };
 
 function labelOfFile(path: string): string {
   const name = basename(path);
-  return name.endsWith(KEY_FILE_SUFFIX) && name.length > KEY_FILE_SUFFIX.length ? name.slice(0, -KEY_FILE_SUFFIX.length) : name;
+  return name.endsWith(KEY_FILE_SUFFIX) && name.length > KEY_FILE_SUFFIX.length
+    ? name.slice(0, -KEY_FILE_SUFFIX.length)
+    : name;
 }
 
 async function isDirectory(path: string): Promise<boolean> {
@@ -60,7 +78,8 @@ export class VaultKeystore implements Keystore {
 
   /** A vault at `path`: a directory if it is one (or ends with `/`), else a single key file. */
   static async open(path: string, opts: VaultOptions): Promise<VaultKeystore> {
-    if (path.endsWith('/') || (await isDirectory(path))) return new VaultKeystore({ kind: 'dir', dir: path }, opts);
+    if (path.endsWith('/') || (await isDirectory(path)))
+      return new VaultKeystore({ kind: 'dir', dir: path }, opts);
     return new VaultKeystore({ kind: 'file', path, label: labelOfFile(path) }, opts);
   }
 
@@ -70,8 +89,7 @@ export class VaultKeystore implements Keystore {
     const layout = this.#layout;
     if (layout.kind === 'dir') return join(layout.dir, `${label}${KEY_FILE_SUFFIX}`);
     if (label !== layout.label) {
-      throw new KeystoreError(
-        'ERR_KEY_NOT_FOUND',
+      throw new KeyNotFoundError(
         `the vault ${layout.path} holds one key, labelled ${JSON.stringify(layout.label)}, not ${JSON.stringify(label)}`,
       );
     }
@@ -90,7 +108,9 @@ export class VaultKeystore implements Keystore {
       names = await readdir(layout.dir);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw new StorageError('ERR_KEYFILE_READ', `cannot list the vault ${layout.dir}`, { cause: error });
+      throw new KeyFileReadError(`cannot list the vault ${layout.dir}`, {
+        cause: error,
+      });
     }
     const labels = names
       .filter((n) => n.endsWith(KEY_FILE_SUFFIX) && !n.startsWith('.'))
@@ -119,7 +139,7 @@ export class VaultKeystore implements Keystore {
 
   async importSeed(label: string, seed: Uint8Array): Promise<KeyHandle> {
     if (!(seed instanceof Uint8Array) || seed.length !== 32) {
-      throw new KeystoreError('ERR_KEY_TYPE', 'an Ed25519 seed is 32 bytes');
+      throw new KeyTypeError('an Ed25519 seed is 32 bytes');
     }
     return this.#create(label, seed, false);
   }
@@ -144,7 +164,9 @@ export class VaultKeystore implements Keystore {
     try {
       await unlink(this.pathOf(key.label));
     } catch (error) {
-      throw new StorageError('ERR_KEYFILE_WRITE', `cannot remove ${this.pathOf(key.label)}`, { cause: error });
+      throw new KeyFileWriteError(`cannot remove ${this.pathOf(key.label)}`, {
+        cause: error,
+      });
     }
   }
 
@@ -154,11 +176,17 @@ export class VaultKeystore implements Keystore {
     this.#opened.clear();
   }
 
-  async #create(label: string, seed: Uint8Array | undefined, overwrite: boolean): Promise<KeyHandle> {
+  async #create(
+    label: string,
+    seed: Uint8Array | undefined,
+    overwrite: boolean,
+  ): Promise<KeyHandle> {
     this.#checkOpen();
     const path = this.pathOf(label);
     if (!overwrite && (await this.#read(label)) !== undefined) {
-      throw new KeystoreError('ERR_KEY_EXISTS', `the vault already has a key labelled ${JSON.stringify(label)} (${path})`);
+      throw new KeyExistsError(
+        `the vault already has a key labelled ${JSON.stringify(label)} (${path})`,
+      );
     }
     const passphrase = await this.#opts.secrets.newPassphrase(path);
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
@@ -171,8 +199,8 @@ export class VaultKeystore implements Keystore {
       this.#opened.delete(label);
       return { id: basename(path), label, did: info.did, publicKey: info.publicKey };
     } catch (error) {
-      if ((error as { code?: unknown }).code === 'ERR_KEYFILE_EXISTS') {
-        throw new KeystoreError('ERR_KEY_EXISTS', `${path} already exists`, { cause: error });
+      if (error instanceof KeyFileExistsError) {
+        throw new KeyExistsError(`${path} already exists`, { cause: error });
       }
       throw error;
     }
@@ -185,7 +213,10 @@ export class VaultKeystore implements Keystore {
       const info = await readKeyFilePublic(path);
       return { id: basename(path), label, did: info.did, publicKey: info.publicKey };
     } catch (error) {
-      if (error instanceof StorageError && error.code === 'ERR_KEYFILE_READ' && (error.cause as NodeJS.ErrnoException)?.code === 'ENOENT') {
+      if (
+        error instanceof KeyFileReadError &&
+        (error.cause as NodeJS.ErrnoException)?.code === 'ENOENT'
+      ) {
         return undefined;
       }
       throw error;
@@ -197,7 +228,9 @@ export class VaultKeystore implements Keystore {
     this.#checkOpen();
     const current = await this.#read(key.label);
     if (current === undefined || current.did !== key.did) {
-      throw new KeystoreError('ERR_KEY_NOT_FOUND', `the vault has no key ${key.did} labelled ${JSON.stringify(key.label)}`);
+      throw new KeyNotFoundError(
+        `the vault has no key ${key.did} labelled ${JSON.stringify(key.label)}`,
+      );
     }
     return current;
   }
@@ -210,7 +243,8 @@ export class VaultKeystore implements Keystore {
     let pending = this.#opening.get(key.label);
     if (pending === undefined) {
       const path = this.pathOf(key.label);
-      pending = (async () => openKeyFile(path, await this.#opts.secrets.passphrase(path), this.#opts.core))();
+      pending = (async () =>
+        openKeyFile(path, await this.#opts.secrets.passphrase(path), this.#opts.core))();
       this.#opening.set(key.label, pending);
       void pending.finally(() => this.#opening.delete(key.label)).catch(() => undefined);
       const opened = await pending;
@@ -233,5 +267,5 @@ export class VaultKeystore implements Keystore {
 }
 
 function closedError(): KeystoreError {
-  return new KeystoreError('ERR_KEYSTORE_CLOSED', 'the keystore is closed');
+  return new KeystoreClosedError('the keystore is closed');
 }

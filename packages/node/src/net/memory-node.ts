@@ -8,7 +8,12 @@ import type { Core } from '@commons-sync/bindings';
 import { checkpointMessage } from '../audit/checkpoint.js';
 import { consistencyProof, hashLeaf, rootOfLeaves, subtreeOfLeaves } from '../audit/merkle.js';
 import { toHex } from '../protocol/bytes.js';
-import { DEFAULT_TIME_RULES, OPEN_TRUST, type TimeRules, type TrustPolicy } from '../protocol/rules.js';
+import {
+  DEFAULT_TIME_RULES,
+  OPEN_TRUST,
+  type TimeRules,
+  type TrustPolicy,
+} from '../protocol/rules.js';
 import { judgeEvent } from './engine/judge.js';
 import type { EventSource, EventVerdict, OwnLog } from './engine/types.js';
 import type { ValidateItem } from './transport/peer-host.js';
@@ -54,13 +59,15 @@ export class MemoryEventStore implements EventSource {
       trust: this.opts.trust ?? OPEN_TRUST,
       lookupReplay: (author, nonce) => this.replay.get(`${author}/${toHex(nonce)}`),
     });
-    if (j.outcome === 'rejected') return { id: new Uint8Array(32), outcome: 'rejected', reason: j.reason };
+    if (j.outcome === 'rejected')
+      return { id: new Uint8Array(32), outcome: 'rejected', reason: j.reason };
     if (j.outcome === 'duplicate') return { id: j.id, outcome: 'duplicate' };
     const key = toHex(j.id);
     if (this.events.has(key)) return { id: j.id, outcome: 'duplicate' };
     this.events.set(key, Uint8Array.from(bytes));
     this.provenance.set(key, peer);
-    if (j.outcome === 'accepted') this.replay.set(`${j.event.author}/${toHex(j.event.nonce)}`, j.id);
+    if (j.outcome === 'accepted')
+      this.replay.set(`${j.event.author}/${toHex(j.event.nonce)}`, j.id);
     this.log.append(j.id);
     return { id: j.id, outcome: j.outcome };
   }
@@ -86,7 +93,12 @@ export class MemoryAuditLog implements OwnLog {
   }
 
   async checkpoint(nowMs: number): Promise<WireCheckpoint> {
-    const unsigned = { treeSize: this.leaves.length, root: rootOfLeaves(this.core.sha256, this.leaves), time: nowMs, publicKey: this.publicKey };
+    const unsigned = {
+      treeSize: this.leaves.length,
+      root: rootOfLeaves(this.core.sha256, this.leaves),
+      time: nowMs,
+      publicKey: this.publicKey,
+    };
     const cp = { ...unsigned, signature: await this.sign(checkpointMessage(unsigned)) };
     this.latestCheckpoint = cp;
     return cp;

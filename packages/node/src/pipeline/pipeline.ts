@@ -13,9 +13,9 @@
  * the one-event-at-a-time reference `protocol/validate.ts` (which the tests compare against).
  */
 import type { AuditRecord } from '../audit/index.js';
-import type { VerifyPool } from '../pool/verify-pool.js';
 import {
   batchSize,
+  classifyReplay,
   DEFAULT_TIME_RULES,
   type EventTextBatch,
   OPEN_TRUST,
@@ -23,13 +23,14 @@ import {
   type ReasonCode,
   type TimeRules,
   type TrustPolicy,
-  classifyReplay,
   toHex,
+  type VerifiedEvent,
 } from '../protocol/index.js';
-import { type Store, replayKey } from '../storage/index.js';
 import type { IngestResult } from '../service.js';
+import { replayKey, type Store } from '../storage/index.js';
 import type { Prepared, PreparedChunk, PreparedEvent } from './prepare.js';
-import { brandVerified, type VerifiedEvent } from './verified.js';
+import { brandVerified } from './verified.js';
+import type { VerifyPool } from './verify-pool.js';
 
 export interface PipelineOptions {
   readonly store: Store;
@@ -61,7 +62,14 @@ function framingRejected(count: number, detail: string): PreparedChunk {
 }
 
 export class Pipeline {
-  readonly times: StageTimes = { parse: 0, verify: 0, prepareWall: 0, commit: 0, batches: 0, events: 0 };
+  readonly times: StageTimes = {
+    parse: 0,
+    verify: 0,
+    prepareWall: 0,
+    commit: 0,
+    batches: 0,
+    events: 0,
+  };
   private readonly store: Store;
   private readonly pool: VerifyPool;
   private readonly trust: TrustPolicy;
@@ -95,11 +103,20 @@ export class Pipeline {
     const audit: { index: number; record: AuditRecord }[] = [];
     // `verified`: every signature of the event verified, so the audit log may record it one by
     // one (audit/rules.ts); anything else is counted in a summary.
-    const reject = (index: number, reason: ReasonCode, detail: string, id?: Uint8Array, verified = false) => {
+    const reject = (
+      index: number,
+      reason: ReasonCode,
+      detail: string,
+      id?: Uint8Array,
+      verified = false,
+    ) => {
       results[index] = id
         ? { status: 'rejected', id: toHex(id), reason, detail }
         : { status: 'rejected', reason, detail };
-      audit.push({ index, record: { type: 'reject', eventId: id ?? null, reason, detail: { detail }, verified } });
+      audit.push({
+        index,
+        record: { type: 'reject', eventId: id ?? null, reason, detail: { detail }, verified },
+      });
     };
     const signaturesHeld = (event: Prepared): boolean =>
       event.late === undefined || event.late.reason === Reason.UNTRUSTED_AUTHOR;
@@ -108,7 +125,8 @@ export class Pipeline {
       if (!event.ok) reject(index, event.reason, event.detail, event.id);
       else live.push({ index, event, key: replayKey(event.author, event.nonce) });
     });
-    const known = live.length > 0 ? this.store.findReplays(live.map(({ event }) => event)) : new Map();
+    const known =
+      live.length > 0 ? this.store.findReplays(live.map(({ event }) => event)) : new Map();
     const acceptedInBatch = new Map<string, Uint8Array>(); // replay key → id, in input order
     const accepted: VerifiedEvent[] = [];
     for (const { index, event, key } of live) {
@@ -118,7 +136,8 @@ export class Pipeline {
         : acceptedInBatch.get(key);
       if (previous !== undefined) {
         const replay = classifyReplay(event.id, previous);
-        if (!replay.ok) reject(index, replay.reason, replay.detail, event.id, signaturesHeld(event));
+        if (!replay.ok)
+          reject(index, replay.reason, replay.detail, event.id, signaturesHeld(event));
         else results[index] = { status: 'duplicate', id: toHex(event.id) };
         continue;
       }
@@ -136,7 +155,10 @@ export class Pipeline {
       // (only counted rejections: no database write, see Store.commit)
       // rejections are logged in input order, after the batch's accept entries
       audit.sort((a, b) => a.index - b.index);
-      this.store.commit(accepted, audit.map((a) => a.record));
+      this.store.commit(
+        accepted,
+        audit.map((a) => a.record),
+      );
     }
     const t2 = performance.now();
     this.times.parse += chunk.parseMs;

@@ -13,17 +13,17 @@ import { type Core, packMessages } from '@commons-sync/bindings';
 import {
   checkTime,
   checkTrust,
-  evaluatePolicy,
-  readEventJson,
   type DecodedEvent,
+  evaluatePolicy,
   type ReasonCode,
+  readEventJson,
+  type SignatureCheck,
   signatureChecks,
   type TimeRules,
   type TrustPolicy,
+  type VerifiedEventFields,
 } from '../protocol/index.js';
-import type { SignatureCheck } from '../pool/verify-pool.js';
-import { TaskBuilder, unpackTask } from '../pool/task.js';
-import type { VerifiedEventFields } from './verified.js';
+import { TaskBuilder, unpackTask } from './signature-task.js';
 
 export interface PrepareContext {
   /** Unix seconds. */
@@ -77,7 +77,12 @@ export function verifyChecks(core: Core, checks: readonly SignatureCheck[]): Uin
 }
 
 /** Steps 1-4 and 6-8 for the events whose JSON texts are `data[spans[2i], spans[2i+1])`. */
-export function prepareChunk(core: Core, data: Uint8Array, spans: Uint32Array, ctx: PrepareContext): PreparedChunk {
+export function prepareChunk(
+  core: Core,
+  data: Uint8Array,
+  spans: Uint32Array,
+  ctx: PrepareContext,
+): PreparedChunk {
   const t0 = performance.now();
   const count = spans.length >>> 1;
   const out: PreparedEvent[] = new Array<PreparedEvent>(count);
@@ -90,7 +95,12 @@ export function prepareChunk(core: Core, data: Uint8Array, spans: Uint32Array, c
   }
   // every id of the chunk in one call into the core
   const ids = core.hashBatch('sha256', packMessages(parsed.map((p) => p.decoded.body)));
-  const live: { index: number; decoded: (typeof parsed)[number]['decoded']; id: Uint8Array; first: number }[] = [];
+  const live: {
+    index: number;
+    decoded: (typeof parsed)[number]['decoded'];
+    id: Uint8Array;
+    first: number;
+  }[] = [];
   const checks: SignatureCheck[] = [];
   parsed.forEach(({ index, decoded }, j) => {
     const id = ids.slice(32 * j, 32 * j + 32);

@@ -1,34 +1,13 @@
 /**
- * The only type that storage accepts. A `VerifiedEvent` is created by the validation pipeline
- * after every check has passed (signatures included); the brand is a module-private symbol, so
- * a plain object with the same fields does not type-check where a VerifiedEvent is required,
- * and unverified data cannot reach storage by accident.
+ * Where a `VerifiedEvent` (protocol/verified-event.ts) is made: the pipeline brands an event
+ * once every rule has passed, and nothing else does (a test checks that no other module calls
+ * `brandVerified`).
  */
-declare const verifiedBrand: unique symbol;
-
-export interface VerifiedEventFields {
-  /** 32-byte event id (SHA-256 of the canonical body, see spec/PROTOCOL.md). */
-  readonly id: Uint8Array;
-  /** The id as lowercase hex. */
-  readonly idHex: string;
-  /** The author's DID (did:key). */
-  readonly author: string;
-  readonly kind: string;
-  /** The author's replay nonce. */
-  readonly nonce: Uint8Array;
-  /** Unix time in seconds. */
-  readonly createdAt: number;
-  /** Unix time in seconds; the replay record must be kept at least until then. */
-  readonly expiresAt: number;
-  /** The canonical CBOR encoding of the whole event, signatures included. */
-  readonly encoded: Uint8Array;
-}
-
-export type VerifiedEvent = VerifiedEventFields & { readonly [verifiedBrand]: true };
+import type { VerifiedEvent, VerifiedEventFields } from '../protocol/index.js';
 
 /**
  * Brands an event as verified. Called only by the validation pipeline once every rule has
- * passed (a test checks that no other module calls it).
+ * passed.
  * @internal
  */
 export function brandVerified(fields: VerifiedEventFields): VerifiedEvent {

@@ -4,11 +4,11 @@
  * arrays, maps with text keys). The decoder accepts exactly the canonical bytes of a value of
  * that model and nothing else, so `encode(decode(b))` equals `b` for every accepted `b`.
  *
- * The decoder throws only {@link CborError}, whatever the input.
+ * The decoder throws only {@link CborError}, whatever the input. It knows no format built on
+ * it: the caller passes the limits (an event's are event.ts's `EVENT_CBOR_LIMITS`).
  */
 import { compareBytes, hasLoneSurrogate, utf8, utf8Length } from './bytes.js';
 import { ProtocolError, Reason } from './reasons.js';
-import { LIMITS } from './rules.js';
 
 export type CborValue = null | boolean | number | string | Uint8Array | CborValue[] | CborMap;
 
@@ -40,15 +40,6 @@ export interface CborLimits {
   /** Most entries in one array or one map (a map entry is a key and its value). */
   readonly maxEntries: number;
 }
-
-/** The limits of an encoded event (§6): a payload of depth 16 sits inside the event map. */
-export const EVENT_CBOR_LIMITS: CborLimits = Object.freeze({
-  maxInputBytes: LIMITS.maxEventBytes,
-  maxDepth: LIMITS.maxPayloadDepth + 1,
-  maxTextBytes: LIMITS.maxTextBytes,
-  maxByteStringBytes: LIMITS.maxByteStringBytes,
-  maxEntries: LIMITS.maxEntries,
-});
 
 export const MAX_SAFE = Number.MAX_SAFE_INTEGER; // 2^53 - 1
 
@@ -142,7 +133,10 @@ function writeText(w: Writer, text: string): void {
  * UTF-8 length, so that is: shorter first, then bytewise. (UTF-16 order differs from UTF-8
  * order outside ASCII, hence the byte comparison there.)
  */
-function compareKeys(a: { key: string; length: number }, b: { key: string; length: number }): number {
+function compareKeys(
+  a: { key: string; length: number },
+  b: { key: string; length: number },
+): number {
   if (a.length !== b.length) return a.length - b.length;
   if (isAscii(a.key) && isAscii(b.key)) return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
   return compareBytes(utf8(a.key), utf8(b.key));
@@ -157,9 +151,12 @@ function encodeInto(w: Writer, value: CborValue, depth: number): void {
       if (!Number.isInteger(value) || Math.abs(value) > MAX_SAFE) {
         throw new CborError(Reason.MALFORMED, `${value} is not an integer within ±(2^53-1)`);
       }
-      return value >= 0 ? w.head(0, value) : w.head(1, -1 - value);
+      if (value >= 0) w.head(0, value);
+      else w.head(1, -1 - value);
+      return;
     case 'string':
-      return writeText(w, value);
+      writeText(w, value);
+      return;
     case 'object':
       break;
     default:
@@ -168,7 +165,8 @@ function encodeInto(w: Writer, value: CborValue, depth: number): void {
   if (depth >= ENCODE_DEPTH_GUARD) throw new CborError(Reason.TOO_DEEP, 'value nested too deeply');
   if (value instanceof Uint8Array) {
     w.head(2, value.length);
-    return w.bytes(value);
+    w.bytes(value);
+    return;
   }
   if (Array.isArray(value)) {
     w.head(4, value.length);
@@ -188,8 +186,8 @@ function encodeInto(w: Writer, value: CborValue, depth: number): void {
 }
 
 /**
- * Map keys in canonical order. Events repeat the same few shapes (the body's fields, the same
- * payload layouts), so the order of a key list is remembered: a cache of at most
+ * Map keys in canonical order. Formats built on CBOR repeat the same few shapes (an event's
+ * fields, the same payload layouts), so the order of a key list is remembered: a cache of at most
  * {@link KEY_ORDER_CACHE} shapes, emptied when full, keyed by the keys joined with a separator
  * that no valid key contains (a lone surrogate).
  */
@@ -238,8 +236,8 @@ function malformed(detail: string): never {
 }
 
 /**
- * A strict reader over one buffer. `pos` is public so that the event decoder can take the byte
- * spans of top-level fields (the body is a prefix of the event, see event.ts).
+ * A strict reader over one buffer. `pos` is public so that a format's decoder can take the
+ * byte spans of top-level fields (an event's body is a prefix of the event, see event.ts).
  */
 export class CborReader {
   pos = 0;
@@ -267,12 +265,18 @@ export class CborReader {
     const ai = ib & 31;
     this.major = major;
     if (major === 7) {
-      if (ai >= 20 && ai <= 22) return void (this.arg = ai);
+      if (ai >= 20 && ai <= 22) {
+        this.arg = ai;
+        return;
+      }
       if (ai >= 25 && ai <= 27) malformed('floats are not allowed');
       if (ai === 31) malformed('break byte outside an indefinite-length item');
       malformed(`simple value ${ai} is not allowed`);
     }
-    if (ai < 24) return void (this.arg = ai);
+    if (ai < 24) {
+      this.arg = ai;
+      return;
+    }
     if (ai === 31) malformed('indefinite lengths are not allowed');
     if (ai > 27) malformed(`reserved additional information ${ai}`);
     const n = 1 << (ai - 24); // 1, 2, 4 or 8 bytes
@@ -357,7 +361,10 @@ export class CborReader {
 
   private container(major: number, n: number, depth: number): CborValue {
     if (depth > this.limits.maxDepth) {
-      throw new CborError(Reason.TOO_DEEP, `containers nested more than ${this.limits.maxDepth} deep`);
+      throw new CborError(
+        Reason.TOO_DEEP,
+        `containers nested more than ${this.limits.maxDepth} deep`,
+      );
     }
     if (n > this.limits.maxEntries) {
       throw new CborError(Reason.TOO_LARGE, `${major === 4 ? 'array' : 'map'} of ${n} entries`);
@@ -401,10 +408,13 @@ export class CborReader {
  * Decodes exactly one canonical item that fills `bytes`. Throws {@link CborError} (and nothing
  * else) for any input that is not the deterministic encoding of a value within `limits`.
  */
-export function decodeCbor(bytes: Uint8Array, limits: CborLimits = EVENT_CBOR_LIMITS): CborValue {
+export function decodeCbor(bytes: Uint8Array, limits: CborLimits): CborValue {
   if (!(bytes instanceof Uint8Array)) malformed('input is not a Uint8Array');
   if (bytes.length > limits.maxInputBytes) {
-    throw new CborError(Reason.TOO_LARGE, `input of ${bytes.length} bytes (limit ${limits.maxInputBytes})`);
+    throw new CborError(
+      Reason.TOO_LARGE,
+      `input of ${bytes.length} bytes (limit ${limits.maxInputBytes})`,
+    );
   }
   const reader = new CborReader(bytes, limits);
   const value = reader.item(0);
@@ -415,7 +425,7 @@ export function decodeCbor(bytes: Uint8Array, limits: CborLimits = EVENT_CBOR_LI
 /** `decodeCbor` without the throw: the value or the {@link CborError}. */
 export function tryDecodeCbor(
   bytes: Uint8Array,
-  limits: CborLimits = EVENT_CBOR_LIMITS,
+  limits: CborLimits,
 ): { ok: true; value: CborValue } | { ok: false; error: CborError } {
   try {
     return { ok: true, value: decodeCbor(bytes, limits) };
@@ -428,6 +438,9 @@ export function tryDecodeCbor(
 /** True for a plain map value of the data model (not an array, not bytes). */
 export function isCborMap(value: unknown): value is CborMap {
   return (
-    typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !(value instanceof Uint8Array)
   );
 }

@@ -4,7 +4,7 @@
  * (small-order points, non-canonical encodings) are refused.
  */
 import { toHex } from './bytes.js';
-import { Reason, accept, reject, type Result } from './reasons.js';
+import { accept, Reason, type Result, reject } from './reasons.js';
 
 export const DID_KEY_PREFIX = 'did:key:z';
 /** The multicodec varint of an Ed25519 public key. */
@@ -123,7 +123,10 @@ function parseUncached(did: string): Result<Uint8Array> {
   const data = decodeBase58btc(did.slice(DID_KEY_PREFIX.length));
   if (data === null) return reject(Reason.BAD_DID, 'did:key has a character outside base58btc');
   if (data.length !== 34 || data[0] !== 0xed || data[1] !== 0x01) {
-    return reject(Reason.BAD_DID, 'did:key is not an Ed25519 key (multicodec 0xed 0x01 + 32 bytes)');
+    return reject(
+      Reason.BAD_DID,
+      'did:key is not an Ed25519 key (multicodec 0xed 0x01 + 32 bytes)',
+    );
   }
   const key = data.slice(2);
   const why = unacceptableKeyReason(key);

@@ -8,16 +8,25 @@
 import { concatBytes, utf8, utf8Length } from './bytes.js';
 import {
   CborError,
+  type CborLimits,
+  type CborMap,
   CborReader,
-  EVENT_CBOR_LIMITS,
+  type CborValue,
   encodeCbor,
   isCborMap,
-  type CborMap,
-  type CborValue,
 } from './cbor.js';
 import { didKeyFromPublicKey, parseDidKey } from './did.js';
-import { Reason, accept, reject, type Rejection, type Result } from './reasons.js';
-import { LIMITS, checkVersion } from './rules.js';
+import { checkVersion, LIMITS } from './limits.js';
+import { accept, Reason, type Rejection, type Result, reject } from './reasons.js';
+
+/** The CBOR limits of an encoded event (§6): a payload of depth 16 sits inside the event map. */
+export const EVENT_CBOR_LIMITS: CborLimits = Object.freeze({
+  maxInputBytes: LIMITS.maxEventBytes,
+  maxDepth: LIMITS.maxPayloadDepth + 1,
+  maxTextBytes: LIMITS.maxTextBytes,
+  maxByteStringBytes: LIMITS.maxByteStringBytes,
+  maxEntries: LIMITS.maxEntries,
+});
 
 /** A payload value: JSON without floats (integers within ±(2^53-1)). */
 export type Payload = null | boolean | number | string | Payload[] | PayloadMap;
@@ -88,7 +97,15 @@ export interface SignatureCheck {
   readonly signature: Uint8Array;
 }
 
-const BODY_FIELDS = ['v', 'kind', 'author', 'created_at', 'expires_at', 'nonce', 'payload'] as const;
+const BODY_FIELDS = [
+  'v',
+  'kind',
+  'author',
+  'created_at',
+  'expires_at',
+  'nonce',
+  'payload',
+] as const;
 const POLICY_FIELDS = ['threshold', 'signers'] as const;
 const KNOWN_FIELDS: ReadonlySet<string> = new Set([...BODY_FIELDS, ...POLICY_FIELDS, 'signatures']);
 const SIGNATURES_KEY = 'signatures';
@@ -294,7 +311,10 @@ export function encodeBody(body: EventBody): Uint8Array {
  * sorts last. `body` must be the encoding of a body (7 or 9 fields).
  * @internal
  */
-export function eventBytesFromBody(body: Uint8Array, signatures: readonly EventSignature[]): Uint8Array {
+export function eventBytesFromBody(
+  body: Uint8Array,
+  signatures: readonly EventSignature[],
+): Uint8Array {
   const out = concatBytes(body, SIGNATURES_KEY_CBOR, encodeCbor(signaturesToCbor(signatures)));
   out[0] = (body[0] as number) + 1; // map header 0xa7/0xa9 -> 0xa8/0xaa
   return out;
@@ -312,7 +332,10 @@ export function encodeEvent(event: CommonsEvent): Uint8Array {
 export function decodeEvent(bytes: Uint8Array): Result<DecodedEvent> {
   if (!(bytes instanceof Uint8Array)) return reject(Reason.MALFORMED, 'input is not bytes');
   if (bytes.length > LIMITS.maxEventBytes) {
-    return reject(Reason.TOO_LARGE, `event of ${bytes.length} bytes (limit ${LIMITS.maxEventBytes})`);
+    return reject(
+      Reason.TOO_LARGE,
+      `event of ${bytes.length} bytes (limit ${LIMITS.maxEventBytes})`,
+    );
   }
   const reader = new CborReader(bytes, EVENT_CBOR_LIMITS);
   let value: CborValue;
@@ -360,7 +383,8 @@ export function eventId(core: Hasher, event: EventBody | DecodedEvent): Uint8Arr
 
 /** What every signature of the event signs: the domain tag, then the 32-byte id (64 bytes). */
 export function signingInput(id: Uint8Array): Uint8Array {
-  if (!(id instanceof Uint8Array) || id.length !== 32) throw new TypeError('an event id is 32 bytes');
+  if (!(id instanceof Uint8Array) || id.length !== 32)
+    throw new TypeError('an event id is 32 bytes');
   return concatBytes(SIGNATURE_DOMAIN, id);
 }
 
@@ -400,7 +424,11 @@ export function signEvent(
 }
 
 /** A policy in canonical form: signers sorted and deduplicated, author included. */
-export function makePolicy(author: string, threshold: number, signers: readonly string[]): MultiSigPolicy {
+export function makePolicy(
+  author: string,
+  threshold: number,
+  signers: readonly string[],
+): MultiSigPolicy {
   const set = [...new Set([author, ...signers])].sort();
   return { threshold, signers: set };
 }

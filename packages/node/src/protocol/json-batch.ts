@@ -25,7 +25,11 @@ export interface EventTextBatch {
 export type SplitBody =
   /** `single`: the body is one event's JSON text (an object), not an array. */
   | { readonly ok: true; readonly single: boolean; readonly batch: EventTextBatch }
-  | { readonly ok: false; readonly why: 'not-a-batch' | 'too-many-events'; readonly detail: string };
+  | {
+      readonly ok: false;
+      readonly why: 'not-a-batch' | 'too-many-events';
+      readonly detail: string;
+    };
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -81,12 +85,17 @@ function hasContent(bytes: Uint8Array, start: number, end: number): boolean {
  * a longer array is `too-many-events` as soon as the next comma is seen.
  */
 export function splitEventBody(body: Uint8Array, maxEvents: number): SplitBody {
-  if (body.length >= 2 ** 32) return { ok: false, why: 'not-a-batch', detail: 'the body is too long to split' };
+  if (body.length >= 2 ** 32)
+    return { ok: false, why: 'not-a-batch', detail: 'the body is too long to split' };
   let i = 0;
   while (i < body.length && isWhitespace(body[i] as number)) i++;
   const first = body[i];
   if (first === 0x7b) {
-    return { ok: true, single: true, batch: { bytes: body, spans: Uint32Array.of(0, body.length) } };
+    return {
+      ok: true,
+      single: true,
+      batch: { bytes: body, spans: Uint32Array.of(0, body.length) },
+    };
   }
   if (first !== 0x5b) {
     const what =
@@ -119,7 +128,11 @@ export function splitEventBody(body: Uint8Array, maxEvents: number): SplitBody {
       }
     } else if (c === 0x2c && depth === 1) {
       if (spans.count === maxEvents) {
-        return { ok: false, why: 'too-many-events', detail: `more than ${maxEvents} events in one request` };
+        return {
+          ok: false,
+          why: 'too-many-events',
+          detail: `more than ${maxEvents} events in one request`,
+        };
       }
       spans.push(start, i);
       start = i + 1;
@@ -130,13 +143,18 @@ export function splitEventBody(body: Uint8Array, maxEvents: number): SplitBody {
     spans.push(start, body.length);
   } else {
     // `[` whitespace `]` is the empty array; anything else holds (at least) one element
-    if (spans.count > 0 || framingError !== undefined || hasContent(body, start, close)) spans.push(start, close);
+    if (spans.count > 0 || framingError !== undefined || hasContent(body, start, close))
+      spans.push(start, close);
     if (framingError === undefined && hasContent(body, close + 1, body.length)) {
       framingError = 'text follows the closing ] of the array';
     }
   }
   if (spans.count > maxEvents) {
-    return { ok: false, why: 'too-many-events', detail: `more than ${maxEvents} events in one request` };
+    return {
+      ok: false,
+      why: 'too-many-events',
+      detail: `more than ${maxEvents} events in one request`,
+    };
   }
   const batch: EventTextBatch = {
     bytes: body,

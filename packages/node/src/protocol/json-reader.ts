@@ -15,16 +15,15 @@
  */
 import { fromHex } from './bytes.js';
 import type { CborMap, CborValue } from './cbor.js';
-import { encodeBody, eventBytesFromBody, eventFromMap, type DecodedEvent, type Payload } from './event.js';
-import { Reason, accept, reject, type Result } from './reasons.js';
-import { LIMITS } from './rules.js';
-
-/**
- * Longest JSON text of one event, in bytes (§6). Every valid event has a JSON form far below
- * it: the minimal form is at most six bytes per byte of canonical CBOR (`"\u0001"` for one
- * text byte, `false,` for one item), 6 × 65,536 = 393,216 bytes.
- */
-export const MAX_EVENT_JSON_BYTES = 524_288;
+import {
+  type DecodedEvent,
+  encodeBody,
+  eventBytesFromBody,
+  eventFromMap,
+  type Payload,
+} from './event.js';
+import { LIMITS, MAX_EVENT_JSON_BYTES } from './limits.js';
+import { accept, Reason, type Result, reject } from './reasons.js';
 
 const MAX_DEPTH = LIMITS.maxPayloadDepth + 1; // the event object is level 1, as in CBOR
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
@@ -63,9 +62,16 @@ const isWhitespace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0
 
 /** Digit values of hex digits (either case, for \u escapes), -1 elsewhere. */
 const HEX_VALUE = Int8Array.from({ length: 256 }, (_, c) =>
-  c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1,
+  c >= 0x30 && c <= 0x39
+    ? c - 0x30
+    : c >= 0x61 && c <= 0x66
+      ? c - 0x57
+      : c >= 0x41 && c <= 0x46
+        ? c - 0x37
+        : -1,
 );
-const hexValue = (c: number | undefined): number => (c === undefined ? -1 : (HEX_VALUE[c] as number));
+const hexValue = (c: number | undefined): number =>
+  c === undefined ? -1 : (HEX_VALUE[c] as number);
 /** Lowercase hex digits only: what a byte string's hex may hold. */
 const isLowerHex = (c: number): boolean => (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66);
 const NO_BYTES = new Uint8Array(0);
@@ -111,7 +117,10 @@ class JsonEventReader {
   private grow(n: number): void {
     this.size += n;
     if (this.size > LIMITS.maxEventBytes) {
-      throw new Stop(Reason.TOO_LARGE, `the event encodes to more than ${LIMITS.maxEventBytes} bytes`);
+      throw new Stop(
+        Reason.TOO_LARGE,
+        `the event encodes to more than ${LIMITS.maxEventBytes} bytes`,
+      );
     }
   }
 
@@ -133,10 +142,17 @@ class JsonEventReader {
     this.skipWhitespace();
     const c = this.b[this.pos];
     if (this.pos >= this.end || c !== 0x7b) {
-      if (c === 0xef && this.pos + 2 < this.end && this.b[this.pos + 1] === 0xbb && this.b[this.pos + 2] === 0xbf) {
+      if (
+        c === 0xef &&
+        this.pos + 2 < this.end &&
+        this.b[this.pos + 1] === 0xbb &&
+        this.b[this.pos + 2] === 0xbf
+      ) {
         malformed('a byte-order mark before the JSON text');
       }
-      malformed(`an event is a JSON object; found ${describe(this.pos < this.end ? c : undefined)}`);
+      malformed(
+        `an event is a JSON object; found ${describe(this.pos < this.end ? c : undefined)}`,
+      );
     }
     return this.object(1, EVENT);
   }
@@ -174,7 +190,8 @@ class JsonEventReader {
   private literal(word: string): void {
     const b = this.b;
     for (let k = 0; k < word.length; k++) {
-      if (this.pos + k >= this.end || b[this.pos + k] !== word.charCodeAt(k)) malformed(`not a JSON value (expected ${word})`);
+      if (this.pos + k >= this.end || b[this.pos + k] !== word.charCodeAt(k))
+        malformed(`not a JSON value (expected ${word})`);
     }
     this.pos += word.length;
   }
@@ -199,15 +216,19 @@ class JsonEventReader {
     }
     for (;;) {
       this.skipWhitespace();
-      if (this.pos >= this.end || b[this.pos] !== 0x22) malformed(`expected a member name, found ${describe(this.at())}`);
-      if (++count > LIMITS.maxEntries) throw new Stop(Reason.TOO_LARGE, `an object of more than ${LIMITS.maxEntries} members`);
+      if (this.pos >= this.end || b[this.pos] !== 0x22)
+        malformed(`expected a member name, found ${describe(this.at())}`);
+      if (++count > LIMITS.maxEntries)
+        throw new Stop(Reason.TOO_LARGE, `an object of more than ${LIMITS.maxEntries} members`);
       const key = this.text();
       if (out[key] !== undefined) malformed(`duplicate JSON member name ${JSON.stringify(key)}`);
       this.skipWhitespace();
-      if (this.pos >= this.end || b[this.pos] !== 0x3a) malformed(`expected ':' after a member name, found ${describe(this.at())}`);
+      if (this.pos >= this.end || b[this.pos] !== 0x3a)
+        malformed(`expected ':' after a member name, found ${describe(this.at())}`);
       this.pos++;
       let child = GENERIC;
-      if (role === EVENT) child = key === 'nonce' ? HEX : key === 'signatures' ? SIGNATURES : GENERIC;
+      if (role === EVENT)
+        child = key === 'nonce' ? HEX : key === 'signatures' ? SIGNATURES : GENERIC;
       else if (role === ENTRY && key === 'sig') child = HEX;
       out[key] = this.value(depth, child);
       this.skipWhitespace();
@@ -234,7 +255,8 @@ class JsonEventReader {
     }
     const child = role === SIGNATURES ? ENTRY : GENERIC;
     for (;;) {
-      if (out.length === LIMITS.maxEntries) throw new Stop(Reason.TOO_LARGE, `an array of more than ${LIMITS.maxEntries} entries`);
+      if (out.length === LIMITS.maxEntries)
+        throw new Stop(Reason.TOO_LARGE, `an array of more than ${LIMITS.maxEntries} entries`);
       out.push(this.value(depth, child));
       this.skipWhitespace();
       const c = this.at();
@@ -283,7 +305,9 @@ class JsonEventReader {
       if (length % 2 !== 0) malformed('hex of odd length');
       out = new Uint8Array(length / 2);
       for (let k = 0; k < out.length; k++) {
-        out[k] = ((HEX_VALUE[b[start + 2 * k] as number] as number) << 4) | (HEX_VALUE[b[start + 2 * k + 1] as number] as number);
+        out[k] =
+          ((HEX_VALUE[b[start + 2 * k] as number] as number) << 4) |
+          (HEX_VALUE[b[start + 2 * k + 1] as number] as number);
       }
       this.pos = i + 1;
     } else {
@@ -309,7 +333,8 @@ class JsonEventReader {
       if (c === 0x22 || c === 0x5c || c < 0x20 || c >= 0x80) break;
       i++;
     }
-    if (i - start > LIMITS.maxTextBytes) throw new Stop(Reason.TOO_LARGE, `a text string of more than ${LIMITS.maxTextBytes} bytes`);
+    if (i - start > LIMITS.maxTextBytes)
+      throw new Stop(Reason.TOO_LARGE, `a text string of more than ${LIMITS.maxTextBytes} bytes`);
     if (i < end && b[i] === 0x22) {
       this.pos = i + 1;
       return { value: asciiString(b, start, i), bytes: i - start };
@@ -326,10 +351,14 @@ class JsonEventReader {
     let bytes = from - start;
     let i = from;
     const flush = (to: number): void => {
-      if (to > segment) value += nonAscii ? utf8Decoder.decode(b.subarray(segment, to)) : asciiString(b, segment, to);
+      if (to > segment)
+        value += nonAscii
+          ? utf8Decoder.decode(b.subarray(segment, to))
+          : asciiString(b, segment, to);
     };
     for (;;) {
-      if (bytes > LIMITS.maxTextBytes) throw new Stop(Reason.TOO_LARGE, `a text string of more than ${LIMITS.maxTextBytes} bytes`);
+      if (bytes > LIMITS.maxTextBytes)
+        throw new Stop(Reason.TOO_LARGE, `a text string of more than ${LIMITS.maxTextBytes} bytes`);
       if (i >= end) malformed('a string runs to the end of the text');
       const c = b[i] as number;
       if (c === 0x22) {
@@ -345,9 +374,11 @@ class JsonEventReader {
         if (code >= 0xd800 && code <= 0xdbff) {
           // a high surrogate must be followed by a low one, as an escape
           // (never a byte past `end`: the span is the whole text, whatever follows it in the buffer)
-          if (i + 1 >= end || b[i] !== 0x5c || b[i + 1] !== 0x75) malformed('an unpaired surrogate escape (no UTF-8 form)');
+          if (i + 1 >= end || b[i] !== 0x5c || b[i + 1] !== 0x75)
+            malformed('an unpaired surrogate escape (no UTF-8 form)');
           const low = this.escape(i);
-          if (low.code < 0xdc00 || low.code > 0xdfff) malformed('an unpaired surrogate escape (no UTF-8 form)');
+          if (low.code < 0xdc00 || low.code > 0xdfff)
+            malformed('an unpaired surrogate escape (no UTF-8 form)');
           i += low.length;
           value += String.fromCharCode(low.code);
           bytes += 4;
@@ -360,7 +391,10 @@ class JsonEventReader {
         nonAscii = false;
         continue;
       }
-      if (c < 0x20) malformed(`control character 0x${c.toString(16).padStart(2, '0')} in a string (must be escaped)`);
+      if (c < 0x20)
+        malformed(
+          `control character 0x${c.toString(16).padStart(2, '0')} in a string (must be escaped)`,
+        );
       if (c < 0x80) {
         i++;
         bytes++;
@@ -406,7 +440,9 @@ class JsonEventReader {
         return { code, length: 6 };
       }
       default:
-        return malformed(`invalid escape ${c < 0 ? 'at the end of the text' : `\\${String.fromCharCode(c)}`}`);
+        return malformed(
+          `invalid escape ${c < 0 ? 'at the end of the text' : `\\${String.fromCharCode(c)}`}`,
+        );
     }
   }
 
@@ -468,7 +504,13 @@ class JsonEventReader {
   }
 
   /** |value| of digits × 10^exponent when it is an integer ≤ 2^53 − 1; else ERR_MALFORMED. */
-  private exactInteger(intStart: number, intEnd: number, fracStart: number, fracEnd: number, exponent: number): number {
+  private exactInteger(
+    intStart: number,
+    intEnd: number,
+    fracStart: number,
+    fracEnd: number,
+    exponent: number,
+  ): number {
     const b = this.b;
     // The digits, integer part then fraction, as one sequence; value = digits × 10^(exponent − fraction length).
     const total = intEnd - intStart + (fracEnd - fracStart);
@@ -488,7 +530,8 @@ class JsonEventReader {
     let text = '';
     for (let k = first; k <= last; k++) text += String.fromCharCode(0x30 + digit(k));
     text += '0'.repeat(scale);
-    if (text.length === MAX_SAFE_DIGITS.length && text > MAX_SAFE_DIGITS) malformed('an integer beyond ±(2^53-1)');
+    if (text.length === MAX_SAFE_DIGITS.length && text > MAX_SAFE_DIGITS)
+      malformed('an integer beyond ±(2^53-1)');
     const value = Number(text);
     if (value > MAX_SAFE) malformed('an integer beyond ±(2^53-1)'); // cannot happen after the test above
     return value;
@@ -520,13 +563,25 @@ function utf8SequenceLength(b: Uint8Array, i: number, end: number): number {
 const reader = new JsonEventReader();
 
 function checkSpan(bytes: Uint8Array, start: number, end: number): void {
-  if (!(bytes instanceof Uint8Array)) throw new TypeError('JSON text must be given as bytes (a Uint8Array)');
-  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > bytes.length || start > end) {
+  if (!(bytes instanceof Uint8Array))
+    throw new TypeError('JSON text must be given as bytes (a Uint8Array)');
+  if (
+    !Number.isInteger(start) ||
+    !Number.isInteger(end) ||
+    start < 0 ||
+    end > bytes.length ||
+    start > end
+  ) {
     throw new RangeError(`span [${start}, ${end}) outside ${bytes.length} bytes`);
   }
 }
 
-function run<T>(bytes: Uint8Array, start: number, end: number, read: (r: JsonEventReader) => T): Result<T> {
+function run<T>(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  read: (r: JsonEventReader) => T,
+): Result<T> {
   reader.reset(bytes, start, end);
   try {
     const value = read(reader);
@@ -545,7 +600,11 @@ function run<T>(bytes: Uint8Array, start: number, end: number, read: (r: JsonEve
  * checks CBOR (§7 steps 1–3). Never throws on any content; throws only for a span outside
  * `bytes` (a caller bug).
  */
-export function readEventJson(bytes: Uint8Array, start = 0, end = bytes.length): Result<DecodedEvent> {
+export function readEventJson(
+  bytes: Uint8Array,
+  start = 0,
+  end = bytes.length,
+): Result<DecodedEvent> {
   checkSpan(bytes, start, end);
   if (end - start > MAX_EVENT_JSON_BYTES) {
     return reject(Reason.TOO_LARGE, `a JSON text of more than ${MAX_EVENT_JSON_BYTES} bytes`);
@@ -575,4 +634,3 @@ export function readJsonPayload(bytes: Uint8Array, start = 0, end = bytes.length
   }
   return run(bytes, start, end, (r) => r.value(1, GENERIC) as Payload);
 }
-

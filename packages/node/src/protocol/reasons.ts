@@ -42,7 +42,15 @@ export type ReasonCode = (typeof Reason)[keyof typeof Reason];
 export const REASON_CODES: readonly ReasonCode[] = Object.freeze(Object.values(Reason));
 
 /** The validation stage that produces each code (for metrics and logs). */
-export type Stage = 'decode' | 'version' | 'schema' | 'time' | 'replay' | 'signature' | 'policy' | 'trust';
+export type Stage =
+  | 'decode'
+  | 'version'
+  | 'schema'
+  | 'time'
+  | 'replay'
+  | 'signature'
+  | 'policy'
+  | 'trust';
 
 export const REASON_STAGE: Readonly<Record<ReasonCode, Stage>> = Object.freeze({
   ERR_MALFORMED: 'decode',
@@ -83,6 +91,10 @@ export interface Accepted<T> {
 
 /** The result of every input-dependent protocol function: a value or a typed rejection. */
 export type Result<T> = Accepted<T> | Rejection;
+
+/** The result of a rule that only passes or rejects. */
+export type Check = { readonly ok: true } | Rejection;
+export const OK: { readonly ok: true } = Object.freeze({ ok: true });
 
 export function reject(reason: ReasonCode, detail: string): Rejection {
   return { ok: false, reason, detail };

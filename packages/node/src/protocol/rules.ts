@@ -1,35 +1,10 @@
 /**
- * The pure validity rules of spec/PROTOCOL.md §7 that need neither storage nor cryptography:
- * limits, version, the time window (with `now` passed in), replay classification from a
+ * The pure validity rules of spec/PROTOCOL.md §7 that need neither storage nor cryptography
+ * over a decoded event (the limits and the version check are limits.ts): the time window (with `now` passed in), replay classification from a
  * looked-up id, the M-of-N policy over signature verdicts computed elsewhere, and trust.
  */
 import type { CommonsEvent, EventBody } from './event.js';
-import { Reason, reject, type Rejection } from './reasons.js';
-
-export const PROTOCOL_VERSION = 1;
-
-/** The limits of §6. Changing one changes which events are valid: it is a protocol change. */
-export const LIMITS = Object.freeze({
-  /** Canonical CBOR encoding of the whole event, signatures included. */
-  maxEventBytes: 65_536,
-  /** Containers nested in the payload (a scalar payload has depth 0). */
-  maxPayloadDepth: 16,
-  /** Any text string, map keys included, in UTF-8 bytes. */
-  maxTextBytes: 16_384,
-  /** Any byte string (the longest field is a 64-byte signature). */
-  maxByteStringBytes: 64,
-  /** Entries of any one array or map. */
-  maxEntries: 4_096,
-  /** `kind`, in bytes (printable ASCII). */
-  maxKindBytes: 64,
-  /** Keys in `signers`. */
-  maxSigners: 32,
-  /** Entries in `signatures`. */
-  maxSignatures: 32,
-  minNonceBytes: 16,
-  maxNonceBytes: 32,
-  signatureBytes: 64,
-});
+import { type Check, OK, Reason, type Rejection, reject } from './reasons.js';
 
 /** Node settings of the time rules; every node of a network should use the same values. */
 export interface TimeRules {
@@ -43,21 +18,6 @@ export const DEFAULT_TIME_RULES: TimeRules = Object.freeze({
   clockSkewSeconds: 300,
   maxLifetimeSeconds: 7 * 24 * 60 * 60,
 });
-
-export type Check = { readonly ok: true } | Rejection;
-export const OK: { readonly ok: true } = Object.freeze({ ok: true });
-
-/** §7 step 2. `v` must be the unsigned integer 1 (any other unsigned integer: unsupported). */
-export function checkVersion(v: unknown): Check {
-  if (v === undefined) return reject(Reason.BAD_FIELD, 'field v is missing');
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    return reject(Reason.BAD_FIELD, 'field v must be an unsigned integer');
-  }
-  if (v !== PROTOCOL_VERSION) {
-    return reject(Reason.UNSUPPORTED_VERSION, `protocol version ${v} (this node speaks ${PROTOCOL_VERSION})`);
-  }
-  return OK;
-}
 
 /**
  * §7 step 4, in order: expired (`now >= expires_at`), not yet valid
@@ -130,7 +90,10 @@ export function evaluatePolicy(
   }
   for (let i = 0; i < verdicts.length; i++) {
     if (verdicts[i] !== true) {
-      return reject(Reason.BAD_SIGNATURE, `signature ${i} (${signatures[i]?.signer}) does not verify`);
+      return reject(
+        Reason.BAD_SIGNATURE,
+        `signature ${i} (${signatures[i]?.signer}) does not verify`,
+      );
     }
   }
   const { threshold, signers } = effectivePolicy(event);

@@ -3,16 +3,16 @@
  * with plain single-signature verification. It is the oracle that the concurrent pipeline is
  * compared against; it keeps no state (the caller records accepted events for replay).
  */
-import { decodeEvent, eventId, signatureChecks, type DecodedEvent, type Hasher } from './event.js';
+import { type DecodedEvent, decodeEvent, eventId, type Hasher, signatureChecks } from './event.js';
 import { readEventJson } from './json-reader.js';
 import { Outcome, type Rejection } from './reasons.js';
 import {
-  DEFAULT_TIME_RULES,
-  OPEN_TRUST,
   checkTime,
   checkTrust,
   classifyReplay,
+  DEFAULT_TIME_RULES,
   evaluatePolicy,
+  OPEN_TRUST,
   type TimeRules,
   type TrustPolicy,
 } from './rules.js';

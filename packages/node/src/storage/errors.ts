@@ -2,12 +2,13 @@ import { StorageError } from '../errors.js';
 
 /** The database was written by a newer version of the node; opening it could damage it. */
 export class SchemaTooNewError extends StorageError {
+  static readonly code = 'ERR_SCHEMA_TOO_NEW';
   readonly found: number;
   readonly supported: number;
 
   constructor(found: number, supported: number) {
     super(
-      'ERR_SCHEMA_TOO_NEW',
+      SchemaTooNewError.code,
       `the database has schema version ${found}, this node knows versions up to ${supported}; ` +
         'upgrade the node',
     );
@@ -18,43 +19,49 @@ export class SchemaTooNewError extends StorageError {
 
 /** The file is not a SQLite database, or SQLite reports damage inside it. */
 export class CorruptDatabaseError extends StorageError {
+  static readonly code = 'ERR_DB_CORRUPT';
   constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_DB_CORRUPT', message, options);
+    super(CorruptDatabaseError.code, message, options);
   }
 }
 
 /** A SQLite database that belongs to some other program. */
 export class ForeignDatabaseError extends StorageError {
+  static readonly code = 'ERR_DB_FOREIGN';
   constructor(message: string) {
-    super('ERR_DB_FOREIGN', message);
+    super(ForeignDatabaseError.code, message);
   }
 }
 
 /** A schema migration failed; the database was left at the version before it. */
 export class MigrationError extends StorageError {
+  static readonly code = 'ERR_MIGRATION_FAILED';
   constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_MIGRATION_FAILED', message, options);
+    super(MigrationError.code, message, options);
   }
 }
 
 /** The store was used after `close()`. */
 export class StoreClosedError extends StorageError {
+  static readonly code = 'ERR_STORE_CLOSED';
   constructor() {
-    super('ERR_STORE_CLOSED', 'the store is closed');
+    super(StoreClosedError.code, 'the store is closed');
   }
 }
 
 /** A commit held an event id that is already stored (or twice); nothing was written. */
 export class DuplicateEventError extends StorageError {
+  static readonly code = 'ERR_DUPLICATE_EVENT';
   constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_DUPLICATE_EVENT', message, options);
+    super(DuplicateEventError.code, message, options);
   }
 }
 
 /** A commit reused a live (author, nonce) pair; nothing was written. */
 export class ReplayConflictError extends StorageError {
+  static readonly code = 'ERR_REPLAY_CONFLICT';
   constructor(message: string) {
-    super('ERR_REPLAY_CONFLICT', message);
+    super(ReplayConflictError.code, message);
   }
 }
 
@@ -63,15 +70,17 @@ export class ReplayConflictError extends StorageError {
  * directory); the in-memory audit state no longer matches the disk, so the store refuses.
  */
 export class ConcurrentWriterError extends StorageError {
+  static readonly code = 'ERR_CONCURRENT_WRITER';
   constructor(message: string) {
-    super('ERR_CONCURRENT_WRITER', message);
+    super(ConcurrentWriterError.code, message);
   }
 }
 
 /** Reading or writing the database failed for a reason other than the ones above. */
 export class StorageIoError extends StorageError {
+  static readonly code = 'ERR_STORAGE_IO';
   constructor(message: string, options?: { cause?: unknown }) {
-    super('ERR_STORAGE_IO', message, options);
+    super(StorageIoError.code, message, options);
   }
 }
 
@@ -104,7 +113,8 @@ export function isConstraintError(error: unknown): boolean {
  * start; `commons-sync audit verify` names the first bad row.
  */
 export class StoreInconsistentError extends StorageError {
+  static readonly code = 'ERR_STORE_INCONSISTENT';
   constructor(message: string) {
-    super('ERR_STORE_INCONSISTENT', message);
+    super(StoreInconsistentError.code, message);
   }
 }

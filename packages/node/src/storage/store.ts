@@ -2,11 +2,17 @@ import type { Core } from '@commons-sync/bindings';
 import type { Database, Statement, Transaction } from 'better-sqlite3';
 
 import type { AuditRecord } from '../audit/entry.js';
-import { makeHasher, type Hasher } from '../audit/hash.js';
-import { AuditLog, type NewAuditEntry, type StagedAppend } from '../audit/log.js';
+import {
+  acceptDetail,
+  packEventRows,
+  packReplayKeyInputs,
+  REPLAY_KEY_BYTES,
+} from '../audit/event-row.js';
+import { type Hasher, makeHasher } from '../audit/hash.js';
 import type { LedgerPlan } from '../audit/rules.js';
-import type { VerifiedEvent } from '../pipeline/verified.js';
 import { toHex } from '../protocol/bytes.js';
+import type { VerifiedEvent } from '../protocol/index.js';
+import { AuditLog, type NewAuditEntry, type StagedAppend } from './audit-log.js';
 import { openDatabase } from './db.js';
 import {
   ConcurrentWriterError,
@@ -16,7 +22,6 @@ import {
   StoreClosedError,
   toStorageError,
 } from './errors.js';
-import { acceptDetail, packEventRows, packReplayKeyInputs, REPLAY_KEY_BYTES } from './event-row.js';
 import { checkTail, type TailCheckOptions, type TailCheckReport } from './tail-check.js';
 
 export interface StoreOptions {
@@ -201,7 +206,10 @@ export class Store {
         | undefined;
       if (row !== undefined) {
         const { author, nonce } = pairs[i] as { author: string; nonce: Uint8Array };
-        found.set(replayKey(author, nonce), { eventIdHex: toHex(row.id), expiresAt: row.expires_at });
+        found.set(replayKey(author, nonce), {
+          eventIdHex: toHex(row.id),
+          expiresAt: row.expires_at,
+        });
       }
     }
     return found;
@@ -232,7 +240,9 @@ export class Store {
       staged = this.#commitTx.immediate(prepared);
     } catch (error) {
       if (isConstraintError(error) && String(error).includes('events.id')) {
-        throw new DuplicateEventError(`commit refused, nothing written: ${String(error)}`, { cause: error });
+        throw new DuplicateEventError(`commit refused, nothing written: ${String(error)}`, {
+          cause: error,
+        });
       }
       throw toStorageError(error, 'commit failed, nothing written');
     }
@@ -389,11 +399,17 @@ export class Store {
         })),
       ),
     );
-    const encHex = Buffer.from(encodedHashes.buffer, encodedHashes.byteOffset, encodedHashes.byteLength);
+    const encHex = Buffer.from(
+      encodedHashes.buffer,
+      encodedHashes.byteOffset,
+      encodedHashes.byteLength,
+    );
     const rowHex = Buffer.from(rowHashes.buffer, rowHashes.byteOffset, rowHashes.byteLength);
     for (const r of audit) {
       if (r.type !== 'reject' && r.type !== 'critical') {
-        throw new TypeError(`audit records passed to commit are reject or critical, not ${String(r.type)}`);
+        throw new TypeError(
+          `audit records passed to commit are reject or critical, not ${String(r.type)}`,
+        );
       }
     }
     const plan = this.audit.planRejections(audit, nowMs);
@@ -414,14 +430,25 @@ export class Store {
       entries[accepted.length + j] = e;
     });
     const replayKeys = this.#replayKeys(accepted);
-    return { events: accepted, encodedHashes, replayKeys, entries, plan, firstSeq, firstAuditSeq, nowMs };
+    return {
+      events: accepted,
+      encodedHashes,
+      replayKeys,
+      entries,
+      plan,
+      firstSeq,
+      firstAuditSeq,
+      nowMs,
+    };
   }
 
   /** The body of the commit transaction. */
   #write(p: Prepared): StagedAppend {
     const maxSeq = (this.#maxSeq.get() as number | null) ?? 0;
     if (maxSeq + 1 !== this.#nextSeq) {
-      throw new ConcurrentWriterError(`events on disk end at seq ${maxSeq}, this store expected ${this.#nextSeq - 1}`);
+      throw new ConcurrentWriterError(
+        `events on disk end at seq ${maxSeq}, this store expected ${this.#nextSeq - 1}`,
+      );
     }
     const nowSec = Math.floor(p.nowMs / 1000);
     for (let i = 0; i < p.events.length; i++) {

@@ -15,11 +15,17 @@
 import type { Core } from '@commons-sync/bindings';
 import type { Database } from 'better-sqlite3';
 
-import { type Checkpoint, checkpointHash, verifyCheckpointSignature, ZERO_HASH } from '../audit/checkpoint.js';
-import { checkpointEntryDetail, parseCheckpointEntryDetail } from '../audit/log.js';
+import {
+  type Checkpoint,
+  checkpointEntryDetail,
+  checkpointHash,
+  parseCheckpointEntryDetail,
+  verifyCheckpointSignature,
+  ZERO_HASH,
+} from '../audit/checkpoint.js';
+import { packReplayKeyInputs, REPLAY_KEY_BYTES } from '../audit/event-row.js';
 import type { Sha256 } from '../audit/merkle.js';
 import { StoreInconsistentError } from './errors.js';
-import { packReplayKeyInputs, REPLAY_KEY_BYTES } from './event-row.js';
 
 export interface TailCheckOptions {
   /** Unix seconds. */
@@ -52,9 +58,15 @@ interface TailEvent {
 /** How far back from the end of the log the newest checkpoint entry is looked for. */
 const CHECKPOINT_ENTRY_SCAN = 50_000;
 
-const same = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && Buffer.compare(a, b) === 0;
+const same = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.length === b.length && Buffer.compare(a, b) === 0;
 
-export function checkTail(db: Database, core: Core, sha256: Sha256, opts: TailCheckOptions): TailCheckReport {
+export function checkTail(
+  db: Database,
+  core: Core,
+  sha256: Sha256,
+  opts: TailCheckOptions,
+): TailCheckReport {
   const n = opts.events ?? 10_000;
   const tail = db
     .prepare('SELECT seq, id, author, nonce, expires_at FROM events ORDER BY seq DESC LIMIT ?')
@@ -67,7 +79,10 @@ export function checkTail(db: Database, core: Core, sha256: Sha256, opts: TailCh
   if (!indexAgrees()) {
     db.exec('REINDEX events');
     reindexed = true;
-    if (!indexAgrees()) throw new StoreInconsistentError('the events.id index disagrees with the events table even after REINDEX');
+    if (!indexAgrees())
+      throw new StoreInconsistentError(
+        'the events.id index disagrees with the events table even after REINDEX',
+      );
   }
 
   const keys = sha256Keys(sha256, tail);
@@ -86,9 +101,18 @@ export function checkTail(db: Database, core: Core, sha256: Sha256, opts: TailCh
       const at = record.get(key) as number | undefined;
       if (at === e.seq) return;
       if (at !== undefined) {
-        const other = holder.get(at) as { author: string; nonce: Uint8Array; expires_at: number } | undefined;
-        if (other !== undefined && other.author === e.author && same(other.nonce, e.nonce) && other.expires_at >= cutoff) {
-          throw new StoreInconsistentError(`events ${at} and ${e.seq} share (author, nonce) and are both live`);
+        const other = holder.get(at) as
+          | { author: string; nonce: Uint8Array; expires_at: number }
+          | undefined;
+        if (
+          other !== undefined &&
+          other.author === e.author &&
+          same(other.nonce, e.nonce) &&
+          other.expires_at >= cutoff
+        ) {
+          throw new StoreInconsistentError(
+            `events ${at} and ${e.seq} share (author, nonce) and are both live`,
+          );
         }
       }
       restore.run(key, e.seq, e.expires_at);
@@ -97,11 +121,22 @@ export function checkTail(db: Database, core: Core, sha256: Sha256, opts: TailCh
   }).immediate();
 
   const checkpointsChecked = checkCheckpointTail(db, core, sha256, opts.checkpoints ?? 16);
-  return { eventsChecked: tail.length, replayRestored: restored, reindexed, checkpointsChecked, eventsLeft: total - tail.length };
+  return {
+    eventsChecked: tail.length,
+    replayRestored: restored,
+    reindexed,
+    checkpointsChecked,
+    eventsLeft: total - tail.length,
+  };
 }
 
 function sha256Keys(sha256: Sha256, events: readonly TailEvent[]): Uint8Array[] {
-  return events.map((e) => sha256(packReplayKeyInputs([{ author: e.author, nonce: e.nonce }]).data).subarray(0, REPLAY_KEY_BYTES));
+  return events.map((e) =>
+    sha256(packReplayKeyInputs([{ author: e.author, nonce: e.nonce }]).data).subarray(
+      0,
+      REPLAY_KEY_BYTES,
+    ),
+  );
 }
 
 interface CheckpointRow {
@@ -129,31 +164,47 @@ function toCheckpoint(r: CheckpointRow): Checkpoint {
 }
 
 function checkCheckpointTail(db: Database, core: Core, sha256: Sha256, m: number): number {
-  const rows = (db.prepare('SELECT * FROM checkpoints ORDER BY seq DESC LIMIT ?').all(m + 1) as CheckpointRow[]).reverse();
+  const rows = (
+    db.prepare('SELECT * FROM checkpoints ORDER BY seq DESC LIMIT ?').all(m + 1) as CheckpointRow[]
+  ).reverse();
   const count = db.prepare('SELECT count(*) FROM checkpoints').pluck().get() as number;
   const max = rows.length === 0 ? 0 : (rows[rows.length - 1] as CheckpointRow).seq;
-  if (max !== count) throw new StoreInconsistentError(`the checkpoints are numbered up to ${max} but ${count} are stored`);
+  if (max !== count)
+    throw new StoreInconsistentError(
+      `the checkpoints are numbered up to ${max} but ${count} are stored`,
+    );
   // The newest checkpoint entry of the log names a stored checkpoint (the last row deleted?).
   const newest = db
-    .prepare(`SELECT seq, detail FROM (SELECT seq, type, detail FROM audit_entries ORDER BY seq DESC LIMIT ?) WHERE type = 'checkpoint' LIMIT 1`)
+    .prepare(
+      `SELECT seq, detail FROM (SELECT seq, type, detail FROM audit_entries ORDER BY seq DESC LIMIT ?) WHERE type = 'checkpoint' LIMIT 1`,
+    )
     .get(CHECKPOINT_ENTRY_SCAN) as { seq: number; detail: string } | undefined;
   const named = newest === undefined ? undefined : parseCheckpointEntryDetail(newest.detail);
   if (newest !== undefined && (named === undefined || named.seq > max)) {
-    throw new StoreInconsistentError(`audit entry ${newest.seq} records a checkpoint that is not stored`);
+    throw new StoreInconsistentError(
+      `audit entry ${newest.seq} records a checkpoint that is not stored`,
+    );
   }
-  const entry = db.prepare("SELECT detail FROM audit_entries WHERE seq = ? AND type = 'checkpoint'").pluck();
+  const entry = db
+    .prepare("SELECT detail FROM audit_entries WHERE seq = ? AND type = 'checkpoint'")
+    .pluck();
   const cps = rows.map(toCheckpoint);
   cps.forEach((cp, i) => {
     const before = i === 0 ? undefined : cps[i - 1];
-    if (before !== undefined && cp.seq !== before.seq + 1) throw new StoreInconsistentError(`checkpoint ${before.seq + 1} is missing`);
-    if (!verifyCheckpointSignature(core, cp)) throw new StoreInconsistentError(`checkpoint ${cp.seq} does not verify`);
+    if (before !== undefined && cp.seq !== before.seq + 1)
+      throw new StoreInconsistentError(`checkpoint ${before.seq + 1} is missing`);
+    if (!verifyCheckpointSignature(core, cp))
+      throw new StoreInconsistentError(`checkpoint ${cp.seq} does not verify`);
     if (cp.version !== 2) return;
     if (before !== undefined || cp.seq === 1) {
       const prev = before === undefined ? ZERO_HASH : checkpointHash(sha256, before);
-      if (!same(cp.prev as Uint8Array, prev)) throw new StoreInconsistentError(`checkpoint ${cp.seq} does not chain to the one before`);
+      if (!same(cp.prev as Uint8Array, prev))
+        throw new StoreInconsistentError(`checkpoint ${cp.seq} does not chain to the one before`);
     }
     if (entry.get(cp.treeSize) !== checkpointEntryDetail(cp.seq, checkpointHash(sha256, cp))) {
-      throw new StoreInconsistentError(`checkpoint ${cp.seq} is not the one its log entry recorded`);
+      throw new StoreInconsistentError(
+        `checkpoint ${cp.seq} is not the one its log entry recorded`,
+      );
     }
   });
   return Math.min(cps.length, m);

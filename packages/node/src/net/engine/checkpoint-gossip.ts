@@ -7,7 +7,12 @@
 import type { Sha256 } from '../../audit/merkle.js';
 import { didKeyFromPublicKey } from '../../protocol/did.js';
 import type { Message, WireCheckpoint } from '../wire/messages.js';
-import { CheckpointWatch, evidenceJson, type CheckpointSignatureCheck, type SplitViewEvidence } from './checkpoints.js';
+import {
+  type CheckpointSignatureCheck,
+  CheckpointWatch,
+  evidenceJson,
+  type SplitViewEvidence,
+} from './checkpoints.js';
 import type { Offence } from './config.js';
 import type { PeerConn, PeerId } from './peer.js';
 import type { EngineAction } from './types.js';
@@ -30,7 +35,12 @@ export class CheckpointGossip {
   private nextRequest = 1;
 
   constructor(
-    deps: { checkCheckpoint: CheckpointSignatureCheck; sha256: Sha256; admitted: (did: string) => boolean; self: string },
+    deps: {
+      checkCheckpoint: CheckpointSignatureCheck;
+      sha256: Sha256;
+      admitted: (did: string) => boolean;
+      self: string;
+    },
     private readonly proofTimeoutMs: number,
     private readonly hooks: CheckpointHooks,
   ) {
@@ -41,17 +51,22 @@ export class CheckpointGossip {
   observe(conn: PeerConn, cp: WireCheckpoint): void {
     const seen = this.watch.observe(cp, this.hooks.now());
     switch (seen.status) {
-      case 'invalid':
-        return this.hooks.offend(conn, 'invalid-checkpoint', 'a checkpoint signature does not verify');
+      case 'invalid': {
+        this.hooks.offend(conn, 'invalid-checkpoint', 'a checkpoint signature does not verify');
+        return;
+      }
       case 'ignored':
       case 'known':
         return;
-      case 'split-view':
-        return this.splitView(seen.evidence);
+      case 'split-view': {
+        this.splitView(seen.evidence);
+        return;
+      }
       case 'new-head':
       case 'pending': {
         const node = didKeyFromPublicKey(cp.publicKey);
-        for (const peer of this.hooks.readyPeers()) if (peer !== conn && peer.id !== node) this.relayTo(peer, node, cp);
+        for (const peer of this.hooks.readyPeers())
+          if (peer !== conn && peer.id !== node) this.relayTo(peer, node, cp);
         const owner = this.hooks.peer(node);
         if (owner !== undefined && owner.phase === 'ready') this.askProofs(owner);
         return;
@@ -75,7 +90,13 @@ export class CheckpointGossip {
   /** Asks `owner` for the proofs its unproven checkpoints need (again, when unanswered). */
   askProofs(owner: PeerConn): void {
     const { requests, timedOut } = this.watch.due(owner.id, this.hooks.now(), this.proofTimeoutMs);
-    if (timedOut > 0) this.hooks.offend(owner, 'proof-timeout', `${timedOut} consistency proofs unanswered`, timedOut);
+    if (timedOut > 0)
+      this.hooks.offend(
+        owner,
+        'proof-timeout',
+        `${timedOut} consistency proofs unanswered`,
+        timedOut,
+      );
     for (const r of requests) {
       const request = this.nextRequest++;
       this.requests.set(request, { peer: owner.id, from: r.from, to: r.to });
@@ -84,9 +105,16 @@ export class CheckpointGossip {
   }
 
   /** A PROOF from `conn`; only answers to what we asked of it count. */
-  proof(conn: PeerConn, request: number, from: number, to: number, hashes: readonly Uint8Array[]): void {
+  proof(
+    conn: PeerConn,
+    request: number,
+    from: number,
+    to: number,
+    hashes: readonly Uint8Array[],
+  ): void {
     const asked = this.requests.get(request);
-    if (asked === undefined || asked.peer !== conn.id || asked.from !== from || asked.to !== to) return;
+    if (asked === undefined || asked.peer !== conn.id || asked.from !== from || asked.to !== to)
+      return;
     this.requests.delete(request);
     const result = this.watch.proof(conn.id, from, to, hashes, this.hooks.now());
     if (result.status === 'split-view') this.splitView(result.evidence);
@@ -105,9 +133,13 @@ export class CheckpointGossip {
       this.hooks.send(peer, { type: 'checkpoint', checkpoint: evidence.first }, false);
       this.hooks.send(peer, { type: 'checkpoint', checkpoint: evidence.second }, false);
     }
-    this.hooks.emit({ type: 'audit', record: { kind: 'split-view', evidence: evidenceJson(evidence) } });
+    this.hooks.emit({
+      type: 'audit',
+      record: { kind: 'split-view', evidence: evidenceJson(evidence) },
+    });
     const conn = this.hooks.peer(evidence.node);
-    if (conn !== undefined) this.hooks.offend(conn, 'equivocation', `split view: ${evidence.reason}`);
+    if (conn !== undefined)
+      this.hooks.offend(conn, 'equivocation', `split view: ${evidence.reason}`);
     else this.hooks.penalize(evidence.node, 'equivocation', `split view: ${evidence.reason}`);
   }
 }

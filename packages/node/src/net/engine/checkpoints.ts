@@ -6,9 +6,10 @@
  * checkpoints of one size with different roots, or a proof that does not verify, are a split
  * view: both checkpoints are kept as evidence and an alert is raised. Pure: time is passed in.
  */
+
+import { type Sha256, verifyConsistency } from '../../audit/merkle.js';
 import { toHex } from '../../protocol/bytes.js';
 import { didKeyFromPublicKey } from '../../protocol/did.js';
-import { verifyConsistency, type Sha256 } from '../../audit/merkle.js';
 import type { WireCheckpoint } from '../wire/messages.js';
 
 export type CheckpointSignatureCheck = (cp: WireCheckpoint) => boolean;
@@ -71,7 +72,9 @@ export class CheckpointWatch {
   }
 
   heads(): Array<{ node: string; checkpoint: WireCheckpoint }> {
-    return [...this.nodes].filter(([, s]) => !s.split).map(([node, s]) => ({ node, checkpoint: s.head }));
+    return [...this.nodes]
+      .filter(([, s]) => !s.split)
+      .map(([node, s]) => ({ node, checkpoint: s.head }));
   }
 
   isSplit(node: string): boolean {
@@ -111,7 +114,11 @@ export class CheckpointWatch {
    * The proofs to ask `node` for now: those not asked yet, and those asked more than
    * `timeoutMs` ago (`timedOut` counts those, for the score).
    */
-  due(node: string, nowMs: number, timeoutMs: number): { requests: ProofRequest[]; timedOut: number } {
+  due(
+    node: string,
+    nowMs: number,
+    timeoutMs: number,
+  ): { requests: ProofRequest[]; timedOut: number } {
     const state = this.nodes.get(node);
     if (state === undefined || state.split) return { requests: [], timedOut: 0 };
     const requests: ProofRequest[] = [];
@@ -136,9 +143,12 @@ export class CheckpointWatch {
     to: number,
     hashes: readonly Uint8Array[],
     nowMs: number,
-  ): { status: 'consistent' | 'unexpected' } | { status: 'split-view'; evidence: SplitViewEvidence } {
+  ):
+    | { status: 'consistent' | 'unexpected' }
+    | { status: 'split-view'; evidence: SplitViewEvidence } {
     const state = this.nodes.get(node);
-    if (state === undefined || state.split || !state.asked.has(`${from}/${to}`)) return { status: 'unexpected' };
+    if (state === undefined || state.split || !state.asked.has(`${from}/${to}`))
+      return { status: 'unexpected' };
     state.asked.delete(`${from}/${to}`);
     const pair = this.pairFor(state, from, to);
     if (pair === undefined) return { status: 'unexpected' };
@@ -152,7 +162,11 @@ export class CheckpointWatch {
     return { status: 'consistent' };
   }
 
-  private pairFor(state: NodeState, from: number, to: number): [WireCheckpoint, WireCheckpoint, WireCheckpoint] | undefined {
+  private pairFor(
+    state: NodeState,
+    from: number,
+    to: number,
+  ): [WireCheckpoint, WireCheckpoint, WireCheckpoint] | undefined {
     for (const c of state.candidates) {
       if (c.treeSize === to && state.head.treeSize === from) return [state.head, c, c];
       if (c.treeSize === from && state.head.treeSize === to) return [c, state.head, c];

@@ -10,18 +10,26 @@
  * ranges); serving WANTs; partial events gathering signatures; checkpoint gossip and
  * consistency proofs against split views; per-peer scores, rate limits and bans.
  */
+
+import type { Sha256 } from '../../audit/merkle.js';
 import { toHex } from '../../protocol/bytes.js';
 import { decodeEvent } from '../../protocol/event.js';
 import { Reason } from '../../protocol/reasons.js';
-import type { Sha256 } from '../../audit/merkle.js';
 import { NetCode, NetError, type NetErrorCode } from '../errors.js';
-import { Initiator, respond, type OpenRange } from '../reconcile/reconciler.js';
+import { Initiator, type OpenRange, respond } from '../reconcile/reconciler.js';
 import type { SyncIndex } from '../reconcile/sync-index.js';
-import { decodeMessage, encodeMessage, SYNC_PROTOCOL_VERSIONS, WIRE_LIMITS, type Message, type WireCheckpoint } from '../wire/messages.js';
+import {
+  decodeMessage,
+  encodeMessage,
+  type Message,
+  SYNC_PROTOCOL_VERSIONS,
+  WIRE_LIMITS,
+  type WireCheckpoint,
+} from '../wire/messages.js';
 import { CheckpointGossip } from './checkpoint-gossip.js';
 import type { CheckpointSignatureCheck, SplitViewEvidence } from './checkpoints.js';
 import { DEFAULT_ENGINE_CONFIG, type EngineConfig, type Offence } from './config.js';
-import { PartialPool, checkPartial, type PartialCheckDeps } from './partials.js';
+import { checkPartial, type PartialCheckDeps, PartialPool } from './partials.js';
 import { PeerConn, type PeerId } from './peer.js';
 import { BoundedSet, PeerScore } from './scoring.js';
 import type { EngineAction, EventSource, EventVerdict, OwnLog, PeerView } from './types.js';
@@ -101,7 +109,8 @@ export class SyncEngine {
       peer: (id) => this.peers.get(id),
       send: (conn, message, control) => this.send(conn, message, control),
       offend: (conn, offence, sample, times) => this.offend(conn, offence, sample, times),
-      penalize: (peer, offence, sample) => void this.scoreOf(peer).penalize(offence, this.now, sample),
+      penalize: (peer, offence, sample) =>
+        void this.scoreOf(peer).penalize(offence, this.now, sample),
       emit: (action) => this.actions.push(action),
     });
     this.partials = new PartialPool(this.config.maxPartials);
@@ -116,20 +125,30 @@ export class SyncEngine {
    */
   connected(peer: PeerId, nowMs: number): boolean {
     this.tick(nowMs);
-    if (peer === this.deps.self) return this.refuse(peer, NetCode.SELF_CONNECTION, 'a connection to ourselves');
+    if (peer === this.deps.self)
+      return this.refuse(peer, NetCode.SELF_CONNECTION, 'a connection to ourselves');
     if (this.scoreOf(peer).state(nowMs) === 'banned') {
-      return this.refuse(peer, NetCode.PEER_SCORE, `banned until ${this.scoreOf(peer).bannedUntilMs()}`);
+      return this.refuse(
+        peer,
+        NetCode.PEER_SCORE,
+        `banned until ${this.scoreOf(peer).bannedUntilMs()}`,
+      );
     }
-    if (this.peers.has(peer)) return this.refuse(peer, NetCode.DUPLICATE_CONNECTION, 'already connected');
+    if (this.peers.has(peer))
+      return this.refuse(peer, NetCode.DUPLICATE_CONNECTION, 'already connected');
     const conn = new PeerConn(peer, nowMs, this.config);
     this.peers.set(peer, conn);
-    this.send(conn, {
-      type: 'hello',
-      versions: SYNC_PROTOCOL_VERSIONS,
-      node: this.deps.self,
-      time: nowMs,
-      checkpoint: this.deps.ownLog.latest(),
-    }, true);
+    this.send(
+      conn,
+      {
+        type: 'hello',
+        versions: SYNC_PROTOCOL_VERSIONS,
+        node: this.deps.self,
+        time: nowMs,
+        checkpoint: this.deps.ownLog.latest(),
+      },
+      true,
+    );
     this.pump(conn);
     return true;
   }
@@ -155,14 +174,16 @@ export class SyncEngine {
     const divisor = score.state(nowMs) === 'graylisted' ? this.config.score.graylistDivisor : 1;
     if (!conn.messageBucket.take(nowMs, divisor)) {
       this.offend(conn, 'flood', 'message rate exceeded');
-      return this.pump(conn);
+      this.pump(conn);
+      return;
     }
     let message: Message;
     try {
       message = decodeMessage(bytes);
     } catch (e) {
       if (!(e instanceof NetError)) throw e;
-      return this.protocolViolation(conn, e.code, e.message);
+      this.protocolViolation(conn, e.code, e.message);
+      return;
     }
     try {
       this.dispatch(conn, message, divisor);
@@ -203,7 +224,8 @@ export class SyncEngine {
     if (!decoded.ok) throw new RangeError(`localAccepted: ${decoded.reason}`);
     const id = this.deps.sha256(decoded.value.body);
     const { createdAt, expiresAt } = decoded.value.event;
-    if (this.deps.index.insert({ timestamp: createdAt, id, expiresAt, kind: 'accepted' })) this.gossip(id, event, null);
+    if (this.deps.index.insert({ timestamp: createdAt, id, expiresAt, kind: 'accepted' }))
+      this.gossip(id, event, null);
     this.pumpAll();
   }
 
@@ -231,7 +253,10 @@ export class SyncEngine {
     this.deps.index.pruneExpired(nowSeconds);
     this.partials.prune(nowSeconds);
     for (const conn of [...this.peers.values()]) {
-      if (conn.phase === 'awaiting-hello' && nowMs - conn.connectedMs >= this.config.helloTimeoutMs) {
+      if (
+        conn.phase === 'awaiting-hello' &&
+        nowMs - conn.connectedMs >= this.config.helloTimeoutMs
+      ) {
         this.close(conn, NetCode.HELLO_TIMEOUT, `no HELLO within ${this.config.helloTimeoutMs} ms`);
         continue;
       }
@@ -242,7 +267,8 @@ export class SyncEngine {
         conn.reconcileDueMs = nowMs + this.config.reconcileTimeoutMs;
       }
       if (conn.recon === null && nowMs >= conn.reconcileDueMs) this.startReconcile(conn);
-      for (const [k, askedMs] of conn.wants) if (nowMs - askedMs >= this.config.reconcileTimeoutMs) conn.wants.delete(k);
+      for (const [k, askedMs] of conn.wants)
+        if (nowMs - askedMs >= this.config.reconcileTimeoutMs) conn.wants.delete(k);
       this.checkpoints.askProofs(conn);
       this.pump(conn);
     }
@@ -300,7 +326,14 @@ export class SyncEngine {
   idle(): boolean {
     if (this.inflight.size > 0 || this.actions.length > 0) return false;
     for (const c of this.peers.values()) {
-      if (c.recon !== null || c.outbox.bytes > 0 || c.pushQueue.length > 0 || c.haveQueue.length > 0 || c.wants.size > 0) return false;
+      if (
+        c.recon !== null ||
+        c.outbox.bytes > 0 ||
+        c.pushQueue.length > 0 ||
+        c.haveQueue.length > 0 ||
+        c.wants.size > 0
+      )
+        return false;
     }
     return true;
   }
@@ -310,12 +343,18 @@ export class SyncEngine {
 
   private dispatch(conn: PeerConn, m: Message, divisor: number): void {
     if (conn.phase === 'awaiting-hello') {
-      if (m.type === 'hello') return this.hello(conn, m);
+      if (m.type === 'hello') {
+        this.hello(conn, m);
+        return;
+      }
       // Nothing is acted on before the HELLO. Over TCP nothing can come first; a transport that
       // reorders may deliver a few messages early, so a few are dropped unread (the peer's
       // timers and reconciliation recover them) and only a stream of them is a violation.
       if (++conn.earlyMessages > MAX_EARLY_MESSAGES) {
-        throw new NetError(NetCode.UNEXPECTED_MESSAGE, `more than ${MAX_EARLY_MESSAGES} messages before HELLO`);
+        throw new NetError(
+          NetCode.UNEXPECTED_MESSAGE,
+          `more than ${MAX_EARLY_MESSAGES} messages before HELLO`,
+        );
       }
       return;
     }
@@ -328,34 +367,67 @@ export class SyncEngine {
         return;
       case 'have':
         for (const id of m.ids) conn.markKnown(id);
-        this.want(conn, m.ids.filter((id) => !this.holdsOrAwaits(id)));
+        this.want(
+          conn,
+          m.ids.filter((id) => !this.holdsOrAwaits(id)),
+        );
         return;
-      case 'want':
-        return this.serveWants(conn, m.ids);
-      case 'reconcile':
-        if (!conn.reconcileBucket.take(this.now, divisor)) return this.offend(conn, 'flood', 'reconciliation queries too fast');
-        return this.send(conn, {
-          type: 'reconcile-reply',
-          session: m.session,
-          round: m.round,
-          payload: respond(this.deps.index, m.payload, this.config.reconcile),
-        }, true);
-      case 'reconcile-reply':
-        return this.reconcileReply(conn, m.session, m.round, m.payload);
-      case 'checkpoint':
-        return this.checkpoints.observe(conn, m.checkpoint);
-      case 'proof-request': {
-        const hashes = this.deps.ownLog.consistencyProof(m.from, m.to);
-        if (hashes !== null) this.send(conn, { type: 'proof', request: m.request, from: m.from, to: m.to, hashes }, true);
+      case 'want': {
+        this.serveWants(conn, m.ids);
         return;
       }
-      case 'proof':
-        return this.checkpoints.proof(conn, m.request, m.from, m.to, m.hashes);
-      case 'partial':
-        return this.partial(conn, m.event);
+      case 'reconcile':
+        if (!conn.reconcileBucket.take(this.now, divisor)) {
+          this.offend(conn, 'flood', 'reconciliation queries too fast');
+          return;
+        }
+        {
+          this.send(
+            conn,
+            {
+              type: 'reconcile-reply',
+              session: m.session,
+              round: m.round,
+              payload: respond(this.deps.index, m.payload, this.config.reconcile),
+            },
+            true,
+          );
+          return;
+        }
+      case 'reconcile-reply': {
+        this.reconcileReply(conn, m.session, m.round, m.payload);
+        return;
+      }
+      case 'checkpoint': {
+        this.checkpoints.observe(conn, m.checkpoint);
+        return;
+      }
+      case 'proof-request': {
+        const hashes = this.deps.ownLog.consistencyProof(m.from, m.to);
+        if (hashes !== null)
+          this.send(
+            conn,
+            { type: 'proof', request: m.request, from: m.from, to: m.to, hashes },
+            true,
+          );
+        return;
+      }
+      case 'proof': {
+        this.checkpoints.proof(conn, m.request, m.from, m.to, m.hashes);
+        return;
+      }
+      case 'partial': {
+        this.partial(conn, m.event);
+        return;
+      }
       case 'goodbye':
         conn.phase = 'closing';
-        this.actions.push({ type: 'close', peer: conn.id, code: m.code, detail: `the peer said goodbye: ${m.detail}` });
+        this.actions.push({
+          type: 'close',
+          peer: conn.id,
+          code: m.code,
+          detail: `the peer said goodbye: ${m.detail}`,
+        });
         return;
     }
   }
@@ -363,14 +435,25 @@ export class SyncEngine {
   private hello(conn: PeerConn, m: Message & { type: 'hello' }): void {
     const common = m.versions.filter((v) => SYNC_PROTOCOL_VERSIONS.includes(v));
     if (common.length === 0) {
-      return this.close(conn, NetCode.PROTOCOL_VERSION, `no common version (we speak ${SYNC_PROTOCOL_VERSIONS.join(',')})`);
+      this.close(
+        conn,
+        NetCode.PROTOCOL_VERSION,
+        `no common version (we speak ${SYNC_PROTOCOL_VERSIONS.join(',')})`,
+      );
+      return;
     }
     if (m.node !== conn.id) {
       this.offend(conn, 'protocol', `HELLO names ${m.node}`);
-      return this.close(conn, NetCode.IDENTITY_MISMATCH, 'the HELLO names another identity than the certificate');
+      this.close(
+        conn,
+        NetCode.IDENTITY_MISMATCH,
+        'the HELLO names another identity than the certificate',
+      );
+      return;
     }
     if (Math.abs(m.time - this.now) > this.config.maxClockSkewMs) {
-      return this.close(conn, NetCode.CLOCK_SKEW, `clocks differ by ${m.time - this.now} ms`);
+      this.close(conn, NetCode.CLOCK_SKEW, `clocks differ by ${m.time - this.now} ms`);
+      return;
     }
     conn.version = Math.max(...common);
     conn.helloSeen = m;
@@ -378,18 +461,26 @@ export class SyncEngine {
     conn.reconcileDueMs = this.now; // reconcile on connect (and so after every heal)
     if (m.checkpoint !== null) this.checkpoints.observe(conn, m.checkpoint);
     this.checkpoints.relayHeadsTo(conn);
-    for (const partial of this.partials.all()) this.send(conn, { type: 'partial', event: partial }, false);
+    for (const partial of this.partials.all())
+      this.send(conn, { type: 'partial', event: partial }, false);
     this.startReconcile(conn);
   }
 
   private incomingEvent(conn: PeerConn, event: Uint8Array, divisor: number): void {
     conn.stats.eventsIn++;
     if (!conn.eventBucket.take(this.now, divisor)) {
-      conn.reconcileDueMs = Math.min(conn.reconcileDueMs, this.now + this.config.reconcileIntervalMs);
-      return this.offend(conn, 'flood', 'event rate exceeded');
+      conn.reconcileDueMs = Math.min(
+        conn.reconcileDueMs,
+        this.now + this.config.reconcileIntervalMs,
+      );
+      this.offend(conn, 'flood', 'event rate exceeded');
+      return;
     }
     const decoded = decodeEvent(event);
-    if (!decoded.ok) return this.offend(conn, 'invalid-event', `${decoded.reason}: ${decoded.detail}`);
+    if (!decoded.ok) {
+      this.offend(conn, 'invalid-event', `${decoded.reason}: ${decoded.detail}`);
+      return;
+    }
     const id = this.deps.sha256(decoded.value.body);
     const key = toHex(id);
     if (conn.received.has(key)) this.offend(conn, 'replay', key);
@@ -398,7 +489,10 @@ export class SyncEngine {
     conn.wants.delete(key);
     if (this.deps.index.has(id) || this.inflight.has(key)) return;
     const digest = toHex(this.deps.sha256(event));
-    if (this.rejected.has(digest)) return this.offend(conn, 'invalid-event', `${key} (rejected before)`);
+    if (this.rejected.has(digest)) {
+      this.offend(conn, 'invalid-event', `${key} (rejected before)`);
+      return;
+    }
     const { expiresAt, createdAt } = decoded.value.event;
     const nowSeconds = Math.floor(this.now / 1000);
     if (nowSeconds >= expiresAt) {
@@ -406,7 +500,10 @@ export class SyncEngine {
       return;
     }
     if (conn.pendingValidation >= this.config.maxPendingValidation) {
-      conn.reconcileDueMs = Math.min(conn.reconcileDueMs, this.now + this.config.reconcileIntervalMs);
+      conn.reconcileDueMs = Math.min(
+        conn.reconcileDueMs,
+        this.now + this.config.reconcileIntervalMs,
+      );
       return; // dropped: reconciliation will fetch it once the queue has room
     }
     conn.pendingValidation++;
@@ -423,7 +520,14 @@ export class SyncEngine {
     if (conn !== undefined) conn.pendingValidation = Math.max(0, conn.pendingValidation - 1);
     switch (r.outcome) {
       case 'accepted':
-        if (this.deps.index.insert({ timestamp: entry.createdAt, id: r.id, expiresAt: entry.expiresAt, kind: 'accepted' })) {
+        if (
+          this.deps.index.insert({
+            timestamp: entry.createdAt,
+            id: r.id,
+            expiresAt: entry.expiresAt,
+            kind: 'accepted',
+          })
+        ) {
           if (entry.peer !== null) this.remember(key, entry.peer);
           if (conn !== undefined) conn.stats.eventsAccepted++;
           this.partials.forget(r.id);
@@ -433,13 +537,23 @@ export class SyncEngine {
       case 'conflict':
         // The author signed two events with one nonce; both are kept, so that every node
         // reconciles to the same set of decided ids whichever it accepted first (§6.3).
-        if (this.deps.index.insert({ timestamp: entry.createdAt, id: r.id, expiresAt: entry.expiresAt, kind: 'conflict' })) {
+        if (
+          this.deps.index.insert({
+            timestamp: entry.createdAt,
+            id: r.id,
+            expiresAt: entry.expiresAt,
+            kind: 'conflict',
+          })
+        ) {
           this.gossip(r.id, entry.event, entry.peer);
           const author = decodeEvent(entry.event);
           const who = author.ok ? author.value.event.author : key;
           if (!this.equivocators.has(who)) {
             this.equivocators.add(who);
-            this.actions.push({ type: 'audit', record: { kind: 'author-equivocation', id: key, from: entry.peer } });
+            this.actions.push({
+              type: 'audit',
+              record: { kind: 'author-equivocation', id: key, from: entry.peer },
+            });
           }
         }
         return;
@@ -465,21 +579,39 @@ export class SyncEngine {
   private partial(conn: PeerConn | null, event: Uint8Array): void {
     const verdict = checkPartial(this.deps.partials, event, Math.floor(this.now / 1000));
     if (!verdict.ok) {
-      if (conn !== null && INVALID_REASONS.has(verdict.reason)) this.offend(conn, 'invalid-event', `partial: ${verdict.reason}`);
+      if (conn !== null && INVALID_REASONS.has(verdict.reason))
+        this.offend(conn, 'invalid-event', `partial: ${verdict.reason}`);
       return;
     }
     if (this.deps.index.has(verdict.id) || this.inflight.has(toHex(verdict.id))) return;
-    if (verdict.complete) return this.validateLocal(verdict.id, event, conn, verdict.event.createdAt, verdict.event.expiresAt);
+    if (verdict.complete) {
+      this.validateLocal(verdict.id, event, conn, verdict.event.createdAt, verdict.event.expiresAt);
+      return;
+    }
     const merged = this.partials.add(verdict);
     if (merged === null) return;
     if (merged.complete) {
-      return this.validateLocal(verdict.id, merged.bytes, conn, verdict.event.createdAt, verdict.event.expiresAt);
+      this.validateLocal(
+        verdict.id,
+        merged.bytes,
+        conn,
+        verdict.event.createdAt,
+        verdict.event.expiresAt,
+      );
+      return;
     }
     if (!merged.grew) return;
-    for (const peer of this.readyPeers()) if (peer !== conn) this.send(peer, { type: 'partial', event: merged.bytes }, false);
+    for (const peer of this.readyPeers())
+      if (peer !== conn) this.send(peer, { type: 'partial', event: merged.bytes }, false);
   }
 
-  private validateLocal(id: Uint8Array, event: Uint8Array, conn: PeerConn | null, createdAt: number, expiresAt: number): void {
+  private validateLocal(
+    id: Uint8Array,
+    event: Uint8Array,
+    conn: PeerConn | null,
+    createdAt: number,
+    expiresAt: number,
+  ): void {
     const key = toHex(id);
     if (this.inflight.has(key)) return;
     if (conn !== null) conn.pendingValidation++;
@@ -512,7 +644,11 @@ export class SyncEngine {
     const asked = ids.slice(0, Math.max(0, room));
     for (const id of asked) conn.wants.set(toHex(id), this.now);
     for (let i = 0; i < asked.length; i += WIRE_LIMITS.maxIdsPerMessage) {
-      this.send(conn, { type: 'want', ids: asked.slice(i, i + WIRE_LIMITS.maxIdsPerMessage) }, false);
+      this.send(
+        conn,
+        { type: 'want', ids: asked.slice(i, i + WIRE_LIMITS.maxIdsPerMessage) },
+        false,
+      );
     }
     if (asked.length < ids.length) conn.reconcileDueMs = this.now; // ask again for the rest later
   }
@@ -525,14 +661,28 @@ export class SyncEngine {
     const initiator = new Initiator(this.deps.index, this.config.reconcile);
     const resume = this.resumeRanges.get(conn.id);
     this.resumeRanges.delete(conn.id);
-    const payload = resume !== undefined && resume.length > 0 ? initiator.resume(resume) : initiator.start();
+    const payload =
+      resume !== undefined && resume.length > 0 ? initiator.resume(resume) : initiator.start();
     const session = conn.nextSession++;
-    conn.recon = { session, round: 0, initiator, sentMs: this.now, startedMs: this.now, have: 0, need: 0 };
+    conn.recon = {
+      session,
+      round: 0,
+      initiator,
+      sentMs: this.now,
+      startedMs: this.now,
+      have: 0,
+      need: 0,
+    };
     conn.reconcileDueMs = this.now + this.config.reconcileIntervalMs;
     this.send(conn, { type: 'reconcile', session, round: 0, payload }, true);
   }
 
-  private reconcileReply(conn: PeerConn, session: number, round: number, payload: Uint8Array): void {
+  private reconcileReply(
+    conn: PeerConn,
+    session: number,
+    round: number,
+    payload: Uint8Array,
+  ): void {
     const r = conn.recon;
     if (r === null || r.session !== session || r.round !== round) return; // stale, duplicated or reordered
     const result = r.initiator.receive(payload);
@@ -542,7 +692,10 @@ export class SyncEngine {
       if (event !== undefined) this.queuePush(conn, id, event);
     }
     for (const id of result.need) conn.markKnown(id);
-    this.want(conn, result.need.filter((id) => !this.holdsOrAwaits(id)));
+    this.want(
+      conn,
+      result.need.filter((id) => !this.holdsOrAwaits(id)),
+    );
     r.have += result.have.length;
     r.need += result.need.length;
     if (result.next === null) {
@@ -573,7 +726,10 @@ export class SyncEngine {
       if (conn.id === from || conn.known.has(key)) continue;
       if (conn.outbox.bytes + conn.pushBytes > this.config.outboxHighWaterBytes) {
         // backpressure: the peer reads slowly; it will get this through reconciliation
-        conn.reconcileDueMs = Math.min(conn.reconcileDueMs, this.now + this.config.reconcileIntervalMs);
+        conn.reconcileDueMs = Math.min(
+          conn.reconcileDueMs,
+          this.now + this.config.reconcileIntervalMs,
+        );
         continue;
       }
       if (event.length > this.config.eagerPushMaxBytes) {
@@ -594,7 +750,10 @@ export class SyncEngine {
       const oldest = conn.sentAt.keys().next();
       if (!oldest.done) conn.sentAt.delete(oldest.value);
     }
-    if (conn.pushBytes + event.length > MAX_EVENTS_MESSAGE_BYTES || conn.pushQueue.length >= WIRE_LIMITS.maxEventsPerMessage) {
+    if (
+      conn.pushBytes + event.length > MAX_EVENTS_MESSAGE_BYTES ||
+      conn.pushQueue.length >= WIRE_LIMITS.maxEventsPerMessage
+    ) {
       this.flushPushes(conn);
     }
     conn.pushQueue.push(event);
@@ -606,7 +765,11 @@ export class SyncEngine {
       const ids = conn.haveQueue;
       conn.haveQueue = [];
       for (let i = 0; i < ids.length; i += WIRE_LIMITS.maxIdsPerMessage) {
-        this.send(conn, { type: 'have', ids: ids.slice(i, i + WIRE_LIMITS.maxIdsPerMessage) }, false);
+        this.send(
+          conn,
+          { type: 'have', ids: ids.slice(i, i + WIRE_LIMITS.maxIdsPerMessage) },
+          false,
+        );
       }
     }
     if (conn.pushQueue.length === 0) return;
@@ -634,9 +797,19 @@ export class SyncEngine {
       const summary = score.summary(this.now);
       this.actions.push({
         type: 'audit',
-        record: { kind: 'peer-banned', peer: conn.id, untilMs: score.bannedUntilMs(), score: summary.score, offences: summary.offences },
+        record: {
+          kind: 'peer-banned',
+          peer: conn.id,
+          untilMs: score.bannedUntilMs(),
+          score: summary.score,
+          offences: summary.offences,
+        },
       });
-      this.close(conn, offence === 'equivocation' ? NetCode.SPLIT_VIEW : NetCode.PEER_SCORE, `score ${summary.score} after ${offence}`);
+      this.close(
+        conn,
+        offence === 'equivocation' ? NetCode.SPLIT_VIEW : NetCode.PEER_SCORE,
+        `score ${summary.score} after ${offence}`,
+      );
     }
   }
 
@@ -647,7 +820,11 @@ export class SyncEngine {
   }
 
   private refuse(peer: PeerId, code: NetErrorCode, detail: string): false {
-    this.actions.push({ type: 'send', peer, message: encodeMessage({ type: 'goodbye', code, detail }) });
+    this.actions.push({
+      type: 'send',
+      peer,
+      message: encodeMessage({ type: 'goodbye', code, detail }),
+    });
     this.actions.push({ type: 'close', peer, code, detail });
     return false;
   }
@@ -655,7 +832,11 @@ export class SyncEngine {
   private close(conn: PeerConn, code: NetErrorCode, detail: string): void {
     this.pump(conn);
     // The GOODBYE goes out whatever the send window says: the connection ends after it.
-    const goodbye = encodeMessage({ type: 'goodbye', code, detail: detail.slice(0, WIRE_LIMITS.maxDetailBytes) });
+    const goodbye = encodeMessage({
+      type: 'goodbye',
+      code,
+      detail: detail.slice(0, WIRE_LIMITS.maxDetailBytes),
+    });
     conn.stats.bytesOut += goodbye.length;
     this.actions.push({ type: 'send', peer: conn.id, message: goodbye });
     conn.phase = 'closing';

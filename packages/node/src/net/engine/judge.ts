@@ -6,10 +6,14 @@
  */
 import type { CommonsEvent } from '../../protocol/event.js';
 import { Reason } from '../../protocol/reasons.js';
-import { validateEvent, type ValidationContext, type Verifier } from '../../protocol/validate.js';
+import { type ValidationContext, type Verifier, validateEvent } from '../../protocol/validate.js';
 
 export type Judgement =
-  | { readonly outcome: 'accepted' | 'conflict'; readonly id: Uint8Array; readonly event: CommonsEvent }
+  | {
+      readonly outcome: 'accepted' | 'conflict';
+      readonly id: Uint8Array;
+      readonly event: CommonsEvent;
+    }
   | { readonly outcome: 'duplicate'; readonly id: Uint8Array }
   | { readonly outcome: 'rejected'; readonly reason: string; readonly detail: string };
 
@@ -20,7 +24,8 @@ export function judgeEvent(core: Verifier, bytes: Uint8Array, ctx: ValidationCon
       ? { outcome: 'duplicate', id: v.id }
       : { outcome: 'accepted', id: v.id, event: v.decoded.event };
   }
-  if (v.reason !== Reason.REPLAY) return { outcome: 'rejected', reason: v.reason, detail: v.detail };
+  if (v.reason !== Reason.REPLAY)
+    return { outcome: 'rejected', reason: v.reason, detail: v.detail };
   const fresh = validateEvent(core, bytes, { ...ctx, lookupReplay: () => undefined });
   if (!fresh.ok) return { outcome: 'rejected', reason: fresh.reason, detail: fresh.detail };
   return { outcome: 'conflict', id: fresh.id, event: fresh.decoded.event };

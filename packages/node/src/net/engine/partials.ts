@@ -11,11 +11,23 @@
  * ordinary event: it goes through full validation and is gossiped like any other. Signatures by
  * keys outside the signer set count zero and are left out of the merge.
  */
-import { compareBytes } from '../../protocol/bytes.js';
-import { decodeEvent, eventBytesFromBody, signatureChecks, type CommonsEvent, type EventSignature } from '../../protocol/event.js';
+import { compareBytes, toHex } from '../../protocol/bytes.js';
+import {
+  type CommonsEvent,
+  decodeEvent,
+  type EventSignature,
+  eventBytesFromBody,
+  signatureChecks,
+} from '../../protocol/event.js';
 import { Reason, type ReasonCode } from '../../protocol/reasons.js';
-import { checkTime, checkTrust, effectivePolicy, evaluatePolicy, type TimeRules, type TrustPolicy } from '../../protocol/rules.js';
-import { toHex } from '../../protocol/bytes.js';
+import {
+  checkTime,
+  checkTrust,
+  effectivePolicy,
+  evaluatePolicy,
+  type TimeRules,
+  type TrustPolicy,
+} from '../../protocol/rules.js';
 
 export interface PartialCheckDeps {
   sha256(data: Uint8Array): Uint8Array;
@@ -39,14 +51,20 @@ export type PartialVerdict =
  * Checks a partial event from its bytes: the rules of spec/PROTOCOL.md §7 except replay, with
  * steps 6–7 relaxed to "every signature verifies" (the threshold may be unmet).
  */
-export function checkPartial(deps: PartialCheckDeps, bytes: Uint8Array, nowSeconds: number): PartialVerdict {
+export function checkPartial(
+  deps: PartialCheckDeps,
+  bytes: Uint8Array,
+  nowSeconds: number,
+): PartialVerdict {
   const decoded = decodeEvent(bytes);
   if (!decoded.ok) return decoded;
   const { event } = decoded.value;
   const time = checkTime(event, nowSeconds, deps.timeRules);
   if (!time.ok) return time;
   const id = deps.sha256(decoded.value.body);
-  const verdicts = signatureChecks(decoded.value, id).map((c) => deps.ed25519Verify(c.publicKey, c.message, c.signature));
+  const verdicts = signatureChecks(decoded.value, id).map((c) =>
+    deps.ed25519Verify(c.publicKey, c.message, c.signature),
+  );
   const policy = evaluatePolicy(event, verdicts);
   if (!policy.ok && policy.reason === Reason.BAD_SIGNATURE) return policy;
   const trust = checkTrust(event.author, deps.trust);
@@ -111,11 +129,19 @@ export class PartialPool {
     if (merged.length === 0) return null;
     const grew = merged.length > before.length || merged.some((s, i) => before[i]?.sig !== s.sig);
     const bytes = eventBytesFromBody(verdict.body, merged);
-    const complete = evaluatePolicy({ ...verdict.event, signatures: merged }, merged.map(() => true)).ok;
+    const complete = evaluatePolicy(
+      { ...verdict.event, signatures: merged },
+      merged.map(() => true),
+    ).ok;
     if (complete) this.entries.delete(key);
     else if (known !== undefined) known.signatures = merged;
     else {
-      this.entries.set(key, { body: verdict.body, event: verdict.event, signatures: merged, expiresAt: verdict.event.expiresAt });
+      this.entries.set(key, {
+        body: verdict.body,
+        event: verdict.event,
+        signatures: merged,
+        expiresAt: verdict.event.expiresAt,
+      });
       if (this.entries.size > this.capacity) {
         const oldest = this.entries.keys().next();
         if (!oldest.done) this.entries.delete(oldest.value);

@@ -52,7 +52,10 @@ export class Outbox {
   take(window: number): Uint8Array[] {
     const out: Uint8Array[] = [];
     for (const q of [this.control, this.bulk]) {
-      while (q.length > 0 && (this.inflight === 0 || this.inflight + (q[0] as Uint8Array).length <= window)) {
+      while (
+        q.length > 0 &&
+        (this.inflight === 0 || this.inflight + (q[0] as Uint8Array).length <= window)
+      ) {
         const m = q.shift() as Uint8Array;
         this.bytes -= m.length;
         this.inflight += m.length;
@@ -123,8 +126,16 @@ export class PeerConn {
     this.known = new BoundedSet(config.knownIdsPerPeer);
     this.received = new BoundedSet(config.knownIdsPerPeer);
     this.eventBucket = new TokenBucket(config.eventRatePerSecond, config.eventBurst, connectedMs);
-    this.messageBucket = new TokenBucket(config.messageRatePerSecond, config.messageBurst, connectedMs);
-    this.reconcileBucket = new TokenBucket(config.reconcileRatePerSecond, config.reconcileBurst, connectedMs);
+    this.messageBucket = new TokenBucket(
+      config.messageRatePerSecond,
+      config.messageBurst,
+      connectedMs,
+    );
+    this.reconcileBucket = new TokenBucket(
+      config.reconcileRatePerSecond,
+      config.reconcileBurst,
+      connectedMs,
+    );
   }
 
   markKnown(id: Uint8Array): void {

@@ -55,10 +55,16 @@ export class PeerScore {
    */
   penalize(offence: Offence, nowMs: number, sample: string, times = 1): boolean {
     this.advance(nowMs);
-    const rec = this.offences.get(offence) ?? { count: 0, firstMs: nowMs, lastMs: nowMs, samples: [] };
+    const rec = this.offences.get(offence) ?? {
+      count: 0,
+      firstMs: nowMs,
+      lastMs: nowMs,
+      samples: [],
+    };
     rec.count += times;
     rec.lastMs = nowMs;
-    if (rec.samples.length < SAMPLES_PER_OFFENCE) rec.samples.push(sample.slice(0, SAMPLE_DETAIL_CHARS));
+    if (rec.samples.length < SAMPLES_PER_OFFENCE)
+      rec.samples.push(sample.slice(0, SAMPLE_DETAIL_CHARS));
     this.offences.set(offence, rec);
     this.value -= this.config.penalties[offence] * times;
     if (this.value <= this.config.disconnect) {
@@ -70,7 +76,11 @@ export class PeerScore {
   }
 
   /** A plain-data summary for the audit log and `peers`. */
-  summary(nowMs: number): { score: number; state: ScoreState; offences: Record<string, OffenceRecord> } {
+  summary(nowMs: number): {
+    score: number;
+    state: ScoreState;
+    offences: Record<string, OffenceRecord>;
+  } {
     const offences: Record<string, OffenceRecord> = {};
     for (const [k, v] of this.offences) offences[k] = { ...v, samples: [...v.samples] };
     return { score: Math.round(this.score(nowMs)), state: this.state(nowMs), offences };
@@ -78,7 +88,10 @@ export class PeerScore {
 
   private advance(nowMs: number): void {
     if (nowMs > this.lastMs && this.value < 0) {
-      this.value = Math.min(0, this.value + ((nowMs - this.lastMs) / 1000) * this.config.recoveryPerSecond);
+      this.value = Math.min(
+        0,
+        this.value + ((nowMs - this.lastMs) / 1000) * this.config.recoveryPerSecond,
+      );
     }
     if (nowMs > this.lastMs) this.lastMs = nowMs;
   }
@@ -100,7 +113,10 @@ export class TokenBucket {
 
   take(nowMs: number, divisor = 1, n = 1): boolean {
     if (nowMs > this.lastMs) {
-      this.tokens = Math.min(this.burst / divisor, this.tokens + ((nowMs - this.lastMs) / 1000) * (this.perSecond / divisor));
+      this.tokens = Math.min(
+        this.burst / divisor,
+        this.tokens + ((nowMs - this.lastMs) / 1000) * (this.perSecond / divisor),
+      );
       this.lastMs = nowMs;
     }
     this.tokens = Math.min(this.tokens, this.burst / divisor);

@@ -1,8 +1,9 @@
 /** The contract between the sans-I/O sync engine and whatever runs it (a TLS node, the simulator). */
-import type { SplitViewEvidence } from './checkpoints.js';
-import type { OffenceRecord, ScoreState } from './scoring.js';
-import type { PeerId, PeerPhase, PeerStats } from './peer.js';
+
 import type { WireCheckpoint } from '../wire/messages.js';
+import type { SplitViewEvidence } from './checkpoints.js';
+import type { PeerId, PeerPhase, PeerStats } from './peer.js';
+import type { OffenceRecord, ScoreState } from './scoring.js';
 
 export type { PeerId } from './peer.js';
 
@@ -36,9 +37,19 @@ export type EngineAction =
   /** Send one encoded message (frame it, write it; report `flushed` once it left). */
   | { readonly type: 'send'; readonly peer: PeerId; readonly message: Uint8Array }
   /** Validate exactly these bytes, store the event if valid, then report `verdicts`. `peer` null: local. */
-  | { readonly type: 'validate'; readonly peer: PeerId | null; readonly id: Uint8Array; readonly event: Uint8Array }
+  | {
+      readonly type: 'validate';
+      readonly peer: PeerId | null;
+      readonly id: Uint8Array;
+      readonly event: Uint8Array;
+    }
   /** Close the connection once what was sent for it is flushed (a GOODBYE is already queued). */
-  | { readonly type: 'close'; readonly peer: PeerId; readonly code: string; readonly detail: string }
+  | {
+      readonly type: 'close';
+      readonly peer: PeerId;
+      readonly code: string;
+      readonly detail: string;
+    }
   | { readonly type: 'alert'; readonly alert: NetAlert }
   /** Something for the audit log (bounded: one record per ban, per split view, per equivocating author). */
   | { readonly type: 'audit'; readonly record: NetAuditRecord };

@@ -14,7 +14,7 @@
  */
 import { NetCode, NetError } from '../errors.js';
 import { FINGERPRINT_BYTES } from './fingerprint.js';
-import { ID_BYTES, INFINITE_TIMESTAMP, MIN_BOUND, compareBounds, type Bound } from './items.js';
+import { type Bound, compareBounds, ID_BYTES, INFINITE_TIMESTAMP, MIN_BOUND } from './items.js';
 import { PayloadReader, writeVarint } from './varint.js';
 
 export const RECONCILE_VERSION = 0x01;
@@ -137,7 +137,8 @@ export function decodePayload(bytes: Uint8Array): Range[] {
     const len = r.varint();
     if (len > ID_BYTES) malformed(`an id prefix of ${len} bytes`);
     const idPrefix = r.take(len);
-    if (timestamp === INFINITE_TIMESTAMP && len > 0) malformed('the infinite bound has an id prefix');
+    if (timestamp === INFINITE_TIMESTAMP && len > 0)
+      malformed('the infinite bound has an id prefix');
     if (len > 0 && idPrefix[len - 1] === 0) malformed('an id prefix ends in a zero byte');
     const upper: Bound = { timestamp, idPrefix };
     if (compareBounds(prev, upper) >= 0) malformed('range bounds not strictly increasing');

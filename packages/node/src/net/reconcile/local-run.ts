@@ -3,7 +3,12 @@
  * differences found, and what it cost. Used by the tests, the vector generator and the bench;
  * the node runs the same two halves across a connection.
  */
-import { DEFAULT_RECONCILE_PARAMS, Initiator, respond, type ReconcileParams } from './reconciler.js';
+import {
+  DEFAULT_RECONCILE_PARAMS,
+  Initiator,
+  type ReconcileParams,
+  respond,
+} from './reconciler.js';
 import type { ReconcileStorage } from './storage.js';
 
 export interface LocalRun {
@@ -29,7 +34,8 @@ export function reconcileLocally(
   let query: Uint8Array | null = initiator.start();
   let roundTrips = 0;
   while (query !== null) {
-    if (++roundTrips > maxRounds) throw new Error(`reconciliation did not finish in ${maxRounds} rounds`);
+    if (++roundTrips > maxRounds)
+      throw new Error(`reconciliation did not finish in ${maxRounds} rounds`);
     transcript.push(query);
     const reply = respond(responderSide, query, params);
     transcript.push(reply);
@@ -38,5 +44,11 @@ export function reconcileLocally(
     need.push(...result.need);
     query = result.next;
   }
-  return { transcript, have, need, roundTrips, bytes: transcript.reduce((n, p) => n + p.length, 0) };
+  return {
+    transcript,
+    have,
+    need,
+    roundTrips,
+    bytes: transcript.reduce((n, p) => n + p.length, 0),
+  };
 }

@@ -11,9 +11,9 @@
  */
 import { toHex } from '../../protocol/bytes.js';
 import { NetCode, NetError } from '../errors.js';
-import { FINGERPRINT_BYTES } from './fingerprint.js';
 import { decodePayload, PayloadWriter, type Range } from './codec.js';
-import { MAX_BOUND, MIN_BOUND, compareBounds, minimalBound, type Bound } from './items.js';
+import { FINGERPRINT_BYTES } from './fingerprint.js';
+import { type Bound, compareBounds, MAX_BOUND, MIN_BOUND, minimalBound } from './items.js';
 import type { ReconcileStorage } from './storage.js';
 
 export interface ReconcileParams {
@@ -105,7 +105,8 @@ class Pass {
           this.pendingSkip = true;
           return;
         case 'fingerprint':
-          if (equalFingerprints(range.fingerprint, this.storage.fingerprint(lower, upper))) this.pendingSkip = true;
+          if (equalFingerprints(range.fingerprint, this.storage.fingerprint(lower, upper)))
+            this.pendingSkip = true;
           else this.split(lower, upper, range.upper);
           return;
         case 'id-list':
@@ -133,7 +134,11 @@ class Pass {
       else if (upper - lower < this.params.idListThreshold) this.idList(lower, upper, upperBound);
       else {
         this.flushSkip();
-        this.w.range({ upper: upperBound, mode: 'fingerprint', fingerprint: this.storage.fingerprint(lower, upper) });
+        this.w.range({
+          upper: upperBound,
+          mode: 'fingerprint',
+          fingerprint: this.storage.fingerprint(lower, upper),
+        });
         this.open.push({ lower: this.prevBound, upper: upperBound });
       }
     });
@@ -164,7 +169,11 @@ class Pass {
       this.need.length = needBefore;
       for (const k of this.listsAdded) this.sentIdLists.delete(k);
       this.flushSkip();
-      this.w.range({ upper: MAX_BOUND, mode: 'fingerprint', fingerprint: s.fingerprint(lower, s.size) });
+      this.w.range({
+        upper: MAX_BOUND,
+        mode: 'fingerprint',
+        fingerprint: s.fingerprint(lower, s.size),
+      });
       this.open.push({ lower: this.prevBound, upper: MAX_BOUND });
       this.cut = true;
       return false;
@@ -177,15 +186,18 @@ class Pass {
   private takeResponse(range: Range & { mode: 'id-list-response' }): void {
     if (this.role === 'responder') malformed('an id-list response sent to the responder');
     const sent = this.receivedIdLists.get(boundKey(range.upper));
-    if (sent === undefined) malformed('an id-list response to a range that was not sent as an id list');
+    if (sent === undefined)
+      malformed('an id-list response to a range that was not sent as an id list');
     const bytes = (sent.length + 7) >> 3;
-    if (range.bitfield.length !== bytes) malformed('an id-list response bitfield of the wrong length');
+    if (range.bitfield.length !== bytes)
+      malformed('an id-list response bitfield of the wrong length');
     if (sent.length % 8 !== 0 && (range.bitfield[bytes - 1] as number) >> (sent.length % 8) !== 0) {
       malformed('an id-list response bitfield with bits past the list');
     }
     for (const id of range.ids) this.need.push(id);
     for (let i = 0; i < sent.length; i++) {
-      if (((range.bitfield[i >> 3] as number) >> (i & 7)) & 1) this.have.push(sent[i] as Uint8Array);
+      if (((range.bitfield[i >> 3] as number) >> (i & 7)) & 1)
+        this.have.push(sent[i] as Uint8Array);
     }
   }
 
@@ -218,7 +230,10 @@ class Pass {
   splitIntoBuckets(lower: number, upper: number, upperBound: Bound): void {
     const n = upper - lower;
     const buckets = n < this.params.smallRange ? this.params.smallBuckets : this.params.buckets;
-    if (n < buckets) return this.idList(lower, upper, upperBound);
+    if (n < buckets) {
+      this.idList(lower, upper, upperBound);
+      return;
+    }
     this.flushSkip();
     const s = this.storage;
     const per = Math.floor(n / buckets);
@@ -311,7 +326,10 @@ export class Initiator {
   resume(open: readonly OpenRange[]): Uint8Array {
     const pass = new Pass(this.storage, this.params, 'initiator', new Map());
     let prev: Bound = MIN_BOUND;
-    const first = open.length === 1 && compareBounds(open[0]?.lower ?? MIN_BOUND, MIN_BOUND) === 0 && open[0]?.upper === MAX_BOUND;
+    const first =
+      open.length === 1 &&
+      compareBounds(open[0]?.lower ?? MIN_BOUND, MIN_BOUND) === 0 &&
+      open[0]?.upper === MAX_BOUND;
     for (const r of open) {
       if (compareBounds(r.lower, prev) < 0 || compareBounds(r.upper, r.lower) <= 0) {
         throw new RangeError('open ranges must be sorted, non-empty and not overlap');

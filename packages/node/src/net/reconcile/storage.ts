@@ -5,7 +5,7 @@
  */
 import { toHex } from '../../protocol/bytes.js';
 import { IdSum, type Sha256 } from './fingerprint.js';
-import { compareItemToBound, compareItems, type Bound, type Item } from './items.js';
+import { type Bound, compareItems, compareItemToBound, type Item } from './items.js';
 
 export interface ReconcileStorage {
   readonly size: number;

@@ -9,8 +9,8 @@
  */
 import { toHex } from '../../protocol/bytes.js';
 import { IdSum, type Sha256 } from './fingerprint.js';
-import { compareItems, type Bound, type Item } from './items.js';
-import { searchLowerBound, type ReconcileStorage } from './storage.js';
+import { type Bound, compareItems, type Item } from './items.js';
+import { type ReconcileStorage, searchLowerBound } from './storage.js';
 
 export const CHUNK_ITEMS = 128;
 
@@ -148,7 +148,7 @@ export class SyncIndex implements ReconcileStorage {
     this.byId.delete(key);
     const ci = this.chunkFor(entry);
     const chunk = this.chunks[ci] as Chunk;
-    const at = chunk.entries.findIndex((e) => e === entry);
+    const at = chunk.entries.indexOf(entry);
     if (at < 0) throw new Error('sync index out of step with its id map');
     chunk.entries.splice(at, 1);
     chunk.sum.subtract(entry.id);
@@ -161,7 +161,11 @@ export class SyncIndex implements ReconcileStorage {
   /** Drops every entry with `expiresAt <= now` (they are no longer in the set); returns them. */
   pruneExpired(now: number): HeldEntry[] {
     const gone: HeldEntry[] = [];
-    for (let top = this.expiry.peek(); top !== undefined && top.expiresAt <= now; top = this.expiry.peek()) {
+    for (
+      let top = this.expiry.peek();
+      top !== undefined && top.expiresAt <= now;
+      top = this.expiry.peek()
+    ) {
       this.expiry.pop();
       if (this.byId.get(top.key) === top && this.remove(top.id)) gone.push(top);
     }

@@ -20,7 +20,8 @@ export function varintLength(value: number): number {
 
 /** Appends the varint of `value` (an integer in 0..2^53) to `out`. */
 export function writeVarint(out: number[], value: number): void {
-  if (!Number.isInteger(value) || value < 0 || value > MAX_VARINT) throw new RangeError(`varint of ${value}`);
+  if (!Number.isInteger(value) || value < 0 || value > MAX_VARINT)
+    throw new RangeError(`varint of ${value}`);
   const groups: number[] = [];
   do {
     groups.push(value % 128);

@@ -13,7 +13,7 @@ import { didKeyFromPublicKey } from '../../protocol/did.js';
 import { decodeEvent } from '../../protocol/event.js';
 import { Reason } from '../../protocol/reasons.js';
 import type { TimeRules, TrustPolicy } from '../../protocol/rules.js';
-import { validateEvent, type ValidationContext } from '../../protocol/validate.js';
+import { type ValidationContext, validateEvent } from '../../protocol/validate.js';
 import type { EngineConfig } from '../engine/config.js';
 import { SyncEngine } from '../engine/engine.js';
 import type { EngineAction, EventVerdict, OwnLog } from '../engine/types.js';
@@ -127,8 +127,14 @@ export class SimNode {
       events: { get: (id) => this.store.get(toHex(id))?.bytes },
       ownLog,
       admitted: this.opts.admitted,
-      checkCheckpoint: (cp) => core.ed25519Verify(cp.publicKey, checkpointMessage(cp), cp.signature),
-      partials: { sha256: core.sha256, ed25519Verify: core.ed25519Verify, trust: this.opts.trust, timeRules: this.opts.timeRules },
+      checkCheckpoint: (cp) =>
+        core.ed25519Verify(cp.publicKey, checkpointMessage(cp), cp.signature),
+      partials: {
+        sha256: core.sha256,
+        ed25519Verify: core.ed25519Verify,
+        trust: this.opts.trust,
+        timeRules: this.opts.timeRules,
+      },
       config: this.opts.config,
     });
   }
@@ -142,11 +148,20 @@ export class SimNode {
 
   /** Queues what the engine asked to validate. */
   enqueue(action: EngineAction & { type: 'validate' }): void {
-    this.validationQueue.push({ peer: action.peer, id: action.id, bytes: action.event, client: false });
+    this.validationQueue.push({
+      peer: action.peer,
+      id: action.id,
+      bytes: action.event,
+      client: false,
+    });
   }
 
   private context(nowMs: number, withReplay: boolean): ValidationContext {
-    const buffered = new Map(this.writeBuffer.filter((b) => b.replayKey !== null).map((b) => [b.replayKey as string, b.id]));
+    const buffered = new Map(
+      this.writeBuffer
+        .filter((b) => b.replayKey !== null)
+        .map((b) => [b.replayKey as string, b.id]),
+    );
     return {
       now: Math.floor(nowMs / 1000),
       timeRules: this.opts.timeRules,
@@ -168,7 +183,10 @@ export class SimNode {
     for (const item of this.validationQueue.splice(0, n)) {
       const v = validateEvent(this.opts.core, item.bytes, this.context(nowMs, true));
       if (v.ok) {
-        if (v.outcome === 'duplicate' || this.writeBuffer.some((b) => toHex(b.id) === toHex(v.id))) {
+        if (
+          v.outcome === 'duplicate' ||
+          this.writeBuffer.some((b) => toHex(b.id) === toHex(v.id))
+        ) {
           if (!item.client) verdicts.push({ id: item.id, outcome: 'duplicate' });
           continue;
         }
@@ -189,10 +207,23 @@ export class SimNode {
         const fresh = validateEvent(this.opts.core, item.bytes, this.context(nowMs, false));
         if (fresh.ok && !this.store.has(toHex(fresh.id))) {
           const { event } = fresh.decoded;
-          this.writeBuffer.push({ ...item, id: fresh.id, kind: 'conflict', validatedMs: nowMs, createdAt: event.createdAt, expiresAt: event.expiresAt, replayKey: null });
+          this.writeBuffer.push({
+            ...item,
+            id: fresh.id,
+            kind: 'conflict',
+            validatedMs: nowMs,
+            createdAt: event.createdAt,
+            expiresAt: event.expiresAt,
+            replayKey: null,
+          });
           continue;
         }
-        if (!item.client) verdicts.push({ id: item.id, outcome: 'rejected', reason: fresh.ok ? Reason.REPLAY : fresh.reason });
+        if (!item.client)
+          verdicts.push({
+            id: item.id,
+            outcome: 'rejected',
+            reason: fresh.ok ? Reason.REPLAY : fresh.reason,
+          });
         continue;
       }
       if (!item.client) verdicts.push({ id: item.id, outcome: 'rejected', reason: v.reason });
@@ -207,7 +238,14 @@ export class SimNode {
     for (const b of done) {
       const key = toHex(b.id);
       if (this.store.has(key)) continue;
-      this.store.set(key, { bytes: b.bytes, id: b.id, createdAt: b.createdAt, expiresAt: b.expiresAt, kind: b.kind, committedMs: nowMs });
+      this.store.set(key, {
+        bytes: b.bytes,
+        id: b.id,
+        createdAt: b.createdAt,
+        expiresAt: b.expiresAt,
+        kind: b.kind,
+        committedMs: nowMs,
+      });
       if (b.replayKey !== null) this.replay.set(b.replayKey, b.id);
       this.auditLeaves.push(hashLeaf(this.opts.core.sha256, b.id));
       if (b.client && b.kind === 'accepted') this.acked.add(key);
@@ -224,7 +262,10 @@ export class SimNode {
       time: nowMs,
       publicKey: this.publicKey,
     };
-    const cp = { ...unsigned, signature: core.ed25519Sign(this.opts.seed, checkpointMessage(unsigned)) };
+    const cp = {
+      ...unsigned,
+      signature: core.ed25519Sign(this.opts.seed, checkpointMessage(unsigned)),
+    };
     this.latestCheckpoint = cp;
     return cp;
   }
@@ -232,6 +273,9 @@ export class SimNode {
   /** A checkpoint of a log this node never had (what a split view shows one peer). */
   forgeCheckpoint(nowMs: number, treeSize: number, root: Uint8Array): WireCheckpoint {
     const unsigned = { treeSize, root, time: nowMs, publicKey: this.publicKey };
-    return { ...unsigned, signature: this.opts.core.ed25519Sign(this.opts.seed, checkpointMessage(unsigned)) };
+    return {
+      ...unsigned,
+      signature: this.opts.core.ed25519Sign(this.opts.seed, checkpointMessage(unsigned)),
+    };
   }
 }

@@ -17,15 +17,15 @@
 import type { Core } from '@commons-sync/bindings';
 
 import { didKeyFromPublicKey } from '../../protocol/did.js';
-import { signEvent, type EventBody } from '../../protocol/event.js';
+import { type EventBody, signEvent } from '../../protocol/event.js';
 import { DEFAULT_TIME_RULES } from '../../protocol/rules.js';
 import { validateEvent } from '../../protocol/validate.js';
-import { engineConfig, type EngineConfig } from '../engine/config.js';
+import { type EngineConfig, engineConfig } from '../engine/config.js';
 import type { EngineAction } from '../engine/types.js';
 import { encodeMessage } from '../wire/messages.js';
-import { MessageQueue, type InFlight } from './message-queue.js';
-import { Prng } from './prng.js';
+import { type InFlight, MessageQueue } from './message-queue.js';
 import { SimNode } from './node.js';
+import { Prng } from './prng.js';
 
 export interface SimFaults {
   /** Chance that a message is lost. */
@@ -61,7 +61,13 @@ export const DEFAULT_SIM_OPTIONS: Omit<SimOptions, 'seed'> = Object.freeze({
   hostile: true,
   steps: 2000,
   quiesceMs: 60_000,
-  faults: Object.freeze({ drop: 0.02, duplicate: 0.02, maxDelayMs: 120, partition: 0.004, crash: 0.004 }),
+  faults: Object.freeze({
+    drop: 0.02,
+    duplicate: 0.02,
+    maxDelayMs: 120,
+    partition: 0.004,
+    crash: 0.004,
+  }),
   load: 0.08,
   attack: 0.02,
 });
@@ -135,7 +141,14 @@ export class Simulation {
   private readonly authors: Uint8Array[];
   private readonly trust: Set<string>;
   private eventCounter = 0;
-  private readonly counters = { messages: 0, dropped: 0, crashes: 0, partitions: 0, alerts: 0, bansOfHostile: 0 };
+  private readonly counters = {
+    messages: 0,
+    dropped: 0,
+    crashes: 0,
+    partitions: 0,
+    alerts: 0,
+    bansOfHostile: 0,
+  };
   private readonly attacks: Record<string, number> = {};
   private readonly sentByHostile: Uint8Array[] = [];
 
@@ -146,9 +159,14 @@ export class Simulation {
     this.rng = new Prng(opts.seed);
     const keyRng = new Prng(0x5eed); // keys do not depend on the seed: fewer moving parts when replaying
     this.authors = Array.from({ length: 3 }, () => keyRng.bytes(32));
-    const nodeSeeds = Array.from({ length: opts.honest + (opts.hostile ? 1 : 0) }, () => keyRng.bytes(32));
+    const nodeSeeds = Array.from({ length: opts.honest + (opts.hostile ? 1 : 0) }, () =>
+      keyRng.bytes(32),
+    );
     const nodeDids = nodeSeeds.map((s) => didKeyFromPublicKey(core.ed25519PublicKey(s)));
-    this.trust = new Set([...this.authors.map((s) => didKeyFromPublicKey(core.ed25519PublicKey(s))), ...nodeDids]);
+    this.trust = new Set([
+      ...this.authors.map((s) => didKeyFromPublicKey(core.ed25519PublicKey(s))),
+      ...nodeDids,
+    ]);
     const admitted = new Set(nodeDids);
     nodeSeeds.forEach((seed, i) => {
       this.nodes.push(
@@ -201,7 +219,8 @@ export class Simulation {
       this.queue.pop();
       this.deliver(m);
     }
-    for (const [key, c] of this.conns) if (c.open && c.closeAt !== null && c.closeAt <= this.now) this.disconnect(key);
+    for (const [key, c] of this.conns)
+      if (c.open && c.closeAt !== null && c.closeAt <= this.now) this.disconnect(key);
     this.nodes.forEach((node, i) => {
       if (!node.alive) return;
       node.engine.tick(this.now);
@@ -283,7 +302,14 @@ export class Simulation {
     const copies = this.faultsOn && this.rng.chance(f.duplicate) ? 2 : 1;
     for (let i = 0; i < copies; i++) {
       const delay = this.faultsOn ? this.rng.int(1, f.maxDelayMs) : 1;
-      this.queue.push({ at: this.now + delay, seq: this.seq++, from, to, epoch: conn.epoch, bytes });
+      this.queue.push({
+        at: this.now + delay,
+        seq: this.seq++,
+        from,
+        to,
+        epoch: conn.epoch,
+        bytes,
+      });
     }
   }
 
@@ -317,7 +343,11 @@ export class Simulation {
   private apply(i: number): void {
     const node = this.nodes[i] as SimNode;
     if (!node.alive) return;
-    for (let actions: EngineAction[] = node.engine.drain(); actions.length > 0; actions = node.engine.drain()) {
+    for (
+      let actions: EngineAction[] = node.engine.drain();
+      actions.length > 0;
+      actions = node.engine.drain()
+    ) {
       for (const a of actions) this.carryOut(i, node, a);
     }
   }
@@ -336,14 +366,16 @@ export class Simulation {
         const to = this.nodes.findIndex((n) => n.did === a.peer);
         const conn = to < 0 ? undefined : this.conns.get(this.pairKey(i, to));
         this.log(`${node.name} closes ${this.nodes[to]?.name}: ${a.code} ${a.detail}`);
-        if (conn !== undefined && conn.open && conn.closeAt === null) conn.closeAt = this.now + this.opts.faults.maxDelayMs + 1;
+        if (conn?.open && conn.closeAt === null)
+          conn.closeAt = this.now + this.opts.faults.maxDelayMs + 1;
         return;
       }
       case 'alert': {
         const accused = this.nodes.find((n) => n.did === a.alert.evidence.node);
         this.log(`${node.name} ALERT split view by ${accused?.name}: ${a.alert.evidence.reason}`);
         if (!node.hostile) {
-          if (accused === undefined || !accused.hostile) this.violation(`${node.name} accused honest ${accused?.name} of a split view`);
+          if (accused === undefined || !accused.hostile)
+            this.violation(`${node.name} accused honest ${accused?.name} of a split view`);
           this.counters.alerts++;
         }
         return;
@@ -353,9 +385,13 @@ export class Simulation {
         if (a.record.kind === 'peer-banned' && !node.hostile) {
           const record = a.record;
           const banned = this.nodes.find((n) => n.did === record.peer);
-          this.log(`${node.name} bans ${banned?.name}: ${JSON.stringify(Object.keys(record.offences))}`);
+          this.log(
+            `${node.name} bans ${banned?.name}: ${JSON.stringify(Object.keys(record.offences))}`,
+          );
           if (banned !== undefined && !banned.hostile) {
-            this.violation(`${node.name} banned honest ${banned.name}: ${JSON.stringify(record.offences)}`);
+            this.violation(
+              `${node.name} banned honest ${banned.name}: ${JSON.stringify(record.offences)}`,
+            );
           }
           this.counters.bansOfHostile++;
         }
@@ -390,7 +426,8 @@ export class Simulation {
       if (this.nodes.filter((n) => n.alive).length <= 2) return;
       this.counters.crashes++;
       this.log(`crash ${node.name} (${node.validationQueue.length} queued, not durable)`);
-      for (const key of [...this.conns.keys()]) if (key.split('-').map(Number).includes(i)) this.disconnect(key);
+      for (const key of [...this.conns.keys()])
+        if (key.split('-').map(Number).includes(i)) this.disconnect(key);
       node.crash();
     } else {
       this.log(`restart ${node.name}`);
@@ -419,14 +456,21 @@ export class Simulation {
    * An honest node with no history, at the time the verdict was reached, must accept what was
    * just committed (a conflict: valid too, but for its nonce).
    */
-  private oracle(node: SimNode, bytes: Uint8Array, kind: 'accepted' | 'conflict', atMs: number): void {
+  private oracle(
+    node: SimNode,
+    bytes: Uint8Array,
+    kind: 'accepted' | 'conflict',
+    atMs: number,
+  ): void {
     const v = validateEvent(this.core, bytes, {
       now: Math.floor(atMs / 1000),
       trust: { mode: 'allowlist', authors: this.trust },
       lookupReplay: () => undefined,
     });
     if (!v.ok || v.outcome !== 'accepted') {
-      this.violation(`${node.name} committed (${kind}) an event a fresh honest node rejects: ${v.ok ? v.outcome : v.reason}`);
+      this.violation(
+        `${node.name} committed (${kind}) an event a fresh honest node rejects: ${v.ok ? v.outcome : v.reason}`,
+      );
     }
   }
 
@@ -438,7 +482,11 @@ export class Simulation {
     this.apply(i);
   }
 
-  private makeEvent(seed: Uint8Array, nonce?: Uint8Array, over: Partial<EventBody> = {}): Uint8Array {
+  private makeEvent(
+    seed: Uint8Array,
+    nonce?: Uint8Array,
+    over: Partial<EventBody> = {},
+  ): Uint8Array {
     const nowSeconds = Math.floor(this.now / 1000);
     const createdAt = nowSeconds - this.rng.int(0, 5);
     const author = didKeyFromPublicKey(this.core.ed25519PublicKey(seed));
@@ -465,7 +513,9 @@ export class Simulation {
     if (alive.length === 0) return;
     const node = this.rng.pick(alive);
     // one in ten is large: announced (HAVE) and pulled (WANT) rather than pushed
-    const large = this.rng.chance(0.1) ? { payload: { blob: ['x'.repeat(6000), 'y'.repeat(6000)] } } : {};
+    const large = this.rng.chance(0.1)
+      ? { payload: { blob: ['x'.repeat(6000), 'y'.repeat(6000)] } }
+      : {};
     node.submit(this.makeEvent(this.rng.pick(this.authors), undefined, large));
   }
 
@@ -513,13 +563,18 @@ export class Simulation {
         return;
       }
       case 'flood':
-        for (let k = 0; k < 400; k++) raw(encodeMessage({ type: 'have', ids: [this.rng.bytes(32)] }));
+        for (let k = 0; k < 400; k++)
+          raw(encodeMessage({ type: 'have', ids: [this.rng.bytes(32)] }));
         return;
       case 'split-view': {
         const real = hostile.signCheckpoint(this.now);
         hostile.engine.ownCheckpoint(real, this.now);
         this.apply(hi);
-        const fake = hostile.forgeCheckpoint(this.now, real.treeSize + this.rng.int(0, 1), this.rng.bytes(32));
+        const fake = hostile.forgeCheckpoint(
+          this.now,
+          real.treeSize + this.rng.int(0, 1),
+          this.rng.bytes(32),
+        );
         raw(encodeMessage({ type: 'checkpoint', checkpoint: fake }));
         return;
       }
@@ -535,7 +590,17 @@ export class Simulation {
       }
       case 'expired': {
         const nowSeconds = Math.floor(this.now / 1000);
-        raw(encodeMessage({ type: 'events', events: [this.makeEvent(hostile.seed, undefined, { createdAt: nowSeconds - 7200, expiresAt: nowSeconds - 3600 })] }));
+        raw(
+          encodeMessage({
+            type: 'events',
+            events: [
+              this.makeEvent(hostile.seed, undefined, {
+                createdAt: nowSeconds - 7200,
+                expiresAt: nowSeconds - 3600,
+              }),
+            ],
+          }),
+        );
         return;
       }
       case 'garbage':
@@ -562,10 +627,12 @@ export class Simulation {
   private checkSafety(): void {
     const nowSeconds = Math.floor(this.now / 1000);
     for (const node of this.honestNodes()) {
-      for (const id of node.acked) if (!node.store.has(id)) this.violation(`${node.name} lost acknowledged event ${id}`);
+      for (const id of node.acked)
+        if (!node.store.has(id)) this.violation(`${node.name} lost acknowledged event ${id}`);
       if (!node.alive) continue;
       for (const e of node.index.entries()) {
-        if (!node.store.has(e.key)) this.violation(`${node.name} reconciles an id it has not stored durably`);
+        if (!node.store.has(e.key))
+          this.violation(`${node.name} reconciles an id it has not stored durably`);
       }
       for (const [key, e] of node.store) {
         if (e.expiresAt > nowSeconds + 1 && !node.index.hasKey(key)) {
@@ -597,7 +664,10 @@ export class Simulation {
   }
 
   private settled(): boolean {
-    return this.queue.size === 0 && this.nodes.every((n) => !n.alive || (n.validationQueue.length === 0 && n.engine.idle()));
+    return (
+      this.queue.size === 0 &&
+      this.nodes.every((n) => !n.alive || (n.validationQueue.length === 0 && n.engine.idle()))
+    );
   }
 
   private checkConvergence(): void {
@@ -611,7 +681,9 @@ export class Simulation {
       const missing = [...reference].filter((x) => !s.has(x));
       const extra = [...s].filter((x) => !reference.has(x));
       if (missing.length > 0 || extra.length > 0) {
-        this.violation(`${n.name} did not converge with ${first.name}: lacks ${missing.length}, has ${extra.length} more`);
+        this.violation(
+          `${n.name} did not converge with ${first.name}: lacks ${missing.length}, has ${extra.length} more`,
+        );
       }
     }
     const nowSeconds = Math.floor((this.now + 1) / 1000);

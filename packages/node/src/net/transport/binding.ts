@@ -18,7 +18,7 @@
  */
 import 'reflect-metadata';
 
-import { X509Certificate as NodeX509, createHash, randomBytes, webcrypto } from 'node:crypto';
+import { createHash, X509Certificate as NodeX509, randomBytes, webcrypto } from 'node:crypto';
 
 import * as x509 from '@peculiar/x509';
 
@@ -42,7 +42,11 @@ export interface BindingSigner {
   sign(message: Uint8Array): Promise<Uint8Array>;
 }
 
-export type Ed25519Verify = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean;
+export type Ed25519Verify = (
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+) => boolean;
 
 export interface NodeCertificate {
   /** PEM, for node:tls `cert`. */
@@ -59,7 +63,8 @@ export interface VerifiedPeer {
   readonly identityKey: Uint8Array;
 }
 
-const sha256 = (data: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(data).digest());
+const sha256 = (data: Uint8Array): Uint8Array =>
+  new Uint8Array(createHash('sha256').update(data).digest());
 
 /** The message the identity key signs for a certificate public key (its SPKI DER). */
 export function bindingMessage(spkiDer: Uint8Array): Uint8Array {
@@ -68,8 +73,14 @@ export function bindingMessage(spkiDer: Uint8Array): Uint8Array {
 
 /** DER of the extension value. */
 export function encodeBindingExtension(identityKey: Uint8Array, signature: Uint8Array): Uint8Array {
-  if (identityKey.length !== 32 || signature.length !== 64) throw new RangeError('a 32-byte key and a 64-byte signature');
-  return concatBytes(Uint8Array.of(0x30, 0x67, 0x02, 0x01, BINDING_VERSION, 0x04, 0x20), identityKey, Uint8Array.of(0x04, 0x40), signature);
+  if (identityKey.length !== 32 || signature.length !== 64)
+    throw new RangeError('a 32-byte key and a 64-byte signature');
+  return concatBytes(
+    Uint8Array.of(0x30, 0x67, 0x02, 0x01, BINDING_VERSION, 0x04, 0x20),
+    identityKey,
+    Uint8Array.of(0x04, 0x40),
+    signature,
+  );
 }
 
 function refuse(detail: string): never {
@@ -77,9 +88,17 @@ function refuse(detail: string): never {
 }
 
 /** Parses the extension value; exactly the DER above (DER has one encoding for it). */
-export function decodeBindingExtension(der: Uint8Array): { identityKey: Uint8Array; signature: Uint8Array } {
+export function decodeBindingExtension(der: Uint8Array): {
+  identityKey: Uint8Array;
+  signature: Uint8Array;
+} {
   const head = Uint8Array.of(0x30, 0x67, 0x02, 0x01, BINDING_VERSION, 0x04, 0x20);
-  if (der.length !== 105 || !equalBytes(der.subarray(0, 7), head) || der[39] !== 0x04 || der[40] !== 0x40) {
+  if (
+    der.length !== 105 ||
+    !equalBytes(der.subarray(0, 7), head) ||
+    der[39] !== 0x04 ||
+    der[40] !== 0x40
+  ) {
     refuse('the identity extension is not SEQUENCE { 1, OCTET STRING (32), OCTET STRING (64) }');
   }
   return { identityKey: der.slice(7, 39), signature: der.slice(41, 105) };
@@ -92,10 +111,16 @@ export interface CertificateOptions {
 }
 
 /** Makes an ephemeral ECDSA P-256 TLS key and a certificate bound to the identity of `signer`. */
-export async function createNodeCertificate(signer: BindingSigner, opts: CertificateOptions = {}): Promise<NodeCertificate> {
+export async function createNodeCertificate(
+  signer: BindingSigner,
+  opts: CertificateOptions = {},
+): Promise<NodeCertificate> {
   const now = opts.nowMs ?? Date.now();
   const validity = opts.validityMs ?? 24 * 60 * 60 * 1000;
-  const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
   const spki = new Uint8Array(await webcrypto.subtle.exportKey('spki', keys.publicKey));
   const signature = await signer.sign(bindingMessage(spki));
   const serial = randomBytes(16);
@@ -107,11 +132,20 @@ export async function createNodeCertificate(signer: BindingSigner, opts: Certifi
     notAfter: new Date(now + validity),
     signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
     keys,
-    extensions: [new x509.Extension(BINDING_OID, true, encodeBindingExtension(signer.publicKey, signature))],
+    extensions: [
+      new x509.Extension(BINDING_OID, true, encodeBindingExtension(signer.publicKey, signature)),
+    ],
   });
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString(
+    'base64',
+  );
   const key = `-----BEGIN PRIVATE KEY-----\n${pkcs8.replace(/(.{64})/g, '$1\n')}\n-----END PRIVATE KEY-----\n`;
-  return { cert: cert.toString('pem'), key, der: new Uint8Array(cert.rawData), notAfterMs: now + validity };
+  return {
+    cert: cert.toString('pem'),
+    key,
+    der: new Uint8Array(cert.rawData),
+    notAfterMs: now + validity,
+  };
 }
 
 /**
@@ -120,7 +154,11 @@ export async function createNodeCertificate(signer: BindingSigner, opts: Certifi
  * understand, and the identity key's signature over its public key verifies (ZIP-215, the rule
  * of every other signature). Returns the identity; whether it is admitted is the caller's call.
  */
-export function verifyPeerCertificate(der: Uint8Array, nowMs: number, verify: Ed25519Verify): VerifiedPeer {
+export function verifyPeerCertificate(
+  der: Uint8Array,
+  nowMs: number,
+  verify: Ed25519Verify,
+): VerifiedPeer {
   let cert: x509.X509Certificate;
   let native: NodeX509;
   try {
@@ -130,7 +168,9 @@ export function verifyPeerCertificate(der: Uint8Array, nowMs: number, verify: Ed
     return refuse('the certificate does not parse');
   }
   if (nowMs < cert.notBefore.getTime() || nowMs > cert.notAfter.getTime()) {
-    refuse(`the certificate is valid from ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}`);
+    refuse(
+      `the certificate is valid from ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}`,
+    );
   }
   let selfSigned = false;
   try {
@@ -140,9 +180,11 @@ export function verifyPeerCertificate(der: Uint8Array, nowMs: number, verify: Ed
   }
   if (!selfSigned) refuse('the certificate is not signed by its own key');
   const bindings = cert.extensions.filter((e) => e.type === BINDING_OID);
-  if (bindings.length !== 1) refuse(`${bindings.length} identity extensions (exactly one is required)`);
+  if (bindings.length !== 1)
+    refuse(`${bindings.length} identity extensions (exactly one is required)`);
   for (const e of cert.extensions) {
-    if (e.critical && !UNDERSTOOD_CRITICAL.has(e.type)) refuse(`a critical extension ${e.type} this node does not understand`);
+    if (e.critical && !UNDERSTOOD_CRITICAL.has(e.type))
+      refuse(`a critical extension ${e.type} this node does not understand`);
   }
   const binding = bindings[0] as x509.Extension;
   if (!binding.critical) refuse('the identity extension must be critical');
@@ -151,6 +193,7 @@ export function verifyPeerCertificate(der: Uint8Array, nowMs: number, verify: Ed
   const parsed = parseDidKey(did);
   if (!parsed.ok) refuse(`the identity key is not acceptable: ${parsed.detail}`);
   const spki = new Uint8Array(native.publicKey.export({ type: 'spki', format: 'der' }));
-  if (!verify(identityKey, bindingMessage(spki), signature)) refuse('the identity signature over the TLS key does not verify');
+  if (!verify(identityKey, bindingMessage(spki), signature))
+    refuse('the identity signature over the TLS key does not verify');
   return { did, identityKey };
 }

@@ -9,13 +9,12 @@
  * attached to it, so nothing it sends is read, let alone processed.
  */
 import { connect, createServer, type Server, type TLSSocket } from 'node:tls';
-
-import { NetCode, NetError, type NetErrorCode } from '../errors.js';
 import type { SyncEngine } from '../engine/engine.js';
 import type { EngineAction, EventVerdict, NetAlert, NetAuditRecord } from '../engine/types.js';
+import { NetCode, NetError, type NetErrorCode } from '../errors.js';
 import { encodeFrame, FrameDecoder } from '../wire/frame.js';
 import { encodeMessage } from '../wire/messages.js';
-import { verifyPeerCertificate, type Ed25519Verify, type NodeCertificate } from './binding.js';
+import { type Ed25519Verify, type NodeCertificate, verifyPeerCertificate } from './binding.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, SYNC_ALPN, TLS13_ONLY } from './tls-options.js';
 
 export interface ValidateItem {
@@ -159,7 +158,15 @@ export class PeerHost {
     clearInterval(this.timer);
     for (const d of this.dials.values()) if (d.timer !== null) clearTimeout(d.timer);
     for (const [did, a] of this.sockets) {
-      a.socket.end(encodeFrame(encodeMessage({ type: 'goodbye', code: NetCode.SHUTTING_DOWN, detail: 'the node is stopping' })));
+      a.socket.end(
+        encodeFrame(
+          encodeMessage({
+            type: 'goodbye',
+            code: NetCode.SHUTTING_DOWN,
+            detail: 'the node is stopping',
+          }),
+        ),
+      );
       this.opts.engine.disconnected(did, this.now());
     }
     this.sockets.clear();
@@ -172,7 +179,10 @@ export class PeerHost {
 
   private connectOut(d: Dial): void {
     if (this.closed) return;
-    if (d.did !== null && this.sockets.has(d.did)) return this.redial(d); // already connected the other way
+    if (d.did !== null && this.sockets.has(d.did)) {
+      this.redial(d);
+      return;
+    } // already connected the other way
     const socket = connect({
       ...TLS13_ONLY,
       host: d.host,
@@ -183,7 +193,9 @@ export class PeerHost {
       ALPNProtocols: [SYNC_ALPN],
     });
     d.socket = socket;
-    socket.setTimeout(this.opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, () => socket.destroy());
+    socket.setTimeout(this.opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS, () =>
+      socket.destroy(),
+    );
     socket.once('secureConnect', () => {
       socket.setTimeout(0);
       const did = this.admit(socket, true);
@@ -216,7 +228,8 @@ export class PeerHost {
       socket.destroy();
       return null;
     }
-    if (socket.alpnProtocol !== SYNC_ALPN) return this.refuse(socket, NetCode.PROTOCOL_VERSION, 'no common ALPN protocol');
+    if (socket.alpnProtocol !== SYNC_ALPN)
+      return this.refuse(socket, NetCode.PROTOCOL_VERSION, 'no common ALPN protocol');
     const cert = socket.getPeerX509Certificate();
     if (cert === undefined) return this.refuse(socket, NetCode.CERT_BINDING, 'no certificate');
     let did: string;
@@ -226,8 +239,10 @@ export class PeerHost {
       if (e instanceof NetError) return this.refuse(socket, e.code, e.message);
       throw e;
     }
-    if (did === this.opts.self) return this.refuse(socket, NetCode.SELF_CONNECTION, 'a connection to ourselves', did);
-    if (!this.opts.admitted(did)) return this.refuse(socket, NetCode.NOT_ADMITTED, 'this identity is not admitted', did);
+    if (did === this.opts.self)
+      return this.refuse(socket, NetCode.SELF_CONNECTION, 'a connection to ourselves', did);
+    if (!this.opts.admitted(did))
+      return this.refuse(socket, NetCode.NOT_ADMITTED, 'this identity is not admitted', did);
     this.attach(socket, did, dialer);
     return did;
   }
@@ -250,7 +265,15 @@ export class PeerHost {
       if (dialer === preferDialer && existing.dialer !== preferDialer) {
         this.detach(did, existing.socket, NetCode.DUPLICATE_CONNECTION);
       } else {
-        socket.end(encodeFrame(encodeMessage({ type: 'goodbye', code: NetCode.DUPLICATE_CONNECTION, detail: 'already connected' })));
+        socket.end(
+          encodeFrame(
+            encodeMessage({
+              type: 'goodbye',
+              code: NetCode.DUPLICATE_CONNECTION,
+              detail: 'already connected',
+            }),
+          ),
+        );
         setTimeout(() => socket.destroy(), 1000).unref();
         return;
       }
@@ -295,7 +318,11 @@ export class PeerHost {
   private detach(did: string, socket: TLSSocket, code: NetErrorCode): void {
     this.sockets.delete(did);
     this.opts.engine.disconnected(did, this.now());
-    socket.end(encodeFrame(encodeMessage({ type: 'goodbye', code, detail: 'replaced by another connection' })));
+    socket.end(
+      encodeFrame(
+        encodeMessage({ type: 'goodbye', code, detail: 'replaced by another connection' }),
+      ),
+    );
     setTimeout(() => socket.destroy(), 1000).unref();
   }
 
@@ -307,7 +334,11 @@ export class PeerHost {
 
   /** Carries out everything the engine asked for. */
   private run(): void {
-    for (let actions = this.opts.engine.drain(); actions.length > 0; actions = this.opts.engine.drain()) {
+    for (
+      let actions = this.opts.engine.drain();
+      actions.length > 0;
+      actions = this.opts.engine.drain()
+    ) {
       for (const a of actions) this.carryOut(a);
     }
   }
@@ -357,7 +388,10 @@ export class PeerHost {
           if (this.closed) return;
           // the i-th verdict is about the i-th item, whatever id the validator reports
           this.opts.engine.verdicts(
-            batch.map((item, i) => ({ ...(verdicts[i] ?? { outcome: 'rejected' as const, reason: 'ERR_NO_VERDICT' }), id: item.id })),
+            batch.map((item, i) => ({
+              ...(verdicts[i] ?? { outcome: 'rejected' as const, reason: 'ERR_NO_VERDICT' }),
+              id: item.id,
+            })),
             this.now(),
           );
           this.run();
@@ -366,7 +400,11 @@ export class PeerHost {
           // the node could not take them (overloaded, stopping): reconciliation brings them back
           if (this.closed) return;
           this.opts.engine.verdicts(
-            batch.map((i) => ({ id: i.id, outcome: 'rejected' as const, reason: 'ERR_OVERLOADED' })),
+            batch.map((i) => ({
+              id: i.id,
+              outcome: 'rejected' as const,
+              reason: 'ERR_OVERLOADED',
+            })),
             this.now(),
           );
           this.run();

@@ -10,7 +10,10 @@ export const FRAME_HEADER_BYTES = 4;
 
 export function encodeFrame(message: Uint8Array): Uint8Array {
   if (message.length === 0 || message.length > MAX_FRAME_BYTES) {
-    throw new NetError(NetCode.FRAME_TOO_LARGE, `a message of ${message.length} bytes cannot be framed`);
+    throw new NetError(
+      NetCode.FRAME_TOO_LARGE,
+      `a message of ${message.length} bytes cannot be framed`,
+    );
   }
   const out = new Uint8Array(FRAME_HEADER_BYTES + message.length);
   new DataView(out.buffer).setUint32(0, message.length);
@@ -46,7 +49,10 @@ export class FrameDecoder {
         const n = new DataView(header.buffer, header.byteOffset, 4).getUint32(0);
         if (n === 0) throw new NetError(NetCode.MALFORMED_MESSAGE, 'an empty frame');
         if (n > this.maxFrameBytes) {
-          throw new NetError(NetCode.FRAME_TOO_LARGE, `a frame of ${n} bytes (limit ${this.maxFrameBytes})`);
+          throw new NetError(
+            NetCode.FRAME_TOO_LARGE,
+            `a frame of ${n} bytes (limit ${this.maxFrameBytes})`,
+          );
         }
         this.need = n;
       }

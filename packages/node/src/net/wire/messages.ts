@@ -4,8 +4,15 @@
  * bounds, and nothing else; anything off is ERR_MALFORMED_MESSAGE. Events travel as byte
  * strings holding their canonical encoding, and are validated from exactly those bytes.
  */
-import { LIMITS } from '../../protocol/rules.js';
-import { CborError, decodeCbor, encodeCbor, type CborLimits, type CborValue } from '../../protocol/cbor.js';
+
+import {
+  CborError,
+  type CborLimits,
+  type CborValue,
+  decodeCbor,
+  encodeCbor,
+} from '../../protocol/cbor.js';
+import { LIMITS } from '../../protocol/limits.js';
 import { NetCode, NetError } from '../errors.js';
 import { MAX_FRAME_BYTES } from './frame.js';
 
@@ -62,10 +69,25 @@ export type Message =
   | { readonly type: 'events'; readonly events: readonly Uint8Array[] }
   | { readonly type: 'have'; readonly ids: readonly Uint8Array[] }
   | { readonly type: 'want'; readonly ids: readonly Uint8Array[] }
-  | { readonly type: 'reconcile'; readonly session: number; readonly round: number; readonly payload: Uint8Array }
-  | { readonly type: 'reconcile-reply'; readonly session: number; readonly round: number; readonly payload: Uint8Array }
+  | {
+      readonly type: 'reconcile';
+      readonly session: number;
+      readonly round: number;
+      readonly payload: Uint8Array;
+    }
+  | {
+      readonly type: 'reconcile-reply';
+      readonly session: number;
+      readonly round: number;
+      readonly payload: Uint8Array;
+    }
   | { readonly type: 'checkpoint'; readonly checkpoint: WireCheckpoint }
-  | { readonly type: 'proof-request'; readonly request: number; readonly from: number; readonly to: number }
+  | {
+      readonly type: 'proof-request';
+      readonly request: number;
+      readonly from: number;
+      readonly to: number;
+    }
   | {
       readonly type: 'proof';
       readonly request: number;
@@ -82,7 +104,9 @@ const MESSAGE_LIMITS: CborLimits = Object.freeze({
   maxDepth: 3,
   maxTextBytes: 1024,
   maxByteStringBytes: MAX_FRAME_BYTES,
-  maxEntries: Math.max(WIRE_LIMITS.maxEventsPerMessage, WIRE_LIMITS.maxProofHashes, WIRE_LIMITS.maxVersions) + 8,
+  maxEntries:
+    Math.max(WIRE_LIMITS.maxEventsPerMessage, WIRE_LIMITS.maxProofHashes, WIRE_LIMITS.maxVersions) +
+    8,
 });
 
 function malformed(detail: string): never {
@@ -90,7 +114,8 @@ function malformed(detail: string): never {
 }
 
 function uint(v: CborValue | undefined, what: string): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) malformed(`${what} must be an unsigned integer`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    malformed(`${what} must be an unsigned integer`);
   return v;
 }
 
@@ -108,7 +133,8 @@ function text(v: CborValue | undefined, what: string, max: number): string {
 
 function array(v: CborValue | undefined, what: string, min: number, max: number): CborValue[] {
   if (!Array.isArray(v)) malformed(`${what} must be an array`);
-  if (v.length < min || v.length > max) malformed(`${what} of ${v.length} entries (${min}..${max})`);
+  if (v.length < min || v.length > max)
+    malformed(`${what} of ${v.length} entries (${min}..${max})`);
   return v;
 }
 
@@ -137,7 +163,7 @@ function checkpointTo(cp: WireCheckpoint): CborValue {
 
 function concatIds(list: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(list.length * 32);
-  list.forEach((id, i) => out.set(id, i * 32));
+  for (const [i, id] of list.entries()) out.set(id, i * 32);
   return out;
 }
 
@@ -191,9 +217,12 @@ export function decodeMessage(bytes: Uint8Array): Message {
   switch (type) {
     case MessageType.HELLO: {
       arity(5);
-      const versions = array(a[1], 'versions', 1, WIRE_LIMITS.maxVersions).map((v) => uint(v, 'a version'));
+      const versions = array(a[1], 'versions', 1, WIRE_LIMITS.maxVersions).map((v) =>
+        uint(v, 'a version'),
+      );
       for (let i = 1; i < versions.length; i++) {
-        if ((versions[i] as number) <= (versions[i - 1] as number)) malformed('versions must be strictly ascending');
+        if ((versions[i] as number) <= (versions[i - 1] as number))
+          malformed('versions must be strictly ascending');
       }
       return {
         type: 'hello',
@@ -237,8 +266,16 @@ export function decodeMessage(bytes: Uint8Array): Message {
     }
     case MessageType.PROOF: {
       arity(5);
-      const hashes = array(a[4], 'proof', 0, WIRE_LIMITS.maxProofHashes).map((h) => bytesOf(h, 'a proof hash', 32, 32));
-      return { type: 'proof', request: uint(a[1], 'request'), from: uint(a[2], 'from'), to: uint(a[3], 'to'), hashes };
+      const hashes = array(a[4], 'proof', 0, WIRE_LIMITS.maxProofHashes).map((h) =>
+        bytesOf(h, 'a proof hash', 32, 32),
+      );
+      return {
+        type: 'proof',
+        request: uint(a[1], 'request'),
+        from: uint(a[2], 'from'),
+        to: uint(a[3], 'to'),
+        hashes,
+      };
     }
     case MessageType.PARTIAL:
       arity(2);
@@ -246,7 +283,8 @@ export function decodeMessage(bytes: Uint8Array): Message {
     case MessageType.GOODBYE: {
       arity(3);
       const code = text(a[1], 'code', 64);
-      if (!/^ERR_[A-Z0-9_]{1,60}$/.test(code)) malformed(`a disconnect code ${JSON.stringify(code)} is not ERR_...`);
+      if (!/^ERR_[A-Z0-9_]{1,60}$/.test(code))
+        malformed(`a disconnect code ${JSON.stringify(code)} is not ERR_...`);
       return { type: 'goodbye', code, detail: text(a[2], 'detail', WIRE_LIMITS.maxDetailBytes) };
     }
     default:

@@ -1,24 +1,30 @@
 /**
- * The node's one place for concurrency: a piscina pool of signature-verification workers.
- * A batch of items is split into one chunk per thread (each chunk still a batch, since a worker
- * round trip costs about as much as one signature check), packed into a single transferable
- * buffer per chunk, and the per-item verdicts are stitched back in order.
+ * The pipeline's use of the worker pool (pool/worker-pool.ts): the stateless validation steps
+ * and signature verification on worker threads running verify-worker.ts. A batch is split into
+ * one chunk per thread (each chunk still a batch, since a worker round trip costs about as
+ * much as one signature check), packed into transferable buffers, and the per-item results
+ * are stitched back in order.
  */
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 
 import { type Backend, type Core, loadCore } from '@commons-sync/bindings';
-import { Piscina } from 'piscina';
 
-import { prepareChunk, type PrepareContext, type PreparedChunk, type PrepareTask } from '../pipeline/prepare.js';
-import { batchSize, MAX_EVENT_JSON_BYTES, type EventTextBatch } from '../protocol/index.js';
-import { TaskBuilder, type VerifyTask, unpackTask } from './task.js';
+import { siblingModule, WorkerPool } from '../pool/worker-pool.js';
+import {
+  batchSize,
+  type EventTextBatch,
+  MAX_EVENT_JSON_BYTES,
+  type SignatureCheck,
+} from '../protocol/index.js';
+import {
+  type PrepareContext,
+  type PreparedChunk,
+  type PrepareTask,
+  prepareChunk,
+} from './prepare.js';
+import { TaskBuilder, unpackTask, type VerifyTask } from './signature-task.js';
 
-export interface SignatureCheck {
-  publicKey: Uint8Array;
-  message: Uint8Array;
-  signature: Uint8Array;
-}
+export type { SignatureCheck } from '../protocol/index.js';
 
 /**
  * The bytes a worker gets for the events `[first, last)` of a batch: their texts copied into
@@ -27,11 +33,16 @@ export interface SignatureCheck {
  * before it reads anything (§3.4), so the verdict is the same and an oversized element (a
  * 16 MiB body holding one "event") is never copied whole.
  */
-function chunkTask(batch: EventTextBatch, first: number, last: number): { data: Uint8Array; spans: Uint32Array } {
+function chunkTask(
+  batch: EventTextBatch,
+  first: number,
+  last: number,
+): { data: Uint8Array; spans: Uint32Array } {
   const { bytes, spans } = batch;
   const cap = MAX_EVENT_JSON_BYTES + 1;
   let total = 0;
-  for (let i = first; i < last; i++) total += Math.min(cap, (spans[2 * i + 1] as number) - (spans[2 * i] as number));
+  for (let i = first; i < last; i++)
+    total += Math.min(cap, (spans[2 * i + 1] as number) - (spans[2 * i] as number));
   const data = new Uint8Array(total);
   const out = new Uint32Array(2 * (last - first));
   let at = 0;
@@ -60,7 +71,7 @@ export class VerifyPool {
   private readonly minChunk: number;
 
   private constructor(
-    private readonly pool: Piscina | undefined,
+    private readonly pool: WorkerPool | undefined,
     private readonly inline: Core | undefined,
     threads: number,
     minChunk: number,
@@ -74,17 +85,13 @@ export class VerifyPool {
     const minChunk = opts.minChunk ?? 64;
     const backend = opts.backend === undefined ? {} : { backend: opts.backend };
     if (threads === 0) return new VerifyPool(undefined, await loadCore(backend), 0, minChunk);
-    // Workers run compiled JavaScript: from dist/ when this module is itself compiled, and
-    // from the package's dist/ when it runs from source under vitest or tsx.
-    const fromSource = import.meta.url.endsWith('.ts');
-    const worker = fromSource ? '../../dist/pool/verify-worker.js' : './verify-worker.js';
-    const pool = new Piscina({
-      filename: fileURLToPath(new URL(worker, import.meta.url)),
-      minThreads: threads,
-      maxThreads: threads,
-      idleTimeout: 60_000,
+    // verify-worker.ts from source, verify-worker.js when this module is compiled
+    const pool = new WorkerPool(siblingModule(import.meta.url, 'verify-worker'), {
+      threads,
       // the workers pick their backend as loadCore does: from the environment
-      ...(opts.backend === undefined ? {} : { env: { ...process.env, COMMONS_SYNC_BACKEND: opts.backend } }),
+      ...(opts.backend === undefined
+        ? {}
+        : { env: { ...process.env, COMMONS_SYNC_BACKEND: opts.backend } }),
     });
     return new VerifyPool(pool, undefined, threads, minChunk);
   }
@@ -120,7 +127,9 @@ export class VerifyPool {
       const { data, spans } = chunkTask(batch, first, Math.min(count, first + size));
       const task: PrepareTask = { data, spans, ctx };
       const transferList = [data.buffer, spans.buffer] as ArrayBuffer[];
-      parts.push((this.pool as Piscina).run(task, { name: 'prepare', transferList }) as Promise<PreparedChunk>);
+      parts.push(
+        (this.pool as WorkerPool).run<PreparedChunk>(task, { name: 'prepare', transferList }),
+      );
     }
     const done = await Promise.all(parts);
     return {
@@ -137,16 +146,20 @@ export class VerifyPool {
     for (const c of checks) builder.add(c.publicKey, c.message, c.signature);
     const task: VerifyTask = builder.task;
     if (this.inline) return Promise.resolve(this.inline.ed25519VerifyBatchPacked(unpackTask(task)));
-    const pool = this.pool as Piscina;
-    return pool.run(task, { transferList: [task.buffer] }) as Promise<Uint8Array>;
+    return (this.pool as WorkerPool).run<Uint8Array>(task, { transferList: [task.buffer] });
+  }
+
+  /** The URL of the module the workers run (undefined when verifying inline). */
+  async workerModule(): Promise<string | undefined> {
+    return this.pool?.run<string>(null, { name: 'moduleUrl' });
   }
 
   /** Tasks waiting for a free worker, for overload decisions and metrics. */
   get queued(): number {
-    return this.pool?.queueSize ?? 0;
+    return this.pool?.queued ?? 0;
   }
 
   async close(): Promise<void> {
-    await this.pool?.destroy();
+    await this.pool?.close();
   }
 }

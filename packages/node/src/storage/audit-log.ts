@@ -1,17 +1,16 @@
 import type { Core } from '@commons-sync/bindings';
 import type { Database, Statement, Transaction } from 'better-sqlite3';
 
-import { CommonsSyncError } from '../errors.js';
-import { ConcurrentWriterError, CorruptDatabaseError, toStorageError } from '../storage/errors.js';
 import {
   type AsyncCheckpointSigner,
   type Checkpoint,
   type CheckpointSigner,
+  checkpointEntryDetail,
   checkpointHash,
   checkpointMessage,
   verifyCheckpointSignature,
   ZERO_HASH,
-} from './checkpoint.js';
+} from '../audit/checkpoint.js';
 import {
   type AuditEntry,
   type AuditEntryType,
@@ -20,8 +19,9 @@ import {
   type EntryFormat,
   isEntryType,
   packLeafInputs,
-} from './entry.js';
-import { type Hasher, makeHasher } from './hash.js';
+} from '../audit/entry.js';
+import { CheckpointSignerError } from '../audit/errors.js';
+import { type Hasher, makeHasher } from '../audit/hash.js';
 import {
   CompactRange,
   consistencyProof,
@@ -29,19 +29,19 @@ import {
   hashChildren,
   inclusionProof,
   rootOfLeaves,
+  STORED_NODE_LEVEL,
   type TreeNode,
-} from './merkle.js';
-import { AUDIT_RULES, EMPTY_LEDGER, type LedgerPlan, type LedgerState, planRejections, summaryDueAt } from './rules.js';
-
-/** Complete subtrees from this level up are stored in `audit_nodes`; below, recomputed. */
-export const STORED_NODE_LEVEL = 4;
-
-/** A checkpoint signer whose signature does not verify under its own public key. */
-export class CheckpointSignerError extends CommonsSyncError {
-  constructor(message: string) {
-    super('ERR_CHECKPOINT_SIGNER', message);
-  }
-}
+} from '../audit/merkle.js';
+import {
+  AUDIT_RULES,
+  EMPTY_LEDGER,
+  type LedgerPlan,
+  type LedgerState,
+  planRejections,
+  summaryDueAt,
+} from '../audit/rules.js';
+import { CommonsSyncError } from '../errors.js';
+import { ConcurrentWriterError, CorruptDatabaseError, toStorageError } from './errors.js';
 
 /** An entry to append; seq and time are assigned by the log. */
 export interface NewAuditEntry {
@@ -81,7 +81,6 @@ interface CheckpointRow {
   signature: Uint8Array;
 }
 
-
 /** Public results are plain Uint8Arrays, whichever hash function or driver made them. */
 function plain(b: Uint8Array): Uint8Array {
   return Buffer.isBuffer(b) ? new Uint8Array(b) : b;
@@ -114,8 +113,8 @@ function rowToCheckpoint(row: CheckpointRow): Checkpoint {
  * one hash per set bit of the size. Proofs for older sizes read stored subtrees of level ≥ 4
  * and recompute the lower ones from leaf hashes.
  *
- * Entries are written in format 2 (spec/AUDIT.md): rejections in bounded form (rules.ts, the
- * ledger kept here), entry times never decreasing, and a `checkpoint` entry for every
+ * Entries are written in format 2 (spec/AUDIT.md): rejections in bounded form (audit/rules.ts,
+ * the ledger kept here), entry times never decreasing, and a `checkpoint` entry for every
  * checkpoint signed.
  *
  * Appends happen only inside `Store.commit`'s transaction (or {@link checkpoint}'s own); use
@@ -152,7 +151,9 @@ export class AuditLog {
       'INSERT INTO audit_entries (format, seq, time, type, event_id, reason, detail, leaf_hash, chain_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.#insertNode = db.prepare('INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)');
-    this.#head = db.prepare('SELECT seq, chain_hash, time FROM audit_entries ORDER BY seq DESC LIMIT 1');
+    this.#head = db.prepare(
+      'SELECT seq, chain_hash, time FROM audit_entries ORDER BY seq DESC LIMIT 1',
+    );
     this.#nodeStmt = db.prepare('SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?').pluck();
     this.#leaves = db
       .prepare('SELECT leaf_hash FROM audit_entries WHERE seq >= ? AND seq < ? ORDER BY seq')
@@ -161,11 +162,11 @@ export class AuditLog {
     this.#insertCheckpoint = db.prepare(
       'INSERT INTO checkpoints (seq, version, tree_size, root, time, public_key, signature, prev_hash) VALUES (?, 2, ?, ?, ?, ?, ?, ?)',
     );
-    this.#checkpoints = db.prepare(
-      'SELECT * FROM checkpoints WHERE seq > ? ORDER BY seq LIMIT ?',
-    );
+    this.#checkpoints = db.prepare('SELECT * FROM checkpoints WHERE seq > ? ORDER BY seq LIMIT ?');
     this.#latestCheckpoint = db.prepare('SELECT * FROM checkpoints ORDER BY seq DESC LIMIT 1');
-    const head = this.#head.get() as { seq: number; chain_hash: Uint8Array; time: number } | undefined;
+    const head = this.#head.get() as
+      | { seq: number; chain_hash: Uint8Array; time: number }
+      | undefined;
     const size = head === undefined ? 0 : head.seq + 1;
     this.#chainHead = head === undefined ? ZERO_HASH : new Uint8Array(head.chain_hash);
     this.#lastTime = head === undefined ? 0 : head.time;
@@ -183,7 +184,7 @@ export class AuditLog {
     return Math.max(Math.floor(nowMs), this.#lastTime);
   }
 
-  /** Plans how `records` are logged at `time` (rules.ts); adopt the plan once its commit is durable. */
+  /** Plans how `records` are logged at `time` (audit/rules.ts); adopt the plan once its commit is durable. */
   planRejections(records: readonly AuditRecord[], time: number): LedgerPlan {
     return planRejections(this.#ledger, records, time);
   }
@@ -191,7 +192,8 @@ export class AuditLog {
   /** @internal Installs a committed plan's ledger state. */
   adoptPlan(plan: LedgerPlan): void {
     this.#ledger = plan.state;
-    for (const [reason, n] of plan.counted) this.#summarized.set(reason, (this.#summarized.get(reason) ?? 0) + n);
+    for (const [reason, n] of plan.counted)
+      this.#summarized.set(reason, (this.#summarized.get(reason) ?? 0) + n);
   }
 
   /** When the rejections counted so far may be written as a summary; undefined when none are held. */
@@ -228,7 +230,8 @@ export class AuditLog {
 
   entry(seq: number): (AuditEntry & { leafHash: Uint8Array; chainHash: Uint8Array }) | undefined {
     const row = this.#entry.get(seq) as EntryRow | undefined;
-    if (row === undefined || !isEntryType(row.type) || (row.format !== 1 && row.format !== 2)) return undefined;
+    if (row === undefined || !isEntryType(row.type) || (row.format !== 1 && row.format !== 2))
+      return undefined;
     return {
       format: row.format,
       seq: row.seq,
@@ -262,7 +265,10 @@ export class AuditLog {
    */
   checkpoint(signer: CheckpointSigner): Checkpoint {
     const unsigned = this.#unsignedCheckpoint(signer.publicKey);
-    return this.#storeCheckpoint({ ...unsigned, signature: new Uint8Array(signer.sign(checkpointMessage(unsigned))) });
+    return this.#storeCheckpoint({
+      ...unsigned,
+      signature: new Uint8Array(signer.sign(checkpointMessage(unsigned))),
+    });
   }
 
   /**
@@ -292,7 +298,9 @@ export class AuditLog {
 
   #storeCheckpoint(cp: Checkpoint): Checkpoint {
     if (!verifyCheckpointSignature(this.#core, cp)) {
-      throw new CheckpointSignerError('the checkpoint signature does not verify under the signer public key');
+      throw new CheckpointSignerError(
+        'the checkpoint signature does not verify under the signer public key',
+      );
     }
     let done: { cp: Checkpoint; staged: StagedAppend };
     try {
@@ -308,11 +316,24 @@ export class AuditLog {
   #writeCheckpoint(cp: Checkpoint): { cp: Checkpoint; staged: StagedAppend } {
     const latest = this.latestCheckpoint();
     if ((latest?.seq ?? 0) + 1 !== cp.seq) {
-      throw new ConcurrentWriterError(`checkpoint ${cp.seq} was signed after checkpoint ${latest?.seq ?? 0} was stored`);
+      throw new ConcurrentWriterError(
+        `checkpoint ${cp.seq} was signed after checkpoint ${latest?.seq ?? 0} was stored`,
+      );
     }
-    this.#insertCheckpoint.run(cp.seq, cp.treeSize, cp.root, cp.time, cp.publicKey, cp.signature, cp.prev);
+    this.#insertCheckpoint.run(
+      cp.seq,
+      cp.treeSize,
+      cp.root,
+      cp.time,
+      cp.publicKey,
+      cp.signature,
+      cp.prev,
+    );
     const detail = checkpointEntryDetail(cp.seq, checkpointHash(this.#hasher.one, cp));
-    const staged = this.stage([{ type: 'checkpoint', eventId: null, reason: null, detail }], this.stampTime(cp.time));
+    const staged = this.stage(
+      [{ type: 'checkpoint', eventId: null, reason: null, detail }],
+      this.stampTime(cp.time),
+    );
     return { cp, staged };
   }
 
@@ -334,7 +355,10 @@ export class AuditLog {
   stage(entries: readonly NewAuditEntry[], time: number): StagedAppend {
     const head = this.#head.get() as { seq: number; chain_hash: Uint8Array } | undefined;
     const diskSize = head === undefined ? 0 : head.seq + 1;
-    if (diskSize !== this.size || (head !== undefined && !sameBytes(head.chain_hash, this.#chainHead))) {
+    if (
+      diskSize !== this.size ||
+      (head !== undefined && !sameBytes(head.chain_hash, this.#chainHead))
+    ) {
       throw new ConcurrentWriterError(
         `the audit log on disk (${diskSize} entries) is not the one this store wrote (${this.size})`,
       );
@@ -356,9 +380,23 @@ export class AuditLog {
       chainInput.set(leaf, 32);
       chain = this.#hasher.one(chainInput);
       range.append(leaf, storeNode);
-      this.#insertEntry.run(e.format, e.seq, e.time, e.type, e.eventId, e.reason, e.detail, leaf, chain);
+      this.#insertEntry.run(
+        e.format,
+        e.seq,
+        e.time,
+        e.type,
+        e.eventId,
+        e.reason,
+        e.detail,
+        leaf,
+        chain,
+      );
     }
-    return { range, chainHead: chain, lastTime: full.length > 0 ? Math.max(this.#lastTime, time) : this.#lastTime };
+    return {
+      range,
+      chainHead: chain,
+      lastTime: full.length > 0 ? Math.max(this.#lastTime, time) : this.#lastTime,
+    };
   }
 
   /** @internal Installs the state of a committed {@link stage}. */
@@ -400,7 +438,11 @@ export class AuditLog {
     if (2 ** level === n && start % n === 0) return this.#node(level, start / n);
     let k = 1;
     while (k * 2 < n) k *= 2;
-    return hashChildren(this.#hasher.one, this.#subtree(start, start + k), this.#subtree(start + k, end));
+    return hashChildren(
+      this.#hasher.one,
+      this.#subtree(start, start + k),
+      this.#subtree(start + k, end),
+    );
   }
 
   /** The complete subtree [index·2^level, (index+1)·2^level). */
@@ -417,7 +459,9 @@ export class AuditLog {
       (h) => new Uint8Array(h),
     );
     if (leaves.length !== width) {
-      throw new CorruptDatabaseError(`audit_entries lacks entries in [${index * width}, ${(index + 1) * width})`);
+      throw new CorruptDatabaseError(
+        `audit_entries lacks entries in [${index * width}, ${(index + 1) * width})`,
+      );
     }
     return rootOfLeaves(this.#hasher.one, leaves);
   }
@@ -438,17 +482,4 @@ export class AuditLog {
     }
     return new CompactRange(this.#hasher.one, size, hashes);
   }
-}
-
-/** The detail of a `checkpoint` entry: the checkpoint's number and its hash (lowercase hex). */
-export function checkpointEntryDetail(seq: number, hash: Uint8Array): string {
-  return `{"checkpoint":${seq},"hash":"${Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('hex')}"}`;
-}
-
-const CHECKPOINT_DETAIL = /^\{"checkpoint":([1-9][0-9]{0,15}),"hash":"([0-9a-f]{64})"\}$/;
-
-/** Parses a `checkpoint` entry's detail; undefined when it is not what {@link checkpointEntryDetail} writes. */
-export function parseCheckpointEntryDetail(detail: string): { seq: number; hash: string } | undefined {
-  const m = CHECKPOINT_DETAIL.exec(detail);
-  return m === null ? undefined : { seq: Number(m[1]), hash: m[2] as string };
 }

@@ -1,6 +1,11 @@
+/**
+ * The encodings of stored events that the audit log commits to: the row digest in each accept
+ * entry, the accept entry's detail, and the replay key's input. Pure: storage writes with them
+ * (storage/store.ts), the verifiers check with them (verify.ts, verify-events.ts, client-proof.ts).
+ */
 import type { PackedMessages } from '@commons-sync/bindings';
 
-import { writeI64, writeU64 } from '../audit/entry.js';
+import { writeI64, writeU64 } from './entry.js';
 
 /** The columns of an `events` row that the row digest covers (all but `encoded`, which
  * `encodedHash` stands for). */
@@ -92,7 +97,8 @@ export function acceptDetail(eventSeq: number, encodedHashHex: string, rowHashHe
   return `{"eventSeq":${eventSeq},"encodedHash":"${encodedHashHex}","rowHash":"${rowHashHex}"}`;
 }
 
-const ACCEPT_DETAIL = /^\{"eventSeq":(0|[1-9][0-9]{0,15}),"encodedHash":"([0-9a-f]{64})","rowHash":"([0-9a-f]{64})"\}$/;
+const ACCEPT_DETAIL =
+  /^\{"eventSeq":(0|[1-9][0-9]{0,15}),"encodedHash":"([0-9a-f]{64})","rowHash":"([0-9a-f]{64})"\}$/;
 
 /** Parses an accept entry's detail; undefined when it is not exactly what {@link acceptDetail} writes. */
 export function parseAcceptDetail(
@@ -112,7 +118,9 @@ export const REPLAY_KEY_BYTES = 16;
  * takes about 2^64 work and only blocks the finder's own pair; hitting someone else's pair
  * takes a second preimage (2^128).
  */
-export function packReplayKeyInputs(pairs: readonly { author: string; nonce: Uint8Array }[]): PackedMessages {
+export function packReplayKeyInputs(
+  pairs: readonly { author: string; nonce: Uint8Array }[],
+): PackedMessages {
   const n = pairs.length;
   const lens = new Array<number>(n);
   let total = 0;

@@ -1,0 +1,74 @@
+/**
+ * `audit verify` over a data directory: opens its database read-only (a node may keep running),
+ * gives the pure verifier (audit/verify.ts) the rows it asks for, in one read transaction so
+ * that it sees one snapshot, and turns damage SQLite reports into a finding.
+ */
+import type { Core } from '@commons-sync/bindings';
+import type { Database } from 'better-sqlite3';
+
+import {
+  type AuditData,
+  type AuditVerification,
+  type Row,
+  type VerifyOptions,
+  verifyAuditRows,
+} from '../audit/verify.js';
+import { openDatabase } from './db.js';
+import { CorruptDatabaseError } from './errors.js';
+
+/** The verifier's reads, as SQLite statements over `db`. */
+function sqliteAuditData(db: Database): AuditData {
+  const eventBySeq = db.prepare('SELECT author, nonce, expires_at FROM events WHERE seq = ?');
+  const eventSeqById = db.prepare('SELECT seq FROM events WHERE id = ?').pluck();
+  const storedNode = db.prepare('SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?').pluck();
+  const replayEventSeq = db.prepare('SELECT event_seq FROM replay WHERE key = ?').pluck();
+  return {
+    checkpoints: () => db.prepare('SELECT * FROM checkpoints ORDER BY seq').all() as Row[],
+    entries: () =>
+      db.prepare('SELECT * FROM audit_entries ORDER BY seq').iterate() as IterableIterator<Row>,
+    events: () =>
+      db.prepare('SELECT * FROM events ORDER BY seq').iterate() as IterableIterator<Row>,
+    eventBySeq: (seq) => eventBySeq.get(seq) as Row | undefined,
+    eventSeqById: (id) => eventSeqById.get(id),
+    storedNode: (level, index) => storedNode.get(level, index),
+    storedNodeCount: () => db.prepare('SELECT count(*) FROM audit_nodes').pluck().get() as number,
+    storedNodeKeys: () =>
+      db.prepare('SELECT level, idx FROM audit_nodes').iterate() as IterableIterator<{
+        level: unknown;
+        idx: unknown;
+      }>,
+    replayRecords: () =>
+      db.prepare('SELECT * FROM replay ORDER BY key').iterate() as IterableIterator<Row>,
+    replayEventSeq: (key) => replayEventSeq.get(key),
+  };
+}
+
+/**
+ * Checks a data directory's audit log, events, checkpoints and replay records (see
+ * audit/verify.ts for what is checked) and reports the first bad row, or `ok` with the counts.
+ * Throws for a database it cannot judge (missing, of another program, newer schema);
+ * SQLite-reported damage is a finding.
+ */
+export function verifyAuditData(
+  dir: string,
+  core: Core,
+  options: VerifyOptions = {},
+): AuditVerification {
+  let db: Database | undefined;
+  try {
+    db = openDatabase(dir, { readonly: true });
+    const data = sqliteAuditData(db);
+    return db.transaction(() => verifyAuditRows(data, core, options))();
+  } catch (error) {
+    if (error instanceof CorruptDatabaseError) {
+      return { ok: false, firstBad: { table: 'database', row: 0, what: error.message } };
+    }
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT')) {
+      return { ok: false, firstBad: { table: 'database', row: 0, what: String(error) } };
+    }
+    throw error;
+  } finally {
+    db?.close();
+  }
+}
