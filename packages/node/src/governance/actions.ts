@@ -51,12 +51,8 @@ export function actionTally(action: ActionRecord, content: GovernedContent, look
   return tallyQuorum(content.members, content.thresholds[a.kind], a.signatures, a.createdAt, lookup, content.revoked);
 }
 
-/**
- * The rules of an action that need only its root (fixed by digest): dated neither before the
- * root (mix-and-match) nor at or after its expiry (freeze); and the quorum of the root's own
- * content. Failures are final when every member of the root is a did:key.
- */
-export function checkActionAgainstRoot(action: ActionRecord, root: RootRecord, lookup: IdentityLookup): RuleVerdict {
+/** An action is dated neither before the root it names (mix-and-match) nor at or after its expiry (freeze). Final. */
+export function checkActionDates(action: ActionRecord, root: RootRecord): RuleVerdict {
   const a = action.record;
   const r = root.record;
   if (a.createdAt < r.createdAt) {
@@ -65,6 +61,19 @@ export function checkActionAgainstRoot(action: ActionRecord, root: RootRecord, l
   if (a.createdAt >= r.expiresAt) {
     return { ...govReject(GovReason.ROOT_EXPIRED, `created_at ${a.createdAt} is at or after the expiry of the root it names (${r.expiresAt})`), final: true };
   }
+  return GOV_OK;
+}
+
+/**
+ * The rules of an action that need only its root (fixed by digest): its dates, then the quorum
+ * of the root's own content (what an action under a superseded or forked root is judged by).
+ * A quorum failure is final when every member of the root is a did:key: no fold can do better,
+ * since actions only revoke members or re-pin did:cs ones.
+ */
+export function checkActionAgainstRoot(action: ActionRecord, root: RootRecord, lookup: IdentityLookup): RuleVerdict {
+  const dates = checkActionDates(action, root);
+  if (!dates.ok) return dates;
+  const r = root.record;
   const verdict = actionTally(action, contentOf(root), lookup).verdict;
   if (!verdict.ok) return { ...verdict, final: r.members.every((m) => isDidKey(m.id)) };
   return GOV_OK;
@@ -139,7 +148,16 @@ export function resolveActions(chain: ChainState, actions: Iterable<ActionRecord
       views.set(id, { standing: 'waiting', copy: first, reason: govReject(GovReason.UNKNOWN_ROOT, `root ${rootId} is not attached here`) });
       continue;
     }
-    // The rules against the named root's own content, copy by copy.
+    const dates = checkActionDates(first, root);
+    if (!dates.ok) {
+      views.set(id, { standing: 'refused', copy: first, reason: govReject(dates.reason, dates.detail) });
+      continue;
+    }
+    if (rootId === chain.tip.idHex && chain.status === 'active') {
+      forTip.push(list);
+      continue;
+    }
+    // Under a superseded or forked root: judged against that root's own content, copy by copy.
     let passing: ActionRecord | undefined;
     let failure: GovRejection | undefined;
     for (const copy of list) {
@@ -152,9 +170,7 @@ export function resolveActions(chain: ChainState, actions: Iterable<ActionRecord
     }
     if (passing === undefined) {
       views.set(id, { standing: 'refused', copy: first, reason: failure as GovRejection });
-    } else if (rootId === chain.tip.idHex && chain.status === 'active') {
-      forTip.push(list);
-    } else if (onChain.has(rootId) && rootId !== chain.tip.idHex) {
+    } else if (onChain.has(rootId)) {
       views.set(id, { standing: 'superseded', copy: passing, reason: govReject(GovReason.STALE_ROOT, `root ${rootId} was superseded`) });
     } else {
       views.set(id, { standing: 'frozen', copy: passing, reason: govReject(GovReason.ROOT_FORKED, `root ${rootId} is at or beyond a fork`) });

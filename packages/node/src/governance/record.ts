@@ -331,6 +331,7 @@ function fromMap(value: CborValue): { record: GovernanceRecord; signerKeys: Uint
     const present = field in map;
     if (present && rule[t] === undefined) bad(`field ${field} is not allowed in a ${t} record`);
     if (!present && rule[t] === 'R') bad(`field ${field} is missing`);
+    if (rule[t] === undefined) continue;
     const x = map[field];
     switch (field) {
       case 'version':
@@ -525,6 +526,7 @@ export function recordFromValue(hasher: Hasher, value: CborValue): GovResult<Dec
     const checked = fromMap(value);
     const encoded = encodeRecord(checked.record);
     if (encoded.length > GOV_LIMITS.maxRecordBytes) tooLarge(`the record encodes to ${encoded.length} bytes`);
+    decodeCbor(encoded, GOV_CBOR_LIMITS); // the CBOR form of the value must pass the profile too
     return finish(hasher, checked, encoded);
   });
 }

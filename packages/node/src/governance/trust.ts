@@ -297,3 +297,34 @@ function classify(
   if (!q.dist.has(r.issuer)) return { status: 'issuer-unreachable' };
   return { status: q.usedIds.has(a.idHex) ? 'used' : 'in-force' };
 }
+
+/** The explanation as JSON (spec/GOVERNANCE.md §8.5): what vectors hold and `trust explain` prints. */
+export interface TrustExplanationJson {
+  subject: string;
+  scope: string;
+  at: number;
+  mode: 'open' | 'governed';
+  trusted: boolean;
+  reason: string;
+  policy: { max_depth: number; min_paths: number } | null;
+  paths: Array<Array<{ issuer: string; subject: string; attestation: string }>>;
+  missing: number;
+  examined: number;
+  incoming: Array<{ attestation: string; issuer: string; status: IncomingStatus; reason?: string }>;
+}
+
+export function trustExplanationToJson(e: TrustExplanation): TrustExplanationJson {
+  return {
+    subject: e.subject,
+    scope: e.scope,
+    at: e.at,
+    mode: e.mode,
+    trusted: e.trusted,
+    reason: e.reason,
+    policy: e.policy === null ? null : { max_depth: e.policy.maxDepth, min_paths: e.policy.minPaths },
+    paths: e.paths.map((p) => p.map((h) => ({ issuer: h.issuer, subject: h.subject, attestation: h.attestation }))),
+    missing: e.missing,
+    examined: e.examined,
+    incoming: e.incoming.map((i) => ({ attestation: i.attestation, issuer: i.issuer, status: i.status, ...(i.reason === undefined ? {} : { reason: i.reason }) })),
+  };
+}
