@@ -36,6 +36,8 @@ interface ChainScenario extends Scenario {
   status: 'active' | 'forked';
   validators: string[];
   applied: string[];
+  /** Final standings of some actions (label -> `standing[ code]`), stated by hand. */
+  actions?: Record<string, string>;
   /** Drafts: label -> [members still missing, the code that blocks it or null]. */
   drafts?: Record<string, [number, string | null]>;
   draftRecords?: Record<string, G.VerifiedRecord>;
@@ -173,6 +175,7 @@ function fork(): ChainScenario {
     status: 'forked',
     validators: ['val-1'],
     applied: [],
+    actions: { 'act-under-anchor': `frozen ${GOV('ROOT_FORKED')}`, 'act-under-r2a': `frozen ${GOV('ROOT_FORKED')}` },
   };
 }
 
@@ -199,6 +202,7 @@ function freeze(): ChainScenario {
     status: 'active',
     validators: ['val-1', 'val-2', 'val-3'],
     applied: ['after-renewal'],
+    actions: { 'before-expiry': `superseded ${GOV('STALE_ROOT')}`, 'after-renewal': 'applied' },
   };
 }
 
@@ -258,6 +262,7 @@ function fold(): ChainScenario {
     status: 'active',
     validators: ['val-3'],
     applied: ['early-admit-with-carol', 'revoke-carol', 'policy', 'upgrade', 'remove-val-1'],
+    actions: { 'admit-with-carol': `refused ${GOV('THRESHOLD_NOT_MET')}` },
   };
 }
 
@@ -288,6 +293,7 @@ function didcsMember(): ChainScenario {
     status: 'active',
     validators: ['val-1', 'val-2', 'val-5'],
     applied: ['with-dan-0', 'repin', 'with-dan-1'],
+    actions: { 'retired-key': `refused ${GOV('THRESHOLD_NOT_MET')}`, 'unpinned-key': `refused ${GOV('UNTRUSTED_KEY')}` },
   };
 }
 
@@ -326,6 +332,11 @@ export function writeChains(): void {
     };
     const stated = { chain: s.chain, status: s.status, validators: s.validators.map((n) => did(n)).sort(), applied: s.applied };
     if (JSON.stringify(got) !== JSON.stringify(stated)) fail(`${s.name}: stated ${JSON.stringify(stated)}, code says ${JSON.stringify(got)}`);
+    for (const [label, standing] of Object.entries(s.actions ?? {})) {
+      const a = state.actions.find((x) => x.id === (s.records[label] as G.VerifiedRecord).idHex);
+      const seen = a === undefined ? 'not held' : `${a.standing}${a.reason === null ? '' : ` ${a.reason}`}`;
+      if (seen !== standing) fail(`${s.name}: action ${label}: stated ${standing}, code says ${seen}`);
+    }
     const drafts = Object.entries(s.drafts ?? {}).map(([label, [missing, blocked]]) => {
       const r = (s.draftRecords ?? {})[label] as G.VerifiedRecord;
       const p = g.proposalStatus(r);

@@ -628,7 +628,7 @@ def resolve(states, anchor, held):
             continue
         codes = [action_rules(states, c, root)[0] for c in copies]
         if None in codes:
-            views[i] = ("superseded", "ERR_GOV_STALE_ROOT") if rid in on_chain else ("frozen", "ERR_GOV_ROOT_FORKED")
+            views[i] = ("superseded", "ERR_GOV_STALE_ROOT") if rid in on_chain and rid != tip.hex else ("frozen", "ERR_GOV_ROOT_FORKED")
         else:
             views[i] = ("refused", codes[0])
     applied = []

@@ -170,7 +170,7 @@ export function resolveActions(chain: ChainState, actions: Iterable<ActionRecord
     }
     if (passing === undefined) {
       views.set(id, { standing: 'refused', copy: first, reason: failure as GovRejection });
-    } else if (onChain.has(rootId)) {
+    } else if (onChain.has(rootId) && rootId !== chain.tip.idHex) {
       views.set(id, { standing: 'superseded', copy: passing, reason: govReject(GovReason.STALE_ROOT, `root ${rootId} was superseded`) });
     } else {
       views.set(id, { standing: 'frozen', copy: passing, reason: govReject(GovReason.ROOT_FORKED, `root ${rootId} is at or beyond a fork`) });
