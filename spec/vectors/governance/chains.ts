@@ -234,6 +234,32 @@ function escrow(): ChainScenario {
   };
 }
 
+function waitingChain(): ChainScenario {
+  const anchor = build(rootMap(), ['alice', 'bob']);
+  const q = build(rootMap({ version: 2, prior: anchor.id, createdAt: T0 + DAY }), ['carol']);
+  const p = build(rootMap({ version: 3, prior: q.id, createdAt: T0 + 2 * DAY }), ['alice', 'bob']);
+  return {
+    name: 'waiting-chain',
+    description:
+      'a record is judged only against a connected root: the gap beyond p waits with p, whatever the order, because p waits for q, which can never count',
+    anchor,
+    records: {
+      p,
+      'gap-beyond-p': build(rootMap({ version: 5, prior: p.id, createdAt: T0 + 3 * DAY }), ['alice', 'bob']),
+      'q-one-signature': q,
+    },
+    order: [
+      ['p', `${A} waiting ${GOV('UNKNOWN_ROOT')}`],
+      ['gap-beyond-p', `${A} waiting ${GOV('UNKNOWN_ROOT')}`],
+      ['q-one-signature', GOV('THRESHOLD_NOT_MET')],
+    ],
+    chain: ['anchor'],
+    status: 'active',
+    validators: ['val-1'],
+    applied: [],
+  };
+}
+
 function fold(): ChainScenario {
   const anchor = build(rootMap(), ['alice', 'bob']);
   const act = (kind: string, at: number, fields: Record<string, unknown>, signers: string[]) =>
@@ -314,7 +340,7 @@ function unknownIdentity(): ChainScenario {
 }
 
 export function writeChains(): void {
-  const scenarios = [updateAndAdmit(), bothThresholds(), rollback(), fork(), freeze(), escrow(), fold(), didcsMember(), unknownIdentity()];
+  const scenarios = [updateAndAdmit(), bothThresholds(), rollback(), fork(), freeze(), escrow(), waitingChain(), fold(), didcsMember(), unknownIdentity()];
   const vectors = scenarios.map((s) => {
     const labelOf = new Map<string, string>([[s.anchor.idHex, 'anchor']]);
     for (const [l, r] of Object.entries(s.records)) if (!labelOf.has(r.idHex)) labelOf.set(r.idHex, l);

@@ -699,21 +699,37 @@ class Node:
         self.anchor, self.states, self.now, self.skew = anchor, states, now, skew
         self.held = {}  # id -> copies (roots, actions)
         self.trust = {}  # id -> copies (attestations, revocations)
+        self.connected = {anchor.hex}  # §7: the anchor, and held roots whose prior is connected
         self.view = resolve(states, anchor, self.held)
 
-    def root_body(self, rid):
-        return self.anchor if rid == self.anchor.hex else (self.held.get(rid) or [None])[0]
+    def named(self, r):
+        ref = r.m.get("prior") if r.type == "root" else r.m["root"]
+        return ref.hex() if ref is not None else None
 
-    def final(self, r):
+    def connected_root(self, rid):
+        if rid not in self.connected:
+            return None
+        return self.anchor if rid == self.anchor.hex else self.held[rid][0]
+
+    def final(self, r, root):
         if r.type == "root":
-            ref = r.m.get("prior")
-            code, fin = root_rules(self.states, r, self.root_body(ref.hex()) if ref else None, self.anchor)
+            code, fin = root_rules(self.states, r, root, self.anchor)
             return code if fin else None
-        root = self.root_body(r.m["root"].hex())
         if root is None:
             return None
         code, fin = action_rules(self.states, r, root)
         return code if fin else None
+
+    def connect(self, root):
+        self.connected.add(root.hex)
+        for i in sorted(i for i, c in self.held.items() if self.named(c[0]) == root.hex and i not in self.connected):
+            kept = [c for c in self.held[i] if self.final(c, root) is None]
+            if not kept:
+                del self.held[i]
+            else:
+                self.held[i] = kept
+                if kept[0].type == "root":
+                    self.connect(kept[0])
 
     def deliver(self, r):
         try:
@@ -735,18 +751,14 @@ class Node:
         st = (self.view["standings"] if r.type == "root" else self.view["views"]).get(r.hex)
         if r.hex in self.held and st and st[0] in counts:
             return "duplicate"
-        code = self.final(r)
+        named = self.connected_root(self.named(r))
+        code = self.final(r, named)
         if code:
             return code
         first = r.hex not in self.held
         self.held.setdefault(r.hex, []).append(r)
-        if r.type == "root" and first:  # records that waited for this root: drop what can never count
-            for i in list(self.held):
-                kept = [c for c in self.held[i] if c.ref() == r.id and c.hex != r.hex and self.final(c) is None or c.ref() != r.id or c.hex == r.hex]
-                if kept:
-                    self.held[i] = kept
-                else:
-                    del self.held[i]
+        if r.type == "root" and first and named is not None:
+            self.connect(r)  # records that waited for this root are judged now
         self.view = resolve(self.states, self.anchor, self.held)
         s, why = (self.view["standings"] if r.type == "root" else self.view["views"])[r.hex]
         return f"accepted {s}" + (f" {why}" if why else "")

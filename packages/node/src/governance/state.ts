@@ -59,12 +59,29 @@ function finalRejection(record: Held, anchor: RootRecord, named: RootRecord | un
 
 const namedId = (record: Held): string => toHex(isRoot(record) ? (record.record.prior ?? new Uint8Array(32)) : (record as ActionRecord).record.root);
 
-/** The definition: the governance view of a set of roots and actions, from an anchor. */
+/**
+ * The definition: the governance view of a set of roots and actions, from an anchor. What can
+ * never count is dropped first. A record is judged against the root it names only when that root
+ * is **connected** — the anchor, or a kept root whose prior is connected — since only then is it
+ * certain to stay: a root that still waits for its own prior may yet be dropped. So the kept set
+ * is the same whatever order a node met the records in.
+ */
 export function resolveGovernance(anchor: RootRecord, records: Iterable<VerifiedRecord>, lookup: IdentityLookup): GovernanceView {
-  const all = [...records].filter((r): r is Held => isRoot(r) || isAction(r));
-  const roots = new Map<string, RootRecord>([[anchor.idHex, anchor]]);
-  for (const r of all) if (isRoot(r)) roots.set(r.idHex, r);
-  const kept = all.filter((r) => finalRejection(r, anchor, roots.get(namedId(r)), lookup) === null);
+  const all = [...records].filter((r): r is Held => (isRoot(r) || isAction(r)) && r.idHex !== anchor.idHex);
+  const rootCopies = new Map<string, RootRecord[]>();
+  for (const r of all) if (isRoot(r)) rootCopies.set(r.idHex, [...(rootCopies.get(r.idHex) ?? []), r]);
+  const memo = new Map<string, RootRecord | null>([[anchor.idHex, anchor]]);
+  // ids are digests of bodies that name their prior's id: the recursion has no cycles
+  const connected = (id: string): RootRecord | undefined => {
+    const known = memo.get(id);
+    if (known !== undefined) return known ?? undefined;
+    const copies = rootCopies.get(id);
+    const prior = copies === undefined ? undefined : connected(namedId(copies[0] as RootRecord));
+    const pass = prior === undefined ? undefined : copies?.find((c) => finalRejection(c, anchor, prior, lookup) === null);
+    memo.set(id, pass ?? null);
+    return pass;
+  };
+  const kept = all.filter((r) => finalRejection(r, anchor, connected(namedId(r)), lookup) === null);
   const chain = resolveChain(anchor, kept.filter(isRoot), lookup);
   return { chain, actions: resolveActions(chain, kept.filter(isAction), lookup) };
 }
@@ -85,8 +102,10 @@ export class GovernanceState {
   /** Held copies by id. */
   private readonly roots = new Map<string, RootRecord[]>();
   private readonly actions = new Map<string, ActionRecord[]>();
-  /** Ids of held records by the id of the root they name, while that root is not held. */
+  /** Ids of held records by the id of the root they name, while that root is not connected. */
   private readonly waiting = new Map<string, Set<string>>();
+  /** Held roots whose chain of priors reaches the anchor through held roots (the anchor included). */
+  private readonly connected = new Set<string>();
   private waitingCount = 0;
   private current: GovernanceView;
 
@@ -95,6 +114,7 @@ export class GovernanceState {
     private readonly lookup: IdentityLookup,
     private readonly bounds: GovernanceBounds,
   ) {
+    this.connected.add(anchor.idHex);
     this.current = this.resolve();
   }
 
@@ -162,7 +182,9 @@ export class GovernanceState {
     return { chain, actions: resolveActions(chain, [...this.actions.values()].flat(), this.lookup) };
   }
 
-  private rootBody(id: string): RootRecord | undefined {
+  /** The root with this id when it is connected (what a record may be judged against), else undefined. */
+  private connectedRoot(id: string): RootRecord | undefined {
+    if (!this.connected.has(id)) return undefined;
     return id === this.anchor.idHex ? this.anchor : this.roots.get(id)?.[0];
   }
 
@@ -178,7 +200,8 @@ export class GovernanceState {
       : ['applied', 'superseded', 'frozen'].includes(this.current.actions.views.get(id)?.standing ?? '');
     if (counts) return { ok: true, outcome: 'duplicate', id }; // a copy of a record that already counts
     const named = namedId(record);
-    const final = finalRejection(record, this.anchor, this.rootBody(named), this.lookup);
+    const namedRoot = this.connectedRoot(named);
+    const final = finalRejection(record, this.anchor, namedRoot, this.lookup);
     if (final !== null) return final;
     const pool = isRoot(record) ? this.roots : this.actions;
     const copies = (pool as Map<string, Held[]>).get(id);
@@ -188,7 +211,7 @@ export class GovernanceState {
     } else if (copies.length >= this.bounds.maxCopies) {
       return govReject(GovReason.LIMIT, `${this.bounds.maxCopies} copies of ${id} are held already`);
     }
-    const waits = this.rootBody(named) === undefined;
+    const waits = namedRoot === undefined;
     if (waits && copies === undefined && this.waitingCount >= this.bounds.maxWaiting) {
       return govReject(GovReason.LIMIT, `${this.bounds.maxWaiting} records already wait for the root they name`);
     }
@@ -197,21 +220,28 @@ export class GovernanceState {
       this.waiting.set(named, (this.waiting.get(named) ?? new Set()).add(id));
       this.waitingCount++;
     }
-    if (isRoot(record) && copies === undefined) this.release(record);
+    if (isRoot(record) && copies === undefined && !waits) this.connect(record);
     return null;
   }
 
-  /** A root joined the held set: records that waited for it are judged once more (and dropped if they never can count). */
-  private release(root: RootRecord): void {
+  /**
+   * A held root became connected: the records that waited for it are judged against it (and
+   * dropped if they never can count); the roots among them that stay are connected in turn.
+   */
+  private connect(root: RootRecord): void {
+    this.connected.add(root.idHex);
     const ids = this.waiting.get(root.idHex);
     if (ids === undefined) return;
     this.waiting.delete(root.idHex);
     this.waitingCount -= ids.size;
-    for (const id of ids) {
+    for (const id of [...ids].sort()) {
       const pool = (this.roots.has(id) ? this.roots : this.actions) as Map<string, Held[]>;
       const kept = (pool.get(id) ?? []).filter((c) => finalRejection(c, this.anchor, root, this.lookup) === null);
       if (kept.length === 0) pool.delete(id);
-      else pool.set(id, kept);
+      else {
+        pool.set(id, kept);
+        if (isRoot(kept[0] as Held)) this.connect(kept[0] as RootRecord);
+      }
     }
   }
 }
