@@ -128,6 +128,8 @@ export interface ActionsState {
   /** Ids of the applied actions, in the order applied. */
   readonly applied: readonly string[];
   readonly views: ReadonlyMap<string, ActionView>;
+  /** The last action the fold judged (applied or refused), or null: what a later action extends. */
+  readonly lastInFold: ActionRecord | null;
 }
 
 /**
@@ -179,6 +181,7 @@ export function resolveActions(chain: ChainState, actions: Iterable<ActionRecord
   forTip.sort((x, y) => byTimeThenId(x[0] as ActionRecord, y[0] as ActionRecord));
   let content = contentOf(chain.tip);
   const applied: string[] = [];
+  const lastInFold = forTip.length === 0 ? null : ((forTip[forTip.length - 1] as ActionRecord[])[0] as ActionRecord);
   for (const list of forTip) {
     let failure: GovRejection | undefined;
     let done = false;
@@ -196,7 +199,31 @@ export function resolveActions(chain: ChainState, actions: Iterable<ActionRecord
     const first = list[0] as ActionRecord;
     if (!done) views.set(first.idHex, { standing: 'refused', copy: first, reason: failure as GovRejection });
   }
-  return { content, applied, views };
+  return { content, applied, views, lastInFold };
+}
+
+/**
+ * The hot path: a new action (no copy of it held) that names the root in force of an active chain
+ * and comes after every action the fold judged. Then the fold so far is unchanged and the action is
+ * judged against its result: exactly what {@link resolveActions} would give, without redoing it.
+ * Null when the shortcut does not apply.
+ */
+export function extendFold(chain: ChainState, state: ActionsState, action: ActionRecord, lookup: IdentityLookup): ActionsState | null {
+  if (chain.status !== 'active' || toHex(action.record.root) !== chain.tip.idHex || state.views.has(action.idHex)) return null;
+  if (state.lastInFold !== null && byTimeThenId(state.lastInFold, action) >= 0) return null;
+  const views = new Map(state.views);
+  const dates = checkActionDates(action, chain.tip);
+  if (!dates.ok) {
+    views.set(action.idHex, { standing: 'refused', copy: action, reason: govReject(dates.reason, dates.detail) });
+    return { ...state, views };
+  }
+  const v = actionTally(action, state.content, lookup).verdict;
+  if (!v.ok) {
+    views.set(action.idHex, { standing: 'refused', copy: action, reason: v });
+    return { ...state, views, lastInFold: action };
+  }
+  views.set(action.idHex, { standing: 'applied', copy: action });
+  return { content: applyAction(state.content, action), applied: [...state.applied, action.idHex], views, lastInFold: action };
 }
 
 /** The validators in force: admitted and not revoked. */

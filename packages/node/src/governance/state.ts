@@ -12,7 +12,7 @@
  */
 import { toHex } from '../protocol/bytes.js';
 import { resolveActions, validatorsInForce, type ActionRecord, type ActionStanding, type ActionsState } from './actions.js';
-import { checkActionAgainstRoot } from './actions.js';
+import { checkActionAgainstRoot, extendFold } from './actions.js';
 import { checkAnchor, checkRootAlone, checkRootUpdate, resolveChain, type ChainState, type RootRecord, type RootStanding } from './chain.js';
 import type { IdentityLookup } from './quorum.js';
 import { CRITICAL_KINDS, signerSetOf, type PrincipalEntry } from './record.js';
@@ -158,9 +158,12 @@ export class GovernanceState {
 
   /** Adds one verified root or action, and resolves again. */
   add(record: VerifiedRecord): GovernanceOutcome {
+    const first = !this.roots.has(record.idHex) && !this.actions.has(record.idHex);
     const r = this.hold(record);
     if (r !== null) return r;
-    this.current = this.resolve();
+    // Actions usually arrive in time order under the root in force: extend the fold, don't redo it.
+    const extended = first && isAction(record) ? extendFold(this.current.chain, this.current.actions, record, this.lookup) : null;
+    this.current = extended === null ? this.resolve() : { chain: this.current.chain, actions: extended };
     return this.outcome(record.idHex);
   }
 

@@ -81,6 +81,9 @@ export class TrustGraph {
   private waitingCount = 0;
   private verdicts = new Map<string, { valid: AttestationRecord | RevocationRecord | null; reason?: GovRejection }>();
   private changeTimes: number[] | null = null;
+  /** Per version: valid attestations by issuer, and when each attestation's revocation takes effect. */
+  private issuedCache = new Map<string, AttestationRecord[]>();
+  private revokedCache = new Map<string, number | null>();
   /** Grows on every change that can turn a trust verdict (a record held, identity states refreshed). */
   version = 0;
 
@@ -92,6 +95,8 @@ export class TrustGraph {
   /** Call after the identity states changed: verdicts on did:cs issuers may turn. */
   refresh(): void {
     this.verdicts.clear();
+    this.issuedCache.clear();
+    this.revokedCache.clear();
     this.version++;
   }
 
@@ -176,6 +181,8 @@ export class TrustGraph {
 
   private changed(): void {
     this.verdicts.clear();
+    this.issuedCache.clear();
+    this.revokedCache.clear();
     this.changeTimes = null;
     this.version++;
   }
@@ -204,7 +211,12 @@ export class TrustGraph {
 
   /** Valid attestations issued by `did` (ids ascending). */
   issuedBy(did: string): AttestationRecord[] {
-    return this.valid(this.byIssuer.get(did));
+    let out = this.issuedCache.get(did);
+    if (out === undefined) {
+      out = this.valid(this.byIssuer.get(did));
+      this.issuedCache.set(did, out);
+    }
+    return out;
   }
 
   /** Valid attestations about `did` (ids ascending). */
@@ -232,11 +244,14 @@ export class TrustGraph {
 
   /** The earliest signed time at which a valid revocation of this attestation takes effect, or null. */
   revokedFrom(attestationId: string): number | null {
+    const cached = this.revokedCache.get(attestationId);
+    if (cached !== undefined) return cached;
     let first: number | null = null;
     for (const revId of this.revocationsOf.get(attestationId) ?? []) {
       const v = this.verdictOf(revId).valid;
       if (v !== null && (first === null || v.record.createdAt < first)) first = v.record.createdAt;
     }
+    this.revokedCache.set(attestationId, first);
     return first;
   }
 

@@ -75,80 +75,82 @@ export interface TrustVerdict {
 
 class LimitReached {}
 
-/** Max flow with unit vertex capacities on a layered graph: the disjoint paths, up to `want`. */
-function disjointPaths(roots: readonly string[], next: (v: string) => readonly string[], sink: string, want: number): string[][] {
-  // Vertex split: each vertex v has v.in -> v.out of capacity 1; edges out.u -> in.v. Flow on
-  // split edges is `used`; flow on graph edges is `flow` (u -> v). Residual search by BFS.
-  const used = new Set<string>();
-  const flow = new Map<string, string>(); // u -> v carrying flow (unit: at most one out of u)
-  const into = new Map<string, string>(); // v -> u carrying flow into v
-  const paths: string[][] = [];
+/**
+ * Max flow with unit vertex capacities on a layered graph: up to `want` vertex-disjoint paths from
+ * the vertices `0 .. roots − 1` to `sink`, as vertex indexes. `adj[v]` lists v's successors (the
+ * sink first when it has an arc to it, then ascending by DID). Each search is a breadth-first search
+ * of the residual graph over states 2v (v's in side) and 2v + 1 (its out side); a vertex's in side
+ * is reached only by its own root arc or a flow-carrying predecessor, so `into` is enough to go back.
+ */
+function disjointPaths(roots: number, adj: readonly (readonly number[])[], sink: number, want: number): number[][] {
+  const n = adj.length;
+  const used = new Uint8Array(n); // flow on v.in -> v.out (for a root: also on source -> v.in)
+  const flowTo = new Int32Array(n).fill(-1); // the successor v's flow goes to
+  const into = new Int32Array(n).fill(-1); // the predecessor whose flow enters v
+  const prev = new Int32Array(2 * n);
+  const queue = new Int32Array(2 * n);
   for (let found = 0; found < want; found++) {
-    // BFS over states (vertex, side): 'in' = arrived at v.in, 'out' = at v.out.
-    const prev = new Map<string, string | null>();
-    const queue: string[] = [];
-    for (const r of roots) {
-      if (used.has(r)) continue; // source -> r.in is saturated
-      const key = `in|${r}`;
-      if (!prev.has(key)) {
-        prev.set(key, null);
-        queue.push(key);
+    prev.fill(-2); // -2: not reached; -1: reached from the source
+    let head = 0;
+    let tail = 0;
+    for (let r = 0; r < roots; r++) {
+      if (used[r] === 0) {
+        prev[2 * r] = -1;
+        queue[tail++] = 2 * r;
       }
     }
-    let reached: string | null = null;
-    for (let i = 0; i < queue.length && reached === null; i++) {
-      const key = queue[i] as string;
-      const [side, v] = [key.slice(0, key.indexOf('|')), key.slice(key.indexOf('|') + 1)];
-      const visit = (k: string) => {
-        if (!prev.has(k)) {
-          prev.set(k, key);
-          queue.push(k);
-        }
-      };
-      if (side === 'in') {
+    let reached = -1;
+    while (head < tail && reached < 0) {
+      const state = queue[head++] as number;
+      const v = state >> 1;
+      if ((state & 1) === 0) {
         if (v === sink) {
-          reached = key;
+          reached = state;
           break;
         }
-        if (!used.has(v)) visit(`out|${v}`);
-        else {
-          const from = into.get(v); // cancel the flow that entered v: back to the out side of its sender
-          if (from !== undefined) visit(`out|${from}`);
+        const from = into[v] as number;
+        const to = used[v] === 0 ? 2 * v + 1 : from >= 0 ? 2 * from + 1 : -1; // forward, or cancel the flow in
+        if (to >= 0 && prev[to] === -2) {
+          prev[to] = state;
+          queue[tail++] = to;
         }
       } else {
-        for (const w of next(v)) if (flow.get(v) !== w) visit(`in|${w}`);
-        if (used.has(v)) visit(`in|${v}`); // back along v.in -> v.out
+        for (const w of adj[v] as readonly number[]) {
+          if (flowTo[v] === w || prev[2 * w] !== -2) continue;
+          prev[2 * w] = state;
+          queue[tail++] = 2 * w;
+        }
+        if (used[v] === 1 && prev[2 * v] === -2) {
+          prev[2 * v] = state; // back along v.in -> v.out
+          queue[tail++] = 2 * v;
+        }
       }
     }
-    if (reached === null) break;
-    // Walk back and flip: forward edges gain flow, backward ones lose it.
-    let k: string = reached;
-    for (;;) {
-      const p = prev.get(k) as string | null;
-      if (p === null) break; // source -> r.in: r.in's only inflow, its flow is r's `used`
-      const [ps, pv] = [p.slice(0, p.indexOf('|')), p.slice(p.indexOf('|') + 1)];
-      const [ks, kv] = [k.slice(0, k.indexOf('|')), k.slice(k.indexOf('|') + 1)];
-      if (ps === 'in' && ks === 'out' && pv === kv) used.add(kv);
-      else if (ps === 'out' && ks === 'in' && pv === kv) used.delete(kv);
-      else if (ps === 'out' && ks === 'in') {
-        flow.set(pv, kv);
-        into.set(kv, pv);
-      } else if (ps === 'in' && ks === 'out') {
-        // back along kv -> pv: cancel that flow (a later edge of the path may already have
-        // given kv a new successor, which stays)
-        if (flow.get(kv) === pv) flow.delete(kv);
-        if (into.get(pv) === kv) into.delete(pv);
+    if (reached < 0) break;
+    // Walk back and flip each edge of the path: forward edges gain flow, backward ones lose it.
+    for (let k = reached; prev[k] !== -1; k = prev[k] as number) {
+      const p = prev[k] as number;
+      const pv = p >> 1;
+      const kv = k >> 1;
+      if ((p & 1) === 0 && (k & 1) === 1 && pv === kv) used[kv] = 1;
+      else if ((p & 1) === 1 && (k & 1) === 0 && pv === kv) used[kv] = 0;
+      else if ((p & 1) === 1 && (k & 1) === 0) {
+        flowTo[pv] = kv;
+        into[kv] = pv;
+      } else {
+        // back along kv -> pv: cancel it (a later edge of the path may already have given kv a new successor)
+        if (flowTo[kv] === pv) flowTo[kv] = -1;
+        if (into[pv] === kv) into[pv] = -1;
       }
-      k = p;
     }
   }
-  // Decompose: from each root whose out side carries flow, follow `flow` to the sink.
-  for (const r of roots) {
-    let v = r;
+  const paths: number[][] = [];
+  for (let r = 0; r < roots; r++) {
+    if ((flowTo[r] as number) < 0) continue;
     const path = [r];
-    if (!flow.has(v)) continue;
-    while (v !== sink && flow.has(v)) {
-      v = flow.get(v) as string;
+    let v = r;
+    while (v !== sink && (flowTo[v] as number) >= 0) {
+      v = flowTo[v] as number;
       path.push(v);
     }
     if (v === sink) paths.push(path);
@@ -254,13 +256,19 @@ export function explainTrust(graph: TrustGraph, context: AnyTrustContext, subjec
     if (!(error instanceof LimitReached)) throw error;
     return { ...governed, examined, trusted: false, reason: TrustReason.LIMIT, missing: policy.minPaths, incoming: [] };
   }
-  // Layered successors: one level further, or the subject itself.
-  const next = (u: string): string[] => {
+  // The layered graph as indexes: roots first (0 .. r − 1), then the deeper layers, the subject last.
+  const order = layers.flat();
+  const index = new Map(order.map((v, i) => [v, i]));
+  const sink = order.length;
+  index.set(subject, sink);
+  const adj: number[][] = order.map((u) => {
     const level = dist.get(u) as number;
     const succ = [...(out.get(u)?.keys() ?? [])].filter((v) => v !== subject && dist.get(v) === level + 1).sort();
-    return incomingEdges.has(u) ? [subject, ...succ] : succ;
-  };
-  const found = disjointPaths(layers[0] as string[], next, subject, policy.minPaths);
+    const list = succ.map((v) => index.get(v) as number);
+    return incomingEdges.has(u) ? [sink, ...list] : list;
+  });
+  adj.push([]);
+  const found = disjointPaths((layers[0] as string[]).length, adj, sink, policy.minPaths).map((p) => p.map((i) => (i === sink ? subject : (order[i] as string))));
   const hopOf = (u: string, v: string): TrustHop => ({
     issuer: u,
     subject: v,
