@@ -157,7 +157,7 @@ describe('order independence', () => {
     );
   });
 
-  it('a batch submitted at once gives the same as one record at a time', () => {
+  it('a batch submitted at once, and a restart that loads what a node held, give the same as one record at a time', () => {
     fc.assert(
       fc.property(familyArb.chain((records) => fc.tuple(fc.constant(records), deliveryArb(records.length))), ([records, delivery]) => {
         const ordered = order(records, delivery);
@@ -166,6 +166,10 @@ describe('order independence', () => {
         if (!batch.ok) throw new Error(batch.detail);
         batch.value.submit(core, ordered, NOW);
         expect(observe(batch.value)).toEqual(observe(one));
+        const restarted = Governance.create(anchorRecord, () => undefined);
+        if (!restarted.ok) throw new Error(restarted.detail);
+        restarted.value.load(one.held());
+        expect(observe(restarted.value)).toEqual(observe(one));
       }),
       { numRuns: 40 },
     );

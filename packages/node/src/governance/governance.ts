@@ -106,6 +106,22 @@ export class Governance {
     });
   }
 
+  /**
+   * Replays what a node stored (`held()`), at start: roots and actions resolved once at the end,
+   * attestations and revocations one by one. One outcome per record, in order.
+   */
+  load(records: readonly VerifiedRecord[]): SubmitOutcome[] {
+    const isTrust = (r: VerifiedRecord) => r.record.type === 'attestation' || r.record.type === 'attestation-revocation';
+    const governed = records.filter((r) => !isTrust(r));
+    const early = this.roots === null ? [] : this.roots.load(governed);
+    let at = 0;
+    return records.map((r) => {
+      if (isTrust(r)) return this.trust.add(r);
+      if (this.roots === null) return govReject(GovReason.NO_ROOT, 'this node runs in open mode (no trust root): it takes no roots or critical actions');
+      return early[at++] as GovernanceOutcome;
+    });
+  }
+
   /** Adds one verified record to its part. */
   add(record: VerifiedRecord): SubmitOutcome {
     const type = record.record.type;
