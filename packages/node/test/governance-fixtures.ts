@@ -1,22 +1,21 @@
 /** Shared helpers of the governance tests: fixed keys and builders of signed governance records. */
 import { loadCore } from '@commons-sync/bindings';
-
+import type { IdentityLookup } from '../src/governance/index.js';
 import {
-  CRITICAL_KINDS,
-  Governance,
-  signRecord,
-  verifyRecord,
   type ActionBody,
   type ActionKind,
+  CRITICAL_KINDS,
   type CriticalKind,
   type DecodedRecord,
+  Governance,
   type PrincipalEntry,
   type RecordBody,
   type RootBody,
+  signRecord,
   type TrustPolicy,
   type VerifiedRecord,
+  verifyRecord,
 } from '../src/governance/index.js';
-import type { IdentityLookup } from '../src/governance/index.js';
 import { didKeyFromPublicKey, type EventSignature } from '../src/protocol/index.js';
 
 export const core = await loadCore();
@@ -41,10 +40,17 @@ export function testKey(name: string): TestKey {
   return k;
 }
 export const keysOf = (...names: string[]): TestKey[] => names.map(testKey);
-export const entries = (...names: string[]): PrincipalEntry[] => names.map((n) => ({ id: testKey(n).did })).sort((a, b) => (a.id < b.id ? -1 : 1));
+export const entries = (...names: string[]): PrincipalEntry[] =>
+  names.map((n) => ({ id: testKey(n).did })).sort((a, b) => (a.id < b.id ? -1 : 1));
 
-export function thresholds(t: number, overrides: Partial<Record<CriticalKind, number>> = {}): Record<CriticalKind, number> {
-  return Object.fromEntries(CRITICAL_KINDS.map((k) => [k, overrides[k] ?? t])) as Record<CriticalKind, number>;
+export function thresholds(
+  t: number,
+  overrides: Partial<Record<CriticalKind, number>> = {},
+): Record<CriticalKind, number> {
+  return Object.fromEntries(CRITICAL_KINDS.map((k) => [k, overrides[k] ?? t])) as Record<
+    CriticalKind,
+    number
+  >;
 }
 
 export const POLICY: TrustPolicy = { maxDepth: 3, minPaths: 1 };
@@ -83,33 +89,69 @@ export function rootBody(spec: RootSpec = {}): RootBody {
 }
 
 /** Signs a body (adding to signatures already there); fails the test when it does not decode. */
-export function decoded(body: RecordBody & { signatures?: readonly EventSignature[] }, signers: readonly TestKey[]): DecodedRecord {
-  const r = signRecord(core, body, signers.map((k) => k.seed));
+export function decoded(
+  body: RecordBody & { signatures?: readonly EventSignature[] },
+  signers: readonly TestKey[],
+): DecodedRecord {
+  const r = signRecord(
+    core,
+    body,
+    signers.map((k) => k.seed),
+  );
   if (!r.ok) throw new Error(`fixture record invalid: ${r.reason} ${r.detail}`);
   return r.value;
 }
 
 /** Signs a body; fails the test when the result does not decode and verify. */
-export function signed(body: RecordBody & { signatures?: readonly EventSignature[] }, signers: readonly TestKey[]): VerifiedRecord {
+export function signed(
+  body: RecordBody & { signatures?: readonly EventSignature[] },
+  signers: readonly TestKey[],
+): VerifiedRecord {
   const v = verifyRecord(core, decoded(body, signers));
   if (!v.ok) throw new Error(`fixture record does not verify: ${v.reason} ${v.detail}`);
   return v.value;
 }
 
-export const root = (spec: RootSpec, ...signers: string[]): VerifiedRecord => signed(rootBody(spec), keysOf(...signers));
+export const root = (spec: RootSpec, ...signers: string[]): VerifiedRecord =>
+  signed(rootBody(spec), keysOf(...signers));
 
 /** The default anchor: version 1, alice/bob/carol 2-of-3, validator val-1, signed by alice and bob. */
 export const anchor = (spec: RootSpec = {}): VerifiedRecord => root(spec, 'alice', 'bob');
 
-export function actionBody(rootRecord: VerifiedRecord, kind: ActionKind, fields: Partial<ActionBody> = {}): ActionBody {
-  return { v: 1, type: 'action', kind, root: rootRecord.id, createdAt: (rootRecord.record.createdAt as number) + DAY, ...fields };
+export function actionBody(
+  rootRecord: VerifiedRecord,
+  kind: ActionKind,
+  fields: Partial<ActionBody> = {},
+): ActionBody {
+  return {
+    v: 1,
+    type: 'action',
+    kind,
+    root: rootRecord.id,
+    createdAt: (rootRecord.record.createdAt as number) + DAY,
+    ...fields,
+  };
 }
 
-export const action = (rootRecord: VerifiedRecord, kind: ActionKind, fields: Partial<ActionBody>, ...signers: string[]): VerifiedRecord =>
-  signed(actionBody(rootRecord, kind, fields), keysOf(...signers));
+export const action = (
+  rootRecord: VerifiedRecord,
+  kind: ActionKind,
+  fields: Partial<ActionBody>,
+  ...signers: string[]
+): VerifiedRecord => signed(actionBody(rootRecord, kind, fields), keysOf(...signers));
 
-export const admit = (rootRecord: VerifiedRecord, validator: string, at: number, ...signers: string[]): VerifiedRecord =>
-  action(rootRecord, 'validator-admission', { subject: testKey(validator).did, createdAt: at }, ...signers);
+export const admit = (
+  rootRecord: VerifiedRecord,
+  validator: string,
+  at: number,
+  ...signers: string[]
+): VerifiedRecord =>
+  action(
+    rootRecord,
+    'validator-admission',
+    { subject: testKey(validator).did, createdAt: at },
+    ...signers,
+  );
 
 export interface AttestSpec {
   readonly scope?: string;
@@ -133,14 +175,24 @@ export function attest(issuer: string, subject: string, spec: AttestSpec = {}): 
   );
 }
 
-export function revoke(attestation: VerifiedRecord, createdAt: number, by?: string): VerifiedRecord {
+export function revoke(
+  attestation: VerifiedRecord,
+  createdAt: number,
+  by?: string,
+): VerifiedRecord {
   const issuer = by ?? (attestation.record as { issuer: string }).issuer;
   const key = [...keyCache.values()].find((k) => k.did === issuer || k.name === by) as TestKey;
-  return signed({ v: 1, type: 'attestation-revocation', issuer: key.did, target: attestation.id, createdAt }, [key]);
+  return signed(
+    { v: 1, type: 'attestation-revocation', issuer: key.did, target: attestation.id, createdAt },
+    [key],
+  );
 }
 
 /** Governance from an anchor (did:key members only unless a lookup is given); fails the test if refused. */
-export function governed(anchorRecord: VerifiedRecord = anchor(), lookup: IdentityLookup = () => undefined): Governance {
+export function governed(
+  anchorRecord: VerifiedRecord = anchor(),
+  lookup: IdentityLookup = () => undefined,
+): Governance {
   const g = Governance.create(anchorRecord, lookup);
   if (!g.ok) throw new Error(`fixture anchor refused: ${g.reason} ${g.detail}`);
   return g.value;
@@ -150,5 +202,7 @@ export function governed(anchorRecord: VerifiedRecord = anchor(), lookup: Identi
 export function outcome(g: Governance, record: VerifiedRecord): string {
   const o = g.add(record);
   if (!o.ok) return o.reason;
-  return o.outcome === 'accepted' ? `accepted:${o.standing}${o.reason === undefined ? '' : `:${o.reason.reason}`}` : o.outcome;
+  return o.outcome === 'accepted'
+    ? `accepted:${o.standing}${o.reason === undefined ? '' : `:${o.reason.reason}`}`
+    : o.outcome;
 }

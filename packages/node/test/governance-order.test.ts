@@ -11,18 +11,34 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import {
+  type ActionKind,
   Governance,
   governanceViewToJson,
   resolveGovernance,
   trustExplanationToJson,
-  type ActionKind,
   type VerifiedRecord,
 } from '../src/governance/index.js';
-import { DAY, T0, core, entries, keysOf, rootBody, signed, testKey, thresholds } from './governance-fixtures.js';
+import {
+  core,
+  DAY,
+  entries,
+  keysOf,
+  rootBody,
+  signed,
+  T0,
+  testKey,
+  thresholds,
+} from './governance-fixtures.js';
 
 const NOW = T0 + 400 * DAY;
 const POOL = ['alice', 'bob', 'carol', 'erin', 'frank', 'val-1', 'dean', 'x', 'y', 'z'];
-const KINDS: ActionKind[] = ['validator-admission', 'validator-removal', 'identity-revocation', 'policy-change', 'protocol-upgrade'];
+const KINDS: ActionKind[] = [
+  'validator-admission',
+  'validator-removal',
+  'identity-revocation',
+  'policy-change',
+  'protocol-upgrade',
+];
 
 interface Op {
   readonly kind: 'root' | 'action' | 'attest' | 'revoke' | 'copy';
@@ -59,10 +75,22 @@ function family(ops: readonly Op[]): VerifiedRecord[] {
     const at = p.createdAt + op.dt * DAY + (n % 7);
     if (op.kind === 'root') {
       const handover = op.variant % 2 === 1;
-      const members = handover ? ['erin', 'frank', name(op.who + 1) === 'erin' ? 'carol' : 'carol'] : parent.members;
+      const members = handover
+        ? ['erin', 'frank', name(op.who + 1) === 'erin' ? 'carol' : 'carol']
+        : parent.members;
       const version = p.version + (op.variant === 4 ? 0 : op.variant === 5 ? 2 : 1);
-      const signers = op.variant === 2 ? [parent.members[0] as string] : [...new Set([...parent.members.slice(0, 2), ...members.slice(0, 2)])];
-      const body = rootBody({ version, prior: parent.r, createdAt: Math.max(0, at), members: entries(...members), validators: entries(name(op.who)), thresholds: thresholds(2) });
+      const signers =
+        op.variant === 2
+          ? [parent.members[0] as string]
+          : [...new Set([...parent.members.slice(0, 2), ...members.slice(0, 2)])];
+      const body = rootBody({
+        version,
+        prior: parent.r,
+        createdAt: Math.max(0, at),
+        members: entries(...members),
+        validators: entries(name(op.who)),
+        thresholds: thresholds(2),
+      });
       const r = signed(body, keysOf(...signers));
       out.push(r);
       roots.push({ r, members });
@@ -77,9 +105,20 @@ function family(ops: readonly Op[]): VerifiedRecord[] {
             ? { protocolVersions: op.variant % 2 === 0 ? [1, 2] : [2] }
             : { subject: testKey(name(op.who + op.variant)).did };
       const signers =
-        op.variant === 0 ? [parent.members[0] as string] : op.variant === 1 ? [parent.members[0] as string, parent.members[0] as string] : op.variant === 2 ? ['mallory', 'trudy'] : parent.members.slice(op.variant % 2, 2 + (op.variant % 2));
+        op.variant === 0
+          ? [parent.members[0] as string]
+          : op.variant === 1
+            ? [parent.members[0] as string, parent.members[0] as string]
+            : op.variant === 2
+              ? ['mallory', 'trudy']
+              : parent.members.slice(op.variant % 2, 2 + (op.variant % 2));
       const createdAt = op.dt === 6 ? p.createdAt + 41 * DAY : Math.max(0, at);
-      out.push(signed({ v: 1, type: 'action', kind, root: parent.r.id, createdAt, ...fields }, keysOf(...signers)));
+      out.push(
+        signed(
+          { v: 1, type: 'action', kind, root: parent.r.id, createdAt, ...fields },
+          keysOf(...signers),
+        ),
+      );
       return;
     }
     if (op.kind === 'attest') {
@@ -87,7 +126,15 @@ function family(ops: readonly Op[]): VerifiedRecord[] {
       const subject = name(op.who + 1 + (op.pick % (POOL.length - 1)));
       const created = T0 + Math.max(0, op.dt) * DAY;
       const a = signed(
-        { v: 1, type: 'attestation', issuer: testKey(issuer).did, subject: testKey(subject).did, scope: op.variant % 3 === 0 ? 'note' : '*', createdAt: created, expiresAt: created + (2 + op.variant) * DAY },
+        {
+          v: 1,
+          type: 'attestation',
+          issuer: testKey(issuer).did,
+          subject: testKey(subject).did,
+          scope: op.variant % 3 === 0 ? 'note' : '*',
+          createdAt: created,
+          expiresAt: created + (2 + op.variant) * DAY,
+        },
         keysOf(op.variant === 5 ? 'mallory' : issuer),
       );
       out.push(a);
@@ -97,23 +144,49 @@ function family(ops: readonly Op[]): VerifiedRecord[] {
     if (op.kind === 'revoke') {
       const target = attestations[op.pick % Math.max(1, attestations.length)];
       if (target === undefined) return;
-      const issuer = op.variant === 0 ? testKey(name(op.who)).did : (target.record as { issuer: string }).issuer;
+      const issuer =
+        op.variant === 0 ? testKey(name(op.who)).did : (target.record as { issuer: string }).issuer;
       const key = [...POOL, 'mallory'].map(testKey).find((k) => k.did === issuer)!;
-      out.push(signed({ v: 1, type: 'attestation-revocation', issuer, target: target.id, createdAt: T0 + Math.max(0, op.dt) * DAY }, [key]));
+      out.push(
+        signed(
+          {
+            v: 1,
+            type: 'attestation-revocation',
+            issuer,
+            target: target.id,
+            createdAt: T0 + Math.max(0, op.dt) * DAY,
+          },
+          [key],
+        ),
+      );
       return;
     }
     // a copy: the body of an earlier root or action with other signatures
-    const source = out.filter((r) => r.record.type === 'root' || r.record.type === 'action')[op.pick % Math.max(1, out.length)];
+    const source = out.filter((r) => r.record.type === 'root' || r.record.type === 'action')[
+      op.pick % Math.max(1, out.length)
+    ];
     if (source === undefined) return;
     const { signatures: _, ...body } = source.record;
-    out.push(signed(body as never, keysOf(...(op.variant % 2 === 0 ? ['alice', 'bob', 'carol', 'erin', 'frank'].slice(op.who % 3, 2 + (op.who % 3)) : ['mallory']))));
+    out.push(
+      signed(
+        body as never,
+        keysOf(
+          ...(op.variant % 2 === 0
+            ? ['alice', 'bob', 'carol', 'erin', 'frank'].slice(op.who % 3, 2 + (op.who % 3))
+            : ['mallory']),
+        ),
+      ),
+    );
   });
   return out;
 }
 
 /** An order of delivery: a permutation of the family with some records delivered twice. */
 const deliveryArb = (n: number) =>
-  fc.tuple(fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: n, maxLength: n }), fc.array(fc.nat({ max: Math.max(0, n - 1) }), { maxLength: 4 }));
+  fc.tuple(
+    fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: n, maxLength: n }),
+    fc.array(fc.nat({ max: Math.max(0, n - 1) }), { maxLength: 4 }),
+  );
 
 function order<T>(items: readonly T[], [keys, repeats]: [number[], number[]]): T[] {
   const idx = items.map((_, i) => i).sort((a, b) => (keys[a] ?? 0) - (keys[b] ?? 0));
@@ -127,7 +200,11 @@ function order<T>(items: readonly T[], [keys, repeats]: [number[], number[]]): T
 function observe(g: Governance) {
   const view = governanceViewToJson(g.view!);
   const held = [...new Set(g.held().map((r) => r.idHex))].sort();
-  const trust = POOL.flatMap((s) => [T0 + DAY, T0 + 3 * DAY + 1, T0 + 6 * DAY].flatMap((at) => ['note', 'vote'].map((scope) => trustExplanationToJson(g.explain(testKey(s).did, scope, at)))));
+  const trust = POOL.flatMap((s) =>
+    [T0 + DAY, T0 + 3 * DAY + 1, T0 + 6 * DAY].flatMap((at) =>
+      ['note', 'vote'].map((scope) => trustExplanationToJson(g.explain(testKey(s).did, scope, at))),
+    ),
+  );
   return { view, held, trust };
 }
 
@@ -144,12 +221,16 @@ describe('order independence', () => {
   it('every order (with repeats) reaches the same state, held set and trust answers, equal to resolveGovernance(set)', () => {
     fc.assert(
       fc.property(
-        familyArb.chain((records) => fc.tuple(fc.constant(records), deliveryArb(records.length), deliveryArb(records.length))),
+        familyArb.chain((records) =>
+          fc.tuple(fc.constant(records), deliveryArb(records.length), deliveryArb(records.length)),
+        ),
         ([records, first, second]) => {
           const a = observe(deliver(order(records, first)));
           const b = observe(deliver(order(records, second)));
           expect(b).toEqual(a);
-          const reference = governanceViewToJson(resolveGovernance(anchorRecord as never, records, () => undefined));
+          const reference = governanceViewToJson(
+            resolveGovernance(anchorRecord as never, records, () => undefined),
+          );
           expect(a.view).toEqual(reference);
         },
       ),
@@ -159,18 +240,21 @@ describe('order independence', () => {
 
   it('a batch submitted at once, and a restart that loads what a node held, give the same as one record at a time', () => {
     fc.assert(
-      fc.property(familyArb.chain((records) => fc.tuple(fc.constant(records), deliveryArb(records.length))), ([records, delivery]) => {
-        const ordered = order(records, delivery);
-        const one = deliver(ordered);
-        const batch = Governance.create(anchorRecord, () => undefined);
-        if (!batch.ok) throw new Error(batch.detail);
-        batch.value.submit(core, ordered, NOW);
-        expect(observe(batch.value)).toEqual(observe(one));
-        const restarted = Governance.create(anchorRecord, () => undefined);
-        if (!restarted.ok) throw new Error(restarted.detail);
-        restarted.value.load(one.held());
-        expect(observe(restarted.value)).toEqual(observe(one));
-      }),
+      fc.property(
+        familyArb.chain((records) => fc.tuple(fc.constant(records), deliveryArb(records.length))),
+        ([records, delivery]) => {
+          const ordered = order(records, delivery);
+          const one = deliver(ordered);
+          const batch = Governance.create(anchorRecord, () => undefined);
+          if (!batch.ok) throw new Error(batch.detail);
+          batch.value.submit(core, ordered, NOW);
+          expect(observe(batch.value)).toEqual(observe(one));
+          const restarted = Governance.create(anchorRecord, () => undefined);
+          if (!restarted.ok) throw new Error(restarted.detail);
+          restarted.value.load(one.held());
+          expect(observe(restarted.value)).toEqual(observe(one));
+        },
+      ),
       { numRuns: 40 },
     );
   });

@@ -5,22 +5,22 @@
  * quorum.
  */
 import {
-  DAY,
-  G,
-  LICENSE,
-  NOW,
-  SKEW,
-  T0,
   actionMap,
   build,
   core,
+  DAY,
   did,
   entries,
   fail,
+  G,
   hex,
   identity,
   keysUsed,
+  LICENSE,
+  NOW,
   rootMap,
+  SKEW,
+  T0,
   thresholds,
   writeVectors,
 } from './lib.js';
@@ -28,7 +28,8 @@ import { governanceOf, runScenario, type Scenario } from './scenario.js';
 
 const A = 'accepted';
 const GOV = (code: string): string => `ERR_GOV_${code}`;
-const admitMap = (root: G.VerifiedRecord, validator: string, at: number) => actionMap(root.id, 'validator-admission', at, { subject: did(validator) });
+const admitMap = (root: G.VerifiedRecord, validator: string, at: number) =>
+  actionMap(root.id, 'validator-admission', at, { subject: did(validator) });
 
 interface ChainScenario extends Scenario {
   /** Stated by hand: the chain (labels, the anchor as 'anchor'), status, validators, applied actions (labels, fold order). */
@@ -45,10 +46,14 @@ interface ChainScenario extends Scenario {
 
 function updateAndAdmit(): ChainScenario {
   const anchor = build(rootMap(), ['alice', 'bob']);
-  const r2 = build(rootMap({ version: 2, prior: anchor.id, createdAt: T0 + DAY }), ['alice', 'carol']);
+  const r2 = build(rootMap({ version: 2, prior: anchor.id, createdAt: T0 + DAY }), [
+    'alice',
+    'carol',
+  ]);
   return {
     name: 'update-admit-stale',
-    description: 'a root update by both quorums; an admission under it applies; one under the anchor is superseded; one, two and stranger signatures fall short with their own codes',
+    description:
+      'a root update by both quorums; an admission under it applies; one under the anchor is superseded; one, two and stranger signatures fall short with their own codes',
     anchor,
     records: {
       r2,
@@ -72,10 +77,20 @@ function updateAndAdmit(): ChainScenario {
     validators: ['val-1', 'val-3'],
     applied: ['admit-under-r2'],
     draftRecords: {
-      'root-v3-by-alice': build(rootMap({ version: 3, prior: r2.id, createdAt: T0 + 3 * DAY }), ['alice']),
+      'root-v3-by-alice': build(rootMap({ version: 3, prior: r2.id, createdAt: T0 + 3 * DAY }), [
+        'alice',
+      ]),
       'action-by-alice': build(admitMap(r2, 'val-5', T0 + 3 * DAY), ['alice']),
       'action-under-anchor': build(admitMap(anchor, 'val-5', T0 + 3 * DAY), ['alice', 'bob']),
-      'root-on-anchor': build(rootMap({ version: 2, prior: anchor.id, createdAt: T0 + 3 * DAY, validators: entries('val-9') }), ['alice']),
+      'root-on-anchor': build(
+        rootMap({
+          version: 2,
+          prior: anchor.id,
+          createdAt: T0 + 3 * DAY,
+          validators: entries('val-9'),
+        }),
+        ['alice'],
+      ),
     },
     drafts: {
       'root-v3-by-alice': [2, null],
@@ -88,20 +103,51 @@ function updateAndAdmit(): ChainScenario {
 
 function bothThresholds(): ChainScenario {
   const anchor = build(rootMap(), ['alice', 'bob']);
-  const handover = rootMap({ version: 2, prior: anchor.id, createdAt: T0 + DAY, members: entries('erin', 'frank', 'gina') });
+  const handover = rootMap({
+    version: 2,
+    prior: anchor.id,
+    createdAt: T0 + DAY,
+    members: entries('erin', 'frank', 'gina'),
+  });
   return {
     name: 'both-thresholds',
-    description: 'an update needs the prior members and its own: an attacker root, a handover signed only by the new members, only by the old, then by both',
+    description:
+      'an update needs the prior members and its own: an attacker root, a handover signed only by the new members, only by the old, then by both',
     anchor,
     records: {
       handover: build(handover, ['alice', 'bob', 'erin', 'frank']),
-      attacker: build(rootMap({ version: 2, prior: anchor.id, createdAt: T0 + DAY, members: entries('mallory', 'trudy'), thresholds: thresholds(2) }), ['mallory', 'trudy']),
+      attacker: build(
+        rootMap({
+          version: 2,
+          prior: anchor.id,
+          createdAt: T0 + DAY,
+          members: entries('mallory', 'trudy'),
+          thresholds: thresholds(2),
+        }),
+        ['mallory', 'trudy'],
+      ),
       'handover-new-only': build(handover, ['erin', 'frank']),
       'handover-old-only': build(handover, ['alice', 'bob']),
       'handover-one-old': build(handover, ['alice', 'erin', 'frank']),
       'handover-alice-only': build(handover, ['alice']),
-      'old-members-act': build(actionMap(build(handover, ['alice', 'bob', 'erin', 'frank']).id, 'validator-removal', T0 + 2 * DAY, { subject: did('val-1') }), ['alice', 'bob']),
-      'new-members-act': build(actionMap(build(handover, ['alice', 'bob', 'erin', 'frank']).id, 'validator-removal', T0 + 3 * DAY, { subject: did('val-1') }), ['gina', 'frank']),
+      'old-members-act': build(
+        actionMap(
+          build(handover, ['alice', 'bob', 'erin', 'frank']).id,
+          'validator-removal',
+          T0 + 2 * DAY,
+          { subject: did('val-1') },
+        ),
+        ['alice', 'bob'],
+      ),
+      'new-members-act': build(
+        actionMap(
+          build(handover, ['alice', 'bob', 'erin', 'frank']).id,
+          'validator-removal',
+          T0 + 3 * DAY,
+          { subject: did('val-1') },
+        ),
+        ['gina', 'frank'],
+      ),
     },
     order: [
       ['attacker', GOV('UNTRUSTED_KEY')],
@@ -124,15 +170,31 @@ function rollback(): ChainScenario {
   const anchor = build(rootMap({ version: 3 }), ['alice', 'bob']);
   return {
     name: 'rollback',
-    description: 'anchored at version 3: versions at or below it, a gap, a successor dated before its prior, a root without prior; then the one valid successor',
+    description:
+      'anchored at version 3: versions at or below it, a gap, a successor dated before its prior, a root without prior; then the one valid successor',
     anchor,
     records: {
-      'version-2': build(rootMap({ version: 2, prior: anchor.id, createdAt: T0 + DAY }), ['alice', 'bob']),
-      'version-3': build(rootMap({ version: 3, prior: anchor.id, createdAt: T0 + DAY }), ['alice', 'bob']),
-      'version-5': build(rootMap({ version: 5, prior: anchor.id, createdAt: T0 + DAY }), ['alice', 'bob']),
-      backdated: build(rootMap({ version: 4, prior: anchor.id, createdAt: T0 - 1 }), ['alice', 'bob']),
+      'version-2': build(rootMap({ version: 2, prior: anchor.id, createdAt: T0 + DAY }), [
+        'alice',
+        'bob',
+      ]),
+      'version-3': build(rootMap({ version: 3, prior: anchor.id, createdAt: T0 + DAY }), [
+        'alice',
+        'bob',
+      ]),
+      'version-5': build(rootMap({ version: 5, prior: anchor.id, createdAt: T0 + DAY }), [
+        'alice',
+        'bob',
+      ]),
+      backdated: build(rootMap({ version: 4, prior: anchor.id, createdAt: T0 - 1 }), [
+        'alice',
+        'bob',
+      ]),
       'no-prior': build(rootMap({ version: 4, createdAt: T0 + DAY }), ['alice', 'bob']),
-      'version-4': build(rootMap({ version: 4, prior: anchor.id, createdAt: T0 + DAY }), ['alice', 'bob']),
+      'version-4': build(rootMap({ version: 4, prior: anchor.id, createdAt: T0 + DAY }), [
+        'alice',
+        'bob',
+      ]),
     },
     order: [
       ['version-2', GOV('ROLLBACK')],
@@ -151,17 +213,27 @@ function rollback(): ChainScenario {
 
 function fork(): ChainScenario {
   const anchor = build(rootMap(), ['alice', 'bob']);
-  const r2a = build(rootMap({ version: 2, prior: anchor.id, createdAt: T0 + DAY }), ['alice', 'bob']);
-  const r2b = build(rootMap({ version: 2, prior: anchor.id, createdAt: T0 + DAY, validators: entries('val-2') }), ['bob', 'carol']);
+  const r2a = build(rootMap({ version: 2, prior: anchor.id, createdAt: T0 + DAY }), [
+    'alice',
+    'bob',
+  ]);
+  const r2b = build(
+    rootMap({ version: 2, prior: anchor.id, createdAt: T0 + DAY, validators: entries('val-2') }),
+    ['bob', 'carol'],
+  );
   return {
     name: 'fork',
-    description: 'two valid successors of the anchor: the chain stops there, frozen; bob signed both; actions refused; a root beyond the fork is detached',
+    description:
+      'two valid successors of the anchor: the chain stops there, frozen; bob signed both; actions refused; a root beyond the fork is detached',
     anchor,
     records: {
       r2a,
       'act-under-anchor': build(admitMap(anchor, 'val-3', T0 + 2 * DAY), ['alice', 'carol']),
       r2b,
-      'r3-on-r2a': build(rootMap({ version: 3, prior: r2a.id, createdAt: T0 + 2 * DAY }), ['alice', 'bob']),
+      'r3-on-r2a': build(rootMap({ version: 3, prior: r2a.id, createdAt: T0 + 2 * DAY }), [
+        'alice',
+        'bob',
+      ]),
       'act-under-r2a': build(admitMap(r2a, 'val-4', T0 + 2 * DAY), ['alice', 'bob']),
     },
     order: [
@@ -175,16 +247,28 @@ function fork(): ChainScenario {
     status: 'forked',
     validators: ['val-1'],
     applied: [],
-    actions: { 'act-under-anchor': `frozen ${GOV('ROOT_FORKED')}`, 'act-under-r2a': `frozen ${GOV('ROOT_FORKED')}` },
+    actions: {
+      'act-under-anchor': `frozen ${GOV('ROOT_FORKED')}`,
+      'act-under-r2a': `frozen ${GOV('ROOT_FORKED')}`,
+    },
   };
 }
 
 function freeze(): ChainScenario {
   const anchor = build(rootMap({ expiresAt: T0 + 10 * DAY }), ['alice', 'bob']);
-  const renewal = build(rootMap({ version: 2, prior: anchor.id, createdAt: T0 + 12 * DAY, validators: entries('val-1', 'val-2') }), ['alice', 'bob']);
+  const renewal = build(
+    rootMap({
+      version: 2,
+      prior: anchor.id,
+      createdAt: T0 + 12 * DAY,
+      validators: entries('val-1', 'val-2'),
+    }),
+    ['alice', 'bob'],
+  );
   return {
     name: 'freeze',
-    description: 'an action dated at the expiry of its root is refused; one dated before is applied even when it arrives later; a renewal after the expiry restores authority',
+    description:
+      'an action dated at the expiry of its root is refused; one dated before is applied even when it arrives later; a renewal after the expiry restores authority',
     anchor,
     records: {
       'at-expiry': build(admitMap(anchor, 'val-2', T0 + 10 * DAY), ['alice', 'bob']),
@@ -208,11 +292,18 @@ function freeze(): ChainScenario {
 
 function escrow(): ChainScenario {
   const anchor = build(rootMap(), ['alice', 'bob']);
-  const r2 = build(rootMap({ version: 2, prior: anchor.id, createdAt: T0 + DAY }), ['alice', 'bob']);
-  const r3 = build(rootMap({ version: 3, prior: r2.id, createdAt: T0 + 2 * DAY }), ['alice', 'bob']);
+  const r2 = build(rootMap({ version: 2, prior: anchor.id, createdAt: T0 + DAY }), [
+    'alice',
+    'bob',
+  ]);
+  const r3 = build(rootMap({ version: 3, prior: r2.id, createdAt: T0 + 2 * DAY }), [
+    'alice',
+    'bob',
+  ]);
   return {
     name: 'escrow',
-    description: 'records before the roots they name wait; when the root arrives, those that can never count are dropped',
+    description:
+      'records before the roots they name wait; when the root arrives, those that can never count are dropped',
     anchor,
     records: {
       'act-under-r3': build(admitMap(r3, 'val-2', T0 + 3 * DAY), ['bob', 'carol']),
@@ -245,7 +336,10 @@ function waitingChain(): ChainScenario {
     anchor,
     records: {
       p,
-      'gap-beyond-p': build(rootMap({ version: 5, prior: p.id, createdAt: T0 + 3 * DAY }), ['alice', 'bob']),
+      'gap-beyond-p': build(rootMap({ version: 5, prior: p.id, createdAt: T0 + 3 * DAY }), [
+        'alice',
+        'bob',
+      ]),
       'q-one-signature': q,
     },
     order: [
@@ -266,15 +360,36 @@ function fold(): ChainScenario {
     build(actionMap(anchor.id, kind, at, fields as never), signers);
   return {
     name: 'fold',
-    description: 'actions apply in order of signed time: a member revoked by an earlier action counts zero later; every kind of action',
+    description:
+      'actions apply in order of signed time: a member revoked by an earlier action counts zero later; every kind of action',
     anchor,
     records: {
-      'revoke-carol': act('identity-revocation', T0 + DAY, { subject: did('carol') }, ['alice', 'bob']),
-      'admit-with-carol': act('validator-admission', T0 + 2 * DAY, { subject: did('val-2') }, ['alice', 'carol']),
-      policy: act('policy-change', T0 + 3 * DAY, { trust_policy: { max_depth: 2, min_paths: 2 } }, ['alice', 'bob']),
-      upgrade: act('protocol-upgrade', T0 + 4 * DAY, { protocol_versions: [1, 2] }, ['alice', 'bob']),
-      'remove-val-1': act('validator-removal', T0 + 5 * DAY, { subject: did('val-1') }, ['alice', 'bob']),
-      'early-admit-with-carol': act('validator-admission', T0 + DAY / 2, { subject: did('val-3') }, ['bob', 'carol']),
+      'revoke-carol': act('identity-revocation', T0 + DAY, { subject: did('carol') }, [
+        'alice',
+        'bob',
+      ]),
+      'admit-with-carol': act('validator-admission', T0 + 2 * DAY, { subject: did('val-2') }, [
+        'alice',
+        'carol',
+      ]),
+      policy: act('policy-change', T0 + 3 * DAY, { trust_policy: { max_depth: 2, min_paths: 2 } }, [
+        'alice',
+        'bob',
+      ]),
+      upgrade: act('protocol-upgrade', T0 + 4 * DAY, { protocol_versions: [1, 2] }, [
+        'alice',
+        'bob',
+      ]),
+      'remove-val-1': act('validator-removal', T0 + 5 * DAY, { subject: did('val-1') }, [
+        'alice',
+        'bob',
+      ]),
+      'early-admit-with-carol': act(
+        'validator-admission',
+        T0 + DAY / 2,
+        { subject: did('val-3') },
+        ['bob', 'carol'],
+      ),
     },
     order: [
       ['revoke-carol', `${A} applied`],
@@ -305,7 +420,13 @@ function didcsMember(): ChainScenario {
       'with-dan-0': build(admitMap(anchor, 'val-2', T0 + DAY), ['alice', 'dan-0']),
       'retired-key': build(admitMap(anchor, 'val-3', T0 + 6 * DAY), ['alice', 'dan-0']),
       'unpinned-key': build(admitMap(anchor, 'val-4', T0 + 6 * DAY), ['alice', 'dan-1']),
-      repin: build(actionMap(anchor.id, 'identity-rotation', T0 + 7 * DAY, { subject: dan.did, key_state: dan.states[1] as Uint8Array }), ['alice', 'bob']),
+      repin: build(
+        actionMap(anchor.id, 'identity-rotation', T0 + 7 * DAY, {
+          subject: dan.did,
+          key_state: dan.states[1] as Uint8Array,
+        }),
+        ['alice', 'bob'],
+      ),
       'with-dan-1': build(admitMap(anchor, 'val-5', T0 + 8 * DAY), ['alice', 'dan-1']),
     },
     order: [
@@ -319,7 +440,10 @@ function didcsMember(): ChainScenario {
     status: 'active',
     validators: ['val-1', 'val-2', 'val-5'],
     applied: ['with-dan-0', 'repin', 'with-dan-1'],
-    actions: { 'retired-key': `refused ${GOV('THRESHOLD_NOT_MET')}`, 'unpinned-key': `refused ${GOV('UNTRUSTED_KEY')}` },
+    actions: {
+      'retired-key': `refused ${GOV('THRESHOLD_NOT_MET')}`,
+      'unpinned-key': `refused ${GOV('UNTRUSTED_KEY')}`,
+    },
   };
 }
 
@@ -328,7 +452,8 @@ function unknownIdentity(): ChainScenario {
   const anchor = build(rootMap({ members: entries('alice', 'bob', 'fay') }), ['alice', 'bob']);
   return {
     name: 'unknown-identity',
-    description: "a did:cs member whose key events the node does not hold could complete the threshold: local, the action is held and judged again later",
+    description:
+      'a did:cs member whose key events the node does not hold could complete the threshold: local, the action is held and judged again later',
     anchor,
     records: { 'alice-and-fay': build(admitMap(anchor, 'val-2', T0 + DAY), ['alice', 'fay-0']) },
     order: [['alice-and-fay', `${A} refused ${GOV('UNKNOWN_IDENTITY')}`]],
@@ -340,10 +465,22 @@ function unknownIdentity(): ChainScenario {
 }
 
 export function writeChains(): void {
-  const scenarios = [updateAndAdmit(), bothThresholds(), rollback(), fork(), freeze(), escrow(), waitingChain(), fold(), didcsMember(), unknownIdentity()];
+  const scenarios = [
+    updateAndAdmit(),
+    bothThresholds(),
+    rollback(),
+    fork(),
+    freeze(),
+    escrow(),
+    waitingChain(),
+    fold(),
+    didcsMember(),
+    unknownIdentity(),
+  ];
   const vectors = scenarios.map((s) => {
     const labelOf = new Map<string, string>([[s.anchor.idHex, 'anchor']]);
-    for (const [l, r] of Object.entries(s.records)) if (!labelOf.has(r.idHex)) labelOf.set(r.idHex, l);
+    for (const [l, r] of Object.entries(s.records))
+      if (!labelOf.has(r.idHex)) labelOf.set(r.idHex, l);
     const view = (g: G.Governance) => G.governanceViewToJson(g.view as G.GovernanceView);
     const out = runScenario(s, view);
     const g = governanceOf(s);
@@ -356,27 +493,45 @@ export function writeChains(): void {
       validators: state.validators.map((v) => v.id),
       applied: labels(state.applied),
     };
-    const stated = { chain: s.chain, status: s.status, validators: s.validators.map((n) => did(n)).sort(), applied: s.applied };
-    if (JSON.stringify(got) !== JSON.stringify(stated)) fail(`${s.name}: stated ${JSON.stringify(stated)}, code says ${JSON.stringify(got)}`);
+    const stated = {
+      chain: s.chain,
+      status: s.status,
+      validators: s.validators.map((n) => did(n)).sort(),
+      applied: s.applied,
+    };
+    if (JSON.stringify(got) !== JSON.stringify(stated))
+      fail(`${s.name}: stated ${JSON.stringify(stated)}, code says ${JSON.stringify(got)}`);
     for (const [label, standing] of Object.entries(s.actions ?? {})) {
       const a = state.actions.find((x) => x.id === (s.records[label] as G.VerifiedRecord).idHex);
-      const seen = a === undefined ? 'not held' : `${a.standing}${a.reason === null ? '' : ` ${a.reason}`}`;
-      if (seen !== standing) fail(`${s.name}: action ${label}: stated ${standing}, code says ${seen}`);
+      const seen =
+        a === undefined ? 'not held' : `${a.standing}${a.reason === null ? '' : ` ${a.reason}`}`;
+      if (seen !== standing)
+        fail(`${s.name}: action ${label}: stated ${standing}, code says ${seen}`);
     }
     const drafts = Object.entries(s.drafts ?? {}).map(([label, [missing, blocked]]) => {
-      const r = (s.draftRecords ?? {})[label] as G.VerifiedRecord;
+      const r = s.draftRecords?.[label] as G.VerifiedRecord;
       const p = g.proposalStatus(r);
       if (!p.ok) fail(`${s.name}: draft ${label}: ${p.reason}`);
       const gotBlocked = p.value.blocked?.reason ?? null;
       if (p.value.missing !== missing || gotBlocked !== blocked) {
-        fail(`${s.name}: draft ${label}: stated ${missing} missing, ${blocked}; code says ${p.value.missing}, ${gotBlocked}`);
+        fail(
+          `${s.name}: draft ${label}: stated ${missing} missing, ${blocked}; code says ${p.value.missing}, ${gotBlocked}`,
+        );
       }
-      return { label, id: r.idHex, cbor: hex(r.encoded), judged_against: p.value.judgedAgainst, missing, blocked };
+      return {
+        label,
+        id: r.idHex,
+        cbor: hex(r.encoded),
+        judged_against: p.value.judgedAgainst,
+        missing,
+        blocked,
+      };
     });
     return { ...out, state, ...(drafts.length === 0 ? {} : { drafts }) };
   });
   writeVectors('chains.json', {
-    source: 'Commons Sync: generated by spec/vectors/governance/generate.ts from spec/GOVERNANCE.md §6-§7',
+    source:
+      'Commons Sync: generated by spec/vectors/governance/generate.ts from spec/GOVERNANCE.md §6-§7',
     license: LICENSE,
     description:
       'An anchor and roots and actions delivered to a fresh node in three orders: the outcome of each delivery, the state of §6.6 (the same in every order), and draft statuses (members still missing over both sides, and what blocks a draft)',

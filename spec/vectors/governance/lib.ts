@@ -12,8 +12,8 @@ import { loadCore } from '@commons-sync/bindings';
 
 import * as G from '../../../packages/node/src/governance/index.js';
 import * as I from '../../../packages/node/src/identity/index.js';
-import * as P from '../../../packages/node/src/protocol/index.js';
 import type { CborMap, CborValue } from '../../../packages/node/src/protocol/index.js';
+import * as P from '../../../packages/node/src/protocol/index.js';
 
 export { G, I, P };
 export const core = await loadCore({ backend: 'js' });
@@ -46,12 +46,13 @@ export function key(name: string): Key {
   }
   return k;
 }
-export const did = (name: string): string => (identities.get(name)?.did ?? key(name).did);
+export const did = (name: string): string => identities.get(name)?.did ?? key(name).did;
 
 /** The `keys` header of a vector file: every key used so far, by name. */
 export function keysUsed(): Record<string, { seed: string; did: string }> {
   const out: Record<string, { seed: string; did: string }> = {};
-  for (const k of [...keys.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) out[k.name] = { seed: hex(k.seed), did: k.did };
+  for (const k of [...keys.values()].sort((a, b) => (a.name < b.name ? -1 : 1)))
+    out[k.name] = { seed: hex(k.seed), did: k.did };
   return out;
 }
 
@@ -70,7 +71,10 @@ const identities = new Map<string, Identity>();
 function signKeyEvent(body: CborMap, signer: string): I.DecodedKeyEvent {
   const id = core.sha256(P.encodeCbor(body));
   const sig = core.ed25519Sign(key(signer).seed, I.keyEventSigningInput(id));
-  const r = I.decodeKeyEvent(core, P.encodeCbor({ ...body, signatures: [{ signer: key(signer).did, sig }] }));
+  const r = I.decodeKeyEvent(
+    core,
+    P.encodeCbor({ ...body, signatures: [{ signer: key(signer).did, sig }] }),
+  );
   return r.ok ? r.value : fail(`key event does not decode: ${r.reason} ${r.detail}`);
 }
 
@@ -88,11 +92,28 @@ const config = (current: string, next: string): CborMap => ({
 export function identity(name: string, rotations: number[] = []): Identity {
   const existing = identities.get(name);
   if (existing !== undefined) return existing;
-  const icp = signKeyEvent({ v: 1, type: 'inception', seq: 0, created_at: T0 - 10 * DAY, ...config(`${name}-0`, `${name}-1`) }, `${name}-0`);
+  const icp = signKeyEvent(
+    {
+      v: 1,
+      type: 'inception',
+      seq: 0,
+      created_at: T0 - 10 * DAY,
+      ...config(`${name}-0`, `${name}-1`),
+    },
+    `${name}-0`,
+  );
   const events = [icp];
   rotations.forEach((at, i) => {
     const prior = events[i] as I.DecodedKeyEvent;
-    const body = { v: 1, type: 'rotation', identity: icp.identity, seq: i + 1, prior: prior.id, created_at: at, ...config(`${name}-${i + 1}`, `${name}-${i + 2}`) };
+    const body = {
+      v: 1,
+      type: 'rotation',
+      identity: icp.identity,
+      seq: i + 1,
+      prior: prior.id,
+      created_at: at,
+      ...config(`${name}-${i + 1}`, `${name}-${i + 2}`),
+    };
     events.push(signKeyEvent(body, `${name}-${i + 1}`));
   });
   const out = { name, did: icp.identity, events, states: events.map((e) => e.id) };
@@ -104,7 +125,8 @@ export function identity(name: string, rotations: number[] = []): Identity {
 export function lookupOf(list: readonly Identity[]): G.IdentityLookup {
   const registry = new I.IdentityRegistry(core);
   for (const id of list) {
-    for (const o of registry.submit(core, id.events, NOW, SKEW)) if (!o.ok) fail(`identity ${id.name}: ${o.reason}`);
+    for (const o of registry.submit(core, id.events, NOW, SKEW))
+      if (!o.ok) fail(`identity ${id.name}: ${o.reason}`);
   }
   return (d) => registry.get(d);
 }
@@ -123,16 +145,25 @@ export function identitiesJson(list: readonly Identity[]): unknown[] {
 // ------------------------------------------------------------------------------- raw records
 
 /** Signs a raw body map under the governance domain with these keys (names); returns the whole map. */
-export function signRaw(body: CborMap, signers: readonly string[], extra: CborValue[] = []): CborMap {
+export function signRaw(
+  body: CborMap,
+  signers: readonly string[],
+  extra: CborValue[] = [],
+): CborMap {
   const message = G.recordSigningInput(core.sha256(P.encodeCbor(body)));
-  const signatures: CborValue[] = signers.map((n) => ({ signer: key(n).did, sig: core.ed25519Sign(key(n).seed, message) }));
+  const signatures: CborValue[] = signers.map((n) => ({
+    signer: key(n).did,
+    sig: core.ed25519Sign(key(n).seed, message),
+  }));
   return { ...body, signatures: [...signatures, ...extra] };
 }
 
 /** A member or validator entry of a principal by name: a did:cs pinned to key state `pin`, or a did:key. */
 export function entry(name: string, pin = 0): CborMap {
   const id = identities.get(name);
-  return id === undefined ? { id: key(name).did } : { id: id.did, key_state: id.states[pin] as Uint8Array };
+  return id === undefined
+    ? { id: key(name).did }
+    : { id: id.did, key_state: id.states[pin] as Uint8Array };
 }
 export const entries = (...names: string[]): CborMap[] =>
   names.map((n) => entry(n)).sort((a, b) => ((a['id'] as string) < (b['id'] as string) ? -1 : 1));
@@ -171,11 +202,20 @@ export function rootMap(s: RootSpec = {}): CborMap {
   };
 }
 
-export function actionMap(root: Uint8Array, kind: string, createdAt: number, fields: CborMap = {}): CborMap {
+export function actionMap(
+  root: Uint8Array,
+  kind: string,
+  createdAt: number,
+  fields: CborMap = {},
+): CborMap {
   return { v: 1, type: 'action', kind, root, created_at: createdAt, ...fields };
 }
 
-export function attestationMap(issuer: string, subject: string, fields: { scope?: string; createdAt?: number; expiresAt?: number; keyState?: number } = {}): CborMap {
+export function attestationMap(
+  issuer: string,
+  subject: string,
+  fields: { scope?: string; createdAt?: number; expiresAt?: number; keyState?: number } = {},
+): CborMap {
   const createdAt = fields.createdAt ?? T0;
   const issuerId = identities.get(issuer);
   return {
@@ -183,14 +223,21 @@ export function attestationMap(issuer: string, subject: string, fields: { scope?
     type: 'attestation',
     issuer: did(issuer),
     subject: did(subject),
-    ...(issuerId === undefined ? {} : { key_state: issuerId.states[fields.keyState ?? 0] as Uint8Array }),
+    ...(issuerId === undefined
+      ? {}
+      : { key_state: issuerId.states[fields.keyState ?? 0] as Uint8Array }),
     scope: fields.scope ?? '*',
     created_at: createdAt,
     expires_at: fields.expiresAt ?? createdAt + 365 * DAY,
   };
 }
 
-export function revocationMap(issuer: string, target: Uint8Array, createdAt: number, keyState?: number): CborMap {
+export function revocationMap(
+  issuer: string,
+  target: Uint8Array,
+  createdAt: number,
+  keyState?: number,
+): CborMap {
   const issuerId = identities.get(issuer);
   return {
     v: 1,
@@ -225,7 +272,9 @@ export function jsonOf(map: CborMap): unknown {
       const field = path[path.length - 1] ?? '';
       const allowed =
         (path.length === 1 && HEX_TOP.has(field)) ||
-        (path.length === 3 && (path[0] === 'members' || path[0] === 'validators') && field === 'key_state') ||
+        (path.length === 3 &&
+          (path[0] === 'members' || path[0] === 'validators') &&
+          field === 'key_state') ||
         (path.length === 3 && path[0] === 'signatures' && field === 'sig');
       if (!allowed) ok = false;
       return hex(v);
@@ -257,7 +306,8 @@ export function standaloneVerdict(d: G.GovResult<G.DecodedRecord>): string {
 export function writeVectors(file: string, doc: Record<string, unknown>): void {
   const text = `${JSON.stringify(doc, null, 2)}\n`;
   if (process.argv.includes('--check')) {
-    if (readFileSync(join(OUT, file), 'utf8') !== text) fail(`${file} differs from what generate.ts computes`);
+    if (readFileSync(join(OUT, file), 'utf8') !== text)
+      fail(`${file} differs from what generate.ts computes`);
     console.log(`${file}: reproduced`);
     return;
   }

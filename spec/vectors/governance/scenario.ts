@@ -4,8 +4,9 @@
  * The outcome of each delivery in the listed order is stated by hand; the code must reproduce it,
  * and reach the same state in every order.
  */
-import { G, NOW, SKEW, core, fail, hex, identitiesJson, lookupOf, type Identity } from './lib.js';
+
 import type { CborMap } from '../../../packages/node/src/protocol/index.js';
+import { core, fail, G, hex, type Identity, identitiesJson, lookupOf, NOW, SKEW } from './lib.js';
 
 export interface Scenario {
   name: string;
@@ -30,7 +31,10 @@ export function governanceOf(s: Scenario): G.Governance {
 }
 
 /** Delivers labels in order to a fresh node; the outcomes. */
-export function deliver(s: Scenario, order: readonly string[]): { g: G.Governance; outcomes: string[] } {
+export function deliver(
+  s: Scenario,
+  order: readonly string[],
+): { g: G.Governance; outcomes: string[] } {
   const g = governanceOf(s);
   const outcomes = order.map((label) => {
     const r = s.records[label] ?? fail(`${s.name}: no record ${label}`);
@@ -51,24 +55,33 @@ export function shuffled<T>(items: readonly T[], seed: string): T[] {
   return out;
 }
 
-export const recordJson = (r: G.VerifiedRecord) => ({ id: r.idHex, cbor: hex(r.encoded), json: G.recordToJson(r.record) });
+export const recordJson = (r: G.VerifiedRecord) => ({
+  id: r.idHex,
+  cbor: hex(r.encoded),
+  json: G.recordToJson(r.record),
+});
 
 /**
  * Checks the listed order against the stated outcomes, runs the two other orders, checks that
  * every order reaches the state of the listed one; returns the vector fields.
  */
-export function runScenario(s: Scenario, state: (g: G.Governance) => unknown): Record<string, unknown> {
+export function runScenario(
+  s: Scenario,
+  state: (g: G.Governance) => unknown,
+): Record<string, unknown> {
   const listed = s.order.map(([l]) => l);
   const first = deliver(s, listed);
   first.outcomes.forEach((got, i) => {
     const [label, stated] = s.order[i] as [string, string];
-    if (got !== stated) fail(`${s.name}: delivery ${i} (${label}): stated ${stated}, code says ${got}`);
+    if (got !== stated)
+      fail(`${s.name}: delivery ${i} (${label}): stated ${stated}, code says ${got}`);
   });
   const expected = JSON.stringify(state(first.g));
   const orders = [listed, [...listed].reverse(), shuffled(listed, s.name)];
   const deliveries = orders.map((order, k) => {
     const run = k === 0 ? first : deliver(s, order);
-    if (JSON.stringify(state(run.g)) !== expected) fail(`${s.name}: order ${k} reaches another state`);
+    if (JSON.stringify(state(run.g)) !== expected)
+      fail(`${s.name}: order ${k} reaches another state`);
     return { order, outcomes: run.outcomes };
   });
   return {

@@ -6,22 +6,22 @@
  * as the code gives it (the paths are one witness; the crosscheck checks that they are valid).
  */
 import {
-  DAY,
-  G,
-  LICENSE,
-  NOW,
-  SKEW,
-  T0,
   actionMap,
   attestationMap,
   build,
   core,
+  DAY,
   did,
   fail,
+  G,
   identity,
   keysUsed,
+  LICENSE,
+  NOW,
   revocationMap,
   rootMap,
+  SKEW,
+  T0,
   writeVectors,
 } from './lib.js';
 import { governanceOf, runScenario, type Scenario } from './scenario.js';
@@ -39,16 +39,26 @@ interface TrustScenario extends Scenario {
 }
 
 const V = 'accepted valid';
-const att = (issuer: string, subject: string, fields: Parameters<typeof attestationMap>[2] = {}, signers = [issuer]) =>
-  build(attestationMap(issuer, subject, fields), signers);
+const att = (
+  issuer: string,
+  subject: string,
+  fields: Parameters<typeof attestationMap>[2] = {},
+  signers = [issuer],
+) => build(attestationMap(issuer, subject, fields), signers);
 const T = (n: number, reason = 'paths'): [boolean, string, number, number] => [true, reason, n, 0];
-const N = (reason: string, found: number, missing: number): [boolean, string, number, number] => [false, `ERR_TRUST_${reason}`, found, missing];
+const N = (reason: string, found: number, missing: number): [boolean, string, number, number] => [
+  false,
+  `ERR_TRUST_${reason}`,
+  found,
+  missing,
+];
 
 function depthAndScope(): TrustScenario {
   const at = T0 + DAY;
   return {
     name: 'depth-and-scope',
-    description: 'one path of at most 3 attestations from the root set; a scoped hop counts only for its scope',
+    description:
+      'one path of at most 3 attestations from the root set; a scoped hop counts only for its scope',
     anchor: build(rootMap(), ['alice', 'bob']),
     records: {
       'alice-dean': att('alice', 'dean'),
@@ -63,14 +73,50 @@ function depthAndScope(): TrustScenario {
       ['frank-gina', V],
     ],
     questions: [
-      { description: 'a member is a trust root', subject: 'alice', scope: 'note', at, expected: T(0, 'root') },
-      { description: 'a validator is a trust root', subject: 'val-1', scope: 'note', at, expected: T(0, 'root') },
+      {
+        description: 'a member is a trust root',
+        subject: 'alice',
+        scope: 'note',
+        at,
+        expected: T(0, 'root'),
+      },
+      {
+        description: 'a validator is a trust root',
+        subject: 'val-1',
+        scope: 'note',
+        at,
+        expected: T(0, 'root'),
+      },
       { description: 'one hop', subject: 'dean', scope: 'note', at, expected: T(1) },
-      { description: 'two hops, the second scoped note', subject: 'erin', scope: 'note', at, expected: T(1) },
-      { description: 'the scoped hop does not count for vote', subject: 'erin', scope: 'vote', at, expected: N('NO_PATH', 0, 1) },
+      {
+        description: 'two hops, the second scoped note',
+        subject: 'erin',
+        scope: 'note',
+        at,
+        expected: T(1),
+      },
+      {
+        description: 'the scoped hop does not count for vote',
+        subject: 'erin',
+        scope: 'vote',
+        at,
+        expected: N('NO_PATH', 0, 1),
+      },
       { description: 'three hops: max_depth', subject: 'frank', scope: 'note', at, expected: T(1) },
-      { description: 'four hops: too deep', subject: 'gina', scope: 'note', at, expected: N('NO_PATH', 0, 1) },
-      { description: 'nobody attests mallory', subject: 'mallory', scope: 'note', at, expected: N('NO_PATH', 0, 1) },
+      {
+        description: 'four hops: too deep',
+        subject: 'gina',
+        scope: 'note',
+        at,
+        expected: N('NO_PATH', 0, 1),
+      },
+      {
+        description: 'nobody attests mallory',
+        subject: 'mallory',
+        scope: 'note',
+        at,
+        expected: N('NO_PATH', 0, 1),
+      },
     ],
   };
 }
@@ -79,13 +125,16 @@ function time(): TrustScenario {
   const hank = att('alice', 'hank', { createdAt: T0 + 5 * DAY, expiresAt: T0 + 20 * DAY });
   return {
     name: 'time',
-    description: 'attestations are in force from created_at to expires_at, until a revocation by their issuer takes effect at its own created_at',
+    description:
+      'attestations are in force from created_at to expires_at, until a revocation by their issuer takes effect at its own created_at',
     anchor: build(rootMap(), ['alice', 'bob']),
     records: {
       hank,
       'revoke-hank': build(revocationMap('alice', hank.id, T0 + 10 * DAY), ['alice']),
       'bob-revokes-hank': build(revocationMap('bob', hank.id, T0 + 6 * DAY), ['bob']),
-      'revoke-unknown': build(revocationMap('alice', new Uint8Array(32).fill(7), T0 + 6 * DAY), ['alice']),
+      'revoke-unknown': build(revocationMap('alice', new Uint8Array(32).fill(7), T0 + 6 * DAY), [
+        'alice',
+      ]),
       ivan: att('bob', 'ivan', { expiresAt: T0 + 8 * DAY }),
       'jack-signed-by-bob': att('alice', 'jack', {}, ['bob']),
     },
@@ -98,13 +147,49 @@ function time(): TrustScenario {
       ['jack-signed-by-bob', 'ERR_TRUST_ISSUER_NOT_SIGNED'],
     ],
     questions: [
-      { description: 'before the attestation', subject: 'hank', scope: 'note', at: T0 + 4 * DAY, expected: N('NO_PATH', 0, 1) },
+      {
+        description: 'before the attestation',
+        subject: 'hank',
+        scope: 'note',
+        at: T0 + 4 * DAY,
+        expected: N('NO_PATH', 0, 1),
+      },
       { description: 'in force', subject: 'hank', scope: 'note', at: T0 + 6 * DAY, expected: T(1) },
-      { description: 'one second before the revocation', subject: 'hank', scope: 'note', at: T0 + 10 * DAY - 1, expected: T(1) },
-      { description: 'from the revocation on', subject: 'hank', scope: 'note', at: T0 + 10 * DAY, expected: N('NO_PATH', 0, 1) },
-      { description: 'one second before expiry', subject: 'ivan', scope: 'note', at: T0 + 8 * DAY - 1, expected: T(1) },
-      { description: 'at expiry', subject: 'ivan', scope: 'note', at: T0 + 8 * DAY, expected: N('NO_PATH', 0, 1) },
-      { description: 'an attestation its issuer did not sign was never held', subject: 'jack', scope: 'note', at: T0 + DAY, expected: N('NO_PATH', 0, 1) },
+      {
+        description: 'one second before the revocation',
+        subject: 'hank',
+        scope: 'note',
+        at: T0 + 10 * DAY - 1,
+        expected: T(1),
+      },
+      {
+        description: 'from the revocation on',
+        subject: 'hank',
+        scope: 'note',
+        at: T0 + 10 * DAY,
+        expected: N('NO_PATH', 0, 1),
+      },
+      {
+        description: 'one second before expiry',
+        subject: 'ivan',
+        scope: 'note',
+        at: T0 + 8 * DAY - 1,
+        expected: T(1),
+      },
+      {
+        description: 'at expiry',
+        subject: 'ivan',
+        scope: 'note',
+        at: T0 + 8 * DAY,
+        expected: N('NO_PATH', 0, 1),
+      },
+      {
+        description: 'an attestation its issuer did not sign was never held',
+        subject: 'jack',
+        scope: 'note',
+        at: T0 + DAY,
+        expected: N('NO_PATH', 0, 1),
+      },
     ],
   };
 }
@@ -157,12 +242,48 @@ function independentPaths(): TrustScenario {
       ['u-s5', V],
     ],
     questions: [
-      { description: 'two roots attest s1 directly', subject: 's1', scope: 'note', at, expected: T(2) },
-      { description: 'x is attested by two roots', subject: 'x', scope: 'note', at, expected: T(2) },
-      { description: 'both paths to s2 pass through x', subject: 's2', scope: 'note', at, expected: N('TOO_FEW_PATHS', 1, 1) },
-      { description: 'both paths to s3 start at alice', subject: 's3', scope: 'note', at, expected: N('TOO_FEW_PATHS', 1, 1) },
-      { description: 'alice and carol through z1 and z2', subject: 's4', scope: 'note', at, expected: T(2) },
-      { description: 'bob -> v -> u -> s5 goes back to layer 1 (u is attested by alice): set aside', subject: 's5', scope: 'note', at, expected: N('TOO_FEW_PATHS', 1, 1) },
+      {
+        description: 'two roots attest s1 directly',
+        subject: 's1',
+        scope: 'note',
+        at,
+        expected: T(2),
+      },
+      {
+        description: 'x is attested by two roots',
+        subject: 'x',
+        scope: 'note',
+        at,
+        expected: T(2),
+      },
+      {
+        description: 'both paths to s2 pass through x',
+        subject: 's2',
+        scope: 'note',
+        at,
+        expected: N('TOO_FEW_PATHS', 1, 1),
+      },
+      {
+        description: 'both paths to s3 start at alice',
+        subject: 's3',
+        scope: 'note',
+        at,
+        expected: N('TOO_FEW_PATHS', 1, 1),
+      },
+      {
+        description: 'alice and carol through z1 and z2',
+        subject: 's4',
+        scope: 'note',
+        at,
+        expected: T(2),
+      },
+      {
+        description: 'bob -> v -> u -> s5 goes back to layer 1 (u is attested by alice): set aside',
+        subject: 's5',
+        scope: 'note',
+        at,
+        expected: N('TOO_FEW_PATHS', 1, 1),
+      },
     ],
   };
 }
@@ -172,14 +293,21 @@ function revokedIdentities(): TrustScenario {
   const at = T0 + 3 * DAY;
   return {
     name: 'revoked-identities',
-    description: 'identities revoked by a critical action are neither trusted nor trust roots, and their attestations count for nothing',
+    description:
+      'identities revoked by a critical action are neither trusted nor trust roots, and their attestations count for nothing',
     anchor,
     records: {
       'carol-jay': att('carol', 'jay'),
       'alice-kay': att('alice', 'kay'),
       'kay-lee': att('kay', 'lee'),
-      'revoke-carol': build(actionMap(anchor.id, 'identity-revocation', T0 + DAY, { subject: did('carol') }), ['alice', 'bob']),
-      'revoke-kay': build(actionMap(anchor.id, 'identity-revocation', T0 + 2 * DAY, { subject: did('kay') }), ['alice', 'bob']),
+      'revoke-carol': build(
+        actionMap(anchor.id, 'identity-revocation', T0 + DAY, { subject: did('carol') }),
+        ['alice', 'bob'],
+      ),
+      'revoke-kay': build(
+        actionMap(anchor.id, 'identity-revocation', T0 + 2 * DAY, { subject: did('kay') }),
+        ['alice', 'bob'],
+      ),
     },
     order: [
       ['carol-jay', V],
@@ -189,11 +317,41 @@ function revokedIdentities(): TrustScenario {
       ['revoke-kay', 'accepted applied'],
     ],
     questions: [
-      { description: 'a revoked member', subject: 'carol', scope: 'note', at, expected: N('REVOKED', 0, 1) },
-      { description: 'attested only by a revoked member', subject: 'jay', scope: 'note', at, expected: N('NO_PATH', 0, 1) },
-      { description: 'a revoked identity', subject: 'kay', scope: 'note', at, expected: N('REVOKED', 0, 1) },
-      { description: 'attested only by a revoked identity', subject: 'lee', scope: 'note', at, expected: N('NO_PATH', 0, 1) },
-      { description: 'a member still in force', subject: 'bob', scope: 'note', at, expected: T(0, 'root') },
+      {
+        description: 'a revoked member',
+        subject: 'carol',
+        scope: 'note',
+        at,
+        expected: N('REVOKED', 0, 1),
+      },
+      {
+        description: 'attested only by a revoked member',
+        subject: 'jay',
+        scope: 'note',
+        at,
+        expected: N('NO_PATH', 0, 1),
+      },
+      {
+        description: 'a revoked identity',
+        subject: 'kay',
+        scope: 'note',
+        at,
+        expected: N('REVOKED', 0, 1),
+      },
+      {
+        description: 'attested only by a revoked identity',
+        subject: 'lee',
+        scope: 'note',
+        at,
+        expected: N('NO_PATH', 0, 1),
+      },
+      {
+        description: 'a member still in force',
+        subject: 'bob',
+        scope: 'note',
+        at,
+        expected: T(0, 'root'),
+      },
     ],
   };
 }
@@ -203,14 +361,22 @@ function didcsIssuer(): TrustScenario {
   const at = T0 + 7 * DAY;
   return {
     name: 'didcs-issuer',
-    description: 'a did:cs issuer signs under the key state it names, inside that key state\'s window',
+    description:
+      "a did:cs issuer signs under the key state it names, inside that key state's window",
     identities: [dora],
     anchor: build(rootMap(), ['alice', 'bob']),
     records: {
       'alice-dora': att('alice', 'dora'),
-      'dora-mia': build(attestationMap('dora', 'mia', { createdAt: T0 + DAY, keyState: 0 }), ['dora-0']),
-      'dora-noa-retired': build(attestationMap('dora', 'noa', { createdAt: T0 + 6 * DAY, keyState: 0 }), ['dora-0']),
-      'dora-ola': build(attestationMap('dora', 'ola', { createdAt: T0 + 6 * DAY, keyState: 1 }), ['dora-1']),
+      'dora-mia': build(attestationMap('dora', 'mia', { createdAt: T0 + DAY, keyState: 0 }), [
+        'dora-0',
+      ]),
+      'dora-noa-retired': build(
+        attestationMap('dora', 'noa', { createdAt: T0 + 6 * DAY, keyState: 0 }),
+        ['dora-0'],
+      ),
+      'dora-ola': build(attestationMap('dora', 'ola', { createdAt: T0 + 6 * DAY, keyState: 1 }), [
+        'dora-1',
+      ]),
     },
     order: [
       ['alice-dora', V],
@@ -219,15 +385,39 @@ function didcsIssuer(): TrustScenario {
       ['dora-ola', V],
     ],
     questions: [
-      { description: 'through dora, attested before its rotation', subject: 'mia', scope: 'note', at, expected: T(1) },
-      { description: 'dora signed with a rotated key state', subject: 'noa', scope: 'note', at, expected: N('NO_PATH', 0, 1) },
-      { description: 'dora signed with its new key state', subject: 'ola', scope: 'note', at, expected: T(1) },
+      {
+        description: 'through dora, attested before its rotation',
+        subject: 'mia',
+        scope: 'note',
+        at,
+        expected: T(1),
+      },
+      {
+        description: 'dora signed with a rotated key state',
+        subject: 'noa',
+        scope: 'note',
+        at,
+        expected: N('NO_PATH', 0, 1),
+      },
+      {
+        description: 'dora signed with its new key state',
+        subject: 'ola',
+        scope: 'note',
+        at,
+        expected: T(1),
+      },
     ],
   };
 }
 
 export function writeTrust(): void {
-  const scenarios = [depthAndScope(), time(), independentPaths(), revokedIdentities(), didcsIssuer()];
+  const scenarios = [
+    depthAndScope(),
+    time(),
+    independentPaths(),
+    revokedIdentities(),
+    didcsIssuer(),
+  ];
   const vectors = scenarios.map((s) => {
     const answers = (g: G.Governance) =>
       s.questions.map((q) => G.trustExplanationToJson(g.explain(did(q.subject), q.scope, q.at)));
@@ -240,12 +430,19 @@ export function writeTrust(): void {
       const stated = JSON.stringify(q.expected);
       const seen = JSON.stringify([e.trusted, e.reason, e.paths.length, e.missing]);
       if (stated !== seen) fail(`${s.name}: ${q.description}: stated ${stated}, code says ${seen}`);
-      return { description: q.description, subject: did(q.subject), scope: q.scope, at: q.at, expected: e };
+      return {
+        description: q.description,
+        subject: did(q.subject),
+        scope: q.scope,
+        at: q.at,
+        expected: e,
+      };
     });
     return { ...out, questions };
   });
   writeVectors('trust.json', {
-    source: 'Commons Sync: generated by spec/vectors/governance/generate.ts from spec/GOVERNANCE.md §8',
+    source:
+      'Commons Sync: generated by spec/vectors/governance/generate.ts from spec/GOVERNANCE.md §8',
     license: LICENSE,
     description:
       'Webs of trust delivered to a fresh node in three orders, and trust questions: the explanation of §8.5 (trusted, reason, missing, examined and the incoming statuses are normative; the paths are one valid witness)',

@@ -13,9 +13,16 @@
  */
 import { toHex } from '../protocol/bytes.js';
 import type { ChainState, RootRecord, RuleVerdict } from './chain.js';
-import { tallyQuorum, type IdentityLookup, type QuorumTally } from './quorum.js';
-import { byIdThenSigners, isDidKey, type CriticalKind, type PrincipalEntry, type RecordOf, type TrustPolicy } from './record.js';
-import { GOV_OK, GovReason, govReject, type GovRejection } from './reasons.js';
+import { type IdentityLookup, type QuorumTally, tallyQuorum } from './quorum.js';
+import { GOV_OK, GovReason, type GovRejection, govReject } from './reasons.js';
+import {
+  byIdThenSigners,
+  type CriticalKind,
+  isDidKey,
+  type PrincipalEntry,
+  type RecordOf,
+  type TrustPolicy,
+} from './record.js';
 import type { VerifiedRecord } from './verify.js';
 
 export type ActionRecord = VerifiedRecord<RecordOf<'action'>>;
@@ -46,9 +53,20 @@ export function contentOf(root: RootRecord): GovernedContent {
 }
 
 /** The action's quorum over `content` (the root's, or the fold's so far). */
-export function actionTally(action: ActionRecord, content: GovernedContent, lookup: IdentityLookup): QuorumTally {
+export function actionTally(
+  action: ActionRecord,
+  content: GovernedContent,
+  lookup: IdentityLookup,
+): QuorumTally {
   const a = action.record;
-  return tallyQuorum(content.members, content.thresholds[a.kind], a.signatures, a.createdAt, lookup, content.revoked);
+  return tallyQuorum(
+    content.members,
+    content.thresholds[a.kind],
+    a.signatures,
+    a.createdAt,
+    lookup,
+    content.revoked,
+  );
 }
 
 /** An action is dated neither before the root it names (mix-and-match) nor at or after its expiry (freeze). Final. */
@@ -56,10 +74,22 @@ export function checkActionDates(action: ActionRecord, root: RootRecord): RuleVe
   const a = action.record;
   const r = root.record;
   if (a.createdAt < r.createdAt) {
-    return { ...govReject(GovReason.MIX_AND_MATCH, `created_at ${a.createdAt} is before the root it names was made (${r.createdAt})`), final: true };
+    return {
+      ...govReject(
+        GovReason.MIX_AND_MATCH,
+        `created_at ${a.createdAt} is before the root it names was made (${r.createdAt})`,
+      ),
+      final: true,
+    };
   }
   if (a.createdAt >= r.expiresAt) {
-    return { ...govReject(GovReason.ROOT_EXPIRED, `created_at ${a.createdAt} is at or after the expiry of the root it names (${r.expiresAt})`), final: true };
+    return {
+      ...govReject(
+        GovReason.ROOT_EXPIRED,
+        `created_at ${a.createdAt} is at or after the expiry of the root it names (${r.expiresAt})`,
+      ),
+      final: true,
+    };
   }
   return GOV_OK;
 }
@@ -70,7 +100,11 @@ export function checkActionDates(action: ActionRecord, root: RootRecord): RuleVe
  * A quorum failure is final when every member of the root is a did:key: no fold can do better,
  * since actions only revoke members or re-pin did:cs ones.
  */
-export function checkActionAgainstRoot(action: ActionRecord, root: RootRecord, lookup: IdentityLookup): RuleVerdict {
+export function checkActionAgainstRoot(
+  action: ActionRecord,
+  root: RootRecord,
+  lookup: IdentityLookup,
+): RuleVerdict {
   const dates = checkActionDates(action, root);
   if (!dates.ok) return dates;
   const r = root.record;
@@ -79,7 +113,11 @@ export function checkActionAgainstRoot(action: ActionRecord, root: RootRecord, l
   return GOV_OK;
 }
 
-function replaceEntry(list: readonly PrincipalEntry[], id: string, entry: PrincipalEntry | null): PrincipalEntry[] {
+function replaceEntry(
+  list: readonly PrincipalEntry[],
+  id: string,
+  entry: PrincipalEntry | null,
+): PrincipalEntry[] {
   const out = list.filter((e) => e.id !== id);
   if (entry !== null) out.push(entry);
   return out.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
@@ -89,14 +127,19 @@ function replaceEntry(list: readonly PrincipalEntry[], id: string, entry: Princi
 export function applyAction(content: GovernedContent, action: ActionRecord): GovernedContent {
   const a = action.record;
   const subject = a.subject as string;
-  const entry = (keyState: Uint8Array | undefined): PrincipalEntry => (keyState === undefined ? { id: subject } : { id: subject, keyState });
+  const entry = (keyState: Uint8Array | undefined): PrincipalEntry =>
+    keyState === undefined ? { id: subject } : { id: subject, keyState };
   switch (a.kind) {
     case 'validator-admission':
-      return { ...content, validators: replaceEntry(content.validators, subject, entry(a.keyState)) };
+      return {
+        ...content,
+        validators: replaceEntry(content.validators, subject, entry(a.keyState)),
+      };
     case 'validator-removal':
       return { ...content, validators: replaceEntry(content.validators, subject, null) };
     case 'identity-rotation': {
-      const repin = (list: readonly PrincipalEntry[]) => (list.some((e) => e.id === subject) ? replaceEntry(list, subject, entry(a.keyState)) : list);
+      const repin = (list: readonly PrincipalEntry[]) =>
+        list.some((e) => e.id === subject) ? replaceEntry(list, subject, entry(a.keyState)) : list;
       return { ...content, members: repin(content.members), validators: repin(content.validators) };
     }
     case 'identity-revocation':
@@ -136,9 +179,14 @@ export interface ActionsState {
  * Judges every action held (copies grouped by id) against the chain, and folds the valid
  * actions that name the root in force into its content.
  */
-export function resolveActions(chain: ChainState, actions: Iterable<ActionRecord>, lookup: IdentityLookup): ActionsState {
+export function resolveActions(
+  chain: ChainState,
+  actions: Iterable<ActionRecord>,
+  lookup: IdentityLookup,
+): ActionsState {
   const copies = new Map<string, ActionRecord[]>();
-  for (const a of [...actions].sort(byIdThenSigners)) copies.set(a.idHex, [...(copies.get(a.idHex) ?? []), a]);
+  for (const a of [...actions].sort(byIdThenSigners))
+    copies.set(a.idHex, [...(copies.get(a.idHex) ?? []), a]);
   const views = new Map<string, ActionView>();
   const onChain = new Set(chain.chain.map((r) => r.idHex));
   const forTip: ActionRecord[][] = [];
@@ -147,12 +195,20 @@ export function resolveActions(chain: ChainState, actions: Iterable<ActionRecord
     const rootId = toHex(first.record.root);
     const root = chain.attached.get(rootId);
     if (root === undefined) {
-      views.set(id, { standing: 'waiting', copy: first, reason: govReject(GovReason.UNKNOWN_ROOT, `root ${rootId} is not attached here`) });
+      views.set(id, {
+        standing: 'waiting',
+        copy: first,
+        reason: govReject(GovReason.UNKNOWN_ROOT, `root ${rootId} is not attached here`),
+      });
       continue;
     }
     const dates = checkActionDates(first, root);
     if (!dates.ok) {
-      views.set(id, { standing: 'refused', copy: first, reason: govReject(dates.reason, dates.detail) });
+      views.set(id, {
+        standing: 'refused',
+        copy: first,
+        reason: govReject(dates.reason, dates.detail),
+      });
       continue;
     }
     if (rootId === chain.tip.idHex && chain.status === 'active') {
@@ -173,15 +229,24 @@ export function resolveActions(chain: ChainState, actions: Iterable<ActionRecord
     if (passing === undefined) {
       views.set(id, { standing: 'refused', copy: first, reason: failure as GovRejection });
     } else if (onChain.has(rootId) && rootId !== chain.tip.idHex) {
-      views.set(id, { standing: 'superseded', copy: passing, reason: govReject(GovReason.STALE_ROOT, `root ${rootId} was superseded`) });
+      views.set(id, {
+        standing: 'superseded',
+        copy: passing,
+        reason: govReject(GovReason.STALE_ROOT, `root ${rootId} was superseded`),
+      });
     } else {
-      views.set(id, { standing: 'frozen', copy: passing, reason: govReject(GovReason.ROOT_FORKED, `root ${rootId} is at or beyond a fork`) });
+      views.set(id, {
+        standing: 'frozen',
+        copy: passing,
+        reason: govReject(GovReason.ROOT_FORKED, `root ${rootId} is at or beyond a fork`),
+      });
     }
   }
   forTip.sort((x, y) => byTimeThenId(x[0] as ActionRecord, y[0] as ActionRecord));
   let content = contentOf(chain.tip);
   const applied: string[] = [];
-  const lastInFold = forTip.length === 0 ? null : ((forTip[forTip.length - 1] as ActionRecord[])[0] as ActionRecord);
+  const lastInFold =
+    forTip.length === 0 ? null : ((forTip[forTip.length - 1] as ActionRecord[])[0] as ActionRecord);
   for (const list of forTip) {
     let failure: GovRejection | undefined;
     let done = false;
@@ -197,7 +262,8 @@ export function resolveActions(chain: ChainState, actions: Iterable<ActionRecord
       failure ??= v;
     }
     const first = list[0] as ActionRecord;
-    if (!done) views.set(first.idHex, { standing: 'refused', copy: first, reason: failure as GovRejection });
+    if (!done)
+      views.set(first.idHex, { standing: 'refused', copy: first, reason: failure as GovRejection });
   }
   return { content, applied, views, lastInFold };
 }
@@ -208,13 +274,27 @@ export function resolveActions(chain: ChainState, actions: Iterable<ActionRecord
  * judged against its result: exactly what {@link resolveActions} would give, without redoing it.
  * Null when the shortcut does not apply.
  */
-export function extendFold(chain: ChainState, state: ActionsState, action: ActionRecord, lookup: IdentityLookup): ActionsState | null {
-  if (chain.status !== 'active' || toHex(action.record.root) !== chain.tip.idHex || state.views.has(action.idHex)) return null;
+export function extendFold(
+  chain: ChainState,
+  state: ActionsState,
+  action: ActionRecord,
+  lookup: IdentityLookup,
+): ActionsState | null {
+  if (
+    chain.status !== 'active' ||
+    toHex(action.record.root) !== chain.tip.idHex ||
+    state.views.has(action.idHex)
+  )
+    return null;
   if (state.lastInFold !== null && byTimeThenId(state.lastInFold, action) >= 0) return null;
   const views = new Map(state.views);
   const dates = checkActionDates(action, chain.tip);
   if (!dates.ok) {
-    views.set(action.idHex, { standing: 'refused', copy: action, reason: govReject(dates.reason, dates.detail) });
+    views.set(action.idHex, {
+      standing: 'refused',
+      copy: action,
+      reason: govReject(dates.reason, dates.detail),
+    });
     return { ...state, views };
   }
   const v = actionTally(action, state.content, lookup).verdict;
@@ -223,7 +303,12 @@ export function extendFold(chain: ChainState, state: ActionsState, action: Actio
     return { ...state, views, lastInFold: action };
   }
   views.set(action.idHex, { standing: 'applied', copy: action });
-  return { content: applyAction(state.content, action), applied: [...state.applied, action.idHex], views, lastInFold: action };
+  return {
+    content: applyAction(state.content, action),
+    applied: [...state.applied, action.idHex],
+    views,
+    lastInFold: action,
+  };
 }
 
 /** The validators in force: admitted and not revoked. */

@@ -11,9 +11,9 @@
  * signed more than one successor are named as evidence.
  */
 import { toHex } from '../protocol/bytes.js';
-import { tallyQuorum, type IdentityLookup, type QuorumTally } from './quorum.js';
+import { type IdentityLookup, type QuorumTally, tallyQuorum } from './quorum.js';
+import { GOV_OK, type GovCheck, GovReason, type GovRejection, govReject } from './reasons.js';
 import { byIdThenSigners, isDidKey, type RecordOf } from './record.js';
-import { GOV_OK, GovReason, govReject, type GovCheck, type GovRejection } from './reasons.js';
 import type { VerifiedRecord } from './verify.js';
 
 export type RootRecord = VerifiedRecord<RecordOf<'root'>>;
@@ -21,25 +21,45 @@ export type RootRecord = VerifiedRecord<RecordOf<'root'>>;
 /** Whether a failing rule can never pass later (it reads nothing that may still change). */
 export type RuleVerdict = GovCheck & { readonly final?: boolean };
 
-const finalReject = (reason: GovRejection['reason'], detail: string): RuleVerdict => ({ ...govReject(reason, detail), final: true });
+const finalReject = (reason: GovRejection['reason'], detail: string): RuleVerdict => ({
+  ...govReject(reason, detail),
+  final: true,
+});
 
 function allDidKeys(root: RootRecord): boolean {
   return root.record.members.every((m) => isDidKey(m.id));
 }
 
 /** The root-change quorum of `of`'s members over `update`'s signatures, at the update's time. */
-export function rootChangeTally(of: RootRecord, update: RootRecord, lookup: IdentityLookup): QuorumTally {
+export function rootChangeTally(
+  of: RootRecord,
+  update: RootRecord,
+  lookup: IdentityLookup,
+): QuorumTally {
   const r = of.record;
-  return tallyQuorum(r.members, r.thresholds['root-change'], update.record.signatures, update.record.createdAt, lookup);
+  return tallyQuorum(
+    r.members,
+    r.thresholds['root-change'],
+    update.record.signatures,
+    update.record.createdAt,
+    lookup,
+  );
 }
 
 /** The rules of a root that does not need its prior: version above the anchor's, a prior named. */
 export function checkRootAlone(update: RootRecord, anchor: RootRecord): RuleVerdict {
   const u = update.record;
   if (u.version <= anchor.record.version) {
-    return finalReject(GovReason.ROLLBACK, `version ${u.version} is not above the anchor's version ${anchor.record.version}`);
+    return finalReject(
+      GovReason.ROLLBACK,
+      `version ${u.version} is not above the anchor's version ${anchor.record.version}`,
+    );
   }
-  if (u.prior === undefined) return finalReject(GovReason.MIX_AND_MATCH, 'a root that names no prior cannot follow the anchor');
+  if (u.prior === undefined)
+    return finalReject(
+      GovReason.MIX_AND_MATCH,
+      'a root that names no prior cannot follow the anchor',
+    );
   return GOV_OK;
 }
 
@@ -47,18 +67,43 @@ export function checkRootAlone(update: RootRecord, anchor: RootRecord): RuleVerd
  * A root update against its prior, in order: version (rollback, gap), time order, the prior's
  * members' threshold, the update's own members' threshold (§6.1).
  */
-export function checkRootUpdate(update: RootRecord, prior: RootRecord, anchor: RootRecord, lookup: IdentityLookup): RuleVerdict {
+export function checkRootUpdate(
+  update: RootRecord,
+  prior: RootRecord,
+  anchor: RootRecord,
+  lookup: IdentityLookup,
+): RuleVerdict {
   const alone = checkRootAlone(update, anchor);
   if (!alone.ok) return alone;
   const u = update.record;
   const p = prior.record;
-  if (u.version <= p.version) return finalReject(GovReason.ROLLBACK, `version ${u.version} is not above its prior's version ${p.version}`);
-  if (u.version > p.version + 1) return finalReject(GovReason.VERSION_GAP, `version ${u.version} does not follow its prior's version ${p.version}`);
-  if (u.createdAt < p.createdAt) return finalReject(GovReason.MIX_AND_MATCH, `created_at ${u.createdAt} is before its prior root's (${p.createdAt})`);
+  if (u.version <= p.version)
+    return finalReject(
+      GovReason.ROLLBACK,
+      `version ${u.version} is not above its prior's version ${p.version}`,
+    );
+  if (u.version > p.version + 1)
+    return finalReject(
+      GovReason.VERSION_GAP,
+      `version ${u.version} does not follow its prior's version ${p.version}`,
+    );
+  if (u.createdAt < p.createdAt)
+    return finalReject(
+      GovReason.MIX_AND_MATCH,
+      `created_at ${u.createdAt} is before its prior root's (${p.createdAt})`,
+    );
   const old = rootChangeTally(prior, update, lookup).verdict;
-  if (!old.ok) return { ...govReject(old.reason, `the prior root's members: ${old.detail}`), final: allDidKeys(prior) };
+  if (!old.ok)
+    return {
+      ...govReject(old.reason, `the prior root's members: ${old.detail}`),
+      final: allDidKeys(prior),
+    };
   const own = rootChangeTally(update, update, lookup).verdict;
-  if (!own.ok) return { ...govReject(own.reason, `the new root's own members: ${own.detail}`), final: allDidKeys(update) };
+  if (!own.ok)
+    return {
+      ...govReject(own.reason, `the new root's own members: ${own.detail}`),
+      final: allDidKeys(update),
+    };
   return GOV_OK;
 }
 
@@ -104,7 +149,11 @@ export interface ChainState {
  * Resolves the chain from the anchor over the roots held (copies of one id may differ in their
  * signatures: the id joins when one copy passes; copies are tried in the order given).
  */
-export function resolveChain(anchor: RootRecord, roots: Iterable<RootRecord>, lookup: IdentityLookup): ChainState {
+export function resolveChain(
+  anchor: RootRecord,
+  roots: Iterable<RootRecord>,
+  lookup: IdentityLookup,
+): ChainState {
   const byPrior = new Map<string, RootRecord[]>();
   const held = new Map<string, RootRecord[]>();
   for (const r of [...roots].sort(byIdThenSigners)) {
@@ -136,7 +185,8 @@ export function resolveChain(anchor: RootRecord, roots: Iterable<RootRecord>, lo
         failure ??= govReject(v.reason, v.detail);
       }
       const version = (held.get(id) as RootRecord[])[0]?.record.version as number;
-      if (failure !== undefined) standings.set(id, { standing: 'refused', version, reason: failure });
+      if (failure !== undefined)
+        standings.set(id, { standing: 'refused', version, reason: failure });
     }
   }
   const chain: RootRecord[] = [anchor];
@@ -148,33 +198,65 @@ export function resolveChain(anchor: RootRecord, roots: Iterable<RootRecord>, lo
       chain.push(attached.get(next[0] as string) as RootRecord);
       continue;
     }
-    if (next.length >= 2) fork = forkEvidence(tip, next.map((id) => attached.get(id) as RootRecord), lookup);
+    if (next.length >= 2)
+      fork = forkEvidence(
+        tip,
+        next.map((id) => attached.get(id) as RootRecord),
+        lookup,
+      );
     break;
   }
   const tip = chain[chain.length - 1] as RootRecord;
   const onChain = new Set(chain.map((r) => r.idHex));
   const contestants = new Set(fork?.contestants ?? []);
   for (const id of attached.keys()) {
-    const standing: RootStanding = id === tip.idHex ? 'in-force' : onChain.has(id) ? 'chain' : contestants.has(id) ? 'contestant' : 'detached';
+    const standing: RootStanding =
+      id === tip.idHex
+        ? 'in-force'
+        : onChain.has(id)
+          ? 'chain'
+          : contestants.has(id)
+            ? 'contestant'
+            : 'detached';
     standings.set(id, { standing, version: (attached.get(id) as RootRecord).record.version });
   }
   for (const [id, copies] of held) {
     if (standings.has(id)) continue;
     const reason = govReject(GovReason.UNKNOWN_ROOT, 'its prior root is not attached here');
-    standings.set(id, { standing: 'waiting', version: (copies[0] as RootRecord).record.version, reason });
+    standings.set(id, {
+      standing: 'waiting',
+      version: (copies[0] as RootRecord).record.version,
+      reason,
+    });
   }
-  return { anchor, chain, tip, status: fork === null ? 'active' : 'forked', fork, attached, standings };
+  return {
+    anchor,
+    chain,
+    tip,
+    status: fork === null ? 'active' : 'forked',
+    fork,
+    attached,
+    standings,
+  };
 }
 
-function forkEvidence(prior: RootRecord, contestants: readonly RootRecord[], lookup: IdentityLookup): ForkEvidence {
+function forkEvidence(
+  prior: RootRecord,
+  contestants: readonly RootRecord[],
+  lookup: IdentityLookup,
+): ForkEvidence {
   const times = new Map<string, number>();
   for (const c of contestants) {
-    for (const m of rootChangeTally(prior, c, lookup).members) if (m.standing === 'signed') times.set(m.id, (times.get(m.id) ?? 0) + 1);
+    for (const m of rootChangeTally(prior, c, lookup).members)
+      if (m.standing === 'signed') times.set(m.id, (times.get(m.id) ?? 0) + 1);
   }
   return {
     prior: prior.idHex,
     version: prior.record.version,
     contestants: contestants.map((c) => c.idHex).sort(),
-    equivocators: [...times].filter(([, n]) => n >= 2).map(([id]) => id).sort(),
+    equivocators: [...times]
+      .filter(([, n]) => n >= 2)
+      .map(([id]) => id)
+      .sort(),
   };
 }

@@ -4,14 +4,15 @@
  * (times are passed in), identity states through a lookup. The node stores and replays what this
  * holds.
  */
+
+export * from './actions.js';
+export * from './chain.js';
+export * from './governance.js';
+export * from './quorum.js';
 export * from './reasons.js';
 export * from './record.js';
 export * from './record-json.js';
-export * from './verify.js';
-export * from './quorum.js';
-export * from './chain.js';
-export * from './actions.js';
 export * from './state.js';
-export * from './trust-graph.js';
 export * from './trust.js';
-export * from './governance.js';
+export * from './trust-graph.js';
+export * from './verify.js';

@@ -19,8 +19,8 @@ import { KelReason } from '../identity/reasons.js';
 import { checkIdentityAuthor } from '../identity/verdict.js';
 import { toHex } from '../protocol/bytes.js';
 import type { EventSignature } from '../protocol/event.js';
+import { GOV_OK, type GovCheck, GovReason, govReject } from './reasons.js';
 import { isDidKey, type PrincipalEntry } from './record.js';
-import { GOV_OK, GovReason, govReject, type GovCheck } from './reasons.js';
 
 /** The resolved state of a did:cs (the identity registry's `get`), or undefined when not held. */
 export type IdentityLookup = (did: string) => IdentityState | undefined;
@@ -51,12 +51,24 @@ export interface QuorumTally {
   readonly verdict: GovCheck;
 }
 
-function standingOf(member: PrincipalEntry, signers: ReadonlySet<string>, at: number, lookup: IdentityLookup): MemberTally {
-  if (isDidKey(member.id)) return { id: member.id, standing: signers.has(member.id) ? 'signed' : 'unsigned' };
+function standingOf(
+  member: PrincipalEntry,
+  signers: ReadonlySet<string>,
+  at: number,
+  lookup: IdentityLookup,
+): MemberTally {
+  if (isDidKey(member.id))
+    return { id: member.id, standing: signers.has(member.id) ? 'signed' : 'unsigned' };
   const state = lookup(member.id);
-  const r = checkIdentityAuthor(state, { author: member.id, createdAt: at, keyState: member.keyState as Uint8Array, signers });
+  const r = checkIdentityAuthor(state, {
+    author: member.id,
+    createdAt: at,
+    keyState: member.keyState as Uint8Array,
+    signers,
+  });
   if (r.ok) return { id: member.id, standing: 'signed' };
-  if (r.reason === KelReason.UNKNOWN_IDENTITY || r.reason === KelReason.UNKNOWN_KEY_STATE) return { id: member.id, standing: 'unknown', detail: r.reason };
+  if (r.reason === KelReason.UNKNOWN_IDENTITY || r.reason === KelReason.UNKNOWN_KEY_STATE)
+    return { id: member.id, standing: 'unknown', detail: r.reason };
   if (r.reason === KelReason.THRESHOLD_NOT_MET) return { id: member.id, standing: 'unsigned' };
   return { id: member.id, standing: 'retired', detail: r.reason };
 }
@@ -83,7 +95,11 @@ export function tallyQuorum(
   const entries = new Map<string, number>(); // signer did:key -> number of signature entries
   for (const s of signatures) entries.set(s.signer, (entries.get(s.signer) ?? 0) + 1);
   const signers = new Set(entries.keys());
-  const tallies = members.map((m) => (revoked.has(m.id) ? { id: m.id, standing: 'revoked' as const } : standingOf(m, signers, at, lookup)));
+  const tallies = members.map((m) =>
+    revoked.has(m.id)
+      ? { id: m.id, standing: 'revoked' as const }
+      : standingOf(m, signers, at, lookup),
+  );
   const counted = tallies.filter((t) => t.standing === 'signed').length;
   const missing = Math.max(0, threshold - counted);
   if (missing === 0) return { threshold, counted, missing, members: tallies, verdict: GOV_OK };
@@ -99,11 +115,20 @@ export function tallyQuorum(
   const short = `${counted} of the required ${threshold} members signed`;
   let verdict: GovCheck;
   if (unknown >= missing) {
-    verdict = govReject(GovReason.UNKNOWN_IDENTITY, `${short}; ${unknown} did:cs members' key states are not held here`);
+    verdict = govReject(
+      GovReason.UNKNOWN_IDENTITY,
+      `${short}; ${unknown} did:cs members' key states are not held here`,
+    );
   } else if (repeats >= missing) {
-    verdict = govReject(GovReason.DUPLICATE_SIGNATURE, `${short}; ${repeats} repeated signatures by members' keys count once each key`);
+    verdict = govReject(
+      GovReason.DUPLICATE_SIGNATURE,
+      `${short}; ${repeats} repeated signatures by members' keys count once each key`,
+    );
   } else if (outsiders >= missing) {
-    verdict = govReject(GovReason.UNTRUSTED_KEY, `${short}; ${outsiders} signing keys are not keys of the root's members and count zero`);
+    verdict = govReject(
+      GovReason.UNTRUSTED_KEY,
+      `${short}; ${outsiders} signing keys are not keys of the root's members and count zero`,
+    );
   } else {
     verdict = govReject(GovReason.THRESHOLD_NOT_MET, short);
   }

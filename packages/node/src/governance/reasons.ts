@@ -66,7 +66,9 @@ export type TrustReasonCode = (typeof TrustReason)[keyof typeof TrustReason];
 
 /** Every governance and trust code, in the order of spec/GOVERNANCE.md §10. */
 export const GOV_REASON_CODES: readonly GovReasonCode[] = Object.freeze(Object.values(GovReason));
-export const TRUST_REASON_CODES: readonly TrustReasonCode[] = Object.freeze(Object.values(TrustReason));
+export const TRUST_REASON_CODES: readonly TrustReasonCode[] = Object.freeze(
+  Object.values(TrustReason),
+);
 
 /** Codes that depend on what this node holds, its clock or its resources: never final. */
 export const LOCAL_GOV_REASONS: ReadonlySet<string> = new Set<string>([

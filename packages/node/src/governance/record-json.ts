@@ -10,12 +10,20 @@
  * is valid exactly when its CBOR encoding is.
  */
 import { fromHex, toHex, utf8 } from '../protocol/bytes.js';
-import { isCborMap, type CborMap, type CborValue } from '../protocol/cbor.js';
+import { type CborMap, type CborValue, isCborMap } from '../protocol/cbor.js';
 import type { Hasher } from '../protocol/event.js';
 import { readJsonPayload } from '../protocol/json-reader.js';
 import { Reason } from '../protocol/reasons.js';
-import { CRITICAL_KINDS, GOV_LIMITS, recordFromValue, type DecodedRecord, type GovernanceRecord, type PrincipalEntry, type TrustPolicy } from './record.js';
-import { GovReason, govReject, type GovResult } from './reasons.js';
+import { GovReason, type GovResult, govReject } from './reasons.js';
+import {
+  CRITICAL_KINDS,
+  type DecodedRecord,
+  GOV_LIMITS,
+  type GovernanceRecord,
+  type PrincipalEntry,
+  recordFromValue,
+  type TrustPolicy,
+} from './record.js';
 
 export interface PrincipalEntryJson {
   id: string;
@@ -60,9 +68,14 @@ class Stop {
 /** A hex member's value as bytes; a value that is not a string is left to the schema. */
 function hex(value: CborValue | undefined, field: string): CborValue | undefined {
   if (typeof value !== 'string') return value;
-  if (value.length > 2 * GOV_LIMITS.signatureBytes) throw new Stop(GovReason.TOO_LARGE, `${field}: hex for more than ${GOV_LIMITS.signatureBytes} bytes`);
+  if (value.length > 2 * GOV_LIMITS.signatureBytes)
+    throw new Stop(
+      GovReason.TOO_LARGE,
+      `${field}: hex for more than ${GOV_LIMITS.signatureBytes} bytes`,
+    );
   const bytes = fromHex(value);
-  if (bytes === null) throw new Stop(Reason.MALFORMED, `${field} must be lowercase hex of even length`);
+  if (bytes === null)
+    throw new Stop(Reason.MALFORMED, `${field} must be lowercase hex of even length`);
   return bytes;
 }
 
@@ -70,7 +83,8 @@ function hex(value: CborValue | undefined, field: string): CborValue | undefined
 function hexInEntries(list: CborValue | undefined, member: string, field: string): void {
   if (!Array.isArray(list)) return;
   list.forEach((entry, i) => {
-    if (isCborMap(entry) && member in entry) entry[member] = hex(entry[member], `${field}[${i}].${member}`) as CborValue;
+    if (isCborMap(entry) && member in entry)
+      entry[member] = hex(entry[member], `${field}[${i}].${member}`) as CborValue;
   });
 }
 
@@ -79,10 +93,19 @@ function hexInEntries(list: CborValue | undefined, member: string, field: string
  * CBOR (§7 steps 1–3). Never throws on content.
  */
 export function readRecordJson(hasher: Hasher, bytes: Uint8Array): GovResult<DecodedRecord> {
-  if (!(bytes instanceof Uint8Array)) return govReject(Reason.MALFORMED, 'JSON text must be given as bytes');
-  if (bytes.length > GOV_LIMITS.maxJsonBytes) return govReject(GovReason.TOO_LARGE, `a JSON text of more than ${GOV_LIMITS.maxJsonBytes} bytes`);
+  if (!(bytes instanceof Uint8Array))
+    return govReject(Reason.MALFORMED, 'JSON text must be given as bytes');
+  if (bytes.length > GOV_LIMITS.maxJsonBytes)
+    return govReject(
+      GovReason.TOO_LARGE,
+      `a JSON text of more than ${GOV_LIMITS.maxJsonBytes} bytes`,
+    );
   const read = readJsonPayload(bytes);
-  if (!read.ok) return govReject(read.reason === Reason.TOO_LARGE ? GovReason.TOO_LARGE : read.reason, read.detail);
+  if (!read.ok)
+    return govReject(
+      read.reason === Reason.TOO_LARGE ? GovReason.TOO_LARGE : read.reason,
+      read.detail,
+    );
   const value = read.value as CborValue;
   if (!isCborMap(value)) return govReject(Reason.MALFORMED, 'a governance record is a JSON object');
   try {
@@ -103,8 +126,12 @@ export function readRecordJsonText(hasher: Hasher, text: string): GovResult<Deco
   return readRecordJson(hasher, utf8(text));
 }
 
-const entryJson = (e: PrincipalEntry): PrincipalEntryJson => (e.keyState === undefined ? { id: e.id } : { id: e.id, key_state: toHex(e.keyState) });
-const policyJson = (p: TrustPolicy): TrustPolicyJson => ({ max_depth: p.maxDepth, min_paths: p.minPaths });
+const entryJson = (e: PrincipalEntry): PrincipalEntryJson =>
+  e.keyState === undefined ? { id: e.id } : { id: e.id, key_state: toHex(e.keyState) };
+const policyJson = (p: TrustPolicy): TrustPolicyJson => ({
+  max_depth: p.maxDepth,
+  min_paths: p.minPaths,
+});
 
 /** The JSON form of a record (fields in the order of the spec's table). */
 export function recordToJson(record: GovernanceRecord): GovernanceRecordJson {

@@ -3,30 +3,33 @@
  * JSON forms: fields in table order, each one's presence then its own constraint, then unknown
  * fields. Every size limit is ERR_GOV_TOO_LARGE (the endless-data class).
  */
+
+import { parseIdentifier } from '../identity/identifier.js';
 import { utf8Length } from '../protocol/bytes.js';
-import { isCborMap, type CborMap, type CborValue } from '../protocol/cbor.js';
+import { type CborMap, type CborValue, isCborMap } from '../protocol/cbor.js';
 import { parseDidKey } from '../protocol/did.js';
 import type { EventSignature } from '../protocol/event.js';
 import { Reason } from '../protocol/reasons.js';
-import { parseIdentifier } from '../identity/identifier.js';
+import { GovReason, type GovRejection, govReject } from './reasons.js';
 import {
   ACTION_KINDS,
   CRITICAL_KINDS,
-  GOVERNANCE_RECORD_VERSION,
-  GOV_LIMITS,
-  RECORD_TYPES,
-  isDidKey,
   type CriticalKind,
+  GOV_LIMITS,
+  GOVERNANCE_RECORD_VERSION,
   type GovernanceRecord,
+  isDidKey,
   type PrincipalEntry,
+  RECORD_TYPES,
   type RecordType,
   type TrustPolicy,
 } from './record-types.js';
-import { GovReason, govReject, type GovRejection } from './reasons.js';
 
 type Presence = 'R' | 'O';
 /** Wire fields in check order, and for which types each is required (R) or allowed (O). */
-const FIELD_RULES: ReadonlyArray<readonly [string, Readonly<Partial<Record<RecordType, Presence>>>]> = [
+const FIELD_RULES: ReadonlyArray<
+  readonly [string, Readonly<Partial<Record<RecordType, Presence>>>]
+> = [
   ['version', { root: 'R' }],
   ['prior', { root: 'O' }],
   ['kind', { action: 'R' }],
@@ -44,8 +47,18 @@ const FIELD_RULES: ReadonlyArray<readonly [string, Readonly<Partial<Record<Recor
   ['protocol_versions', { root: 'R', action: 'O' }],
   ['trust_policy', { root: 'R', action: 'O' }],
 ];
-const KNOWN_FIELDS: ReadonlySet<string> = new Set(['v', 'type', ...FIELD_RULES.map(([f]) => f), 'signatures']);
-const SUBJECT_KINDS: ReadonlySet<string> = new Set(['identity-rotation', 'identity-revocation', 'validator-admission', 'validator-removal']);
+const KNOWN_FIELDS: ReadonlySet<string> = new Set([
+  'v',
+  'type',
+  ...FIELD_RULES.map(([f]) => f),
+  'signatures',
+]);
+const SUBJECT_KINDS: ReadonlySet<string> = new Set([
+  'identity-rotation',
+  'identity-revocation',
+  'validator-admission',
+  'validator-removal',
+]);
 
 /** Thrown inside the schema only; `guarded` in record.ts turns it into a rejection. */
 export class SchemaStop {
@@ -65,7 +78,8 @@ function uint(value: CborValue | undefined, field: string): number {
   return value as number;
 }
 function digest(value: CborValue | undefined, field: string): Uint8Array {
-  if (!(value instanceof Uint8Array) || value.length !== GOV_LIMITS.digestBytes) bad(`${field} must be ${GOV_LIMITS.digestBytes} bytes`);
+  if (!(value instanceof Uint8Array) || value.length !== GOV_LIMITS.digestBytes)
+    bad(`${field} must be ${GOV_LIMITS.digestBytes} bytes`);
   return value as Uint8Array;
 }
 
@@ -83,7 +97,12 @@ function principal(value: CborValue | undefined, field: string): string {
   return did;
 }
 
-function principalList(value: CborValue | undefined, field: string, min: number, max: number): PrincipalEntry[] {
+function principalList(
+  value: CborValue | undefined,
+  field: string,
+  min: number,
+  max: number,
+): PrincipalEntry[] {
   if (!Array.isArray(value)) bad(`${field} must be an array`);
   const list = value as CborValue[];
   if (list.length > max) tooLarge(`more than ${max} ${field}`);
@@ -94,11 +113,14 @@ function principalList(value: CborValue | undefined, field: string, min: number,
     const map = entry as CborMap;
     const id = principal(map['id'], `${field}[${i}].id`);
     const pinned = 'key_state' in map;
-    if (isDidKey(id) === pinned) bad(`${field}[${i}]: key_state is required for a did:cs and not allowed for a did:key`);
+    if (isDidKey(id) === pinned)
+      bad(`${field}[${i}]: key_state is required for a did:cs and not allowed for a did:key`);
     const keyState = pinned ? digest(map['key_state'], `${field}[${i}].key_state`) : undefined;
-    if (Object.keys(map).length !== (pinned ? 2 : 1)) bad(`${field}[${i}] has a field other than id and key_state`);
+    if (Object.keys(map).length !== (pinned ? 2 : 1))
+      bad(`${field}[${i}] has a field other than id and key_state`);
     const prev = out[out.length - 1];
-    if (prev !== undefined && !(prev.id < id)) bad(`${field} must be distinct and in ascending order of id`);
+    if (prev !== undefined && !(prev.id < id))
+      bad(`${field} must be distinct and in ascending order of id`);
     out.push(keyState === undefined ? { id } : { id, keyState });
   });
   return out;
@@ -107,13 +129,15 @@ function principalList(value: CborValue | undefined, field: string, min: number,
 function versionList(value: CborValue | undefined): number[] {
   if (!Array.isArray(value)) bad('protocol_versions must be an array');
   const list = value as CborValue[];
-  if (list.length > GOV_LIMITS.maxProtocolVersions) tooLarge(`more than ${GOV_LIMITS.maxProtocolVersions} protocol_versions`);
+  if (list.length > GOV_LIMITS.maxProtocolVersions)
+    tooLarge(`more than ${GOV_LIMITS.maxProtocolVersions} protocol_versions`);
   if (list.length === 0) bad('protocol_versions must not be empty');
   const out: number[] = [];
   for (const v of list) {
     if (!isUint(v) || v < 1) bad('each protocol version is an unsigned integer >= 1');
     const prev = out[out.length - 1];
-    if (prev !== undefined && !(prev < (v as number))) bad('protocol_versions must be distinct and ascending');
+    if (prev !== undefined && !(prev < (v as number)))
+      bad('protocol_versions must be distinct and ascending');
     out.push(v as number);
   }
   return out;
@@ -123,10 +147,13 @@ function trustPolicy(value: CborValue | undefined): TrustPolicy {
   if (!isCborMap(value)) bad('trust_policy must be a map');
   const map = value as CborMap;
   const maxDepth = uint(map['max_depth'], 'trust_policy.max_depth');
-  if (maxDepth < 1 || maxDepth > GOV_LIMITS.maxPolicyDepth) bad(`trust_policy.max_depth must be 1..${GOV_LIMITS.maxPolicyDepth}`);
+  if (maxDepth < 1 || maxDepth > GOV_LIMITS.maxPolicyDepth)
+    bad(`trust_policy.max_depth must be 1..${GOV_LIMITS.maxPolicyDepth}`);
   const minPaths = uint(map['min_paths'], 'trust_policy.min_paths');
-  if (minPaths < 1 || minPaths > GOV_LIMITS.maxPolicyPaths) bad(`trust_policy.min_paths must be 1..${GOV_LIMITS.maxPolicyPaths}`);
-  if (Object.keys(map).length !== 2) bad('trust_policy has exactly the fields max_depth and min_paths');
+  if (minPaths < 1 || minPaths > GOV_LIMITS.maxPolicyPaths)
+    bad(`trust_policy.min_paths must be 1..${GOV_LIMITS.maxPolicyPaths}`);
+  if (Object.keys(map).length !== 2)
+    bad('trust_policy has exactly the fields max_depth and min_paths');
   return { maxDepth, minPaths };
 }
 
@@ -138,17 +165,20 @@ function thresholds(value: CborValue | undefined, members: number): Record<Criti
     if (!(kind in map)) bad(`thresholds.${kind} is missing`);
     const t = uint(map[kind], `thresholds.${kind}`);
     // Any two quorums share a member (2t > n): a fork always names a member who signed twice.
-    if (t < 1 || t > members || 2 * t <= members) bad(`thresholds.${kind} must be more than half of ${members} members, at most all`);
+    if (t < 1 || t > members || 2 * t <= members)
+      bad(`thresholds.${kind} must be more than half of ${members} members, at most all`);
     out[kind] = t;
   }
-  if (Object.keys(map).length !== CRITICAL_KINDS.length) bad(`thresholds has a key other than ${CRITICAL_KINDS.join(', ')}`);
+  if (Object.keys(map).length !== CRITICAL_KINDS.length)
+    bad(`thresholds has a key other than ${CRITICAL_KINDS.join(', ')}`);
   return out;
 }
 
 function scope(value: CborValue | undefined): string {
   if (typeof value !== 'string') bad('scope must be text');
   const s = value as string;
-  if (utf8Length(s) > GOV_LIMITS.maxScopeBytes) tooLarge(`scope longer than ${GOV_LIMITS.maxScopeBytes} bytes`);
+  if (utf8Length(s) > GOV_LIMITS.maxScopeBytes)
+    tooLarge(`scope longer than ${GOV_LIMITS.maxScopeBytes} bytes`);
   if (s.length === 0) bad('scope must not be empty');
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -157,11 +187,15 @@ function scope(value: CborValue | undefined): string {
   return s;
 }
 
-function signatureList(value: CborValue | undefined): { list: EventSignature[]; keys: Uint8Array[] } {
+function signatureList(value: CborValue | undefined): {
+  list: EventSignature[];
+  keys: Uint8Array[];
+} {
   if (value === undefined) bad('field signatures is missing');
   if (!Array.isArray(value)) bad('signatures must be an array');
   const entries = value as CborValue[];
-  if (entries.length > GOV_LIMITS.maxSignatures) tooLarge(`more than ${GOV_LIMITS.maxSignatures} signatures`);
+  if (entries.length > GOV_LIMITS.maxSignatures)
+    tooLarge(`more than ${GOV_LIMITS.maxSignatures} signatures`);
   if (entries.length === 0) bad('signatures must not be empty');
   const list: EventSignature[] = [];
   const keys: Uint8Array[] = [];
@@ -174,7 +208,8 @@ function signatureList(value: CborValue | undefined): { list: EventSignature[]; 
     if (typeof signer !== 'string') bad(`signatures[${i}].signer must be a did:key string`);
     const key = parseDidKey(signer);
     if (!key.ok) fail(Reason.BAD_DID, `signatures[${i}].signer: ${key.detail}`);
-    if (!(sig instanceof Uint8Array) || sig.length !== GOV_LIMITS.signatureBytes) bad(`signatures[${i}].sig must be ${GOV_LIMITS.signatureBytes} bytes`);
+    if (!(sig instanceof Uint8Array) || sig.length !== GOV_LIMITS.signatureBytes)
+      bad(`signatures[${i}].sig must be ${GOV_LIMITS.signatureBytes} bytes`);
     list.push({ signer: signer as string, sig: sig as Uint8Array });
     keys.push(key.value);
   });
@@ -183,19 +218,25 @@ function signatureList(value: CborValue | undefined): { list: EventSignature[]; 
 
 function validity(createdAt: number, expiresAt: number): void {
   if (expiresAt <= createdAt) bad('expires_at must be after created_at');
-  if (expiresAt - createdAt > GOV_LIMITS.maxValidity) bad(`expires_at is more than ${GOV_LIMITS.maxValidity}s after created_at`);
+  if (expiresAt - createdAt > GOV_LIMITS.maxValidity)
+    bad(`expires_at is more than ${GOV_LIMITS.maxValidity}s after created_at`);
 }
 
 /** §3 in table order: each field's presence, then its own constraint; then unknown fields. Throws SchemaStop. */
-export function recordFromMap(value: CborValue): { record: GovernanceRecord; signerKeys: Uint8Array[] } {
+export function recordFromMap(value: CborValue): {
+  record: GovernanceRecord;
+  signerKeys: Uint8Array[];
+} {
   if (!isCborMap(value)) fail(Reason.MALFORMED, 'a governance record is a map');
   const map = value as CborMap;
   const v = map['v'];
   if (v === undefined) bad('field v is missing');
   if (!isUint(v)) bad('field v must be an unsigned integer');
-  if (v !== GOVERNANCE_RECORD_VERSION) fail(Reason.UNSUPPORTED_VERSION, `governance record version ${String(v)}`);
+  if (v !== GOVERNANCE_RECORD_VERSION)
+    fail(Reason.UNSUPPORTED_VERSION, `governance record version ${String(v)}`);
   const type = map['type'];
-  if (typeof type !== 'string' || !(RECORD_TYPES as readonly string[]).includes(type)) bad(`type must be one of ${RECORD_TYPES.join(', ')}`);
+  if (typeof type !== 'string' || !(RECORD_TYPES as readonly string[]).includes(type))
+    bad(`type must be one of ${RECORD_TYPES.join(', ')}`);
   const t = type as RecordType;
   const f: Record<string, unknown> = {};
   for (const [field, rule] of FIELD_RULES) {
@@ -218,7 +259,8 @@ export function recordFromMap(value: CborValue): { record: GovernanceRecord; sig
         break;
       case 'kind':
         if (present) {
-          if (typeof x !== 'string' || !(ACTION_KINDS as readonly string[]).includes(x)) bad(`kind must be one of ${ACTION_KINDS.join(', ')}`);
+          if (typeof x !== 'string' || !(ACTION_KINDS as readonly string[]).includes(x))
+            bad(`kind must be one of ${ACTION_KINDS.join(', ')}`);
           f['kind'] = x;
         }
         break;
@@ -228,10 +270,14 @@ export function recordFromMap(value: CborValue): { record: GovernanceRecord; sig
       case 'subject':
         if (t === 'action') {
           const needs = SUBJECT_KINDS.has(f['kind'] as string);
-          if (present !== needs) bad(`subject is ${needs ? 'required' : 'not allowed'} in a ${String(f['kind'])} action`);
+          if (present !== needs)
+            bad(
+              `subject is ${needs ? 'required' : 'not allowed'} in a ${String(f['kind'])} action`,
+            );
           if (!present) break;
           f['subject'] = principal(x, 'subject');
-          if (f['kind'] === 'identity-rotation' && isDidKey(f['subject'] as string)) bad('identity-rotation re-pins a did:cs; a did:key has no key states');
+          if (f['kind'] === 'identity-rotation' && isDidKey(f['subject'] as string))
+            bad('identity-rotation re-pins a did:cs; a did:key has no key states');
         } else if (present) {
           f['subject'] = principal(x, 'subject');
           if (f['subject'] === f['issuer']) bad('an attestation of oneself');
@@ -241,9 +287,14 @@ export function recordFromMap(value: CborValue): { record: GovernanceRecord; sig
         const needs =
           t === 'action'
             ? f['kind'] === 'identity-rotation' ||
-              (f['kind'] === 'validator-admission' && typeof f['subject'] === 'string' && !isDidKey(f['subject']))
+              (f['kind'] === 'validator-admission' &&
+                typeof f['subject'] === 'string' &&
+                !isDidKey(f['subject']))
             : !isDidKey(f['issuer'] as string);
-        if (present !== needs) bad(`key_state is ${needs ? 'required' : 'not allowed'} here (it names the key state of a did:cs)`);
+        if (present !== needs)
+          bad(
+            `key_state is ${needs ? 'required' : 'not allowed'} here (it names the key state of a did:cs)`,
+          );
         if (present) f['keyState'] = digest(x, 'key_state');
         break;
       }
@@ -269,17 +320,25 @@ export function recordFromMap(value: CborValue): { record: GovernanceRecord; sig
         if (present) f['validators'] = principalList(x, 'validators', 0, GOV_LIMITS.maxValidators);
         break;
       case 'protocol_versions':
-        if (t === 'action' && present !== (f['kind'] === 'protocol-upgrade')) bad('protocol_versions belongs to a protocol-upgrade action');
+        if (t === 'action' && present !== (f['kind'] === 'protocol-upgrade'))
+          bad('protocol_versions belongs to a protocol-upgrade action');
         if (present) f['protocolVersions'] = versionList(x);
         break;
       case 'trust_policy':
-        if (t === 'action' && present !== (f['kind'] === 'policy-change')) bad('trust_policy belongs to a policy-change action');
+        if (t === 'action' && present !== (f['kind'] === 'policy-change'))
+          bad('trust_policy belongs to a policy-change action');
         if (present) f['trustPolicy'] = trustPolicy(x);
         break;
     }
   }
   const signatures = signatureList(map['signatures']);
-  for (const key of Object.keys(map)) if (!KNOWN_FIELDS.has(key)) bad(`unknown field ${JSON.stringify(key)}`);
-  const record = { v: 1, type: t, ...f, signatures: signatures.list } as unknown as GovernanceRecord;
+  for (const key of Object.keys(map))
+    if (!KNOWN_FIELDS.has(key)) bad(`unknown field ${JSON.stringify(key)}`);
+  const record = {
+    v: 1,
+    type: t,
+    ...f,
+    signatures: signatures.list,
+  } as unknown as GovernanceRecord;
   return { record, signerKeys: signatures.keys };
 }

@@ -40,7 +40,12 @@ export const GOV_CBOR_LIMITS: CborLimits = Object.freeze({
   maxEntries: GOV_LIMITS.maxEntries,
 });
 
-export const RECORD_TYPES = Object.freeze(['root', 'action', 'attestation', 'attestation-revocation'] as const);
+export const RECORD_TYPES = Object.freeze([
+  'root',
+  'action',
+  'attestation',
+  'attestation-revocation',
+] as const);
 export type RecordType = (typeof RECORD_TYPES)[number];
 
 /** Critical actions other than a root change, which is a root record itself. */

@@ -9,22 +9,28 @@
  * one over a governance record. Everything that depends on input returns a {@link GovResult}.
  */
 import { concatBytes, toHex, utf8 } from '../protocol/bytes.js';
-import { CborError, decodeCbor, encodeCbor, type CborMap, type CborValue } from '../protocol/cbor.js';
+import {
+  CborError,
+  type CborMap,
+  type CborValue,
+  decodeCbor,
+  encodeCbor,
+} from '../protocol/cbor.js';
 import { didKeyFromPublicKey } from '../protocol/did.js';
 import type { EventSignature, Hasher, SignatureCheck, Signer } from '../protocol/event.js';
 import { Reason } from '../protocol/reasons.js';
-import { SchemaStop, recordFromMap } from './record-schema.js';
+import { GovReason, type GovResult, govAccept, govReject } from './reasons.js';
+import { recordFromMap, SchemaStop } from './record-schema.js';
 import {
   CRITICAL_KINDS,
+  type DecodedRecord,
   GOV_CBOR_LIMITS,
   GOV_LIMITS,
-  type DecodedRecord,
   type GovernanceRecord,
   type PrincipalEntry,
   type RecordBody,
   type TrustPolicy,
 } from './record-types.js';
-import { GovReason, govAccept, govReject, type GovResult } from './reasons.js';
 
 export * from './record-types.js';
 
@@ -60,8 +66,14 @@ export function recordBodyToMap(body: RecordBody): CborMap {
       set('root', body.root);
       set('subject', body.subject);
       set('key_state', body.keyState);
-      set('protocol_versions', body.protocolVersions === undefined ? undefined : [...body.protocolVersions]);
-      set('trust_policy', body.trustPolicy === undefined ? undefined : policyToMap(body.trustPolicy));
+      set(
+        'protocol_versions',
+        body.protocolVersions === undefined ? undefined : [...body.protocolVersions],
+      );
+      set(
+        'trust_policy',
+        body.trustPolicy === undefined ? undefined : policyToMap(body.trustPolicy),
+      );
       break;
     case 'attestation':
       set('issuer', body.issuer);
@@ -100,7 +112,8 @@ export const GOVERNANCE_SIGNATURE_DOMAIN = utf8('commons-sync/governance-signatu
 
 /** What every signature of a governance record signs: the domain tag, then the 32-byte id. */
 export function recordSigningInput(id: Uint8Array): Uint8Array {
-  if (!(id instanceof Uint8Array) || id.length !== 32) throw new TypeError('a governance record id is 32 bytes');
+  if (!(id instanceof Uint8Array) || id.length !== 32)
+    throw new TypeError('a governance record id is 32 bytes');
   return concatBytes(GOVERNANCE_SIGNATURE_DOMAIN, id);
 }
 
@@ -124,15 +137,30 @@ function guarded<T>(fn: () => T): GovResult<T> {
     return govAccept(fn());
   } catch (error) {
     if (error instanceof SchemaStop) return error.rejection;
-    if (error instanceof CborError) return govReject(error.code === Reason.TOO_LARGE ? GovReason.TOO_LARGE : error.code, error.message);
+    if (error instanceof CborError)
+      return govReject(
+        error.code === Reason.TOO_LARGE ? GovReason.TOO_LARGE : error.code,
+        error.message,
+      );
     throw error;
   }
 }
 
-function finish(hasher: Hasher, checked: { record: GovernanceRecord; signerKeys: Uint8Array[] }, encoded: Uint8Array): DecodedRecord {
+function finish(
+  hasher: Hasher,
+  checked: { record: GovernanceRecord; signerKeys: Uint8Array[] },
+  encoded: Uint8Array,
+): DecodedRecord {
   const body = encodeRecordBody(checked.record);
   const id = hasher.sha256(body);
-  return { record: checked.record, encoded, body, id, idHex: toHex(id), signerKeys: checked.signerKeys };
+  return {
+    record: checked.record,
+    encoded,
+    body,
+    id,
+    idHex: toHex(id),
+    signerKeys: checked.signerKeys,
+  };
 }
 
 /** Steps 2–3 of §7 on a value already in the data model (the JSON form lands here). */
@@ -140,7 +168,10 @@ export function recordFromValue(hasher: Hasher, value: CborValue): GovResult<Dec
   return guarded(() => {
     const checked = recordFromMap(value);
     const encoded = encodeRecord(checked.record);
-    if (encoded.length > GOV_LIMITS.maxRecordBytes) throw new SchemaStop(govReject(GovReason.TOO_LARGE, `the record encodes to ${encoded.length} bytes`));
+    if (encoded.length > GOV_LIMITS.maxRecordBytes)
+      throw new SchemaStop(
+        govReject(GovReason.TOO_LARGE, `the record encodes to ${encoded.length} bytes`),
+      );
     decodeCbor(encoded, GOV_CBOR_LIMITS); // the CBOR form of the value must pass the profile too
     return finish(hasher, checked, encoded);
   });
@@ -149,19 +180,32 @@ export function recordFromValue(hasher: Hasher, value: CborValue): GovResult<Dec
 /** Decodes a record from its canonical CBOR (§7 steps 1–3). Never throws on input. */
 export function decodeRecord(hasher: Hasher, bytes: Uint8Array): GovResult<DecodedRecord> {
   if (!(bytes instanceof Uint8Array)) return govReject(Reason.MALFORMED, 'input is not bytes');
-  return guarded(() => finish(hasher, recordFromMap(decodeCbor(bytes, GOV_CBOR_LIMITS)), bytes.slice()));
+  return guarded(() =>
+    finish(hasher, recordFromMap(decodeCbor(bytes, GOV_CBOR_LIMITS)), bytes.slice()),
+  );
 }
 
 /** The (public key, message, signature) triples to verify, one per entry of `signatures`. */
 export function recordSignatureChecks(decoded: DecodedRecord): SignatureCheck[] {
   const message = recordSigningInput(decoded.id);
-  return decoded.record.signatures.map((s, i) => ({ publicKey: decoded.signerKeys[i] as Uint8Array, message, signature: s.sig }));
+  return decoded.record.signatures.map((s, i) => ({
+    publicKey: decoded.signerKeys[i] as Uint8Array,
+    message,
+    signature: s.sig,
+  }));
 }
 
 /** §7 step 4 (local): a record dated more than `skew` seconds after `now` is not yet valid. */
-export function checkRecordTime(record: Pick<RecordBody, 'createdAt'>, now: number, skewSeconds = 300): GovResult<true> {
+export function checkRecordTime(
+  record: Pick<RecordBody, 'createdAt'>,
+  now: number,
+  skewSeconds = 300,
+): GovResult<true> {
   if (record.createdAt > now + skewSeconds) {
-    return govReject(Reason.NOT_YET_VALID, `created_at ${record.createdAt} is more than ${skewSeconds}s after now ${now}`);
+    return govReject(
+      Reason.NOT_YET_VALID,
+      `created_at ${record.createdAt} is more than ${skewSeconds}s after now ${now}`,
+    );
   }
   return govAccept(true);
 }
@@ -178,7 +222,10 @@ export function signRecord(
   const bodyBytes = guarded(() => encodeRecordBody(body));
   if (!bodyBytes.ok) return bodyBytes;
   const message = recordSigningInput(core.sha256(bodyBytes.value));
-  const added = seeds.map((seed) => ({ signer: didKeyFromPublicKey(core.ed25519PublicKey(seed)), sig: core.ed25519Sign(seed, message) }));
+  const added = seeds.map((seed) => ({
+    signer: didKeyFromPublicKey(core.ed25519PublicKey(seed)),
+    sig: core.ed25519Sign(seed, message),
+  }));
   const { signatures: existing = [], ...rest } = body;
   const record = { ...rest, signatures: [...existing, ...added] } as GovernanceRecord;
   const encoded = guarded(() => encodeRecord(record));
@@ -203,7 +250,10 @@ export function signerSetOf(record: Pick<DecodedRecord, 'record'>): string {
 const signerSets = new WeakMap<object, string>();
 
 /** Orders copies of records: by id, then by signer set. */
-export function byIdThenSigners(a: Pick<DecodedRecord, 'record' | 'idHex'>, b: Pick<DecodedRecord, 'record' | 'idHex'>): number {
+export function byIdThenSigners(
+  a: Pick<DecodedRecord, 'record' | 'idHex'>,
+  b: Pick<DecodedRecord, 'record' | 'idHex'>,
+): number {
   if (a.idHex !== b.idHex) return a.idHex < b.idHex ? -1 : 1;
   const sa = signerSetOf(a);
   const sb = signerSetOf(b);

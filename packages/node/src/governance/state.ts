@@ -11,12 +11,27 @@
  * No I/O: the node stores what this holds and replays it at start (`load`).
  */
 import { toHex } from '../protocol/bytes.js';
-import { resolveActions, validatorsInForce, type ActionRecord, type ActionStanding, type ActionsState } from './actions.js';
-import { checkActionAgainstRoot, extendFold } from './actions.js';
-import { checkAnchor, checkRootAlone, checkRootUpdate, resolveChain, type ChainState, type RootRecord, type RootStanding } from './chain.js';
+import {
+  type ActionRecord,
+  type ActionStanding,
+  type ActionsState,
+  checkActionAgainstRoot,
+  extendFold,
+  resolveActions,
+  validatorsInForce,
+} from './actions.js';
+import {
+  type ChainState,
+  checkAnchor,
+  checkRootAlone,
+  checkRootUpdate,
+  type RootRecord,
+  type RootStanding,
+  resolveChain,
+} from './chain.js';
 import type { IdentityLookup } from './quorum.js';
-import { CRITICAL_KINDS, signerSetOf, type PrincipalEntry } from './record.js';
-import { GovReason, govAccept, govReject, type GovRejection, type GovResult } from './reasons.js';
+import { GovReason, type GovRejection, type GovResult, govAccept, govReject } from './reasons.js';
+import { CRITICAL_KINDS, type PrincipalEntry, signerSetOf } from './record.js';
 import type { VerifiedRecord } from './verify.js';
 
 /** Local resource bounds (not consensus; reaching one refuses with ERR_GOV_LIMIT and stores nothing). */
@@ -31,7 +46,12 @@ export interface GovernanceBounds {
   readonly maxCopies: number;
 }
 
-export const DEFAULT_GOVERNANCE_BOUNDS: GovernanceBounds = Object.freeze({ maxRoots: 1024, maxActions: 16_384, maxWaiting: 1024, maxCopies: 8 });
+export const DEFAULT_GOVERNANCE_BOUNDS: GovernanceBounds = Object.freeze({
+  maxRoots: 1024,
+  maxActions: 16_384,
+  maxWaiting: 1024,
+  maxCopies: 8,
+});
 
 export interface GovernanceView {
   readonly chain: ChainState;
@@ -47,9 +67,17 @@ const isAction = (r: VerifiedRecord): r is ActionRecord => r.record.type === 'ac
  * Whether a root or action can never count, reading only itself, the anchor and the record it
  * names (when that is in `named`): the records a node drops instead of holding.
  */
-function finalRejection(record: Held, anchor: RootRecord, named: RootRecord | undefined, lookup: IdentityLookup): GovRejection | null {
+function finalRejection(
+  record: Held,
+  anchor: RootRecord,
+  named: RootRecord | undefined,
+  lookup: IdentityLookup,
+): GovRejection | null {
   if (isRoot(record)) {
-    const v = named === undefined ? checkRootAlone(record, anchor) : checkRootUpdate(record, named, anchor, lookup);
+    const v =
+      named === undefined
+        ? checkRootAlone(record, anchor)
+        : checkRootUpdate(record, named, anchor, lookup);
     return !v.ok && v.final === true ? govReject(v.reason, v.detail) : null;
   }
   if (named === undefined) return null;
@@ -57,7 +85,12 @@ function finalRejection(record: Held, anchor: RootRecord, named: RootRecord | un
   return !v.ok && v.final === true ? govReject(v.reason, v.detail) : null;
 }
 
-const namedId = (record: Held): string => toHex(isRoot(record) ? (record.record.prior ?? new Uint8Array(32)) : (record as ActionRecord).record.root);
+const namedId = (record: Held): string =>
+  toHex(
+    isRoot(record)
+      ? (record.record.prior ?? new Uint8Array(32))
+      : (record as ActionRecord).record.root,
+  );
 
 /**
  * The definition: the governance view of a set of roots and actions, from an anchor. What can
@@ -66,10 +99,17 @@ const namedId = (record: Held): string => toHex(isRoot(record) ? (record.record.
  * certain to stay: a root that still waits for its own prior may yet be dropped. So the kept set
  * is the same whatever order a node met the records in.
  */
-export function resolveGovernance(anchor: RootRecord, records: Iterable<VerifiedRecord>, lookup: IdentityLookup): GovernanceView {
-  const all = [...records].filter((r): r is Held => (isRoot(r) || isAction(r)) && r.idHex !== anchor.idHex);
+export function resolveGovernance(
+  anchor: RootRecord,
+  records: Iterable<VerifiedRecord>,
+  lookup: IdentityLookup,
+): GovernanceView {
+  const all = [...records].filter(
+    (r): r is Held => (isRoot(r) || isAction(r)) && r.idHex !== anchor.idHex,
+  );
   const rootCopies = new Map<string, RootRecord[]>();
-  for (const r of all) if (isRoot(r)) rootCopies.set(r.idHex, [...(rootCopies.get(r.idHex) ?? []), r]);
+  for (const r of all)
+    if (isRoot(r)) rootCopies.set(r.idHex, [...(rootCopies.get(r.idHex) ?? []), r]);
   const memo = new Map<string, RootRecord | null>([[anchor.idHex, anchor]]);
   // ids are digests of bodies that name their prior's id: the recursion has no cycles
   const connected = (id: string): RootRecord | undefined => {
@@ -77,7 +117,10 @@ export function resolveGovernance(anchor: RootRecord, records: Iterable<Verified
     if (known !== undefined) return known ?? undefined;
     const copies = rootCopies.get(id);
     const prior = copies === undefined ? undefined : connected(namedId(copies[0] as RootRecord));
-    const pass = prior === undefined ? undefined : copies?.find((c) => finalRejection(c, anchor, prior, lookup) === null);
+    const pass =
+      prior === undefined
+        ? undefined
+        : copies?.find((c) => finalRejection(c, anchor, prior, lookup) === null);
     memo.set(id, pass ?? null);
     return pass;
   };
@@ -122,8 +165,13 @@ export class GovernanceState {
    * A state that starts from `anchor`, the root this node was given. The anchor is trusted as
    * configured; it must still carry its own root-change threshold (a wrong file is caught here).
    */
-  static create(anchor: VerifiedRecord, lookup: IdentityLookup, bounds: GovernanceBounds = DEFAULT_GOVERNANCE_BOUNDS): GovResult<GovernanceState> {
-    if (!isRoot(anchor)) return govReject(GovReason.MIX_AND_MATCH, `an anchor is a root, not a ${anchor.record.type}`);
+  static create(
+    anchor: VerifiedRecord,
+    lookup: IdentityLookup,
+    bounds: GovernanceBounds = DEFAULT_GOVERNANCE_BOUNDS,
+  ): GovResult<GovernanceState> {
+    if (!isRoot(anchor))
+      return govReject(GovReason.MIX_AND_MATCH, `an anchor is a root, not a ${anchor.record.type}`);
     const check = checkAnchor(anchor, lookup);
     if (!check.ok) return check;
     return govAccept(new GovernanceState(anchor, lookup, bounds));
@@ -135,7 +183,9 @@ export class GovernanceState {
 
   /** Roots and actions held, ids ascending: what a node stores and replays (the anchor apart). */
   held(): VerifiedRecord[] {
-    return [...[...this.roots.values()].flat(), ...[...this.actions.values()].flat()].sort((a, b) => (a.idHex < b.idHex ? -1 : a.idHex > b.idHex ? 1 : 0));
+    return [...[...this.roots.values()].flat(), ...[...this.actions.values()].flat()].sort(
+      (a, b) => (a.idHex < b.idHex ? -1 : a.idHex > b.idHex ? 1 : 0),
+    );
   }
 
   /** True when a copy of the record with this id, signed by at least these keys, is held. */
@@ -162,8 +212,12 @@ export class GovernanceState {
     const r = this.hold(record);
     if (r !== null) return r;
     // Actions usually arrive in time order under the root in force: extend the fold, don't redo it.
-    const extended = first && isAction(record) ? extendFold(this.current.chain, this.current.actions, record, this.lookup) : null;
-    this.current = extended === null ? this.resolve() : { chain: this.current.chain, actions: extended };
+    const extended =
+      first && isAction(record)
+        ? extendFold(this.current.chain, this.current.actions, record, this.lookup)
+        : null;
+    this.current =
+      extended === null ? this.resolve() : { chain: this.current.chain, actions: extended };
     return this.outcome(record.idHex);
   }
 
@@ -175,14 +229,25 @@ export class GovernanceState {
   }
 
   private outcome(id: string): GovernanceOutcome {
-    const view = this.roots.has(id) ? this.current.chain.standings.get(id) : this.current.actions.views.get(id);
+    const view = this.roots.has(id)
+      ? this.current.chain.standings.get(id)
+      : this.current.actions.views.get(id);
     if (view === undefined) throw new Error(`held record ${id} has no standing`); // cannot happen: every held record is judged
-    return { ok: true, outcome: 'accepted', id, standing: view.standing, ...(view.reason === undefined ? {} : { reason: view.reason }) };
+    return {
+      ok: true,
+      outcome: 'accepted',
+      id,
+      standing: view.standing,
+      ...(view.reason === undefined ? {} : { reason: view.reason }),
+    };
   }
 
   private resolve(): GovernanceView {
     const chain = resolveChain(this.anchor, [...this.roots.values()].flat(), this.lookup);
-    return { chain, actions: resolveActions(chain, [...this.actions.values()].flat(), this.lookup) };
+    return {
+      chain,
+      actions: resolveActions(chain, [...this.actions.values()].flat(), this.lookup),
+    };
   }
 
   /** The root with this id when it is connected (what a record may be judged against), else undefined. */
@@ -194,13 +259,19 @@ export class GovernanceState {
   /** Holds the record, or says why not (null: held). */
   private hold(record: VerifiedRecord): GovernanceOutcome | null {
     if (!isRoot(record) && !isAction(record)) {
-      throw new RangeError(`a ${record.record.type} record belongs to the trust graph, not the governance state`);
+      throw new RangeError(
+        `a ${record.record.type} record belongs to the trust graph, not the governance state`,
+      );
     }
     const id = record.idHex;
     if (this.holds(id, signerSetOf(record))) return { ok: true, outcome: 'duplicate', id };
     const counts = this.roots.has(id)
-      ? ['in-force', 'chain', 'contestant', 'detached'].includes(this.current.chain.standings.get(id)?.standing ?? '')
-      : ['applied', 'superseded', 'frozen'].includes(this.current.actions.views.get(id)?.standing ?? '');
+      ? ['in-force', 'chain', 'contestant', 'detached'].includes(
+          this.current.chain.standings.get(id)?.standing ?? '',
+        )
+      : ['applied', 'superseded', 'frozen'].includes(
+          this.current.actions.views.get(id)?.standing ?? '',
+        );
     if (counts) return { ok: true, outcome: 'duplicate', id }; // a copy of a record that already counts
     const named = namedId(record);
     const namedRoot = this.connectedRoot(named);
@@ -210,13 +281,20 @@ export class GovernanceState {
     const copies = (pool as Map<string, Held[]>).get(id);
     if (copies === undefined) {
       const max = isRoot(record) ? this.bounds.maxRoots : this.bounds.maxActions;
-      if (pool.size >= max) return govReject(GovReason.LIMIT, `${max} ${record.record.type}s are held already`);
+      if (pool.size >= max)
+        return govReject(GovReason.LIMIT, `${max} ${record.record.type}s are held already`);
     } else if (copies.length >= this.bounds.maxCopies) {
-      return govReject(GovReason.LIMIT, `${this.bounds.maxCopies} copies of ${id} are held already`);
+      return govReject(
+        GovReason.LIMIT,
+        `${this.bounds.maxCopies} copies of ${id} are held already`,
+      );
     }
     const waits = namedRoot === undefined;
     if (waits && copies === undefined && this.waitingCount >= this.bounds.maxWaiting) {
-      return govReject(GovReason.LIMIT, `${this.bounds.maxWaiting} records already wait for the root they name`);
+      return govReject(
+        GovReason.LIMIT,
+        `${this.bounds.maxWaiting} records already wait for the root they name`,
+      );
     }
     (pool as Map<string, Held[]>).set(id, [...(copies ?? []), record as Held]);
     if (waits && copies === undefined) {
@@ -239,7 +317,9 @@ export class GovernanceState {
     this.waitingCount -= ids.size;
     for (const id of [...ids].sort()) {
       const pool = (this.roots.has(id) ? this.roots : this.actions) as Map<string, Held[]>;
-      const kept = (pool.get(id) ?? []).filter((c) => finalRejection(c, this.anchor, root, this.lookup) === null);
+      const kept = (pool.get(id) ?? []).filter(
+        (c) => finalRejection(c, this.anchor, root, this.lookup) === null,
+      );
       if (kept.length === 0) pool.delete(id);
       else {
         pool.set(id, kept);
@@ -274,21 +354,41 @@ export interface GovernanceViewJson {
   actions: Array<{ id: string; kind: string; standing: ActionStanding; reason: string | null }>;
 }
 
-const principalJson = (e: PrincipalEntry): PrincipalJson => ({ id: e.id, key_state: e.keyState === undefined ? null : toHex(e.keyState) });
+const principalJson = (e: PrincipalEntry): PrincipalJson => ({
+  id: e.id,
+  key_state: e.keyState === undefined ? null : toHex(e.keyState),
+});
 
 export function governanceViewToJson(view: GovernanceView): GovernanceViewJson {
   const { chain, actions } = view;
   const c = actions.content;
   const tip = chain.tip.record;
   const roots = [...chain.standings]
-    .map(([id, s]) => ({ id, version: s.version, standing: s.standing, reason: s.reason?.reason ?? null }))
+    .map(([id, s]) => ({
+      id,
+      version: s.version,
+      standing: s.standing,
+      reason: s.reason?.reason ?? null,
+    }))
     .sort((a, b) => (a.id < b.id ? -1 : 1));
   return {
     anchor: chain.anchor.idHex,
     status: chain.status,
-    root: { id: chain.tip.idHex, version: tip.version, created_at: tip.createdAt, expires_at: tip.expiresAt },
+    root: {
+      id: chain.tip.idHex,
+      version: tip.version,
+      created_at: tip.createdAt,
+      expires_at: tip.expiresAt,
+    },
     chain: chain.chain.map((r) => ({ id: r.idHex, version: r.record.version })),
-    fork: chain.fork === null ? null : { ...chain.fork, contestants: [...chain.fork.contestants], equivocators: [...chain.fork.equivocators] },
+    fork:
+      chain.fork === null
+        ? null
+        : {
+            ...chain.fork,
+            contestants: [...chain.fork.contestants],
+            equivocators: [...chain.fork.equivocators],
+          },
     members: c.members.map(principalJson),
     thresholds: Object.fromEntries(CRITICAL_KINDS.map((k) => [k, c.thresholds[k]])),
     validators: validatorsInForce(c).map(principalJson),
@@ -298,7 +398,12 @@ export function governanceViewToJson(view: GovernanceView): GovernanceViewJson {
     applied: [...actions.applied],
     roots: roots.filter((r) => r.id !== chain.anchor.idHex),
     actions: [...actions.views]
-      .map(([id, v]) => ({ id, kind: v.copy.record.kind, standing: v.standing, reason: v.reason?.reason ?? null }))
+      .map(([id, v]) => ({
+        id,
+        kind: v.copy.record.kind,
+        standing: v.standing,
+        reason: v.reason?.reason ?? null,
+      }))
       .sort((a, b) => (a.id < b.id ? -1 : 1)),
   };
 }

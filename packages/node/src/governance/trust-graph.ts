@@ -9,10 +9,10 @@
 import { KelReason } from '../identity/reasons.js';
 import { checkIdentityAuthor } from '../identity/verdict.js';
 import { toHex } from '../protocol/bytes.js';
-import { type IdentityLookup } from './quorum.js';
-import { isDidKey, signerSetOf, type RecordOf } from './record.js';
-import { GOV_OK, TrustReason, govReject, type GovRejection } from './reasons.js';
 import type { RuleVerdict } from './chain.js';
+import type { IdentityLookup } from './quorum.js';
+import { GOV_OK, type GovRejection, govReject, TrustReason } from './reasons.js';
+import { isDidKey, type RecordOf, signerSetOf } from './record.js';
 import type { VerifiedRecord } from './verify.js';
 
 export type AttestationRecord = VerifiedRecord<RecordOf<'attestation'>>;
@@ -43,7 +43,10 @@ export function checkIssuer(record: TrustRecord, lookup: IdentityLookup): RuleVe
   const r = record.record;
   if (isDidKey(r.issuer)) {
     if (r.signatures.some((s) => s.signer === r.issuer)) return GOV_OK;
-    return { ...govReject(TrustReason.ISSUER_NOT_SIGNED, `the issuer ${r.issuer} did not sign`), final: true };
+    return {
+      ...govReject(TrustReason.ISSUER_NOT_SIGNED, `the issuer ${r.issuer} did not sign`),
+      final: true,
+    };
   }
   const v = checkIdentityAuthor(lookup(r.issuer), {
     author: r.issuer,
@@ -52,15 +55,30 @@ export function checkIssuer(record: TrustRecord, lookup: IdentityLookup): RuleVe
     signers: r.signatures.map((s) => s.signer),
   });
   if (v.ok) return GOV_OK;
-  if (v.reason === KelReason.THRESHOLD_NOT_MET) return govReject(TrustReason.ISSUER_NOT_SIGNED, v.detail);
+  if (v.reason === KelReason.THRESHOLD_NOT_MET)
+    return govReject(TrustReason.ISSUER_NOT_SIGNED, v.detail);
   return govReject(v.reason, v.detail);
 }
 
 /** A revocation against the attestation it targets: by that attestation's issuer, signed by it. */
-export function checkRevocation(revocation: RevocationRecord, target: AttestationRecord | undefined, lookup: IdentityLookup): RuleVerdict {
-  if (target === undefined) return govReject(TrustReason.UNKNOWN_ATTESTATION, `attestation ${toHex(revocation.record.target)} is not held here`);
+export function checkRevocation(
+  revocation: RevocationRecord,
+  target: AttestationRecord | undefined,
+  lookup: IdentityLookup,
+): RuleVerdict {
+  if (target === undefined)
+    return govReject(
+      TrustReason.UNKNOWN_ATTESTATION,
+      `attestation ${toHex(revocation.record.target)} is not held here`,
+    );
   if (target.record.issuer !== revocation.record.issuer) {
-    return { ...govReject(TrustReason.NOT_ISSUER, `only ${target.record.issuer}, its issuer, can revoke this attestation`), final: true };
+    return {
+      ...govReject(
+        TrustReason.NOT_ISSUER,
+        `only ${target.record.issuer}, its issuer, can revoke this attestation`,
+      ),
+      final: true,
+    };
   }
   return checkIssuer(revocation, lookup);
 }
@@ -68,7 +86,13 @@ export function checkRevocation(revocation: RevocationRecord, target: Attestatio
 export type TrustStanding = 'valid' | 'waiting' | 'refused';
 
 export type TrustOutcome =
-  | { readonly ok: true; readonly outcome: 'accepted'; readonly id: string; readonly standing: TrustStanding; readonly reason?: GovRejection }
+  | {
+      readonly ok: true;
+      readonly outcome: 'accepted';
+      readonly id: string;
+      readonly standing: TrustStanding;
+      readonly reason?: GovRejection;
+    }
   | { readonly ok: true; readonly outcome: 'duplicate'; readonly id: string }
   | GovRejection;
 
@@ -79,7 +103,10 @@ export class TrustGraph {
   private readonly bySubject = new Map<string, Set<string>>();
   private readonly revocationsOf = new Map<string, Set<string>>();
   private waitingCount = 0;
-  private verdicts = new Map<string, { valid: AttestationRecord | RevocationRecord | null; reason?: GovRejection }>();
+  private verdicts = new Map<
+    string,
+    { valid: AttestationRecord | RevocationRecord | null; reason?: GovRejection }
+  >();
   private changeTimes: number[] | null = null;
   /** Per version: valid attestations by issuer, and when each attestation's revocation takes effect. */
   private issuedCache = new Map<string, AttestationRecord[]>();
@@ -102,7 +129,10 @@ export class TrustGraph {
 
   /** Every record held, ids ascending: what a node stores and replays. */
   held(): TrustRecord[] {
-    return [...[...this.attestations.values()].flat(), ...[...this.revocations.values()].flat()].sort((a, b) => (a.idHex < b.idHex ? -1 : 1));
+    return [
+      ...[...this.attestations.values()].flat(),
+      ...[...this.revocations.values()].flat(),
+    ].sort((a, b) => (a.idHex < b.idHex ? -1 : 1));
   }
 
   get size(): { attestations: number; revocations: number } {
@@ -113,21 +143,37 @@ export class TrustGraph {
   add(record: VerifiedRecord): TrustOutcome {
     const r = record as TrustRecord;
     if (r.record.type !== 'attestation' && r.record.type !== 'attestation-revocation') {
-      throw new RangeError(`a ${record.record.type} record belongs to the governance state, not the trust graph`);
+      throw new RangeError(
+        `a ${record.record.type} record belongs to the governance state, not the trust graph`,
+      );
     }
     const id = r.idHex;
-    const pool = (r.record.type === 'attestation' ? this.attestations : this.revocations) as Map<string, TrustRecord[]>;
+    const pool = (r.record.type === 'attestation' ? this.attestations : this.revocations) as Map<
+      string,
+      TrustRecord[]
+    >;
     const copies = pool.get(id);
     const signers = signerSetOf(r);
     if (copies !== undefined) {
       if (this.verdictOf(id).valid !== null) return { ok: true, outcome: 'duplicate', id };
       const wanted = signers.split(' ');
-      if (copies.some((c) => wanted.every((s) => signerSetOf(c).split(' ').includes(s)))) return { ok: true, outcome: 'duplicate', id };
-      if (copies.length >= this.bounds.maxCopies) return govReject(TrustReason.LIMIT, `${this.bounds.maxCopies} copies of ${id} are held already`);
+      if (copies.some((c) => wanted.every((s) => signerSetOf(c).split(' ').includes(s))))
+        return { ok: true, outcome: 'duplicate', id };
+      if (copies.length >= this.bounds.maxCopies)
+        return govReject(
+          TrustReason.LIMIT,
+          `${this.bounds.maxCopies} copies of ${id} are held already`,
+        );
     }
     // Drop what can never count: reads only the record (and a revocation's target, once held).
-    const target = r.record.type === 'attestation-revocation' ? this.attestations.get(toHex(r.record.target))?.[0] : undefined;
-    const check = r.record.type === 'attestation' ? checkIssuer(r, this.lookup) : checkRevocation(r as RevocationRecord, target, this.lookup);
+    const target =
+      r.record.type === 'attestation-revocation'
+        ? this.attestations.get(toHex(r.record.target))?.[0]
+        : undefined;
+    const check =
+      r.record.type === 'attestation'
+        ? checkIssuer(r, this.lookup)
+        : checkRevocation(r as RevocationRecord, target, this.lookup);
     if (!check.ok && check.final === true) return govReject(check.reason, check.detail);
     if (copies === undefined) {
       const full = this.full(r, target === undefined);
@@ -137,27 +183,48 @@ export class TrustGraph {
     if (copies === undefined) this.index(r, target === undefined);
     this.changed();
     const v = this.verdictOf(id);
-    const standing: TrustStanding = v.valid !== null ? 'valid' : v.reason?.reason === TrustReason.UNKNOWN_ATTESTATION ? 'waiting' : 'refused';
-    return { ok: true, outcome: 'accepted', id, standing, ...(v.reason === undefined ? {} : { reason: v.reason }) };
+    const standing: TrustStanding =
+      v.valid !== null
+        ? 'valid'
+        : v.reason?.reason === TrustReason.UNKNOWN_ATTESTATION
+          ? 'waiting'
+          : 'refused';
+    return {
+      ok: true,
+      outcome: 'accepted',
+      id,
+      standing,
+      ...(v.reason === undefined ? {} : { reason: v.reason }),
+    };
   }
 
   private full(r: TrustRecord, waits: boolean): GovRejection | null {
     const b = this.bounds;
     if (r.record.type === 'attestation') {
-      if (this.attestations.size >= b.maxAttestations) return govReject(TrustReason.LIMIT, `${b.maxAttestations} attestations are held already`);
+      if (this.attestations.size >= b.maxAttestations)
+        return govReject(TrustReason.LIMIT, `${b.maxAttestations} attestations are held already`);
       if ((this.byIssuer.get(r.record.issuer)?.size ?? 0) >= b.maxPerIssuer) {
-        return govReject(TrustReason.LIMIT, `${b.maxPerIssuer} attestations of ${r.record.issuer} are held already`);
+        return govReject(
+          TrustReason.LIMIT,
+          `${b.maxPerIssuer} attestations of ${r.record.issuer} are held already`,
+        );
       }
       return null;
     }
-    if (this.revocations.size >= b.maxRevocations) return govReject(TrustReason.LIMIT, `${b.maxRevocations} revocations are held already`);
-    if (waits && this.waitingCount >= b.maxWaiting) return govReject(TrustReason.LIMIT, `${b.maxWaiting} revocations already wait for their attestation`);
+    if (this.revocations.size >= b.maxRevocations)
+      return govReject(TrustReason.LIMIT, `${b.maxRevocations} revocations are held already`);
+    if (waits && this.waitingCount >= b.maxWaiting)
+      return govReject(
+        TrustReason.LIMIT,
+        `${b.maxWaiting} revocations already wait for their attestation`,
+      );
     return null;
   }
 
   private index(r: TrustRecord, waits: boolean): void {
     if (r.record.type === 'attestation') {
-      const add = (map: Map<string, Set<string>>, key: string) => map.set(key, (map.get(key) ?? new Set()).add(r.idHex));
+      const add = (map: Map<string, Set<string>>, key: string) =>
+        map.set(key, (map.get(key) ?? new Set()).add(r.idHex));
       add(this.byIssuer, r.record.issuer);
       add(this.bySubject, r.record.subject);
       // revocations that waited for this attestation can be judged now; drop those that never count
@@ -188,17 +255,26 @@ export class TrustGraph {
   }
 
   /** The verdict of a held attestation or revocation (the first valid copy, or why none is). */
-  verdictOf(id: string): { readonly valid: AttestationRecord | RevocationRecord | null; readonly reason?: GovRejection } {
+  verdictOf(id: string): {
+    readonly valid: AttestationRecord | RevocationRecord | null;
+    readonly reason?: GovRejection;
+  } {
     const cached = this.verdicts.get(id);
     if (cached !== undefined) return cached;
-    let out: { valid: AttestationRecord | RevocationRecord | null; reason?: GovRejection } = { valid: null };
+    let out: { valid: AttestationRecord | RevocationRecord | null; reason?: GovRejection } = {
+      valid: null,
+    };
     const atts = this.attestations.get(id);
     const copies: TrustRecord[] = atts ?? this.revocations.get(id) ?? [];
     for (const c of [...copies].sort((a, b) => (signerSetOf(a) < signerSetOf(b) ? -1 : 1))) {
       const v =
         c.record.type === 'attestation'
           ? checkIssuer(c, this.lookup)
-          : checkRevocation(c as RevocationRecord, this.attestations.get(toHex(c.record.target))?.[0], this.lookup);
+          : checkRevocation(
+              c as RevocationRecord,
+              this.attestations.get(toHex(c.record.target))?.[0],
+              this.lookup,
+            );
       if (v.ok) {
         out = { valid: c };
         break;
@@ -229,7 +305,9 @@ export class TrustGraph {
     return [...(this.bySubject.get(did) ?? [])].sort().map((id) => {
       const v = this.verdictOf(id);
       const record = (v.valid ?? this.attestations.get(id)?.[0]) as AttestationRecord;
-      return v.valid !== null ? { record } : { record, ...(v.reason === undefined ? {} : { reason: v.reason }) };
+      return v.valid !== null
+        ? { record }
+        : { record, ...(v.reason === undefined ? {} : { reason: v.reason }) };
     });
   }
 
@@ -276,7 +354,8 @@ export class TrustGraph {
         times.add(r.createdAt);
         times.add(r.expiresAt);
       }
-      for (const copies of this.revocations.values()) times.add((copies[0] as RevocationRecord).record.createdAt);
+      for (const copies of this.revocations.values())
+        times.add((copies[0] as RevocationRecord).record.createdAt);
       this.changeTimes = [...times].sort((a, b) => a - b);
     }
     return this.changeTimes;

@@ -13,9 +13,9 @@
  * the graph, the identity states or the governance state change, per interval of signed times
  * in which the graph is constant.
  */
-import { membersInForce, validatorsInForce, type GovernedContent } from './actions.js';
+import { type GovernedContent, membersInForce, validatorsInForce } from './actions.js';
+import { type GovRejection, TrustReason, type TrustReasonCode } from './reasons.js';
 import type { TrustPolicy } from './record.js';
-import { TrustReason, type GovRejection, type TrustReasonCode } from './reasons.js';
 import type { AttestationRecord, TrustGraph } from './trust-graph.js';
 
 /** Attestations one query may examine (§8.4). A protocol constant: it decides verdicts. */
@@ -36,7 +36,9 @@ export const OPEN_TRUST_CONTEXT = Object.freeze({ mode: 'open' as const });
 export type AnyTrustContext = TrustContext | typeof OPEN_TRUST_CONTEXT;
 
 export function trustContextOf(content: GovernedContent): TrustContext {
-  const roots = [...new Set([...membersInForce(content), ...validatorsInForce(content)].map((e) => e.id))].sort();
+  const roots = [
+    ...new Set([...membersInForce(content), ...validatorsInForce(content)].map((e) => e.id)),
+  ].sort();
   return { mode: 'governed', roots, revoked: content.revoked, policy: content.trustPolicy };
 }
 
@@ -47,7 +49,16 @@ export interface TrustHop {
   readonly attestation: string;
 }
 
-export type IncomingStatus = 'used' | 'in-force' | 'issuer-unreachable' | 'expired' | 'not-yet-valid' | 'revoked' | 'out-of-scope' | 'issuer-revoked' | 'invalid';
+export type IncomingStatus =
+  | 'used'
+  | 'in-force'
+  | 'issuer-unreachable'
+  | 'expired'
+  | 'not-yet-valid'
+  | 'revoked'
+  | 'out-of-scope'
+  | 'issuer-revoked'
+  | 'invalid';
 
 export interface TrustExplanation {
   readonly subject: string;
@@ -65,7 +76,12 @@ export interface TrustExplanation {
   /** Attestations the query examined (bounded by MAX_QUERY_ATTESTATIONS). */
   readonly examined: number;
   /** Attestations about the subject and what each contributed (first MAX_EXPLAINED_INCOMING by id). */
-  readonly incoming: ReadonlyArray<{ readonly attestation: string; readonly issuer: string; readonly status: IncomingStatus; readonly reason?: string }>;
+  readonly incoming: ReadonlyArray<{
+    readonly attestation: string;
+    readonly issuer: string;
+    readonly status: IncomingStatus;
+    readonly reason?: string;
+  }>;
 }
 
 export interface TrustVerdict {
@@ -82,7 +98,12 @@ class LimitReached {}
  * of the residual graph over states 2v (v's in side) and 2v + 1 (its out side); a vertex's in side
  * is reached only by its own root arc or a flow-carrying predecessor, so `into` is enough to go back.
  */
-function disjointPaths(roots: number, adj: readonly (readonly number[])[], sink: number, want: number): number[][] {
+function disjointPaths(
+  roots: number,
+  adj: readonly (readonly number[])[],
+  sink: number,
+  want: number,
+): number[][] {
   const n = adj.length;
   const used = new Uint8Array(n); // flow on v.in -> v.out (for a root: also on source -> v.in)
   const flowTo = new Int32Array(n).fill(-1); // the successor v's flow goes to
@@ -198,13 +219,36 @@ export class TrustEvaluator {
 }
 
 /** §8.3: the uncached evaluation. */
-export function explainTrust(graph: TrustGraph, context: AnyTrustContext, subject: string, scope: string, at: number): TrustExplanation {
+export function explainTrust(
+  graph: TrustGraph,
+  context: AnyTrustContext,
+  subject: string,
+  scope: string,
+  at: number,
+): TrustExplanation {
   const base = { subject, scope, at, paths: [] as TrustHop[][], examined: 0 };
-  if (context.mode === 'open') return { ...base, mode: 'open', trusted: true, reason: 'open', policy: null, missing: 0, incoming: [] };
+  if (context.mode === 'open')
+    return {
+      ...base,
+      mode: 'open',
+      trusted: true,
+      reason: 'open',
+      policy: null,
+      missing: 0,
+      incoming: [],
+    };
   const { policy, revoked } = context;
   const governed = { ...base, mode: 'governed' as const, policy };
-  if (revoked.has(subject)) return { ...governed, trusted: false, reason: TrustReason.REVOKED, missing: policy.minPaths, incoming: [] };
-  if (context.roots.includes(subject)) return { ...governed, trusted: true, reason: 'root', missing: 0, incoming: [] };
+  if (revoked.has(subject))
+    return {
+      ...governed,
+      trusted: false,
+      reason: TrustReason.REVOKED,
+      missing: policy.minPaths,
+      incoming: [],
+    };
+  if (context.roots.includes(subject))
+    return { ...governed, trusted: true, reason: 'root', missing: 0, incoming: [] };
 
   let examined = 0;
   const count = (n: number) => {
@@ -254,7 +298,14 @@ export function explainTrust(graph: TrustGraph, context: AnyTrustContext, subjec
     count(incomingEdges.size);
   } catch (error) {
     if (!(error instanceof LimitReached)) throw error;
-    return { ...governed, examined, trusted: false, reason: TrustReason.LIMIT, missing: policy.minPaths, incoming: [] };
+    return {
+      ...governed,
+      examined,
+      trusted: false,
+      reason: TrustReason.LIMIT,
+      missing: policy.minPaths,
+      incoming: [],
+    };
   }
   // The layered graph as indexes: roots first (0 .. r − 1), then the deeper layers, the subject last.
   const order = layers.flat();
@@ -263,12 +314,16 @@ export function explainTrust(graph: TrustGraph, context: AnyTrustContext, subjec
   index.set(subject, sink);
   const adj: number[][] = order.map((u) => {
     const level = dist.get(u) as number;
-    const succ = [...(out.get(u)?.keys() ?? [])].filter((v) => v !== subject && dist.get(v) === level + 1).sort();
+    const succ = [...(out.get(u)?.keys() ?? [])]
+      .filter((v) => v !== subject && dist.get(v) === level + 1)
+      .sort();
     const list = succ.map((v) => index.get(v) as number);
     return incomingEdges.has(u) ? [sink, ...list] : list;
   });
   adj.push([]);
-  const found = disjointPaths((layers[0] as string[]).length, adj, sink, policy.minPaths).map((p) => p.map((i) => (i === sink ? subject : (order[i] as string))));
+  const found = disjointPaths((layers[0] as string[]).length, adj, sink, policy.minPaths).map((p) =>
+    p.map((i) => (i === sink ? subject : (order[i] as string))),
+  );
   const hopOf = (u: string, v: string): TrustHop => ({
     issuer: u,
     subject: v,
@@ -285,15 +340,33 @@ export function explainTrust(graph: TrustGraph, context: AnyTrustContext, subjec
       ...classify(graph, record, reason, { scope, at, revoked, dist, usedIds }),
     }));
   const trusted = paths.length >= policy.minPaths;
-  const reason = trusted ? 'paths' : paths.length === 0 ? TrustReason.NO_PATH : TrustReason.TOO_FEW_PATHS;
-  return { ...governed, examined, trusted, reason, paths, missing: Math.max(0, policy.minPaths - paths.length), incoming };
+  const reason = trusted
+    ? 'paths'
+    : paths.length === 0
+      ? TrustReason.NO_PATH
+      : TrustReason.TOO_FEW_PATHS;
+  return {
+    ...governed,
+    examined,
+    trusted,
+    reason,
+    paths,
+    missing: Math.max(0, policy.minPaths - paths.length),
+    incoming,
+  };
 }
 
 function classify(
   graph: TrustGraph,
   a: AttestationRecord,
   invalid: GovRejection | undefined,
-  q: { scope: string; at: number; revoked: ReadonlySet<string>; dist: ReadonlyMap<string, number>; usedIds: ReadonlySet<string> },
+  q: {
+    scope: string;
+    at: number;
+    revoked: ReadonlySet<string>;
+    dist: ReadonlyMap<string, number>;
+    usedIds: ReadonlySet<string>;
+  },
 ): { status: IncomingStatus; reason?: string } {
   if (invalid !== undefined) return { status: 'invalid', reason: invalid.reason };
   const r = a.record;
@@ -329,10 +402,18 @@ export function trustExplanationToJson(e: TrustExplanation): TrustExplanationJso
     mode: e.mode,
     trusted: e.trusted,
     reason: e.reason,
-    policy: e.policy === null ? null : { max_depth: e.policy.maxDepth, min_paths: e.policy.minPaths },
-    paths: e.paths.map((p) => p.map((h) => ({ issuer: h.issuer, subject: h.subject, attestation: h.attestation }))),
+    policy:
+      e.policy === null ? null : { max_depth: e.policy.maxDepth, min_paths: e.policy.minPaths },
+    paths: e.paths.map((p) =>
+      p.map((h) => ({ issuer: h.issuer, subject: h.subject, attestation: h.attestation })),
+    ),
     missing: e.missing,
     examined: e.examined,
-    incoming: e.incoming.map((i) => ({ attestation: i.attestation, issuer: i.issuer, status: i.status, ...(i.reason === undefined ? {} : { reason: i.reason }) })),
+    incoming: e.incoming.map((i) => ({
+      attestation: i.attestation,
+      issuer: i.issuer,
+      status: i.status,
+      ...(i.reason === undefined ? {} : { reason: i.reason }),
+    })),
   };
 }

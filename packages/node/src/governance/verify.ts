@@ -12,18 +12,29 @@
  * checked cannot reach the governance state by accident.
  */
 import type { BatchVerifier } from '../identity/verify.js';
-import { Reason } from '../protocol/reasons.js';
 import type { SignatureCheck } from '../protocol/event.js';
-import { recordSignatureChecks, recordSigningInput, referenceOf, type DecodedRecord, type GovernanceRecord } from './record.js';
-import { GovReason, govAccept, govReject, type GovResult } from './reasons.js';
+import { Reason } from '../protocol/reasons.js';
+import { GovReason, type GovResult, govAccept, govReject } from './reasons.js';
+import {
+  type DecodedRecord,
+  type GovernanceRecord,
+  recordSignatureChecks,
+  recordSigningInput,
+  referenceOf,
+} from './record.js';
 
 declare const verifiedRecord: unique symbol;
 
 /** A decoded governance record whose every signature verified. */
-export type VerifiedRecord<R extends GovernanceRecord = GovernanceRecord> = DecodedRecord<R> & { readonly [verifiedRecord]: true };
+export type VerifiedRecord<R extends GovernanceRecord = GovernanceRecord> = DecodedRecord<R> & {
+  readonly [verifiedRecord]: true;
+};
 
 /** Verifies all signatures of all records in one batch; one result per record, in order. */
-export function verifyRecords(core: BatchVerifier, records: readonly DecodedRecord[]): GovResult<VerifiedRecord>[] {
+export function verifyRecords(
+  core: BatchVerifier,
+  records: readonly DecodedRecord[],
+): GovResult<VerifiedRecord>[] {
   const checks = records.flatMap((r) => recordSignatureChecks(r));
   const verdicts = checks.length === 0 ? [] : core.ed25519VerifyBatch(checks);
   // The first failing entry of each record, checked again over the id the record names.
@@ -49,13 +60,19 @@ export function verifyRecords(core: BatchVerifier, records: readonly DecodedReco
     if (bad < 0) return govAccept(r as VerifiedRecord);
     const signer = r.record.signatures[bad]?.signer;
     if (mixed.has(i)) {
-      return govReject(GovReason.MIX_AND_MATCH, `signature ${bad} (${signer}) was made over the record this one names, not over this one`);
+      return govReject(
+        GovReason.MIX_AND_MATCH,
+        `signature ${bad} (${signer}) was made over the record this one names, not over this one`,
+      );
     }
     return govReject(Reason.BAD_SIGNATURE, `signature ${bad} (${signer}) does not verify`);
   });
 }
 
 /** {@link verifyRecords} for one record. */
-export function verifyRecord(core: BatchVerifier, record: DecodedRecord): GovResult<VerifiedRecord> {
+export function verifyRecord(
+  core: BatchVerifier,
+  record: DecodedRecord,
+): GovResult<VerifiedRecord> {
   return verifyRecords(core, [record])[0] as GovResult<VerifiedRecord>;
 }
