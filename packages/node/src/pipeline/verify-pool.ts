@@ -69,6 +69,17 @@ export function defaultWorkerThreads(cores: number = availableParallelism()): nu
   return Math.max(1, cores - 1);
 }
 
+/** Packs checks into one transferable batch for {@link VerifyPool.verifyTask}. */
+export function packChecks(checks: readonly SignatureCheck[]): VerifyTask {
+  let bytes = 0;
+  for (const c of checks) bytes += c.message.length;
+  const builder = new TaskBuilder(checks.length, bytes);
+  for (const c of checks) builder.add(c.publicKey, c.message, c.signature);
+  return builder.task;
+}
+
+export type { VerifyTask } from './signature-task.js';
+
 export interface VerifyPoolOptions {
   /** Worker threads; 0 verifies on the calling thread. Default {@link defaultWorkerThreads}. */
   threads?: number;
@@ -152,11 +163,15 @@ export class VerifyPool {
   }
 
   private run(checks: readonly SignatureCheck[]): Promise<Uint8Array> {
-    let bytes = 0;
-    for (const c of checks) bytes += c.message.length;
-    const builder = new TaskBuilder(checks.length, bytes);
-    for (const c of checks) builder.add(c.publicKey, c.message, c.signature);
-    const task: VerifyTask = builder.task;
+    return this.verifyTask(packChecks(checks));
+  }
+
+  /**
+   * Verifies one batch packed by {@link packChecks} on a free worker (its buffer is transferred:
+   * the task is spent). One verdict byte per check. The packing is the caller's, so a benchmark
+   * can time the workers alone.
+   */
+  verifyTask(task: VerifyTask): Promise<Uint8Array> {
     if (this.inline) return Promise.resolve(this.inline.ed25519VerifyBatchPacked(unpackTask(task)));
     return (this.pool as WorkerPool).run<Uint8Array>(task, { transferList: [task.buffer] });
   }
