@@ -10,6 +10,8 @@ import { dirname } from 'node:path';
 import { type Args, parseArgs, USAGE } from './args.js';
 import { compareWithBaseline, comparisons } from './compare.js';
 import { BenchError, UsageError } from './errors.js';
+import { INGEST_USAGE, parseIngestArgs } from './ingest/args.js';
+import { runIngestBench } from './ingest/main.js';
 import { describeMachine, machineInfo } from './machine.js';
 import { Progress } from './progress.js';
 import { groupResults } from './report.js';
@@ -136,6 +138,14 @@ async function main(args: Args): Promise<number> {
 
 async function cli(argv: readonly string[]): Promise<number> {
   try {
+    if (argv[0] === 'ingest') {
+      const ingest = parseIngestArgs(argv.slice(1));
+      if (ingest.help) {
+        process.stdout.write(`${INGEST_USAGE}\n`);
+        return 0;
+      }
+      return await runIngestBench(ingest);
+    }
     const args = parseArgs(argv);
     if (args.help) {
       process.stdout.write(`${USAGE}\n`);
@@ -145,7 +155,8 @@ async function cli(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (!(error instanceof BenchError)) throw error;
     process.stderr.write(`commons-sync-bench: ${error.message} [${error.code}]\n`);
-    if (error instanceof UsageError) process.stderr.write(`${USAGE}\n`);
+    if (error instanceof UsageError)
+      process.stderr.write(`${argv[0] === 'ingest' ? INGEST_USAGE : USAGE}\n`);
     return error.exitCode;
   }
 }

@@ -11,7 +11,12 @@ export {
   openNode,
   verifyAudit,
 } from './node.js';
-export { VerifyPool } from './pipeline/verify-pool.js';
+export {
+  defaultWorkerThreads,
+  packChecks,
+  VerifyPool,
+  type VerifyTask,
+} from './pipeline/verify-pool.js';
 export * as protocol from './protocol/index.js';
 export type {
   AuditProofJson,

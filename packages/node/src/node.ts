@@ -51,10 +51,13 @@ import type {
   IngestResult,
   NodeService,
 } from './service.js';
-import { Store, verifyAuditData } from './storage/index.js';
+import { CheckpointOutdatedError, Store, verifyAuditData } from './storage/index.js';
 import type { TailCheckReport } from './storage/tail-check.js';
 
 export const KEY_FILE = NODE_KEY_FILE;
+
+/** Signings of one checkpoint before giving up until the next trigger (the log kept moving). */
+const CHECKPOINT_ATTEMPTS = 5;
 
 export interface NodeOptions {
   readonly dataDir: string;
@@ -68,7 +71,7 @@ export interface NodeOptions {
   readonly keystore?: KeystoreSpec | string;
   /** did:keys whose events are accepted, or 'open' for any author (the default). */
   readonly trusted?: readonly string[] | 'open';
-  /** Verification threads (default: the core count; 0 verifies on the main thread). */
+  /** Verification threads (default: the core count less one, at least 1; 0 verifies on the main thread). */
   readonly workers?: number;
   /** A checkpoint is signed once the log grew by this many entries (default 10,000)... */
   readonly checkpointEvery?: number;
@@ -458,7 +461,7 @@ export class CommonsNode implements NodeService {
       this.store.audit.size <= latest.treeSize + (latest.version === 2 ? 1 : 0)
     )
       return latest;
-    const work = this.store.audit.checkpointAsync(this.key);
+    const work = this.signAtCurrentSize();
     this.signing = work;
     try {
       const cp = await work;
@@ -467,6 +470,22 @@ export class CommonsNode implements NodeService {
       return cp;
     } finally {
       this.signing = undefined;
+    }
+  }
+
+  /**
+   * A checkpoint of the log's current size. Batches may commit while the keystore signs; the
+   * checkpoint's entry must then be the next entry (spec/AUDIT.md §5.2), so the store refuses
+   * an outdated one and it is signed again at the new size, a few times at most.
+   */
+  private async signAtCurrentSize(): Promise<Checkpoint> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.store.audit.checkpointAsync(this.key);
+      } catch (error) {
+        if (!(error instanceof CheckpointOutdatedError) || attempt >= CHECKPOINT_ATTEMPTS)
+          throw error;
+      }
     }
   }
 

@@ -29,7 +29,7 @@ import {
   verifyConsistency,
   verifyInclusion,
 } from '../src/audit/index.js';
-import { DB_FILE, Store, verifyAuditData } from '../src/storage/index.js';
+import { CheckpointOutdatedError, DB_FILE, Store, verifyAuditData } from '../src/storage/index.js';
 import { fakeEvents, manualClock, tempDir } from './storage-fixtures.js';
 
 let core: Core;
@@ -277,6 +277,42 @@ describe('checkpoints', () => {
       checkpoints: 2,
       events: 20,
     });
+  });
+
+  it('are signed again when batches commit while an asynchronous signer signs: the entry is always entry tree_size', async () => {
+    const d = dir();
+    const store = open(d);
+    store.commit(fakeEvents(5));
+    const key = signer(9);
+    let release: () => void = () => undefined;
+    const slow = {
+      publicKey: key.publicKey,
+      sign: async (m: Uint8Array) => {
+        await new Promise<void>((r) => {
+          release = r;
+        });
+        return key.sign(m);
+      },
+    };
+    const signing = store.audit.checkpointAsync(slow);
+    await new Promise((r) => setImmediate(r));
+    store.commit(fakeEvents(3)); // a batch commits while the keystore signs
+    const sizeWhileSigning = store.audit.size;
+    release();
+    await expect(signing).rejects.toThrow(CheckpointOutdatedError);
+    expect(store.audit.size).toBe(sizeWhileSigning); // nothing written
+    expect(store.audit.latestCheckpoint()).toBeUndefined();
+    // signed again, at the new size: its entry is entry tree_size, so the start-up check and
+    // audit verify accept the log
+    const cp = await store.audit.checkpointAsync({
+      publicKey: key.publicKey,
+      sign: async (m) => key.sign(m),
+    });
+    expect(cp.treeSize).toBe(sizeWhileSigning);
+    expect(store.audit.entry(cp.treeSize)?.type).toBe('checkpoint');
+    expect(() => store.checkTail({ now: 0, skewSeconds: 0 })).not.toThrow();
+    store.close();
+    expect(verifyAuditData(d, core, { publicKey: key.publicKey }).ok).toBe(true);
   });
 
   it('refuses a signer whose signatures do not match its public key', () => {

@@ -410,6 +410,32 @@ describe('commit', () => {
     expect(s.countEvents()).toBe(3);
   });
 
+  it('finds replay records among many pairs looked up in groups, each under its own key', () => {
+    const s = open(dir());
+    const stored = fakeEvents(257, { expiresAt: 2_000_000_000 });
+    s.commit(stored);
+    // stored pairs interleaved with unknown ones, across several lookup groups and a remainder
+    const unknown = fakeEvents(260);
+    const pairs = stored.flatMap((e, i) => [
+      { author: e.author, nonce: e.nonce },
+      {
+        author: (unknown[i] as (typeof unknown)[number]).author,
+        nonce: (unknown[i] as (typeof unknown)[number]).nonce,
+      },
+    ]);
+    // the same nonce under another author is another pair
+    pairs.push({ author: 'did:key:other', nonce: (stored[5] as (typeof stored)[number]).nonce });
+    const hits = s.findReplays(pairs);
+    expect(hits.size).toBe(stored.length);
+    for (const e of stored) {
+      expect(hits.get(replayKey(e.author, e.nonce))).toEqual({
+        eventIdHex: e.idHex,
+        expiresAt: 2_000_000_000,
+      });
+    }
+    expect(s.findReplays(unknown.map((e) => ({ author: e.author, nonce: e.nonce }))).size).toBe(0);
+  });
+
   it('answers lookups of missing or malformed ids with undefined', () => {
     const s = open(dir());
     expect(s.getEvent('00'.repeat(32))).toBeUndefined();

@@ -1,7 +1,13 @@
 /** The pool's raw batch verification: verdicts in order, on worker threads and inline. */
+
+import { availableParallelism } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { type SignatureCheck, VerifyPool } from '../src/pipeline/verify-pool.js';
+import {
+  defaultWorkerThreads,
+  type SignatureCheck,
+  VerifyPool,
+} from '../src/pipeline/verify-pool.js';
 import { nativeCore as core } from './node-fixtures.js';
 
 const pools: VerifyPool[] = [];
@@ -33,5 +39,19 @@ describe.each([0, 1, 2])('VerifyPool with %i threads', (threads) => {
       expect(await pool.verify(c)).toEqual(expected);
     }
     expect(pool.threads).toBe(threads);
+  });
+});
+
+describe('the default worker count', () => {
+  it('leaves one core to the committing thread, and has at least one worker', () => {
+    expect([1, 2, 3, 16].map((cores) => defaultWorkerThreads(cores))).toEqual([1, 1, 2, 15]);
+  });
+
+  it('is what a pool gets when no count is given', async () => {
+    const pool = await VerifyPool.create();
+    pools.push(pool);
+    expect(pool.threads).toBe(defaultWorkerThreads(availableParallelism()));
+    const { checks: some, expected } = checks(40);
+    expect(await pool.verify(some)).toEqual(expected);
   });
 });

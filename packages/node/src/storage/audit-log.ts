@@ -41,7 +41,12 @@ import {
   summaryDueAt,
 } from '../audit/rules.js';
 import { CommonsSyncError } from '../errors.js';
-import { ConcurrentWriterError, CorruptDatabaseError, toStorageError } from './errors.js';
+import {
+  CheckpointOutdatedError,
+  ConcurrentWriterError,
+  CorruptDatabaseError,
+  toStorageError,
+} from './errors.js';
 
 /** An entry to append; seq and time are assigned by the log. */
 export interface NewAuditEntry {
@@ -275,7 +280,9 @@ export class AuditLog {
    * As {@link checkpoint}, for a signer that answers asynchronously (an HSM, a KMS): the
    * number, size, root and chain link are taken now, so entries appended while the signature
    * is made are left for the next checkpoint. Callers must not run two at once; if another
-   * checkpoint was stored meanwhile this one is refused ({@link ConcurrentWriterError}).
+   * checkpoint was stored meanwhile this one is refused ({@link ConcurrentWriterError}), and
+   * if entries were appended meanwhile too ({@link CheckpointOutdatedError}: its entry must be
+   * entry `treeSize`); sign again then.
    */
   async checkpointAsync(signer: AsyncCheckpointSigner): Promise<Checkpoint> {
     const unsigned = this.#unsignedCheckpoint(signer.publicKey);
@@ -314,6 +321,13 @@ export class AuditLog {
   }
 
   #writeCheckpoint(cp: Checkpoint): { cp: Checkpoint; staged: StagedAppend } {
+    // Its entry must be entry `treeSize` (spec/AUDIT.md §5.2): refused if entries were appended
+    // while an asynchronous signer was signing.
+    if (this.size !== cp.treeSize) {
+      throw new CheckpointOutdatedError(
+        `checkpoint ${cp.seq} was signed at size ${cp.treeSize}; the log has ${this.size} entries now`,
+      );
+    }
     const latest = this.latestCheckpoint();
     if ((latest?.seq ?? 0) + 1 !== cp.seq) {
       throw new ConcurrentWriterError(

@@ -76,6 +76,18 @@ export class ConcurrentWriterError extends StorageError {
   }
 }
 
+/**
+ * The log grew while a checkpoint was being signed (an asynchronous signer, commits going on):
+ * its entry could no longer be entry `tree_size` (spec/AUDIT.md §5.2), so nothing was stored.
+ * Sign again at the new size.
+ */
+export class CheckpointOutdatedError extends StorageError {
+  static readonly code = 'ERR_CHECKPOINT_OUTDATED';
+  constructor(message: string) {
+    super(CheckpointOutdatedError.code, message);
+  }
+}
+
 /** Reading or writing the database failed for a reason other than the ones above. */
 export class StorageIoError extends StorageError {
   static readonly code = 'ERR_STORAGE_IO';

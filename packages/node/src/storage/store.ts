@@ -81,6 +81,9 @@ interface EventRow {
 
 const HEX_ID = /^[0-9a-f]{64}$/;
 
+/** Replay keys looked up by one statement (SQLite allows 32,766 parameters). */
+const REPLAY_LOOKUP_KEYS = 100;
+
 function checkEvent(e: VerifiedEvent): void {
   if (!(e.id instanceof Uint8Array) || e.id.length !== 32) {
     throw new TypeError('a stored event id must be 32 bytes');
@@ -122,7 +125,7 @@ export class Store {
   readonly #insertEvent: Statement;
   readonly #upsertReplay: Statement;
   readonly #hasId: Statement;
-  readonly #replay: Statement;
+  readonly #replayLookups = new Map<number, Statement>();
   readonly #getEvent: Statement;
   readonly #auditSeq: Statement;
   readonly #maxSeq: Statement;
@@ -147,9 +150,6 @@ export class Store {
        WHERE replay.expires_at < ?`,
     );
     this.#hasId = db.prepare('SELECT 1 FROM events WHERE id = ?').pluck();
-    this.#replay = db.prepare(
-      'SELECT e.id, r.expires_at FROM replay r JOIN events e ON e.seq = r.event_seq WHERE r.key = ?',
-    );
     this.#getEvent = db.prepare('SELECT * FROM events WHERE id = ?');
     this.#auditSeq = db.prepare('SELECT audit_seq FROM events WHERE id = ?').pluck();
     this.#maxSeq = db.prepare('SELECT max(seq) FROM events').pluck();
@@ -200,10 +200,26 @@ export class Store {
     this.#checkOpen();
     const found = new Map<string, ReplayRecord>();
     const keys = this.#replayKeys(pairs);
+    // Keys are looked up REPLAY_LOOKUP_KEYS at a time: one statement per group instead of one
+    // per key (the per-call cost of a statement is most of a point lookup's).
+    const hits = new Map<string, { id: Uint8Array; expires_at: number }>();
+    for (let first = 0; first < pairs.length; first += REPLAY_LOOKUP_KEYS) {
+      const n = Math.min(REPLAY_LOOKUP_KEYS, pairs.length - first);
+      const params = new Array<Uint8Array>(n);
+      for (let i = 0; i < n; i++) {
+        const at = (first + i) * 32;
+        params[i] = keys.subarray(at, at + REPLAY_KEY_BYTES);
+      }
+      const rows = this.#replayLookup(n).all(...params) as {
+        key: Uint8Array;
+        id: Uint8Array;
+        expires_at: number;
+      }[];
+      for (const row of rows) hits.set(toHex(row.key), row);
+    }
+    if (hits.size === 0) return found;
     for (let i = 0; i < pairs.length; i++) {
-      const row = this.#replay.get(keys.subarray(i * 32, i * 32 + REPLAY_KEY_BYTES)) as
-        | { id: Uint8Array; expires_at: number }
-        | undefined;
+      const row = hits.get(toHex(keys.subarray(i * 32, i * 32 + REPLAY_KEY_BYTES)));
       if (row !== undefined) {
         const { author, nonce } = pairs[i] as { author: string; nonce: Uint8Array };
         found.set(replayKey(author, nonce), {
@@ -213,6 +229,19 @@ export class Store {
       }
     }
     return found;
+  }
+
+  /** The replay lookup of `n` keys at once (statements cached by size). */
+  #replayLookup(n: number): Statement {
+    let stmt = this.#replayLookups.get(n);
+    if (stmt === undefined) {
+      stmt = this.#db.prepare(
+        `SELECT r.key, e.id, r.expires_at FROM replay r JOIN events e ON e.seq = r.event_seq
+         WHERE r.key IN (${new Array(n).fill('?').join(',')})`,
+      );
+      this.#replayLookups.set(n, stmt);
+    }
+    return stmt;
   }
 
   /**

@@ -1,0 +1,93 @@
+/** The command line of `commons-sync-bench ingest`. */
+import { UsageError } from '../errors.js';
+
+export const INGEST_USAGE = `usage: commons-sync-bench ingest [options]
+  --quick              CI mode: 10,000 events per run, 2 rounds (default: 30,000 and 3 rounds)
+  --events N           events per ingest run (a multiple of 1,000)
+  --rounds N           interleaved rounds (node:crypto, then each worker setting)
+  --store-size N       also fill a store with N events and measure ingest, GET, proofs and
+                       checkpoints against it (held at scale)
+  --dir DIR            where the stores go (default: the system's temporary folder)
+  --json FILE          write every figure of the run
+  --markdown FILE      write the report as markdown
+  -h, --help           this text`;
+
+export interface IngestArgs {
+  mode: 'quick' | 'full';
+  events: number;
+  rounds: number;
+  storeSize: number | null;
+  dir: string | null;
+  json: string | null;
+  markdown: string | null;
+  help: boolean;
+}
+
+function count(flag: string, text: string | undefined, multipleOf = 1): number {
+  const n = Number(text);
+  if (text === undefined || !/^\d+$/.test(text) || n <= 0 || n % multipleOf !== 0) {
+    throw new UsageError(
+      `${flag} needs a positive integer${multipleOf > 1 ? ` (a multiple of ${multipleOf})` : ''}, got "${text ?? ''}"`,
+    );
+  }
+  return n;
+}
+
+export function parseIngestArgs(argv: readonly string[]): IngestArgs {
+  let quick = false;
+  let events: number | null = null;
+  let rounds: number | null = null;
+  const out = {
+    storeSize: null as number | null,
+    dir: null as string | null,
+    json: null as string | null,
+    markdown: null as string | null,
+    help: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const eq = arg.indexOf('=');
+    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string => {
+      const v = eq > 0 && flag !== arg ? arg.slice(eq + 1) : argv[++i];
+      if (v === undefined) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--quick':
+        if (flag !== arg) throw new UsageError('--quick takes no value');
+        quick = true;
+        break;
+      case '--events':
+        events = count(flag, value(), 1000);
+        break;
+      case '--rounds':
+        rounds = count(flag, value());
+        break;
+      case '--store-size':
+        out.storeSize = count(flag, value(), 1000);
+        break;
+      case '--dir':
+        out.dir = value();
+        break;
+      case '--json':
+        out.json = value();
+        break;
+      case '--markdown':
+        out.markdown = value();
+        break;
+      case '-h':
+      case '--help':
+        out.help = true;
+        break;
+      default:
+        throw new UsageError(`unknown argument ${arg}`);
+    }
+  }
+  return {
+    ...out,
+    mode: quick ? 'quick' : 'full',
+    events: events ?? (quick ? 10_000 : 30_000),
+    rounds: rounds ?? (quick ? 2 : 3),
+  };
+}

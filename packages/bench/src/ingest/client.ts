@@ -1,0 +1,74 @@
+/** The bench's HTTP client: batches POSTed with a few in flight, and GET latencies. */
+import type { EventBatch } from './events.js';
+
+/** Requests in flight: the parsing of one batch overlaps the commit of another. */
+export const CONCURRENCY = 4;
+
+async function post(url: string, batch: EventBatch): Promise<void> {
+  const res = await fetch(`${url}/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: batch.body,
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${text.slice(0, 300)}`);
+  const { results } = JSON.parse(text) as { results: { status: string; reason?: string }[] };
+  const accepted = results.filter((r) => r.status === 'accepted').length;
+  if (accepted !== batch.count) {
+    const bad = results.find((r) => r.status !== 'accepted');
+    throw new Error(`only ${accepted}/${batch.count} accepted (${JSON.stringify(bad)})`);
+  }
+}
+
+/** Seconds from the first request to the last durable acknowledgement of every batch. */
+export async function postAll(url: string, batches: readonly EventBatch[]): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < batches.length) await post(url, batches[next++] as EventBatch);
+    }),
+  );
+  return (performance.now() - started) / 1000;
+}
+
+export interface Latency {
+  readonly requests: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+function quantileOf(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+}
+
+/** One GET after the other (no concurrency: the latency of a request alone); each must be 200. */
+export async function latencies(url: string, paths: readonly string[]): Promise<Latency> {
+  const times: number[] = [];
+  for (const path of paths) {
+    const t = performance.now();
+    const res = await fetch(`${url}${path}`);
+    await res.arrayBuffer();
+    times.push(performance.now() - t);
+    if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status}`);
+  }
+  times.sort((a, b) => a - b);
+  return {
+    requests: times.length,
+    p50Ms: quantileOf(times, 0.5),
+    p99Ms: quantileOf(times, 0.99),
+    maxMs: times[times.length - 1] ?? 0,
+  };
+}
+
+/** The node's stage counters from /metrics (commons_sync_stage_seconds_total), in seconds. */
+export async function stageSeconds(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(
+    /^commons_sync_stage_seconds_total\{stage="(\w+)"\} ([\d.e+-]+)$/gm,
+  ))
+    out[m[1] as string] = Number(m[2]);
+  return out;
+}

@@ -1,0 +1,362 @@
+/**
+ * `commons-sync-bench ingest` (`npm run bench:ingest`): issue 11's targets measured in one run.
+ *
+ * Every round measures node:crypto's single-thread verification, then ingest over HTTP into a
+ * fresh node process with its default worker count and with each fixed count: rounds are
+ * interleaved so a slow spell of the shared machine lands on the reference and the node alike.
+ * Then the pool's raw batch verification with 1 and 2 threads; with `--store-size N`, a store
+ * of N events is filled and ingest, GET, proofs and checkpoints are measured against it.
+ */
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+import { type Core, loadCore } from '@commons-sync/bindings';
+import { defaultWorkerThreads, initDataDir } from '@commons-sync/node';
+
+import { describeMachine, machineInfo } from '../machine.js';
+import { Progress } from '../progress.js';
+import type { IngestArgs } from './args.js';
+import { type Latency, latencies, postAll, stageSeconds } from './client.js';
+import { type EventBatch, EventFactory, nodeCryptoVerifyRate } from './events.js';
+import { BENCH_PASSPHRASE, NodeProcess } from './node-process.js';
+import { poolVerifyRate } from './pool-scaling.js';
+import { fillStore } from './store-fill.js';
+import { evaluateIngestTargets, type IngestFigures, ingestTargetLines } from './targets.js';
+
+const BATCH = 1000;
+
+export interface IngestRun {
+  readonly label: string;
+  readonly eventsPerSec: number;
+  readonly seconds: number;
+  /** CPU µs per event: the node's main thread, and the rest of its threads. */
+  readonly mainCpuUs: number;
+  readonly otherCpuUs: number;
+  /** µs per event by pipeline stage, from the node's /metrics. */
+  readonly stagesUs: Record<string, number>;
+  readonly peakRssBytes: number;
+  readonly loadAverage: number;
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : (s[Math.floor(s.length / 2)] as number);
+};
+const spread = (xs: readonly number[]): string =>
+  xs.length === 0 ? '' : `${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))}`;
+
+function dirBytes(dir: string): number {
+  let total = 0;
+  for (const name of readdirSync(dir)) total += statSync(join(dir, name)).size;
+  return total;
+}
+
+/** One ingest run into the node in `dataDir`; `workers` undefined = the node's default. */
+async function ingestRun(
+  label: string,
+  dataDir: string,
+  batches: readonly EventBatch[],
+  workers: number | undefined,
+  after?: (node: NodeProcess) => Promise<void>,
+): Promise<IngestRun> {
+  const node = await NodeProcess.start(dataDir, workers);
+  try {
+    const before = node.cpu();
+    const stagesBefore = await stageSeconds(node.url);
+    const seconds = await postAll(node.url, batches);
+    const cpu = node.cpu();
+    const stages = await stageSeconds(node.url);
+    const events = batches.reduce((n, b) => n + b.count, 0);
+    const stagesUs: Record<string, number> = {};
+    for (const [k, v] of Object.entries(stages))
+      stagesUs[k] = ((v - (stagesBefore[k] ?? 0)) * 1e6) / events;
+    await after?.(node);
+    return {
+      label,
+      eventsPerSec: events / seconds,
+      seconds,
+      mainCpuUs: ((cpu.main - before.main) * 1e6) / events,
+      otherCpuUs: ((cpu.others - before.others) * 1e6) / events,
+      stagesUs,
+      peakRssBytes: node.peakRss(),
+      loadAverage: loadavg()[0] ?? 0,
+    };
+  } finally {
+    await node.stop();
+  }
+}
+
+function sampleIds(
+  core: Core,
+  factory: EventFactory,
+  first: number,
+  count: number,
+  n: number,
+  now: number,
+): string[] {
+  const out: string[] = [];
+  for (let k = 0; k < n; k++) {
+    const i = first + Math.floor((k * 7919 + 13) % count);
+    out.push(Buffer.from(core.sha256(factory.event(i, now).body)).toString('hex'));
+  }
+  return out;
+}
+
+interface ScaleResult {
+  readonly storeSize: number;
+  readonly fillSeconds: number;
+  readonly bytesPerEvent: number;
+  readonly runs: IngestRun[];
+  readonly get: Latency;
+  readonly proof: Latency;
+  readonly checkpoint: Latency;
+}
+
+export async function runIngestBench(args: IngestArgs): Promise<number> {
+  const machine = machineInfo();
+  const progress = new Progress(process.stderr);
+  progress.note(`commons-sync ingest bench (${args.mode}): ${describeMachine(machine)}`);
+  const core = await loadCore();
+  const root = mkdtempSync(join(args.dir ?? tmpdir(), 'cs-ingest-bench-'));
+  try {
+    // one initialized data directory (key made once: scrypt is slow on purpose), copied per run
+    const template = join(root, 'template');
+    await initDataDir(template, BENCH_PASSPHRASE);
+    const fresh = (name: string): string => {
+      const d = join(root, name);
+      cpSync(template, d, { recursive: true });
+      return d;
+    };
+    const now = Math.floor(Date.now() / 1000);
+    const factory = new EventFactory(core, 'ingest');
+    progress.note(`signing ${args.events.toLocaleString('en')} events (200 authors)…`);
+    const batches = factory.batches(0, args.events, BATCH, now);
+    const ncChecks = factory.nodeCryptoChecks(0, 1000, now);
+    const cores = availableParallelism();
+    const defaultWorkers = defaultWorkerThreads(cores);
+    const fixed = Array.from({ length: Math.min(cores, 4) }, (_, i) => i + 1);
+    const settings: { label: string; workers: number | undefined }[] = [
+      { label: `default (${defaultWorkers})`, workers: undefined },
+      ...fixed.map((w) => ({ label: `${w} worker${w === 1 ? '' : 's'}`, workers: w })),
+    ];
+    const ncRates: number[] = [];
+    const runs = new Map<string, IngestRun[]>(settings.map((s) => [s.label, []]));
+    const steps = args.rounds * (1 + settings.length);
+    let step = 0;
+    for (let round = 1; round <= args.rounds; round++) {
+      progress.update(step++, steps, `round ${round}: node:crypto verify`);
+      ncRates.push(nodeCryptoVerifyRate(ncChecks, args.mode === 'quick' ? 1 : 2));
+      for (const s of settings) {
+        progress.update(step++, steps, `round ${round}: ingest, ${s.label}`);
+        const dir = fresh(`r${round}-${s.workers ?? 'default'}`);
+        (runs.get(s.label) as IngestRun[]).push(await ingestRun(s.label, dir, batches, s.workers));
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    progress.clear();
+    const poolRates = new Map<number, number[]>([
+      [1, []],
+      [2, []],
+    ]);
+    const poolChecks = factory.signatureChecks(0, Math.min(args.events, 8000), now);
+    for (let round = 1; round <= args.rounds; round++) {
+      for (const t of [1, 2]) {
+        progress.note(`round ${round}: raw pool verification, ${t} thread(s)`);
+        (poolRates.get(t) as number[]).push(await poolVerifyRate(t, poolChecks, 4));
+      }
+    }
+
+    let scale: ScaleResult | undefined;
+    if (args.storeSize !== null) {
+      const n = args.storeSize;
+      const dir = fresh('at-scale');
+      const store = new EventFactory(core, 'store');
+      const t0 = performance.now();
+      let last = 0;
+      await fillStore(dir, store, n, {
+        now: () => now * 1000,
+        progress: (stored) => {
+          if (stored - last >= 100_000 || stored === n) {
+            last = stored;
+            progress.update(stored, n, `filling the store: ${stored.toLocaleString('en')} events`);
+          }
+        },
+      });
+      const fillSeconds = (performance.now() - t0) / 1000;
+      progress.clear();
+      progress.note(`filled ${n.toLocaleString('en')} events in ${fillSeconds.toFixed(0)} s`);
+      const bytesPerEvent = dirBytes(dir) / n;
+      const scaleRuns: IngestRun[] = [];
+      let get: Latency | undefined;
+      let proof: Latency | undefined;
+      let checkpoint: Latency | undefined;
+      for (let round = 1; round <= args.rounds; round++) {
+        progress.note(`round ${round}: ingest into the store of ${n.toLocaleString('en')}`);
+        // new events each round: the store keeps what the round before stored
+        const more = factory.batches(args.events * round, args.events, BATCH, now);
+        scaleRuns.push(
+          await ingestRun('at scale', dir, more, undefined, async (node) => {
+            if (round !== args.rounds) return;
+            const ids = sampleIds(core, store, 0, n, 1000, now);
+            get = await latencies(
+              node.url,
+              ids.map((id) => `/v1/events/${id}`),
+            );
+            proof = await latencies(
+              node.url,
+              ids.slice(0, 200).map((id) => `/v1/audit/proof/${id}`),
+            );
+            checkpoint = await latencies(
+              node.url,
+              Array.from({ length: 200 }, () => '/v1/audit/checkpoint'),
+            );
+          }),
+        );
+      }
+      scale = {
+        storeSize: n,
+        fillSeconds,
+        bytesPerEvent,
+        runs: scaleRuns,
+        get: get as unknown as Latency,
+        proof: proof as unknown as Latency,
+        checkpoint: checkpoint as unknown as Latency,
+      };
+    }
+
+    const med = (label: string) => median((runs.get(label) ?? []).map((r) => r.eventsPerSec));
+    const defaultLabel = settings[0]?.label as string;
+    const figures: IngestFigures = {
+      ingestDefault: med(defaultLabel),
+      nodeCrypto: median(ncRates),
+      ingestFixed: new Map(settings.slice(1).map((s) => [s.workers as number, med(s.label)])),
+      defaultWorkers,
+      pool: new Map([...poolRates].map(([t, xs]) => [t, median(xs)])),
+      ...(scale === undefined
+        ? {}
+        : {
+            atScale: {
+              storeSize: scale.storeSize,
+              ingest: median(scale.runs.map((r) => r.eventsPerSec)),
+              peakRssBytes: Math.max(...scale.runs.map((r) => r.peakRssBytes)),
+            },
+          }),
+    };
+    const targets = evaluateIngestTargets(figures);
+    const md = report(
+      args,
+      machine,
+      settings.map((s) => s.label),
+      runs,
+      ncRates,
+      poolRates,
+      scale,
+      targets,
+    );
+    process.stdout.write(`${md}\n`);
+    const write = (file: string, text: string) => {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, text);
+    };
+    if (args.markdown !== null) write(args.markdown, md);
+    if (args.json !== null) {
+      write(
+        args.json,
+        `${JSON.stringify(
+          {
+            date: new Date().toISOString(),
+            args,
+            machine: { ...machine, loadAverage1mAtEnd: loadavg()[0] ?? 0 },
+            nodeCryptoVerifyPerSec: ncRates,
+            runs: Object.fromEntries(runs),
+            pool: Object.fromEntries(poolRates),
+            scale,
+            targets,
+          },
+          null,
+          1,
+        )}\n`,
+      );
+    }
+    return 0;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+function report(
+  args: IngestArgs,
+  machine: ReturnType<typeof machineInfo>,
+  labels: readonly string[],
+  runs: ReadonlyMap<string, IngestRun[]>,
+  ncRates: readonly number[],
+  poolRates: ReadonlyMap<number, number[]>,
+  scale: ScaleResult | undefined,
+  targets: ReturnType<typeof evaluateIngestTargets>,
+): string {
+  const us = (v: number | undefined) => (v === undefined ? '–' : v.toFixed(1));
+  const row = (label: string, rs: readonly IngestRun[]) => {
+    const m = median(rs.map((r) => r.eventsPerSec));
+    const mid = rs.find((r) => r.eventsPerSec === m) as IngestRun;
+    return (
+      `| ${label} | ${Math.round(m).toLocaleString('en')} | ${spread(rs.map((r) => r.eventsPerSec))} | ` +
+      `${us(mid.mainCpuUs)} | ${us(mid.otherCpuUs)} | ${us(mid.stagesUs['parse'])} | ${us(mid.stagesUs['verify'])} | ` +
+      `${us(mid.stagesUs['commit'])} | ${(mid.peakRssBytes / 2 ** 20).toFixed(0)} | ${rs.map((r) => r.loadAverage.toFixed(1)).join(', ')} |`
+    );
+  };
+  const lines = [
+    '# Ingest (issue 11)',
+    '',
+    `${describeMachine(machine)}`,
+    '',
+    `${args.events.toLocaleString('en')} events per run in batches of ${BATCH} from 200 authors, 4 requests in flight, ` +
+      `over HTTP to a \`commons-sync start\` process (WAL, synchronous=FULL, audit log); ${args.rounds} interleaved rounds, medians.`,
+    '',
+    `node:crypto single-thread verify: median ${Math.round(median(ncRates)).toLocaleString('en')}/s (${spread(ncRates)}).`,
+    '',
+    '| setting | events/s (median) | spread | main thread CPU µs/event | other threads CPU µs/event | worker parse µs/event | worker verify µs/event | commit µs/event | peak RSS MiB | load avg at end |',
+    '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...labels.map((l) => row(l, runs.get(l) ?? [])),
+    '',
+    `Raw batch verification through the pool (batches of 1,000, packed before timing): ` +
+      [...poolRates]
+        .map(
+          ([t, xs]) =>
+            `${t} thread(s) ${Math.round(median(xs)).toLocaleString('en')}/s (${spread(xs)})`,
+        )
+        .join('; ') +
+      '.',
+  ];
+  if (scale !== undefined) {
+    const lat = (name: string, l: Latency) =>
+      `| ${name} | ${l.requests} | ${l.p50Ms.toFixed(2)} | ${l.p99Ms.toFixed(2)} | ${l.maxMs.toFixed(2)} |`;
+    lines.push(
+      '',
+      `## Held at scale: ${scale.storeSize.toLocaleString('en')} events stored`,
+      '',
+      `Filled in ${scale.fillSeconds.toFixed(0)} s by the node's own ingest call (no socket); ` +
+        `${scale.bytesPerEvent.toFixed(0)} bytes on disk per event.`,
+      '',
+      '| setting | events/s (median) | spread | main thread CPU µs/event | other threads CPU µs/event | worker parse µs/event | worker verify µs/event | commit µs/event | peak RSS MiB | load avg at end |',
+      '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+      row('at scale, default', scale.runs),
+      '',
+      '| request (one at a time) | requests | p50 ms | p99 ms | max ms |',
+      '| --- | ---: | ---: | ---: | ---: |',
+      lat('GET /v1/events/:id (random stored events)', scale.get),
+      lat('GET /v1/audit/proof/:id', scale.proof),
+      lat('GET /v1/audit/checkpoint', scale.checkpoint),
+    );
+  }
+  lines.push('', '## Targets', '', '```', ...ingestTargetLines(targets), '```');
+  return lines.join('\n');
+}

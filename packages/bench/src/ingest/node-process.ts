@@ -1,0 +1,99 @@
+/**
+ * A node as a user runs it: `commons-sync start --data DIR --port 0` in its own process, with
+ * the CLI's defaults (worker count, limits, checkpoints), so that its CPU time per thread and
+ * its peak RSS are its own and not the bench client's.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const BENCH_PASSPHRASE = 'commons-sync bench';
+
+/** The CLI entry of the installed @commons-sync/node (dist/cli/main.js beside dist/index.js). */
+function cliPath(): string {
+  return fileURLToPath(new URL('./cli/main.js', import.meta.resolve('@commons-sync/node')));
+}
+
+/** CPU seconds of a thread or process from its /proc stat line (utime + stime). */
+function cpuSeconds(statFile: string): number {
+  const text = readFileSync(statFile, 'utf8');
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return ticks / 100; // USER_HZ is 100 on Linux
+}
+
+export interface ThreadCpu {
+  /** The node's main thread: HTTP, splitting bodies, replay check, commit (SQLite, audit). */
+  readonly main: number;
+  /** Everything else in the process: the worker threads, libuv and V8 helper threads. */
+  readonly others: number;
+}
+
+export class NodeProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+  ) {}
+
+  /** Starts a node on `dataDir` (already initialized with {@link BENCH_PASSPHRASE}). */
+  static async start(dataDir: string, workers?: number): Promise<NodeProcess> {
+    const args = [cliPath(), 'start', '--data', dataDir, '--port', '0'];
+    if (workers !== undefined) args.push('--workers', String(workers));
+    const child = spawn(process.execPath, args, {
+      env: { ...process.env, COMMONS_SYNC_PASSPHRASE: BENCH_PASSPHRASE },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      err = (err + d.toString()).slice(-4000);
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const onData = (d: Buffer) => {
+        out += d.toString();
+        const m = /listening on (\S+)/.exec(out);
+        if (m !== null) {
+          child.stdout?.off('data', onData);
+          resolve(m[1] as string);
+        }
+      };
+      child.stdout?.on('data', onData);
+      child.once('exit', (code) =>
+        reject(new Error(`the node exited (${code}) before serving: ${err}`)),
+      );
+    });
+    return new NodeProcess(child, url);
+  }
+
+  get pid(): number {
+    return this.child.pid as number;
+  }
+
+  /** CPU seconds so far, main thread apart. */
+  cpu(): ThreadCpu {
+    const total = cpuSeconds(`/proc/${this.pid}/stat`);
+    const main = cpuSeconds(`/proc/${this.pid}/task/${this.pid}/stat`);
+    return { main, others: total - main };
+  }
+
+  /** Threads of the process now (main, workers, libuv pool, V8 helpers). */
+  threadCount(): number {
+    return readdirSync(`/proc/${this.pid}/task`).length;
+  }
+
+  /** Peak resident set size so far (VmHWM), in bytes. */
+  peakRss(): number {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
+    return m === null ? 0 : Number(m[1]) * 1024;
+  }
+
+  /** SIGTERM, then waits for the graceful close (final checkpoint, database closed). */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 60_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}

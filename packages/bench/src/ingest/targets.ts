@@ -1,0 +1,105 @@
+/**
+ * Issue 11's targets for the node, from one run's figures. PASS or MISS informs; it never
+ * changes the exit status (a benchmark on a shared machine does not gate).
+ */
+export interface IngestFigures {
+  /** Median events/s over HTTP to durable, node defaults, empty store. */
+  readonly ingestDefault: number;
+  /** Median node:crypto single-thread verifications/s, measured between the ingest runs. */
+  readonly nodeCrypto: number;
+  /** Median events/s with each fixed worker count. */
+  readonly ingestFixed: ReadonlyMap<number, number>;
+  /** The default worker count on this machine. */
+  readonly defaultWorkers: number;
+  /** Raw pool verification, signatures/s, by thread count. */
+  readonly pool: ReadonlyMap<number, number>;
+  /** With `--store-size`: the store's size and the median rate into it. */
+  readonly atScale?: {
+    readonly storeSize: number;
+    readonly ingest: number;
+    readonly peakRssBytes: number;
+  };
+}
+
+export interface IngestTarget {
+  readonly target: string;
+  readonly goal: string;
+  readonly measured: string;
+  readonly status: 'PASS' | 'MISS' | 'n/a';
+}
+
+/** "Never slower than the best fixed setting": within this fraction, a difference is noise. */
+export const SAME_SPEED_TOLERANCE = 0.05;
+export const SCALE_TARGET_EVENTS = 10_000_000;
+const GIB = 2 ** 30;
+
+const x = (v: number) => `${v.toFixed(2)}×`;
+const rate = (v: number) => `${Math.round(v).toLocaleString('en')}/s`;
+const status = (ok: boolean): 'PASS' | 'MISS' => (ok ? 'PASS' : 'MISS');
+
+export function evaluateIngestTargets(f: IngestFigures): IngestTarget[] {
+  const out: IngestTarget[] = [];
+  const ratio = f.ingestDefault / f.nodeCrypto;
+  out.push({
+    target:
+      '1. durable ingest over HTTP (defaults, batches of 1,000, 200 authors) vs node:crypto single-thread verify',
+    goal: '≥ 4.5×',
+    measured: `${x(ratio)} (${rate(f.ingestDefault)} vs ${rate(f.nodeCrypto)})`,
+    status: status(ratio >= 4.5),
+  });
+  if (f.atScale === undefined) {
+    out.push({
+      target: '2. ingest with 10 million events stored vs the empty store',
+      goal: '≥ 80%',
+      measured: 'not measured (run with --store-size N)',
+      status: 'n/a',
+    });
+  } else {
+    const s = f.atScale;
+    const kept = s.ingest / f.ingestDefault;
+    const full = s.storeSize >= SCALE_TARGET_EVENTS;
+    out.push({
+      target: `2. ingest with ${s.storeSize.toLocaleString('en')} events stored vs the empty store`,
+      goal: '≥ 80% at 10,000,000 stored',
+      measured: `${(kept * 100).toFixed(0)}% (${rate(s.ingest)} vs ${rate(f.ingestDefault)})${full ? '' : '; the store is smaller than the target size'}`,
+      status: full ? status(kept >= 0.8) : kept >= 0.8 ? 'n/a' : 'MISS',
+    });
+    out.push({
+      target: "2. the node's peak RSS during the run at scale",
+      goal: '< 1 GiB',
+      measured: `${(s.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+      status: status(s.peakRssBytes < GIB),
+    });
+  }
+  const one = f.pool.get(1);
+  const two = f.pool.get(2);
+  if (one !== undefined && two !== undefined) {
+    out.push({
+      target: '3. raw batch verification through the pool, 2 threads vs 1',
+      goal: '≥ 1.8×',
+      measured: `${x(two / one)} (${rate(two)} vs ${rate(one)})`,
+      status: status(two / one >= 1.8),
+    });
+  }
+  let best = 0;
+  let bestWorkers = 0;
+  for (const [workers, r] of f.ingestFixed) {
+    if (r > best) {
+      best = r;
+      bestWorkers = workers;
+    }
+  }
+  if (best > 0) {
+    out.push({
+      target: `3. the default worker count (${f.defaultWorkers} here) vs the best fixed setting (${bestWorkers})`,
+      goal: `never slower (within ${SAME_SPEED_TOLERANCE * 100}% noise)`,
+      measured: `${((f.ingestDefault / best) * 100).toFixed(0)}% (${rate(f.ingestDefault)} vs ${rate(best)})`,
+      status: status(f.ingestDefault >= best * (1 - SAME_SPEED_TOLERANCE)),
+    });
+  }
+  return out;
+}
+
+export function ingestTargetLines(targets: readonly IngestTarget[]): string[] {
+  return targets.map((t) => `${t.status.padEnd(4)}  ${t.target}: ${t.measured}, target ${t.goal}`);
+}

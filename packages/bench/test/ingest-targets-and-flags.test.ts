@@ -1,0 +1,84 @@
+// `commons-sync-bench ingest`: its flags, and how one run's figures become PASS or MISS.
+import { describe, expect, it } from 'vitest';
+
+import { UsageError } from '../src/errors.js';
+import { parseIngestArgs } from '../src/ingest/args.js';
+import { evaluateIngestTargets, type IngestFigures } from '../src/ingest/targets.js';
+
+describe('parseIngestArgs', () => {
+  it('has a quick and a full mode, and takes a store size', () => {
+    expect(parseIngestArgs([])).toMatchObject({
+      mode: 'full',
+      events: 30_000,
+      rounds: 3,
+      storeSize: null,
+    });
+    expect(parseIngestArgs(['--quick', '--store-size=10000000', '--rounds', '5'])).toMatchObject({
+      mode: 'quick',
+      events: 10_000,
+      rounds: 5,
+      storeSize: 10_000_000,
+    });
+  });
+
+  it.each([
+    [['--events', '1500'], /multiple of 1000/],
+    [['--store-size', '-5'], /positive integer/],
+    [['--rounds', 'x'], /positive integer/],
+    [['--json'], /needs a value/],
+    [['--quick=1'], /takes no value/],
+    [['--fast'], /unknown argument/],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parseIngestArgs(argv)).toThrow(UsageError);
+    expect(() => parseIngestArgs(argv)).toThrow(message);
+  });
+});
+
+const base: IngestFigures = {
+  ingestDefault: 45_000,
+  nodeCrypto: 10_000,
+  ingestFixed: new Map([
+    [1, 45_500],
+    [2, 40_000],
+  ]),
+  defaultWorkers: 1,
+  pool: new Map([
+    [1, 200_000],
+    [2, 390_000],
+  ]),
+  atScale: { storeSize: 10_000_000, ingest: 37_000, peakRssBytes: 700 * 2 ** 20 },
+};
+
+const statuses = (f: IngestFigures) => evaluateIngestTargets(f).map((t) => t.status);
+
+describe('evaluateIngestTargets', () => {
+  it('passes each target when its ratio reaches the goal', () => {
+    expect(statuses(base)).toEqual(['PASS', 'PASS', 'PASS', 'PASS', 'PASS']);
+  });
+
+  it('misses each target that falls short', () => {
+    expect(
+      statuses({
+        ...base,
+        ingestDefault: 40_000, // 4.0× node:crypto
+        atScale: { storeSize: 10_000_000, ingest: 30_000, peakRssBytes: 2 ** 30 },
+        pool: new Map([
+          [1, 200_000],
+          [2, 300_000],
+        ]),
+        ingestFixed: new Map([[2, 44_000]]), // the default is 9% slower than 2 workers
+      }),
+    ).toEqual(['MISS', 'MISS', 'MISS', 'MISS', 'MISS']);
+  });
+
+  it('does not call a smaller store a pass, and says when scale was not measured', () => {
+    const { atScale: _, ...noScale } = base;
+    expect(statuses(noScale)[1]).toBe('n/a');
+    const small = evaluateIngestTargets({
+      ...base,
+      atScale: { ...base.atScale!, storeSize: 1_000_000 },
+    });
+    expect(small[1]?.status).toBe('n/a');
+    expect(small[1]?.measured).toMatch(/smaller than the target size/);
+  });
+});
