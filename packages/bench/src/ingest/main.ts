@@ -415,7 +415,7 @@ function report(
       'CPU of that thread alone, medians over the rounds, spreads shown): ' +
       `besides verification ${stageLine(workerStages, (w) => w.stageUs)} µs/event ` +
       `(the whole task ${stageLine(workerStages, (w) => w.prepareUs)}, verification alone ${stageLine(workerStages, (w) => w.verifyUs)}); ` +
-      `copying a chunk's results back (structured clone, both sides) ${stageLine(workerStages, (w) => w.resultsUs)} µs/event.`,
+      `what handing the chunks to one worker thread costs the main thread (texts in, results back and unpacked) ${stageLine(workerStages, (w) => w.mainSideUs)} µs/event.`,
   ];
   if (scale !== undefined) {
     const lat = (name: string, l: Latency) =>

@@ -5,8 +5,9 @@
  *
  * It runs the node's own code on one thread (`VerifyPool` with no worker threads runs the
  * worker's `prepare` inline) over the bench's request bodies, split as the HTTP route splits
- * them, repeated until the JIT has settled (a discarded warm-up pass first). CPU time is this
- * thread's own (from /proc/thread-self), so other processes on a shared machine lengthen the
+ * them, repeated until the JIT has settled (a discarded warm-up pass first); then the same
+ * chunks through a pool of one worker thread, for what the round trip costs the main thread.
+ * CPU time is this thread's own (from /proc/thread-self), so other processes on a shared machine lengthen the
  * run but do not add to the figure.
  */
 import { readFileSync } from 'node:fs';
@@ -22,8 +23,12 @@ export interface WorkerStage {
   readonly verifyUs: number;
   /** `prepareUs − verifyUs`: the worker's CPU per event besides verification. */
   readonly stageUs: number;
-  /** CPU µs per event to copy a chunk's results back (structured clone: both sides). */
-  readonly resultsUs: number;
+  /**
+   * CPU µs per event that handing a chunk to a worker thread costs the main thread: copying
+   * the texts in, receiving and unpacking the results (a pool of one thread; the worker's own
+   * work is not on this thread).
+   */
+  readonly mainSideUs: number;
   readonly events: number;
 }
 
@@ -67,13 +72,11 @@ export async function measureWorkerStage(
     });
     const events = batches.reduce((n, b) => n + b.count, 0);
     const ctx = { now, timeRules: protocol.DEFAULT_TIME_RULES, trust: protocol.OPEN_TRUST };
-    let lastChunk: unknown;
     const prepareUs = await cpuPerEvent(events, seconds, async () => {
       for (const batch of split) {
         const chunk = await pool.prepare(batch, ctx);
         for (const e of chunk.events)
           if (!e.ok || e.late !== undefined) throw new Error('the node refused a bench event');
-        lastChunk = chunk;
       }
     });
     // one packed batch per chunk, as the worker verifies them
@@ -86,11 +89,19 @@ export async function measureWorkerStage(
         if (verdicts.includes(false)) throw new Error('the pool rejected a bench signature');
       }
     });
-    const perChunk = (lastChunk as { events: unknown[] }).events.length;
-    const resultsUs = await cpuPerEvent(perChunk * 20, seconds / 2, async () => {
-      for (let k = 0; k < 20; k++) structuredClone(lastChunk);
-    });
-    return { prepareUs, verifyUs, stageUs: prepareUs - verifyUs, resultsUs, events };
+    const threaded = await VerifyPool.create({ threads: 1 });
+    let mainSideUs: number;
+    try {
+      mainSideUs = await cpuPerEvent(events, seconds, async () => {
+        for (const batch of split) {
+          const chunk = await threaded.prepare(batch, ctx);
+          if (chunk.events.length !== batch.spans.length / 2) throw new Error('a chunk was lost');
+        }
+      });
+    } finally {
+      await threaded.close();
+    }
+    return { prepareUs, verifyUs, stageUs: prepareUs - verifyUs, mainSideUs, events };
   } finally {
     await pool.close();
   }
