@@ -113,7 +113,7 @@ class ByteSink {
       grown.set(this.bytes.subarray(0, at));
       this.bytes = grown;
     }
-    this.bytes.set(src.subarray(start, end), at);
+    this.bytes.set(start === 0 && end === src.length ? src : src.subarray(start, end), at);
     this.length = at + n;
     return at;
   }
@@ -201,7 +201,7 @@ export function preparePacked(
   const message = new Uint8Array(messageBytes);
   message.set(SIGNATURE_DOMAIN);
   for (const { event, j } of live) {
-    message.set(ids.subarray(32 * j, 32 * j + 32), SIGNATURE_DOMAIN.length);
+    for (let k = 0; k < 32; k++) message[SIGNATURE_DOMAIN.length + k] = ids[32 * j + k] as number;
     const keys = read[j]?.signerKeys as readonly Uint8Array[];
     event.signatures.forEach((s, k) => {
       builder.add(keys[k] as Uint8Array, message, s.sig);

@@ -134,6 +134,11 @@ const PLAIN_KEYS: readonly Uint8Array[] = [
 const SIG_ENTRY_HEAD = Uint8Array.of(0xa2, 0x63, 0x73, 0x69, 0x67, 0x58, 0x40); // {"sig": bytes(64)
 const SIGNER_KEY = Uint8Array.of(0x66, 0x73, 0x69, 0x67, 0x6e, 0x65, 0x72, 0x78, DID_KEY_LENGTH); // "signer": text(56)
 
+function sameBytes(o: Uint8Array, a: number, b: number, n: number): boolean {
+  for (let k = 0; k < n; k++) if (o[a + k] !== o[b + k]) return false;
+  return true;
+}
+
 function bytesAt(o: Uint8Array, at: number, expected: Uint8Array): boolean {
   for (let k = 0; k < expected.length; k++) if (o[at + k] !== expected[k]) return false;
   return true;
@@ -179,7 +184,8 @@ function commonShape(o: Uint8Array, top: readonly number[], cbor: Uint8Array): E
   end = top[11] as number;
   if (o[at] !== 0x78 || o[at + 1] !== DID_KEY_LENGTH || end !== at + 2 + DID_KEY_LENGTH)
     return null;
-  const author = asciiString(o, at + 2, end);
+  const authorAt = at + 2;
+  const author = asciiString(o, authorAt, end);
   const authorKey = parseDidKey(author);
   if (!authorKey.ok) return null;
   // created_at < expires_at, unsigned
@@ -205,6 +211,13 @@ function commonShape(o: Uint8Array, top: readonly number[], cbor: Uint8Array): E
     if (!bytesAt(o, at, SIGNER_KEY)) return null;
     at += SIGNER_KEY.length;
     if (at + DID_KEY_LENGTH > end) return null;
+    // the author signing its own event, the usual case: its string and key are at hand
+    if (sameBytes(o, at, authorAt, DID_KEY_LENGTH)) {
+      signatures.push({ signer: author, sig });
+      signerKeys.push(authorKey.value);
+      at += DID_KEY_LENGTH;
+      continue;
+    }
     const signer = asciiString(o, at, at + DID_KEY_LENGTH);
     at += DID_KEY_LENGTH;
     const key = parseDidKey(signer);
