@@ -8,6 +8,8 @@ export interface BadRow {
     | 'checkpoints'
     | 'events'
     | 'replay'
+    | 'key_events'
+    | 'identity_events'
     | 'database';
   /**
    * The row: `seq` for audit_entries, events and checkpoints; "level/idx" for audit_nodes;
@@ -59,6 +61,12 @@ export interface AuditData {
   replayRecords(): Iterable<Row>;
   /** The event_seq of the `replay` row with this key, if any. */
   replayEventSeq(key: Uint8Array): unknown;
+  /** The `key_events` rows (every column), by seq. */
+  keyEventRows(): Iterable<Row>;
+  /** The `identity_events` rows (every column), by event id. */
+  identityEventRows(): Iterable<Row>;
+  /** The `identity_events` row of this event id, if any. */
+  identityEventRow(id: Uint8Array): Row | undefined;
 }
 
 export const isBlob = (v: unknown, len?: number): v is Uint8Array =>

@@ -22,6 +22,7 @@ function sqliteAuditData(db: Database): AuditData {
   const eventSeqById = db.prepare('SELECT seq FROM events WHERE id = ?').pluck();
   const storedNode = db.prepare('SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?').pluck();
   const replayEventSeq = db.prepare('SELECT event_seq FROM replay WHERE key = ?').pluck();
+  const identityEventRow = db.prepare('SELECT * FROM identity_events WHERE event_id = ?');
   return {
     checkpoints: () => db.prepare('SELECT * FROM checkpoints ORDER BY seq').all() as Row[],
     entries: () =>
@@ -40,6 +41,13 @@ function sqliteAuditData(db: Database): AuditData {
     replayRecords: () =>
       db.prepare('SELECT * FROM replay ORDER BY key').iterate() as IterableIterator<Row>,
     replayEventSeq: (key) => replayEventSeq.get(key),
+    keyEventRows: () =>
+      db.prepare('SELECT * FROM key_events ORDER BY seq').iterate() as IterableIterator<Row>,
+    identityEventRows: () =>
+      db
+        .prepare('SELECT * FROM identity_events ORDER BY event_id')
+        .iterate() as IterableIterator<Row>,
+    identityEventRow: (id) => identityEventRow.get(id) as Row | undefined,
   };
 }
 
