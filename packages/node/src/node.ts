@@ -30,7 +30,7 @@ import {
 } from './keys/node-identity.js';
 import { type KeystoreSpec, parseKeystoreSpec } from './keys/spec.js';
 import { NodeIdentities } from './node-identities.js';
-import { IdentityStage, type IdentityStageBounds } from './pipeline/identity-stage.js';
+import { IdentityStage, type IdentityStageOptions } from './pipeline/identity-stage.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { VerifyPool } from './pipeline/verify-pool.js';
 import {
@@ -93,7 +93,7 @@ export interface NodeOptions {
   /** The crypto core (default: `loadCore()`); the verify workers load the same backend. */
   readonly core?: Core;
   /** Local bounds of events held back by the identity verdict, and the re-evaluation page. */
-  readonly identityBounds?: Partial<IdentityStageBounds>;
+  readonly identityBounds?: IdentityStageOptions['bounds'];
 }
 
 function checkpointJson(cp: Checkpoint, did: string): CheckpointJson {

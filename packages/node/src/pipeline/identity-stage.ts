@@ -23,10 +23,12 @@ import { CorruptEventError } from '../errors.js';
 import {
   checkIdentityAuthor,
   checkKeyStateStanding,
+  DEFAULT_REGISTRY_BOUNDS,
   decodeKeyEvent,
   IdentityRegistry,
   type IdentityState,
   KelReason,
+  type RegistryBounds,
   type VerifiedKeyEvent,
   verifyKeyEvents,
 } from '../identity/index.js';
@@ -51,6 +53,8 @@ export interface IdentityStageBounds {
   readonly maxHeldPerAuthor: number;
   /** Stored events judged again per transaction during re-evaluation. */
   readonly pageSize: number;
+  /** The key event logs' own bounds (spec/IDENTITY.md §4): escrow, contestants, events. */
+  readonly kel: RegistryBounds;
 }
 
 export const DEFAULT_IDENTITY_BOUNDS: IdentityStageBounds = Object.freeze({
@@ -58,6 +62,7 @@ export const DEFAULT_IDENTITY_BOUNDS: IdentityStageBounds = Object.freeze({
   maxHeldBytes: 16 * 1024 * 1024,
   maxHeldPerAuthor: 256,
   pageSize: 256,
+  kel: DEFAULT_REGISTRY_BOUNDS,
 });
 
 /**
@@ -104,7 +109,9 @@ export interface IdentityStageOptions {
   readonly store: Store;
   /** Unix milliseconds. */
   readonly now: () => number;
-  readonly bounds?: Partial<IdentityStageBounds>;
+  readonly bounds?: Partial<Omit<IdentityStageBounds, 'kel'>> & {
+    readonly kel?: Partial<RegistryBounds>;
+  };
 }
 
 export class IdentityStage {
@@ -129,7 +136,11 @@ export class IdentityStage {
     this.core = opts.core;
     this.store = opts.store;
     this.now = opts.now;
-    this.bounds = { ...DEFAULT_IDENTITY_BOUNDS, ...opts.bounds };
+    this.bounds = {
+      ...DEFAULT_IDENTITY_BOUNDS,
+      ...opts.bounds,
+      kel: { ...DEFAULT_REGISTRY_BOUNDS, ...opts.bounds?.kel },
+    };
     this.registry = this.rebuild();
     this.recheckStored();
   }
@@ -388,7 +399,7 @@ export class IdentityStage {
   // Start
 
   private rebuild(): IdentityRegistry {
-    const registry = new IdentityRegistry(this.core);
+    const registry = new IdentityRegistry(this.core, this.bounds.kel);
     const rows = this.store.identity.keyEvents();
     const decoded = rows.map((row) => {
       const d = decodeKeyEvent(this.core, row.encoded);
