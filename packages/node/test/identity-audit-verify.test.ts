@@ -86,30 +86,32 @@ describe('audit verify and identities', () => {
 
   it('names an invalidated event made to look valid, and a valid one marked invalid', async () => {
     const revived = tampered(
-      'UPDATE identity_events SET invalid_reason = NULL, invalid_by = NULL WHERE event_id = ?',
+      'UPDATE identity_events SET invalid_reason = NULL, invalid_by = NULL WHERE event_seq = (SELECT seq FROM events WHERE id = ?)',
       Buffer.from(ids[1] as string, 'hex'),
     );
     expect(await verifyAudit(revived, core)).toMatchObject({
       ok: false,
       firstBad: {
         table: 'identity_events',
-        row: ids[1],
         what: expect.stringContaining('ERR_KEL_KEY_ROTATED'),
       },
     });
     const smeared = tampered(
-      "UPDATE identity_events SET invalid_reason = 'ERR_KEL_KEY_REVOKED' WHERE event_id = ?",
+      "UPDATE identity_events SET invalid_reason = 'ERR_KEL_KEY_REVOKED' WHERE event_seq = (SELECT seq FROM events WHERE id = ?)",
       Buffer.from(ids[0] as string, 'hex'),
     );
     expect(await verifyAudit(smeared, core)).toMatchObject({
       ok: false,
-      firstBad: { table: 'identity_events', row: ids[0] },
+      firstBad: {
+        table: 'identity_events',
+        what: expect.stringContaining('stands ERR_KEL_KEY_REVOKED'),
+      },
     });
   });
 
   it('names an event by an identity without its identity row', async () => {
     const orphan = tampered(
-      'DELETE FROM identity_events WHERE event_id = ?',
+      'DELETE FROM identity_events WHERE event_seq = (SELECT seq FROM events WHERE id = ?)',
       Buffer.from(ids[0] as string, 'hex'),
     );
     expect(await verifyAudit(orphan, core)).toMatchObject({

@@ -63,9 +63,13 @@ export interface AuditData {
   replayEventSeq(key: Uint8Array): unknown;
   /** The `key_events` rows (every column), by seq. */
   keyEventRows(): Iterable<Row>;
-  /** The `identity_events` rows (every column), by event id. */
+  /**
+   * The `identity_events` rows by event seq, each with its event's columns: `event_seq`,
+   * `event_id`, `identity` (the author), `key_state` (hex), `created_at`, `expires_at` (null
+   * when no event has that seq), `invalid_reason`.
+   */
   identityEventRows(): Iterable<Row>;
-  /** The `identity_events` row of this event id, if any. */
+  /** The identity row (as above) of the event with this id, if any. */
   identityEventRow(id: Uint8Array): Row | undefined;
 }
 

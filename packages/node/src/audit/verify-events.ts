@@ -75,16 +75,7 @@ export function verifyStoredEvents(data: AuditData, core: Core, H: Sha256, now: 
     }
     if (data.eventSeqById(id) !== seq)
       fail('events', seq, 'the events.id index does not lead to this row');
-    if (event.keyState !== undefined)
-      checkIdentityRow(
-        data,
-        seq,
-        id,
-        event.author,
-        event.keyState,
-        event.createdAt,
-        event.expiresAt,
-      );
+    if (event.keyState !== undefined) checkIdentityRow(data, seq, id, event.keyState);
 
     const key = hex(
       H(packReplayKeyInputs([{ author: event.author, nonce: event.nonce }]).data).subarray(

@@ -34,7 +34,6 @@ import {
 } from '../identity/index.js';
 import { toHex, type VerifiedEvent } from '../protocol/index.js';
 import {
-  type IdentityEventRow,
   type IdentityStanding,
   replayKey,
   type StandingChange,
@@ -94,13 +93,11 @@ interface Job {
   readonly keyStates: readonly string[];
   /** The key event (hex id) that caused it, or `start`. */
   readonly cause: string;
-  /** Stored events are judged in id order; the last id judged. */
-  after: Uint8Array;
+  /** Stored events are judged in seq order; the last seq judged. */
+  after: number;
   heldDone: boolean;
   readonly counts: Reevaluation;
 }
-
-const ZERO_ID: Uint8Array = new Uint8Array(32);
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -156,17 +153,6 @@ export class IdentityStage {
       keyState: event.identity.keyState,
       signers: event.identity.signers,
     });
-  }
-
-  /** The row that records an accepted event's key state. */
-  rowOf(event: Prepared & { readonly identity: NonNullable<Prepared['identity']> }) {
-    return {
-      id: event.id,
-      identity: event.author,
-      keyState: event.identity.keyState,
-      createdAt: event.createdAt,
-      expiresAt: event.expiresAt,
-    } satisfies IdentityEventRow;
   }
 
   /**
@@ -235,7 +221,7 @@ export class IdentityStage {
       identity,
       keyStates: [...keyStates].sort(),
       cause,
-      after: ZERO_ID,
+      after: 0,
       heldDone: false,
       counts,
     });
@@ -285,7 +271,6 @@ export class IdentityStage {
     const nowSeconds = Math.floor(this.now() / 1000);
     const state = this.registry.get(job.identity);
     const rows = this.store.identity.page(
-      job.identity,
       job.keyStates,
       job.after,
       nowSeconds,
@@ -301,7 +286,7 @@ export class IdentityStage {
       job.counts.accepted += revived.length;
     }
     const last = rows[rows.length - 1];
-    if (last !== undefined) job.after = last.id;
+    if (last !== undefined) job.after = last.seq;
     return rows.length < this.bounds.pageSize;
   }
 
@@ -339,7 +324,7 @@ export class IdentityStage {
     );
     this.store.commit(accepted, [record], {
       standings,
-      events: revived.map((h) => this.rowOf(h.event)),
+      events: revived.map((h, index) => ({ index, keyState: h.event.identity.keyState })),
     });
     for (const h of revived) this.release(h.idHex);
   }
@@ -426,7 +411,7 @@ export class IdentityStage {
   /** Every unexpired stored event of an identity judged against the logs; fixes what differs. */
   private recheckStored(): void {
     const nowSeconds = Math.floor(this.now() / 1000);
-    let after: Uint8Array = ZERO_ID;
+    let after = 0;
     for (;;) {
       const rows = this.store.identity.liveAfter(after, nowSeconds, this.bounds.pageSize);
       const byIdentity = new Map<string, IdentityStanding[]>();
@@ -450,7 +435,7 @@ export class IdentityStage {
       }
       const last = rows[rows.length - 1];
       if (last === undefined || rows.length < this.bounds.pageSize) return;
-      after = last.id;
+      after = last.seq;
     }
   }
 }
@@ -477,7 +462,7 @@ function judgeStored(
     const reason = v.ok ? null : v.reason;
     if (reason === r.invalidReason) continue;
     const idHex = toHex(r.id);
-    changes.push({ id: r.id, invalidReason: reason, invalidBy: reason === null ? null : cause });
+    changes.push({ seq: r.seq, invalidReason: reason, invalidBy: reason === null ? null : cause });
     if (reason === null) revalidated.push(idHex);
     else invalidated.push({ id: idHex, reason });
   }

@@ -164,8 +164,8 @@ export class Pipeline {
       acceptedInBatch.set(key, event.id);
       const { ok: _ok, late: _late, identity: _identity, ...fields } = event;
       accepted.push(brandVerified({ ...fields, idHex }));
-      if (event.identity !== undefined && this.identity !== undefined)
-        identityRows.push(this.identity.rowOf(event as Identified));
+      if (event.identity !== undefined)
+        identityRows.push({ index: accepted.length - 1, keyState: event.identity.keyState });
       results[index] = { status: 'accepted', id: idHex };
     }
     if (accepted.length > 0 || audit.length > 0) {
@@ -177,7 +177,8 @@ export class Pipeline {
         audit.map((a) => a.record),
         identityRows.length > 0 ? { events: identityRows } : undefined,
       );
-      for (const row of identityRows) this.identity?.stored(toHex(row.id));
+      for (const row of identityRows)
+        this.identity?.stored((accepted[row.index] as VerifiedEvent).idHex);
     }
     const t2 = performance.now();
     this.times.parse += chunk.parseMs;

@@ -18,18 +18,24 @@ export interface KeyEventRow {
   readonly encoded: Uint8Array;
 }
 
-/** A stored event authored by an identity, with the key state it names. */
+/** The identity row of an accepted event: which event of the commit, and the key state it names. */
 export interface IdentityEventRow {
+  /** The event's position in the commit's accepted events (its seq is assigned there). */
+  readonly index: number;
+  /** 64 lowercase hex digits. */
+  readonly keyState: string;
+}
+
+/** A stored event's identity standing, as read back (with the event's own columns). */
+export interface IdentityStanding {
+  readonly seq: number;
   readonly id: Uint8Array;
+  /** The author: a did:cs. */
   readonly identity: string;
   /** 64 lowercase hex digits. */
   readonly keyState: string;
   readonly createdAt: number;
   readonly expiresAt: number;
-}
-
-/** A stored event's identity standing, as read back. */
-export interface IdentityStanding extends IdentityEventRow {
   /** Null while valid; else the ERR_KEL_ code it was invalidated with. */
   readonly invalidReason: string | null;
   /** The key event (hex id) whose arrival invalidated it. */
@@ -38,7 +44,7 @@ export interface IdentityStanding extends IdentityEventRow {
 
 /** A new standing for a stored event: valid again (`invalidReason` null) or invalidated. */
 export interface StandingChange {
-  readonly id: Uint8Array;
+  readonly seq: number;
   readonly invalidReason: string | null;
   readonly invalidBy: string | null;
 }
@@ -51,26 +57,35 @@ export interface IdentityWrites {
 }
 
 interface StandingDbRow {
-  event_id: Uint8Array;
-  identity: string;
-  key_state: string;
+  seq: number;
+  id: Uint8Array;
+  author: string;
+  key_state: Uint8Array;
   created_at: number;
   expires_at: number;
   invalid_reason: string | null;
   invalid_by: string | null;
 }
 
+const hexOf = (b: Uint8Array): string =>
+  Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
 function standingOf(r: StandingDbRow): IdentityStanding {
   return {
-    id: new Uint8Array(r.event_id),
-    identity: r.identity,
-    keyState: r.key_state,
+    seq: r.seq,
+    id: new Uint8Array(r.id),
+    identity: r.author,
+    keyState: hexOf(r.key_state),
     createdAt: r.created_at,
     expiresAt: r.expires_at,
     invalidReason: r.invalid_reason,
     invalidBy: r.invalid_by,
   };
 }
+
+/** The columns of a standing: the identity row joined with its event. */
+const STANDING = `SELECT e.seq, e.id, e.author, i.key_state, e.created_at, e.expires_at,
+  i.invalid_reason, i.invalid_by FROM identity_events i JOIN events e ON e.seq = i.event_seq`;
 
 export class IdentityTables {
   readonly #insertKeyEvent: Statement;
@@ -90,11 +105,10 @@ export class IdentityTables {
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#insertEvent = db.prepare(
-      `INSERT INTO identity_events (event_id, identity, key_state, created_at, expires_at)
-       VALUES (?, ?, ?, ?, ?)`,
+      'INSERT INTO identity_events (event_seq, key_state) VALUES (?, ?)',
     );
     this.#setStanding = db.prepare(
-      'UPDATE identity_events SET invalid_reason = ?, invalid_by = ? WHERE event_id = ?',
+      'UPDATE identity_events SET invalid_reason = ?, invalid_by = ? WHERE event_seq = ?',
     );
     this.#allKeyEvents = db.prepare(
       'SELECT id, identity, type, created_at, encoded FROM key_events ORDER BY seq',
@@ -102,29 +116,30 @@ export class IdentityTables {
     this.#keyEventsOf = db.prepare(
       'SELECT id, identity, type, created_at, encoded FROM key_events WHERE identity = ? ORDER BY seq',
     );
-    this.#standing = db.prepare('SELECT * FROM identity_events WHERE event_id = ?');
+    this.#standing = db.prepare(`${STANDING} WHERE e.id = ?`);
     this.#liveAfter = db.prepare(
-      `SELECT * FROM identity_events WHERE event_id > ? AND expires_at > ?
-       ORDER BY event_id LIMIT ?`,
+      `${STANDING} WHERE i.event_seq > ? AND e.expires_at > ? ORDER BY i.event_seq LIMIT ?`,
     );
     this.#countKeyEvents = db.prepare('SELECT count(*) FROM key_events').pluck();
     this.#countOf = db.prepare(
-      `SELECT count(*) AS events, count(invalid_reason) AS invalidated
-       FROM identity_events WHERE identity = ?`,
+      `SELECT count(*) AS events, count(i.invalid_reason) AS invalidated
+       FROM identity_events i JOIN events e ON e.seq = i.event_seq WHERE e.author = ?`,
     );
     this.#maxSeq = db.prepare('SELECT max(seq) FROM key_events').pluck();
   }
 
-  /** Writes `w`; called inside the store's commit transaction only. */
-  write(w: IdentityWrites, receivedAt: number): void {
+  /**
+   * Writes `w`; called inside the store's commit transaction only, `firstSeq` being the seq of
+   * the commit's first accepted event.
+   */
+  write(w: IdentityWrites, firstSeq: number, receivedAt: number): void {
     let seq = ((this.#maxSeq.get() as number | null) ?? 0) + 1;
     for (const k of w.keyEvents ?? []) {
       this.#insertKeyEvent.run(seq++, k.id, k.identity, k.type, k.createdAt, receivedAt, k.encoded);
     }
-    for (const e of w.events ?? []) {
-      this.#insertEvent.run(e.id, e.identity, e.keyState, e.createdAt, e.expiresAt);
-    }
-    for (const s of w.standings ?? []) this.#setStanding.run(s.invalidReason, s.invalidBy, s.id);
+    for (const e of w.events ?? [])
+      this.#insertEvent.run(firstSeq + e.index, Buffer.from(e.keyState, 'hex'));
+    for (const s of w.standings ?? []) this.#setStanding.run(s.invalidReason, s.invalidBy, s.seq);
   }
 
   /** Every attached key event, in the order they were stored. */
@@ -158,13 +173,13 @@ export class IdentityTables {
   }
 
   /**
-   * Up to `limit` events of `identity` naming one of `keyStates`, unexpired at `nowSeconds`,
-   * with ids above `afterId` (ascending): one page of a re-evaluation.
+   * Up to `limit` events naming one of `keyStates` (hex; a key state belongs to one identity),
+   * unexpired at `nowSeconds`, with seqs above `afterSeq` (ascending): one page of a
+   * re-evaluation.
    */
   page(
-    identity: string,
     keyStates: readonly string[],
-    afterId: Uint8Array,
+    afterSeq: number,
     nowSeconds: number,
     limit: number,
   ): IdentityStanding[] {
@@ -172,16 +187,21 @@ export class IdentityTables {
     const marks = keyStates.map(() => '?').join(', ');
     const rows = this.db
       .prepare(
-        `SELECT * FROM identity_events WHERE identity = ? AND key_state IN (${marks})
-         AND event_id > ? AND expires_at > ? ORDER BY event_id LIMIT ?`,
+        `${STANDING} WHERE i.key_state IN (${marks}) AND i.event_seq > ? AND e.expires_at > ?
+         ORDER BY i.event_seq LIMIT ?`,
       )
-      .all(identity, ...keyStates, afterId, nowSeconds, limit) as StandingDbRow[];
+      .all(
+        ...keyStates.map((k) => Buffer.from(k, 'hex')),
+        afterSeq,
+        nowSeconds,
+        limit,
+      ) as StandingDbRow[];
     return rows.map(standingOf);
   }
 
-  /** Up to `limit` unexpired events of any identity with ids above `afterId` (start-up pass). */
-  liveAfter(afterId: Uint8Array, nowSeconds: number, limit: number): IdentityStanding[] {
-    return (this.#liveAfter.all(afterId, nowSeconds, limit) as StandingDbRow[]).map(standingOf);
+  /** Up to `limit` unexpired events of any identity with seqs above `afterSeq` (start-up pass). */
+  liveAfter(afterSeq: number, nowSeconds: number, limit: number): IdentityStanding[] {
+    return (this.#liveAfter.all(afterSeq, nowSeconds, limit) as StandingDbRow[]).map(standingOf);
   }
 
   /** How many stored events an identity authored, and how many of them are invalidated. */

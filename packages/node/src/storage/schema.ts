@@ -41,11 +41,12 @@ export const APPLICATION_ID = 0x4353594e;
  * - `key_events`: every key event attached to an identity's log, the stored copy's canonical
  *   CBOR as received; never pruned (key events do not expire). The log is rebuilt from it at
  *   start.
- * - `identity_events`: one row per stored event whose author is an identity (did:cs): the key
- *   state it names (hex) and its standing. `invalid_reason` null: valid; else the ERR_KEL_ code
- *   that a later key event (`invalid_by`, hex id) gave it: the event stays in `events` as
- *   evidence but counts as valid nowhere. The index serves re-evaluation: the events naming a
- *   key state whose window changed.
+ * - `identity_events`: one row per stored event whose author is an identity (did:cs), keyed by
+ *   the event's seq (appended as events are), with the key state it names (32 bytes; a key
+ *   state belongs to one identity, so the author is not repeated) and its standing.
+ *   `invalid_reason` null: valid; else the ERR_KEL_ code that a later key event (`invalid_by`,
+ *   hex id) gave it: the event stays in `events` as evidence but counts as valid nowhere. The
+ *   index serves re-evaluation: the events naming a key state whose window changed.
  */
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   {
@@ -125,15 +126,12 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
       );
       CREATE INDEX key_events_by_identity ON key_events (identity);
       CREATE TABLE identity_events (
-        event_id       BLOB PRIMARY KEY,
-        identity       TEXT NOT NULL,
-        key_state      TEXT NOT NULL,
-        created_at     INTEGER NOT NULL,
-        expires_at     INTEGER NOT NULL,
+        event_seq      INTEGER PRIMARY KEY,
+        key_state      BLOB NOT NULL,
         invalid_reason TEXT,
         invalid_by     TEXT
-      ) WITHOUT ROWID;
-      CREATE INDEX identity_events_by_key_state ON identity_events (identity, key_state);
+      );
+      CREATE INDEX identity_events_by_key_state ON identity_events (key_state);
     `,
   },
 ]);

@@ -488,7 +488,7 @@ export class Store {
         );
       }
     }
-    if (p.identity !== undefined) this.identity.write(p.identity, p.nowMs);
+    if (p.identity !== undefined) this.identity.write(p.identity, p.firstSeq, p.nowMs);
     return this.audit.stage(p.entries, p.nowMs);
   }
 }
