@@ -59,6 +59,7 @@ import {
   type IdentityFile,
   keyLabel,
   keystoreOf,
+  mergeKeyEvents,
   nextGeneration,
   readIdentityFile,
   resolveFile,
@@ -132,7 +133,7 @@ ${URL_HELP}
   -h, --help         show this help
 
 ${KEYSTORE_HELP}`,
-  veto: `Usage: ${BIN} identity veto --file FILE --target ID [--url URL]
+  veto: `Usage: ${BIN} identity veto --file FILE [--target ID] [--url URL]
 
 Vetoes a recovery of a key state this file controls: signed by the keys it would replace and
 dated inside its window (now, or the window's last second when now is past it: a veto has no
@@ -140,7 +141,8 @@ real-time deadline, spec/IDENTITY.md §11). With --url the recovery is looked up
 
 Options:
   --file FILE    the identity file (required)
-  --target ID    the id of the recovery (64 hex digits) (required)
+  --target ID    the id of the recovery (64 hex digits); default: the one recovery not vetoed
+                 yet of a key state this file made
 ${URL_HELP}
   -h, --help     show this help`,
   cosign: `Usage: ${BIN} identity cosign (--keystore SPEC | --key FILE) [KEY_EVENT_FILE]
@@ -371,8 +373,8 @@ async function rotateOrRevoke(
       throw new UsageError(cmd, 'revoked_from must be within 7 days before now');
   }
   const core = await loadCore();
-  const file = await readIdentityFile(path);
-  const h = head(core, file, url === undefined ? [] : await nodeKeyEvents(core, url, file.did));
+  const file = await withNodeEvents(core, await readIdentityFile(path), url);
+  const h = head(core, file);
   const revealed = h.entry.next;
   if (revealed === undefined)
     throw new ConfigError('ERR_IDENTITY_FILE', 'the file does not say which keys come next');
@@ -434,8 +436,8 @@ async function recover(argv: string[], io: CliIo): Promise<number> {
     throw new UsageError(cmd, 'at least one --guardian signs a recovery');
   const url = values.url === undefined ? undefined : parseUrlFlag(cmd, '--url', values.url);
   const core = await loadCore();
-  const file = await readIdentityFile(path);
-  const h = head(core, file, url === undefined ? [] : await nodeKeyEvents(core, url, file.did));
+  const file = await withNodeEvents(core, await readIdentityFile(path), url);
+  const h = head(core, file);
   if (h.body.guardians.length === 0)
     throw new ConfigError('ERR_KEL_NO_GUARDIANS', 'the key state in force names no guardians');
   const guardians = await openGuardians(io, core, guardianSpecs);
@@ -504,17 +506,14 @@ async function veto(argv: string[], io: CliIo): Promise<number> {
     },
   });
   const path = required(cmd, '--file', values.file);
-  const target = required(cmd, '--target', values.target).toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(target))
+  const given = values.target?.toLowerCase();
+  if (given !== undefined && !/^[0-9a-f]{64}$/.test(given))
     throw new UsageError(cmd, '--target is a key event id: 64 hex digits');
   const url = values.url === undefined ? undefined : parseUrlFlag(cmd, '--url', values.url);
   const core = await loadCore();
-  const file = await readIdentityFile(path);
-  const { events, generations } = resolveFile(
-    core,
-    file,
-    url === undefined ? [] : await nodeKeyEvents(core, url, file.did),
-  );
+  const file = await withNodeEvents(core, await readIdentityFile(path), url);
+  const { state, events, generations } = resolveFile(core, file);
+  const target = given ?? soleRecovery(events, generations, state.vetoed);
   const recovery = events.find((e) => e.idHex === target);
   if (recovery === undefined || recovery.event.type !== 'recovery')
     throw new ConfigError(
@@ -548,6 +547,32 @@ async function veto(argv: string[], io: CliIo): Promise<number> {
   } finally {
     await keystore.close();
   }
+}
+
+/** The one recovery, not vetoed, of a key state whose keys this file holds. */
+function soleRecovery(
+  events: readonly VerifiedKeyEvent[],
+  generations: ReadonlyMap<string, { keys?: number }>,
+  vetoed: ReadonlySet<string>,
+): string {
+  const ids = new Set(
+    events
+      .filter((e) => e.event.type === 'recovery' && !vetoed.has(e.idHex))
+      .filter((e) => {
+        const prior = toHex((e.event as EstablishmentBody).prior as Uint8Array);
+        return generations.get(prior)?.keys !== undefined;
+      })
+      .map((e) => e.idHex),
+  );
+  if (ids.size !== 1) {
+    throw new ConfigError(
+      'ERR_KEL_BAD_TARGET',
+      ids.size === 0
+        ? 'no recovery to veto: none replaces a key state of this file (try --url)'
+        : `${ids.size} recoveries could be vetoed: name one with --target`,
+    );
+  }
+  return [...ids][0] as string;
 }
 
 async function cosign(argv: string[], io: CliIo): Promise<number> {
@@ -692,6 +717,17 @@ async function postKeyEvents(url: URL, body: Uint8Array): Promise<KeyEventResult
     throw new ConfigError(e.code, `${url.origin}: ${e.message}`);
   }
   return results;
+}
+
+/** The file with what the node at `url` holds of the identity (the file as it is without a URL). */
+async function withNodeEvents(
+  core: Core,
+  file: IdentityFile,
+  url: URL | undefined,
+): Promise<IdentityFile> {
+  return url === undefined
+    ? file
+    : mergeKeyEvents(core, file, await nodeKeyEvents(core, url, file.did));
 }
 
 /** The key events of an identity that the node at `url` holds (none when it knows none). */

@@ -211,3 +211,26 @@ export function nextGeneration(file: IdentityFile): number {
   for (const e of file.key_events) max = Math.max(max, e.keys ?? -1, e.next ?? -1);
   return max + 1;
 }
+
+/**
+ * The file with the key events a node holds of the identity: a copy of a key event the file
+ * has replaces the file's (the node's copy joined its log; the file may hold a copy with fewer
+ * signatures, such as a recovery before its guardians co-signed), keeping its generations;
+ * others are added.
+ */
+export function mergeKeyEvents(
+  core: Core,
+  file: IdentityFile,
+  fromNode: readonly VerifiedKeyEvent[],
+): IdentityFile {
+  if (fromNode.length === 0) return file;
+  const { events } = eventsOf(core, file);
+  const entries = [...file.key_events];
+  for (const e of fromNode) {
+    const json = keyEventToJson(e.event);
+    const at = events.findIndex((x) => x.idHex === e.idHex);
+    if (at >= 0) entries[at] = { ...(entries[at] as IdentityFileEntry), event: json };
+    else entries.push({ event: json });
+  }
+  return { ...file, key_events: entries };
+}
