@@ -287,6 +287,31 @@ describe('guardian recovery and the veto, in a running node', () => {
   });
 });
 
+describe('what peers sync: a key event log as CBOR, through NodeService', () => {
+  it('a second node that takes the logs of the first as CBOR reaches the same states', async () => {
+    const other = await startIdentityNode(N, { http: false });
+    try {
+      for (const did of [icp.identity]) {
+        const log = n.node.identities.keyEventLog(did);
+        expect(log?.map((e) => e.json.type)).toEqual(['inception', 'rotation', 'revocation']);
+        // delivered last to first: each waits in escrow for the one it refers to
+        const answers = await other.node.identities.ingestKeyEventsCbor(
+          [...(log ?? [])].reverse().map((e) => e.cbor),
+        );
+        expect(answers.map((a) => a.status)).toEqual(['escrowed', 'escrowed', 'accepted']);
+        expect(other.node.identities.identity(did)?.state).toEqual(
+          n.node.identities.identity(did)?.state,
+        );
+      }
+      const garbage = await other.node.identities.ingestKeyEventsCbor([Uint8Array.of(0xa1)]);
+      expect(garbage).toMatchObject([{ status: 'rejected', reason: 'ERR_MALFORMED' }]);
+    } finally {
+      await other.close();
+      other.remove();
+    }
+  });
+});
+
 describe('malformed key events over HTTP', () => {
   it('answers each element with its code, and refuses a body that is no JSON array or object', async () => {
     const res = await fetch(`${n.url}/v1/key-events`, {
