@@ -16,6 +16,7 @@ import {
   BadRangeError,
   ConfigError,
   CorruptEventError,
+  InvalidatedEventError,
   NoDataDirError,
   OverloadedError,
   ShuttingDownError,
@@ -28,6 +29,8 @@ import {
   readNodeIdentity,
 } from './keys/node-identity.js';
 import { type KeystoreSpec, parseKeystoreSpec } from './keys/spec.js';
+import { NodeIdentities } from './node-identities.js';
+import { IdentityStage, type IdentityStageOptions } from './pipeline/identity-stage.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { VerifyPool } from './pipeline/verify-pool.js';
 import {
@@ -36,7 +39,9 @@ import {
   decodeEvent,
   type EventTextBatch,
   eventToJson,
+  looksLikeDidCs,
   OPEN_TRUST,
+  parseDidCs,
   parseDidKey,
   type TimeRules,
   type TrustPolicy,
@@ -69,7 +74,7 @@ export interface NodeOptions {
   readonly secrets?: SecretSource;
   /** The identity's keystore when not the one recorded in the data directory (same key). */
   readonly keystore?: KeystoreSpec | string;
-  /** did:keys whose events are accepted, or 'open' for any author (the default). */
+  /** DIDs (did:key or did:cs) whose events are accepted, or 'open' for any author (the default). */
   readonly trusted?: readonly string[] | 'open';
   /** Verification threads (default: the core count less one, at least 1; 0 verifies on the main thread). */
   readonly workers?: number;
@@ -90,6 +95,8 @@ export interface NodeOptions {
   readonly now?: () => number;
   /** The crypto core (default: `loadCore()`); the verify workers load the same backend. */
   readonly core?: Core;
+  /** Local bounds of events held back by the identity verdict, and the re-evaluation page. */
+  readonly identityBounds?: IdentityStageOptions['bounds'];
 }
 
 function checkpointJson(cp: Checkpoint, did: string): CheckpointJson {
@@ -108,7 +115,7 @@ function checkpointJson(cp: Checkpoint, did: string): CheckpointJson {
 function trustPolicy(trusted: NodeOptions['trusted']): TrustPolicy {
   if (trusted === undefined || trusted === 'open') return OPEN_TRUST;
   for (const did of trusted) {
-    const parsed = parseDidKey(did);
+    const parsed = looksLikeDidCs(did) ? parseDidCs(did) : parseDidKey(did);
     if (!parsed.ok)
       throw new ConfigError('ERR_BAD_TRUSTED_DID', `trusted author ${did}: ${parsed.detail}`);
   }
@@ -187,11 +194,29 @@ export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
       skewSeconds: (opts.timeRules ?? DEFAULT_TIME_RULES).clockSkewSeconds,
       ...(opts.startupCheckEvents === undefined ? {} : { events: opts.startupCheckEvents }),
     });
+    // The key event logs, rebuilt from the store; unexpired events of identities judged again.
+    const identity = new IdentityStage({
+      core,
+      store,
+      now,
+      ...(opts.identityBounds === undefined ? {} : { bounds: opts.identityBounds }),
+    });
     const pool = await VerifyPool.create({
       ...(opts.workers === undefined ? {} : { threads: opts.workers }),
       backend: core.backend, // the workers use the node's crypto backend
     });
-    const node = new CommonsNode(core, signer, keystore, store, pool, trust, opts, now, report);
+    const node = new CommonsNode(
+      core,
+      signer,
+      keystore,
+      store,
+      pool,
+      trust,
+      opts,
+      now,
+      report,
+      identity,
+    );
     // A checkpoint covering the log as it was opened, before the node serves.
     try {
       await node.opened;
@@ -209,6 +234,7 @@ export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
 
 export class CommonsNode implements NodeService {
   readonly did: string;
+  readonly identities: NodeIdentities;
   private readonly pipeline: Pipeline;
   private readonly started = Date.now();
   private readonly checkpointEvery: number;
@@ -238,6 +264,7 @@ export class CommonsNode implements NodeService {
     private readonly now: () => number,
     /** What the start-up check covered and repaired. */
     readonly startupCheck: TailCheckReport,
+    private readonly identity: IdentityStage,
   ) {
     this.did = key.did;
     this.pipeline = new Pipeline({
@@ -246,6 +273,15 @@ export class CommonsNode implements NodeService {
       trust,
       timeRules: opts.timeRules ?? DEFAULT_TIME_RULES,
       now,
+      identity,
+    });
+    this.identities = new NodeIdentities({
+      core,
+      store,
+      stage: identity,
+      now,
+      skewSeconds: (opts.timeRules ?? DEFAULT_TIME_RULES).clockSkewSeconds,
+      admit: (count, work) => this.admit(count, work),
     });
     this.checkpointEvery = opts.checkpointEvery ?? 10_000;
     this.maxPending = opts.maxPendingEvents ?? 50_000;
@@ -266,27 +302,40 @@ export class CommonsNode implements NodeService {
     );
     // Replay records outlive their event's expiry by the clock-skew allowance, then go.
     const skew = (opts.timeRules ?? DEFAULT_TIME_RULES).clockSkewSeconds;
-    const prune = () => this.store.pruneReplay(Math.floor(this.now() / 1000) - skew);
+    const prune = () => {
+      this.store.pruneReplay(Math.floor(this.now() / 1000) - skew);
+      this.identity.pruneHeld(Math.floor(this.now() / 1000));
+    };
     this.timers.push(setInterval(prune, 60_000).unref());
   }
 
   async ingest(batch: EventTextBatch): Promise<IngestResult[]> {
-    if (this.closing) throw new ShuttingDownError('the node is shutting down');
-    const count = batchSize(batch);
-    if (this.pending > 0 && this.pending + count > this.maxPending) {
-      this.counts.overloaded += 1;
-      throw new OverloadedError(`${this.pending} events are being validated; retry later`);
-    }
-    this.pending += count;
-    const work = this.pipeline.process(batch);
-    this.inFlight.add(work);
-    try {
-      const results = await work;
+    return this.admit(batchSize(batch), async () => {
+      const results = await this.pipeline.process(batch);
       for (const r of results) {
         this.counts[r.status] += 1;
         if (r.status === 'rejected')
           this.reasons.set(r.reason, (this.reasons.get(r.reason) ?? 0) + 1);
       }
+      return results;
+    });
+  }
+
+  /**
+   * Runs `work` (for `count` events or key events) as the node's: refused while stopping or
+   * saturated, awaited at close, followed by a checkpoint once the log grew enough.
+   */
+  private async admit<T>(count: number, run: () => Promise<T>): Promise<T> {
+    if (this.closing) throw new ShuttingDownError('the node is shutting down');
+    if (this.pending > 0 && this.pending + count > this.maxPending) {
+      this.counts.overloaded += 1;
+      throw new OverloadedError(`${this.pending} events are being validated; retry later`);
+    }
+    this.pending += count;
+    const work = run();
+    this.inFlight.add(work);
+    try {
+      const results = await work;
       await this.maybeCheckpoint(this.checkpointEvery);
       return results;
     } finally {
@@ -298,6 +347,14 @@ export class CommonsNode implements NodeService {
   getEvent(idHex: string): unknown {
     const stored = this.store.getEvent(idHex.toLowerCase());
     if (stored === undefined) return undefined;
+    const standing = this.store.identity.standing(stored.id);
+    if (standing?.invalidReason != null) {
+      throw new InvalidatedEventError(
+        `event ${stored.idHex} was invalidated (${standing.invalidReason}) by key event ${standing.invalidBy}`,
+        standing.invalidReason,
+        standing.invalidBy,
+      );
+    }
     const decoded = decodeEvent(stored.encoded);
     if (!decoded.ok) throw new CorruptEventError(`stored event ${idHex}: ${decoded.detail}`);
     return eventToJson(decoded.value.event);
@@ -414,6 +471,12 @@ export class CommonsNode implements NodeService {
       '# HELP commons_sync_pending_events Events being validated now.',
       '# TYPE commons_sync_pending_events gauge',
       `commons_sync_pending_events ${this.pending}`,
+      '# HELP commons_sync_identity_held_events Events by identities held back by the identity verdict.',
+      '# TYPE commons_sync_identity_held_events gauge',
+      `commons_sync_identity_held_events ${this.identity.heldCount}`,
+      '# HELP commons_sync_key_events Key events attached to the logs of identities.',
+      '# TYPE commons_sync_key_events gauge',
+      `commons_sync_key_events ${this.store.identity.keyEventCount}`,
       '# HELP commons_sync_pool_queue Verification tasks waiting for a worker.',
       '# TYPE commons_sync_pool_queue gauge',
       `commons_sync_pool_queue ${this.pool.queued}`,
@@ -431,6 +494,7 @@ export class CommonsNode implements NodeService {
     this.closing = true;
     for (const t of this.timers) clearInterval(t);
     await Promise.allSettled([...this.inFlight]);
+    this.identity.stop(); // a re-evaluation left unfinished is finished at the next start
     try {
       await this.signing?.catch(() => undefined);
       // Counted rejections are written before closing, once their summary may be.

@@ -2,6 +2,8 @@
  * What the HTTP API and the CLI need from a running node. `src/node.ts` implements it; the API
  * server and tests depend only on this interface.
  */
+import type { IdentityStateJson } from './identity/chain.js';
+import type { KeyEventJson } from './identity/key-event-json.js';
 import type { EventTextBatch } from './protocol/json-batch.js';
 
 export type { EventTextBatch };
@@ -82,7 +84,10 @@ export interface NodeService {
    * `ERR_SHUTTING_DOWN` while it stops.
    */
   ingest(batch: EventTextBatch): Promise<IngestResult[]>;
-  /** The stored event in its JSON form, or undefined. */
+  /**
+   * The stored event in its JSON form, or undefined. Throws {@link InvalidatedEventError} for
+   * an event a key event invalidated (kept as evidence; the API answers 410).
+   */
   getEvent(idHex: string): unknown;
   /**
    * The latest checkpoint (one is made first if none covers the current log). May answer
@@ -106,8 +111,73 @@ export interface NodeService {
    */
   consistencyProof?(from: number, to: number): ConsistencyProofJson;
   health(): HealthJson;
+  /** Identities and their key events (absent: this service knows none). */
+  readonly identities?: IdentityService;
   /** Prometheus text exposition format (version 0.0.4). */
   metrics(): string;
   /** Stops taking work, finishes what was acknowledged, closes storage. */
   close(): Promise<void>;
+}
+
+/** The verdict on one submitted key event (spec/IDENTITY.md §6). */
+export type KeyEventResult =
+  | {
+      readonly status: 'accepted';
+      readonly id: string;
+      readonly identity: string;
+      /** Ids that joined: this key event, then escrowed ones it released. */
+      readonly attached: readonly string[];
+      /** What judging stored and held events again did (spec/IDENTITY.md §8). */
+      readonly reevaluated: {
+        readonly invalidated: number;
+        readonly revalidated: number;
+        readonly accepted: number;
+      };
+    }
+  | {
+      readonly status: 'escrowed';
+      readonly id: string;
+      readonly identity: string;
+      /** The key event (hex id) or the identity it waits for. */
+      readonly waiting_for: string;
+    }
+  | { readonly status: 'duplicate'; readonly id: string; readonly identity: string }
+  | {
+      readonly status: 'rejected';
+      readonly id?: string;
+      readonly reason: string;
+      readonly detail: string;
+    };
+
+/** An identity as a node resolved it (spec/IDENTITY.md §7.3), with what it holds of it. */
+export interface IdentityJson {
+  readonly state: IdentityStateJson;
+  /** Key events attached to its log. */
+  readonly key_events: number;
+  /** Stored events it authored, and how many of them a key event invalidated. */
+  readonly events: { readonly stored: number; readonly invalidated: number };
+}
+
+/**
+ * What a node offers about identities (spec/IDENTITY.md); the HTTP API serves it and peers
+ * sync key events through it.
+ */
+export interface IdentityService {
+  /**
+   * Validates key events given as the bytes of their JSON texts (as `ingest` takes events),
+   * attaches what passes, stores it, and judges the events it affects again before resolving.
+   */
+  ingestKeyEvents(batch: EventTextBatch): Promise<KeyEventResult[]>;
+  /** The same for key events in their canonical CBOR (what peers exchange). */
+  ingestKeyEventsCbor(items: readonly Uint8Array[]): Promise<KeyEventResult[]>;
+  /** The resolved identity, or undefined when no inception of it is held. */
+  identity(did: string): IdentityJson | undefined;
+  /**
+   * The attached key events of an identity, each after the event it refers to (what a peer
+   * needs to resolve it): the stored copy's canonical CBOR and its JSON form. Undefined when no
+   * inception of it is held.
+   */
+  keyEventLog(
+    did: string,
+  ): readonly { readonly cbor: Uint8Array; readonly json: KeyEventJson }[] | undefined;
 }

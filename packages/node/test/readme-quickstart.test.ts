@@ -40,44 +40,52 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Runs a README block in a fresh folder of the repository; its exit code and output. */
+async function runBlock(
+  block: string,
+  ports: readonly string[],
+): Promise<{ code: number | null; out: string; stopped: boolean; cwd: string }> {
+  let script = `set -e\n${block}`;
+  for (const p of ports) script = script.replaceAll(p, String(await freePort()));
+  mkdirSync(join(ROOT, '.cache'), { recursive: true });
+  const cwd = mkdtempSync(join(ROOT, '.cache', 'readme-quickstart-'));
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith('COMMONS_SYNC_')) env[k] = v;
+  env['npm_config_offline'] = 'true'; // a bin that is not linked must fail, not be downloaded
+  env['npm_config_update_notifier'] = 'false';
+
+  // its own process group, so that the node it starts in the background can be stopped
+  const bash = spawn('bash', ['-c', script], {
+    cwd,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  bash.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  bash.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const allClosed = new Promise<void>((resolve) => bash.stdout.on('close', () => resolve()));
+  const code = await new Promise<number | null>((resolve) => bash.on('exit', (c) => resolve(c)));
+  try {
+    process.kill(-(bash.pid as number), 'SIGTERM'); // the background `commons-sync start`
+  } catch {
+    // nothing left running
+  }
+  const stopped = await Promise.race([
+    allClosed.then(() => true),
+    new Promise<boolean>((r) => setTimeout(() => r(false), 15_000)),
+  ]);
+  if (!stopped) process.kill(-(bash.pid as number), 'SIGKILL');
+  return { code, out, stopped, cwd };
+}
+
 describe('README', () => {
   it('the CLI quick start runs as written: init, start, keygen, event create, submit, audit verify', async () => {
     const block = shellBlock('A node from the command line');
     expect(block).toMatch(/npx commons-sync init/);
     expect(block).toMatch(/7700/);
-    const port = await freePort();
-    const script = `set -e\n${block.replaceAll('7700', String(port))}`;
-
-    mkdirSync(join(ROOT, '.cache'), { recursive: true });
-    const cwd = mkdtempSync(join(ROOT, '.cache', 'readme-quickstart-'));
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env))
-      if (v !== undefined && !k.startsWith('COMMONS_SYNC_')) env[k] = v;
-    env['npm_config_offline'] = 'true'; // a bin that is not linked must fail, not be downloaded
-    env['npm_config_update_notifier'] = 'false';
-
-    // its own process group, so that the node it starts in the background can be stopped
-    const bash = spawn('bash', ['-c', script], {
-      cwd,
-      env,
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    bash.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    bash.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const allClosed = new Promise<void>((resolve) => bash.stdout.on('close', () => resolve()));
-    const code = await new Promise<number | null>((resolve) => bash.on('exit', (c) => resolve(c)));
-    try {
-      process.kill(-(bash.pid as number), 'SIGTERM'); // the background `commons-sync start`
-    } catch {
-      // nothing left running
-    }
-    const stopped = await Promise.race([
-      allClosed.then(() => true),
-      new Promise<boolean>((r) => setTimeout(() => r(false), 15_000)),
-    ]);
-    if (!stopped) process.kill(-(bash.pid as number), 'SIGKILL');
+    const { code, out, stopped, cwd } = await runBlock(block, ['7700']);
     try {
       expect(code, out).toBe(0);
       expect(out).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/); // start prints its DID and URL
@@ -87,6 +95,37 @@ describe('README', () => {
       expect(out).toMatch(/^audit log intact: \d+ entries, \d+ checkpoints, 1 events$/m); // audit verify while the node runs
       expect(existsSync(join(cwd, 'data', 'node.key'))).toBe(true);
       expect(existsSync(join(cwd, 'alice.key'))).toBe(true);
+      expect(stopped).toBe(true);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('the identity walk-through runs as written: create, author, rotate, revoke, recover, veto, verify', async () => {
+    const block = shellBlock('Identities that survive their keys');
+    expect(block).toMatch(/identity create/);
+    const { code, out, stopped, cwd } = await runBlock(block, ['7710']);
+    try {
+      expect(code, out).toBe(0);
+      expect(out).toMatch(/^accepted: +1$/m); // the note by the identity
+      for (const step of ['inception', 'rotation', 'revocation', 'veto']) // (the recovery goes to a file)
+        expect(out, step).toContain(`"type":"${step}"`);
+      // create, rotate, revoke and veto, each submitted with --url and accepted by the node
+      expect(out.match(/^accepted by http:\/\/127\.0\.0\.1:\d+: [0-9a-f]{64}$/gm)).toHaveLength(4);
+      expect(out).toMatch(/"status":"accepted"/); // identity submit of the co-signed recovery
+      expect(out).toMatch(/"identity": "did:cs:zQm/); // identity show
+      expect(out).toMatch(/^audit log intact: \d+ entries, \d+ checkpoints, 1 events$/m);
+      const state = JSON.parse(
+        out.slice(
+          out.indexOf('{\n  "identity"'),
+          out.indexOf('\n}\n', out.indexOf('{\n  "identity"')) + 2,
+        ),
+      ) as {
+        chain: { type: string }[];
+        vetoed: string[];
+      };
+      expect(state.chain.map((k) => k.type)).toEqual(['inception', 'rotation', 'revocation']);
+      expect(state.vetoed).toHaveLength(1);
       expect(stopped).toBe(true);
     } finally {
       rmSync(cwd, { recursive: true, force: true });

@@ -52,6 +52,12 @@ const COMMANDS: readonly Entry[] = [
     subUsage: async () => (await import('./key-cmds.js')).eventSubcommandUsage,
   },
   {
+    name: 'identity',
+    summary: 'identities that survive their keys (create, show, rotate, revoke, recover, veto)',
+    load: async () => (await import('./identity-cmds.js')).identityCommand,
+    subUsage: async () => (await import('./identity-cmds.js')).identitySubcommandUsage,
+  },
+  {
     name: 'key',
     summary: 'list keys; Shamir backups of vault keys (key list, key backup split|combine)',
     load: async () => (await import('./keystore-cmds.js')).keyCommand,

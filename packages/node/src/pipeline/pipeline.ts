@@ -4,7 +4,8 @@
  *   worker threads (pipeline/prepare.ts, one chunk per thread):
  *     decode, limits, version, schema → time → ids → signatures (one batch) → policy → trust
  *   main thread, in one synchronous block:
- *     replay (step 5, against the store and earlier events of the batch) → brand → commit
+ *     replay (step 5, against the store and earlier events of the batch) → the identity
+ *     verdict (step 7 for an author that is a did:cs: identity-stage.ts) → brand → commit
  *
  * The last stage runs without an `await`, so two batches in flight cannot both accept the same
  * event or the same (author, nonce): the replay check and the commit see the same database. An
@@ -27,7 +28,8 @@ import {
   type VerifiedEvent,
 } from '../protocol/index.js';
 import type { IngestResult } from '../service.js';
-import { replayKey, type Store } from '../storage/index.js';
+import { type IdentityEventRow, replayKey, type Store } from '../storage/index.js';
+import type { IdentityStage } from './identity-stage.js';
 import type { Prepared, PreparedChunk, PreparedEvent } from './prepare.js';
 import { brandVerified } from './verified.js';
 import type { VerifyPool } from './verify-pool.js';
@@ -39,6 +41,8 @@ export interface PipelineOptions {
   readonly timeRules?: TimeRules;
   /** Unix milliseconds (default `Date.now`). */
   readonly now?: () => number;
+  /** The key event logs (default: none, so every event by an identity is refused). */
+  readonly identity?: IdentityStage;
 }
 
 /** Where the time goes, summed over batches, for metrics and the ingest benchmark (ms). */
@@ -75,8 +79,10 @@ export class Pipeline {
   private readonly trust: TrustPolicy;
   private readonly timeRules: TimeRules;
   private readonly now: () => number;
+  private readonly identity: IdentityStage | undefined;
 
   constructor(opts: PipelineOptions) {
+    this.identity = opts.identity;
     this.store = opts.store;
     this.pool = opts.pool;
     this.trust = opts.trust ?? OPEN_TRUST;
@@ -105,7 +111,7 @@ export class Pipeline {
     // one (audit/rules.ts); anything else is counted in a summary.
     const reject = (
       index: number,
-      reason: ReasonCode,
+      reason: ReasonCode | `ERR_KEL_${string}`,
       detail: string,
       id?: Uint8Array,
       verified = false,
@@ -129,6 +135,7 @@ export class Pipeline {
       live.length > 0 ? this.store.findReplays(live.map(({ event }) => event)) : new Map();
     const acceptedInBatch = new Map<string, Uint8Array>(); // replay key → id, in input order
     const accepted: VerifiedEvent[] = [];
+    const identityRows: IdentityEventRow[] = [];
     for (const { index, event, key } of live) {
       // step 5: against the store, then against events accepted earlier in this batch
       const previous = known.has(key)
@@ -141,14 +148,24 @@ export class Pipeline {
         else results[index] = { status: 'duplicate', id: toHex(event.id) };
         continue;
       }
+      // step 7 for an author that is an identity, before trust (step 8, in `late`)
+      if (event.identity !== undefined && (event.late?.reason ?? trusted) === trusted) {
+        const verdict = this.identityVerdict(event as Identified);
+        if (!verdict.ok) {
+          reject(index, verdict.reason as `ERR_KEL_${string}`, verdict.detail, event.id, true);
+          continue;
+        }
+      }
       if (event.late) {
         reject(index, event.late.reason, event.late.detail, event.id, signaturesHeld(event)); // steps 6-8
         continue;
       }
       const idHex = toHex(event.id);
       acceptedInBatch.set(key, event.id);
-      const { ok: _ok, late: _late, ...fields } = event;
+      const { ok: _ok, late: _late, identity: _identity, ...fields } = event;
       accepted.push(brandVerified({ ...fields, idHex }));
+      if (event.identity !== undefined)
+        identityRows.push({ index: accepted.length - 1, keyState: event.identity.keyState });
       results[index] = { status: 'accepted', id: idHex };
     }
     if (accepted.length > 0 || audit.length > 0) {
@@ -158,7 +175,10 @@ export class Pipeline {
       this.store.commit(
         accepted,
         audit.map((a) => a.record),
+        identityRows.length > 0 ? { events: identityRows } : undefined,
       );
+      for (const row of identityRows)
+        this.identity?.stored((accepted[row.index] as VerifiedEvent).idHex);
     }
     const t2 = performance.now();
     this.times.parse += chunk.parseMs;
@@ -169,4 +189,24 @@ export class Pipeline {
     this.times.events += count;
     return results;
   }
+
+  /** Step 7 for an identity (spec/IDENTITY.md §8); a refusal a key event may undo is held. */
+  private identityVerdict(
+    event: Identified,
+  ): { ok: true } | { ok: false; reason: string; detail: string } {
+    if (this.identity === undefined) {
+      return {
+        ok: false,
+        reason: 'ERR_KEL_UNKNOWN_IDENTITY',
+        detail: 'this node holds no key event logs',
+      };
+    }
+    const verdict = this.identity.verdict(event);
+    if (!verdict.ok) this.identity.hold(event, verdict.reason);
+    return verdict;
+  }
 }
+
+type Identified = Prepared & { readonly identity: NonNullable<Prepared['identity']> };
+/** `late` with this reason (step 8) comes after the identity verdict (step 7). */
+const trusted = Reason.UNTRUSTED_AUTHOR;

@@ -21,6 +21,7 @@ import {
   signatureChecks,
   type TimeRules,
   type TrustPolicy,
+  toHex,
   type VerifiedEventFields,
 } from '../protocol/index.js';
 import { TaskBuilder, unpackTask } from './signature-task.js';
@@ -56,6 +57,11 @@ export interface Rejected {
 export interface Prepared extends Omit<VerifiedEventFields, 'idHex'> {
   readonly ok: true;
   readonly late?: { readonly reason: ReasonCode; readonly detail: string };
+  /**
+   * For an author that is an identity (did:cs): what step 7, the identity verdict, reads; it
+   * runs on the main thread (pipeline.ts), where the key event logs are.
+   */
+  readonly identity?: { readonly keyState: string; readonly signers: readonly string[] };
 }
 
 export type PreparedEvent = Prepared | Rejected;
@@ -131,6 +137,14 @@ export function prepareChunk(
       expiresAt: event.expiresAt,
       encoded: decoded.encoded,
       ...(trust.ok ? {} : { late: { reason: trust.reason, detail: trust.detail } }),
+      ...(event.keyState === undefined
+        ? {}
+        : {
+            identity: {
+              keyState: toHex(event.keyState),
+              signers: event.signatures.map((s) => s.signer),
+            },
+          }),
     };
   }
   return { events: out, parseMs: t1 - t0 + (performance.now() - t2), verifyMs: t2 - t1 };

@@ -1,6 +1,13 @@
 export { AuditLog, type NewAuditEntry, type StagedAppend } from './audit-log.js';
 export { DB_FILE } from './db.js';
 export * from './errors.js';
+export type {
+  IdentityEventRow,
+  IdentityStanding,
+  IdentityWrites,
+  KeyEventRow,
+  StandingChange,
+} from './identity-tables.js';
 export { APPLICATION_ID, MIGRATIONS, type Migration, migrate, SCHEMA_VERSION } from './schema.js';
 export {
   type ReplayRecord,

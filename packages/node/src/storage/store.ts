@@ -22,6 +22,7 @@ import {
   StoreClosedError,
   toStorageError,
 } from './errors.js';
+import { IdentityTables, type IdentityWrites } from './identity-tables.js';
 import { checkTail, type TailCheckOptions, type TailCheckReport } from './tail-check.js';
 
 export interface StoreOptions {
@@ -100,6 +101,7 @@ interface Prepared {
   readonly replayKeys: Uint8Array;
   readonly entries: readonly NewAuditEntry[];
   readonly plan: LedgerPlan;
+  readonly identity: IdentityWrites | undefined;
   readonly firstSeq: number;
   readonly firstAuditSeq: number;
   readonly nowMs: number;
@@ -119,6 +121,8 @@ export class Store {
   readonly #hasher: Hasher;
   readonly #now: () => number;
   readonly audit: AuditLog;
+  /** Key events and the identity standing of events (spec/IDENTITY.md), written by `commit`. */
+  readonly identity: IdentityTables;
   #open = true;
   #nextSeq: number;
   #eventCount: number;
@@ -161,6 +165,7 @@ export class Store {
     this.#nextSeq = ((this.#maxSeq.get() as number | null) ?? 0) + 1;
     this.#eventCount = db.prepare('SELECT count(*) FROM events').pluck().get() as number;
     this.audit = new AuditLog(db, core, now);
+    this.identity = new IdentityTables(db);
     this.#commitTx = db.transaction((p: Prepared) => this.#write(p));
   }
 
@@ -255,12 +260,17 @@ export class Store {
    * the rest counted, and a summary entry when one is due), critical actions as given. A call
    * that ends up writing nothing (only counted rejections) touches no database. Throws
    * {@link DuplicateEventError} for an id already stored and {@link ReplayConflictError} for an
-   * (author, nonce) pair whose record is live.
+   * (author, nonce) pair whose record is live. `identity` (key events, identity rows of
+   * accepted events, changed standings) is written in the same transaction.
    */
-  commit(accepted: readonly VerifiedEvent[], audit: readonly AuditRecord[] = []): number {
+  commit(
+    accepted: readonly VerifiedEvent[],
+    audit: readonly AuditRecord[] = [],
+    identity?: IdentityWrites,
+  ): number {
     this.#checkOpen();
-    const prepared = this.#prepare(accepted, audit);
-    if (prepared.entries.length === 0) {
+    const prepared = this.#prepare(accepted, audit, identity);
+    if (prepared.entries.length === 0 && identity === undefined) {
       this.audit.adoptPlan(prepared.plan);
       return this.audit.size;
     }
@@ -406,7 +416,11 @@ export class Store {
    * Everything a commit needs that does not touch the database: four batched hashes (encoded
    * events, row digests, replay keys; leaves come in AuditLog.stage) and the audit entries.
    */
-  #prepare(accepted: readonly VerifiedEvent[], audit: readonly AuditRecord[]): Prepared {
+  #prepare(
+    accepted: readonly VerifiedEvent[],
+    audit: readonly AuditRecord[],
+    identity: IdentityWrites | undefined,
+  ): Prepared {
     const nowMs = this.audit.stampTime(this.#now());
     for (const e of accepted) checkEvent(e);
     const firstSeq = this.#nextSeq;
@@ -465,6 +479,7 @@ export class Store {
       replayKeys,
       entries,
       plan,
+      identity,
       firstSeq,
       firstAuditSeq,
       nowMs,
@@ -502,6 +517,7 @@ export class Store {
         );
       }
     }
+    if (p.identity !== undefined) this.identity.write(p.identity, p.firstSeq, p.nowMs);
     return this.audit.stage(p.entries, p.nowMs);
   }
 }
