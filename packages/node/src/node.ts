@@ -50,8 +50,11 @@ import type {
   HealthJson,
   IngestResult,
   NodeService,
+  PeerEventItem,
+  PeerIngestResult,
+  SyncService,
 } from './service.js';
-import { Store, verifyAuditData } from './storage/index.js';
+import { Store, type SyncRow, verifyAuditData } from './storage/index.js';
 import type { TailCheckReport } from './storage/tail-check.js';
 
 export const KEY_FILE = NODE_KEY_FILE;
@@ -204,8 +207,12 @@ export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
   }
 }
 
-export class CommonsNode implements NodeService {
+export class CommonsNode implements NodeService, SyncService {
   readonly did: string;
+  readonly trust: TrustPolicy;
+  readonly timeRules: TimeRules;
+  private readonly acceptedListeners = new Set<(encoded: Uint8Array) => void>();
+  private readonly checkpointListeners = new Set<(checkpoint: Checkpoint) => void>();
   private readonly pipeline: Pipeline;
   private readonly started = Date.now();
   private readonly checkpointEvery: number;
@@ -217,7 +224,8 @@ export class CommonsNode implements NodeService {
   /** Size of the log right after the last checkpoint (with its own entry, for version 2), and when it was signed. */
   private coveredSize: number;
   private lastCheckpointAt = 0;
-  private readonly counts = { accepted: 0, duplicate: 0, rejected: 0, overloaded: 0 };
+  private readonly counts = { accepted: 0, duplicate: 0, rejected: 0, conflict: 0, overloaded: 0 };
+  private storeClosed = false;
   /** The checkpoint being signed, if any: checkpoints are made one at a time, in order. */
   private signing: Promise<Checkpoint> | undefined;
   private readonly reasons = new Map<string, number>();
@@ -232,17 +240,24 @@ export class CommonsNode implements NodeService {
     private readonly pool: VerifyPool,
     trust: TrustPolicy,
     opts: NodeOptions,
-    private readonly now: () => number,
+    /** The node's clock, Unix milliseconds. */
+    readonly now: () => number,
     /** What the start-up check covered and repaired. */
     readonly startupCheck: TailCheckReport,
   ) {
     this.did = key.did;
+    this.trust = trust;
+    this.timeRules = opts.timeRules ?? DEFAULT_TIME_RULES;
     this.pipeline = new Pipeline({
       store,
       pool,
       trust,
-      timeRules: opts.timeRules ?? DEFAULT_TIME_RULES,
+      timeRules: this.timeRules,
       now,
+      onCommitted: (events, sources) => {
+        if (sources !== undefined) return; // peers' events: the sync engine has their verdicts
+        for (const e of events) for (const listener of this.acceptedListeners) listener(e.encoded);
+      },
     });
     this.checkpointEvery = opts.checkpointEvery ?? 10_000;
     this.maxPending = opts.maxPendingEvents ?? 50_000;
@@ -267,15 +282,43 @@ export class CommonsNode implements NodeService {
     this.timers.push(setInterval(prune, 60_000).unref());
   }
 
-  async ingest(batch: EventTextBatch): Promise<IngestResult[]> {
+  ingest(batch: EventTextBatch): Promise<IngestResult[]> {
+    return this.admitWork(batchSize(batch), () => this.pipeline.process(batch));
+  }
+
+  /** Events from peers (canonical CBOR, exactly as received): see {@link SyncService}. */
+  ingestFromPeers(items: readonly PeerEventItem[]): Promise<PeerIngestResult[]> {
+    let total = 0;
+    for (const item of items) total += item.event.length;
+    const bytes = new Uint8Array(total);
+    const spans = new Uint32Array(2 * items.length);
+    let at = 0;
+    items.forEach((item, i) => {
+      bytes.set(item.event, at);
+      spans[2 * i] = at;
+      at += item.event.length;
+      spans[2 * i + 1] = at;
+    });
+    return this.admitWork(items.length, () =>
+      this.pipeline.processFromPeers(
+        { bytes, spans },
+        items.map((i) => i.peer),
+      ),
+    );
+  }
+
+  /** Counts the work against the pending bound, runs it, counts its verdicts. */
+  private async admitWork<R extends PeerIngestResult>(
+    count: number,
+    run: () => Promise<R[]>,
+  ): Promise<R[]> {
     if (this.closing) throw new ShuttingDownError('the node is shutting down');
-    const count = batchSize(batch);
     if (this.pending > 0 && this.pending + count > this.maxPending) {
       this.counts.overloaded += 1;
       throw new OverloadedError(`${this.pending} events are being validated; retry later`);
     }
     this.pending += count;
-    const work = this.pipeline.process(batch);
+    const work = run();
     this.inFlight.add(work);
     try {
       const results = await work;
@@ -290,6 +333,51 @@ export class CommonsNode implements NodeService {
       this.pending -= count;
       this.inFlight.delete(work);
     }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // What the network part needs (SyncService, spec/SYNC.md §12)
+
+  get identity(): SyncService['identity'] {
+    return this.key;
+  }
+
+  syncRows(nowSeconds: number): Iterable<SyncRow> {
+    return this.store.syncRows(nowSeconds);
+  }
+
+  storedEvent(id: Uint8Array): Uint8Array | undefined {
+    return this.store.encodedEvent(id);
+  }
+
+  eventSource(id: Uint8Array): string | undefined {
+    return this.store.eventSource(id);
+  }
+
+  latestCheckpoint(): Checkpoint | undefined {
+    return this.store.audit.latestCheckpoint();
+  }
+
+  consistencyHashes(from: number, to: number): Uint8Array[] | null {
+    const size = this.store.audit.size;
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) return null;
+    if (from < 0 || from > to || to > size) return null;
+    return this.store.audit.consistencyProof(from, to);
+  }
+
+  recordNetworkEvent(reason: string, detail: Readonly<Record<string, unknown>>): void {
+    if (this.storeClosed) return; // a late report from a closing network
+    this.store.commit([], [{ type: 'critical', reason, detail }]);
+  }
+
+  onClientAccepted(listener: (encoded: Uint8Array) => void): () => void {
+    this.acceptedListeners.add(listener);
+    return () => this.acceptedListeners.delete(listener);
+  }
+
+  onCheckpoint(listener: (checkpoint: Checkpoint) => void): () => void {
+    this.checkpointListeners.add(listener);
+    return () => this.checkpointListeners.delete(listener);
   }
 
   getEvent(idHex: string): unknown {
@@ -368,9 +456,9 @@ export class CommonsNode implements NodeService {
   metrics(): string {
     const t = this.pipeline.times;
     const lines = [
-      '# HELP commons_sync_events_total Events processed, by outcome.',
+      '# HELP commons_sync_events_total Events processed, by outcome (conflict: from a peer, kept as evidence of an equivocating author).',
       '# TYPE commons_sync_events_total counter',
-      ...(['accepted', 'duplicate', 'rejected'] as const).map(
+      ...(['accepted', 'duplicate', 'rejected', 'conflict'] as const).map(
         (s) => `commons_sync_events_total{outcome="${s}"} ${this.counts[s]}`,
       ),
       '# HELP commons_sync_rejections_total Rejected events, by reason code.',
@@ -441,6 +529,7 @@ export class CommonsNode implements NodeService {
       await this.maybeCheckpoint(1);
     } finally {
       await this.pool.close();
+      this.storeClosed = true;
       this.store.close();
       await this.keystore.close();
     }
@@ -464,6 +553,7 @@ export class CommonsNode implements NodeService {
       const cp = await work;
       this.coveredSize = cp.treeSize + 1;
       this.lastCheckpointAt = Date.now();
+      for (const listener of this.checkpointListeners) listener(cp);
       return cp;
     } finally {
       this.signing = undefined;

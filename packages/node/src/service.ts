@@ -2,7 +2,10 @@
  * What the HTTP API and the CLI need from a running node. `src/node.ts` implements it; the API
  * server and tests depend only on this interface.
  */
+import type { Checkpoint } from './audit/checkpoint.js';
 import type { EventTextBatch } from './protocol/json-batch.js';
+import type { TimeRules, TrustPolicy } from './protocol/rules.js';
+import type { SyncRow } from './storage/sync-records.js';
 
 export type { EventTextBatch };
 
@@ -110,4 +113,57 @@ export interface NodeService {
   metrics(): string;
   /** Stops taking work, finishes what was acknowledged, closes storage. */
   close(): Promise<void>;
+}
+
+/** The verdict on one event a peer sent: an ingest verdict, or kept as conflict evidence. */
+export type PeerIngestResult = IngestResult | { readonly status: 'conflict'; readonly id: string };
+
+/** One event for {@link SyncService.ingestFromPeers}: canonical CBOR exactly as received. */
+export interface PeerEventItem {
+  readonly event: Uint8Array;
+  /** did:key of the peer that sent it, or null for an event merged locally (a partial). */
+  readonly peer: string | null;
+}
+
+/**
+ * What the network part (`net/`) needs of a node (spec/SYNC.md §12). `src/node.ts` implements
+ * it; `net/node-network.ts` runs the sync engine over it.
+ */
+export interface SyncService {
+  readonly did: string;
+  /**
+   * Signs with the node's identity key, through its keystore (an HSM works). The network uses
+   * it for one thing: the TLS certificate binding, a fixed domain-separated message.
+   */
+  readonly identity: {
+    readonly publicKey: Uint8Array;
+    sign(message: Uint8Array): Promise<Uint8Array>;
+  };
+  /** The node's trust and time rules (partial events are checked against them). */
+  readonly trust: TrustPolicy;
+  readonly timeRules: TimeRules;
+  /** The node's clock, Unix milliseconds. */
+  now(): number;
+  /** Accepted events and conflict evidence that expire after `nowSeconds` (the sync set). */
+  syncRows(nowSeconds: number): Iterable<SyncRow>;
+  /** The exact stored bytes of an accepted event or of conflict evidence. */
+  storedEvent(id: Uint8Array): Uint8Array | undefined;
+  /** The peer that delivered a stored event (undefined: a client's, or unknown). */
+  eventSource(id: Uint8Array): string | undefined;
+  /**
+   * Validates events from peers on exactly their bytes, stores what is valid with its
+   * provenance and keeps conflict evidence; resolves once all of it is durable. Rejects like
+   * `ingest` when overloaded or stopping.
+   */
+  ingestFromPeers(items: readonly PeerEventItem[]): Promise<PeerIngestResult[]>;
+  /** The latest signed checkpoint of the audit log. */
+  latestCheckpoint(): Checkpoint | undefined;
+  /** RFC 6962 PROOF(from, to) of the audit log, or null unless 0 ≤ from ≤ to ≤ its size. */
+  consistencyHashes(from: number, to: number): Uint8Array[] | null;
+  /** Writes a critical entry to the audit log (a ban, a split view, an equivocating author). */
+  recordNetworkEvent(reason: string, detail: Readonly<Record<string, unknown>>): void;
+  /** Calls `listener` with the bytes of each event a client got accepted (durable). */
+  onClientAccepted(listener: (encoded: Uint8Array) => void): () => void;
+  /** Calls `listener` with each checkpoint the node signs. */
+  onCheckpoint(listener: (checkpoint: Checkpoint) => void): () => void;
 }

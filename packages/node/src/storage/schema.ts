@@ -36,6 +36,14 @@ export const APPLICATION_ID = 0x4353594e;
  *   2 after: bounded rejections, summary and checkpoint entries); the leaf hash covers it.
  * - `checkpoints.version` and `prev_hash`: version 2 checkpoints sign their own `seq` and the
  *   hash of the checkpoint before them, so a deleted or renumbered row is evident.
+ *
+ * Notes on version 3 (spec/SYNC.md §6):
+ * - `event_sources`: which peer first delivered a stored event (provenance); events from
+ *   clients have no row. Written in the commit that stores the event.
+ * - `conflict_events`: events kept as evidence of an author's equivocation (valid in every way
+ *   but another event with the same author and nonce was accepted first). They are not
+ *   accepted: no replay record, no accept entry, not counted as events; the node reconciles
+ *   them and serves them to peers so that every node ends up holding both.
  */
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   {
@@ -98,6 +106,27 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
       ALTER TABLE audit_entries ADD COLUMN format INTEGER NOT NULL DEFAULT 1;
       ALTER TABLE checkpoints ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
       ALTER TABLE checkpoints ADD COLUMN prev_hash BLOB;
+    `,
+  },
+  {
+    version: 3,
+    name: 'event provenance and conflict evidence (sync)',
+    sql: `
+      CREATE TABLE event_sources (
+        event_seq INTEGER PRIMARY KEY,
+        peer      TEXT NOT NULL
+      );
+      CREATE TABLE conflict_events (
+        seq         INTEGER PRIMARY KEY,
+        id          BLOB NOT NULL UNIQUE,
+        author      TEXT NOT NULL,
+        nonce       BLOB NOT NULL,
+        created_at  INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        peer        TEXT,
+        encoded     BLOB NOT NULL
+      );
     `,
   },
 ]);

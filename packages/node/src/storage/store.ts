@@ -22,6 +22,7 @@ import {
   StoreClosedError,
   toStorageError,
 } from './errors.js';
+import { type ConflictEvidence, SyncRecords, type SyncRow } from './sync-records.js';
 import { checkTail, type TailCheckOptions, type TailCheckReport } from './tail-check.js';
 
 export interface StoreOptions {
@@ -90,9 +91,18 @@ function checkEvent(e: VerifiedEvent): void {
   }
 }
 
+/** What a commit writes besides events and audit entries (events from peers; spec/SYNC.md §6). */
+export interface CommitExtras {
+  /** `sources[i]`: the peer that delivered `accepted[i]`, or null for a client's event. */
+  readonly sources?: readonly (string | null)[];
+  /** Events kept as evidence of an author's equivocation (not accepted). */
+  readonly evidence?: readonly ConflictEvidence[];
+}
+
 /** What one commit writes, prepared outside the transaction. */
 interface Prepared {
   readonly events: readonly VerifiedEvent[];
+  readonly extras: CommitExtras;
   readonly encodedHashes: Uint8Array;
   readonly replayKeys: Uint8Array;
   readonly entries: readonly NewAuditEntry[];
@@ -116,6 +126,7 @@ export class Store {
   readonly #hasher: Hasher;
   readonly #now: () => number;
   readonly audit: AuditLog;
+  readonly #sync: SyncRecords;
   #open = true;
   #nextSeq: number;
   #eventCount: number;
@@ -161,6 +172,7 @@ export class Store {
     this.#nextSeq = ((this.#maxSeq.get() as number | null) ?? 0) + 1;
     this.#eventCount = db.prepare('SELECT count(*) FROM events').pluck().get() as number;
     this.audit = new AuditLog(db, core, now);
+    this.#sync = new SyncRecords(db);
     this.#commitTx = db.transaction((p: Prepared) => this.#write(p));
   }
 
@@ -228,10 +240,14 @@ export class Store {
    * {@link DuplicateEventError} for an id already stored and {@link ReplayConflictError} for an
    * (author, nonce) pair whose record is live.
    */
-  commit(accepted: readonly VerifiedEvent[], audit: readonly AuditRecord[] = []): number {
+  commit(
+    accepted: readonly VerifiedEvent[],
+    audit: readonly AuditRecord[] = [],
+    extras: CommitExtras = {},
+  ): number {
     this.#checkOpen();
-    const prepared = this.#prepare(accepted, audit);
-    if (prepared.entries.length === 0) {
+    const prepared = this.#prepare(accepted, audit, extras);
+    if (prepared.entries.length === 0 && (extras.evidence?.length ?? 0) === 0) {
       this.audit.adoptPlan(prepared.plan);
       return this.audit.size;
     }
@@ -313,6 +329,30 @@ export class Store {
     return this.#eventCount;
   }
 
+  /** The stored canonical bytes of an accepted event, or of one kept as conflict evidence. */
+  encodedEvent(id: Uint8Array): Uint8Array | undefined {
+    this.#checkOpen();
+    return this.#sync.encoded(id);
+  }
+
+  /** The peer that first delivered a stored event (undefined: a client's, or unknown). */
+  eventSource(id: Uint8Array): string | undefined {
+    this.#checkOpen();
+    return this.#sync.sourceOf(id);
+  }
+
+  /** The sync set as stored: accepted events and conflict evidence expiring after `nowSeconds`. */
+  syncRows(nowSeconds: number): Iterable<SyncRow> {
+    this.#checkOpen();
+    return this.#sync.syncRows(nowSeconds);
+  }
+
+  /** Events kept as evidence of an author's equivocation. */
+  countConflicts(): number {
+    this.#checkOpen();
+    return this.#sync.countConflicts();
+  }
+
   /**
    * Deletes the replay records of events that expired before `nowSeconds` (Unix seconds; pass
    * the time minus any clock-skew allowance). Returns how many were deleted.
@@ -377,7 +417,13 @@ export class Store {
    * Everything a commit needs that does not touch the database: four batched hashes (encoded
    * events, row digests, replay keys; leaves come in AuditLog.stage) and the audit entries.
    */
-  #prepare(accepted: readonly VerifiedEvent[], audit: readonly AuditRecord[]): Prepared {
+  #prepare(
+    accepted: readonly VerifiedEvent[],
+    audit: readonly AuditRecord[],
+    extras: CommitExtras,
+  ): Prepared {
+    if (extras.sources !== undefined && extras.sources.length !== accepted.length)
+      throw new TypeError('commit: one source per accepted event');
     const nowMs = this.audit.stampTime(this.#now());
     for (const e of accepted) checkEvent(e);
     const firstSeq = this.#nextSeq;
@@ -432,6 +478,7 @@ export class Store {
     const replayKeys = this.#replayKeys(accepted);
     return {
       events: accepted,
+      extras,
       encodedHashes,
       replayKeys,
       entries,
@@ -473,6 +520,8 @@ export class Store {
         );
       }
     }
+    if (p.extras.sources !== undefined) this.#sync.writeSources(p.firstSeq, p.extras.sources);
+    if (p.extras.evidence !== undefined) this.#sync.writeEvidence(p.extras.evidence, p.nowMs);
     return this.audit.stage(p.entries, p.nowMs);
   }
 }

@@ -199,6 +199,7 @@ export function evidenceJson(e: SplitViewEvidence): Record<string, unknown> {
     time: c.time,
     node: toHex(c.publicKey),
     signature: toHex(c.signature),
+    ...(c.seq === undefined ? {} : { version: 2, seq: c.seq, prev: toHex(c.prev as Uint8Array) }),
   });
   return {
     node: e.node,

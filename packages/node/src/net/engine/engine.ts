@@ -347,6 +347,12 @@ export class SyncEngine {
         this.hello(conn, m);
         return;
       }
+      // A node that refuses us sends a GOODBYE instead of its HELLO (§3.3): acting on it only
+      // ends the connection, and tells us why.
+      if (m.type === 'goodbye') {
+        this.goodbye(conn, m.code, m.detail);
+        return;
+      }
       // Nothing is acted on before the HELLO. Over TCP nothing can come first; a transport that
       // reorders may deliver a few messages early, so a few are dropped unread (the peer's
       // timers and reconciliation recover them) and only a stream of them is a violation.
@@ -421,15 +427,19 @@ export class SyncEngine {
         return;
       }
       case 'goodbye':
-        conn.phase = 'closing';
-        this.actions.push({
-          type: 'close',
-          peer: conn.id,
-          code: m.code,
-          detail: `the peer said goodbye: ${m.detail}`,
-        });
+        this.goodbye(conn, m.code, m.detail);
         return;
     }
+  }
+
+  private goodbye(conn: PeerConn, code: string, detail: string): void {
+    conn.phase = 'closing';
+    this.actions.push({
+      type: 'close',
+      peer: conn.id,
+      code,
+      detail: `the peer said goodbye: ${detail}`,
+    });
   }
 
   private hello(conn: PeerConn, m: Message & { type: 'hello' }): void {
