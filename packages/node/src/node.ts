@@ -233,7 +233,8 @@ export class CommonsNode implements NodeService, SyncService {
   readonly opened: Promise<void>;
 
   constructor(
-    private readonly core: Core,
+    /** The crypto core the node validates with (its network part uses the same). */
+    readonly core: Core,
     private readonly key: Signer,
     private readonly keystore: Keystore,
     private readonly store: Store,

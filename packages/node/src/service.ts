@@ -73,6 +73,43 @@ export interface HealthJson {
   readonly backend: string;
 }
 
+/** One peer as `commons-sync peers` shows it. */
+export interface PeerJson {
+  readonly did: string | null;
+  readonly address: string | null;
+  /** `ready`, `awaiting-hello`, `closing`; `dialing` (not connected), `banned`, `disconnected`. */
+  readonly state: string;
+  readonly score: number;
+  readonly score_state: string;
+  readonly bytes_in: number;
+  readonly bytes_out: number;
+  readonly messages_in: number;
+  readonly events_in: number;
+  readonly events_accepted: number;
+  readonly reconciliations: number;
+  /** What the last reconciliation found: ids we held that it lacked, and the reverse. */
+  readonly lag: { readonly have: number; readonly need: number } | null;
+  readonly last_reconcile_ms: number | null;
+  readonly queued_bytes: number;
+  readonly pending_validation: number;
+  readonly outstanding_wants: number;
+  readonly last_close: {
+    readonly code: string;
+    readonly detail: string;
+    readonly at: number;
+  } | null;
+}
+
+export interface PeersJson {
+  readonly node: string;
+  /** host:port of the sync listener. */
+  readonly listen: string;
+  readonly sync_set: number;
+  readonly refused: Readonly<Record<string, number>>;
+  readonly split_views: number;
+  readonly peers: readonly PeerJson[];
+}
+
 export interface NodeService {
   /** The node's identity, a did:key. */
   readonly did: string;
@@ -111,6 +148,8 @@ export interface NodeService {
   health(): HealthJson;
   /** Prometheus text exposition format (version 0.0.4). */
   metrics(): string;
+  /** The node's peers (`GET /v1/peers`); absent when the node runs without its network part. */
+  peers?(): PeersJson;
   /** Stops taking work, finishes what was acknowledged, closes storage. */
   close(): Promise<void>;
 }

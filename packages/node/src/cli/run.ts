@@ -73,6 +73,11 @@ const COMMANDS: readonly Entry[] = [
     summary: "show a node's health and latest checkpoint",
     load: async () => (await import('./status.js')).statusCommand,
   },
+  {
+    name: 'peers',
+    summary: "show a node's peers: identity, state, score, lag, bytes",
+    load: async () => (await import('./peer-cmds.js')).peersCommand,
+  },
 ];
 
 export function mainUsage(): string {

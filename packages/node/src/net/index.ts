@@ -11,6 +11,7 @@ export * from './engine/partials.js';
 export * from './engine/types.js';
 export * from './errors.js';
 export * from './memory-node.js';
+export * from './networked-service.js';
 export * from './node-network.js';
 export * from './reconcile/codec.js';
 export * from './reconcile/fingerprint.js';

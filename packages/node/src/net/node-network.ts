@@ -13,7 +13,7 @@ import type { Core } from '@commons-sync/bindings';
 
 import { type Checkpoint, verifyCheckpointSignature } from '../audit/checkpoint.js';
 import { type Logger, silentLogger } from '../log.js';
-import type { PeerIngestResult, SyncService } from '../service.js';
+import type { PeerIngestResult, PeerJson, PeersJson, SyncService } from '../service.js';
 import { evidenceJson } from './engine/checkpoints.js';
 import { type EngineConfig, engineConfig } from './engine/config.js';
 import { SyncEngine } from './engine/engine.js';
@@ -41,43 +41,6 @@ export interface NetworkOptions {
   readonly log?: Logger;
   /** How long a certificate is valid; a new one is made at half that (default 24 h). */
   readonly certificateValidityMs?: number;
-}
-
-/** One peer as `commons-sync peers` shows it. */
-export interface PeerJson {
-  readonly did: string | null;
-  readonly address: string | null;
-  /** `ready`, `awaiting-hello`, `closing`; `dialing` (not connected), `banned`, `disconnected`. */
-  readonly state: string;
-  readonly score: number;
-  readonly score_state: string;
-  readonly bytes_in: number;
-  readonly bytes_out: number;
-  readonly messages_in: number;
-  readonly events_in: number;
-  readonly events_accepted: number;
-  readonly reconciliations: number;
-  /** What the last reconciliation found: ids we held that it lacked, and the reverse. */
-  readonly lag: { readonly have: number; readonly need: number } | null;
-  readonly last_reconcile_ms: number | null;
-  readonly queued_bytes: number;
-  readonly pending_validation: number;
-  readonly outstanding_wants: number;
-  readonly last_close: {
-    readonly code: string;
-    readonly detail: string;
-    readonly at: number;
-  } | null;
-}
-
-export interface PeersJson {
-  readonly node: string;
-  /** host:port of the sync listener. */
-  readonly listen: string;
-  readonly sync_set: number;
-  readonly refused: Readonly<Record<string, number>>;
-  readonly split_views: number;
-  readonly peers: readonly PeerJson[];
 }
 
 /** The checkpoint as it travels (spec/SYNC.md §4). */

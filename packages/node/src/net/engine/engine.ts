@@ -493,10 +493,12 @@ export class SyncEngine {
     }
     const id = this.deps.sha256(decoded.value.body);
     const key = toHex(id);
-    if (conn.received.has(key)) this.offend(conn, 'replay', key);
+    // A second copy is a replay, unless we asked for it (WANT): the peer may have pushed it
+    // while our request was on its way, or we dropped the first copy.
+    conn.wants.delete(key);
+    if (conn.received.has(key) && !conn.asked.has(key)) this.offend(conn, 'replay', key);
     conn.received.add(key);
     conn.markKnown(id);
-    conn.wants.delete(key);
     if (this.deps.index.has(id) || this.inflight.has(key)) return;
     const digest = toHex(this.deps.sha256(event));
     if (this.rejected.has(digest)) {
@@ -510,11 +512,11 @@ export class SyncEngine {
       return;
     }
     if (conn.pendingValidation >= this.config.maxPendingValidation) {
-      conn.reconcileDueMs = Math.min(
-        conn.reconcileDueMs,
-        this.now + this.config.reconcileIntervalMs,
-      );
-      return; // dropped: reconciliation will fetch it once the queue has room
+      // dropped: reconciliation fetches it once the queue has drained (and its next copy is
+      // not the sender's replay: we will have asked for it)
+      conn.received.delete(key);
+      conn.needRoom = true;
+      return;
     }
     conn.pendingValidation++;
     this.inflight.set(key, { peer: conn.id, event, expiresAt, createdAt });
@@ -527,7 +529,14 @@ export class SyncEngine {
     if (entry === undefined) return;
     this.inflight.delete(key);
     const conn = entry.peer === null ? undefined : this.peers.get(entry.peer);
-    if (conn !== undefined) conn.pendingValidation = Math.max(0, conn.pendingValidation - 1);
+    if (conn !== undefined) {
+      conn.pendingValidation = Math.max(0, conn.pendingValidation - 1);
+      if (conn.needRoom && conn.pendingValidation + conn.wants.size <= this.wantCapacity() / 2) {
+        conn.needRoom = false; // the queue drained: fetch what was dropped or left unasked
+        if (conn.recon === null && conn.phase === 'ready') this.startReconcile(conn);
+        else conn.reconcileDueMs = this.now;
+      }
+    }
     switch (r.outcome) {
       case 'accepted':
         if (
@@ -635,7 +644,8 @@ export class SyncEngine {
         this.offend(conn, 'flood', 'asked for more than it reads');
         return;
       }
-      if (!this.deps.index.has(id) || this.recentlySent(conn, id)) continue; // sent already: in flight
+      // Asked for explicitly (it may have dropped our push): sent even if sent recently.
+      if (!this.deps.index.has(id)) continue;
       const event = this.deps.events.get(id);
       if (event === undefined) continue;
       this.queuePush(conn, id, event);
@@ -649,10 +659,20 @@ export class SyncEngine {
     return false;
   }
 
+  /** Events asked of one peer and waiting for validation, at most: what its queue can take. */
+  private wantCapacity(): number {
+    return Math.min(this.config.maxOutstandingWants, this.config.maxPendingValidation);
+  }
+
   private want(conn: PeerConn, ids: readonly Uint8Array[]): void {
-    const room = this.config.maxOutstandingWants - conn.wants.size;
+    // never ask for more than the validation queue can take: the excess would be dropped
+    const room = this.wantCapacity() - conn.wants.size - conn.pendingValidation;
     const asked = ids.slice(0, Math.max(0, room));
-    for (const id of asked) conn.wants.set(toHex(id), this.now);
+    for (const id of asked) {
+      const key = toHex(id);
+      conn.wants.set(key, this.now);
+      conn.asked.add(key);
+    }
     for (let i = 0; i < asked.length; i += WIRE_LIMITS.maxIdsPerMessage) {
       this.send(
         conn,
@@ -660,7 +680,7 @@ export class SyncEngine {
         false,
       );
     }
-    if (asked.length < ids.length) conn.reconcileDueMs = this.now; // ask again for the rest later
+    if (asked.length < ids.length) conn.needRoom = true; // the rest once the queue drained
   }
 
   // -------------------------------------------------------------------------------------------

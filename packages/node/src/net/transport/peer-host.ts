@@ -172,7 +172,8 @@ export class PeerHost {
   /** The remote address of a connected peer. */
   addressOf(did: string): string | undefined {
     const socket = this.sockets.get(did)?.socket;
-    return socket === undefined ? undefined : `${socket.remoteAddress}:${socket.remotePort}`;
+    if (socket?.remoteAddress === undefined) return undefined;
+    return `${socket.remoteAddress}:${socket.remotePort}`;
   }
 
   /** The addresses this node dials, and how each is doing. */
