@@ -107,6 +107,8 @@ export interface PeersJson {
   readonly sync_set: number;
   readonly refused: Readonly<Record<string, number>>;
   readonly split_views: number;
+  /** Peers seen restarting their audit log (a lost data directory; evidence in the audit log). */
+  readonly log_restarts: number;
   readonly peers: readonly PeerJson[];
 }
 

@@ -5,11 +5,12 @@
  */
 import { loadCore } from '@commons-sync/bindings';
 
-import { checkpointMessage } from '../src/audit/checkpoint.js';
+import { verifyCheckpointSignature } from '../src/audit/checkpoint.js';
 import { type EngineConfig, engineConfig } from '../src/net/engine/config.js';
 import { SyncEngine } from '../src/net/engine/engine.js';
 import type { EngineAction } from '../src/net/engine/types.js';
 import { MemoryAuditLog, MemoryEventStore } from '../src/net/memory-node.js';
+import { checkpointOfWire } from '../src/net/node-network.js';
 import { SyncIndex } from '../src/net/reconcile/sync-index.js';
 import { didKeyFromPublicKey } from '../src/protocol/did.js';
 import { type EventBody, signEvent } from '../src/protocol/event.js';
@@ -83,7 +84,7 @@ export function addNode(
     events: store,
     ownLog: log,
     admitted: opts.admitted ?? (() => true),
-    checkCheckpoint: (cp) => core.ed25519Verify(cp.publicKey, checkpointMessage(cp), cp.signature),
+    checkCheckpoint: (cp) => verifyCheckpointSignature(core, checkpointOfWire(cp)),
     partials: {
       sha256: core.sha256,
       ed25519Verify: core.ed25519Verify,

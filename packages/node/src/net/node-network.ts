@@ -14,7 +14,7 @@ import type { Core } from '@commons-sync/bindings';
 import { type Checkpoint, verifyCheckpointSignature } from '../audit/checkpoint.js';
 import { type Logger, silentLogger } from '../log.js';
 import type { PeerIngestResult, PeerJson, PeersJson, SyncService } from '../service.js';
-import { evidenceJson } from './engine/checkpoints.js';
+import { evidenceJson, restartJson } from './engine/checkpoints.js';
 import { type EngineConfig, engineConfig } from './engine/config.js';
 import { SyncEngine } from './engine/engine.js';
 import type { EventVerdict, NetAlert, NetAuditRecord } from './engine/types.js';
@@ -78,6 +78,7 @@ export class NodeNetwork {
   private readonly unsubscribe: Array<() => void> = [];
   private readonly renewTimer: NodeJS.Timeout;
   private splitViews = 0;
+  private logRestarts = 0;
   private closed = false;
 
   private constructor(
@@ -248,6 +249,7 @@ export class NodeNetwork {
       sync_set: this.index.size,
       refused: { ...this.host.stats.refusedByCode },
       split_views: this.splitViews,
+      log_restarts: this.logRestarts,
       peers: out,
     };
   }
@@ -272,6 +274,9 @@ export class NodeNetwork {
       '# HELP commons_sync_split_views_total Split views detected (evidence in the audit log).',
       '# TYPE commons_sync_split_views_total counter',
       `commons_sync_split_views_total ${p.split_views}`,
+      '# HELP commons_sync_log_restarts_total Peers seen restarting their audit log (evidence in the audit log).',
+      '# TYPE commons_sync_log_restarts_total counter',
+      `commons_sync_log_restarts_total ${p.log_restarts}`,
     ];
     const series: Array<[string, string, string, (x: PeerJson) => number | string]> = [
       [
@@ -352,6 +357,14 @@ export class NodeNetwork {
   }
 
   private alert(alert: NetAlert): void {
+    if (alert.kind === 'log-restart') {
+      this.logRestarts++;
+      this.log.warn('a peer restarted its audit log (its data was lost); evidence kept', {
+        peer: alert.evidence.node,
+        evidence: restartJson(alert.evidence),
+      });
+      return;
+    }
     this.splitViews++;
     this.log.error('split view: a node signed two checkpoints that cannot both be true', {
       code: 'ERR_SPLIT_VIEW',
@@ -369,7 +382,7 @@ export class NodeNetwork {
             score: record.score,
             offences: record.offences,
           }
-        : record.kind === 'split-view'
+        : record.kind === 'split-view' || record.kind === 'log-restart'
           ? record.evidence
           : { event: record.id, from: record.from };
     if (record.kind === 'peer-banned')
