@@ -9,6 +9,7 @@ export {
   KEY_FILE,
   type NodeOptions,
   openNode,
+  readEventReceipts,
   verifyAudit,
 } from './node.js';
 export { VerifyPool } from './pipeline/verify-pool.js';

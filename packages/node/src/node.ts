@@ -169,6 +169,20 @@ export async function verifyAudit(dir: string, core?: Core): Promise<AuditVerifi
   });
 }
 
+/**
+ * When each event stored in a data directory was committed there (Unix ms), by id in hex: the
+ * demo and the network bench compare these between nodes for propagation latency. Open it
+ * while no node runs on the directory.
+ */
+export async function readEventReceipts(dir: string, core?: Core): Promise<Map<string, number>> {
+  const store = Store.open(dir, core ?? (await loadCore()));
+  try {
+    return new Map(store.receipts());
+  } finally {
+    store.close();
+  }
+}
+
 /** Opens a data directory (initialized by {@link initDataDir}) and starts the node. */
 export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
   const trust = trustPolicy(opts.trusted);

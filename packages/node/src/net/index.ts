@@ -10,6 +10,7 @@ export * from './engine/judge.js';
 export * from './engine/partials.js';
 export * from './engine/types.js';
 export * from './errors.js';
+export * from './local-cluster.js';
 export * from './memory-node.js';
 export * from './networked-service.js';
 export * from './node-network.js';

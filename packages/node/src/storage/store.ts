@@ -347,6 +347,12 @@ export class Store {
     return this.#sync.syncRows(nowSeconds);
   }
 
+  /** When each stored event was committed (Unix ms), by id in hex. */
+  receipts(): Iterable<[string, number]> {
+    this.#checkOpen();
+    return this.#sync.receipts();
+  }
+
   /** Events kept as evidence of an author's equivocation. */
   countConflicts(): number {
     this.#checkOpen();

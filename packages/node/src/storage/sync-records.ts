@@ -36,6 +36,7 @@ export class SyncRecords {
   readonly #liveEvents: Statement;
   readonly #liveConflicts: Statement;
   readonly #countConflicts: Statement;
+  readonly #receipts: Statement;
 
   constructor(db: Database) {
     this.#insertSource = db.prepare('INSERT INTO event_sources (event_seq, peer) VALUES (?, ?)');
@@ -57,6 +58,13 @@ export class SyncRecords {
       'SELECT id, created_at, expires_at FROM conflict_events WHERE expires_at > ?',
     );
     this.#countConflicts = db.prepare('SELECT count(*) FROM conflict_events').pluck();
+    this.#receipts = db.prepare('SELECT id, received_at FROM events');
+  }
+
+  /** When each stored event was committed (Unix ms), by id in hex: propagation measurements. */
+  *receipts(): Generator<[string, number]> {
+    for (const row of this.#receipts.iterate() as Iterable<{ id: Uint8Array; received_at: number }>)
+      yield [Buffer.from(row.id).toString('hex'), row.received_at];
   }
 
   /** Inside the commit: `sources[i]` delivered the event stored at `firstSeq + i` (null: a client). */
