@@ -225,7 +225,7 @@ export class CommonsNode implements NodeService, SyncService {
   readonly did: string;
   readonly trust: TrustPolicy;
   readonly timeRules: TimeRules;
-  private readonly acceptedListeners = new Set<(encoded: Uint8Array) => void>();
+  private readonly acceptedListeners = new Set<(encoded: readonly Uint8Array[]) => void>();
   private readonly checkpointListeners = new Set<(checkpoint: Checkpoint) => void>();
   private readonly pipeline: Pipeline;
   private readonly started = Date.now();
@@ -271,7 +271,9 @@ export class CommonsNode implements NodeService, SyncService {
       now,
       onCommitted: (events, sources) => {
         if (sources !== undefined) return; // peers' events: the sync engine has their verdicts
-        for (const e of events) for (const listener of this.acceptedListeners) listener(e.encoded);
+        if (this.acceptedListeners.size === 0) return;
+        const encoded = events.map((e) => e.encoded);
+        for (const listener of this.acceptedListeners) listener(encoded);
       },
     });
     this.checkpointEvery = opts.checkpointEvery ?? 10_000;
@@ -385,7 +387,7 @@ export class CommonsNode implements NodeService, SyncService {
     this.store.commit([], [{ type: 'critical', reason, detail }]);
   }
 
-  onClientAccepted(listener: (encoded: Uint8Array) => void): () => void {
+  onClientAccepted(listener: (encoded: readonly Uint8Array[]) => void): () => void {
     this.acceptedListeners.add(listener);
     return () => this.acceptedListeners.delete(listener);
   }

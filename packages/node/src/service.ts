@@ -203,8 +203,8 @@ export interface SyncService {
   consistencyHashes(from: number, to: number): Uint8Array[] | null;
   /** Writes a critical entry to the audit log (a ban, a split view, an equivocating author). */
   recordNetworkEvent(reason: string, detail: Readonly<Record<string, unknown>>): void;
-  /** Calls `listener` with the bytes of each event a client got accepted (durable). */
-  onClientAccepted(listener: (encoded: Uint8Array) => void): () => void;
+  /** Calls `listener` with the bytes of the events of each commit of clients' events (durable). */
+  onClientAccepted(listener: (encoded: readonly Uint8Array[]) => void): () => void;
   /** Calls `listener` with each checkpoint the node signs. */
   onCheckpoint(listener: (checkpoint: Checkpoint) => void): () => void;
 }

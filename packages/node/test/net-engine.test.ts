@@ -49,6 +49,27 @@ const closesOf = (w: World, by: TestNode) =>
   w.closes.filter((c) => c.by === by.name).map((c) => c.code);
 
 describe('gossip and reconciliation', () => {
+  it("a commit of many local events goes out in few EVENTS messages, within the peer's rates", () => {
+    const w = world();
+    const a = addNode(w, 'batch-a');
+    const b = addNode(w, 'batch-b');
+    connect(w, a, b);
+    const author = keySeed('batch-author');
+    const events = Array.from({ length: 5000 }, (_, i) =>
+      event([author], w.now, { payload: { i } }),
+    );
+    for (const e of events) expect(a.store.submit(e).outcome).toBe('accepted');
+    const sentBefore = a.actions.length;
+    a.engine.localAccepted(events, w.now);
+    pump(w);
+    const eventsMessages = a.actions
+      .slice(sentBefore)
+      .filter((x) => x.type === 'send' && x.message[1] === 0x01).length; // [1, [...]]: EVENTS
+    expect(idsOf(b)).toHaveLength(5000);
+    expect(eventsMessages).toBeLessThanOrEqual(10);
+    expect(b.engine.scoreSummary(a.did).offences['flood']).toBeUndefined();
+  });
+
   it('fetches again what a full validation queue dropped, without blaming the sender for sending it twice', () => {
     const w = world();
     const a = addNode(w, 'queue-a');

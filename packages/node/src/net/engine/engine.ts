@@ -217,15 +217,21 @@ export class SyncEngine {
     this.pumpAll();
   }
 
-  /** An event this node accepted from a client (already durable): gossip it. */
-  localAccepted(event: Uint8Array, nowMs: number): void {
+  /**
+   * Events this node accepted from a client (already durable): gossip them. Give a commit's
+   * events in one call: they go out batched (one EVENTS message per peer for up to 1,024), where
+   * one call per event would send a message per event and could pass a peer's message rate.
+   */
+  localAccepted(events: Uint8Array | readonly Uint8Array[], nowMs: number): void {
     this.tick(nowMs);
-    const decoded = decodeEvent(event);
-    if (!decoded.ok) throw new RangeError(`localAccepted: ${decoded.reason}`);
-    const id = this.deps.sha256(decoded.value.body);
-    const { createdAt, expiresAt } = decoded.value.event;
-    if (this.deps.index.insert({ timestamp: createdAt, id, expiresAt, kind: 'accepted' }))
-      this.gossip(id, event, null);
+    for (const event of events instanceof Uint8Array ? [events] : events) {
+      const decoded = decodeEvent(event);
+      if (!decoded.ok) throw new RangeError(`localAccepted: ${decoded.reason}`);
+      const id = this.deps.sha256(decoded.value.body);
+      const { createdAt, expiresAt } = decoded.value.event;
+      if (this.deps.index.insert({ timestamp: createdAt, id, expiresAt, kind: 'accepted' }))
+        this.gossip(id, event, null);
+    }
     this.pumpAll();
   }
 

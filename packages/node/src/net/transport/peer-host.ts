@@ -146,9 +146,9 @@ export class PeerHost {
     return this.opts.engine;
   }
 
-  /** An event this node accepted from a client (durable): gossip it. */
-  localAccepted(event: Uint8Array): void {
-    this.opts.engine.localAccepted(event, this.now());
+  /** Events this node accepted from a client (durable): gossip them (a commit's in one call). */
+  localAccepted(events: Uint8Array | readonly Uint8Array[]): void {
+    this.opts.engine.localAccepted(events, this.now());
     this.run();
   }
 
