@@ -8,6 +8,7 @@ export * from './engine/config.js';
 export * from './engine/engine.js';
 export * from './engine/judge.js';
 export * from './engine/partials.js';
+export * from './engine/sync-items.js';
 export * from './engine/types.js';
 export * from './errors.js';
 export * from './local-cluster.js';

@@ -13,7 +13,6 @@
 
 import type { Sha256 } from '../../audit/merkle.js';
 import { toHex } from '../../protocol/bytes.js';
-import { decodeEvent } from '../../protocol/event.js';
 import { Reason } from '../../protocol/reasons.js';
 import { NetCode, NetError, type NetErrorCode } from '../errors.js';
 import { Initiator, type OpenRange, respond } from '../reconcile/reconciler.js';
@@ -32,6 +31,7 @@ import { DEFAULT_ENGINE_CONFIG, type EngineConfig, type Offence } from './config
 import { checkPartial, type PartialCheckDeps, PartialPool } from './partials.js';
 import { PeerConn, type PeerId } from './peer.js';
 import { BoundedSet, PeerScore } from './scoring.js';
+import { eventItems, type SyncItemCodec } from './sync-items.js';
 import type { EngineAction, EventSource, EventVerdict, OwnLog, PeerView } from './types.js';
 
 /** Messages dropped unread before a HELLO before the connection is cut (spec/SYNC.md §4.1). */
@@ -71,6 +71,8 @@ export interface EngineDeps {
   readonly checkCheckpoint: CheckpointSignatureCheck;
   /** Checks partial events (crypto and the node's trust and time rules). */
   readonly partials: PartialCheckDeps;
+  /** Reads the items the engine carries (default: CommonsEvents; see sync-items.ts). */
+  readonly items?: SyncItemCodec;
   readonly config?: EngineConfig;
 }
 
@@ -79,6 +81,7 @@ interface Inflight {
   readonly event: Uint8Array;
   readonly expiresAt: number;
   readonly createdAt: number;
+  readonly author: string;
 }
 
 export class SyncEngine {
@@ -96,6 +99,7 @@ export class SyncEngine {
   private readonly provenance = new Map<string, PeerId>();
   private readonly checkpoints: CheckpointGossip;
   private readonly partials: PartialPool;
+  private readonly items: SyncItemCodec;
   private actions: EngineAction[] = [];
   private now = 0;
   /** Authors already reported for equivocation (one audit record each; bounded). */
@@ -114,6 +118,7 @@ export class SyncEngine {
       emit: (action) => this.actions.push(action),
     });
     this.partials = new PartialPool(this.config.maxPartials);
+    this.items = deps.items ?? eventItems(deps.sha256);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -225,10 +230,9 @@ export class SyncEngine {
   localAccepted(events: Uint8Array | readonly Uint8Array[], nowMs: number): void {
     this.tick(nowMs);
     for (const event of events instanceof Uint8Array ? [events] : events) {
-      const decoded = decodeEvent(event);
-      if (!decoded.ok) throw new RangeError(`localAccepted: ${decoded.reason}`);
-      const id = this.deps.sha256(decoded.value.body);
-      const { createdAt, expiresAt } = decoded.value.event;
+      const described = this.items.describe(event);
+      if (!described.ok) throw new RangeError(`localAccepted: ${described.reason}`);
+      const { id, createdAt, expiresAt } = described.item;
       if (this.deps.index.insert({ timestamp: createdAt, id, expiresAt, kind: 'accepted' }))
         this.gossip(id, event, null);
     }
@@ -492,12 +496,12 @@ export class SyncEngine {
       this.offend(conn, 'flood', 'event rate exceeded');
       return;
     }
-    const decoded = decodeEvent(event);
-    if (!decoded.ok) {
-      this.offend(conn, 'invalid-event', `${decoded.reason}: ${decoded.detail}`);
+    const described = this.items.describe(event);
+    if (!described.ok) {
+      this.offend(conn, 'invalid-event', `${described.reason}: ${described.detail}`);
       return;
     }
-    const id = this.deps.sha256(decoded.value.body);
+    const { id, expiresAt, createdAt, author } = described.item;
     const key = toHex(id);
     // A second copy is a replay, unless we asked for it (WANT): the peer may have pushed it
     // while our request was on its way, or we dropped the first copy.
@@ -511,7 +515,6 @@ export class SyncEngine {
       this.offend(conn, 'invalid-event', `${key} (rejected before)`);
       return;
     }
-    const { expiresAt, createdAt } = decoded.value.event;
     const nowSeconds = Math.floor(this.now / 1000);
     if (nowSeconds >= expiresAt) {
       if (this.now - expiresAt * 1000 > this.config.staleGraceMs) this.offend(conn, 'stale', key);
@@ -525,7 +528,7 @@ export class SyncEngine {
       return;
     }
     conn.pendingValidation++;
-    this.inflight.set(key, { peer: conn.id, event, expiresAt, createdAt });
+    this.inflight.set(key, { peer: conn.id, event, expiresAt, createdAt, author });
     this.actions.push({ type: 'validate', peer: conn.id, id, event });
   }
 
@@ -571,10 +574,8 @@ export class SyncEngine {
           })
         ) {
           this.gossip(r.id, entry.event, entry.peer);
-          const author = decodeEvent(entry.event);
-          const who = author.ok ? author.value.event.author : key;
-          if (!this.equivocators.has(who)) {
-            this.equivocators.add(who);
+          if (!this.equivocators.has(entry.author)) {
+            this.equivocators.add(entry.author);
             this.actions.push({
               type: 'audit',
               record: { kind: 'author-equivocation', id: key, from: entry.peer },
@@ -610,19 +611,13 @@ export class SyncEngine {
     }
     if (this.deps.index.has(verdict.id) || this.inflight.has(toHex(verdict.id))) return;
     if (verdict.complete) {
-      this.validateLocal(verdict.id, event, conn, verdict.event.createdAt, verdict.event.expiresAt);
+      this.validateLocal(verdict.id, event, conn, verdict.event);
       return;
     }
     const merged = this.partials.add(verdict);
     if (merged === null) return;
     if (merged.complete) {
-      this.validateLocal(
-        verdict.id,
-        merged.bytes,
-        conn,
-        verdict.event.createdAt,
-        verdict.event.expiresAt,
-      );
+      this.validateLocal(verdict.id, merged.bytes, conn, verdict.event);
       return;
     }
     if (!merged.grew) return;
@@ -634,13 +629,13 @@ export class SyncEngine {
     id: Uint8Array,
     event: Uint8Array,
     conn: PeerConn | null,
-    createdAt: number,
-    expiresAt: number,
+    about: { readonly createdAt: number; readonly expiresAt: number; readonly author: string },
   ): void {
     const key = toHex(id);
     if (this.inflight.has(key)) return;
     if (conn !== null) conn.pendingValidation++;
-    this.inflight.set(key, { peer: conn?.id ?? null, event, expiresAt, createdAt });
+    const { createdAt, expiresAt, author } = about;
+    this.inflight.set(key, { peer: conn?.id ?? null, event, expiresAt, createdAt, author });
     this.actions.push({ type: 'validate', peer: conn?.id ?? null, id, event });
   }
 
