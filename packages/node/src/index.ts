@@ -16,6 +16,7 @@ export {
   KEY_FILE,
   type NodeOptions,
   openNode,
+  readEventReceipts,
   verifyAudit,
 } from './node.js';
 export {

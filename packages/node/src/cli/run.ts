@@ -79,6 +79,16 @@ const COMMANDS: readonly Entry[] = [
     summary: "show a node's health and latest checkpoint",
     load: async () => (await import('./status.js')).statusCommand,
   },
+  {
+    name: 'peers',
+    summary: "show a node's peers: identity, state, score, lag, bytes",
+    load: async () => (await import('./peer-cmds.js')).peersCommand,
+  },
+  {
+    name: 'demo',
+    summary: 'run a local network of three nodes under load and watch it converge',
+    load: async () => (await import('./demo.js')).demoCommand,
+  },
 ];
 
 export function mainUsage(): string {

@@ -47,6 +47,14 @@ export const APPLICATION_ID = 0x4353594e;
  *   `invalid_reason` null: valid; else the ERR_KEL_ code that a later key event (`invalid_by`,
  *   hex id) gave it: the event stays in `events` as evidence but counts as valid nowhere. The
  *   index serves re-evaluation: the events naming a key state whose window changed.
+ *
+ * Notes on version 4 (spec/SYNC.md §6):
+ * - `event_sources`: which peer first delivered a stored event (provenance); events from
+ *   clients have no row. Written in the commit that stores the event.
+ * - `conflict_events`: events kept as evidence of an author's equivocation (valid in every way
+ *   but another event with the same author and nonce was accepted first). They are not
+ *   accepted: no replay record, no accept entry, not counted as events; the node reconciles
+ *   them and serves them to peers so that every node ends up holding both.
  */
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   {
@@ -132,6 +140,27 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
         invalid_by     TEXT
       );
       CREATE INDEX identity_events_by_key_state ON identity_events (key_state);
+    `,
+  },
+  {
+    version: 4,
+    name: 'event provenance and conflict evidence (sync)',
+    sql: `
+      CREATE TABLE event_sources (
+        event_seq INTEGER PRIMARY KEY,
+        peer      TEXT NOT NULL
+      );
+      CREATE TABLE conflict_events (
+        seq         INTEGER PRIMARY KEY,
+        id          BLOB NOT NULL UNIQUE,
+        author      TEXT NOT NULL,
+        nonce       BLOB NOT NULL,
+        created_at  INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        peer        TEXT,
+        encoded     BLOB NOT NULL
+      );
     `,
   },
 ]);
