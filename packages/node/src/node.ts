@@ -30,6 +30,7 @@ import {
 } from './keys/node-identity.js';
 import { type KeystoreSpec, parseKeystoreSpec } from './keys/spec.js';
 import { NodeIdentities } from './node-identities.js';
+import { finishNodeKeyRotation } from './node-key-rotation.js';
 import { IdentityStage, type IdentityStageOptions } from './pipeline/identity-stage.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { VerifyPool } from './pipeline/verify-pool.js';
@@ -169,10 +170,13 @@ export async function initDataDir(
 /** Checks a data directory's audit log, events and checkpoints (see `audit/verify.ts`). */
 export async function verifyAudit(dir: string, core?: Core): Promise<AuditVerification> {
   const c = core ?? (await loadCore());
-  const identity = await readNodeIdentity(dir);
-  if (identity === undefined) {
+  if ((await readNodeIdentity(dir)) === undefined) {
     throw new NoDataDirError(`${dir} is not a Commons Sync data directory (no ${KEY_FILE})`);
   }
+  await finishNodeKeyRotation(dir, c); // the key a crashed rotation handed over, if any
+  const identity = (await readNodeIdentity(dir)) as NonNullable<
+    Awaited<ReturnType<typeof readNodeIdentity>>
+  >;
   return verifyAuditData(dir, c, {
     publicKey: identity.publicKey,
     protocol: { now: Math.floor(Date.now() / 1000) },
@@ -197,6 +201,7 @@ export async function readEventReceipts(dir: string, core?: Core): Promise<Map<s
 export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
   const trust = trustPolicy(opts.trusted);
   const core = opts.core ?? (await loadCore());
+  await finishNodeKeyRotation(opts.dataDir, core); // a rotation a crash interrupted
   const { keystore, signer } = await openNodeSigner(opts.dataDir, asSpec(opts.keystore), {
     core,
     secrets: secretsOf(opts.secrets ?? opts.passphrase, opts.pin),
