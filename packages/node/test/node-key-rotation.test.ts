@@ -33,6 +33,7 @@ import {
   runCli,
   startNodeProcess,
 } from './node-fixtures.js';
+import { makeSoftHsm, USER_PIN } from './softhsm-fixtures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cs-node-key-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -103,6 +104,41 @@ describe('rotating the node key', () => {
     }
     // the old key file cannot start the node any more: the directory names the new key
     expect((await readNodeIdentity(data))?.did).toBe(dids[2]);
+  }, 120_000);
+
+  it('rotates a vault-held node key into a SoftHSM2 token: the node then signs through the HSM', async () => {
+    const hsm = makeSoftHsm();
+    try {
+      hsm.initToken('rotated');
+      const data = fresh();
+      const init = await runCli(['init', '--data', data]);
+      expect(init.code, init.stderr).toBe(0);
+      const pin = { COMMONS_SYNC_PKCS11_PIN: USER_PIN };
+      const rotated = await runCli(
+        ['rotate-key', '--data', data, '--keystore', hsm.spec('rotated', 'node')],
+        pin,
+      );
+      expect(rotated.code, rotated.stderr).toBe(0);
+      const listed = await runCli(['key', 'list', '--keystore', hsm.spec('rotated')], pin);
+      expect(listed.stdout).toBe(`node ${rotated.stdout.trim()}\n`);
+      const node = await startNodeProcess(data, [], pin);
+      try {
+        expect(node.did).toBe(rotated.stdout.trim());
+        await submit(node.url, makeEvents(2, 2, 'hsm-rotation'));
+      } finally {
+        node.child.kill('SIGTERM');
+        expect(await node.exited).toBe(0);
+      }
+      const verify = await runCli(['audit', 'verify', '--data', data]);
+      expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+      // the key is in the token now: a wrong PIN opens nothing, so nothing is rotated
+      const wrong = await runCli(['rotate-key', '--data', data], {
+        COMMONS_SYNC_PKCS11_PIN: '0000',
+      });
+      expect(wrong.code).toBe(1);
+    } finally {
+      hsm.remove();
+    }
   }, 120_000);
 
   it('refuses a rotation to the current key, and a directory without a node', async () => {
