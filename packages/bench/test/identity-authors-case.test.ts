@@ -76,20 +76,22 @@ describe('the identity case of the ingest bench', () => {
   });
 
   it('compares medians of the same run, pairs rounds, and says whether the target is met', () => {
+    const runs = (rates: number[], cpu: number) =>
+      rates.map((eventsPerSec, i) => ({ eventsPerSec, mainCpuUs: cpu + i }));
     const didKey = new Map([
-      ['1 worker', [1000, 1100, 900]],
-      ['2 workers', [2000, 2000, 2000]],
+      ['1 worker', runs([1000, 1100, 900], 40)],
+      ['2 workers', runs([2000, 2000, 2000], 40)],
     ]);
     const ids = new Map([
-      ['1 worker', [950, 1000, 880]],
-      ['2 workers', [1700, 1900, 1600]],
+      ['1 worker', runs([950, 1000, 880], 44)],
+      ['2 workers', runs([1700, 1900, 1600], 44)],
     ]);
     const ratios = identityRatios(['1 worker', '2 workers'], didKey, ids);
     expect(ratios[0]?.ratio).toBeCloseTo(950 / 1000);
     expect(ratios[0]?.pairs.map((p) => p.toFixed(3))).toEqual(['0.950', '0.909', '0.978']);
     expect(ratios[1]?.ratio).toBeCloseTo(0.85);
     const lines = identityRatioLines(ratios).join('\n');
-    expect(lines).toContain('| 1 worker | 0.950 | 5.0% | 0.950, 0.909, 0.978 |');
+    expect(lines).toContain('| 1 worker | 0.950 | 5.0% | 0.950, 0.909, 0.978 | 41.0 → 45.0 |');
     expect(lines).toContain('NOT met (worst 0.850)');
     const fine = identityRatioLines(identityRatios(['1 worker'], didKey, ids)).join('\n');
     expect(fine).toContain(': met (worst 0.950)');

@@ -149,6 +149,13 @@ export class IdentityAuthors {
   }
 }
 
+/** What the ratios need of one ingest run. */
+export interface RunFigures {
+  readonly eventsPerSec: number;
+  /** CPU µs per event of the node's main thread (where the identity verdict runs). */
+  readonly mainCpuUs: number;
+}
+
 /** Identity events/s over did:key events/s for one setting, from runs made in pairs. */
 export interface IdentityRatio {
   readonly setting: string;
@@ -156,6 +163,11 @@ export interface IdentityRatio {
   readonly ratio: number;
   /** Each round's identity rate over the same round's did:key rate. */
   readonly pairs: readonly number[];
+  /**
+   * Median main-thread CPU µs per event, did:key and identity: less sensitive than rates to
+   * the load of a shared machine, since a run's wall time counts others' work too.
+   */
+  readonly mainCpuUs: { readonly didKey: number; readonly identity: number };
 }
 
 const median = (xs: readonly number[]): number => {
@@ -163,20 +175,24 @@ const median = (xs: readonly number[]): number => {
   return s.length === 0 ? 0 : (s[Math.floor(s.length / 2)] as number);
 };
 
-/** The ratios of each setting; `didKey` and `identities` hold events/s per round. */
+/** The ratios of each setting; `didKey` and `identities` hold each round's run. */
 export function identityRatios(
   settings: readonly string[],
-  didKey: ReadonlyMap<string, readonly number[]>,
-  identities: ReadonlyMap<string, readonly number[]>,
+  didKey: ReadonlyMap<string, readonly RunFigures[]>,
+  identities: ReadonlyMap<string, readonly RunFigures[]>,
 ): IdentityRatio[] {
   return settings.map((setting) => {
-    const a = didKey.get(setting) ?? [];
-    const b = identities.get(setting) ?? [];
+    const a = (didKey.get(setting) ?? []).map((r) => r.eventsPerSec);
+    const b = (identities.get(setting) ?? []).map((r) => r.eventsPerSec);
     const base = median(a);
     return {
       setting,
       ratio: base === 0 ? 0 : median(b) / base,
       pairs: b.flatMap((x, r) => (a[r] === undefined || a[r] === 0 ? [] : [x / (a[r] as number)])),
+      mainCpuUs: {
+        didKey: median((didKey.get(setting) ?? []).map((r) => r.mainCpuUs)),
+        identity: median((identities.get(setting) ?? []).map((r) => r.mainCpuUs)),
+      },
     };
   });
 }
@@ -192,11 +208,12 @@ export function identityRatioLines(ratios: readonly IdentityRatio[]): string[] {
       'rotated once, whose events are signed by the rotated-to key and name that key state; their ' +
       'key events are posted before the clock starts.',
     '',
-    '| setting | identity / did:key (medians) | identity slower by | per round pair |',
-    '| --- | ---: | ---: | --- |',
+    '| setting | identity / did:key (medians) | identity slower by | per round pair | main thread CPU µs/event, did:key → identity |',
+    '| --- | ---: | ---: | --- | ---: |',
     ...ratios.map(
       (r) =>
-        `| ${r.setting} | ${r.ratio.toFixed(3)} | ${((1 - r.ratio) * 100).toFixed(1)}% | ${r.pairs.map((p) => p.toFixed(3)).join(', ')} |`,
+        `| ${r.setting} | ${r.ratio.toFixed(3)} | ${((1 - r.ratio) * 100).toFixed(1)}% | ${r.pairs.map((p) => p.toFixed(3)).join(', ')} | ` +
+        `${r.mainCpuUs.didKey.toFixed(1)} → ${r.mainCpuUs.identity.toFixed(1)} |`,
     ),
     '',
     `Target: identity events at most ${IDENTITY_MAX_SLOWDOWN * 100}% slower than did:key events in the same run: ` +

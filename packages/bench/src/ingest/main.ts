@@ -268,12 +268,10 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
           }),
     };
     const targets = evaluateIngestTargets(figures);
-    const rates = (m: ReadonlyMap<string, IngestRun[]>) =>
-      new Map([...m].map(([k, rs]) => [k, rs.map((r) => r.eventsPerSec)]));
     const ratios = identityRatios(
       settings.map((s) => s.label),
-      rates(runs),
-      rates(identityRuns),
+      runs,
+      identityRuns,
     );
     const md = report(
       args,
