@@ -4,6 +4,7 @@
  * Every round measures node:crypto's single-thread verification, then ingest over HTTP into a
  * fresh node process with its default worker count and with each fixed count: rounds are
  * interleaved so a slow spell of the shared machine lands on the reference and the node alike.
+ * Each ingest run is followed by the same with identities as authors (identity-authors.ts).
  * Then the pool's raw batch verification with 1 and 2 threads; with `--store-size N`, a store
  * of N events is filled and ingest, GET, proofs and checkpoints are measured against it.
  */
@@ -27,6 +28,7 @@ import { Progress } from '../progress.js';
 import type { IngestArgs } from './args.js';
 import { type Latency, latencies, postAll, stageSeconds } from './client.js';
 import { type EventBatch, EventFactory, nodeCryptoVerifyRate } from './events.js';
+import { IdentityAuthors, identityRatioLines, identityRatios } from './identity-authors.js';
 import { BENCH_PASSPHRASE, NodeProcess } from './node-process.js';
 import { poolVerifyRate } from './pool-scaling.js';
 import { fillStore } from './store-fill.js';
@@ -92,9 +94,12 @@ async function ingestRun(
   workers: number | undefined,
   warmup: readonly EventBatch[],
   after?: (node: NodeProcess) => Promise<void>,
+  /** Runs before the clock starts (the identity case posts its key events). */
+  prepare?: (node: NodeProcess) => Promise<void>,
 ): Promise<IngestRun> {
   const node = await NodeProcess.start(dataDir, workers);
   try {
+    await prepare?.(node);
     if (warmup.length > 0) await postAll(node.url, warmup);
     const before = node.cpu();
     const threadsBefore = node.threadCpu();
@@ -176,6 +181,8 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
     const warmupBatches = (round: number) =>
       warmupFactory.batches(args.warmup * round, args.warmup, BATCH, now);
     const warmup = warmupBatches(0);
+    const identities = new IdentityAuthors(core, now);
+    const identityBatches = identities.batches(0, args.events, BATCH, now);
     const ncChecks = factory.nodeCryptoChecks(0, 1000, now);
     const cores = availableParallelism();
     const defaultWorkers = defaultWorkerThreads(cores);
@@ -186,7 +193,8 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
     ];
     const ncRates: number[] = [];
     const runs = new Map<string, IngestRun[]>(settings.map((s) => [s.label, []]));
-    const steps = args.rounds * (1 + settings.length);
+    const identityRuns = new Map<string, IngestRun[]>(settings.map((s) => [s.label, []]));
+    const steps = args.rounds * (1 + 2 * settings.length);
     let step = 0;
     for (let round = 1; round <= args.rounds; round++) {
       progress.update(step++, steps, `round ${round}: node:crypto verify`);
@@ -198,6 +206,14 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
           await ingestRun(s.label, dir, batches, s.workers, warmup),
         );
         rmSync(dir, { recursive: true, force: true });
+        progress.update(step++, steps, `round ${round}: ingest, ${s.label}, identities`);
+        const idDir = fresh(`r${round}-${s.workers ?? 'default'}-identities`);
+        (identityRuns.get(s.label) as IngestRun[]).push(
+          await ingestRun(s.label, idDir, identityBatches, s.workers, warmup, undefined, (node) =>
+            identities.postKeyEvents(node.url),
+          ),
+        );
+        rmSync(idDir, { recursive: true, force: true });
       }
     }
     progress.clear();
@@ -306,6 +322,11 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
           }),
     };
     const targets = evaluateIngestTargets(figures);
+    const ratios = identityRatios(
+      settings.map((s) => s.label),
+      runs,
+      identityRuns,
+    );
     const md = report(
       args,
       machine,
@@ -316,6 +337,7 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
       workerStages,
       scale,
       targets,
+      identityRatioLines(ratios),
     );
     process.stdout.write(`${md}\n`);
     const write = (file: string, text: string) => {
@@ -333,6 +355,8 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
             machine: { ...machine, loadAverage1mAtEnd: loadavg()[0] ?? 0 },
             nodeCryptoVerifyPerSec: ncRates,
             runs: Object.fromEntries(runs),
+            identityRuns: Object.fromEntries(identityRuns),
+            identityOverDidKey: ratios,
             pool: Object.fromEntries(poolRates),
             workerStages,
             scale,
@@ -373,6 +397,7 @@ function report(
   workerStages: readonly WorkerStage[],
   scale: ScaleResult | undefined,
   targets: ReturnType<typeof evaluateIngestTargets>,
+  identityLines: readonly string[],
 ): string {
   const us = (v: number | undefined) => (v === undefined ? '–' : v.toFixed(1));
   const row = (label: string, rs: readonly IngestRun[]) => {
@@ -438,6 +463,7 @@ function report(
       lat('GET /v1/audit/checkpoint', scale.checkpoint),
     );
   }
+  lines.push('', ...identityLines);
   lines.push('', '## Targets', '', '```', ...ingestTargetLines(targets), '```');
   return lines.join('\n');
 }

@@ -8,6 +8,8 @@ export interface BadRow {
     | 'checkpoints'
     | 'events'
     | 'replay'
+    | 'key_events'
+    | 'identity_events'
     | 'database';
   /**
    * The row: `seq` for audit_entries, events and checkpoints; "level/idx" for audit_nodes;
@@ -43,6 +45,8 @@ export interface AuditData {
   checkpoints(): Row[];
   /** The `audit_entries` rows, by seq. */
   entries(): Iterable<Row>;
+  /** The `audit_entries` rows whose reason is `reason`, by seq. */
+  entriesWithReason(reason: string): Row[];
   /** The `events` rows (every column), by seq. */
   events(): IterableIterator<Row>;
   /** The `events` row numbered `seq`, if any. */
@@ -59,6 +63,16 @@ export interface AuditData {
   replayRecords(): Iterable<Row>;
   /** The event_seq of the `replay` row with this key, if any. */
   replayEventSeq(key: Uint8Array): unknown;
+  /** The `key_events` rows (every column), by seq. */
+  keyEventRows(): Iterable<Row>;
+  /**
+   * The `identity_events` rows by event seq, each with its event's columns: `event_seq`,
+   * `event_id`, `identity` (the author), `key_state` (hex), `created_at`, `expires_at` (null
+   * when no event has that seq), `invalid_reason`.
+   */
+  identityEventRows(): Iterable<Row>;
+  /** The identity row (as above) of the event with this id, if any. */
+  identityEventRow(id: Uint8Array): Row | undefined;
 }
 
 export const isBlob = (v: unknown, len?: number): v is Uint8Array =>

@@ -7,7 +7,8 @@
  * - the `events.id` index agrees with the table: looking an event up by id finds its row;
  * - no two accepted events share (author, nonce) while both are live (§7 step 5): an event may
  *   reuse the pair of an earlier one only once that one had expired when it was accepted;
- * - every event still live at `now` has its replay record (pointing at it).
+ * - every event still live at `now` has its replay record (pointing at it);
+ * - an event by an identity has its identity row (verify-identity.ts judges its standing).
  *
  * Time (step 4) and trust (step 8) depend on the node's clock and configuration when the event
  * arrived, and are not re-judged.
@@ -24,6 +25,7 @@ import {
 import { packReplayKeyInputs, REPLAY_KEY_BYTES } from './event-row.js';
 import type { Sha256 } from './merkle.js';
 import { type AuditData, fail, hex, same } from './verify-common.js';
+import { checkIdentityRow } from './verify-identity.js';
 
 /** Events decoded and signature-checked together. */
 export const BATCH = 512;
@@ -73,6 +75,7 @@ export function verifyStoredEvents(data: AuditData, core: Core, H: Sha256, now: 
     }
     if (data.eventSeqById(id) !== seq)
       fail('events', seq, 'the events.id index does not lead to this row');
+    if (event.keyState !== undefined) checkIdentityRow(data, seq, id, event.keyState);
 
     const key = hex(
       H(packReplayKeyInputs([{ author: event.author, nonce: event.nonce }]).data).subarray(

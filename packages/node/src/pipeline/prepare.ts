@@ -13,6 +13,7 @@ import type { Core } from '@commons-sync/bindings';
 import {
   checkTime,
   checkTrust,
+  decodeEvent,
   type EventCbor,
   evaluatePolicy,
   type ReasonCode,
@@ -20,6 +21,7 @@ import {
   SIGNATURE_DOMAIN,
   type TimeRules,
   type TrustPolicy,
+  toHex,
   type VerifiedEventFields,
 } from '../protocol/index.js';
 import { TaskBuilder, unpackTask } from './signature-task.js';
@@ -29,6 +31,11 @@ export interface PrepareContext {
   readonly now: number;
   readonly timeRules: TimeRules;
   readonly trust: TrustPolicy;
+  /**
+   * What the spans hold: events' JSON texts (clients, the default) or their canonical CBOR
+   * (peers, spec/SYNC.md §4.1), each read by the one strict decoder for its form.
+   */
+  readonly encoding?: 'json' | 'cbor';
 }
 
 /**
@@ -55,6 +62,11 @@ export interface Rejected {
 export interface Prepared extends Omit<VerifiedEventFields, 'idHex'> {
   readonly ok: true;
   readonly late?: { readonly reason: ReasonCode; readonly detail: string };
+  /**
+   * For an author that is an identity (did:cs): what step 7, the identity verdict, reads; it
+   * runs on the main thread (pipeline.ts), where the key event logs are.
+   */
+  readonly identity?: { readonly keyState: string; readonly signers: readonly string[] };
 }
 
 export type PreparedEvent = Prepared | Rejected;
@@ -78,6 +90,8 @@ export interface PackedChunk {
   readonly buffer: ArrayBuffer;
   readonly count: number;
   readonly strings: string[];
+  /** `identities[i]`: what step 7 reads for an event by an identity (did:cs), else null. */
+  readonly identities: (NonNullable<Prepared['identity']> | null)[];
   readonly parseMs: number;
   readonly verifyMs: number;
 }
@@ -120,7 +134,7 @@ class ByteSink {
 }
 
 /**
- * Steps 1-4 and 6-8 for the events whose JSON texts are `data[spans[2i], spans[2i+1])`, in the
+ * Steps 1-4 and 6-8 for the events whose texts (JSON, or CBOR under `ctx.encoding`) are `data[spans[2i], spans[2i+1])`, in the
  * form that crosses back from a worker ({@link unpackChunk} reads it).
  */
 export function preparePacked(
@@ -133,6 +147,7 @@ export function preparePacked(
   const count = spans.length >>> 1;
   const records = new Float64Array(RECORD * count);
   const strings = new Array<string>(4 * count).fill('');
+  const identities = new Array<NonNullable<Prepared['identity']> | null>(count).fill(null);
   // The reader leaves each event's CBOR in its own buffer until the next read: it is copied
   // once into `out` (what crosses back), and its body once into `bodies` (what is hashed).
   const out = new ByteSink(data.length);
@@ -145,15 +160,33 @@ export function preparePacked(
   }[] = [];
   for (let index = 0; index < count; index++) {
     const r = 4 * index;
-    // the strict reader of §3.4, on the bytes exactly as they were received
-    const result = readEventCbor(data, spans[2 * index] as number, spans[2 * index + 1] as number);
-    if (!result.ok) {
-      records[RECORD * index + STATUS] = REJECTED;
-      strings[r] = result.reason;
-      strings[r + 1] = result.detail;
-      continue;
+    const start = spans[2 * index] as number;
+    const end = spans[2 * index + 1] as number;
+    // the strict reader of §3.4 (or the canonical CBOR decoder), on the bytes as received
+    let event: EventCbor['event'];
+    let signerKeys: readonly Uint8Array[];
+    let cbor: Uint8Array;
+    let bodyEnd = -1; // the JSON reader's CBOR: the body is its prefix under a smaller head
+    let body: Uint8Array | undefined; // the CBOR decoder's: the body as it gives it
+    if (ctx.encoding === 'cbor') {
+      const result = decodeEvent(data.subarray(start, end));
+      if (!result.ok) {
+        records[RECORD * index + STATUS] = REJECTED;
+        strings[r] = result.reason;
+        strings[r + 1] = result.detail;
+        continue;
+      }
+      ({ event, signerKeys, encoded: cbor, body } = result.value);
+    } else {
+      const result = readEventCbor(data, start, end);
+      if (!result.ok) {
+        records[RECORD * index + STATUS] = REJECTED;
+        strings[r] = result.reason;
+        strings[r + 1] = result.detail;
+        continue;
+      }
+      ({ event, signerKeys, cbor, bodyEnd } = result.value);
     }
-    const { event, signerKeys, cbor, bodyEnd } = result.value;
     const rec = RECORD * index;
     records[rec + STATUS] = READ;
     const at = out.append(cbor, 0, cbor.length);
@@ -166,10 +199,19 @@ export function preparePacked(
     records[rec + EXPIRES_AT] = event.expiresAt;
     strings[r] = event.author;
     strings[r + 1] = event.kind;
-    // the body: the event without its last key (§3.3: `signatures` sorts last), one entry fewer
-    const bodyAt = bodies.append(cbor, 0, bodyEnd);
-    (bodies.bytes[bodyAt] as number) -= 1; // 0xa8/0xaa -> 0xa7/0xa9
+    if (body !== undefined) bodies.append(body, 0, body.length);
+    else {
+      // the body: the event without its last key (§3.3: `signatures` sorts last), one entry fewer
+      const bodyAt = bodies.append(cbor, 0, bodyEnd);
+      (bodies.bytes[bodyAt] as number) -= 1; // 0xa8..0xab -> 0xa7..0xaa
+    }
     bodyEnds.push(bodies.length);
+    if (event.keyState !== undefined) {
+      identities[index] = {
+        keyState: toHex(event.keyState),
+        signers: event.signatures.map((s) => s.signer),
+      };
+    }
     read.push({ index, event, signerKeys });
   }
   // every id of the chunk in one call into the core
@@ -236,6 +278,7 @@ export function preparePacked(
     buffer,
     count,
     strings,
+    identities,
     parseMs: t1 - t0 + (performance.now() - t2),
     verifyMs: t2 - t1,
   };
@@ -243,7 +286,7 @@ export function preparePacked(
 
 /** The events of a {@link PackedChunk}; their byte arrays are views of its one buffer. */
 export function unpackChunk(packed: PackedChunk): PreparedChunk {
-  const { buffer, count, strings } = packed;
+  const { buffer, count, strings, identities } = packed;
   const records = new Float64Array(buffer, 0, RECORD * count);
   const all = new Uint8Array(buffer);
   const idsAt = 8 * RECORD * count;
@@ -272,6 +315,7 @@ export function unpackChunk(packed: PackedChunk): PreparedChunk {
       continue;
     }
     const at = (field: number) => bytesAt + (records[rec + field] as number);
+    const identity = identities[i];
     const prepared: Prepared = {
       ok: true,
       id,
@@ -289,13 +333,14 @@ export function unpackChunk(packed: PackedChunk): PreparedChunk {
             },
           }
         : {}),
+      ...(identity == null ? {} : { identity }),
     };
     events[i] = prepared;
   }
   return { events, parseMs: packed.parseMs, verifyMs: packed.verifyMs };
 }
 
-/** Steps 1-4 and 6-8 for the events whose JSON texts are `data[spans[2i], spans[2i+1])`. */
+/** Steps 1-4 and 6-8 for the events whose texts (JSON, or CBOR under `ctx.encoding`) are `data[spans[2i], spans[2i+1])`. */
 export function prepareChunk(
   core: Core,
   data: Uint8Array,

@@ -22,9 +22,19 @@ import {
   eventFromMap,
   type Payload,
 } from './event.js';
-import { asciiString, cborTextAt, JsonCborReader, ReaderStop, Role } from './json-to-cbor.js';
-import { LIMITS, MAX_EVENT_JSON_BYTES } from './limits.js';
+import {
+  asciiString,
+  cborTextAt,
+  EVENT_JSON_PROFILE,
+  JsonCborReader,
+  type JsonTextProfile,
+  ReaderStop,
+  Role,
+} from './json-to-cbor.js';
+import { LIMITS } from './limits.js';
 import { accept, Reason, type Rejection, type Result, reject } from './reasons.js';
+
+export { EVENT_JSON_PROFILE, type JsonTextProfile } from './json-to-cbor.js';
 
 // One reader, reused: it never calls back into itself.
 const reader = new JsonCborReader();
@@ -48,13 +58,14 @@ function run(
   bytes: Uint8Array,
   start: number,
   end: number,
+  profile: JsonTextProfile,
   read: (r: JsonCborReader) => void,
 ): Rejection | null {
   checkSpan(bytes, start, end);
-  if (end - start > MAX_EVENT_JSON_BYTES) {
-    return reject(Reason.TOO_LARGE, `a JSON text of more than ${MAX_EVENT_JSON_BYTES} bytes`);
+  if (end - start > profile.maxJsonBytes) {
+    return reject(Reason.TOO_LARGE, `a JSON text of more than ${profile.maxJsonBytes} bytes`);
   }
-  reader.reset(bytes, start, end);
+  reader.reset(bytes, start, end, profile);
   try {
     read(reader);
     reader.finish();
@@ -104,8 +115,11 @@ function valueAt(o: Uint8Array, s: number, e: number): CborValue {
 export interface EventCbor {
   /** The event's fields; `payload` is not decoded (it is in `cbor`). */
   readonly event: Omit<CommonsEvent, 'payload'>;
-  /** The author's public key (shared with other events by the did:key cache: do not modify). */
-  readonly authorKey: Uint8Array;
+  /**
+   * The author's public key (shared with other events by the did:key cache: do not modify), or
+   * null for an identity (did:cs), whose keys are those of its key state.
+   */
+  readonly authorKey: Uint8Array | null;
   /** `signerKeys[i]` is the public key of `event.signatures[i].signer` (shared likewise). */
   readonly signerKeys: readonly Uint8Array[];
   /**
@@ -241,7 +255,7 @@ function readEvent(
   end: number,
   decodePayload: boolean,
 ): Result<EventCbor & { readonly payload: Payload }> {
-  const stop = run(bytes, start, end, (r) => r.event());
+  const stop = run(bytes, start, end, EVENT_JSON_PROFILE, (r) => r.event());
   if (stop !== null) return stop;
   const o = reader.out;
   const top = reader.top;
@@ -315,7 +329,32 @@ export function readEventCbor(bytes: Uint8Array, start: number, end: number): Re
  * event (its containers start at depth 2). For tools that take a payload as JSON.
  */
 export function readJsonPayload(bytes: Uint8Array, start = 0, end = bytes.length): Result<Payload> {
-  const stop = run(bytes, start, end, (r) => r.value(1, Role.GENERIC));
+  const stop = run(bytes, start, end, EVENT_JSON_PROFILE, (r) => r.value(1, Role.GENERIC));
   if (stop !== null) return stop;
   return accept(valueAt(reader.out, 0, reader.len) as Payload);
+}
+
+/**
+ * Reads the JSON text `bytes[start, end)` as one object under `profile` (§3.4: its size first,
+ * then UTF-8, grammar, unique names, exact numbers, the profile's hex members as bytes and
+ * every limit while reading), into the CBOR data model (members in canonical order). The
+ * caller checks the value's schema. Never throws on any content; throws only for a span
+ * outside `bytes` (a caller bug).
+ */
+export function readJsonObject(
+  bytes: Uint8Array,
+  profile: JsonTextProfile,
+  start = 0,
+  end = bytes.length,
+): Result<CborMap> {
+  const stop = run(bytes, start, end, profile, (r) => r.event());
+  if (stop !== null) return stop;
+  const o = reader.out;
+  const top = reader.top;
+  const map = Object.create(null) as CborMap;
+  for (let k = 0; k < top.length; k += 3) {
+    const ke = top[k + 1] as number;
+    map[cborTextAt(o, top[k] as number, ke)] = valueAt(o, ke, top[k + 2] as number);
+  }
+  return accept(map);
 }

@@ -16,14 +16,56 @@
  * string or a literal is written where it stands; a container's head is reserved and set when
  * its count is known; an object's members are written as they come and put in canonical key
  * order at its end, only when they were not in it already (the order is kept as each key
- * arrives, which is also how a duplicate name is found at once). Member values named `nonce` in
- * the event object and `sig` in an entry of its `signatures` are lowercase hex, written as the
- * byte strings they spell.
+ * arrives, which is also how a duplicate name is found at once). The top-level members that the
+ * profile names (an event's `nonce` and `key_state`; a key event's `prior`, `target`, `next`)
+ * and `sig` in an entry of `signatures` are lowercase hex, written as the byte strings they
+ * spell. Key events (spec/IDENTITY.md §5.3) are read by this same reader under their profile.
  */
-import { LIMITS } from './limits.js';
+import { LIMITS, MAX_EVENT_JSON_BYTES } from './limits.js';
 import { Reason } from './reasons.js';
 
-const MAX_DEPTH = LIMITS.maxPayloadDepth + 1; // the event object is level 1, as in CBOR
+/**
+ * What differs between the kinds of JSON text the reader reads: the name of the top-level
+ * object (for messages), which of its members hold byte strings as hex (besides `sig` in the
+ * entries of `signatures`, which both kinds have), and the size limits. Text, byte-string and
+ * entry limits are the protocol's (`LIMITS`) for every profile.
+ */
+export interface JsonTextProfile {
+  /** How messages name the top-level object: "an event", "a key event". */
+  readonly what: string;
+  /** Top-level members whose string values are byte strings written as lowercase hex. */
+  readonly hexMembers: ReadonlySet<string>;
+  /** Nesting of containers, the top-level object being level 1. */
+  readonly maxDepth: number;
+  /** Bytes of the canonical CBOR the value encodes to. */
+  readonly maxEncodedBytes: number;
+  /** Bytes of the JSON text, whitespace included; checked before anything is read. */
+  readonly maxJsonBytes: number;
+}
+
+/** The profile of an event (§3.4): `nonce` and `key_state` are hex; the limits of §6. */
+export const EVENT_JSON_PROFILE: JsonTextProfile = Object.freeze({
+  what: 'an event',
+  hexMembers: new Set(['nonce', 'key_state']),
+  maxDepth: LIMITS.maxPayloadDepth + 1, // the event object is level 1, as in CBOR
+  maxEncodedBytes: LIMITS.maxEventBytes,
+  maxJsonBytes: MAX_EVENT_JSON_BYTES,
+});
+
+/** A profile's hex member names as the reader writes them (CBOR text items), once per profile. */
+const hexKeysOf = new WeakMap<JsonTextProfile, readonly (readonly number[])[]>();
+function hexKeys(profile: JsonTextProfile): readonly (readonly number[])[] {
+  let keys = hexKeysOf.get(profile);
+  if (keys === undefined) {
+    keys = [...profile.hexMembers].map((k) => {
+      const bytes = [...new TextEncoder().encode(k)];
+      if (bytes.length > 23) throw new RangeError(`hex member name too long: ${k}`);
+      return [0x60 + bytes.length, ...bytes];
+    });
+    hexKeysOf.set(profile, keys);
+  }
+  return keys;
+}
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const MAX_SAFE_DIGITS = '9007199254740991';
 /** Exponents are clamped here: beyond it every nonzero value is out of range or not integral. */
@@ -85,7 +127,6 @@ const hexValue = (c: number | undefined): number =>
 const NO_BYTES = new Uint8Array(0);
 
 // The encoded names that give a member value its role.
-const NONCE_KEY = [0x65, 0x6e, 0x6f, 0x6e, 0x63, 0x65]; // text(5) "nonce"
 const SIGNATURES_KEY = [0x6a, ...Array.from('signatures', (c) => c.charCodeAt(0))]; // text(10)
 const SIG_KEY = [0x63, 0x73, 0x69, 0x67]; // text(3) "sig"
 
@@ -140,13 +181,25 @@ export class JsonCborReader {
    */
   readonly top: number[] = [];
 
-  reset(bytes: Uint8Array, start: number, end: number): void {
+  private profile: JsonTextProfile = EVENT_JSON_PROFILE;
+  // the profile's fields, read on every value
+  private maxBytes = EVENT_JSON_PROFILE.maxEncodedBytes;
+  private maxDepth = EVENT_JSON_PROFILE.maxDepth;
+  private hexKeys = hexKeys(EVENT_JSON_PROFILE);
+
+  reset(bytes: Uint8Array, start: number, end: number, profile = EVENT_JSON_PROFILE): void {
     this.b = bytes;
     this.pos = start;
     this.end = end;
     this.size = 0;
     this.len = 0;
     this.top.length = 0;
+    if (profile !== this.profile) {
+      this.profile = profile;
+      this.maxBytes = profile.maxEncodedBytes;
+      this.maxDepth = profile.maxDepth;
+      this.hexKeys = hexKeys(profile);
+    }
   }
 
   /** Drops the reference to the caller's bytes. */
@@ -156,10 +209,10 @@ export class JsonCborReader {
 
   private grow(n: number): void {
     this.size += n;
-    if (this.size > LIMITS.maxEventBytes) {
+    if (this.size > this.maxBytes) {
       throw new ReaderStop(
         Reason.TOO_LARGE,
-        `the event encodes to more than ${LIMITS.maxEventBytes} bytes`,
+        `${this.profile === EVENT_JSON_PROFILE ? 'the event' : this.profile.what} encodes to more than ${this.maxBytes} bytes`,
       );
     }
   }
@@ -274,7 +327,7 @@ export class JsonCborReader {
         malformed('a byte-order mark before the JSON text');
       }
       malformed(
-        `an event is a JSON object; found ${describe(this.pos < this.end ? c : undefined)}`,
+        `${this.profile.what} is a JSON object; found ${describe(this.pos < this.end ? c : undefined)}`,
       );
     }
     this.object(1, EVENT);
@@ -327,9 +380,15 @@ export class JsonCborReader {
   }
 
   private enter(depth: number): void {
-    if (depth > MAX_DEPTH) {
-      throw new ReaderStop(Reason.TOO_DEEP, `containers nested more than ${MAX_DEPTH} deep`);
+    if (depth > this.maxDepth) {
+      throw new ReaderStop(Reason.TOO_DEEP, `containers nested more than ${this.maxDepth} deep`);
     }
+  }
+
+  /** Whether the member name `out[start, end)` is one of the profile's hex members. */
+  private isHexKey(start: number, end: number): boolean {
+    for (const key of this.hexKeys) if (this.keyIs(start, end, key)) return true;
+    return false;
   }
 
   private keyIs(start: number, end: number, key: readonly number[]): boolean {
@@ -418,10 +477,10 @@ export class JsonCborReader {
       this.pos++;
       let child: number = GENERIC;
       if (role === EVENT)
-        child = this.keyIs(ks, ke, NONCE_KEY)
-          ? HEX
-          : this.keyIs(ks, ke, SIGNATURES_KEY)
-            ? SIGNATURES
+        child = this.keyIs(ks, ke, SIGNATURES_KEY)
+          ? SIGNATURES
+          : this.isHexKey(ks, ke)
+            ? HEX
             : GENERIC;
       else if (role === ENTRY && this.keyIs(ks, ke, SIG_KEY)) child = HEX;
       this.value(depth, child);

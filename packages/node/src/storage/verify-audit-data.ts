@@ -22,10 +22,17 @@ function sqliteAuditData(db: Database): AuditData {
   const eventSeqById = db.prepare('SELECT seq FROM events WHERE id = ?').pluck();
   const storedNode = db.prepare('SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?').pluck();
   const replayEventSeq = db.prepare('SELECT event_seq FROM replay WHERE key = ?').pluck();
+  // the identity row with the columns of its event (none when the row names no event)
+  const identityColumns = `SELECT i.event_seq, e.id AS event_id, e.author AS identity,
+    lower(hex(i.key_state)) AS key_state, e.created_at, e.expires_at, i.invalid_reason
+    FROM identity_events i LEFT JOIN events e ON e.seq = i.event_seq`;
+  const identityEventRow = db.prepare(`${identityColumns} WHERE e.id = ?`);
   return {
     checkpoints: () => db.prepare('SELECT * FROM checkpoints ORDER BY seq').all() as Row[],
     entries: () =>
       db.prepare('SELECT * FROM audit_entries ORDER BY seq').iterate() as IterableIterator<Row>,
+    entriesWithReason: (reason) =>
+      db.prepare('SELECT * FROM audit_entries WHERE reason = ? ORDER BY seq').all(reason) as Row[],
     events: () =>
       db.prepare('SELECT * FROM events ORDER BY seq').iterate() as IterableIterator<Row>,
     eventBySeq: (seq) => eventBySeq.get(seq) as Row | undefined,
@@ -40,6 +47,11 @@ function sqliteAuditData(db: Database): AuditData {
     replayRecords: () =>
       db.prepare('SELECT * FROM replay ORDER BY key').iterate() as IterableIterator<Row>,
     replayEventSeq: (key) => replayEventSeq.get(key),
+    keyEventRows: () =>
+      db.prepare('SELECT * FROM key_events ORDER BY seq').iterate() as IterableIterator<Row>,
+    identityEventRows: () =>
+      db.prepare(`${identityColumns} ORDER BY i.event_seq`).iterate() as IterableIterator<Row>,
+    identityEventRow: (id) => identityEventRow.get(id) as Row | undefined,
   };
 }
 
