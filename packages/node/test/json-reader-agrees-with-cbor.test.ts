@@ -3,7 +3,8 @@
  * usual event's fields from that CBOR without building a map (json-reader.ts `commonShape`);
  * every other event goes through the schema code of the CBOR form. Held here to the reference
  * path, CBOR encoder then `decodeEvent`, on generated valid and invalid events spelled in every
- * JSON way: the same verdict, and for an accepted event the same bytes, body, fields and keys.
+ * JSON way (by did:key authors and by identities, did:cs with a key_state): the same verdict,
+ * and for an accepted event the same bytes, body, fields and keys.
  * The pipeline's entry (`readEventCbor`) is held to `readEventJson` on the same texts and on
  * texts with random bytes changed.
  */
@@ -15,6 +16,7 @@ import {
   type CborValue,
   type DecodedEvent,
   decodeEvent,
+  didCsFromInceptionId,
   encodeCbor,
   eventToJson,
   LIMITS,
@@ -62,7 +64,17 @@ const did: fc.Arbitrary<string> = fc.oneof(
     )
     .map(([d, i, c]) => d.slice(0, i) + c + d.slice(i + 1)),
   fc.constantFrom('did:key:z', 'did:web:example.com', `${alice.did}1`),
+  // identities (did:cs): valid, mangled, of another length
+  bytes(32, 32).map((id) => didCsFromInceptionId(id)),
+  fc.tuple(bytes(32, 32), fc.nat(53), fc.constantFrom('0', 'O', 'l', 'é', '')).map(([id, i, c]) => {
+    const d = didCsFromInceptionId(id);
+    return d.slice(0, i) + c + d.slice(i + 1);
+  }),
+  fc.constantFrom('did:cs:z', 'did:cs:', `${didCsFromInceptionId(new Uint8Array(32))}1`),
 );
+
+/** An identity's did:cs. */
+const IDENTITY = didCsFromInceptionId(new Uint8Array(32).fill(0x5a));
 
 function didOfBytes(key: Uint8Array): string {
   // the did:key spelling of any 32 bytes, valid as a key or not
@@ -98,6 +110,11 @@ const fieldValue: Record<string, fc.Arbitrary<CborValue>> = {
     anyValue.filter((v) => typeof v !== 'string'),
   ),
   payload: anyValue,
+  // an identity's key state (hex in JSON, so no text here either)
+  key_state: fc.oneof(
+    bytes(30, 34),
+    anyValue.filter((v) => typeof v !== 'string'),
+  ),
   threshold: fc.oneof(fc.integer({ min: -1, max: 5 }), anyValue),
   signers: fc.oneof(
     fc.array(did, { maxLength: 5 }),
@@ -131,9 +148,10 @@ const validMap: fc.Arbitrary<CborMap> = fc
     fc.constantFrom('note', 'a', 'x'.repeat(64), 'k!~'),
     bytes(LIMITS.minNonceBytes, LIMITS.maxNonceBytes),
     bytes(64, 64),
-    fc.constantFrom('single', 'cosigned', 'policy', 'many'),
+    fc.constantFrom('single', 'cosigned', 'policy', 'many', 'identity', 'identity-cosigned'),
+    bytes(32, 32),
   )
-  .map(([p, kind, nonce, sig, shape]): CborMap => {
+  .map(([p, kind, nonce, sig, shape, keyState]): CborMap => {
     const signed = (...keys: { did: string }[]) => keys.map((k) => ({ signer: k.did, sig }));
     const map: CborMap = {
       v: 1,
@@ -147,6 +165,12 @@ const validMap: fc.Arbitrary<CborMap> = fc
     };
     if (shape === 'cosigned') map['signatures'] = signed(bob, alice, dave);
     if (shape === 'many') map['signatures'] = signed(...Array.from({ length: 24 }, () => alice));
+    if (shape === 'identity' || shape === 'identity-cosigned') {
+      // an event by an identity: its key state names the keys that sign (did:keys)
+      map['author'] = IDENTITY;
+      map['key_state'] = keyState;
+      if (shape === 'identity-cosigned') map['signatures'] = signed(bob, carol);
+    }
     if (shape === 'policy') {
       const policy = makePolicy(alice.did, 2, [bob.did, carol.did]);
       map['threshold'] = policy.threshold;
@@ -199,6 +223,8 @@ const edge: fc.Arbitrary<Change> = fc.oneof(
       ),
     ),
   did.map((d) => set('author', d)),
+  fc.constantFrom(0, 31, 32, 33).map((n) => set('key_state', new Uint8Array(n).fill(3))),
+  fc.constant(set('author', IDENTITY)),
   did.map((d) =>
     set('signatures', (m) => [
       ...(Array.isArray(m['signatures']) ? m['signatures'].slice(1) : []),
