@@ -284,7 +284,10 @@ export function preparePacked(
   };
 }
 
-/** The events of a {@link PackedChunk}; their byte arrays are views of its one buffer. */
+/**
+ * The events of a {@link PackedChunk}; their byte arrays are views of its one buffer, except
+ * those of an event by an identity (which may be held alone).
+ */
 export function unpackChunk(packed: PackedChunk): PreparedChunk {
   const { buffer, count, strings, identities } = packed;
   const records = new Float64Array(buffer, 0, RECORD * count);
@@ -304,7 +307,13 @@ export function unpackChunk(packed: PackedChunk): PreparedChunk {
       };
       continue;
     }
-    const id = all.subarray(idsAt + 32 * i, idsAt + 32 * i + 32);
+    const identity = identities[i];
+    // An event by an identity may be held (pipeline/identity-stage.ts) until a key event comes,
+    // bounded by its own size: its bytes must not keep the whole chunk's buffer alive, so they
+    // are its own. Every other event's arrays are views, freed with the chunk's other events.
+    const own = identity != null;
+    const view = (s: number, e: number) => (own ? all.slice(s, e) : all.subarray(s, e));
+    const id = view(idsAt + 32 * i, idsAt + 32 * i + 32);
     if (status === REJECTED_WITH_ID) {
       events[i] = {
         ok: false,
@@ -315,16 +324,15 @@ export function unpackChunk(packed: PackedChunk): PreparedChunk {
       continue;
     }
     const at = (field: number) => bytesAt + (records[rec + field] as number);
-    const identity = identities[i];
     const prepared: Prepared = {
       ok: true,
       id,
       author: strings[s] as string,
       kind: strings[s + 1] as string,
-      nonce: all.subarray(at(NONCE_START), at(NONCE_END)),
+      nonce: view(at(NONCE_START), at(NONCE_END)),
       createdAt: records[rec + CREATED_AT] as number,
       expiresAt: records[rec + EXPIRES_AT] as number,
-      encoded: all.subarray(at(ENCODED_START), at(ENCODED_END)),
+      encoded: view(at(ENCODED_START), at(ENCODED_END)),
       ...(status === READ_LATE
         ? {
             late: {
