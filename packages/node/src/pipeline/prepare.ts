@@ -150,8 +150,9 @@ export function preparePacked(
   const identities = new Array<NonNullable<Prepared['identity']> | null>(count).fill(null);
   // The reader leaves each event's CBOR in its own buffer until the next read: it is copied
   // once into `out` (what crosses back), and its body once into `bodies` (what is hashed).
-  const out = new ByteSink(data.length);
-  const bodies = new ByteSink(data.length);
+  // (sized for the usual chunk; a chunk of junk, however long, never makes them grow)
+  const out = new ByteSink(Math.min(data.length, 1 << 20));
+  const bodies = new ByteSink(Math.min(data.length, 1 << 20));
   const bodyEnds: number[] = [0];
   const read: {
     index: number;
