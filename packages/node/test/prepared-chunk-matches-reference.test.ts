@@ -11,6 +11,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { Pipeline } from '../src/pipeline/pipeline.js';
 import type { PreparedEvent } from '../src/pipeline/prepare.js';
 import { VerifyPool } from '../src/pipeline/verify-pool.js';
 import {
@@ -29,8 +30,19 @@ import {
   toHex,
   validateEvent,
 } from '../src/protocol/index.js';
+import { Store } from '../src/storage/index.js';
 import { prng, spell } from './json-fixtures.js';
-import { alice, bob, carol, core, freshNonce, NOW, testKey } from './protocol-fixtures.js';
+import {
+  alice,
+  bob,
+  carol,
+  core,
+  freshNonce,
+  NOW,
+  testKey,
+  validEvent,
+} from './protocol-fixtures.js';
+import { tempDir } from './storage-fixtures.js';
 
 const mallory = testKey('mallory');
 const IDENTITY = didCsFromInceptionId(new Uint8Array(32).fill(0x5a));
@@ -211,5 +223,32 @@ describe.each([
       ),
       { numRuns: threads === 0 ? 50 : 20 },
     );
+  });
+});
+
+describe('what the worker stage hands back', () => {
+  it('is stored byte for byte as the canonical CBOR of each event (views of one buffer)', async () => {
+    const pool = await VerifyPool.create({ threads: 2, minChunk: 4 });
+    pools.push(pool);
+    const { dir, cleanup } = tempDir('cs-prepared-');
+    const store = Store.open(dir, core);
+    try {
+      const pipeline = new Pipeline({ store, pool, now: () => NOW * 1000 });
+      const events = Array.from({ length: 40 }, (_, i) =>
+        validEvent({ payload: { i, memo: 'x'.repeat(i) } }),
+      );
+      const texts = events.map((d) =>
+        new TextEncoder().encode(JSON.stringify(eventToJson(d.event))),
+      );
+      const results = await pipeline.process(batchOfTexts(texts));
+      expect(results.map((r) => r.status)).toEqual(events.map(() => 'accepted'));
+      for (const d of events) {
+        const stored = store.encodedEvent(core.sha256(d.body));
+        expect(stored && toHex(stored)).toBe(toHex(encodeEvent(d.event)));
+      }
+    } finally {
+      store.close();
+      cleanup();
+    }
   });
 });
