@@ -267,8 +267,8 @@ function readEvent(
   }
   const fast = commonShape(o, top, cbor);
   if (fast !== null) {
-    const payload = decodePayload ? valueAt(o, top[13] as number, top[14] as number) : null;
-    return accept({ ...fast, payload: payload as Payload });
+    if (!decodePayload) return accept(fast as EventCbor & { readonly payload: Payload }); // no copy
+    return accept({ ...fast, payload: valueAt(o, top[13] as number, top[14] as number) as Payload });
   }
   const map = Object.create(null) as CborMap;
   let bodyEnd = cbor.length;
