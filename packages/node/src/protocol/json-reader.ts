@@ -267,8 +267,12 @@ function readEvent(
   }
   const fast = commonShape(o, top, cbor);
   if (fast !== null) {
-    if (!decodePayload) return accept(fast as EventCbor & { readonly payload: Payload }); // no copy
-    return accept({ ...fast, payload: valueAt(o, top[13] as number, top[14] as number) as Payload });
+    // readEventCbor's callers never read `payload`: the event as it is, not copied to add one
+    if (!decodePayload) return accept(fast as EventCbor & { readonly payload: Payload });
+    return accept({
+      ...fast,
+      payload: valueAt(o, top[13] as number, top[14] as number) as Payload,
+    });
   }
   const map = Object.create(null) as CborMap;
   let bodyEnd = cbor.length;
