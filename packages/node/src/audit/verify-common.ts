@@ -7,11 +7,12 @@ export interface BadRow {
     | 'audit_nodes'
     | 'checkpoints'
     | 'events'
+    | 'event_ids'
     | 'replay'
     | 'database';
   /**
    * The row: `seq` for audit_entries, events and checkpoints; "level/idx" for audit_nodes;
-   * "key hex" for replay; 0 for the database as a whole.
+   * "part/key/seq" for replay and event_ids; 0 for the database as a whole.
    */
   readonly row: number | string;
   readonly what: string;
@@ -45,20 +46,22 @@ export interface AuditData {
   entries(): Iterable<Row>;
   /** The `events` rows (every column), by seq. */
   events(): IterableIterator<Row>;
-  /** The `events` row numbered `seq`, if any. */
+  /** The `events` row numbered `seq` (id, author, nonce, expires_at), if any. */
   eventBySeq(seq: number): Row | undefined;
-  /** The seq found by looking `id` up through the `events.id` index. */
-  eventSeqById(id: Uint8Array): unknown;
+  /** The `event_ids` rows, by (part, key, seq). */
+  eventIdRows(): Iterable<Row>;
+  /** Whether `event_ids` has the row (part, key, seq). */
+  hasEventIdRow(part: number, key: number, seq: number): boolean;
   /** The hash column of the `audit_nodes` row `level/index`, if any. */
   storedNode(level: number, index: number): unknown;
   /** How many `audit_nodes` rows there are. */
   storedNodeCount(): number;
   /** The keys of every `audit_nodes` row. */
   storedNodeKeys(): Iterable<{ readonly level: unknown; readonly idx: unknown }>;
-  /** The `replay` rows, by key. */
+  /** The `replay` rows, by (part, key, seq). */
   replayRecords(): Iterable<Row>;
-  /** The event_seq of the `replay` row with this key, if any. */
-  replayEventSeq(key: Uint8Array): unknown;
+  /** Whether `replay` has a row (part, key, seq). */
+  hasReplayRow(part: number, key: number, seq: number): boolean;
 }
 
 export const isBlob = (v: unknown, len?: number): v is Uint8Array =>
