@@ -47,6 +47,14 @@ if [ $FOR_TEST = 1 ] && ! python3 -c 'import cryptography' 2>/dev/null; then
   log "installing Python cryptography (second Fernet implementation for interop tests)"
   python3 -m pip install -q cryptography 2>/dev/null || python3 -m pip install -q --break-system-packages cryptography
 fi
+# cbor2, pinned, for the independent cross-check of the identity vectors
+# (spec/vectors/identity/crosscheck.py), in its own folder: nothing else imports it.
+CBOR2_VERSION=5.6.5
+PYDEPS_IDENTITY="$ROOT/.cache/pydeps/identity"
+if [ $FOR_TEST = 1 ] && ! PYTHONPATH="$PYDEPS_IDENTITY" python3 -c "import importlib.metadata as m; assert m.version('cbor2') == '$CBOR2_VERSION'" 2>/dev/null; then
+  log "installing Python cbor2 $CBOR2_VERSION (the identity vectors' cross-check)"
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --target "$PYDEPS_IDENTITY" "cbor2==$CBOR2_VERSION"
+fi
 
 # --- npm dependencies ---
 lock_hash=$(sha256sum "$ROOT/package-lock.json" | cut -c1-32)

@@ -63,3 +63,18 @@ export class CorruptEventError extends CommonsSyncError {
     super(CorruptEventError.code, message);
   }
 }
+
+/**
+ * A stored event that a later key event invalidated (spec/IDENTITY.md §8): kept as evidence,
+ * valid nowhere (HTTP 410). `reason` is the ERR_KEL_ code, `keyEvent` the key event's hex id.
+ */
+export class InvalidatedEventError extends CommonsSyncError {
+  static readonly code = 'ERR_EVENT_INVALIDATED';
+  constructor(
+    message: string,
+    readonly reason: string,
+    readonly keyEvent: string | null,
+  ) {
+    super(InvalidatedEventError.code, message);
+  }
+}

@@ -1,7 +1,14 @@
 /** @commons-sync/node: the validator node as a library (the CLI is `commons-sync`). */
 
 export { type ApiServer, type ApiServerOptions, startApiServer } from './api/server.js';
-export { CommonsSyncError, ConfigError, KeyFileError, StorageError } from './errors.js';
+export {
+  CommonsSyncError,
+  ConfigError,
+  InvalidatedEventError,
+  KeyFileError,
+  StorageError,
+} from './errors.js';
+export * as identity from './identity/index.js';
 export * as net from './net/index.js';
 export {
   CommonsNode,
@@ -9,6 +16,7 @@ export {
   KEY_FILE,
   type NodeOptions,
   openNode,
+  readEventReceipts,
   verifyAudit,
 } from './node.js';
 export {
@@ -22,6 +30,9 @@ export type {
   AuditProofJson,
   CheckpointJson,
   HealthJson,
+  IdentityJson,
+  IdentityService,
   IngestResult,
+  KeyEventResult,
   NodeService,
 } from './service.js';

@@ -16,6 +16,7 @@ import {
   BadRangeError,
   ConfigError,
   CorruptEventError,
+  InvalidatedEventError,
   NoDataDirError,
   OverloadedError,
   ShuttingDownError,
@@ -28,6 +29,8 @@ import {
   readNodeIdentity,
 } from './keys/node-identity.js';
 import { type KeystoreSpec, parseKeystoreSpec } from './keys/spec.js';
+import { NodeIdentities } from './node-identities.js';
+import { IdentityStage, type IdentityStageOptions } from './pipeline/identity-stage.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { VerifyPool } from './pipeline/verify-pool.js';
 import {
@@ -36,7 +39,9 @@ import {
   decodeEvent,
   type EventTextBatch,
   eventToJson,
+  looksLikeDidCs,
   OPEN_TRUST,
+  parseDidCs,
   parseDidKey,
   type TimeRules,
   type TrustPolicy,
@@ -50,8 +55,11 @@ import type {
   HealthJson,
   IngestResult,
   NodeService,
+  PeerEventItem,
+  PeerIngestResult,
+  SyncService,
 } from './service.js';
-import { CheckpointOutdatedError, Store, verifyAuditData } from './storage/index.js';
+import { CheckpointOutdatedError, Store, type SyncRow, verifyAuditData } from './storage/index.js';
 import type { TailCheckReport } from './storage/tail-check.js';
 
 export const KEY_FILE = NODE_KEY_FILE;
@@ -69,7 +77,7 @@ export interface NodeOptions {
   readonly secrets?: SecretSource;
   /** The identity's keystore when not the one recorded in the data directory (same key). */
   readonly keystore?: KeystoreSpec | string;
-  /** did:keys whose events are accepted, or 'open' for any author (the default). */
+  /** DIDs (did:key or did:cs) whose events are accepted, or 'open' for any author (the default). */
   readonly trusted?: readonly string[] | 'open';
   /** Verification threads (default: the core count less one, at least 1; 0 verifies on the main thread). */
   readonly workers?: number;
@@ -90,6 +98,8 @@ export interface NodeOptions {
   readonly now?: () => number;
   /** The crypto core (default: `loadCore()`); the verify workers load the same backend. */
   readonly core?: Core;
+  /** Local bounds of events held back by the identity verdict, and the re-evaluation page. */
+  readonly identityBounds?: IdentityStageOptions['bounds'];
 }
 
 function checkpointJson(cp: Checkpoint, did: string): CheckpointJson {
@@ -108,7 +118,7 @@ function checkpointJson(cp: Checkpoint, did: string): CheckpointJson {
 function trustPolicy(trusted: NodeOptions['trusted']): TrustPolicy {
   if (trusted === undefined || trusted === 'open') return OPEN_TRUST;
   for (const did of trusted) {
-    const parsed = parseDidKey(did);
+    const parsed = looksLikeDidCs(did) ? parseDidCs(did) : parseDidKey(did);
     if (!parsed.ok)
       throw new ConfigError('ERR_BAD_TRUSTED_DID', `trusted author ${did}: ${parsed.detail}`);
   }
@@ -169,6 +179,20 @@ export async function verifyAudit(dir: string, core?: Core): Promise<AuditVerifi
   });
 }
 
+/**
+ * When each event stored in a data directory was committed there (Unix ms), by id in hex: the
+ * demo and the network bench compare these between nodes for propagation latency. Open it
+ * while no node runs on the directory.
+ */
+export async function readEventReceipts(dir: string, core?: Core): Promise<Map<string, number>> {
+  const store = Store.open(dir, core ?? (await loadCore()));
+  try {
+    return new Map(store.receipts());
+  } finally {
+    store.close();
+  }
+}
+
 /** Opens a data directory (initialized by {@link initDataDir}) and starts the node. */
 export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
   const trust = trustPolicy(opts.trusted);
@@ -187,11 +211,29 @@ export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
       skewSeconds: (opts.timeRules ?? DEFAULT_TIME_RULES).clockSkewSeconds,
       ...(opts.startupCheckEvents === undefined ? {} : { events: opts.startupCheckEvents }),
     });
+    // The key event logs, rebuilt from the store; unexpired events of identities judged again.
+    const identity = new IdentityStage({
+      core,
+      store,
+      now,
+      ...(opts.identityBounds === undefined ? {} : { bounds: opts.identityBounds }),
+    });
     const pool = await VerifyPool.create({
       ...(opts.workers === undefined ? {} : { threads: opts.workers }),
       backend: core.backend, // the workers use the node's crypto backend
     });
-    const node = new CommonsNode(core, signer, keystore, store, pool, trust, opts, now, report);
+    const node = new CommonsNode(
+      core,
+      signer,
+      keystore,
+      store,
+      pool,
+      trust,
+      opts,
+      now,
+      report,
+      identity,
+    );
     // A checkpoint covering the log as it was opened, before the node serves.
     try {
       await node.opened;
@@ -207,8 +249,13 @@ export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
   }
 }
 
-export class CommonsNode implements NodeService {
+export class CommonsNode implements NodeService, SyncService {
   readonly did: string;
+  readonly identities: NodeIdentities;
+  readonly trust: TrustPolicy;
+  readonly timeRules: TimeRules;
+  private readonly acceptedListeners = new Set<(encoded: readonly Uint8Array[]) => void>();
+  private readonly checkpointListeners = new Set<(checkpoint: Checkpoint) => void>();
   private readonly pipeline: Pipeline;
   private readonly started = Date.now();
   private readonly checkpointEvery: number;
@@ -220,7 +267,8 @@ export class CommonsNode implements NodeService {
   /** Size of the log right after the last checkpoint (with its own entry, for version 2), and when it was signed. */
   private coveredSize: number;
   private lastCheckpointAt = 0;
-  private readonly counts = { accepted: 0, duplicate: 0, rejected: 0, overloaded: 0 };
+  private readonly counts = { accepted: 0, duplicate: 0, rejected: 0, conflict: 0, overloaded: 0 };
+  private storeClosed = false;
   /** The checkpoint being signed, if any: checkpoints are made one at a time, in order. */
   private signing: Promise<Checkpoint> | undefined;
   private readonly reasons = new Map<string, number>();
@@ -228,24 +276,44 @@ export class CommonsNode implements NodeService {
   readonly opened: Promise<void>;
 
   constructor(
-    private readonly core: Core,
+    /** The crypto core the node validates with (its network part uses the same). */
+    readonly core: Core,
     private readonly key: Signer,
     private readonly keystore: Keystore,
     private readonly store: Store,
     private readonly pool: VerifyPool,
     trust: TrustPolicy,
     opts: NodeOptions,
-    private readonly now: () => number,
+    /** The node's clock, Unix milliseconds. */
+    readonly now: () => number,
     /** What the start-up check covered and repaired. */
     readonly startupCheck: TailCheckReport,
+    private readonly identityStage: IdentityStage,
   ) {
     this.did = key.did;
+    this.trust = trust;
+    this.timeRules = opts.timeRules ?? DEFAULT_TIME_RULES;
     this.pipeline = new Pipeline({
       store,
       pool,
       trust,
-      timeRules: opts.timeRules ?? DEFAULT_TIME_RULES,
+      timeRules: this.timeRules,
       now,
+      identity: identityStage,
+      onCommitted: (events, sources) => {
+        if (sources !== undefined) return; // peers' events: the sync engine has their verdicts
+        if (this.acceptedListeners.size === 0) return;
+        const encoded = events.map((e) => e.encoded);
+        for (const listener of this.acceptedListeners) listener(encoded);
+      },
+    });
+    this.identities = new NodeIdentities({
+      core,
+      store,
+      stage: identityStage,
+      now,
+      skewSeconds: (opts.timeRules ?? DEFAULT_TIME_RULES).clockSkewSeconds,
+      admit: (count, work) => this.admit(count, work),
     });
     this.checkpointEvery = opts.checkpointEvery ?? 10_000;
     this.maxPending = opts.maxPendingEvents ?? 50_000;
@@ -266,27 +334,66 @@ export class CommonsNode implements NodeService {
     );
     // Replay records outlive their event's expiry by the clock-skew allowance, then go.
     const skew = (opts.timeRules ?? DEFAULT_TIME_RULES).clockSkewSeconds;
-    const prune = () => this.store.pruneReplay(Math.floor(this.now() / 1000) - skew);
+    const prune = () => {
+      this.store.pruneReplay(Math.floor(this.now() / 1000) - skew);
+      this.identityStage.pruneHeld(Math.floor(this.now() / 1000));
+    };
     this.timers.push(setInterval(prune, 60_000).unref());
   }
 
-  async ingest(batch: EventTextBatch): Promise<IngestResult[]> {
+  ingest(batch: EventTextBatch): Promise<IngestResult[]> {
+    return this.admit(batchSize(batch), () => this.counted(this.pipeline.process(batch)));
+  }
+
+  /** Events from peers (canonical CBOR, exactly as received): see {@link SyncService}. */
+  ingestFromPeers(items: readonly PeerEventItem[]): Promise<PeerIngestResult[]> {
+    let total = 0;
+    for (const item of items) total += item.event.length;
+    const bytes = new Uint8Array(total);
+    const spans = new Uint32Array(2 * items.length);
+    let at = 0;
+    items.forEach((item, i) => {
+      bytes.set(item.event, at);
+      spans[2 * i] = at;
+      at += item.event.length;
+      spans[2 * i + 1] = at;
+    });
+    return this.admit(items.length, () =>
+      this.counted(
+        this.pipeline.processFromPeers(
+          { bytes, spans },
+          items.map((i) => i.peer),
+        ),
+      ),
+    );
+  }
+
+  /** Counts the verdicts of a batch for /metrics. */
+  private async counted<R extends PeerIngestResult>(work: Promise<R[]>): Promise<R[]> {
+    const results = await work;
+    for (const r of results) {
+      this.counts[r.status] += 1;
+      if (r.status === 'rejected')
+        this.reasons.set(r.reason, (this.reasons.get(r.reason) ?? 0) + 1);
+    }
+    return results;
+  }
+
+  /**
+   * Runs `work` (for `count` events or key events) as the node's: refused while stopping or
+   * saturated, awaited at close, followed by a checkpoint once the log grew enough.
+   */
+  private async admit<T>(count: number, run: () => Promise<T>): Promise<T> {
     if (this.closing) throw new ShuttingDownError('the node is shutting down');
-    const count = batchSize(batch);
     if (this.pending > 0 && this.pending + count > this.maxPending) {
       this.counts.overloaded += 1;
       throw new OverloadedError(`${this.pending} events are being validated; retry later`);
     }
     this.pending += count;
-    const work = this.pipeline.process(batch);
+    const work = run();
     this.inFlight.add(work);
     try {
       const results = await work;
-      for (const r of results) {
-        this.counts[r.status] += 1;
-        if (r.status === 'rejected')
-          this.reasons.set(r.reason, (this.reasons.get(r.reason) ?? 0) + 1);
-      }
       await this.maybeCheckpoint(this.checkpointEvery);
       return results;
     } finally {
@@ -295,9 +402,62 @@ export class CommonsNode implements NodeService {
     }
   }
 
+  // -------------------------------------------------------------------------------------------
+  // What the network part needs (SyncService, spec/SYNC.md §12)
+
+  get identity(): SyncService['identity'] {
+    return this.key;
+  }
+
+  syncRows(nowSeconds: number): Iterable<SyncRow> {
+    return this.store.syncRows(nowSeconds);
+  }
+
+  storedEvent(id: Uint8Array): Uint8Array | undefined {
+    return this.store.encodedEvent(id);
+  }
+
+  eventSource(id: Uint8Array): string | undefined {
+    return this.store.eventSource(id);
+  }
+
+  latestCheckpoint(): Checkpoint | undefined {
+    return this.store.audit.latestCheckpoint();
+  }
+
+  consistencyHashes(from: number, to: number): Uint8Array[] | null {
+    const size = this.store.audit.size;
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) return null;
+    if (from < 0 || from > to || to > size) return null;
+    return this.store.audit.consistencyProof(from, to);
+  }
+
+  recordNetworkEvent(reason: string, detail: Readonly<Record<string, unknown>>): void {
+    if (this.storeClosed) return; // a late report from a closing network
+    this.store.commit([], [{ type: 'critical', reason, detail }]);
+  }
+
+  onClientAccepted(listener: (encoded: readonly Uint8Array[]) => void): () => void {
+    this.acceptedListeners.add(listener);
+    return () => this.acceptedListeners.delete(listener);
+  }
+
+  onCheckpoint(listener: (checkpoint: Checkpoint) => void): () => void {
+    this.checkpointListeners.add(listener);
+    return () => this.checkpointListeners.delete(listener);
+  }
+
   getEvent(idHex: string): unknown {
     const stored = this.store.getEvent(idHex.toLowerCase());
     if (stored === undefined) return undefined;
+    const standing = this.store.identity.standing(stored.id);
+    if (standing?.invalidReason != null) {
+      throw new InvalidatedEventError(
+        `event ${stored.idHex} was invalidated (${standing.invalidReason}) by key event ${standing.invalidBy}`,
+        standing.invalidReason,
+        standing.invalidBy,
+      );
+    }
     const decoded = decodeEvent(stored.encoded);
     if (!decoded.ok) throw new CorruptEventError(`stored event ${idHex}: ${decoded.detail}`);
     return eventToJson(decoded.value.event);
@@ -371,9 +531,9 @@ export class CommonsNode implements NodeService {
   metrics(): string {
     const t = this.pipeline.times;
     const lines = [
-      '# HELP commons_sync_events_total Events processed, by outcome.',
+      '# HELP commons_sync_events_total Events processed, by outcome (conflict: from a peer, kept as evidence of an equivocating author).',
       '# TYPE commons_sync_events_total counter',
-      ...(['accepted', 'duplicate', 'rejected'] as const).map(
+      ...(['accepted', 'duplicate', 'rejected', 'conflict'] as const).map(
         (s) => `commons_sync_events_total{outcome="${s}"} ${this.counts[s]}`,
       ),
       '# HELP commons_sync_rejections_total Rejected events, by reason code.',
@@ -414,6 +574,12 @@ export class CommonsNode implements NodeService {
       '# HELP commons_sync_pending_events Events being validated now.',
       '# TYPE commons_sync_pending_events gauge',
       `commons_sync_pending_events ${this.pending}`,
+      '# HELP commons_sync_identity_held_events Events by identities held back by the identity verdict.',
+      '# TYPE commons_sync_identity_held_events gauge',
+      `commons_sync_identity_held_events ${this.identityStage.heldCount}`,
+      '# HELP commons_sync_key_events Key events attached to the logs of identities.',
+      '# TYPE commons_sync_key_events gauge',
+      `commons_sync_key_events ${this.store.identity.keyEventCount}`,
       '# HELP commons_sync_pool_queue Verification tasks waiting for a worker.',
       '# TYPE commons_sync_pool_queue gauge',
       `commons_sync_pool_queue ${this.pool.queued}`,
@@ -431,6 +597,7 @@ export class CommonsNode implements NodeService {
     this.closing = true;
     for (const t of this.timers) clearInterval(t);
     await Promise.allSettled([...this.inFlight]);
+    this.identityStage.stop(); // a re-evaluation left unfinished is finished at the next start
     try {
       await this.signing?.catch(() => undefined);
       // Counted rejections are written before closing, once their summary may be.
@@ -444,6 +611,7 @@ export class CommonsNode implements NodeService {
       await this.maybeCheckpoint(1);
     } finally {
       await this.pool.close();
+      this.storeClosed = true;
       this.store.close();
       await this.keystore.close();
     }
@@ -467,6 +635,7 @@ export class CommonsNode implements NodeService {
       const cp = await work;
       this.coveredSize = cp.treeSize + 1;
       this.lastCheckpointAt = Date.now();
+      for (const listener of this.checkpointListeners) listener(cp);
       return cp;
     } finally {
       this.signing = undefined;

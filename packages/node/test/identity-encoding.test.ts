@@ -3,6 +3,8 @@
  * encoding and one JSON form that agree; no input crashes the decoders; and a key event can
  * never pass for a CommonsEvent (or the other way round), its signatures included.
  */
+import { readFileSync } from 'node:fs';
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -13,10 +15,12 @@ import {
   identifierFromInceptionId,
   keyEventSigningInput,
   keyEventToJson,
+  MAX_KEY_EVENT_JSON_BYTES,
   parseIdentifier,
-  parseKeyEventJson,
   parseKeyEventJsonText,
+  readKeyEventJson,
 } from '../src/identity/index.js';
+import { utf8 } from '../src/protocol/bytes.js';
 import {
   decodeEvent,
   encodeBase58btc,
@@ -121,9 +125,8 @@ describe('key event encodings', () => {
       const again = decodeKeyEvent(core, e.encoded);
       expect(again.ok && again.value.idHex).toBe(e.idHex);
       const json = keyEventToJson(e.event);
-      const fromJson = parseKeyEventJson(core, json);
-      expect(fromJson.ok && toHex(fromJson.value.encoded)).toBe(toHex(e.encoded));
-      const fromText = parseKeyEventJsonText(core, JSON.stringify(json));
+      const fromText = readKeyEventJson(core, utf8(JSON.stringify(json)));
+      expect(fromText.ok && toHex(fromText.value.encoded)).toBe(toHex(e.encoded));
       expect(fromText.ok && fromText.value.idHex).toBe(e.idHex);
       expect(e.idHex).toBe(toHex(core.sha256(e.body)));
     }
@@ -150,12 +153,44 @@ describe('key event encodings', () => {
   it('never throws on arbitrary JSON, and refuses duplicate member names', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {
-        const r = parseKeyEventJson(core, value);
+        const r = readKeyEventJson(core, utf8(JSON.stringify(value)));
         expect(r.ok).toBe(false);
       }),
     );
     const text = JSON.stringify(keyEventToJson(icp.event)).replace('{"v":1,', '{"v":1,"v":1,');
     expect(parseKeyEventJsonText(core, text)).toMatchObject({ ok: false, reason: 'ERR_MALFORMED' });
+  });
+});
+
+describe('one JSON reader', () => {
+  it('key events are read by protocol/json-reader.ts: no JSON.parse and no converter of their own', () => {
+    const source = readFileSync(
+      new URL('../src/identity/key-event-json.ts', import.meta.url),
+      'utf8',
+    );
+    expect(source).not.toMatch(/JSON\.parse|duplicateMemberName|class Converter/);
+    expect(source).toContain('readJsonObject');
+  });
+
+  it('applies the key event profile while reading: size, depth, names, numbers, hex', () => {
+    const text = JSON.stringify(keyEventToJson(icp.event));
+    const read = (t: string) => readKeyEventJson(core, utf8(t));
+    expect(read(text).ok).toBe(true);
+    expect(read(`${' '.repeat(MAX_KEY_EVENT_JSON_BYTES - text.length)}${text}`).ok).toBe(true);
+    expect(read(`${' '.repeat(MAX_KEY_EVENT_JSON_BYTES - text.length + 1)}${text}`)).toMatchObject({
+      reason: 'ERR_TOO_LARGE',
+    });
+    // a signature entry is level 3: a container inside it is level 4
+    expect(read(text.replace('"sig":', '"x":[],"sig":'))).toMatchObject({ reason: 'ERR_TOO_DEEP' });
+    expect(read(text.replace('"sig":', '"sig":"00","sig":'))).toMatchObject({
+      reason: 'ERR_MALFORMED',
+    });
+    expect(read(text.replace('"seq":0', '"seq":1e400'))).toMatchObject({ reason: 'ERR_MALFORMED' });
+    expect(read(text.replace('"seq":0', '"seq":0.0e5'))).toMatchObject({ ok: true });
+    expect(read(text.replace(/"next":"[0-9a-f]+"/, '"next":"AB"'))).toMatchObject({
+      reason: 'ERR_MALFORMED',
+    });
+    expect(read(`\ufeff${text}`)).toMatchObject({ reason: 'ERR_MALFORMED' });
   });
 });
 

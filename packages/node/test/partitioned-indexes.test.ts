@@ -1,5 +1,5 @@
 /**
- * The id and replay indexes partitioned by seq (schema version 3) answer like one index over
+ * The id and replay indexes partitioned by seq (schema version 5) answer like one index over
  * the whole store: a store of two partitions (2^16 + 4,464 events) finds every id and every
  * used (author, nonce) pair in either partition, with the in-memory filter (rebuilt from the
  * table when the store opens) and without it: the same answers for stored and unknown pairs,

@@ -26,7 +26,12 @@ describe('VerifiedEvent', () => {
       .filter((f) => readFileSync(f, 'utf8').includes('brandVerified('))
       .map((f) => relative(SRC, f))
       .sort();
-    expect(callers).toEqual(['pipeline/pipeline.ts', 'pipeline/verified.ts']);
+    // identity-stage.ts brands a held event once a key event made it valid (every rule passed)
+    expect(callers).toEqual([
+      'pipeline/identity-stage.ts',
+      'pipeline/pipeline.ts',
+      'pipeline/verified.ts',
+    ]);
   });
 
   it('cannot be forged from a plain object (a compile-time check)', () => {

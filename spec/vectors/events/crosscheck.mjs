@@ -128,6 +128,20 @@ function parseDid(did) {
   return key;
 }
 
+/** A did:cs (spec/IDENTITY.md §2): did:cs:z + base58btc(0x12 0x20 || 32 bytes), one spelling. */
+function parseDidCs(did) {
+  let raw;
+  try {
+    raw = bs58.decode(did.slice(8));
+  } catch {
+    no('ERR_BAD_DID', 'base58');
+  }
+  if (!did.startsWith('did:cs:z') || raw.length !== 34 || raw[0] !== 0x12 || raw[1] !== 0x20)
+    no('ERR_BAD_DID', 'not a sha2-256 multihash');
+  if (`did:cs:z${bs58.encode(raw)}` !== did) no('ERR_BAD_DID', 'not canonical');
+  return raw.slice(2);
+}
+
 const uint = (x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
 function noBytes(v) {
   if (v instanceof Uint8Array) no('ERR_BAD_FIELD', 'bytes in payload');
@@ -144,7 +158,13 @@ function schema(e) {
   if (Buffer.byteLength(e.kind) > 64) no('ERR_TOO_LARGE', 'kind');
   if (!/^[\x21-\x7e]+$/.test(e.kind)) no('ERR_BAD_FIELD', 'kind chars');
   if (typeof e.author !== 'string') no('ERR_BAD_FIELD', 'author');
-  parseDid(e.author);
+  const identity = e.author.startsWith('did:cs:');
+  if (identity) parseDidCs(e.author);
+  else parseDid(e.author);
+  // key_state: exactly with a did:cs author, 32 bytes (PROTOCOL.md §2.1, IDENTITY.md §8)
+  if (identity !== (e.key_state !== undefined)) no('ERR_BAD_FIELD', 'key_state presence');
+  if (identity && !(e.key_state instanceof Uint8Array && e.key_state.length === 32))
+    no('ERR_BAD_FIELD', 'key_state');
   if (!uint(e.created_at) || !uint(e.expires_at)) no('ERR_BAD_FIELD', 'times');
   if (e.expires_at <= e.created_at) no('ERR_BAD_FIELD', 'expires_at <= created_at');
   if (!(e.nonce instanceof Uint8Array) || e.nonce.length < 16 || e.nonce.length > 32)
@@ -152,6 +172,8 @@ function schema(e) {
   if (!('payload' in e)) no('ERR_BAD_FIELD', 'payload');
   noBytes(e.payload);
   let policy = { threshold: 1, signers: [e.author] };
+  if (identity && (e.threshold !== undefined || e.signers !== undefined))
+    no('ERR_BAD_FIELD', 'a policy with a did:cs author');
   if ((e.threshold === undefined) !== (e.signers === undefined)) no('ERR_BAD_FIELD', 'policy half');
   if (e.threshold !== undefined) {
     if (!uint(e.threshold) || e.threshold < 1) no('ERR_BAD_FIELD', 'threshold');
@@ -188,6 +210,7 @@ function schema(e) {
     'v',
     'kind',
     'author',
+    'key_state',
     'created_at',
     'expires_at',
     'nonce',
@@ -197,14 +220,14 @@ function schema(e) {
     'signatures',
   ];
   for (const k of Object.keys(e)) if (!known.includes(k)) no('ERR_BAD_FIELD', `unknown ${k}`);
-  return { policy, keys };
+  return { policy, keys, identity };
 }
 
 // ---------------------------------------------------------------------------- verdict
 
 function verdict(bytes, now, trusted, replay, derived) {
   const e = decodeStrict(bytes);
-  const { policy, keys } = schema(e);
+  const { policy, keys, identity } = schema(e);
   const { signatures, ...body } = e;
   const bodyBytes = cbor.encode(body, { cde: true });
   const id = sha256(bodyBytes);
@@ -227,6 +250,8 @@ function verdict(bytes, now, trusted, replay, derived) {
     no('ERR_REPLAY', '');
   }
   if (verdicts.includes(false)) no('ERR_BAD_SIGNATURE', '');
+  // step 7 for a did:cs author is the identity verdict: these vectors hold no key event
+  if (identity) no('ERR_KEL_UNKNOWN_IDENTITY', '');
   const signed = new Set(signatures.map((s) => s.signer).filter((s) => policy.signers.includes(s)));
   if (signed.size < policy.threshold) no('ERR_THRESHOLD_NOT_MET', '');
   if (!signed.has(e.author)) no('ERR_MISSING_AUTHOR_SIGNATURE', '');
@@ -238,7 +263,7 @@ function verdict(bytes, now, trusted, replay, derived) {
 function jsonForm(e) {
   const out = {};
   for (const [k, v] of Object.entries(e)) {
-    if (k === 'nonce') out[k] = hex(v);
+    if (k === 'nonce' || k === 'key_state') out[k] = hex(v);
     else if (k === 'signatures') out[k] = v.map((s) => ({ signer: s.signer, sig: hex(s.sig) }));
     else out[k] = v;
   }
@@ -356,7 +381,7 @@ function exactNumber(token) {
   return Number(sign === '-' ? -value : value);
 }
 
-/** JSON value -> the CBOR data model (§3.4): hex for nonce and sig, integers only. */
+/** JSON value -> the CBOR data model (§3.4): hex for nonce, key_state and sig, integers only. */
 function fromJson(v, path, depth) {
   if (typeof v === 'number') {
     if (!Number.isSafeInteger(v)) no('ERR_MALFORMED', `number ${v}`);
@@ -364,7 +389,7 @@ function fromJson(v, path, depth) {
   }
   if (typeof v === 'string') {
     if (!v.isWellFormed()) no('ERR_MALFORMED', 'lone surrogate');
-    if (path === 'nonce' || path === 'sig') {
+    if (path === 'nonce' || path === 'key_state' || path === 'sig') {
       if (Buffer.byteLength(v) > 128) no('ERR_TOO_LARGE', 'hex for more than 64 bytes');
       if (!/^(?:[0-9a-f]{2})*$/.test(v)) no('ERR_MALFORMED', 'hex');
       return new Uint8Array(Buffer.from(v, 'hex'));

@@ -1638,3 +1638,85 @@ writeBatches(
     { name: 'whitespace-body', description: 'Whitespace only.', body: ' \r\n\t', expected: M },
   ],
 );
+
+// ------------------------------------------------------------------------------------ identities
+
+// Events whose author is an identity (a did:cs, spec/IDENTITY.md), judged by a node that holds
+// no key event: the rules of `author` and `key_state` (PROTOCOL.md §2.1, §2.4) and step 7.
+// Built last: they draw nonces from the shared counter too.
+const identityDid = P.didCsFromInceptionId(
+  P.fromHex('8e3cdb4fb9c4b1a6e1ee52f5b8e57cba1d7b5b0a5d4f7e9f0c3d2b1a09887766') as Uint8Array,
+);
+const keyState = unhex('5a'.repeat(32));
+const byIdentity = (over: Record<string, unknown> = {}): CborMap =>
+  body({ author: identityDid, key_state: keyState, ...(over as CborMap) });
+write(
+  'identity-schema.json',
+  'Events by an identity (author a did:cs naming its key_state) against a node that holds no key event: the field rules of author and key_state (§2.1), no policy with a did:cs author (§2.4), and step 7, the identity verdict, which without the key events is ERR_KEL_UNKNOWN_IDENTITY (not final). Signed by alice, whose did:key is not tied to the identity here.',
+  [
+    {
+      name: 'identity-author-no-key-events',
+      description:
+        'A well-formed event by a did:cs with every signature valid: step 7 finds no inception of the identity.',
+      event: signed(byIdentity()),
+      expected: 'ERR_KEL_UNKNOWN_IDENTITY',
+    },
+    {
+      name: 'identity-author-without-key-state',
+      description: 'A did:cs author needs key_state.',
+      event: signed(body({ author: identityDid })),
+      expected: R.BAD_FIELD,
+    },
+    {
+      name: 'did-key-author-with-key-state',
+      description: 'key_state is only for a did:cs author.',
+      event: signed(body({ key_state: keyState })),
+      expected: R.BAD_FIELD,
+    },
+    {
+      name: 'key-state-31-bytes',
+      description: 'key_state is exactly 32 bytes (the id of a key event).',
+      event: signed(byIdentity({ key_state: keyState.slice(1) })),
+      expected: R.BAD_FIELD,
+    },
+    {
+      name: 'key-state-as-text',
+      description: 'key_state as a CBOR text string: not bytes.',
+      event: signed(byIdentity({ key_state: hex(keyState) })),
+      json: false,
+      expected: R.BAD_FIELD,
+    },
+    {
+      name: 'key-state-not-hex-json',
+      description: 'In JSON key_state is lowercase hex, like nonce: anything else is malformed.',
+      jsonText: JSON.stringify({
+        ...jsonOfEvent(signed(byIdentity())),
+        key_state: 'Z'.repeat(64),
+      }),
+      expected: R.MALFORMED,
+    },
+    {
+      name: 'identity-author-misspelled',
+      description: 'A did:cs whose multihash header is not sha2-256: ERR_BAD_DID.',
+      event: signed(
+        byIdentity({
+          author: `did:cs:z${P.encodeBase58btc(cat(Uint8Array.of(0x13, 0x20), keyState))}`,
+        }),
+      ),
+      expected: R.BAD_DID,
+    },
+    {
+      name: 'identity-author-with-policy',
+      description: 'An event by a did:cs has no threshold or signers: its key state is its policy.',
+      event: signed(byIdentity(policy(1, [alice, bob]))),
+      expected: R.BAD_FIELD,
+    },
+  ],
+);
+
+/** The JSON form of a signed event map, as the protocol writes it. */
+function jsonOfEvent(m: CborMap): Record<string, unknown> {
+  const d = P.decodeEvent(c(m));
+  if (!d.ok) throw new Error(`identity vector: ${d.detail}`);
+  return P.eventToJson(d.value.event) as unknown as Record<string, unknown>;
+}

@@ -172,7 +172,7 @@ function nested(depth: number): CborValue {
 
 // ------------------------------------------------------------------------------------ vectors
 
-type Expected = P.ReasonCode | 'accepted' | 'duplicate';
+type Expected = P.ReasonCode | `ERR_KEL_${string}` | 'accepted' | 'duplicate';
 interface Case {
   name: string;
   description: string;
@@ -193,7 +193,7 @@ function jsonForm(m: CborMap): unknown {
     (P.isCborMap(v) && Object.values(v).some(containsBytes));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(m)) {
-    if (k === 'nonce' && v instanceof Uint8Array) out[k] = hex(v);
+    if ((k === 'nonce' || k === 'key_state') && v instanceof Uint8Array) out[k] = hex(v);
     else if (k === 'signatures' && Array.isArray(v)) {
       out[k] = v.map((e) =>
         P.isCborMap(e)

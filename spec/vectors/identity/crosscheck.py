@@ -12,8 +12,8 @@ written from the document alone, sharing no code with packages/node.
 It recomputes every derived field, every verdict, the outcome of every delivery, the resolved
 state in every order, and every verdict on ordinary events, and prints each disagreement.
 
-    python3 -m pip install --target .cache/pydeps/identity cbor2==5.6.5   # once
-    PYTHONPATH=.cache/pydeps/identity python3 spec/vectors/identity/crosscheck.py
+    bash scripts/bootstrap.sh --test        # installs cbor2==5.6.5 under .cache/pydeps/identity
+    bash spec/vectors/identity/crosscheck.sh
 """
 import hashlib
 import io
@@ -115,7 +115,7 @@ def parse_did_cs(did):
 # ------------------------------------------------------------------------------ CBOR profile
 
 
-def walk(v, depth):
+def walk(v, depth, max_depth=MAX_DEPTH):
     """Checks the data model and limits (IDENTITY.md §4, §5.1) of a cbor2 value."""
     if v is None or isinstance(v, bool):
         return
@@ -132,7 +132,7 @@ def walk(v, depth):
             no("ERR_TOO_LARGE", "bytes")
         return
     if isinstance(v, (list, dict)):
-        if depth + 1 > MAX_DEPTH:
+        if depth + 1 > max_depth:
             no("ERR_TOO_DEEP", "depth")
         if len(v) > MAX_ENTRIES:
             no("ERR_TOO_LARGE", "entries")
@@ -140,7 +140,7 @@ def walk(v, depth):
             if not isinstance(k, str):
                 no("ERR_MALFORMED", "non-text key")
         for x in v.values() if isinstance(v, dict) else v:
-            walk(x, depth + 1)
+            walk(x, depth + 1, max_depth)
         return
     no("ERR_MALFORMED", f"not in the data model: {type(v).__name__}")
 
@@ -149,8 +149,8 @@ def canonical(value):
     return cbor2.dumps(value, canonical=True)
 
 
-def decode_cbor(data):
-    if len(data) > MAX_BYTES:
+def decode_cbor(data, max_bytes=MAX_BYTES, max_depth=MAX_DEPTH):
+    if len(data) > max_bytes:
         no("ERR_TOO_LARGE", "input")
     try:
         stream = io.BytesIO(data)
@@ -161,7 +161,7 @@ def decode_cbor(data):
         raise
     except Exception as e:  # any decoding failure of cbor2
         no("ERR_MALFORMED", str(e))
-    walk(value, 0)
+    walk(value, 0, max_depth)
     if canonical(value) != data:
         no("ERR_MALFORMED", "not the canonical encoding")
     return value
@@ -612,10 +612,144 @@ def check_logs():
                 expect(f"logs/{v['name']} order {n} verdict '{q['description']}'", got, q["expected"])
 
 
+# ------------------------------------------------------------------------------ events by identities
+# PROTOCOL.md §2 and §7 for an event whose author is a did:cs: the event's own profile and
+# schema, then time, signatures, and step 7, the identity verdict (IDENTITY.md §8).
+
+EV_MAX_BYTES, EV_MAX_DEPTH, SKEW, LIFETIME = 65536, 17, 300, 604800
+EV_SIG_TAG = b"commons-sync/event-signature/v1\x00"
+EV_FIELDS = {"v", "kind", "author", "key_state", "created_at", "expires_at", "nonce", "payload", "threshold", "signers", "signatures"}
+
+
+def no_bytes(v):
+    if isinstance(v, bytes):
+        no("ERR_BAD_FIELD", "bytes in payload")
+    for x in v.values() if isinstance(v, dict) else v if isinstance(v, list) else []:
+        no_bytes(x)
+
+
+def check_ordinary(m):
+    """The field table of PROTOCOL.md §2.1 in order, for a did:cs author (these vectors have no other)."""
+    if not isinstance(m, dict):
+        no("ERR_MALFORMED", "not a map")
+    if not is_uint(m.get("v")):
+        no("ERR_BAD_FIELD", "v")
+    if m["v"] != 1:
+        no("ERR_UNSUPPORTED_VERSION", "v")
+    kind = m.get("kind")
+    if not isinstance(kind, str):
+        no("ERR_BAD_FIELD", "kind")
+    if len(kind.encode()) > 64:
+        no("ERR_TOO_LARGE", "kind")
+    if not kind or any(not 0x21 <= ord(c) <= 0x7E for c in kind):
+        no("ERR_BAD_FIELD", "kind")
+    author = m.get("author")
+    if not isinstance(author, str):
+        no("ERR_BAD_FIELD", "author")
+    if not author.startswith("did:cs:"):
+        no("ERR_NOT_COVERED", "these vectors are events by identities")
+    parse_did_cs(author)
+    ks = m.get("key_state")
+    if not isinstance(ks, bytes) or len(ks) != 32:
+        no("ERR_BAD_FIELD", "key_state")
+    if not is_uint(m.get("created_at")) or not is_uint(m.get("expires_at")) or m["expires_at"] <= m["created_at"]:
+        no("ERR_BAD_FIELD", "times")
+    if not isinstance(m.get("nonce"), bytes) or not 16 <= len(m["nonce"]) <= 32:
+        no("ERR_BAD_FIELD", "nonce")
+    if "payload" not in m:
+        no("ERR_BAD_FIELD", "payload")
+    no_bytes(m["payload"])
+    if "threshold" in m or "signers" in m:
+        no("ERR_BAD_FIELD", "no policy with a did:cs author")
+    sigs = m.get("signatures")
+    if not isinstance(sigs, list):
+        no("ERR_BAD_FIELD", "signatures")
+    if len(sigs) > 32:
+        no("ERR_TOO_LARGE", "signatures")
+    if not sigs:
+        no("ERR_BAD_FIELD", "signatures")
+    for e in sigs:
+        if not isinstance(e, dict) or set(e) != {"signer", "sig"} or not isinstance(e["signer"], str):
+            no("ERR_BAD_FIELD", "signature entry")
+        did_key(e["signer"])
+        if not isinstance(e["sig"], bytes) or len(e["sig"]) != 64:
+            no("ERR_BAD_FIELD", "sig")
+    for k in m:
+        if k not in EV_FIELDS:
+            no("ERR_BAD_FIELD", f"unknown {k}")
+
+
+def ordinary_from_json(v, path=()):
+    """The JSON form of an event in the data model: nonce, key_state and each sig are hex."""
+    if isinstance(v, str) and (path in (("nonce",), ("key_state",)) or (len(path) == 3 and path[0] == "signatures" and path[2] == "sig")):
+        if len(v) % 2 or any(c not in "0123456789abcdef" for c in v):
+            no("ERR_MALFORMED", "hex")
+        return bytes.fromhex(v)
+    if isinstance(v, list):
+        return [ordinary_from_json(x, path + (str(i),)) for i, x in enumerate(v)]
+    if isinstance(v, dict):
+        return {k: ordinary_from_json(x, path + (k,)) for k, x in v.items()}
+    return v
+
+
+def ordinary_verdict(m, now, node, state):
+    """§7 steps 4, 6 and 7 (no replay: each vector event is new to the node); derived fields too."""
+    body = canonical({k: v for k, v in m.items() if k != "signatures"})
+    event_id = sha256(body)
+    message = EV_SIG_TAG + event_id
+    verdicts = []
+    for s in m["signatures"]:
+        try:
+            Ed25519PublicKey.from_public_bytes(did_key(s["signer"])).verify(s["sig"], message)
+            verdicts.append(True)
+        except (InvalidSignature, ValueError):
+            verdicts.append(False)
+    derived = {"body_cbor": body.hex(), "id": event_id.hex(), "signing_input": message.hex(), "signature_verdicts": verdicts}
+    if now >= m["expires_at"]:
+        return "ERR_EXPIRED", derived
+    if m["created_at"] > now + SKEW:
+        return "ERR_NOT_YET_VALID", derived
+    if m["expires_at"] - m["created_at"] > LIFETIME:
+        return "ERR_LIFETIME_TOO_LONG", derived
+    if not all(verdicts):
+        return "ERR_BAD_SIGNATURE", derived
+    got = node.verdict(state, m["author"], m["created_at"], m["key_state"].hex(), [s["signer"] for s in m["signatures"]])
+    return ("accepted" if got == "valid" else got), derived
+
+
+def check_events():
+    doc = load("events.json")
+    for v in doc["vectors"]:
+        node = Node(v["identity"])
+        for x in v["key_events"]:
+            e = decode_event("cbor", bytes.fromhex(x["cbor"]))
+            expect(f"events/{v['name']}/{x['label']} id", e.hex, x["id"])
+            expect(f"events/{v['name']}/{x['label']} json id", decode_event("json", x["json"]).hex, x["id"])
+            outcome, _ = node.deliver(e, doc["now"], doc["clock_skew_s"])
+            expect(f"events/{v['name']}/{x['label']} attached", outcome, "accepted")
+        state = node.state()
+        expect(f"events/{v['name']} state", state, v["state"])
+        for q in v["events"]:
+            where = f"events/{v['name']} '{q['description']}'"
+            raw = bytes.fromhex(q["cbor"])
+            m = decode_cbor(raw, EV_MAX_BYTES, EV_MAX_DEPTH)
+            check_ordinary(m)
+            got, derived = ordinary_verdict(m, doc["now"], node, state)
+            expect(where, got, q["expected"])
+            for field, value in derived.items():
+                expect(f"{where} {field}", value, q[field])
+            # the JSON form: the same event, read by the standard library, hex turned into bytes
+            j = ordinary_from_json(parse_json_text(json.dumps(q["json"])))
+            expect(f"{where} json form", canonical(j).hex(), q["cbor"])
+            check_ordinary(j)
+            expect(f"{where} json verdict", ordinary_verdict(j, doc["now"], node, state)[0], q["expected"])
+
+
 def main():
     check_identifiers()
     check_key_events()
     check_logs()
+    check_events()
     for m in mismatches:
         print("MISMATCH", m)
     print(f"crosscheck: {checked - len(mismatches)} of {checked} checks agree, {len(mismatches)} mismatches")

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Runs the independent cross-check of the identity vectors (crosscheck.py). Its one dependency
-# outside the standard library and `cryptography` (which `scripts/bootstrap.sh --test` installs)
-# is cbor2, pinned, installed from PyPI under .cache/pydeps/identity the first time.
+# Runs the independent cross-check of the identity vectors (crosscheck.py). Its dependencies
+# outside the standard library are `cryptography` and cbor2 5.6.5 (pinned, under
+# .cache/pydeps/identity): `scripts/bootstrap.sh --test` (run by `npm test`) installs both.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 DEPS="$ROOT/.cache/pydeps/identity"
 CBOR2_VERSION=5.6.5
 if ! PYTHONPATH="$DEPS" python3 -c "import importlib.metadata as m; assert m.version('cbor2') == '$CBOR2_VERSION'" 2>/dev/null; then
-  echo "[commons-sync] installing cbor2 $CBOR2_VERSION for the identity cross-check (once)" >&2
-  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --target "$DEPS" "cbor2==$CBOR2_VERSION" >&2
+  echo "crosscheck: cbor2 $CBOR2_VERSION is not installed under .cache/pydeps/identity: run scripts/bootstrap.sh --test" >&2
+  exit 1
 fi
 PYTHONPATH="$DEPS" exec python3 "$ROOT/spec/vectors/identity/crosscheck.py" "$@"

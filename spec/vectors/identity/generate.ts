@@ -8,9 +8,11 @@
  * crosscheck.py. Deterministic: a rerun reproduces the files byte for byte.
  */
 
+import { writeEvents } from './events.js';
 import { writeLogs } from './logs.js';
 import { writeIdentifiers, writeKeyEvents } from './single.js';
 
 writeIdentifiers();
 writeKeyEvents();
 writeLogs();
+writeEvents();

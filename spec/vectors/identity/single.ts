@@ -724,7 +724,8 @@ export function writeKeyEvents(): void {
     const json = c.json === false || c.map === undefined ? undefined : jsonOf(c.map);
     const forms: Array<[string, I.KelResult<I.DecodedKeyEvent>]> = [];
     if (cbor !== undefined) forms.push(['cbor', I.decodeKeyEvent(core, cbor)]);
-    if (json !== undefined) forms.push(['json', I.parseKeyEventJson(core, json)]);
+    if (json !== undefined)
+      forms.push(['json', I.parseKeyEventJsonText(core, JSON.stringify(json))]);
     if (c.json_text !== undefined)
       forms.push(['json_text', I.parseKeyEventJsonText(core, c.json_text)]);
     for (const [form, r] of forms) {

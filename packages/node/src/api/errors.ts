@@ -20,6 +20,10 @@ export const ApiCode = {
   TOO_MANY_EVENTS: 'ERR_TOO_MANY_EVENTS',
   /** An event id in the path that is not 64 hex digits. */
   BAD_ID: 'ERR_BAD_ID',
+  /** An identity in the path that is not a did:cs (spec/IDENTITY.md §2). */
+  BAD_DID: 'ERR_BAD_DID',
+  /** The event is stored as evidence only: a key event invalidated it (410). */
+  EVENT_INVALIDATED: 'ERR_EVENT_INVALIDATED',
   NOT_FOUND: 'ERR_NOT_FOUND',
   METHOD_NOT_ALLOWED: 'ERR_METHOD_NOT_ALLOWED',
   /** The client took too long to send its request. */

@@ -4,9 +4,15 @@
  * {@link NodeService}.
  */
 import type { IncomingMessage } from 'node:http';
-import { BadRangeError, OverloadedError, ShuttingDownError } from '../errors.js';
-import { batchSize } from '../protocol/json-batch.js';
-import type { IngestResult, NodeService } from '../service.js';
+import {
+  BadRangeError,
+  InvalidatedEventError,
+  OverloadedError,
+  ShuttingDownError,
+} from '../errors.js';
+import { isIdentifier } from '../identity/index.js';
+import { batchSize, type EventTextBatch } from '../protocol/json-batch.js';
+import type { IdentityService, IngestResult, KeyEventResult, NodeService } from '../service.js';
 import { type AdmissionControl, clientKey, overloaded } from './admission.js';
 import { ApiCode, HttpError } from './errors.js';
 import { checkDeclaredLength, checkJsonContentType, eventBatchOfBody, readBody } from './limits.js';
@@ -49,9 +55,26 @@ export interface Route {
 
 const ID = /^[0-9a-fA-F]{64}$/;
 
+/**
+ * Key events in one POST /v1/key-events: they are read and verified on the main thread (the
+ * node judges them where the logs are), so a request holds it for a bounded time.
+ */
+export const MAX_KEY_EVENTS_PER_REQUEST = 256;
+
 export const ROUTES: readonly Route[] = [
   { pattern: '/v1/events', regex: /^\/v1\/events$/, methods: { POST: postEvents } },
   { pattern: '/v1/events/:id', regex: /^\/v1\/events\/([^/]*)$/, methods: { GET: getEvent } },
+  { pattern: '/v1/key-events', regex: /^\/v1\/key-events$/, methods: { POST: postKeyEvents } },
+  {
+    pattern: '/v1/identities/:did',
+    regex: /^\/v1\/identities\/([^/]*)$/,
+    methods: { GET: getIdentity },
+  },
+  {
+    pattern: '/v1/identities/:did/key-events',
+    regex: /^\/v1\/identities\/([^/]*)\/key-events$/,
+    methods: { GET: getKeyEventLog },
+  },
   {
     pattern: '/v1/audit/checkpoint',
     regex: /^\/v1\/audit\/checkpoint$/,
@@ -67,6 +90,7 @@ export const ROUTES: readonly Route[] = [
     regex: /^\/v1\/audit\/consistency$/,
     methods: { GET: getConsistency },
   },
+  { pattern: '/v1/peers', regex: /^\/v1\/peers$/, methods: { GET: getPeers } },
   { pattern: '/healthz', regex: /^\/healthz$/, methods: { GET: getHealth } },
   { pattern: '/metrics', regex: /^\/metrics$/, methods: { GET: getMetrics } },
 ];
@@ -108,7 +132,27 @@ async function postEvents(
   _params: readonly string[],
   ctx: RouteContext,
 ): Promise<Reply> {
-  const { maxBodyBytes, maxEventsPerRequest } = ctx.limits;
+  return postBatch(req, ctx, ctx.limits.maxEventsPerRequest, (batch) => ctx.service.ingest(batch));
+}
+
+/** POST /v1/key-events: one key event (a JSON object) or a JSON array of them (§3.5 framing). */
+async function postKeyEvents(
+  req: IncomingMessage,
+  _params: readonly string[],
+  ctx: RouteContext,
+): Promise<Reply> {
+  const identities = identityService(ctx);
+  const max = Math.min(ctx.limits.maxEventsPerRequest, MAX_KEY_EVENTS_PER_REQUEST);
+  return postBatch(req, ctx, max, (batch) => identities.ingestKeyEvents(batch));
+}
+
+async function postBatch(
+  req: IncomingMessage,
+  ctx: RouteContext,
+  maxEventsPerRequest: number,
+  ingest: (batch: EventTextBatch) => Promise<readonly (IngestResult | KeyEventResult)[]>,
+): Promise<Reply> {
+  const { maxBodyBytes } = ctx.limits;
   checkJsonContentType(req);
   const declared = checkDeclaredLength(req, maxBodyBytes);
   // The body's bytes count against its client's and the server's budgets while it is read and
@@ -122,7 +166,7 @@ async function postEvents(
       );
     }
     try {
-      return await ingestBody(body, maxEventsPerRequest, ctx);
+      return await ingestBody(body, maxEventsPerRequest, ctx, ingest);
     } finally {
       ctx.admission.endIngest();
     }
@@ -135,6 +179,7 @@ async function ingestBody(
   body: Buffer,
   maxEventsPerRequest: number,
   ctx: RouteContext,
+  ingest: (batch: EventTextBatch) => Promise<readonly (IngestResult | KeyEventResult)[]>,
 ): Promise<Reply> {
   ctx.metrics.ingestStarted();
   let count = 0;
@@ -143,9 +188,9 @@ async function ingestBody(
     // node's strict reader byte for byte (spec/PROTOCOL.md §3.4, §3.5).
     const { batch, single } = eventBatchOfBody(body, maxEventsPerRequest);
     count = batchSize(batch);
-    let results: IngestResult[];
+    let results: readonly (IngestResult | KeyEventResult)[];
     try {
-      results = await ctx.service.ingest(batch);
+      results = await ingest(batch);
     } catch (error) {
       throw serviceErrorToHttp(error) ?? error;
     }
@@ -168,9 +213,55 @@ function eventId(params: readonly string[]): string {
 
 function getEvent(_req: IncomingMessage, params: readonly string[], ctx: RouteContext): Reply {
   const id = eventId(params);
-  const event = ctx.service.getEvent(id);
+  let event: unknown;
+  try {
+    event = ctx.service.getEvent(id);
+  } catch (error) {
+    if (error instanceof InvalidatedEventError)
+      throw new HttpError(410, ApiCode.EVENT_INVALIDATED, error.message);
+    throw error;
+  }
   if (event === undefined) throw new HttpError(404, ApiCode.NOT_FOUND, `no event ${id}`);
   return { status: 200, json: event };
+}
+
+function identityService(ctx: RouteContext): IdentityService {
+  if (ctx.service.identities === undefined)
+    throw new HttpError(404, ApiCode.NOT_FOUND, 'this node keeps no identities');
+  return ctx.service.identities;
+}
+
+function didOf(params: readonly string[]): string {
+  const did = decodeURIComponent(params[0] ?? '');
+  if (!isIdentifier(did))
+    throw new HttpError(
+      400,
+      ApiCode.BAD_DID,
+      'an identity is a did:cs (did:cs:z + 46 base58btc digits)',
+    );
+  return did;
+}
+
+/** GET /v1/identities/:did: the resolved state (spec/IDENTITY.md §7.3) and what is held of it. */
+function getIdentity(_req: IncomingMessage, params: readonly string[], ctx: RouteContext): Reply {
+  const did = didOf(params);
+  const identity = identityService(ctx).identity(did);
+  if (identity === undefined)
+    throw new HttpError(404, ApiCode.NOT_FOUND, `no inception of ${did} is held`);
+  return { status: 200, json: identity };
+}
+
+/** GET /v1/identities/:did/key-events: the attached key events, each after what it refers to. */
+function getKeyEventLog(
+  _req: IncomingMessage,
+  params: readonly string[],
+  ctx: RouteContext,
+): Reply {
+  const did = didOf(params);
+  const log = identityService(ctx).keyEventLog(did);
+  if (log === undefined)
+    throw new HttpError(404, ApiCode.NOT_FOUND, `no inception of ${did} is held`);
+  return { status: 200, json: { identity: did, key_events: log.map((e) => e.json) } };
 }
 
 async function getCheckpoint(
@@ -226,6 +317,13 @@ function getConsistency(
     if (error instanceof BadRangeError) throw new HttpError(400, ApiCode.BAD_QUERY, error.message);
     throw error;
   }
+}
+
+/** The node's peers: identity, state, score, lag, bytes (spec/SYNC.md §12). */
+function getPeers(_req: IncomingMessage, _params: readonly string[], ctx: RouteContext): Reply {
+  if (ctx.service.peers === undefined)
+    throw new HttpError(404, ApiCode.NOT_FOUND, 'this node runs without peers (start --peer)');
+  return { status: 200, json: ctx.service.peers() };
 }
 
 function getHealth(_req: IncomingMessage, _params: readonly string[], ctx: RouteContext): Reply {

@@ -148,7 +148,7 @@ export function packReplayKeyInputs(
 
 /**
  * Events per partition of the stored id and replay indexes, as a power of two: partition
- * `seq >> 16` (storage/schema.ts, migration 3). Inserts then go into one partition's part of
+ * `seq >> 16` (storage/schema.ts, migration 5). Inserts then go into one partition's part of
  * each index, a few megabytes that stay in the page cache whatever the store's size, instead
  * of anywhere in one index as large as the store.
  */

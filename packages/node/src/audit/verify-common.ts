@@ -9,6 +9,8 @@ export interface BadRow {
     | 'events'
     | 'event_ids'
     | 'replay'
+    | 'key_events'
+    | 'identity_events'
     | 'database';
   /**
    * The row: `seq` for audit_entries, events and checkpoints; "level/idx" for audit_nodes;
@@ -62,6 +64,16 @@ export interface AuditData {
   replayRecords(): Iterable<Row>;
   /** Whether `replay` has a row (part, key, seq). */
   hasReplayRow(part: number, key: number, seq: number): boolean;
+  /** The `key_events` rows (every column), by seq. */
+  keyEventRows(): Iterable<Row>;
+  /**
+   * The `identity_events` rows by event seq, each with its event's columns: `event_seq`,
+   * `event_id`, `identity` (the author), `key_state` (hex), `created_at`, `expires_at` (null
+   * when no event has that seq), `invalid_reason`.
+   */
+  identityEventRows(): Iterable<Row>;
+  /** The identity row (as above) of the event with this id, if any. */
+  identityEventRow(id: Uint8Array): Row | undefined;
 }
 
 export const isBlob = (v: unknown, len?: number): v is Uint8Array =>

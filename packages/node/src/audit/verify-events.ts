@@ -6,7 +6,8 @@
  *   verified in batches of {@link BATCH});
  * - no two accepted events share (author, nonce) while both are live (§7 step 5): an event may
  *   reuse the pair of an earlier one only once that one had expired when it was accepted;
- * - every event still live at `now` has its replay record (pointing at it).
+ * - every event still live at `now` has its replay record (pointing at it);
+ * - an event by an identity has its identity row (verify-identity.ts judges its standing).
  *
  * Time (step 4) and trust (step 8) depend on the node's clock and configuration when the event
  * arrived, and are not re-judged.
@@ -23,6 +24,7 @@ import {
 import { indexKey, indexPartition, packReplayKeyInputs } from './event-row.js';
 import type { Sha256 } from './merkle.js';
 import { type AuditData, fail, hex, same } from './verify-common.js';
+import { checkIdentityRow } from './verify-identity.js';
 
 /** Events decoded and signature-checked together. */
 export const BATCH = 512;
@@ -70,6 +72,8 @@ export function verifyStoredEvents(data: AuditData, core: Core, H: Sha256, now: 
     ) {
       fail('events', seq, 'a column differs from the stored event');
     }
+    if (event.keyState !== undefined) checkIdentityRow(data, seq, id, event.keyState);
+
     const digest = H(packReplayKeyInputs([{ author: event.author, nonce: event.nonce }]).data);
     const pair = hex(digest);
     const earlier = lastOfPair.get(pair);

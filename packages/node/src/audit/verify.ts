@@ -27,6 +27,7 @@ import {
   same,
 } from './verify-common.js';
 import { verifyStoredEvents } from './verify-events.js';
+import { AttachedEntries, verifyIdentities } from './verify-identity.js';
 import { checkCheckpointSequence, EntryRules, toCheckpoint } from './verify-rules.js';
 
 export type { AuditData, BadRow, Row } from './verify-common.js';
@@ -72,7 +73,9 @@ export interface VerifyOptions {
  * - format 2 entries: the bounded-rejection rules of spec/AUDIT.md (verify-rules.ts);
  * - with `protocol`, the events against the protocol itself (verify-events.ts): decoding,
  *   signatures and policy, (author, nonce) never live twice, live events' replay records (a
- *   record of an expired event may be pruned).
+ *   record of an expired event may be pruned); and the identities (verify-identity.ts): stored
+ *   key events against their audit entries and their logs, the standing of unexpired events by
+ *   identities against those logs.
  *
  * Entries appended after the last checkpoint are protected by the chain only: someone who
  * rewrites the tail and recomputes every hash after it is caught by the next checkpoint, or by
@@ -160,6 +163,7 @@ function verifyRows(data: AuditData, core: Core, options: VerifyOptions): AuditV
     }
   };
 
+  const attached = new AttachedEntries();
   let n = 0;
   try {
     const range = new CompactRange(H);
@@ -183,6 +187,7 @@ function verifyRows(data: AuditData, core: Core, options: VerifyOptions): AuditV
       range.append(leaf, checkNode);
       if (nodeBad !== undefined) throw new Found(nodeBad);
       rules.check(e);
+      attached.note(e);
       if (e.type === 'accept') {
         const d = parseAcceptDetail(e.detail);
         if (d === undefined || e.eventId === null)
@@ -232,7 +237,10 @@ function verifyRows(data: AuditData, core: Core, options: VerifyOptions): AuditV
   }
   checkReplay(data, H);
   checkEventIds(data);
-  if (options.protocol !== undefined) verifyStoredEvents(data, core, H, options.protocol.now);
+  if (options.protocol !== undefined) {
+    verifyStoredEvents(data, core, H, options.protocol.now);
+    verifyIdentities(data, core, attached, options.protocol.now);
+  }
   return { ok: true, entries: n, checkpoints: cps.length, events };
 }
 

@@ -51,6 +51,7 @@ import {
   UsageError,
   writeLine,
 } from './common.js';
+import { identityAuthor } from './identity-cmds.js';
 
 export const keygenCommand: Command = {
   name: 'keygen',
@@ -117,13 +118,15 @@ ${KEYSTORE_HELP}`,
   },
 };
 
-const CREATE_USAGE = `Usage: ${BIN} event create (--keystore SPEC | --key FILE) --kind KIND --payload JSON [options]
+const CREATE_USAGE = `Usage: ${BIN} event create (--keystore SPEC | --key FILE | --identity FILE) --kind KIND --payload JSON [options]
 
 Prints a signed event as one line of JSON, ready to POST to /v1/events.
 
 Options:
-  --keystore SPEC       the author's key (required, or --key)
+  --keystore SPEC       the author's key (required, or --key, or --identity)
   --key FILE            the author's key file: the same as --keystore vault:FILE
+  --identity FILE       author the event as the identity of this identity file (a did:cs):
+                        signed by the keys of its key state in force, named as key_state
   --kind KIND           1..64 printable ASCII characters (required)
   --payload JSON        the payload: any JSON without floats; @FILE reads it from a file (required)
   --expires-in DURATION lifetime, such as 90s, 10m, 1h, 7d (default 1h; at most ${DEFAULT_TIME_RULES.maxLifetimeSeconds / 86_400}d)
@@ -185,6 +188,7 @@ async function createEvent(argv: string[], io: CliIo): Promise<number> {
     options: {
       key: { type: 'string' },
       keystore: { type: 'string' },
+      identity: { type: 'string' },
       kind: { type: 'string' },
       payload: { type: 'string' },
       'expires-in': { type: 'string' },
@@ -195,7 +199,14 @@ async function createEvent(argv: string[], io: CliIo): Promise<number> {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  const authorSpec = keystoreOrKey(cmd, values.keystore, values.key);
+  if (values.identity !== undefined) {
+    for (const flag of ['keystore', 'key', 'cosign', 'signer', 'threshold'] as const) {
+      if (values[flag] !== undefined)
+        throw new UsageError(cmd, `--identity and --${flag} exclude each other`);
+    }
+  }
+  const authorSpec =
+    values.identity === undefined ? keystoreOrKey(cmd, values.keystore, values.key) : undefined;
   const cosignSpecs = (values.cosign ?? []).map((c) => parseKeystoreFlag(cmd, '--cosign', c));
   const kind = required(cmd, '--kind', values.kind);
   const payload = await parsePayload(cmd, required(cmd, '--payload', values.payload));
@@ -219,7 +230,27 @@ async function createEvent(argv: string[], io: CliIo): Promise<number> {
       : parseIntFlag(cmd, '--threshold', values.threshold, 1, LIMITS.maxSigners);
 
   const core = await loadCore();
-  const keys = await openSigners(io, [authorSpec, ...cosignSpecs], core);
+  if (values.identity !== undefined) {
+    const author = await identityAuthor(io, core, values.identity);
+    try {
+      const now = Math.floor(Date.now() / 1000);
+      const body: EventBody = {
+        v: PROTOCOL_VERSION as 1,
+        kind,
+        author: author.did,
+        keyState: author.keyState,
+        createdAt: now,
+        expiresAt: now + lifetime,
+        nonce,
+        payload,
+      };
+      writeLine(io.stdout, JSON.stringify(eventToJson(await sign(core, body, [], author.keys))));
+      return EXIT_OK;
+    } finally {
+      await author.keystore.close();
+    }
+  }
+  const keys = await openSigners(io, [authorSpec as KeystoreSpec, ...cosignSpecs], core);
   try {
     const signing = uniqueKeys(keys.map((k) => k.signer));
     const [author, ...cosigners] = signing as [Signer, ...Signer[]];

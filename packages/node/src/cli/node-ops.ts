@@ -6,6 +6,7 @@
  */
 import { CommonsSyncError } from '../errors.js';
 import type { SecretSource } from '../keys/keystore.js';
+import type { Logger } from '../log.js';
 import type { NodeService } from '../service.js';
 
 export interface OpenNodeOptions {
@@ -17,6 +18,23 @@ export interface OpenNodeOptions {
   /** Allowed authors, or 'open' for anyone; absent: the node's default. */
   trusted?: string[] | 'open';
   workers?: number;
+}
+
+/** The network part of `start` (spec/SYNC.md): where to listen, whom to dial and admit. */
+export interface NetworkStartOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly peers: readonly { readonly host: string; readonly port: number }[];
+  readonly admitted: ReadonlySet<string>;
+  readonly log: Logger;
+}
+
+/** A node with its network part running. */
+export interface RunningNetwork {
+  /** The node's service with `peers()` and per-peer metrics; closing it closes both. */
+  readonly service: NodeService;
+  /** host:port of the sync listener. */
+  readonly listen: string;
 }
 
 /** Where the audit log first goes wrong: a description, or the row that node.ts reports. */
@@ -50,6 +68,8 @@ export interface NodeOps {
   ): Promise<{ did: string; created: boolean }>;
   openNode(opts: OpenNodeOptions): Promise<NodeService & { readonly startupCheck?: StartupCheck }>;
   verifyAudit(dir: string): Promise<AuditVerdict>;
+  /** Starts the network part of a node that `openNode` opened (absent in tests of the CLI alone). */
+  startNetwork?(node: NodeService, opts: NetworkStartOptions): Promise<RunningNetwork>;
 }
 
 let loaded: Promise<NodeOps> | undefined;
@@ -73,6 +93,17 @@ export function loadNodeOps(): Promise<NodeOps> {
         mod.initDataDir(dir, secrets, keystore === undefined ? {} : { keystore }),
       openNode: (opts) => mod.openNode(opts),
       verifyAudit: (dir) => mod.verifyAudit(dir),
+      startNetwork: async (node, opts) => {
+        if (!(node instanceof mod.CommonsNode))
+          throw new CommonsSyncError(
+            'ERR_INTERNAL',
+            'startNetwork needs a node that openNode opened',
+          );
+        const { NodeNetwork } = await import('../net/node-network.js');
+        const { serviceWithNetwork } = await import('../net/networked-service.js');
+        const network = await NodeNetwork.start(node, node.core, opts);
+        return { service: serviceWithNetwork(node, network), listen: network.listenAddress };
+      },
     };
   })();
   return loaded;

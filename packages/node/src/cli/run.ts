@@ -52,6 +52,12 @@ const COMMANDS: readonly Entry[] = [
     subUsage: async () => (await import('./key-cmds.js')).eventSubcommandUsage,
   },
   {
+    name: 'identity',
+    summary: 'identities that survive their keys (create, show, rotate, revoke, recover, veto)',
+    load: async () => (await import('./identity-cmds.js')).identityCommand,
+    subUsage: async () => (await import('./identity-cmds.js')).identitySubcommandUsage,
+  },
+  {
     name: 'key',
     summary: 'list keys; Shamir backups of vault keys (key list, key backup split|combine)',
     load: async () => (await import('./keystore-cmds.js')).keyCommand,
@@ -72,6 +78,16 @@ const COMMANDS: readonly Entry[] = [
     name: 'status',
     summary: "show a node's health and latest checkpoint",
     load: async () => (await import('./status.js')).statusCommand,
+  },
+  {
+    name: 'peers',
+    summary: "show a node's peers: identity, state, score, lag, bytes",
+    load: async () => (await import('./peer-cmds.js')).peersCommand,
+  },
+  {
+    name: 'demo',
+    summary: 'run a local network of three nodes under load and watch it converge',
+    load: async () => (await import('./demo.js')).demoCommand,
   },
 ];
 

@@ -1,5 +1,6 @@
 /** `status`: a node's health and its latest checkpoint, over the HTTP API. */
 import { CommonsSyncError } from '../errors.js';
+import { apiError, type ClientOptions, requestJson } from '../net/client/http-client.js';
 import type { CheckpointJson, HealthJson } from '../service.js';
 import {
   apiUrl,
@@ -14,7 +15,6 @@ import {
   required,
   writeLine,
 } from './common.js';
-import { apiError, type ClientOptions, requestJson } from './http-client.js';
 
 export const statusCommand: Command = {
   name: 'status',

@@ -4,6 +4,13 @@
  * Resubmitting is safe: an event the node already holds comes back as a duplicate.
  */
 import { ConfigError } from '../errors.js';
+import {
+  apiError,
+  type ClientOptions,
+  requestJson,
+  retryAfterMs,
+  TransportError,
+} from '../net/client/http-client.js';
 import { containerEnd, splitEventBody } from '../protocol/json-batch.js';
 import type { IngestResult } from '../service.js';
 import {
@@ -22,13 +29,6 @@ import {
   UsageError,
   writeLine,
 } from './common.js';
-import {
-  apiError,
-  type ClientOptions,
-  requestJson,
-  retryAfterMs,
-  TransportError,
-} from './http-client.js';
 
 const MAX_REJECTIONS_KEPT = 100;
 const MAX_BACKOFF_MS = 30_000;

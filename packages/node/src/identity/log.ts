@@ -122,6 +122,11 @@ export class KeyEventLog {
     return copies !== undefined && (signers === undefined || copies.has(signers));
   }
 
+  /** The attached key event with this id, or undefined. */
+  attachedEvent(idHex: string): VerifiedKeyEvent | undefined {
+    return this.establishments.get(idHex)?.event ?? this.vetoEvents.get(idHex);
+  }
+
   /** The attached key events, ids ascending: what a node stores and replays. */
   attachedEvents(): VerifiedKeyEvent[] {
     const all = [

@@ -7,7 +7,14 @@
  */
 import { toHex } from '../protocol/bytes.js';
 import type { IdentityState, KeyState } from './chain.js';
-import { KEL_OK, type KelCheck, KelReason, kelReject } from './reasons.js';
+import {
+  KEL_OK,
+  type KelCheck,
+  KelReason,
+  type KelResult,
+  kelAccept,
+  kelReject,
+} from './reasons.js';
 
 /** What the verdict needs from an ordinary event authored by an identity. */
 export interface IdentityAuthoredEvent {
@@ -30,20 +37,10 @@ export function checkIdentityAuthor(
   state: IdentityState | undefined,
   event: IdentityAuthoredEvent,
 ): KelCheck {
-  if (state === undefined || state.identity !== event.author) {
-    return kelReject(KelReason.UNKNOWN_IDENTITY, `no inception of ${event.author} is held`);
-  }
   const ref = typeof event.keyState === 'string' ? event.keyState : toHex(event.keyState);
-  const keyState = state.byId.get(ref);
-  if (keyState === undefined) {
-    if (state.superseded.has(ref)) {
-      return kelReject(
-        KelReason.SUPERSEDED_KEY_STATE,
-        `key state ${ref} is not on the identity's chain`,
-      );
-    }
-    return kelReject(KelReason.UNKNOWN_KEY_STATE, `key state ${ref} is not held`);
-  }
+  const found = findKeyState(state, event.author, ref);
+  if (!found.ok) return found;
+  const keyState = found.value;
   const window = checkWindow(keyState, event.createdAt);
   if (!window.ok) return window;
   // Distinct signers of the key set, stopping at the threshold (one lookup for a 1-of-1 key).
@@ -58,6 +55,39 @@ export function checkIdentityAuthor(
     KelReason.THRESHOLD_NOT_MET,
     `${seen.length} of the required ${keyState.threshold} keys signed`,
   );
+}
+
+function findKeyState(
+  state: IdentityState | undefined,
+  author: string,
+  ref: string,
+): KelResult<KeyState> {
+  if (state === undefined || state.identity !== author) {
+    return kelReject(KelReason.UNKNOWN_IDENTITY, `no inception of ${author} is held`);
+  }
+  const keyState = state.byId.get(ref);
+  if (keyState !== undefined) return kelAccept(keyState);
+  if (state.superseded.has(ref)) {
+    return kelReject(
+      KelReason.SUPERSEDED_KEY_STATE,
+      `key state ${ref} is not on the identity's chain`,
+    );
+  }
+  return kelReject(KelReason.UNKNOWN_KEY_STATE, `key state ${ref} is not held`);
+}
+
+/**
+ * The verdict of {@link checkIdentityAuthor} without its last step, for an event whose
+ * signers already met the named key state's threshold (an event a node accepted): the keys and
+ * threshold of a key state are fixed by its id, so only its standing and window can change.
+ * This is what re-evaluation asks of stored events.
+ */
+export function checkKeyStateStanding(
+  state: IdentityState | undefined,
+  event: Omit<IdentityAuthoredEvent, 'signers' | 'keyState'> & { readonly keyState: string },
+): KelCheck {
+  const found = findKeyState(state, event.author, event.keyState);
+  return found.ok ? checkWindow(found.value, event.createdAt) : found;
 }
 
 /** Whether `createdAt` falls in the window in which the key state's keys sign. */

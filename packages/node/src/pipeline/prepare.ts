@@ -14,6 +14,7 @@ import {
   checkTime,
   checkTrust,
   type DecodedEvent,
+  decodeEvent,
   evaluatePolicy,
   type ReasonCode,
   readEventJson,
@@ -21,6 +22,7 @@ import {
   signatureChecks,
   type TimeRules,
   type TrustPolicy,
+  toHex,
   type VerifiedEventFields,
 } from '../protocol/index.js';
 import { TaskBuilder, unpackTask } from './signature-task.js';
@@ -30,6 +32,11 @@ export interface PrepareContext {
   readonly now: number;
   readonly timeRules: TimeRules;
   readonly trust: TrustPolicy;
+  /**
+   * What the spans hold: events' JSON texts (clients, the default) or their canonical CBOR
+   * (peers, spec/SYNC.md §4.1), each read by the one strict decoder for its form.
+   */
+  readonly encoding?: 'json' | 'cbor';
 }
 
 /**
@@ -56,6 +63,11 @@ export interface Rejected {
 export interface Prepared extends Omit<VerifiedEventFields, 'idHex'> {
   readonly ok: true;
   readonly late?: { readonly reason: ReasonCode; readonly detail: string };
+  /**
+   * For an author that is an identity (did:cs): what step 7, the identity verdict, reads; it
+   * runs on the main thread (pipeline.ts), where the key event logs are.
+   */
+  readonly identity?: { readonly keyState: string; readonly signers: readonly string[] };
 }
 
 export type PreparedEvent = Prepared | Rejected;
@@ -88,8 +100,13 @@ export function prepareChunk(
   const out: PreparedEvent[] = new Array<PreparedEvent>(count);
   const parsed: { index: number; decoded: DecodedEvent }[] = [];
   for (let index = 0; index < count; index++) {
-    // the strict reader of §3.4, on the bytes exactly as they were received
-    const result = readEventJson(data, spans[2 * index] as number, spans[2 * index + 1] as number);
+    // the strict reader of §3.4 (or the canonical CBOR decoder), on the bytes as received
+    const start = spans[2 * index] as number;
+    const end = spans[2 * index + 1] as number;
+    const result =
+      ctx.encoding === 'cbor'
+        ? decodeEvent(data.subarray(start, end))
+        : readEventJson(data, start, end);
     if (!result.ok) out[index] = { ok: false, reason: result.reason, detail: result.detail };
     else parsed.push({ index, decoded: result.value });
   }
@@ -131,6 +148,14 @@ export function prepareChunk(
       expiresAt: event.expiresAt,
       encoded: decoded.encoded,
       ...(trust.ok ? {} : { late: { reason: trust.reason, detail: trust.detail } }),
+      ...(event.keyState === undefined
+        ? {}
+        : {
+            identity: {
+              keyState: toHex(event.keyState),
+              signers: event.signatures.map((s) => s.signer),
+            },
+          }),
     };
   }
   return { events: out, parseMs: t1 - t0 + (performance.now() - t2), verifyMs: t2 - t1 };

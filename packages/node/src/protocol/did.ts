@@ -148,3 +148,58 @@ export function parseDidKey(did: unknown): Result<Uint8Array> {
   cache.set(did, result);
   return result;
 }
+
+// ---------------------------------------------------------------------------------------------
+// did:cs (spec/IDENTITY.md §2): the syntax only, so that the event decoder can read an author
+// that is an identity. What an identity is, and its key state, is identity/.
+
+export const DID_CS_PREFIX = 'did:cs:z';
+/** The multihash header of a 32-byte SHA-256 digest: code 0x12, length 0x20. */
+export const SHA256_MULTIHASH: readonly [number, number] = [0x12, 0x20];
+/** `did:cs:z` + 46 base58btc digits: every 34-byte value starting 0x12 0x20 has 46 digits. */
+export const DID_CS_LENGTH = DID_CS_PREFIX.length + 46;
+
+/** The did:cs of the identity whose inception event has this id (32 bytes). */
+export function didCsFromInceptionId(inceptionId: Uint8Array): string {
+  if (!(inceptionId instanceof Uint8Array) || inceptionId.length !== 32) {
+    throw new TypeError('an inception id is a 32-byte SHA-256 digest');
+  }
+  const data = new Uint8Array(34);
+  data.set(SHA256_MULTIHASH, 0);
+  data.set(inceptionId, 2);
+  return DID_CS_PREFIX + encodeBase58btc(data);
+}
+
+const csCache = new Map<string, Result<Uint8Array>>();
+
+function parseDidCsUncached(did: string): Result<Uint8Array> {
+  if (did.length !== DID_CS_LENGTH || !did.startsWith(DID_CS_PREFIX)) {
+    return reject(Reason.BAD_DID, 'not a did:cs (did:cs:z + 46 base58btc digits)');
+  }
+  const data = decodeBase58btc(did.slice(DID_CS_PREFIX.length));
+  if (data === null) return reject(Reason.BAD_DID, 'did:cs has a character outside base58btc');
+  if (data.length !== 34 || data[0] !== SHA256_MULTIHASH[0] || data[1] !== SHA256_MULTIHASH[1]) {
+    return reject(Reason.BAD_DID, 'did:cs is not a sha2-256 multihash (0x12 0x20 + 32 bytes)');
+  }
+  return accept(data.slice(2));
+}
+
+/**
+ * The inception id (32 bytes) a did:cs names, or an `ERR_BAD_DID` rejection. Exact: one
+ * spelling per identity. The returned array is shared between calls: do not modify it.
+ */
+export function parseDidCs(did: unknown): Result<Uint8Array> {
+  if (typeof did !== 'string') return reject(Reason.BAD_DID, 'a did:cs is a string');
+  if (did.length !== DID_CS_LENGTH) return parseDidCsUncached(did);
+  const hit = csCache.get(did);
+  if (hit !== undefined) return hit;
+  const result = parseDidCsUncached(did);
+  if (csCache.size >= CACHE_LIMIT) csCache.clear();
+  csCache.set(did, result);
+  return result;
+}
+
+/** True when the string is spelled as a did:cs would be (prefix only; parse to be sure). */
+export function looksLikeDidCs(did: string): boolean {
+  return did.startsWith('did:cs:');
+}

@@ -15,7 +15,7 @@ import {
   encodeCbor,
   isCborMap,
 } from './cbor.js';
-import { didKeyFromPublicKey, parseDidKey } from './did.js';
+import { didKeyFromPublicKey, looksLikeDidCs, parseDidCs, parseDidKey } from './did.js';
 import { checkVersion, LIMITS } from './limits.js';
 import { accept, Reason, type Rejection, type Result, reject } from './reasons.js';
 
@@ -45,8 +45,13 @@ export interface EventBody {
   readonly v: 1;
   /** 1..64 bytes of printable ASCII (0x21..0x7e). */
   readonly kind: string;
-  /** did:key of the author. */
+  /** did:key of the author, or the did:cs of an identity (then `keyState` is present). */
   readonly author: string;
+  /**
+   * For an author that is an identity (did:cs, spec/IDENTITY.md §8): the 32-byte id of the
+   * establishment event whose keys signed. Absent for a did:key author.
+   */
+  readonly keyState?: Uint8Array;
   /** Unix seconds. */
   readonly createdAt: number;
   /** Unix seconds, greater than `createdAt`. */
@@ -75,8 +80,11 @@ export interface DecodedEvent {
   readonly encoded: Uint8Array;
   /** Canonical CBOR of the body; the id is its SHA-256. */
   readonly body: Uint8Array;
-  /** The author's public key (shared with other events by the did:key cache: do not modify). */
-  readonly authorKey: Uint8Array;
+  /**
+   * The author's public key (shared with other events by the did:key cache: do not modify), or
+   * null for an identity (did:cs), whose keys are those of its key state.
+   */
+  readonly authorKey: Uint8Array | null;
   /** `signerKeys[i]` is the public key of `event.signatures[i].signer` (shared likewise). */
   readonly signerKeys: readonly Uint8Array[];
 }
@@ -101,6 +109,7 @@ const BODY_FIELDS = [
   'v',
   'kind',
   'author',
+  'key_state',
   'created_at',
   'expires_at',
   'nonce',
@@ -109,6 +118,8 @@ const BODY_FIELDS = [
 const POLICY_FIELDS = ['threshold', 'signers'] as const;
 const KNOWN_FIELDS: ReadonlySet<string> = new Set([...BODY_FIELDS, ...POLICY_FIELDS, 'signatures']);
 const SIGNATURES_KEY = 'signatures';
+/** `key_state` is the id of a key event: a SHA-256 digest. */
+export const KEY_STATE_BYTES = 32;
 /** `signatures` sorts after every other field, so the body is a prefix of the event (§3.3). */
 const SIGNATURES_KEY_CBOR = encodeCbor(SIGNATURES_KEY);
 
@@ -153,10 +164,17 @@ function checkPayload(value: CborValue): Rejection | null {
   return null;
 }
 
-function checkPolicy(map: CborMap, author: string): Result<MultiSigPolicy | undefined> {
+function checkPolicy(
+  map: CborMap,
+  author: string,
+  identityAuthor: boolean,
+): Result<MultiSigPolicy | undefined> {
   const threshold = map['threshold'];
   const signers = map['signers'];
   if (threshold === undefined && signers === undefined) return accept(undefined);
+  if (identityAuthor) {
+    return bad('an event by a did:cs author has no threshold or signers: its key state decides');
+  }
   if (threshold === undefined || signers === undefined) {
     return bad('threshold and signers must be both present or both absent');
   }
@@ -231,9 +249,21 @@ export function eventFromMap(value: CborValue): Result<Checked> {
   const kind = value['kind'] as string;
 
   const author = value['author'];
-  if (typeof author !== 'string') return bad('author must be a did:key string');
-  const authorKey = parseDidKey(author);
+  if (typeof author !== 'string') return bad('author must be a did:key or did:cs string');
+  const identityAuthor = looksLikeDidCs(author);
+  const authorKey = identityAuthor ? parseDidCs(author) : parseDidKey(author);
   if (!authorKey.ok) return reject(Reason.BAD_DID, `author: ${authorKey.detail}`);
+
+  // key_state: present exactly when the author is an identity (spec/IDENTITY.md §8)
+  const keyState = value['key_state'];
+  if (identityAuthor) {
+    if (keyState === undefined) return bad('key_state is required when the author is a did:cs');
+    if (!(keyState instanceof Uint8Array) || keyState.length !== KEY_STATE_BYTES) {
+      return bad(`key_state must be ${KEY_STATE_BYTES} bytes`);
+    }
+  } else if (keyState !== undefined) {
+    return bad('key_state is only for a did:cs author');
+  }
 
   const createdAt = value['created_at'];
   if (!isUint(createdAt)) return bad('created_at must be an unsigned integer (Unix seconds)');
@@ -252,7 +282,7 @@ export function eventFromMap(value: CborValue): Result<Checked> {
   const payloadError = checkPayload(payload);
   if (payloadError !== null) return payloadError;
 
-  const policy = checkPolicy(value, author);
+  const policy = checkPolicy(value, author, identityAuthor);
   if (!policy.ok) return policy;
 
   const signatures = checkSignatures(value[SIGNATURES_KEY]);
@@ -266,6 +296,7 @@ export function eventFromMap(value: CborValue): Result<Checked> {
     v: 1,
     kind,
     author,
+    ...(keyState === undefined ? {} : { keyState: keyState as Uint8Array }),
     createdAt,
     expiresAt,
     nonce,
@@ -273,7 +304,11 @@ export function eventFromMap(value: CborValue): Result<Checked> {
     ...(policy.value === undefined ? {} : { policy: policy.value }),
     signatures: signatures.value.list,
   };
-  return accept({ event, authorKey: authorKey.value, signerKeys: signatures.value.keys });
+  return accept({
+    event,
+    authorKey: identityAuthor ? null : authorKey.value,
+    signerKeys: signatures.value.keys,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -290,6 +325,7 @@ export function bodyToMap(body: EventBody): CborMap {
     nonce: body.nonce,
     payload: body.payload,
   };
+  if (body.keyState !== undefined) map['key_state'] = body.keyState;
   if (body.policy !== undefined) {
     map['threshold'] = body.policy.threshold;
     map['signers'] = [...body.policy.signers];
@@ -308,7 +344,7 @@ export function encodeBody(body: EventBody): Uint8Array {
 
 /**
  * The event from its body bytes (§3.3): the same map with one more entry, `signatures`, which
- * sorts last. `body` must be the encoding of a body (7 or 9 fields).
+ * sorts last. `body` must be the encoding of a body (7 to 10 fields).
  * @internal
  */
 export function eventBytesFromBody(
@@ -316,7 +352,7 @@ export function eventBytesFromBody(
   signatures: readonly EventSignature[],
 ): Uint8Array {
   const out = concatBytes(body, SIGNATURES_KEY_CBOR, encodeCbor(signaturesToCbor(signatures)));
-  out[0] = (body[0] as number) + 1; // map header 0xa7/0xa9 -> 0xa8/0xaa
+  out[0] = (body[0] as number) + 1; // map header 0xa7..0xaa -> 0xa8..0xab
   return out;
 }
 

@@ -1,10 +1,12 @@
 /**
- * The one reader of the JSON form of an event (spec/PROTOCOL.md §3.4): the UTF-8 bytes of one
- * JSON text in, the checked event or a typed rejection out. Every path that takes events as
- * JSON (HTTP, the worker pool, the CLI, the reference validator, the vector generator) reads
- * them here, from the bytes it received, so that no lossy step (JSON.parse turning `1e400` into
- * Infinity, or keeping the last of two equal member names) can sit between the wire and the
- * rules.
+ * The one reader of JSON texts (spec/PROTOCOL.md §3.4): the UTF-8 bytes of one JSON text in,
+ * the checked event or a typed rejection out. Every path that takes events as JSON (HTTP, the
+ * worker pool, the CLI, the reference validator, the vector generator) reads them here, from the
+ * bytes it received, so that no lossy step (JSON.parse turning `1e400` into Infinity, or keeping
+ * the last of two equal member names) can sit between the wire and the rules. Key events
+ * (spec/IDENTITY.md §5.3) are read by the same reader under their own profile
+ * ({@link JsonTextProfile}: which members are hex, and their limits), through
+ * {@link readJsonObject}.
  *
  * It reads the bytes once, front to back, and checks as it goes: UTF-8 (RFC 3629), the JSON
  * grammar (RFC 8259), member names unique per object, numbers by their exact decimal value,
@@ -25,7 +27,34 @@ import {
 import { LIMITS, MAX_EVENT_JSON_BYTES } from './limits.js';
 import { accept, Reason, type Result, reject } from './reasons.js';
 
-const MAX_DEPTH = LIMITS.maxPayloadDepth + 1; // the event object is level 1, as in CBOR
+/**
+ * What differs between the kinds of JSON text the reader reads: the name of the top-level
+ * object (for messages), which of its members hold byte strings as hex (besides `sig` in the
+ * entries of `signatures`, which both kinds have), and the size limits. Text, byte-string and
+ * entry limits are the protocol's (`LIMITS`) for every profile.
+ */
+export interface JsonTextProfile {
+  /** How messages name the top-level object: "an event", "a key event". */
+  readonly what: string;
+  /** Top-level members whose string values are byte strings written as lowercase hex. */
+  readonly hexMembers: ReadonlySet<string>;
+  /** Nesting of containers, the top-level object being level 1. */
+  readonly maxDepth: number;
+  /** Bytes of the canonical CBOR the value encodes to. */
+  readonly maxEncodedBytes: number;
+  /** Bytes of the JSON text, whitespace included; checked before anything is read. */
+  readonly maxJsonBytes: number;
+}
+
+/** The profile of an event (§3.4): `nonce` and `key_state` are hex; the limits of §6. */
+export const EVENT_JSON_PROFILE: JsonTextProfile = Object.freeze({
+  what: 'an event',
+  hexMembers: new Set(['nonce', 'key_state']),
+  maxDepth: LIMITS.maxPayloadDepth + 1, // the event object is level 1, as in CBOR
+  maxEncodedBytes: LIMITS.maxEventBytes,
+  maxJsonBytes: MAX_EVENT_JSON_BYTES,
+});
+
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const MAX_SAFE_DIGITS = '9007199254740991';
 /** Exponents are clamped here: beyond it every nonzero value is out of range or not integral. */
@@ -36,7 +65,7 @@ const GENERIC = 0;
 const EVENT = 1; // the top-level object
 const SIGNATURES = 2; // the value of the event's `signatures`
 const ENTRY = 3; // an element of that array
-const HEX = 4; // `nonce`, and `sig` in an entry
+const HEX = 4; // a hex member of the profile (`nonce`...), and `sig` in an entry
 
 type ReaderReason = typeof Reason.MALFORMED | typeof Reason.TOO_LARGE | typeof Reason.TOO_DEEP;
 
@@ -95,18 +124,29 @@ function describe(c: number | undefined): string {
   return `byte 0x${c.toString(16).padStart(2, '0')}`;
 }
 
-class JsonEventReader {
+class JsonTextReader {
   private b: Uint8Array = NO_BYTES;
   private pos = 0;
   private end = 0;
   /** Bytes of canonical CBOR that what was read so far will encode to. */
   private size = 0;
+  private profile: JsonTextProfile = EVENT_JSON_PROFILE;
+  // the profile's fields, read on every value
+  private maxBytes = EVENT_JSON_PROFILE.maxEncodedBytes;
+  private maxDepth = EVENT_JSON_PROFILE.maxDepth;
+  private hexMembers = EVENT_JSON_PROFILE.hexMembers;
 
-  reset(bytes: Uint8Array, start: number, end: number): void {
+  reset(bytes: Uint8Array, start: number, end: number, profile: JsonTextProfile): void {
     this.b = bytes;
     this.pos = start;
     this.end = end;
     this.size = 0;
+    if (profile !== this.profile) {
+      this.profile = profile;
+      this.maxBytes = profile.maxEncodedBytes;
+      this.maxDepth = profile.maxDepth;
+      this.hexMembers = profile.hexMembers;
+    }
   }
 
   /** Drops the reference to the caller's bytes. */
@@ -116,10 +156,10 @@ class JsonEventReader {
 
   private grow(n: number): void {
     this.size += n;
-    if (this.size > LIMITS.maxEventBytes) {
+    if (this.size > this.maxBytes) {
       throw new Stop(
         Reason.TOO_LARGE,
-        `the event encodes to more than ${LIMITS.maxEventBytes} bytes`,
+        `${this.profile === EVENT_JSON_PROFILE ? 'the event' : this.profile.what} encodes to more than ${this.maxBytes} bytes`,
       );
     }
   }
@@ -137,8 +177,8 @@ class JsonEventReader {
     if (this.pos < this.end) malformed(`${describe(this.b[this.pos])} after the JSON value`);
   }
 
-  /** The top level: an object, read as the event map. */
-  event(): CborMap {
+  /** The top level: an object, read as the event (or key event) map. */
+  top(): CborMap {
     this.skipWhitespace();
     const c = this.b[this.pos];
     if (this.pos >= this.end || c !== 0x7b) {
@@ -151,7 +191,7 @@ class JsonEventReader {
         malformed('a byte-order mark before the JSON text');
       }
       malformed(
-        `an event is a JSON object; found ${describe(this.pos < this.end ? c : undefined)}`,
+        `${this.profile.what} is a JSON object; found ${describe(this.pos < this.end ? c : undefined)}`,
       );
     }
     return this.object(1, EVENT);
@@ -197,8 +237,8 @@ class JsonEventReader {
   }
 
   private enter(depth: number): void {
-    if (depth > MAX_DEPTH) {
-      throw new Stop(Reason.TOO_DEEP, `containers nested more than ${MAX_DEPTH} deep`);
+    if (depth > this.maxDepth) {
+      throw new Stop(Reason.TOO_DEEP, `containers nested more than ${this.maxDepth} deep`);
     }
   }
 
@@ -228,7 +268,7 @@ class JsonEventReader {
       this.pos++;
       let child = GENERIC;
       if (role === EVENT)
-        child = key === 'nonce' ? HEX : key === 'signatures' ? SIGNATURES : GENERIC;
+        child = key === 'signatures' ? SIGNATURES : this.hexMembers.has(key) ? HEX : GENERIC;
       else if (role === ENTRY && key === 'sig') child = HEX;
       out[key] = this.value(depth, child);
       this.skipWhitespace();
@@ -280,7 +320,7 @@ class JsonEventReader {
     return value;
   }
 
-  /** `nonce` or `sig`: lowercase hex of even length, at most 64 bytes. */
+  /** A hex member (`nonce`, `sig`...): lowercase hex of even length, at most 64 bytes. */
   private hex(): Uint8Array | string {
     const b = this.b;
     const start = this.pos + 1;
@@ -560,7 +600,7 @@ function utf8SequenceLength(b: Uint8Array, i: number, end: number): number {
 }
 
 // One reader, reused: it never calls back into itself.
-const reader = new JsonEventReader();
+const reader = new JsonTextReader();
 
 function checkSpan(bytes: Uint8Array, start: number, end: number): void {
   if (!(bytes instanceof Uint8Array))
@@ -580,9 +620,10 @@ function run<T>(
   bytes: Uint8Array,
   start: number,
   end: number,
-  read: (r: JsonEventReader) => T,
+  profile: JsonTextProfile,
+  read: (r: JsonTextReader) => T,
 ): Result<T> {
-  reader.reset(bytes, start, end);
+  reader.reset(bytes, start, end, profile);
   try {
     const value = read(reader);
     reader.finish();
@@ -605,11 +646,7 @@ export function readEventJson(
   start = 0,
   end = bytes.length,
 ): Result<DecodedEvent> {
-  checkSpan(bytes, start, end);
-  if (end - start > MAX_EVENT_JSON_BYTES) {
-    return reject(Reason.TOO_LARGE, `a JSON text of more than ${MAX_EVENT_JSON_BYTES} bytes`);
-  }
-  const read = run(bytes, start, end, (r) => r.event());
+  const read = readJsonObject(bytes, EVENT_JSON_PROFILE, start, end);
   if (!read.ok) return read;
   const checked = eventFromMap(read.value);
   if (!checked.ok) return checked;
@@ -632,5 +669,24 @@ export function readJsonPayload(bytes: Uint8Array, start = 0, end = bytes.length
   if (end - start > MAX_EVENT_JSON_BYTES) {
     return reject(Reason.TOO_LARGE, `a JSON text of more than ${MAX_EVENT_JSON_BYTES} bytes`);
   }
-  return run(bytes, start, end, (r) => r.value(1, GENERIC) as Payload);
+  return run(bytes, start, end, EVENT_JSON_PROFILE, (r) => r.value(1, GENERIC) as Payload);
+}
+
+/**
+ * Reads the JSON text `bytes[start, end)` as one object under `profile` (§3.4: its size first,
+ * then UTF-8, grammar, unique names, exact numbers, the profile's hex members as bytes and
+ * every limit while reading), into the CBOR data model. The caller checks the value's schema.
+ * Never throws on any content; throws only for a span outside `bytes` (a caller bug).
+ */
+export function readJsonObject(
+  bytes: Uint8Array,
+  profile: JsonTextProfile,
+  start = 0,
+  end = bytes.length,
+): Result<CborMap> {
+  checkSpan(bytes, start, end);
+  if (end - start > profile.maxJsonBytes) {
+    return reject(Reason.TOO_LARGE, `a JSON text of more than ${profile.maxJsonBytes} bytes`);
+  }
+  return run(bytes, start, end, profile, (r) => r.top());
 }

@@ -6,11 +6,12 @@
 import { toHex } from './bytes.js';
 import type { CommonsEvent, Payload } from './event.js';
 
-/** The JSON form, field for field. Optional fields are absent, never null. */
+/** The JSON form, field for field. Optional fields are absent, never null; `key_state` is hex. */
 export interface EventJson {
   v: number;
   kind: string;
   author: string;
+  key_state?: string;
   created_at: number;
   expires_at: number;
   nonce: string;
@@ -26,6 +27,7 @@ export function eventToJson(event: CommonsEvent): EventJson {
     v: event.v,
     kind: event.kind,
     author: event.author,
+    ...(event.keyState === undefined ? {} : { key_state: toHex(event.keyState) }),
     created_at: event.createdAt,
     expires_at: event.expiresAt,
     nonce: toHex(event.nonce),

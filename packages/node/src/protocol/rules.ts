@@ -65,6 +65,11 @@ export function classifyReplay(
   return reject(Reason.REPLAY, 'another event with this author and nonce was accepted');
 }
 
+/** Whether the author is an identity (did:cs) that names its key state (spec/IDENTITY.md §8). */
+export function isIdentityAuthored(event: Pick<EventBody, 'keyState'>): boolean {
+  return event.keyState !== undefined;
+}
+
 /** The signer set and threshold in force: the explicit policy, or 1-of-[author]. */
 export function effectivePolicy(event: Pick<EventBody, 'author' | 'policy'>): {
   threshold: number;
@@ -78,10 +83,13 @@ export function effectivePolicy(event: Pick<EventBody, 'author' | 'policy'>): {
  * Any false verdict rejects the event (ERR_BAD_SIGNATURE); then the distinct keys of the
  * signer set that signed must number at least the threshold (a key counts once however often
  * it signs; signers outside the set count zero); then the author must be among them.
+ * For an author that is an identity (`keyState` present) step 7 is the identity verdict
+ * (spec/IDENTITY.md §8: its key state's threshold of keys), which needs the identity's state:
+ * this checks step 6 only and the caller runs that verdict where the state is.
  * Throws RangeError when `verdicts` does not match the signatures (a caller bug, not input).
  */
 export function evaluatePolicy(
-  event: Pick<CommonsEvent, 'author' | 'policy' | 'signatures'>,
+  event: Pick<CommonsEvent, 'author' | 'policy' | 'signatures' | 'keyState'>,
   verdicts: readonly boolean[],
 ): Check {
   const { signatures } = event;
@@ -96,6 +104,7 @@ export function evaluatePolicy(
       );
     }
   }
+  if (isIdentityAuthored(event)) return OK;
   const { threshold, signers } = effectivePolicy(event);
   const inSet = new Set(signers);
   const signed = new Set<string>();
@@ -112,7 +121,7 @@ export function evaluatePolicy(
   return OK;
 }
 
-/** Which authors a node accepts: anyone (`open`) or a configured set of did:keys. */
+/** Which authors a node accepts: anyone (`open`) or a configured set of DIDs (did:key or did:cs). */
 export type TrustPolicy =
   | { readonly mode: 'open' }
   | { readonly mode: 'allowlist'; readonly authors: ReadonlySet<string> };

@@ -3,6 +3,7 @@
  * with plain single-signature verification. It is the oracle that the concurrent pipeline is
  * compared against; it keeps no state (the caller records accepted events for replay).
  */
+import { toHex } from './bytes.js';
 import { type DecodedEvent, decodeEvent, eventId, type Hasher, signatureChecks } from './event.js';
 import { readEventJson } from './json-reader.js';
 import { Outcome, type Rejection } from './reasons.js';
@@ -12,6 +13,7 @@ import {
   classifyReplay,
   DEFAULT_TIME_RULES,
   evaluatePolicy,
+  isIdentityAuthored,
   OPEN_TRUST,
   type TimeRules,
   type TrustPolicy,
@@ -21,6 +23,47 @@ export interface Verifier extends Hasher {
   ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
 }
 
+/** What the identity verdict (spec/IDENTITY.md §8) reads of an event whose author is a did:cs. */
+export interface IdentityAuthoredFields {
+  readonly author: string;
+  readonly createdAt: number;
+  /** The `key_state` id as 64 lowercase hex digits. */
+  readonly keyState: string;
+  /** The did:keys of the event's signatures, every one of which verified. */
+  readonly signers: readonly string[];
+}
+
+/** A refusal by the identity verdict: an `ERR_KEL_...` code of spec/IDENTITY.md §9. */
+export interface IdentityRejection {
+  readonly ok: false;
+  readonly reason: string;
+  readonly detail: string;
+}
+
+export type IdentityCheck = (
+  event: IdentityAuthoredFields,
+) => { readonly ok: true } | IdentityRejection;
+
+/** Without key event logs, no identity is known (the verdict of a node that holds none). */
+export const NO_IDENTITIES: IdentityCheck = (event) => ({
+  ok: false,
+  reason: 'ERR_KEL_UNKNOWN_IDENTITY',
+  detail: `no inception of ${event.author} is held`,
+});
+
+/** The fields of the identity verdict, for an event whose author is a did:cs. */
+export function identityAuthoredFields(
+  event: DecodedEvent['event'],
+): IdentityAuthoredFields | undefined {
+  if (event.keyState === undefined) return undefined;
+  return {
+    author: event.author,
+    createdAt: event.createdAt,
+    keyState: toHex(event.keyState),
+    signers: event.signatures.map((s) => s.signer),
+  };
+}
+
 export interface ValidationContext {
   /** Integer Unix seconds. */
   readonly now: number;
@@ -28,6 +71,11 @@ export interface ValidationContext {
   readonly trust?: TrustPolicy;
   /** The id of the event accepted earlier with this author and nonce, if any. */
   readonly lookupReplay: (author: string, nonce: Uint8Array) => Uint8Array | undefined;
+  /**
+   * Step 7 for an author that is an identity: the verdict of spec/IDENTITY.md §8 against the
+   * key event logs the caller holds (default: none held, {@link NO_IDENTITIES}).
+   */
+  readonly checkIdentity?: IdentityCheck;
 }
 
 export type Verdict =
@@ -37,7 +85,8 @@ export type Verdict =
       readonly id: Uint8Array;
       readonly decoded: DecodedEvent;
     }
-  | Rejection;
+  | Rejection
+  | IdentityRejection;
 
 export function validateEvent(
   core: Verifier,
@@ -64,6 +113,12 @@ export function validateEvent(
   );
   const policy = evaluatePolicy(event, verdicts); // steps 6-7
   if (!policy.ok) return policy;
+  if (isIdentityAuthored(event)) {
+    // step 7 for an identity: its key state's threshold, from the key events held
+    const fields = identityAuthoredFields(event) as IdentityAuthoredFields;
+    const identity = (ctx.checkIdentity ?? NO_IDENTITIES)(fields);
+    if (!identity.ok) return identity;
+  }
   const trust = checkTrust(event.author, ctx.trust ?? OPEN_TRUST); // step 8
   if (!trust.ok) return trust;
   return { ok: true, outcome: Outcome.ACCEPTED, id, decoded };

@@ -1,5 +1,5 @@
 /**
- * The two derived indexes of the events table (schema.ts, migration 3): `event_ids` (id →
+ * The two derived indexes of the events table (schema.ts, migration 5): `event_ids` (id →
  * seq, for reads by id) and `replay` ((author, nonce) → the events that used the pair, for
  * §7 step 5), both partitioned by seq, and the in-memory filter in front of `replay`.
  *
@@ -45,6 +45,7 @@ export class EventIndexes {
   readonly #replayRows: Statement;
   readonly #idRow: Statement;
   readonly #byId: Statement;
+  readonly #seqById: Statement;
   readonly #prune: Statement;
   readonly #candidates: number[] = [];
 
@@ -70,6 +71,14 @@ export class EventIndexes {
          CROSS JOIN events e ON e.seq = i.seq
        WHERE e.id = ? LIMIT 1`,
     );
+    this.#seqById = db
+      .prepare(
+        `WITH RECURSIVE p(x) AS (SELECT ? UNION ALL SELECT x - 1 FROM p WHERE x > 0)
+       SELECT e.seq FROM p CROSS JOIN event_ids i ON i.part = p.x AND i.key = ?
+         CROSS JOIN events e ON e.seq = i.seq
+       WHERE e.id = ? LIMIT 1`,
+      )
+      .pluck();
     this.#prune = db.prepare('DELETE FROM replay WHERE part = ?');
   }
 
@@ -109,6 +118,11 @@ export class EventIndexes {
   /** The row of the stored event whose id is `id`, searching partitions `lastPart` down to 0. */
   rowById(id: Uint8Array, lastPart: number): Record<string, unknown> | undefined {
     return this.#byId.get(lastPart, indexKey(id), id) as Record<string, unknown> | undefined;
+  }
+
+  /** The seq of the stored event whose id is `id` (partitions `lastPart` down to 0). */
+  seqById(id: Uint8Array, lastPart: number): number | undefined {
+    return this.#seqById.get(lastPart, indexKey(id), id) as number | undefined;
   }
 
   /** Whether event `seq`'s row in `event_ids` is there. */

@@ -1,12 +1,21 @@
 export { AuditLog, type NewAuditEntry, type StagedAppend } from './audit-log.js';
 export { DB_FILE } from './db.js';
 export * from './errors.js';
+export type {
+  IdentityEventRow,
+  IdentityStanding,
+  IdentityWrites,
+  KeyEventRow,
+  StandingChange,
+} from './identity-tables.js';
 export { APPLICATION_ID, MIGRATIONS, type Migration, migrate, SCHEMA_VERSION } from './schema.js';
 export {
+  type CommitExtras,
   type ReplayRecord,
   replayKey,
   Store,
   type StoredEvent,
   type StoreOptions,
 } from './store.js';
+export type { ConflictEvidence, SyncRow } from './sync-records.js';
 export { verifyAuditData } from './verify-audit-data.js';

@@ -5,7 +5,7 @@ import { ForeignDatabaseError, MigrationError, SchemaTooNewError } from './error
 /**
  * SQL for the index key of a BLOB column (audit/event-row.ts `indexKey`): its first 6 bytes as
  * an unsigned big-endian integer. SQLite has no function from bytes to integers, so each hex
- * digit is looked up. Part of migration 3's text: never change it.
+ * digit is looked up. Part of migration 5's text: never change it.
  */
 function key48Sql(column: string): string {
   const digits = Array.from(
@@ -51,7 +51,26 @@ export const APPLICATION_ID = 0x4353594e;
  * - `checkpoints.version` and `prev_hash`: version 2 checkpoints sign their own `seq` and the
  *   hash of the checkpoint before them, so a deleted or renumbered row is evident.
  *
- * Notes on version 3 (issue 11: a commit that costs the same at 10 million events as at none):
+ * Notes on version 3 (spec/IDENTITY.md; written by `identity-tables.ts`):
+ * - `key_events`: every key event attached to an identity's log, the stored copy's canonical
+ *   CBOR as received; never pruned (key events do not expire). The log is rebuilt from it at
+ *   start.
+ * - `identity_events`: one row per stored event whose author is an identity (did:cs), keyed by
+ *   the event's seq (appended as events are), with the key state it names (32 bytes; a key
+ *   state belongs to one identity, so the author is not repeated) and its standing.
+ *   `invalid_reason` null: valid; else the ERR_KEL_ code that a later key event (`invalid_by`,
+ *   hex id) gave it: the event stays in `events` as evidence but counts as valid nowhere. The
+ *   index serves re-evaluation: the events naming a key state whose window changed.
+ *
+ * Notes on version 4 (spec/SYNC.md §6):
+ * - `event_sources`: which peer first delivered a stored event (provenance); events from
+ *   clients have no row. Written in the commit that stores the event.
+ * - `conflict_events`: events kept as evidence of an author's equivocation (valid in every way
+ *   but another event with the same author and nonce was accepted first). They are not
+ *   accepted: no replay record, no accept entry, not counted as events; the node reconciles
+ *   them and serves them to peers so that every node ends up holding both.
+ *
+ * Notes on version 5 (issue 11: a commit that costs the same at 10 million events as at none):
  * - The two indexes that take random keys, the event id and the replay key, are split into
  *   partitions of 2^16 events by seq (`part` = seq >> 16, audit/event-row.ts), keyed by the
  *   first 6 bytes of the digest as an integer (`key`, a prefix: lookups compare the full
@@ -130,6 +149,50 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   },
   {
     version: 3,
+    name: 'key events and the identity verdicts of stored events',
+    sql: `
+      CREATE TABLE key_events (
+        seq         INTEGER PRIMARY KEY,
+        id          BLOB NOT NULL UNIQUE,
+        identity    TEXT NOT NULL,
+        type        TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        encoded     BLOB NOT NULL
+      );
+      CREATE INDEX key_events_by_identity ON key_events (identity);
+      CREATE TABLE identity_events (
+        event_seq      INTEGER PRIMARY KEY,
+        key_state      BLOB NOT NULL,
+        invalid_reason TEXT,
+        invalid_by     TEXT
+      );
+      CREATE INDEX identity_events_by_key_state ON identity_events (key_state);
+    `,
+  },
+  {
+    version: 4,
+    name: 'event provenance and conflict evidence (sync)',
+    sql: `
+      CREATE TABLE event_sources (
+        event_seq INTEGER PRIMARY KEY,
+        peer      TEXT NOT NULL
+      );
+      CREATE TABLE conflict_events (
+        seq         INTEGER PRIMARY KEY,
+        id          BLOB NOT NULL UNIQUE,
+        author      TEXT NOT NULL,
+        nonce       BLOB NOT NULL,
+        created_at  INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        peer        TEXT,
+        encoded     BLOB NOT NULL
+      );
+    `,
+  },
+  {
+    version: 5,
     name: 'id and replay indexes partitioned by event seq',
     sql: `
       CREATE TABLE events_v3 (

@@ -23,6 +23,8 @@ import {
   toStorageError,
 } from './errors.js';
 import { EventIndexes, type IndexedEvent, type StagedIndexes } from './event-index.js';
+import { IdentityTables, type IdentityWrites } from './identity-tables.js';
+import { type ConflictEvidence, SyncRecords, type SyncRow } from './sync-records.js';
 import { checkTail, type TailCheckOptions, type TailCheckReport } from './tail-check.js';
 
 export interface StoreOptions {
@@ -116,9 +118,20 @@ function checkEvent(e: VerifiedEvent): void {
   }
 }
 
+/** What a commit writes besides events and audit entries (events from peers; spec/SYNC.md §6). */
+export interface CommitExtras {
+  /** `sources[i]`: the peer that delivered `accepted[i]`, or null for a client's event. */
+  readonly sources?: readonly (string | null)[];
+  /** Events kept as evidence of an author's equivocation (not accepted). */
+  readonly evidence?: readonly ConflictEvidence[];
+  /** Key events, identity rows of accepted events, changed standings (spec/IDENTITY.md). */
+  readonly identity?: IdentityWrites;
+}
+
 /** What one commit writes, prepared outside the transaction. */
 interface Prepared {
   readonly events: readonly VerifiedEvent[];
+  readonly extras: CommitExtras;
   readonly encodedHashes: Uint8Array;
   /** The index key of each event's replay digest. */
   readonly replayKeys: readonly number[];
@@ -143,6 +156,9 @@ export class Store {
   readonly #hasher: Hasher;
   readonly #now: () => number;
   readonly audit: AuditLog;
+  /** Key events and the identity standing of events (spec/IDENTITY.md), written by `commit`. */
+  readonly identity: IdentityTables;
+  readonly #sync: SyncRecords;
   #open = true;
   #nextSeq: number;
   #eventCount: number;
@@ -172,6 +188,10 @@ export class Store {
     this.audit = new AuditLog(db, core, now);
     this.#indexes = new EventIndexes(db, { filter: replayFilter });
     this.#indexes.load();
+    // events.id has no index of its own (schema.ts, version 5): reads by id go through ours
+    const seqById = (id: Uint8Array) => this.#seqById(id);
+    this.identity = new IdentityTables(db, seqById);
+    this.#sync = new SyncRecords(db, seqById);
     this.#commitTx = db.transaction((p: Prepared) => this.#write(p));
   }
 
@@ -236,12 +256,21 @@ export class Store {
    * the rest counted, and a summary entry when one is due), critical actions as given. A call
    * that ends up writing nothing (only counted rejections) touches no database. Throws
    * {@link DuplicateEventError} for an id already stored and {@link ReplayConflictError} for an
-   * (author, nonce) pair whose record is live.
+   * (author, nonce) pair whose record is live. `extras.identity` (key events, identity rows of
+   * accepted events, changed standings) is written in the same transaction.
    */
-  commit(accepted: readonly VerifiedEvent[], audit: readonly AuditRecord[] = []): number {
+  commit(
+    accepted: readonly VerifiedEvent[],
+    audit: readonly AuditRecord[] = [],
+    extras: CommitExtras = {},
+  ): number {
     this.#checkOpen();
-    const prepared = this.#prepare(accepted, audit);
-    if (prepared.entries.length === 0) {
+    const prepared = this.#prepare(accepted, audit, extras);
+    if (
+      prepared.entries.length === 0 &&
+      (extras.evidence?.length ?? 0) === 0 &&
+      extras.identity === undefined
+    ) {
       this.audit.adoptPlan(prepared.plan);
       return this.audit.size;
     }
@@ -305,10 +334,40 @@ export class Store {
     return this.#eventCount;
   }
 
+  /** The stored canonical bytes of an accepted event, or of one kept as conflict evidence. */
+  encodedEvent(id: Uint8Array): Uint8Array | undefined {
+    this.#checkOpen();
+    return this.#sync.encoded(id);
+  }
+
+  /** The peer that first delivered a stored event (undefined: a client's, or unknown). */
+  eventSource(id: Uint8Array): string | undefined {
+    this.#checkOpen();
+    return this.#sync.sourceOf(id);
+  }
+
+  /** The sync set as stored: accepted events and conflict evidence expiring after `nowSeconds`. */
+  syncRows(nowSeconds: number): Iterable<SyncRow> {
+    this.#checkOpen();
+    return this.#sync.syncRows(nowSeconds);
+  }
+
+  /** When each stored event was committed (Unix ms), by id in hex. */
+  receipts(): Iterable<[string, number]> {
+    this.#checkOpen();
+    return this.#sync.receipts();
+  }
+
+  /** Events kept as evidence of an author's equivocation. */
+  countConflicts(): number {
+    this.#checkOpen();
+    return this.#sync.countConflicts();
+  }
+
   /**
    * Deletes the replay records of events that expired before `nowSeconds` (Unix seconds; pass
    * the time minus any clock-skew allowance), a partition at a time: a partition's records go
-   * once every event in it expired (schema.ts, version 3). Returns how many were deleted.
+   * once every event in it expired (schema.ts, version 5). Returns how many were deleted.
    */
   pruneReplay(nowSeconds: number): number {
     this.#checkOpen();
@@ -352,6 +411,11 @@ export class Store {
     return keys;
   }
 
+  #seqById(id: Uint8Array): number | undefined {
+    if (this.#nextSeq <= 1) return undefined;
+    return this.#indexes.seqById(id, indexPartition(this.#nextSeq - 1));
+  }
+
   #rowById(id: Uint8Array): EventRow | undefined {
     if (this.#nextSeq <= 1) return undefined;
     return this.#indexes.rowById(id, indexPartition(this.#nextSeq - 1)) as EventRow | undefined;
@@ -378,7 +442,13 @@ export class Store {
    * Everything a commit needs that does not touch the database: four batched hashes (encoded
    * events, row digests, replay keys; leaves come in AuditLog.stage) and the audit entries.
    */
-  #prepare(accepted: readonly VerifiedEvent[], audit: readonly AuditRecord[]): Prepared {
+  #prepare(
+    accepted: readonly VerifiedEvent[],
+    audit: readonly AuditRecord[],
+    extras: CommitExtras,
+  ): Prepared {
+    if (extras.sources !== undefined && extras.sources.length !== accepted.length)
+      throw new TypeError('commit: one source per accepted event');
     const nowMs = this.audit.stampTime(this.#now());
     for (const e of accepted) checkEvent(e);
     const firstSeq = this.#nextSeq;
@@ -433,6 +503,7 @@ export class Store {
     const replayKeys = this.#replayKeys(accepted);
     return {
       events: accepted,
+      extras,
       encodedHashes,
       replayKeys,
       entries,
@@ -491,6 +562,10 @@ export class Store {
       );
       indexed[i] = { seq, id: e.id, replayKey: key, expiresAt: e.expiresAt };
     }
+    if (p.extras.identity !== undefined)
+      this.identity.write(p.extras.identity, p.firstSeq, p.nowMs);
+    if (p.extras.sources !== undefined) this.#sync.writeSources(p.firstSeq, p.extras.sources);
+    if (p.extras.evidence !== undefined) this.#sync.writeEvidence(p.extras.evidence, p.nowMs);
     const indexes = this.#indexes.insert(indexed);
     return { log: this.audit.stage(p.entries, p.nowMs), indexes };
   }

@@ -26,6 +26,11 @@ function sqliteAuditData(db: Database): AuditData {
   const replayRow = db
     .prepare('SELECT 1 FROM replay WHERE part = ? AND key = ? AND seq = ?')
     .pluck();
+  // the identity row with the columns of its event (none when the row names no event)
+  const identityColumns = `SELECT i.event_seq, e.id AS event_id, e.author AS identity,
+    lower(hex(i.key_state)) AS key_state, e.created_at, e.expires_at, i.invalid_reason
+    FROM identity_events i LEFT JOIN events e ON e.seq = i.event_seq`;
+  const identityEventRow = db.prepare(`${identityColumns} WHERE e.id = ?`);
   return {
     checkpoints: () => db.prepare('SELECT * FROM checkpoints ORDER BY seq').all() as Row[],
     entries: () =>
@@ -48,6 +53,11 @@ function sqliteAuditData(db: Database): AuditData {
     replayRecords: () =>
       db.prepare('SELECT * FROM replay ORDER BY part, key, seq').iterate() as IterableIterator<Row>,
     hasReplayRow: (part, key, seq) => replayRow.get(part, key, seq) !== undefined,
+    keyEventRows: () =>
+      db.prepare('SELECT * FROM key_events ORDER BY seq').iterate() as IterableIterator<Row>,
+    identityEventRows: () =>
+      db.prepare(`${identityColumns} ORDER BY i.event_seq`).iterate() as IterableIterator<Row>,
+    identityEventRow: (id) => identityEventRow.get(id) as Row | undefined,
   };
 }
 

@@ -1,0 +1,218 @@
+/**
+ * The identity tables (migration 3): attached key events, and the identity standing of stored
+ * events whose author is a did:cs. Written inside the store's commit transaction
+ * ({@link IdentityTables.write}), so an event, its identity row and their audit entries are
+ * durable together; read by the node at start (the key event logs are rebuilt from
+ * `key_events`) and page by page when a key event changes verdicts (re-evaluation).
+ */
+import type { Database, Statement } from 'better-sqlite3';
+
+/** An attached key event, as stored. */
+export interface KeyEventRow {
+  readonly id: Uint8Array;
+  readonly identity: string;
+  /** `inception`, `rotation`, `revocation`, `recovery` or `veto`. */
+  readonly type: string;
+  readonly createdAt: number;
+  /** The canonical CBOR of the copy that was attached. */
+  readonly encoded: Uint8Array;
+}
+
+/** The identity row of an accepted event: which event of the commit, and the key state it names. */
+export interface IdentityEventRow {
+  /** The event's position in the commit's accepted events (its seq is assigned there). */
+  readonly index: number;
+  /** 64 lowercase hex digits. */
+  readonly keyState: string;
+}
+
+/** A stored event's identity standing, as read back (with the event's own columns). */
+export interface IdentityStanding {
+  readonly seq: number;
+  readonly id: Uint8Array;
+  /** The author: a did:cs. */
+  readonly identity: string;
+  /** 64 lowercase hex digits. */
+  readonly keyState: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  /** Null while valid; else the ERR_KEL_ code it was invalidated with. */
+  readonly invalidReason: string | null;
+  /** The key event (hex id) whose arrival invalidated it. */
+  readonly invalidBy: string | null;
+}
+
+/** A new standing for a stored event: valid again (`invalidReason` null) or invalidated. */
+export interface StandingChange {
+  readonly seq: number;
+  readonly invalidReason: string | null;
+  readonly invalidBy: string | null;
+}
+
+/** What one commit writes to the identity tables. */
+export interface IdentityWrites {
+  readonly keyEvents?: readonly KeyEventRow[];
+  readonly events?: readonly IdentityEventRow[];
+  readonly standings?: readonly StandingChange[];
+}
+
+interface StandingDbRow {
+  seq: number;
+  id: Uint8Array;
+  author: string;
+  key_state: Uint8Array;
+  created_at: number;
+  expires_at: number;
+  invalid_reason: string | null;
+  invalid_by: string | null;
+}
+
+const hexOf = (b: Uint8Array): string =>
+  Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
+function standingOf(r: StandingDbRow): IdentityStanding {
+  return {
+    seq: r.seq,
+    id: new Uint8Array(r.id),
+    identity: r.author,
+    keyState: hexOf(r.key_state),
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    invalidReason: r.invalid_reason,
+    invalidBy: r.invalid_by,
+  };
+}
+
+/** The columns of a standing: the identity row joined with its event. */
+const STANDING = `SELECT e.seq, e.id, e.author, i.key_state, e.created_at, e.expires_at,
+  i.invalid_reason, i.invalid_by FROM identity_events i JOIN events e ON e.seq = i.event_seq`;
+
+export class IdentityTables {
+  readonly #insertKeyEvent: Statement;
+  readonly #insertEvent: Statement;
+  readonly #setStanding: Statement;
+  readonly #allKeyEvents: Statement;
+  readonly #keyEventsOf: Statement;
+  readonly #standing: Statement;
+  readonly #liveAfter: Statement;
+  readonly #countKeyEvents: Statement;
+  readonly #countOf: Statement;
+  readonly #maxSeq: Statement;
+
+  /** `seqOf`: the seq of the stored event with this id (the store's id index). */
+  constructor(
+    private readonly db: Database,
+    private readonly seqOf: (id: Uint8Array) => number | undefined,
+  ) {
+    this.#insertKeyEvent = db.prepare(
+      `INSERT INTO key_events (seq, id, identity, type, created_at, received_at, encoded)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#insertEvent = db.prepare(
+      'INSERT INTO identity_events (event_seq, key_state) VALUES (?, ?)',
+    );
+    this.#setStanding = db.prepare(
+      'UPDATE identity_events SET invalid_reason = ?, invalid_by = ? WHERE event_seq = ?',
+    );
+    this.#allKeyEvents = db.prepare(
+      'SELECT id, identity, type, created_at, encoded FROM key_events ORDER BY seq',
+    );
+    this.#keyEventsOf = db.prepare(
+      'SELECT id, identity, type, created_at, encoded FROM key_events WHERE identity = ? ORDER BY seq',
+    );
+    this.#standing = db.prepare(`${STANDING} WHERE i.event_seq = ?`);
+    this.#liveAfter = db.prepare(
+      `${STANDING} WHERE i.event_seq > ? AND e.expires_at > ? ORDER BY i.event_seq LIMIT ?`,
+    );
+    this.#countKeyEvents = db.prepare('SELECT count(*) FROM key_events').pluck();
+    this.#countOf = db.prepare(
+      `SELECT count(*) AS events, count(i.invalid_reason) AS invalidated
+       FROM identity_events i JOIN events e ON e.seq = i.event_seq WHERE e.author = ?`,
+    );
+    this.#maxSeq = db.prepare('SELECT max(seq) FROM key_events').pluck();
+  }
+
+  /**
+   * Writes `w`; called inside the store's commit transaction only, `firstSeq` being the seq of
+   * the commit's first accepted event.
+   */
+  write(w: IdentityWrites, firstSeq: number, receivedAt: number): void {
+    let seq = ((this.#maxSeq.get() as number | null) ?? 0) + 1;
+    for (const k of w.keyEvents ?? []) {
+      this.#insertKeyEvent.run(seq++, k.id, k.identity, k.type, k.createdAt, receivedAt, k.encoded);
+    }
+    for (const e of w.events ?? [])
+      this.#insertEvent.run(firstSeq + e.index, Buffer.from(e.keyState, 'hex'));
+    for (const s of w.standings ?? []) this.#setStanding.run(s.invalidReason, s.invalidBy, s.seq);
+  }
+
+  /** Every attached key event, in the order they were stored. */
+  keyEvents(identity?: string): KeyEventRow[] {
+    const rows = (
+      identity === undefined ? this.#allKeyEvents.all() : this.#keyEventsOf.all(identity)
+    ) as {
+      id: Uint8Array;
+      identity: string;
+      type: string;
+      created_at: number;
+      encoded: Uint8Array;
+    }[];
+    return rows.map((r) => ({
+      id: new Uint8Array(r.id),
+      identity: r.identity,
+      type: r.type,
+      createdAt: r.created_at,
+      encoded: new Uint8Array(r.encoded),
+    }));
+  }
+
+  get keyEventCount(): number {
+    return this.#countKeyEvents.get() as number;
+  }
+
+  /** The identity standing of a stored event, or undefined (not an identity's event). */
+  standing(id: Uint8Array): IdentityStanding | undefined {
+    const seq = this.seqOf(id);
+    const row = (seq === undefined ? undefined : this.#standing.get(seq)) as
+      | StandingDbRow
+      | undefined;
+    return row === undefined ? undefined : standingOf(row);
+  }
+
+  /**
+   * Up to `limit` events naming one of `keyStates` (hex; a key state belongs to one identity),
+   * unexpired at `nowSeconds`, with seqs above `afterSeq` (ascending): one page of a
+   * re-evaluation.
+   */
+  page(
+    keyStates: readonly string[],
+    afterSeq: number,
+    nowSeconds: number,
+    limit: number,
+  ): IdentityStanding[] {
+    if (keyStates.length === 0) return [];
+    const marks = keyStates.map(() => '?').join(', ');
+    const rows = this.db
+      .prepare(
+        `${STANDING} WHERE i.key_state IN (${marks}) AND i.event_seq > ? AND e.expires_at > ?
+         ORDER BY i.event_seq LIMIT ?`,
+      )
+      .all(
+        ...keyStates.map((k) => Buffer.from(k, 'hex')),
+        afterSeq,
+        nowSeconds,
+        limit,
+      ) as StandingDbRow[];
+    return rows.map(standingOf);
+  }
+
+  /** Up to `limit` unexpired events of any identity with seqs above `afterSeq` (start-up pass). */
+  liveAfter(afterSeq: number, nowSeconds: number, limit: number): IdentityStanding[] {
+    return (this.#liveAfter.all(afterSeq, nowSeconds, limit) as StandingDbRow[]).map(standingOf);
+  }
+
+  /** How many stored events an identity authored, and how many of them are invalidated. */
+  counts(identity: string): { events: number; invalidated: number } {
+    return this.#countOf.get(identity) as { events: number; invalidated: number };
+  }
+}
