@@ -79,6 +79,10 @@ describe('partitioned indexes', () => {
         const e = events[i] as VerifiedEvent;
         expect(store.getEvent(e.idHex)).toMatchObject({ seq: i + 1, idHex: e.idHex });
         expect(store.acceptEntrySeq(e.idHex)).toBe(i);
+        // the sync and identity reads by id go through the same index
+        expect(store.encodedEvent(e.id)).toEqual(new Uint8Array(e.encoded));
+        expect(store.eventSource(e.id)).toBeUndefined();
+        expect(store.identity.standing(e.id)).toBeUndefined();
       }
       const sample = events.filter((_, i) => i % 997 === 0);
       expect(store.findIds(sample.map((e) => e.id)).size).toBe(sample.length);
@@ -88,6 +92,12 @@ describe('partitioned indexes', () => {
       const lookalike = Buffer.from((events[5] as VerifiedEvent).id);
       lookalike[31] = (lookalike[31] as number) ^ 1;
       expect(store.getEvent(lookalike.toString('hex'))).toBeUndefined();
+      expect(store.encodedEvent(lookalike)).toBeUndefined();
+      // an event from a peer, stored in the newest partition: its source is found by id
+      const fromPeer = fakeEvent();
+      store.commit([fromPeer], [], { sources: ['peer-a'] });
+      expect(store.eventSource(fromPeer.id)).toBe('peer-a');
+      expect(store.eventSource(unknown.id)).toBeUndefined();
     } finally {
       store.close();
     }
