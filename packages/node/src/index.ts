@@ -20,6 +20,11 @@ export {
   verifyAudit,
 } from './node.js';
 export {
+  type NodeKeyRotationResult,
+  type RotateNodeKeyOptions,
+  rotateNodeKey,
+} from './node-key-rotation.js';
+export {
   defaultWorkerThreads,
   packChecks,
   VerifyPool,

@@ -28,6 +28,8 @@ export interface NodeIdentitiesOptions {
   readonly skewSeconds: number;
   /** Runs the work counted as the node's (overload, in-flight work awaited at close). */
   readonly admit: <T>(count: number, work: () => Promise<T>) => Promise<T>;
+  /** Called with the canonical CBOR of the key events of each commit that attached some. */
+  readonly onAttached?: (encoded: readonly Uint8Array[]) => void;
 }
 
 export class NodeIdentities implements IdentityService {

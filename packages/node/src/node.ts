@@ -30,6 +30,7 @@ import {
 } from './keys/node-identity.js';
 import { type KeystoreSpec, parseKeystoreSpec } from './keys/spec.js';
 import { NodeIdentities } from './node-identities.js';
+import { finishNodeKeyRotation } from './node-key-rotation.js';
 import { IdentityStage, type IdentityStageOptions } from './pipeline/identity-stage.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { VerifyPool } from './pipeline/verify-pool.js';
@@ -54,6 +55,7 @@ import type {
   ConsistencyProofJson,
   HealthJson,
   IngestResult,
+  KeyEventResult,
   NodeService,
   PeerEventItem,
   PeerIngestResult,
@@ -169,10 +171,13 @@ export async function initDataDir(
 /** Checks a data directory's audit log, events and checkpoints (see `audit/verify.ts`). */
 export async function verifyAudit(dir: string, core?: Core): Promise<AuditVerification> {
   const c = core ?? (await loadCore());
-  const identity = await readNodeIdentity(dir);
-  if (identity === undefined) {
+  if ((await readNodeIdentity(dir)) === undefined) {
     throw new NoDataDirError(`${dir} is not a Commons Sync data directory (no ${KEY_FILE})`);
   }
+  await finishNodeKeyRotation(dir, c); // the key a crashed rotation handed over, if any
+  const identity = (await readNodeIdentity(dir)) as NonNullable<
+    Awaited<ReturnType<typeof readNodeIdentity>>
+  >;
   return verifyAuditData(dir, c, {
     publicKey: identity.publicKey,
     protocol: { now: Math.floor(Date.now() / 1000) },
@@ -197,6 +202,7 @@ export async function readEventReceipts(dir: string, core?: Core): Promise<Map<s
 export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
   const trust = trustPolicy(opts.trusted);
   const core = opts.core ?? (await loadCore());
+  await finishNodeKeyRotation(opts.dataDir, core); // a rotation a crash interrupted
   const { keystore, signer } = await openNodeSigner(opts.dataDir, asSpec(opts.keystore), {
     core,
     secrets: secretsOf(opts.secrets ?? opts.passphrase, opts.pin),
@@ -255,6 +261,7 @@ export class CommonsNode implements NodeService, SyncService {
   readonly trust: TrustPolicy;
   readonly timeRules: TimeRules;
   private readonly acceptedListeners = new Set<(encoded: readonly Uint8Array[]) => void>();
+  private readonly withdrawnListeners = new Set<(ids: readonly Uint8Array[]) => void>();
   private readonly checkpointListeners = new Set<(checkpoint: Checkpoint) => void>();
   private readonly pipeline: Pipeline;
   private readonly started = Date.now();
@@ -302,11 +309,17 @@ export class CommonsNode implements NodeService, SyncService {
       identity: identityStage,
       onCommitted: (events, sources) => {
         if (sources !== undefined) return; // peers' events: the sync engine has their verdicts
-        if (this.acceptedListeners.size === 0) return;
-        const encoded = events.map((e) => e.encoded);
-        for (const listener of this.acceptedListeners) listener(encoded);
+        this.announce(events.map((e) => e.encoded));
       },
     });
+    // Held events a key event made valid join the sync set without a verdict of the engine's.
+    identityStage.onAccepted = (encoded) => this.announce(encoded);
+    // Events a key event invalidated leave the sync set; those valid again come back.
+    identityStage.onTurned = ({ invalidated, revalidated }) => {
+      if (invalidated.length > 0)
+        for (const listener of this.withdrawnListeners) listener(invalidated);
+      this.announce(revalidated);
+    };
     this.identities = new NodeIdentities({
       core,
       store,
@@ -314,6 +327,8 @@ export class CommonsNode implements NodeService, SyncService {
       now,
       skewSeconds: (opts.timeRules ?? DEFAULT_TIME_RULES).clockSkewSeconds,
       admit: (count, work) => this.admit(count, work),
+      // key events that joined, from anyone: the engine carries them (spec/SYNC.md §6.5)
+      onAttached: (encoded) => this.announce(encoded),
     });
     this.checkpointEvery = opts.checkpointEvery ?? 10_000;
     this.maxPending = opts.maxPendingEvents ?? 50_000;
@@ -368,6 +383,17 @@ export class CommonsNode implements NodeService, SyncService {
     );
   }
 
+  /** Key events from peers (canonical CBOR, exactly as received): see {@link SyncService}. */
+  ingestKeyEventsFromPeers(items: readonly Uint8Array[]): Promise<KeyEventResult[]> {
+    return this.identities.ingestKeyEventsCbor(items);
+  }
+
+  /** Tells the listeners (the network) what joined the sync set without a peer's verdict. */
+  private announce(encoded: readonly Uint8Array[]): void {
+    if (encoded.length === 0) return;
+    for (const listener of this.acceptedListeners) listener(encoded);
+  }
+
   /** Counts the verdicts of a batch for /metrics. */
   private async counted<R extends PeerIngestResult>(work: Promise<R[]>): Promise<R[]> {
     const results = await work;
@@ -409,12 +435,20 @@ export class CommonsNode implements NodeService, SyncService {
     return this.key;
   }
 
-  syncRows(nowSeconds: number): Iterable<SyncRow> {
-    return this.store.syncRows(nowSeconds);
+  *syncRows(nowSeconds: number): Iterable<SyncRow> {
+    yield* this.store.syncRows(nowSeconds);
+    // key events never expire (spec/IDENTITY.md §3): they stay in the sync set
+    for (const k of this.store.identity.keyEventItems())
+      yield {
+        id: k.id,
+        createdAt: k.createdAt,
+        expiresAt: Number.MAX_SAFE_INTEGER,
+        conflict: false,
+      };
   }
 
   storedEvent(id: Uint8Array): Uint8Array | undefined {
-    return this.store.encodedEvent(id);
+    return this.store.encodedEvent(id) ?? this.store.identity.encodedKeyEvent(id);
   }
 
   eventSource(id: Uint8Array): string | undefined {
@@ -437,9 +471,14 @@ export class CommonsNode implements NodeService, SyncService {
     this.store.commit([], [{ type: 'critical', reason, detail }]);
   }
 
-  onClientAccepted(listener: (encoded: readonly Uint8Array[]) => void): () => void {
+  onLocallyAccepted(listener: (encoded: readonly Uint8Array[]) => void): () => void {
     this.acceptedListeners.add(listener);
     return () => this.acceptedListeners.delete(listener);
+  }
+
+  onLocallyWithdrawn(listener: (ids: readonly Uint8Array[]) => void): () => void {
+    this.withdrawnListeners.add(listener);
+    return () => this.withdrawnListeners.delete(listener);
   }
 
   onCheckpoint(listener: (checkpoint: Checkpoint) => void): () => void {

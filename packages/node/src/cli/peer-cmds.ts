@@ -9,16 +9,16 @@
  * peers in open mode must name them with `--admit`.
  */
 import { ConfigError } from '../errors.js';
-import { apiError, type ClientOptions, requestJson } from '../net/client/http-client.js';
+import { apiError, requestJson } from '../net/client/http-client.js';
 import { parseDidKey } from '../protocol/did.js';
 import type { PeersJson } from '../service.js';
+import { CLIENT_FLAG_OPTIONS, clientOptionsFromFlags } from './client-flags.js';
 import {
   apiUrl,
   BIN,
   type Command,
   EXIT_OK,
   parseCommandLine,
-  parseDurationFlag,
   parseIntFlag,
   parseUrlFlag,
   readFileFlag,
@@ -203,23 +203,13 @@ Options:
       args: argv,
       options: {
         url: { type: 'string' },
-        timeout: { type: 'string' },
-        ca: { type: 'string' },
-        cert: { type: 'string' },
-        'cert-key': { type: 'string' },
+        ...CLIENT_FLAG_OPTIONS,
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
     const url = parseUrlFlag(cmd, '--url', required(cmd, '--url', values.url));
-    const client: ClientOptions = {
-      timeoutMs: parseDurationFlag(cmd, '--timeout', values.timeout ?? '10s') * 1000,
-      ...(values.ca === undefined ? {} : { ca: await readFileFlag('--ca', values.ca) }),
-      ...(values.cert === undefined ? {} : { cert: await readFileFlag('--cert', values.cert) }),
-      ...(values['cert-key'] === undefined
-        ? {}
-        : { key: await readFileFlag('--cert-key', values['cert-key']) }),
-    };
+    const client = await clientOptionsFromFlags(cmd, values, '10s');
     const answer = await requestJson(apiUrl(url, '/v1/peers'), 'GET', undefined, client);
     if (answer.status !== 200 || answer.json === undefined) {
       const { code, message } = apiError(answer);

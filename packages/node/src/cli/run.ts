@@ -64,6 +64,11 @@ const COMMANDS: readonly Entry[] = [
     subUsage: async () => (await import('./keystore-cmds.js')).keySubcommandUsage,
   },
   {
+    name: 'rotate-key',
+    summary: "rotate the node's own key (a stopped node)",
+    load: async () => (await import('./rotate-key-cmd.js')).rotateKeyCommand,
+  },
+  {
     name: 'submit',
     summary: 'post events from files to a node',
     load: async () => (await import('./submit.js')).submitCommand,

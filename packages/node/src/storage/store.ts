@@ -214,6 +214,18 @@ export class Store {
     }
   }
 
+  /**
+   * The details of the audit entries with this reason, in log order: for rare entries (the
+   * node key's rotations), read with a scan of the log.
+   */
+  entryDetailsWithReason(reason: string): string[] {
+    this.#checkOpen();
+    return this.#db
+      .prepare('SELECT detail FROM audit_entries WHERE reason = ? ORDER BY seq')
+      .pluck()
+      .all(reason) as string[];
+  }
+
   /** The hex ids among `ids` that are already stored. */
   findIds(ids: readonly Uint8Array[]): Set<string> {
     this.#checkOpen();
