@@ -18,10 +18,14 @@ import { CorruptDatabaseError } from './errors.js';
 
 /** The verifier's reads, as SQLite statements over `db`. */
 function sqliteAuditData(db: Database): AuditData {
-  const eventBySeq = db.prepare('SELECT author, nonce, expires_at FROM events WHERE seq = ?');
-  const eventSeqById = db.prepare('SELECT seq FROM events WHERE id = ?').pluck();
+  const eventBySeq = db.prepare('SELECT id, author, nonce, expires_at FROM events WHERE seq = ?');
   const storedNode = db.prepare('SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?').pluck();
-  const replayEventSeq = db.prepare('SELECT event_seq FROM replay WHERE key = ?').pluck();
+  const idRow = db
+    .prepare('SELECT 1 FROM event_ids WHERE part = ? AND key = ? AND seq = ?')
+    .pluck();
+  const replayRow = db
+    .prepare('SELECT 1 FROM replay WHERE part = ? AND key = ? AND seq = ?')
+    .pluck();
   // the identity row with the columns of its event (none when the row names no event)
   const identityColumns = `SELECT i.event_seq, e.id AS event_id, e.author AS identity,
     lower(hex(i.key_state)) AS key_state, e.created_at, e.expires_at, i.invalid_reason
@@ -36,7 +40,11 @@ function sqliteAuditData(db: Database): AuditData {
     events: () =>
       db.prepare('SELECT * FROM events ORDER BY seq').iterate() as IterableIterator<Row>,
     eventBySeq: (seq) => eventBySeq.get(seq) as Row | undefined,
-    eventSeqById: (id) => eventSeqById.get(id),
+    eventIdRows: () =>
+      db
+        .prepare('SELECT * FROM event_ids ORDER BY part, key, seq')
+        .iterate() as IterableIterator<Row>,
+    hasEventIdRow: (part, key, seq) => idRow.get(part, key, seq) !== undefined,
     storedNode: (level, index) => storedNode.get(level, index),
     storedNodeCount: () => db.prepare('SELECT count(*) FROM audit_nodes').pluck().get() as number,
     storedNodeKeys: () =>
@@ -45,8 +53,8 @@ function sqliteAuditData(db: Database): AuditData {
         idx: unknown;
       }>,
     replayRecords: () =>
-      db.prepare('SELECT * FROM replay ORDER BY key').iterate() as IterableIterator<Row>,
-    replayEventSeq: (key) => replayEventSeq.get(key),
+      db.prepare('SELECT * FROM replay ORDER BY part, key, seq').iterate() as IterableIterator<Row>,
+    hasReplayRow: (part, key, seq) => replayRow.get(part, key, seq) !== undefined,
     keyEventRows: () =>
       db.prepare('SELECT * FROM key_events ORDER BY seq').iterate() as IterableIterator<Row>,
     identityEventRows: () =>
