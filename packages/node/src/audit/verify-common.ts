@@ -74,8 +74,8 @@ export interface AuditData {
    * when no event has that seq), `invalid_reason`.
    */
   identityEventRows(): Iterable<Row>;
-  /** The identity row (as above) of the event with this id, if any. */
-  identityEventRow(id: Uint8Array): Row | undefined;
+  /** The identity row (as above) of the event with this seq, if any (a primary key lookup). */
+  identityEventRow(seq: number): Row | undefined;
 }
 
 export const isBlob = (v: unknown, len?: number): v is Uint8Array =>

@@ -72,7 +72,7 @@ export function verifyStoredEvents(data: AuditData, core: Core, H: Sha256, now: 
     ) {
       fail('events', seq, 'a column differs from the stored event');
     }
-    if (event.keyState !== undefined) checkIdentityRow(data, seq, id, event.keyState);
+    if (event.keyState !== undefined) checkIdentityRow(data, seq, event.keyState);
 
     const digest = H(packReplayKeyInputs([{ author: event.author, nonce: event.nonce }]).data);
     const pair = hex(digest);

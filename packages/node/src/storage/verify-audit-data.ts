@@ -30,7 +30,7 @@ function sqliteAuditData(db: Database): AuditData {
   const identityColumns = `SELECT i.event_seq, e.id AS event_id, e.author AS identity,
     lower(hex(i.key_state)) AS key_state, e.created_at, e.expires_at, i.invalid_reason
     FROM identity_events i LEFT JOIN events e ON e.seq = i.event_seq`;
-  const identityEventRow = db.prepare(`${identityColumns} WHERE e.id = ?`);
+  const identityEventRow = db.prepare(`${identityColumns} WHERE i.event_seq = ?`);
   return {
     checkpoints: () => db.prepare('SELECT * FROM checkpoints ORDER BY seq').all() as Row[],
     entries: () =>
@@ -59,7 +59,7 @@ function sqliteAuditData(db: Database): AuditData {
       db.prepare('SELECT * FROM key_events ORDER BY seq').iterate() as IterableIterator<Row>,
     identityEventRows: () =>
       db.prepare(`${identityColumns} ORDER BY i.event_seq`).iterate() as IterableIterator<Row>,
-    identityEventRow: (id) => identityEventRow.get(id) as Row | undefined,
+    identityEventRow: (seq) => identityEventRow.get(seq) as Row | undefined,
   };
 }
 
