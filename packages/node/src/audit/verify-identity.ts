@@ -122,11 +122,7 @@ export function verifyIdentities(
 }
 
 /** For verify-events.ts: an event by an identity has its row, naming the event's key state. */
-export function checkIdentityRow(
-  data: AuditData,
-  seq: number,
-  keyState: Uint8Array,
-): void {
+export function checkIdentityRow(data: AuditData, seq: number, keyState: Uint8Array): void {
   const row = data.identityEventRow(seq);
   if (row === undefined) fail('events', seq, 'an event by an identity without its identity row');
   if (row['key_state'] !== hex(keyState))
