@@ -239,6 +239,39 @@ export function keystoreOrKey(
   throw new UsageError(command, '--key is required (a key FILE, or --keystore SPEC)');
 }
 
+/** Standard input, read to its end. */
+export async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * The command line of a co-signing command (`event cosign`, `identity cosign`): the signing key
+ * (`--keystore SPEC` or `--key FILE`) and the bytes of at most one FILE (default `-`, standard
+ * input), as they are: the protocol's strict reader reads them (spec/PROTOCOL.md §3.4).
+ */
+export async function cosignInput(
+  cmd: string,
+  argv: string[],
+  what: string,
+): Promise<{ spec: KeystoreSpec; bytes: Uint8Array }> {
+  const { values, positionals } = parseCommandLine(cmd, {
+    args: argv,
+    allowPositionals: true,
+    options: {
+      key: { type: 'string' },
+      keystore: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const spec = keystoreOrKey(cmd, values.keystore, values.key);
+  if (positionals.length > 1) throw new UsageError(cmd, `at most one ${what}`);
+  const source = positionals[0] ?? '-';
+  const bytes = source === '-' ? await readStdin() : await readFileFlag(what, source);
+  return { spec, bytes };
+}
+
 /** The `code` of an error, if it carries a string one. */
 export function codeOf(error: unknown): string | undefined {
   if (error instanceof CommonsSyncError) return error.code;

@@ -39,10 +39,10 @@ import {
   type CliIo,
   type Command,
   cliSecrets,
+  cosignInput,
   EXIT_FAILURE,
   EXIT_OK,
   KEYSTORE_HELP,
-  keystoreOrKey,
   parseCommandLine,
   parseDurationFlag,
   parseIntFlag,
@@ -576,20 +576,7 @@ function soleRecovery(
 }
 
 async function cosign(argv: string[], io: CliIo): Promise<number> {
-  const cmd = 'identity cosign';
-  const { values, positionals } = parseCommandLine(cmd, {
-    args: argv,
-    allowPositionals: true,
-    options: {
-      key: { type: 'string' },
-      keystore: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const spec = keystoreOrKey(cmd, values.keystore, values.key);
-  if (positionals.length > 1) throw new UsageError(cmd, 'at most one key event file');
-  const source = positionals[0] ?? '-';
-  const bytes = source === '-' ? await readStdin() : await readFileFlag('key event file', source);
+  const { spec, bytes } = await cosignInput('identity cosign', argv, 'key event file');
   const core = await loadCore();
   const read = readKeyEventJson(core, bytes);
   if (!read.ok)
@@ -765,12 +752,6 @@ async function openGuardians(
 
 async function closeAll(keystores: readonly Keystore[]): Promise<void> {
   await Promise.allSettled(keystores.map((k) => k.close()));
-}
-
-async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 /**

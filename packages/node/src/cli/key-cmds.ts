@@ -39,6 +39,7 @@ import {
   type CliIo,
   type Command,
   cliSecrets,
+  cosignInput,
   EXIT_OK,
   KEYSTORE_HELP,
   keystoreOrKey,
@@ -281,21 +282,8 @@ async function createEvent(argv: string[], io: CliIo): Promise<number> {
 }
 
 async function cosignEvent(argv: string[], io: CliIo): Promise<number> {
-  const cmd = 'event cosign';
-  const { values, positionals } = parseCommandLine(cmd, {
-    args: argv,
-    allowPositionals: true,
-    options: {
-      key: { type: 'string' },
-      keystore: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const spec = keystoreOrKey(cmd, values.keystore, values.key);
-  if (positionals.length > 1) throw new UsageError(cmd, 'at most one event file');
-  const source = positionals[0] ?? '-';
   // the file's bytes go to the protocol's strict reader as they are (spec/PROTOCOL.md §3.4)
-  const bytes = source === '-' ? await readStdin() : await readFileFlag('event file', source);
+  const { spec, bytes } = await cosignInput('event cosign', argv, 'event file');
   const parsed = orThrow(readEventJson(bytes), 'the event');
   const { signatures, ...body } = parsed.event;
   const core = await loadCore();
@@ -418,10 +406,4 @@ function parseNonce(cmd: string, text: string): Uint8Array {
     );
   }
   return bytes;
-}
-
-async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
