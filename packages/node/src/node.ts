@@ -29,6 +29,7 @@ import {
   readNodeIdentity,
 } from './keys/node-identity.js';
 import { type KeystoreSpec, parseKeystoreSpec } from './keys/spec.js';
+import { NodeGovernance } from './node-governance.js';
 import { NodeIdentities } from './node-identities.js';
 import { IdentityStage, type IdentityStageOptions } from './pipeline/identity-stage.js';
 import { Pipeline } from './pipeline/pipeline.js';
@@ -97,6 +98,14 @@ export interface NodeOptions {
   readonly core?: Core;
   /** Local bounds of events held back by the identity verdict, and the re-evaluation page. */
   readonly identityBounds?: IdentityStageOptions['bounds'];
+  /**
+   * The JSON text of the trust root this node is governed by (spec/GOVERNANCE.md; `start --root
+   * FILE`). Its trust policy replaces `trusted`, which must then be absent. Without it the node
+   * runs in open mode (or with the `trusted` allow-list) and says so.
+   */
+  readonly trustRoot?: Uint8Array;
+  /** Governance records taken per second (default 100). */
+  readonly governanceRate?: number;
 }
 
 function checkpointJson(cp: Checkpoint, did: string): CheckpointJson {
@@ -178,6 +187,11 @@ export async function verifyAudit(dir: string, core?: Core): Promise<AuditVerifi
 
 /** Opens a data directory (initialized by {@link initDataDir}) and starts the node. */
 export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
+  if (opts.trustRoot !== undefined && opts.trusted !== undefined && opts.trusted !== 'open')
+    throw new ConfigError(
+      'ERR_TRUST_CONFLICT',
+      'a node governed by a trust root takes its trust policy from it: give no trusted list',
+    );
   const trust = trustPolicy(opts.trusted);
   const core = opts.core ?? (await loadCore());
   const { keystore, signer } = await openNodeSigner(opts.dataDir, asSpec(opts.keystore), {
@@ -201,6 +215,17 @@ export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
       now,
       ...(opts.identityBounds === undefined ? {} : { bounds: opts.identityBounds }),
     });
+    const skewSeconds = (opts.timeRules ?? DEFAULT_TIME_RULES).clockSkewSeconds;
+    // The trust root and what the store holds of governance; refuses to start on a bad root.
+    const governance = new NodeGovernance({
+      core,
+      store,
+      anchor: opts.trustRoot,
+      lookup: (did) => identity.state(did),
+      now,
+      skewSeconds,
+      ...(opts.governanceRate === undefined ? {} : { maxRecordsPerSecond: opts.governanceRate }),
+    });
     const pool = await VerifyPool.create({
       ...(opts.workers === undefined ? {} : { threads: opts.workers }),
       backend: core.backend, // the workers use the node's crypto backend
@@ -216,6 +241,7 @@ export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
       now,
       report,
       identity,
+      governance,
     );
     // A checkpoint covering the log as it was opened, before the node serves.
     try {
@@ -235,6 +261,8 @@ export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
 export class CommonsNode implements NodeService {
   readonly did: string;
   readonly identities: NodeIdentities;
+  /** Whose events are accepted: anyone, an allow-list, or a trust root's policy. */
+  readonly trustMode: 'open' | 'allowlist' | 'governed';
   private readonly pipeline: Pipeline;
   private readonly started = Date.now();
   private readonly checkpointEvery: number;
@@ -265,8 +293,10 @@ export class CommonsNode implements NodeService {
     /** What the start-up check covered and repaired. */
     readonly startupCheck: TailCheckReport,
     private readonly identity: IdentityStage,
+    readonly governance: NodeGovernance,
   ) {
     this.did = key.did;
+    this.trustMode = governance.mode === 'governed' ? 'governed' : trust.mode;
     this.pipeline = new Pipeline({
       store,
       pool,
@@ -274,6 +304,7 @@ export class CommonsNode implements NodeService {
       timeRules: opts.timeRules ?? DEFAULT_TIME_RULES,
       now,
       identity,
+      ...(governance.mode === 'governed' ? { governed: governance } : {}),
     });
     this.identities = new NodeIdentities({
       core,
@@ -282,6 +313,8 @@ export class CommonsNode implements NodeService {
       now,
       skewSeconds: (opts.timeRules ?? DEFAULT_TIME_RULES).clockSkewSeconds,
       admit: (count, work) => this.admit(count, work),
+      // verdicts on did:cs members and issuers may turn when key events join
+      afterKeyEvents: () => governance.refresh(),
     });
     this.checkpointEvery = opts.checkpointEvery ?? 10_000;
     this.maxPending = opts.maxPendingEvents ?? 50_000;
@@ -422,6 +455,10 @@ export class CommonsNode implements NodeService {
       audit_size: this.store.audit.size,
       uptime_s: Math.round((Date.now() - this.started) / 1000),
       backend: this.core.backend,
+      trust: {
+        mode: this.trustMode,
+        ...(this.governance.rootId === undefined ? {} : { root: this.governance.rootId }),
+      },
     };
   }
 
@@ -477,6 +514,17 @@ export class CommonsNode implements NodeService {
       '# HELP commons_sync_key_events Key events attached to the logs of identities.',
       '# TYPE commons_sync_key_events gauge',
       `commons_sync_key_events ${this.store.identity.keyEventCount}`,
+      '# HELP commons_sync_trust_mode Whose events the node accepts (1 for the mode in use).',
+      '# TYPE commons_sync_trust_mode gauge',
+      ...(['open', 'allowlist', 'governed'] as const).map(
+        (m) => `commons_sync_trust_mode{mode="${m}"} ${this.trustMode === m ? 1 : 0}`,
+      ),
+      '# HELP commons_sync_governance_records Governance records held (roots, actions, attestations, revocations).',
+      '# TYPE commons_sync_governance_records gauge',
+      `commons_sync_governance_records ${this.governance.heldCount}`,
+      '# HELP commons_sync_governance_rate_refused_total Governance records refused for the per-second rate.',
+      '# TYPE commons_sync_governance_rate_refused_total counter',
+      `commons_sync_governance_rate_refused_total ${this.governance.rateRefused}`,
       '# HELP commons_sync_pool_queue Verification tasks waiting for a worker.',
       '# TYPE commons_sync_pool_queue gauge',
       `commons_sync_pool_queue ${this.pool.queued}`,

@@ -5,7 +5,8 @@
  *     decode, limits, version, schema → time → ids → signatures (one batch) → policy → trust
  *   main thread, in one synchronous block:
  *     replay (step 5, against the store and earlier events of the batch) → the identity
- *     verdict (step 7 for an author that is a did:cs: identity-stage.ts) → brand → commit
+ *     verdict (step 7 for an author that is a did:cs: identity-stage.ts) → trust under a
+ *     trust root (step 8: the governance's verdict, which records change) → brand → commit
  *
  * The last stage runs without an `await`, so two batches in flight cannot both accept the same
  * event or the same (author, nonce): the replay check and the commit see the same database. An
@@ -43,6 +44,20 @@ export interface PipelineOptions {
   readonly now?: () => number;
   /** The key event logs (default: none, so every event by an identity is refused). */
   readonly identity?: IdentityStage;
+  /**
+   * A trust root's policy (spec/GOVERNANCE.md §8): when given, step 8 runs here in the commit
+   * block, not on the workers (governance records change its answers), and `trust` is unused.
+   */
+  readonly governed?: GovernedTrust;
+}
+
+/** The trust verdict of a governed node: is `author` trusted for `kind` at `createdAt`? */
+export interface GovernedTrust {
+  verdict(
+    author: string,
+    kind: string,
+    createdAt: number,
+  ): { readonly trusted: boolean; readonly reason: string };
 }
 
 /** Where the time goes, summed over batches, for metrics and the ingest benchmark (ms). */
@@ -80,12 +95,15 @@ export class Pipeline {
   private readonly timeRules: TimeRules;
   private readonly now: () => number;
   private readonly identity: IdentityStage | undefined;
+  private readonly governed: GovernedTrust | undefined;
 
   constructor(opts: PipelineOptions) {
     this.identity = opts.identity;
+    this.governed = opts.governed;
     this.store = opts.store;
     this.pool = opts.pool;
-    this.trust = opts.trust ?? OPEN_TRUST;
+    // governed: the workers pass every author; step 8 is the commit block's
+    this.trust = opts.governed === undefined ? (opts.trust ?? OPEN_TRUST) : OPEN_TRUST;
     this.timeRules = opts.timeRules ?? DEFAULT_TIME_RULES;
     this.now = opts.now ?? Date.now;
   }
@@ -159,6 +177,15 @@ export class Pipeline {
       if (event.late) {
         reject(index, event.late.reason, event.late.detail, event.id, signaturesHeld(event)); // steps 6-8
         continue;
+      }
+      if (this.governed !== undefined) {
+        // step 8 under a trust root: judged at the event's signed time, its kind as the scope
+        const v = this.governed.verdict(event.author, event.kind, event.createdAt);
+        if (!v.trusted) {
+          const detail = `${event.author} is not trusted for ${event.kind} under the trust root (${v.reason})`;
+          reject(index, Reason.UNTRUSTED_AUTHOR, detail, event.id, true);
+          continue;
+        }
       }
       const idHex = toHex(event.id);
       acceptedInBatch.set(key, event.id);

@@ -47,6 +47,13 @@ export const APPLICATION_ID = 0x4353594e;
  *   `invalid_reason` null: valid; else the ERR_KEL_ code that a later key event (`invalid_by`,
  *   hex id) gave it: the event stays in `events` as evidence but counts as valid nowhere. The
  *   index serves re-evaluation: the events naming a key state whose window changed.
+ *
+ * Notes on version 4 (spec/GOVERNANCE.md; written by `governance-table.ts`):
+ * - `governance_records`: the governance records the node holds (roots, critical actions,
+ *   attestations, revocations), one row per copy (id, signer set), canonical CBOR as received.
+ *   The anchor is configuration, not a row. Rows leave when the held set drops a copy (a copy
+ *   with more signatures replaced it, or the record was judged for good); the node replays the
+ *   table at start.
  */
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   {
@@ -132,6 +139,21 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
         invalid_by     TEXT
       );
       CREATE INDEX identity_events_by_key_state ON identity_events (key_state);
+    `,
+  },
+  {
+    version: 4,
+    name: 'governance records',
+    sql: `
+      CREATE TABLE governance_records (
+        id          BLOB NOT NULL,
+        signers     TEXT NOT NULL,
+        type        TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        encoded     BLOB NOT NULL,
+        PRIMARY KEY (id, signers)
+      ) WITHOUT ROWID;
     `,
   },
 ]);

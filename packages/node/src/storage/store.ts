@@ -22,6 +22,7 @@ import {
   StoreClosedError,
   toStorageError,
 } from './errors.js';
+import { GovernanceTable, type GovernanceWrites } from './governance-table.js';
 import { IdentityTables, type IdentityWrites } from './identity-tables.js';
 import { checkTail, type TailCheckOptions, type TailCheckReport } from './tail-check.js';
 
@@ -102,6 +103,7 @@ interface Prepared {
   readonly entries: readonly NewAuditEntry[];
   readonly plan: LedgerPlan;
   readonly identity: IdentityWrites | undefined;
+  readonly governance: GovernanceWrites | undefined;
   readonly firstSeq: number;
   readonly firstAuditSeq: number;
   readonly nowMs: number;
@@ -123,6 +125,8 @@ export class Store {
   readonly audit: AuditLog;
   /** Key events and the identity standing of events (spec/IDENTITY.md), written by `commit`. */
   readonly identity: IdentityTables;
+  /** Governance records held (spec/GOVERNANCE.md), written by `commit`. */
+  readonly governance: GovernanceTable;
   #open = true;
   #nextSeq: number;
   #eventCount: number;
@@ -166,6 +170,7 @@ export class Store {
     this.#eventCount = db.prepare('SELECT count(*) FROM events').pluck().get() as number;
     this.audit = new AuditLog(db, core, now);
     this.identity = new IdentityTables(db);
+    this.governance = new GovernanceTable(db);
     this.#commitTx = db.transaction((p: Prepared) => this.#write(p));
   }
 
@@ -261,16 +266,18 @@ export class Store {
    * that ends up writing nothing (only counted rejections) touches no database. Throws
    * {@link DuplicateEventError} for an id already stored and {@link ReplayConflictError} for an
    * (author, nonce) pair whose record is live. `identity` (key events, identity rows of
-   * accepted events, changed standings) is written in the same transaction.
+   * accepted events, changed standings) and `governance` (held records that joined or left) are
+   * written in the same transaction.
    */
   commit(
     accepted: readonly VerifiedEvent[],
     audit: readonly AuditRecord[] = [],
     identity?: IdentityWrites,
+    governance?: GovernanceWrites,
   ): number {
     this.#checkOpen();
-    const prepared = this.#prepare(accepted, audit, identity);
-    if (prepared.entries.length === 0 && identity === undefined) {
+    const prepared = this.#prepare(accepted, audit, identity, governance);
+    if (prepared.entries.length === 0 && identity === undefined && governance === undefined) {
       this.audit.adoptPlan(prepared.plan);
       return this.audit.size;
     }
@@ -420,6 +427,7 @@ export class Store {
     accepted: readonly VerifiedEvent[],
     audit: readonly AuditRecord[],
     identity: IdentityWrites | undefined,
+    governance?: GovernanceWrites,
   ): Prepared {
     const nowMs = this.audit.stampTime(this.#now());
     for (const e of accepted) checkEvent(e);
@@ -480,6 +488,7 @@ export class Store {
       entries,
       plan,
       identity,
+      governance,
       firstSeq,
       firstAuditSeq,
       nowMs,
@@ -518,6 +527,7 @@ export class Store {
       }
     }
     if (p.identity !== undefined) this.identity.write(p.identity, p.firstSeq, p.nowMs);
+    if (p.governance !== undefined) this.governance.write(p.governance, p.nowMs);
     return this.audit.stage(p.entries, p.nowMs);
   }
 }
