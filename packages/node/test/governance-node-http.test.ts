@@ -230,9 +230,9 @@ describe('a node governed by a trust root, over HTTP', () => {
     nodes.push(again);
     expect(((await getGovernance(again.url))['root'] as { id: string }).id).toBe(v2.idHex);
     await again.close();
-    await expect(
-      startIdentityNode(NOW, { dir: n.dir, trustRoot: undefined }),
-    ).rejects.toMatchObject({ code: 'ERR_GOV_ROOT_REQUIRED' });
+    await expect(startIdentityNode(NOW, { dir: n.dir })).rejects.toMatchObject({
+      code: 'ERR_GOV_ROOT_REQUIRED',
+    });
   });
 
   it('refuses to start from a file that cannot govern it', async () => {

@@ -74,8 +74,13 @@ Options:
   --host HOST          address to listen on (default 127.0.0.1)
   --port N             port to listen on; 0 picks a free one (default ${DEFAULT_PORT})
   --workers N          signature-verification worker threads (default: the node's choice)
-  --trusted DIDS       accept events only from these authors (comma-separated did:keys)
-  --open               accept events from any author
+  --root FILE          govern the node by this trust root (a root record's JSON, from
+                       '${BIN} trust root init'): authors are judged by its trust policy, and
+                       roots and critical actions by its quorum. Replaces --trusted; a node
+                       that holds roots must be started with its root again
+  --trusted DIDS       without a root: accept events only from these authors (comma-separated
+                       did:keys)
+  --open               accept events from any author (the default without --root/--trusted)
   --tls-key FILE       PEM private key: serve https (with --tls-cert)
   --tls-cert FILE      PEM certificate chain
   --tls-client-ca FILE require client certificates that chain to this PEM CA (mutual TLS)
@@ -101,6 +106,7 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
         workers: { type: 'string' },
         trusted: { type: 'string' },
         open: { type: 'boolean' },
+        root: { type: 'string' },
         'tls-key': { type: 'string' },
         'tls-cert': { type: 'string' },
         'tls-client-ca': { type: 'string' },
@@ -120,6 +126,14 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
     if (values.open === true && values.trusted !== undefined) {
       throw new UsageError(cmd, '--trusted and --open exclude each other');
     }
+    if (values.root !== undefined && (values.open === true || values.trusted !== undefined)) {
+      throw new UsageError(
+        cmd,
+        '--root excludes --trusted and --open: the trust root says whom the node trusts',
+      );
+    }
+    const trustRoot =
+      values.root === undefined ? undefined : await readFileFlag('--root', values.root);
     const trusted =
       values.open === true
         ? ('open' as const)
@@ -143,6 +157,7 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
       secrets: cliSecrets(io),
       ...(values.keystore === undefined ? {} : { keystore: values.keystore }),
       ...(trusted === undefined ? {} : { trusted }),
+      ...(trustRoot === undefined ? {} : { trustRoot }),
       ...(workers === undefined ? {} : { workers }),
     };
     const service = await ops.openNode(openOpts);
@@ -175,8 +190,16 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
         run: `${BIN} audit verify --data ${dataDir}`,
       });
     }
-    if (trusted === undefined || trusted === 'open') {
-      io.log.warn('open mode: events from any author are accepted; pass --trusted to restrict', {});
+    const health = service.health();
+    if (health.trust?.mode === 'governed') {
+      io.log.info('governed by a trust root: authors are judged by its trust policy', {
+        root: health.trust.root,
+      });
+    } else if (trusted === undefined || trusted === 'open') {
+      io.log.warn(
+        'open mode: no trust root, events from any author are accepted; pass --root FILE (or --trusted) to restrict',
+        {},
+      );
     }
     writeLine(io.stdout, `node ${service.did} listening on ${api.url}`);
 

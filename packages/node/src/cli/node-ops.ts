@@ -16,6 +16,8 @@ export interface OpenNodeOptions {
   keystore?: string;
   /** Allowed authors, or 'open' for anyone; absent: the node's default. */
   trusted?: string[] | 'open';
+  /** The JSON text of the trust root (`--root FILE`): its policy replaces `trusted`. */
+  trustRoot?: Uint8Array;
   workers?: number;
 }
 
@@ -48,7 +50,9 @@ export interface NodeOps {
     secrets: SecretSource,
     keystore?: string,
   ): Promise<{ did: string; created: boolean }>;
-  openNode(opts: OpenNodeOptions): Promise<NodeService & { readonly startupCheck?: StartupCheck }>;
+  openNode(
+    opts: OpenNodeOptions,
+  ): Promise<NodeService & { readonly startupCheck?: StartupCheck; readonly trustMode?: string }>;
   verifyAudit(dir: string): Promise<AuditVerdict>;
 }
 
