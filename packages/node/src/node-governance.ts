@@ -58,8 +58,11 @@ export interface NodeGovernanceOptions {
   readonly skewSeconds: number;
   /** Records taken per second (default {@link DEFAULT_GOVERNANCE_RATE}). */
   readonly maxRecordsPerSecond?: number;
-  /** Called after anything that may change trust verdicts or the validators in force. */
-  readonly onChange?: () => void;
+  /**
+   * Called (and awaited) after anything that may change trust verdicts or the validators in
+   * force, with its cause (a record's id, or `refresh`).
+   */
+  readonly onChange?: (cause: string) => Promise<void> | void;
 }
 
 const copyKey = (idHex: string, signers: string): string => `${idHex} ${signers}`;
@@ -85,7 +88,7 @@ function governanceOf(opts: NodeGovernanceOptions): Governance {
 export class NodeGovernance implements GovernanceService {
   private g: Governance;
   /** The copies stored in `governance_records`, by `copyKey`. */
-  private stored = new Map<string, { id: Uint8Array; signers: string }>();
+  private storedCopies = new Map<string, { id: Uint8Array; signers: string }>();
   private readonly rate: number;
   private second = -1;
   private inSecond = 0;
@@ -112,7 +115,7 @@ export class NodeGovernance implements GovernanceService {
 
   /** Records held (stored rows). */
   get heldCount(): number {
-    return this.stored.size;
+    return this.storedCopies.size;
   }
 
   /** The trust verdict the commit block asks for (step 8): author, scope = kind, signed time. */
@@ -146,7 +149,7 @@ export class NodeGovernance implements GovernanceService {
       return v.value;
     });
     g.load(verified);
-    this.stored = new Map(rows.map((r) => [copyKey(toHex(r.id), r.signers), r]));
+    this.storedCopies = new Map(rows.map((r) => [copyKey(toHex(r.id), r.signers), r]));
     return g;
   }
 
@@ -222,7 +225,7 @@ export class NodeGovernance implements GovernanceService {
       this.g = this.rebuild(); // the governance as the store holds it: nothing of this joined
       throw error;
     }
-    this.opts.onChange?.();
+    await this.opts.onChange?.(outcome.id);
     return {
       status: 'accepted',
       id: outcome.id,
@@ -238,7 +241,7 @@ export class NodeGovernance implements GovernanceService {
    * After a key event joined: verdicts that read did:cs identity states may turn. Writes what
    * changed (held set, standings) with its audit entries.
    */
-  refresh(): void {
+  async refresh(): Promise<void> {
     const before = this.viewJson();
     this.g.refresh();
     const records = this.changes(before, this.viewJson(), undefined);
@@ -251,7 +254,7 @@ export class NodeGovernance implements GovernanceService {
         throw error;
       }
     }
-    this.opts.onChange?.();
+    await this.opts.onChange?.('refresh');
   }
 
   private viewJson(): GovernanceViewJson | null {
@@ -313,7 +316,7 @@ export class NodeGovernance implements GovernanceService {
     for (const r of this.g.held()) held.set(copyKey(r.idHex, signerSetOf(r)), r);
     const add: GovernanceRow[] = [];
     for (const [key, r] of held) {
-      if (this.stored.has(key)) continue;
+      if (this.storedCopies.has(key)) continue;
       add.push({
         id: r.id,
         signers: signerSetOf(r),
@@ -322,16 +325,16 @@ export class NodeGovernance implements GovernanceService {
         encoded: r.encoded,
       });
     }
-    const remove = [...this.stored].filter(([key]) => !held.has(key)).map(([, v]) => v);
+    const remove = [...this.storedCopies].filter(([key]) => !held.has(key)).map(([, v]) => v);
     if (add.length === 0 && remove.length === 0) return undefined;
     return { add, remove };
   }
 
   private commit(records: readonly AuditRecord[], writes?: GovernanceWrites): void {
     this.opts.store.commit([], records, undefined, writes);
-    for (const r of writes?.remove ?? []) this.stored.delete(copyKey(toHex(r.id), r.signers));
+    for (const r of writes?.remove ?? []) this.storedCopies.delete(copyKey(toHex(r.id), r.signers));
     for (const r of writes?.add ?? [])
-      this.stored.set(copyKey(toHex(r.id), r.signers), { id: r.id, signers: r.signers });
+      this.storedCopies.set(copyKey(toHex(r.id), r.signers), { id: r.id, signers: r.signers });
   }
 
   private takeRate(): void {

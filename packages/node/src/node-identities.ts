@@ -29,7 +29,7 @@ export interface NodeIdentitiesOptions {
   /** Runs the work counted as the node's (overload, in-flight work awaited at close). */
   readonly admit: <T>(count: number, work: () => Promise<T>) => Promise<T>;
   /** Called after key events were judged (what reads identity states may turn). */
-  readonly afterKeyEvents?: () => void;
+  readonly afterKeyEvents?: () => Promise<void> | void;
 }
 
 export class NodeIdentities implements IdentityService {
@@ -57,8 +57,8 @@ export class NodeIdentities implements IdentityService {
     });
   }
 
-  private joined(results: KeyEventResult[]): KeyEventResult[] {
-    if (results.some((r) => r.status === 'accepted')) this.opts.afterKeyEvents?.();
+  private async joined(results: KeyEventResult[]): Promise<KeyEventResult[]> {
+    if (results.some((r) => r.status === 'accepted')) await this.opts.afterKeyEvents?.();
     return results;
   }
 

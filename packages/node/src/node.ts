@@ -33,6 +33,7 @@ import { NodeGovernance } from './node-governance.js';
 import { NodeIdentities } from './node-identities.js';
 import { IdentityStage, type IdentityStageOptions } from './pipeline/identity-stage.js';
 import { Pipeline } from './pipeline/pipeline.js';
+import { TrustStage } from './pipeline/trust-stage.js';
 import { VerifyPool } from './pipeline/verify-pool.js';
 import {
   batchSize,
@@ -217,6 +218,7 @@ export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
     });
     const skewSeconds = (opts.timeRules ?? DEFAULT_TIME_RULES).clockSkewSeconds;
     // The trust root and what the store holds of governance; refuses to start on a bad root.
+    let trustStage: TrustStage | undefined;
     const governance = new NodeGovernance({
       core,
       store,
@@ -225,7 +227,11 @@ export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
       now,
       skewSeconds,
       ...(opts.governanceRate === undefined ? {} : { maxRecordsPerSecond: opts.governanceRate }),
+      // stored and held events judged again when governance changed
+      onChange: (cause) => trustStage?.reevaluate(cause),
     });
+    if (governance.mode === 'governed')
+      trustStage = new TrustStage({ store, governed: governance, identity, now });
     const pool = await VerifyPool.create({
       ...(opts.workers === undefined ? {} : { threads: opts.workers }),
       backend: core.backend, // the workers use the node's crypto backend
@@ -242,6 +248,7 @@ export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
       report,
       identity,
       governance,
+      trustStage,
     );
     // A checkpoint covering the log as it was opened, before the node serves.
     try {
@@ -294,6 +301,7 @@ export class CommonsNode implements NodeService {
     readonly startupCheck: TailCheckReport,
     private readonly identity: IdentityStage,
     readonly governance: NodeGovernance,
+    private readonly trustStage: TrustStage | undefined,
   ) {
     this.did = key.did;
     this.trustMode = governance.mode === 'governed' ? 'governed' : trust.mode;
@@ -304,7 +312,7 @@ export class CommonsNode implements NodeService {
       timeRules: opts.timeRules ?? DEFAULT_TIME_RULES,
       now,
       identity,
-      ...(governance.mode === 'governed' ? { governed: governance } : {}),
+      ...(trustStage === undefined ? {} : { governed: trustStage }),
     });
     this.identities = new NodeIdentities({
       core,
@@ -338,6 +346,7 @@ export class CommonsNode implements NodeService {
     const prune = () => {
       this.store.pruneReplay(Math.floor(this.now() / 1000) - skew);
       this.identity.pruneHeld(Math.floor(this.now() / 1000));
+      this.trustStage?.pruneHeld(Math.floor(this.now() / 1000));
     };
     this.timers.push(setInterval(prune, 60_000).unref());
   }
@@ -386,6 +395,15 @@ export class CommonsNode implements NodeService {
         `event ${stored.idHex} was invalidated (${standing.invalidReason}) by key event ${standing.invalidBy}`,
         standing.invalidReason,
         standing.invalidBy,
+      );
+    }
+    const trust =
+      this.trustStage === undefined ? undefined : this.store.governance.standing(stored.id);
+    if (trust?.invalidReason != null) {
+      throw new InvalidatedEventError(
+        `event ${stored.idHex} is no longer trusted (${trust.invalidReason}) since governance record ${trust.invalidBy}`,
+        trust.invalidReason,
+        trust.invalidBy ?? '',
       );
     }
     const decoded = decodeEvent(stored.encoded);
@@ -522,6 +540,12 @@ export class CommonsNode implements NodeService {
       '# HELP commons_sync_governance_records Governance records held (roots, actions, attestations, revocations).',
       '# TYPE commons_sync_governance_records gauge',
       `commons_sync_governance_records ${this.governance.heldCount}`,
+      '# HELP commons_sync_trust_held_events Events held back by the trust policy of the trust root.',
+      '# TYPE commons_sync_trust_held_events gauge',
+      `commons_sync_trust_held_events ${this.trustStage?.heldCount ?? 0}`,
+      '# HELP commons_sync_trust_invalidated_events Stored events the trust policy no longer trusts.',
+      '# TYPE commons_sync_trust_invalidated_events gauge',
+      `commons_sync_trust_invalidated_events ${this.trustStage === undefined ? 0 : this.store.governance.invalidCount}`,
       '# HELP commons_sync_governance_rate_refused_total Governance records refused for the per-second rate.',
       '# TYPE commons_sync_governance_rate_refused_total counter',
       `commons_sync_governance_rate_refused_total ${this.governance.rateRefused}`,
@@ -543,6 +567,7 @@ export class CommonsNode implements NodeService {
     for (const t of this.timers) clearInterval(t);
     await Promise.allSettled([...this.inFlight]);
     this.identity.stop(); // a re-evaluation left unfinished is finished at the next start
+    this.trustStage?.stop();
     try {
       await this.signing?.catch(() => undefined);
       // Counted rejections are written before closing, once their summary may be.

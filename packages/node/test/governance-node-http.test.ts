@@ -105,9 +105,10 @@ describe('a node governed by a trust root, over HTTP', () => {
       type: 'attestation',
       standing: 'valid',
     });
-    expect(verdictOf((await postEvents(n.url, [keyEvent(dave, NOW - 60)]))[0] as never)).toBe(
-      'accepted',
-    );
+    // the event refused before was held: the attestation made it valid, so it is stored now
+    expect((await fetch(`${n.url}/v1/events/${byDave?.id}`)).status).toBe(200);
+    const laterByDave = (await postEvents(n.url, [keyEvent(dave, NOW - 60)]))[0] as never;
+    expect(verdictOf(laterByDave)).toBe('accepted');
     // before the attestation's time he was not trusted
     expect(verdictOf((await postEvents(n.url, [keyEvent(dave, NOW - 7200)]))[0] as never)).toBe(
       'ERR_UNTRUSTED_AUTHOR',
@@ -184,14 +185,15 @@ describe('a node governed by a trust root, over HTTP', () => {
       reason: 'ERR_GOV_STALE_ROOT',
     });
 
-    // alice withdraws her attestation: dave's later events are refused again
+    // alice withdraws her attestation from a time before dave's events: they are invalidated,
+    // kept as evidence (410), and his later events are refused
     const revocation = signed(
       {
         v: 1,
         type: 'attestation-revocation',
         issuer: alice.did,
         target: attestation.id,
-        createdAt: NOW - 30,
+        createdAt: NOW - 120,
       },
       [alice],
     );
@@ -201,6 +203,16 @@ describe('a node governed by a trust root, over HTTP', () => {
     });
     expect(verdictOf((await postEvents(n.url, [keyEvent(dave, NOW - 10)]))[0] as never)).toBe(
       'ERR_UNTRUSTED_AUTHOR',
+    );
+    for (const id of [byDave?.id, (laterByDave as { id: string }).id]) {
+      const gone = await fetch(`${n.url}/v1/events/${id}`);
+      expect(gone.status).toBe(410);
+      expect(((await gone.json()) as { error: { code: string } }).error.code).toBe(
+        'ERR_EVENT_INVALIDATED',
+      );
+    }
+    expect(await (await fetch(`${n.url}/metrics`)).text()).toContain(
+      'commons_sync_trust_invalidated_events 2',
     );
     expect((await explain(n.url, dave.did, 'note', NOW)).reason).toBe('ERR_TRUST_NO_PATH');
 
@@ -224,6 +236,10 @@ describe('a node governed by a trust root, over HTTP', () => {
     expect(governanceEntries.filter((d) => d.includes('"governance":"held"'))).toHaveLength(4);
     expect(governanceEntries.some((d) => d.includes('"governance":"root-in-force"'))).toBe(true);
     expect(governanceEntries.some((d) => d.includes('"governance":"standings"'))).toBe(true);
+    // re-evaluation: the held event accepted by the attestation, two invalidated by the revocation
+    const passes = details.filter((d) => d.includes('"trust":"reevaluated"'));
+    expect(passes.some((d) => d.includes(`"accepted":["${byDave?.id}"]`))).toBe(true);
+    expect(passes.some((d) => (d.match(/ERR_TRUST_NO_PATH/g) ?? []).length === 2)).toBe(true);
 
     // restarted with its root, it holds what it held; without it, it refuses to start
     const again = await n.reopen();

@@ -145,7 +145,9 @@ describe('README', () => {
       expect(out).toMatch(/^missing: 1 signature$/m);
       expect(out).toMatch(/rejected by http:\/\/127\.0\.0\.1:\d+: ERR_GOV_THRESHOLD_NOT_MET/);
       expect(out).toMatch(/^one signature: refused$/m);
-      expect(out).toMatch(/accepted by http:\/\/127\.0\.0\.1:\d+: [0-9a-f]{64} \(action, applied\)/);
+      expect(out).toMatch(
+        /accepted by http:\/\/127\.0\.0\.1:\d+: [0-9a-f]{64} \(action, applied\)/,
+      );
       expect(out).toMatch(/accepted by http:\/\/127\.0\.0\.1:\d+: [0-9a-f]{64} \(root, in-force\)/);
       // the rollback: no signature can help, and the node refuses it
       expect(out).toMatch(/^blocked: ERR_GOV_ROLLBACK/m);

@@ -58,6 +58,10 @@ export interface GovernedTrust {
     kind: string,
     createdAt: number,
   ): { readonly trusted: boolean; readonly reason: string };
+  /** Keeps a refused event in case a later record trusts its author (trust-stage.ts). */
+  hold?(event: Prepared): boolean;
+  /** An event was stored (a held copy of it may go). */
+  stored?(idHex: string): void;
 }
 
 /** Where the time goes, summed over batches, for metrics and the ingest benchmark (ms). */
@@ -184,6 +188,7 @@ export class Pipeline {
         if (!v.trusted) {
           const detail = `${event.author} is not trusted for ${event.kind} under the trust root (${v.reason})`;
           reject(index, Reason.UNTRUSTED_AUTHOR, detail, event.id, true);
+          this.governed.hold?.(event);
           continue;
         }
       }
@@ -206,6 +211,8 @@ export class Pipeline {
       );
       for (const row of identityRows)
         this.identity?.stored((accepted[row.index] as VerifiedEvent).idHex);
+      if (this.governed?.stored !== undefined)
+        for (const e of accepted) this.governed.stored(e.idHex);
     }
     const t2 = performance.now();
     this.times.parse += chunk.parseMs;

@@ -54,6 +54,10 @@ export const APPLICATION_ID = 0x4353594e;
  *   The anchor is configuration, not a row. Rows leave when the held set drops a copy (a copy
  *   with more signatures replaced it, or the record was judged for good); the node replays the
  *   table at start.
+ * - `trust_events`: the stored events a governed node's trust policy no longer trusts (a
+ *   revocation reaching back, a policy change...): `invalid_reason` the ERR_UNTRUSTED_AUTHOR
+ *   detail code, `invalid_by` what caused it. No row: the event counts. Kept as evidence, as
+ *   `identity_events` keeps events a key event invalidated.
  */
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   {
@@ -143,7 +147,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   },
   {
     version: 4,
-    name: 'governance records',
+    name: 'governance records and the trust standing of events',
     sql: `
       CREATE TABLE governance_records (
         id          BLOB NOT NULL,
@@ -154,6 +158,11 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
         encoded     BLOB NOT NULL,
         PRIMARY KEY (id, signers)
       ) WITHOUT ROWID;
+      CREATE TABLE trust_events (
+        event_seq      INTEGER PRIMARY KEY,
+        invalid_reason TEXT NOT NULL,
+        invalid_by     TEXT NOT NULL
+      );
     `,
   },
 ]);
