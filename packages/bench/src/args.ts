@@ -3,6 +3,10 @@ import { UsageError } from './errors.js';
 
 export const USAGE = `usage: commons-sync-bench [options]
        commons-sync-bench ingest [options]   (the node's ingest targets: see ingest --help)
+       commons-sync-bench reconcile [--events N]   reconciliation bytes and round trips
+       commons-sync-bench network [--events N] [--quick] [--workers N]
+                                                    three node processes: throughput
+                                                    against one node, propagation latency
   --quick              CI mode: every case, 5 rounds of 0.15 s each (under 2 minutes)
                        (default: the full run, 8 rounds of 0.5 s each, about 5 minutes)
   --rounds N           interleaved rounds per case (overrides the mode)

@@ -137,6 +137,10 @@ async function main(args: Args): Promise<number> {
 }
 
 async function cli(argv: readonly string[]): Promise<number> {
+  // The network benches (issue 10): subcommands with their own flags.
+  if (argv[0] === 'reconcile')
+    return (await import('./sync-reconcile.js')).reconcileBench(argv.slice(1));
+  if (argv[0] === 'network') return (await import('./network.js')).networkBench(argv.slice(1));
   try {
     if (argv[0] === 'ingest') {
       const ingest = parseIngestArgs(argv.slice(1));

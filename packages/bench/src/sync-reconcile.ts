@@ -6,7 +6,7 @@
  * (SyncIndex) and protocol code, payload bytes counted exactly as they go on the wire
  * (plus 4 bytes of frame and the CBOR envelope of each RECONCILE message).
  *
- *   npx tsc -p packages/bench/tsconfig.json && node packages/bench/dist/sync-reconcile.js [--events 100000]
+ *   commons-sync-bench reconcile [--events 100000]     (npm run bench:reconcile in a checkout)
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -100,8 +100,8 @@ function measure(events: number, fraction: number, oneSided: boolean): Row {
   };
 }
 
-function main(): void {
-  const argv = process.argv.slice(2);
+/** Runs the bench; 1 when the target is not met. */
+export function reconcileBench(argv: readonly string[]): number {
   const at = argv.indexOf('--events');
   const events = at >= 0 ? Number(argv[at + 1]) : 100_000;
   const rows: Row[] = [];
@@ -130,7 +130,5 @@ function main(): void {
     JSON.stringify({ events, rows, target }, null, 2),
   );
   writeFileSync(join(out, 'sync-reconcile.md'), `# Reconciliation\n\n${table}\n\n${notes}\n`);
-  if (!target) process.exitCode = 1;
+  return target ? 0 : 1;
 }
-
-main();

@@ -16,8 +16,14 @@ export {
   KEY_FILE,
   type NodeOptions,
   openNode,
+  readEventReceipts,
   verifyAudit,
 } from './node.js';
+export {
+  type NodeKeyRotationResult,
+  type RotateNodeKeyOptions,
+  rotateNodeKey,
+} from './node-key-rotation.js';
 export {
   defaultWorkerThreads,
   packChecks,

@@ -29,6 +29,7 @@ import {
   type TrustVerdict,
   trustExplanationToJson,
   type VerifiedRecord,
+  validatorsInForce,
   verifyRecord,
   verifyRecords,
 } from './governance/index.js';
@@ -94,6 +95,8 @@ export class NodeGovernance implements GovernanceService {
   private inSecond = 0;
   /** Submissions refused for the rate, for metrics. */
   rateRefused = 0;
+  private readonly listeners = new Set<() => void>();
+  private validatorsOf: { view: object; ids: ReadonlySet<string> } | undefined;
 
   constructor(private readonly opts: NodeGovernanceOptions) {
     this.rate = opts.maxRecordsPerSecond ?? DEFAULT_GOVERNANCE_RATE;
@@ -116,6 +119,27 @@ export class NodeGovernance implements GovernanceService {
   /** Records held (stored rows). */
   get heldCount(): number {
     return this.storedCopies.size;
+  }
+
+  /**
+   * Whether `did` may connect as a peer (spec/SYNC.md §3.3 under a root): a validator in force
+   * of the root in force (at a fork, the fork point's). Open mode admits by `--admit` instead.
+   */
+  admitsPeer(did: string): boolean {
+    const view = this.g.view;
+    if (view === null) return false;
+    if (this.validatorsOf?.view !== view)
+      this.validatorsOf = {
+        view,
+        ids: new Set(validatorsInForce(view.actions.content).map((v) => v.id)),
+      };
+    return this.validatorsOf.ids.has(did);
+  }
+
+  /** Calls `listener` after each change of the governed state (peer admission rechecks). */
+  onChanged(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** The trust verdict the commit block asks for (step 8): author, scope = kind, signed time. */
@@ -226,6 +250,7 @@ export class NodeGovernance implements GovernanceService {
       throw error;
     }
     await this.opts.onChange?.(outcome.id);
+    for (const listener of this.listeners) listener();
     return {
       status: 'accepted',
       id: outcome.id,
@@ -255,6 +280,7 @@ export class NodeGovernance implements GovernanceService {
       }
     }
     await this.opts.onChange?.('refresh');
+    for (const listener of this.listeners) listener();
   }
 
   private viewJson(): GovernanceViewJson | null {
@@ -331,7 +357,7 @@ export class NodeGovernance implements GovernanceService {
   }
 
   private commit(records: readonly AuditRecord[], writes?: GovernanceWrites): void {
-    this.opts.store.commit([], records, undefined, writes);
+    this.opts.store.commit([], records, writes === undefined ? {} : { governance: writes });
     for (const r of writes?.remove ?? []) this.storedCopies.delete(copyKey(toHex(r.id), r.signers));
     for (const r of writes?.add ?? [])
       this.storedCopies.set(copyKey(toHex(r.id), r.signers), { id: r.id, signers: r.signers });

@@ -31,6 +31,7 @@ import {
 import { type KeystoreSpec, parseKeystoreSpec } from './keys/spec.js';
 import { NodeGovernance } from './node-governance.js';
 import { NodeIdentities } from './node-identities.js';
+import { finishNodeKeyRotation } from './node-key-rotation.js';
 import { IdentityStage, type IdentityStageOptions } from './pipeline/identity-stage.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { TrustStage } from './pipeline/trust-stage.js';
@@ -57,8 +58,11 @@ import type {
   HealthJson,
   IngestResult,
   NodeService,
+  PeerEventItem,
+  PeerIngestResult,
+  SyncService,
 } from './service.js';
-import { CheckpointOutdatedError, Store, verifyAuditData } from './storage/index.js';
+import { CheckpointOutdatedError, Store, type SyncRow, verifyAuditData } from './storage/index.js';
 import type { TailCheckReport } from './storage/tail-check.js';
 
 export const KEY_FILE = NODE_KEY_FILE;
@@ -176,14 +180,31 @@ export async function initDataDir(
 /** Checks a data directory's audit log, events and checkpoints (see `audit/verify.ts`). */
 export async function verifyAudit(dir: string, core?: Core): Promise<AuditVerification> {
   const c = core ?? (await loadCore());
-  const identity = await readNodeIdentity(dir);
-  if (identity === undefined) {
+  if ((await readNodeIdentity(dir)) === undefined) {
     throw new NoDataDirError(`${dir} is not a Commons Sync data directory (no ${KEY_FILE})`);
   }
+  await finishNodeKeyRotation(dir, c); // the key a crashed rotation handed over, if any
+  const identity = (await readNodeIdentity(dir)) as NonNullable<
+    Awaited<ReturnType<typeof readNodeIdentity>>
+  >;
   return verifyAuditData(dir, c, {
     publicKey: identity.publicKey,
     protocol: { now: Math.floor(Date.now() / 1000) },
   });
+}
+
+/**
+ * When each event stored in a data directory was committed there (Unix ms), by id in hex: the
+ * demo and the network bench compare these between nodes for propagation latency. Open it
+ * while no node runs on the directory.
+ */
+export async function readEventReceipts(dir: string, core?: Core): Promise<Map<string, number>> {
+  const store = Store.open(dir, core ?? (await loadCore()));
+  try {
+    return new Map(store.receipts());
+  } finally {
+    store.close();
+  }
 }
 
 /** Opens a data directory (initialized by {@link initDataDir}) and starts the node. */
@@ -195,6 +216,7 @@ export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
     );
   const trust = trustPolicy(opts.trusted);
   const core = opts.core ?? (await loadCore());
+  await finishNodeKeyRotation(opts.dataDir, core); // a rotation a crash interrupted
   const { keystore, signer } = await openNodeSigner(opts.dataDir, asSpec(opts.keystore), {
     core,
     secrets: secretsOf(opts.secrets ?? opts.passphrase, opts.pin),
@@ -265,11 +287,15 @@ export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
   }
 }
 
-export class CommonsNode implements NodeService {
+export class CommonsNode implements NodeService, SyncService {
   readonly did: string;
   readonly identities: NodeIdentities;
   /** Whose events are accepted: anyone, an allow-list, or a trust root's policy. */
   readonly trustMode: 'open' | 'allowlist' | 'governed';
+  readonly trust: TrustPolicy;
+  readonly timeRules: TimeRules;
+  private readonly acceptedListeners = new Set<(encoded: readonly Uint8Array[]) => void>();
+  private readonly checkpointListeners = new Set<(checkpoint: Checkpoint) => void>();
   private readonly pipeline: Pipeline;
   private readonly started = Date.now();
   private readonly checkpointEvery: number;
@@ -281,7 +307,8 @@ export class CommonsNode implements NodeService {
   /** Size of the log right after the last checkpoint (with its own entry, for version 2), and when it was signed. */
   private coveredSize: number;
   private lastCheckpointAt = 0;
-  private readonly counts = { accepted: 0, duplicate: 0, rejected: 0, overloaded: 0 };
+  private readonly counts = { accepted: 0, duplicate: 0, rejected: 0, conflict: 0, overloaded: 0 };
+  private storeClosed = false;
   /** The checkpoint being signed, if any: checkpoints are made one at a time, in order. */
   private signing: Promise<Checkpoint> | undefined;
   private readonly reasons = new Map<string, number>();
@@ -289,35 +316,45 @@ export class CommonsNode implements NodeService {
   readonly opened: Promise<void>;
 
   constructor(
-    private readonly core: Core,
+    /** The crypto core the node validates with (its network part uses the same). */
+    readonly core: Core,
     private readonly key: Signer,
     private readonly keystore: Keystore,
     private readonly store: Store,
     private readonly pool: VerifyPool,
     trust: TrustPolicy,
     opts: NodeOptions,
-    private readonly now: () => number,
+    /** The node's clock, Unix milliseconds. */
+    readonly now: () => number,
     /** What the start-up check covered and repaired. */
     readonly startupCheck: TailCheckReport,
-    private readonly identity: IdentityStage,
+    private readonly identityStage: IdentityStage,
     readonly governance: NodeGovernance,
     private readonly trustStage: TrustStage | undefined,
   ) {
     this.did = key.did;
+    this.trust = trust;
+    this.timeRules = opts.timeRules ?? DEFAULT_TIME_RULES;
     this.trustMode = governance.mode === 'governed' ? 'governed' : trust.mode;
     this.pipeline = new Pipeline({
       store,
       pool,
       trust,
-      timeRules: opts.timeRules ?? DEFAULT_TIME_RULES,
+      timeRules: this.timeRules,
       now,
-      identity,
+      identity: identityStage,
       ...(trustStage === undefined ? {} : { governed: trustStage }),
+      onCommitted: (events, sources) => {
+        if (sources !== undefined) return; // peers' events: the sync engine has their verdicts
+        if (this.acceptedListeners.size === 0) return;
+        const encoded = events.map((e) => e.encoded);
+        for (const listener of this.acceptedListeners) listener(encoded);
+      },
     });
     this.identities = new NodeIdentities({
       core,
       store,
-      stage: identity,
+      stage: identityStage,
       now,
       skewSeconds: (opts.timeRules ?? DEFAULT_TIME_RULES).clockSkewSeconds,
       admit: (count, work) => this.admit(count, work),
@@ -345,22 +382,48 @@ export class CommonsNode implements NodeService {
     const skew = (opts.timeRules ?? DEFAULT_TIME_RULES).clockSkewSeconds;
     const prune = () => {
       this.store.pruneReplay(Math.floor(this.now() / 1000) - skew);
-      this.identity.pruneHeld(Math.floor(this.now() / 1000));
+      this.identityStage.pruneHeld(Math.floor(this.now() / 1000));
       this.trustStage?.pruneHeld(Math.floor(this.now() / 1000));
     };
     this.timers.push(setInterval(prune, 60_000).unref());
   }
 
-  async ingest(batch: EventTextBatch): Promise<IngestResult[]> {
-    return this.admit(batchSize(batch), async () => {
-      const results = await this.pipeline.process(batch);
-      for (const r of results) {
-        this.counts[r.status] += 1;
-        if (r.status === 'rejected')
-          this.reasons.set(r.reason, (this.reasons.get(r.reason) ?? 0) + 1);
-      }
-      return results;
+  ingest(batch: EventTextBatch): Promise<IngestResult[]> {
+    return this.admit(batchSize(batch), () => this.counted(this.pipeline.process(batch)));
+  }
+
+  /** Events from peers (canonical CBOR, exactly as received): see {@link SyncService}. */
+  ingestFromPeers(items: readonly PeerEventItem[]): Promise<PeerIngestResult[]> {
+    let total = 0;
+    for (const item of items) total += item.event.length;
+    const bytes = new Uint8Array(total);
+    const spans = new Uint32Array(2 * items.length);
+    let at = 0;
+    items.forEach((item, i) => {
+      bytes.set(item.event, at);
+      spans[2 * i] = at;
+      at += item.event.length;
+      spans[2 * i + 1] = at;
     });
+    return this.admit(items.length, () =>
+      this.counted(
+        this.pipeline.processFromPeers(
+          { bytes, spans },
+          items.map((i) => i.peer),
+        ),
+      ),
+    );
+  }
+
+  /** Counts the verdicts of a batch for /metrics. */
+  private async counted<R extends PeerIngestResult>(work: Promise<R[]>): Promise<R[]> {
+    const results = await work;
+    for (const r of results) {
+      this.counts[r.status] += 1;
+      if (r.status === 'rejected')
+        this.reasons.set(r.reason, (this.reasons.get(r.reason) ?? 0) + 1);
+    }
+    return results;
   }
 
   /**
@@ -384,6 +447,51 @@ export class CommonsNode implements NodeService {
       this.pending -= count;
       this.inFlight.delete(work);
     }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // What the network part needs (SyncService, spec/SYNC.md §12)
+
+  get identity(): SyncService['identity'] {
+    return this.key;
+  }
+
+  syncRows(nowSeconds: number): Iterable<SyncRow> {
+    return this.store.syncRows(nowSeconds);
+  }
+
+  storedEvent(id: Uint8Array): Uint8Array | undefined {
+    return this.store.encodedEvent(id);
+  }
+
+  eventSource(id: Uint8Array): string | undefined {
+    return this.store.eventSource(id);
+  }
+
+  latestCheckpoint(): Checkpoint | undefined {
+    return this.store.audit.latestCheckpoint();
+  }
+
+  consistencyHashes(from: number, to: number): Uint8Array[] | null {
+    const size = this.store.audit.size;
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) return null;
+    if (from < 0 || from > to || to > size) return null;
+    return this.store.audit.consistencyProof(from, to);
+  }
+
+  recordNetworkEvent(reason: string, detail: Readonly<Record<string, unknown>>): void {
+    if (this.storeClosed) return; // a late report from a closing network
+    this.store.commit([], [{ type: 'critical', reason, detail }]);
+  }
+
+  onClientAccepted(listener: (encoded: readonly Uint8Array[]) => void): () => void {
+    this.acceptedListeners.add(listener);
+    return () => this.acceptedListeners.delete(listener);
+  }
+
+  onCheckpoint(listener: (checkpoint: Checkpoint) => void): () => void {
+    this.checkpointListeners.add(listener);
+    return () => this.checkpointListeners.delete(listener);
   }
 
   getEvent(idHex: string): unknown {
@@ -483,9 +591,9 @@ export class CommonsNode implements NodeService {
   metrics(): string {
     const t = this.pipeline.times;
     const lines = [
-      '# HELP commons_sync_events_total Events processed, by outcome.',
+      '# HELP commons_sync_events_total Events processed, by outcome (conflict: from a peer, kept as evidence of an equivocating author).',
       '# TYPE commons_sync_events_total counter',
-      ...(['accepted', 'duplicate', 'rejected'] as const).map(
+      ...(['accepted', 'duplicate', 'rejected', 'conflict'] as const).map(
         (s) => `commons_sync_events_total{outcome="${s}"} ${this.counts[s]}`,
       ),
       '# HELP commons_sync_rejections_total Rejected events, by reason code.',
@@ -528,7 +636,7 @@ export class CommonsNode implements NodeService {
       `commons_sync_pending_events ${this.pending}`,
       '# HELP commons_sync_identity_held_events Events by identities held back by the identity verdict.',
       '# TYPE commons_sync_identity_held_events gauge',
-      `commons_sync_identity_held_events ${this.identity.heldCount}`,
+      `commons_sync_identity_held_events ${this.identityStage.heldCount}`,
       '# HELP commons_sync_key_events Key events attached to the logs of identities.',
       '# TYPE commons_sync_key_events gauge',
       `commons_sync_key_events ${this.store.identity.keyEventCount}`,
@@ -566,7 +674,7 @@ export class CommonsNode implements NodeService {
     this.closing = true;
     for (const t of this.timers) clearInterval(t);
     await Promise.allSettled([...this.inFlight]);
-    this.identity.stop(); // a re-evaluation left unfinished is finished at the next start
+    this.identityStage.stop(); // a re-evaluation left unfinished is finished at the next start
     this.trustStage?.stop();
     try {
       await this.signing?.catch(() => undefined);
@@ -581,6 +689,7 @@ export class CommonsNode implements NodeService {
       await this.maybeCheckpoint(1);
     } finally {
       await this.pool.close();
+      this.storeClosed = true;
       this.store.close();
       await this.keystore.close();
     }
@@ -604,6 +713,7 @@ export class CommonsNode implements NodeService {
       const cp = await work;
       this.coveredSize = cp.treeSize + 1;
       this.lastCheckpointAt = Date.now();
+      for (const listener of this.checkpointListeners) listener(cp);
       return cp;
     } finally {
       this.signing = undefined;

@@ -2,12 +2,16 @@
  * What the HTTP API and the CLI need from a running node. `src/node.ts` implements it; the API
  * server and tests depend only on this interface.
  */
+
+import type { Checkpoint } from './audit/checkpoint.js';
 import type { ProposalStatusJson } from './governance/proposal-json.js';
 import type { GovernanceViewJson } from './governance/state.js';
 import type { TrustExplanationJson } from './governance/trust.js';
 import type { IdentityStateJson } from './identity/chain.js';
 import type { KeyEventJson } from './identity/key-event-json.js';
 import type { EventTextBatch } from './protocol/json-batch.js';
+import type { TimeRules, TrustPolicy } from './protocol/rules.js';
+import type { SyncRow } from './storage/sync-records.js';
 
 export type { EventTextBatch };
 
@@ -80,6 +84,45 @@ export interface HealthJson {
   readonly trust?: { readonly mode: 'open' | 'allowlist' | 'governed'; readonly root?: string };
 }
 
+/** One peer as `commons-sync peers` shows it. */
+export interface PeerJson {
+  readonly did: string | null;
+  readonly address: string | null;
+  /** `ready`, `awaiting-hello`, `closing`; `dialing` (not connected), `banned`, `disconnected`. */
+  readonly state: string;
+  readonly score: number;
+  readonly score_state: string;
+  readonly bytes_in: number;
+  readonly bytes_out: number;
+  readonly messages_in: number;
+  readonly events_in: number;
+  readonly events_accepted: number;
+  readonly reconciliations: number;
+  /** What the last reconciliation found: ids we held that it lacked, and the reverse. */
+  readonly lag: { readonly have: number; readonly need: number } | null;
+  readonly last_reconcile_ms: number | null;
+  readonly queued_bytes: number;
+  readonly pending_validation: number;
+  readonly outstanding_wants: number;
+  readonly last_close: {
+    readonly code: string;
+    readonly detail: string;
+    readonly at: number;
+  } | null;
+}
+
+export interface PeersJson {
+  readonly node: string;
+  /** host:port of the sync listener. */
+  readonly listen: string;
+  readonly sync_set: number;
+  readonly refused: Readonly<Record<string, number>>;
+  readonly split_views: number;
+  /** Peers seen restarting their audit log (a lost data directory; evidence in the audit log). */
+  readonly log_restarts: number;
+  readonly peers: readonly PeerJson[];
+}
+
 export interface NodeService {
   /** The node's identity, a did:key. */
   readonly did: string;
@@ -125,6 +168,8 @@ export interface NodeService {
   readonly governance?: GovernanceService;
   /** Prometheus text exposition format (version 0.0.4). */
   metrics(): string;
+  /** The node's peers (`GET /v1/peers`); absent when the node runs without its network part. */
+  peers?(): PeersJson;
   /** Stops taking work, finishes what was acknowledged, closes storage. */
   close(): Promise<void>;
 }
@@ -233,4 +278,57 @@ export interface GovernanceService {
   explain(did: string, scope: string, at: number): TrustExplanationJson;
   /** How many signatures a draft root or action still needs against the root in force. */
   proposalStatus(bytes: Uint8Array): ProposalStatusJson | GovernanceResult;
+}
+
+/** The verdict on one event a peer sent: an ingest verdict, or kept as conflict evidence. */
+export type PeerIngestResult = IngestResult | { readonly status: 'conflict'; readonly id: string };
+
+/** One event for {@link SyncService.ingestFromPeers}: canonical CBOR exactly as received. */
+export interface PeerEventItem {
+  readonly event: Uint8Array;
+  /** did:key of the peer that sent it, or null for an event merged locally (a partial). */
+  readonly peer: string | null;
+}
+
+/**
+ * What the network part (`net/`) needs of a node (spec/SYNC.md §12). `src/node.ts` implements
+ * it; `net/node-network.ts` runs the sync engine over it.
+ */
+export interface SyncService {
+  readonly did: string;
+  /**
+   * Signs with the node's identity key, through its keystore (an HSM works). The network uses
+   * it for one thing: the TLS certificate binding, a fixed domain-separated message.
+   */
+  readonly identity: {
+    readonly publicKey: Uint8Array;
+    sign(message: Uint8Array): Promise<Uint8Array>;
+  };
+  /** The node's trust and time rules (partial events are checked against them). */
+  readonly trust: TrustPolicy;
+  readonly timeRules: TimeRules;
+  /** The node's clock, Unix milliseconds. */
+  now(): number;
+  /** Accepted events and conflict evidence that expire after `nowSeconds` (the sync set). */
+  syncRows(nowSeconds: number): Iterable<SyncRow>;
+  /** The exact stored bytes of an accepted event or of conflict evidence. */
+  storedEvent(id: Uint8Array): Uint8Array | undefined;
+  /** The peer that delivered a stored event (undefined: a client's, or unknown). */
+  eventSource(id: Uint8Array): string | undefined;
+  /**
+   * Validates events from peers on exactly their bytes, stores what is valid with its
+   * provenance and keeps conflict evidence; resolves once all of it is durable. Rejects like
+   * `ingest` when overloaded or stopping.
+   */
+  ingestFromPeers(items: readonly PeerEventItem[]): Promise<PeerIngestResult[]>;
+  /** The latest signed checkpoint of the audit log. */
+  latestCheckpoint(): Checkpoint | undefined;
+  /** RFC 6962 PROOF(from, to) of the audit log, or null unless 0 ≤ from ≤ to ≤ its size. */
+  consistencyHashes(from: number, to: number): Uint8Array[] | null;
+  /** Writes a critical entry to the audit log (a ban, a split view, an equivocating author). */
+  recordNetworkEvent(reason: string, detail: Readonly<Record<string, unknown>>): void;
+  /** Calls `listener` with the bytes of the events of each commit of clients' events (durable). */
+  onClientAccepted(listener: (encoded: readonly Uint8Array[]) => void): () => void;
+  /** Calls `listener` with each checkpoint the node signs. */
+  onCheckpoint(listener: (checkpoint: Checkpoint) => void): () => void;
 }

@@ -84,7 +84,7 @@ export function spell(value: unknown, rnd: () => number): string {
       `${value}.0`,
       `${value}e0`,
       `${value}E+0`,
-      `${value}0e-1`,
+      value === 0 ? '0.0e-1' : `${value}0e-1`, // not "00e-1": a leading zero
       `${value}.000e0`,
     ];
     if (value === 0) forms.push('-0', '0e999', '-0.0');

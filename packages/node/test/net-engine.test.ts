@@ -24,6 +24,7 @@ import {
   idsOf,
   keySeed,
   pump,
+  release,
   submit,
   type TestNode,
   type World,
@@ -48,6 +49,50 @@ const closesOf = (w: World, by: TestNode) =>
   w.closes.filter((c) => c.by === by.name).map((c) => c.code);
 
 describe('gossip and reconciliation', () => {
+  it("a commit of many local events goes out in few EVENTS messages, within the peer's rates", () => {
+    const w = world();
+    const a = addNode(w, 'batch-a');
+    const b = addNode(w, 'batch-b');
+    connect(w, a, b);
+    const author = keySeed('batch-author');
+    const events = Array.from({ length: 5000 }, (_, i) =>
+      event([author], w.now, { payload: { i } }),
+    );
+    for (const e of events) expect(a.store.submit(e).outcome).toBe('accepted');
+    const sentBefore = a.actions.length;
+    a.engine.localAccepted(events, w.now);
+    pump(w);
+    const eventsMessages = a.actions
+      .slice(sentBefore)
+      .filter((x) => x.type === 'send' && x.message[1] === 0x01).length; // [1, [...]]: EVENTS
+    expect(idsOf(b)).toHaveLength(5000);
+    expect(eventsMessages).toBeLessThanOrEqual(10);
+    expect(b.engine.scoreSummary(a.did).offences['flood']).toBeUndefined();
+  });
+
+  it('fetches again what a full validation queue dropped, without blaming the sender for sending it twice', () => {
+    const w = world();
+    const a = addNode(w, 'queue-a');
+    const b = addNode(w, 'queue-b', {
+      deferValidation: true,
+      config: { maxPendingValidation: 4, reconcileIntervalMs: 1000 },
+    });
+    const author = keySeed('queue-author');
+    const sent = Array.from({ length: 20 }, (_, i) => event([author], w.now, { payload: { i } }));
+    for (const e of sent) submit(w, a, e);
+    connect(w, a, b);
+    expect(b.deferred?.length).toBe(4); // the rest was dropped: the queue holds 4
+    for (let round = 0; round < 20 && idsOf(b).length < 20; round++) {
+      release(w, b);
+      advance(w, 1000);
+    }
+    release(w, b);
+    expect(idsOf(b)).toEqual(idsOf(a));
+    const score = b.engine.scoreSummary(a.did);
+    expect(score.offences['replay']).toBeUndefined();
+    expect(score.score).toBe(0);
+  });
+
   it('a new event reaches every node of a line, each validating it once', () => {
     const w = world();
     const [a, b, c] = ['a', 'b', 'c'].map((n) => addNode(w, n)) as [TestNode, TestNode, TestNode];

@@ -5,11 +5,12 @@
  */
 import { loadCore } from '@commons-sync/bindings';
 
-import { checkpointMessage } from '../src/audit/checkpoint.js';
+import { verifyCheckpointSignature } from '../src/audit/checkpoint.js';
 import { type EngineConfig, engineConfig } from '../src/net/engine/config.js';
 import { SyncEngine } from '../src/net/engine/engine.js';
 import type { EngineAction } from '../src/net/engine/types.js';
 import { MemoryAuditLog, MemoryEventStore } from '../src/net/memory-node.js';
+import { checkpointOfWire } from '../src/net/node-network.js';
 import { SyncIndex } from '../src/net/reconcile/sync-index.js';
 import { didKeyFromPublicKey } from '../src/protocol/did.js';
 import { type EventBody, signEvent } from '../src/protocol/event.js';
@@ -28,6 +29,8 @@ export interface TestNode {
   readonly log: MemoryAuditLog;
   readonly index: SyncIndex;
   readonly actions: EngineAction[];
+  /** With `deferValidation`: validations asked and not answered yet (see `release`). */
+  readonly deferred: Array<{ id: Uint8Array; event: Uint8Array; peer: string | null }> | null;
 }
 
 export function keySeed(label: string): Uint8Array {
@@ -60,6 +63,8 @@ export function addNode(
     admitted?: (did: string) => boolean;
     trust?: TrustPolicy;
     config?: Partial<EngineConfig>;
+    /** Keep validations waiting until `release` (a slow pipeline). */
+    deferValidation?: boolean;
   } = {},
 ): TestNode {
   const seed = keySeed(name);
@@ -79,7 +84,7 @@ export function addNode(
     events: store,
     ownLog: log,
     admitted: opts.admitted ?? (() => true),
-    checkCheckpoint: (cp) => core.ed25519Verify(cp.publicKey, checkpointMessage(cp), cp.signature),
+    checkCheckpoint: (cp) => verifyCheckpointSignature(core, checkpointOfWire(cp)),
     partials: {
       sha256: core.sha256,
       ed25519Verify: core.ed25519Verify,
@@ -88,7 +93,18 @@ export function addNode(
     },
     config: engineConfig(opts.config ?? {}),
   });
-  const node: TestNode = { name, seed, did, publicKey, engine, store, log, index, actions: [] };
+  const node: TestNode = {
+    name,
+    seed,
+    did,
+    publicKey,
+    engine,
+    store,
+    log,
+    index,
+    actions: [],
+    deferred: opts.deferValidation === true ? [] : null,
+  };
   w.nodes.set(did, node);
   return node;
 }
@@ -121,7 +137,8 @@ export function pump(w: World, maxRounds = 10_000): void {
             w.wire.push({ from: node.did, to: a.peer, bytes: a.message });
           node.engine.flushed(a.peer, a.message.length);
         } else if (a.type === 'validate') {
-          node.engine.verdicts([{ ...node.store.take(a.event, a.peer), id: a.id }], w.now);
+          if (node.deferred !== null) node.deferred.push(a);
+          else node.engine.verdicts([{ ...node.store.take(a.event, a.peer), id: a.id }], w.now);
         } else if (a.type === 'close') {
           w.closes.push({ by: node.name, peer: a.peer, code: a.code });
           const other = w.nodes.get(a.peer);
@@ -147,6 +164,17 @@ function deliverAll(w: World): boolean {
     w.nodes.get(m.to)?.engine.received(m.from, m.bytes, w.now);
   }
   return any;
+}
+
+/** Answers the validations a `deferValidation` node holds. */
+export function release(w: World, node: TestNode): number {
+  const held = node.deferred?.splice(0) ?? [];
+  node.engine.verdicts(
+    held.map((a) => ({ ...node.store.take(a.event, a.peer), id: a.id })),
+    w.now,
+  );
+  pump(w);
+  return held.length;
 }
 
 /** Moves the clock and ticks every engine. */

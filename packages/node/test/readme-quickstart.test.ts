@@ -1,12 +1,13 @@
 /**
- * The README's CLI quick start, run as written: the shell block of "A node from the command
- * line" is taken from README.md and run by bash, with `npx commons-sync ...` resolved by npm
+ * The README's shell blocks, run as written: "A node from the command line" (the CLI quick
+ * start) and "A network of nodes" (three nodes started by hand with --peer) are taken from
+ * README.md and run by bash, with `npx commons-sync ...` resolved by npm
  * from the checkout as `npm start` / `npm test` / `npm run build` leave it. A broken bin link
  * (npm links a workspace's bin only if its file exists at install time) or a stale command in
  * the README fails here.
  *
- * One change to the text: the fixed port 7700 becomes a free port, so that parallel runs on one
- * machine do not collide. The block runs in a fresh folder inside the repository (npx finds the
+ * One change to the text: the fixed ports (7700; 7701-7703 and 7711-7713) become free ports, so
+ * that parallel runs on one machine do not collide. The block runs in a fresh folder inside the repository (npx finds the
  * project's bin from there), with npm offline so that a missing bin can never be fetched instead.
  */
 import { spawn } from 'node:child_process';
@@ -40,22 +41,19 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Runs a README block in a fresh folder of the repository; its exit code and output. */
+/** Runs a README block with bash in a fresh folder of the repository; stops what it started. */
 async function runBlock(
-  block: string,
-  ports: readonly string[],
-): Promise<{ code: number | null; out: string; stopped: boolean; cwd: string }> {
-  let script = `set -e\n${block}`;
-  for (const p of ports) script = script.replaceAll(p, String(await freePort()));
+  script: string,
+  timeoutMs: number,
+): Promise<{ code: number | null; out: string; cwd: string; stopped: boolean }> {
   mkdirSync(join(ROOT, '.cache'), { recursive: true });
-  const cwd = mkdtempSync(join(ROOT, '.cache', 'readme-quickstart-'));
+  const cwd = mkdtempSync(join(ROOT, '.cache', 'readme-block-'));
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env))
     if (v !== undefined && !k.startsWith('COMMONS_SYNC_')) env[k] = v;
   env['npm_config_offline'] = 'true'; // a bin that is not linked must fail, not be downloaded
   env['npm_config_update_notifier'] = 'false';
-
-  // its own process group, so that the node it starts in the background can be stopped
+  // its own process group, so that the nodes it starts in the background can be stopped
   const bash = spawn('bash', ['-c', script], {
     cwd,
     env,
@@ -66,9 +64,11 @@ async function runBlock(
   bash.stdout.on('data', (d: Buffer) => (out += d.toString()));
   bash.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const allClosed = new Promise<void>((resolve) => bash.stdout.on('close', () => resolve()));
+  const deadline = setTimeout(() => process.kill(-(bash.pid as number), 'SIGKILL'), timeoutMs);
   const code = await new Promise<number | null>((resolve) => bash.on('exit', (c) => resolve(c)));
+  clearTimeout(deadline);
   try {
-    process.kill(-(bash.pid as number), 'SIGTERM'); // the background `commons-sync start`
+    process.kill(-(bash.pid as number), 'SIGTERM'); // the nodes it started in the background
   } catch {
     // nothing left running
   }
@@ -77,15 +77,36 @@ async function runBlock(
     new Promise<boolean>((r) => setTimeout(() => r(false), 15_000)),
   ]);
   if (!stopped) process.kill(-(bash.pid as number), 'SIGKILL');
-  return { code, out, stopped, cwd };
+  return { code, out, cwd, stopped };
 }
 
 describe('README', () => {
+  it('three nodes started by hand with --peer exchange events, as written', async () => {
+    const block = shellBlock('A network of nodes');
+    expect(block).toMatch(/--peer 127\.0\.0\.1:7711/);
+    let script = `set -e\n${block}`;
+    for (const port of ['7701', '7702', '7703', '7711', '7712', '7713'])
+      script = script.replaceAll(port, String(await freePort()));
+    const { code, out, cwd, stopped } = await runBlock(script, 150_000);
+    try {
+      expect(code, out).toBe(0);
+      expect(out).toMatch(/^accepted: +1$/m); // submitted to node 1
+      // node 3's peers: nodes 1 and 2, both connected
+      expect(out).toMatch(/^PEER +ADDRESS +STATE/m);
+      expect(out.match(/^did:key:z6Mk\S+ +127\.0\.0\.1:\d+ +ready /gm)).toHaveLength(2);
+      expect(stopped).toBe(true);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  }, 180_000);
+
   it('the CLI quick start runs as written: init, start, keygen, event create, submit, audit verify', async () => {
     const block = shellBlock('A node from the command line');
     expect(block).toMatch(/npx commons-sync init/);
     expect(block).toMatch(/7700/);
-    const { code, out, stopped, cwd } = await runBlock(block, ['7700']);
+    const port = await freePort();
+    const script = `set -e\n${block.replaceAll('7700', String(port))}`;
+    const { code, out, cwd, stopped } = await runBlock(script, 120_000);
     try {
       expect(code, out).toBe(0);
       expect(out).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/); // start prints its DID and URL
@@ -104,7 +125,9 @@ describe('README', () => {
   it('the identity walk-through runs as written: create, author, rotate, revoke, recover, veto, verify', async () => {
     const block = shellBlock('Identities that survive their keys');
     expect(block).toMatch(/identity create/);
-    const { code, out, stopped, cwd } = await runBlock(block, ['7710']);
+    const port = await freePort();
+    const script = `set -e\n${block.replaceAll('7710', String(port))}`;
+    const { code, out, cwd, stopped } = await runBlock(script, 180_000);
     try {
       expect(code, out).toBe(0);
       expect(out).toMatch(/^accepted: +1$/m); // the note by the identity
@@ -135,7 +158,9 @@ describe('README', () => {
   it('the governance walk-through runs as written: root by quorum, admission, refusals, attest, explain', async () => {
     const block = shellBlock('Governance: trust roots changed by quorum');
     expect(block).toMatch(/trust root init/);
-    const { code, out, stopped, cwd } = await runBlock(block, ['7720']);
+    const port = await freePort();
+    const script = `set -e\n${block.replaceAll('7720', String(port))}`;
+    const { code, out, stopped, cwd } = await runBlock(script, 180_000);
     try {
       expect(code, out).toBe(0);
       expect(out).toMatch(/"msg":"governed by a trust root/); // the start says so
@@ -168,5 +193,5 @@ describe('README', () => {
     } finally {
       rmSync(cwd, { recursive: true, force: true });
     }
-  });
+  }, 240_000);
 });

@@ -38,6 +38,8 @@ const checkpoint = {
   publicKey: nodeKey,
   signature: new Uint8Array(64).fill(0x5a),
 };
+/** A version 2 checkpoint (spec/AUDIT.md §5): numbered and chained to the one before. */
+const checkpointV2 = { ...checkpoint, seq: 2, prev: h('prev') };
 
 const messages: Array<[string, Message]> = [
   ['hello', { type: 'hello', versions: [1], node, time: 1_767_225_600_000, checkpoint }],
@@ -62,6 +64,7 @@ const messages: Array<[string, Message]> = [
     { type: 'reconcile-reply', session: 1, round: 0, payload: Uint8Array.of(0x01) },
   ],
   ['checkpoint', { type: 'checkpoint', checkpoint }],
+  ['checkpoint (version 2)', { type: 'checkpoint', checkpoint: checkpointV2 }],
   ['proof-request', { type: 'proof-request', request: 7, from: 3, to: 8 }],
   ['proof', { type: 'proof', request: 7, from: 3, to: 8, hashes: [h('p/0'), h('p/1')] }],
   ['partial', { type: 'partial', event: Uint8Array.of(0xa0) }],
@@ -97,6 +100,14 @@ const wire = {
     ['reconcile with an extra field', '85040000410100'],
     ['a float', '8201f93c00'],
     ['trailing bytes', '82020000'],
+    [
+      'a checkpoint of 6 entries',
+      `8206860358${'20'}${'00'.repeat(32)}00${'5820'}${'00'.repeat(32)}${'5840'}${'00'.repeat(64)}01`,
+    ],
+    [
+      'a version 2 checkpoint numbered 0',
+      `8206870358${'20'}${'00'.repeat(32)}00${'5820'}${'00'.repeat(32)}${'5840'}${'00'.repeat(64)}005820${'00'.repeat(32)}`,
+    ],
   ].map(([description, cbor]) => ({ description, cbor })),
 };
 writeFileSync(join(here, 'wire.json'), `${JSON.stringify(wire, null, 2)}\n`);

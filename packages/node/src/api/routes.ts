@@ -63,6 +63,7 @@ export const ROUTES: readonly Route[] = [
     methods: { GET: getConsistency },
   },
   ...GOVERNANCE_ROUTES,
+  { pattern: '/v1/peers', regex: /^\/v1\/peers$/, methods: { GET: getPeers } },
   { pattern: '/healthz', regex: /^\/healthz$/, methods: { GET: getHealth } },
   { pattern: '/metrics', regex: /^\/metrics$/, methods: { GET: getMetrics } },
 ];
@@ -289,6 +290,13 @@ function getConsistency(
     if (error instanceof BadRangeError) throw new HttpError(400, ApiCode.BAD_QUERY, error.message);
     throw error;
   }
+}
+
+/** The node's peers: identity, state, score, lag, bytes (spec/SYNC.md §12). */
+function getPeers(_req: IncomingMessage, _params: readonly string[], ctx: RouteContext): Reply {
+  if (ctx.service.peers === undefined)
+    throw new HttpError(404, ApiCode.NOT_FOUND, 'this node runs without peers (start --peer)');
+  return { status: 200, json: ctx.service.peers() };
 }
 
 function getHealth(_req: IncomingMessage, _params: readonly string[], ctx: RouteContext): Reply {

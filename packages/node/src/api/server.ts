@@ -18,6 +18,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { ConfigError } from '../errors.js';
 import { type Logger, serializeError, silentLogger } from '../log.js';
+import { tlsProtocolOptions } from '../net/transport/tls-options.js';
 import type { NodeService } from '../service.js';
 import {
   AdmissionControl,
@@ -39,7 +40,6 @@ import {
   serviceErrorToHttp,
   shuttingDown,
 } from './routes.js';
-import { tlsProtocolOptions } from './tls.js';
 
 export interface ApiTlsOptions {
   /** PEM private key. */

@@ -45,6 +45,8 @@ export interface AuditData {
   checkpoints(): Row[];
   /** The `audit_entries` rows, by seq. */
   entries(): Iterable<Row>;
+  /** The `audit_entries` rows whose reason is `reason`, by seq. */
+  entriesWithReason(reason: string): Row[];
   /** The `events` rows (every column), by seq. */
   events(): IterableIterator<Row>;
   /** The `events` row numbered `seq`, if any. */

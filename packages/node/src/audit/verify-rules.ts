@@ -53,7 +53,8 @@ export function checkCheckpointSequence(
   cps: readonly Checkpoint[],
   core: Core,
   H: Sha256,
-  publicKey: Uint8Array | undefined,
+  /** The node key that must have signed a checkpoint of this tree size, if known. */
+  keyAt: (treeSize: number) => Uint8Array | undefined,
 ): Map<number, Checkpoint> {
   const v2 = new Map<number, Checkpoint>();
   let before: Checkpoint | undefined;
@@ -62,7 +63,8 @@ export function checkCheckpointSequence(
       fail('checkpoints', i + 1, `missing (the next stored checkpoint is ${cp.seq})`);
     if (!verifyCheckpointSignature(core, cp))
       fail('checkpoints', cp.seq, 'signature does not verify');
-    if (publicKey !== undefined && !same(cp.publicKey, publicKey)) {
+    const key = keyAt(cp.treeSize);
+    if (key !== undefined && !same(cp.publicKey, key)) {
       fail('checkpoints', cp.seq, 'signed by a key other than the node key');
     }
     if (before !== undefined && cp.treeSize < before.treeSize) {

@@ -15,6 +15,13 @@ import {
 import { makeHasher } from './hash.js';
 import { CompactRange, emptyRoot, hashLeaf, STORED_NODE_LEVEL, type TreeNode } from './merkle.js';
 import {
+  keyForTreeSize,
+  NODE_KEY_ROTATED,
+  type NodeKeyRotation,
+  parseNodeKeyRotation,
+  verifyNodeKeyRotation,
+} from './node-key.js';
+import {
   type AuditData,
   type BadRow,
   Found,
@@ -41,7 +48,10 @@ export type AuditVerification =
   | { readonly ok: false; readonly firstBad: BadRow };
 
 export interface VerifyOptions {
-  /** The node's public key: every checkpoint must be signed by it. */
+  /**
+   * The node's public key: every checkpoint must be signed by it or, across rotations of the
+   * node key (node-key.ts), by the key in force at its tree size, the last of them this one.
+   */
   readonly publicKey?: Uint8Array;
   /**
    * Also hold the stored events to the protocol (verify-events.ts): each decodes and its
@@ -58,8 +68,10 @@ export interface VerifyOptions {
  * - audit_entries: seqs 0..n-1 without gaps, every leaf hash recomputed from the canonical
  *   entry encoding, every chain hash from the previous one;
  * - audit_nodes: every stored subtree recomputed from the leaves, no extra rows;
- * - checkpoints: each signature (and, with `publicKey`, the signer), each root recomputed at
- *   its tree size;
+ * - checkpoints: each signature (and, with `publicKey` or after a rotation of the node key, the
+ *   signer: the key in force at its tree size), each root recomputed at its tree size;
+ * - node key rotations (node-key.ts): both signatures, the position and the root they name,
+ *   each starting from the key the previous one ended at, the last ending at `publicKey`;
  * - events: merged with the accept entries in order — each accept entry's event row exists,
  *   has its id, SHA-256(encoded) = encoded_hash = the entry's encodedHash, and its row digest
  *   (every other column) equals the entry's rowHash; no event row lacks an accept entry;
@@ -126,11 +138,47 @@ function toEntry(
   };
 }
 
+/**
+ * The log's rotations of the node key, checked on their own: critical entries, well formed,
+ * at the position they name, both signatures valid, each from the key the one before ended at,
+ * the last ending at `publicKey` when given. Their roots are checked in the walk.
+ */
+function nodeKeyRotations(
+  data: AuditData,
+  core: Core,
+  publicKey: Uint8Array | undefined,
+): { index: number; rotation: NodeKeyRotation }[] {
+  const out: { index: number; rotation: NodeKeyRotation }[] = [];
+  for (const row of data.entriesWithReason(NODE_KEY_ROTATED)) {
+    const seq = row['seq'] as number;
+    const rotation =
+      row['type'] === 'critical' && typeof row['detail'] === 'string'
+        ? parseNodeKeyRotation(row['detail'])
+        : undefined;
+    if (rotation === undefined) fail('audit_entries', seq, 'malformed node key rotation');
+    if (rotation.treeSize !== seq)
+      fail('audit_entries', seq, `node key rotation names position ${rotation.treeSize}`);
+    if (!verifyNodeKeyRotation(core, rotation))
+      fail('audit_entries', seq, 'node key rotation signatures do not verify');
+    const before = out[out.length - 1];
+    if (before !== undefined && !same(before.rotation.to, rotation.from))
+      fail('audit_entries', seq, 'node key rotation does not start from the key in force');
+    out.push({ index: seq, rotation });
+  }
+  const last = out[out.length - 1];
+  if (last !== undefined && publicKey !== undefined && !same(last.rotation.to, publicKey))
+    fail('audit_entries', last.index, 'the node key rotations do not end at the node key');
+  return out;
+}
+
 function verifyRows(data: AuditData, core: Core, options: VerifyOptions): AuditVerification {
   const H = makeHasher(core).one;
 
   const cps = data.checkpoints().map(toCheckpoint);
-  const rules = new EntryRules(checkCheckpointSequence(cps, core, H, options.publicKey), H);
+  const rotations = nodeKeyRotations(data, core, options.publicKey);
+  const rotationAt = new Map(rotations.map((r) => [r.index, r.rotation]));
+  const keyAt = (size: number) => keyForTreeSize(rotations, options.publicKey, size);
+  const rules = new EntryRules(checkCheckpointSequence(cps, core, H, keyAt), H);
   cps.sort((a, b) => a.treeSize - b.treeSize || a.seq - b.seq);
   let cpNext = 0;
   const checkCheckpoints = (size: number, root: () => Uint8Array): void => {
@@ -181,6 +229,12 @@ function verifyRows(data: AuditData, core: Core, options: VerifyOptions): AuditV
       chain = H(chainInput);
       if (!same(chain, e.chainHash))
         fail('audit_entries', e.seq, 'chain_hash does not follow from the previous entry');
+      if (e.type === 'critical' && e.reason === NODE_KEY_ROTATED) {
+        const r = rotationAt.get(e.seq);
+        if (r === undefined) fail('audit_entries', e.seq, 'malformed node key rotation');
+        if (!same(r.root, range.root()))
+          fail('audit_entries', e.seq, 'node key rotation names a root the log did not have');
+      }
       range.append(leaf, checkNode);
       if (nodeBad !== undefined) throw new Found(nodeBad);
       rules.check(e);

@@ -12,6 +12,13 @@ import {
 import { ProofError } from '../audit/errors.js';
 import { sha256One } from '../audit/hash.js';
 import { CommonsSyncError } from '../errors.js';
+import {
+  apiError,
+  type ClientOptions,
+  type HttpAnswer,
+  requestJson,
+  retryAfterMs,
+} from '../net/client/http-client.js';
 import { readEventJson } from '../protocol/index.js';
 import {
   apiUrl,
@@ -26,13 +33,6 @@ import {
   UsageError,
   writeLine,
 } from './common.js';
-import {
-  apiError,
-  type ClientOptions,
-  type HttpAnswer,
-  requestJson,
-  retryAfterMs,
-} from './http-client.js';
 
 const CLIENT_OPTIONS = `  --url URL        the node's base URL (required)
   --node DID       the node's did:key, as 'init' and 'start' print it (required)

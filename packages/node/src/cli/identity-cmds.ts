@@ -30,6 +30,7 @@ import type { Keystore, Signer } from '../keys/keystore.js';
 import { signerFor } from '../keys/keystore.js';
 import { openKeystore, openSigner } from '../keys/open.js';
 import { formatKeystoreSpec, type KeystoreSpec, withKey } from '../keys/spec.js';
+import { apiError, requestJson } from '../net/client/http-client.js';
 import { parseDidKey, toHex } from '../protocol/index.js';
 import type { KeyEventResult } from '../service.js';
 import {
@@ -52,7 +53,6 @@ import {
   UsageError,
   writeLine,
 } from './common.js';
-import { apiError, requestJson } from './http-client.js';
 import {
   checkedKeyEvent,
   head,

@@ -1,6 +1,7 @@
 /** Commands that work on a node's data directory: `init`, `start`, `audit verify`. */
 import { type ApiServer, type ApiTlsOptions, startApiServer } from '../api/server.js';
 import { parseDidKey } from '../protocol/did.js';
+import type { NodeService } from '../service.js';
 import { CHECK_CONSISTENCY_USAGE, CHECK_PROOF_USAGE } from './audit-cmds.js';
 import {
   BIN,
@@ -19,6 +20,7 @@ import {
   writeLine,
 } from './common.js';
 import { describeBadEntry, loadNodeOps, type OpenNodeOptions } from './node-ops.js';
+import { NETWORK_OPTIONS_HELP, NETWORK_PARSE_OPTIONS, networkFlags } from './peer-cmds.js';
 
 export const DEFAULT_PORT = 7700;
 
@@ -93,6 +95,10 @@ Options:
                        with 421 ERR_HOST_NOT_ALLOWED, against DNS rebinding
   -h, --help           show this help
 
+${NETWORK_OPTIONS_HELP}
+With the network on, start also prints "node <DID> syncing on <HOST:PORT>" before the line
+above.
+
 ${KEYSTORE_HELP}
 Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default info).`,
   async run(argv, io) {
@@ -113,6 +119,7 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
         keystore: { type: 'string' },
         'allow-tls12': { type: 'boolean' },
         'allowed-host': { type: 'string', multiple: true },
+        ...NETWORK_PARSE_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -150,6 +157,13 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
     if (values['allow-tls12'] === true && tls === undefined)
       throw new UsageError(cmd, '--allow-tls12 needs --tls-key and --tls-cert');
     if (tls !== undefined && values['allow-tls12'] === true) tls.allowTls12 = true;
+    const network = await networkFlags(
+      cmd,
+      values,
+      Array.isArray(trusted) ? trusted : undefined,
+      values.host,
+      trustRoot !== undefined,
+    );
 
     const ops = await loadNodeOps();
     const openOpts: OpenNodeOptions = {
@@ -160,9 +174,17 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
       ...(trustRoot === undefined ? {} : { trustRoot }),
       ...(workers === undefined ? {} : { workers }),
     };
-    const service = await ops.openNode(openOpts);
+    const node = await ops.openNode(openOpts);
+    let service: NodeService = node;
     let api: ApiServer;
     try {
+      if (network !== undefined) {
+        if (ops.startNetwork === undefined)
+          throw new UsageError(cmd, 'this build of the node has no network part');
+        const running = await ops.startNetwork(node, { ...network, log: io.log });
+        service = running.service;
+        writeLine(io.stdout, `node ${node.did} syncing on ${running.listen}`);
+      }
       api = await startApiServer(service, {
         port,
         ...(values.host === undefined ? {} : { host: values.host }),
@@ -175,7 +197,7 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
       throw error;
     }
     io.log.info('node started', { did: service.did, url: api.url, data: dataDir });
-    const check = service.startupCheck;
+    const check = node.startupCheck;
     if (check !== undefined) {
       if (check.replayRestored > 0 || check.reindexed) {
         io.log.warn('start-up check repaired derived state', {

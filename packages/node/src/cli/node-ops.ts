@@ -6,6 +6,7 @@
  */
 import { CommonsSyncError } from '../errors.js';
 import type { SecretSource } from '../keys/keystore.js';
+import type { Logger } from '../log.js';
 import type { NodeService } from '../service.js';
 
 export interface OpenNodeOptions {
@@ -19,6 +20,23 @@ export interface OpenNodeOptions {
   /** The JSON text of the trust root (`--root FILE`): its policy replaces `trusted`. */
   trustRoot?: Uint8Array;
   workers?: number;
+}
+
+/** The network part of `start` (spec/SYNC.md): where to listen, whom to dial and admit. */
+export interface NetworkStartOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly peers: readonly { readonly host: string; readonly port: number }[];
+  readonly admitted: ReadonlySet<string>;
+  readonly log: Logger;
+}
+
+/** A node with its network part running. */
+export interface RunningNetwork {
+  /** The node's service with `peers()` and per-peer metrics; closing it closes both. */
+  readonly service: NodeService;
+  /** host:port of the sync listener. */
+  readonly listen: string;
 }
 
 /** Where the audit log first goes wrong: a description, or the row that node.ts reports. */
@@ -54,6 +72,8 @@ export interface NodeOps {
     opts: OpenNodeOptions,
   ): Promise<NodeService & { readonly startupCheck?: StartupCheck; readonly trustMode?: string }>;
   verifyAudit(dir: string): Promise<AuditVerdict>;
+  /** Starts the network part of a node that `openNode` opened (absent in tests of the CLI alone). */
+  startNetwork?(node: NodeService, opts: NetworkStartOptions): Promise<RunningNetwork>;
 }
 
 let loaded: Promise<NodeOps> | undefined;
@@ -77,6 +97,23 @@ export function loadNodeOps(): Promise<NodeOps> {
         mod.initDataDir(dir, secrets, keystore === undefined ? {} : { keystore }),
       openNode: (opts) => mod.openNode(opts),
       verifyAudit: (dir) => mod.verifyAudit(dir),
+      startNetwork: async (node, opts) => {
+        if (!(node instanceof mod.CommonsNode))
+          throw new CommonsSyncError(
+            'ERR_INTERNAL',
+            'startNetwork needs a node that openNode opened',
+          );
+        const { NodeNetwork } = await import('../net/node-network.js');
+        const { serviceWithNetwork } = await import('../net/networked-service.js');
+        // under a trust root the root's validators in force are admitted, rechecked on change
+        const governed = node.governance.mode === 'governed';
+        const network = await NodeNetwork.start(node, node.core, {
+          ...opts,
+          ...(governed ? { admits: (did: string) => node.governance.admitsPeer(did) } : {}),
+        });
+        if (governed) node.governance.onChanged(() => network.recheckAdmission());
+        return { service: serviceWithNetwork(node, network), listen: network.listenAddress };
+      },
     };
   })();
   return loaded;

@@ -71,6 +71,11 @@ const COMMANDS: readonly Entry[] = [
     subUsage: async () => (await import('./keystore-cmds.js')).keySubcommandUsage,
   },
   {
+    name: 'rotate-key',
+    summary: "rotate the node's own key (a stopped node)",
+    load: async () => (await import('./rotate-key-cmd.js')).rotateKeyCommand,
+  },
+  {
     name: 'submit',
     summary: 'post events from files to a node',
     load: async () => (await import('./submit.js')).submitCommand,
@@ -85,6 +90,16 @@ const COMMANDS: readonly Entry[] = [
     name: 'status',
     summary: "show a node's health and latest checkpoint",
     load: async () => (await import('./status.js')).statusCommand,
+  },
+  {
+    name: 'peers',
+    summary: "show a node's peers: identity, state, score, lag, bytes",
+    load: async () => (await import('./peer-cmds.js')).peersCommand,
+  },
+  {
+    name: 'demo',
+    summary: 'run a local network of three nodes under load and watch it converge',
+    load: async () => (await import('./demo.js')).demoCommand,
   },
 ];
 

@@ -1,6 +1,8 @@
 /** `status`: a node's health and its latest checkpoint, over the HTTP API. */
 import { CommonsSyncError } from '../errors.js';
+import { apiError, type ClientOptions, requestJson } from '../net/client/http-client.js';
 import type { CheckpointJson, HealthJson } from '../service.js';
+import { CLIENT_FLAG_OPTIONS, clientOptionsFromFlags } from './client-flags.js';
 import {
   apiUrl,
   BIN,
@@ -8,13 +10,10 @@ import {
   EXIT_FAILURE,
   EXIT_OK,
   parseCommandLine,
-  parseDurationFlag,
   parseUrlFlag,
-  readFileFlag,
   required,
   writeLine,
 } from './common.js';
-import { apiError, type ClientOptions, requestJson } from './http-client.js';
 
 export const statusCommand: Command = {
   name: 'status',
@@ -38,23 +37,13 @@ Options:
       args: argv,
       options: {
         url: { type: 'string' },
-        timeout: { type: 'string' },
-        ca: { type: 'string' },
-        cert: { type: 'string' },
-        'cert-key': { type: 'string' },
+        ...CLIENT_FLAG_OPTIONS,
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
     const url = parseUrlFlag(cmd, '--url', required(cmd, '--url', values.url));
-    const client: ClientOptions = {
-      timeoutMs: parseDurationFlag(cmd, '--timeout', values.timeout ?? '10s') * 1000,
-      ...(values.ca === undefined ? {} : { ca: await readFileFlag('--ca', values.ca) }),
-      ...(values.cert === undefined ? {} : { cert: await readFileFlag('--cert', values.cert) }),
-      ...(values['cert-key'] === undefined
-        ? {}
-        : { key: await readFileFlag('--cert-key', values['cert-key']) }),
-    };
+    const client = await clientOptionsFromFlags(cmd, values, '10s');
     const health = (await getJson(apiUrl(url, '/healthz'), client)) as HealthJson;
     const checkpoint = (await getJson(
       apiUrl(url, '/v1/audit/checkpoint'),

@@ -4,8 +4,16 @@
  * Resubmitting is safe: an event the node already holds comes back as a duplicate.
  */
 import { ConfigError } from '../errors.js';
+import {
+  apiError,
+  type ClientOptions,
+  requestJson,
+  retryAfterMs,
+  TransportError,
+} from '../net/client/http-client.js';
 import { containerEnd, splitEventBody } from '../protocol/json-batch.js';
 import type { IngestResult } from '../service.js';
+import { CLIENT_FLAG_OPTIONS, clientOptionsFromFlags } from './client-flags.js';
 import {
   apiUrl,
   BIN,
@@ -14,7 +22,6 @@ import {
   EXIT_FAILURE,
   EXIT_OK,
   parseCommandLine,
-  parseDurationFlag,
   parseIntFlag,
   parseUrlFlag,
   readFileFlag,
@@ -22,13 +29,6 @@ import {
   UsageError,
   writeLine,
 } from './common.js';
-import {
-  apiError,
-  type ClientOptions,
-  requestJson,
-  retryAfterMs,
-  TransportError,
-} from './http-client.js';
 
 const MAX_REJECTIONS_KEPT = 100;
 const MAX_BACKOFF_MS = 30_000;
@@ -83,10 +83,7 @@ async function submit(argv: string[], io: CliIo): Promise<number> {
       url: { type: 'string' },
       batch: { type: 'string' },
       retries: { type: 'string' },
-      timeout: { type: 'string' },
-      ca: { type: 'string' },
-      cert: { type: 'string' },
-      'cert-key': { type: 'string' },
+      ...CLIENT_FLAG_OPTIONS,
       json: { type: 'boolean' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -96,18 +93,7 @@ async function submit(argv: string[], io: CliIo): Promise<number> {
   if (positionals.length === 0) throw new UsageError(cmd, 'at least one FILE is required');
   const batch = parseIntFlag(cmd, '--batch', values.batch ?? '1000', 1, 10_000);
   const retries = parseIntFlag(cmd, '--retries', values.retries ?? '5', 0, 20);
-  const timeoutMs = parseDurationFlag(cmd, '--timeout', values.timeout ?? '60s') * 1000;
-  if ((values.cert === undefined) !== (values['cert-key'] === undefined)) {
-    throw new UsageError(cmd, '--cert and --cert-key go together');
-  }
-  const client: ClientOptions = {
-    timeoutMs,
-    ...(values.ca === undefined ? {} : { ca: await readFileFlag('--ca', values.ca) }),
-    ...(values.cert === undefined ? {} : { cert: await readFileFlag('--cert', values.cert) }),
-    ...(values['cert-key'] === undefined
-      ? {}
-      : { key: await readFileFlag('--cert-key', values['cert-key']) }),
-  };
+  const client = await clientOptionsFromFlags(cmd, values, '60s');
 
   const events: Uint8Array[] = [];
   for (const file of positionals) {

@@ -24,10 +24,10 @@ import {
 import type { Keystore, Signer } from '../keys/keystore.js';
 import { openSigner } from '../keys/open.js';
 import type { KeystoreSpec } from '../keys/spec.js';
+import { apiError, requestJson } from '../net/client/http-client.js';
 import type { EventSignature } from '../protocol/index.js';
 import type { GovernanceResult, GovernanceStateJson } from '../service.js';
 import { apiUrl, type CliIo, cliSecrets, readFileFlag, writeLine } from './common.js';
-import { apiError, requestJson } from './http-client.js';
 
 const TIMEOUT_MS = 30_000;
 

@@ -34,6 +34,8 @@ import { formatKeystoreSpec, type KeystoreSpec, parseKeystoreSpec } from './spec
 
 export const NODE_KEY_FILE = 'node.key';
 export const NODE_KEYSTORE_FILE = 'node.keystore';
+/** A rotation's new key while the rotation is being written (see `node-key-rotation.ts`). */
+export const NODE_KEYSTORE_NEXT_FILE = 'node.keystore.next';
 const RECORD_TYPE = 'commons-sync-node-keystore';
 
 export interface NodeIdentity {
@@ -192,6 +194,27 @@ export async function openNodeSigner(
     await keystore.close();
     throw error;
   }
+}
+
+/** Writes a node keystore record for `key` in `spec` at `path` (atomically). */
+export async function writeNodeKeyRecord(
+  path: string,
+  spec: KeystoreSpec,
+  key: { readonly did: string; readonly publicKey: Uint8Array },
+): Promise<void> {
+  await writeRecord(path, {
+    type: RECORD_TYPE,
+    version: 1,
+    keystore: formatKeystoreSpec({ ...spec, key: labelOf(spec) }),
+    did: key.did,
+    publicKey: Buffer.from(key.publicKey).toString('hex'),
+  });
+}
+
+/** Reads a node keystore record (the pending one of a rotation, say); undefined when absent. */
+export async function readNodeKeyRecord(path: string): Promise<NodeIdentity | undefined> {
+  if (!(await exists(path))) return undefined;
+  return parseRecord(path, await readFile(path, 'utf8'));
 }
 
 async function writeRecord(path: string, record: object): Promise<void> {

@@ -323,8 +323,10 @@ export class IdentityStage {
       }),
     );
     this.store.commit(accepted, [record], {
-      standings,
-      events: revived.map((h, index) => ({ index, keyState: h.event.identity.keyState })),
+      identity: {
+        standings,
+        events: revived.map((h, index) => ({ index, keyState: h.event.identity.keyState })),
+      },
     });
     for (const h of revived) this.release(h.idHex);
   }

@@ -128,7 +128,7 @@ export async function ingestKeyEvents(
   }
   if (records.length > 0) {
     try {
-      store.commit([], records, keyEvents.length > 0 ? { keyEvents } : undefined);
+      store.commit([], records, keyEvents.length > 0 ? { identity: { keyEvents } } : {});
     } catch (error) {
       stage.reload(); // the logs as the store holds them: nothing of this batch joined
       throw error;

@@ -11,6 +11,11 @@
  * The last stage runs without an `await`, so two batches in flight cannot both accept the same
  * event or the same (author, nonce): the replay check and the commit see the same database. An
  * event is acknowledged (`accepted`) only after `Store.commit` returned, i.e. durably stored.
+ *
+ * Events from peers (`processFromPeers`) take the same steps on their canonical CBOR, exactly
+ * as received; the commit also records which peer delivered each event, and an event refused
+ * only as a replay (valid in every other way: its author signed two events with one nonce) is
+ * stored as conflict evidence and reported as `conflict` (spec/SYNC.md §6.3).
  * Where an event breaks several rules, the verdict is the first in the spec's order, exactly as
  * the one-event-at-a-time reference `protocol/validate.ts` (which the tests compare against).
  */
@@ -28,8 +33,13 @@ import {
   toHex,
   type VerifiedEvent,
 } from '../protocol/index.js';
-import type { IngestResult } from '../service.js';
-import { type IdentityEventRow, replayKey, type Store } from '../storage/index.js';
+import type { IngestResult, PeerIngestResult } from '../service.js';
+import {
+  type ConflictEvidence,
+  type IdentityEventRow,
+  replayKey,
+  type Store,
+} from '../storage/index.js';
 import type { IdentityStage } from './identity-stage.js';
 import type { Prepared, PreparedChunk, PreparedEvent } from './prepare.js';
 import { brandVerified } from './verified.js';
@@ -44,6 +54,14 @@ export interface PipelineOptions {
   readonly now?: () => number;
   /** The key event logs (default: none, so every event by an identity is refused). */
   readonly identity?: IdentityStage;
+  /**
+   * Called right after a commit that stored events, with those events (durable by then) and,
+   * for peer batches, the peer that delivered each (null: merged locally).
+   */
+  readonly onCommitted?: (
+    events: readonly VerifiedEvent[],
+    sources: readonly (string | null)[] | undefined,
+  ) => void;
   /**
    * A trust root's policy (spec/GOVERNANCE.md §8): when given, step 8 runs here in the commit
    * block, not on the workers (governance records change its answers), and `trust` is unused.
@@ -100,6 +118,7 @@ export class Pipeline {
   private readonly now: () => number;
   private readonly identity: IdentityStage | undefined;
   private readonly governed: GovernedTrust | undefined;
+  private readonly onCommitted: PipelineOptions['onCommitted'];
 
   constructor(opts: PipelineOptions) {
     this.identity = opts.identity;
@@ -110,24 +129,46 @@ export class Pipeline {
     this.trust = opts.governed === undefined ? (opts.trust ?? OPEN_TRUST) : OPEN_TRUST;
     this.timeRules = opts.timeRules ?? DEFAULT_TIME_RULES;
     this.now = opts.now ?? Date.now;
+    this.onCommitted = opts.onCommitted;
   }
 
   /**
    * Validates and stores a batch of events given as JSON texts; `results[i]` is the verdict on
    * the i-th text. A batch whose array is not closed properly (§3.5) has every event rejected.
    */
-  async process(batch: EventTextBatch): Promise<IngestResult[]> {
+  process(batch: EventTextBatch): Promise<IngestResult[]> {
+    return this.run(batch, undefined) as Promise<IngestResult[]>;
+  }
+
+  /**
+   * Validates and stores events from peers, given as their canonical CBOR in the spans of
+   * `batch`; `sources[i]` is the peer that sent the i-th (null: merged locally).
+   */
+  processFromPeers(
+    batch: EventTextBatch,
+    sources: readonly (string | null)[],
+  ): Promise<PeerIngestResult[]> {
+    if (sources.length !== batchSize(batch))
+      throw new TypeError('processFromPeers: one source per event');
+    return this.run(batch, sources);
+  }
+
+  private async run(
+    batch: EventTextBatch,
+    sources: readonly (string | null)[] | undefined,
+  ): Promise<PeerIngestResult[]> {
     const t0 = performance.now();
     const count = batchSize(batch);
     const now = Math.floor(this.now() / 1000);
+    const ctx = { now, timeRules: this.timeRules, trust: this.trust };
     const chunk =
       batch.framingError === undefined
-        ? await this.pool.prepare(batch, { now, timeRules: this.timeRules, trust: this.trust })
+        ? await this.pool.prepare(batch, sources === undefined ? ctx : { ...ctx, encoding: 'cbor' })
         : framingRejected(count, batch.framingError);
     const t1 = performance.now();
 
     // From here on no await: replay check and commit see the same database.
-    const results: IngestResult[] = new Array<IngestResult>(count);
+    const results: PeerIngestResult[] = new Array<PeerIngestResult>(count);
     const audit: { index: number; record: AuditRecord }[] = [];
     // `verified`: every signature of the event verified, so the audit log may record it one by
     // one (audit/rules.ts); anything else is counted in a summary.
@@ -158,6 +199,8 @@ export class Pipeline {
     const acceptedInBatch = new Map<string, Uint8Array>(); // replay key → id, in input order
     const accepted: VerifiedEvent[] = [];
     const identityRows: IdentityEventRow[] = [];
+    const acceptedSources: (string | null)[] = [];
+    const evidence: ConflictEvidence[] = [];
     for (const { index, event, key } of live) {
       // step 5: against the store, then against events accepted earlier in this batch
       const previous = known.has(key)
@@ -165,9 +208,22 @@ export class Pipeline {
         : acceptedInBatch.get(key);
       if (previous !== undefined) {
         const replay = classifyReplay(event.id, previous);
-        if (!replay.ok)
+        if (!replay.ok) {
           reject(index, replay.reason, replay.detail, event.id, signaturesHeld(event));
-        else results[index] = { status: 'duplicate', id: toHex(event.id) };
+          if (sources !== undefined && event.late === undefined) {
+            // valid but for the replay: the author equivocated; kept as evidence (SYNC.md §6.3)
+            results[index] = { status: 'conflict', id: toHex(event.id) };
+            evidence.push({
+              id: event.id,
+              author: event.author,
+              nonce: event.nonce,
+              createdAt: event.createdAt,
+              expiresAt: event.expiresAt,
+              encoded: event.encoded,
+              peer: sources[index] ?? null,
+            });
+          }
+        } else results[index] = { status: 'duplicate', id: toHex(event.id) };
         continue;
       }
       // step 7 for an author that is an identity, before trust (step 8, in `late`)
@@ -198,6 +254,7 @@ export class Pipeline {
       accepted.push(brandVerified({ ...fields, idHex }));
       if (event.identity !== undefined)
         identityRows.push({ index: accepted.length - 1, keyState: event.identity.keyState });
+      if (sources !== undefined) acceptedSources.push(sources[index] ?? null);
       results[index] = { status: 'accepted', id: idHex };
     }
     if (accepted.length > 0 || audit.length > 0) {
@@ -207,12 +264,17 @@ export class Pipeline {
       this.store.commit(
         accepted,
         audit.map((a) => a.record),
-        identityRows.length > 0 ? { events: identityRows } : undefined,
+        {
+          ...(sources === undefined ? {} : { sources: acceptedSources, evidence }),
+          ...(identityRows.length > 0 ? { identity: { events: identityRows } } : {}),
+        },
       );
       for (const row of identityRows)
         this.identity?.stored((accepted[row.index] as VerifiedEvent).idHex);
       if (this.governed?.stored !== undefined)
         for (const e of accepted) this.governed.stored(e.idHex);
+      if (accepted.length > 0)
+        this.onCommitted?.(accepted, sources === undefined ? undefined : acceptedSources);
     }
     const t2 = performance.now();
     this.times.parse += chunk.parseMs;

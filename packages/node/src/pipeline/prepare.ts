@@ -14,6 +14,7 @@ import {
   checkTime,
   checkTrust,
   type DecodedEvent,
+  decodeEvent,
   evaluatePolicy,
   type ReasonCode,
   readEventJson,
@@ -31,6 +32,11 @@ export interface PrepareContext {
   readonly now: number;
   readonly timeRules: TimeRules;
   readonly trust: TrustPolicy;
+  /**
+   * What the spans hold: events' JSON texts (clients, the default) or their canonical CBOR
+   * (peers, spec/SYNC.md §4.1), each read by the one strict decoder for its form.
+   */
+  readonly encoding?: 'json' | 'cbor';
 }
 
 /**
@@ -94,8 +100,13 @@ export function prepareChunk(
   const out: PreparedEvent[] = new Array<PreparedEvent>(count);
   const parsed: { index: number; decoded: DecodedEvent }[] = [];
   for (let index = 0; index < count; index++) {
-    // the strict reader of §3.4, on the bytes exactly as they were received
-    const result = readEventJson(data, spans[2 * index] as number, spans[2 * index + 1] as number);
+    // the strict reader of §3.4 (or the canonical CBOR decoder), on the bytes as received
+    const start = spans[2 * index] as number;
+    const end = spans[2 * index + 1] as number;
+    const result =
+      ctx.encoding === 'cbor'
+        ? decodeEvent(data.subarray(start, end))
+        : readEventJson(data, start, end);
     if (!result.ok) out[index] = { ok: false, reason: result.reason, detail: result.detail };
     else parsed.push({ index, decoded: result.value });
   }

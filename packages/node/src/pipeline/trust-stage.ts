@@ -221,12 +221,10 @@ export class TrustStage implements GovernedTrust {
       if (h.event.identity !== undefined)
         identityRows.push({ index, keyState: h.event.identity.keyState });
     });
-    this.opts.store.commit(
-      accepted,
-      [record],
-      identityRows.length > 0 ? { events: identityRows } : undefined,
-      { standings },
-    );
+    this.opts.store.commit(accepted, [record], {
+      ...(identityRows.length > 0 ? { identity: { events: identityRows } } : {}),
+      governance: { standings },
+    });
     for (const h of revived) {
       this.release(h.idHex);
       this.opts.identity.stored(h.idHex);

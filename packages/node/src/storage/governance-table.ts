@@ -1,5 +1,5 @@
 /**
- * The governance table (migration 4, spec/GOVERNANCE.md §7): every governance record the node
+ * The governance tables (migration 5, spec/GOVERNANCE.md §7): every governance record the node
  * holds — roots, critical actions, attestations and their revocations — as the canonical CBOR of
  * the copy held, one row per (id, signer set). The anchor is configuration, not a row. Written
  * inside the store's commit transaction ({@link GovernanceTable.write}) with the audit entries

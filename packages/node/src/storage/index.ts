@@ -16,10 +16,12 @@ export type {
 } from './identity-tables.js';
 export { APPLICATION_ID, MIGRATIONS, type Migration, migrate, SCHEMA_VERSION } from './schema.js';
 export {
+  type CommitExtras,
   type ReplayRecord,
   replayKey,
   Store,
   type StoredEvent,
   type StoreOptions,
 } from './store.js';
+export type { ConflictEvidence, SyncRow } from './sync-records.js';
 export { verifyAuditData } from './verify-audit-data.js';

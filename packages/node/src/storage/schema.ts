@@ -48,15 +48,23 @@ export const APPLICATION_ID = 0x4353594e;
  *   hex id) gave it: the event stays in `events` as evidence but counts as valid nowhere. The
  *   index serves re-evaluation: the events naming a key state whose window changed.
  *
- * Notes on version 4 (spec/GOVERNANCE.md; written by `governance-table.ts`):
+ * Notes on version 4 (spec/SYNC.md §6):
+ * - `event_sources`: which peer first delivered a stored event (provenance); events from
+ *   clients have no row. Written in the commit that stores the event.
+ * - `conflict_events`: events kept as evidence of an author's equivocation (valid in every way
+ *   but another event with the same author and nonce was accepted first). They are not
+ *   accepted: no replay record, no accept entry, not counted as events; the node reconciles
+ *   them and serves them to peers so that every node ends up holding both.
+ *
+ * Notes on version 5 (spec/GOVERNANCE.md; written by `governance-table.ts`):
  * - `governance_records`: the governance records the node holds (roots, critical actions,
  *   attestations, revocations), one row per copy (id, signer set), canonical CBOR as received.
  *   The anchor is configuration, not a row. Rows leave when the held set drops a copy (a copy
  *   with more signatures replaced it, or the record was judged for good); the node replays the
  *   table at start.
  * - `trust_events`: the stored events a governed node's trust policy no longer trusts (a
- *   revocation reaching back, a policy change...): `invalid_reason` the ERR_UNTRUSTED_AUTHOR
- *   detail code, `invalid_by` what caused it. No row: the event counts. Kept as evidence, as
+ *   revocation reaching back, a policy change...): `invalid_reason` the trust code,
+ *   `invalid_by` what caused it. No row: the event counts. Kept as evidence, as
  *   `identity_events` keeps events a key event invalidated.
  */
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
@@ -147,6 +155,27 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   },
   {
     version: 4,
+    name: 'event provenance and conflict evidence (sync)',
+    sql: `
+      CREATE TABLE event_sources (
+        event_seq INTEGER PRIMARY KEY,
+        peer      TEXT NOT NULL
+      );
+      CREATE TABLE conflict_events (
+        seq         INTEGER PRIMARY KEY,
+        id          BLOB NOT NULL UNIQUE,
+        author      TEXT NOT NULL,
+        nonce       BLOB NOT NULL,
+        created_at  INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        peer        TEXT,
+        encoded     BLOB NOT NULL
+      );
+    `,
+  },
+  {
+    version: 5,
     name: 'governance records and the trust standing of events',
     sql: `
       CREATE TABLE governance_records (

@@ -24,6 +24,7 @@ import {
 } from './errors.js';
 import { GovernanceTable, type GovernanceWrites } from './governance-table.js';
 import { IdentityTables, type IdentityWrites } from './identity-tables.js';
+import { type ConflictEvidence, SyncRecords, type SyncRow } from './sync-records.js';
 import { checkTail, type TailCheckOptions, type TailCheckReport } from './tail-check.js';
 
 export interface StoreOptions {
@@ -95,15 +96,26 @@ function checkEvent(e: VerifiedEvent): void {
   }
 }
 
+/** What a commit writes besides events and audit entries (events from peers; spec/SYNC.md §6). */
+export interface CommitExtras {
+  /** `sources[i]`: the peer that delivered `accepted[i]`, or null for a client's event. */
+  readonly sources?: readonly (string | null)[];
+  /** Events kept as evidence of an author's equivocation (not accepted). */
+  readonly evidence?: readonly ConflictEvidence[];
+  /** Key events, identity rows of accepted events, changed standings (spec/IDENTITY.md). */
+  readonly identity?: IdentityWrites;
+  /** Governance records that joined or left the held set, trust standings (spec/GOVERNANCE.md). */
+  readonly governance?: GovernanceWrites;
+}
+
 /** What one commit writes, prepared outside the transaction. */
 interface Prepared {
   readonly events: readonly VerifiedEvent[];
+  readonly extras: CommitExtras;
   readonly encodedHashes: Uint8Array;
   readonly replayKeys: Uint8Array;
   readonly entries: readonly NewAuditEntry[];
   readonly plan: LedgerPlan;
-  readonly identity: IdentityWrites | undefined;
-  readonly governance: GovernanceWrites | undefined;
   readonly firstSeq: number;
   readonly firstAuditSeq: number;
   readonly nowMs: number;
@@ -125,8 +137,9 @@ export class Store {
   readonly audit: AuditLog;
   /** Key events and the identity standing of events (spec/IDENTITY.md), written by `commit`. */
   readonly identity: IdentityTables;
-  /** Governance records held (spec/GOVERNANCE.md), written by `commit`. */
+  /** Governance records held and the trust standing of events, written by `commit`. */
   readonly governance: GovernanceTable;
+  readonly #sync: SyncRecords;
   #open = true;
   #nextSeq: number;
   #eventCount: number;
@@ -171,6 +184,7 @@ export class Store {
     this.audit = new AuditLog(db, core, now);
     this.identity = new IdentityTables(db);
     this.governance = new GovernanceTable(db);
+    this.#sync = new SyncRecords(db);
     this.#commitTx = db.transaction((p: Prepared) => this.#write(p));
   }
 
@@ -191,6 +205,18 @@ export class Store {
       db.close();
       throw toStorageError(error, `cannot open the store in ${dir}`);
     }
+  }
+
+  /**
+   * The details of the audit entries with this reason, in log order: for rare entries (the
+   * node key's rotations), read with a scan of the log.
+   */
+  entryDetailsWithReason(reason: string): string[] {
+    this.#checkOpen();
+    return this.#db
+      .prepare('SELECT detail FROM audit_entries WHERE reason = ? ORDER BY seq')
+      .pluck()
+      .all(reason) as string[];
   }
 
   /** The hex ids among `ids` that are already stored. */
@@ -265,19 +291,22 @@ export class Store {
    * the rest counted, and a summary entry when one is due), critical actions as given. A call
    * that ends up writing nothing (only counted rejections) touches no database. Throws
    * {@link DuplicateEventError} for an id already stored and {@link ReplayConflictError} for an
-   * (author, nonce) pair whose record is live. `identity` (key events, identity rows of
-   * accepted events, changed standings) and `governance` (held records that joined or left) are
-   * written in the same transaction.
+   * (author, nonce) pair whose record is live. `extras.identity` (key events, identity rows of
+   * accepted events, changed standings) is written in the same transaction.
    */
   commit(
     accepted: readonly VerifiedEvent[],
     audit: readonly AuditRecord[] = [],
-    identity?: IdentityWrites,
-    governance?: GovernanceWrites,
+    extras: CommitExtras = {},
   ): number {
     this.#checkOpen();
-    const prepared = this.#prepare(accepted, audit, identity, governance);
-    if (prepared.entries.length === 0 && identity === undefined && governance === undefined) {
+    const prepared = this.#prepare(accepted, audit, extras);
+    if (
+      prepared.entries.length === 0 &&
+      (extras.evidence?.length ?? 0) === 0 &&
+      extras.identity === undefined &&
+      extras.governance === undefined
+    ) {
       this.audit.adoptPlan(prepared.plan);
       return this.audit.size;
     }
@@ -359,6 +388,36 @@ export class Store {
     return this.#eventCount;
   }
 
+  /** The stored canonical bytes of an accepted event, or of one kept as conflict evidence. */
+  encodedEvent(id: Uint8Array): Uint8Array | undefined {
+    this.#checkOpen();
+    return this.#sync.encoded(id);
+  }
+
+  /** The peer that first delivered a stored event (undefined: a client's, or unknown). */
+  eventSource(id: Uint8Array): string | undefined {
+    this.#checkOpen();
+    return this.#sync.sourceOf(id);
+  }
+
+  /** The sync set as stored: accepted events and conflict evidence expiring after `nowSeconds`. */
+  syncRows(nowSeconds: number): Iterable<SyncRow> {
+    this.#checkOpen();
+    return this.#sync.syncRows(nowSeconds);
+  }
+
+  /** When each stored event was committed (Unix ms), by id in hex. */
+  receipts(): Iterable<[string, number]> {
+    this.#checkOpen();
+    return this.#sync.receipts();
+  }
+
+  /** Events kept as evidence of an author's equivocation. */
+  countConflicts(): number {
+    this.#checkOpen();
+    return this.#sync.countConflicts();
+  }
+
   /**
    * Deletes the replay records of events that expired before `nowSeconds` (Unix seconds; pass
    * the time minus any clock-skew allowance). Returns how many were deleted.
@@ -426,9 +485,10 @@ export class Store {
   #prepare(
     accepted: readonly VerifiedEvent[],
     audit: readonly AuditRecord[],
-    identity: IdentityWrites | undefined,
-    governance?: GovernanceWrites,
+    extras: CommitExtras,
   ): Prepared {
+    if (extras.sources !== undefined && extras.sources.length !== accepted.length)
+      throw new TypeError('commit: one source per accepted event');
     const nowMs = this.audit.stampTime(this.#now());
     for (const e of accepted) checkEvent(e);
     const firstSeq = this.#nextSeq;
@@ -483,12 +543,11 @@ export class Store {
     const replayKeys = this.#replayKeys(accepted);
     return {
       events: accepted,
+      extras,
       encodedHashes,
       replayKeys,
       entries,
       plan,
-      identity,
-      governance,
       firstSeq,
       firstAuditSeq,
       nowMs,
@@ -526,8 +585,11 @@ export class Store {
         );
       }
     }
-    if (p.identity !== undefined) this.identity.write(p.identity, p.firstSeq, p.nowMs);
-    if (p.governance !== undefined) this.governance.write(p.governance, p.nowMs);
+    if (p.extras.identity !== undefined)
+      this.identity.write(p.extras.identity, p.firstSeq, p.nowMs);
+    if (p.extras.governance !== undefined) this.governance.write(p.extras.governance, p.nowMs);
+    if (p.extras.sources !== undefined) this.#sync.writeSources(p.firstSeq, p.extras.sources);
+    if (p.extras.evidence !== undefined) this.#sync.writeEvidence(p.extras.evidence, p.nowMs);
     return this.audit.stage(p.entries, p.nowMs);
   }
 }

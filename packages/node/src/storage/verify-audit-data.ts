@@ -31,6 +31,8 @@ function sqliteAuditData(db: Database): AuditData {
     checkpoints: () => db.prepare('SELECT * FROM checkpoints ORDER BY seq').all() as Row[],
     entries: () =>
       db.prepare('SELECT * FROM audit_entries ORDER BY seq').iterate() as IterableIterator<Row>,
+    entriesWithReason: (reason) =>
+      db.prepare('SELECT * FROM audit_entries WHERE reason = ? ORDER BY seq').all(reason) as Row[],
     events: () =>
       db.prepare('SELECT * FROM events ORDER BY seq').iterate() as IterableIterator<Row>,
     eventBySeq: (seq) => eventBySeq.get(seq) as Row | undefined,

@@ -11,6 +11,7 @@ import {
   type CheckpointSignatureCheck,
   CheckpointWatch,
   evidenceJson,
+  restartJson,
   type SplitViewEvidence,
 } from './checkpoints.js';
 import type { Offence } from './config.js';
@@ -60,6 +61,20 @@ export class CheckpointGossip {
         return;
       case 'split-view': {
         this.splitView(seen.evidence);
+        return;
+      }
+      case 'restarted': {
+        // one alert and one audit record per restart (at most MAX_LOG_RESTARTS per node)
+        this.hooks.emit({ type: 'alert', alert: { kind: 'log-restart', evidence: seen.evidence } });
+        this.hooks.emit({
+          type: 'audit',
+          record: { kind: 'log-restart', evidence: restartJson(seen.evidence) },
+        });
+        const node = seen.evidence.node;
+        for (const peer of this.hooks.readyPeers()) {
+          peer.relayed.delete(node); // the new log's sizes start small again
+          if (peer !== conn && peer.id !== node) this.relayTo(peer, node, cp);
+        }
         return;
       }
       case 'new-head':

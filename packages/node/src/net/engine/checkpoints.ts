@@ -17,7 +17,7 @@ export type CheckpointSignatureCheck = (cp: WireCheckpoint) => boolean;
 export interface SplitViewEvidence {
   /** did:key of the node that signed both checkpoints. */
   readonly node: string;
-  readonly reason: 'same-size-different-roots' | 'inconsistent-proof';
+  readonly reason: 'same-size-different-roots' | 'inconsistent-proof' | 'restarted-again';
   readonly first: WireCheckpoint;
   readonly second: WireCheckpoint;
   /** The proof the node gave, when the verdict rests on one. */
@@ -37,7 +37,25 @@ export type ObserveResult =
   | { readonly status: 'known' }
   | { readonly status: 'new-head' }
   | { readonly status: 'pending' }
-  | { readonly status: 'split-view'; readonly evidence: SplitViewEvidence };
+  | { readonly status: 'split-view'; readonly evidence: SplitViewEvidence }
+  | { readonly status: 'restarted'; readonly evidence: RestartEvidence };
+
+/**
+ * A node's audit log started over (spec/SYNC.md §7.1): a version 2 checkpoint signed later than
+ * the head but with a smaller number. An honest node does this once, when its data directory
+ * was lost and it was restored with its key; both checkpoints are kept as evidence.
+ */
+export interface RestartEvidence {
+  readonly node: string;
+  /** The head of the log before the restart. */
+  readonly previous: WireCheckpoint;
+  /** The first checkpoint seen of the new log. */
+  readonly restart: WireCheckpoint;
+  readonly detectedMs: number;
+}
+
+/** Restarts of one node's log accepted while this node runs; another one is a split view. */
+export const MAX_LOG_RESTARTS = 1;
 
 const MAX_CANDIDATES = 4;
 const MAX_EVIDENCE = 64;
@@ -48,6 +66,14 @@ interface NodeState {
   /** "from/to" of proof requests sent and not answered, with when they were sent. */
   readonly asked: Map<string, number>;
   split: boolean;
+  restarts: number;
+  /** After a restart: checkpoints signed before this time belong to the old log (ignored). */
+  restartedAt: number;
+}
+
+/** Signed later, numbered lower: a log that started over (both must be version 2). */
+function isRestart(head: WireCheckpoint, cp: WireCheckpoint): boolean {
+  return head.seq !== undefined && cp.seq !== undefined && cp.seq < head.seq && cp.time > head.time;
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -87,10 +113,34 @@ export class CheckpointWatch {
     if (node === this.self || !this.admitted(node)) return { status: 'ignored' };
     const state = this.nodes.get(node);
     if (state === undefined) {
-      this.nodes.set(node, { head: cp, candidates: [], asked: new Map(), split: false });
+      this.nodes.set(node, {
+        head: cp,
+        candidates: [],
+        asked: new Map(),
+        split: false,
+        restarts: 0,
+        restartedAt: 0,
+      });
       return { status: 'new-head' };
     }
     if (state.split) return { status: 'known' };
+    if (cp.time < state.restartedAt) return { status: 'known' }; // the log before its restart
+    if (isRestart(state.head, cp)) {
+      if (state.restarts >= MAX_LOG_RESTARTS)
+        return this.split(node, state, 'restarted-again', state.head, cp, null, nowMs);
+      const evidence: RestartEvidence = {
+        node,
+        previous: state.head,
+        restart: cp,
+        detectedMs: nowMs,
+      };
+      state.head = cp;
+      state.candidates = [];
+      state.asked.clear();
+      state.restarts++;
+      state.restartedAt = cp.time;
+      return { status: 'restarted', evidence };
+    }
     for (const known of [state.head, ...state.candidates]) {
       if (known.treeSize === cp.treeSize) {
         if (sameBytes(known.root, cp.root)) return { status: 'known' };
@@ -191,6 +241,28 @@ export class CheckpointWatch {
   }
 }
 
+/** A printable form of a checkpoint for alerts and the audit log. */
+export function checkpointJson(c: WireCheckpoint): Record<string, unknown> {
+  return {
+    tree_size: c.treeSize,
+    root: toHex(c.root),
+    time: c.time,
+    node: toHex(c.publicKey),
+    signature: toHex(c.signature),
+    ...(c.seq === undefined ? {} : { version: 2, seq: c.seq, prev: toHex(c.prev as Uint8Array) }),
+  };
+}
+
+/** A printable form of a restart's evidence. */
+export function restartJson(e: RestartEvidence): Record<string, unknown> {
+  return {
+    node: e.node,
+    previous: checkpointJson(e.previous),
+    restart: checkpointJson(e.restart),
+    detected_ms: e.detectedMs,
+  };
+}
+
 /** A printable form of evidence for alerts and the audit log. */
 export function evidenceJson(e: SplitViewEvidence): Record<string, unknown> {
   const cp = (c: WireCheckpoint) => ({
@@ -199,6 +271,7 @@ export function evidenceJson(e: SplitViewEvidence): Record<string, unknown> {
     time: c.time,
     node: toHex(c.publicKey),
     signature: toHex(c.signature),
+    ...(c.seq === undefined ? {} : { version: 2, seq: c.seq, prev: toHex(c.prev as Uint8Array) }),
   });
   return {
     node: e.node,

@@ -13,7 +13,6 @@
 
 import type { Sha256 } from '../../audit/merkle.js';
 import { toHex } from '../../protocol/bytes.js';
-import { decodeEvent } from '../../protocol/event.js';
 import { Reason } from '../../protocol/reasons.js';
 import { NetCode, NetError, type NetErrorCode } from '../errors.js';
 import { Initiator, type OpenRange, respond } from '../reconcile/reconciler.js';
@@ -32,6 +31,7 @@ import { DEFAULT_ENGINE_CONFIG, type EngineConfig, type Offence } from './config
 import { checkPartial, type PartialCheckDeps, PartialPool } from './partials.js';
 import { PeerConn, type PeerId } from './peer.js';
 import { BoundedSet, PeerScore } from './scoring.js';
+import { eventItems, type SyncItemCodec } from './sync-items.js';
 import type { EngineAction, EventSource, EventVerdict, OwnLog, PeerView } from './types.js';
 
 /** Messages dropped unread before a HELLO before the connection is cut (spec/SYNC.md §4.1). */
@@ -71,6 +71,8 @@ export interface EngineDeps {
   readonly checkCheckpoint: CheckpointSignatureCheck;
   /** Checks partial events (crypto and the node's trust and time rules). */
   readonly partials: PartialCheckDeps;
+  /** Reads the items the engine carries (default: CommonsEvents; see sync-items.ts). */
+  readonly items?: SyncItemCodec;
   readonly config?: EngineConfig;
 }
 
@@ -79,6 +81,7 @@ interface Inflight {
   readonly event: Uint8Array;
   readonly expiresAt: number;
   readonly createdAt: number;
+  readonly author: string;
 }
 
 export class SyncEngine {
@@ -96,6 +99,7 @@ export class SyncEngine {
   private readonly provenance = new Map<string, PeerId>();
   private readonly checkpoints: CheckpointGossip;
   private readonly partials: PartialPool;
+  private readonly items: SyncItemCodec;
   private actions: EngineAction[] = [];
   private now = 0;
   /** Authors already reported for equivocation (one audit record each; bounded). */
@@ -114,6 +118,7 @@ export class SyncEngine {
       emit: (action) => this.actions.push(action),
     });
     this.partials = new PartialPool(this.config.maxPartials);
+    this.items = deps.items ?? eventItems(deps.sha256);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -217,15 +222,20 @@ export class SyncEngine {
     this.pumpAll();
   }
 
-  /** An event this node accepted from a client (already durable): gossip it. */
-  localAccepted(event: Uint8Array, nowMs: number): void {
+  /**
+   * Events this node accepted from a client (already durable): gossip them. Give a commit's
+   * events in one call: they go out batched (one EVENTS message per peer for up to 1,024), where
+   * one call per event would send a message per event and could pass a peer's message rate.
+   */
+  localAccepted(events: Uint8Array | readonly Uint8Array[], nowMs: number): void {
     this.tick(nowMs);
-    const decoded = decodeEvent(event);
-    if (!decoded.ok) throw new RangeError(`localAccepted: ${decoded.reason}`);
-    const id = this.deps.sha256(decoded.value.body);
-    const { createdAt, expiresAt } = decoded.value.event;
-    if (this.deps.index.insert({ timestamp: createdAt, id, expiresAt, kind: 'accepted' }))
-      this.gossip(id, event, null);
+    for (const event of events instanceof Uint8Array ? [events] : events) {
+      const described = this.items.describe(event);
+      if (!described.ok) throw new RangeError(`localAccepted: ${described.reason}`);
+      const { id, createdAt, expiresAt } = described.item;
+      if (this.deps.index.insert({ timestamp: createdAt, id, expiresAt, kind: 'accepted' }))
+        this.gossip(id, event, null);
+    }
     this.pumpAll();
   }
 
@@ -347,6 +357,12 @@ export class SyncEngine {
         this.hello(conn, m);
         return;
       }
+      // A node that refuses us sends a GOODBYE instead of its HELLO (§3.3): acting on it only
+      // ends the connection, and tells us why.
+      if (m.type === 'goodbye') {
+        this.goodbye(conn, m.code, m.detail);
+        return;
+      }
       // Nothing is acted on before the HELLO. Over TCP nothing can come first; a transport that
       // reorders may deliver a few messages early, so a few are dropped unread (the peer's
       // timers and reconciliation recover them) and only a stream of them is a violation.
@@ -421,15 +437,19 @@ export class SyncEngine {
         return;
       }
       case 'goodbye':
-        conn.phase = 'closing';
-        this.actions.push({
-          type: 'close',
-          peer: conn.id,
-          code: m.code,
-          detail: `the peer said goodbye: ${m.detail}`,
-        });
+        this.goodbye(conn, m.code, m.detail);
         return;
     }
+  }
+
+  private goodbye(conn: PeerConn, code: string, detail: string): void {
+    conn.phase = 'closing';
+    this.actions.push({
+      type: 'close',
+      peer: conn.id,
+      code,
+      detail: `the peer said goodbye: ${detail}`,
+    });
   }
 
   private hello(conn: PeerConn, m: Message & { type: 'hello' }): void {
@@ -476,38 +496,39 @@ export class SyncEngine {
       this.offend(conn, 'flood', 'event rate exceeded');
       return;
     }
-    const decoded = decodeEvent(event);
-    if (!decoded.ok) {
-      this.offend(conn, 'invalid-event', `${decoded.reason}: ${decoded.detail}`);
+    const described = this.items.describe(event);
+    if (!described.ok) {
+      this.offend(conn, 'invalid-event', `${described.reason}: ${described.detail}`);
       return;
     }
-    const id = this.deps.sha256(decoded.value.body);
+    const { id, expiresAt, createdAt, author } = described.item;
     const key = toHex(id);
-    if (conn.received.has(key)) this.offend(conn, 'replay', key);
+    // A second copy is a replay, unless we asked for it (WANT): the peer may have pushed it
+    // while our request was on its way, or we dropped the first copy.
+    conn.wants.delete(key);
+    if (conn.received.has(key) && !conn.asked.has(key)) this.offend(conn, 'replay', key);
     conn.received.add(key);
     conn.markKnown(id);
-    conn.wants.delete(key);
     if (this.deps.index.has(id) || this.inflight.has(key)) return;
     const digest = toHex(this.deps.sha256(event));
     if (this.rejected.has(digest)) {
       this.offend(conn, 'invalid-event', `${key} (rejected before)`);
       return;
     }
-    const { expiresAt, createdAt } = decoded.value.event;
     const nowSeconds = Math.floor(this.now / 1000);
     if (nowSeconds >= expiresAt) {
       if (this.now - expiresAt * 1000 > this.config.staleGraceMs) this.offend(conn, 'stale', key);
       return;
     }
     if (conn.pendingValidation >= this.config.maxPendingValidation) {
-      conn.reconcileDueMs = Math.min(
-        conn.reconcileDueMs,
-        this.now + this.config.reconcileIntervalMs,
-      );
-      return; // dropped: reconciliation will fetch it once the queue has room
+      // dropped: reconciliation fetches it once the queue has drained (and its next copy is
+      // not the sender's replay: we will have asked for it)
+      conn.received.delete(key);
+      conn.needRoom = true;
+      return;
     }
     conn.pendingValidation++;
-    this.inflight.set(key, { peer: conn.id, event, expiresAt, createdAt });
+    this.inflight.set(key, { peer: conn.id, event, expiresAt, createdAt, author });
     this.actions.push({ type: 'validate', peer: conn.id, id, event });
   }
 
@@ -517,7 +538,14 @@ export class SyncEngine {
     if (entry === undefined) return;
     this.inflight.delete(key);
     const conn = entry.peer === null ? undefined : this.peers.get(entry.peer);
-    if (conn !== undefined) conn.pendingValidation = Math.max(0, conn.pendingValidation - 1);
+    if (conn !== undefined) {
+      conn.pendingValidation = Math.max(0, conn.pendingValidation - 1);
+      if (conn.needRoom && conn.pendingValidation + conn.wants.size <= this.wantCapacity() / 2) {
+        conn.needRoom = false; // the queue drained: fetch what was dropped or left unasked
+        if (conn.recon === null && conn.phase === 'ready') this.startReconcile(conn);
+        else conn.reconcileDueMs = this.now;
+      }
+    }
     switch (r.outcome) {
       case 'accepted':
         if (
@@ -546,10 +574,8 @@ export class SyncEngine {
           })
         ) {
           this.gossip(r.id, entry.event, entry.peer);
-          const author = decodeEvent(entry.event);
-          const who = author.ok ? author.value.event.author : key;
-          if (!this.equivocators.has(who)) {
-            this.equivocators.add(who);
+          if (!this.equivocators.has(entry.author)) {
+            this.equivocators.add(entry.author);
             this.actions.push({
               type: 'audit',
               record: { kind: 'author-equivocation', id: key, from: entry.peer },
@@ -585,19 +611,13 @@ export class SyncEngine {
     }
     if (this.deps.index.has(verdict.id) || this.inflight.has(toHex(verdict.id))) return;
     if (verdict.complete) {
-      this.validateLocal(verdict.id, event, conn, verdict.event.createdAt, verdict.event.expiresAt);
+      this.validateLocal(verdict.id, event, conn, verdict.event);
       return;
     }
     const merged = this.partials.add(verdict);
     if (merged === null) return;
     if (merged.complete) {
-      this.validateLocal(
-        verdict.id,
-        merged.bytes,
-        conn,
-        verdict.event.createdAt,
-        verdict.event.expiresAt,
-      );
+      this.validateLocal(verdict.id, merged.bytes, conn, verdict.event);
       return;
     }
     if (!merged.grew) return;
@@ -609,13 +629,13 @@ export class SyncEngine {
     id: Uint8Array,
     event: Uint8Array,
     conn: PeerConn | null,
-    createdAt: number,
-    expiresAt: number,
+    about: { readonly createdAt: number; readonly expiresAt: number; readonly author: string },
   ): void {
     const key = toHex(id);
     if (this.inflight.has(key)) return;
     if (conn !== null) conn.pendingValidation++;
-    this.inflight.set(key, { peer: conn?.id ?? null, event, expiresAt, createdAt });
+    const { createdAt, expiresAt, author } = about;
+    this.inflight.set(key, { peer: conn?.id ?? null, event, expiresAt, createdAt, author });
     this.actions.push({ type: 'validate', peer: conn?.id ?? null, id, event });
   }
 
@@ -625,7 +645,8 @@ export class SyncEngine {
         this.offend(conn, 'flood', 'asked for more than it reads');
         return;
       }
-      if (!this.deps.index.has(id) || this.recentlySent(conn, id)) continue; // sent already: in flight
+      // Asked for explicitly (it may have dropped our push): sent even if sent recently.
+      if (!this.deps.index.has(id)) continue;
       const event = this.deps.events.get(id);
       if (event === undefined) continue;
       this.queuePush(conn, id, event);
@@ -639,10 +660,20 @@ export class SyncEngine {
     return false;
   }
 
+  /** Events asked of one peer and waiting for validation, at most: what its queue can take. */
+  private wantCapacity(): number {
+    return Math.min(this.config.maxOutstandingWants, this.config.maxPendingValidation);
+  }
+
   private want(conn: PeerConn, ids: readonly Uint8Array[]): void {
-    const room = this.config.maxOutstandingWants - conn.wants.size;
+    // never ask for more than the validation queue can take: the excess would be dropped
+    const room = this.wantCapacity() - conn.wants.size - conn.pendingValidation;
     const asked = ids.slice(0, Math.max(0, room));
-    for (const id of asked) conn.wants.set(toHex(id), this.now);
+    for (const id of asked) {
+      const key = toHex(id);
+      conn.wants.set(key, this.now);
+      conn.asked.add(key);
+    }
     for (let i = 0; i < asked.length; i += WIRE_LIMITS.maxIdsPerMessage) {
       this.send(
         conn,
@@ -650,7 +681,7 @@ export class SyncEngine {
         false,
       );
     }
-    if (asked.length < ids.length) conn.reconcileDueMs = this.now; // ask again for the rest later
+    if (asked.length < ids.length) conn.needRoom = true; // the rest once the queue drained
   }
 
   // -------------------------------------------------------------------------------------------

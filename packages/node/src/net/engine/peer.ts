@@ -90,7 +90,14 @@ export class PeerConn {
   readonly sentAt = new Map<string, number>();
   /** Ids the peer sent on this connection (a second send is a replay). */
   readonly received: BoundedSet;
+  /** Ids asked of the peer (WANT) on this connection: a second copy of one is no replay. */
+  readonly asked: BoundedSet;
   pendingValidation = 0;
+  /**
+   * Events from this peer were dropped (its validation queue was full) or ids left unasked (no
+   * room for more WANTs): reconcile again as soon as the queue has drained to half.
+   */
+  needRoom = false;
   /** Ids asked with WANT and not received, with when they were asked. */
   readonly wants = new Map<string, number>();
   /** Events to push, sent as one EVENTS message per drain. */
@@ -125,6 +132,7 @@ export class PeerConn {
   ) {
     this.known = new BoundedSet(config.knownIdsPerPeer);
     this.received = new BoundedSet(config.knownIdsPerPeer);
+    this.asked = new BoundedSet(config.knownIdsPerPeer);
     this.eventBucket = new TokenBucket(config.eventRatePerSecond, config.eventBurst, connectedMs);
     this.messageBucket = new TokenBucket(
       config.messageRatePerSecond,

@@ -1,7 +1,7 @@
 /** The contract between the sans-I/O sync engine and whatever runs it (a TLS node, the simulator). */
 
 import type { WireCheckpoint } from '../wire/messages.js';
-import type { SplitViewEvidence } from './checkpoints.js';
+import type { RestartEvidence, SplitViewEvidence } from './checkpoints.js';
 import type { PeerId, PeerPhase, PeerStats } from './peer.js';
 import type { OffenceRecord, ScoreState } from './scoring.js';
 
@@ -54,7 +54,10 @@ export type EngineAction =
   /** Something for the audit log (bounded: one record per ban, per split view, per equivocating author). */
   | { readonly type: 'audit'; readonly record: NetAuditRecord };
 
-export type NetAlert = { readonly kind: 'split-view'; readonly evidence: SplitViewEvidence };
+export type NetAlert =
+  | { readonly kind: 'split-view'; readonly evidence: SplitViewEvidence }
+  /** A peer's audit log started over (its data was lost): not a ban, but evidence kept. */
+  | { readonly kind: 'log-restart'; readonly evidence: RestartEvidence };
 
 export type NetAuditRecord =
   | {
@@ -65,6 +68,7 @@ export type NetAuditRecord =
       readonly offences: Record<string, OffenceRecord>;
     }
   | { readonly kind: 'split-view'; readonly evidence: Record<string, unknown> }
+  | { readonly kind: 'log-restart'; readonly evidence: Record<string, unknown> }
   | { readonly kind: 'author-equivocation'; readonly id: string; readonly from: PeerId | null };
 
 export interface PeerView {

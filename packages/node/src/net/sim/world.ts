@@ -372,10 +372,13 @@ export class Simulation {
       }
       case 'alert': {
         const accused = this.nodes.find((n) => n.did === a.alert.evidence.node);
-        this.log(`${node.name} ALERT split view by ${accused?.name}: ${a.alert.evidence.reason}`);
+        const what =
+          a.alert.kind === 'split-view' ? `split view: ${a.alert.evidence.reason}` : 'log restart';
+        this.log(`${node.name} ALERT ${what} by ${accused?.name}`);
         if (!node.hostile) {
+          // no simulated node loses its log, so an honest one never restarts it either
           if (accused === undefined || !accused.hostile)
-            this.violation(`${node.name} accused honest ${accused?.name} of a split view`);
+            this.violation(`${node.name} accused honest ${accused?.name} of a ${what}`);
           this.counters.alerts++;
         }
         return;

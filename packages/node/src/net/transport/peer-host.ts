@@ -40,6 +40,10 @@ export interface PeerHostOptions {
   readonly onAudit?: (record: NetAuditRecord) => void;
   /** Called for every connection refused at the handshake (tests and logs). */
   readonly onRefused?: (reason: { code: NetErrorCode; detail: string; did?: string }) => void;
+  /** Called when the engine closes a connection, with its code (logs, `peers`). */
+  readonly onClosed?: (peer: string, code: string, detail: string) => void;
+  /** Called when a peer's connection is attached (after the handshake and admission). */
+  readonly onConnected?: (peer: string, address: string) => void;
   readonly host?: string;
   readonly port?: number;
   readonly clock?: () => number;
@@ -63,11 +67,25 @@ interface Dial {
   socket: TLSSocket | null;
   /** The identity last found at this address. */
   did: string | null;
+  attempts: number;
+}
+
+/** A peer address this node keeps dialing, as `peers` shows it. */
+export interface DialState {
+  readonly address: string;
+  /** The identity last found there, once a connection succeeded. */
+  readonly did: string | null;
+  readonly connected: boolean;
+  /** The wait before the next try while it is down. */
+  readonly backoffMs: number;
+  readonly attempts: number;
 }
 
 export interface PeerHostStats {
   /** Connections refused at the handshake (bad binding, not admitted). */
   refused: number;
+  /** The same, by refusal code. */
+  refusedByCode: Record<string, number>;
   /** Frames read from connections that were refused: always 0, by construction; tests check it. */
   framesFromRefused: number;
   framesIn: number;
@@ -81,12 +99,19 @@ export class PeerHost {
   private pendingValidation: ValidateItem[] = [];
   private validationScheduled = false;
   private closed = false;
-  readonly stats: PeerHostStats = { refused: 0, framesFromRefused: 0, framesIn: 0 };
+  private certificate: NodeCertificate;
+  readonly stats: PeerHostStats = {
+    refused: 0,
+    refusedByCode: {},
+    framesFromRefused: 0,
+    framesIn: 0,
+  };
 
   private constructor(
     private readonly opts: PeerHostOptions,
     private readonly server: Server,
   ) {
+    this.certificate = opts.certificate;
     this.timer = setInterval(() => this.tick(), opts.tickMs ?? 250);
     this.timer.unref();
   }
@@ -121,9 +146,9 @@ export class PeerHost {
     return this.opts.engine;
   }
 
-  /** An event this node accepted from a client (durable): gossip it. */
-  localAccepted(event: Uint8Array): void {
-    this.opts.engine.localAccepted(event, this.now());
+  /** Events this node accepted from a client (durable): gossip them (a commit's in one call). */
+  localAccepted(events: Uint8Array | readonly Uint8Array[]): void {
+    this.opts.engine.localAccepted(events, this.now());
     this.run();
   }
 
@@ -144,11 +169,50 @@ export class PeerHost {
     return [...this.sockets.keys()];
   }
 
+  /** The remote address of a connected peer. */
+  addressOf(did: string): string | undefined {
+    const socket = this.sockets.get(did)?.socket;
+    if (socket?.remoteAddress === undefined) return undefined;
+    return `${socket.remoteAddress}:${socket.remotePort}`;
+  }
+
+  /** The addresses this node dials, and how each is doing. */
+  dialStates(): DialState[] {
+    return [...this.dials.entries()].map(([address, d]) => ({
+      address,
+      did: d.did,
+      connected: d.did !== null && this.sockets.has(d.did),
+      backoffMs: d.backoffMs,
+      attempts: d.attempts,
+    }));
+  }
+
+  /**
+   * Serves a new certificate (the old one nears its end) to new connections, and dials with it;
+   * connections already up keep theirs (TLS checked it once, at the handshake).
+   */
+  renewCertificate(certificate: NodeCertificate): void {
+    this.certificate = certificate;
+    this.server.setSecureContext({
+      ...TLS13_ONLY,
+      key: certificate.key,
+      cert: certificate.cert,
+    });
+  }
+
   /** Keeps a connection to host:port, redialing with backoff while it is down. */
   dial(host: string, port: number): void {
     const key = `${host}:${port}`;
     if (this.dials.has(key)) return;
-    const d: Dial = { host, port, backoffMs: 200, timer: null, socket: null, did: null };
+    const d: Dial = {
+      host,
+      port,
+      backoffMs: 200,
+      timer: null,
+      socket: null,
+      did: null,
+      attempts: 0,
+    };
     this.dials.set(key, d);
     this.connectOut(d);
   }
@@ -183,12 +247,13 @@ export class PeerHost {
       this.redial(d);
       return;
     } // already connected the other way
+    d.attempts++;
     const socket = connect({
       ...TLS13_ONLY,
       host: d.host,
       port: d.port,
-      key: this.opts.certificate.key,
-      cert: this.opts.certificate.cert,
+      key: this.certificate.key,
+      cert: this.certificate.cert,
       rejectUnauthorized: false,
       ALPNProtocols: [SYNC_ALPN],
     });
@@ -249,6 +314,7 @@ export class PeerHost {
 
   private refuse(socket: TLSSocket, code: NetErrorCode, detail: string, did?: string): null {
     this.stats.refused++;
+    this.stats.refusedByCode[code] = (this.stats.refusedByCode[code] ?? 0) + 1;
     this.refusedSockets.add(socket);
     this.opts.onRefused?.({ code, detail, ...(did === undefined ? {} : { did }) });
     // One GOODBYE, then close; no 'data' listener is attached, so nothing it sent is read.
@@ -292,6 +358,7 @@ export class PeerHost {
       this.run();
       return;
     }
+    this.opts.onConnected?.(did, `${socket.remoteAddress}:${socket.remotePort}`);
     socket.on('data', (chunk: Buffer) => {
       if (this.refusedSockets.has(socket)) {
         this.stats.framesFromRefused++; // unreachable: refused sockets have no listener
@@ -312,6 +379,17 @@ export class PeerHost {
       }
       this.run();
     });
+    this.run();
+  }
+
+  /** Closes the connection to `did` (no longer admitted) with a GOODBYE saying why. */
+  cut(did: string, detail: string): void {
+    const socket = this.sockets.get(did)?.socket;
+    if (socket === undefined) return;
+    this.sockets.delete(did);
+    this.opts.engine.disconnected(did, this.now());
+    socket.end(encodeFrame(encodeMessage({ type: 'goodbye', code: NetCode.NOT_ADMITTED, detail })));
+    setTimeout(() => socket.destroy(), 1000).unref();
     this.run();
   }
 
@@ -362,6 +440,7 @@ export class PeerHost {
       case 'close': {
         const attached = this.sockets.get(a.peer);
         if (attached === undefined) return;
+        this.opts.onClosed?.(a.peer, a.code, a.detail);
         attached.socket.end(); // after what was written, the GOODBYE included
         setTimeout(() => attached.socket.destroy(), 2000).unref();
         return;

@@ -46,7 +46,11 @@ export const WIRE_LIMITS = Object.freeze({
   maxDetailBytes: 512,
 });
 
-/** A signed audit checkpoint (audit/checkpoint.ts), as it travels. */
+/**
+ * A signed audit checkpoint (audit/checkpoint.ts), as it travels. Version 1 has five fields;
+ * version 2 (spec/AUDIT.md §5: numbered and chained) adds `seq` and `prev`, which its signature
+ * covers.
+ */
 export interface WireCheckpoint {
   readonly treeSize: number;
   readonly root: Uint8Array;
@@ -54,6 +58,10 @@ export interface WireCheckpoint {
   readonly time: number;
   readonly publicKey: Uint8Array;
   readonly signature: Uint8Array;
+  /** Version 2: the checkpoint's number (1, 2, ...). */
+  readonly seq?: number;
+  /** Version 2: the hash of the checkpoint before it (32 zero bytes for the first). */
+  readonly prev?: Uint8Array;
 }
 
 export type Message =
@@ -147,18 +155,26 @@ function ids(v: CborValue | undefined, what: string): Uint8Array[] {
 }
 
 function checkpointFrom(v: CborValue | undefined): WireCheckpoint {
-  const a = array(v, 'checkpoint', 5, 5);
-  return {
+  const a = array(v, 'checkpoint', 5, 7);
+  if (a.length === 6) malformed('checkpoint of 6 entries (5 or 7)');
+  const common = {
     treeSize: uint(a[0], 'tree size'),
     root: bytesOf(a[1], 'root', 32, 32),
     time: uint(a[2], 'checkpoint time'),
     publicKey: bytesOf(a[3], 'checkpoint key', 32, 32),
     signature: bytesOf(a[4], 'checkpoint signature', 64, 64),
   };
+  if (a.length === 5) return common;
+  const seq = uint(a[5], 'checkpoint seq');
+  if (seq < 1) malformed('checkpoint seq must be at least 1');
+  return { ...common, seq, prev: bytesOf(a[6], 'checkpoint prev', 32, 32) };
 }
 
 function checkpointTo(cp: WireCheckpoint): CborValue {
-  return [cp.treeSize, cp.root, cp.time, cp.publicKey, cp.signature];
+  const common = [cp.treeSize, cp.root, cp.time, cp.publicKey, cp.signature];
+  if ((cp.seq === undefined) !== (cp.prev === undefined))
+    throw new RangeError('a version 2 checkpoint has both seq and prev');
+  return cp.seq === undefined ? common : [...common, cp.seq, cp.prev as Uint8Array];
 }
 
 function concatIds(list: readonly Uint8Array[]): Uint8Array {

@@ -1,10 +1,12 @@
 /**
  * A small JSON client for the node API on node:http and node:https, with a deadline per
  * request and a bound on the response size (a misbehaving server cannot fill our memory).
+ * The CLI's commands that talk to a node (`submit`, `status`, `audit check-*`, `peers`) and
+ * `demo` use it; it lives with the network part because it is how one talks to a node.
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { CommonsSyncError } from '../errors.js';
+import { CommonsSyncError } from '../../errors.js';
 
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
