@@ -51,7 +51,8 @@ export const NETWORK_OPTIONS_HELP = `Network (spec/SYNC.md; on when any of these
   --sync-port N        port of the sync listener; 0 picks a free one (default ${DEFAULT_SYNC_PORT})
   --sync-host HOST     address of the sync listener (default: --host, else 127.0.0.1)
   --admit DIDS         node identities that may connect (comma-separated did:keys;
-                       repeatable). Default: the --trusted set. Required in --open mode
+                       repeatable). Default: the --trusted set. Required in --open mode;
+                       refused with --root, whose validators in force are admitted
   --config FILE        JSON: {"peers": ["HOST:PORT", ...], "admit": ["did:key:...", ...],
                        "sync_host": "HOST", "sync_port": N}; flags add to it and win`;
 
