@@ -34,7 +34,7 @@ import { NodeIdentities } from './node-identities.js';
 import { finishNodeKeyRotation } from './node-key-rotation.js';
 import { IdentityStage, type IdentityStageOptions } from './pipeline/identity-stage.js';
 import { Pipeline } from './pipeline/pipeline.js';
-import { TrustStage } from './pipeline/trust-stage.js';
+import { TrustStage, type TrustStageBounds } from './pipeline/trust-stage.js';
 import { VerifyPool } from './pipeline/verify-pool.js';
 import {
   batchSize,
@@ -111,6 +111,8 @@ export interface NodeOptions {
   readonly trustRoot?: Uint8Array;
   /** Governance records taken per second (default 100). */
   readonly governanceRate?: number;
+  /** Local bounds of events held back by the trust policy, and the re-evaluation page. */
+  readonly trustBounds?: Partial<TrustStageBounds>;
 }
 
 function checkpointJson(cp: Checkpoint, did: string): CheckpointJson {
@@ -253,7 +255,13 @@ export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
       onChange: (cause) => trustStage?.reevaluate(cause),
     });
     if (governance.mode === 'governed')
-      trustStage = new TrustStage({ store, governed: governance, identity, now });
+      trustStage = new TrustStage({
+        store,
+        governed: governance,
+        identity,
+        now,
+        ...(opts.trustBounds === undefined ? {} : { bounds: opts.trustBounds }),
+      });
     const pool = await VerifyPool.create({
       ...(opts.workers === undefined ? {} : { threads: opts.workers }),
       backend: core.backend, // the workers use the node's crypto backend

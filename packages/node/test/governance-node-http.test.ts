@@ -336,4 +336,73 @@ describe('a node governed by a trust root, over HTTP', () => {
       'commons_sync_governance_rate_refused_total 2',
     );
   });
+
+  it('holds at most its bound of refused events, and judges stored events in pages', async () => {
+    const n = await startIdentityNode(NOW, {
+      trustRoot: recordBytes(anchor),
+      trustBounds: { maxHeldEvents: 2, pageSize: 2 },
+    });
+    nodes.push(n);
+    const early = await postEvents(n.url, [
+      keyEvent(dave, NOW - 300, 'note', 'h1'),
+      keyEvent(dave, NOW - 290, 'note', 'h2'),
+      keyEvent(dave, NOW - 280, 'note', 'h3'),
+    ]);
+    expect(early.map(verdictOf)).toEqual(Array(3).fill('ERR_UNTRUSTED_AUTHOR'));
+    expect(await (await fetch(`${n.url}/metrics`)).text()).toContain(
+      'commons_sync_trust_held_events 2',
+    );
+    const attestation = signed(
+      {
+        v: 1,
+        type: 'attestation',
+        issuer: alice.did,
+        subject: dave.did,
+        scope: 'note',
+        createdAt: NOW - 3600,
+        expiresAt: NOW + DAY,
+      },
+      [alice],
+    );
+    expect(await postRecord(n.url, attestation)).toMatchObject({ status: 'accepted' });
+    // the two held ones (lowest ids first) are stored; the third was over the bound
+    const stored = await Promise.all(
+      early.map(async (a) => (await fetch(`${n.url}/v1/events/${a.id}`)).status),
+    );
+    expect(stored.filter((s) => s === 200)).toHaveLength(2);
+    expect(stored.filter((s) => s === 404)).toHaveLength(1);
+    // five more, then a revocation reaching back: judged in pages of two, all invalidated
+    const more = await postEvents(
+      n.url,
+      [1, 2, 3, 4, 5].map((i) => keyEvent(dave, NOW - 200 + i, 'note', `m${i}`)),
+    );
+    expect(more.map(verdictOf)).toEqual(Array(5).fill('accepted'));
+    const revocation = signed(
+      {
+        v: 1,
+        type: 'attestation-revocation',
+        issuer: alice.did,
+        target: attestation.id,
+        createdAt: NOW - 3000,
+      },
+      [alice],
+    );
+    expect(await postRecord(n.url, revocation)).toMatchObject({ status: 'accepted' });
+    expect(await (await fetch(`${n.url}/metrics`)).text()).toContain(
+      'commons_sync_trust_invalidated_events 7',
+    );
+    await n.close();
+    const { Store } = await import('../src/storage/index.js');
+    const store = Store.open(n.dir, core);
+    const pages: string[] = [];
+    for (let i = 0; i < store.audit.size; i++) {
+      const e = store.audit.entry(i);
+      if (e?.type === 'critical' && e.detail.includes('"trust":"reevaluated"'))
+        pages.push(e.detail);
+    }
+    store.close();
+    // one page accepting the two held events, then 7 stored events in pages of at most 2
+    const invalidatedPerPage = pages.map((p) => (p.match(/ERR_TRUST_/g) ?? []).length);
+    expect(invalidatedPerPage.filter((k) => k > 0)).toEqual([2, 2, 2, 1]);
+  });
 });
