@@ -136,6 +136,21 @@ export class NodeGovernance implements GovernanceService {
     return this.validatorsOf.ids.has(did);
   }
 
+  /**
+   * What an operator must act on: `forked` (two valid successors of one root: governance is
+   * frozen at the fork point, recovery is a new anchor) and `expired` (the root in force is past
+   * its `expires_at`: no critical action dated from then on counts). Nothing in the core reads
+   * the clock, so the node asks with its own.
+   */
+  alerts(nowSeconds: number): Array<'forked' | 'expired'> {
+    const view = this.g.view;
+    if (view === null) return [];
+    const out: Array<'forked' | 'expired'> = [];
+    if (view.chain.status === 'forked') out.push('forked');
+    if (nowSeconds >= view.chain.tip.record.expiresAt) out.push('expired');
+    return out;
+  }
+
   /** Calls `listener` after each change of the governed state (peer admission rechecks). */
   onChanged(listener: () => void): () => void {
     this.listeners.add(listener);

@@ -591,7 +591,12 @@ export class CommonsNode implements NodeService, SyncService {
       backend: this.core.backend,
       trust: {
         mode: this.trustMode,
-        ...(this.governance.rootId === undefined ? {} : { root: this.governance.rootId }),
+        ...(this.governance.rootId === undefined
+          ? {}
+          : {
+              root: this.governance.rootId,
+              alerts: this.governance.alerts(Math.floor(this.now() / 1000)),
+            }),
       },
     };
   }
@@ -652,6 +657,12 @@ export class CommonsNode implements NodeService, SyncService {
       '# TYPE commons_sync_trust_mode gauge',
       ...(['open', 'allowlist', 'governed'] as const).map(
         (m) => `commons_sync_trust_mode{mode="${m}"} ${this.trustMode === m ? 1 : 0}`,
+      ),
+      '# HELP commons_sync_governance_alert Governance alerts: the chain forked, the root in force expired.',
+      '# TYPE commons_sync_governance_alert gauge',
+      ...(['forked', 'expired'] as const).map(
+        (a) =>
+          `commons_sync_governance_alert{alert="${a}"} ${this.governance.alerts(Math.floor(this.now() / 1000)).includes(a) ? 1 : 0}`,
       ),
       '# HELP commons_sync_governance_records Governance records held (roots, actions, attestations, revocations).',
       '# TYPE commons_sync_governance_records gauge',

@@ -81,7 +81,12 @@ export interface HealthJson {
    * Whose authors the node accepts: `open` (anyone), `allowlist` (--trusted) or `governed` (the
    * trust policy of the trust root in force, spec/GOVERNANCE.md §8), with that root's id.
    */
-  readonly trust?: { readonly mode: 'open' | 'allowlist' | 'governed'; readonly root?: string };
+  readonly trust?: {
+    readonly mode: 'open' | 'allowlist' | 'governed';
+    readonly root?: string;
+    /** Governed: `forked` (governance frozen) or `expired` (the root in force expired). */
+    readonly alerts?: readonly string[];
+  };
 }
 
 /** One peer as `commons-sync peers` shows it. */

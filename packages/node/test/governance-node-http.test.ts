@@ -71,9 +71,9 @@ describe('a node governed by a trust root, over HTTP', () => {
   it('judges authors by the trust policy, critical records by the quorum of the root in force', async () => {
     const n = await governedNode();
     const health = (await (await fetch(`${n.url}/healthz`)).json()) as {
-      trust: { mode: string; root: string };
+      trust: { mode: string; root: string; alerts: string[] };
     };
-    expect(health.trust).toEqual({ mode: 'governed', root: anchor.idHex });
+    expect(health.trust).toEqual({ mode: 'governed', root: anchor.idHex, alerts: [] });
     expect(await (await fetch(`${n.url}/metrics`)).text()).toContain(
       'commons_sync_trust_mode{mode="governed"} 1',
     );
@@ -404,5 +404,32 @@ describe('a node governed by a trust root, over HTTP', () => {
     // one page accepting the two held events, then 7 stored events in pages of at most 2
     const invalidatedPerPage = pages.map((p) => (p.match(/ERR_TRUST_/g) ?? []).length);
     expect(invalidatedPerPage.filter((k) => k > 0)).toEqual([2, 2, 2, 1]);
+  });
+
+  it('says when the root in force expired and when the chain forked (health and metrics)', async () => {
+    const n = await governedNode();
+    // two valid successors of the anchor, each signed by a quorum: a fork, named in the audit log
+    const successor = (validator: string) =>
+      signed(
+        rootBody({
+          version: 2,
+          prior: anchor,
+          createdAt: T0 + DAY,
+          validators: entries(validator),
+          thresholds: thresholds(2),
+        }),
+        [alice, bob],
+      );
+    expect(await postRecord(n.url, successor('val-1'))).toMatchObject({ status: 'accepted' });
+    expect(await postRecord(n.url, successor('val-2'))).toMatchObject({ status: 'accepted' });
+    const trust = async () =>
+      ((await (await fetch(`${n.url}/healthz`)).json()) as { trust: { alerts: string[] } }).trust;
+    expect((await trust()).alerts).toEqual(['forked']);
+    expect(await (await fetch(`${n.url}/metrics`)).text()).toContain(
+      'commons_sync_governance_alert{alert="forked"} 1',
+    );
+    // a year on, the root in force has expired too
+    n.setNow(T0 + 400 * DAY);
+    expect((await trust()).alerts).toEqual(['forked', 'expired']);
   });
 });

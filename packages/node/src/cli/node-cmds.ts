@@ -217,6 +217,13 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
       io.log.info('governed by a trust root: authors are judged by its trust policy', {
         root: health.trust.root,
       });
+      for (const alert of health.trust.alerts ?? [])
+        io.log.warn(
+          alert === 'forked'
+            ? 'the trust root chain is forked: governance is frozen at the fork point (a new anchor recovers it)'
+            : 'the trust root in force has expired: no critical action counts until a new root',
+          { root: health.trust.root },
+        );
     } else if (trusted === undefined || trusted === 'open') {
       io.log.warn(
         'open mode: no trust root, events from any author are accepted; pass --root FILE (or --trusted) to restrict',
