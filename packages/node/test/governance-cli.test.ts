@@ -138,6 +138,26 @@ describe('commons-sync trust against a node', () => {
     const show = await cli('trust', 'root', 'show', '--url', n.url);
     expect(JSON.parse(show.out)).toMatchObject({ mode: 'governed', root: { version: 2 } });
     expect((await cli('trust', 'explain', 'did:web:nobody', '--url', n.url)).code).toBe(2);
+    // a governed node takes its trust and its peers from the root: no --trusted, --open, --admit
+    const root = file('root.json');
+    const withAdmit = await cli(
+      'start',
+      '--data',
+      file('nodedir'),
+      '--root',
+      root,
+      '--admit',
+      members[0] as string,
+      '--peer',
+      '127.0.0.1:9',
+    );
+    expect(withAdmit.code).toBe(2);
+    expect(withAdmit.err).toMatch(/--admit excludes --root/);
+    for (const flag of [['--trusted', members[0] as string], ['--open']]) {
+      const r = await cli('start', '--data', file('nodedir'), '--root', root, ...flag);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/--root excludes --trusted and --open/);
+    }
     const kind = await cli('trust', 'action', 'propose', '--url', n.url, '--kind', 'coup');
     expect(kind.code).toBe(2);
     expect(kind.err).toMatch(/--kind must be one of/);
