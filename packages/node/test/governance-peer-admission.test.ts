@@ -5,7 +5,7 @@
  * not a validator in force is refused at the handshake; admitted by quorum, it connects; removed
  * by quorum, it is cut and refused again.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,11 +16,19 @@ import { silentLogger } from '../src/log.js';
 import { type CommonsNode, initDataDir, openNode } from '../src/node.js';
 import type { PeersJson } from '../src/service.js';
 import { core, entries, rootBody, signed, testKey, thresholds } from './governance-fixtures.js';
-import { recordBytes } from './governance-node-fixtures.js';
+import { postRecord, recordBytes, recordText } from './governance-node-fixtures.js';
+import {
+  dataDir,
+  peersOf as peersAt,
+  runCleanup,
+  startNode,
+  until as untilAsync,
+} from './net-process-fixtures.js';
 import { PASSPHRASE } from './node-fixtures.js';
 
 const dirs: string[] = [];
-afterAll(() => {
+afterAll(async () => {
+  await runCleanup();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
@@ -135,4 +143,50 @@ describe('peer admission by the trust root', () => {
       await A.running.service.close();
     }
   }, 180_000);
+
+  it('node processes started with --root: admitted by quorum it connects, removed it is cut', async () => {
+    const [a, b] = await Promise.all([dataDir('gov-peer-a'), dataDir('gov-peer-b')]);
+    const now = Math.floor(Date.now() / 1000);
+    const anchor = signed(
+      rootBody({
+        createdAt: now - 3600,
+        members: entries('g1', 'g2', 'g3'),
+        thresholds: thresholds(2),
+        validators: [{ id: a.did }],
+      }),
+      [g1, g2],
+    );
+    const rootFile = join(a.dir, '..', `root-${anchor.idHex.slice(0, 8)}.json`);
+    writeFileSync(rootFile, recordText(anchor));
+    dirs.push(rootFile);
+    const A = await startNode(a.dir, ['--root', rootFile]);
+    const B = await startNode(b.dir, [
+      '--root',
+      rootFile,
+      '--peer',
+      `${A.sync.host}:${A.sync.port}`,
+    ]);
+    const refused = async () => (await peersAt(A.url)).refused['ERR_NOT_ADMITTED'] ?? 0;
+    const ready = async () =>
+      (await peersAt(A.url)).peers.some((p) => p.did === b.did && p.state === 'ready');
+    await untilAsync('a refuses b', async () => (await refused()) > 0);
+    expect(await ready()).toBe(false);
+    const action = (kind: string, at: number, signers: (typeof g1)[]) =>
+      signed(
+        { v: 1, type: 'action', kind, root: anchor.id, subject: b.did, createdAt: at } as never,
+        signers,
+      );
+    const admit = action('validator-admission', now - 60, [g1, g3]);
+    for (const url of [A.url, B.url])
+      expect(await postRecord(url, admit)).toMatchObject({ standing: 'applied' });
+    await untilAsync('b connects to a', ready, 90_000);
+    const before = await refused();
+    expect(await postRecord(A.url, action('validator-removal', now - 30, [g2, g3]))).toMatchObject({
+      standing: 'applied',
+    });
+    expect(await ready()).toBe(false);
+    await untilAsync('b refused again', async () => (await refused()) > before, 90_000);
+    expect(A.stderr()).toMatch(/peer cut: no longer admitted/);
+    await Promise.all([B.stop(), A.stop()]);
+  }, 240_000);
 });

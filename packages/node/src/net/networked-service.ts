@@ -15,6 +15,9 @@ export function serviceWithNetwork(service: NodeService, network: NodeNetwork): 
     checkpoint: () => service.checkpoint(),
     auditProof: (id) => service.auditProof(id),
     ...(consistency === undefined ? {} : { consistencyProof: consistency }),
+    // identities and governance are the node's own (they were lost here before)
+    ...(service.identities === undefined ? {} : { identities: service.identities }),
+    ...(service.governance === undefined ? {} : { governance: service.governance }),
     health: () => service.health(),
     metrics: () => `${service.metrics()}${network.metrics()}`,
     peers: () => network.peers(),
