@@ -30,6 +30,8 @@ export interface NodeIdentitiesOptions {
   readonly admit: <T>(count: number, work: () => Promise<T>) => Promise<T>;
   /** Called after key events were judged (what reads identity states may turn). */
   readonly afterKeyEvents?: () => Promise<void> | void;
+  /** Called with the canonical CBOR of the key events of each commit that attached some. */
+  readonly onAttached?: (encoded: readonly Uint8Array[]) => void;
 }
 
 export class NodeIdentities implements IdentityService {

@@ -57,6 +57,7 @@ import type {
   ConsistencyProofJson,
   HealthJson,
   IngestResult,
+  KeyEventResult,
   NodeService,
   PeerEventItem,
   PeerIngestResult,
@@ -303,6 +304,7 @@ export class CommonsNode implements NodeService, SyncService {
   readonly trust: TrustPolicy;
   readonly timeRules: TimeRules;
   private readonly acceptedListeners = new Set<(encoded: readonly Uint8Array[]) => void>();
+  private readonly withdrawnListeners = new Set<(ids: readonly Uint8Array[]) => void>();
   private readonly checkpointListeners = new Set<(checkpoint: Checkpoint) => void>();
   private readonly pipeline: Pipeline;
   private readonly started = Date.now();
@@ -354,11 +356,26 @@ export class CommonsNode implements NodeService, SyncService {
       ...(trustStage === undefined ? {} : { governed: trustStage }),
       onCommitted: (events, sources) => {
         if (sources !== undefined) return; // peers' events: the sync engine has their verdicts
-        if (this.acceptedListeners.size === 0) return;
-        const encoded = events.map((e) => e.encoded);
-        for (const listener of this.acceptedListeners) listener(encoded);
+        this.announce(events.map((e) => e.encoded));
       },
     });
+    // Held events a key event made valid join the sync set without a verdict of the engine's.
+    identityStage.onAccepted = (encoded) => this.announce(encoded);
+    // Events a key event invalidated leave the sync set; those valid again come back.
+    identityStage.onTurned = ({ invalidated, revalidated }) => {
+      if (invalidated.length > 0)
+        for (const listener of this.withdrawnListeners) listener(invalidated);
+      this.announce(revalidated);
+    };
+    if (trustStage !== undefined) {
+      // the same for events a governance record made trusted, or no longer trusted
+      trustStage.onAccepted = (encoded) => this.announce(encoded);
+      trustStage.onTurned = ({ invalidated, revalidated }) => {
+        if (invalidated.length > 0)
+          for (const listener of this.withdrawnListeners) listener(invalidated);
+        this.announce(revalidated);
+      };
+    }
     this.identities = new NodeIdentities({
       core,
       store,
@@ -368,6 +385,8 @@ export class CommonsNode implements NodeService, SyncService {
       admit: (count, work) => this.admit(count, work),
       // verdicts on did:cs members and issuers may turn when key events join
       afterKeyEvents: () => governance.refresh(),
+      // key events that joined, from anyone: the engine carries them (spec/SYNC.md §6.5)
+      onAttached: (encoded) => this.announce(encoded),
     });
     this.checkpointEvery = opts.checkpointEvery ?? 10_000;
     this.maxPending = opts.maxPendingEvents ?? 50_000;
@@ -423,6 +442,17 @@ export class CommonsNode implements NodeService, SyncService {
     );
   }
 
+  /** Key events from peers (canonical CBOR, exactly as received): see {@link SyncService}. */
+  ingestKeyEventsFromPeers(items: readonly Uint8Array[]): Promise<KeyEventResult[]> {
+    return this.identities.ingestKeyEventsCbor(items);
+  }
+
+  /** Tells the listeners (the network) what joined the sync set without a peer's verdict. */
+  private announce(encoded: readonly Uint8Array[]): void {
+    if (encoded.length === 0) return;
+    for (const listener of this.acceptedListeners) listener(encoded);
+  }
+
   /** Counts the verdicts of a batch for /metrics. */
   private async counted<R extends PeerIngestResult>(work: Promise<R[]>): Promise<R[]> {
     const results = await work;
@@ -464,12 +494,20 @@ export class CommonsNode implements NodeService, SyncService {
     return this.key;
   }
 
-  syncRows(nowSeconds: number): Iterable<SyncRow> {
-    return this.store.syncRows(nowSeconds);
+  *syncRows(nowSeconds: number): Iterable<SyncRow> {
+    yield* this.store.syncRows(nowSeconds);
+    // key events never expire (spec/IDENTITY.md §3): they stay in the sync set
+    for (const k of this.store.identity.keyEventItems())
+      yield {
+        id: k.id,
+        createdAt: k.createdAt,
+        expiresAt: Number.MAX_SAFE_INTEGER,
+        conflict: false,
+      };
   }
 
   storedEvent(id: Uint8Array): Uint8Array | undefined {
-    return this.store.encodedEvent(id);
+    return this.store.encodedEvent(id) ?? this.store.identity.encodedKeyEvent(id);
   }
 
   eventSource(id: Uint8Array): string | undefined {
@@ -492,9 +530,14 @@ export class CommonsNode implements NodeService, SyncService {
     this.store.commit([], [{ type: 'critical', reason, detail }]);
   }
 
-  onClientAccepted(listener: (encoded: readonly Uint8Array[]) => void): () => void {
+  onLocallyAccepted(listener: (encoded: readonly Uint8Array[]) => void): () => void {
     this.acceptedListeners.add(listener);
     return () => this.acceptedListeners.delete(listener);
+  }
+
+  onLocallyWithdrawn(listener: (ids: readonly Uint8Array[]) => void): () => void {
+    this.withdrawnListeners.add(listener);
+    return () => this.withdrawnListeners.delete(listener);
   }
 
   onCheckpoint(listener: (checkpoint: Checkpoint) => void): () => void {

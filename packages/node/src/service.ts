@@ -314,9 +314,12 @@ export interface SyncService {
   readonly timeRules: TimeRules;
   /** The node's clock, Unix milliseconds. */
   now(): number;
-  /** Accepted events and conflict evidence that expire after `nowSeconds` (the sync set). */
+  /**
+   * The sync set: accepted events and conflict evidence that expire after `nowSeconds`, and
+   * every attached key event (they never expire).
+   */
   syncRows(nowSeconds: number): Iterable<SyncRow>;
-  /** The exact stored bytes of an accepted event or of conflict evidence. */
+  /** The exact stored bytes of an accepted event, of conflict evidence or of a key event. */
   storedEvent(id: Uint8Array): Uint8Array | undefined;
   /** The peer that delivered a stored event (undefined: a client's, or unknown). */
   eventSource(id: Uint8Array): string | undefined;
@@ -326,14 +329,31 @@ export interface SyncService {
    * `ingest` when overloaded or stopping.
    */
   ingestFromPeers(items: readonly PeerEventItem[]): Promise<PeerIngestResult[]>;
+  /**
+   * Validates key events from peers, in their canonical CBOR exactly as received, through the
+   * node's identity path (the same as `IdentityService.ingestKeyEventsCbor`): what joins is
+   * stored, and the events it affects are judged again, before this resolves.
+   */
+  ingestKeyEventsFromPeers(items: readonly Uint8Array[]): Promise<KeyEventResult[]>;
   /** The latest signed checkpoint of the audit log. */
   latestCheckpoint(): Checkpoint | undefined;
   /** RFC 6962 PROOF(from, to) of the audit log, or null unless 0 ≤ from ≤ to ≤ its size. */
   consistencyHashes(from: number, to: number): Uint8Array[] | null;
   /** Writes a critical entry to the audit log (a ban, a split view, an equivocating author). */
   recordNetworkEvent(reason: string, detail: Readonly<Record<string, unknown>>): void;
-  /** Calls `listener` with the bytes of the events of each commit of clients' events (durable). */
-  onClientAccepted(listener: (encoded: readonly Uint8Array[]) => void): () => void;
+  /**
+   * Calls `listener`, once durable, with the bytes of what joined the sync set otherwise than by
+   * a verdict on a peer's event: each commit of clients' events, each commit of key events that
+   * joined (from a client or a peer, escrowed ones they released included), and each page of
+   * held events that a key event made valid (spec/SYNC.md §6.5).
+   */
+  onLocallyAccepted(listener: (encoded: readonly Uint8Array[]) => void): () => void;
+  /**
+   * Calls `listener` with the ids of stored events that leave the sync set unexpired: each page
+   * of events a key event invalidated (spec/IDENTITY.md §8). Should a later key event make one
+   * valid again, it comes back through `onLocallyAccepted`.
+   */
+  onLocallyWithdrawn(listener: (ids: readonly Uint8Array[]) => void): () => void;
   /** Calls `listener` with each checkpoint the node signs. */
   onCheckpoint(listener: (checkpoint: Checkpoint) => void): () => void;
 }

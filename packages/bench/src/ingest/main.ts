@@ -4,6 +4,7 @@
  * Every round measures node:crypto's single-thread verification, then ingest over HTTP into a
  * fresh node process with its default worker count and with each fixed count: rounds are
  * interleaved so a slow spell of the shared machine lands on the reference and the node alike.
+ * Each ingest run is followed by the same with identities as authors (identity-authors.ts).
  * Then the pool's raw batch verification with 1 and 2 threads; with `--store-size N`, a store
  * of N events is filled and ingest, GET, proofs and checkpoints are measured against it.
  */
@@ -27,6 +28,7 @@ import { Progress } from '../progress.js';
 import type { IngestArgs } from './args.js';
 import { type Latency, latencies, postAll, stageSeconds } from './client.js';
 import { type EventBatch, EventFactory, nodeCryptoVerifyRate } from './events.js';
+import { IdentityAuthors, identityRatioLines, identityRatios } from './identity-authors.js';
 import { BENCH_PASSPHRASE, NodeProcess } from './node-process.js';
 import { poolVerifyRate } from './pool-scaling.js';
 import { fillStore } from './store-fill.js';
@@ -67,9 +69,12 @@ async function ingestRun(
   batches: readonly EventBatch[],
   workers: number | undefined,
   after?: (node: NodeProcess) => Promise<void>,
+  /** Runs before the clock starts (the identity case posts its key events). */
+  prepare?: (node: NodeProcess) => Promise<void>,
 ): Promise<IngestRun> {
   const node = await NodeProcess.start(dataDir, workers);
   try {
+    await prepare?.(node);
     const before = node.cpu();
     const stagesBefore = await stageSeconds(node.url);
     const seconds = await postAll(node.url, batches);
@@ -140,6 +145,8 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
     const factory = new EventFactory(core, 'ingest');
     progress.note(`signing ${args.events.toLocaleString('en')} events (200 authors)…`);
     const batches = factory.batches(0, args.events, BATCH, now);
+    const identities = new IdentityAuthors(core, now);
+    const identityBatches = identities.batches(0, args.events, BATCH, now);
     const ncChecks = factory.nodeCryptoChecks(0, 1000, now);
     const cores = availableParallelism();
     const defaultWorkers = defaultWorkerThreads(cores);
@@ -150,7 +157,8 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
     ];
     const ncRates: number[] = [];
     const runs = new Map<string, IngestRun[]>(settings.map((s) => [s.label, []]));
-    const steps = args.rounds * (1 + settings.length);
+    const identityRuns = new Map<string, IngestRun[]>(settings.map((s) => [s.label, []]));
+    const steps = args.rounds * (1 + 2 * settings.length);
     let step = 0;
     for (let round = 1; round <= args.rounds; round++) {
       progress.update(step++, steps, `round ${round}: node:crypto verify`);
@@ -160,6 +168,14 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
         const dir = fresh(`r${round}-${s.workers ?? 'default'}`);
         (runs.get(s.label) as IngestRun[]).push(await ingestRun(s.label, dir, batches, s.workers));
         rmSync(dir, { recursive: true, force: true });
+        progress.update(step++, steps, `round ${round}: ingest, ${s.label}, identities`);
+        const idDir = fresh(`r${round}-${s.workers ?? 'default'}-identities`);
+        (identityRuns.get(s.label) as IngestRun[]).push(
+          await ingestRun(s.label, idDir, identityBatches, s.workers, undefined, (node) =>
+            identities.postKeyEvents(node.url),
+          ),
+        );
+        rmSync(idDir, { recursive: true, force: true });
       }
     }
     progress.clear();
@@ -252,6 +268,11 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
           }),
     };
     const targets = evaluateIngestTargets(figures);
+    const ratios = identityRatios(
+      settings.map((s) => s.label),
+      runs,
+      identityRuns,
+    );
     const md = report(
       args,
       machine,
@@ -261,6 +282,7 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
       poolRates,
       scale,
       targets,
+      identityRatioLines(ratios),
     );
     process.stdout.write(`${md}\n`);
     const write = (file: string, text: string) => {
@@ -278,6 +300,8 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
             machine: { ...machine, loadAverage1mAtEnd: loadavg()[0] ?? 0 },
             nodeCryptoVerifyPerSec: ncRates,
             runs: Object.fromEntries(runs),
+            identityRuns: Object.fromEntries(identityRuns),
+            identityOverDidKey: ratios,
             pool: Object.fromEntries(poolRates),
             scale,
             targets,
@@ -302,6 +326,7 @@ function report(
   poolRates: ReadonlyMap<number, number[]>,
   scale: ScaleResult | undefined,
   targets: ReturnType<typeof evaluateIngestTargets>,
+  identityLines: readonly string[],
 ): string {
   const us = (v: number | undefined) => (v === undefined ? '–' : v.toFixed(1));
   const row = (label: string, rs: readonly IngestRun[]) => {
@@ -357,6 +382,7 @@ function report(
       lat('GET /v1/audit/checkpoint', scale.checkpoint),
     );
   }
+  lines.push('', ...identityLines);
   lines.push('', '## Targets', '', '```', ...ingestTargetLines(targets), '```');
   return lines.join('\n');
 }

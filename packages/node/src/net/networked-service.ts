@@ -1,6 +1,6 @@
 /**
  * A node's service with its network part attached: what the HTTP API serves when the node has
- * peers. Everything is the node's, except `peers()` and the per-peer series appended to
+ * peers. Everything is the node's (its identities included), except `peers()` and the per-peer series appended to
  * `metrics()`; closing it closes the network first (a GOODBYE to every peer), then the node.
  */
 import type { NodeService } from '../service.js';
@@ -19,6 +19,8 @@ export function serviceWithNetwork(service: NodeService, network: NodeNetwork): 
     ...(service.identities === undefined ? {} : { identities: service.identities }),
     ...(service.governance === undefined ? {} : { governance: service.governance }),
     health: () => service.health(),
+    // the node's identities: their key events travel with the rest (spec/SYNC.md §6.5)
+    ...(service.identities === undefined ? {} : { identities: service.identities }),
     metrics: () => `${service.metrics()}${network.metrics()}`,
     peers: () => network.peers(),
     close: async () => {

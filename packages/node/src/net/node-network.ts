@@ -13,10 +13,17 @@ import type { Core } from '@commons-sync/bindings';
 
 import { type Checkpoint, verifyCheckpointSignature } from '../audit/checkpoint.js';
 import { type Logger, silentLogger } from '../log.js';
-import type { PeerIngestResult, PeerJson, PeersJson, SyncService } from '../service.js';
+import type {
+  KeyEventResult,
+  PeerIngestResult,
+  PeerJson,
+  PeersJson,
+  SyncService,
+} from '../service.js';
 import { evidenceJson, restartJson } from './engine/checkpoints.js';
 import { type EngineConfig, engineConfig } from './engine/config.js';
 import { SyncEngine } from './engine/engine.js';
+import { nodeItems } from './engine/sync-items.js';
 import type { EventVerdict, NetAlert, NetAuditRecord } from './engine/types.js';
 import { SyncIndex } from './reconcile/sync-index.js';
 import { createNodeCertificate } from './transport/binding.js';
@@ -73,6 +80,13 @@ function verdictOf(r: PeerIngestResult | undefined, id: Uint8Array): EventVerdic
   return { id, outcome: r.status };
 }
 
+function keyEventVerdictOf(r: KeyEventResult | undefined, id: Uint8Array): EventVerdict {
+  if (r === undefined) return { id, outcome: 'rejected', reason: 'ERR_NO_VERDICT' };
+  if (r.status === 'rejected') return { id, outcome: 'rejected', reason: r.reason };
+  if (r.status === 'escrowed') return { id, outcome: 'held' };
+  return { id, outcome: r.status };
+}
+
 interface KnownPeer {
   address: string | null;
   lastClose: { code: string; detail: string; at: number } | null;
@@ -94,8 +108,18 @@ export class NodeNetwork {
     private readonly log: Logger,
   ) {
     this.unsubscribe.push(
-      node.onClientAccepted((encoded) => {
-        if (!this.closed) host.localAccepted(encoded);
+      node.onLocallyAccepted((encoded) => {
+        if (this.closed) return;
+        try {
+          host.localAccepted(encoded);
+        } catch (error) {
+          // what the node stored is durable whatever the network does with it: never fail
+          // the client's request over it (reconciliation offers it to peers later)
+          log.error('could not announce what the node accepted', { error: String(error) });
+        }
+      }),
+      node.onLocallyWithdrawn((ids) => {
+        if (!this.closed) host.localWithdrawn(ids);
       }),
       node.onCheckpoint((cp) => {
         if (!this.closed) host.ownCheckpoint(wireCheckpoint(cp));
@@ -133,6 +157,7 @@ export class NodeNetwork {
         },
         consistencyProof: (from, to) => node.consistencyHashes(from, to),
       },
+      items: nodeItems(core.sha256),
       admitted,
       checkCheckpoint: (cp) => verifyCheckpointSignature(core, checkpointOfWire(cp)),
       partials: {
@@ -364,12 +389,35 @@ export class NodeNetwork {
 
   // -------------------------------------------------------------------------------------------
 
-  /** Events from peers: the node's pipeline on exactly these bytes. */
+  /**
+   * Items from peers, on exactly these bytes: key events through the node's identity path
+   * first, then events through its pipeline, so that an event and the key events it needs
+   * that arrive together are judged in that order (spec/SYNC.md §6.5).
+   */
   private async validate(items: readonly ValidateItem[]): Promise<EventVerdict[]> {
-    const results = await this.node.ingestFromPeers(
-      items.map((i) => ({ event: i.event, peer: i.peer })),
-    );
-    return items.map((item, i) => verdictOf(results[i], item.id));
+    const verdicts: EventVerdict[] = new Array(items.length);
+    const keyEvents = items.flatMap((item, i) => (item.kind === 'key-event' ? [i] : []));
+    const events = items.flatMap((item, i) => (item.kind === 'event' ? [i] : []));
+    if (keyEvents.length > 0) {
+      const results = await this.node.ingestKeyEventsFromPeers(
+        keyEvents.map((i) => (items[i] as ValidateItem).event),
+      );
+      keyEvents.forEach((at, k) => {
+        verdicts[at] = keyEventVerdictOf(results[k], (items[at] as ValidateItem).id);
+      });
+    }
+    if (events.length > 0) {
+      const results = await this.node.ingestFromPeers(
+        events.map((i) => ({
+          event: (items[i] as ValidateItem).event,
+          peer: items[i]?.peer ?? null,
+        })),
+      );
+      events.forEach((at, k) => {
+        verdicts[at] = verdictOf(results[k], (items[at] as ValidateItem).id);
+      });
+    }
+    return verdicts;
   }
 
   private alert(alert: NetAlert): void {

@@ -123,6 +123,18 @@ export class IdentityStage {
   private readonly jobs: Job[] = [];
   private running: Promise<void> | undefined;
   private stopped = false;
+  /**
+   * Called with the canonical CBOR of held events a key event made valid, once their page is
+   * committed (the network announces them: they joined without a verdict of its own).
+   */
+  onAccepted: ((encoded: readonly Uint8Array[]) => void) | undefined;
+  /**
+   * Called after each committed page with what turned: the ids of the events invalidated, and
+   * the canonical CBOR of those valid again (the network withdraws and announces them).
+   */
+  onTurned:
+    | ((turned: { invalidated: readonly Uint8Array[]; revalidated: readonly Uint8Array[] }) => void)
+    | undefined;
 
   /**
    * Rebuilds every key event log from the store (each stored key event decodes, verifies and
@@ -329,6 +341,16 @@ export class IdentityStage {
       },
     });
     for (const h of revived) this.release(h.idHex);
+    if (accepted.length > 0) this.onAccepted?.(accepted.map((e) => e.encoded));
+    if ((invalidated.length > 0 || revalidated.length > 0) && this.onTurned !== undefined) {
+      this.onTurned({
+        invalidated: invalidated.map((i) => Buffer.from(i.id, 'hex')),
+        revalidated: revalidated.flatMap((idHex) => {
+          const bytes = this.store.encodedEvent(Buffer.from(idHex, 'hex'));
+          return bytes === undefined ? [] : [bytes];
+        }),
+      });
+    }
   }
 
   /**

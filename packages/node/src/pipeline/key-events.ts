@@ -26,6 +26,11 @@ export interface KeyEventIntakeOptions {
   readonly now: () => number;
   /** How far a key event's `created_at` may be ahead of the clock (§6 step 4). */
   readonly skewSeconds: number;
+  /**
+   * Called once the key events that joined are durable, before the re-evaluation they cause,
+   * with their canonical CBOR (the network pushes them to peers, spec/SYNC.md §6.5).
+   */
+  readonly onAttached?: (encoded: readonly Uint8Array[]) => void;
 }
 
 /** The detail of the audit entry of a key event that joined its identity's log. */
@@ -133,6 +138,7 @@ export async function ingestKeyEvents(
       stage.reload(); // the logs as the store holds them: nothing of this batch joined
       throw error;
     }
+    if (keyEvents.length > 0) opts.onAttached?.(keyEvents.map((k) => k.encoded));
   }
   await stage.drain();
   for (const p of pending) {

@@ -72,6 +72,18 @@ export class TrustStage implements GovernedTrust {
   private running: Promise<void> | undefined;
   private stopped = false;
   readonly totals: TrustReevaluation = { invalidated: 0, revalidated: 0, accepted: 0 };
+  /**
+   * Called with the canonical CBOR of held events a record made trusted, once their page is
+   * committed (the network announces them: they joined without a verdict of its own).
+   */
+  onAccepted: ((encoded: readonly Uint8Array[]) => void) | undefined;
+  /**
+   * Called after each committed page with what turned: the ids of the events no longer trusted,
+   * and the canonical CBOR of those trusted again (the network withdraws and announces them).
+   */
+  onTurned:
+    | ((turned: { invalidated: readonly Uint8Array[]; revalidated: readonly Uint8Array[] }) => void)
+    | undefined;
 
   /** Judges every unexpired stored event once (finishing a pass a crash interrupted). */
   constructor(private readonly opts: TrustStageOptions) {
@@ -228,6 +240,16 @@ export class TrustStage implements GovernedTrust {
     for (const h of revived) {
       this.release(h.idHex);
       this.opts.identity.stored(h.idHex);
+    }
+    if (accepted.length > 0) this.onAccepted?.(accepted.map((e) => e.encoded));
+    if (invalidated.length > 0 || revalidated.length > 0) {
+      this.onTurned?.({
+        invalidated: invalidated.map((i) => Buffer.from(i.id, 'hex')),
+        revalidated: revalidated.flatMap((id) => {
+          const stored = this.opts.store.getEvent(id);
+          return stored === undefined ? [] : [stored.encoded];
+        }),
+      });
     }
     this.totals.invalidated += invalidated.length;
     this.totals.revalidated += revalidated.length;

@@ -98,6 +98,8 @@ export class IdentityTables {
   readonly #countKeyEvents: Statement;
   readonly #countOf: Statement;
   readonly #maxSeq: Statement;
+  readonly #keyEventItems: Statement;
+  readonly #keyEventBytes: Statement;
 
   constructor(private readonly db: Database) {
     this.#insertKeyEvent = db.prepare(
@@ -126,6 +128,8 @@ export class IdentityTables {
        FROM identity_events i JOIN events e ON e.seq = i.event_seq WHERE e.author = ?`,
     );
     this.#maxSeq = db.prepare('SELECT max(seq) FROM key_events').pluck();
+    this.#keyEventItems = db.prepare('SELECT id, created_at FROM key_events ORDER BY seq');
+    this.#keyEventBytes = db.prepare('SELECT encoded FROM key_events WHERE id = ?').pluck();
   }
 
   /**
@@ -160,6 +164,21 @@ export class IdentityTables {
       createdAt: r.created_at,
       encoded: new Uint8Array(r.encoded),
     }));
+  }
+
+  /** Id and `created_at` of every attached key event (the sync set's key events). */
+  *keyEventItems(): Generator<{ id: Uint8Array; createdAt: number }> {
+    for (const r of this.#keyEventItems.iterate() as Iterable<{
+      id: Uint8Array;
+      created_at: number;
+    }>)
+      yield { id: new Uint8Array(r.id), createdAt: r.created_at };
+  }
+
+  /** The stored canonical CBOR of an attached key event, or undefined. */
+  encodedKeyEvent(id: Uint8Array): Uint8Array | undefined {
+    const bytes = this.#keyEventBytes.get(id) as Uint8Array | undefined;
+    return bytes === undefined ? undefined : new Uint8Array(bytes);
   }
 
   get keyEventCount(): number {

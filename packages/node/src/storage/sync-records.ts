@@ -51,8 +51,12 @@ export class SyncRecords {
         'SELECT s.peer FROM events e JOIN event_sources s ON s.event_seq = e.seq WHERE e.id = ?',
       )
       .pluck();
+    // an event a key event invalidated is kept as evidence but leaves the sync set
+    // (spec/IDENTITY.md §8): no longer valid anywhere
     this.#liveEvents = db.prepare(
-      'SELECT id, created_at, expires_at FROM events WHERE expires_at > ?',
+      `SELECT e.id, e.created_at, e.expires_at FROM events e
+       LEFT JOIN identity_events i ON i.event_seq = e.seq
+       WHERE e.expires_at > ? AND i.invalid_reason IS NULL`,
     );
     this.#liveConflicts = db.prepare(
       'SELECT id, created_at, expires_at FROM conflict_events WHERE expires_at > ?',
@@ -104,7 +108,10 @@ export class SyncRecords {
     return (this.#sourceOf.get(id) as string | undefined) ?? undefined;
   }
 
-  /** Every accepted event and every piece of evidence that expires after `nowSeconds`. */
+  /**
+   * Every accepted event (not invalidated by a key event) and every piece of evidence that
+   * expires after `nowSeconds`.
+   */
   *syncRows(nowSeconds: number): Generator<SyncRow> {
     for (const [statement, conflict] of [
       [this.#liveEvents, false],

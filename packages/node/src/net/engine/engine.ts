@@ -31,7 +31,7 @@ import { DEFAULT_ENGINE_CONFIG, type EngineConfig, type Offence } from './config
 import { checkPartial, type PartialCheckDeps, PartialPool } from './partials.js';
 import { PeerConn, type PeerId } from './peer.js';
 import { BoundedSet, PeerScore } from './scoring.js';
-import { eventItems, type SyncItemCodec } from './sync-items.js';
+import { eventItems, type SyncItemCodec, type SyncItemKind } from './sync-items.js';
 import type { EngineAction, EventSource, EventVerdict, OwnLog, PeerView } from './types.js';
 
 /** Messages dropped unread before a HELLO before the connection is cut (spec/SYNC.md §4.1). */
@@ -56,6 +56,8 @@ const INVALID_REASONS: ReadonlySet<string> = new Set([
   Reason.BAD_SIGNATURE,
   Reason.THRESHOLD_NOT_MET,
   Reason.MISSING_AUTHOR_SIGNATURE,
+  // key events (spec/IDENTITY.md §6 step 3): a range fixed by the key event's own fields
+  'ERR_KEL_REVOCATION_RANGE',
 ]);
 
 export interface EngineDeps {
@@ -77,6 +79,7 @@ export interface EngineDeps {
 }
 
 interface Inflight {
+  readonly kind: SyncItemKind;
   readonly peer: PeerId | null;
   readonly event: Uint8Array;
   readonly expiresAt: number;
@@ -233,10 +236,23 @@ export class SyncEngine {
       const described = this.items.describe(event);
       if (!described.ok) throw new RangeError(`localAccepted: ${described.reason}`);
       const { id, createdAt, expiresAt } = described.item;
+      // also a peer's item whose verdict is on its way (a key event joins, and is announced,
+      // in the commit; its verdict follows): the verdict then finds it in the set
       if (this.deps.index.insert({ timestamp: createdAt, id, expiresAt, kind: 'accepted' }))
         this.gossip(id, event, null);
     }
     this.pumpAll();
+  }
+
+  /**
+   * Items that left this node's sync set although unexpired: events a key event invalidated
+   * (spec/IDENTITY.md §8; they are kept as evidence, but no longer valid here). Reconciliation
+   * stops offering them; should a key event make them valid again, `localAccepted` brings them
+   * back.
+   */
+  localWithdrawn(ids: readonly Uint8Array[], nowMs: number): void {
+    this.tick(nowMs);
+    for (const id of ids) this.deps.index.remove(id);
   }
 
   /** A partially signed event from a client: merge it and spread it. */
@@ -501,7 +517,7 @@ export class SyncEngine {
       this.offend(conn, 'invalid-event', `${described.reason}: ${described.detail}`);
       return;
     }
-    const { id, expiresAt, createdAt, author } = described.item;
+    const { kind, id, expiresAt, createdAt, author } = described.item;
     const key = toHex(id);
     // A second copy is a replay, unless we asked for it (WANT): the peer may have pushed it
     // while our request was on its way, or we dropped the first copy.
@@ -528,8 +544,8 @@ export class SyncEngine {
       return;
     }
     conn.pendingValidation++;
-    this.inflight.set(key, { peer: conn.id, event, expiresAt, createdAt, author });
-    this.actions.push({ type: 'validate', peer: conn.id, id, event });
+    this.inflight.set(key, { kind, peer: conn.id, event, expiresAt, createdAt, author });
+    this.actions.push({ type: 'validate', kind, peer: conn.id, id, event });
   }
 
   private verdict(r: EventVerdict): void {
@@ -548,6 +564,8 @@ export class SyncEngine {
     }
     switch (r.outcome) {
       case 'accepted':
+        if (entry.peer !== null) this.remember(key, entry.peer);
+        if (conn !== undefined) conn.stats.eventsAccepted++;
         if (
           this.deps.index.insert({
             timestamp: entry.createdAt,
@@ -556,8 +574,6 @@ export class SyncEngine {
             kind: 'accepted',
           })
         ) {
-          if (entry.peer !== null) this.remember(key, entry.peer);
-          if (conn !== undefined) conn.stats.eventsAccepted++;
           this.partials.forget(r.id);
           this.gossip(r.id, entry.event, entry.peer);
         }
@@ -584,6 +600,9 @@ export class SyncEngine {
         }
         return;
       case 'duplicate':
+      case 'held':
+        // held: valid so far, waiting for a key event it needs; the node announces it with
+        // `localAccepted` once it joins
         return;
       case 'rejected': {
         const reason = r.reason ?? 'ERR_UNKNOWN';
@@ -635,8 +654,15 @@ export class SyncEngine {
     if (this.inflight.has(key)) return;
     if (conn !== null) conn.pendingValidation++;
     const { createdAt, expiresAt, author } = about;
-    this.inflight.set(key, { peer: conn?.id ?? null, event, expiresAt, createdAt, author });
-    this.actions.push({ type: 'validate', peer: conn?.id ?? null, id, event });
+    this.inflight.set(key, {
+      kind: 'event',
+      peer: conn?.id ?? null,
+      event,
+      expiresAt,
+      createdAt,
+      author,
+    });
+    this.actions.push({ type: 'validate', kind: 'event', peer: conn?.id ?? null, id, event });
   }
 
   private serveWants(conn: PeerConn, ids: readonly Uint8Array[]): void {

@@ -1,22 +1,30 @@
 /**
- * What the engine needs to know about an item it carries: its id, its place in the sync set
- * (`created_at`), when it leaves the set (`expires_at`) and whose it is. The engine moves items
- * as opaque canonical CBOR; this is the one place that reads them. Today every item is a
- * CommonsEvent (spec/PROTOCOL.md); another kind (key events of identities, spec/IDENTITY.md)
- * travels the same way once a codec that recognises it is given to the engine (EngineDeps
- * `items`), with the node's `SyncService` storing, serving and validating it.
+ * What the engine needs to know about an item it carries: its kind, its id, its place in the
+ * sync set (`created_at`), when it leaves the set (`expires_at`) and whose it is. The engine
+ * moves items as opaque canonical CBOR; this is the one place that reads them.
+ *
+ * Two kinds travel (spec/SYNC.md §6.5): CommonsEvents (spec/PROTOCOL.md) and the key events of
+ * identities (spec/IDENTITY.md §3). They are told apart by their bytes alone: an item that
+ * decodes as a CommonsEvent is one, else one that decodes as a key event is one. The two schemas
+ * are disjoint (an event requires `kind`, `nonce` and `expires_at`, which a key event refuses as
+ * unknown fields, and the reverse for `type`), so no item is both.
  */
 import type { Sha256 } from '../../audit/merkle.js';
+import { decodeKeyEvent } from '../../identity/key-event.js';
 import { decodeEvent } from '../../protocol/event.js';
 
+/** The kinds of item the sync set holds. */
+export type SyncItemKind = 'event' | 'key-event';
+
 export interface SyncItemInfo {
-  /** The id reconciliation compares (for an event: SHA-256 of its body). */
+  readonly kind: SyncItemKind;
+  /** The id reconciliation compares (SHA-256 of the item's body, for both kinds). */
   readonly id: Uint8Array;
   /** Unix seconds: the item's place in the sync set's order. */
   readonly createdAt: number;
   /** Unix seconds: when it leaves the sync set (Number.MAX_SAFE_INTEGER: never). */
   readonly expiresAt: number;
-  /** Who made it (an event's author): one equivocation record per author. */
+  /** Who made it (an event's author, a key event's identity): one equivocation record per author. */
   readonly author: string;
 }
 
@@ -29,16 +37,47 @@ export interface SyncItemCodec {
   describe(bytes: Uint8Array): DescribeResult;
 }
 
-/** CommonsEvents: the items of spec/SYNC.md version 1. */
+/** Key events never expire: they stay in the sync set (spec/IDENTITY.md §3). */
+export const NEVER_EXPIRES = Number.MAX_SAFE_INTEGER;
+
+function describeEvent(sha256: Sha256, bytes: Uint8Array): DescribeResult {
+  const decoded = decodeEvent(bytes);
+  if (!decoded.ok) return { ok: false, reason: decoded.reason, detail: decoded.detail };
+  const { createdAt, expiresAt, author } = decoded.value.event;
+  return {
+    ok: true,
+    item: { kind: 'event', id: sha256(decoded.value.body), createdAt, expiresAt, author },
+  };
+}
+
+/** CommonsEvents only (the simulator's nodes, which hold no identities). */
 export function eventItems(sha256: Sha256): SyncItemCodec {
+  return { describe: (bytes) => describeEvent(sha256, bytes) };
+}
+
+/** CommonsEvents and key events: what a node with identities carries (spec/SYNC.md §6.5). */
+export function nodeItems(sha256: Sha256): SyncItemCodec {
   return {
     describe(bytes) {
-      const decoded = decodeEvent(bytes);
-      if (!decoded.ok) return { ok: false, reason: decoded.reason, detail: decoded.detail };
-      const { createdAt, expiresAt, author } = decoded.value.event;
+      const asEvent = describeEvent(sha256, bytes);
+      if (asEvent.ok) return asEvent;
+      const key = decodeKeyEvent({ sha256 }, bytes);
+      if (!key.ok) {
+        return {
+          ok: false,
+          reason: asEvent.reason,
+          detail: `neither an event (${asEvent.detail}) nor a key event (${key.reason}: ${key.detail})`,
+        };
+      }
       return {
         ok: true,
-        item: { id: sha256(decoded.value.body), createdAt, expiresAt, author },
+        item: {
+          kind: 'key-event',
+          id: key.value.id,
+          createdAt: key.value.event.createdAt,
+          expiresAt: NEVER_EXPIRES,
+          author: key.value.identity,
+        },
       };
     },
   };

@@ -4,10 +4,14 @@ import type { WireCheckpoint } from '../wire/messages.js';
 import type { RestartEvidence, SplitViewEvidence } from './checkpoints.js';
 import type { PeerId, PeerPhase, PeerStats } from './peer.js';
 import type { OffenceRecord, ScoreState } from './scoring.js';
+import type { SyncItemKind } from './sync-items.js';
 
 export type { PeerId } from './peer.js';
 
-/** Reads the canonical bytes of an event the node holds (accepted, or kept as conflict evidence). */
+/**
+ * Reads the canonical bytes of an item the node holds: an event (accepted, or kept as conflict
+ * evidence) or an attached key event.
+ */
 export interface EventSource {
   get(id: Uint8Array): Uint8Array | undefined;
 }
@@ -26,9 +30,11 @@ export interface EventVerdict {
   /**
    * `accepted`: valid and durably stored. `duplicate`: already held. `conflict`: valid but
    * another event with its author and nonce was accepted first (ERR_REPLAY on an otherwise valid
-   * event: the author equivocated; the node keeps it as evidence). `rejected`: see `reason`.
+   * event: the author equivocated; the node keeps it as evidence). `held`: valid so far but
+   * waiting for something it refers to (a key event escrowed until its prior joins); the node
+   * announces it with `localAccepted` once it joins. `rejected`: see `reason`.
    */
-  readonly outcome: 'accepted' | 'duplicate' | 'conflict' | 'rejected';
+  readonly outcome: 'accepted' | 'duplicate' | 'conflict' | 'held' | 'rejected';
   readonly reason?: string;
 }
 
@@ -36,9 +42,11 @@ export interface EventVerdict {
 export type EngineAction =
   /** Send one encoded message (frame it, write it; report `flushed` once it left). */
   | { readonly type: 'send'; readonly peer: PeerId; readonly message: Uint8Array }
-  /** Validate exactly these bytes, store the event if valid, then report `verdicts`. `peer` null: local. */
+  /** Validate exactly these bytes, store the item if valid, then report `verdicts`. `peer` null: local. */
   | {
       readonly type: 'validate';
+      /** How the item decoded (sync-items.ts): which validation path it takes. */
+      readonly kind: SyncItemKind;
       readonly peer: PeerId | null;
       readonly id: Uint8Array;
       readonly event: Uint8Array;

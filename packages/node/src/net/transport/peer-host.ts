@@ -10,6 +10,7 @@
  */
 import { connect, createServer, type Server, type TLSSocket } from 'node:tls';
 import type { SyncEngine } from '../engine/engine.js';
+import type { SyncItemKind } from '../engine/sync-items.js';
 import type { EngineAction, EventVerdict, NetAlert, NetAuditRecord } from '../engine/types.js';
 import { NetCode, NetError, type NetErrorCode } from '../errors.js';
 import { encodeFrame, FrameDecoder } from '../wire/frame.js';
@@ -18,6 +19,8 @@ import { type Ed25519Verify, type NodeCertificate, verifyPeerCertificate } from 
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, SYNC_ALPN, TLS13_ONLY } from './tls-options.js';
 
 export interface ValidateItem {
+  /** How the item decoded: an event or a key event (spec/SYNC.md §6.5). */
+  readonly kind: SyncItemKind;
   readonly id: Uint8Array;
   readonly event: Uint8Array;
   /** The peer that sent it, or null for an event merged locally (a completed partial). */
@@ -149,6 +152,12 @@ export class PeerHost {
   /** Events this node accepted from a client (durable): gossip them (a commit's in one call). */
   localAccepted(events: Uint8Array | readonly Uint8Array[]): void {
     this.opts.engine.localAccepted(events, this.now());
+    this.run();
+  }
+
+  /** Items that left the node's sync set (events a key event invalidated). */
+  localWithdrawn(ids: readonly Uint8Array[]): void {
+    this.opts.engine.localWithdrawn(ids, this.now());
     this.run();
   }
 
@@ -434,7 +443,7 @@ export class PeerHost {
         return;
       }
       case 'validate':
-        this.pendingValidation.push({ id: a.id, event: a.event, peer: a.peer });
+        this.pendingValidation.push({ kind: a.kind, id: a.id, event: a.event, peer: a.peer });
         this.scheduleValidation();
         return;
       case 'close': {
