@@ -15,8 +15,7 @@ export function serviceWithNetwork(service: NodeService, network: NodeNetwork): 
     checkpoint: () => service.checkpoint(),
     auditProof: (id) => service.auditProof(id),
     ...(consistency === undefined ? {} : { consistencyProof: consistency }),
-    // identities and governance are the node's own (they were lost here before)
-    ...(service.identities === undefined ? {} : { identities: service.identities }),
+    // the node's governance: records, state, explain (spec/GOVERNANCE.md)
     ...(service.governance === undefined ? {} : { governance: service.governance }),
     health: () => service.health(),
     // the node's identities: their key events travel with the rest (spec/SYNC.md §6.5)
