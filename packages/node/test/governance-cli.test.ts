@@ -135,6 +135,8 @@ describe('commons-sync trust against a node', () => {
     expect(fork.err).toMatch(/not signing/);
     expect(readFileSync(file('other.json'), 'utf8')).toBe(before);
 
+    const status = await cli('status', '--url', n.url);
+    expect(status.out).toMatch(/^trust: +governed by root [0-9a-f]{64}$/m);
     const show = await cli('trust', 'root', 'show', '--url', n.url);
     expect(JSON.parse(show.out)).toMatchObject({ mode: 'governed', root: { version: 2 } });
     expect((await cli('trust', 'explain', 'did:web:nobody', '--url', n.url)).code).toBe(2);
