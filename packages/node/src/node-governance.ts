@@ -23,6 +23,7 @@ import {
   proposalStatusToJson,
   type RecordType,
   readRecordJson,
+  recordToJson,
   type SubmitOutcome,
   signerSetOf,
   type TrustExplanationJson,
@@ -190,6 +191,11 @@ export class NodeGovernance implements GovernanceService {
     g.load(verified);
     this.storedCopies = new Map(rows.map((r) => [copyKey(toHex(r.id), r.signers), r]));
     return g;
+  }
+
+  record(idHex: string): readonly unknown[] | undefined {
+    const copies = this.g.held().filter((r) => r.idHex === idHex);
+    return copies.length === 0 ? undefined : copies.map((r) => recordToJson(r.record));
   }
 
   state(): GovernanceStateJson {

@@ -283,6 +283,8 @@ export interface GovernanceService {
   explain(did: string, scope: string, at: number): TrustExplanationJson;
   /** How many signatures a draft root or action still needs against the root in force. */
   proposalStatus(bytes: Uint8Array): ProposalStatusJson | GovernanceResult;
+  /** The held copies of the record with this id (JSON form, §5.3), or undefined when none is held. */
+  record(idHex: string): readonly unknown[] | undefined;
 }
 
 /** The verdict on one event a peer sent: an ingest verdict, or kept as conflict evidence. */

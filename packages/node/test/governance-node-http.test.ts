@@ -138,6 +138,13 @@ describe('a node governed by a trust root, over HTTP', () => {
       standing: 'applied',
     });
     expect(await postRecord(n.url, two)).toMatchObject({ status: 'duplicate' });
+    const held = (await (await fetch(`${n.url}/v1/governance/records/${two.idHex}`)).json()) as {
+      copies: { signatures: unknown[] }[];
+    };
+    expect(held.copies).toHaveLength(1);
+    expect(held.copies[0]?.signatures).toHaveLength(2);
+    expect((await fetch(`${n.url}/v1/governance/records/${'0'.repeat(64)}`)).status).toBe(404);
+    expect((await fetch(`${n.url}/v1/governance/records/xyz`)).status).toBe(400);
     const state = await getGovernance(n.url);
     expect(state.mode).toBe('governed');
     expect((state['validators'] as { id: string }[]).map((v) => v.id)).toContain(val2.did);

@@ -24,6 +24,11 @@ export const GOVERNANCE_ROUTES: readonly Route[] = [
     methods: { GET: getGovernance, POST: postRecord },
   },
   {
+    pattern: '/v1/governance/records/:id',
+    regex: /^\/v1\/governance\/records\/([^/]*)$/,
+    methods: { GET: getRecord },
+  },
+  {
     pattern: '/v1/governance/status',
     regex: /^\/v1\/governance\/status$/,
     methods: { POST: postStatus },
@@ -77,6 +82,16 @@ function getGovernance(
   ctx: RouteContext,
 ): Reply {
   return { status: 200, json: governanceService(ctx).state() };
+}
+
+/** GET /v1/governance/records/:id: the held copies of a record (a co-signer fetches the draft). */
+function getRecord(_req: IncomingMessage, params: readonly string[], ctx: RouteContext): Reply {
+  const id = params[0] ?? '';
+  if (!/^[0-9a-f]{64}$/.test(id))
+    throw new HttpError(400, ApiCode.BAD_ID, 'a record id is 64 lowercase hex digits');
+  const copies = governanceService(ctx).record(id);
+  if (copies === undefined) throw new HttpError(404, ApiCode.NOT_FOUND, `no record ${id} is held`);
+  return { status: 200, json: { id, copies } };
 }
 
 /** POST /v1/governance/status: a draft root or action → who signed, how many are missing. */
