@@ -16,6 +16,7 @@ import {
   Governance,
   governanceViewToJson,
   NO_IDENTITIES,
+  trustExplanationToJson,
   type VerifiedRecord,
 } from '../src/governance/index.js';
 import { batchOfValues, readEventJson, toHex } from '../src/protocol/index.js';
@@ -163,7 +164,7 @@ afterAll(() => {
 });
 
 describe('order independence of governance through the node', () => {
-  it('random interleavings of the same records and events give the same stored verdicts and governed state', async () => {
+  it('random interleavings of the same records and events give the same stored verdicts, governed state and trust explanations', async () => {
     const n = POOL.length + EVENTS.length;
     await fc.assert(
       fc.asyncProperty(
@@ -198,6 +199,12 @@ describe('order independence of governance through the node', () => {
             try {
               await deliver(node, ordered, sizes);
               expect(node.node.governance.state()).toEqual({ mode: 'governed', ...state });
+              // the trust states: every author's explanation, as the reference gives it
+              for (const author of [dave, erin, frank, val2, alice])
+                for (const kind of ['note', 'post'])
+                  expect(node.node.governance.explain(author.did, kind, NOW)).toEqual(
+                    trustExplanationToJson(g.explain(author.did, kind, NOW)),
+                  );
               const got = EVENTS.map((e) => observed(node, e));
               got.forEach((v, i) => {
                 if (expected[i]) expect(v, `event ${i}`).toBe('valid');
