@@ -557,7 +557,7 @@ export class CommonsNode implements NodeService, SyncService {
       );
     }
     const trust =
-      this.trustStage === undefined ? undefined : this.store.governance.standing(stored.id);
+      this.trustStage === undefined ? undefined : this.store.governance.standing(stored.seq);
     if (trust?.invalidReason != null) {
       throw new InvalidatedEventError(
         `event ${stored.idHex} is no longer trusted (${trust.invalidReason}) since governance record ${trust.invalidBy}`,

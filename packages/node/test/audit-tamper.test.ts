@@ -25,7 +25,7 @@ import {
 import { DB_FILE, Store, verifyAuditData } from '../src/storage/index.js';
 import { fakeEvents, manualClock, tempDir } from './storage-fixtures.js';
 
-type Table = 'events' | 'audit_entries' | 'audit_nodes' | 'checkpoints' | 'replay';
+type Table = 'events' | 'audit_entries' | 'audit_nodes' | 'checkpoints' | 'replay' | 'event_ids';
 
 /** Columns, and the key columns that name a row. */
 const TABLES: Record<Table, { key: string[]; columns: string[] }> = {
@@ -74,7 +74,8 @@ const TABLES: Record<Table, { key: string[]; columns: string[] }> = {
       'prev_hash',
     ],
   },
-  replay: { key: ['key'], columns: ['key', 'event_seq', 'expires_at'] },
+  replay: { key: ['part', 'key', 'seq'], columns: ['part', 'key', 'seq', 'expires_at'] },
+  event_ids: { key: ['part', 'key', 'seq'], columns: ['part', 'key', 'seq'] },
 };
 
 /** Integer columns that are (part of) a key: flip a high bit so the new key is unused. */
@@ -84,6 +85,10 @@ const KEY_BIT: Record<string, number> = {
   'checkpoints.seq': 20,
   'audit_nodes.level': 4,
   'audit_nodes.idx': 20,
+  'replay.part': 20,
+  'replay.seq': 20,
+  'event_ids.part': 20,
+  'event_ids.seq': 20,
 };
 
 let core: Core;
@@ -197,7 +202,8 @@ function expectCaught(table: Table, rowIndex: number, column: string, pick: numb
   expect(result.ok, label).toBe(false);
   if (result.ok) return;
   expect(result.firstBad.table, `${label}: ${result.firstBad.what}`).toBe(table);
-  if (table !== 'replay') {
+  // index rows are named by their (part, key, seq), which the change itself may have moved
+  if (table !== 'replay' && table !== 'event_ids') {
     expect(result.firstBad.row, `${label}: ${result.firstBad.what}`).toBe(
       rowName(table, rows[table][rowIndex] as Record<string, unknown>),
     );
@@ -264,6 +270,32 @@ describe('tamper evidence', () => {
       db.close();
       expect(verifyAuditData(d, core)).toMatchObject({ ok: false, firstBad: { table, row: seq } });
     }
+  });
+
+  it("reports an event's deleted id index row, and a row added for no event", () => {
+    const row = rows.event_ids.find((r) => r['seq'] === 30) as Record<string, unknown>;
+    const deleted = copy();
+    let db = new Database(join(deleted, DB_FILE));
+    db.prepare('DELETE FROM event_ids WHERE seq = 30').run();
+    db.close();
+    expect(verifyAuditData(deleted, core)).toEqual({
+      ok: false,
+      firstBad: { table: 'event_ids', row: `0/${String(row['key'])}/30`, what: 'missing' },
+    });
+    const added = copy();
+    db = new Database(join(added, DB_FILE));
+    db.prepare('INSERT INTO event_ids (part, key, seq) VALUES (0, ?, 30)').run(
+      (row['key'] as number) + 1,
+    );
+    db.close();
+    expect(verifyAuditData(added, core)).toEqual({
+      ok: false,
+      firstBad: {
+        table: 'event_ids',
+        row: `0/${(row['key'] as number) + 1}/30`,
+        what: "key is not its event's id",
+      },
+    });
   });
 
   it('names an audit_nodes row that is no stored subtree of the log', () => {

@@ -387,7 +387,7 @@ describe('commit', () => {
     );
   });
 
-  it('finds stored ids and prunes expired replay records', () => {
+  it('finds stored ids and prunes replay records a partition at a time, once all expired', () => {
     const s = open(dir());
     const stored = [
       fakeEvent({ expiresAt: 1_000 }),
@@ -402,12 +402,17 @@ describe('commit', () => {
     expect(s.findIds([])).toEqual(new Set());
     const pairs = stored.map((e) => ({ author: e.author, nonce: e.nonce }));
     expect(s.findReplays(pairs).size).toBe(3);
-    expect(s.pruneReplay(2_000)).toBe(1); // strictly older than now
-    expect(s.findReplays(pairs).size).toBe(2);
-    expect(s.pruneReplay(10_000)).toBe(2);
+    // One event of the partition is still live at 2,000 (strictly older than the cutoff goes):
+    // every record stays, each with its expiry for the pipeline's rule.
+    expect(s.pruneReplay(2_000)).toBe(0);
+    expect([...s.findReplays(pairs).values()].map((r) => r.expiresAt)).toEqual([
+      1_000, 2_000, 3_000,
+    ]);
+    expect(s.pruneReplay(3_001)).toBe(3);
     expect(s.findReplays(pairs).size).toBe(0);
     // Events stay; only the replay index shrinks.
     expect(s.countEvents()).toBe(3);
+    expect(s.findIds(stored.map((e) => e.id)).size).toBe(3);
   });
 
   it('finds replay records among many pairs looked up in groups, each under its own key', () => {

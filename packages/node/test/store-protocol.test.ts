@@ -211,6 +211,40 @@ describe('audit verify against the protocol', () => {
     expect(await verifyAudit(dir, core)).toMatchObject({ ok: true, events: 2 });
   });
 
+  it('refuses a reused pair until its record is past expiry plus the clock skew, then accepts it, pruned or not', async () => {
+    // §7 notes: a record is kept at least until expires_at + skew. The pipeline holds an
+    // expired record it still finds to exactly that, so the verdict never depends on when the
+    // store pruned (it prunes whole partitions, long after some of their events expired).
+    let t = (NOW - 7200) * 1000;
+    const dir = freshDir();
+    await initDataDir(dir, PASSPHRASE, core);
+    const node = await openNode({
+      dataDir: dir,
+      passphrase: PASSPHRASE,
+      workers: 0,
+      core,
+      now: () => t,
+    });
+    try {
+      const old = event(8, { old: true }, { createdAt: NOW - 7205, expiresAt: NOW - 3600 });
+      const reuse = (n: number) =>
+        event(8, { reuse: n }, { createdAt: NOW - 3600, expiresAt: NOW + 3600 }).json;
+      expect(await node.ingest(batchOfValues([old.json]))).toMatchObject([{ status: 'accepted' }]);
+      t = (NOW - 3600 + 100) * 1000; // expired 100 s ago, within the 300 s skew
+      expect(await node.ingest(batchOfValues([reuse(1)]))).toMatchObject([
+        { status: 'rejected', reason: 'ERR_REPLAY' },
+      ]);
+      t = (NOW - 3600 + 301) * 1000; // past expiry plus skew; the record was not pruned
+      expect(await node.ingest(batchOfValues([reuse(2)]))).toMatchObject([{ status: 'accepted' }]);
+    } finally {
+      await node.close();
+    }
+    const db = new Database(join(dir, DB_FILE), { readonly: true });
+    expect(db.prepare('SELECT count(*) FROM replay').pluck().get()).toBe(2);
+    db.close();
+    expect(await verifyAudit(dir, core)).toMatchObject({ ok: true, events: 2 });
+  });
+
   it('fails on a live event without its replay record, not on an expired one', async () => {
     const live = event(5, { live: true });
     const dir = await storeWith((store) => store.commit([live.verified]));

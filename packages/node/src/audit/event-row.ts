@@ -145,3 +145,32 @@ export function packReplayKeyInputs(
   offsets[n] = o;
   return { data, offsets };
 }
+
+/**
+ * Events per partition of the stored id and replay indexes, as a power of two: partition
+ * `seq >> 16` (storage/schema.ts, migration 5). Inserts then go into one partition's part of
+ * each index, a few megabytes that stay in the page cache whatever the store's size, instead
+ * of anywhere in one index as large as the store.
+ */
+export const INDEX_PARTITION_BITS = 16;
+
+/** The index partition of event `seq`. */
+export function indexPartition(seq: number): number {
+  return Math.floor(seq / 2 ** INDEX_PARTITION_BITS);
+}
+
+/**
+ * The index key of a digest (an event id, a replay key): its first 6 bytes as an unsigned
+ * big-endian integer (48 bits, exact in a JavaScript number and in SQLite). Keys are prefixes,
+ * so two digests may share one: every lookup compares the full values of the row it finds.
+ */
+export function indexKey(digest: Uint8Array, offset = 0): number {
+  return (
+    (digest[offset] as number) * 2 ** 40 +
+    (digest[offset + 1] as number) * 2 ** 32 +
+    (digest[offset + 2] as number) * 2 ** 24 +
+    (digest[offset + 3] as number) * 2 ** 16 +
+    (digest[offset + 4] as number) * 2 ** 8 +
+    (digest[offset + 5] as number)
+  );
+}

@@ -7,6 +7,7 @@ export interface BadRow {
     | 'audit_nodes'
     | 'checkpoints'
     | 'events'
+    | 'event_ids'
     | 'replay'
     | 'key_events'
     | 'identity_events'
@@ -14,7 +15,7 @@ export interface BadRow {
     | 'database';
   /**
    * The row: `seq` for audit_entries, events and checkpoints; "level/idx" for audit_nodes;
-   * "key hex" for replay; 0 for the database as a whole.
+   * "part/key/seq" for replay and event_ids; 0 for the database as a whole.
    */
   readonly row: number | string;
   readonly what: string;
@@ -50,20 +51,22 @@ export interface AuditData {
   entriesWithReason(reason: string): Row[];
   /** The `events` rows (every column), by seq. */
   events(): IterableIterator<Row>;
-  /** The `events` row numbered `seq`, if any. */
+  /** The `events` row numbered `seq` (id, author, nonce, expires_at), if any. */
   eventBySeq(seq: number): Row | undefined;
-  /** The seq found by looking `id` up through the `events.id` index. */
-  eventSeqById(id: Uint8Array): unknown;
+  /** The `event_ids` rows, by (part, key, seq). */
+  eventIdRows(): Iterable<Row>;
+  /** Whether `event_ids` has the row (part, key, seq). */
+  hasEventIdRow(part: number, key: number, seq: number): boolean;
   /** The hash column of the `audit_nodes` row `level/index`, if any. */
   storedNode(level: number, index: number): unknown;
   /** How many `audit_nodes` rows there are. */
   storedNodeCount(): number;
   /** The keys of every `audit_nodes` row. */
   storedNodeKeys(): Iterable<{ readonly level: unknown; readonly idx: unknown }>;
-  /** The `replay` rows, by key. */
+  /** The `replay` rows, by (part, key, seq). */
   replayRecords(): Iterable<Row>;
-  /** The event_seq of the `replay` row with this key, if any. */
-  replayEventSeq(key: Uint8Array): unknown;
+  /** Whether `replay` has a row (part, key, seq). */
+  hasReplayRow(part: number, key: number, seq: number): boolean;
   /** The `key_events` rows (every column), by seq. */
   keyEventRows(): Iterable<Row>;
   /**
@@ -72,8 +75,8 @@ export interface AuditData {
    * when no event has that seq), `invalid_reason`.
    */
   identityEventRows(): Iterable<Row>;
-  /** The identity row (as above) of the event with this id, if any. */
-  identityEventRow(id: Uint8Array): Row | undefined;
+  /** The identity row (as above) of the event with this seq, if any (a primary key lookup). */
+  identityEventRow(seq: number): Row | undefined;
   /** The `governance_records` rows (every column), by id and signers; absent: none kept. */
   governanceRows?(): Iterable<Row>;
 }

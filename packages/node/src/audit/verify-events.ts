@@ -4,7 +4,6 @@
  * - every stored event still decodes (spec/PROTOCOL.md §3), its id is the SHA-256 of its body,
  *   its columns are its fields, and its signatures and policy still verify (§7 steps 6–7;
  *   verified in batches of {@link BATCH});
- * - the `events.id` index agrees with the table: looking an event up by id finds its row;
  * - no two accepted events share (author, nonce) while both are live (§7 step 5): an event may
  *   reuse the pair of an earlier one only once that one had expired when it was accepted;
  * - every event still live at `now` has its replay record (pointing at it);
@@ -22,7 +21,7 @@ import {
   eventId,
   signatureChecks,
 } from '../protocol/index.js';
-import { packReplayKeyInputs, REPLAY_KEY_BYTES } from './event-row.js';
+import { indexKey, indexPartition, packReplayKeyInputs } from './event-row.js';
 import type { Sha256 } from './merkle.js';
 import { type AuditData, fail, hex, same } from './verify-common.js';
 import { checkIdentityRow } from './verify-identity.js';
@@ -38,7 +37,7 @@ interface Pending {
 
 /** Throws {@link Found} at the first event that breaks a rule; `now` is Unix seconds. */
 export function verifyStoredEvents(data: AuditData, core: Core, H: Sha256, now: number): void {
-  const lastOfPair = new Map<string, { seq: number; expiresAt: number }>();
+  const lastOfPair = new Map<string, { seq: number; expiresAt: number; key: number }>();
   let pending: Pending[] = [];
   let items: SignedItem[] = [];
 
@@ -73,17 +72,11 @@ export function verifyStoredEvents(data: AuditData, core: Core, H: Sha256, now: 
     ) {
       fail('events', seq, 'a column differs from the stored event');
     }
-    if (data.eventSeqById(id) !== seq)
-      fail('events', seq, 'the events.id index does not lead to this row');
-    if (event.keyState !== undefined) checkIdentityRow(data, seq, id, event.keyState);
+    if (event.keyState !== undefined) checkIdentityRow(data, seq, event.keyState);
 
-    const key = hex(
-      H(packReplayKeyInputs([{ author: event.author, nonce: event.nonce }]).data).subarray(
-        0,
-        REPLAY_KEY_BYTES,
-      ),
-    );
-    const earlier = lastOfPair.get(key);
+    const digest = H(packReplayKeyInputs([{ author: event.author, nonce: event.nonce }]).data);
+    const pair = hex(digest);
+    const earlier = lastOfPair.get(pair);
     const acceptedAt = Math.floor((row['received_at'] as number) / 1000);
     if (earlier !== undefined && earlier.expiresAt >= acceptedAt) {
       fail(
@@ -92,7 +85,7 @@ export function verifyStoredEvents(data: AuditData, core: Core, H: Sha256, now: 
         `shares (author, nonce) with event ${earlier.seq}, which was still live when this one was accepted`,
       );
     }
-    lastOfPair.set(key, { seq, expiresAt: event.expiresAt });
+    lastOfPair.set(pair, { seq, expiresAt: event.expiresAt, key: indexKey(digest) });
 
     pending.push({ seq, decoded: decoded.value, first: items.length });
     for (const c of signatureChecks(decoded.value, id)) items.push(c);
@@ -100,12 +93,12 @@ export function verifyStoredEvents(data: AuditData, core: Core, H: Sha256, now: 
   }
   flush();
   // The newest event of each pair, if still live, holds its replay record.
-  for (const [key, { seq, expiresAt }] of lastOfPair) {
-    if (expiresAt >= now && data.replayEventSeq(Buffer.from(key, 'hex')) !== seq) {
+  for (const { seq, expiresAt, key } of lastOfPair.values()) {
+    if (expiresAt >= now && !data.hasReplayRow(indexPartition(seq), key, seq)) {
       fail(
         'replay',
-        key,
-        `missing or not pointing at event ${seq}, which is live until ${expiresAt}`,
+        `${indexPartition(seq)}/${key}/${seq}`,
+        `missing: event ${seq} is live until ${expiresAt}`,
       );
     }
   }

@@ -122,13 +122,8 @@ export function verifyIdentities(
 }
 
 /** For verify-events.ts: an event by an identity has its row, naming the event's key state. */
-export function checkIdentityRow(
-  data: AuditData,
-  seq: number,
-  id: Uint8Array,
-  keyState: Uint8Array,
-): void {
-  const row = data.identityEventRow(id);
+export function checkIdentityRow(data: AuditData, seq: number, keyState: Uint8Array): void {
+  const row = data.identityEventRow(seq);
   if (row === undefined) fail('events', seq, 'an event by an identity without its identity row');
   if (row['key_state'] !== hex(keyState))
     fail('events', seq, 'its identity row names another key state than the event');

@@ -7,10 +7,11 @@ import type { Core } from '@commons-sync/bindings';
 import type { Checkpoint } from './checkpoint.js';
 import { type AuditEntry, encodeAuditEntry, isEntryType, typeInFormat } from './entry.js';
 import {
+  indexKey,
+  indexPartition,
   packEventRows,
   packReplayKeyInputs,
   parseAcceptDetail,
-  REPLAY_KEY_BYTES,
 } from './event-row.js';
 import { makeHasher } from './hash.js';
 import { CompactRange, emptyRoot, hashLeaf, STORED_NODE_LEVEL, type TreeNode } from './merkle.js';
@@ -57,7 +58,7 @@ export interface VerifyOptions {
   /**
    * Also hold the stored events to the protocol (verify-events.ts): each decodes and its
    * signatures and policy verify, (author, nonce) pairs are never live twice, live events
-   * have their replay records, the id index agrees. `now` is Unix seconds.
+   * have their replay records. `now` is Unix seconds.
    */
   readonly protocol?: { readonly now: number };
 }
@@ -76,16 +77,18 @@ export interface VerifyOptions {
  * - events: merged with the accept entries in order — each accept entry's event row exists,
  *   has its id, SHA-256(encoded) = encoded_hash = the entry's encodedHash, and its row digest
  *   (every other column) equals the entry's rowHash; no event row lacks an accept entry;
- * - replay: every record names a stored event whose author and nonce hash to its key and whose
- *   expiry it carries;
+ * - replay: every record names a stored event of its partition whose author and nonce hash to
+ *   its key and whose expiry it carries;
+ * - event_ids: every event has its row, and every row names a stored event of its partition
+ *   whose id starts with its key;
  * - checkpoints: numbered 1, 2, 3... (version 2 signs its number and chains to the one before),
  *   and each version 2 checkpoint recorded by the log's checkpoint entry (verify-rules.ts);
  * - format 2 entries: the bounded-rejection rules of spec/AUDIT.md (verify-rules.ts);
  * - with `protocol`, the events against the protocol itself (verify-events.ts): decoding,
  *   signatures and policy, (author, nonce) never live twice, live events' replay records (a
- *   record of an expired event may be pruned), the id index; and the identities
- *   (verify-identity.ts): stored key events against their audit entries and their logs, the
- *   standing of unexpired events by identities against those logs.
+ *   record of an expired event may be pruned); and the identities (verify-identity.ts): stored
+ *   key events against their audit entries and their logs, the standing of unexpired events by
+ *   identities against those logs.
  *
  * Entries appended after the last checkpoint are protected by the chain only: someone who
  * rewrites the tail and recomputes every hash after it is caught by the next checkpoint, or by
@@ -253,6 +256,8 @@ function verifyRows(data: AuditData, core: Core, options: VerifyOptions): AuditV
           fail('events', d.eventSeq, `missing (accept entry ${e.seq} refers to it)`);
         }
         checkEvent(H, nextEvent, e.seq, e.eventId, d.encodedHash, d.rowHash);
+        const idRow = [indexPartition(d.eventSeq), indexKey(e.eventId), d.eventSeq] as const;
+        if (!data.hasEventIdRow(...idRow)) fail('event_ids', idRow.join('/'), 'missing');
         events++;
         nextEvent = eventIter.next().value as Row | undefined;
       }
@@ -288,6 +293,7 @@ function verifyRows(data: AuditData, core: Core, options: VerifyOptions): AuditV
     eventIter.return?.();
   }
   checkReplay(data, H);
+  checkEventIds(data);
   if (options.protocol !== undefined) {
     verifyStoredEvents(data, core, H, options.protocol.now);
     verifyIdentities(data, core, attached, options.protocol.now);
@@ -356,19 +362,37 @@ function checkEvent(
   }
 }
 
+/** The name of a row of a partitioned index in a finding. */
+const indexRowName = (row: Row): string =>
+  `${String(row['part'])}/${String(row['key'])}/${String(row['seq'])}`;
+
 function checkReplay(data: AuditData, H: (d: Uint8Array) => Uint8Array): void {
   for (const row of data.replayRecords()) {
-    const { key, event_seq, expires_at } = row;
-    const name = isBlob(key) ? hex(key) : String(key);
-    const ev = isCount(event_seq) ? data.eventBySeq(event_seq) : undefined;
+    const { part, key, seq, expires_at } = row;
+    const name = indexRowName(row);
+    const ev = isCount(seq) ? data.eventBySeq(seq) : undefined;
     if (ev === undefined || typeof ev['author'] !== 'string' || !isBlob(ev['nonce'])) {
       fail('replay', name, 'names no stored event');
     }
+    if (part !== indexPartition(seq as number))
+      fail('replay', name, "is not in its event's partition");
     const digest = H(packReplayKeyInputs([{ author: ev['author'], nonce: ev['nonce'] }]).data);
-    if (!isBlob(key, REPLAY_KEY_BYTES) || !same(key, digest.subarray(0, REPLAY_KEY_BYTES))) {
+    if (key !== indexKey(digest)) {
       fail('replay', name, "key is not the digest of its event's author and nonce");
     }
     if (ev['expires_at'] !== expires_at)
       fail('replay', name, "expires_at differs from its event's");
+  }
+}
+
+function checkEventIds(data: AuditData): void {
+  for (const row of data.eventIdRows()) {
+    const { part, key, seq } = row;
+    const name = indexRowName(row);
+    const ev = isCount(seq) ? data.eventBySeq(seq) : undefined;
+    if (ev === undefined || !isBlob(ev['id'], 32)) fail('event_ids', name, 'names no stored event');
+    if (part !== indexPartition(seq as number))
+      fail('event_ids', name, "is not in its event's partition");
+    if (key !== indexKey(ev['id'])) fail('event_ids', name, "key is not its event's id");
   }
 }

@@ -196,6 +196,10 @@ export class Pipeline {
     });
     const known =
       live.length > 0 ? this.store.findReplays(live.map(({ event }) => event)) : new Map();
+    // A record is kept at least until its event's expiry plus the clock skew (§7 notes); the
+    // store prunes whole partitions later, so an older record it still finds is ignored here:
+    // the verdict never depends on when pruning ran.
+    const keptSince = now - this.timeRules.clockSkewSeconds;
     const acceptedInBatch = new Map<string, Uint8Array>(); // replay key → id, in input order
     const accepted: VerifiedEvent[] = [];
     const identityRows: IdentityEventRow[] = [];
@@ -203,9 +207,11 @@ export class Pipeline {
     const evidence: ConflictEvidence[] = [];
     for (const { index, event, key } of live) {
       // step 5: against the store, then against events accepted earlier in this batch
-      const previous = known.has(key)
-        ? Buffer.from((known.get(key) as { eventIdHex: string }).eventIdHex, 'hex')
-        : acceptedInBatch.get(key);
+      const record = known.get(key);
+      const previous =
+        record !== undefined && record.expiresAt >= keptSince
+          ? Buffer.from(record.eventIdHex, 'hex')
+          : acceptedInBatch.get(key);
       if (previous !== undefined) {
         const replay = classifyReplay(event.id, previous);
         if (!replay.ok) {

@@ -1,5 +1,5 @@
 /**
- * The governance tables (migration 5, spec/GOVERNANCE.md §7): every governance record the node
+ * The governance tables (migration 6, spec/GOVERNANCE.md §7): every governance record the node
  * holds — roots, critical actions, attestations and their revocations — as the canonical CBOR of
  * the copy held, one row per (id, signer set). The anchor is configuration, not a row. Written
  * inside the store's commit transaction ({@link GovernanceTable.write}) with the audit entries
@@ -89,7 +89,7 @@ export class GovernanceTable {
     this.#page = db.prepare(
       `${TRUST_STANDING} WHERE e.seq > ? AND e.expires_at > ? ORDER BY e.seq LIMIT ?`,
     );
-    this.#standing = db.prepare(`${TRUST_STANDING} WHERE e.id = ?`);
+    this.#standing = db.prepare(`${TRUST_STANDING} WHERE e.seq = ?`);
     this.#countInvalid = db.prepare('SELECT count(*) FROM trust_events').pluck();
     this.#insert = db.prepare(
       `INSERT OR IGNORE INTO governance_records (id, signers, type, created_at, received_at, encoded)
@@ -118,9 +118,9 @@ export class GovernanceTable {
     return (this.#page.all(afterSeq, nowSeconds, limit) as TrustStandingRow[]).map(standingOf);
   }
 
-  /** The trust standing of a stored event, or undefined when it is not stored. */
-  standing(id: Uint8Array): TrustStanding | undefined {
-    const row = this.#standing.get(id) as TrustStandingRow | undefined;
+  /** The trust standing of the stored event with this seq (a primary key lookup), if any. */
+  standing(seq: number): TrustStanding | undefined {
+    const row = this.#standing.get(seq) as TrustStandingRow | undefined;
     return row === undefined ? undefined : standingOf(row);
   }
 

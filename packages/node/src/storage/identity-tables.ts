@@ -101,7 +101,11 @@ export class IdentityTables {
   readonly #keyEventItems: Statement;
   readonly #keyEventBytes: Statement;
 
-  constructor(private readonly db: Database) {
+  /** `seqOf`: the seq of the stored event with this id (the store's id index). */
+  constructor(
+    private readonly db: Database,
+    private readonly seqOf: (id: Uint8Array) => number | undefined,
+  ) {
     this.#insertKeyEvent = db.prepare(
       `INSERT INTO key_events (seq, id, identity, type, created_at, received_at, encoded)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -118,7 +122,7 @@ export class IdentityTables {
     this.#keyEventsOf = db.prepare(
       'SELECT id, identity, type, created_at, encoded FROM key_events WHERE identity = ? ORDER BY seq',
     );
-    this.#standing = db.prepare(`${STANDING} WHERE e.id = ?`);
+    this.#standing = db.prepare(`${STANDING} WHERE i.event_seq = ?`);
     this.#liveAfter = db.prepare(
       `${STANDING} WHERE i.event_seq > ? AND e.expires_at > ? ORDER BY i.event_seq LIMIT ?`,
     );
@@ -187,7 +191,10 @@ export class IdentityTables {
 
   /** The identity standing of a stored event, or undefined (not an identity's event). */
   standing(id: Uint8Array): IdentityStanding | undefined {
-    const row = this.#standing.get(id) as StandingDbRow | undefined;
+    const seq = this.seqOf(id);
+    const row = (seq === undefined ? undefined : this.#standing.get(seq)) as
+      | StandingDbRow
+      | undefined;
     return row === undefined ? undefined : standingOf(row);
   }
 

@@ -2,6 +2,20 @@ import type { Database } from 'better-sqlite3';
 
 import { ForeignDatabaseError, MigrationError, SchemaTooNewError } from './errors.js';
 
+/**
+ * SQL for the index key of a BLOB column (audit/event-row.ts `indexKey`): its first 6 bytes as
+ * an unsigned big-endian integer. SQLite has no function from bytes to integers, so each hex
+ * digit is looked up. Part of migration 5's text: never change it.
+ */
+function key48Sql(column: string): string {
+  const digits = Array.from(
+    { length: 12 },
+    (_, i) =>
+      `((instr('0123456789ABCDEF', substr(hex(substr(${column}, 1, 6)), ${i + 1}, 1)) - 1) << ${4 * (11 - i)})`,
+  );
+  return `(${digits.join(' | ')})`;
+}
+
 /** One schema step. Versions start at 1 and increase by one; a step is never edited once released. */
 export interface Migration {
   readonly version: number;
@@ -56,7 +70,21 @@ export const APPLICATION_ID = 0x4353594e;
  *   accepted: no replay record, no accept entry, not counted as events; the node reconciles
  *   them and serves them to peers so that every node ends up holding both.
  *
- * Notes on version 5 (spec/GOVERNANCE.md; written by `governance-table.ts`):
+ * Notes on version 5 (issue 11: a commit that costs the same at 10 million events as at none):
+ * - The two indexes that take random keys, the event id and the replay key, are split into
+ *   partitions of 2^16 events by seq (`part` = seq >> 16, audit/event-row.ts), keyed by the
+ *   first 6 bytes of the digest as an integer (`key`, a prefix: lookups compare the full
+ *   value in the event row). Inserts go into the newest partition only, ~1.5 MB of each
+ *   index, so they stay in the page cache; a single index touched a random page of a B-tree
+ *   as large as the store for every event. `events.id` loses its UNIQUE index (hence the
+ *   table is rebuilt): ids are unique because the replay check (§7 step 5) sees every live
+ *   event and an expired one cannot be accepted again.
+ * - `event_ids` has one row per event (every partition is searched for an id: one B-tree seek
+ *   each, newest first). `replay` has one row per event whose record may still be needed,
+ *   with its expiry; the in-memory filter (replay-filter.ts) says which partitions may hold a
+ *   key, and a partition's rows are deleted once all of them expired.
+ *
+ * Notes on version 6 (spec/GOVERNANCE.md; written by `governance-table.ts`):
  * - `governance_records`: the governance records the node holds (roots, critical actions,
  *   attestations, revocations), one row per copy (id, signer set), canonical CBOR as received.
  *   The anchor is configuration, not a row. Rows leave when the held set drops a copy (a copy
@@ -176,6 +204,47 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   },
   {
     version: 5,
+    name: 'id and replay indexes partitioned by event seq',
+    sql: `
+      CREATE TABLE events_v3 (
+        seq          INTEGER PRIMARY KEY,
+        audit_seq    INTEGER NOT NULL,
+        id           BLOB NOT NULL,
+        author       TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        nonce        BLOB NOT NULL,
+        created_at   INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL,
+        received_at  INTEGER NOT NULL,
+        encoded      BLOB NOT NULL,
+        encoded_hash BLOB NOT NULL
+      );
+      INSERT INTO events_v3 SELECT seq, audit_seq, id, author, kind, nonce, created_at, expires_at,
+        received_at, encoded, encoded_hash FROM events ORDER BY seq;
+      DROP TABLE events;
+      ALTER TABLE events_v3 RENAME TO events;
+      CREATE TABLE event_ids (
+        part INTEGER NOT NULL,
+        key  INTEGER NOT NULL,
+        seq  INTEGER NOT NULL,
+        PRIMARY KEY (part, key, seq)
+      ) WITHOUT ROWID;
+      INSERT INTO event_ids SELECT seq >> 16, ${key48Sql('id')}, seq FROM events ORDER BY 1, 2, 3;
+      CREATE TABLE replay_v3 (
+        part       INTEGER NOT NULL,
+        key        INTEGER NOT NULL,
+        seq        INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (part, key, seq)
+      ) WITHOUT ROWID;
+      INSERT INTO replay_v3 SELECT event_seq >> 16, ${key48Sql('key')}, event_seq, expires_at
+        FROM replay ORDER BY 1, 2, 3;
+      DROP TABLE replay;
+      ALTER TABLE replay_v3 RENAME TO replay;
+    `,
+  },
+  {
+    version: 6,
     name: 'governance records and the trust standing of events',
     sql: `
       CREATE TABLE governance_records (

@@ -4,9 +4,10 @@ import type { Database, Statement, Transaction } from 'better-sqlite3';
 import type { AuditRecord } from '../audit/entry.js';
 import {
   acceptDetail,
+  indexKey,
+  indexPartition,
   packEventRows,
   packReplayKeyInputs,
-  REPLAY_KEY_BYTES,
 } from '../audit/event-row.js';
 import { type Hasher, makeHasher } from '../audit/hash.js';
 import type { LedgerPlan } from '../audit/rules.js';
@@ -17,11 +18,11 @@ import { openDatabase } from './db.js';
 import {
   ConcurrentWriterError,
   DuplicateEventError,
-  isConstraintError,
   ReplayConflictError,
   StoreClosedError,
   toStorageError,
 } from './errors.js';
+import { EventIndexes, type IndexedEvent, type StagedIndexes } from './event-index.js';
 import { GovernanceTable, type GovernanceWrites } from './governance-table.js';
 import { IdentityTables, type IdentityWrites } from './identity-tables.js';
 import { type ConflictEvidence, SyncRecords, type SyncRow } from './sync-records.js';
@@ -32,6 +33,11 @@ export interface StoreOptions {
   readonly now?: () => number;
   /** How long to wait for a lock held by another connection (default 5 s). */
   readonly busyTimeoutMs?: number;
+  /**
+   * The in-memory replay filter (default on). Off, every partition of the replay index is
+   * searched for every pair: slower, the same answers (tests compare the two).
+   */
+  readonly replayFilter?: boolean;
 }
 
 /** A stored event as read back. */
@@ -84,8 +90,25 @@ interface EventRow {
 
 const HEX_ID = /^[0-9a-f]{64}$/;
 
-/** Replay keys looked up by one statement (SQLite allows 32,766 parameters). */
-const REPLAY_LOOKUP_KEYS = 100;
+function toStoredEvent(row: EventRow): StoredEvent {
+  return {
+    seq: row.seq,
+    auditSeq: row.audit_seq,
+    id: new Uint8Array(row.id),
+    idHex: toHex(row.id),
+    author: row.author,
+    kind: row.kind,
+    nonce: new Uint8Array(row.nonce),
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    receivedAt: row.received_at,
+    encoded: new Uint8Array(row.encoded),
+    encodedHash: new Uint8Array(row.encoded_hash),
+  };
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.length === b.length && Buffer.compare(a, b) === 0;
 
 function checkEvent(e: VerifiedEvent): void {
   if (!(e.id instanceof Uint8Array) || e.id.length !== 32) {
@@ -113,7 +136,8 @@ interface Prepared {
   readonly events: readonly VerifiedEvent[];
   readonly extras: CommitExtras;
   readonly encodedHashes: Uint8Array;
-  readonly replayKeys: Uint8Array;
+  /** The index key of each event's replay digest. */
+  readonly replayKeys: readonly number[];
   readonly entries: readonly NewAuditEntry[];
   readonly plan: LedgerPlan;
   readonly firstSeq: number;
@@ -143,19 +167,14 @@ export class Store {
   #open = true;
   #nextSeq: number;
   #eventCount: number;
+  readonly #indexes: EventIndexes;
   readonly #insertEvent: Statement;
-  readonly #upsertReplay: Statement;
-  readonly #hasId: Statement;
-  readonly #replayLookups = new Map<number, Statement>();
-  readonly #getEvent: Statement;
-  readonly #auditSeq: Statement;
   readonly #maxSeq: Statement;
-  readonly #prune: Statement;
   readonly #getMeta: Statement;
   readonly #setMeta: Statement;
-  readonly #commitTx: Transaction<(p: Prepared) => StagedAppend>;
+  readonly #commitTx: Transaction<(p: Prepared) => { log: StagedAppend; indexes: StagedIndexes }>;
 
-  private constructor(db: Database, core: Core, now: () => number) {
+  private constructor(db: Database, core: Core, now: () => number, replayFilter: boolean) {
     this.#db = db;
     this.#core = core;
     this.#hasher = makeHasher(core);
@@ -164,17 +183,7 @@ export class Store {
       `INSERT INTO events (seq, audit_seq, id, author, kind, nonce, created_at, expires_at, received_at,
          encoded, encoded_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    // A record whose event has expired may be taken over; a live one may not (changes = 0).
-    this.#upsertReplay = db.prepare(
-      `INSERT INTO replay (key, event_seq, expires_at) VALUES (?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET event_seq = excluded.event_seq, expires_at = excluded.expires_at
-       WHERE replay.expires_at < ?`,
-    );
-    this.#hasId = db.prepare('SELECT 1 FROM events WHERE id = ?').pluck();
-    this.#getEvent = db.prepare('SELECT * FROM events WHERE id = ?');
-    this.#auditSeq = db.prepare('SELECT audit_seq FROM events WHERE id = ?').pluck();
     this.#maxSeq = db.prepare('SELECT max(seq) FROM events').pluck();
-    this.#prune = db.prepare('DELETE FROM replay WHERE expires_at < ?');
     this.#getMeta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
     this.#setMeta = db.prepare(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -182,9 +191,13 @@ export class Store {
     this.#nextSeq = ((this.#maxSeq.get() as number | null) ?? 0) + 1;
     this.#eventCount = db.prepare('SELECT count(*) FROM events').pluck().get() as number;
     this.audit = new AuditLog(db, core, now);
-    this.identity = new IdentityTables(db);
+    this.#indexes = new EventIndexes(db, { filter: replayFilter });
+    this.#indexes.load();
+    // events.id has no index of its own (schema.ts, version 5): reads by id go through ours
+    const seqById = (id: Uint8Array) => this.#seqById(id);
+    this.identity = new IdentityTables(db, seqById);
     this.governance = new GovernanceTable(db);
-    this.#sync = new SyncRecords(db);
+    this.#sync = new SyncRecords(db, seqById);
     this.#commitTx = db.transaction((p: Prepared) => this.#write(p));
   }
 
@@ -200,7 +213,7 @@ export class Store {
       ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
     });
     try {
-      return new Store(db, core, now);
+      return new Store(db, core, now, options.replayFilter ?? true);
     } catch (error) {
       db.close();
       throw toStorageError(error, `cannot open the store in ${dir}`);
@@ -223,61 +236,31 @@ export class Store {
   findIds(ids: readonly Uint8Array[]): Set<string> {
     this.#checkOpen();
     const found = new Set<string>();
-    for (const id of ids) if (this.#hasId.get(id) !== undefined) found.add(toHex(id));
+    for (const id of ids) if (this.#rowById(id) !== undefined) found.add(toHex(id));
     return found;
   }
 
   /**
-   * The (author, nonce) pairs already used, keyed by {@link replayKey}. A record stays until
-   * {@link pruneReplay} removes it after its event expired; whether an expired record still
-   * blocks reuse is the pipeline's rule (`expiresAt` is returned for that).
+   * The (author, nonce) pairs already used, keyed by {@link replayKey}: the newest event that
+   * used each, among those whose replay records are kept. Records are kept at least until
+   * their event expired and are then pruned a partition at a time ({@link pruneReplay}), so
+   * an expired record may still be found: whether it blocks reuse is the pipeline's rule
+   * (`expiresAt` is returned for that).
    */
   findReplays(pairs: readonly { author: string; nonce: Uint8Array }[]): Map<string, ReplayRecord> {
     this.#checkOpen();
     const found = new Map<string, ReplayRecord>();
     const keys = this.#replayKeys(pairs);
-    // Keys are looked up REPLAY_LOOKUP_KEYS at a time: one statement per group instead of one
-    // per key (the per-call cost of a statement is most of a point lookup's).
-    const hits = new Map<string, { id: Uint8Array; expires_at: number }>();
-    for (let first = 0; first < pairs.length; first += REPLAY_LOOKUP_KEYS) {
-      const n = Math.min(REPLAY_LOOKUP_KEYS, pairs.length - first);
-      const params = new Array<Uint8Array>(n);
-      for (let i = 0; i < n; i++) {
-        const at = (first + i) * 32;
-        params[i] = keys.subarray(at, at + REPLAY_KEY_BYTES);
-      }
-      const rows = this.#replayLookup(n).all(...params) as {
-        key: Uint8Array;
-        id: Uint8Array;
-        expires_at: number;
-      }[];
-      for (const row of rows) hits.set(toHex(row.key), row);
-    }
-    if (hits.size === 0) return found;
     for (let i = 0; i < pairs.length; i++) {
-      const row = hits.get(toHex(keys.subarray(i * 32, i * 32 + REPLAY_KEY_BYTES)));
-      if (row !== undefined) {
-        const { author, nonce } = pairs[i] as { author: string; nonce: Uint8Array };
+      const { author, nonce } = pairs[i] as { author: string; nonce: Uint8Array };
+      const newest = this.#indexes.replayHits(keys[i] as number, author, nonce)[0];
+      if (newest !== undefined)
         found.set(replayKey(author, nonce), {
-          eventIdHex: toHex(row.id),
-          expiresAt: row.expires_at,
+          eventIdHex: toHex(newest.id),
+          expiresAt: newest.expiresAt,
         });
-      }
     }
     return found;
-  }
-
-  /** The replay lookup of `n` keys at once (statements cached by size). */
-  #replayLookup(n: number): Statement {
-    let stmt = this.#replayLookups.get(n);
-    if (stmt === undefined) {
-      stmt = this.#db.prepare(
-        `SELECT r.key, e.id, r.expires_at FROM replay r JOIN events e ON e.seq = r.event_seq
-         WHERE r.key IN (${new Array(n).fill('?').join(',')})`,
-      );
-      this.#replayLookups.set(n, stmt);
-    }
-    return stmt;
   }
 
   /**
@@ -310,22 +293,18 @@ export class Store {
       this.audit.adoptPlan(prepared.plan);
       return this.audit.size;
     }
-    let staged: StagedAppend;
+    let staged: { log: StagedAppend; indexes: StagedIndexes };
     try {
       staged = this.#commitTx.immediate(prepared);
     } catch (error) {
-      if (isConstraintError(error) && String(error).includes('events.id')) {
-        throw new DuplicateEventError(`commit refused, nothing written: ${String(error)}`, {
-          cause: error,
-        });
-      }
       throw toStorageError(error, 'commit failed, nothing written');
     }
-    this.audit.adopt(staged);
+    this.audit.adopt(staged.log);
     this.audit.adoptPlan(prepared.plan);
+    this.#indexes.adopt(staged.indexes);
     this.#nextSeq += accepted.length;
     this.#eventCount += accepted.length;
-    return staged.range.size;
+    return staged.log.range.size;
   }
 
   /**
@@ -336,7 +315,7 @@ export class Store {
   checkTail(options: TailCheckOptions): TailCheckReport {
     this.#checkOpen();
     try {
-      return checkTail(this.#db, this.#core, this.#hasher.one, options);
+      return checkTail(this.#db, this.#core, this.#hasher.one, this.#indexes, options);
     } catch (error) {
       throw toStorageError(error, 'the start-up check failed');
     }
@@ -358,29 +337,15 @@ export class Store {
   getEvent(idHex: string): StoredEvent | undefined {
     this.#checkOpen();
     if (!HEX_ID.test(idHex)) return undefined;
-    const row = this.#getEvent.get(Buffer.from(idHex, 'hex')) as EventRow | undefined;
-    if (row === undefined) return undefined;
-    return {
-      seq: row.seq,
-      auditSeq: row.audit_seq,
-      id: new Uint8Array(row.id),
-      idHex,
-      author: row.author,
-      kind: row.kind,
-      nonce: new Uint8Array(row.nonce),
-      createdAt: row.created_at,
-      expiresAt: row.expires_at,
-      receivedAt: row.received_at,
-      encoded: new Uint8Array(row.encoded),
-      encodedHash: new Uint8Array(row.encoded_hash),
-    };
+    const row = this.#rowById(Buffer.from(idHex, 'hex'));
+    return row === undefined ? undefined : toStoredEvent(row);
   }
 
   /** Seq of the accept entry of a stored event (its leaf index for inclusion proofs). */
   acceptEntrySeq(idHex: string): number | undefined {
     this.#checkOpen();
     if (!HEX_ID.test(idHex)) return undefined;
-    return this.#auditSeq.get(Buffer.from(idHex, 'hex')) as number | undefined;
+    return this.#rowById(Buffer.from(idHex, 'hex'))?.audit_seq;
   }
 
   countEvents(): number {
@@ -420,12 +385,13 @@ export class Store {
 
   /**
    * Deletes the replay records of events that expired before `nowSeconds` (Unix seconds; pass
-   * the time minus any clock-skew allowance). Returns how many were deleted.
+   * the time minus any clock-skew allowance), a partition at a time: a partition's records go
+   * once every event in it expired (schema.ts, version 5). Returns how many were deleted.
    */
   pruneReplay(nowSeconds: number): number {
     this.#checkOpen();
     try {
-      return this.#prune.run(nowSeconds).changes;
+      return this.#indexes.prune(nowSeconds);
     } catch (error) {
       throw toStorageError(error, 'cannot prune replay records');
     }
@@ -456,9 +422,22 @@ export class Store {
     if (!this.#open) throw new StoreClosedError();
   }
 
-  /** Replay key digests (use the first {@link REPLAY_KEY_BYTES} of each 32). */
-  #replayKeys(pairs: readonly { author: string; nonce: Uint8Array }[]): Uint8Array {
-    return this.#hasher.many(packReplayKeyInputs(pairs));
+  /** The index keys of the pairs' replay digests (audit/event-row.ts). */
+  #replayKeys(pairs: readonly { author: string; nonce: Uint8Array }[]): number[] {
+    const digests = this.#hasher.many(packReplayKeyInputs(pairs));
+    const keys = new Array<number>(pairs.length);
+    for (let i = 0; i < pairs.length; i++) keys[i] = indexKey(digests, i * 32);
+    return keys;
+  }
+
+  #seqById(id: Uint8Array): number | undefined {
+    if (this.#nextSeq <= 1) return undefined;
+    return this.#indexes.seqById(id, indexPartition(this.#nextSeq - 1));
+  }
+
+  #rowById(id: Uint8Array): EventRow | undefined {
+    if (this.#nextSeq <= 1) return undefined;
+    return this.#indexes.rowById(id, indexPartition(this.#nextSeq - 1)) as EventRow | undefined;
   }
 
   /** SHA-256 of every event's encoding, in one native call. */
@@ -554,8 +533,12 @@ export class Store {
     };
   }
 
-  /** The body of the commit transaction. */
-  #write(p: Prepared): StagedAppend {
+  /**
+   * The body of the commit transaction: the replay rule at the storage level (a stored event
+   * with the same id is a {@link DuplicateEventError}; one with the same (author, nonce) that
+   * has not expired a {@link ReplayConflictError}), then the rows.
+   */
+  #write(p: Prepared): { log: StagedAppend; indexes: StagedIndexes } {
     const maxSeq = (this.#maxSeq.get() as number | null) ?? 0;
     if (maxSeq + 1 !== this.#nextSeq) {
       throw new ConcurrentWriterError(
@@ -563,10 +546,28 @@ export class Store {
       );
     }
     const nowSec = Math.floor(p.nowMs / 1000);
+    const indexed = new Array<IndexedEvent>(p.events.length);
+    const inBatch = new Map<string, VerifiedEvent>();
     for (let i = 0; i < p.events.length; i++) {
       const e = p.events[i] as VerifiedEvent;
+      const key = p.replayKeys[i] as number;
+      const pair = replayKey(e.author, e.nonce);
+      const earlier = inBatch.get(pair);
+      const hits = this.#indexes.replayHits(key, e.author, e.nonce);
+      for (const used of earlier === undefined ? hits : [earlier, ...hits]) {
+        if (sameBytes(used.id, e.id)) {
+          throw new DuplicateEventError(`event ${e.idHex} is already stored; nothing written`);
+        }
+        if (used.expiresAt >= nowSec) {
+          throw new ReplayConflictError(
+            `event ${e.idHex} reuses the nonce of a live replay record of ${e.author}; nothing written`,
+          );
+        }
+      }
+      inBatch.set(pair, e);
+      const seq = p.firstSeq + i;
       this.#insertEvent.run(
-        p.firstSeq + i,
+        seq,
         p.firstAuditSeq + i,
         e.id,
         e.author,
@@ -578,18 +579,14 @@ export class Store {
         e.encoded,
         p.encodedHashes.subarray(i * 32, i * 32 + 32),
       );
-      const key = p.replayKeys.subarray(i * 32, i * 32 + REPLAY_KEY_BYTES);
-      if (this.#upsertReplay.run(key, p.firstSeq + i, e.expiresAt, nowSec).changes !== 1) {
-        throw new ReplayConflictError(
-          `event ${e.idHex} reuses the nonce of a live replay record of ${e.author}; nothing written`,
-        );
-      }
+      indexed[i] = { seq, id: e.id, replayKey: key, expiresAt: e.expiresAt };
     }
     if (p.extras.identity !== undefined)
       this.identity.write(p.extras.identity, p.firstSeq, p.nowMs);
     if (p.extras.governance !== undefined) this.governance.write(p.extras.governance, p.nowMs);
     if (p.extras.sources !== undefined) this.#sync.writeSources(p.firstSeq, p.extras.sources);
     if (p.extras.evidence !== undefined) this.#sync.writeEvidence(p.extras.evidence, p.nowMs);
-    return this.audit.stage(p.entries, p.nowMs);
+    const indexes = this.#indexes.insert(indexed);
+    return { log: this.audit.stage(p.entries, p.nowMs), indexes };
   }
 }

@@ -38,19 +38,19 @@ export class SyncRecords {
   readonly #countConflicts: Statement;
   readonly #receipts: Statement;
 
-  constructor(db: Database) {
+  /** `seqOf`: the seq of the stored event with this id (the store's id index). */
+  constructor(
+    db: Database,
+    private readonly seqOf: (id: Uint8Array) => number | undefined,
+  ) {
     this.#insertSource = db.prepare('INSERT INTO event_sources (event_seq, peer) VALUES (?, ?)');
     this.#insertConflict = db.prepare(
       `INSERT INTO conflict_events (id, author, nonce, created_at, expires_at, received_at, peer, encoded)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     );
-    this.#eventBytes = db.prepare('SELECT encoded FROM events WHERE id = ?').pluck();
+    this.#eventBytes = db.prepare('SELECT encoded FROM events WHERE seq = ?').pluck();
     this.#conflictBytes = db.prepare('SELECT encoded FROM conflict_events WHERE id = ?').pluck();
-    this.#sourceOf = db
-      .prepare(
-        'SELECT s.peer FROM events e JOIN event_sources s ON s.event_seq = e.seq WHERE e.id = ?',
-      )
-      .pluck();
+    this.#sourceOf = db.prepare('SELECT peer FROM event_sources WHERE event_seq = ?').pluck();
     // an event a key event invalidated is kept as evidence but leaves the sync set
     // (spec/IDENTITY.md §8): no longer valid anywhere
     this.#liveEvents = db.prepare(
@@ -97,15 +97,16 @@ export class SyncRecords {
 
   /** The stored bytes of an accepted event, else of an event kept as evidence. */
   encoded(id: Uint8Array): Uint8Array | undefined {
-    const bytes = (this.#eventBytes.get(id) ?? this.#conflictBytes.get(id)) as
-      | Uint8Array
-      | undefined;
+    const seq = this.seqOf(id);
+    const bytes = ((seq === undefined ? undefined : this.#eventBytes.get(seq)) ??
+      this.#conflictBytes.get(id)) as Uint8Array | undefined;
     return bytes === undefined ? undefined : new Uint8Array(bytes);
   }
 
   /** The peer that delivered a stored event; undefined for a client's event or an unknown id. */
   sourceOf(id: Uint8Array): string | undefined {
-    return (this.#sourceOf.get(id) as string | undefined) ?? undefined;
+    const seq = this.seqOf(id);
+    return seq === undefined ? undefined : (this.#sourceOf.get(seq) as string | undefined);
   }
 
   /**

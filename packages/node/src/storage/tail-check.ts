@@ -2,11 +2,10 @@
  * The start-up check: what is cheap to hold against its source at the end of the log, before
  * the node takes any event (issue 6). A full check of every row is `audit verify`'s job.
  *
- * - The last `events` accepted events: looking each up by id finds its row (else the id index
- *   is rebuilt with REINDEX, which derives it from the table, and checked again); each one whose
- *   replay record may still be needed (expires_at ≥ now − skew) has a record pointing at it: a
- *   missing or stray one is restored from the event, unless the pair is held by another live
- *   event (two live events on one pair break §7: refuse).
+ * - The last `events` accepted events: each has its row in the id index (else it is restored
+ *   from the event); each one whose replay record may still be needed (expires_at ≥ now −
+ *   skew) has its row in the replay index: a missing one is restored from the event, unless
+ *   the pair is held by another live event (two live events on one pair break §7: refuse).
  * - The last `checkpoints` checkpoints: numbered without gaps, signatures and chain links
  *   valid, and a version 2 checkpoint recorded by its log entry.
  *
@@ -23,9 +22,10 @@ import {
   verifyCheckpointSignature,
   ZERO_HASH,
 } from '../audit/checkpoint.js';
-import { packReplayKeyInputs, REPLAY_KEY_BYTES } from '../audit/event-row.js';
+import { indexKey, packReplayKeyInputs } from '../audit/event-row.js';
 import type { Sha256 } from '../audit/merkle.js';
 import { StoreInconsistentError } from './errors.js';
+import type { EventIndexes } from './event-index.js';
 
 export interface TailCheckOptions {
   /** Unix seconds. */
@@ -41,7 +41,10 @@ export interface TailCheckOptions {
 export interface TailCheckReport {
   readonly eventsChecked: number;
   readonly replayRestored: number;
+  /** Whether rows of the id index were missing (and restored). */
   readonly reindexed: boolean;
+  /** Rows of the id index restored. */
+  readonly idsRestored: number;
   readonly checkpointsChecked: number;
   /** Events older than those checked: their rows are left to `audit verify`. */
   readonly eventsLeft: number;
@@ -65,6 +68,7 @@ export function checkTail(
   db: Database,
   core: Core,
   sha256: Sha256,
+  indexes: EventIndexes,
   opts: TailCheckOptions,
 ): TailCheckReport {
   const n = opts.events ?? 10_000;
@@ -73,49 +77,27 @@ export function checkTail(
     .all(n) as TailEvent[];
   const total = db.prepare('SELECT count(*) FROM events').pluck().get() as number;
 
-  const bySeq = db.prepare('SELECT seq FROM events WHERE id = ?').pluck();
-  const indexAgrees = (): boolean => tail.every((e) => bySeq.get(e.id) === e.seq);
-  let reindexed = false;
-  if (!indexAgrees()) {
-    db.exec('REINDEX events');
-    reindexed = true;
-    if (!indexAgrees())
-      throw new StoreInconsistentError(
-        'the events.id index disagrees with the events table even after REINDEX',
-      );
-  }
-
-  const keys = sha256Keys(sha256, tail);
-  const record = db.prepare('SELECT event_seq FROM replay WHERE key = ?').pluck();
-  const holder = db.prepare('SELECT author, nonce, expires_at FROM events WHERE seq = ?');
-  const restore = db.prepare(
-    `INSERT INTO replay (key, event_seq, expires_at) VALUES (?, ?, ?)
-     ON CONFLICT (key) DO UPDATE SET event_seq = excluded.event_seq, expires_at = excluded.expires_at`,
-  );
+  const keys = replayIndexKeys(sha256, tail);
   const cutoff = opts.now - opts.skewSeconds;
   let restored = 0;
+  let idsRestored = 0;
   db.transaction(() => {
     tail.forEach((e, i) => {
-      if (e.expires_at < cutoff) return;
-      const key = keys[i] as Uint8Array;
-      const at = record.get(key) as number | undefined;
-      if (at === e.seq) return;
-      if (at !== undefined) {
-        const other = holder.get(at) as
-          | { author: string; nonce: Uint8Array; expires_at: number }
-          | undefined;
-        if (
-          other !== undefined &&
-          other.author === e.author &&
-          same(other.nonce, e.nonce) &&
-          other.expires_at >= cutoff
-        ) {
-          throw new StoreInconsistentError(
-            `events ${at} and ${e.seq} share (author, nonce) and are both live`,
-          );
-        }
+      if (!indexes.hasIdRow(e.seq, e.id)) {
+        indexes.restoreId(e.seq, e.id);
+        idsRestored++;
       }
-      restore.run(key, e.seq, e.expires_at);
+      if (e.expires_at < cutoff) return;
+      const key = keys[i] as number;
+      const hits = indexes.replayHits(key, e.author, e.nonce);
+      if (hits.some((h) => h.seq === e.seq)) return;
+      const other = hits.find((h) => h.expiresAt >= cutoff);
+      if (other !== undefined) {
+        throw new StoreInconsistentError(
+          `events ${other.seq} and ${e.seq} share (author, nonce) and are both live`,
+        );
+      }
+      indexes.restoreReplay(e.seq, key, e.expires_at);
       restored++;
     });
   }).immediate();
@@ -124,18 +106,16 @@ export function checkTail(
   return {
     eventsChecked: tail.length,
     replayRestored: restored,
-    reindexed,
+    reindexed: idsRestored > 0,
+    idsRestored,
     checkpointsChecked,
     eventsLeft: total - tail.length,
   };
 }
 
-function sha256Keys(sha256: Sha256, events: readonly TailEvent[]): Uint8Array[] {
+function replayIndexKeys(sha256: Sha256, events: readonly TailEvent[]): number[] {
   return events.map((e) =>
-    sha256(packReplayKeyInputs([{ author: e.author, nonce: e.nonce }]).data).subarray(
-      0,
-      REPLAY_KEY_BYTES,
-    ),
+    indexKey(sha256(packReplayKeyInputs([{ author: e.author, nonce: e.nonce }]).data)),
   );
 }
 

@@ -18,15 +18,19 @@ import { CorruptDatabaseError } from './errors.js';
 
 /** The verifier's reads, as SQLite statements over `db`. */
 function sqliteAuditData(db: Database): AuditData {
-  const eventBySeq = db.prepare('SELECT author, nonce, expires_at FROM events WHERE seq = ?');
-  const eventSeqById = db.prepare('SELECT seq FROM events WHERE id = ?').pluck();
+  const eventBySeq = db.prepare('SELECT id, author, nonce, expires_at FROM events WHERE seq = ?');
   const storedNode = db.prepare('SELECT hash FROM audit_nodes WHERE level = ? AND idx = ?').pluck();
-  const replayEventSeq = db.prepare('SELECT event_seq FROM replay WHERE key = ?').pluck();
+  const idRow = db
+    .prepare('SELECT 1 FROM event_ids WHERE part = ? AND key = ? AND seq = ?')
+    .pluck();
+  const replayRow = db
+    .prepare('SELECT 1 FROM replay WHERE part = ? AND key = ? AND seq = ?')
+    .pluck();
   // the identity row with the columns of its event (none when the row names no event)
   const identityColumns = `SELECT i.event_seq, e.id AS event_id, e.author AS identity,
     lower(hex(i.key_state)) AS key_state, e.created_at, e.expires_at, i.invalid_reason
     FROM identity_events i LEFT JOIN events e ON e.seq = i.event_seq`;
-  const identityEventRow = db.prepare(`${identityColumns} WHERE e.id = ?`);
+  const identityEventRow = db.prepare(`${identityColumns} WHERE i.event_seq = ?`);
   return {
     checkpoints: () => db.prepare('SELECT * FROM checkpoints ORDER BY seq').all() as Row[],
     entries: () =>
@@ -36,7 +40,11 @@ function sqliteAuditData(db: Database): AuditData {
     events: () =>
       db.prepare('SELECT * FROM events ORDER BY seq').iterate() as IterableIterator<Row>,
     eventBySeq: (seq) => eventBySeq.get(seq) as Row | undefined,
-    eventSeqById: (id) => eventSeqById.get(id),
+    eventIdRows: () =>
+      db
+        .prepare('SELECT * FROM event_ids ORDER BY part, key, seq')
+        .iterate() as IterableIterator<Row>,
+    hasEventIdRow: (part, key, seq) => idRow.get(part, key, seq) !== undefined,
     storedNode: (level, index) => storedNode.get(level, index),
     storedNodeCount: () => db.prepare('SELECT count(*) FROM audit_nodes').pluck().get() as number,
     storedNodeKeys: () =>
@@ -45,13 +53,13 @@ function sqliteAuditData(db: Database): AuditData {
         idx: unknown;
       }>,
     replayRecords: () =>
-      db.prepare('SELECT * FROM replay ORDER BY key').iterate() as IterableIterator<Row>,
-    replayEventSeq: (key) => replayEventSeq.get(key),
+      db.prepare('SELECT * FROM replay ORDER BY part, key, seq').iterate() as IterableIterator<Row>,
+    hasReplayRow: (part, key, seq) => replayRow.get(part, key, seq) !== undefined,
     keyEventRows: () =>
       db.prepare('SELECT * FROM key_events ORDER BY seq').iterate() as IterableIterator<Row>,
     identityEventRows: () =>
       db.prepare(`${identityColumns} ORDER BY i.event_seq`).iterate() as IterableIterator<Row>,
-    identityEventRow: (id) => identityEventRow.get(id) as Row | undefined,
+    identityEventRow: (seq) => identityEventRow.get(seq) as Row | undefined,
     governanceRows: () =>
       db
         .prepare('SELECT * FROM governance_records ORDER BY id, signers')
