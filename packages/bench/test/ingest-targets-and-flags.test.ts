@@ -11,8 +11,11 @@ describe('parseIngestArgs', () => {
       mode: 'full',
       events: 30_000,
       rounds: 3,
+      warmup: 5000,
       storeSize: null,
     });
+    expect(parseIngestArgs(['--warmup', '0']).warmup).toBe(0);
+    expect(parseIngestArgs(['--warmup=20000']).warmup).toBe(20_000);
     expect(parseIngestArgs(['--quick', '--store-size=10000000', '--rounds', '5'])).toMatchObject({
       mode: 'quick',
       events: 10_000,
@@ -25,6 +28,8 @@ describe('parseIngestArgs', () => {
     [['--events', '1500'], /multiple of 1000/],
     [['--store-size', '-5'], /positive integer/],
     [['--rounds', 'x'], /positive integer/],
+    [['--warmup', '500'], /multiple of 1000/],
+    [['--warmup', '-1000'], /positive integer/],
     [['--json'], /needs a value/],
     [['--quick=1'], /takes no value/],
     [['--fast'], /unknown argument/],

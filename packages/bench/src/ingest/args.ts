@@ -5,6 +5,8 @@ export const INGEST_USAGE = `usage: commons-sync-bench ingest [options]
   --quick              CI mode: 10,000 events per run, 2 rounds (default: 30,000 and 3 rounds)
   --events N           events per ingest run (a multiple of 1,000)
   --rounds N           interleaved rounds (node:crypto, then each worker setting)
+  --warmup N           events POSTed to each node before its clock starts, not counted
+                       (a multiple of 1,000; 0 for none; default 5,000)
   --store-size N       also fill a store with N events and measure ingest, GET, proofs and
                        checkpoints against it (held at scale)
   --dir DIR            where the stores go (default: the system's temporary folder)
@@ -16,6 +18,8 @@ export interface IngestArgs {
   mode: 'quick' | 'full';
   events: number;
   rounds: number;
+  /** Events ingested by each fresh node before it is measured (JIT warm-up), discarded. */
+  warmup: number;
   storeSize: number | null;
   dir: string | null;
   json: string | null;
@@ -37,6 +41,7 @@ export function parseIngestArgs(argv: readonly string[]): IngestArgs {
   let quick = false;
   let events: number | null = null;
   let rounds: number | null = null;
+  let warmup = 5000;
   const out = {
     storeSize: null as number | null,
     dir: null as string | null,
@@ -64,6 +69,11 @@ export function parseIngestArgs(argv: readonly string[]): IngestArgs {
       case '--rounds':
         rounds = count(flag, value());
         break;
+      case '--warmup': {
+        const v = value();
+        warmup = v === '0' ? 0 : count(flag, v, 1000);
+        break;
+      }
       case '--store-size':
         out.storeSize = count(flag, value(), 1000);
         break;
@@ -89,5 +99,6 @@ export function parseIngestArgs(argv: readonly string[]): IngestArgs {
     mode: quick ? 'quick' : 'full',
     events: events ?? (quick ? 10_000 : 30_000),
     rounds: rounds ?? (quick ? 2 : 3),
+    warmup,
   };
 }

@@ -33,6 +33,7 @@ import { BENCH_PASSPHRASE, NodeProcess } from './node-process.js';
 import { poolVerifyRate } from './pool-scaling.js';
 import { fillStore } from './store-fill.js';
 import { evaluateIngestTargets, type IngestFigures, ingestTargetLines } from './targets.js';
+import { measureWorkerStage, type WorkerStage } from './worker-stage.js';
 
 const BATCH = 1000;
 
@@ -43,6 +44,11 @@ export interface IngestRun {
   /** CPU µs per event: the node's main thread, and the rest of its threads. */
   readonly mainCpuUs: number;
   readonly otherCpuUs: number;
+  /**
+   * CPU µs per event of the `workers` busiest threads other than the main one: the worker
+   * threads (parse, encode, id, verify, policy, results), unless a V8 helper outworked one.
+   */
+  readonly workerCpuUs: number;
   /** µs per event by pipeline stage, from the node's /metrics. */
   readonly stagesUs: Record<string, number>;
   readonly peakRssBytes: number;
@@ -62,12 +68,31 @@ function dirBytes(dir: string): number {
   return total;
 }
 
-/** One ingest run into the node in `dataDir`; `workers` undefined = the node's default. */
+/** CPU seconds of the `k` threads other than `mainTid` that ran most between two readings. */
+function busiestOthers(
+  before: ReadonlyMap<number, number>,
+  after: ReadonlyMap<number, number>,
+  mainTid: number,
+  k: number,
+): number {
+  const used = [...after]
+    .filter(([tid]) => tid !== mainTid)
+    .map(([tid, s]) => s - (before.get(tid) ?? 0))
+    .sort((a, b) => b - a);
+  return used.slice(0, k).reduce((t, s) => t + s, 0);
+}
+
+/**
+ * One ingest run into the node in `dataDir`; `workers` undefined = the node's default. The
+ * `warmup` batches are POSTed first and not counted: the figures are the node's steady state,
+ * not its JIT compiling the hot paths.
+ */
 async function ingestRun(
   label: string,
   dataDir: string,
   batches: readonly EventBatch[],
   workers: number | undefined,
+  warmup: readonly EventBatch[],
   after?: (node: NodeProcess) => Promise<void>,
   /** Runs before the clock starts (the identity case posts its key events). */
   prepare?: (node: NodeProcess) => Promise<void>,
@@ -75,10 +100,13 @@ async function ingestRun(
   const node = await NodeProcess.start(dataDir, workers);
   try {
     await prepare?.(node);
+    if (warmup.length > 0) await postAll(node.url, warmup);
     const before = node.cpu();
+    const threadsBefore = node.threadCpu();
     const stagesBefore = await stageSeconds(node.url);
     const seconds = await postAll(node.url, batches);
     const cpu = node.cpu();
+    const threads = node.threadCpu();
     const stages = await stageSeconds(node.url);
     const events = batches.reduce((n, b) => n + b.count, 0);
     const stagesUs: Record<string, number> = {};
@@ -91,6 +119,9 @@ async function ingestRun(
       seconds,
       mainCpuUs: ((cpu.main - before.main) * 1e6) / events,
       otherCpuUs: ((cpu.others - before.others) * 1e6) / events,
+      workerCpuUs:
+        (busiestOthers(threadsBefore, threads, node.pid, workers ?? defaultWorkerThreads()) * 1e6) /
+        events,
       stagesUs,
       peakRssBytes: node.peakRss(),
       loadAverage: loadavg()[0] ?? 0,
@@ -145,6 +176,11 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
     const factory = new EventFactory(core, 'ingest');
     progress.note(`signing ${args.events.toLocaleString('en')} events (200 authors)…`);
     const batches = factory.batches(0, args.events, BATCH, now);
+    // warm-up events: the same authors, other nonces; a store that is reused gets new ones
+    const warmupFactory = new EventFactory(core, 'warmup');
+    const warmupBatches = (round: number) =>
+      warmupFactory.batches(args.warmup * round, args.warmup, BATCH, now);
+    const warmup = warmupBatches(0);
     const identities = new IdentityAuthors(core, now);
     const identityBatches = identities.batches(0, args.events, BATCH, now);
     const ncChecks = factory.nodeCryptoChecks(0, 1000, now);
@@ -166,12 +202,14 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
       for (const s of settings) {
         progress.update(step++, steps, `round ${round}: ingest, ${s.label}`);
         const dir = fresh(`r${round}-${s.workers ?? 'default'}`);
-        (runs.get(s.label) as IngestRun[]).push(await ingestRun(s.label, dir, batches, s.workers));
+        (runs.get(s.label) as IngestRun[]).push(
+          await ingestRun(s.label, dir, batches, s.workers, warmup),
+        );
         rmSync(dir, { recursive: true, force: true });
         progress.update(step++, steps, `round ${round}: ingest, ${s.label}, identities`);
         const idDir = fresh(`r${round}-${s.workers ?? 'default'}-identities`);
         (identityRuns.get(s.label) as IngestRun[]).push(
-          await ingestRun(s.label, idDir, identityBatches, s.workers, undefined, (node) =>
+          await ingestRun(s.label, idDir, identityBatches, s.workers, warmup, undefined, (node) =>
             identities.postKeyEvents(node.url),
           ),
         );
@@ -189,6 +227,22 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
         progress.note(`round ${round}: raw pool verification, ${t} thread(s)`);
         (poolRates.get(t) as number[]).push(await poolVerifyRate(t, poolChecks, 4));
       }
+    }
+
+    // the worker's work per event on one thread of this process, verification apart
+    const stageEvents = Math.min(args.events, 5000);
+    const stageChecks = factory.signatureChecks(0, stageEvents, now);
+    const workerStages: WorkerStage[] = [];
+    for (let round = 1; round <= args.rounds; round++) {
+      progress.note(`round ${round}: the worker stage in process`);
+      workerStages.push(
+        await measureWorkerStage(
+          batches.slice(0, stageEvents / BATCH),
+          stageChecks,
+          now,
+          args.mode === 'quick' ? 1 : 2,
+        ),
+      );
     }
 
     let scale: ScaleResult | undefined;
@@ -220,7 +274,7 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
         // new events each round: the store keeps what the round before stored
         const more = factory.batches(args.events * round, args.events, BATCH, now);
         scaleRuns.push(
-          await ingestRun('at scale', dir, more, undefined, async (node) => {
+          await ingestRun('at scale', dir, more, undefined, warmupBatches(round), async (node) => {
             if (round !== args.rounds) return;
             const ids = sampleIds(core, store, 0, n, 1000, now);
             get = await latencies(
@@ -280,6 +334,7 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
       runs,
       ncRates,
       poolRates,
+      workerStages,
       scale,
       targets,
       identityRatioLines(ratios),
@@ -303,6 +358,7 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
             identityRuns: Object.fromEntries(identityRuns),
             identityOverDidKey: ratios,
             pool: Object.fromEntries(poolRates),
+            workerStages,
             scale,
             targets,
           },
@@ -317,6 +373,20 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
   }
 }
 
+function stageLine(stages: readonly WorkerStage[], pick: (w: WorkerStage) => number): string {
+  const xs = stages.map(pick);
+  const f = (v: number) => v.toFixed(1);
+  return xs.length < 2
+    ? f(median(xs))
+    : `${f(median(xs))} (${f(Math.min(...xs))}–${f(Math.max(...xs))})`;
+}
+
+const HEADER =
+  '| setting | events/s (median) | spread | main thread CPU µs/event | other threads CPU µs/event | ' +
+  'worker threads CPU µs/event | worker parse µs/event | worker verify µs/event | commit µs/event | ' +
+  'peak RSS MiB | load avg at end |';
+const HEADER_RULE = '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |';
+
 function report(
   args: IngestArgs,
   machine: ReturnType<typeof machineInfo>,
@@ -324,6 +394,7 @@ function report(
   runs: ReadonlyMap<string, IngestRun[]>,
   ncRates: readonly number[],
   poolRates: ReadonlyMap<number, number[]>,
+  workerStages: readonly WorkerStage[],
   scale: ScaleResult | undefined,
   targets: ReturnType<typeof evaluateIngestTargets>,
   identityLines: readonly string[],
@@ -334,7 +405,7 @@ function report(
     const mid = rs.find((r) => r.eventsPerSec === m) as IngestRun;
     return (
       `| ${label} | ${Math.round(m).toLocaleString('en')} | ${spread(rs.map((r) => r.eventsPerSec))} | ` +
-      `${us(mid.mainCpuUs)} | ${us(mid.otherCpuUs)} | ${us(mid.stagesUs['parse'])} | ${us(mid.stagesUs['verify'])} | ` +
+      `${us(mid.mainCpuUs)} | ${us(mid.otherCpuUs)} | ${us(mid.workerCpuUs)} | ${us(mid.stagesUs['parse'])} | ${us(mid.stagesUs['verify'])} | ` +
       `${us(mid.stagesUs['commit'])} | ${(mid.peakRssBytes / 2 ** 20).toFixed(0)} | ${rs.map((r) => r.loadAverage.toFixed(1)).join(', ')} |`
     );
   };
@@ -344,12 +415,15 @@ function report(
     `${describeMachine(machine)}`,
     '',
     `${args.events.toLocaleString('en')} events per run in batches of ${BATCH} from 200 authors, 4 requests in flight, ` +
-      `over HTTP to a \`commons-sync start\` process (WAL, synchronous=FULL, audit log); ${args.rounds} interleaved rounds, medians.`,
+      `over HTTP to a \`commons-sync start\` process (WAL, synchronous=FULL, audit log); ${args.rounds} interleaved rounds, medians. ` +
+      `Each node first ingests ${args.warmup.toLocaleString('en')} other events, not counted (warm-up: steady state, not JIT compilation). ` +
+      'CPU per thread from /proc; "worker threads" are the busiest threads beside the main one, as many as the setting has workers; ' +
+      'the stage times (parse: read, encode, id, time, policy; verify) are wall time inside the workers.',
     '',
     `node:crypto single-thread verify: median ${Math.round(median(ncRates)).toLocaleString('en')}/s (${spread(ncRates)}).`,
     '',
-    '| setting | events/s (median) | spread | main thread CPU µs/event | other threads CPU µs/event | worker parse µs/event | worker verify µs/event | commit µs/event | peak RSS MiB | load avg at end |',
-    '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    HEADER,
+    HEADER_RULE,
     ...labels.map((l) => row(l, runs.get(l) ?? [])),
     '',
     `Raw batch verification through the pool (batches of 1,000, packed before timing): ` +
@@ -360,6 +434,13 @@ function report(
         )
         .join('; ') +
       '.',
+    '',
+    "The worker stage on one thread of the bench process (the node's `prepare` run inline over " +
+      `${(workerStages[0]?.events ?? 0).toLocaleString('en')} of the same events, after a discarded warm-up pass; ` +
+      'CPU of that thread alone, medians over the rounds, spreads shown): ' +
+      `besides verification ${stageLine(workerStages, (w) => w.stageUs)} µs/event ` +
+      `(the whole task ${stageLine(workerStages, (w) => w.prepareUs)}, verification alone ${stageLine(workerStages, (w) => w.verifyUs)}); ` +
+      `what handing the chunks to one worker thread costs the main thread (texts in, results back and unpacked) ${stageLine(workerStages, (w) => w.mainSideUs)} µs/event.`,
   ];
   if (scale !== undefined) {
     const lat = (name: string, l: Latency) =>
@@ -371,8 +452,8 @@ function report(
       `Filled in ${scale.fillSeconds.toFixed(0)} s by the node's own ingest call (no socket); ` +
         `${scale.bytesPerEvent.toFixed(0)} bytes on disk per event.`,
       '',
-      '| setting | events/s (median) | spread | main thread CPU µs/event | other threads CPU µs/event | worker parse µs/event | worker verify µs/event | commit µs/event | peak RSS MiB | load avg at end |',
-      '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+      HEADER,
+      HEADER_RULE,
       row('at scale, default', scale.runs),
       '',
       '| request (one at a time) | requests | p50 ms | p99 ms | max ms |',

@@ -76,6 +76,19 @@ export class NodeProcess {
     return { main, others: total - main };
   }
 
+  /** CPU seconds so far of each thread of the process, by thread id (main thread included). */
+  threadCpu(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const tid of readdirSync(`/proc/${this.pid}/task`)) {
+      try {
+        out.set(Number(tid), cpuSeconds(`/proc/${this.pid}/task/${tid}/stat`));
+      } catch {
+        // the thread ended between the listing and the read
+      }
+    }
+    return out;
+  }
+
   /** Threads of the process now (main, workers, libuv pool, V8 helpers). */
   threadCount(): number {
     return readdirSync(`/proc/${this.pid}/task`).length;

@@ -8,18 +8,17 @@
  * comes first in the spec, so a replayed event is reported as a replay even if its signature is
  * also bad, and the main thread decides.
  */
-import { type Core, packMessages } from '@commons-sync/bindings';
+import type { Core } from '@commons-sync/bindings';
 
 import {
   checkTime,
   checkTrust,
-  type DecodedEvent,
   decodeEvent,
+  type EventCbor,
   evaluatePolicy,
   type ReasonCode,
-  readEventJson,
-  type SignatureCheck,
-  signatureChecks,
+  readEventCbor,
+  SIGNATURE_DOMAIN,
   type TimeRules,
   type TrustPolicy,
   toHex,
@@ -79,84 +78,283 @@ export interface PreparedChunk {
   readonly verifyMs: number;
 }
 
-/** Verifies checks as one packed batch (one crossing into the core). */
-export function verifyChecks(core: Core, checks: readonly SignatureCheck[]): Uint8Array {
-  let bytes = 0;
-  for (const c of checks) bytes += c.message.length;
-  const builder = new TaskBuilder(checks.length, bytes);
-  for (const c of checks) builder.add(c.publicKey, c.message, c.signature);
-  return core.ed25519VerifyBatchPacked(unpackTask(builder.task));
+/**
+ * A prepared chunk as it crosses back from a worker: one transferred ArrayBuffer and the
+ * strings, instead of one cloned object (and three byte arrays, each with its own buffer) per
+ * event. `buffer` holds a record of {@link RECORD} float64 per event, then 32 bytes of id per
+ * event, then the bytes the records point into (each accepted event's canonical CBOR and its
+ * nonce). `strings[4i, 4i+4)` are event i's: rejected: reason, detail, '', ''; read:
+ * author, kind, and the reason and detail of a late verdict or '', ''.
+ */
+export interface PackedChunk {
+  readonly buffer: ArrayBuffer;
+  readonly count: number;
+  readonly strings: string[];
+  /** `identities[i]`: what step 7 reads for an event by an identity (did:cs), else null. */
+  readonly identities: (NonNullable<Prepared['identity']> | null)[];
+  readonly parseMs: number;
+  readonly verifyMs: number;
 }
 
-/** Steps 1-4 and 6-8 for the events whose JSON texts are `data[spans[2i], spans[2i+1])`. */
+// record fields
+const STATUS = 0; // one of the statuses below
+const ENCODED_START = 1;
+const ENCODED_END = 2;
+const NONCE_START = 3;
+const NONCE_END = 4;
+const CREATED_AT = 5;
+const EXPIRES_AT = 6;
+const RECORD = 7;
+// statuses
+const REJECTED = 0;
+const REJECTED_WITH_ID = 1;
+const READ = 2;
+const READ_LATE = 3;
+
+/** A byte buffer that doubles when it fills. */
+class ByteSink {
+  bytes: Uint8Array;
+  length = 0;
+  constructor(capacity: number) {
+    this.bytes = new Uint8Array(Math.max(64, capacity));
+  }
+  /** Appends `src[start, end)`; returns where it starts. */
+  append(src: Uint8Array, start: number, end: number): number {
+    const at = this.length;
+    const n = end - start;
+    if (at + n > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(2 * this.bytes.length, at + n));
+      grown.set(this.bytes.subarray(0, at));
+      this.bytes = grown;
+    }
+    this.bytes.set(start === 0 && end === src.length ? src : src.subarray(start, end), at);
+    this.length = at + n;
+    return at;
+  }
+}
+
+/**
+ * Steps 1-4 and 6-8 for the events whose texts (JSON, or CBOR under `ctx.encoding`) are `data[spans[2i], spans[2i+1])`, in the
+ * form that crosses back from a worker ({@link unpackChunk} reads it).
+ */
+export function preparePacked(
+  core: Core,
+  data: Uint8Array,
+  spans: Uint32Array,
+  ctx: PrepareContext,
+): PackedChunk {
+  const t0 = performance.now();
+  const count = spans.length >>> 1;
+  const records = new Float64Array(RECORD * count);
+  const strings = new Array<string>(4 * count).fill('');
+  const identities = new Array<NonNullable<Prepared['identity']> | null>(count).fill(null);
+  // The reader leaves each event's CBOR in its own buffer until the next read: it is copied
+  // once into `out` (what crosses back), and its body once into `bodies` (what is hashed).
+  // (sized for the usual chunk; a chunk of junk, however long, never makes them grow)
+  const out = new ByteSink(Math.min(data.length, 1 << 20));
+  const bodies = new ByteSink(Math.min(data.length, 1 << 20));
+  const bodyEnds: number[] = [0];
+  const read: {
+    index: number;
+    event: EventCbor['event'];
+    signerKeys: readonly Uint8Array[];
+  }[] = [];
+  for (let index = 0; index < count; index++) {
+    const r = 4 * index;
+    const start = spans[2 * index] as number;
+    const end = spans[2 * index + 1] as number;
+    // the strict reader of §3.4 (or the canonical CBOR decoder), on the bytes as received
+    let event: EventCbor['event'];
+    let signerKeys: readonly Uint8Array[];
+    let cbor: Uint8Array;
+    let bodyEnd = -1; // the JSON reader's CBOR: the body is its prefix under a smaller head
+    let body: Uint8Array | undefined; // the CBOR decoder's: the body as it gives it
+    if (ctx.encoding === 'cbor') {
+      const result = decodeEvent(data.subarray(start, end));
+      if (!result.ok) {
+        records[RECORD * index + STATUS] = REJECTED;
+        strings[r] = result.reason;
+        strings[r + 1] = result.detail;
+        continue;
+      }
+      ({ event, signerKeys, encoded: cbor, body } = result.value);
+    } else {
+      const result = readEventCbor(data, start, end);
+      if (!result.ok) {
+        records[RECORD * index + STATUS] = REJECTED;
+        strings[r] = result.reason;
+        strings[r + 1] = result.detail;
+        continue;
+      }
+      ({ event, signerKeys, cbor, bodyEnd } = result.value);
+    }
+    const rec = RECORD * index;
+    records[rec + STATUS] = READ;
+    const at = out.append(cbor, 0, cbor.length);
+    records[rec + ENCODED_START] = at;
+    records[rec + ENCODED_END] = at + cbor.length;
+    const nonceAt = out.append(event.nonce, 0, event.nonce.length);
+    records[rec + NONCE_START] = nonceAt;
+    records[rec + NONCE_END] = nonceAt + event.nonce.length;
+    records[rec + CREATED_AT] = event.createdAt;
+    records[rec + EXPIRES_AT] = event.expiresAt;
+    strings[r] = event.author;
+    strings[r + 1] = event.kind;
+    if (body !== undefined) bodies.append(body, 0, body.length);
+    else {
+      // the body: the event without its last key (§3.3: `signatures` sorts last), one entry fewer
+      const bodyAt = bodies.append(cbor, 0, bodyEnd);
+      (bodies.bytes[bodyAt] as number) -= 1; // 0xa8..0xab -> 0xa7..0xaa
+    }
+    bodyEnds.push(bodies.length);
+    if (event.keyState !== undefined) {
+      identities[index] = {
+        keyState: toHex(event.keyState),
+        signers: event.signatures.map((s) => s.signer),
+      };
+    }
+    read.push({ index, event, signerKeys });
+  }
+  // every id of the chunk in one call into the core
+  const ids = core.hashBatch('sha256', {
+    data: bodies.bytes.subarray(0, bodies.length),
+    offsets: Uint32Array.from(bodyEnds),
+  });
+  const live: {
+    index: number;
+    event: (typeof read)[number]['event'];
+    j: number;
+    first: number;
+  }[] = [];
+  let checks = 0;
+  read.forEach(({ index, event }, j) => {
+    const time = checkTime(event, ctx.now, ctx.timeRules);
+    if (!time.ok) {
+      records[RECORD * index + STATUS] = REJECTED_WITH_ID;
+      strings[4 * index] = time.reason;
+      strings[4 * index + 1] = time.detail;
+    } else {
+      live.push({ index, event, j, first: checks });
+      checks += event.signatures.length;
+    }
+  });
+  // every signature of the chunk as one packed batch: (key, domain ‖ id, sig)
+  const messageBytes = SIGNATURE_DOMAIN.length + 32;
+  const builder = new TaskBuilder(checks, checks * messageBytes);
+  const message = new Uint8Array(messageBytes);
+  message.set(SIGNATURE_DOMAIN);
+  for (const { event, j } of live) {
+    for (let k = 0; k < 32; k++) message[SIGNATURE_DOMAIN.length + k] = ids[32 * j + k] as number;
+    const keys = read[j]?.signerKeys as readonly Uint8Array[];
+    event.signatures.forEach((s, k) => {
+      builder.add(keys[k] as Uint8Array, message, s.sig);
+    });
+  }
+  const t1 = performance.now();
+  const verdicts =
+    checks > 0 ? core.ed25519VerifyBatchPacked(unpackTask(builder.task)) : new Uint8Array(0);
+  const t2 = performance.now();
+  for (const { index, event, first } of live) {
+    const mine: boolean[] = [];
+    for (let k = 0; k < event.signatures.length; k++) mine.push(verdicts[first + k] === 1);
+    const policy = evaluatePolicy(event, mine);
+    const trust = policy.ok ? checkTrust(event.author, ctx.trust) : policy;
+    if (!trust.ok) {
+      records[RECORD * index + STATUS] = READ_LATE;
+      strings[4 * index + 2] = trust.reason;
+      strings[4 * index + 3] = trust.detail;
+    }
+  }
+  // one buffer: records, ids by event index, bytes
+  const idsAt = 8 * RECORD * count;
+  const bytesAt = idsAt + 32 * count;
+  const buffer = new ArrayBuffer(bytesAt + out.length);
+  new Float64Array(buffer, 0, RECORD * count).set(records);
+  const all = new Uint8Array(buffer);
+  read.forEach(({ index }, j) => {
+    all.set(ids.subarray(32 * j, 32 * j + 32), idsAt + 32 * index);
+  });
+  all.set(out.bytes.subarray(0, out.length), bytesAt);
+  return {
+    buffer,
+    count,
+    strings,
+    identities,
+    parseMs: t1 - t0 + (performance.now() - t2),
+    verifyMs: t2 - t1,
+  };
+}
+
+/**
+ * The events of a {@link PackedChunk}; their byte arrays are views of its one buffer, except
+ * those of an event by an identity (which may be held alone).
+ */
+export function unpackChunk(packed: PackedChunk): PreparedChunk {
+  const { buffer, count, strings, identities } = packed;
+  const records = new Float64Array(buffer, 0, RECORD * count);
+  const all = new Uint8Array(buffer);
+  const idsAt = 8 * RECORD * count;
+  const bytesAt = idsAt + 32 * count;
+  const events = new Array<PreparedEvent>(count);
+  for (let i = 0; i < count; i++) {
+    const rec = RECORD * i;
+    const status = records[rec + STATUS] as number;
+    const s = 4 * i;
+    if (status === REJECTED) {
+      events[i] = {
+        ok: false,
+        reason: strings[s] as ReasonCode,
+        detail: strings[s + 1] as string,
+      };
+      continue;
+    }
+    const identity = identities[i];
+    // An event by an identity may be held (pipeline/identity-stage.ts) until a key event comes,
+    // bounded by its own size: its bytes must not keep the whole chunk's buffer alive, so they
+    // are its own. Every other event's arrays are views, freed with the chunk's other events.
+    const own = identity != null;
+    const view = (s: number, e: number) => (own ? all.slice(s, e) : all.subarray(s, e));
+    const id = view(idsAt + 32 * i, idsAt + 32 * i + 32);
+    if (status === REJECTED_WITH_ID) {
+      events[i] = {
+        ok: false,
+        reason: strings[s] as ReasonCode,
+        detail: strings[s + 1] as string,
+        id,
+      };
+      continue;
+    }
+    const at = (field: number) => bytesAt + (records[rec + field] as number);
+    const prepared: Prepared = {
+      ok: true,
+      id,
+      author: strings[s] as string,
+      kind: strings[s + 1] as string,
+      nonce: view(at(NONCE_START), at(NONCE_END)),
+      createdAt: records[rec + CREATED_AT] as number,
+      expiresAt: records[rec + EXPIRES_AT] as number,
+      encoded: view(at(ENCODED_START), at(ENCODED_END)),
+      ...(status === READ_LATE
+        ? {
+            late: {
+              reason: strings[s + 2] as ReasonCode,
+              detail: strings[s + 3] as string,
+            },
+          }
+        : {}),
+      ...(identity == null ? {} : { identity }),
+    };
+    events[i] = prepared;
+  }
+  return { events, parseMs: packed.parseMs, verifyMs: packed.verifyMs };
+}
+
+/** Steps 1-4 and 6-8 for the events whose texts (JSON, or CBOR under `ctx.encoding`) are `data[spans[2i], spans[2i+1])`. */
 export function prepareChunk(
   core: Core,
   data: Uint8Array,
   spans: Uint32Array,
   ctx: PrepareContext,
 ): PreparedChunk {
-  const t0 = performance.now();
-  const count = spans.length >>> 1;
-  const out: PreparedEvent[] = new Array<PreparedEvent>(count);
-  const parsed: { index: number; decoded: DecodedEvent }[] = [];
-  for (let index = 0; index < count; index++) {
-    // the strict reader of §3.4 (or the canonical CBOR decoder), on the bytes as received
-    const start = spans[2 * index] as number;
-    const end = spans[2 * index + 1] as number;
-    const result =
-      ctx.encoding === 'cbor'
-        ? decodeEvent(data.subarray(start, end))
-        : readEventJson(data, start, end);
-    if (!result.ok) out[index] = { ok: false, reason: result.reason, detail: result.detail };
-    else parsed.push({ index, decoded: result.value });
-  }
-  // every id of the chunk in one call into the core
-  const ids = core.hashBatch('sha256', packMessages(parsed.map((p) => p.decoded.body)));
-  const live: {
-    index: number;
-    decoded: (typeof parsed)[number]['decoded'];
-    id: Uint8Array;
-    first: number;
-  }[] = [];
-  const checks: SignatureCheck[] = [];
-  parsed.forEach(({ index, decoded }, j) => {
-    const id = ids.slice(32 * j, 32 * j + 32);
-    const time = checkTime(decoded.event, ctx.now, ctx.timeRules);
-    if (!time.ok) {
-      out[index] = { ok: false, reason: time.reason, detail: time.detail, id };
-      return;
-    }
-    live.push({ index, decoded, id, first: checks.length });
-    for (const c of signatureChecks(decoded, id)) checks.push(c);
-  });
-  const t1 = performance.now();
-  const verdicts = checks.length > 0 ? verifyChecks(core, checks) : new Uint8Array(0);
-  const t2 = performance.now();
-  for (const { index, decoded, id, first } of live) {
-    const { event } = decoded;
-    const mine: boolean[] = [];
-    for (let k = 0; k < event.signatures.length; k++) mine.push(verdicts[first + k] === 1);
-    const policy = evaluatePolicy(event, mine);
-    const trust = policy.ok ? checkTrust(event.author, ctx.trust) : policy;
-    out[index] = {
-      ok: true,
-      id,
-      author: event.author,
-      kind: event.kind,
-      nonce: event.nonce,
-      createdAt: event.createdAt,
-      expiresAt: event.expiresAt,
-      encoded: decoded.encoded,
-      ...(trust.ok ? {} : { late: { reason: trust.reason, detail: trust.detail } }),
-      ...(event.keyState === undefined
-        ? {}
-        : {
-            identity: {
-              keyState: toHex(event.keyState),
-              signers: event.signatures.map((s) => s.signer),
-            },
-          }),
-    };
-  }
-  return { events: out, parseMs: t1 - t0 + (performance.now() - t2), verifyMs: t2 - t1 };
+  return unpackChunk(preparePacked(core, data, spans, ctx));
 }

@@ -17,10 +17,12 @@ import {
   type SignatureCheck,
 } from '../protocol/index.js';
 import {
+  type PackedChunk,
   type PrepareContext,
   type PreparedChunk,
   type PrepareTask,
   prepareChunk,
+  unpackChunk,
 } from './prepare.js';
 import { TaskBuilder, unpackTask, type VerifyTask } from './signature-task.js';
 
@@ -144,17 +146,18 @@ export class VerifyPool {
     const count = batchSize(batch);
     const chunks = Math.max(1, Math.min(this.threads, Math.floor(count / this.minChunk)));
     const size = Math.ceil(count / chunks);
-    const parts: Promise<PreparedChunk>[] = [];
+    const parts: Promise<PackedChunk>[] = [];
     for (let first = 0; first < count; first += size) {
       // A chunk crosses as two transferred buffers (texts and spans), not as cloned objects.
       const { data, spans } = chunkTask(batch, first, Math.min(count, first + size));
       const task: PrepareTask = { data, spans, ctx };
       const transferList = [data.buffer, spans.buffer] as ArrayBuffer[];
       parts.push(
-        (this.pool as WorkerPool).run<PreparedChunk>(task, { name: 'prepare', transferList }),
+        (this.pool as WorkerPool).run<PackedChunk>(task, { name: 'prepare', transferList }),
       );
     }
-    const done = await Promise.all(parts);
+    // each chunk's results came back as one transferred buffer: its events are views of it
+    const done = (await Promise.all(parts)).map(unpackChunk);
     return {
       events: done.flatMap((d) => d.events),
       parseMs: done.reduce((t, d) => t + d.parseMs, 0),

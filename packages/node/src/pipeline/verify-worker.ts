@@ -2,11 +2,13 @@
  * The body of the pipeline's workers (run by the generic pool/worker-pool.ts). `default`:
  * verifies one packed signature batch (one transferred ArrayBuffer in, verdicts out).
  * `prepare`: the stateless validation steps for a chunk of events (prepare.ts), so that
- * decoding and hashing run beside verification, off the main thread.
+ * decoding and hashing run beside verification, off the main thread; its results come back as
+ * one transferred buffer that the pool unpacks (`unpackChunk`).
  */
 import { loadCore } from '@commons-sync/bindings';
+import { Piscina } from 'piscina';
 
-import { type PreparedChunk, type PrepareTask, prepareChunk } from './prepare.js';
+import { type PackedChunk, type PrepareTask, preparePacked } from './prepare.js';
 import { unpackTask, type VerifyTask } from './signature-task.js';
 
 // native, else wasm, else js; COMMONS_SYNC_BACKEND forces one (the same rule as everywhere)
@@ -16,8 +18,15 @@ export default function verify(task: VerifyTask): Uint8Array {
   return core.ed25519VerifyBatchPacked(unpackTask(task));
 }
 
-export function prepare(task: PrepareTask): PreparedChunk {
-  return prepareChunk(core, task.data, task.spans, task.ctx);
+/** The chunk's results cross back as one transferred buffer (and their strings), not cloned. */
+export function prepare(task: PrepareTask): PackedChunk {
+  const packed = preparePacked(core, task.data, task.spans, task.ctx);
+  // piscina's transferable shape: what to transfer, and the value to send
+  const movable = {
+    [Piscina.transferableSymbol]: [packed.buffer],
+    [Piscina.valueSymbol]: packed,
+  } as unknown as Parameters<typeof Piscina.move>[0];
+  return Piscina.move(movable) as unknown as PackedChunk;
 }
 
 export const backend = core.backend;
