@@ -78,3 +78,20 @@ export class InvalidatedEventError extends CommonsSyncError {
     super(InvalidatedEventError.code, message);
   }
 }
+
+/** More governance records than the node takes per second (the API answers 429). */
+export class GovernanceRateError extends CommonsSyncError {
+  static readonly code = 'ERR_GOV_RATE';
+  readonly retryAfterMs: number;
+  constructor(message: string, retryAfterMs: number) {
+    super(GovernanceRateError.code, message);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** The trust root a node was given cannot govern it (unreadable, unsigned, not a root...). */
+export class GovernanceRootError extends ConfigError {
+  constructor(code: string, message: string) {
+    super(code, message);
+  }
+}

@@ -28,6 +28,8 @@ export interface NodeIdentitiesOptions {
   readonly skewSeconds: number;
   /** Runs the work counted as the node's (overload, in-flight work awaited at close). */
   readonly admit: <T>(count: number, work: () => Promise<T>) => Promise<T>;
+  /** Called after key events were judged (what reads identity states may turn). */
+  readonly afterKeyEvents?: () => Promise<void> | void;
   /** Called with the canonical CBOR of the key events of each commit that attached some. */
   readonly onAttached?: (encoded: readonly Uint8Array[]) => void;
 }
@@ -36,7 +38,7 @@ export class NodeIdentities implements IdentityService {
   constructor(private readonly opts: NodeIdentitiesOptions) {}
 
   ingestKeyEvents(batch: EventTextBatch): Promise<KeyEventResult[]> {
-    return this.opts.admit(batchSize(batch), () => {
+    return this.opts.admit(batchSize(batch), async () => {
       const { core } = this.opts;
       const inputs =
         batch.framingError === undefined
@@ -53,15 +55,22 @@ export class NodeIdentities implements IdentityService {
               reason: 'ERR_MALFORMED' as const,
               detail: batch.framingError as string,
             }));
-      return ingestKeyEvents(this.opts, inputs);
+      return this.joined(await ingestKeyEvents(this.opts, inputs));
     });
   }
 
+  private async joined(results: KeyEventResult[]): Promise<KeyEventResult[]> {
+    if (results.some((r) => r.status === 'accepted')) await this.opts.afterKeyEvents?.();
+    return results;
+  }
+
   ingestKeyEventsCbor(items: readonly Uint8Array[]): Promise<KeyEventResult[]> {
-    return this.opts.admit(items.length, () =>
-      ingestKeyEvents(
-        this.opts,
-        items.map((bytes) => decodeKeyEvent(this.opts.core, bytes)),
+    return this.opts.admit(items.length, async () =>
+      this.joined(
+        await ingestKeyEvents(
+          this.opts,
+          items.map((bytes) => decodeKeyEvent(this.opts.core, bytes)),
+        ),
       ),
     );
   }

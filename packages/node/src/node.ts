@@ -29,10 +29,12 @@ import {
   readNodeIdentity,
 } from './keys/node-identity.js';
 import { type KeystoreSpec, parseKeystoreSpec } from './keys/spec.js';
+import { NodeGovernance } from './node-governance.js';
 import { NodeIdentities } from './node-identities.js';
 import { finishNodeKeyRotation } from './node-key-rotation.js';
 import { IdentityStage, type IdentityStageOptions } from './pipeline/identity-stage.js';
 import { Pipeline } from './pipeline/pipeline.js';
+import { TrustStage, type TrustStageBounds } from './pipeline/trust-stage.js';
 import { VerifyPool } from './pipeline/verify-pool.js';
 import {
   batchSize,
@@ -102,6 +104,16 @@ export interface NodeOptions {
   readonly core?: Core;
   /** Local bounds of events held back by the identity verdict, and the re-evaluation page. */
   readonly identityBounds?: IdentityStageOptions['bounds'];
+  /**
+   * The JSON text of the trust root this node is governed by (spec/GOVERNANCE.md; `start --root
+   * FILE`). Its trust policy replaces `trusted`, which must then be absent. Without it the node
+   * runs in open mode (or with the `trusted` allow-list) and says so.
+   */
+  readonly trustRoot?: Uint8Array;
+  /** Governance records taken per second (default 100). */
+  readonly governanceRate?: number;
+  /** Local bounds of events held back by the trust policy, and the re-evaluation page. */
+  readonly trustBounds?: Partial<TrustStageBounds>;
 }
 
 function checkpointJson(cp: Checkpoint, did: string): CheckpointJson {
@@ -200,6 +212,11 @@ export async function readEventReceipts(dir: string, core?: Core): Promise<Map<s
 
 /** Opens a data directory (initialized by {@link initDataDir}) and starts the node. */
 export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
+  if (opts.trustRoot !== undefined && opts.trusted !== undefined && opts.trusted !== 'open')
+    throw new ConfigError(
+      'ERR_TRUST_CONFLICT',
+      'a node governed by a trust root takes its trust policy from it: give no trusted list',
+    );
   const trust = trustPolicy(opts.trusted);
   const core = opts.core ?? (await loadCore());
   await finishNodeKeyRotation(opts.dataDir, core); // a rotation a crash interrupted
@@ -224,6 +241,28 @@ export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
       now,
       ...(opts.identityBounds === undefined ? {} : { bounds: opts.identityBounds }),
     });
+    const skewSeconds = (opts.timeRules ?? DEFAULT_TIME_RULES).clockSkewSeconds;
+    // The trust root and what the store holds of governance; refuses to start on a bad root.
+    let trustStage: TrustStage | undefined;
+    const governance = new NodeGovernance({
+      core,
+      store,
+      anchor: opts.trustRoot,
+      lookup: (did) => identity.state(did),
+      now,
+      skewSeconds,
+      ...(opts.governanceRate === undefined ? {} : { maxRecordsPerSecond: opts.governanceRate }),
+      // stored and held events judged again when governance changed
+      onChange: (cause) => trustStage?.reevaluate(cause),
+    });
+    if (governance.mode === 'governed')
+      trustStage = new TrustStage({
+        store,
+        governed: governance,
+        identity,
+        now,
+        ...(opts.trustBounds === undefined ? {} : { bounds: opts.trustBounds }),
+      });
     const pool = await VerifyPool.create({
       ...(opts.workers === undefined ? {} : { threads: opts.workers }),
       backend: core.backend, // the workers use the node's crypto backend
@@ -239,6 +278,8 @@ export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
       now,
       report,
       identity,
+      governance,
+      trustStage,
     );
     // A checkpoint covering the log as it was opened, before the node serves.
     try {
@@ -258,6 +299,8 @@ export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
 export class CommonsNode implements NodeService, SyncService {
   readonly did: string;
   readonly identities: NodeIdentities;
+  /** Whose events are accepted: anyone, an allow-list, or a trust root's policy. */
+  readonly trustMode: 'open' | 'allowlist' | 'governed';
   readonly trust: TrustPolicy;
   readonly timeRules: TimeRules;
   private readonly acceptedListeners = new Set<(encoded: readonly Uint8Array[]) => void>();
@@ -296,10 +339,13 @@ export class CommonsNode implements NodeService, SyncService {
     /** What the start-up check covered and repaired. */
     readonly startupCheck: TailCheckReport,
     private readonly identityStage: IdentityStage,
+    readonly governance: NodeGovernance,
+    private readonly trustStage: TrustStage | undefined,
   ) {
     this.did = key.did;
     this.trust = trust;
     this.timeRules = opts.timeRules ?? DEFAULT_TIME_RULES;
+    this.trustMode = governance.mode === 'governed' ? 'governed' : trust.mode;
     this.pipeline = new Pipeline({
       store,
       pool,
@@ -307,6 +353,7 @@ export class CommonsNode implements NodeService, SyncService {
       timeRules: this.timeRules,
       now,
       identity: identityStage,
+      ...(trustStage === undefined ? {} : { governed: trustStage }),
       onCommitted: (events, sources) => {
         if (sources !== undefined) return; // peers' events: the sync engine has their verdicts
         this.announce(events.map((e) => e.encoded));
@@ -320,6 +367,15 @@ export class CommonsNode implements NodeService, SyncService {
         for (const listener of this.withdrawnListeners) listener(invalidated);
       this.announce(revalidated);
     };
+    if (trustStage !== undefined) {
+      // the same for events a governance record made trusted, or no longer trusted
+      trustStage.onAccepted = (encoded) => this.announce(encoded);
+      trustStage.onTurned = ({ invalidated, revalidated }) => {
+        if (invalidated.length > 0)
+          for (const listener of this.withdrawnListeners) listener(invalidated);
+        this.announce(revalidated);
+      };
+    }
     this.identities = new NodeIdentities({
       core,
       store,
@@ -327,6 +383,8 @@ export class CommonsNode implements NodeService, SyncService {
       now,
       skewSeconds: (opts.timeRules ?? DEFAULT_TIME_RULES).clockSkewSeconds,
       admit: (count, work) => this.admit(count, work),
+      // verdicts on did:cs members and issuers may turn when key events join
+      afterKeyEvents: () => governance.refresh(),
       // key events that joined, from anyone: the engine carries them (spec/SYNC.md §6.5)
       onAttached: (encoded) => this.announce(encoded),
     });
@@ -352,6 +410,7 @@ export class CommonsNode implements NodeService, SyncService {
     const prune = () => {
       this.store.pruneReplay(Math.floor(this.now() / 1000) - skew);
       this.identityStage.pruneHeld(Math.floor(this.now() / 1000));
+      this.trustStage?.pruneHeld(Math.floor(this.now() / 1000));
     };
     this.timers.push(setInterval(prune, 60_000).unref());
   }
@@ -497,6 +556,15 @@ export class CommonsNode implements NodeService, SyncService {
         standing.invalidBy,
       );
     }
+    const trust =
+      this.trustStage === undefined ? undefined : this.store.governance.standing(stored.seq);
+    if (trust?.invalidReason != null) {
+      throw new InvalidatedEventError(
+        `event ${stored.idHex} is no longer trusted (${trust.invalidReason}) since governance record ${trust.invalidBy}`,
+        trust.invalidReason,
+        trust.invalidBy ?? '',
+      );
+    }
     const decoded = decodeEvent(stored.encoded);
     if (!decoded.ok) throw new CorruptEventError(`stored event ${idHex}: ${decoded.detail}`);
     return eventToJson(decoded.value.event);
@@ -564,6 +632,15 @@ export class CommonsNode implements NodeService, SyncService {
       audit_size: this.store.audit.size,
       uptime_s: Math.round((Date.now() - this.started) / 1000),
       backend: this.core.backend,
+      trust: {
+        mode: this.trustMode,
+        ...(this.governance.rootId === undefined
+          ? {}
+          : {
+              root: this.governance.rootId,
+              alerts: this.governance.alerts(Math.floor(this.now() / 1000)),
+            }),
+      },
     };
   }
 
@@ -619,6 +696,29 @@ export class CommonsNode implements NodeService, SyncService {
       '# HELP commons_sync_key_events Key events attached to the logs of identities.',
       '# TYPE commons_sync_key_events gauge',
       `commons_sync_key_events ${this.store.identity.keyEventCount}`,
+      '# HELP commons_sync_trust_mode Whose events the node accepts (1 for the mode in use).',
+      '# TYPE commons_sync_trust_mode gauge',
+      ...(['open', 'allowlist', 'governed'] as const).map(
+        (m) => `commons_sync_trust_mode{mode="${m}"} ${this.trustMode === m ? 1 : 0}`,
+      ),
+      '# HELP commons_sync_governance_alert Governance alerts: the chain forked, the root in force expired.',
+      '# TYPE commons_sync_governance_alert gauge',
+      ...(['forked', 'expired'] as const).map(
+        (a) =>
+          `commons_sync_governance_alert{alert="${a}"} ${this.governance.alerts(Math.floor(this.now() / 1000)).includes(a) ? 1 : 0}`,
+      ),
+      '# HELP commons_sync_governance_records Governance records held (roots, actions, attestations, revocations).',
+      '# TYPE commons_sync_governance_records gauge',
+      `commons_sync_governance_records ${this.governance.heldCount}`,
+      '# HELP commons_sync_trust_held_events Events held back by the trust policy of the trust root.',
+      '# TYPE commons_sync_trust_held_events gauge',
+      `commons_sync_trust_held_events ${this.trustStage?.heldCount ?? 0}`,
+      '# HELP commons_sync_trust_invalidated_events Stored events the trust policy no longer trusts.',
+      '# TYPE commons_sync_trust_invalidated_events gauge',
+      `commons_sync_trust_invalidated_events ${this.trustStage === undefined ? 0 : this.store.governance.invalidCount}`,
+      '# HELP commons_sync_governance_rate_refused_total Governance records refused for the per-second rate.',
+      '# TYPE commons_sync_governance_rate_refused_total counter',
+      `commons_sync_governance_rate_refused_total ${this.governance.rateRefused}`,
       '# HELP commons_sync_pool_queue Verification tasks waiting for a worker.',
       '# TYPE commons_sync_pool_queue gauge',
       `commons_sync_pool_queue ${this.pool.queued}`,
@@ -637,6 +737,7 @@ export class CommonsNode implements NodeService, SyncService {
     for (const t of this.timers) clearInterval(t);
     await Promise.allSettled([...this.inFlight]);
     this.identityStage.stop(); // a re-evaluation left unfinished is finished at the next start
+    this.trustStage?.stop();
     try {
       await this.signing?.catch(() => undefined);
       // Counted rejections are written before closing, once their summary may be.

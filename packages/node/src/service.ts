@@ -2,7 +2,11 @@
  * What the HTTP API and the CLI need from a running node. `src/node.ts` implements it; the API
  * server and tests depend only on this interface.
  */
+
 import type { Checkpoint } from './audit/checkpoint.js';
+import type { ProposalStatusJson } from './governance/proposal-json.js';
+import type { GovernanceViewJson } from './governance/state.js';
+import type { TrustExplanationJson } from './governance/trust.js';
 import type { IdentityStateJson } from './identity/chain.js';
 import type { KeyEventJson } from './identity/key-event-json.js';
 import type { EventTextBatch } from './protocol/json-batch.js';
@@ -73,6 +77,16 @@ export interface HealthJson {
   readonly audit_size: number;
   readonly uptime_s: number;
   readonly backend: string;
+  /**
+   * Whose authors the node accepts: `open` (anyone), `allowlist` (--trusted) or `governed` (the
+   * trust policy of the trust root in force, spec/GOVERNANCE.md §8), with that root's id.
+   */
+  readonly trust?: {
+    readonly mode: 'open' | 'allowlist' | 'governed';
+    readonly root?: string;
+    /** Governed: `forked` (governance frozen) or `expired` (the root in force expired). */
+    readonly alerts?: readonly string[];
+  };
 }
 
 /** One peer as `commons-sync peers` shows it. */
@@ -155,6 +169,8 @@ export interface NodeService {
   health(): HealthJson;
   /** Identities and their key events (absent: this service knows none). */
   readonly identities?: IdentityService;
+  /** Trust roots, critical actions and the web of trust (absent: this service has none). */
+  readonly governance?: GovernanceService;
   /** Prometheus text exposition format (version 0.0.4). */
   metrics(): string;
   /** The node's peers (`GET /v1/peers`); absent when the node runs without its network part. */
@@ -224,6 +240,51 @@ export interface IdentityService {
   keyEventLog(
     did: string,
   ): readonly { readonly cbor: Uint8Array; readonly json: KeyEventJson }[] | undefined;
+}
+
+/** The verdict on one submitted governance record (spec/GOVERNANCE.md §7). */
+export type GovernanceResult =
+  | {
+      readonly status: 'accepted';
+      readonly id: string;
+      readonly type: string;
+      /** Where it stands now: `in-force`, `applied`, `valid`, `waiting`, `refused`... */
+      readonly standing: string;
+      /** Why it does not count (yet), when it does not. */
+      readonly reason?: string;
+      readonly detail?: string;
+    }
+  | { readonly status: 'duplicate'; readonly id: string }
+  | {
+      readonly status: 'rejected';
+      readonly id?: string;
+      readonly reason: string;
+      readonly detail: string;
+    };
+
+/** The node's governance: open mode, or the state of its trust root (§6.6). */
+export type GovernanceStateJson =
+  | { readonly mode: 'open' }
+  | ({ readonly mode: 'governed' } & GovernanceViewJson);
+
+/**
+ * What a node offers about governance (spec/GOVERNANCE.md): records in, the governed state,
+ * trust explanations and how far a draft is from its quorum.
+ */
+export interface GovernanceService {
+  readonly mode: 'open' | 'governed';
+  /**
+   * Judges one record given as the bytes of its JSON text (§5.3), holds and stores it if it
+   * passes, with its audit entries. Throws {@link GovernanceRateError} past the node's rate.
+   */
+  submit(bytes: Uint8Array): Promise<GovernanceResult>;
+  state(): GovernanceStateJson;
+  /** Why `did` is or is not trusted for `scope` at signed time `at` (§8.5). */
+  explain(did: string, scope: string, at: number): TrustExplanationJson;
+  /** How many signatures a draft root or action still needs against the root in force. */
+  proposalStatus(bytes: Uint8Array): ProposalStatusJson | GovernanceResult;
+  /** The held copies of the record with this id (JSON form, §5.3), or undefined when none is held. */
+  record(idHex: string): readonly unknown[] | undefined;
 }
 
 /** The verdict on one event a peer sent: an ingest verdict, or kept as conflict evidence. */

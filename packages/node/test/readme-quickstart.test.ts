@@ -154,4 +154,44 @@ describe('README', () => {
       rmSync(cwd, { recursive: true, force: true });
     }
   });
+
+  it('the governance walk-through runs as written: root by quorum, admission, refusals, attest, explain', async () => {
+    const block = shellBlock('Governance: trust roots changed by quorum');
+    expect(block).toMatch(/trust root init/);
+    const port = await freePort();
+    const script = `set -e\n${block.replaceAll('7720', String(port))}`;
+    const { code, out, stopped, cwd } = await runBlock(script, 180_000);
+    try {
+      expect(code, out).toBe(0);
+      expect(out).toMatch(/"msg":"governed by a trust root/); // the start says so
+      // the first root: one of two signatures, then complete
+      expect(out).toMatch(/^signed by 1 of 3 members; root-change threshold 2$/m);
+      // the admission: one signature missing, refused with one, applied with two
+      expect(out).toMatch(/^missing: 1 signature$/m);
+      expect(out).toMatch(/rejected by http:\/\/127\.0\.0\.1:\d+: ERR_GOV_THRESHOLD_NOT_MET/);
+      expect(out).toMatch(/^one signature: refused$/m);
+      expect(out).toMatch(
+        /accepted by http:\/\/127\.0\.0\.1:\d+: [0-9a-f]{64} \(action, applied\)/,
+      );
+      expect(out).toMatch(/accepted by http:\/\/127\.0\.0\.1:\d+: [0-9a-f]{64} \(root, in-force\)/);
+      // the rollback: no signature can help, and the node refuses it
+      expect(out).toMatch(/^blocked: ERR_GOV_ROLLBACK/m);
+      expect(out).toMatch(/rejected by http:\/\/127\.0\.0\.1:\d+: ERR_GOV_ROLLBACK/);
+      expect(out).toMatch(/^rollback: refused$/m);
+      // alice: refused, explained, attested, accepted
+      expect(out).toMatch(/ERR_UNTRUSTED_AUTHOR: 1/);
+      expect(out).toMatch(/^alice: not trusted$/m);
+      expect(out).toMatch(/is NOT trusted for note at .* \(ERR_TRUST_NO_PATH\)$/m);
+      expect(out).toMatch(/is trusted for note at .* \(paths\)$/m);
+      expect(out).toMatch(/^path 1: did:key:z6Mk\w+ -> did:key:z6Mk\w+ \[[0-9a-f]{16}\]$/m);
+      expect(out).toMatch(/^accepted: +1$/m);
+      expect(out).toMatch(/\(attestation-revocation, valid\)/);
+      expect(out).toMatch(/"mode": "governed"/); // root show --url
+      expect(out).toMatch(/"version": 2/);
+      expect(out).toMatch(/^audit log intact: \d+ entries, \d+ checkpoints, 1 events$/m);
+      expect(stopped).toBe(true);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  }, 240_000);
 });

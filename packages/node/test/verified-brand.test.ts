@@ -26,10 +26,12 @@ describe('VerifiedEvent', () => {
       .filter((f) => readFileSync(f, 'utf8').includes('brandVerified('))
       .map((f) => relative(SRC, f))
       .sort();
-    // identity-stage.ts brands a held event once a key event made it valid (every rule passed)
+    // identity-stage.ts brands a held event once a key event made it valid, trust-stage.ts one
+    // a governance record made trusted (every rule passed, in the pipeline's commit block)
     expect(callers).toEqual([
       'pipeline/identity-stage.ts',
       'pipeline/pipeline.ts',
+      'pipeline/trust-stage.ts',
       'pipeline/verified.ts',
     ]);
   });

@@ -12,46 +12,18 @@ import {
 } from '../errors.js';
 import { isIdentifier } from '../identity/index.js';
 import { batchSize, type EventTextBatch } from '../protocol/json-batch.js';
-import type { IdentityService, IngestResult, KeyEventResult, NodeService } from '../service.js';
-import { type AdmissionControl, clientKey, overloaded } from './admission.js';
+import type { IdentityService, IngestResult, KeyEventResult } from '../service.js';
+import { clientKey, overloaded } from './admission.js';
 import { ApiCode, HttpError } from './errors.js';
+import { GOVERNANCE_ROUTES } from './governance-routes.js';
 import { checkDeclaredLength, checkJsonContentType, eventBatchOfBody, readBody } from './limits.js';
-import type { HttpMetrics } from './metrics.js';
+import type { Reply, Route, RouteContext } from './route-types.js';
 
 export { RETRY_AFTER_OVERLOADED_S } from './admission.js';
 /** Seconds a client should wait before retrying a 503. */
 export const RETRY_AFTER_SHUTTING_DOWN_S = 5;
 
-export interface RouteLimits {
-  readonly maxBodyBytes: number;
-  readonly maxEventsPerRequest: number;
-}
-
-export interface RouteContext {
-  readonly service: NodeService;
-  readonly limits: RouteLimits;
-  readonly metrics: HttpMetrics;
-  readonly admission: AdmissionControl;
-}
-
-export type Reply = (
-  | { readonly status: number; readonly json: unknown }
-  | { readonly status: number; readonly text: string; readonly contentType: string }
-) & { readonly headers?: Readonly<Record<string, string>> };
-
-type Handler = (
-  req: IncomingMessage,
-  params: readonly string[],
-  ctx: RouteContext,
-) => Reply | Promise<Reply>;
-
-export interface Route {
-  /** The pattern, used as the `route` label of metrics. */
-  readonly pattern: string;
-  readonly regex: RegExp;
-  /** GET handlers also answer HEAD. */
-  readonly methods: Readonly<Partial<Record<'GET' | 'POST', Handler>>>;
-}
+export type { Reply, Route, RouteContext, RouteLimits } from './route-types.js';
 
 const ID = /^[0-9a-fA-F]{64}$/;
 
@@ -90,6 +62,7 @@ export const ROUTES: readonly Route[] = [
     regex: /^\/v1\/audit\/consistency$/,
     methods: { GET: getConsistency },
   },
+  ...GOVERNANCE_ROUTES,
   { pattern: '/v1/peers', regex: /^\/v1\/peers$/, methods: { GET: getPeers } },
   { pattern: '/healthz', regex: /^\/healthz$/, methods: { GET: getHealth } },
   { pattern: '/metrics', regex: /^\/metrics$/, methods: { GET: getMetrics } },

@@ -11,6 +11,7 @@ export interface BadRow {
     | 'replay'
     | 'key_events'
     | 'identity_events'
+    | 'governance_records'
     | 'database';
   /**
    * The row: `seq` for audit_entries, events and checkpoints; "level/idx" for audit_nodes;
@@ -76,6 +77,8 @@ export interface AuditData {
   identityEventRows(): Iterable<Row>;
   /** The identity row (as above) of the event with this seq, if any (a primary key lookup). */
   identityEventRow(seq: number): Row | undefined;
+  /** The `governance_records` rows (every column), by id and signers; absent: none kept. */
+  governanceRows?(): Iterable<Row>;
 }
 
 export const isBlob = (v: unknown, len?: number): v is Uint8Array =>

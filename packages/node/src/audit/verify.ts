@@ -34,6 +34,7 @@ import {
   same,
 } from './verify-common.js';
 import { verifyStoredEvents } from './verify-events.js';
+import { HeldEntries, verifyGovernance } from './verify-governance.js';
 import { AttachedEntries, verifyIdentities } from './verify-identity.js';
 import { checkCheckpointSequence, EntryRules, toCheckpoint } from './verify-rules.js';
 
@@ -212,6 +213,7 @@ function verifyRows(data: AuditData, core: Core, options: VerifyOptions): AuditV
   };
 
   const attached = new AttachedEntries();
+  const held = new HeldEntries();
   let n = 0;
   try {
     const range = new CompactRange(H);
@@ -242,6 +244,7 @@ function verifyRows(data: AuditData, core: Core, options: VerifyOptions): AuditV
       if (nodeBad !== undefined) throw new Found(nodeBad);
       rules.check(e);
       attached.note(e);
+      held.note(e);
       if (e.type === 'accept') {
         const d = parseAcceptDetail(e.detail);
         if (d === undefined || e.eventId === null)
@@ -294,6 +297,7 @@ function verifyRows(data: AuditData, core: Core, options: VerifyOptions): AuditV
   if (options.protocol !== undefined) {
     verifyStoredEvents(data, core, H, options.protocol.now);
     verifyIdentities(data, core, attached, options.protocol.now);
+    verifyGovernance(data, core, held);
   }
   return { ok: true, entries: n, checkpoints: cps.length, events };
 }

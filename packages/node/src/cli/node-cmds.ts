@@ -76,8 +76,13 @@ Options:
   --host HOST          address to listen on (default 127.0.0.1)
   --port N             port to listen on; 0 picks a free one (default ${DEFAULT_PORT})
   --workers N          signature-verification worker threads (default: the node's choice)
-  --trusted DIDS       accept events only from these authors (comma-separated did:keys)
-  --open               accept events from any author
+  --root FILE          govern the node by this trust root (a root record's JSON, from
+                       '${BIN} trust root init'): authors are judged by its trust policy, and
+                       roots and critical actions by its quorum. Replaces --trusted; a node
+                       that holds roots must be started with its root again
+  --trusted DIDS       without a root: accept events only from these authors (comma-separated
+                       did:keys)
+  --open               accept events from any author (the default without --root/--trusted)
   --tls-key FILE       PEM private key: serve https (with --tls-cert)
   --tls-cert FILE      PEM certificate chain
   --tls-client-ca FILE require client certificates that chain to this PEM CA (mutual TLS)
@@ -107,6 +112,7 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
         workers: { type: 'string' },
         trusted: { type: 'string' },
         open: { type: 'boolean' },
+        root: { type: 'string' },
         'tls-key': { type: 'string' },
         'tls-cert': { type: 'string' },
         'tls-client-ca': { type: 'string' },
@@ -127,6 +133,14 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
     if (values.open === true && values.trusted !== undefined) {
       throw new UsageError(cmd, '--trusted and --open exclude each other');
     }
+    if (values.root !== undefined && (values.open === true || values.trusted !== undefined)) {
+      throw new UsageError(
+        cmd,
+        '--root excludes --trusted and --open: the trust root says whom the node trusts',
+      );
+    }
+    const trustRoot =
+      values.root === undefined ? undefined : await readFileFlag('--root', values.root);
     const trusted =
       values.open === true
         ? ('open' as const)
@@ -148,6 +162,7 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
       values,
       Array.isArray(trusted) ? trusted : undefined,
       values.host,
+      trustRoot !== undefined,
     );
 
     const ops = await loadNodeOps();
@@ -156,6 +171,7 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
       secrets: cliSecrets(io),
       ...(values.keystore === undefined ? {} : { keystore: values.keystore }),
       ...(trusted === undefined ? {} : { trusted }),
+      ...(trustRoot === undefined ? {} : { trustRoot }),
       ...(workers === undefined ? {} : { workers }),
     };
     const node = await ops.openNode(openOpts);
@@ -196,8 +212,23 @@ Log lines (JSON) go to stderr; COMMONS_SYNC_LOG_LEVEL sets their level (default 
         run: `${BIN} audit verify --data ${dataDir}`,
       });
     }
-    if (trusted === undefined || trusted === 'open') {
-      io.log.warn('open mode: events from any author are accepted; pass --trusted to restrict', {});
+    const health = service.health();
+    if (health.trust?.mode === 'governed') {
+      io.log.info('governed by a trust root: authors are judged by its trust policy', {
+        root: health.trust.root,
+      });
+      for (const alert of health.trust.alerts ?? [])
+        io.log.warn(
+          alert === 'forked'
+            ? 'the trust root chain is forked: governance is frozen at the fork point (a new anchor recovers it)'
+            : 'the trust root in force has expired: no critical action counts until a new root',
+          { root: health.trust.root },
+        );
+    } else if (trusted === undefined || trusted === 'open') {
+      io.log.warn(
+        'open mode: no trust root, events from any author are accepted; pass --root FILE (or --trusted) to restrict',
+        {},
+      );
     }
     writeLine(io.stdout, `node ${service.did} listening on ${api.url}`);
 

@@ -17,6 +17,8 @@ export interface OpenNodeOptions {
   keystore?: string;
   /** Allowed authors, or 'open' for anyone; absent: the node's default. */
   trusted?: string[] | 'open';
+  /** The JSON text of the trust root (`--root FILE`): its policy replaces `trusted`. */
+  trustRoot?: Uint8Array;
   workers?: number;
 }
 
@@ -66,7 +68,9 @@ export interface NodeOps {
     secrets: SecretSource,
     keystore?: string,
   ): Promise<{ did: string; created: boolean }>;
-  openNode(opts: OpenNodeOptions): Promise<NodeService & { readonly startupCheck?: StartupCheck }>;
+  openNode(
+    opts: OpenNodeOptions,
+  ): Promise<NodeService & { readonly startupCheck?: StartupCheck; readonly trustMode?: string }>;
   verifyAudit(dir: string): Promise<AuditVerdict>;
   /** Starts the network part of a node that `openNode` opened (absent in tests of the CLI alone). */
   startNetwork?(node: NodeService, opts: NetworkStartOptions): Promise<RunningNetwork>;
@@ -101,7 +105,13 @@ export function loadNodeOps(): Promise<NodeOps> {
           );
         const { NodeNetwork } = await import('../net/node-network.js');
         const { serviceWithNetwork } = await import('../net/networked-service.js');
-        const network = await NodeNetwork.start(node, node.core, opts);
+        // under a trust root the root's validators in force are admitted, rechecked on change
+        const governed = node.governance.mode === 'governed';
+        const network = await NodeNetwork.start(node, node.core, {
+          ...opts,
+          ...(governed ? { admits: (did: string) => node.governance.admitsPeer(did) } : {}),
+        });
+        if (governed) node.governance.onChanged(() => network.recheckAdmission());
         return { service: serviceWithNetwork(node, network), listen: network.listenAddress };
       },
     };

@@ -51,7 +51,8 @@ export const NETWORK_OPTIONS_HELP = `Network (spec/SYNC.md; on when any of these
   --sync-port N        port of the sync listener; 0 picks a free one (default ${DEFAULT_SYNC_PORT})
   --sync-host HOST     address of the sync listener (default: --host, else 127.0.0.1)
   --admit DIDS         node identities that may connect (comma-separated did:keys;
-                       repeatable). Default: the --trusted set. Required in --open mode
+                       repeatable). Default: the --trusted set. Required in --open mode;
+                       refused with --root, whose validators in force are admitted
   --config FILE        JSON: {"peers": ["HOST:PORT", ...], "admit": ["did:key:...", ...],
                        "sync_host": "HOST", "sync_port": N}; flags add to it and win`;
 
@@ -151,6 +152,7 @@ export async function networkFlags(
   values: NetworkValues,
   trusted: readonly string[] | undefined,
   apiHost: string | undefined,
+  governed = false,
 ): Promise<NetworkFlags | undefined> {
   const config = values.config === undefined ? undefined : await readConfig(values.config);
   const on =
@@ -164,8 +166,13 @@ export async function networkFlags(
     parsePeerAddress(cmd, p),
   );
   const admit = parseAdmit(cmd, [...(config?.admit ?? []), ...(values.admit ?? [])]);
+  if (governed && admit.length > 0)
+    throw new UsageError(
+      cmd,
+      '--admit excludes --root: a node governed by a trust root admits the validators in force',
+    );
   const admitted = new Set(admit.length > 0 ? admit : (trusted ?? []));
-  if (admitted.size === 0) {
+  if (admitted.size === 0 && !governed) {
     throw new UsageError(
       cmd,
       'a node with peers admits only the identities it is told: give --admit DIDS (or --trusted); in --open mode anyone could connect',

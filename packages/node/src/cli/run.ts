@@ -58,6 +58,13 @@ const COMMANDS: readonly Entry[] = [
     subUsage: async () => (await import('./identity-cmds.js')).identitySubcommandUsage,
   },
   {
+    name: 'trust',
+    summary:
+      'trust roots by quorum, critical actions, attestations (trust root|action|attest|revoke|explain)',
+    load: async () => (await import('./trust-cmds.js')).trustCommand,
+    subUsage: async () => (await import('./trust-cmds.js')).trustSubcommandUsage,
+  },
+  {
     name: 'key',
     summary: 'list keys; Shamir backups of vault keys (key list, key backup split|combine)',
     load: async () => (await import('./keystore-cmds.js')).keyCommand,

@@ -59,6 +59,15 @@ Options:
       writeLine(out, `audit size: ${health.audit_size}`);
       writeLine(out, `uptime:     ${formatSeconds(health.uptime_s)}`);
       writeLine(out, `backend:    ${health.backend}`);
+      if (health.trust !== undefined) {
+        const t = health.trust;
+        const alerts =
+          (t.alerts ?? []).length > 0 ? ` (ALERT: ${(t.alerts ?? []).join(', ')})` : '';
+        writeLine(
+          out,
+          `trust:      ${t.mode === 'governed' ? `governed by root ${t.root ?? '?'}${alerts}` : t.mode === 'open' ? 'open (any author; no trust root)' : 'allow-list'}`,
+        );
+      }
       writeLine(out, `checkpoint: size ${checkpoint.tree_size}, root ${checkpoint.root}`);
       writeLine(out, `            at ${formatTime(checkpoint.time)}, signed by ${checkpoint.node}`);
       writeLine(out, `            signature ${checkpoint.signature}`);

@@ -8,6 +8,7 @@
 export * from './actions.js';
 export * from './chain.js';
 export * from './governance.js';
+export * from './proposal-json.js';
 export * from './quorum.js';
 export * from './reasons.js';
 export * from './record.js';

@@ -15,6 +15,8 @@ export function serviceWithNetwork(service: NodeService, network: NodeNetwork): 
     checkpoint: () => service.checkpoint(),
     auditProof: (id) => service.auditProof(id),
     ...(consistency === undefined ? {} : { consistencyProof: consistency }),
+    // the node's governance: records, state, explain (spec/GOVERNANCE.md)
+    ...(service.governance === undefined ? {} : { governance: service.governance }),
     health: () => service.health(),
     // the node's identities: their key events travel with the rest (spec/SYNC.md §6.5)
     ...(service.identities === undefined ? {} : { identities: service.identities }),

@@ -39,6 +39,11 @@ export interface PeerAddress {
 export interface NetworkOptions {
   /** Identities that may connect (spec/SYNC.md §3.3): today the trusted set or `--admit`. */
   readonly admitted: ReadonlySet<string>;
+  /**
+   * Under a trust root: whether an identity may connect, asked at every handshake (the root's
+   * validators in force); replaces `admitted`. Call `recheckAdmission` when it changes.
+   */
+  readonly admits?: (did: string) => boolean;
   /** Where to listen for peers (default 127.0.0.1, port 0: a free one). */
   readonly host?: string;
   readonly port?: number;
@@ -139,7 +144,7 @@ export class NodeNetwork {
         kind: row.conflict ? 'conflict' : 'accepted',
       });
     }
-    const admitted = (did: string): boolean => opts.admitted.has(did);
+    const admitted = opts.admits ?? ((did: string): boolean => opts.admitted.has(did));
     const engine = new SyncEngine({
       self: node.did,
       sha256: core.sha256,
@@ -197,6 +202,17 @@ export class NodeNetwork {
 
   get engine(): SyncEngine {
     return this.host.engine;
+  }
+
+  /** Cuts connected peers that are no longer admitted (a validator removed by quorum). */
+  recheckAdmission(): string[] {
+    const admits = this.opts.admits ?? ((did: string) => this.opts.admitted.has(did));
+    const cut = this.host.connectedPeers().filter((did) => !admits(did));
+    for (const did of cut) {
+      this.host.cut(did, 'no longer admitted: removed from the validators in force');
+      this.log.warn('peer cut: no longer admitted', { peer: did });
+    }
+    return cut;
   }
 
   /** host:port of the sync listener. */

@@ -5,7 +5,8 @@
  *     decode, limits, version, schema → time → ids → signatures (one batch) → policy → trust
  *   main thread, in one synchronous block:
  *     replay (step 5, against the store and earlier events of the batch) → the identity
- *     verdict (step 7 for an author that is a did:cs: identity-stage.ts) → brand → commit
+ *     verdict (step 7 for an author that is a did:cs: identity-stage.ts) → trust under a
+ *     trust root (step 8: the governance's verdict, which records change) → brand → commit
  *
  * The last stage runs without an `await`, so two batches in flight cannot both accept the same
  * event or the same (author, nonce): the replay check and the commit see the same database. An
@@ -61,6 +62,24 @@ export interface PipelineOptions {
     events: readonly VerifiedEvent[],
     sources: readonly (string | null)[] | undefined,
   ) => void;
+  /**
+   * A trust root's policy (spec/GOVERNANCE.md §8): when given, step 8 runs here in the commit
+   * block, not on the workers (governance records change its answers), and `trust` is unused.
+   */
+  readonly governed?: GovernedTrust;
+}
+
+/** The trust verdict of a governed node: is `author` trusted for `kind` at `createdAt`? */
+export interface GovernedTrust {
+  verdict(
+    author: string,
+    kind: string,
+    createdAt: number,
+  ): { readonly trusted: boolean; readonly reason: string };
+  /** Keeps a refused event in case a later record trusts its author (trust-stage.ts). */
+  hold?(event: Prepared): boolean;
+  /** An event was stored (a held copy of it may go). */
+  stored?(idHex: string): void;
 }
 
 /** Where the time goes, summed over batches, for metrics and the ingest benchmark (ms). */
@@ -98,13 +117,16 @@ export class Pipeline {
   private readonly timeRules: TimeRules;
   private readonly now: () => number;
   private readonly identity: IdentityStage | undefined;
+  private readonly governed: GovernedTrust | undefined;
   private readonly onCommitted: PipelineOptions['onCommitted'];
 
   constructor(opts: PipelineOptions) {
     this.identity = opts.identity;
+    this.governed = opts.governed;
     this.store = opts.store;
     this.pool = opts.pool;
-    this.trust = opts.trust ?? OPEN_TRUST;
+    // governed: the workers pass every author; step 8 is the commit block's
+    this.trust = opts.governed === undefined ? (opts.trust ?? OPEN_TRUST) : OPEN_TRUST;
     this.timeRules = opts.timeRules ?? DEFAULT_TIME_RULES;
     this.now = opts.now ?? Date.now;
     this.onCommitted = opts.onCommitted;
@@ -222,6 +244,16 @@ export class Pipeline {
         reject(index, event.late.reason, event.late.detail, event.id, signaturesHeld(event)); // steps 6-8
         continue;
       }
+      if (this.governed !== undefined) {
+        // step 8 under a trust root: judged at the event's signed time, its kind as the scope
+        const v = this.governed.verdict(event.author, event.kind, event.createdAt);
+        if (!v.trusted) {
+          const detail = `${event.author} is not trusted for ${event.kind} under the trust root (${v.reason})`;
+          reject(index, Reason.UNTRUSTED_AUTHOR, detail, event.id, true);
+          this.governed.hold?.(event);
+          continue;
+        }
+      }
       const idHex = toHex(event.id);
       acceptedInBatch.set(key, event.id);
       const { ok: _ok, late: _late, identity: _identity, ...fields } = event;
@@ -245,6 +277,8 @@ export class Pipeline {
       );
       for (const row of identityRows)
         this.identity?.stored((accepted[row.index] as VerifiedEvent).idHex);
+      if (this.governed?.stored !== undefined)
+        for (const e of accepted) this.governed.stored(e.idHex);
       if (accepted.length > 0)
         this.onCommitted?.(accepted, sources === undefined ? undefined : acceptedSources);
     }

@@ -2,6 +2,12 @@ export { AuditLog, type NewAuditEntry, type StagedAppend } from './audit-log.js'
 export { DB_FILE } from './db.js';
 export * from './errors.js';
 export type {
+  GovernanceRow,
+  GovernanceWrites,
+  TrustStanding,
+  TrustStandingChange,
+} from './governance-table.js';
+export type {
   IdentityEventRow,
   IdentityStanding,
   IdentityWrites,

@@ -83,6 +83,17 @@ export const APPLICATION_ID = 0x4353594e;
  *   each, newest first). `replay` has one row per event whose record may still be needed,
  *   with its expiry; the in-memory filter (replay-filter.ts) says which partitions may hold a
  *   key, and a partition's rows are deleted once all of them expired.
+ *
+ * Notes on version 6 (spec/GOVERNANCE.md; written by `governance-table.ts`):
+ * - `governance_records`: the governance records the node holds (roots, critical actions,
+ *   attestations, revocations), one row per copy (id, signer set), canonical CBOR as received.
+ *   The anchor is configuration, not a row. Rows leave when the held set drops a copy (a copy
+ *   with more signatures replaced it, or the record was judged for good); the node replays the
+ *   table at start.
+ * - `trust_events`: the stored events a governed node's trust policy no longer trusts (a
+ *   revocation reaching back, a policy change...): `invalid_reason` the trust code,
+ *   `invalid_by` what caused it. No row: the event counts. Kept as evidence, as
+ *   `identity_events` keeps events a key event invalidated.
  */
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   {
@@ -230,6 +241,26 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
         FROM replay ORDER BY 1, 2, 3;
       DROP TABLE replay;
       ALTER TABLE replay_v3 RENAME TO replay;
+    `,
+  },
+  {
+    version: 6,
+    name: 'governance records and the trust standing of events',
+    sql: `
+      CREATE TABLE governance_records (
+        id          BLOB NOT NULL,
+        signers     TEXT NOT NULL,
+        type        TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        encoded     BLOB NOT NULL,
+        PRIMARY KEY (id, signers)
+      ) WITHOUT ROWID;
+      CREATE TABLE trust_events (
+        event_seq      INTEGER PRIMARY KEY,
+        invalid_reason TEXT NOT NULL,
+        invalid_by     TEXT NOT NULL
+      );
     `,
   },
 ]);

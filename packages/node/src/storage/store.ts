@@ -23,6 +23,7 @@ import {
   toStorageError,
 } from './errors.js';
 import { EventIndexes, type IndexedEvent, type StagedIndexes } from './event-index.js';
+import { GovernanceTable, type GovernanceWrites } from './governance-table.js';
 import { IdentityTables, type IdentityWrites } from './identity-tables.js';
 import { type ConflictEvidence, SyncRecords, type SyncRow } from './sync-records.js';
 import { checkTail, type TailCheckOptions, type TailCheckReport } from './tail-check.js';
@@ -126,6 +127,8 @@ export interface CommitExtras {
   readonly evidence?: readonly ConflictEvidence[];
   /** Key events, identity rows of accepted events, changed standings (spec/IDENTITY.md). */
   readonly identity?: IdentityWrites;
+  /** Governance records that joined or left the held set, trust standings (spec/GOVERNANCE.md). */
+  readonly governance?: GovernanceWrites;
 }
 
 /** What one commit writes, prepared outside the transaction. */
@@ -158,6 +161,8 @@ export class Store {
   readonly audit: AuditLog;
   /** Key events and the identity standing of events (spec/IDENTITY.md), written by `commit`. */
   readonly identity: IdentityTables;
+  /** Governance records held and the trust standing of events, written by `commit`. */
+  readonly governance: GovernanceTable;
   readonly #sync: SyncRecords;
   #open = true;
   #nextSeq: number;
@@ -191,6 +196,7 @@ export class Store {
     // events.id has no index of its own (schema.ts, version 5): reads by id go through ours
     const seqById = (id: Uint8Array) => this.#seqById(id);
     this.identity = new IdentityTables(db, seqById);
+    this.governance = new GovernanceTable(db);
     this.#sync = new SyncRecords(db, seqById);
     this.#commitTx = db.transaction((p: Prepared) => this.#write(p));
   }
@@ -281,7 +287,8 @@ export class Store {
     if (
       prepared.entries.length === 0 &&
       (extras.evidence?.length ?? 0) === 0 &&
-      extras.identity === undefined
+      extras.identity === undefined &&
+      extras.governance === undefined
     ) {
       this.audit.adoptPlan(prepared.plan);
       return this.audit.size;
@@ -576,6 +583,7 @@ export class Store {
     }
     if (p.extras.identity !== undefined)
       this.identity.write(p.extras.identity, p.firstSeq, p.nowMs);
+    if (p.extras.governance !== undefined) this.governance.write(p.extras.governance, p.nowMs);
     if (p.extras.sources !== undefined) this.#sync.writeSources(p.firstSeq, p.extras.sources);
     if (p.extras.evidence !== undefined) this.#sync.writeEvidence(p.extras.evidence, p.nowMs);
     const indexes = this.#indexes.insert(indexed);

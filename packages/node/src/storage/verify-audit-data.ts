@@ -60,6 +60,10 @@ function sqliteAuditData(db: Database): AuditData {
     identityEventRows: () =>
       db.prepare(`${identityColumns} ORDER BY i.event_seq`).iterate() as IterableIterator<Row>,
     identityEventRow: (seq) => identityEventRow.get(seq) as Row | undefined,
+    governanceRows: () =>
+      db
+        .prepare('SELECT * FROM governance_records ORDER BY id, signers')
+        .iterate() as IterableIterator<Row>,
   };
 }
 

@@ -391,6 +391,17 @@ export class PeerHost {
     this.run();
   }
 
+  /** Closes the connection to `did` (no longer admitted) with a GOODBYE saying why. */
+  cut(did: string, detail: string): void {
+    const socket = this.sockets.get(did)?.socket;
+    if (socket === undefined) return;
+    this.sockets.delete(did);
+    this.opts.engine.disconnected(did, this.now());
+    socket.end(encodeFrame(encodeMessage({ type: 'goodbye', code: NetCode.NOT_ADMITTED, detail })));
+    setTimeout(() => socket.destroy(), 1000).unref();
+    this.run();
+  }
+
   private detach(did: string, socket: TLSSocket, code: NetErrorCode): void {
     this.sockets.delete(did);
     this.opts.engine.disconnected(did, this.now());
