@@ -17,9 +17,9 @@ import { GovernanceRateError, GovernanceRootError } from './errors.js';
 import {
   type DecodedRecord,
   decodeRecord,
-  type GovResult,
   Governance,
   type GovernanceViewJson,
+  type GovResult,
   governanceViewToJson,
   type IdentityLookup,
   proposalStatusToJson,
