@@ -273,7 +273,8 @@ export class NodeGovernance implements GovernanceService {
   /**
    * Judges one record a peer sent, on exactly its canonical CBOR (spec/SYNC.md §6.6): the same
    * path and rate as {@link submit}. Past the rate it is refused with `ERR_GOV_RATE` (local: the
-   * peer pays nothing; the next reconciliation offers it again).
+   * peer pays nothing; the next reconciliation offers it again). A copy judged `accepted` that
+   * was not stored (another copy of the record counts) is answered `duplicate`.
    */
   async submitFromPeer(bytes: Uint8Array): Promise<GovernanceResult> {
     try {
@@ -283,7 +284,12 @@ export class NodeGovernance implements GovernanceService {
         return { status: 'rejected', reason: GovernanceRateError.code, detail: error.message };
       throw error;
     }
-    return this.judge(decodeRecord(this.opts.core, bytes));
+    const result = await this.judge(decodeRecord(this.opts.core, bytes));
+    // held as a record, but this copy was not stored (another copy of it counts already): the
+    // node has nothing of these bytes to serve, so it must not enter the sync set
+    if (result.status === 'accepted' && !this.items.has(toHex(this.opts.core.sha256(bytes))))
+      return { status: 'duplicate', id: result.id };
+    return result;
   }
 
   private async judge(d: GovResult<DecodedRecord>): Promise<GovernanceResult> {
