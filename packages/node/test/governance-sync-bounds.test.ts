@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
+import type { VerifiedRecord } from '../src/governance/index.js';
 import { type CommonsNode, initDataDir, openNode } from '../src/node.js';
 import { attest, core, rootBody, signed, testKey } from './governance-fixtures.js';
 import { recordBytes } from './governance-node-fixtures.js';
@@ -36,8 +37,12 @@ describe('governance records from peers share the node rate', () => {
       now: () => nowMs,
     })) as CommonsNode;
     try {
-      const [a, b, c] = ['dave', 'erin', 'frank'].map((s) => attest('alice', s));
-      const peer = (r: typeof a) => node.ingestGovernanceFromPeers([r.encoded]);
+      const [a, b, c] = ['dave', 'erin', 'frank'].map((s) => attest('alice', s)) as [
+        VerifiedRecord,
+        VerifiedRecord,
+        VerifiedRecord,
+      ];
+      const peer = (r: VerifiedRecord) => node.ingestGovernanceFromPeers([r.encoded]);
       // one from a client, one from a peer: the rate of 2 is spent
       expect((await node.governance.submit(recordBytes(a))).status).toBe('accepted');
       expect((await peer(b))[0]?.status).toBe('accepted');
