@@ -15,9 +15,11 @@ import type { Core } from '@commons-sync/bindings';
 import type { AuditRecord } from './audit/index.js';
 import { GovernanceRateError, GovernanceRootError } from './errors.js';
 import {
+  type DecodedRecord,
   decodeRecord,
   Governance,
   type GovernanceViewJson,
+  type GovResult,
   governanceViewToJson,
   type IdentityLookup,
   proposalStatusToJson,
@@ -69,6 +71,21 @@ export interface NodeGovernanceOptions {
 
 const copyKey = (idHex: string, signers: string): string => `${idHex} ${signers}`;
 
+/** A stored copy: its row key, and its item in the sync set (spec/SYNC.md §6.6). */
+interface StoredCopy {
+  readonly id: Uint8Array;
+  readonly signers: string;
+  /** SHA-256 of the copy's canonical CBOR, in hex: its id in the sync set. */
+  readonly item: string;
+}
+
+/** A stored copy as the sync set carries it. */
+export interface GovernanceSyncItem {
+  readonly id: Uint8Array;
+  readonly createdAt: number;
+  readonly encoded: Uint8Array;
+}
+
 /** The anchor from the JSON text of a root record: decoded, verified, able to govern. */
 function governanceOf(opts: NodeGovernanceOptions): Governance {
   const { core, anchor, lookup } = opts;
@@ -90,7 +107,13 @@ function governanceOf(opts: NodeGovernanceOptions): Governance {
 export class NodeGovernance implements GovernanceService {
   private g: Governance;
   /** The copies stored in `governance_records`, by `copyKey`. */
-  private storedCopies = new Map<string, { id: Uint8Array; signers: string }>();
+  private storedCopies = new Map<string, StoredCopy>();
+  /** The stored copies by their sync-set id (hex). */
+  private items = new Map<string, GovernanceSyncItem>();
+  /** Called once durable with the copies that joined the stored set (to announce them). */
+  onJoined: ((encoded: readonly Uint8Array[]) => void) | undefined;
+  /** Called once durable with the sync-set ids of the copies that left it. */
+  onLeft: ((ids: readonly Uint8Array[]) => void) | undefined;
   private readonly rate: number;
   private second = -1;
   private inSecond = 0;
@@ -189,8 +212,32 @@ export class NodeGovernance implements GovernanceService {
       return v.value;
     });
     g.load(verified);
-    this.storedCopies = new Map(rows.map((r) => [copyKey(toHex(r.id), r.signers), r]));
+    this.storedCopies = new Map();
+    this.items = new Map();
+    for (const r of rows) this.remember(r);
     return g;
+  }
+
+  private remember(r: GovernanceRow): Uint8Array {
+    const item = this.opts.core.sha256(r.encoded);
+    const hex = toHex(item);
+    this.storedCopies.set(copyKey(toHex(r.id), r.signers), {
+      id: r.id,
+      signers: r.signers,
+      item: hex,
+    });
+    this.items.set(hex, { id: item, createdAt: r.createdAt, encoded: r.encoded });
+    return item;
+  }
+
+  /** The stored copies as items of the sync set: they never expire (spec/SYNC.md §6.6). */
+  syncItems(): Iterable<GovernanceSyncItem> {
+    return this.items.values();
+  }
+
+  /** The canonical CBOR of the stored copy with this sync-set id, if any. */
+  encodedItem(id: Uint8Array): Uint8Array | undefined {
+    return this.items.get(toHex(id))?.encoded;
   }
 
   record(idHex: string): readonly unknown[] | undefined {
@@ -220,8 +267,33 @@ export class NodeGovernance implements GovernanceService {
   /** Judges one record (its JSON text), stores what the held set gained or lost, with audit entries. */
   async submit(bytes: Uint8Array): Promise<GovernanceResult> {
     this.takeRate();
+    return this.judge(readRecordJson(this.opts.core, bytes));
+  }
+
+  /**
+   * Judges one record a peer sent, on exactly its canonical CBOR (spec/SYNC.md §6.6): the same
+   * path and rate as {@link submit}. Past the rate it is refused with `ERR_GOV_RATE` (local: the
+   * peer pays nothing; the next reconciliation offers it again). A copy judged `accepted` that
+   * was not stored (another copy of the record counts) is answered `duplicate`.
+   */
+  async submitFromPeer(bytes: Uint8Array): Promise<GovernanceResult> {
+    try {
+      this.takeRate();
+    } catch (error) {
+      if (error instanceof GovernanceRateError)
+        return { status: 'rejected', reason: GovernanceRateError.code, detail: error.message };
+      throw error;
+    }
+    const result = await this.judge(decodeRecord(this.opts.core, bytes));
+    // held as a record, but this copy was not stored (another copy of it counts already): the
+    // node has nothing of these bytes to serve, so it must not enter the sync set
+    if (result.status === 'accepted' && !this.items.has(toHex(this.opts.core.sha256(bytes))))
+      return { status: 'duplicate', id: result.id };
+    return result;
+  }
+
+  private async judge(d: GovResult<DecodedRecord>): Promise<GovernanceResult> {
     const { core } = this.opts;
-    const d = readRecordJson(core, bytes);
     if (!d.ok) {
       this.commit([{ type: 'reject', reason: d.reason, detail: { detail: d.detail } }]);
       return { status: 'rejected', reason: d.reason, detail: d.detail };
@@ -379,9 +451,24 @@ export class NodeGovernance implements GovernanceService {
 
   private commit(records: readonly AuditRecord[], writes?: GovernanceWrites): void {
     this.opts.store.commit([], records, writes === undefined ? {} : { governance: writes });
-    for (const r of writes?.remove ?? []) this.storedCopies.delete(copyKey(toHex(r.id), r.signers));
-    for (const r of writes?.add ?? [])
-      this.storedCopies.set(copyKey(toHex(r.id), r.signers), { id: r.id, signers: r.signers });
+    const left: Uint8Array[] = [];
+    for (const r of writes?.remove ?? []) {
+      const key = copyKey(toHex(r.id), r.signers);
+      const copy = this.storedCopies.get(key);
+      if (copy === undefined) continue;
+      this.storedCopies.delete(key);
+      const item = this.items.get(copy.item);
+      this.items.delete(copy.item);
+      if (item !== undefined) left.push(item.id);
+    }
+    const joined: Uint8Array[] = [];
+    for (const r of writes?.add ?? []) {
+      this.remember(r);
+      joined.push(r.encoded);
+    }
+    // durable now: the network carries what joined and stops offering what left
+    if (left.length > 0) this.onLeft?.(left);
+    if (joined.length > 0) this.onJoined?.(joined);
   }
 
   private takeRate(): void {

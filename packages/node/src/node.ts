@@ -55,6 +55,7 @@ import type {
   AuditProofPending,
   CheckpointJson,
   ConsistencyProofJson,
+  GovernanceResult,
   HealthJson,
   IngestResult,
   KeyEventResult,
@@ -359,6 +360,12 @@ export class CommonsNode implements NodeService, SyncService {
         this.announce(events.map((e) => e.encoded));
       },
     });
+    // Governance records travel like key events (spec/SYNC.md §6.6): copies that joined the
+    // stored set are announced, copies that left it leave the sync set.
+    governance.onJoined = (encoded) => this.announce(encoded);
+    governance.onLeft = (ids) => {
+      for (const listener of this.withdrawnListeners) listener(ids);
+    };
     // Held events a key event made valid join the sync set without a verdict of the engine's.
     identityStage.onAccepted = (encoded) => this.announce(encoded);
     // Events a key event invalidated leave the sync set; those valid again come back.
@@ -447,6 +454,14 @@ export class CommonsNode implements NodeService, SyncService {
     return this.identities.ingestKeyEventsCbor(items);
   }
 
+  async ingestGovernanceFromPeers(items: readonly Uint8Array[]): Promise<GovernanceResult[]> {
+    if (this.closing) throw new ShuttingDownError('the node is shutting down');
+    const results: GovernanceResult[] = [];
+    // one at a time, in the commit block's order: each verdict reads what the last one stored
+    for (const bytes of items) results.push(await this.governance.submitFromPeer(bytes));
+    return results;
+  }
+
   /** Tells the listeners (the network) what joined the sync set without a peer's verdict. */
   private announce(encoded: readonly Uint8Array[]): void {
     if (encoded.length === 0) return;
@@ -504,10 +519,22 @@ export class CommonsNode implements NodeService, SyncService {
         expiresAt: Number.MAX_SAFE_INTEGER,
         conflict: false,
       };
+    // nor do governance records (spec/SYNC.md §6.6)
+    for (const g of this.governance.syncItems())
+      yield {
+        id: g.id,
+        createdAt: g.createdAt,
+        expiresAt: Number.MAX_SAFE_INTEGER,
+        conflict: false,
+      };
   }
 
   storedEvent(id: Uint8Array): Uint8Array | undefined {
-    return this.store.encodedEvent(id) ?? this.store.identity.encodedKeyEvent(id);
+    return (
+      this.store.encodedEvent(id) ??
+      this.store.identity.encodedKeyEvent(id) ??
+      this.governance.encodedItem(id)
+    );
   }
 
   eventSource(id: Uint8Array): string | undefined {

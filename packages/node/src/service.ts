@@ -337,6 +337,12 @@ export interface SyncService {
    * stored, and the events it affects are judged again, before this resolves.
    */
   ingestKeyEventsFromPeers(items: readonly Uint8Array[]): Promise<KeyEventResult[]>;
+  /**
+   * Judges governance records from peers, in their canonical CBOR exactly as received, through
+   * the path of `GovernanceService.submit` (same rules, same rate; spec/SYNC.md §6.6): what
+   * joins is stored, and stored and held events are judged again, before this resolves.
+   */
+  ingestGovernanceFromPeers(items: readonly Uint8Array[]): Promise<GovernanceResult[]>;
   /** The latest signed checkpoint of the audit log. */
   latestCheckpoint(): Checkpoint | undefined;
   /** RFC 6962 PROOF(from, to) of the audit log, or null unless 0 ≤ from ≤ to ≤ its size. */

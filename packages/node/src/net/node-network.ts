@@ -14,6 +14,7 @@ import type { Core } from '@commons-sync/bindings';
 import { type Checkpoint, verifyCheckpointSignature } from '../audit/checkpoint.js';
 import { type Logger, silentLogger } from '../log.js';
 import type {
+  GovernanceResult,
   KeyEventResult,
   PeerIngestResult,
   PeerJson,
@@ -84,6 +85,17 @@ function keyEventVerdictOf(r: KeyEventResult | undefined, id: Uint8Array): Event
   if (r === undefined) return { id, outcome: 'rejected', reason: 'ERR_NO_VERDICT' };
   if (r.status === 'rejected') return { id, outcome: 'rejected', reason: r.reason };
   if (r.status === 'escrowed') return { id, outcome: 'held' };
+  return { id, outcome: r.status };
+}
+
+/**
+ * A governance verdict as the engine scores it: a refusal that depends only on the record's
+ * bytes (a bad signature) is `invalid-event`; the others depend on what the node holds or its
+ * rate, and cost nothing (spec/SYNC.md §6.6).
+ */
+function governanceVerdictOf(r: GovernanceResult | undefined, id: Uint8Array): EventVerdict {
+  if (r === undefined) return { id, outcome: 'rejected', reason: 'ERR_NO_VERDICT' };
+  if (r.status === 'rejected') return { id, outcome: 'rejected', reason: r.reason };
   return { id, outcome: r.status };
 }
 
@@ -391,19 +403,32 @@ export class NodeNetwork {
 
   /**
    * Items from peers, on exactly these bytes: key events through the node's identity path
-   * first, then events through its pipeline, so that an event and the key events it needs
-   * that arrive together are judged in that order (spec/SYNC.md §6.5).
+   * first, then governance records through its governance path, then events through its
+   * pipeline, so that what arrives together is judged in the order of its dependencies: a
+   * record's did:cs issuer or member needs key events, an event's trust needs records
+   * (spec/SYNC.md §6.5, §6.6).
    */
   private async validate(items: readonly ValidateItem[]): Promise<EventVerdict[]> {
     const verdicts: EventVerdict[] = new Array(items.length);
-    const keyEvents = items.flatMap((item, i) => (item.kind === 'key-event' ? [i] : []));
-    const events = items.flatMap((item, i) => (item.kind === 'event' ? [i] : []));
+    const of = (kind: ValidateItem['kind']) =>
+      items.flatMap((item, i) => (item.kind === kind ? [i] : []));
+    const keyEvents = of('key-event');
+    const records = of('governance-record');
+    const events = of('event');
     if (keyEvents.length > 0) {
       const results = await this.node.ingestKeyEventsFromPeers(
         keyEvents.map((i) => (items[i] as ValidateItem).event),
       );
       keyEvents.forEach((at, k) => {
         verdicts[at] = keyEventVerdictOf(results[k], (items[at] as ValidateItem).id);
+      });
+    }
+    if (records.length > 0) {
+      const results = await this.node.ingestGovernanceFromPeers(
+        records.map((i) => (items[i] as ValidateItem).event),
+      );
+      records.forEach((at, k) => {
+        verdicts[at] = governanceVerdictOf(results[k], (items[at] as ValidateItem).id);
       });
     }
     if (events.length > 0) {

@@ -3,22 +3,29 @@
  * sync set (`created_at`), when it leaves the set (`expires_at`) and whose it is. The engine
  * moves items as opaque canonical CBOR; this is the one place that reads them.
  *
- * Two kinds travel (spec/SYNC.md §6.5): CommonsEvents (spec/PROTOCOL.md) and the key events of
- * identities (spec/IDENTITY.md §3). They are told apart by their bytes alone: an item that
- * decodes as a CommonsEvent is one, else one that decodes as a key event is one. The two schemas
- * are disjoint (an event requires `kind`, `nonce` and `expires_at`, which a key event refuses as
- * unknown fields, and the reverse for `type`), so no item is both.
+ * Three kinds travel (spec/SYNC.md §6.5, §6.6): CommonsEvents (spec/PROTOCOL.md), the key events
+ * of identities (spec/IDENTITY.md §3) and governance records (spec/GOVERNANCE.md §3). They are
+ * told apart by their bytes alone: an item that decodes as a CommonsEvent is one, else one that
+ * decodes as a key event is one, else one that decodes as a governance record is one. The schemas
+ * are disjoint (an event requires `nonce`, which the other two refuse as an unknown field; a key
+ * event and a governance record both carry `type`, but from disjoint sets of values), so no item
+ * is two kinds.
  */
 import type { Sha256 } from '../../audit/merkle.js';
+import { decodeRecord } from '../../governance/record.js';
 import { decodeKeyEvent } from '../../identity/key-event.js';
 import { decodeEvent } from '../../protocol/event.js';
 
 /** The kinds of item the sync set holds. */
-export type SyncItemKind = 'event' | 'key-event';
+export type SyncItemKind = 'event' | 'key-event' | 'governance-record';
 
 export interface SyncItemInfo {
   readonly kind: SyncItemKind;
-  /** The id reconciliation compares (SHA-256 of the item's body, for both kinds). */
+  /**
+   * The id reconciliation compares: SHA-256 of the body for events and key events; SHA-256 of
+   * the whole canonical CBOR for a governance record, whose copies (same body, other signers)
+   * are items of their own (spec/SYNC.md §6.6).
+   */
   readonly id: Uint8Array;
   /** Unix seconds: the item's place in the sync set's order. */
   readonly createdAt: number;
@@ -37,7 +44,7 @@ export interface SyncItemCodec {
   describe(bytes: Uint8Array): DescribeResult;
 }
 
-/** Key events never expire: they stay in the sync set (spec/IDENTITY.md §3). */
+/** Key events and governance records never expire: they stay in the sync set (spec/IDENTITY.md §3). */
 export const NEVER_EXPIRES = Number.MAX_SAFE_INTEGER;
 
 function describeEvent(sha256: Sha256, bytes: Uint8Array): DescribeResult {
@@ -55,7 +62,7 @@ export function eventItems(sha256: Sha256): SyncItemCodec {
   return { describe: (bytes) => describeEvent(sha256, bytes) };
 }
 
-/** CommonsEvents and key events: what a node with identities carries (spec/SYNC.md §6.5). */
+/** CommonsEvents, key events and governance records: what a node carries (spec/SYNC.md §6.5, §6.6). */
 export function nodeItems(sha256: Sha256): SyncItemCodec {
   return {
     describe(bytes) {
@@ -63,10 +70,24 @@ export function nodeItems(sha256: Sha256): SyncItemCodec {
       if (asEvent.ok) return asEvent;
       const key = decodeKeyEvent({ sha256 }, bytes);
       if (!key.ok) {
+        const record = decodeRecord({ sha256 }, bytes);
+        if (record.ok) {
+          const r = record.value.record;
+          return {
+            ok: true,
+            item: {
+              kind: 'governance-record',
+              id: sha256(bytes),
+              createdAt: r.createdAt,
+              expiresAt: NEVER_EXPIRES,
+              author: 'issuer' in r ? r.issuer : (r.signatures[0]?.signer ?? ''),
+            },
+          };
+        }
         return {
           ok: false,
           reason: asEvent.reason,
-          detail: `neither an event (${asEvent.detail}) nor a key event (${key.reason}: ${key.detail})`,
+          detail: `neither an event (${asEvent.detail}), a key event (${key.reason}: ${key.detail}) nor a governance record (${record.reason}: ${record.detail})`,
         };
       }
       return {
