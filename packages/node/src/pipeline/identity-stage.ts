@@ -33,23 +33,13 @@ import {
   verifyKeyEvents,
 } from '../identity/index.js';
 import { toHex, type VerifiedEvent } from '../protocol/index.js';
-import {
-  type IdentityStanding,
-  replayKey,
-  type StandingChange,
-  type Store,
-} from '../storage/index.js';
+import type { IdentityStanding, StandingChange, Store } from '../storage/index.js';
+import { type Held, type HeldBounds, HeldEvents } from './held-events.js';
 import type { Prepared } from './prepare.js';
 import { brandVerified } from './verified.js';
 
 /** Local resource bounds (not consensus; reaching one only delays or drops a local hold). */
-export interface IdentityStageBounds {
-  /** Events held back by the identity verdict, all authors together. */
-  readonly maxHeldEvents: number;
-  /** Their encoded bytes together. */
-  readonly maxHeldBytes: number;
-  /** Held events of one author. */
-  readonly maxHeldPerAuthor: number;
+export interface IdentityStageBounds extends HeldBounds {
   /** Stored events judged again per transaction during re-evaluation. */
   readonly pageSize: number;
   /** The key event logs' own bounds (spec/IDENTITY.md §4): escrow, contestants, events. */
@@ -73,12 +63,10 @@ const FINAL_FOR_EVENT: ReadonlySet<string> = new Set([
   KelReason.BEFORE_KEY_STATE,
 ]);
 
+/** An event by an identity (one the identity verdict can refuse). */
+type IdentityEvent = Prepared & { readonly identity: NonNullable<Prepared['identity']> };
 /** An event the identity verdict refused, kept in case a key event makes it valid. */
-interface HeldEvent {
-  readonly event: Prepared & { readonly identity: NonNullable<Prepared['identity']> };
-  readonly idHex: string;
-  reason: string;
-}
+type HeldEvent = Held<IdentityEvent>;
 
 /** What re-evaluation did for one key event. */
 export interface Reevaluation {
@@ -117,9 +105,7 @@ export class IdentityStage {
   private readonly core: Core;
   private readonly store: Store;
   private readonly now: () => number;
-  private readonly held = new Map<string, HeldEvent>();
-  private readonly heldByAuthor = new Map<string, Set<string>>();
-  private heldBytes = 0;
+  private readonly held: HeldEvents<IdentityEvent>;
   private readonly jobs: Job[] = [];
   private running: Promise<void> | undefined;
   private stopped = false;
@@ -150,6 +136,7 @@ export class IdentityStage {
       ...opts.bounds,
       kel: { ...DEFAULT_REGISTRY_BOUNDS, ...opts.bounds?.kel },
     };
+    this.held = new HeldEvents(this.bounds);
     this.registry = this.rebuild();
     this.recheckStored();
   }
@@ -176,30 +163,12 @@ export class IdentityStage {
     reason: string,
   ): boolean {
     if (FINAL_FOR_EVENT.has(reason)) return false;
-    const idHex = toHex(event.id);
-    const existing = this.held.get(idHex);
-    if (existing !== undefined) {
-      existing.reason = reason;
-      return true;
-    }
-    const mine = this.heldByAuthor.get(event.author);
-    if (
-      this.held.size >= this.bounds.maxHeldEvents ||
-      this.heldBytes + event.encoded.length > this.bounds.maxHeldBytes ||
-      (mine?.size ?? 0) >= this.bounds.maxHeldPerAuthor
-    ) {
-      return false;
-    }
-    this.held.set(idHex, { event, idHex, reason });
-    this.heldBytes += event.encoded.length;
-    if (mine === undefined) this.heldByAuthor.set(event.author, new Set([idHex]));
-    else mine.add(idHex);
-    return true;
+    return this.held.hold(event, reason);
   }
 
   /** An event was stored: a held copy of it is no longer needed. */
   stored(idHex: string): void {
-    this.release(idHex);
+    this.held.release(idHex);
   }
 
   get heldCount(): number {
@@ -267,7 +236,7 @@ export class IdentityStage {
 
   /** Drops held events that expired. */
   pruneHeld(nowSeconds: number): void {
-    for (const [idHex, h] of this.held) if (h.event.expiresAt <= nowSeconds) this.release(idHex);
+    this.held.prune(nowSeconds);
   }
 
   private async runJobs(): Promise<void> {
@@ -340,7 +309,7 @@ export class IdentityStage {
         events: revived.map((h, index) => ({ index, keyState: h.event.identity.keyState })),
       },
     });
-    for (const h of revived) this.release(h.idHex);
+    for (const h of revived) this.held.release(h.idHex);
     if (accepted.length > 0) this.onAccepted?.(accepted.map((e) => e.encoded));
     if ((invalidated.length > 0 || revalidated.length > 0) && this.onTurned !== undefined) {
       this.onTurned({
@@ -359,49 +328,23 @@ export class IdentityStage {
    * was used meanwhile (then they are dropped, as §7 step 5 would refuse or dedupe them).
    */
   private reviveHeld(job: Job, nowSeconds: number): HeldEvent[] {
-    const ids = this.heldByAuthor.get(job.identity);
-    if (ids === undefined) return [];
     const keyStates = new Set(job.keyStates);
     const candidates: HeldEvent[] = [];
-    for (const idHex of [...ids].sort()) {
-      const h = this.held.get(idHex) as HeldEvent;
+    for (const h of this.held.inIdOrder(job.identity)) {
       if (!keyStates.has(h.event.identity.keyState)) continue;
       if (h.event.expiresAt <= nowSeconds) {
-        this.release(idHex);
+        this.held.release(h.idHex);
         continue;
       }
       const v = this.verdict(h.event);
       if (!v.ok) {
         h.reason = v.reason;
-        if (FINAL_FOR_EVENT.has(v.reason)) this.release(idHex);
+        if (FINAL_FOR_EVENT.has(v.reason)) this.held.release(h.idHex);
         continue;
       }
       candidates.push(h);
     }
-    if (candidates.length === 0) return [];
-    const known = this.store.findReplays(candidates.map((h) => h.event));
-    const used = new Set<string>();
-    const out: HeldEvent[] = [];
-    for (const h of candidates) {
-      const key = replayKey(h.event.author, h.event.nonce);
-      if (known.has(key) || used.has(key)) {
-        this.release(h.idHex); // stored already (duplicate) or its nonce is taken (replay)
-        continue;
-      }
-      used.add(key);
-      out.push(h);
-    }
-    return out;
-  }
-
-  private release(idHex: string): void {
-    const h = this.held.get(idHex);
-    if (h === undefined) return;
-    this.held.delete(idHex);
-    this.heldBytes -= h.event.encoded.length;
-    const mine = this.heldByAuthor.get(h.event.author);
-    mine?.delete(idHex);
-    if (mine?.size === 0) this.heldByAuthor.delete(h.event.author);
+    return this.held.acceptable(candidates, this.store);
   }
 
   // -------------------------------------------------------------------------------------------

@@ -9,24 +9,21 @@
  * and events received, not on their order, as long as no bound is reached.
  */
 import type { AuditRecord } from '../audit/index.js';
-import { toHex, type VerifiedEvent } from '../protocol/index.js';
-import {
-  type IdentityEventRow,
-  replayKey,
-  type Store,
-  type TrustStanding,
-  type TrustStandingChange,
+import { Reason, toHex, type VerifiedEvent } from '../protocol/index.js';
+import type {
+  IdentityEventRow,
+  Store,
+  TrustStanding,
+  TrustStandingChange,
 } from '../storage/index.js';
+import { type Held, type HeldBounds, HeldEvents } from './held-events.js';
 import type { IdentityStage } from './identity-stage.js';
 import type { GovernedTrust } from './pipeline.js';
 import type { Prepared } from './prepare.js';
 import { brandVerified } from './verified.js';
 
 /** Local resource bounds (not consensus: reaching one only drops a local hold). */
-export interface TrustStageBounds {
-  readonly maxHeldEvents: number;
-  readonly maxHeldBytes: number;
-  readonly maxHeldPerAuthor: number;
+export interface TrustStageBounds extends HeldBounds {
   /** Stored events judged again per transaction. */
   readonly pageSize: number;
 }
@@ -46,10 +43,7 @@ export interface TrustReevaluation {
   accepted: number;
 }
 
-interface HeldEvent {
-  readonly event: Prepared;
-  readonly idHex: string;
-}
+type HeldEvent = Held<Prepared>;
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -64,9 +58,7 @@ export interface TrustStageOptions {
 
 export class TrustStage implements GovernedTrust {
   readonly bounds: TrustStageBounds;
-  private readonly held = new Map<string, HeldEvent>();
-  private readonly heldByAuthor = new Map<string, Set<string>>();
-  private heldBytes = 0;
+  private readonly held: HeldEvents<Prepared>;
   /** Causes waiting for a pass (a pass judges everything, so they are coalesced). */
   private pendingCauses: string[] = [];
   private running: Promise<void> | undefined;
@@ -88,6 +80,7 @@ export class TrustStage implements GovernedTrust {
   /** Judges every unexpired stored event once (finishing a pass a crash interrupted). */
   constructor(private readonly opts: TrustStageOptions) {
     this.bounds = { ...DEFAULT_TRUST_STAGE_BOUNDS, ...opts.bounds };
+    this.held = new HeldEvents(this.bounds);
     let after = 0;
     for (;;) {
       const next = this.judgePage('start', after, []);
@@ -102,25 +95,12 @@ export class TrustStage implements GovernedTrust {
 
   /** Holds an event step 8 refused, unless a bound is reached. Returns whether it is held. */
   hold(event: Prepared): boolean {
-    const idHex = toHex(event.id);
-    if (this.held.has(idHex)) return true;
-    const mine = this.heldByAuthor.get(event.author);
-    if (
-      this.held.size >= this.bounds.maxHeldEvents ||
-      this.heldBytes + event.encoded.length > this.bounds.maxHeldBytes ||
-      (mine?.size ?? 0) >= this.bounds.maxHeldPerAuthor
-    )
-      return false;
-    this.held.set(idHex, { event, idHex });
-    this.heldBytes += event.encoded.length;
-    if (mine === undefined) this.heldByAuthor.set(event.author, new Set([idHex]));
-    else mine.add(idHex);
-    return true;
+    return this.held.hold(event, Reason.UNTRUSTED_AUTHOR);
   }
 
   /** An event was stored: a held copy of it is no longer needed. */
   stored(idHex: string): void {
-    this.release(idHex);
+    this.held.release(idHex);
   }
 
   get heldCount(): number {
@@ -129,7 +109,7 @@ export class TrustStage implements GovernedTrust {
 
   /** Drops held events that expired. */
   pruneHeld(nowSeconds: number): void {
-    for (const [idHex, h] of this.held) if (h.event.expiresAt <= nowSeconds) this.release(idHex);
+    this.held.prune(nowSeconds);
   }
 
   stop(): void {
@@ -238,7 +218,7 @@ export class TrustStage implements GovernedTrust {
       governance: { standings },
     });
     for (const h of revived) {
-      this.release(h.idHex);
+      this.held.release(h.idHex);
       this.opts.identity.stored(h.idHex);
     }
     if (accepted.length > 0) this.onAccepted?.(accepted.map((e) => e.encoded));
@@ -264,11 +244,10 @@ export class TrustStage implements GovernedTrust {
   private reviveHeld(): HeldEvent[] {
     const nowSeconds = Math.floor(this.opts.now() / 1000);
     const candidates: HeldEvent[] = [];
-    for (const idHex of [...this.held.keys()].sort()) {
-      const h = this.held.get(idHex) as HeldEvent;
+    for (const h of this.held.inIdOrder()) {
       const e = h.event;
       if (e.expiresAt <= nowSeconds) {
-        this.release(idHex);
+        this.held.release(h.idHex);
         continue;
       }
       if (!this.verdict(e.author, e.kind, e.createdAt).trusted) continue;
@@ -280,29 +259,6 @@ export class TrustStage implements GovernedTrust {
       }
       candidates.push(h);
     }
-    if (candidates.length === 0) return [];
-    const known = this.opts.store.findReplays(candidates.map((h) => h.event));
-    const used = new Set<string>();
-    const out: HeldEvent[] = [];
-    for (const h of candidates) {
-      const key = replayKey(h.event.author, h.event.nonce);
-      if (known.has(key) || used.has(key)) {
-        this.release(h.idHex);
-        continue;
-      }
-      used.add(key);
-      out.push(h);
-    }
-    return out;
-  }
-
-  private release(idHex: string): void {
-    const h = this.held.get(idHex);
-    if (h === undefined) return;
-    this.held.delete(idHex);
-    this.heldBytes -= h.event.encoded.length;
-    const mine = this.heldByAuthor.get(h.event.author);
-    mine?.delete(idHex);
-    if (mine?.size === 0) this.heldByAuthor.delete(h.event.author);
+    return this.held.acceptable(candidates, this.opts.store);
   }
 }
