@@ -4,8 +4,7 @@
  * the JSON form of a raw map, and the checks that refuse to write a vector whose stated verdict
  * the governance code does not reproduce.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { loadCore } from '@commons-sync/bindings';
@@ -14,47 +13,25 @@ import * as G from '../../../packages/node/src/governance/index.js';
 import * as I from '../../../packages/node/src/identity/index.js';
 import type { CborMap, CborValue } from '../../../packages/node/src/protocol/index.js';
 import * as P from '../../../packages/node/src/protocol/index.js';
+import {
+  DAY,
+  fail,
+  hex,
+  jsonFormOf,
+  type Key,
+  NOW,
+  namedKeys,
+  SKEW,
+  T0,
+  vectorWriter,
+} from '../generator-kit.js';
 
 export { G, I, P };
 export const core = await loadCore({ backend: 'js' });
-const OUT = dirname(fileURLToPath(import.meta.url));
-const enc = new TextEncoder();
-export const hex = P.toHex;
+export { DAY, fail, hex, type Key, NOW, SKEW, T0 };
 export const LICENSE = 'Apache-2.0';
-
-export function fail(message: string): never {
-  throw new Error(message);
-}
-
-export const NOW = 1_767_225_600; // 2026-01-01T00:00:00Z, the node's clock in every vector
-export const SKEW = 300;
-export const DAY = 86_400;
-export const T0 = NOW - 30 * DAY;
-
-export interface Key {
-  readonly name: string;
-  readonly seed: Uint8Array;
-  readonly did: string;
-}
-const keys = new Map<string, Key>();
-export function key(name: string): Key {
-  let k = keys.get(name);
-  if (k === undefined) {
-    const seed = core.sha256(enc.encode(`commons-sync/vectors/seed/governance/${name}`));
-    k = { name, seed, did: P.didKeyFromPublicKey(core.ed25519PublicKey(seed)) };
-    keys.set(name, k);
-  }
-  return k;
-}
+export const { key, keysUsed } = namedKeys(core, 'governance');
 export const did = (name: string): string => identities.get(name)?.did ?? key(name).did;
-
-/** The `keys` header of a vector file: every key used so far, by name. */
-export function keysUsed(): Record<string, { seed: string; did: string }> {
-  const out: Record<string, { seed: string; did: string }> = {};
-  for (const k of [...keys.values()].sort((a, b) => (a.name < b.name ? -1 : 1)))
-    out[k.name] = { seed: hex(k.seed), did: k.did };
-  return out;
-}
 
 // ------------------------------------------------------------------------------- identities
 
@@ -266,29 +243,15 @@ const HEX_TOP = new Set(['prior', 'root', 'target', 'key_state']);
 
 /** The JSON form of a raw map, or undefined when a byte string sits where JSON has no hex. */
 export function jsonOf(map: CborMap): unknown {
-  let ok = true;
-  const walk = (v: CborValue, path: string[]): unknown => {
-    if (v instanceof Uint8Array) {
-      const field = path[path.length - 1] ?? '';
-      const allowed =
-        (path.length === 1 && HEX_TOP.has(field)) ||
-        (path.length === 3 &&
-          (path[0] === 'members' || path[0] === 'validators') &&
-          field === 'key_state') ||
-        (path.length === 3 && path[0] === 'signatures' && field === 'sig');
-      if (!allowed) ok = false;
-      return hex(v);
-    }
-    if (Array.isArray(v)) return v.map((x, i) => walk(x, [...path, String(i)]));
-    if (v !== null && typeof v === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const k of Object.keys(v)) out[k] = walk((v as CborMap)[k] as CborValue, [...path, k]);
-      return out;
-    }
-    return v;
-  };
-  const json = walk(map, []);
-  return ok ? json : undefined;
+  return jsonFormOf(
+    map,
+    (path) =>
+      (path.length === 1 && HEX_TOP.has(path[0] ?? '')) ||
+      (path.length === 3 &&
+        (path[0] === 'members' || path[0] === 'validators') &&
+        path[2] === 'key_state') ||
+      (path.length === 3 && path[0] === 'signatures' && path[2] === 'sig'),
+  );
 }
 
 // ------------------------------------------------------------------------------- verdicts
@@ -303,14 +266,4 @@ export function standaloneVerdict(d: G.GovResult<G.DecodedRecord>): string {
 }
 
 /** Writes a vector file; with --check, only compares and fails when the committed one differs. */
-export function writeVectors(file: string, doc: Record<string, unknown>): void {
-  const text = `${JSON.stringify(doc, null, 2)}\n`;
-  if (process.argv.includes('--check')) {
-    if (readFileSync(join(OUT, file), 'utf8') !== text)
-      fail(`${file} differs from what generate.ts computes`);
-    console.log(`${file}: reproduced`);
-    return;
-  }
-  writeFileSync(join(OUT, file), text);
-  console.log(`wrote ${file}`);
-}
+export const writeVectors = vectorWriter(dirname(fileURLToPath(import.meta.url)));
