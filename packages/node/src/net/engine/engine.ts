@@ -533,6 +533,15 @@ export class SyncEngine {
     }
     const nowSeconds = Math.floor(this.now / 1000);
     if (nowSeconds >= expiresAt) {
+      // Not validated, so never judged: scored as `stale` only if it is an event at all (a
+      // peeked item is decoded in full here, on this rare path, so the score is decoding's).
+      if (!described.item.checked) {
+        const checked = this.items.check(event);
+        if (!checked.ok) {
+          this.offend(conn, 'invalid-event', `${checked.reason}: ${checked.detail}`);
+          return;
+        }
+      }
       if (this.now - expiresAt * 1000 > this.config.staleGraceMs) this.offend(conn, 'stale', key);
       return;
     }
