@@ -58,15 +58,22 @@ const ticksPerSecond = (() => {
   }
 })();
 
-/** CPU seconds (user + system, all threads) a process has used so far (Linux /proc). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** CPU seconds (user + system) from a /proc stat line. */
+function statSeconds(path: string): number {
+  const stat = readFileSync(path, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
 }
 
+/** CPU seconds (user + system, all threads) a process has used so far (Linux /proc). */
+const cpuSeconds = (pid: number): number => statSeconds(`/proc/${pid}/stat`);
+
+/** CPU seconds of a process's main thread (the event loop: HTTP, TLS, engine, the commit). */
+const mainThreadSeconds = (pid: number): number => statSeconds(`/proc/${pid}/task/${pid}/stat`);
+
 /** CPU seconds each node process of the cluster has used so far. */
 const cpuOf = (c: net.LocalCluster): number[] => c.nodes.map((n) => cpuSeconds(n.pid));
+const mainOf = (c: net.LocalCluster): number[] => c.nodes.map((n) => mainThreadSeconds(n.pid));
 
 /** CPU seconds (user + system, all threads) this process, the load generator, has used. */
 function ownCpuSeconds(): number {
@@ -76,23 +83,27 @@ function ownCpuSeconds(): number {
 
 /** What a phase cost, per event, in CPU seconds: each node process's, and the load generator's. */
 interface PhaseCpu {
+  /** Each node process, all its threads. */
   readonly nodes: number[];
+  /** Each node's main thread (the rest: signature-verification workers, GC helper threads). */
+  readonly main: number[];
   readonly generator: number;
 }
 
-function cpuSince(
-  c: net.LocalCluster,
-  start: { nodes: number[]; generator: number },
-  events: number,
-): PhaseCpu {
-  const now = cpuOf(c);
+function cpuSince(c: net.LocalCluster, start: PhaseCpu, events: number): PhaseCpu {
+  const per = (now: number[], then: number[]) => now.map((s, i) => (s - (then[i] ?? 0)) / events);
   return {
-    nodes: now.map((s, i) => (s - (start.nodes[i] ?? 0)) / events),
+    nodes: per(cpuOf(c), start.nodes),
+    main: per(mainOf(c), start.main),
     generator: (ownCpuSeconds() - start.generator) / events,
   };
 }
 
-const cpuMark = (c: net.LocalCluster) => ({ nodes: cpuOf(c), generator: ownCpuSeconds() });
+const cpuMark = (c: net.LocalCluster): PhaseCpu => ({
+  nodes: cpuOf(c),
+  main: mainOf(c),
+  generator: ownCpuSeconds(),
+});
 
 export interface Ceiling {
   /** Events/s the cores allow the network: cores / (CPU per event of all its processes). */
@@ -304,6 +315,7 @@ export async function networkBench(argv: readonly string[]): Promise<number> {
       `| ceiling the CPU budget allows, same machine | ${ceiling.ratio.toFixed(2)} (measured / ceiling ${(ratio / ceiling.ratio).toFixed(2)}) |`,
       `| CPU per event, one node (a) | ${us(a)} |`,
       `| CPU per event, network: node 1 (ingests), node 2, node 3 (receive) | ${b.map(us).join(', ')} |`,
+      `| of which the main thread (HTTP or TLS, engine, commit): one node; node 1, 2, 3 | ${us(singleCpu.main[0] ?? 0)}; ${networkCpu.main.map(us).join(', ')} |`,
       `| CPU per event, load generator: alone / network | ${us(singleCpu.generator)} / ${us(networkCpu.generator)} |`,
       `| ratio, CPU-normalized (a machine per node): a / mean, a / slowest | ${cpuRatio.toFixed(2)}, ${(a / Math.max(...b)).toFixed(2)} |`,
       `| propagation node 1 → last, at ${pacedRate} events/s | p50 ${paced.p50} ms, p99 ${paced.p99} ms (${paced.count} events) |`,
@@ -336,6 +348,8 @@ export async function networkBench(argv: readonly string[]): Promise<number> {
           cpuPerEventSingle: a,
           cpuPerEventNodes: b,
           cpuPerEventGenerator: { single: singleCpu.generator, network: networkCpu.generator },
+          mainThreadPerEventSingle: singleCpu.main[0] ?? 0,
+          mainThreadPerEventNodes: networkCpu.main,
           cpuRatio,
           loadAverage: { before: loadBefore, after: loadavg() },
           pacedRate,
