@@ -27,7 +27,7 @@ export interface EventPeek {
 }
 
 /** The fields an event may have (spec/PROTOCOL.md §2); any other key: not event-shaped. */
-const EVENT_KEYS: ReadonlySet<string> = new Set([
+const EVENT_KEYS = [
   'v',
   'kind',
   'author',
@@ -39,7 +39,18 @@ const EVENT_KEYS: ReadonlySet<string> = new Set([
   'threshold',
   'signers',
   'signatures',
-]);
+] as const;
+type EventKey = (typeof EVENT_KEYS)[number];
+
+/** The keys' UTF-8 bytes, by length: a key is matched on its bytes, no string is built. */
+const KEYS_BY_LENGTH: ReadonlyMap<number, readonly [EventKey, Uint8Array][]> = (() => {
+  const out = new Map<number, [EventKey, Uint8Array][]>();
+  for (const k of EVENT_KEYS) {
+    const bytes = new TextEncoder().encode(k);
+    out.set(bytes.length, [...(out.get(bytes.length) ?? []), [k, bytes]]);
+  }
+  return out;
+})();
 
 /**
  * Containers nested deeper than this are left to the full decoder. Above the deepest an event
@@ -108,25 +119,35 @@ class HeadWalker {
     }
   }
 
-  /** A text string's content (keys, the author), or null. */
+  /** The event key at `pos` (a text string), or null for any other item. */
+  key(): EventKey | null {
+    if (!this.head() || this.major !== 3) return null;
+    const candidates = KEYS_BY_LENGTH.get(this.arg);
+    if (candidates === undefined || this.arg > this.bytes.length - this.pos) return null;
+    const at = this.pos;
+    this.pos += this.arg;
+    for (const [name, bytes] of candidates) {
+      let i = 0;
+      while (i < bytes.length && this.bytes[at + i] === bytes[i]) i++;
+      if (i === bytes.length) return name;
+    }
+    return null;
+  }
+
+  /** A text string's content, or null. */
   text(): string | null {
     if (!this.head() || this.major !== 3 || this.arg > this.bytes.length - this.pos) return null;
     const at = this.pos;
     this.pos += this.arg;
-    const b = this.bytes;
-    let out = '';
-    for (let i = at; i < this.pos; i++) {
-      const c = b[i] as number;
-      if (c >= 0x80) {
-        try {
-          return utf8.decode(b.subarray(at, this.pos));
-        } catch {
-          return null;
-        }
-      }
-      out += String.fromCharCode(c);
+    const text = this.bytes.subarray(at, this.pos);
+    // short ASCII (every did:key and did:cs): one call, no decoder (and few arguments to it)
+    if (text.length <= 128 && text.every((c) => c < 0x80))
+      return String.fromCharCode.apply(null, text as never);
+    try {
+      return utf8.decode(text);
+    } catch {
+      return null;
     }
-    return out;
   }
 }
 
@@ -150,8 +171,8 @@ export function peekEvent(sha256: Sha256, bytes: Uint8Array): EventPeek | null {
   let signaturesAt = -1;
   for (let i = 0; i < entries; i++) {
     const keyAt = w.pos;
-    const key = w.text();
-    if (key === null || !EVENT_KEYS.has(key)) return null;
+    const key = w.key();
+    if (key === null) return null;
     if (key === 'signatures') {
       if (i !== entries - 1) return null;
       signaturesAt = keyAt;
