@@ -284,6 +284,11 @@ export async function networkBench(argv: readonly string[]): Promise<number> {
     await until(everyNodeHolds(cluster, opts.events), 600_000);
     const networkSeconds = (performance.now() - t0) / 1000;
     const networkCpu = cpuSince(cluster, cpu0, opts.events);
+    // copies of each event a node received from its peers (gossip in a full mesh sends most
+    // events to a receiving node twice: from node 1 and from the other receiver)
+    const copies = (await cluster.peers()).map(
+      (p) => p.peers.reduce((t, x) => t + x.events_in, 0) / opts.events,
+    );
     log(`  three nodes: ${Math.round(opts.events / networkSeconds)} events/s held by all`);
     const pacedRate = Math.max(50, Math.round(opts.events / networkSeconds / 2));
     const pacedCount = Math.min(opts.events, pacedRate * 10);
@@ -316,6 +321,7 @@ export async function networkBench(argv: readonly string[]): Promise<number> {
       `| CPU per event, one node (a) | ${us(a)} |`,
       `| CPU per event, network: node 1 (ingests), node 2, node 3 (receive) | ${b.map(us).join(', ')} |`,
       `| of which the main thread (HTTP or TLS, engine, commit): one node; node 1, 2, 3 | ${us(singleCpu.main[0] ?? 0)}; ${networkCpu.main.map(us).join(', ')} |`,
+      `| copies of each event received from peers: node 1, 2, 3 | ${copies.map((c) => c.toFixed(2)).join(', ')} |`,
       `| CPU per event, load generator: alone / network | ${us(singleCpu.generator)} / ${us(networkCpu.generator)} |`,
       `| ratio, CPU-normalized (a machine per node): a / mean, a / slowest | ${cpuRatio.toFixed(2)}, ${(a / Math.max(...b)).toFixed(2)} |`,
       `| propagation node 1 → last, at ${pacedRate} events/s | p50 ${paced.p50} ms, p99 ${paced.p99} ms (${paced.count} events) |`,
@@ -350,6 +356,7 @@ export async function networkBench(argv: readonly string[]): Promise<number> {
           cpuPerEventGenerator: { single: singleCpu.generator, network: networkCpu.generator },
           mainThreadPerEventSingle: singleCpu.main[0] ?? 0,
           mainThreadPerEventNodes: networkCpu.main,
+          copiesReceived: copies,
           cpuRatio,
           loadAverage: { before: loadBefore, after: loadavg() },
           pacedRate,
