@@ -184,20 +184,26 @@ const PACED_IN_FLIGHT = 8;
 async function postPaced(url: string, events: readonly unknown[], rate: number): Promise<void> {
   const batch = 50;
   const started = Date.now();
-  const open = new Set<Promise<number>>();
-  for (let at = 0; at < events.length; at += batch) {
+  const open = new Set<Promise<unknown>>();
+  // the first refusal ends the phase (and the run, whose clusters are then stopped): every
+  // request has its handler from the start, so none is left to crash the process unhandled
+  let failure: { error: unknown } | null = null;
+  for (let at = 0; at < events.length && failure === null; at += batch) {
     const due = started + (at / rate) * 1000;
     const wait = due - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     while (open.size >= PACED_IN_FLIGHT) await Promise.race(open);
-    const sent = net.postBatch(url, events.slice(at, at + batch));
-    open.add(sent);
-    void sent.then(
+    const sent: Promise<unknown> = net.postBatch(url, events.slice(at, at + batch)).then(
       () => open.delete(sent),
-      () => open.delete(sent),
+      (error: unknown) => {
+        open.delete(sent);
+        failure ??= { error };
+      },
     );
+    open.add(sent);
   }
   await Promise.all(open);
+  if (failure !== null) throw (failure as { error: unknown }).error;
 }
 
 async function startCluster(
