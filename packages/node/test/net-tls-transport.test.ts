@@ -16,10 +16,16 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { checkpointMessage } from '../src/audit/checkpoint.js';
 import { type EngineConfig, engineConfig } from '../src/net/engine/config.js';
 import { SyncEngine } from '../src/net/engine/engine.js';
+import type { EventVerdict } from '../src/net/engine/types.js';
 import { MemoryAuditLog, MemoryEventStore } from '../src/net/memory-node.js';
 import { SyncIndex } from '../src/net/reconcile/sync-index.js';
 import { createNodeCertificate, type NodeCertificate } from '../src/net/transport/binding.js';
-import { PeerHost } from '../src/net/transport/peer-host.js';
+import {
+  MAX_VALIDATION_BATCH,
+  MAX_VALIDATION_BATCHES_IN_FLIGHT,
+  PeerHost,
+  type ValidateItem,
+} from '../src/net/transport/peer-host.js';
 import { SYNC_ALPN } from '../src/net/transport/tls-options.js';
 import { encodeFrame, FrameDecoder } from '../src/net/wire/frame.js';
 import { decodeMessage, encodeMessage, type Message } from '../src/net/wire/messages.js';
@@ -48,10 +54,13 @@ const identity = (seed: Uint8Array) => ({
   sign: async (m: Uint8Array) => core.ed25519Sign(seed, m),
 });
 
+type Validate = (items: readonly ValidateItem[]) => Promise<EventVerdict[]>;
+
 async function startHost(
   name: string,
   admitted: string[],
   config: Partial<EngineConfig> = {},
+  wrap: (validate: Validate) => Validate = (v) => v,
 ): Promise<TestHost> {
   const seed = keySeed(name);
   const did = didOf(seed);
@@ -83,7 +92,7 @@ async function startHost(
     certificate,
     admitted: (d) => allowed.has(d),
     verify: core.ed25519Verify,
-    validate: (items) => store.validate(items),
+    validate: wrap((items) => store.validate(items)),
     onRefused: (r) => refused.push(r),
     tickMs: 50,
   });
@@ -176,6 +185,61 @@ describe('admitted peers', () => {
     await until(() => b.store.events.has(fresh), 'gossip');
     expect(a.store.provenance.get(before[0] as string)).toBe(db); // a remembers who sent it
     expect(a.host.connectedPeers()).toEqual([db]);
+  });
+
+  it('validation: two batches in flight at most; what arrives meanwhile goes in the next one', async () => {
+    const [da, db] = ['tls-batch-a', 'tls-batch-b'].map((n) => didOf(keySeed(n))) as [
+      string,
+      string,
+    ];
+    const batches: number[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const a = await startHost('tls-batch-a', [db]);
+    const b = await startHost('tls-batch-b', [da], { maxPendingValidation: 8192 }, (v) => {
+      return async (items) => {
+        batches.push(items.length);
+        maxInFlight = Math.max(maxInFlight, ++inFlight);
+        await gate; // held until everything has arrived
+        try {
+          return await v(items);
+        } finally {
+          inFlight--;
+        }
+      };
+    });
+    b.host.dial('127.0.0.1', a.host.port);
+    await until(() => a.host.connectedPeers().length === 1, 'connection');
+    const author = keySeed('batch-author');
+    const push = (events: Uint8Array[]) => {
+      for (const e of events) expect(a.store.submit(e).outcome).toBe('accepted');
+      a.host.localAccepted(events); // pushed in EVENTS of up to 1,024
+    };
+    const make = (n: number, from: number) =>
+      Array.from({ length: n }, (_, i) =>
+        event([author], Date.now(), { payload: { i: from + i } }),
+      );
+    push(make(1, 0));
+    await until(() => batches.length === 1, 'a first batch');
+    push(make(1, 1));
+    await until(() => batches.length === 2, 'a second batch');
+    push(make(3000, 2));
+    await until(
+      () => (b.host.engine.peerViews()[0]?.pendingValidation ?? 0) === 3002,
+      'every event waiting for validation',
+    );
+    // two batches held: nothing more was handed out while they are in flight
+    expect(batches).toEqual([1, 1]);
+    open();
+    await until(() => b.store.events.size >= 3002, 'validation');
+    expect(maxInFlight).toBe(MAX_VALIDATION_BATCHES_IN_FLIGHT);
+    // what waited went in one batch (under the cap), not one per EVENTS message or socket read
+    expect(batches).toEqual([1, 1, 3000]);
+    expect(3000).toBeLessThanOrEqual(MAX_VALIDATION_BATCH);
   });
 
   it('redial after the other side restarts', async () => {

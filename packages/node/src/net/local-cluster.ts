@@ -62,10 +62,20 @@ interface Running {
 }
 
 export class LocalCluster {
+  /**
+   * Kills what is still running should this process exit without `stop` (an uncaught error in
+   * the benchmark or the demo): node processes are not children that die with their parent.
+   */
+  private readonly killOnExit = (): void => {
+    for (const r of this.running) if (r.child.exitCode === null) r.child.kill('SIGKILL');
+  };
+
   private constructor(
     readonly nodes: readonly ClusterNode[],
     private readonly running: readonly Running[],
-  ) {}
+  ) {
+    process.on('exit', this.killOnExit);
+  }
 
   static async start(opts: ClusterOptions): Promise<LocalCluster> {
     const cli = cliEntry();
@@ -139,6 +149,7 @@ export class LocalCluster {
     }, 15_000);
     await Promise.all(this.running.map((r) => r.exited));
     clearTimeout(deadline);
+    process.off('exit', this.killOnExit);
   }
 }
 

@@ -13,6 +13,7 @@ import type { Core } from '@commons-sync/bindings';
 
 import { type Checkpoint, verifyCheckpointSignature } from '../audit/checkpoint.js';
 import { type Logger, silentLogger } from '../log.js';
+import { toHex } from '../protocol/bytes.js';
 import type {
   GovernanceResult,
   KeyEventResult,
@@ -75,9 +76,16 @@ export function checkpointOfWire(cp: WireCheckpoint): Checkpoint {
     : { ...cp, version: 2, seq: cp.seq, prev: cp.prev ?? null };
 }
 
+/** Set when the pipeline's id of an event differs from the one the engine read (never, by test). */
+export const ERR_ID_MISMATCH = 'ERR_ID_MISMATCH';
+
 function verdictOf(r: PeerIngestResult | undefined, id: Uint8Array): EventVerdict {
   if (r === undefined) return { id, outcome: 'rejected', reason: 'ERR_NO_VERDICT' };
   if (r.status === 'rejected') return { id, outcome: 'rejected', reason: r.reason };
+  // The engine read the id from the event's top level without decoding it (event-peek.ts); the
+  // pipeline decoded it. They agree on every event that decodes (net-event-peek test); should
+  // they ever not, the engine must not put an id it does not hold into the sync set.
+  if (r.id !== toHex(id)) return { id, outcome: 'rejected', reason: ERR_ID_MISMATCH };
   return { id, outcome: r.status };
 }
 
@@ -439,7 +447,14 @@ export class NodeNetwork {
         })),
       );
       events.forEach((at, k) => {
-        verdicts[at] = verdictOf(results[k], (items[at] as ValidateItem).id);
+        const verdict = verdictOf(results[k], (items[at] as ValidateItem).id);
+        if (verdict.reason === ERR_ID_MISMATCH)
+          this.log.error('the pipeline found another id than the engine read', {
+            code: ERR_ID_MISMATCH,
+            engine: toHex(verdict.id),
+            pipeline: (results[k] as { id?: string }).id,
+          });
+        verdicts[at] = verdict;
       });
     }
     return verdicts;

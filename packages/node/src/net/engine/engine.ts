@@ -238,8 +238,9 @@ export class SyncEngine {
       const { id, createdAt, expiresAt } = described.item;
       // also a peer's item whose verdict is on its way (a key event joins, and is announced,
       // in the commit; its verdict follows): the verdict then finds it in the set
-      if (this.deps.index.insert({ timestamp: createdAt, id, expiresAt, kind: 'accepted' }))
-        this.gossip(id, event, null);
+      const key = toHex(id);
+      if (this.deps.index.insert({ timestamp: createdAt, id, expiresAt, kind: 'accepted' }, key))
+        this.gossip(id, event, null, key);
     }
     this.pumpAll();
   }
@@ -524,15 +525,24 @@ export class SyncEngine {
     conn.wants.delete(key);
     if (conn.received.has(key) && !conn.asked.has(key)) this.offend(conn, 'replay', key);
     conn.received.add(key);
-    conn.markKnown(id);
-    if (this.deps.index.has(id) || this.inflight.has(key)) return;
-    const digest = toHex(this.deps.sha256(event));
-    if (this.rejected.has(digest)) {
+    conn.known.add(key);
+    if (this.deps.index.hasKey(key) || this.inflight.has(key)) return;
+    // (hashing the whole event only matters once something was rejected)
+    if (this.rejected.size > 0 && this.rejected.has(toHex(this.deps.sha256(event)))) {
       this.offend(conn, 'invalid-event', `${key} (rejected before)`);
       return;
     }
     const nowSeconds = Math.floor(this.now / 1000);
     if (nowSeconds >= expiresAt) {
+      // Not validated, so never judged: scored as `stale` only if it is an event at all (a
+      // peeked item is decoded in full here, on this rare path, so the score is decoding's).
+      if (!described.item.checked) {
+        const checked = this.items.check(event);
+        if (!checked.ok) {
+          this.offend(conn, 'invalid-event', `${checked.reason}: ${checked.detail}`);
+          return;
+        }
+      }
       if (this.now - expiresAt * 1000 > this.config.staleGraceMs) this.offend(conn, 'stale', key);
       return;
     }
@@ -567,15 +577,18 @@ export class SyncEngine {
         if (entry.peer !== null) this.remember(key, entry.peer);
         if (conn !== undefined) conn.stats.eventsAccepted++;
         if (
-          this.deps.index.insert({
-            timestamp: entry.createdAt,
-            id: r.id,
-            expiresAt: entry.expiresAt,
-            kind: 'accepted',
-          })
+          this.deps.index.insert(
+            {
+              timestamp: entry.createdAt,
+              id: r.id,
+              expiresAt: entry.expiresAt,
+              kind: 'accepted',
+            },
+            key,
+          )
         ) {
           this.partials.forget(r.id);
-          this.gossip(r.id, entry.event, entry.peer);
+          this.gossip(r.id, entry.event, entry.peer, key);
         }
         return;
       case 'conflict':
@@ -777,8 +790,7 @@ export class SyncEngine {
     return at !== undefined && this.now - at < this.config.reconcileTimeoutMs;
   }
 
-  private gossip(id: Uint8Array, event: Uint8Array, from: PeerId | null): void {
-    const key = toHex(id);
+  private gossip(id: Uint8Array, event: Uint8Array, from: PeerId | null, key = toHex(id)): void {
     for (const conn of this.readyPeers()) {
       if (conn.id === from || conn.known.has(key)) continue;
       if (conn.outbox.bytes + conn.pushBytes > this.config.outboxHighWaterBytes) {
@@ -795,12 +807,11 @@ export class SyncEngine {
         conn.haveQueue.push(id);
         continue;
       }
-      this.queuePush(conn, id, event);
+      this.queuePush(conn, id, event, key);
     }
   }
 
-  private queuePush(conn: PeerConn, id: Uint8Array, event: Uint8Array): void {
-    const key = toHex(id);
+  private queuePush(conn: PeerConn, id: Uint8Array, event: Uint8Array, key = toHex(id)): void {
     conn.known.add(key);
     conn.sentAt.set(key, this.now);
     if (conn.sentAt.size > this.config.knownIdsPerPeer) {

@@ -15,6 +15,7 @@ import type { Sha256 } from '../../audit/merkle.js';
 import { decodeRecord } from '../../governance/record.js';
 import { decodeKeyEvent } from '../../identity/key-event.js';
 import { decodeEvent } from '../../protocol/event.js';
+import { peekEvent } from './event-peek.js';
 
 /** The kinds of item the sync set holds. */
 export type SyncItemKind = 'event' | 'key-event' | 'governance-record';
@@ -33,6 +34,12 @@ export interface SyncItemInfo {
   readonly expiresAt: number;
   /** Who made it (an event's author, a key event's identity): one equivocation record per author. */
   readonly author: string;
+  /**
+   * True when the item was decoded and checked in full (spec/PROTOCOL.md §7 steps 1–3); false
+   * when an event was only peeked at (event-peek.ts): its fields are what a valid event's would
+   * be, and the pipeline, which validates the bytes anyway, gives the verdict.
+   */
+  readonly checked: boolean;
 }
 
 export type DescribeResult =
@@ -40,8 +47,13 @@ export type DescribeResult =
   | { readonly ok: false; readonly reason: string; readonly detail: string };
 
 export interface SyncItemCodec {
-  /** Reads an item's canonical CBOR; a failure is the reason code of the protocol. */
+  /**
+   * Reads an item's canonical CBOR cheaply: an event-shaped item is only peeked at (`checked`
+   * false), anything else is decoded in full. A failure is the reason code of the protocol.
+   */
   describe(bytes: Uint8Array): DescribeResult;
+  /** Reads an item's canonical CBOR in full (steps 1–3): every item it describes is `checked`. */
+  check(bytes: Uint8Array): DescribeResult;
 }
 
 /** Key events and governance records never expire: they stay in the sync set (spec/IDENTITY.md §3). */
@@ -53,53 +65,72 @@ function describeEvent(sha256: Sha256, bytes: Uint8Array): DescribeResult {
   const { createdAt, expiresAt, author } = decoded.value.event;
   return {
     ok: true,
-    item: { kind: 'event', id: sha256(decoded.value.body), createdAt, expiresAt, author },
+    item: {
+      kind: 'event',
+      id: sha256(decoded.value.body),
+      createdAt,
+      expiresAt,
+      author,
+      checked: true,
+    },
   };
+}
+
+/** An event-shaped item, peeked at; null when it is not event-shaped (then decode it in full). */
+function peekItem(sha256: Sha256, bytes: Uint8Array): DescribeResult | null {
+  const peek = peekEvent(sha256, bytes);
+  return peek === null ? null : { ok: true, item: { kind: 'event', ...peek, checked: false } };
 }
 
 /** CommonsEvents only (the simulator's nodes, which hold no identities). */
 export function eventItems(sha256: Sha256): SyncItemCodec {
-  return { describe: (bytes) => describeEvent(sha256, bytes) };
+  return {
+    describe: (bytes) => peekItem(sha256, bytes) ?? describeEvent(sha256, bytes),
+    check: (bytes) => describeEvent(sha256, bytes),
+  };
 }
 
 /** CommonsEvents, key events and governance records: what a node carries (spec/SYNC.md §6.5, §6.6). */
 export function nodeItems(sha256: Sha256): SyncItemCodec {
-  return {
-    describe(bytes) {
-      const asEvent = describeEvent(sha256, bytes);
-      if (asEvent.ok) return asEvent;
-      const key = decodeKeyEvent({ sha256 }, bytes);
-      if (!key.ok) {
-        const record = decodeRecord({ sha256 }, bytes);
-        if (record.ok) {
-          const r = record.value.record;
-          return {
-            ok: true,
-            item: {
-              kind: 'governance-record',
-              id: sha256(bytes),
-              createdAt: r.createdAt,
-              expiresAt: NEVER_EXPIRES,
-              author: 'issuer' in r ? r.issuer : (r.signatures[0]?.signer ?? ''),
-            },
-          };
-        }
+  const check = (bytes: Uint8Array): DescribeResult => {
+    const asEvent = describeEvent(sha256, bytes);
+    if (asEvent.ok) return asEvent;
+    const key = decodeKeyEvent({ sha256 }, bytes);
+    if (!key.ok) {
+      const record = decodeRecord({ sha256 }, bytes);
+      if (record.ok) {
+        const r = record.value.record;
         return {
-          ok: false,
-          reason: asEvent.reason,
-          detail: `neither an event (${asEvent.detail}), a key event (${key.reason}: ${key.detail}) nor a governance record (${record.reason}: ${record.detail})`,
+          ok: true,
+          item: {
+            kind: 'governance-record',
+            id: sha256(bytes),
+            createdAt: r.createdAt,
+            expiresAt: NEVER_EXPIRES,
+            author: 'issuer' in r ? r.issuer : (r.signatures[0]?.signer ?? ''),
+            checked: true,
+          },
         };
       }
       return {
-        ok: true,
-        item: {
-          kind: 'key-event',
-          id: key.value.id,
-          createdAt: key.value.event.createdAt,
-          expiresAt: NEVER_EXPIRES,
-          author: key.value.identity,
-        },
+        ok: false,
+        reason: asEvent.reason,
+        detail: `neither an event (${asEvent.detail}), a key event (${key.reason}: ${key.detail}) nor a governance record (${record.reason}: ${record.detail})`,
       };
-    },
+    }
+    return {
+      ok: true,
+      item: {
+        kind: 'key-event',
+        id: key.value.id,
+        createdAt: key.value.event.createdAt,
+        expiresAt: NEVER_EXPIRES,
+        author: key.value.identity,
+        checked: true,
+      },
+    };
   };
+  // an event-shaped item (it has `nonce`) is never a valid key event or governance record,
+  // which refuse that field: peeking at it tells the kinds apart as decoding would
+  return { describe: (bytes) => peekItem(sha256, bytes) ?? check(bytes), check };
 }

@@ -107,9 +107,11 @@ export class SyncIndex implements ReconcileStorage {
     return this.byId.get(toHex(id));
   }
 
-  /** Adds an entry; false when the id is already there (its first entry stays). */
-  insert(entry: IndexEntry): boolean {
-    const key = toHex(entry.id);
+  /**
+   * Adds an entry; false when the id is already there (its first entry stays). `key`: the id
+   * in hex, when the caller has it already.
+   */
+  insert(entry: IndexEntry, key = toHex(entry.id)): boolean {
     if (this.byId.has(key)) return false;
     const stored: HeldEntry = {
       timestamp: entry.timestamp,

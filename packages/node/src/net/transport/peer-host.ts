@@ -18,6 +18,15 @@ import { encodeMessage } from '../wire/messages.js';
 import { type Ed25519Verify, type NodeCertificate, verifyPeerCertificate } from './binding.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS, SYNC_ALPN, TLS13_ONLY } from './tls-options.js';
 
+/**
+ * Validation batches handed to the node at once: two, so that the node's workers check one
+ * while its main thread commits the other.
+ */
+export const MAX_VALIDATION_BATCHES_IN_FLIGHT = 2;
+
+/** Items in one validation batch, at most (a commit of this many stays well under a second). */
+export const MAX_VALIDATION_BATCH = 4096;
+
 export interface ValidateItem {
   /** How the item decoded: an event or a key event (spec/SYNC.md §6.5). */
   readonly kind: SyncItemKind;
@@ -101,6 +110,7 @@ export class PeerHost {
   private readonly timer: NodeJS.Timeout;
   private pendingValidation: ValidateItem[] = [];
   private validationScheduled = false;
+  private validationsInFlight = 0;
   private closed = false;
   private certificate: NodeCertificate;
   readonly stats: PeerHostStats = {
@@ -463,16 +473,30 @@ export class PeerHost {
     }
   }
 
+  /**
+   * Hands what waits for validation to the node in batches, at most
+   * {@link MAX_VALIDATION_BATCHES_IN_FLIGHT} at a time: what arrives meanwhile (from every peer)
+   * waits for the next one, so under load the batches, and so the node's commits, grow (up to
+   * {@link MAX_VALIDATION_BATCH}) instead of one small commit per socket read. An item waits at
+   * most for the batches already in flight; the engine bounds how many wait (per peer).
+   */
   private scheduleValidation(): void {
-    if (this.validationScheduled) return;
+    if (this.validationScheduled || this.validationsInFlight >= MAX_VALIDATION_BATCHES_IN_FLIGHT)
+      return;
     this.validationScheduled = true;
     setImmediate(() => {
       this.validationScheduled = false;
-      const batch = this.pendingValidation;
-      this.pendingValidation = [];
+      if (this.closed || this.validationsInFlight >= MAX_VALIDATION_BATCHES_IN_FLIGHT) return;
+      const batch = this.pendingValidation.splice(0, MAX_VALIDATION_BATCH);
       if (batch.length === 0) return;
+      this.validationsInFlight++;
+      const done = () => {
+        this.validationsInFlight--;
+        if (this.pendingValidation.length > 0) this.scheduleValidation();
+      };
       this.opts.validate(batch).then(
         (verdicts) => {
+          done();
           if (this.closed) return;
           // the i-th verdict is about the i-th item, whatever id the validator reports
           this.opts.engine.verdicts(
@@ -485,6 +509,7 @@ export class PeerHost {
           this.run();
         },
         () => {
+          done();
           // the node could not take them (overloaded, stopping): reconciliation brings them back
           if (this.closed) return;
           this.opts.engine.verdicts(
@@ -498,6 +523,7 @@ export class PeerHost {
           this.run();
         },
       );
+      if (this.pendingValidation.length > 0) this.scheduleValidation();
     });
   }
 }
