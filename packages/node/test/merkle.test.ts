@@ -377,7 +377,7 @@ describe('properties of random trees', () => {
           let at = first;
           for (const n of chunks) {
             const packed = new Uint8Array(n * 32);
-            leaves.slice(at, at + n).forEach((leaf, i) => packed.set(leaf, i * 32));
+            for (const [i, leaf] of leaves.slice(at, at + n).entries()) packed.set(leaf, i * 32);
             many.appendMany(packed, hashNodes, (node) => {
               const key = `${node.level}/${node.index}`;
               expect(closedMany.has(key)).toBe(false);
