@@ -172,15 +172,6 @@ export class Store {
   #nextSeq: number;
   #eventCount: number;
   readonly #indexes: EventIndexes;
-  /**
-   * Replay index keys by nonce object (see #replayKeys), with the nonce's bytes as they were
-   * hashed (a caller that changed them in place gets them hashed again); entries go with
-   * their events.
-   */
-  readonly #knownReplayKeys = new WeakMap<
-    Uint8Array,
-    { author: string; key: number; bytes: Uint8Array }
-  >();
   readonly #insertEvents: MultiRowInsert;
   readonly #maxSeq: Statement;
   readonly #getMeta: Statement;
@@ -437,30 +428,11 @@ export class Store {
     if (!this.#open) throw new StoreClosedError();
   }
 
-  /**
-   * The index keys of the pairs' replay digests (audit/event-row.ts). The keys {@link
-   * findReplays} computed are remembered by nonce object (an accepted event shares its nonce
-   * with the prepared event the pipeline looked up), so a commit does not hash them again.
-   */
+  /** The index keys of the pairs' replay digests (audit/event-row.ts). */
   #replayKeys(pairs: readonly { author: string; nonce: Uint8Array }[]): number[] {
+    const digests = this.#hasher.many(packReplayKeyInputs(pairs));
     const keys = new Array<number>(pairs.length);
-    const missing: number[] = [];
-    for (let i = 0; i < pairs.length; i++) {
-      const { author, nonce } = pairs[i] as { author: string; nonce: Uint8Array };
-      const known = this.#knownReplayKeys.get(nonce);
-      if (known !== undefined && known.author === author && sameBytes(known.bytes, nonce))
-        keys[i] = known.key;
-      else missing.push(i);
-    }
-    if (missing.length === 0) return keys;
-    const todo = missing.map((i) => pairs[i] as { author: string; nonce: Uint8Array });
-    const digests = this.#hasher.many(packReplayKeyInputs(todo));
-    for (let j = 0; j < todo.length; j++) {
-      const key = indexKey(digests, j * 32);
-      keys[missing[j] as number] = key;
-      const { author, nonce } = todo[j] as { author: string; nonce: Uint8Array };
-      this.#knownReplayKeys.set(nonce, { author, key, bytes: nonce.slice() });
-    }
+    for (let i = 0; i < pairs.length; i++) keys[i] = indexKey(digests, i * 32);
     return keys;
   }
 
