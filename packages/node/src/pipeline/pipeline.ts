@@ -11,6 +11,8 @@
  * The last stage runs without an `await`, so two batches in flight cannot both accept the same
  * event or the same (author, nonce): the replay check and the commit see the same database. An
  * event is acknowledged (`accepted`) only after `Store.commit` returned, i.e. durably stored.
+ * Batches prepared while the main thread was busy share that block and one commit (`#flush`:
+ * a group commit, judged one batch after the other, one fsync for all).
  *
  * Events from peers (`processFromPeers`) take the same steps on their canonical CBOR, exactly
  * as received; the commit also records which peer delivered each event, and an event refused
