@@ -349,4 +349,55 @@ describe('properties of random trees', () => {
       { numRuns: 60 },
     );
   });
+
+  it('appending many leaves at once gives the range and subtrees of appending one by one', () => {
+    // node hashes in one batch per level, as the audit log hashes them (one native call)
+    const hashNodes = (inputs: Uint8Array, count: number): Uint8Array => {
+      const out = new Uint8Array(count * 32);
+      for (let j = 0; j < count; j++) out.set(H(inputs.subarray(j * 65, (j + 1) * 65)), j * 32);
+      return out;
+    };
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 300 }),
+        fc.array(fc.nat({ max: 70 }), { minLength: 1, maxLength: 6 }),
+        (first, chunks) => {
+          const total = first + chunks.reduce((a, b) => a + b, 0);
+          const leaves = Array.from({ length: total }, (_, i) =>
+            hashLeaf(H, new TextEncoder().encode(`leaf ${i}`)),
+          );
+          const one = new CompactRange(H);
+          const many = new CompactRange(H);
+          const closedOne = new Map<string, string>();
+          const closedMany = new Map<string, string>();
+          leaves.forEach((leaf) => {
+            one.append(leaf, (n) => closedOne.set(`${n.level}/${n.index}`, hex(n.hash)));
+          });
+          for (const leaf of leaves.slice(0, first)) many.append(leaf);
+          let at = first;
+          for (const n of chunks) {
+            const packed = new Uint8Array(n * 32);
+            for (const [i, leaf] of leaves.slice(at, at + n).entries()) packed.set(leaf, i * 32);
+            many.appendMany(packed, hashNodes, (node) => {
+              const key = `${node.level}/${node.index}`;
+              expect(closedMany.has(key)).toBe(false);
+              closedMany.set(key, hex(node.hash));
+            });
+            at += n;
+            expect(many.size).toBe(at);
+            expect(hex(many.root())).toBe(hex(rootOfLeaves(H, leaves.slice(0, at))));
+          }
+          expect(hex(many.root())).toBe(hex(one.root()));
+          // the subtrees closed after the first `first` leaves, and only those
+          const before = new CompactRange(H);
+          const early = new Set<string>();
+          for (const leaf of leaves.slice(0, first))
+            before.append(leaf, (n) => early.add(`${n.level}/${n.index}`));
+          for (const k of early) closedOne.delete(k);
+          expect(new Map([...closedMany].sort())).toEqual(new Map([...closedOne].sort()));
+        },
+      ),
+      { numRuns: 120 },
+    );
+  });
 });

@@ -314,3 +314,88 @@ describe('pipeline', () => {
     }
   });
 });
+
+describe('group commit', () => {
+  it('batches in flight at once share commits and get the verdicts of one batch after the other', async () => {
+    // inline verification: every batch is prepared before the first commit runs, so they
+    // all wait for the same group commit
+    const pool = await VerifyPool.create({ threads: 0 });
+    pools.push(pool);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(spec, { minLength: 1, maxLength: 12 }), { minLength: 2, maxLength: 5 }),
+        async (batchSpecs) => {
+          const history: DecodedEvent[] = [];
+          const batches = batchSpecs.map((b) => batchOfValues(build(b, history)));
+          const { dir, cleanup } = tempDir('cs-pipeline-');
+          const store = Store.open(dir, core);
+          let commits = 0;
+          const commit = store.commit.bind(store);
+          store.commit = (...args: Parameters<Store['commit']>) => {
+            commits++;
+            return commit(...args);
+          };
+          try {
+            const pipeline = new Pipeline({ store, pool, now: () => NOW * 1000 });
+            const runs = await Promise.all(batches.map((b) => pipeline.process(b)));
+            const got = runs.flat().map((r) => (r.status === 'rejected' ? r.reason : r.status));
+            expect(got).toEqual(reference(batches, { mode: 'open' }));
+            expect(commits).toBeLessThanOrEqual(1);
+            // every acknowledged event is stored, in the order of the batches
+            const acceptedIds = runs
+              .flat()
+              .filter((r) => r.status === 'accepted')
+              .map((r) => r.id);
+            expect(store.countEvents()).toBe(acceptedIds.length);
+            acceptedIds.forEach((id, i) => {
+              expect(store.getEvent(id as string)?.seq).toBe(i + 1);
+            });
+          } finally {
+            store.close();
+            cleanup();
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('a failing group commit answers every batch of the group with the error and stores none', async () => {
+    const pool = await VerifyPool.create({ threads: 0 });
+    pools.push(pool);
+    const { dir, cleanup } = tempDir('cs-pipeline-');
+    const store = Store.open(dir, core);
+    try {
+      const pipeline = new Pipeline({ store, pool, now: () => NOW * 1000 });
+      const history: DecodedEvent[] = [];
+      const make = (n: number) =>
+        batchOfValues(
+          build(
+            Array.from({ length: n }, (_, i) => ({
+              kind: 'valid' as const,
+              author: i % 4,
+              payload: i,
+            })),
+            history,
+          ),
+        );
+      const commit = store.commit.bind(store);
+      store.commit = () => {
+        throw new Error('disk full');
+      };
+      const failed = await Promise.allSettled([
+        pipeline.process(make(3)),
+        pipeline.process(make(4)),
+      ]);
+      expect(failed.map((f) => f.status)).toEqual(['rejected', 'rejected']);
+      expect(store.countEvents()).toBe(0);
+      store.commit = commit;
+      const ok = await pipeline.process(make(2));
+      expect(ok.map((r) => r.status)).toEqual(['accepted', 'accepted']);
+      expect(store.countEvents()).toBe(2);
+    } finally {
+      store.close();
+      cleanup();
+    }
+  });
+});

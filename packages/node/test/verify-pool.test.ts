@@ -8,6 +8,7 @@ import {
   type SignatureCheck,
   VerifyPool,
 } from '../src/pipeline/verify-pool.js';
+import { TASKS_PER_THREAD } from '../src/pool/worker-pool.js';
 import { nativeCore as core } from './node-fixtures.js';
 
 const pools: VerifyPool[] = [];
@@ -39,6 +40,20 @@ describe.each([0, 1, 2])('VerifyPool with %i threads', (threads) => {
       expect(await pool.verify(c)).toEqual(expected);
     }
     expect(pool.threads).toBe(threads);
+  });
+});
+
+describe('dispatch', () => {
+  it('hands each worker several tasks at once, so it never waits for the main thread between them', async () => {
+    const pool = await VerifyPool.create({ threads: 1, minChunk: 8 });
+    pools.push(pool);
+    const batches = Array.from({ length: TASKS_PER_THREAD + 2 }, (_, i) => checks(20 + i));
+    const runs = batches.map(({ checks: c }) => pool.verify(c));
+    // the first TASKS_PER_THREAD are in the worker's own queue; only the rest wait here
+    expect(pool.queued).toBe(2);
+    const got = await Promise.all(runs);
+    expect(got).toEqual(batches.map((b) => b.expected));
+    expect(pool.queued).toBe(0);
   });
 });
 

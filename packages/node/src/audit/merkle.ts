@@ -304,6 +304,74 @@ export class CompactRange {
     this.#size++;
   }
 
+  /**
+   * Appends the leaf hashes packed back to back in `leaves` (32 bytes each): the same range
+   * and the same complete subtrees (`closed`, level by level rather than leaf by leaf) as
+   * {@link append} for each in turn, but the node hashes of one level come from ONE call of
+   * `hashNodes`, which gets `count` node inputs (0x01 ‖ left ‖ right, 65 bytes each) back to
+   * back and returns their SHA-256 digests back to back. A commit appends a thousand leaves:
+   * one batched native call per level instead of a thousand one-shot hashes.
+   */
+  appendMany(
+    leaves: Uint8Array,
+    hashNodes: (inputs: Uint8Array, count: number) => Uint8Array,
+    closed?: (node: TreeNode) => void,
+  ): void {
+    if (leaves.length % HASH_SIZE !== 0) throw new RangeError('leaf hashes are 32 bytes each');
+    const n = leaves.length / HASH_SIZE;
+    if (n === 0) return;
+    const oldSize = this.#size;
+    const newSize = oldSize + n;
+    const old = new Map<number, Uint8Array>();
+    for (const [i, level] of CompactRange.levels(oldSize).entries())
+      old.set(level, this.#hashes[i] as Uint8Array);
+    // At each level, the run of nodes made by this append: indices [start, end), end being
+    // floor(newSize / 2^level), so the run's last node is the new range's node of that level.
+    const lastOfRun: Uint8Array[] = [];
+    let run = leaves;
+    let start = oldSize;
+    let end = newSize;
+    for (let level = 0; ; level++) {
+      lastOfRun.push(run.subarray(run.length - HASH_SIZE));
+      // an odd start is a right child: its left sibling is the old range's node of this level
+      const lo = odd(start) ? start - 1 : start;
+      const parents = half(end) - lo / 2;
+      if (parents <= 0) break;
+      const node = (i: number): Uint8Array =>
+        i < start
+          ? (old.get(level) as Uint8Array)
+          : run.subarray((i - start) * HASH_SIZE, (i - start + 1) * HASH_SIZE);
+      const inputs = new Uint8Array(parents * (1 + 2 * HASH_SIZE));
+      for (let j = 0; j < parents; j++) {
+        const o = j * (1 + 2 * HASH_SIZE);
+        inputs[o] = 0x01;
+        inputs.set(node(lo + 2 * j), o + 1);
+        inputs.set(node(lo + 2 * j + 1), o + 1 + HASH_SIZE);
+      }
+      const hashes = hashNodes(inputs, parents);
+      if (hashes.length !== parents * HASH_SIZE) throw new RangeError('hashNodes: wrong length');
+      if (closed !== undefined)
+        for (let j = 0; j < parents; j++)
+          closed({
+            level: level + 1,
+            index: lo / 2 + j,
+            hash: hashes.subarray(j * HASH_SIZE, (j + 1) * HASH_SIZE),
+          });
+      run = hashes;
+      start = lo / 2;
+      end = half(end);
+    }
+    // levels the append reached take its runs' last nodes; the levels above are unchanged
+    this.#hashes.length = 0;
+    for (const level of CompactRange.levels(newSize))
+      this.#hashes.push(
+        level < lastOfRun.length
+          ? (lastOfRun[level] as Uint8Array)
+          : (old.get(level) as Uint8Array),
+      );
+    this.#size = newSize;
+  }
+
   root(): Uint8Array {
     const n = this.#hashes.length;
     if (n === 0) return emptyRoot(this.#sha256);

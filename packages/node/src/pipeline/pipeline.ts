@@ -11,6 +11,8 @@
  * The last stage runs without an `await`, so two batches in flight cannot both accept the same
  * event or the same (author, nonce): the replay check and the commit see the same database. An
  * event is acknowledged (`accepted`) only after `Store.commit` returned, i.e. durably stored.
+ * Batches prepared while the main thread was busy share that block and one commit (`#flush`:
+ * a group commit, judged one batch after the other, one fsync for all).
  *
  * Events from peers (`processFromPeers`) take the same steps on their canonical CBOR, exactly
  * as received; the commit also records which peer delivered each event, and an event refused
@@ -119,6 +121,9 @@ export class Pipeline {
   private readonly identity: IdentityStage | undefined;
   private readonly governed: GovernedTrust | undefined;
   private readonly onCommitted: PipelineOptions['onCommitted'];
+  /** Prepared batches waiting for the next group commit, in the order they came back. */
+  readonly #waiting: Waiting[] = [];
+  #flushScheduled = false;
 
   constructor(opts: PipelineOptions) {
     this.identity = opts.identity;
@@ -165,9 +170,105 @@ export class Pipeline {
       batch.framingError === undefined
         ? await this.pool.prepare(batch, sources === undefined ? ctx : { ...ctx, encoding: 'cbor' })
         : framingRejected(count, batch.framingError);
-    const t1 = performance.now();
+    this.times.prepareWall += performance.now() - t0;
+    this.times.parse += chunk.parseMs;
+    this.times.verify += chunk.verifyMs;
+    this.times.batches += 1;
+    this.times.events += count;
+    return new Promise<PeerIngestResult[]>((resolve, reject) => {
+      this.#waiting.push({ chunk, sources, now, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
 
-    // From here on no await: replay check and commit see the same database.
+  /**
+   * Group commit: every batch whose workers finished while the main thread was busy (the
+   * last commit's fsync, HTTP) is judged and stored in ONE synchronous block and ONE
+   * transaction, in the order the batches came back; each request is answered once that
+   * commit returned (durable). One fsync and one rewrite of the index pages a commit dirties
+   * serve several batches. Judged one after the other against the store and the batches
+   * before them in the group, every verdict is the one it would get committed on its own.
+   */
+  #flush(): void {
+    this.#flushScheduled = false;
+    const group: Waiting[] = [];
+    let events = 0;
+    while (this.#waiting.length > 0 && (group.length === 0 || events < GROUP_COMMIT_EVENTS)) {
+      const w = this.#waiting.shift() as Waiting;
+      events += w.chunk.events.length;
+      group.push(w);
+    }
+    if (this.#waiting.length > 0) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.#flush());
+    }
+    const t1 = performance.now();
+    // From here on no await: replay checks and the commit see the same database.
+    const acceptedBefore = new Map<string, Uint8Array>(); // replay key → id, earlier batches
+    const judged: { w: Waiting; verdicts: Verdicts }[] = [];
+    for (const w of group) {
+      try {
+        const verdicts = this.#judge(w.chunk, w.sources, w.now, acceptedBefore);
+        for (const [k, id] of verdicts.acceptedInBatch) acceptedBefore.set(k, id);
+        judged.push({ w, verdicts });
+      } catch (error) {
+        w.reject(error); // nothing of this batch is written
+      }
+    }
+    const accepted: VerifiedEvent[] = [];
+    const audit: AuditRecord[] = [];
+    const identityRows: IdentityEventRow[] = [];
+    const acceptedSources: (string | null)[] = [];
+    const evidence: ConflictEvidence[] = [];
+    const fromPeers = judged.some(({ w }) => w.sources !== undefined);
+    for (const { verdicts: v } of judged) {
+      for (const row of v.identityRows)
+        identityRows.push({ index: accepted.length + row.index, keyState: row.keyState });
+      accepted.push(...v.accepted);
+      audit.push(...v.audit);
+      if (v.acceptedSources !== undefined) acceptedSources.push(...v.acceptedSources);
+      else for (let i = 0; i < v.accepted.length; i++) acceptedSources.push(null);
+      evidence.push(...v.evidence);
+    }
+    try {
+      if (accepted.length > 0 || audit.length > 0) {
+        // (only counted rejections: no database write, see Store.commit)
+        this.store.commit(accepted, audit, {
+          ...(fromPeers ? { sources: acceptedSources, evidence } : {}),
+          ...(identityRows.length > 0 ? { identity: { events: identityRows } } : {}),
+        });
+      }
+    } catch (error) {
+      for (const { w } of judged) w.reject(error);
+      this.times.commit += performance.now() - t1;
+      return;
+    }
+    for (const { w, verdicts: v } of judged) {
+      for (const row of v.identityRows)
+        this.identity?.stored((v.accepted[row.index] as VerifiedEvent).idHex);
+      if (this.governed?.stored !== undefined)
+        for (const e of v.accepted) this.governed.stored(e.idHex);
+      if (v.accepted.length > 0) this.onCommitted?.(v.accepted, v.acceptedSources);
+      w.resolve(v.results);
+    }
+    this.times.commit += performance.now() - t1;
+  }
+
+  /**
+   * The main thread's steps for one prepared batch (replay, identity, trust under a trust
+   * root), against the store and `acceptedBefore` (the events that earlier batches of the
+   * same commit accept); writes nothing.
+   */
+  #judge(
+    chunk: PreparedChunk,
+    sources: readonly (string | null)[] | undefined,
+    now: number,
+    acceptedBefore: ReadonlyMap<string, Uint8Array>,
+  ): Verdicts {
+    const count = chunk.events.length;
     const results: PeerIngestResult[] = new Array<PeerIngestResult>(count);
     const audit: { index: number; record: AuditRecord }[] = [];
     // `verified`: every signature of the event verified, so the audit log may record it one by
@@ -211,7 +312,7 @@ export class Pipeline {
       const previous =
         record !== undefined && record.expiresAt >= keptSince
           ? Buffer.from(record.eventIdHex, 'hex')
-          : acceptedInBatch.get(key);
+          : (acceptedInBatch.get(key) ?? acceptedBefore.get(key));
       if (previous !== undefined) {
         const replay = classifyReplay(event.id, previous);
         if (!replay.ok) {
@@ -263,33 +364,17 @@ export class Pipeline {
       if (sources !== undefined) acceptedSources.push(sources[index] ?? null);
       results[index] = { status: 'accepted', id: idHex };
     }
-    if (accepted.length > 0 || audit.length > 0) {
-      // (only counted rejections: no database write, see Store.commit)
-      // rejections are logged in input order, after the batch's accept entries
-      audit.sort((a, b) => a.index - b.index);
-      this.store.commit(
-        accepted,
-        audit.map((a) => a.record),
-        {
-          ...(sources === undefined ? {} : { sources: acceptedSources, evidence }),
-          ...(identityRows.length > 0 ? { identity: { events: identityRows } } : {}),
-        },
-      );
-      for (const row of identityRows)
-        this.identity?.stored((accepted[row.index] as VerifiedEvent).idHex);
-      if (this.governed?.stored !== undefined)
-        for (const e of accepted) this.governed.stored(e.idHex);
-      if (accepted.length > 0)
-        this.onCommitted?.(accepted, sources === undefined ? undefined : acceptedSources);
-    }
-    const t2 = performance.now();
-    this.times.parse += chunk.parseMs;
-    this.times.verify += chunk.verifyMs;
-    this.times.prepareWall += t1 - t0;
-    this.times.commit += t2 - t1;
-    this.times.batches += 1;
-    this.times.events += count;
-    return results;
+    // rejections are logged in input order, after the commit's accept entries
+    audit.sort((a, b) => a.index - b.index);
+    return {
+      results,
+      audit: audit.map((a) => a.record),
+      accepted,
+      identityRows,
+      acceptedSources: sources === undefined ? undefined : acceptedSources,
+      evidence,
+      acceptedInBatch,
+    };
   }
 
   /** Step 7 for an identity (spec/IDENTITY.md §8); a refusal a key event may undo is held. */
@@ -308,6 +393,36 @@ export class Pipeline {
     return verdict;
   }
 }
+
+/** A prepared batch waiting for its commit, and its request's answer. */
+interface Waiting {
+  readonly chunk: PreparedChunk;
+  readonly sources: readonly (string | null)[] | undefined;
+  /** Unix seconds when the batch came in. */
+  readonly now: number;
+  readonly resolve: (results: PeerIngestResult[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** One batch's verdicts and what the commit writes of it. */
+interface Verdicts {
+  readonly results: PeerIngestResult[];
+  /** Reject records in input order. */
+  readonly audit: AuditRecord[];
+  readonly accepted: VerifiedEvent[];
+  /** Indices into `accepted`. */
+  readonly identityRows: IdentityEventRow[];
+  /** For peer batches: the peer that delivered each accepted event. */
+  readonly acceptedSources: (string | null)[] | undefined;
+  readonly evidence: ConflictEvidence[];
+  readonly acceptedInBatch: ReadonlyMap<string, Uint8Array>;
+}
+
+/**
+ * A group commit takes waiting batches until it holds this many events (at least one batch):
+ * the node's batches are 1,000 events, so up to four requests share one fsync.
+ */
+const GROUP_COMMIT_EVENTS = 4000;
 
 type Identified = Prepared & { readonly identity: NonNullable<Prepared['identity']> };
 /** `late` with this reason (step 8) comes after the identity verdict (step 7). */

@@ -30,7 +30,6 @@ import {
   inclusionProof,
   rootOfLeaves,
   STORED_NODE_LEVEL,
-  type TreeNode,
 } from '../audit/merkle.js';
 import {
   AUDIT_RULES,
@@ -47,6 +46,12 @@ import {
   CorruptDatabaseError,
   toStorageError,
 } from './errors.js';
+import { MultiRowInsert } from './multi-row-insert.js';
+
+/** Columns of an `audit_entries` row as {@link AuditLog.stage} writes it. */
+const ENTRY_COLUMNS = 9;
+/** A tree node's hash input: 0x01 ‖ left ‖ right. */
+const NODE_INPUT = 65;
 
 /** An entry to append; seq and time are assigned by the log. */
 export interface NewAuditEntry {
@@ -131,12 +136,18 @@ export class AuditLog {
   readonly #hasher: Hasher;
   readonly #now: () => number;
   #range: CompactRange;
+  /** Tree node inputs (65 bytes each, back to back) hashed in one native call. */
+  readonly #hashNodes = (inputs: Uint8Array, count: number): Uint8Array => {
+    const offsets = new Uint32Array(count + 1);
+    for (let i = 0; i <= count; i++) offsets[i] = i * NODE_INPUT;
+    return this.#hasher.many({ data: inputs, offsets });
+  };
   #chainHead: Uint8Array;
   #lastTime: number;
   #ledger: LedgerState;
   readonly #summarized = new Map<string, number>();
   readonly #checkpointTx: Transaction<(cp: Checkpoint) => { cp: Checkpoint; staged: StagedAppend }>;
-  readonly #insertEntry: Statement;
+  readonly #insertEntries: MultiRowInsert;
   readonly #insertNode: Statement;
   readonly #head: Statement;
   readonly #nodeStmt: Statement;
@@ -152,8 +163,10 @@ export class AuditLog {
     this.#core = core;
     this.#hasher = makeHasher(core);
     this.#now = now;
-    this.#insertEntry = db.prepare(
-      'INSERT INTO audit_entries (format, seq, time, type, event_id, reason, detail, leaf_hash, chain_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    this.#insertEntries = new MultiRowInsert(
+      db,
+      'INSERT INTO audit_entries (format, seq, time, type, event_id, reason, detail, leaf_hash, chain_hash) VALUES',
+      ENTRY_COLUMNS,
     );
     this.#insertNode = db.prepare('INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)');
     this.#head = db.prepare(
@@ -384,28 +397,28 @@ export class AuditLog {
     const leaves = this.#hasher.many(packLeafInputs(full));
     const chainInput = new Uint8Array(64);
     let chain = this.#chainHead;
-    const storeNode = (node: TreeNode): void => {
-      if (node.level >= STORED_NODE_LEVEL) this.#insertNode.run(node.level, node.index, node.hash);
-    };
+    const rows = new Array<unknown>(full.length * ENTRY_COLUMNS);
     for (let i = 0; i < full.length; i++) {
       const e = full[i] as AuditEntry;
       const leaf = leaves.subarray(i * 32, i * 32 + 32);
       chainInput.set(chain, 0);
       chainInput.set(leaf, 32);
       chain = this.#hasher.one(chainInput);
-      range.append(leaf, storeNode);
-      this.#insertEntry.run(
-        e.format,
-        e.seq,
-        e.time,
-        e.type,
-        e.eventId,
-        e.reason,
-        e.detail,
-        leaf,
-        chain,
-      );
+      const o = i * ENTRY_COLUMNS;
+      rows[o] = e.format;
+      rows[o + 1] = e.seq;
+      rows[o + 2] = e.time;
+      rows[o + 3] = e.type;
+      rows[o + 4] = e.eventId;
+      rows[o + 5] = e.reason;
+      rows[o + 6] = e.detail;
+      rows[o + 7] = leaf;
+      rows[o + 8] = chain;
     }
+    this.#insertEntries.run(rows);
+    range.appendMany(leaves, this.#hashNodes, (node) => {
+      if (node.level >= STORED_NODE_LEVEL) this.#insertNode.run(node.level, node.index, node.hash);
+    });
     return {
       range,
       chainHead: chain,

@@ -10,6 +10,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 
 import { indexKey, indexPartition } from '../audit/event-row.js';
+import { MultiRowInsert } from './multi-row-insert.js';
 import { ReplayFilter } from './replay-filter.js';
 
 /** An event that used an (author, nonce) pair, as the replay index finds it. */
@@ -42,6 +43,8 @@ export class EventIndexes {
   readonly #maxExpiry = new Map<number, number>();
   readonly #insertId: Statement;
   readonly #insertReplay: Statement;
+  readonly #insertIds: MultiRowInsert;
+  readonly #insertReplays: MultiRowInsert;
   readonly #replayRows: Statement;
   readonly #idRow: Statement;
   readonly #byId: Statement;
@@ -53,6 +56,13 @@ export class EventIndexes {
     this.#db = db;
     this.#filter = options.filter === false ? undefined : new ReplayFilter();
     this.#insertId = db.prepare('INSERT INTO event_ids (part, key, seq) VALUES (?, ?, ?)');
+    // a commit's rows, 64 per statement (multi-row-insert.ts)
+    this.#insertIds = new MultiRowInsert(db, 'INSERT INTO event_ids (part, key, seq) VALUES', 3);
+    this.#insertReplays = new MultiRowInsert(
+      db,
+      'INSERT INTO replay (part, key, seq, expires_at) VALUES',
+      4,
+    );
     this.#insertReplay = db.prepare(
       'INSERT INTO replay (part, key, seq, expires_at) VALUES (?, ?, ?, ?)',
     );
@@ -132,11 +142,21 @@ export class EventIndexes {
 
   /** Writes the index rows of `events`; call inside the commit transaction. */
   insert(events: readonly IndexedEvent[]): StagedIndexes {
-    for (const e of events) {
+    const ids = new Array<unknown>(events.length * 3);
+    const replay = new Array<unknown>(events.length * 4);
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i] as IndexedEvent;
       const part = indexPartition(e.seq);
-      this.#insertId.run(part, indexKey(e.id), e.seq);
-      this.#insertReplay.run(part, e.replayKey, e.seq, e.expiresAt);
+      ids[i * 3] = part;
+      ids[i * 3 + 1] = indexKey(e.id);
+      ids[i * 3 + 2] = e.seq;
+      replay[i * 4] = part;
+      replay[i * 4 + 1] = e.replayKey;
+      replay[i * 4 + 2] = e.seq;
+      replay[i * 4 + 3] = e.expiresAt;
     }
+    this.#insertIds.run(ids);
+    this.#insertReplays.run(replay);
     return { events };
   }
 

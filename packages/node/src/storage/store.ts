@@ -25,6 +25,7 @@ import {
 import { EventIndexes, type IndexedEvent, type StagedIndexes } from './event-index.js';
 import { GovernanceTable, type GovernanceWrites } from './governance-table.js';
 import { IdentityTables, type IdentityWrites } from './identity-tables.js';
+import { MultiRowInsert } from './multi-row-insert.js';
 import { type ConflictEvidence, SyncRecords, type SyncRow } from './sync-records.js';
 import { checkTail, type TailCheckOptions, type TailCheckReport } from './tail-check.js';
 
@@ -89,6 +90,9 @@ interface EventRow {
 }
 
 const HEX_ID = /^[0-9a-f]{64}$/;
+
+/** Columns of an `events` row as {@link Store.commit} writes it. */
+const EVENT_COLUMNS = 11;
 
 function toStoredEvent(row: EventRow): StoredEvent {
   return {
@@ -168,7 +172,7 @@ export class Store {
   #nextSeq: number;
   #eventCount: number;
   readonly #indexes: EventIndexes;
-  readonly #insertEvent: Statement;
+  readonly #insertEvents: MultiRowInsert;
   readonly #maxSeq: Statement;
   readonly #getMeta: Statement;
   readonly #setMeta: Statement;
@@ -179,9 +183,11 @@ export class Store {
     this.#core = core;
     this.#hasher = makeHasher(core);
     this.#now = now;
-    this.#insertEvent = db.prepare(
+    this.#insertEvents = new MultiRowInsert(
+      db,
       `INSERT INTO events (seq, audit_seq, id, author, kind, nonce, created_at, expires_at, received_at,
-         encoded, encoded_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         encoded, encoded_hash) VALUES`,
+      EVENT_COLUMNS,
     );
     this.#maxSeq = db.prepare('SELECT max(seq) FROM events').pluck();
     this.#getMeta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
@@ -548,6 +554,7 @@ export class Store {
     const nowSec = Math.floor(p.nowMs / 1000);
     const indexed = new Array<IndexedEvent>(p.events.length);
     const inBatch = new Map<string, VerifiedEvent>();
+    const rows = new Array<unknown>(p.events.length * EVENT_COLUMNS);
     for (let i = 0; i < p.events.length; i++) {
       const e = p.events[i] as VerifiedEvent;
       const key = p.replayKeys[i] as number;
@@ -566,21 +573,21 @@ export class Store {
       }
       inBatch.set(pair, e);
       const seq = p.firstSeq + i;
-      this.#insertEvent.run(
-        seq,
-        p.firstAuditSeq + i,
-        e.id,
-        e.author,
-        e.kind,
-        e.nonce,
-        e.createdAt,
-        e.expiresAt,
-        p.nowMs,
-        e.encoded,
-        p.encodedHashes.subarray(i * 32, i * 32 + 32),
-      );
+      const o = i * EVENT_COLUMNS;
+      rows[o] = seq;
+      rows[o + 1] = p.firstAuditSeq + i;
+      rows[o + 2] = e.id;
+      rows[o + 3] = e.author;
+      rows[o + 4] = e.kind;
+      rows[o + 5] = e.nonce;
+      rows[o + 6] = e.createdAt;
+      rows[o + 7] = e.expiresAt;
+      rows[o + 8] = p.nowMs;
+      rows[o + 9] = e.encoded;
+      rows[o + 10] = p.encodedHashes.subarray(i * 32, i * 32 + 32);
       indexed[i] = { seq, id: e.id, replayKey: key, expiresAt: e.expiresAt };
     }
+    this.#insertEvents.run(rows);
     if (p.extras.identity !== undefined)
       this.identity.write(p.extras.identity, p.firstSeq, p.nowMs);
     if (p.extras.governance !== undefined) this.governance.write(p.extras.governance, p.nowMs);
