@@ -141,9 +141,19 @@ export class IdentityTables {
    * the commit's first accepted event.
    */
   write(w: IdentityWrites, firstSeq: number, receivedAt: number): void {
-    let seq = ((this.#maxSeq.get() as number | null) ?? 0) + 1;
-    for (const k of w.keyEvents ?? []) {
-      this.#insertKeyEvent.run(seq++, k.id, k.identity, k.type, k.createdAt, receivedAt, k.encoded);
+    if (w.keyEvents !== undefined && w.keyEvents.length > 0) {
+      let seq = ((this.#maxSeq.get() as number | null) ?? 0) + 1;
+      for (const k of w.keyEvents) {
+        this.#insertKeyEvent.run(
+          seq++,
+          k.id,
+          k.identity,
+          k.type,
+          k.createdAt,
+          receivedAt,
+          k.encoded,
+        );
+      }
     }
     for (const e of w.events ?? [])
       this.#insertEvent.run(firstSeq + e.index, Buffer.from(e.keyState, 'hex'));
