@@ -352,7 +352,12 @@ export function unpackChunk(packed: PackedChunk): PreparedChunk {
 
 /** What step 7 reads, from its form in {@link PackedChunk.identities}. */
 function identityOf(packed: string): NonNullable<Prepared['identity']> {
-  return { keyState: packed.slice(0, 64), signers: packed.slice(65).split(' ') };
+  const signers = packed.slice(65);
+  // one signer, the usual case: no split
+  return {
+    keyState: packed.slice(0, 64),
+    signers: signers.includes(' ') ? signers.split(' ') : [signers],
+  };
 }
 
 /** Steps 1-4 and 6-8 for the events whose texts (JSON, or CBOR under `ctx.encoding`) are `data[spans[2i], spans[2i+1])`. */
