@@ -299,6 +299,9 @@ export function unpackChunk(packed: PackedChunk): PreparedChunk {
   const idsAt = 8 * RECORD * count;
   const bytesAt = idsAt + 32 * count;
   const events = new Array<PreparedEvent>(count);
+  // An identity's events in a chunk mostly name one key state and one signer: they share one
+  // (read-only) object, whose strings the verdict's lookups then hash once.
+  const sameIdentity = new Map<string, NonNullable<Prepared['identity']>>();
   for (let i = 0; i < count; i++) {
     const rec = RECORD * i;
     const status = records[rec + STATUS] as number;
@@ -343,7 +346,7 @@ export function unpackChunk(packed: PackedChunk): PreparedChunk {
             },
           }
         : {}),
-      ...(packedIdentity == null ? {} : { identity: identityOf(packedIdentity) }),
+      ...(packedIdentity == null ? {} : { identity: identityOf(packedIdentity, sameIdentity) }),
     };
     events[i] = prepared;
   }
@@ -351,13 +354,20 @@ export function unpackChunk(packed: PackedChunk): PreparedChunk {
 }
 
 /** What step 7 reads, from its form in {@link PackedChunk.identities}. */
-function identityOf(packed: string): NonNullable<Prepared['identity']> {
+function identityOf(
+  packed: string,
+  seen: Map<string, NonNullable<Prepared['identity']>>,
+): NonNullable<Prepared['identity']> {
+  const known = seen.get(packed);
+  if (known !== undefined) return known;
   const signers = packed.slice(65);
   // one signer, the usual case: no split
-  return {
+  const identity = {
     keyState: packed.slice(0, 64),
     signers: signers.includes(' ') ? signers.split(' ') : [signers],
   };
+  seen.set(packed, identity);
+  return identity;
 }
 
 /** Steps 1-4 and 6-8 for the events whose texts (JSON, or CBOR under `ctx.encoding`) are `data[spans[2i], spans[2i+1])`. */
