@@ -299,9 +299,6 @@ export function unpackChunk(packed: PackedChunk): PreparedChunk {
   const idsAt = 8 * RECORD * count;
   const bytesAt = idsAt + 32 * count;
   const events = new Array<PreparedEvent>(count);
-  // An identity's events in a chunk mostly name one key state and one signer: they share one
-  // (read-only) object, whose strings the verdict's lookups then hash once.
-  const sameIdentity = new Map<string, NonNullable<Prepared['identity']>>();
   for (let i = 0; i < count; i++) {
     const rec = RECORD * i;
     const status = records[rec + STATUS] as number;
@@ -346,7 +343,7 @@ export function unpackChunk(packed: PackedChunk): PreparedChunk {
             },
           }
         : {}),
-      ...(packedIdentity == null ? {} : { identity: identityOf(packedIdentity, sameIdentity) }),
+      ...(packedIdentity == null ? {} : { identity: identityOf(packedIdentity) }),
     };
     events[i] = prepared;
   }
@@ -354,20 +351,13 @@ export function unpackChunk(packed: PackedChunk): PreparedChunk {
 }
 
 /** What step 7 reads, from its form in {@link PackedChunk.identities}. */
-function identityOf(
-  packed: string,
-  seen: Map<string, NonNullable<Prepared['identity']>>,
-): NonNullable<Prepared['identity']> {
-  const known = seen.get(packed);
-  if (known !== undefined) return known;
+function identityOf(packed: string): NonNullable<Prepared['identity']> {
   const signers = packed.slice(65);
   // one signer, the usual case: no split
-  const identity = {
+  return {
     keyState: packed.slice(0, 64),
     signers: signers.includes(' ') ? signers.split(' ') : [signers],
   };
-  seen.set(packed, identity);
-  return identity;
 }
 
 /** Steps 1-4 and 6-8 for the events whose texts (JSON, or CBOR under `ctx.encoding`) are `data[spans[2i], spans[2i+1])`. */
