@@ -77,7 +77,12 @@ describe('the identity case of the ingest bench', () => {
 
   it('compares medians of the same run, pairs rounds, and says whether the target is met', () => {
     const runs = (rates: number[], cpu: number) =>
-      rates.map((eventsPerSec, i) => ({ eventsPerSec, mainCpuUs: cpu + i }));
+      rates.map((eventsPerSec, i) => ({
+        eventsPerSec,
+        mainCpuUs: cpu + i,
+        workerCpuUs: cpu / 2 + i,
+        otherCpuUs: cpu + 2 * i,
+      }));
     const didKey = new Map([
       ['1 worker', runs([1000, 1100, 900], 40)],
       ['2 workers', runs([2000, 2000, 2000], 40)],
@@ -91,9 +96,13 @@ describe('the identity case of the ingest bench', () => {
     expect(ratios[0]?.pairs.map((p) => p.toFixed(3))).toEqual(['0.950', '0.909', '0.978']);
     expect(ratios[1]?.ratio).toBeCloseTo(0.85);
     const lines = identityRatioLines(ratios).join('\n');
-    expect(lines).toContain('| 1 worker | 0.950 | 5.0% | 0.950, 0.909, 0.978 | 41.0 → 45.0 |');
-    expect(lines).toContain('NOT met (worst 0.850)');
+    expect(lines).toContain(
+      '| 1 worker | 1,000 → 950 | 0.950 | 5.0% | 0.950, 0.909, 0.978 | 41.0 → 45.0 | 21.0 → 23.0 | 42.0 → 46.0 |',
+    );
+    expect(lines).toContain('MISS');
+    expect(lines).toContain('NOT met (worst ratio 0.850, target ≥ 0.90)');
     const fine = identityRatioLines(identityRatios(['1 worker'], didKey, ids)).join('\n');
-    expect(fine).toContain(': met (worst 0.950)');
+    expect(fine).toContain('PASS');
+    expect(fine).toContain(': met (worst ratio 0.950, target ≥ 0.90)');
   });
 });

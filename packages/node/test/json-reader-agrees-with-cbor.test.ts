@@ -6,7 +6,10 @@
  * JSON way (by did:key authors and by identities, did:cs with a key_state): the same verdict,
  * and for an accepted event the same bytes, body, fields and keys.
  * The pipeline's entry (`readEventCbor`) is held to `readEventJson` on the same texts and on
- * texts with random bytes changed.
+ * texts with random bytes changed. And the usual shapes' own way (did:key authors without a
+ * policy, identities naming their key state) is held to the schema code on every text it takes:
+ * the same CBOR, body, id, fields and keys; on every other text the verdict, refusals included,
+ * is the schema code's.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -24,11 +27,12 @@ import {
   type Result,
   readEventCbor,
   readEventJson,
+  readEventJsonBy,
   SMALL_ORDER_KEYS,
   toHex,
 } from '../src/protocol/index.js';
 import { payload, prng, spell, wellFormedText } from './json-fixtures.js';
-import { alice, bob, carol, testKey, validEvent } from './protocol-fixtures.js';
+import { alice, bob, carol, core, testKey, validEvent } from './protocol-fixtures.js';
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 const reasonOf = (r: Result<unknown>): string => (r.ok ? 'ok' : r.reason);
@@ -273,6 +277,27 @@ function expectSameEvent(json: DecodedEvent, cbor: DecodedEvent): void {
   expect(json.signerKeys).toEqual(cbor.signerKeys);
 }
 
+/**
+ * The usual shapes' own way and the schema code agree on `text`: where the former takes the
+ * event, the same event, bytes and id; elsewhere `readEventJson` is the schema code's verdict,
+ * refusals word for word. Returns whether the usual shapes' way took it (and accepted it).
+ */
+function expectFastAgreesWithSchema(text: Uint8Array): boolean {
+  const schema = readEventJsonBy('schema', text);
+  const fast = readEventJsonBy('fast', text);
+  if (fast === null || !fast.ok) {
+    expect(readEventJson(text)).toEqual(schema);
+    if (fast !== null) expect(fast).toEqual(schema); // refused by the reader, either way
+    return false;
+  }
+  expect(schema?.ok).toBe(true);
+  if (schema?.ok) {
+    expectSameEvent(fast.value, schema.value);
+    expect(toHex(core.sha256(fast.value.body))).toBe(toHex(core.sha256(schema.value.body)));
+  }
+  return true;
+}
+
 /** readEventCbor gives readEventJson's verdict, and when it accepts, the same event. */
 function expectCborEntryAgrees(text: Uint8Array): void {
   const full = readEventJson(text);
@@ -287,6 +312,7 @@ function expectCborEntryAgrees(text: Uint8Array): void {
   expect(lean.value.bodyEnd).toBe(full.value.body.length);
   expect(lean.value.authorKey).toEqual(full.value.authorKey);
   expect(lean.value.signerKeys).toEqual(full.value.signerKeys);
+  expectFastAgreesWithSchema(text);
   // and the CBOR it leaves is the event itself
   const decoded = decodeEvent(lean.value.cbor.slice());
   expect(decoded.ok).toBe(true);
@@ -354,6 +380,71 @@ describe('the JSON reader agrees with the CBOR encoder and decoder', () => {
         },
       ),
       { numRuns: 2000 },
+    );
+  });
+});
+
+/** An identity's event (did:cs author, key_state) with up to three changes, mostly at the edges. */
+const identityEventMap: fc.Arbitrary<CborMap> = fc
+  .tuple(
+    validMap.filter((m) => m['author'] === IDENTITY),
+    fc.array(
+      fc.oneof(
+        { arbitrary: edge, weight: 4 },
+        {
+          arbitrary: fc
+            .constantFrom('author', 'key_state', 'signatures', 'threshold', 'signers', 'nonce')
+            .chain((f) => (fieldValue[f] as fc.Arbitrary<CborValue>).map((v) => set(f, v))),
+          weight: 3,
+        },
+        fc.constantFrom('key_state', 'author', 'signatures').map(
+          (f): Change =>
+            (m) => {
+              delete m[f];
+            },
+        ),
+      ),
+      { maxLength: 3 },
+    ),
+  )
+  .map(([base, changes]) => {
+    const map: CborMap = { ...base };
+    for (const change of changes) change(map);
+    return map;
+  });
+
+describe('the usual shapes’ own way agrees with the schema code', () => {
+  it('on events by identities (did:cs, key_state), valid and not: the same bytes, id and verdict', () => {
+    let fast = 0;
+    let refused = 0;
+    fc.assert(
+      fc.property(identityEventMap, fc.integer(), (map, seed) => {
+        const text = utf8(spell(toJsonValue(map), prng(seed)));
+        if (expectFastAgreesWithSchema(text)) fast++;
+        else if (!readEventJson(text).ok) refused++;
+      }),
+      { numRuns: 1500 },
+    );
+    // both sides are well represented: identity events taken by the usual shapes' way, and
+    // events near them that it leaves to the schema code, which refuses them
+    expect(fast).toBeGreaterThan(200);
+    expect(refused).toBeGreaterThan(200);
+  });
+
+  it('takes every valid event of the usual shapes, by did:key authors and by identities', () => {
+    fc.assert(
+      fc.property(validMap, fc.integer(), (map, seed) => {
+        const text = utf8(spell(toJsonValue(map), prng(seed)));
+        // the shapes outside the usual ones: a policy, more entries than one CBOR head byte holds
+        const shape =
+          map['threshold'] !== undefined
+            ? 'policy'
+            : (map['signatures'] as unknown[]).length > 23
+              ? 'many'
+              : 'usual';
+        expect(expectFastAgreesWithSchema(text)).toBe(shape === 'usual');
+      }),
+      { numRuns: 300 },
     );
   });
 });

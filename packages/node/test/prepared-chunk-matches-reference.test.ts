@@ -214,10 +214,11 @@ describe.each([
           expect(chunk.events).toHaveLength(texts.length);
           chunk.events.forEach((e, i) => {
             expect(plain(e)).toEqual(reference(texts[i] as Uint8Array, trust, encoding));
-            // an identity's event may be held alone: its bytes must not pin the whole chunk
+            // every event's bytes, an identity's included, are views of the chunk's one buffer
+            // (an event held past its batch is copied then: identity-held-events-own-bytes)
             if (e.ok && e.identity !== undefined)
               for (const a of [e.id, e.nonce, e.encoded])
-                expect(a.buffer.byteLength).toBe(a.length);
+                expect(a.buffer.byteLength).toBeGreaterThan(a.length);
           });
         },
       ),

@@ -163,16 +163,29 @@ export class IdentityStage {
     reason: string,
   ): boolean {
     if (FINAL_FOR_EVENT.has(reason)) return false;
-    return this.held.hold(event, reason);
+    // its bytes are views of its batch's buffer: a held event keeps copies of its own, so that
+    // the held bytes bound what is kept (not whole batches)
+    const own: IdentityEvent = {
+      ...event,
+      id: event.id.slice(),
+      nonce: event.nonce.slice(),
+      encoded: event.encoded.slice(),
+    };
+    return this.held.hold(own, reason);
   }
 
   /** An event was stored: a held copy of it is no longer needed. */
   stored(idHex: string): void {
-    this.held.release(idHex);
+    if (this.held.size > 0) this.held.release(idHex);
   }
 
   get heldCount(): number {
     return this.held.size;
+  }
+
+  /** The events held for `identity` (by id), as kept. */
+  heldEvents(identity: string): readonly IdentityEvent[] {
+    return this.held.inIdOrder(identity).map((h) => h.event);
   }
 
   // -------------------------------------------------------------------------------------------

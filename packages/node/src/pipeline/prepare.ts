@@ -90,8 +90,12 @@ export interface PackedChunk {
   readonly buffer: ArrayBuffer;
   readonly count: number;
   readonly strings: string[];
-  /** `identities[i]`: what step 7 reads for an event by an identity (did:cs), else null. */
-  readonly identities: (NonNullable<Prepared['identity']> | null)[];
+  /**
+   * `identities[i]`: what step 7 reads for an event by an identity (did:cs), else null: its key
+   * state (64 hex digits), then each signer, separated by spaces (one string crosses cheaper
+   * than an object and an array).
+   */
+  readonly identities: (string | null)[];
   readonly parseMs: number;
   readonly verifyMs: number;
 }
@@ -147,7 +151,7 @@ export function preparePacked(
   const count = spans.length >>> 1;
   const records = new Float64Array(RECORD * count);
   const strings = new Array<string>(4 * count).fill('');
-  const identities = new Array<NonNullable<Prepared['identity']> | null>(count).fill(null);
+  const identities = new Array<string | null>(count).fill(null);
   // The reader leaves each event's CBOR in its own buffer until the next read: it is copied
   // once into `out` (what crosses back), and its body once into `bodies` (what is hashed).
   // (sized for the usual chunk; a chunk of junk, however long, never makes them grow)
@@ -208,10 +212,10 @@ export function preparePacked(
     }
     bodyEnds.push(bodies.length);
     if (event.keyState !== undefined) {
-      identities[index] = {
-        keyState: toHex(event.keyState),
-        signers: event.signatures.map((s) => s.signer),
-      };
+      // (did:keys hold no spaces)
+      let packed = toHex(event.keyState);
+      for (const s of event.signatures) packed += ` ${s.signer}`;
+      identities[index] = packed;
     }
     read.push({ index, event, signerKeys });
   }
@@ -286,8 +290,7 @@ export function preparePacked(
 }
 
 /**
- * The events of a {@link PackedChunk}; their byte arrays are views of its one buffer, except
- * those of an event by an identity (which may be held alone).
+ * The events of a {@link PackedChunk}; their byte arrays are views of its one buffer.
  */
 export function unpackChunk(packed: PackedChunk): PreparedChunk {
   const { buffer, count, strings, identities } = packed;
@@ -308,12 +311,10 @@ export function unpackChunk(packed: PackedChunk): PreparedChunk {
       };
       continue;
     }
-    const identity = identities[i];
-    // An event by an identity may be held (pipeline/identity-stage.ts) until a key event comes,
-    // bounded by its own size: its bytes must not keep the whole chunk's buffer alive, so they
-    // are its own. Every other event's arrays are views, freed with the chunk's other events.
-    const own = identity != null;
-    const view = (s: number, e: number) => (own ? all.slice(s, e) : all.subarray(s, e));
+    const packedIdentity = identities[i];
+    // Views, freed with the chunk's other events (an event held past its batch gets its own
+    // copy then: pipeline/identity-stage.ts).
+    const view = (s: number, e: number) => all.subarray(s, e);
     const id = view(idsAt + 32 * i, idsAt + 32 * i + 32);
     if (status === REJECTED_WITH_ID) {
       events[i] = {
@@ -342,11 +343,21 @@ export function unpackChunk(packed: PackedChunk): PreparedChunk {
             },
           }
         : {}),
-      ...(identity == null ? {} : { identity }),
+      ...(packedIdentity == null ? {} : { identity: identityOf(packedIdentity) }),
     };
     events[i] = prepared;
   }
   return { events, parseMs: packed.parseMs, verifyMs: packed.verifyMs };
+}
+
+/** What step 7 reads, from its form in {@link PackedChunk.identities}. */
+function identityOf(packed: string): NonNullable<Prepared['identity']> {
+  const signers = packed.slice(65);
+  // one signer, the usual case: no split
+  return {
+    keyState: packed.slice(0, 64),
+    signers: signers.includes(' ') ? signers.split(' ') : [signers],
+  };
 }
 
 /** Steps 1-4 and 6-8 for the events whose texts (JSON, or CBOR under `ctx.encoding`) are `data[spans[2i], spans[2i+1])`. */

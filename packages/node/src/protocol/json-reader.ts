@@ -8,18 +8,21 @@
  *
  * json-to-cbor.ts reads the text, checking UTF-8, the grammar, unique names, exact numbers and
  * every limit as it goes, and writes the canonical CBOR of the value while it reads. Here that
- * CBOR becomes an event: its top-level fields are taken from their CBOR and checked by the same
- * schema code as the CBOR form (`eventFromMap`), and the canonical encoding of the event and of
- * its body are the bytes already written — no second encoding pass.
+ * CBOR becomes an event: the usual events (by a did:key author without a policy, or by an
+ * identity naming its key state) are taken from their CBOR directly against their exact shape
+ * (`commonShape`); every other event has its top-level fields taken from their CBOR and checked
+ * by the same schema code as the CBOR form (`eventFromMap`). Either way the canonical encoding
+ * of the event and of its body are the bytes already written — no second encoding pass.
  */
 import { type CborMap, CborReader, type CborValue } from './cbor.js';
-import { DID_KEY_LENGTH, parseDidKey } from './did.js';
+import { DID_CS_LENGTH, DID_KEY_LENGTH, parseDidCs, parseDidKey } from './did.js';
 import {
   type CommonsEvent,
   type DecodedEvent,
   EVENT_CBOR_LIMITS,
   type EventSignature,
   eventFromMap,
+  KEY_STATE_BYTES,
   type Payload,
 } from './event.js';
 import {
@@ -134,8 +137,12 @@ export interface EventCbor {
   readonly bodyEnd: number;
 }
 
-// The event's keys in canonical order when it has no policy, as the reader wrote them.
-const PLAIN_KEYS: readonly Uint8Array[] = [
+// The event's keys in canonical order (§3.2: by encoded key, so shorter names first), as the
+// reader wrote them: a did:key author's event without a policy, and an identity's event (a
+// did:cs author and its key_state, never a policy: spec/IDENTITY.md §8).
+const keysOf = (names: readonly string[]): readonly Uint8Array[] =>
+  names.map((k) => Uint8Array.from([0x60 + k.length, ...Array.from(k, (c) => c.charCodeAt(0))]));
+const PLAIN_KEYS = keysOf([
   'v',
   'kind',
   'nonce',
@@ -144,9 +151,21 @@ const PLAIN_KEYS: readonly Uint8Array[] = [
   'created_at',
   'expires_at',
   'signatures',
-].map((k) => Uint8Array.from([0x60 + k.length, ...Array.from(k, (c) => c.charCodeAt(0))]));
+]);
+const IDENTITY_KEYS = keysOf([
+  'v',
+  'kind',
+  'nonce',
+  'author',
+  'payload',
+  'key_state',
+  'created_at',
+  'expires_at',
+  'signatures',
+]);
 const SIG_ENTRY_HEAD = Uint8Array.of(0xa2, 0x63, 0x73, 0x69, 0x67, 0x58, 0x40); // {"sig": bytes(64)
 const SIGNER_KEY = Uint8Array.of(0x66, 0x73, 0x69, 0x67, 0x6e, 0x65, 0x72, 0x78, DID_KEY_LENGTH); // "signer": text(56)
+const KEY_STATE_HEAD = Uint8Array.of(0x58, KEY_STATE_BYTES); // bytes(32)
 
 function sameBytes(o: Uint8Array, a: number, b: number, n: number): boolean {
   for (let k = 0; k < n; k++) if (o[a + k] !== o[b + k]) return false;
@@ -158,18 +177,57 @@ function bytesAt(o: Uint8Array, at: number, expected: Uint8Array): boolean {
   return true;
 }
 
+/** Whether the event map's members, `top`, are exactly `keys` (in canonical order). */
+function hasKeys(o: Uint8Array, top: readonly number[], keys: readonly Uint8Array[]): boolean {
+  if (top.length !== 3 * keys.length) return false;
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k] as Uint8Array;
+    if ((top[3 * k + 1] as number) - (top[3 * k] as number) !== key.length) return false;
+    if (!bytesAt(o, top[3 * k] as number, key)) return false;
+  }
+  return true;
+}
+
+/** The author of the usual shapes as `commonShape` reads it. */
+interface FastAuthor {
+  readonly author: string;
+  readonly authorKey: Uint8Array | null;
+  readonly keyState?: Uint8Array;
+}
+
 /**
- * The usual event (no policy, fields of the expected types, valid did:keys) taken from its CBOR
- * directly; null for anything else, which the schema code then judges. On every event it
- * returns one for, `eventFromMap` accepts the same values (a property test holds it to that).
+ * The author (and key state) of the usual shapes: a valid did:key, or a valid did:cs with a
+ * 32-byte `key_state` (the value at `keyStateAt`); null for anything else.
+ */
+function fastAuthor(o: Uint8Array, top: readonly number[], identity: boolean): FastAuthor | null {
+  const at = top[10] as number;
+  const end = top[11] as number;
+  const length = identity ? DID_CS_LENGTH : DID_KEY_LENGTH;
+  if (o[at] !== 0x78 || o[at + 1] !== length || end !== at + 2 + length) return null;
+  const author = asciiString(o, at + 2, end);
+  if (!identity) {
+    const key = parseDidKey(author);
+    return key.ok ? { author, authorKey: key.value } : null;
+  }
+  if (!parseDidCs(author).ok) return null;
+  // key_state: exactly 32 bytes
+  const ks = top[16] as number;
+  if (!bytesAt(o, ks, KEY_STATE_HEAD) || top[17] !== ks + KEY_STATE_HEAD.length + KEY_STATE_BYTES)
+    return null;
+  return { author, authorKey: null, keyState: o.slice(ks + KEY_STATE_HEAD.length, top[17]) };
+}
+
+/**
+ * The usual events taken from their CBOR directly: by a did:key author without a policy, or by
+ * an identity (a did:cs author naming its key state), their fields of the expected types, every
+ * did valid. Null for anything else, which the schema code then judges. On every event it
+ * returns one for, `eventFromMap` accepts the same values (property tests hold it to that).
  */
 function commonShape(o: Uint8Array, top: readonly number[], cbor: Uint8Array): EventCbor | null {
-  if (top.length !== 3 * PLAIN_KEYS.length) return null;
-  for (let k = 0; k < PLAIN_KEYS.length; k++) {
-    const key = PLAIN_KEYS[k] as Uint8Array;
-    if ((top[3 * k + 1] as number) - (top[3 * k] as number) !== key.length) return null;
-    if (!bytesAt(o, top[3 * k] as number, key)) return null;
-  }
+  const identity = top.length === 3 * IDENTITY_KEYS.length;
+  if (!hasKeys(o, top, identity ? IDENTITY_KEYS : PLAIN_KEYS)) return null;
+  // the members from created_at on sit one place later in an identity's event (after key_state)
+  const late = identity ? 3 : 0;
   // v: 1
   let at = top[1] as number;
   if (o[at] !== 0x01 || top[2] !== at + 1) return null;
@@ -193,29 +251,25 @@ function commonShape(o: Uint8Array, top: readonly number[], cbor: Uint8Array): E
   if ((o[at] as number) >> 5 !== 2) return null;
   if (nonceLength < LIMITS.minNonceBytes || nonceLength > LIMITS.maxNonceBytes) return null;
   const nonce = o.slice(nonceAt, end);
-  // author: a valid did:key
-  at = top[10] as number;
-  end = top[11] as number;
-  if (o[at] !== 0x78 || o[at + 1] !== DID_KEY_LENGTH || end !== at + 2 + DID_KEY_LENGTH)
-    return null;
-  const authorAt = at + 2;
-  const author = asciiString(o, authorAt, end);
-  const authorKey = parseDidKey(author);
-  if (!authorKey.ok) return null;
+  // author: a valid did:key, or a valid did:cs and its key_state
+  const who = fastAuthor(o, top, identity);
+  if (who === null) return null;
+  const { author, authorKey } = who;
   // created_at < expires_at, unsigned
-  at = top[16] as number;
+  at = top[16 + late] as number;
   if ((o[at] as number) >> 5 !== 0) return null;
   const createdAt = argumentAt(o, at);
-  at = top[19] as number;
+  at = top[19 + late] as number;
   if ((o[at] as number) >> 5 !== 0) return null;
   const expiresAt = argumentAt(o, at);
   if (expiresAt <= createdAt) return null;
   // signatures: 1..23 entries {"sig": 64 bytes, "signer": a valid did:key}
-  at = top[22] as number;
-  end = top[23] as number;
+  at = top[22 + late] as number;
+  end = top[23 + late] as number;
   const count = (o[at] as number) - 0x80;
   if (count < 1 || count > 23 || count > LIMITS.maxSignatures) return null;
   at++;
+  const authorAt = (top[10] as number) + 2;
   const signatures: EventSignature[] = [];
   const signerKeys: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
@@ -225,10 +279,11 @@ function commonShape(o: Uint8Array, top: readonly number[], cbor: Uint8Array): E
     if (!bytesAt(o, at, SIGNER_KEY)) return null;
     at += SIGNER_KEY.length;
     if (at + DID_KEY_LENGTH > end) return null;
-    // the author signing its own event, the usual case: its string and key are at hand
-    if (sameBytes(o, at, authorAt, DID_KEY_LENGTH)) {
+    // a did:key author signing its own event, the usual case: its string and key are at hand
+    // (never for a did:cs author: its string is not a did:key, whatever bytes follow it)
+    if (authorKey !== null && sameBytes(o, at, authorAt, DID_KEY_LENGTH)) {
       signatures.push({ signer: author, sig });
-      signerKeys.push(authorKey.value);
+      signerKeys.push(authorKey);
       at += DID_KEY_LENGTH;
       continue;
     }
@@ -240,21 +295,43 @@ function commonShape(o: Uint8Array, top: readonly number[], cbor: Uint8Array): E
     signerKeys.push(key.value);
   }
   if (at !== end || end !== cbor.length) return null;
-  return {
-    event: { v: 1, kind, author, createdAt, expiresAt, nonce, signatures },
-    authorKey: authorKey.value,
-    signerKeys,
-    cbor,
-    bodyEnd: top[21] as number,
-  };
+  const event: EventCbor['event'] =
+    who.keyState === undefined
+      ? { v: 1, kind, author, createdAt, expiresAt, nonce, signatures }
+      : { v: 1, kind, author, keyState: who.keyState, createdAt, expiresAt, nonce, signatures };
+  return { event, authorKey, signerKeys, cbor, bodyEnd: top[21 + late] as number };
 }
+
+/**
+ * Which way an event read whole is taken: the usual shapes' own when it has one of them, else
+ * the schema code (`any`, what every caller uses); for the tests that hold the two ways to one
+ * another, only the schema code, or only the usual shapes' way (null for another shape).
+ */
+type ReadPath = 'any' | 'schema' | 'fast';
+
+type ReadEvent = Result<EventCbor & { readonly payload: Payload }>;
 
 function readEvent(
   bytes: Uint8Array,
   start: number,
   end: number,
   decodePayload: boolean,
-): Result<EventCbor & { readonly payload: Payload }> {
+  path: 'any' | 'schema',
+): ReadEvent;
+function readEvent(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  decodePayload: boolean,
+  path: ReadPath,
+): ReadEvent | null;
+function readEvent(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  decodePayload: boolean,
+  path: ReadPath,
+): ReadEvent | null {
   const stop = run(bytes, start, end, EVENT_JSON_PROFILE, (r) => r.event());
   if (stop !== null) return stop;
   const o = reader.out;
@@ -265,7 +342,8 @@ function readEvent(
   if (cbor.length > LIMITS.maxEventBytes) {
     return reject(Reason.TOO_LARGE, `the event encodes to ${cbor.length} bytes`);
   }
-  const fast = commonShape(o, top, cbor);
+  const fast = path === 'schema' ? null : commonShape(o, top, cbor);
+  if (fast === null && path === 'fast') return null;
   if (fast !== null) {
     // readEventCbor's callers never read `payload`: the event as it is, not copied to add one
     if (!decodePayload) return accept(fast as EventCbor & { readonly payload: Payload });
@@ -310,12 +388,32 @@ export function readEventJson(
   start = 0,
   end = bytes.length,
 ): Result<DecodedEvent> {
-  const read = readEvent(bytes, start, end, true);
+  return decodedOf(readEvent(bytes, start, end, true, 'any'));
+}
+
+/**
+ * {@link readEventJson} by one way only, for the tests that hold the ways to one another:
+ * `schema`, every event by the schema code of the CBOR form; `fast`, the usual shapes' own way,
+ * null for an event of another shape (a text the reader itself refuses is that refusal, either
+ * way).
+ * @internal
+ */
+export function readEventJsonBy(
+  path: 'schema' | 'fast',
+  bytes: Uint8Array,
+  start = 0,
+  end = bytes.length,
+): Result<DecodedEvent> | null {
+  const read = readEvent(bytes, start, end, true, path);
+  return read === null ? null : decodedOf(read);
+}
+
+function decodedOf(read: ReadEvent): Result<DecodedEvent> {
   if (!read.ok) return read;
   const { event, authorKey, signerKeys, payload, cbor, bodyEnd } = read.value;
   const encoded = cbor.slice();
   const body = encoded.slice(0, bodyEnd);
-  body[0] = (encoded[0] as number) - 1; // one entry fewer: 0xa8/0xaa -> 0xa7/0xa9
+  body[0] = (encoded[0] as number) - 1; // one entry fewer: 0xa8..0xab -> 0xa7..0xaa
   return accept({ event: { ...event, payload }, authorKey, signerKeys, encoded, body });
 }
 
@@ -325,7 +423,7 @@ export function readEventJson(
  * is not turned into a value.
  */
 export function readEventCbor(bytes: Uint8Array, start: number, end: number): Result<EventCbor> {
-  return readEvent(bytes, start, end, false);
+  return readEvent(bytes, start, end, false, 'any');
 }
 
 /**

@@ -83,6 +83,9 @@ function standingOf(r: StandingDbRow): IdentityStanding {
   };
 }
 
+/** Key states whose bytes are kept for the identity rows (then the cache starts over). */
+const KEY_STATE_BUFFERS = 4096;
+
 /** The columns of a standing: the identity row joined with its event. */
 const STANDING = `SELECT e.seq, e.id, e.author, i.key_state, e.created_at, e.expires_at,
   i.invalid_reason, i.invalid_by FROM identity_events i JOIN events e ON e.seq = i.event_seq`;
@@ -90,6 +93,7 @@ const STANDING = `SELECT e.seq, e.id, e.author, i.key_state, e.created_at, e.exp
 export class IdentityTables {
   readonly #insertKeyEvent: Statement;
   readonly #insertEvent: Statement;
+  readonly #keyStateBuffers = new Map<string, Buffer>();
   readonly #setStanding: Statement;
   readonly #allKeyEvents: Statement;
   readonly #keyEventsOf: Statement;
@@ -141,13 +145,37 @@ export class IdentityTables {
    * the commit's first accepted event.
    */
   write(w: IdentityWrites, firstSeq: number, receivedAt: number): void {
-    let seq = ((this.#maxSeq.get() as number | null) ?? 0) + 1;
-    for (const k of w.keyEvents ?? []) {
-      this.#insertKeyEvent.run(seq++, k.id, k.identity, k.type, k.createdAt, receivedAt, k.encoded);
+    if (w.keyEvents !== undefined && w.keyEvents.length > 0) {
+      let seq = ((this.#maxSeq.get() as number | null) ?? 0) + 1;
+      for (const k of w.keyEvents) {
+        this.#insertKeyEvent.run(
+          seq++,
+          k.id,
+          k.identity,
+          k.type,
+          k.createdAt,
+          receivedAt,
+          k.encoded,
+        );
+      }
     }
     for (const e of w.events ?? [])
-      this.#insertEvent.run(firstSeq + e.index, Buffer.from(e.keyState, 'hex'));
+      this.#insertEvent.run(firstSeq + e.index, this.#keyStateBytes(e.keyState));
     for (const s of w.standings ?? []) this.#setStanding.run(s.invalidReason, s.invalidBy, s.seq);
+  }
+
+  /**
+   * A key state's bytes from its hex: many events name the same few key states, so the bytes
+   * are made once per key state (SQLite copies a bound blob; the buffer is never changed).
+   */
+  #keyStateBytes(hex: string): Buffer {
+    let bytes = this.#keyStateBuffers.get(hex);
+    if (bytes === undefined) {
+      if (this.#keyStateBuffers.size >= KEY_STATE_BUFFERS) this.#keyStateBuffers.clear();
+      bytes = Buffer.from(hex, 'hex');
+      this.#keyStateBuffers.set(hex, bytes);
+    }
+    return bytes;
   }
 
   /** Every attached key event, in the order they were stored. */
