@@ -38,6 +38,8 @@ export interface StoreOptions {
    * searched for every pair: slower, the same answers (tests compare the two).
    */
   readonly replayFilter?: boolean;
+  /** Commits without fsync (`db.ts`, `unsynchronized`): for building a new store in bulk only. */
+  readonly unsynchronized?: boolean;
 }
 
 /** A stored event as read back. */
@@ -211,6 +213,7 @@ export class Store {
     const db = openDatabase(dir, {
       now,
       ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
+      ...(options.unsynchronized === true ? { unsynchronized: true } : {}),
     });
     try {
       return new Store(db, core, now, options.replayFilter ?? true);
