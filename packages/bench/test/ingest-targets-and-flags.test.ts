@@ -17,6 +17,7 @@ describe('parseIngestArgs', () => {
     });
     expect(parseIngestArgs(['--warmup', '0']).warmup).toBe(0);
     expect(parseIngestArgs(['--store-size', '1000', '--scale-only']).scaleOnly).toBe(true);
+    expect(parseIngestArgs(['--store-size=1000', '--store-dir', '/s']).storeDir).toBe('/s');
     expect(parseIngestArgs(['--warmup=20000']).warmup).toBe(20_000);
     expect(parseIngestArgs(['--quick', '--store-size=10000000', '--rounds', '5'])).toMatchObject({
       mode: 'quick',
@@ -36,6 +37,7 @@ describe('parseIngestArgs', () => {
     [['--quick=1'], /takes no value/],
     [['--fast'], /unknown argument/],
     [['--scale-only'], /--scale-only needs --store-size/],
+    [['--store-dir', '/tmp/x'], /--store-dir needs --store-size/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseIngestArgs(argv)).toThrow(UsageError);
     expect(() => parseIngestArgs(argv)).toThrow(message);

@@ -11,6 +11,8 @@ export const INGEST_USAGE = `usage: commons-sync-bench ingest [options]
                        checkpoints against it (held at scale); each round also ingests
                        the same events into an empty store, for the ratio
   --scale-only         with --store-size: only the held-at-scale part (and node:crypto)
+  --store-dir DIR      with --store-size: generate the store into DIR and keep it, or reuse
+                       the one a run before kept there (its events expire an hour after)
   --dir DIR            where the stores go (default: the system's temporary folder)
   --json FILE          write every figure of the run
   --markdown FILE      write the report as markdown
@@ -25,6 +27,8 @@ export interface IngestArgs {
   storeSize: number | null;
   /** Only the held-at-scale measurement (needs `storeSize`). */
   scaleOnly: boolean;
+  /** Where the store at scale is kept between runs (null: a temporary one). */
+  storeDir: string | null;
   dir: string | null;
   json: string | null;
   markdown: string | null;
@@ -49,6 +53,7 @@ export function parseIngestArgs(argv: readonly string[]): IngestArgs {
   const out = {
     storeSize: null as number | null,
     scaleOnly: false,
+    storeDir: null as string | null,
     dir: null as string | null,
     json: null as string | null,
     markdown: null as string | null,
@@ -86,6 +91,9 @@ export function parseIngestArgs(argv: readonly string[]): IngestArgs {
         if (flag !== arg) throw new UsageError('--scale-only takes no value');
         out.scaleOnly = true;
         break;
+      case '--store-dir':
+        out.storeDir = value();
+        break;
       case '--dir':
         out.dir = value();
         break;
@@ -105,6 +113,8 @@ export function parseIngestArgs(argv: readonly string[]): IngestArgs {
   }
   if (out.scaleOnly && out.storeSize === null)
     throw new UsageError('--scale-only needs --store-size N');
+  if (out.storeDir !== null && out.storeSize === null)
+    throw new UsageError('--store-dir needs --store-size N');
   return {
     ...out,
     mode: quick ? 'quick' : 'full',

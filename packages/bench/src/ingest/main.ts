@@ -10,9 +10,11 @@
  */
 import {
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -23,6 +25,7 @@ import { dirname, join } from 'node:path';
 import { type Core, loadCore } from '@commons-sync/bindings';
 import { defaultWorkerThreads, initDataDir } from '@commons-sync/node';
 
+import { UsageError } from '../errors.js';
 import { describeMachine, machineInfo } from '../machine.js';
 import { Progress } from '../progress.js';
 import type { IngestArgs } from './args.js';
@@ -63,6 +66,29 @@ const median = (xs: readonly number[]): number => {
 };
 const spread = (xs: readonly number[]): string =>
   xs.length === 0 ? '' : `${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))}`;
+
+/** What `--store-dir` keeps beside a generated store, so that a later run can reuse it. */
+interface KeptStore {
+  readonly n: number;
+  /** The clock the events were made with (Unix seconds): their ids depend on it. */
+  readonly now: number;
+  readonly fillSeconds: number;
+  /** The data directory's size right after generation. */
+  readonly bytes: number;
+}
+const KEPT_FILE = 'bench-store.json';
+
+function readKeptStore(dir: string, n: number): KeptStore | undefined {
+  if (!existsSync(join(dir, KEPT_FILE))) return undefined;
+  const kept = JSON.parse(readFileSync(join(dir, KEPT_FILE), 'utf8')) as KeptStore;
+  if (kept.n !== n)
+    throw new UsageError(`${dir} holds a store of ${kept.n} events, not --store-size ${n}`);
+  return kept;
+}
+
+function writeKeptStore(dir: string, kept: KeptStore): void {
+  writeFileSync(join(dir, KEPT_FILE), `${JSON.stringify(kept)}\n`);
+}
 
 function dirBytes(dir: string): number {
   let total = 0;
@@ -255,23 +281,43 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
     let scale: ScaleResult | undefined;
     if (args.storeSize !== null) {
       const n = args.storeSize;
-      const dir = join(root, 'at-scale'); // a new data directory: the generator initializes it
+      // a new data directory (the generator initializes it), or --store-dir's, kept and reused
+      const dir = args.storeDir ?? join(root, 'at-scale');
       const store = new EventFactory(core, 'store');
-      const t0 = performance.now();
-      let last = 0;
-      await generateStore(dir, store, n, {
-        now: () => now * 1000,
-        progress: (stored) => {
-          if (stored - last >= 100_000 || stored === n) {
-            last = stored;
-            progress.update(stored, n, `filling the store: ${stored.toLocaleString('en')} events`);
-          }
-        },
-      });
-      const fillSeconds = (performance.now() - t0) / 1000;
-      progress.clear();
-      progress.note(`generated ${n.toLocaleString('en')} events in ${fillSeconds.toFixed(0)} s`);
-      const bytesPerEvent = dirBytes(dir) / n;
+      const kept = args.storeDir === null ? undefined : readKeptStore(args.storeDir, n);
+      let fillSeconds = kept?.fillSeconds ?? 0;
+      const bytesPerEvent = (kept?.bytes ?? 0) / n;
+      const storeNow = kept?.now ?? now;
+      if (kept === undefined) {
+        const t0 = performance.now();
+        let last = 0;
+        await generateStore(dir, store, n, {
+          now: () => now * 1000,
+          progress: (stored) => {
+            if (stored - last >= 100_000 || stored === n) {
+              last = stored;
+              progress.update(
+                stored,
+                n,
+                `generating the store: ${stored.toLocaleString('en')} events`,
+              );
+            }
+          },
+        });
+        fillSeconds = (performance.now() - t0) / 1000;
+        progress.clear();
+        progress.note(`generated ${n.toLocaleString('en')} events in ${fillSeconds.toFixed(0)} s`);
+        if (args.storeDir !== null)
+          writeKeptStore(args.storeDir, { n, now, fillSeconds, bytes: dirBytes(dir) });
+      } else progress.note(`reusing the store of ${n.toLocaleString('en')} events in ${dir}`);
+      const generatedBytes = kept?.bytes ?? dirBytes(dir);
+      // a reused store holds the events a run before added: this run's get other nonces
+      const moreFactory = kept === undefined ? factory : new EventFactory(core, `ingest-${now}`);
+      const warmupAgain = new EventFactory(core, `warmup-${now}`);
+      const moreWarmup = (round: number) =>
+        kept === undefined
+          ? warmupBatches(round)
+          : warmupAgain.batches(args.warmup * round, args.warmup, BATCH, now);
       const scaleRuns: IngestRun[] = [];
       const emptyRuns: IngestRun[] = [];
       let get: Latency | undefined;
@@ -280,18 +326,18 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
       for (let round = 1; round <= args.rounds; round++) {
         progress.note(`round ${round}: ingest into the store of ${n.toLocaleString('en')}`);
         // new events each round: the store keeps what the round before stored
-        const more = factory.batches(args.events * round, args.events, BATCH, now);
+        const more = moreFactory.batches(args.events * round, args.events, BATCH, now);
         if (args.scaleOnly) ncRates.push(nodeCryptoVerifyRate(ncChecks, 1));
         progress.note(`round ${round}: the same events into an empty store`);
         const emptyDir = fresh(`r${round}-empty`);
         emptyRuns.push(
-          await ingestRun('empty store', emptyDir, more, undefined, warmupBatches(round)),
+          await ingestRun('empty store', emptyDir, more, undefined, moreWarmup(round)),
         );
         rmSync(emptyDir, { recursive: true, force: true });
         scaleRuns.push(
-          await ingestRun('at scale', dir, more, undefined, warmupBatches(round), async (node) => {
+          await ingestRun('at scale', dir, more, undefined, moreWarmup(round), async (node) => {
             if (round !== args.rounds) return;
-            const ids = sampleIds(core, store, 0, n, 1000, now);
+            const ids = sampleIds(core, store, 0, n, 1000, storeNow);
             get = await latencies(
               node.url,
               ids.map((id) => `/v1/events/${id}`),
@@ -310,7 +356,7 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
       scale = {
         storeSize: n,
         fillSeconds,
-        bytesPerEvent,
+        bytesPerEvent: kept === undefined ? generatedBytes / n : bytesPerEvent,
         runs: scaleRuns,
         emptyRuns,
         get: get as unknown as Latency,
