@@ -191,7 +191,9 @@ export class Store {
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     );
     this.#nextSeq = ((this.#maxSeq.get() as number | null) ?? 0) + 1;
-    this.#eventCount = db.prepare('SELECT count(*) FROM events').pluck().get() as number;
+    // seqs run from 1 without gaps (commits append at #nextSeq, nothing deletes events), so
+    // the count is the last seq: count(*) read the whole table, 20 s at 10 million events
+    this.#eventCount = this.#nextSeq - 1;
     this.audit = new AuditLog(db, core, now);
     this.#indexes = new EventIndexes(db, { filter: replayFilter });
     this.#indexes.load();
