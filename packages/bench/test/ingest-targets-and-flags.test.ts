@@ -13,8 +13,11 @@ describe('parseIngestArgs', () => {
       rounds: 3,
       warmup: 5000,
       storeSize: null,
+      scaleOnly: false,
     });
     expect(parseIngestArgs(['--warmup', '0']).warmup).toBe(0);
+    expect(parseIngestArgs(['--store-size', '1000', '--scale-only']).scaleOnly).toBe(true);
+    expect(parseIngestArgs(['--store-size=1000', '--store-dir', '/s']).storeDir).toBe('/s');
     expect(parseIngestArgs(['--warmup=20000']).warmup).toBe(20_000);
     expect(parseIngestArgs(['--quick', '--store-size=10000000', '--rounds', '5'])).toMatchObject({
       mode: 'quick',
@@ -33,6 +36,8 @@ describe('parseIngestArgs', () => {
     [['--json'], /needs a value/],
     [['--quick=1'], /takes no value/],
     [['--fast'], /unknown argument/],
+    [['--scale-only'], /--scale-only needs --store-size/],
+    [['--store-dir', '/tmp/x'], /--store-dir needs --store-size/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseIngestArgs(argv)).toThrow(UsageError);
     expect(() => parseIngestArgs(argv)).toThrow(message);
@@ -51,7 +56,12 @@ const base: IngestFigures = {
     [1, 200_000],
     [2, 390_000],
   ]),
-  atScale: { storeSize: 10_000_000, ingest: 37_000, peakRssBytes: 700 * 2 ** 20 },
+  atScale: {
+    storeSize: 10_000_000,
+    ingest: 37_000,
+    emptyIngest: 46_000,
+    peakRssBytes: 700 * 2 ** 20,
+  },
 };
 
 const statuses = (f: IngestFigures) => evaluateIngestTargets(f).map((t) => t.status);
@@ -66,7 +76,13 @@ describe('evaluateIngestTargets', () => {
       statuses({
         ...base,
         ingestDefault: 40_000, // 4.0× node:crypto
-        atScale: { storeSize: 10_000_000, ingest: 30_000, peakRssBytes: 2 ** 30 },
+        // 30,000 is 67% of the empty store's 45,000 in the same rounds
+        atScale: {
+          storeSize: 10_000_000,
+          ingest: 30_000,
+          emptyIngest: 45_000,
+          peakRssBytes: 2 ** 30,
+        },
         pool: new Map([
           [1, 200_000],
           [2, 300_000],
@@ -85,5 +101,14 @@ describe('evaluateIngestTargets', () => {
     });
     expect(small[1]?.status).toBe('n/a');
     expect(small[1]?.measured).toMatch(/smaller than the target size/);
+  });
+
+  it('compares the rate at scale with the empty store of the same rounds', () => {
+    // the same 37,000/s: 80% of 46,000 passes, 74% of 50,000 misses, whatever ingestDefault
+    const at = (emptyIngest: number) =>
+      evaluateIngestTargets({ ...base, atScale: { ...base.atScale!, emptyIngest } })[1];
+    expect(at(46_000)?.status).toBe('PASS');
+    expect(at(50_000)?.status).toBe('MISS');
+    expect(at(50_000)?.measured).toMatch(/^74% \(37,000\/s vs 50,000\/s/);
   });
 });

@@ -2,6 +2,13 @@
 
 export { type ApiServer, type ApiServerOptions, startApiServer } from './api/server.js';
 export {
+  type BulkEvent,
+  BulkLoadBatchError,
+  BulkLoader,
+  type BulkLoadOptions,
+  BulkLoadTargetError,
+} from './bulk-load.js';
+export {
   CommonsSyncError,
   ConfigError,
   InvalidatedEventError,

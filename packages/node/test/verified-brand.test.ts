@@ -27,8 +27,10 @@ describe('VerifiedEvent', () => {
       .map((f) => relative(SRC, f))
       .sort();
     // identity-stage.ts brands a held event once a key event made it valid, trust-stage.ts one
-    // a governance record made trusted (every rule passed, in the pipeline's commit block)
+    // a governance record made trusted (every rule passed, in the pipeline's commit block);
+    // bulk-load.ts the events of a generator that signed them, into a new store only
     expect(callers).toEqual([
+      'bulk-load.ts',
       'pipeline/identity-stage.ts',
       'pipeline/pipeline.ts',
       'pipeline/trust-stage.ts',

@@ -8,7 +8,11 @@ export const INGEST_USAGE = `usage: commons-sync-bench ingest [options]
   --warmup N           events POSTed to each node before its clock starts, not counted
                        (a multiple of 1,000; 0 for none; default 5,000)
   --store-size N       also fill a store with N events and measure ingest, GET, proofs and
-                       checkpoints against it (held at scale)
+                       checkpoints against it (held at scale); each round also ingests
+                       the same events into an empty store, for the ratio
+  --scale-only         with --store-size: only the held-at-scale part (and node:crypto)
+  --store-dir DIR      with --store-size: generate the store into DIR and keep it, or reuse
+                       the one a run before kept there (its events expire an hour after)
   --dir DIR            where the stores go (default: the system's temporary folder)
   --json FILE          write every figure of the run
   --markdown FILE      write the report as markdown
@@ -21,6 +25,10 @@ export interface IngestArgs {
   /** Events ingested by each fresh node before it is measured (JIT warm-up), discarded. */
   warmup: number;
   storeSize: number | null;
+  /** Only the held-at-scale measurement (needs `storeSize`). */
+  scaleOnly: boolean;
+  /** Where the store at scale is kept between runs (null: a temporary one). */
+  storeDir: string | null;
   dir: string | null;
   json: string | null;
   markdown: string | null;
@@ -44,6 +52,8 @@ export function parseIngestArgs(argv: readonly string[]): IngestArgs {
   let warmup = 5000;
   const out = {
     storeSize: null as number | null,
+    scaleOnly: false,
+    storeDir: null as string | null,
     dir: null as string | null,
     json: null as string | null,
     markdown: null as string | null,
@@ -77,6 +87,13 @@ export function parseIngestArgs(argv: readonly string[]): IngestArgs {
       case '--store-size':
         out.storeSize = count(flag, value(), 1000);
         break;
+      case '--scale-only':
+        if (flag !== arg) throw new UsageError('--scale-only takes no value');
+        out.scaleOnly = true;
+        break;
+      case '--store-dir':
+        out.storeDir = value();
+        break;
       case '--dir':
         out.dir = value();
         break;
@@ -94,6 +111,10 @@ export function parseIngestArgs(argv: readonly string[]): IngestArgs {
         throw new UsageError(`unknown argument ${arg}`);
     }
   }
+  if (out.scaleOnly && out.storeSize === null)
+    throw new UsageError('--scale-only needs --store-size N');
+  if (out.storeDir !== null && out.storeSize === null)
+    throw new UsageError('--store-dir needs --store-size N');
   return {
     ...out,
     mode: quick ? 'quick' : 'full',

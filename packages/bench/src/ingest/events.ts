@@ -7,7 +7,7 @@
 import * as nodeCrypto from 'node:crypto';
 
 import type { Core } from '@commons-sync/bindings';
-import { protocol } from '@commons-sync/node';
+import { type BulkEvent, protocol } from '@commons-sync/node';
 
 export const AUTHORS = 200;
 
@@ -15,6 +15,14 @@ export const AUTHORS = 200;
 export interface EventBatch {
   readonly count: number;
   readonly body: Buffer;
+}
+
+/** Events `[first, first + count)` at `now` (Unix seconds), asked of a generator thread. */
+export interface BatchRequest {
+  readonly seq: number;
+  readonly first: number;
+  readonly count: number;
+  readonly now: number;
 }
 
 /** What node:crypto verifies for the baseline: the same signatures, keys made in advance. */
@@ -35,7 +43,7 @@ export class EventFactory {
   /** `label` keeps the nonces of two factories apart (two stores may need disjoint events). */
   constructor(
     private readonly core: Core,
-    private readonly label = 'ingest',
+    readonly label = 'ingest',
   ) {
     const enc = new TextEncoder();
     this.seeds = Array.from({ length: AUTHORS }, (_, i) => core.sha256(enc.encode(`author/${i}`)));
@@ -85,6 +93,27 @@ export class EventFactory {
     for (let i = first; i < first + count; i++)
       json.push(protocol.eventToJson(this.event(i, now).event));
     return { count, body: Buffer.from(JSON.stringify(json)) };
+  }
+
+  /**
+   * Events `[first, first + count)` as the bulk loader stores them: the fields the pipeline
+   * keeps of an accepted event (its id is the SHA-256 of the canonical body, as the node's).
+   */
+  bulkEvents(first: number, count: number, now: number): BulkEvent[] {
+    const out: BulkEvent[] = [];
+    for (let i = first; i < first + count; i++) {
+      const d = this.event(i, now);
+      out.push({
+        id: this.core.sha256(d.body),
+        author: d.event.author,
+        kind: d.event.kind,
+        nonce: d.event.nonce,
+        createdAt: d.event.createdAt,
+        expiresAt: d.event.expiresAt,
+        encoded: d.encoded,
+      });
+    }
+    return out;
   }
 
   /** `total` events in batches of `size`. */

@@ -10,9 +10,11 @@
  */
 import {
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -23,6 +25,7 @@ import { dirname, join } from 'node:path';
 import { type Core, loadCore } from '@commons-sync/bindings';
 import { defaultWorkerThreads, initDataDir } from '@commons-sync/node';
 
+import { UsageError } from '../errors.js';
 import { describeMachine, machineInfo } from '../machine.js';
 import { Progress } from '../progress.js';
 import type { IngestArgs } from './args.js';
@@ -31,7 +34,7 @@ import { type EventBatch, EventFactory, nodeCryptoVerifyRate } from './events.js
 import { IdentityAuthors, identityRatioLines, identityRatios } from './identity-authors.js';
 import { BENCH_PASSPHRASE, NodeProcess } from './node-process.js';
 import { poolVerifyRate } from './pool-scaling.js';
-import { fillStore } from './store-fill.js';
+import { generateStore } from './store-generate.js';
 import { evaluateIngestTargets, type IngestFigures, ingestTargetLines } from './targets.js';
 import { measureWorkerStage, type WorkerStage } from './worker-stage.js';
 
@@ -53,6 +56,8 @@ export interface IngestRun {
   readonly stagesUs: Record<string, number>;
   readonly peakRssBytes: number;
   readonly loadAverage: number;
+  /** Seconds from starting the node process to its first answer (opening the store included). */
+  readonly startSeconds: number;
 }
 
 const median = (xs: readonly number[]): number => {
@@ -61,6 +66,29 @@ const median = (xs: readonly number[]): number => {
 };
 const spread = (xs: readonly number[]): string =>
   xs.length === 0 ? '' : `${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))}`;
+
+/** What `--store-dir` keeps beside a generated store, so that a later run can reuse it. */
+interface KeptStore {
+  readonly n: number;
+  /** The clock the events were made with (Unix seconds): their ids depend on it. */
+  readonly now: number;
+  readonly fillSeconds: number;
+  /** The data directory's size right after generation. */
+  readonly bytes: number;
+}
+const KEPT_FILE = 'bench-store.json';
+
+function readKeptStore(dir: string, n: number): KeptStore | undefined {
+  if (!existsSync(join(dir, KEPT_FILE))) return undefined;
+  const kept = JSON.parse(readFileSync(join(dir, KEPT_FILE), 'utf8')) as KeptStore;
+  if (kept.n !== n)
+    throw new UsageError(`${dir} holds a store of ${kept.n} events, not --store-size ${n}`);
+  return kept;
+}
+
+function writeKeptStore(dir: string, kept: KeptStore): void {
+  writeFileSync(join(dir, KEPT_FILE), `${JSON.stringify(kept)}\n`);
+}
 
 function dirBytes(dir: string): number {
   let total = 0;
@@ -97,7 +125,9 @@ async function ingestRun(
   /** Runs before the clock starts (the identity case posts its key events). */
   prepare?: (node: NodeProcess) => Promise<void>,
 ): Promise<IngestRun> {
+  const t0 = performance.now();
   const node = await NodeProcess.start(dataDir, workers);
+  const startSeconds = (performance.now() - t0) / 1000;
   try {
     await prepare?.(node);
     if (warmup.length > 0) await postAll(node.url, warmup);
@@ -125,6 +155,7 @@ async function ingestRun(
       stagesUs,
       peakRssBytes: node.peakRss(),
       loadAverage: loadavg()[0] ?? 0,
+      startSeconds,
     };
   } finally {
     await node.stop();
@@ -152,6 +183,8 @@ interface ScaleResult {
   readonly fillSeconds: number;
   readonly bytesPerEvent: number;
   readonly runs: IngestRun[];
+  /** The same events into an empty store, in the same rounds. */
+  readonly emptyRuns: IngestRun[];
   readonly get: Latency;
   readonly proof: Latency;
   readonly checkpoint: Latency;
@@ -199,7 +232,7 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
     const identityRuns = new Map<string, IngestRun[]>(settings.map((s) => [s.label, []]));
     const steps = args.rounds * (1 + 2 * settings.length);
     let step = 0;
-    for (let round = 1; round <= args.rounds; round++) {
+    for (let round = 1; round <= (args.scaleOnly ? 0 : args.rounds); round++) {
       progress.update(step++, steps, `round ${round}: node:crypto verify`);
       ncRates.push(nodeCryptoVerifyRate(ncChecks, args.mode === 'quick' ? 1 : 2));
       for (const s of settings) {
@@ -231,7 +264,7 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
       [2, []],
     ]);
     const poolChecks = factory.signatureChecks(0, Math.min(args.events, 8000), now);
-    for (let round = 1; round <= args.rounds; round++) {
+    for (let round = 1; round <= (args.scaleOnly ? 0 : args.rounds); round++) {
       for (const t of [1, 2]) {
         progress.note(`round ${round}: raw pool verification, ${t} thread(s)`);
         (poolRates.get(t) as number[]).push(await poolVerifyRate(t, poolChecks, 4));
@@ -242,7 +275,7 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
     const stageEvents = Math.min(args.events, 5000);
     const stageChecks = factory.signatureChecks(0, stageEvents, now);
     const workerStages: WorkerStage[] = [];
-    for (let round = 1; round <= args.rounds; round++) {
+    for (let round = 1; round <= (args.scaleOnly ? 0 : args.rounds); round++) {
       progress.note(`round ${round}: the worker stage in process`);
       workerStages.push(
         await measureWorkerStage(
@@ -257,35 +290,63 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
     let scale: ScaleResult | undefined;
     if (args.storeSize !== null) {
       const n = args.storeSize;
-      const dir = fresh('at-scale');
+      // a new data directory (the generator initializes it), or --store-dir's, kept and reused
+      const dir = args.storeDir ?? join(root, 'at-scale');
       const store = new EventFactory(core, 'store');
-      const t0 = performance.now();
-      let last = 0;
-      await fillStore(dir, store, n, {
-        now: () => now * 1000,
-        progress: (stored) => {
-          if (stored - last >= 100_000 || stored === n) {
-            last = stored;
-            progress.update(stored, n, `filling the store: ${stored.toLocaleString('en')} events`);
-          }
-        },
-      });
-      const fillSeconds = (performance.now() - t0) / 1000;
-      progress.clear();
-      progress.note(`filled ${n.toLocaleString('en')} events in ${fillSeconds.toFixed(0)} s`);
-      const bytesPerEvent = dirBytes(dir) / n;
+      const kept = args.storeDir === null ? undefined : readKeptStore(args.storeDir, n);
+      let fillSeconds = kept?.fillSeconds ?? 0;
+      const bytesPerEvent = (kept?.bytes ?? 0) / n;
+      const storeNow = kept?.now ?? now;
+      if (kept === undefined) {
+        const t0 = performance.now();
+        let last = 0;
+        await generateStore(dir, store, n, {
+          now: () => now * 1000,
+          progress: (stored) => {
+            if (stored - last >= 100_000 || stored === n) {
+              last = stored;
+              progress.update(
+                stored,
+                n,
+                `generating the store: ${stored.toLocaleString('en')} events`,
+              );
+            }
+          },
+        });
+        fillSeconds = (performance.now() - t0) / 1000;
+        progress.clear();
+        progress.note(`generated ${n.toLocaleString('en')} events in ${fillSeconds.toFixed(0)} s`);
+        if (args.storeDir !== null)
+          writeKeptStore(args.storeDir, { n, now, fillSeconds, bytes: dirBytes(dir) });
+      } else progress.note(`reusing the store of ${n.toLocaleString('en')} events in ${dir}`);
+      const generatedBytes = kept?.bytes ?? dirBytes(dir);
+      // a reused store holds the events a run before added: this run's get other nonces
+      const moreFactory = kept === undefined ? factory : new EventFactory(core, `ingest-${now}`);
+      const warmupAgain = new EventFactory(core, `warmup-${now}`);
+      const moreWarmup = (round: number) =>
+        kept === undefined
+          ? warmupBatches(round)
+          : warmupAgain.batches(args.warmup * round, args.warmup, BATCH, now);
       const scaleRuns: IngestRun[] = [];
+      const emptyRuns: IngestRun[] = [];
       let get: Latency | undefined;
       let proof: Latency | undefined;
       let checkpoint: Latency | undefined;
       for (let round = 1; round <= args.rounds; round++) {
         progress.note(`round ${round}: ingest into the store of ${n.toLocaleString('en')}`);
         // new events each round: the store keeps what the round before stored
-        const more = factory.batches(args.events * round, args.events, BATCH, now);
+        const more = moreFactory.batches(args.events * round, args.events, BATCH, now);
+        if (args.scaleOnly) ncRates.push(nodeCryptoVerifyRate(ncChecks, 1));
+        progress.note(`round ${round}: the same events into an empty store`);
+        const emptyDir = fresh(`r${round}-empty`);
+        emptyRuns.push(
+          await ingestRun('empty store', emptyDir, more, undefined, moreWarmup(round)),
+        );
+        rmSync(emptyDir, { recursive: true, force: true });
         scaleRuns.push(
-          await ingestRun('at scale', dir, more, undefined, warmupBatches(round), async (node) => {
+          await ingestRun('at scale', dir, more, undefined, moreWarmup(round), async (node) => {
             if (round !== args.rounds) return;
-            const ids = sampleIds(core, store, 0, n, 1000, now);
+            const ids = sampleIds(core, store, 0, n, 1000, storeNow);
             get = await latencies(
               node.url,
               ids.map((id) => `/v1/events/${id}`),
@@ -304,8 +365,9 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
       scale = {
         storeSize: n,
         fillSeconds,
-        bytesPerEvent,
+        bytesPerEvent: kept === undefined ? generatedBytes / n : bytesPerEvent,
         runs: scaleRuns,
+        emptyRuns,
         get: get as unknown as Latency,
         proof: proof as unknown as Latency,
         checkpoint: checkpoint as unknown as Latency,
@@ -315,31 +377,37 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
     const med = (label: string) => median((runs.get(label) ?? []).map((r) => r.eventsPerSec));
     const defaultLabel = settings[0]?.label as string;
     const figures: IngestFigures = {
-      ingestDefault: med(defaultLabel),
+      ingestDefault:
+        args.scaleOnly && scale !== undefined
+          ? median(scale.emptyRuns.map((r) => r.eventsPerSec))
+          : med(defaultLabel),
       nodeCrypto: median(ncRates),
       ingestFixed: new Map(settings.slice(1).map((s) => [s.workers as number, med(s.label)])),
       defaultWorkers,
-      pool: new Map([...poolRates].map(([t, xs]) => [t, median(xs)])),
+      pool: new Map(
+        [...poolRates].filter(([, xs]) => xs.length > 0).map(([t, xs]) => [t, median(xs)]),
+      ),
       ...(scale === undefined
         ? {}
         : {
             atScale: {
               storeSize: scale.storeSize,
               ingest: median(scale.runs.map((r) => r.eventsPerSec)),
+              emptyIngest: median(scale.emptyRuns.map((r) => r.eventsPerSec)),
               peakRssBytes: Math.max(...scale.runs.map((r) => r.peakRssBytes)),
             },
           }),
     };
     const targets = evaluateIngestTargets(figures);
     const ratios = identityRatios(
-      settings.map((s) => s.label),
+      args.scaleOnly ? [] : settings.map((s) => s.label),
       runs,
       identityRuns,
     );
     const md = report(
       args,
       machine,
-      settings.map((s) => s.label),
+      args.scaleOnly ? [] : settings.map((s) => s.label),
       runs,
       ncRates,
       poolRates,
@@ -430,27 +498,31 @@ function report(
       'the stage times (parse: read, encode, id, time, policy; verify) are wall time inside the workers.',
     '',
     `node:crypto single-thread verify: median ${Math.round(median(ncRates)).toLocaleString('en')}/s (${spread(ncRates)}).`,
-    '',
-    HEADER,
-    HEADER_RULE,
-    ...labels.map((l) => row(l, runs.get(l) ?? [])),
-    '',
-    `Raw batch verification through the pool (batches of 1,000, packed before timing): ` +
-      [...poolRates]
-        .map(
-          ([t, xs]) =>
-            `${t} thread(s) ${Math.round(median(xs)).toLocaleString('en')}/s (${spread(xs)})`,
-        )
-        .join('; ') +
-      '.',
-    '',
-    "The worker stage on one thread of the bench process (the node's `prepare` run inline over " +
-      `${(workerStages[0]?.events ?? 0).toLocaleString('en')} of the same events, after a discarded warm-up pass; ` +
-      'CPU of that thread alone, medians over the rounds, spreads shown): ' +
-      `besides verification ${stageLine(workerStages, (w) => w.stageUs)} µs/event ` +
-      `(the whole task ${stageLine(workerStages, (w) => w.prepareUs)}, verification alone ${stageLine(workerStages, (w) => w.verifyUs)}); ` +
-      `what handing the chunks to one worker thread costs the main thread (texts in, results back and unpacked) ${stageLine(workerStages, (w) => w.mainSideUs)} µs/event.`,
   ];
+  // --scale-only: no empty-store settings, pool or worker stage measured
+  if (labels.length > 0)
+    lines.push(
+      '',
+      HEADER,
+      HEADER_RULE,
+      ...labels.map((l) => row(l, runs.get(l) ?? [])),
+      '',
+      `Raw batch verification through the pool (batches of 1,000, packed before timing): ` +
+        [...poolRates]
+          .map(
+            ([t, xs]) =>
+              `${t} thread(s) ${Math.round(median(xs)).toLocaleString('en')}/s (${spread(xs)})`,
+          )
+          .join('; ') +
+        '.',
+      '',
+      "The worker stage on one thread of the bench process (the node's `prepare` run inline over " +
+        `${(workerStages[0]?.events ?? 0).toLocaleString('en')} of the same events, after a discarded warm-up pass; ` +
+        'CPU of that thread alone, medians over the rounds, spreads shown): ' +
+        `besides verification ${stageLine(workerStages, (w) => w.stageUs)} µs/event ` +
+        `(the whole task ${stageLine(workerStages, (w) => w.prepareUs)}, verification alone ${stageLine(workerStages, (w) => w.verifyUs)}); ` +
+        `what handing the chunks to one worker thread costs the main thread (texts in, results back and unpacked) ${stageLine(workerStages, (w) => w.mainSideUs)} µs/event.`,
+    );
   if (scale !== undefined) {
     const lat = (name: string, l: Latency) =>
       `| ${name} | ${l.requests} | ${l.p50Ms.toFixed(2)} | ${l.p99Ms.toFixed(2)} | ${l.maxMs.toFixed(2)} |`;
@@ -458,11 +530,15 @@ function report(
       '',
       `## Held at scale: ${scale.storeSize.toLocaleString('en')} events stored`,
       '',
-      `Filled in ${scale.fillSeconds.toFixed(0)} s by the node's own ingest call (no socket); ` +
-        `${scale.bytesPerEvent.toFixed(0)} bytes on disk per event.`,
+      `Generated in ${scale.fillSeconds.toFixed(0)} s (the bench's factory signing on worker threads, ` +
+        "the node's bulk loader writing with its own storage code); " +
+        `${scale.bytesPerEvent.toFixed(0)} bytes on disk per event. Opening the node on it took ` +
+        `${scale.runs.map((r) => r.startSeconds.toFixed(1)).join(', ')} s (the empty store: ` +
+        `${scale.emptyRuns.map((r) => r.startSeconds.toFixed(1)).join(', ')} s).`,
       '',
       HEADER,
       HEADER_RULE,
+      row('empty store, same rounds, default', scale.emptyRuns),
       row('at scale, default', scale.runs),
       '',
       '| request (one at a time) | requests | p50 ms | p99 ms | max ms |',
@@ -472,7 +548,7 @@ function report(
       lat('GET /v1/audit/checkpoint', scale.checkpoint),
     );
   }
-  lines.push('', ...identityLines);
+  if (labels.length > 0) lines.push('', ...identityLines);
   lines.push('', '## Targets', '', '```', ...ingestTargetLines(targets), '```');
   return lines.join('\n');
 }

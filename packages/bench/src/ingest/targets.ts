@@ -13,10 +13,15 @@ export interface IngestFigures {
   readonly defaultWorkers: number;
   /** Raw pool verification, signatures/s, by thread count. */
   readonly pool: ReadonlyMap<number, number>;
-  /** With `--store-size`: the store's size and the median rate into it. */
+  /**
+   * With `--store-size`: the store's size, the median rate into it, and the median rate of the
+   * same events into an empty store in the same rounds (each round runs both, one after the
+   * other, so a slow spell of a shared machine lands on both).
+   */
   readonly atScale?: {
     readonly storeSize: number;
     readonly ingest: number;
+    readonly emptyIngest: number;
     readonly peakRssBytes: number;
   };
 }
@@ -56,12 +61,12 @@ export function evaluateIngestTargets(f: IngestFigures): IngestTarget[] {
     });
   } else {
     const s = f.atScale;
-    const kept = s.ingest / f.ingestDefault;
+    const kept = s.ingest / s.emptyIngest;
     const full = s.storeSize >= SCALE_TARGET_EVENTS;
     out.push({
       target: `2. ingest with ${s.storeSize.toLocaleString('en')} events stored vs the empty store`,
       goal: '≥ 80% at 10,000,000 stored',
-      measured: `${(kept * 100).toFixed(0)}% (${rate(s.ingest)} vs ${rate(f.ingestDefault)})${full ? '' : '; the store is smaller than the target size'}`,
+      measured: `${(kept * 100).toFixed(0)}% (${rate(s.ingest)} vs ${rate(s.emptyIngest)} into an empty store in the same rounds)${full ? '' : '; the store is smaller than the target size'}`,
       status: full ? status(kept >= 0.8) : kept >= 0.8 ? 'n/a' : 'MISS',
     });
     out.push({

@@ -16,6 +16,12 @@ export interface OpenOptions {
   readonly readonly?: boolean;
   /** Clock for `schema_migrations.applied_at` (Unix ms). */
   readonly now?: () => number;
+  /**
+   * `synchronous=OFF` instead of FULL, for building a new store in bulk (`bulk-load.ts`): a
+   * commit is not on disk when it returns, and a power cut may lose or damage the database.
+   * Never for a node's own connection.
+   */
+  readonly unsynchronized?: boolean;
 }
 
 /**
@@ -43,7 +49,7 @@ export function openDatabase(dir: string, options: OpenOptions = {}): Database.D
     if (mode !== 'wal') {
       throw new StorageIoError(`${path}: SQLite refused WAL mode (got ${mode})`);
     }
-    db.pragma('synchronous = FULL');
+    db.pragma(options.unsynchronized === true ? 'synchronous = OFF' : 'synchronous = FULL');
     // Bigger page cache than the 2 MB default: the id and replay indexes take random inserts.
     db.pragma('cache_size = -32768');
     // Each 1,000-event commit dirties ~1,000 pages of those indexes, so the default automatic

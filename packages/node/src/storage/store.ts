@@ -39,6 +39,8 @@ export interface StoreOptions {
    * searched for every pair: slower, the same answers (tests compare the two).
    */
   readonly replayFilter?: boolean;
+  /** Commits without fsync (`db.ts`, `unsynchronized`): for building a new store in bulk only. */
+  readonly unsynchronized?: boolean;
 }
 
 /** A stored event as read back. */
@@ -195,7 +197,9 @@ export class Store {
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     );
     this.#nextSeq = ((this.#maxSeq.get() as number | null) ?? 0) + 1;
-    this.#eventCount = db.prepare('SELECT count(*) FROM events').pluck().get() as number;
+    // seqs run from 1 without gaps (commits append at #nextSeq, nothing deletes events), so
+    // the count is the last seq: count(*) read the whole table, 20 s at 10 million events
+    this.#eventCount = this.#nextSeq - 1;
     this.audit = new AuditLog(db, core, now);
     this.#indexes = new EventIndexes(db, { filter: replayFilter });
     this.#indexes.load();
@@ -217,6 +221,7 @@ export class Store {
     const db = openDatabase(dir, {
       now,
       ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
+      ...(options.unsynchronized === true ? { unsynchronized: true } : {}),
     });
     try {
       return new Store(db, core, now, options.replayFilter ?? true);
