@@ -100,8 +100,9 @@ export const APPLICATION_ID = 0x4353594e;
  *   state (32 bytes) with a small integer id, added in the commit that first names it.
  * - `identity_events` names its key state by that id, and its index is over the id: an entry
  *   of a few bytes instead of a 32-byte blob, and an identity's events, appended by seq, land
- *   at the end of their key state's run. Measured: the row's insert cost 4.8-7 µs with the
- *   blob index against 1.4-2.6 µs without any index. Existing rows are carried over.
+ *   at the end of their key state's run. Measured (CPU per row, 1,000-row transactions, 100,000
+ *   rows already stored, 200 key states): 3.95 µs with the blob index, 2.21 µs with this one.
+ *   Existing rows are carried over.
  */
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   {
