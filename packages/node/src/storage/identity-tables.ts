@@ -7,8 +7,6 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 
-import { MultiRowInsert } from './multi-row-insert.js';
-
 /** An attached key event, as stored. */
 export interface KeyEventRow {
   readonly id: Uint8Array;
@@ -95,7 +93,7 @@ const STANDING = `SELECT e.seq, e.id, e.author, k.key_state, e.created_at, e.exp
 
 export class IdentityTables {
   readonly #insertKeyEvent: Statement;
-  readonly #insertEvents: MultiRowInsert;
+  readonly #insertEvent: Statement;
   readonly #keyStateIdOf: Statement;
   readonly #insertKeyState: Statement;
   readonly #keyStateOfId: Statement;
@@ -123,10 +121,8 @@ export class IdentityTables {
       `INSERT INTO key_events (seq, id, identity, type, created_at, received_at, encoded)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.#insertEvents = new MultiRowInsert(
-      db,
-      'INSERT INTO identity_events (event_seq, key_state_id) VALUES',
-      2,
+    this.#insertEvent = db.prepare(
+      'INSERT INTO identity_events (event_seq, key_state_id) VALUES (?, ?)',
     );
     this.#keyStateIdOf = db.prepare('SELECT id FROM key_states WHERE key_state = ?').pluck();
     this.#insertKeyState = db.prepare('INSERT INTO key_states (key_state) VALUES (?)');
@@ -175,20 +171,15 @@ export class IdentityTables {
       }
     }
     const events = w.events ?? [];
-    if (events.length > 0) {
-      // many events of a commit name the same key state: one map lookup for a run of them
-      const rows = new Array<number>(events.length * 2);
-      let lastHex = '';
-      let lastId = 0;
-      events.forEach((e, i) => {
-        if (e.keyState !== lastHex) {
-          lastHex = e.keyState;
-          lastId = this.#keyStateId(lastHex);
-        }
-        rows[2 * i] = firstSeq + e.index;
-        rows[2 * i + 1] = lastId;
-      });
-      this.#insertEvents.run(rows);
+    // many events of a commit name the same key state: one map lookup for a run of them
+    let lastHex = '';
+    let lastId = 0;
+    for (const e of events) {
+      if (e.keyState !== lastHex) {
+        lastHex = e.keyState;
+        lastId = this.#keyStateId(lastHex);
+      }
+      this.#insertEvent.run(firstSeq + e.index, lastId);
     }
     for (const s of w.standings ?? []) this.#setStanding.run(s.invalidReason, s.invalidBy, s.seq);
   }
