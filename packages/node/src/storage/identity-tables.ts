@@ -83,17 +83,24 @@ function standingOf(r: StandingDbRow): IdentityStanding {
   };
 }
 
-/** Key states whose bytes are kept for the identity rows (then the cache starts over). */
-const KEY_STATE_BUFFERS = 4096;
+/** Key states whose dictionary ids are kept in memory (the oldest entry leaves first). */
+const KEY_STATE_IDS = 4096;
 
-/** The columns of a standing: the identity row joined with its event. */
-const STANDING = `SELECT e.seq, e.id, e.author, i.key_state, e.created_at, e.expires_at,
-  i.invalid_reason, i.invalid_by FROM identity_events i JOIN events e ON e.seq = i.event_seq`;
+/** The columns of a standing: the identity row joined with its event and its key state. */
+const STANDING = `SELECT e.seq, e.id, e.author, k.key_state, e.created_at, e.expires_at,
+  i.invalid_reason, i.invalid_by FROM identity_events i JOIN events e ON e.seq = i.event_seq
+  JOIN key_states k ON k.id = i.key_state_id`;
 
 export class IdentityTables {
   readonly #insertKeyEvent: Statement;
   readonly #insertEvent: Statement;
-  readonly #keyStateBuffers = new Map<string, Buffer>();
+  readonly #keyStateIdOf: Statement;
+  readonly #insertKeyState: Statement;
+  readonly #keyStateOfId: Statement;
+  /** Key state (hex) → its `key_states` id, for key states whose row is committed. */
+  readonly #keyStateIds = new Map<string, number>();
+  /** Dictionary rows the last {@link write} added: committed only if its transaction was. */
+  #unconfirmed: { hex: string; id: number }[] = [];
   readonly #setStanding: Statement;
   readonly #allKeyEvents: Statement;
   readonly #keyEventsOf: Statement;
@@ -115,8 +122,11 @@ export class IdentityTables {
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#insertEvent = db.prepare(
-      'INSERT INTO identity_events (event_seq, key_state) VALUES (?, ?)',
+      'INSERT INTO identity_events (event_seq, key_state_id) VALUES (?, ?)',
     );
+    this.#keyStateIdOf = db.prepare('SELECT id FROM key_states WHERE key_state = ?').pluck();
+    this.#insertKeyState = db.prepare('INSERT INTO key_states (key_state) VALUES (?)');
+    this.#keyStateOfId = db.prepare('SELECT key_state FROM key_states WHERE id = ?').pluck();
     this.#setStanding = db.prepare(
       'UPDATE identity_events SET invalid_reason = ?, invalid_by = ? WHERE event_seq = ?',
     );
@@ -145,6 +155,7 @@ export class IdentityTables {
    * the commit's first accepted event.
    */
   write(w: IdentityWrites, firstSeq: number, receivedAt: number): void {
+    this.#confirmKeyStates();
     if (w.keyEvents !== undefined && w.keyEvents.length > 0) {
       let seq = ((this.#maxSeq.get() as number | null) ?? 0) + 1;
       for (const k of w.keyEvents) {
@@ -159,23 +170,61 @@ export class IdentityTables {
         );
       }
     }
-    for (const e of w.events ?? [])
-      this.#insertEvent.run(firstSeq + e.index, this.#keyStateBytes(e.keyState));
+    const events = w.events ?? [];
+    // many events of a commit name the same key state: one map lookup for a run of them
+    let lastHex = '';
+    let lastId = 0;
+    for (const e of events) {
+      if (e.keyState !== lastHex) {
+        lastHex = e.keyState;
+        lastId = this.#keyStateId(lastHex);
+      }
+      this.#insertEvent.run(firstSeq + e.index, lastId);
+    }
     for (const s of w.standings ?? []) this.#setStanding.run(s.invalidReason, s.invalidBy, s.seq);
   }
 
   /**
-   * A key state's bytes from its hex: many events name the same few key states, so the bytes
-   * are made once per key state (SQLite copies a bound blob; the buffer is never changed).
+   * The `key_states` id of a key state (hex), its row added in this transaction if it has none.
+   * Ids of rows added here are only remembered once their commit is known to have happened
+   * ({@link #confirmKeyStates}): a rolled-back id is never used again from memory.
    */
-  #keyStateBytes(hex: string): Buffer {
-    let bytes = this.#keyStateBuffers.get(hex);
-    if (bytes === undefined) {
-      if (this.#keyStateBuffers.size >= KEY_STATE_BUFFERS) this.#keyStateBuffers.clear();
-      bytes = Buffer.from(hex, 'hex');
-      this.#keyStateBuffers.set(hex, bytes);
+  #keyStateId(hex: string): number {
+    const known = this.#keyStateIds.get(hex);
+    if (known !== undefined) return known;
+    const pending = this.#unconfirmed.find((u) => u.hex === hex);
+    if (pending !== undefined) return pending.id;
+    const bytes = Buffer.from(hex, 'hex');
+    const stored = this.#keyStateIdOf.get(bytes) as number | undefined;
+    if (stored !== undefined) {
+      this.#remember(hex, stored);
+      return stored;
     }
-    return bytes;
+    const id = Number(this.#insertKeyState.run(bytes).lastInsertRowid);
+    this.#unconfirmed.push({ hex, id });
+    return id;
+  }
+
+  /**
+   * Called at the start of each commit's write (one per commit transaction, so the previous
+   * one has ended): the dictionary rows the previous write added are remembered if they are
+   * there (it committed) and forgotten if not (it rolled back).
+   */
+  #confirmKeyStates(): void {
+    if (this.#unconfirmed.length === 0) return;
+    for (const { hex, id } of this.#unconfirmed) {
+      const bytes = this.#keyStateOfId.get(id) as Uint8Array | undefined;
+      if (bytes !== undefined && hexOf(bytes) === hex) this.#remember(hex, id);
+    }
+    this.#unconfirmed = [];
+  }
+
+  #remember(hex: string, id: number): void {
+    if (this.#keyStateIds.size >= KEY_STATE_IDS) {
+      const oldest = this.#keyStateIds.keys().next();
+      if (oldest.done !== true) this.#keyStateIds.delete(oldest.value);
+    }
+    this.#keyStateIds.set(hex, id);
   }
 
   /** Every attached key event, in the order they were stored. */
@@ -238,18 +287,20 @@ export class IdentityTables {
     limit: number,
   ): IdentityStanding[] {
     if (keyStates.length === 0) return [];
-    const marks = keyStates.map(() => '?').join(', ');
+    // the ids first: the page then walks the small-integer index
+    const ids: number[] = [];
+    for (const k of keyStates) {
+      const id = this.#keyStateIdOf.get(Buffer.from(k, 'hex')) as number | undefined;
+      if (id !== undefined) ids.push(id);
+    }
+    if (ids.length === 0) return [];
+    const marks = ids.map(() => '?').join(', ');
     const rows = this.db
       .prepare(
-        `${STANDING} WHERE i.key_state IN (${marks}) AND i.event_seq > ? AND e.expires_at > ?
+        `${STANDING} WHERE i.key_state_id IN (${marks}) AND i.event_seq > ? AND e.expires_at > ?
          ORDER BY i.event_seq LIMIT ?`,
       )
-      .all(
-        ...keyStates.map((k) => Buffer.from(k, 'hex')),
-        afterSeq,
-        nowSeconds,
-        limit,
-      ) as StandingDbRow[];
+      .all(...ids, afterSeq, nowSeconds, limit) as StandingDbRow[];
     return rows.map(standingOf);
   }
 

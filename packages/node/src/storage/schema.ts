@@ -94,6 +94,15 @@ export const APPLICATION_ID = 0x4353594e;
  *   revocation reaching back, a policy change...): `invalid_reason` the trust code,
  *   `invalid_by` what caused it. No row: the event counts. Kept as evidence, as
  *   `identity_events` keeps events a key event invalidated.
+ *
+ * Notes on version 7 (issue 8's speed target; written by `identity-tables.ts`):
+ * - `key_states`: a dictionary of the key states that stored events name, one row per key
+ *   state (32 bytes) with a small integer id, added in the commit that first names it.
+ * - `identity_events` names its key state by that id, and its index is over the id: an entry
+ *   of a few bytes instead of a 32-byte blob, and an identity's events, appended by seq, land
+ *   at the end of their key state's run. Measured (CPU per row, 1,000-row transactions, 100,000
+ *   rows already stored, 200 key states): 3.95 µs with the blob index, 2.21 µs with this one.
+ *   Existing rows are carried over.
  */
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   {
@@ -261,6 +270,31 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
         invalid_reason TEXT NOT NULL,
         invalid_by     TEXT NOT NULL
       );
+    `,
+  },
+  {
+    version: 7,
+    name: 'identity rows name their key state by a dictionary id',
+    sql: `
+      CREATE TABLE key_states (
+        id        INTEGER PRIMARY KEY,
+        key_state BLOB NOT NULL UNIQUE
+      );
+      INSERT INTO key_states (key_state)
+        SELECT key_state FROM identity_events GROUP BY key_state ORDER BY min(event_seq);
+      CREATE TABLE identity_events_v7 (
+        event_seq      INTEGER PRIMARY KEY,
+        key_state_id   INTEGER NOT NULL,
+        invalid_reason TEXT,
+        invalid_by     TEXT
+      );
+      INSERT INTO identity_events_v7 (event_seq, key_state_id, invalid_reason, invalid_by)
+        SELECT i.event_seq, k.id, i.invalid_reason, i.invalid_by
+        FROM identity_events i JOIN key_states k ON k.key_state = i.key_state
+        ORDER BY i.event_seq;
+      DROP TABLE identity_events;
+      ALTER TABLE identity_events_v7 RENAME TO identity_events;
+      CREATE INDEX identity_events_by_key_state_id ON identity_events (key_state_id);
     `,
   },
 ]);

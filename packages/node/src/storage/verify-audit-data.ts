@@ -28,8 +28,9 @@ function sqliteAuditData(db: Database): AuditData {
     .pluck();
   // the identity row with the columns of its event (none when the row names no event)
   const identityColumns = `SELECT i.event_seq, e.id AS event_id, e.author AS identity,
-    lower(hex(i.key_state)) AS key_state, e.created_at, e.expires_at, i.invalid_reason
-    FROM identity_events i LEFT JOIN events e ON e.seq = i.event_seq`;
+    lower(hex(k.key_state)) AS key_state, e.created_at, e.expires_at, i.invalid_reason
+    FROM identity_events i LEFT JOIN events e ON e.seq = i.event_seq
+    LEFT JOIN key_states k ON k.id = i.key_state_id`;
   const identityEventRow = db.prepare(`${identityColumns} WHERE i.event_seq = ?`);
   return {
     checkpoints: () => db.prepare('SELECT * FROM checkpoints ORDER BY seq').all() as Row[],
