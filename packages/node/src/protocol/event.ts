@@ -116,7 +116,9 @@ const BODY_FIELDS = [
   'payload',
 ] as const;
 const POLICY_FIELDS = ['threshold', 'signers'] as const;
-const KNOWN_FIELDS: ReadonlySet<string> = new Set([...BODY_FIELDS, ...POLICY_FIELDS, 'signatures']);
+/** Every field an event may have (spec/PROTOCOL.md §2), in the spec's order. */
+export const EVENT_FIELDS = [...BODY_FIELDS, ...POLICY_FIELDS, 'signatures'] as const;
+const KNOWN_FIELDS: ReadonlySet<string> = new Set(EVENT_FIELDS);
 const SIGNATURES_KEY = 'signatures';
 /** `key_state` is the id of a key event: a SHA-256 digest. */
 export const KEY_STATE_BYTES = 32;

@@ -16,6 +16,7 @@
  * as decoding would have given. The property test `net-event-peek.test.ts` holds it to that.
  */
 import type { Sha256 } from '../../audit/merkle.js';
+import { EVENT_FIELDS } from '../../protocol/event.js';
 import { LIMITS } from '../../protocol/limits.js';
 
 export interface EventPeek {
@@ -27,19 +28,7 @@ export interface EventPeek {
 }
 
 /** The fields an event may have (spec/PROTOCOL.md §2); any other key: not event-shaped. */
-const EVENT_KEYS = [
-  'v',
-  'kind',
-  'author',
-  'key_state',
-  'created_at',
-  'expires_at',
-  'nonce',
-  'payload',
-  'threshold',
-  'signers',
-  'signatures',
-] as const;
+const EVENT_KEYS = EVENT_FIELDS;
 type EventKey = (typeof EVENT_KEYS)[number];
 
 /** The keys' UTF-8 bytes, by length: a key is matched on its bytes, no string is built. */
