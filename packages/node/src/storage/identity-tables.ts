@@ -50,6 +50,9 @@ export interface StandingChange {
 }
 
 /** What one commit writes to the identity tables. */
+/** Dictionary rows a write added (key state hex → id), for {@link IdentityTables.adopt}. */
+export type StagedKeyStates = Map<string, number>;
+
 export interface IdentityWrites {
   readonly keyEvents?: readonly KeyEventRow[];
   readonly events?: readonly IdentityEventRow[];
@@ -96,11 +99,8 @@ export class IdentityTables {
   readonly #insertEvent: Statement;
   readonly #keyStateIdOf: Statement;
   readonly #insertKeyState: Statement;
-  readonly #keyStateOfId: Statement;
   /** Key state (hex) → its `key_states` id, for key states whose row is committed. */
   readonly #keyStateIds = new Map<string, number>();
-  /** Dictionary rows the last {@link write} added: committed only if its transaction was. */
-  #unconfirmed: { hex: string; id: number }[] = [];
   readonly #setStanding: Statement;
   readonly #allKeyEvents: Statement;
   readonly #keyEventsOf: Statement;
@@ -126,7 +126,6 @@ export class IdentityTables {
     );
     this.#keyStateIdOf = db.prepare('SELECT id FROM key_states WHERE key_state = ?').pluck();
     this.#insertKeyState = db.prepare('INSERT INTO key_states (key_state) VALUES (?)');
-    this.#keyStateOfId = db.prepare('SELECT key_state FROM key_states WHERE id = ?').pluck();
     this.#setStanding = db.prepare(
       'UPDATE identity_events SET invalid_reason = ?, invalid_by = ? WHERE event_seq = ?',
     );
@@ -154,8 +153,8 @@ export class IdentityTables {
    * Writes `w`; called inside the store's commit transaction only, `firstSeq` being the seq of
    * the commit's first accepted event.
    */
-  write(w: IdentityWrites, firstSeq: number, receivedAt: number): void {
-    this.#confirmKeyStates();
+  write(w: IdentityWrites, firstSeq: number, receivedAt: number): StagedKeyStates {
+    const added: StagedKeyStates = new Map();
     if (w.keyEvents !== undefined && w.keyEvents.length > 0) {
       let seq = ((this.#maxSeq.get() as number | null) ?? 0) + 1;
       for (const k of w.keyEvents) {
@@ -177,23 +176,30 @@ export class IdentityTables {
     for (const e of events) {
       if (e.keyState !== lastHex) {
         lastHex = e.keyState;
-        lastId = this.#keyStateId(lastHex);
+        lastId = this.#keyStateId(lastHex, added);
       }
       this.#insertEvent.run(firstSeq + e.index, lastId);
     }
     for (const s of w.standings ?? []) this.#setStanding.run(s.invalidReason, s.invalidBy, s.seq);
+    return added;
   }
 
   /**
-   * The `key_states` id of a key state (hex), its row added in this transaction if it has none.
-   * Ids of rows added here are only remembered once their commit is known to have happened
-   * ({@link #confirmKeyStates}): a rolled-back id is never used again from memory.
+   * Remembers the dictionary rows a {@link write} added, once its transaction committed (the
+   * store's commit adopts them as it adopts the audit log's and the indexes' staged state);
+   * ids of a rolled-back write are never adopted, so never used again from memory.
    */
-  #keyStateId(hex: string): number {
-    const known = this.#keyStateIds.get(hex);
+  adopt(added: StagedKeyStates): void {
+    for (const [hex, id] of added) this.#remember(hex, id);
+  }
+
+  /**
+   * The `key_states` id of a key state (hex), its row added in this transaction (and to
+   * `added`) if it has none. Ids of rows added here are remembered only by {@link adopt}.
+   */
+  #keyStateId(hex: string, added: StagedKeyStates): number {
+    const known = this.#keyStateIds.get(hex) ?? added.get(hex);
     if (known !== undefined) return known;
-    const pending = this.#unconfirmed.find((u) => u.hex === hex);
-    if (pending !== undefined) return pending.id;
     const bytes = Buffer.from(hex, 'hex');
     const stored = this.#keyStateIdOf.get(bytes) as number | undefined;
     if (stored !== undefined) {
@@ -201,22 +207,8 @@ export class IdentityTables {
       return stored;
     }
     const id = Number(this.#insertKeyState.run(bytes).lastInsertRowid);
-    this.#unconfirmed.push({ hex, id });
+    added.set(hex, id);
     return id;
-  }
-
-  /**
-   * Called at the start of each commit's write (one per commit transaction, so the previous
-   * one has ended): the dictionary rows the previous write added are remembered if they are
-   * there (it committed) and forgotten if not (it rolled back).
-   */
-  #confirmKeyStates(): void {
-    if (this.#unconfirmed.length === 0) return;
-    for (const { hex, id } of this.#unconfirmed) {
-      const bytes = this.#keyStateOfId.get(id) as Uint8Array | undefined;
-      if (bytes !== undefined && hexOf(bytes) === hex) this.#remember(hex, id);
-    }
-    this.#unconfirmed = [];
   }
 
   #remember(hex: string, id: number): void {

@@ -24,7 +24,7 @@ import {
 } from './errors.js';
 import { EventIndexes, type IndexedEvent, type StagedIndexes } from './event-index.js';
 import { GovernanceTable, type GovernanceWrites } from './governance-table.js';
-import { IdentityTables, type IdentityWrites } from './identity-tables.js';
+import { IdentityTables, type IdentityWrites, type StagedKeyStates } from './identity-tables.js';
 import { MultiRowInsert } from './multi-row-insert.js';
 import { type ConflictEvidence, SyncRecords, type SyncRow } from './sync-records.js';
 import { checkTail, type TailCheckOptions, type TailCheckReport } from './tail-check.js';
@@ -89,6 +89,14 @@ interface EventRow {
   received_at: number;
   encoded: Uint8Array;
   encoded_hash: Uint8Array;
+}
+
+/** What a commit's transaction staged, adopted by the in-memory state once it committed. */
+interface Staged {
+  readonly log: StagedAppend;
+  readonly indexes: StagedIndexes;
+  /** Key state dictionary rows the identity rows added. */
+  readonly keyStates: StagedKeyStates | undefined;
 }
 
 const HEX_ID = /^[0-9a-f]{64}$/;
@@ -178,7 +186,7 @@ export class Store {
   readonly #maxSeq: Statement;
   readonly #getMeta: Statement;
   readonly #setMeta: Statement;
-  readonly #commitTx: Transaction<(p: Prepared) => { log: StagedAppend; indexes: StagedIndexes }>;
+  readonly #commitTx: Transaction<(p: Prepared) => Staged>;
 
   private constructor(db: Database, core: Core, now: () => number, replayFilter: boolean) {
     this.#db = db;
@@ -304,7 +312,7 @@ export class Store {
       this.audit.adoptPlan(prepared.plan);
       return this.audit.size;
     }
-    let staged: { log: StagedAppend; indexes: StagedIndexes };
+    let staged: Staged;
     try {
       staged = this.#commitTx.immediate(prepared);
     } catch (error) {
@@ -313,6 +321,7 @@ export class Store {
     this.audit.adopt(staged.log);
     this.audit.adoptPlan(prepared.plan);
     this.#indexes.adopt(staged.indexes);
+    if (staged.keyStates !== undefined) this.identity.adopt(staged.keyStates);
     this.#nextSeq += accepted.length;
     this.#eventCount += accepted.length;
     return staged.log.range.size;
@@ -549,7 +558,7 @@ export class Store {
    * with the same id is a {@link DuplicateEventError}; one with the same (author, nonce) that
    * has not expired a {@link ReplayConflictError}), then the rows.
    */
-  #write(p: Prepared): { log: StagedAppend; indexes: StagedIndexes } {
+  #write(p: Prepared): Staged {
     const maxSeq = (this.#maxSeq.get() as number | null) ?? 0;
     if (maxSeq + 1 !== this.#nextSeq) {
       throw new ConcurrentWriterError(
@@ -593,12 +602,14 @@ export class Store {
       indexed[i] = { seq, id: e.id, replayKey: key, expiresAt: e.expiresAt };
     }
     this.#insertEvents.run(rows);
-    if (p.extras.identity !== undefined)
-      this.identity.write(p.extras.identity, p.firstSeq, p.nowMs);
+    const keyStates =
+      p.extras.identity === undefined
+        ? undefined
+        : this.identity.write(p.extras.identity, p.firstSeq, p.nowMs);
     if (p.extras.governance !== undefined) this.governance.write(p.extras.governance, p.nowMs);
     if (p.extras.sources !== undefined) this.#sync.writeSources(p.firstSeq, p.extras.sources);
     if (p.extras.evidence !== undefined) this.#sync.writeEvidence(p.extras.evidence, p.nowMs);
     const indexes = this.#indexes.insert(indexed);
-    return { log: this.audit.stage(p.entries, p.nowMs), indexes };
+    return { log: this.audit.stage(p.entries, p.nowMs), indexes, keyStates };
   }
 }
