@@ -112,3 +112,27 @@ describe('evaluateIngestTargets', () => {
     expect(at(50_000)?.measured).toMatch(/^74% \(37,000\/s vs 50,000\/s/);
   });
 });
+
+describe('the pool against the bare threads', () => {
+  it("reads the pool's ratio against the bare threads' ceiling, and passes only on its own ratio", () => {
+    const withCeiling = (pool2: number) =>
+      evaluateIngestTargets({
+        ...base,
+        pool: new Map([
+          [1, 200_000],
+          [2, pool2],
+        ]),
+        bareThreads: new Map([
+          [1, 210_000],
+          [2, 378_000], // 1.80×
+        ]),
+      })[3];
+    const below = withCeiling(354_000); // 1.77×: 98% of the ceiling, still short of 1.8×
+    expect(below?.status).toBe('MISS');
+    expect(below?.measured).toMatch(/^1\.77× .*bare threads without the pool 1\.80×.* keeps 98%/);
+    expect(withCeiling(362_000)?.status).toBe('PASS');
+    // no bare figures: the line says nothing of a ceiling
+    expect(evaluateIngestTargets(base)[3]?.measured).toMatch(/^1\.95× /);
+    expect(evaluateIngestTargets(base)[3]?.measured).not.toMatch(/bare threads/);
+  });
+});

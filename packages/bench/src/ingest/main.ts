@@ -33,7 +33,7 @@ import { type Latency, latencies, postAll, stageSeconds } from './client.js';
 import { type EventBatch, EventFactory, nodeCryptoVerifyRate } from './events.js';
 import { IdentityAuthors, identityRatioLines, identityRatios } from './identity-authors.js';
 import { BENCH_PASSPHRASE, NodeProcess } from './node-process.js';
-import { poolVerifyRate } from './pool-scaling.js';
+import { bareThreadsVerifyRate, POOL_PASSES, poolVerifyRate } from './pool-scaling.js';
 import { generateStore } from './store-generate.js';
 import { evaluateIngestTargets, type IngestFigures, ingestTargetLines } from './targets.js';
 import { measureWorkerStage, type WorkerStage } from './worker-stage.js';
@@ -263,11 +263,19 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
       [1, []],
       [2, []],
     ]);
+    const bareRates = new Map<number, number[]>([
+      [1, []],
+      [2, []],
+    ]);
     const poolChecks = factory.signatureChecks(0, Math.min(args.events, 8000), now);
     for (let round = 1; round <= (args.scaleOnly ? 0 : args.rounds); round++) {
       for (const t of [1, 2]) {
         progress.note(`round ${round}: raw pool verification, ${t} thread(s)`);
-        (poolRates.get(t) as number[]).push(await poolVerifyRate(t, poolChecks, 4));
+        (poolRates.get(t) as number[]).push(await poolVerifyRate(t, poolChecks, POOL_PASSES));
+        progress.note(`round ${round}: the same on bare threads, ${t} thread(s)`);
+        (bareRates.get(t) as number[]).push(
+          await bareThreadsVerifyRate(t, poolChecks, POOL_PASSES),
+        );
       }
     }
 
@@ -387,6 +395,9 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
       pool: new Map(
         [...poolRates].filter(([, xs]) => xs.length > 0).map(([t, xs]) => [t, median(xs)]),
       ),
+      bareThreads: new Map(
+        [...bareRates].filter(([, xs]) => xs.length > 0).map(([t, xs]) => [t, median(xs)]),
+      ),
       ...(scale === undefined
         ? {}
         : {
@@ -411,6 +422,7 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
       runs,
       ncRates,
       poolRates,
+      bareRates,
       workerStages,
       scale,
       targets,
@@ -435,6 +447,7 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
             identityRuns: Object.fromEntries(identityRuns),
             identityOverDidKey: ratios,
             pool: Object.fromEntries(poolRates),
+            bareThreads: Object.fromEntries(bareRates),
             workerStages,
             scale,
             targets,
@@ -471,6 +484,7 @@ function report(
   runs: ReadonlyMap<string, IngestRun[]>,
   ncRates: readonly number[],
   poolRates: ReadonlyMap<number, number[]>,
+  bareRates: ReadonlyMap<number, number[]>,
   workerStages: readonly WorkerStage[],
   scale: ScaleResult | undefined,
   targets: ReturnType<typeof evaluateIngestTargets>,
@@ -509,6 +523,13 @@ function report(
       '',
       `Raw batch verification through the pool (batches of 1,000, packed before timing): ` +
         [...poolRates]
+          .map(
+            ([t, xs]) =>
+              `${t} thread(s) ${Math.round(median(xs)).toLocaleString('en')}/s (${spread(xs)})`,
+          )
+          .join('; ') +
+        '; the same kernel over the same batches on bare threads, no pool (what the cores allow): ' +
+        [...bareRates]
           .map(
             ([t, xs]) =>
               `${t} thread(s) ${Math.round(median(xs)).toLocaleString('en')}/s (${spread(xs)})`,
