@@ -11,7 +11,7 @@ describe('parseIngestArgs', () => {
       mode: 'full',
       events: 30_000,
       rounds: 3,
-      warmup: 5000,
+      warmup: 25_000,
       storeSize: null,
       scaleOnly: false,
     });
