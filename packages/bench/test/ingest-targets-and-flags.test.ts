@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { UsageError } from '../src/errors.js';
 import { parseIngestArgs } from '../src/ingest/args.js';
-import { evaluateIngestTargets, type IngestFigures } from '../src/ingest/targets.js';
+import { cpuBudget, evaluateIngestTargets, type IngestFigures } from '../src/ingest/targets.js';
 
 describe('parseIngestArgs', () => {
   it('has a quick and a full mode, and takes a store size', () => {
@@ -134,5 +134,14 @@ describe('the pool against the bare threads', () => {
     // no bare figures: the line says nothing of a ceiling
     expect(evaluateIngestTargets(base)[3]?.measured).toMatch(/^1\.95× /);
     expect(evaluateIngestTargets(base)[3]?.measured).not.toMatch(/bare threads/);
+  });
+});
+
+describe('cpuBudget', () => {
+  it('is the rate at which the node and the load generator fill every core', () => {
+    // 2 cores, 40 + 10 µs per event: 2,000,000 µs / 50 µs = 40,000 events/s
+    expect(cpuBudget(2, 40, 10)).toEqual({ usPerEvent: 50, ceiling: 40_000 });
+    expect(cpuBudget(4, 40, 10).ceiling).toBe(80_000);
+    expect(cpuBudget(2, 0, 0).ceiling).toBe(0);
   });
 });

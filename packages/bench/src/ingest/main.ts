@@ -35,7 +35,12 @@ import { IdentityAuthors, identityRatioLines, identityRatios } from './identity-
 import { BENCH_PASSPHRASE, NodeProcess } from './node-process.js';
 import { bareThreadsVerifyRate, POOL_PASSES, poolVerifyRate } from './pool-scaling.js';
 import { generateStore } from './store-generate.js';
-import { evaluateIngestTargets, type IngestFigures, ingestTargetLines } from './targets.js';
+import {
+  cpuBudget,
+  evaluateIngestTargets,
+  type IngestFigures,
+  ingestTargetLines,
+} from './targets.js';
 import { measureWorkerStage, type WorkerStage } from './worker-stage.js';
 
 const BATCH = 1000;
@@ -58,6 +63,8 @@ export interface IngestRun {
   readonly loadAverage: number;
   /** Seconds from starting the node process to its first answer (opening the store included). */
   readonly startSeconds: number;
+  /** CPU µs per event of this process while it posted them: the load generator. */
+  readonly clientCpuUs: number;
 }
 
 const median = (xs: readonly number[]): number => {
@@ -134,7 +141,9 @@ async function ingestRun(
     const before = node.cpu();
     const threadsBefore = node.threadCpu();
     const stagesBefore = await stageSeconds(node.url);
+    const client = process.cpuUsage();
     const seconds = await postAll(node.url, batches);
+    const clientUs = process.cpuUsage(client);
     const cpu = node.cpu();
     const threads = node.threadCpu();
     const stages = await stageSeconds(node.url);
@@ -156,6 +165,7 @@ async function ingestRun(
       peakRssBytes: node.peakRss(),
       loadAverage: loadavg()[0] ?? 0,
       startSeconds,
+      clientCpuUs: (clientUs.user + clientUs.system) / events,
     };
   } finally {
     await node.stop();
@@ -471,6 +481,23 @@ function stageLine(stages: readonly WorkerStage[], pick: (w: WorkerStage) => num
     : `${f(median(xs))} (${f(Math.min(...xs))}–${f(Math.max(...xs))})`;
 }
 
+/**
+ * What the CPU allows the default setting: the median run's CPU per event of the node (every
+ * thread) and of this load generator, and the rate at which they would fill every core.
+ */
+function cpuBudgetLine(cpus: number, rs: readonly IngestRun[], nodeCrypto: number): string {
+  if (rs.length === 0) return '';
+  const m = median(rs.map((r) => r.eventsPerSec));
+  const mid = rs.find((r) => r.eventsPerSec === m) as IngestRun;
+  const b = cpuBudget(cpus, mid.mainCpuUs + mid.otherCpuUs, mid.clientCpuUs);
+  return (
+    `CPU per event in the default setting's median run: the node ${(mid.mainCpuUs + mid.otherCpuUs).toFixed(1)} µs ` +
+    `(main thread ${mid.mainCpuUs.toFixed(1)}), the load generator (this process) ${mid.clientCpuUs.toFixed(1)} µs; ` +
+    `with both on these ${cpus} CPUs, every core busy would allow ${Math.round(b.ceiling).toLocaleString('en')} events/s ` +
+    `(${(b.ceiling / nodeCrypto).toFixed(2)}× node:crypto); the run reached ${((m / b.ceiling) * 100).toFixed(0)}% of that.`
+  );
+}
+
 const HEADER =
   '| setting | events/s (median) | spread | main thread CPU µs/event | other threads CPU µs/event | ' +
   'worker threads CPU µs/event | worker parse µs/event | worker verify µs/event | commit µs/event | ' +
@@ -520,6 +547,8 @@ function report(
       HEADER,
       HEADER_RULE,
       ...labels.map((l) => row(l, runs.get(l) ?? [])),
+      '',
+      cpuBudgetLine(machine.cpus, runs.get(labels[0] as string) ?? [], median(ncRates)),
       '',
       `Raw batch verification through the pool (batches of 1,000, packed before timing): ` +
         [...poolRates]

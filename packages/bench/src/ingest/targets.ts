@@ -122,3 +122,16 @@ function bareCeiling(f: IngestFigures, poolRatio: number): string {
 export function ingestTargetLines(targets: readonly IngestTarget[]): string[] {
   return targets.map((t) => `${t.status.padEnd(4)}  ${t.target}: ${t.measured}, target ${t.goal}`);
 }
+
+/**
+ * The most events/s that `cpus` cores allow when the node spends `nodeUs` and the load
+ * generator beside it `clientUs` CPU µs per event: every core busy, nothing waiting.
+ */
+export function cpuBudget(
+  cpus: number,
+  nodeUs: number,
+  clientUs: number,
+): { readonly usPerEvent: number; readonly ceiling: number } {
+  const usPerEvent = nodeUs + clientUs;
+  return { usPerEvent, ceiling: usPerEvent > 0 ? (cpus * 1e6) / usPerEvent : 0 };
+}
