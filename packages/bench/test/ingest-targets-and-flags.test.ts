@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { UsageError } from '../src/errors.js';
 import { parseIngestArgs } from '../src/ingest/args.js';
-import { evaluateIngestTargets, type IngestFigures } from '../src/ingest/targets.js';
+import { cpuBudget, evaluateIngestTargets, type IngestFigures } from '../src/ingest/targets.js';
 
 describe('parseIngestArgs', () => {
   it('has a quick and a full mode, and takes a store size', () => {
@@ -11,7 +11,7 @@ describe('parseIngestArgs', () => {
       mode: 'full',
       events: 30_000,
       rounds: 3,
-      warmup: 5000,
+      warmup: 25_000,
       storeSize: null,
       scaleOnly: false,
     });
@@ -110,5 +110,38 @@ describe('evaluateIngestTargets', () => {
     expect(at(46_000)?.status).toBe('PASS');
     expect(at(50_000)?.status).toBe('MISS');
     expect(at(50_000)?.measured).toMatch(/^74% \(37,000\/s vs 50,000\/s/);
+  });
+});
+
+describe('the pool against the bare threads', () => {
+  it("reads the pool's ratio against the bare threads' ceiling, and passes only on its own ratio", () => {
+    const withCeiling = (pool2: number) =>
+      evaluateIngestTargets({
+        ...base,
+        pool: new Map([
+          [1, 200_000],
+          [2, pool2],
+        ]),
+        bareThreads: new Map([
+          [1, 210_000],
+          [2, 378_000], // 1.80×
+        ]),
+      })[3];
+    const below = withCeiling(354_000); // 1.77×: 98% of the ceiling, still short of 1.8×
+    expect(below?.status).toBe('MISS');
+    expect(below?.measured).toMatch(/^1\.77× .*bare threads without the pool 1\.80×.* keeps 98%/);
+    expect(withCeiling(362_000)?.status).toBe('PASS');
+    // no bare figures: the line says nothing of a ceiling
+    expect(evaluateIngestTargets(base)[3]?.measured).toMatch(/^1\.95× /);
+    expect(evaluateIngestTargets(base)[3]?.measured).not.toMatch(/bare threads/);
+  });
+});
+
+describe('cpuBudget', () => {
+  it('is the rate at which the node and the load generator fill every core', () => {
+    // 2 cores, 40 + 10 µs per event: 2,000,000 µs / 50 µs = 40,000 events/s
+    expect(cpuBudget(2, 40, 10)).toEqual({ usPerEvent: 50, ceiling: 40_000 });
+    expect(cpuBudget(4, 40, 10).ceiling).toBe(80_000);
+    expect(cpuBudget(2, 0, 0).ceiling).toBe(0);
   });
 });

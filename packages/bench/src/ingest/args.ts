@@ -49,7 +49,10 @@ export function parseIngestArgs(argv: readonly string[]): IngestArgs {
   let quick = false;
   let events: number | null = null;
   let rounds: number | null = null;
-  let warmup = 5000;
+  // 25,000: a node that took 5,000 events was still compiling its hot paths. In 10,000-event
+  // segments after such a warm-up, its threads other than the main one and the worker spent
+  // ~20 µs/event in the first (V8's compiler and GC helpers), 2-5 from the second on.
+  let warmup = 25_000;
   const out = {
     storeSize: null as number | null,
     scaleOnly: false,

@@ -33,9 +33,14 @@ import { type Latency, latencies, postAll, stageSeconds } from './client.js';
 import { type EventBatch, EventFactory, nodeCryptoVerifyRate } from './events.js';
 import { IdentityAuthors, identityRatioLines, identityRatios } from './identity-authors.js';
 import { BENCH_PASSPHRASE, NodeProcess } from './node-process.js';
-import { poolVerifyRate } from './pool-scaling.js';
+import { bareThreadsVerifyRate, POOL_PASSES, poolVerifyRate } from './pool-scaling.js';
 import { generateStore } from './store-generate.js';
-import { evaluateIngestTargets, type IngestFigures, ingestTargetLines } from './targets.js';
+import {
+  cpuBudget,
+  evaluateIngestTargets,
+  type IngestFigures,
+  ingestTargetLines,
+} from './targets.js';
 import { measureWorkerStage, type WorkerStage } from './worker-stage.js';
 
 const BATCH = 1000;
@@ -58,6 +63,8 @@ export interface IngestRun {
   readonly loadAverage: number;
   /** Seconds from starting the node process to its first answer (opening the store included). */
   readonly startSeconds: number;
+  /** CPU µs per event of this process while it posted them: the load generator. */
+  readonly clientCpuUs: number;
 }
 
 const median = (xs: readonly number[]): number => {
@@ -134,7 +141,9 @@ async function ingestRun(
     const before = node.cpu();
     const threadsBefore = node.threadCpu();
     const stagesBefore = await stageSeconds(node.url);
+    const client = process.cpuUsage();
     const seconds = await postAll(node.url, batches);
+    const clientUs = process.cpuUsage(client);
     const cpu = node.cpu();
     const threads = node.threadCpu();
     const stages = await stageSeconds(node.url);
@@ -156,6 +165,7 @@ async function ingestRun(
       peakRssBytes: node.peakRss(),
       loadAverage: loadavg()[0] ?? 0,
       startSeconds,
+      clientCpuUs: (clientUs.user + clientUs.system) / events,
     };
   } finally {
     await node.stop();
@@ -263,11 +273,19 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
       [1, []],
       [2, []],
     ]);
+    const bareRates = new Map<number, number[]>([
+      [1, []],
+      [2, []],
+    ]);
     const poolChecks = factory.signatureChecks(0, Math.min(args.events, 8000), now);
     for (let round = 1; round <= (args.scaleOnly ? 0 : args.rounds); round++) {
       for (const t of [1, 2]) {
         progress.note(`round ${round}: raw pool verification, ${t} thread(s)`);
-        (poolRates.get(t) as number[]).push(await poolVerifyRate(t, poolChecks, 4));
+        (poolRates.get(t) as number[]).push(await poolVerifyRate(t, poolChecks, POOL_PASSES));
+        progress.note(`round ${round}: the same on bare threads, ${t} thread(s)`);
+        (bareRates.get(t) as number[]).push(
+          await bareThreadsVerifyRate(t, poolChecks, POOL_PASSES),
+        );
       }
     }
 
@@ -387,6 +405,9 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
       pool: new Map(
         [...poolRates].filter(([, xs]) => xs.length > 0).map(([t, xs]) => [t, median(xs)]),
       ),
+      bareThreads: new Map(
+        [...bareRates].filter(([, xs]) => xs.length > 0).map(([t, xs]) => [t, median(xs)]),
+      ),
       ...(scale === undefined
         ? {}
         : {
@@ -411,6 +432,7 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
       runs,
       ncRates,
       poolRates,
+      bareRates,
       workerStages,
       scale,
       targets,
@@ -435,6 +457,7 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
             identityRuns: Object.fromEntries(identityRuns),
             identityOverDidKey: ratios,
             pool: Object.fromEntries(poolRates),
+            bareThreads: Object.fromEntries(bareRates),
             workerStages,
             scale,
             targets,
@@ -458,6 +481,23 @@ function stageLine(stages: readonly WorkerStage[], pick: (w: WorkerStage) => num
     : `${f(median(xs))} (${f(Math.min(...xs))}–${f(Math.max(...xs))})`;
 }
 
+/**
+ * What the CPU allows the default setting: the median run's CPU per event of the node (every
+ * thread) and of this load generator, and the rate at which they would fill every core.
+ */
+function cpuBudgetLine(cpus: number, rs: readonly IngestRun[], nodeCrypto: number): string {
+  if (rs.length === 0) return '';
+  const m = median(rs.map((r) => r.eventsPerSec));
+  const mid = rs.find((r) => r.eventsPerSec === m) as IngestRun;
+  const b = cpuBudget(cpus, mid.mainCpuUs + mid.otherCpuUs, mid.clientCpuUs);
+  return (
+    `CPU per event in the default setting's median run: the node ${(mid.mainCpuUs + mid.otherCpuUs).toFixed(1)} µs ` +
+    `(main thread ${mid.mainCpuUs.toFixed(1)}), the load generator (this process) ${mid.clientCpuUs.toFixed(1)} µs; ` +
+    `with both on these ${cpus} CPUs, every core busy would allow ${Math.round(b.ceiling).toLocaleString('en')} events/s ` +
+    `(${(b.ceiling / nodeCrypto).toFixed(2)}× node:crypto); the run reached ${((m / b.ceiling) * 100).toFixed(0)}% of that.`
+  );
+}
+
 const HEADER =
   '| setting | events/s (median) | spread | main thread CPU µs/event | other threads CPU µs/event | ' +
   'worker threads CPU µs/event | worker parse µs/event | worker verify µs/event | commit µs/event | ' +
@@ -471,6 +511,7 @@ function report(
   runs: ReadonlyMap<string, IngestRun[]>,
   ncRates: readonly number[],
   poolRates: ReadonlyMap<number, number[]>,
+  bareRates: ReadonlyMap<number, number[]>,
   workerStages: readonly WorkerStage[],
   scale: ScaleResult | undefined,
   targets: ReturnType<typeof evaluateIngestTargets>,
@@ -507,8 +548,17 @@ function report(
       HEADER_RULE,
       ...labels.map((l) => row(l, runs.get(l) ?? [])),
       '',
+      cpuBudgetLine(machine.cpus, runs.get(labels[0] as string) ?? [], median(ncRates)),
+      '',
       `Raw batch verification through the pool (batches of 1,000, packed before timing): ` +
         [...poolRates]
+          .map(
+            ([t, xs]) =>
+              `${t} thread(s) ${Math.round(median(xs)).toLocaleString('en')}/s (${spread(xs)})`,
+          )
+          .join('; ') +
+        '; the same kernel over the same batches on bare threads, no pool (what the cores allow): ' +
+        [...bareRates]
           .map(
             ([t, xs]) =>
               `${t} thread(s) ${Math.round(median(xs)).toLocaleString('en')}/s (${spread(xs)})`,

@@ -14,6 +14,11 @@ export interface IngestFigures {
   /** Raw pool verification, signatures/s, by thread count. */
   readonly pool: ReadonlyMap<number, number>;
   /**
+   * The same kernel over the same batches on bare worker threads (no pool), signatures/s by
+   * thread count: how far two threads can scale on this machine at all.
+   */
+  readonly bareThreads?: ReadonlyMap<number, number>;
+  /**
    * With `--store-size`: the store's size, the median rate into it, and the median rate of the
    * same events into an empty store in the same rounds (each round runs both, one after the
    * other, so a slow spell of a shared machine lands on both).
@@ -82,7 +87,7 @@ export function evaluateIngestTargets(f: IngestFigures): IngestTarget[] {
     out.push({
       target: '3. raw batch verification through the pool, 2 threads vs 1',
       goal: '≥ 1.8×',
-      measured: `${x(two / one)} (${rate(two)} vs ${rate(one)})`,
+      measured: `${x(two / one)} (${rate(two)} vs ${rate(one)})${bareCeiling(f, two / one)}`,
       status: status(two / one >= 1.8),
     });
   }
@@ -105,6 +110,28 @@ export function evaluateIngestTargets(f: IngestFigures): IngestTarget[] {
   return out;
 }
 
+/** The bare threads' ratio beside the pool's, and how much of it the pool keeps. */
+function bareCeiling(f: IngestFigures, poolRatio: number): string {
+  const one = f.bareThreads?.get(1);
+  const two = f.bareThreads?.get(2);
+  if (one === undefined || two === undefined) return '';
+  const ceiling = two / one;
+  return `; bare threads without the pool ${x(ceiling)}, so the pool keeps ${((poolRatio / ceiling) * 100).toFixed(0)}% of what the cores allow`;
+}
+
 export function ingestTargetLines(targets: readonly IngestTarget[]): string[] {
   return targets.map((t) => `${t.status.padEnd(4)}  ${t.target}: ${t.measured}, target ${t.goal}`);
+}
+
+/**
+ * The most events/s that `cpus` cores allow when the node spends `nodeUs` and the load
+ * generator beside it `clientUs` CPU µs per event: every core busy, nothing waiting.
+ */
+export function cpuBudget(
+  cpus: number,
+  nodeUs: number,
+  clientUs: number,
+): { readonly usPerEvent: number; readonly ceiling: number } {
+  const usPerEvent = nodeUs + clientUs;
+  return { usPerEvent, ceiling: usPerEvent > 0 ? (cpus * 1e6) / usPerEvent : 0 };
 }
