@@ -67,7 +67,8 @@ class LmdbEngine implements Engine {
   }
 
   async commit(events: readonly BenchEvent[]): Promise<void> {
-    if (this.store.mode === 'async') await this.store.commitAsync(events);
+    if (this.name === 'none') this.store.computeOnly(events);
+    else if (this.store.mode === 'async') await this.store.commitAsync(events);
     else this.store.commit(events);
   }
 
@@ -97,7 +98,12 @@ export function openEngine(
         ...(options.unsynced === true ? { unsynchronized: true } : {}),
       }),
     );
-  const mode = options.unsynced === true ? 'unsynced' : name === 'lmdb-sync' ? 'sync' : 'async';
+  const mode =
+    options.unsynced === true || name === 'none'
+      ? 'unsynced'
+      : name === 'lmdb-sync'
+        ? 'sync'
+        : 'async';
   return new LmdbEngine(name, LmdbEventStore.open(dir, core, mode, { now }));
 }
 

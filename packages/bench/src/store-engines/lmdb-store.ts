@@ -208,6 +208,17 @@ export class LmdbEventStore {
     return this.#range.size;
   }
 
+  /**
+   * The commit's hashing and row building only, nothing looked up or written (the `none`
+   * engine: what every engine's commit spends before its storage work). State advances as if
+   * the batch were stored.
+   */
+  computeOnly(events: readonly EngineEvent[]): number {
+    const p = this.#prepare(events);
+    this.#adopt(p);
+    return this.#range.size;
+  }
+
   /** Every stored event row, in seq order. */
   *eventRows(): Iterable<EventRowValues> {
     for (const { value } of this.#events.getRange()) yield value;

@@ -166,6 +166,8 @@ export async function runStoreEnginesBench(args: StoreEnginesArgs): Promise<numb
     await runRounds('empty', roundsEmpty);
     if (withStored) {
       for (const name of args.engines) {
+        // `none` stores nothing: there is nothing to fill, and its state is in memory
+        if (name === 'none') continue;
         const dir = dirs.get(name) as string;
         await (engines.get(name) as Engine).close();
         const filler = openEngine(name, dir, core, { unsynced: true });
