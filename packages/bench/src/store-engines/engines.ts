@@ -1,10 +1,10 @@
 /**
  * The engines the store-engines bench compares, behind one shape: open a directory, commit a
- * batch of accepted events durably (the judge's lookups first), close.
+ * batch of accepted events durably (the judge's lookup first), close.
  *
  * - `sqlite`: the node's own `Store` (packages/node storage/store.ts) as the node opens it:
- *   WAL, synchronous=FULL, one `Store.commit` per batch, after the judge's lookups
- *   (`findIds`, `findReplays`; the pipeline's judge asks the same before it commits).
+ *   WAL, synchronous=FULL, one `Store.commit` per batch, after the judge's lookup
+ *   (`findReplays`, what the pipeline asks before it commits; it never calls `findIds`).
  * - `lmdb-sync`, `lmdb-async`: {@link LmdbEventStore} in its two durable modes.
  */
 import { readdirSync, statSync } from 'node:fs';
@@ -43,11 +43,12 @@ class SqliteEngine implements Engine {
   }
 
   async commit(events: readonly BenchEvent[]): Promise<void> {
-    // the judge's lookups (pipeline.ts: ids already stored, live replay records)
-    const ids = this.store.findIds(events.map((e) => e.id));
+    // the judge's lookup (pipeline.ts step 5: the replay records of the batch's pairs; a
+    // stored id is found there too, its event having the same author and nonce), then the
+    // store's own check and the rows in Store.commit
     const replays = this.store.findReplays(events);
-    if (ids.size > 0 || replays.size > 0)
-      throw new StoreConflictError(`sqlite: ${ids.size} ids and ${replays.size} pairs are taken`);
+    if (replays.size > 0)
+      throw new StoreConflictError(`sqlite: ${replays.size} (author, nonce) pairs are taken`);
     this.store.commit(events, []);
   }
 

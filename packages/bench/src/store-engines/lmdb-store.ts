@@ -167,11 +167,6 @@ export class LmdbEventStore {
     return this.#range.root();
   }
 
-  /** The judge's lookup: is this id stored? */
-  hasId(id: Uint8Array): boolean {
-    return this.#ids.doesExist(Buffer.from(id.buffer, id.byteOffset, id.byteLength));
-  }
-
   /** The judge's lookup: the newest stored user of this pair, [seq, expiresAt]. */
   replayRecord(author: string, nonce: Uint8Array): [number, number] | undefined {
     const digest = this.#hasher.many(packReplayKeyInputs([{ author, nonce }]));
@@ -379,23 +374,30 @@ export class LmdbEventStore {
     };
   }
 
-  /** The judge's and the store's rule: no stored id, no live pair, none twice in the batch. */
+  /**
+   * The judge's and the store's rule, with the node's one lookup per event (its replay
+   * record): the pair's newest user is this very event (same id: a duplicate) or a live one (a
+   * replay conflict); and no pair twice in the batch. An id is found through its pair, as in
+   * the node (the id is the hash of a body that holds the author and the nonce).
+   */
   #check(events: readonly EngineEvent[], p: PreparedBatch): void {
-    const ids = new Set<string>();
     const pairs = new Set<string>();
     for (let i = 0; i < events.length; i++) {
       const e = events[i] as EngineEvent;
       const key = p.replayKeys[i] as Buffer;
-      const idHex = Buffer.from(e.id).toString('hex');
-      if (this.hasId(e.id) || ids.has(idHex))
-        throw new StoreConflictError(`event ${idHex} is already stored; nothing written`);
       const pair = key.toString('latin1');
       const used = this.#replay.get(key);
+      if (used !== undefined) {
+        const stored = this.#events.get(used[0]);
+        if (stored !== undefined && Buffer.compare(stored[2], e.id) === 0)
+          throw new StoreConflictError(
+            `event ${Buffer.from(e.id).toString('hex')} is already stored; nothing written`,
+          );
+      }
       if (pairs.has(pair) || (used !== undefined && used[1] >= p.nowSec))
         throw new StoreConflictError(
-          `event ${idHex} reuses the nonce of a live replay record of ${e.author}; nothing written`,
+          `event ${Buffer.from(e.id).toString('hex')} reuses the nonce of a live replay record of ${e.author}; nothing written`,
         );
-      ids.add(idHex);
       pairs.add(pair);
     }
   }
