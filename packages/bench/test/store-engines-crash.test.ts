@@ -55,12 +55,14 @@ async function commitThenKill(dir: string, engine: string): Promise<number> {
 }
 
 describe('a committed batch is there after the writing process was killed', () => {
-  for (const engine of ['lmdb-sync', 'lmdb-async'] as const) {
+  for (const engine of ['lmdb-sync', 'lmdb-async', 'lmdb-async-part'] as const) {
     it(`${engine}: every acknowledged batch, whole batches only, the audit tree rebuilt`, async () => {
       const dir = join(root, engine);
       const acknowledged = await commitThenKill(dir, engine);
       const factory = new EventFactory(core, 'store-engines-crash');
-      const store = LmdbEventStore.open(dir, core, 'sync');
+      const store = LmdbEventStore.open(dir, core, 'sync', {
+        partitioned: engine.endsWith('-part'),
+      });
       try {
         expect(store.count).toBeGreaterThanOrEqual(acknowledged);
         expect(store.count % 1000).toBe(0);

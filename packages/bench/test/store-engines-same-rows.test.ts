@@ -97,8 +97,16 @@ async function sqliteRows(
   }
 }
 
+type LmdbEngineName = 'lmdb-sync' | 'lmdb-async' | 'lmdb-sync-part' | 'lmdb-async-part';
+const LMDB_ENGINES: readonly LmdbEngineName[] = [
+  'lmdb-sync',
+  'lmdb-async',
+  'lmdb-sync-part',
+  'lmdb-async-part',
+];
+
 async function lmdbRows(
-  name: 'lmdb-sync' | 'lmdb-async',
+  name: LmdbEngineName,
   events: readonly BenchEvent[],
   batches: readonly number[],
   nowMs: number,
@@ -108,7 +116,10 @@ async function lmdbRows(
   await commitAll(engine, events, batches);
   await engine.close();
   // read back from a store opened afresh: what is on disk, not what the writer kept in memory
-  const store = LmdbEventStore.open(dir, core, 'sync', { now: () => nowMs });
+  const store = LmdbEventStore.open(dir, core, 'sync', {
+    now: () => nowMs,
+    partitioned: name.endsWith('-part'),
+  });
   try {
     const nodes = [...store.nodeRows()].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
     return {
@@ -144,7 +155,7 @@ describe('store engines: the same rows in SQLite and LMDB', () => {
     expect(sqlite.events).toHaveLength(2500);
     expect(sqlite.audit).toHaveLength(2500);
     expect(sqlite.nodes.length).toBeGreaterThan(100); // levels ≥ 4: 2500/16 + 2500/32 + ...
-    for (const name of ['lmdb-sync', 'lmdb-async'] as const) {
+    for (const name of LMDB_ENGINES) {
       const lmdb = await lmdbRows(name, events, batches, NOW_MS);
       expect(lmdb.events).toEqual(sqlite.events);
       expect(lmdb.audit).toEqual(sqlite.audit);
@@ -216,7 +227,7 @@ describe('store engines refuse what the node refuses, writing nothing', () => {
     ];
   };
 
-  for (const engineName of ['sqlite', 'lmdb-sync', 'lmdb-async'] as const) {
+  for (const engineName of ['sqlite', ...LMDB_ENGINES] as const) {
     it(`${engineName}: every conflict throws and the store keeps its rows`, async () => {
       const stored = toBenchEvents(factory.bulkEvents(30_000, 10, NOW_SEC));
       const dir = freshDir();
@@ -233,9 +244,12 @@ describe('store engines refuse what the node refuses, writing nothing', () => {
       } finally {
         await engine.close();
       }
-      // on disk too: a store opened afresh counts the 15 rows
+      // on disk too: a store opened afresh counts the 15 rows, and still refuses a stored
+      // event (the partitioned layouts' replay filter is rebuilt from the keys on disk)
       const reopened = openEngine(engineName, dir, core, { now: () => NOW_MS });
       try {
+        expect(reopened.count).toBe(15);
+        await expect(reopened.commit([stored[4] as BenchEvent])).rejects.toThrow();
         expect(reopened.count).toBe(15);
       } finally {
         await reopened.close();

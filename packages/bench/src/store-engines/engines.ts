@@ -102,10 +102,11 @@ export function openEngine(
   const mode =
     options.unsynced === true || name === 'none'
       ? 'unsynced'
-      : name === 'lmdb-sync'
+      : name.startsWith('lmdb-sync')
         ? 'sync'
         : 'async';
-  return new LmdbEngine(name, LmdbEventStore.open(dir, core, mode, { now }));
+  const partitioned = name.endsWith('-part');
+  return new LmdbEngine(name, LmdbEventStore.open(dir, core, mode, { now, partitioned }));
 }
 
 /** Bytes the files of `dir` take on disk (allocated blocks: sparse files count what they hold). */

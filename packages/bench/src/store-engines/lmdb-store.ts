@@ -17,6 +17,13 @@
  * The replay sub-database keeps the newest event per pair only: a pair is reused only once
  * every earlier record expired, and the newer event expires later, so the newest decides.
  *
+ * `partitioned` keys both random-keyed sub-databases as the node's schema 5 does its tables
+ * (storage/event-index.ts): a 4-byte big-endian partition (`seq >> 16`) before the id or the
+ * replay key, so a commit's inserts land in the current partition's pages instead of anywhere
+ * in a B-tree as large as the store; the node's in-memory replay filter (`ReplayFilter`,
+ * rebuilt from the keys on open) names the partitions a pair may be in, newest first, and the
+ * lookup reads only those. Unpartitioned, the keys are the bare id and replay key.
+ *
  * Durability by mode (all in one LMDB environment per directory, lmdb-js defaults otherwise):
  * - `sync`: `overlappingSync: false`, `transactionSync`: mdb_txn_commit writes and fsyncs the
  *   data pages and the meta page before it returns, on the calling thread (as SQLite's FULL).
@@ -31,12 +38,15 @@ import type { AuditEntry } from '@commons-sync/node/dist/audit/entry.js';
 import { ENTRY_FORMAT_VERSION, packLeafInputs } from '@commons-sync/node/dist/audit/entry.js';
 import {
   acceptDetail,
+  indexKey,
+  indexPartition,
   packEventRows,
   packReplayKeyInputs,
   REPLAY_KEY_BYTES,
 } from '@commons-sync/node/dist/audit/event-row.js';
 import { type Hasher, makeHasher } from '@commons-sync/node/dist/audit/hash.js';
 import { CompactRange, STORED_NODE_LEVEL } from '@commons-sync/node/dist/audit/merkle.js';
+import { ReplayFilter } from '@commons-sync/node/dist/storage/replay-filter.js';
 import { type Database, open, type RootDatabase } from 'lmdb';
 
 import { BenchError } from '../errors.js';
@@ -92,6 +102,7 @@ export class StoreConflictError extends BenchError {
 /** The commit's rows, computed outside the transaction as `Store.#prepare` does. */
 interface PreparedBatch {
   readonly eventRows: EventRowValues[];
+  /** The replay keys (16 bytes each), unpartitioned. */
   readonly replayKeys: Buffer[];
   readonly auditRows: AuditRowValues[];
   readonly nodes: { level: number; index: number; hash: Uint8Array }[];
@@ -112,13 +123,23 @@ export class LmdbEventStore {
   readonly #hasher: Hasher;
   readonly #now: () => number;
   readonly mode: LmdbMode;
+  /** The filter in front of the partitioned replay keys (undefined: unpartitioned). */
+  readonly #filter: ReplayFilter | undefined;
+  readonly #candidates: number[] = [];
   #nextSeq: number;
   #range: CompactRange;
   #chainHead: Uint8Array;
   #lastTime: number;
 
-  private constructor(path: string, core: Core, mode: LmdbMode, now: () => number) {
+  private constructor(
+    path: string,
+    core: Core,
+    mode: LmdbMode,
+    now: () => number,
+    partitioned: boolean,
+  ) {
     this.mode = mode;
+    this.#filter = partitioned ? new ReplayFilter() : undefined;
     this.#now = now;
     this.#hasher = makeHasher(core);
     this.#root = open({
@@ -143,15 +164,24 @@ export class LmdbEventStore {
     this.#lastTime = head === undefined ? 0 : head[2];
     const size = lastEntry === undefined ? 0 : lastEntry + 1;
     this.#range = this.#rangeAt(size);
+    if (this.#filter !== undefined)
+      for (const key of this.#replay.getKeys())
+        this.#filter.add(indexKey(key, 4), key.readUInt32BE(0));
   }
 
   static open(
     path: string,
     core: Core,
     mode: LmdbMode,
-    options: { readonly now?: () => number } = {},
+    options: { readonly now?: () => number; readonly partitioned?: boolean } = {},
   ): LmdbEventStore {
-    return new LmdbEventStore(path, core, mode, options.now ?? Date.now);
+    return new LmdbEventStore(
+      path,
+      core,
+      mode,
+      options.now ?? Date.now,
+      options.partitioned ?? false,
+    );
   }
 
   get count(): number {
@@ -170,7 +200,7 @@ export class LmdbEventStore {
   /** The judge's lookup: the newest stored user of this pair, [seq, expiresAt]. */
   replayRecord(author: string, nonce: Uint8Array): [number, number] | undefined {
     const digest = this.#hasher.many(packReplayKeyInputs([{ author, nonce }]));
-    return this.#replay.get(Buffer.from(digest.buffer, digest.byteOffset, REPLAY_KEY_BYTES));
+    return this.#replayGet(Buffer.from(digest.buffer, digest.byteOffset, REPLAY_KEY_BYTES));
   }
 
   /**
@@ -231,7 +261,24 @@ export class LmdbEventStore {
 
   /** The seq of the stored event with this id. */
   seqOf(id: Uint8Array): number | undefined {
-    return this.#ids.get(Buffer.from(id.buffer, id.byteOffset, id.byteLength));
+    const bare = Buffer.from(id.buffer, id.byteOffset, id.byteLength);
+    if (this.#filter === undefined) return this.#ids.get(bare);
+    // partitions newest first, as the node's reads by id
+    for (let part = indexPartition(Math.max(this.count, 1)); part >= 0; part--) {
+      const seq = this.#ids.get(partKey(part, bare));
+      if (seq !== undefined) return seq;
+    }
+    return undefined;
+  }
+
+  /** The newest replay record under a 16-byte replay key (through the filter if partitioned). */
+  #replayGet(key: Buffer): [number, number] | undefined {
+    if (this.#filter === undefined) return this.#replay.get(key);
+    for (const part of this.#filter.candidates(indexKey(key), this.#candidates)) {
+      const hit = this.#replay.get(partKey(part, key));
+      if (hit !== undefined) return hit;
+    }
+    return undefined;
   }
 
   async close(): Promise<void> {
@@ -386,7 +433,7 @@ export class LmdbEventStore {
       const e = events[i] as EngineEvent;
       const key = p.replayKeys[i] as Buffer;
       const pair = key.toString('latin1');
-      const used = this.#replay.get(key);
+      const used = this.#replayGet(key);
       if (used !== undefined) {
         const stored = this.#events.get(used[0]);
         if (stored !== undefined && Buffer.compare(stored[2], e.id) === 0)
@@ -407,17 +454,40 @@ export class LmdbEventStore {
       const row = p.eventRows[i] as EventRowValues;
       const id = row[2];
       this.#events.put(row[0], row);
-      this.#ids.put(Buffer.from(id.buffer, id.byteOffset, id.byteLength), row[0]);
-      this.#replay.put(p.replayKeys[i] as Buffer, [row[0], row[7]]);
+      const bareId = Buffer.from(id.buffer, id.byteOffset, id.byteLength);
+      const replayKey = p.replayKeys[i] as Buffer;
+      if (this.#filter === undefined) {
+        this.#ids.put(bareId, row[0]);
+        this.#replay.put(replayKey, [row[0], row[7]]);
+      } else {
+        const part = indexPartition(row[0]);
+        this.#ids.put(partKey(part, bareId), row[0]);
+        this.#replay.put(partKey(part, replayKey), [row[0], row[7]]);
+      }
     }
     for (const row of p.auditRows) this.#audit.put(row[1], row);
     for (const n of p.nodes) this.#nodes.put([n.level, n.index], n.hash);
   }
 
   #adopt(p: PreparedBatch): void {
+    // the filter learns a batch's keys once it is committed, as the node's (event-index.ts)
+    if (this.#filter !== undefined)
+      for (let i = 0; i < p.eventRows.length; i++)
+        this.#filter.add(
+          indexKey(p.replayKeys[i] as Buffer),
+          indexPartition((p.eventRows[i] as EventRowValues)[0]),
+        );
     this.#nextSeq += p.eventRows.length;
     this.#range = p.range;
     this.#chainHead = p.chainHead;
     if (p.auditRows.length > 0) this.#lastTime = Math.max(this.#lastTime, p.auditRows[0]?.[2] ?? 0);
   }
+}
+
+/** A partitioned key: the partition as 4 big-endian bytes, then the bare key. */
+function partKey(part: number, key: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(4 + key.length);
+  out.writeUInt32BE(part, 0);
+  key.copy(out, 4);
+  return out;
 }
