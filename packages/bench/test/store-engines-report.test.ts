@@ -44,6 +44,7 @@ const sampleArb = (engine: (typeof ENGINES)[number], phase: 'empty' | 'stored', 
     threadCpuNs: fc.integer({ min: 1, max: 1e10 }),
     processCpuUs: fc.integer({ min: 1, max: 1e7 }),
     wallNs: fc.integer({ min: 1, max: 1e10 }),
+    writtenBytes: fc.integer({ min: 0, max: 1e10 }),
     bytesOnDisk: fc.integer({ min: 1, max: 1e10 }),
     storedAfter: fc.integer({ min: 1, max: 2e6 }),
     load1: fc.double({ min: 0, max: 20, noNaN: true }),
@@ -86,6 +87,10 @@ describe('the report is computed from the samples', () => {
             median(mine.map((s) => s.batches / (s.wallNs / 1e9))),
             6,
           );
+          expect(f.writtenBytesPerEvent).toBeCloseTo(
+            median(mine.map((s) => s.writtenBytes / s.events)),
+            9,
+          );
           expect(f.bytesPerEvent).toBeCloseTo(
             median(mine.map((s) => s.bytesOnDisk / s.storedAfter)),
             9,
@@ -125,6 +130,7 @@ describe('the report is computed from the samples', () => {
       threadCpuNs: 250_000_000,
       processCpuUs: 300_000,
       wallNs: 400_000_000,
+      writtenBytes: 20_000_000,
       bytesOnDisk: 11_000_000,
       storedAfter: 10_000,
       load1: 1,
@@ -149,7 +155,7 @@ describe('the report is computed from the samples', () => {
     expect(md).toContain('| sqlite | empty | 0 | 1 | 25.0 |');
     expect(md).toContain('| lmdb-sync | empty | 0 | 1 | 15.0 |');
     expect(md).toContain('| lmdb-sync | empty | 0.60 |');
-    expect(md).toContain('50.0 | 50,000 | 1,100 |');
+    expect(md).toContain('50.0 | 50,000 | 2,000 | 1,100 |');
     const other = markdown(facts, [base, { ...lmdb, threadCpuNs: 200_000_000 }]);
     expect(other).toContain('| lmdb-sync | empty | 0 | 1 | 20.0 |');
     expect(other).not.toContain('| lmdb-sync | empty | 0 | 1 | 15.0 |');
@@ -177,7 +183,8 @@ describe('measure counts what it committed', () => {
         expect(s.threadCpuNs).toBeGreaterThan(0);
         expect(s.processCpuUs).toBeGreaterThan(0);
         expect(s.wallNs).toBeGreaterThan(0);
-        expect(s.bytesOnDisk).toBeGreaterThan(600 * 300); // the encoded events alone are ~400 bytes each
+        expect(s.bytesOnDisk).toBeGreaterThan(600 * 300);
+        expect(s.writtenBytes).toBeGreaterThan(600 * 300); // durable: the rows reached the disk // the encoded events alone are ~400 bytes each
       } finally {
         await engine.close();
       }

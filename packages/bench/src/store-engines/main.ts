@@ -37,6 +37,12 @@ export function threadCpuNs(): number {
   return Number(text.split(' ')[0]);
 }
 
+/** Bytes this process sent to storage so far (`write_bytes` of /proc/self/io). */
+export function writtenBytes(): number {
+  const match = /^write_bytes: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'));
+  return match === null ? 0 : Number(match[1]);
+}
+
 /**
  * Events that fill a store: the shape and bytes of the factory's events (same authors, same
  * encoded size), with ids and nonces of their own so that each is a new event. They are not
@@ -74,6 +80,7 @@ export async function measure(
   const storedBefore = engine.count;
   let events = 0;
   for (const b of batches) events += b.length;
+  const written0 = writtenBytes();
   const cpu0 = threadCpuNs();
   const process0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
@@ -81,6 +88,7 @@ export async function measure(
   const wallNs = Number(process.hrtime.bigint() - t0);
   const processCpu = process.cpuUsage(process0);
   const threadCpu = threadCpuNs() - cpu0;
+  const written = writtenBytes() - written0;
   return {
     engine: engine.name,
     phase,
@@ -91,6 +99,7 @@ export async function measure(
     threadCpuNs: threadCpu,
     processCpuUs: processCpu.user + processCpu.system,
     wallNs,
+    writtenBytes: written,
     bytesOnDisk: bytesOnDisk(dir),
     storedAfter: engine.count,
     load1: loadavg()[0] ?? 0,

@@ -21,6 +21,8 @@ export interface Sample {
   /** CPU of the whole process (every thread: lmdb-js's write thread too), microseconds. */
   readonly processCpuUs: number;
   readonly wallNs: number;
+  /** Bytes the process sent to storage during the round (`write_bytes` of /proc/self/io). */
+  readonly writtenBytes: number;
   /** The store's files' allocated bytes after the round. */
   readonly bytesOnDisk: number;
   readonly storedAfter: number;
@@ -39,6 +41,7 @@ export interface Figures {
   readonly wallUsPerEvent: number;
   readonly commitsPerSecond: number;
   readonly eventsPerSecond: number;
+  readonly writtenBytesPerEvent: number;
   readonly bytesPerEvent: number;
 }
 
@@ -50,6 +53,7 @@ export const FIGURE_KEYS: readonly FigureKey[] = [
   'wallUsPerEvent',
   'commitsPerSecond',
   'eventsPerSecond',
+  'writtenBytesPerEvent',
   'bytesPerEvent',
 ];
 
@@ -78,6 +82,7 @@ export function summarize(samples: readonly Sample[]): Figures[] {
         wallUsPerEvent: per((s) => s.wallNs / 1000 / s.events),
         commitsPerSecond: per((s) => s.batches / (s.wallNs / 1e9)),
         eventsPerSecond: per((s) => s.events / (s.wallNs / 1e9)),
+        writtenBytesPerEvent: per((s) => s.writtenBytes / s.events),
         bytesPerEvent: per((s) => s.bytesOnDisk / s.storedAfter),
       });
     }
@@ -131,13 +136,13 @@ export function markdown(facts: RunFacts, samples: readonly Sample[]): string {
     '',
     `Batches of ${facts.batchSize} events, ${facts.batchesPerRound} per round; "stored" rounds ran after filling each store to ${facts.storeSize.toLocaleString('en-US')} events. Load average (1, 5, 15 min) at the start ${facts.loadAtStart.map((l) => fmt(l, 2)).join(', ')}, at the end ${facts.loadAtEnd.map((l) => fmt(l, 2)).join(', ')}. Build ${facts.commit}. Medians over the rounds.`,
     '',
-    '| engine | phase | stored before | rounds | committing thread CPU µs/event | of which storage | process CPU µs/event | wall µs/event | commits/s | events/s | bytes on disk/event |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| engine | phase | stored before | rounds | committing thread CPU µs/event | of which storage | process CPU µs/event | wall µs/event | commits/s | events/s | bytes written/event | bytes on disk/event |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const f of figures) {
     const storage = storageCpu(figures, f);
     lines.push(
-      `| ${f.engine} | ${f.phase} | ${f.storedBefore.toLocaleString('en-US')} | ${f.rounds} | ${fmt(f.threadCpuUsPerEvent)} | ${storage === undefined ? '' : fmt(storage)} | ${fmt(f.processCpuUsPerEvent)} | ${fmt(f.wallUsPerEvent)} | ${fmt(f.commitsPerSecond)} | ${fmt(f.eventsPerSecond, 0)} | ${fmt(f.bytesPerEvent, 0)} |`,
+      `| ${f.engine} | ${f.phase} | ${f.storedBefore.toLocaleString('en-US')} | ${f.rounds} | ${fmt(f.threadCpuUsPerEvent)} | ${storage === undefined ? '' : fmt(storage)} | ${fmt(f.processCpuUsPerEvent)} | ${fmt(f.wallUsPerEvent)} | ${fmt(f.commitsPerSecond)} | ${fmt(f.eventsPerSecond, 0)} | ${fmt(f.writtenBytesPerEvent, 0)} | ${fmt(f.bytesPerEvent, 0)} |`,
     );
   }
   const rs = ratios(figures);
@@ -146,12 +151,12 @@ export function markdown(facts: RunFacts, samples: readonly Sample[]): string {
       '',
       'Over SQLite in the same run (below 1: less CPU or time, fewer bytes; above 1 for rates: faster):',
       '',
-      '| engine | phase | thread CPU | process CPU | wall | commits/s | bytes/event |',
-      '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+      '| engine | phase | thread CPU | process CPU | wall | commits/s | bytes written | bytes on disk |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     for (const r of rs)
       lines.push(
-        `| ${r.engine} | ${r.phase} | ${fmt(r.over.threadCpuUsPerEvent, 2)} | ${fmt(r.over.processCpuUsPerEvent, 2)} | ${fmt(r.over.wallUsPerEvent, 2)} | ${fmt(r.over.commitsPerSecond, 2)} | ${fmt(r.over.bytesPerEvent, 2)} |`,
+        `| ${r.engine} | ${r.phase} | ${fmt(r.over.threadCpuUsPerEvent, 2)} | ${fmt(r.over.processCpuUsPerEvent, 2)} | ${fmt(r.over.wallUsPerEvent, 2)} | ${fmt(r.over.commitsPerSecond, 2)} | ${fmt(r.over.writtenBytesPerEvent, 2)} | ${fmt(r.over.bytesPerEvent, 2)} |`,
       );
   }
   const fills = Object.entries(facts.fillSeconds);
