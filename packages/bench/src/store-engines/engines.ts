@@ -7,7 +7,7 @@
  *   (`findReplays`, what the pipeline asks before it commits; it never calls `findIds`).
  * - `lmdb-sync`, `lmdb-async`: {@link LmdbEventStore} in its two durable modes.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Core } from '@commons-sync/bindings';
@@ -118,4 +118,23 @@ export function bytesOnDisk(dir: string): number {
     else if (entry.isFile()) total += statSync(path).blocks * 512;
   }
   return total;
+}
+
+/**
+ * Flushes every file of `dir` to disk: after an unsynced fill, so that writing back the
+ * fill's dirty pages is not charged to the first measured commits.
+ */
+export function fsyncFiles(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) fsyncFiles(path);
+    else if (entry.isFile()) {
+      const fd = openSync(path, 'r+');
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+  }
 }

@@ -20,6 +20,7 @@ import {
   bytesOnDisk,
   type Engine,
   type EngineName,
+  fsyncFiles,
   openEngine,
   toBenchEvents,
 } from './engines.js';
@@ -190,6 +191,7 @@ export async function runStoreEnginesBench(args: StoreEnginesArgs): Promise<numb
         }
         fillSeconds[name] = (Date.now() - t0) / 1000;
         await filler.close();
+        fsyncFiles(dir);
         const engine = openEngine(name, dir, core);
         engines.set(name, engine);
         for (const b of warmStored) await engine.commit(b);
