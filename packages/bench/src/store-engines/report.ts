@@ -21,7 +21,7 @@ export interface Sample {
   /** CPU of the whole process (every thread: lmdb-js's write thread too), microseconds. */
   readonly processCpuUs: number;
   readonly wallNs: number;
-  /** Bytes the process sent to storage during the round (`write_bytes` of /proc/self/io). */
+  /** Bytes the process passed to write calls during the round (`wchar` of /proc/self/io). */
   readonly writtenBytes: number;
   /** The store's files' allocated bytes after the round. */
   readonly bytesOnDisk: number;
