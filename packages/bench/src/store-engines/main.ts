@@ -40,9 +40,9 @@ export function threadCpuNs(): number {
 
 /**
  * Bytes this process passed to write calls so far (`wchar` of /proc/self/io: write, pwrite,
- * writev). Not `write_bytes`: that counts pages when they become dirty in the page cache, so
- * a page written twice before it is flushed counts once, and it read 5x LMDB's pwrite total
- * in a check with strace.
+ * writev), the engine's write volume as it asked for it. Not `write_bytes` (page-cache
+ * accounting): in a check with strace it read about 5x the bytes LMDB passed to pwrite and
+ * writev, for reasons not established here, so it does not compare engines.
  */
 export function writtenBytes(): number {
   const match = /^wchar: (\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'));
