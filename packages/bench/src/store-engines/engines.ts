@@ -5,7 +5,9 @@
  * - `sqlite`: the node's own `Store` (packages/node storage/store.ts) as the node opens it:
  *   WAL, synchronous=FULL, one `Store.commit` per batch, after the judge's lookup
  *   (`findReplays`, what the pipeline asks before it commits; it never calls `findIds`).
- * - `lmdb-sync`, `lmdb-async`: {@link LmdbEventStore} in its two durable modes.
+ * - `lmdb-sync`, `lmdb-async`: {@link LmdbEventStore} in its two durable modes;
+ *   `lmdb-sync-part`, `lmdb-async-part`: the same with the node's partitioned keys.
+ * - `none`: the commit's hashing and row building only (`LmdbEventStore.computeOnly`).
  */
 import { closeSync, fsyncSync, openSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
