@@ -17,6 +17,7 @@ import { Progress } from './progress.js';
 import { groupResults } from './report.js';
 import { FORMAT, type RunFile, readRunFile } from './results-file.js';
 import { type Case, caseName, type Result, type RunOptions, runCase, summarize } from './runner.js';
+import { STORE_ENGINES_USAGE } from './store-engines/args.js';
 import { buildSuite, INPUTS, loadCores } from './suite.js';
 import { type BaselineSection, markdownReport, regressions } from './summary.js';
 import { evaluateTargets, targetLines } from './targets.js';
@@ -142,6 +143,11 @@ async function cli(argv: readonly string[]): Promise<number> {
     return (await import('./sync-reconcile.js')).reconcileBench(argv.slice(1));
   if (argv[0] === 'network') return (await import('./network.js')).networkBench(argv.slice(1));
   try {
+    if (argv[0] === 'store-engines') {
+      const { parseStoreEnginesArgs } = await import('./store-engines/args.js');
+      const { runStoreEnginesBench } = await import('./store-engines/main.js');
+      return await runStoreEnginesBench(parseStoreEnginesArgs(argv.slice(1)));
+    }
     if (argv[0] === 'ingest') {
       const ingest = parseIngestArgs(argv.slice(1));
       if (ingest.help) {
@@ -160,7 +166,9 @@ async function cli(argv: readonly string[]): Promise<number> {
     if (!(error instanceof BenchError)) throw error;
     process.stderr.write(`commons-sync-bench: ${error.message} [${error.code}]\n`);
     if (error instanceof UsageError)
-      process.stderr.write(`${argv[0] === 'ingest' ? INGEST_USAGE : USAGE}\n`);
+      process.stderr.write(
+        `${argv[0] === 'ingest' ? INGEST_USAGE : argv[0] === 'store-engines' ? STORE_ENGINES_USAGE : USAGE}\n`,
+      );
     return error.exitCode;
   }
 }
