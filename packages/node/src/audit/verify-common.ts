@@ -11,6 +11,7 @@ export interface BadRow {
     | 'replay'
     | 'key_events'
     | 'identity_events'
+    | 'identity_invalid'
     | 'governance_records'
     | 'database';
   /**
@@ -72,11 +73,18 @@ export interface AuditData {
   /**
    * The `identity_events` rows by event seq, each with its event's columns: `event_seq`,
    * `event_id`, `identity` (the author), `key_state` (hex), `created_at`, `expires_at` (null
-   * when no event has that seq), `invalid_reason`.
+   * when no event has that seq), `invalid_reason` (from `identity_invalid`; null: none).
    */
   identityEventRows(): Iterable<Row>;
-  /** The identity row (as above) of the event with this seq, if any (a primary key lookup). */
-  identityEventRow(seq: number): Row | undefined;
+  /**
+   * The identity row (as above) of the event with this seq under this key state (hex), if any
+   * (a primary key lookup: the rows are keyed by key state, then seq).
+   */
+  identityEventRow(seq: number, keyState: string): Row | undefined;
+  /** The key states (hex) of every identity row of this seq (a scan: only when one is missing). */
+  identityRowKeyStates(seq: number): string[];
+  /** The `identity_invalid` rows that name no identity row: their `event_seq`. */
+  invalidationsWithoutRow(): Iterable<Row>;
   /** The `governance_records` rows (every column), by id and signers; absent: none kept. */
   governanceRows?(): Iterable<Row>;
 }

@@ -5,7 +5,8 @@
  *   "attached" entry in the log naming it with SHA-256 of its bytes, and every such entry has
  *   its row; replayed in stored order the rows rebuild the logs and every one of them joins;
  * - every stored event whose author is a did:cs has its `identity_events` row (the same
- *   identity and key state), and every row its event;
+ *   identity and key state), and every row its event; one row per event; every
+ *   `identity_invalid` row names an event that has its identity row;
  * - every such event still unexpired stands as the rebuilt logs say: valid, or invalidated
  *   with the code they give (an expired event is no longer judged again, so its standing is
  *   the one it had when it expired).
@@ -95,11 +96,14 @@ export function verifyIdentities(
       fail('key_events', String((rows[i] as Row)['seq']), 'never joins its log');
   });
 
+  let previousSeq: unknown;
   for (const row of data.identityEventRows()) {
     const { event_seq, event_id, identity, key_state, created_at, expires_at, invalid_reason } =
       row;
     if (!isBlob(event_id, 32)) fail('identity_events', String(event_seq), 'names no event');
     const name = String(event_seq);
+    if (event_seq === previousSeq) fail('identity_events', name, 'a second row for one event');
+    previousSeq = event_seq;
     if (typeof identity !== 'string' || typeof key_state !== 'string')
       fail('identity_events', name, 'malformed column');
     if (!Number.isSafeInteger(created_at) || !Number.isSafeInteger(expires_at))
@@ -119,12 +123,14 @@ export function verifyIdentities(
       );
     }
   }
+  for (const { event_seq } of data.invalidationsWithoutRow())
+    fail('identity_invalid', String(event_seq), 'names no identity row');
 }
 
 /** For verify-events.ts: an event by an identity has its row, naming the event's key state. */
 export function checkIdentityRow(data: AuditData, seq: number, keyState: Uint8Array): void {
-  const row = data.identityEventRow(seq);
-  if (row === undefined) fail('events', seq, 'an event by an identity without its identity row');
-  if (row['key_state'] !== hex(keyState))
+  if (data.identityEventRow(seq, hex(keyState)) !== undefined) return;
+  if (data.identityRowKeyStates(seq).length > 0)
     fail('events', seq, 'its identity row names another key state than the event');
+  fail('events', seq, 'an event by an identity without its identity row');
 }

@@ -21,7 +21,7 @@ import type { Core } from '@commons-sync/bindings';
 import type { AuditRecord } from '../audit/index.js';
 import { CorruptEventError } from '../errors.js';
 import {
-  checkIdentityAuthor,
+  checkIdentityAuthorOf,
   checkKeyStateStanding,
   DEFAULT_REGISTRY_BOUNDS,
   decodeKeyEvent,
@@ -146,12 +146,13 @@ export class IdentityStage {
 
   /** §7 step 7 for an author that is an identity: spec/IDENTITY.md §8 against its state. */
   verdict(event: Prepared & { readonly identity: NonNullable<Prepared['identity']> }) {
-    return checkIdentityAuthor(this.registry.get(event.author), {
-      author: event.author,
-      createdAt: event.createdAt,
-      keyState: event.identity.keyState,
-      signers: event.identity.signers,
-    });
+    return checkIdentityAuthorOf(
+      this.registry.get(event.author),
+      event.author,
+      event.createdAt,
+      event.identity.keyState,
+      event.identity.signers,
+    );
   }
 
   /**
@@ -391,7 +392,8 @@ export class IdentityStage {
   /** Every unexpired stored event of an identity judged against the logs; fixes what differs. */
   private recheckStored(): void {
     const nowSeconds = Math.floor(this.now() / 1000);
-    let after = 0;
+    // in the identity table's key order (key state, then seq): a range read per page
+    let after = { keyStateId: 0, seq: 0 };
     for (;;) {
       const rows = this.store.identity.liveAfter(after, nowSeconds, this.bounds.pageSize);
       const byIdentity = new Map<string, IdentityStanding[]>();
@@ -415,7 +417,7 @@ export class IdentityStage {
       }
       const last = rows[rows.length - 1];
       if (last === undefined || rows.length < this.bounds.pageSize) return;
-      after = last.seq;
+      after = last;
     }
   }
 }

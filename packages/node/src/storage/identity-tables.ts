@@ -1,6 +1,7 @@
 /**
- * The identity tables (migration 3): attached key events, and the identity standing of stored
- * events whose author is a did:cs. Written inside the store's commit transaction
+ * The identity tables (migrations 3, 7 and 8): attached key events, the key state dictionary,
+ * the identity rows of stored events whose author is a did:cs (by key state, then seq) and the
+ * standing of those a key event invalidated. Written inside the store's commit transaction
  * ({@link IdentityTables.write}), so an event, its identity row and their audit entries are
  * durable together; read by the node at start (the key event logs are rebuilt from
  * `key_events`) and page by page when a key event changes verdicts (re-evaluation).
@@ -34,10 +35,21 @@ export interface IdentityStanding {
   readonly identity: string;
   /** 64 lowercase hex digits. */
   readonly keyState: string;
+  /** The key state's `key_states` id (the first column of the row's key). */
+  readonly keyStateId: number;
   readonly createdAt: number;
   readonly expiresAt: number;
   /** Null while valid; else the ERR_KEL_ code it was invalidated with. */
   readonly invalidReason: string | null;
+  /** The key event (hex id) whose arrival invalidated it. */
+  readonly invalidBy: string | null;
+}
+
+/** How a stored event of an identity was invalidated (no such record: it is valid). */
+export interface IdentityInvalidation {
+  readonly seq: number;
+  /** The ERR_KEL_ code it was invalidated with. */
+  readonly invalidReason: string;
   /** The key event (hex id) whose arrival invalidated it. */
   readonly invalidBy: string | null;
 }
@@ -49,10 +61,10 @@ export interface StandingChange {
   readonly invalidBy: string | null;
 }
 
-/** What one commit writes to the identity tables. */
 /** Dictionary rows a write added (key state hex → id), for {@link IdentityTables.adopt}. */
 export type StagedKeyStates = Map<string, number>;
 
+/** What one commit writes to the identity tables. */
 export interface IdentityWrites {
   readonly keyEvents?: readonly KeyEventRow[];
   readonly events?: readonly IdentityEventRow[];
@@ -64,6 +76,7 @@ interface StandingDbRow {
   id: Uint8Array;
   author: string;
   key_state: Uint8Array;
+  key_state_id: number;
   created_at: number;
   expires_at: number;
   invalid_reason: string | null;
@@ -79,6 +92,7 @@ function standingOf(r: StandingDbRow): IdentityStanding {
     id: new Uint8Array(r.id),
     identity: r.author,
     keyState: hexOf(r.key_state),
+    keyStateId: r.key_state_id,
     createdAt: r.created_at,
     expiresAt: r.expires_at,
     invalidReason: r.invalid_reason,
@@ -89,10 +103,14 @@ function standingOf(r: StandingDbRow): IdentityStanding {
 /** Key states whose dictionary ids are kept in memory (the oldest entry leaves first). */
 const KEY_STATE_IDS = 4096;
 
-/** The columns of a standing: the identity row joined with its event and its key state. */
-const STANDING = `SELECT e.seq, e.id, e.author, k.key_state, e.created_at, e.expires_at,
-  i.invalid_reason, i.invalid_by FROM identity_events i JOIN events e ON e.seq = i.event_seq
-  JOIN key_states k ON k.id = i.key_state_id`;
+/**
+ * The columns of a standing: the identity row joined with its event, its key state and its
+ * invalidation if it has one.
+ */
+const STANDING = `SELECT e.seq, e.id, e.author, k.key_state, i.key_state_id, e.created_at,
+  e.expires_at, v.invalid_reason, v.invalid_by FROM identity_events i
+  JOIN events e ON e.seq = i.event_seq JOIN key_states k ON k.id = i.key_state_id
+  LEFT JOIN identity_invalid v ON v.event_seq = i.event_seq`;
 
 export class IdentityTables {
   readonly #insertKeyEvent: Statement;
@@ -101,10 +119,11 @@ export class IdentityTables {
   readonly #insertKeyState: Statement;
   /** Key state (hex) → its `key_states` id, for key states whose row is committed. */
   readonly #keyStateIds = new Map<string, number>();
-  readonly #setStanding: Statement;
+  readonly #invalidate: Statement;
+  readonly #revalidate: Statement;
+  readonly #invalidation: Statement;
   readonly #allKeyEvents: Statement;
   readonly #keyEventsOf: Statement;
-  readonly #standing: Statement;
   readonly #liveAfter: Statement;
   readonly #countKeyEvents: Statement;
   readonly #countOf: Statement;
@@ -122,12 +141,18 @@ export class IdentityTables {
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#insertEvent = db.prepare(
-      'INSERT INTO identity_events (event_seq, key_state_id) VALUES (?, ?)',
+      'INSERT INTO identity_events (key_state_id, event_seq) VALUES (?, ?)',
     );
     this.#keyStateIdOf = db.prepare('SELECT id FROM key_states WHERE key_state = ?').pluck();
     this.#insertKeyState = db.prepare('INSERT INTO key_states (key_state) VALUES (?)');
-    this.#setStanding = db.prepare(
-      'UPDATE identity_events SET invalid_reason = ?, invalid_by = ? WHERE event_seq = ?',
+    this.#invalidate = db.prepare(
+      `INSERT INTO identity_invalid (event_seq, invalid_reason, invalid_by) VALUES (?, ?, ?)
+       ON CONFLICT (event_seq) DO UPDATE SET invalid_reason = excluded.invalid_reason,
+       invalid_by = excluded.invalid_by`,
+    );
+    this.#revalidate = db.prepare('DELETE FROM identity_invalid WHERE event_seq = ?');
+    this.#invalidation = db.prepare(
+      'SELECT event_seq AS seq, invalid_reason, invalid_by FROM identity_invalid WHERE event_seq = ?',
     );
     this.#allKeyEvents = db.prepare(
       'SELECT id, identity, type, created_at, encoded FROM key_events ORDER BY seq',
@@ -135,14 +160,16 @@ export class IdentityTables {
     this.#keyEventsOf = db.prepare(
       'SELECT id, identity, type, created_at, encoded FROM key_events WHERE identity = ? ORDER BY seq',
     );
-    this.#standing = db.prepare(`${STANDING} WHERE i.event_seq = ?`);
+    // the key's order: a range of the one B-tree, no sort
     this.#liveAfter = db.prepare(
-      `${STANDING} WHERE i.event_seq > ? AND e.expires_at > ? ORDER BY i.event_seq LIMIT ?`,
+      `${STANDING} WHERE (i.key_state_id, i.event_seq) > (?, ?) AND e.expires_at > ?
+       ORDER BY i.key_state_id, i.event_seq LIMIT ?`,
     );
     this.#countKeyEvents = db.prepare('SELECT count(*) FROM key_events').pluck();
     this.#countOf = db.prepare(
-      `SELECT count(*) AS events, count(i.invalid_reason) AS invalidated
-       FROM identity_events i JOIN events e ON e.seq = i.event_seq WHERE e.author = ?`,
+      `SELECT count(*) AS events, count(v.invalid_reason) AS invalidated
+       FROM identity_events i JOIN events e ON e.seq = i.event_seq
+       LEFT JOIN identity_invalid v ON v.event_seq = i.event_seq WHERE e.author = ?`,
     );
     this.#maxSeq = db.prepare('SELECT max(seq) FROM key_events').pluck();
     this.#keyEventItems = db.prepare('SELECT id, created_at FROM key_events ORDER BY seq');
@@ -178,9 +205,12 @@ export class IdentityTables {
         lastHex = e.keyState;
         lastId = this.#keyStateId(lastHex, added);
       }
-      this.#insertEvent.run(firstSeq + e.index, lastId);
+      this.#insertEvent.run(lastId, firstSeq + e.index);
     }
-    for (const s of w.standings ?? []) this.#setStanding.run(s.invalidReason, s.invalidBy, s.seq);
+    for (const s of w.standings ?? []) {
+      if (s.invalidReason === null) this.#revalidate.run(s.seq);
+      else this.#invalidate.run(s.seq, s.invalidReason, s.invalidBy);
+    }
     return added;
   }
 
@@ -258,13 +288,18 @@ export class IdentityTables {
     return this.#countKeyEvents.get() as number;
   }
 
-  /** The identity standing of a stored event, or undefined (not an identity's event). */
-  standing(id: Uint8Array): IdentityStanding | undefined {
+  /**
+   * How a stored event was invalidated by a key event, or undefined: valid, or not an
+   * identity's event (or not stored).
+   */
+  standing(id: Uint8Array): IdentityInvalidation | undefined {
     const seq = this.seqOf(id);
-    const row = (seq === undefined ? undefined : this.#standing.get(seq)) as
-      | StandingDbRow
+    const row = (seq === undefined ? undefined : this.#invalidation.get(seq)) as
+      | { seq: number; invalid_reason: string; invalid_by: string | null }
       | undefined;
-    return row === undefined ? undefined : standingOf(row);
+    return row === undefined
+      ? undefined
+      : { seq: row.seq, invalidReason: row.invalid_reason, invalidBy: row.invalid_by };
   }
 
   /**
@@ -296,9 +331,19 @@ export class IdentityTables {
     return rows.map(standingOf);
   }
 
-  /** Up to `limit` unexpired events of any identity with seqs above `afterSeq` (start-up pass). */
-  liveAfter(afterSeq: number, nowSeconds: number, limit: number): IdentityStanding[] {
-    return (this.#liveAfter.all(afterSeq, nowSeconds, limit) as StandingDbRow[]).map(standingOf);
+  /**
+   * Up to `limit` unexpired events of any identity after the row (`keyStateId`, `seq`) in the
+   * table's order (key state id, then seq): one page of the start-up pass, which resumes after
+   * the last row it got.
+   */
+  liveAfter(
+    after: { readonly keyStateId: number; readonly seq: number },
+    nowSeconds: number,
+    limit: number,
+  ): IdentityStanding[] {
+    return (
+      this.#liveAfter.all(after.keyStateId, after.seq, nowSeconds, limit) as StandingDbRow[]
+    ).map(standingOf);
   }
 
   /** How many stored events an identity authored, and how many of them are invalidated. */

@@ -26,12 +26,23 @@ function sqliteAuditData(db: Database): AuditData {
   const replayRow = db
     .prepare('SELECT 1 FROM replay WHERE part = ? AND key = ? AND seq = ?')
     .pluck();
-  // the identity row with the columns of its event (none when the row names no event)
+  // the identity row with the columns of its event (none when the row names no event) and its
+  // invalidation (none: valid)
   const identityColumns = `SELECT i.event_seq, e.id AS event_id, e.author AS identity,
-    lower(hex(k.key_state)) AS key_state, e.created_at, e.expires_at, i.invalid_reason
+    lower(hex(k.key_state)) AS key_state, e.created_at, e.expires_at, v.invalid_reason
     FROM identity_events i LEFT JOIN events e ON e.seq = i.event_seq
-    LEFT JOIN key_states k ON k.id = i.key_state_id`;
-  const identityEventRow = db.prepare(`${identityColumns} WHERE i.event_seq = ?`);
+    LEFT JOIN key_states k ON k.id = i.key_state_id
+    LEFT JOIN identity_invalid v ON v.event_seq = i.event_seq`;
+  const identityEventRow = db.prepare(
+    `${identityColumns} WHERE i.key_state_id = (SELECT id FROM key_states WHERE key_state = ?)
+     AND i.event_seq = ?`,
+  );
+  const identityRowKeyStates = db
+    .prepare(
+      `SELECT lower(hex(k.key_state)) FROM identity_events i
+       LEFT JOIN key_states k ON k.id = i.key_state_id WHERE i.event_seq = ?`,
+    )
+    .pluck();
   return {
     checkpoints: () => db.prepare('SELECT * FROM checkpoints ORDER BY seq').all() as Row[],
     entries: () =>
@@ -59,8 +70,19 @@ function sqliteAuditData(db: Database): AuditData {
     keyEventRows: () =>
       db.prepare('SELECT * FROM key_events ORDER BY seq').iterate() as IterableIterator<Row>,
     identityEventRows: () =>
-      db.prepare(`${identityColumns} ORDER BY i.event_seq`).iterate() as IterableIterator<Row>,
-    identityEventRow: (seq) => identityEventRow.get(seq) as Row | undefined,
+      db
+        .prepare(`${identityColumns} ORDER BY i.event_seq, i.key_state_id`)
+        .iterate() as IterableIterator<Row>,
+    identityEventRow: (seq, keyState) =>
+      identityEventRow.get(Buffer.from(keyState, 'hex'), seq) as Row | undefined,
+    identityRowKeyStates: (seq) => identityRowKeyStates.all(seq) as string[],
+    invalidationsWithoutRow: () =>
+      db
+        .prepare(
+          `SELECT event_seq FROM identity_invalid
+           WHERE event_seq NOT IN (SELECT event_seq FROM identity_events) ORDER BY event_seq`,
+        )
+        .iterate() as IterableIterator<Row>,
     governanceRows: () =>
       db
         .prepare('SELECT * FROM governance_records ORDER BY id, signers')
