@@ -92,7 +92,7 @@ describe('audit verify and identities', () => {
     expect(await verifyAudit(revived, core)).toMatchObject({
       ok: false,
       firstBad: {
-        table: 'identity_events',
+        table: 'identity_runs',
         what: expect.stringContaining('ERR_KEL_KEY_ROTATED'),
       },
     });
@@ -104,15 +104,16 @@ describe('audit verify and identities', () => {
     expect(await verifyAudit(smeared, core)).toMatchObject({
       ok: false,
       firstBad: {
-        table: 'identity_events',
+        table: 'identity_runs',
         what: expect.stringContaining('stands ERR_KEL_KEY_REVOKED'),
       },
     });
   });
 
   it('names an event by an identity without its identity row', async () => {
+    // the two events were stored by one commit: one run lists both
     const orphan = tampered(
-      'DELETE FROM identity_events WHERE event_seq = (SELECT seq FROM events WHERE id = ?)',
+      'DELETE FROM identity_runs WHERE first_seq = (SELECT seq FROM events WHERE id = ?)',
       Buffer.from(ids[0] as string, 'hex'),
     );
     expect(await verifyAudit(orphan, core)).toMatchObject({
@@ -121,10 +122,10 @@ describe('audit verify and identities', () => {
     });
   });
 
-  it('names an identity row moved to another key state, and a second row for one event', async () => {
+  it('names a run moved to another key state, one listing an event twice, one malformed', async () => {
     const moved = tampered(
-      `UPDATE identity_events SET key_state_id = key_state_id + 1
-       WHERE event_seq = (SELECT seq FROM events WHERE id = ?)`,
+      `UPDATE identity_runs SET key_state_id = key_state_id + 1
+       WHERE first_seq = (SELECT seq FROM events WHERE id = ?)`,
       Buffer.from(ids[0] as string, 'hex'),
     );
     expect(await verifyAudit(moved, core)).toMatchObject({
@@ -132,13 +133,23 @@ describe('audit verify and identities', () => {
       firstBad: { table: 'events', what: expect.stringContaining('names another key state') },
     });
     const twice = tampered(
-      `INSERT INTO identity_events (key_state_id, event_seq)
-       SELECT (SELECT max(id) FROM key_states) + 1, seq FROM events WHERE id = ?`,
-      Buffer.from(ids[0] as string, 'hex'),
+      `INSERT INTO identity_runs (key_state_id, first_seq, seqs)
+       SELECT (SELECT max(id) FROM key_states) + 1, seq, x'' FROM events WHERE id = ?`,
+      Buffer.from(ids[1] as string, 'hex'),
     );
     expect(await verifyAudit(twice, core)).toMatchObject({
       ok: false,
-      firstBad: { table: 'identity_events', what: 'a second row for one event' },
+      firstBad: { table: 'identity_runs', what: 'lists an event twice' },
+    });
+    const malformed = tampered(
+      "UPDATE identity_runs SET seqs = x'000001' WHERE first_seq = (SELECT seq FROM events WHERE id = ?)",
+      Buffer.from(ids[0] as string, 'hex'),
+    );
+    // the run's second event is no longer listed: the event is named first (events come
+    // before the identity tables in the verifier's order)
+    expect(await verifyAudit(malformed, core)).toMatchObject({
+      ok: false,
+      firstBad: { table: 'events', what: expect.stringContaining('without its identity row') },
     });
   });
 
@@ -150,7 +161,7 @@ describe('audit verify and identities', () => {
     );
     expect(await verifyAudit(stray, core)).toMatchObject({
       ok: false,
-      firstBad: { table: 'identity_invalid', what: 'names no identity row' },
+      firstBad: { table: 'identity_invalid', what: 'names no listed event' },
     });
   });
 });

@@ -72,7 +72,7 @@ describe('schema migrations', () => {
       createHash('sha256')
         .update(MIGRATIONS[7]?.sql ?? '')
         .digest('hex'),
-    ).toBe('ed2b0eaf28bbafa6f95c10cf130bf5de4c7b7cdc5bd75d6f0f9ab31356040cf2');
+    ).toBe('60c2b6bd5257a2b477853f03bbcfa2cad31ff2e486166b7c78ccd6e2ae05e09a');
   });
 
   it('opens a version 1 data directory, migrates it, and keeps its log verifiable', async () => {

@@ -105,8 +105,8 @@ describe('identity rows keyed by a key state dictionary', () => {
     commit(3, b, false); // and b keeps its own
     const rows = db
       .prepare(
-        `SELECT i.event_seq, lower(hex(k.key_state)) AS key_state
-         FROM identity_events i LEFT JOIN key_states k ON k.id = i.key_state_id ORDER BY 1`,
+        `SELECT r.first_seq AS event_seq, lower(hex(k.key_state)) AS key_state
+         FROM identity_runs r LEFT JOIN key_states k ON k.id = r.key_state_id ORDER BY 1`,
       )
       .all();
     expect(rows).toEqual([

@@ -1,12 +1,14 @@
 /**
  * The identity tables (migrations 3, 7 and 8): attached key events, the key state dictionary,
- * the identity rows of stored events whose author is a did:cs (by key state, then seq) and the
- * standing of those a key event invalidated. Written inside the store's commit transaction
+ * which stored events name each key state (`identity_runs`: per key state, one row per commit
+ * that stored events naming it) and the standing of those a key event invalidated. Written inside the store's commit transaction
  * ({@link IdentityTables.write}), so an event, its identity row and their audit entries are
  * durable together; read by the node at start (the key event logs are rebuilt from
  * `key_events`) and page by page when a key event changes verdicts (re-evaluation).
  */
 import type { Database, Statement } from 'better-sqlite3';
+
+import { CorruptDatabaseError } from './errors.js';
 
 /** An attached key event, as stored. */
 export interface KeyEventRow {
@@ -35,8 +37,6 @@ export interface IdentityStanding {
   readonly identity: string;
   /** 64 lowercase hex digits. */
   readonly keyState: string;
-  /** The key state's `key_states` id (the first column of the row's key). */
-  readonly keyStateId: number;
   readonly createdAt: number;
   readonly expiresAt: number;
   /** Null while valid; else the ERR_KEL_ code it was invalidated with. */
@@ -71,50 +71,62 @@ export interface IdentityWrites {
   readonly standings?: readonly StandingChange[];
 }
 
-interface StandingDbRow {
-  seq: number;
+/** The columns of an identity's event that a standing reads (with its invalidation). */
+interface EventDbRow {
   id: Uint8Array;
   author: string;
-  key_state: Uint8Array;
-  key_state_id: number;
   created_at: number;
   expires_at: number;
   invalid_reason: string | null;
   invalid_by: string | null;
 }
 
+interface RunDbRow {
+  first_seq: number;
+  seqs: Uint8Array;
+}
+
 const hexOf = (b: Uint8Array): string =>
   Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
-function standingOf(r: StandingDbRow): IdentityStanding {
-  return {
-    seq: r.seq,
-    id: new Uint8Array(r.id),
-    identity: r.author,
-    keyState: hexOf(r.key_state),
-    keyStateId: r.key_state_id,
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-    invalidReason: r.invalid_reason,
-    invalidBy: r.invalid_by,
-  };
+/**
+ * A run's `seqs` column: the seqs after its first, each as its distance from `first_seq`, 4
+ * bytes big-endian, ascending (empty for a run of one event).
+ */
+export function encodeRunSeqs(seqs: readonly number[]): Buffer {
+  const first = seqs[0] ?? 0;
+  const out = Buffer.allocUnsafe(4 * Math.max(0, seqs.length - 1));
+  for (let i = 1; i < seqs.length; i++) out.writeUInt32BE((seqs[i] as number) - first, 4 * (i - 1));
+  return out;
+}
+
+/**
+ * The seqs of a run (`first_seq` first), or undefined if `seqs` is not a whole number of
+ * 4-byte distances, strictly ascending after the first.
+ */
+export function decodeRunSeqs(firstSeq: number, seqs: Uint8Array): number[] | undefined {
+  if (seqs.length % 4 !== 0) return undefined;
+  const view = new DataView(seqs.buffer, seqs.byteOffset, seqs.byteLength);
+  const out = [firstSeq];
+  let last = 0;
+  for (let at = 0; at < seqs.length; at += 4) {
+    const d = view.getUint32(at);
+    if (d <= last) return undefined;
+    last = d;
+    out.push(firstSeq + d);
+  }
+  return out;
 }
 
 /** Key states whose dictionary ids are kept in memory (the oldest entry leaves first). */
 const KEY_STATE_IDS = 4096;
 
-/**
- * The columns of a standing: the identity row joined with its event, its key state and its
- * invalidation if it has one.
- */
-const STANDING = `SELECT e.seq, e.id, e.author, k.key_state, i.key_state_id, e.created_at,
-  e.expires_at, v.invalid_reason, v.invalid_by FROM identity_events i
-  JOIN events e ON e.seq = i.event_seq JOIN key_states k ON k.id = i.key_state_id
-  LEFT JOIN identity_invalid v ON v.event_seq = i.event_seq`;
+/** Runs read per query while paging a key state's events. */
+const RUNS_PER_READ = 64;
 
 export class IdentityTables {
   readonly #insertKeyEvent: Statement;
-  readonly #insertEvent: Statement;
+  readonly #insertRun: Statement;
   readonly #keyStateIdOf: Statement;
   readonly #insertKeyState: Statement;
   /** Key state (hex) → its `key_states` id, for key states whose row is committed. */
@@ -124,7 +136,11 @@ export class IdentityTables {
   readonly #invalidation: Statement;
   readonly #allKeyEvents: Statement;
   readonly #keyEventsOf: Statement;
-  readonly #liveAfter: Statement;
+  readonly #runsFrom: Statement;
+  readonly #eventOf: Statement;
+  readonly #keyStateOf: Statement;
+  readonly #nextKeyStateId: Statement;
+  readonly #countInvalidOf: Statement;
   readonly #countKeyEvents: Statement;
   readonly #countOf: Statement;
   readonly #maxSeq: Statement;
@@ -133,15 +149,15 @@ export class IdentityTables {
 
   /** `seqOf`: the seq of the stored event with this id (the store's id index). */
   constructor(
-    private readonly db: Database,
+    db: Database,
     private readonly seqOf: (id: Uint8Array) => number | undefined,
   ) {
     this.#insertKeyEvent = db.prepare(
       `INSERT INTO key_events (seq, id, identity, type, created_at, received_at, encoded)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.#insertEvent = db.prepare(
-      'INSERT INTO identity_events (key_state_id, event_seq) VALUES (?, ?)',
+    this.#insertRun = db.prepare(
+      'INSERT INTO identity_runs (key_state_id, first_seq, seqs) VALUES (?, ?, ?)',
     );
     this.#keyStateIdOf = db.prepare('SELECT id FROM key_states WHERE key_state = ?').pluck();
     this.#insertKeyState = db.prepare('INSERT INTO key_states (key_state) VALUES (?)');
@@ -160,17 +176,34 @@ export class IdentityTables {
     this.#keyEventsOf = db.prepare(
       'SELECT id, identity, type, created_at, encoded FROM key_events WHERE identity = ? ORDER BY seq',
     );
-    // the key's order: a range of the one B-tree, no sort
-    this.#liveAfter = db.prepare(
-      `${STANDING} WHERE (i.key_state_id, i.event_seq) > (?, ?) AND e.expires_at > ?
-       ORDER BY i.key_state_id, i.event_seq LIMIT ?`,
+    // a key state's runs from the one holding seq `after` + 1 on: a range of the key
+    this.#runsFrom = db.prepare(
+      `SELECT first_seq, seqs FROM identity_runs WHERE key_state_id = @ks AND first_seq >= coalesce(
+         (SELECT max(first_seq) FROM identity_runs WHERE key_state_id = @ks AND first_seq <= @after), 0)
+       AND first_seq >= @from ORDER BY first_seq LIMIT @limit`,
     );
+    this.#eventOf = db.prepare(
+      `SELECT e.id, e.author, e.created_at, e.expires_at, v.invalid_reason, v.invalid_by
+       FROM events e LEFT JOIN identity_invalid v ON v.event_seq = e.seq WHERE e.seq = ?`,
+    );
+    this.#keyStateOf = db.prepare('SELECT key_state FROM key_states WHERE id = ?').pluck();
+    this.#nextKeyStateId = db
+      .prepare('SELECT min(key_state_id) FROM identity_runs WHERE key_state_id > ?')
+      .pluck();
     this.#countKeyEvents = db.prepare('SELECT count(*) FROM key_events').pluck();
-    this.#countOf = db.prepare(
-      `SELECT count(*) AS events, count(v.invalid_reason) AS invalidated
-       FROM identity_events i JOIN events e ON e.seq = i.event_seq
-       LEFT JOIN identity_invalid v ON v.event_seq = i.event_seq WHERE e.author = ?`,
-    );
+    // a run's events share its key state, so its first event names the author of all
+    this.#countOf = db
+      .prepare(
+        `SELECT coalesce(sum(1 + length(r.seqs) / 4), 0) FROM identity_runs r
+         JOIN events e ON e.seq = r.first_seq WHERE e.author = ?`,
+      )
+      .pluck();
+    this.#countInvalidOf = db
+      .prepare(
+        `SELECT count(*) FROM identity_invalid v JOIN events e ON e.seq = v.event_seq
+         WHERE e.author = ?`,
+      )
+      .pluck();
     this.#maxSeq = db.prepare('SELECT max(seq) FROM key_events').pluck();
     this.#keyEventItems = db.prepare('SELECT id, created_at FROM key_events ORDER BY seq');
     this.#keyEventBytes = db.prepare('SELECT encoded FROM key_events WHERE id = ?').pluck();
@@ -196,17 +229,24 @@ export class IdentityTables {
         );
       }
     }
-    const events = w.events ?? [];
-    // many events of a commit name the same key state: one map lookup for a run of them
+    // one row per key state the commit names, listing its events (ascending: `events` come
+    // in commit order): one B-tree insert per key state and commit, not per event
+    const runs = new Map<number, number[]>();
     let lastHex = '';
-    let lastId = 0;
-    for (const e of events) {
+    let last: number[] = [];
+    for (const e of w.events ?? []) {
       if (e.keyState !== lastHex) {
         lastHex = e.keyState;
-        lastId = this.#keyStateId(lastHex, added);
+        const id = this.#keyStateId(lastHex, added);
+        const run = runs.get(id);
+        if (run === undefined) {
+          last = [];
+          runs.set(id, last);
+        } else last = run;
       }
-      this.#insertEvent.run(lastId, firstSeq + e.index);
+      last.push(firstSeq + e.index);
     }
+    for (const [id, seqs] of runs) this.#insertRun.run(id, seqs[0], encodeRunSeqs(seqs));
     for (const s of w.standings ?? []) {
       if (s.invalidReason === null) this.#revalidate.run(s.seq);
       else this.#invalidate.run(s.seq, s.invalidReason, s.invalidBy);
@@ -313,41 +353,81 @@ export class IdentityTables {
     nowSeconds: number,
     limit: number,
   ): IdentityStanding[] {
-    if (keyStates.length === 0) return [];
-    // the ids first: the page then walks the small-integer index
-    const ids: number[] = [];
-    for (const k of keyStates) {
-      const id = this.#keyStateIdOf.get(Buffer.from(k, 'hex')) as number | undefined;
-      if (id !== undefined) ids.push(id);
+    // each key state's first `limit` hold the first `limit` of all of them
+    const all: IdentityStanding[] = [];
+    for (const keyState of keyStates) {
+      const id = this.#keyStateIdOf.get(Buffer.from(keyState, 'hex')) as number | undefined;
+      if (id !== undefined) all.push(...this.live({ id, keyState }, afterSeq, nowSeconds, limit));
     }
-    if (ids.length === 0) return [];
-    const marks = ids.map(() => '?').join(', ');
-    const rows = this.db
-      .prepare(
-        `${STANDING} WHERE i.key_state_id IN (${marks}) AND i.event_seq > ? AND e.expires_at > ?
-         ORDER BY i.event_seq LIMIT ?`,
-      )
-      .all(...ids, afterSeq, nowSeconds, limit) as StandingDbRow[];
-    return rows.map(standingOf);
+    if (keyStates.length > 1) all.sort((a, b) => a.seq - b.seq);
+    return all.length > limit ? all.slice(0, limit) : all;
+  }
+
+  /** The next key state (by dictionary id, above `afterId`) that stored events name. */
+  nextKeyState(afterId: number): { id: number; keyState: string } | undefined {
+    const id = this.#nextKeyStateId.get(afterId) as number | null;
+    if (id === null) return undefined;
+    const bytes = this.#keyStateOf.get(id) as Uint8Array | undefined;
+    if (bytes === undefined)
+      throw new CorruptDatabaseError(`identity_runs names key state ${id}, which has no row`);
+    return { id, keyState: hexOf(bytes) };
   }
 
   /**
-   * Up to `limit` unexpired events of any identity after the row (`keyStateId`, `seq`) in the
-   * table's order (key state id, then seq): one page of the start-up pass, which resumes after
-   * the last row it got.
+   * Up to `limit` events naming the key state (its id and hex), unexpired at `nowSeconds`, with
+   * seqs above `afterSeq` (ascending): its runs from the one holding `afterSeq` on, a range
+   * of the table's key, and each event's row by seq.
    */
-  liveAfter(
-    after: { readonly keyStateId: number; readonly seq: number },
+  live(
+    keyState: { readonly id: number; readonly keyState: string },
+    afterSeq: number,
     nowSeconds: number,
     limit: number,
   ): IdentityStanding[] {
-    return (
-      this.#liveAfter.all(after.keyStateId, after.seq, nowSeconds, limit) as StandingDbRow[]
-    ).map(standingOf);
+    const out: IdentityStanding[] = [];
+    if (limit <= 0) return out;
+    for (let from = 0; ; ) {
+      const runs = this.#runsFrom.all({
+        ks: keyState.id,
+        after: afterSeq,
+        from,
+        limit: RUNS_PER_READ,
+      }) as RunDbRow[];
+      for (const run of runs) {
+        const seqs = decodeRunSeqs(run.first_seq, run.seqs);
+        if (seqs === undefined) {
+          throw new CorruptDatabaseError(
+            `identity_runs row (${keyState.id}, ${run.first_seq}) has a malformed seqs column`,
+          );
+        }
+        for (const seq of seqs) {
+          if (seq <= afterSeq) continue;
+          const e = this.#eventOf.get(seq) as EventDbRow | undefined;
+          if (e === undefined || e.expires_at <= nowSeconds) continue;
+          out.push({
+            seq,
+            id: new Uint8Array(e.id),
+            identity: e.author,
+            keyState: keyState.keyState,
+            createdAt: e.created_at,
+            expiresAt: e.expires_at,
+            invalidReason: e.invalid_reason,
+            invalidBy: e.invalid_by,
+          });
+          if (out.length >= limit) return out;
+        }
+      }
+      const last = runs[runs.length - 1];
+      if (last === undefined || runs.length < RUNS_PER_READ) return out;
+      from = last.first_seq + 1;
+    }
   }
 
   /** How many stored events an identity authored, and how many of them are invalidated. */
   counts(identity: string): { events: number; invalidated: number } {
-    return this.#countOf.get(identity) as { events: number; invalidated: number };
+    return {
+      events: this.#countOf.get(identity) as number,
+      invalidated: this.#countInvalidOf.get(identity) as number,
+    };
   }
 }

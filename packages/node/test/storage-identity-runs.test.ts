@@ -1,16 +1,18 @@
 /**
- * Identity rows clustered by key state (migration 8): one B-tree keyed by (key state id, event
- * seq), the rare invalidations in `identity_invalid`. Migration 8 carries every version 7 row
- * over (key state, standing); writes, standing changes and every read (the re-evaluation page,
- * the start-up pass, the standing by event, the counts) agree with a model of the rows; the
- * reads by key state are range reads of the key, not scans with a sort.
+ * Identity rows as runs (migration 8): per key state, one `identity_runs` row per commit,
+ * listing the seqs of the commit's events that name it, in one B-tree keyed by (key state id,
+ * first seq); the rare invalidations in `identity_invalid`. Migration 8 carries every version
+ * 7 row over (key state, standing); a commit writes one row per key state it names; writes,
+ * standing changes and every read (the re-evaluation page, the start-up walk, the standing by
+ * event, the counts) agree with a model of the rows; the runs of a key state are read as a
+ * range of the key.
  */
 import { randomBytes } from 'node:crypto';
 
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IdentityTables } from '../src/storage/identity-tables.js';
+import { decodeRunSeqs, encodeRunSeqs, IdentityTables } from '../src/storage/identity-tables.js';
 import { MIGRATIONS, migrate, SCHEMA_VERSION } from '../src/storage/index.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -38,7 +40,25 @@ const plan = (db: Database.Database, sql: string, ...params: unknown[]): string 
     .map((p) => p.detail)
     .join(' | ');
 
-describe('identity rows keyed by (key state, seq)', () => {
+/** Every (seq, key state hex) the runs list, by seq. */
+function listed(db: Database.Database): { event_seq: number; key_state: string }[] {
+  const runs = db
+    .prepare(
+      `SELECT r.first_seq, r.seqs, lower(hex(k.key_state)) AS key_state FROM identity_runs r
+       JOIN key_states k ON k.id = r.key_state_id`,
+    )
+    .all() as { first_seq: number; seqs: Uint8Array; key_state: string }[];
+  return runs
+    .flatMap((r) =>
+      (decodeRunSeqs(r.first_seq, r.seqs) ?? []).map((seq) => ({
+        event_seq: seq,
+        key_state: r.key_state,
+      })),
+    )
+    .sort((a, b) => a.event_seq - b.event_seq);
+}
+
+describe('identity rows as runs per key state and commit', () => {
   it('migration 8 carries every version 7 identity row over: key state and standing', () => {
     expect(SCHEMA_VERSION).toBe(8);
     fc.assert(
@@ -64,13 +84,16 @@ describe('identity rows keyed by (key state, seq)', () => {
             insert.run(i + 1, ids[r.state], r.invalid, r.invalid === null ? null : 'ab'.repeat(32));
           });
           migrate(db);
-          const after = db
-            .prepare(
-              `SELECT i.event_seq, lower(hex(k.key_state)) AS key_state, v.invalid_reason,
-                 v.invalid_by FROM identity_events i JOIN key_states k ON k.id = i.key_state_id
-               LEFT JOIN identity_invalid v ON v.event_seq = i.event_seq ORDER BY i.event_seq`,
-            )
-            .all();
+          const invalid = db.prepare(
+            'SELECT invalid_reason, invalid_by FROM identity_invalid WHERE event_seq = ?',
+          );
+          const after = listed(db).map((r) => ({
+            ...r,
+            ...((invalid.get(r.event_seq) as object | undefined) ?? {
+              invalid_reason: null,
+              invalid_by: null,
+            }),
+          }));
           expect(after).toEqual(
             rows.map((r, i) => ({
               event_seq: i + 1,
@@ -79,18 +102,16 @@ describe('identity rows keyed by (key state, seq)', () => {
               invalid_by: r.invalid === null ? null : 'ab'.repeat(32),
             })),
           );
-          // an invalidation row only for the invalidated events; the old index is gone
+          // an invalidation row only for the invalidated events; the old table is gone
           expect(db.prepare('SELECT count(*) FROM identity_invalid').pluck().get()).toBe(
             rows.filter((r) => r.invalid !== null).length,
           );
           expect(
             db
-              .prepare(
-                "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'identity_events'",
-              )
+              .prepare("SELECT count(*) FROM sqlite_schema WHERE tbl_name = 'identity_events'")
               .pluck()
               .get(),
-          ).toBe(0); // one B-tree: the WITHOUT ROWID table is its key
+          ).toBe(0);
           db.close();
         },
       ),
@@ -117,8 +138,10 @@ describe('identity rows keyed by (key state, seq)', () => {
           };
           const tables = new IdentityTables(db, seqOf);
           const states = Array.from({ length: 4 }, () => hex(randomBytes(32)));
-          // two commits: the second names key states the first added to the dictionary
+          // two commits: the second names key states the first added to the dictionary; each
+          // writes one run per key state it names
           const half = Math.floor(n / 2);
+          const runsOf = (a: number, b: number): number => new Set(stateOf.slice(a, b)).size;
           for (const [from, to] of [
             [0, half],
             [half, n],
@@ -136,6 +159,12 @@ describe('identity rows keyed by (key state, seq)', () => {
             )();
             tables.adopt(added);
           }
+          expect(db.prepare('SELECT count(*) FROM identity_runs').pluck().get()).toBe(
+            runsOf(0, half) + runsOf(half, n),
+          );
+          expect(listed(db)).toEqual(
+            stateOf.map((s, i) => ({ event_seq: i + 1, key_state: states[s] })),
+          );
           const invalid = new Map<number, string>();
           db.transaction(() => {
             for (const c of changes) {
@@ -178,14 +207,16 @@ describe('identity rows keyed by (key state, seq)', () => {
             .filter(({ s, seq }) => (s === 0 || s === 2) && live(seq))
             .map(({ seq }) => seq);
           expect(paged).toEqual(wanted);
-          // the start-up pass: every live identity event once, each key state's in seq order
+          // the start-up walk: every live identity event once, each key state's in seq order
           const seen: { seq: number; keyState: string }[] = [];
-          for (let after = { keyStateId: 0, seq: 0 }; ; ) {
-            const page = tables.liveAfter(after, 200, pageSize);
-            seen.push(...page.map((r) => ({ seq: r.seq, keyState: r.keyState })));
-            const last = page[page.length - 1];
-            if (last === undefined || page.length < pageSize) break;
-            after = last;
+          for (let ks = tables.nextKeyState(0); ks !== undefined; ks = tables.nextKeyState(ks.id)) {
+            for (let after = 0; ; ) {
+              const page = tables.live(ks, after, 200, pageSize);
+              seen.push(...page.map((r) => ({ seq: r.seq, keyState: r.keyState })));
+              const last = page[page.length - 1];
+              if (last === undefined || page.length < pageSize) break;
+              after = last.seq;
+            }
           }
           expect(seen.map((r) => r.seq).sort((a, b) => a - b)).toEqual(
             stateOf.map((_, i) => i + 1).filter(live),
@@ -201,28 +232,32 @@ describe('identity rows keyed by (key state, seq)', () => {
     );
   });
 
-  it('reads a key state’s events as a range of the key, without a sort', () => {
+  it('reads a key state’s runs as a range of the key', () => {
     const db = databaseAt(SCHEMA_VERSION, 0);
-    const byKeyState = plan(
+    const runs = plan(
       db,
-      `SELECT event_seq FROM identity_events WHERE key_state_id = ? AND event_seq > ?
-       ORDER BY event_seq LIMIT 10`,
-      1,
-      0,
+      `SELECT first_seq, seqs FROM identity_runs WHERE key_state_id = @ks AND first_seq >= coalesce(
+         (SELECT max(first_seq) FROM identity_runs WHERE key_state_id = @ks AND first_seq <= @after), 0)
+       AND first_seq >= @from ORDER BY first_seq LIMIT @limit`,
+      { ks: 1, after: 0, from: 0, limit: 64 },
     );
-    expect(byKeyState).toMatch(/SEARCH identity_events USING PRIMARY KEY/);
-    expect(byKeyState).not.toContain('TEMP B-TREE');
-    const startUp = plan(
-      db,
-      `SELECT i.event_seq FROM identity_events i JOIN events e ON e.seq = i.event_seq
-       WHERE (i.key_state_id, i.event_seq) > (?, ?) AND e.expires_at > ?
-       ORDER BY i.key_state_id, i.event_seq LIMIT 10`,
-      0,
-      0,
-      0,
+    expect(runs).toContain(
+      'SEARCH identity_runs USING PRIMARY KEY (key_state_id=? AND first_seq>?)',
     );
-    expect(startUp).toContain('PRIMARY KEY');
-    expect(startUp).not.toContain('TEMP B-TREE');
+    expect(runs).not.toContain('TEMP B-TREE');
     db.close();
+  });
+
+  it('encodes a run’s seqs and refuses a column that is not one', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: 2 ** 31 }), { minLength: 1 }), (xs) => {
+        const seqs = [...xs].sort((a, b) => a - b);
+        const first = seqs[0] as number;
+        expect(decodeRunSeqs(first, encodeRunSeqs(seqs))).toEqual(seqs);
+      }),
+    );
+    expect(decodeRunSeqs(5, new Uint8Array(3))).toBeUndefined(); // not whole distances
+    expect(decodeRunSeqs(5, new Uint8Array(4))).toBeUndefined(); // a distance of 0
+    expect(decodeRunSeqs(5, Buffer.from('0000000200000001', 'hex'))).toBeUndefined(); // descending
   });
 });
