@@ -259,5 +259,7 @@ describe('identity rows as runs per key state and commit', () => {
     expect(decodeRunSeqs(5, new Uint8Array(3))).toBeUndefined(); // not whole distances
     expect(decodeRunSeqs(5, new Uint8Array(4))).toBeUndefined(); // a distance of 0
     expect(decodeRunSeqs(5, Buffer.from('0000000200000001', 'hex'))).toBeUndefined(); // descending
+    expect(() => encodeRunSeqs([5, 7, 6])).toThrow(RangeError);
+    expect(() => encodeRunSeqs([5, 5])).toThrow(RangeError);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * The identity tables (migrations 3, 7 and 8): attached key events, the key state dictionary,
  * which stored events name each key state (`identity_runs`: per key state, one row per commit
- * that stored events naming it) and the standing of those a key event invalidated. Written inside the store's commit transaction
- * ({@link IdentityTables.write}), so an event, its identity row and their audit entries are
+ * that stored events naming it) and the standing of those a key event invalidated. Written
+ * inside the store's commit transaction ({@link IdentityTables.write}), so an event, its identity row and their audit entries are
  * durable together; read by the node at start (the key event logs are rebuilt from
  * `key_events`) and page by page when a key event changes verdicts (re-evaluation).
  */
@@ -91,12 +91,18 @@ const hexOf = (b: Uint8Array): string =>
 
 /**
  * A run's `seqs` column: the seqs after its first, each as its distance from `first_seq`, 4
- * bytes big-endian, ascending (empty for a run of one event).
+ * bytes big-endian, ascending (empty for a run of one event). `seqs` must ascend strictly
+ * (a commit's events do): a RangeError otherwise, so the commit writes nothing.
  */
 export function encodeRunSeqs(seqs: readonly number[]): Buffer {
   const first = seqs[0] ?? 0;
   const out = Buffer.allocUnsafe(4 * Math.max(0, seqs.length - 1));
-  for (let i = 1; i < seqs.length; i++) out.writeUInt32BE((seqs[i] as number) - first, 4 * (i - 1));
+  for (let i = 1; i < seqs.length; i++) {
+    const d = (seqs[i] as number) - first;
+    if (d <= (i === 1 ? 0 : (seqs[i - 1] as number) - first))
+      throw new RangeError(`a run's seqs must ascend: ${seqs.join(', ')}`);
+    out.writeUInt32BE(d, 4 * (i - 1));
+  }
   return out;
 }
 
