@@ -38,40 +38,14 @@ export function checkIdentityAuthor(
   event: IdentityAuthoredEvent,
 ): KelCheck {
   const ref = typeof event.keyState === 'string' ? event.keyState : toHex(event.keyState);
-  return checkIdentityAuthorOf(state, event.author, event.createdAt, ref, event.signers);
-}
-
-/**
- * {@link checkIdentityAuthor} with the event's fields as arguments and the key state as hex:
- * the node's commit block calls it once per event by an identity, so the accepting path
- * allocates nothing (no event record, no lookup result, no signer list for a 1-of-1 key).
- */
-export function checkIdentityAuthorOf(
-  state: IdentityState | undefined,
-  author: string,
-  createdAt: number,
-  keyStateHex: string,
-  signers: Iterable<string>,
-): KelCheck {
-  const onChain =
-    state !== undefined && state.identity === author ? state.byId.get(keyStateHex) : undefined;
-  let keyState: KeyState;
-  if (onChain !== undefined) keyState = onChain;
-  else {
-    // the refusals (unknown identity, superseded or unknown key state)
-    const found = findKeyState(state, author, keyStateHex);
-    if (!found.ok) return found;
-    keyState = found.value;
-  }
-  const window = checkWindow(keyState, createdAt);
+  const found = findKeyState(state, event.author, ref);
+  if (!found.ok) return found;
+  const keyState = found.value;
+  const window = checkWindow(keyState, event.createdAt);
   if (!window.ok) return window;
-  if (keyState.threshold === 1) {
-    for (const signer of signers) if (keyState.keySet.has(signer)) return KEL_OK;
-    return kelReject(KelReason.THRESHOLD_NOT_MET, `0 of the required 1 keys signed`);
-  }
-  // Distinct signers of the key set, stopping at the threshold.
+  // Distinct signers of the key set, stopping at the threshold (one lookup for a 1-of-1 key).
   const seen: string[] = [];
-  for (const signer of signers) {
+  for (const signer of event.signers) {
     if (keyState.keySet.has(signer) && !seen.includes(signer)) {
       seen.push(signer);
       if (seen.length >= keyState.threshold) return KEL_OK;

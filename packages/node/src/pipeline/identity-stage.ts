@@ -21,7 +21,7 @@ import type { Core } from '@commons-sync/bindings';
 import type { AuditRecord } from '../audit/index.js';
 import { CorruptEventError } from '../errors.js';
 import {
-  checkIdentityAuthorOf,
+  checkIdentityAuthor,
   checkKeyStateStanding,
   DEFAULT_REGISTRY_BOUNDS,
   decodeKeyEvent,
@@ -146,13 +146,12 @@ export class IdentityStage {
 
   /** §7 step 7 for an author that is an identity: spec/IDENTITY.md §8 against its state. */
   verdict(event: Prepared & { readonly identity: NonNullable<Prepared['identity']> }) {
-    return checkIdentityAuthorOf(
-      this.registry.get(event.author),
-      event.author,
-      event.createdAt,
-      event.identity.keyState,
-      event.identity.signers,
-    );
+    return checkIdentityAuthor(this.registry.get(event.author), {
+      author: event.author,
+      createdAt: event.createdAt,
+      keyState: event.identity.keyState,
+      signers: event.identity.signers,
+    });
   }
 
   /**
