@@ -115,9 +115,11 @@ export const APPLICATION_ID = 0x4353594e;
  * - `identity_invalid`: the standing, one row per stored event a key event invalidated (the
  *   ERR_KEL_ code and the key event, hex id); no row: valid. Rare, small, keyed by event seq
  *   for the reads by event (GET /v1/events/:id, the sync set).
- *   Measured (CPU per identity event, 1,000-event commits naming 200 key states in turn, WAL,
- *   synchronous=FULL, 100,000 events already stored): version 7's two B-trees 2.5-3.2 µs, a
- *   WITHOUT ROWID row per event 2.1-2.2 µs, runs 1.2 µs (4,000-event commits: 1.4 and 0.36).
+ *   Measured (CPU per identity event through `IdentityTables.write`, 1,000-event commits
+ *   naming 200 key states in turn, WAL, synchronous=FULL, 100,000 events already stored):
+ *   version 7's two B-trees 2.7-2.9 µs, a WITHOUT ROWID row per event 2.4-2.6 µs, runs
+ *   1.3-1.4 µs (4,000-event commits: 1.7 and 0.4; a commit whose events each name another key
+ *   state gains nothing).
  *   Existing rows become runs of one event; standings are carried over.
  */
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
