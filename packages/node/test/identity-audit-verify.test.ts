@@ -1,8 +1,8 @@
 /**
  * `audit verify` holds a node's identity data to its audit log and to the rules: the intact
  * store verifies; a key event whose row was deleted or changed, an invalidated event made to
- * look valid (or the reverse), an event by an identity that lost its identity row, are each
- * named (through the CLI as a user runs it, and through verifyAudit).
+ * look valid (or the reverse), an event by an identity that lost its identity row, a row moved
+ * to another key state or written twice, an invalidation of no row, are each named (through the CLI as a user runs it, and through verifyAudit).
  */
 import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -86,37 +86,82 @@ describe('audit verify and identities', () => {
 
   it('names an invalidated event made to look valid, and a valid one marked invalid', async () => {
     const revived = tampered(
-      'UPDATE identity_events SET invalid_reason = NULL, invalid_by = NULL WHERE event_seq = (SELECT seq FROM events WHERE id = ?)',
+      'DELETE FROM identity_invalid WHERE event_seq = (SELECT seq FROM events WHERE id = ?)',
       Buffer.from(ids[1] as string, 'hex'),
     );
     expect(await verifyAudit(revived, core)).toMatchObject({
       ok: false,
       firstBad: {
-        table: 'identity_events',
+        table: 'identity_runs',
         what: expect.stringContaining('ERR_KEL_KEY_ROTATED'),
       },
     });
     const smeared = tampered(
-      "UPDATE identity_events SET invalid_reason = 'ERR_KEL_KEY_REVOKED' WHERE event_seq = (SELECT seq FROM events WHERE id = ?)",
+      `INSERT INTO identity_invalid (event_seq, invalid_reason, invalid_by)
+       SELECT seq, 'ERR_KEL_KEY_REVOKED', NULL FROM events WHERE id = ?`,
       Buffer.from(ids[0] as string, 'hex'),
     );
     expect(await verifyAudit(smeared, core)).toMatchObject({
       ok: false,
       firstBad: {
-        table: 'identity_events',
+        table: 'identity_runs',
         what: expect.stringContaining('stands ERR_KEL_KEY_REVOKED'),
       },
     });
   });
 
   it('names an event by an identity without its identity row', async () => {
+    // the two events were stored by one commit: one run lists both
     const orphan = tampered(
-      'DELETE FROM identity_events WHERE event_seq = (SELECT seq FROM events WHERE id = ?)',
+      'DELETE FROM identity_runs WHERE first_seq = (SELECT seq FROM events WHERE id = ?)',
       Buffer.from(ids[0] as string, 'hex'),
     );
     expect(await verifyAudit(orphan, core)).toMatchObject({
       ok: false,
-      firstBad: { table: 'events', what: expect.stringContaining('identity row') },
+      firstBad: { table: 'events', what: expect.stringContaining('without its identity row') },
+    });
+  });
+
+  it('names a run moved to another key state, one listing an event twice, one malformed', async () => {
+    const moved = tampered(
+      `UPDATE identity_runs SET key_state_id = key_state_id + 1
+       WHERE first_seq = (SELECT seq FROM events WHERE id = ?)`,
+      Buffer.from(ids[0] as string, 'hex'),
+    );
+    expect(await verifyAudit(moved, core)).toMatchObject({
+      ok: false,
+      firstBad: { table: 'events', what: expect.stringContaining('names another key state') },
+    });
+    const twice = tampered(
+      `INSERT INTO identity_runs (key_state_id, first_seq, seqs)
+       SELECT (SELECT max(id) FROM key_states) + 1, seq, x'' FROM events WHERE id = ?`,
+      Buffer.from(ids[1] as string, 'hex'),
+    );
+    expect(await verifyAudit(twice, core)).toMatchObject({
+      ok: false,
+      firstBad: { table: 'identity_runs', what: 'lists an event twice' },
+    });
+    const malformed = tampered(
+      "UPDATE identity_runs SET seqs = x'000001' WHERE first_seq = (SELECT seq FROM events WHERE id = ?)",
+      Buffer.from(ids[0] as string, 'hex'),
+    );
+    // the run's second event is no longer listed: the event is named first (events come
+    // before the identity tables in the verifier's order)
+    expect(await verifyAudit(malformed, core)).toMatchObject({
+      ok: false,
+      firstBad: { table: 'events', what: expect.stringContaining('without its identity row') },
+    });
+  });
+
+  it('names an invalidation of no identity row', async () => {
+    const stray = tampered(
+      `INSERT INTO identity_invalid (event_seq, invalid_reason, invalid_by)
+       VALUES ((SELECT max(seq) FROM events) + 1, 'ERR_KEL_KEY_REVOKED', ?)`,
+      'ab'.repeat(32),
+    );
+    expect(await verifyAudit(stray, core)).toMatchObject({
+      ok: false,
+      firstBad: { table: 'identity_invalid', what: 'names no listed event' },
     });
   });
 });

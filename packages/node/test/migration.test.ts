@@ -5,7 +5,7 @@
  * (format 2 entries, version 2 checkpoints chained to the old ones) verifies with them. One
  * written by schema 2 (`fixtures/v2-datadir`, live replay records) keeps, through migration 5's
  * partitioned indexes, every event readable by id and every live (author, nonce) pair taken.
- * Migrations 1, 5 and 7 are pinned byte for byte: a released step is never edited.
+ * Migrations 1, 5, 7 and 8 are pinned byte for byte: a released step is never edited.
  */
 import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
@@ -47,14 +47,14 @@ function copyFixture(name: string, fixture = FIXTURE): string {
 const sha256 = (text: string): Uint8Array => core.sha256(new TextEncoder().encode(text));
 
 describe('schema migrations', () => {
-  it('keeps migrations 1, 5 and 7 exactly as released', () => {
+  it('keeps migrations 1, 5, 7 and 8 exactly as released', () => {
     expect(MIGRATIONS[0]?.version).toBe(1);
     expect(
       createHash('sha256')
         .update(MIGRATIONS[0]?.sql ?? '')
         .digest('hex'),
     ).toBe('f695354489acba30d75c9cae6262ade185e717f6df68c83b59bf6f03c6bb1190');
-    expect(SCHEMA_VERSION).toBe(7);
+    expect(SCHEMA_VERSION).toBe(8);
     expect(MIGRATIONS[4]?.version).toBe(5);
     expect(
       createHash('sha256')
@@ -67,6 +67,12 @@ describe('schema migrations', () => {
         .update(MIGRATIONS[6]?.sql ?? '')
         .digest('hex'),
     ).toBe('cfca1ea3975d2144567172275d2c3c905654f3537b6beb627cc828b611debf99');
+    expect(MIGRATIONS[7]?.version).toBe(8);
+    expect(
+      createHash('sha256')
+        .update(MIGRATIONS[7]?.sql ?? '')
+        .digest('hex'),
+    ).toBe('60c2b6bd5257a2b477853f03bbcfa2cad31ff2e486166b7c78ccd6e2ae05e09a');
   });
 
   it('opens a version 1 data directory, migrates it, and keeps its log verifiable', async () => {
@@ -81,11 +87,11 @@ describe('schema migrations', () => {
     raw.close();
     expect(before).toEqual({ entries: 9, cps: 2 });
     // A read-only check does not migrate: it asks for the node to open the directory once.
-    expect(() => verifyAuditData(d, core)).toThrow(/schema version 1, not 7/);
+    expect(() => verifyAuditData(d, core)).toThrow(/schema version 1, not 8/);
 
     Store.open(d, core).close();
     const db = new Database(join(d, DB_FILE), { readonly: true });
-    expect(db.pragma('user_version', { simple: true })).toBe(7);
+    expect(db.pragma('user_version', { simple: true })).toBe(8);
     expect(db.prepare('SELECT DISTINCT format FROM audit_entries').pluck().all()).toEqual([1]);
     expect(db.prepare('SELECT DISTINCT version FROM checkpoints').pluck().all()).toEqual([1]);
     const migrations = db
@@ -93,7 +99,7 @@ describe('schema migrations', () => {
       .pluck()
       .all();
     db.close();
-    expect(migrations).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(migrations).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(await verifyAudit(d, core)).toMatchObject({
       ok: true,
       entries: 9,
@@ -160,7 +166,7 @@ describe('schema migrations', () => {
     });
     try {
       const db = new Database(join(d, DB_FILE), { readonly: true });
-      expect(db.pragma('user_version', { simple: true })).toBe(7);
+      expect(db.pragma('user_version', { simple: true })).toBe(8);
       expect(db.prepare('SELECT count(*) FROM event_ids').pluck().get()).toBe(6);
       expect(db.prepare('SELECT count(*) FROM replay').pluck().get()).toBe(6);
       db.close();

@@ -10,7 +10,8 @@ export interface BadRow {
     | 'event_ids'
     | 'replay'
     | 'key_events'
-    | 'identity_events'
+    | 'identity_runs'
+    | 'identity_invalid'
     | 'governance_records'
     | 'database';
   /**
@@ -70,13 +71,19 @@ export interface AuditData {
   /** The `key_events` rows (every column), by seq. */
   keyEventRows(): Iterable<Row>;
   /**
-   * The `identity_events` rows by event seq, each with its event's columns: `event_seq`,
-   * `event_id`, `identity` (the author), `key_state` (hex), `created_at`, `expires_at` (null
-   * when no event has that seq), `invalid_reason`.
+   * Every event that an `identity_runs` row lists, in the table's order (key state, then seq),
+   * each with its event's columns: `event_seq`, `event_id`, `identity` (the author),
+   * `key_state` (hex), `created_at`, `expires_at` (null when no event has that seq),
+   * `invalid_reason` (from `identity_invalid`; null: none). A row whose `seqs` column does not
+   * decode gives one item with `malformed` set and its `first_seq` as `event_seq`.
    */
   identityEventRows(): Iterable<Row>;
-  /** The identity row (as above) of the event with this seq, if any (a primary key lookup). */
-  identityEventRow(seq: number): Row | undefined;
+  /** Whether a run of this key state (hex) lists this seq (a lookup by the table's key). */
+  hasIdentityRow(seq: number, keyState: string): boolean;
+  /** The key states (hex) of every run listing this seq (a scan: only when one is missing). */
+  identityRowKeyStates(seq: number): string[];
+  /** The `identity_invalid` rows' `event_seq`, ascending. */
+  invalidationRows(): Iterable<Row>;
   /** The `governance_records` rows (every column), by id and signers; absent: none kept. */
   governanceRows?(): Iterable<Row>;
 }

@@ -4,8 +4,9 @@
  * - every `key_events` row decodes, is its id, verifies, and has exactly one `critical`
  *   "attached" entry in the log naming it with SHA-256 of its bytes, and every such entry has
  *   its row; replayed in stored order the rows rebuild the logs and every one of them joins;
- * - every stored event whose author is a did:cs has its `identity_events` row (the same
- *   identity and key state), and every row its event;
+ * - every stored event whose author is a did:cs is listed by an `identity_runs` row of its key
+ *   state, exactly once, and every seq a row lists is a stored event; every
+ *   `identity_invalid` row names such a listed event;
  * - every such event still unexpired stands as the rebuilt logs say: valid, or invalidated
  *   with the code they give (an expired event is no longer judged again, so its standing is
  *   the one it had when it expired).
@@ -95,15 +96,18 @@ export function verifyIdentities(
       fail('key_events', String((rows[i] as Row)['seq']), 'never joins its log');
   });
 
+  const listed = new SeqSet();
   for (const row of data.identityEventRows()) {
     const { event_seq, event_id, identity, key_state, created_at, expires_at, invalid_reason } =
       row;
-    if (!isBlob(event_id, 32)) fail('identity_events', String(event_seq), 'names no event');
     const name = String(event_seq);
+    if (row['malformed'] !== undefined) fail('identity_runs', name, 'malformed seqs column');
+    if (!isBlob(event_id, 32)) fail('identity_runs', name, 'names no event');
+    if (!listed.add(event_seq as number)) fail('identity_runs', name, 'lists an event twice');
     if (typeof identity !== 'string' || typeof key_state !== 'string')
-      fail('identity_events', name, 'malformed column');
+      fail('identity_runs', name, 'malformed column');
     if (!Number.isSafeInteger(created_at) || !Number.isSafeInteger(expires_at))
-      fail('identity_events', name, 'malformed time column');
+      fail('identity_runs', name, 'malformed time column');
     if ((expires_at as number) <= now) continue;
     const v = checkKeyStateStanding(registry.get(identity), {
       author: identity,
@@ -113,18 +117,44 @@ export function verifyIdentities(
     const expected = v.ok ? null : v.reason;
     if ((invalid_reason ?? null) !== expected) {
       fail(
-        'identity_events',
+        'identity_runs',
         name,
         `stands ${invalid_reason ?? 'valid'}, but the key event logs say ${expected ?? 'valid'}`,
       );
     }
   }
+  for (const { event_seq } of data.invalidationRows())
+    if (!listed.has(event_seq as number))
+      fail('identity_invalid', String(event_seq), 'names no listed event');
+}
+
+/** A set of event seqs (positive integers) as a bitmap that grows with the largest. */
+class SeqSet {
+  #bits = new Uint8Array(1024);
+
+  /** Adds `seq`; false if it was already in. */
+  add(seq: number): boolean {
+    if (this.has(seq)) return false;
+    const byte = Math.floor(seq / 8);
+    if (byte >= this.#bits.length) {
+      const grown = new Uint8Array(Math.max(byte + 1, 2 * this.#bits.length));
+      grown.set(this.#bits);
+      this.#bits = grown;
+    }
+    this.#bits[byte] = (this.#bits[byte] as number) | (1 << (seq % 8));
+    return true;
+  }
+
+  has(seq: number): boolean {
+    const byte = Math.floor(seq / 8);
+    return byte < this.#bits.length && ((this.#bits[byte] as number) & (1 << (seq % 8))) !== 0;
+  }
 }
 
 /** For verify-events.ts: an event by an identity has its row, naming the event's key state. */
 export function checkIdentityRow(data: AuditData, seq: number, keyState: Uint8Array): void {
-  const row = data.identityEventRow(seq);
-  if (row === undefined) fail('events', seq, 'an event by an identity without its identity row');
-  if (row['key_state'] !== hex(keyState))
+  if (data.hasIdentityRow(seq, hex(keyState))) return;
+  if (data.identityRowKeyStates(seq).length > 0)
     fail('events', seq, 'its identity row names another key state than the event');
+  fail('events', seq, 'an event by an identity without its identity row');
 }

@@ -391,31 +391,34 @@ export class IdentityStage {
   /** Every unexpired stored event of an identity judged against the logs; fixes what differs. */
   private recheckStored(): void {
     const nowSeconds = Math.floor(this.now() / 1000);
-    let after = 0;
-    for (;;) {
-      const rows = this.store.identity.liveAfter(after, nowSeconds, this.bounds.pageSize);
-      const byIdentity = new Map<string, IdentityStanding[]>();
-      for (const r of rows) {
-        const list = byIdentity.get(r.identity);
-        if (list === undefined) byIdentity.set(r.identity, [r]);
-        else list.push(r);
-      }
-      for (const [identity, list] of byIdentity) {
-        const judged = judgeStored(this.registry.get(identity), list, 'start');
-        if (judged.changes.length > 0) {
-          this.commitPage(
-            identity,
-            'start',
-            judged.changes,
-            judged.invalidated,
-            judged.revalidated,
-            [],
-          );
+    const tables = this.store.identity;
+    // key state by key state (the identity table's order), a page at a time
+    for (let ks = tables.nextKeyState(0); ks !== undefined; ks = tables.nextKeyState(ks.id)) {
+      for (let after = 0; ; ) {
+        const rows = tables.live(ks, after, nowSeconds, this.bounds.pageSize);
+        const byIdentity = new Map<string, IdentityStanding[]>();
+        for (const r of rows) {
+          const list = byIdentity.get(r.identity);
+          if (list === undefined) byIdentity.set(r.identity, [r]);
+          else list.push(r);
         }
+        for (const [identity, list] of byIdentity) {
+          const judged = judgeStored(this.registry.get(identity), list, 'start');
+          if (judged.changes.length > 0) {
+            this.commitPage(
+              identity,
+              'start',
+              judged.changes,
+              judged.invalidated,
+              judged.revalidated,
+              [],
+            );
+          }
+        }
+        const last = rows[rows.length - 1];
+        if (last === undefined || rows.length < this.bounds.pageSize) break;
+        after = last.seq;
       }
-      const last = rows[rows.length - 1];
-      if (last === undefined || rows.length < this.bounds.pageSize) return;
-      after = last.seq;
     }
   }
 }

@@ -1,11 +1,14 @@
 /**
- * The identity tables (migration 3): attached key events, and the identity standing of stored
- * events whose author is a did:cs. Written inside the store's commit transaction
- * ({@link IdentityTables.write}), so an event, its identity row and their audit entries are
+ * The identity tables (migrations 3, 7 and 8): attached key events, the key state dictionary,
+ * which stored events name each key state (`identity_runs`: per key state, one row per commit
+ * that stored events naming it) and the standing of those a key event invalidated. Written
+ * inside the store's commit transaction ({@link IdentityTables.write}), so an event, its identity row and their audit entries are
  * durable together; read by the node at start (the key event logs are rebuilt from
  * `key_events`) and page by page when a key event changes verdicts (re-evaluation).
  */
 import type { Database, Statement } from 'better-sqlite3';
+
+import { CorruptDatabaseError } from './errors.js';
 
 /** An attached key event, as stored. */
 export interface KeyEventRow {
@@ -42,6 +45,15 @@ export interface IdentityStanding {
   readonly invalidBy: string | null;
 }
 
+/** How a stored event of an identity was invalidated (no such record: it is valid). */
+export interface IdentityInvalidation {
+  readonly seq: number;
+  /** The ERR_KEL_ code it was invalidated with. */
+  readonly invalidReason: string;
+  /** The key event (hex id) whose arrival invalidated it. */
+  readonly invalidBy: string | null;
+}
+
 /** A new standing for a stored event: valid again (`invalidReason` null) or invalidated. */
 export interface StandingChange {
   readonly seq: number;
@@ -49,63 +61,92 @@ export interface StandingChange {
   readonly invalidBy: string | null;
 }
 
-/** What one commit writes to the identity tables. */
 /** Dictionary rows a write added (key state hex → id), for {@link IdentityTables.adopt}. */
 export type StagedKeyStates = Map<string, number>;
 
+/** What one commit writes to the identity tables. */
 export interface IdentityWrites {
   readonly keyEvents?: readonly KeyEventRow[];
   readonly events?: readonly IdentityEventRow[];
   readonly standings?: readonly StandingChange[];
 }
 
-interface StandingDbRow {
-  seq: number;
+/** The columns of an identity's event that a standing reads (with its invalidation). */
+interface EventDbRow {
   id: Uint8Array;
   author: string;
-  key_state: Uint8Array;
   created_at: number;
   expires_at: number;
   invalid_reason: string | null;
   invalid_by: string | null;
 }
 
+interface RunDbRow {
+  first_seq: number;
+  seqs: Uint8Array;
+}
+
 const hexOf = (b: Uint8Array): string =>
   Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
-function standingOf(r: StandingDbRow): IdentityStanding {
-  return {
-    seq: r.seq,
-    id: new Uint8Array(r.id),
-    identity: r.author,
-    keyState: hexOf(r.key_state),
-    createdAt: r.created_at,
-    expiresAt: r.expires_at,
-    invalidReason: r.invalid_reason,
-    invalidBy: r.invalid_by,
-  };
+/**
+ * A run's `seqs` column: the seqs after its first, each as its distance from `first_seq`, 4
+ * bytes big-endian, ascending (empty for a run of one event). `seqs` must ascend strictly
+ * (a commit's events do): a RangeError otherwise, so the commit writes nothing.
+ */
+export function encodeRunSeqs(seqs: readonly number[]): Buffer {
+  const first = seqs[0] ?? 0;
+  const out = Buffer.allocUnsafe(4 * Math.max(0, seqs.length - 1));
+  for (let i = 1; i < seqs.length; i++) {
+    const d = (seqs[i] as number) - first;
+    if (d <= (i === 1 ? 0 : (seqs[i - 1] as number) - first))
+      throw new RangeError(`a run's seqs must ascend: ${seqs.join(', ')}`);
+    out.writeUInt32BE(d, 4 * (i - 1));
+  }
+  return out;
+}
+
+/**
+ * The seqs of a run (`first_seq` first), or undefined if `seqs` is not a whole number of
+ * 4-byte distances, strictly ascending after the first.
+ */
+export function decodeRunSeqs(firstSeq: number, seqs: Uint8Array): number[] | undefined {
+  if (seqs.length % 4 !== 0) return undefined;
+  const view = new DataView(seqs.buffer, seqs.byteOffset, seqs.byteLength);
+  const out = [firstSeq];
+  let last = 0;
+  for (let at = 0; at < seqs.length; at += 4) {
+    const d = view.getUint32(at);
+    if (d <= last) return undefined;
+    last = d;
+    out.push(firstSeq + d);
+  }
+  return out;
 }
 
 /** Key states whose dictionary ids are kept in memory (the oldest entry leaves first). */
 const KEY_STATE_IDS = 4096;
 
-/** The columns of a standing: the identity row joined with its event and its key state. */
-const STANDING = `SELECT e.seq, e.id, e.author, k.key_state, e.created_at, e.expires_at,
-  i.invalid_reason, i.invalid_by FROM identity_events i JOIN events e ON e.seq = i.event_seq
-  JOIN key_states k ON k.id = i.key_state_id`;
+/** Runs read per query while paging a key state's events. */
+const RUNS_PER_READ = 64;
 
 export class IdentityTables {
   readonly #insertKeyEvent: Statement;
-  readonly #insertEvent: Statement;
+  readonly #insertRun: Statement;
   readonly #keyStateIdOf: Statement;
   readonly #insertKeyState: Statement;
   /** Key state (hex) → its `key_states` id, for key states whose row is committed. */
   readonly #keyStateIds = new Map<string, number>();
-  readonly #setStanding: Statement;
+  readonly #invalidate: Statement;
+  readonly #revalidate: Statement;
+  readonly #invalidation: Statement;
   readonly #allKeyEvents: Statement;
   readonly #keyEventsOf: Statement;
-  readonly #standing: Statement;
-  readonly #liveAfter: Statement;
+  readonly #runsFrom: Statement;
+  readonly #eventOf: Statement;
+  readonly #keyStateOf: Statement;
+  readonly #nextKeyStateId: Statement;
+  readonly #countInvalidOf: Statement;
   readonly #countKeyEvents: Statement;
   readonly #countOf: Statement;
   readonly #maxSeq: Statement;
@@ -114,20 +155,26 @@ export class IdentityTables {
 
   /** `seqOf`: the seq of the stored event with this id (the store's id index). */
   constructor(
-    private readonly db: Database,
+    db: Database,
     private readonly seqOf: (id: Uint8Array) => number | undefined,
   ) {
     this.#insertKeyEvent = db.prepare(
       `INSERT INTO key_events (seq, id, identity, type, created_at, received_at, encoded)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.#insertEvent = db.prepare(
-      'INSERT INTO identity_events (event_seq, key_state_id) VALUES (?, ?)',
+    this.#insertRun = db.prepare(
+      'INSERT INTO identity_runs (key_state_id, first_seq, seqs) VALUES (?, ?, ?)',
     );
     this.#keyStateIdOf = db.prepare('SELECT id FROM key_states WHERE key_state = ?').pluck();
     this.#insertKeyState = db.prepare('INSERT INTO key_states (key_state) VALUES (?)');
-    this.#setStanding = db.prepare(
-      'UPDATE identity_events SET invalid_reason = ?, invalid_by = ? WHERE event_seq = ?',
+    this.#invalidate = db.prepare(
+      `INSERT INTO identity_invalid (event_seq, invalid_reason, invalid_by) VALUES (?, ?, ?)
+       ON CONFLICT (event_seq) DO UPDATE SET invalid_reason = excluded.invalid_reason,
+       invalid_by = excluded.invalid_by`,
+    );
+    this.#revalidate = db.prepare('DELETE FROM identity_invalid WHERE event_seq = ?');
+    this.#invalidation = db.prepare(
+      'SELECT event_seq AS seq, invalid_reason, invalid_by FROM identity_invalid WHERE event_seq = ?',
     );
     this.#allKeyEvents = db.prepare(
       'SELECT id, identity, type, created_at, encoded FROM key_events ORDER BY seq',
@@ -135,15 +182,34 @@ export class IdentityTables {
     this.#keyEventsOf = db.prepare(
       'SELECT id, identity, type, created_at, encoded FROM key_events WHERE identity = ? ORDER BY seq',
     );
-    this.#standing = db.prepare(`${STANDING} WHERE i.event_seq = ?`);
-    this.#liveAfter = db.prepare(
-      `${STANDING} WHERE i.event_seq > ? AND e.expires_at > ? ORDER BY i.event_seq LIMIT ?`,
+    // a key state's runs from the one holding seq `after` + 1 on: a range of the key
+    this.#runsFrom = db.prepare(
+      `SELECT first_seq, seqs FROM identity_runs WHERE key_state_id = @ks AND first_seq >= coalesce(
+         (SELECT max(first_seq) FROM identity_runs WHERE key_state_id = @ks AND first_seq <= @after), 0)
+       AND first_seq >= @from ORDER BY first_seq LIMIT @limit`,
     );
+    this.#eventOf = db.prepare(
+      `SELECT e.id, e.author, e.created_at, e.expires_at, v.invalid_reason, v.invalid_by
+       FROM events e LEFT JOIN identity_invalid v ON v.event_seq = e.seq WHERE e.seq = ?`,
+    );
+    this.#keyStateOf = db.prepare('SELECT key_state FROM key_states WHERE id = ?').pluck();
+    this.#nextKeyStateId = db
+      .prepare('SELECT min(key_state_id) FROM identity_runs WHERE key_state_id > ?')
+      .pluck();
     this.#countKeyEvents = db.prepare('SELECT count(*) FROM key_events').pluck();
-    this.#countOf = db.prepare(
-      `SELECT count(*) AS events, count(i.invalid_reason) AS invalidated
-       FROM identity_events i JOIN events e ON e.seq = i.event_seq WHERE e.author = ?`,
-    );
+    // a run's events share its key state, so its first event names the author of all
+    this.#countOf = db
+      .prepare(
+        `SELECT coalesce(sum(1 + length(r.seqs) / 4), 0) FROM identity_runs r
+         JOIN events e ON e.seq = r.first_seq WHERE e.author = ?`,
+      )
+      .pluck();
+    this.#countInvalidOf = db
+      .prepare(
+        `SELECT count(*) FROM identity_invalid v JOIN events e ON e.seq = v.event_seq
+         WHERE e.author = ?`,
+      )
+      .pluck();
     this.#maxSeq = db.prepare('SELECT max(seq) FROM key_events').pluck();
     this.#keyEventItems = db.prepare('SELECT id, created_at FROM key_events ORDER BY seq');
     this.#keyEventBytes = db.prepare('SELECT encoded FROM key_events WHERE id = ?').pluck();
@@ -169,18 +235,28 @@ export class IdentityTables {
         );
       }
     }
-    const events = w.events ?? [];
-    // many events of a commit name the same key state: one map lookup for a run of them
+    // one row per key state the commit names, listing its events (ascending: `events` come
+    // in commit order): one B-tree insert per key state and commit, not per event
+    const runs = new Map<number, number[]>();
     let lastHex = '';
-    let lastId = 0;
-    for (const e of events) {
+    let last: number[] = [];
+    for (const e of w.events ?? []) {
       if (e.keyState !== lastHex) {
         lastHex = e.keyState;
-        lastId = this.#keyStateId(lastHex, added);
+        const id = this.#keyStateId(lastHex, added);
+        const run = runs.get(id);
+        if (run === undefined) {
+          last = [];
+          runs.set(id, last);
+        } else last = run;
       }
-      this.#insertEvent.run(firstSeq + e.index, lastId);
+      last.push(firstSeq + e.index);
     }
-    for (const s of w.standings ?? []) this.#setStanding.run(s.invalidReason, s.invalidBy, s.seq);
+    for (const [id, seqs] of runs) this.#insertRun.run(id, seqs[0], encodeRunSeqs(seqs));
+    for (const s of w.standings ?? []) {
+      if (s.invalidReason === null) this.#revalidate.run(s.seq);
+      else this.#invalidate.run(s.seq, s.invalidReason, s.invalidBy);
+    }
     return added;
   }
 
@@ -258,13 +334,18 @@ export class IdentityTables {
     return this.#countKeyEvents.get() as number;
   }
 
-  /** The identity standing of a stored event, or undefined (not an identity's event). */
-  standing(id: Uint8Array): IdentityStanding | undefined {
+  /**
+   * How a stored event was invalidated by a key event, or undefined: valid, or not an
+   * identity's event (or not stored).
+   */
+  standing(id: Uint8Array): IdentityInvalidation | undefined {
     const seq = this.seqOf(id);
-    const row = (seq === undefined ? undefined : this.#standing.get(seq)) as
-      | StandingDbRow
+    const row = (seq === undefined ? undefined : this.#invalidation.get(seq)) as
+      | { seq: number; invalid_reason: string; invalid_by: string | null }
       | undefined;
-    return row === undefined ? undefined : standingOf(row);
+    return row === undefined
+      ? undefined
+      : { seq: row.seq, invalidReason: row.invalid_reason, invalidBy: row.invalid_by };
   }
 
   /**
@@ -278,31 +359,81 @@ export class IdentityTables {
     nowSeconds: number,
     limit: number,
   ): IdentityStanding[] {
-    if (keyStates.length === 0) return [];
-    // the ids first: the page then walks the small-integer index
-    const ids: number[] = [];
-    for (const k of keyStates) {
-      const id = this.#keyStateIdOf.get(Buffer.from(k, 'hex')) as number | undefined;
-      if (id !== undefined) ids.push(id);
+    // each key state's first `limit` hold the first `limit` of all of them
+    const all: IdentityStanding[] = [];
+    for (const keyState of keyStates) {
+      const id = this.#keyStateIdOf.get(Buffer.from(keyState, 'hex')) as number | undefined;
+      if (id !== undefined) all.push(...this.live({ id, keyState }, afterSeq, nowSeconds, limit));
     }
-    if (ids.length === 0) return [];
-    const marks = ids.map(() => '?').join(', ');
-    const rows = this.db
-      .prepare(
-        `${STANDING} WHERE i.key_state_id IN (${marks}) AND i.event_seq > ? AND e.expires_at > ?
-         ORDER BY i.event_seq LIMIT ?`,
-      )
-      .all(...ids, afterSeq, nowSeconds, limit) as StandingDbRow[];
-    return rows.map(standingOf);
+    if (keyStates.length > 1) all.sort((a, b) => a.seq - b.seq);
+    return all.length > limit ? all.slice(0, limit) : all;
   }
 
-  /** Up to `limit` unexpired events of any identity with seqs above `afterSeq` (start-up pass). */
-  liveAfter(afterSeq: number, nowSeconds: number, limit: number): IdentityStanding[] {
-    return (this.#liveAfter.all(afterSeq, nowSeconds, limit) as StandingDbRow[]).map(standingOf);
+  /** The next key state (by dictionary id, above `afterId`) that stored events name. */
+  nextKeyState(afterId: number): { id: number; keyState: string } | undefined {
+    const id = this.#nextKeyStateId.get(afterId) as number | null;
+    if (id === null) return undefined;
+    const bytes = this.#keyStateOf.get(id) as Uint8Array | undefined;
+    if (bytes === undefined)
+      throw new CorruptDatabaseError(`identity_runs names key state ${id}, which has no row`);
+    return { id, keyState: hexOf(bytes) };
+  }
+
+  /**
+   * Up to `limit` events naming the key state (its id and hex), unexpired at `nowSeconds`, with
+   * seqs above `afterSeq` (ascending): its runs from the one holding `afterSeq` on, a range
+   * of the table's key, and each event's row by seq.
+   */
+  live(
+    keyState: { readonly id: number; readonly keyState: string },
+    afterSeq: number,
+    nowSeconds: number,
+    limit: number,
+  ): IdentityStanding[] {
+    const out: IdentityStanding[] = [];
+    if (limit <= 0) return out;
+    for (let from = 0; ; ) {
+      const runs = this.#runsFrom.all({
+        ks: keyState.id,
+        after: afterSeq,
+        from,
+        limit: RUNS_PER_READ,
+      }) as RunDbRow[];
+      for (const run of runs) {
+        const seqs = decodeRunSeqs(run.first_seq, run.seqs);
+        if (seqs === undefined) {
+          throw new CorruptDatabaseError(
+            `identity_runs row (${keyState.id}, ${run.first_seq}) has a malformed seqs column`,
+          );
+        }
+        for (const seq of seqs) {
+          if (seq <= afterSeq) continue;
+          const e = this.#eventOf.get(seq) as EventDbRow | undefined;
+          if (e === undefined || e.expires_at <= nowSeconds) continue;
+          out.push({
+            seq,
+            id: new Uint8Array(e.id),
+            identity: e.author,
+            keyState: keyState.keyState,
+            createdAt: e.created_at,
+            expiresAt: e.expires_at,
+            invalidReason: e.invalid_reason,
+            invalidBy: e.invalid_by,
+          });
+          if (out.length >= limit) return out;
+        }
+      }
+      const last = runs[runs.length - 1];
+      if (last === undefined || runs.length < RUNS_PER_READ) return out;
+      from = last.first_seq + 1;
+    }
   }
 
   /** How many stored events an identity authored, and how many of them are invalidated. */
   counts(identity: string): { events: number; invalidated: number } {
-    return this.#countOf.get(identity) as { events: number; invalidated: number };
+    return {
+      events: this.#countOf.get(identity) as number,
+      invalidated: this.#countInvalidOf.get(identity) as number,
+    };
   }
 }

@@ -9,6 +9,7 @@ export type {
 } from './governance-table.js';
 export type {
   IdentityEventRow,
+  IdentityInvalidation,
   IdentityStanding,
   IdentityWrites,
   KeyEventRow,

@@ -55,8 +55,8 @@ export class SyncRecords {
     // (spec/IDENTITY.md §8): no longer valid anywhere
     this.#liveEvents = db.prepare(
       `SELECT e.id, e.created_at, e.expires_at FROM events e
-       LEFT JOIN identity_events i ON i.event_seq = e.seq
-       WHERE e.expires_at > ? AND i.invalid_reason IS NULL`,
+       LEFT JOIN identity_invalid v ON v.event_seq = e.seq
+       WHERE e.expires_at > ? AND v.event_seq IS NULL`,
     );
     this.#liveConflicts = db.prepare(
       'SELECT id, created_at, expires_at FROM conflict_events WHERE expires_at > ?',

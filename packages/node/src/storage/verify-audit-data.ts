@@ -15,6 +15,7 @@ import {
 } from '../audit/verify.js';
 import { openDatabase } from './db.js';
 import { CorruptDatabaseError } from './errors.js';
+import { decodeRunSeqs } from './identity-tables.js';
 
 /** The verifier's reads, as SQLite statements over `db`. */
 function sqliteAuditData(db: Database): AuditData {
@@ -26,12 +27,46 @@ function sqliteAuditData(db: Database): AuditData {
   const replayRow = db
     .prepare('SELECT 1 FROM replay WHERE part = ? AND key = ? AND seq = ?')
     .pluck();
-  // the identity row with the columns of its event (none when the row names no event)
-  const identityColumns = `SELECT i.event_seq, e.id AS event_id, e.author AS identity,
-    lower(hex(k.key_state)) AS key_state, e.created_at, e.expires_at, i.invalid_reason
-    FROM identity_events i LEFT JOIN events e ON e.seq = i.event_seq
-    LEFT JOIN key_states k ON k.id = i.key_state_id`;
-  const identityEventRow = db.prepare(`${identityColumns} WHERE i.event_seq = ?`);
+  // each event a run lists, with the columns of its event (none when no event has that seq)
+  // and its invalidation (none: valid)
+  const eventColumns = db.prepare(
+    `SELECT e.id AS event_id, e.author AS identity, e.created_at, e.expires_at, v.invalid_reason
+     FROM events e LEFT JOIN identity_invalid v ON v.event_seq = e.seq WHERE e.seq = ?`,
+  );
+  const noEvent = { event_id: null, identity: null, created_at: null, expires_at: null };
+  const invalidation = db
+    .prepare('SELECT invalid_reason FROM identity_invalid WHERE event_seq = ?')
+    .pluck();
+  function* identityEventRows(): Generator<Row> {
+    const runs = db
+      .prepare(
+        `SELECT r.first_seq, r.seqs, lower(hex(k.key_state)) AS key_state FROM identity_runs r
+         LEFT JOIN key_states k ON k.id = r.key_state_id ORDER BY r.key_state_id, r.first_seq`,
+      )
+      .iterate() as IterableIterator<{ first_seq: number; seqs: unknown; key_state: unknown }>;
+    for (const run of runs) {
+      const seqs =
+        run.seqs instanceof Uint8Array ? decodeRunSeqs(run.first_seq, run.seqs) : undefined;
+      if (seqs === undefined) {
+        yield { event_seq: run.first_seq, malformed: 1 };
+        continue;
+      }
+      for (const seq of seqs) {
+        const e = (eventColumns.get(seq) as Row | undefined) ?? {
+          ...noEvent,
+          invalid_reason: invalidation.get(seq) ?? null,
+        };
+        yield { event_seq: seq, key_state: run.key_state, ...e };
+      }
+    }
+  }
+  const runOf = db.prepare(
+    `SELECT first_seq, seqs FROM identity_runs
+     WHERE key_state_id = (SELECT id FROM key_states WHERE key_state = ?) AND first_seq <= ?
+     ORDER BY first_seq DESC LIMIT 1`,
+  );
+  const runLists = (run: { first_seq: number; seqs: Uint8Array }, seq: number): boolean =>
+    decodeRunSeqs(run.first_seq, run.seqs)?.includes(seq) === true;
   return {
     checkpoints: () => db.prepare('SELECT * FROM checkpoints ORDER BY seq').all() as Row[],
     entries: () =>
@@ -58,9 +93,28 @@ function sqliteAuditData(db: Database): AuditData {
     hasReplayRow: (part, key, seq) => replayRow.get(part, key, seq) !== undefined,
     keyEventRows: () =>
       db.prepare('SELECT * FROM key_events ORDER BY seq').iterate() as IterableIterator<Row>,
-    identityEventRows: () =>
-      db.prepare(`${identityColumns} ORDER BY i.event_seq`).iterate() as IterableIterator<Row>,
-    identityEventRow: (seq) => identityEventRow.get(seq) as Row | undefined,
+    identityEventRows,
+    hasIdentityRow: (seq, keyState) => {
+      const run = runOf.get(Buffer.from(keyState, 'hex'), seq) as
+        | { first_seq: number; seqs: Uint8Array }
+        | undefined;
+      return run !== undefined && runLists(run, seq);
+    },
+    identityRowKeyStates: (seq) => {
+      const found: string[] = [];
+      const all = db
+        .prepare(
+          `SELECT r.first_seq, r.seqs, lower(hex(k.key_state)) AS key_state FROM identity_runs r
+           LEFT JOIN key_states k ON k.id = r.key_state_id WHERE r.first_seq <= ?`,
+        )
+        .all(seq) as { first_seq: number; seqs: Uint8Array; key_state: string | null }[];
+      for (const run of all) if (runLists(run, seq)) found.push(run.key_state ?? '');
+      return found;
+    },
+    invalidationRows: () =>
+      db
+        .prepare('SELECT event_seq FROM identity_invalid ORDER BY event_seq')
+        .iterate() as IterableIterator<Row>,
     governanceRows: () =>
       db
         .prepare('SELECT * FROM governance_records ORDER BY id, signers')
