@@ -4,7 +4,7 @@
  * atomic commits, and the lookups the pipeline needs.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -362,6 +362,62 @@ describe('commit', () => {
     s.close();
     expect(verifyAuditData(d, core).ok).toBe(true);
   });
+
+  // The multi-row INSERTs are OR FAIL (no statement journal): a row SQLite refuses in the
+  // middle of a 64-row statement leaves the statement's earlier rows written until the commit's
+  // transaction rolls back. Each table gets the row the batch's 40th event would write planted
+  // beforehand (copied from a store that committed the same batch with the same clock).
+  // (`audit_entries` is not among them: a row planted there is another writer's entry, which
+  // the store refuses before it writes anything, ConcurrentWriterError.)
+  it.each(['events', 'event_ids', 'replay'])(
+    'is atomic when SQLite refuses a row in the middle of a multi-row INSERT into %s',
+    (table) => {
+      const clock = manualClock();
+      const d = dir();
+      const first = open(d, clock.now);
+      first.commit(fakeEvents(5));
+      first.close();
+      const twin = dir();
+      copyFileSync(join(d, DB_FILE), join(twin, DB_FILE));
+      const s = open(d, clock.now);
+      const batch = fakeEvents(100);
+      const t = open(twin, clock.now);
+      expect(t.commit(batch)).toBe(105);
+      t.close();
+      const src = new Database(join(twin, DB_FILE), { readonly: true });
+      const where = 'seq = 45';
+      const row = src.prepare(`SELECT * FROM ${table} WHERE ${where}`).get() as Record<
+        string,
+        unknown
+      >;
+      src.close();
+      expect(row).toBeDefined();
+      const raw = new Database(join(d, DB_FILE));
+      const cols = Object.keys(row);
+      const plant = raw.prepare(
+        `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
+      );
+      plant.run(...cols.map((c) => row[c]));
+      const root = s.audit.root();
+      expect(() => s.commit(batch)).toThrow(StorageError);
+      expect(s.countEvents()).toBe(5);
+      expect(s.audit.size).toBe(5);
+      expect(Buffer.from(s.audit.root()).equals(Buffer.from(root))).toBe(true);
+      // nothing of the batch is in any table but the planted row
+      const others = raw.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+      expect(others).toBe(5 + 1);
+      for (const other of ['events', 'event_ids', 'replay', 'audit_entries'].filter(
+        (x) => x !== table,
+      ))
+        expect(raw.prepare(`SELECT count(*) FROM ${other}`).pluck().get()).toBe(5);
+      // without the planted row the same batch commits, and the store verifies
+      raw.prepare(`DELETE FROM ${table} WHERE ${where}`).run();
+      raw.close();
+      expect(s.commit(batch)).toBe(105);
+      s.close();
+      expect(verifyAuditData(d, core).ok).toBe(true);
+    },
+  );
 
   it('refuses a live (author, nonce) pair, and lets an expired one be reused', () => {
     const clock = manualClock(1_750_000_000_000);

@@ -49,7 +49,18 @@ import {
 import { MultiRowInsert } from './multi-row-insert.js';
 
 /** Columns of an `audit_entries` row as {@link AuditLog.stage} writes it. */
-const ENTRY_COLUMNS = 9;
+const ENTRY_COLUMN_NAMES = [
+  'format',
+  'seq',
+  'time',
+  'type',
+  'event_id',
+  'reason',
+  'detail',
+  'leaf_hash',
+  'chain_hash',
+] as const;
+const ENTRY_COLUMNS = ENTRY_COLUMN_NAMES.length;
 /** A tree node's hash input: 0x01 ‖ left ‖ right. */
 const NODE_INPUT = 65;
 
@@ -163,11 +174,7 @@ export class AuditLog {
     this.#core = core;
     this.#hasher = makeHasher(core);
     this.#now = now;
-    this.#insertEntries = new MultiRowInsert(
-      db,
-      'INSERT INTO audit_entries (format, seq, time, type, event_id, reason, detail, leaf_hash, chain_hash) VALUES',
-      ENTRY_COLUMNS,
-    );
+    this.#insertEntries = new MultiRowInsert(db, 'audit_entries', ENTRY_COLUMN_NAMES);
     this.#insertNode = db.prepare('INSERT INTO audit_nodes (level, idx, hash) VALUES (?, ?, ?)');
     this.#head = db.prepare(
       'SELECT seq, chain_hash, time FROM audit_entries ORDER BY seq DESC LIMIT 1',

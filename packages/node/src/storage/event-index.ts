@@ -57,12 +57,8 @@ export class EventIndexes {
     this.#filter = options.filter === false ? undefined : new ReplayFilter();
     this.#insertId = db.prepare('INSERT INTO event_ids (part, key, seq) VALUES (?, ?, ?)');
     // a commit's rows, 64 per statement (multi-row-insert.ts)
-    this.#insertIds = new MultiRowInsert(db, 'INSERT INTO event_ids (part, key, seq) VALUES', 3);
-    this.#insertReplays = new MultiRowInsert(
-      db,
-      'INSERT INTO replay (part, key, seq, expires_at) VALUES',
-      4,
-    );
+    this.#insertIds = new MultiRowInsert(db, 'event_ids', ['part', 'key', 'seq']);
+    this.#insertReplays = new MultiRowInsert(db, 'replay', ['part', 'key', 'seq', 'expires_at']);
     this.#insertReplay = db.prepare(
       'INSERT INTO replay (part, key, seq, expires_at) VALUES (?, ?, ?, ?)',
     );

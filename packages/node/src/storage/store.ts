@@ -102,7 +102,20 @@ interface Staged {
 const HEX_ID = /^[0-9a-f]{64}$/;
 
 /** Columns of an `events` row as {@link Store.commit} writes it. */
-const EVENT_COLUMNS = 11;
+const EVENT_COLUMN_NAMES = [
+  'seq',
+  'audit_seq',
+  'id',
+  'author',
+  'kind',
+  'nonce',
+  'created_at',
+  'expires_at',
+  'received_at',
+  'encoded',
+  'encoded_hash',
+] as const;
+const EVENT_COLUMNS = EVENT_COLUMN_NAMES.length;
 
 function toStoredEvent(row: EventRow): StoredEvent {
   return {
@@ -193,12 +206,7 @@ export class Store {
     this.#core = core;
     this.#hasher = makeHasher(core);
     this.#now = now;
-    this.#insertEvents = new MultiRowInsert(
-      db,
-      `INSERT INTO events (seq, audit_seq, id, author, kind, nonce, created_at, expires_at, received_at,
-         encoded, encoded_hash) VALUES`,
-      EVENT_COLUMNS,
-    );
+    this.#insertEvents = new MultiRowInsert(db, 'events', EVENT_COLUMN_NAMES);
     this.#maxSeq = db.prepare('SELECT max(seq) FROM events').pluck();
     this.#getMeta = db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
     this.#setMeta = db.prepare(
