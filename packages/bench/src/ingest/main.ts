@@ -33,7 +33,7 @@ import { type Latency, latencies, postAll, stageSeconds } from './client.js';
 import { type EventBatch, EventFactory, nodeCryptoVerifyRate } from './events.js';
 import { IdentityAuthors, identityRatioLines, identityRatios } from './identity-authors.js';
 import { BENCH_PASSPHRASE, NodeProcess } from './node-process.js';
-import { bareThreadsVerifyRate, POOL_PASSES, poolVerifyRate } from './pool-scaling.js';
+import { poolRoundInChild } from './pool-scaling.js';
 import { generateStore } from './store-generate.js';
 import {
   cpuBudget,
@@ -277,15 +277,12 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
       [1, []],
       [2, []],
     ]);
-    const poolChecks = factory.signatureChecks(0, Math.min(args.events, 8000), now);
     for (let round = 1; round <= (args.scaleOnly ? 0 : args.rounds); round++) {
+      progress.note(`round ${round}: raw pool verification and bare threads, 1 and 2 threads`);
+      const r = await poolRoundInChild(Math.min(args.events, 8000), now);
       for (const t of [1, 2]) {
-        progress.note(`round ${round}: raw pool verification, ${t} thread(s)`);
-        (poolRates.get(t) as number[]).push(await poolVerifyRate(t, poolChecks, POOL_PASSES));
-        progress.note(`round ${round}: the same on bare threads, ${t} thread(s)`);
-        (bareRates.get(t) as number[]).push(
-          await bareThreadsVerifyRate(t, poolChecks, POOL_PASSES),
-        );
+        (poolRates.get(t) as number[]).push(r.pool.get(t) as number);
+        (bareRates.get(t) as number[]).push(r.bare.get(t) as number);
       }
     }
 

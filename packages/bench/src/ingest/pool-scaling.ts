@@ -8,6 +8,8 @@
  * do not verify twice what one does here (measured 1.76-1.91x on the 2-core machine: the cores
  * share caches and the host), so the pool's ratio is read against that ceiling.
  */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 import type { PackedSignatureBatch } from '@commons-sync/bindings';
@@ -124,4 +126,46 @@ export async function bareThreadsVerifyRate(
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
+}
+
+/**
+ * One round of {@link poolVerifyRate} and {@link bareThreadsVerifyRate}, 1 then 2 threads, over
+ * the first `events` signature checks of the ingest events made at `now`, in a child process
+ * (pool-scaling-child.ts says why). Compiled code only: the child is the compiled module.
+ */
+export function poolRoundInChild(
+  events: number,
+  now: number,
+): Promise<{ pool: Map<number, number>; bare: Map<number, number> }> {
+  const child = fileURLToPath(new URL('./pool-scaling-child.js', import.meta.url));
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [child, String(events), String(now)],
+      { maxBuffer: 1 << 20 },
+      (error, stdout, stderr) => {
+        if (error !== null) {
+          reject(new Error(`the pool measurement failed: ${error.message} ${stderr}`));
+          return;
+        }
+        const r = JSON.parse(stdout) as Record<string, number>;
+        const get = (k: string) => {
+          const v = r[k];
+          if (typeof v !== 'number' || !(v > 0))
+            throw new Error(`the pool measurement gave no ${k}`);
+          return v;
+        };
+        resolve({
+          pool: new Map([
+            [1, get('pool1')],
+            [2, get('pool2')],
+          ]),
+          bare: new Map([
+            [1, get('bare1')],
+            [2, get('bare2')],
+          ]),
+        });
+      },
+    );
+  });
 }
