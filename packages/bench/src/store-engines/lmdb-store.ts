@@ -38,6 +38,7 @@ import type { AuditEntry } from '@commons-sync/node/dist/audit/entry.js';
 import { ENTRY_FORMAT_VERSION, packLeafInputs } from '@commons-sync/node/dist/audit/entry.js';
 import {
   acceptDetail,
+  eventRowFieldsOf,
   indexKey,
   indexPartition,
   packEventRows,
@@ -337,20 +338,7 @@ export class LmdbEventStore {
     offsets[events.length] = o;
     const encodedHashes = this.#hasher.many({ data, offsets });
     const rowHashes = this.#hasher.many(
-      packEventRows(
-        events.map((e, i) => ({
-          seq: firstSeq + i,
-          auditSeq: firstAuditSeq + i,
-          id: e.id,
-          author: e.author,
-          kind: e.kind,
-          nonce: e.nonce,
-          createdAt: e.createdAt,
-          expiresAt: e.expiresAt,
-          receivedAt: nowMs,
-          encodedHash: encodedHashes.subarray(i * 32, i * 32 + 32),
-        })),
-      ),
+      packEventRows(eventRowFieldsOf(events, firstSeq, firstAuditSeq, nowMs, encodedHashes)),
     );
     const encHex = Buffer.from(
       encodedHashes.buffer,

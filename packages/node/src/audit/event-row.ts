@@ -24,6 +24,38 @@ export interface EventRowFields {
 
 export const EVENT_ROW_FORMAT_VERSION = 1;
 
+/** What an event row takes from the event itself. */
+export type EventRowSource = Pick<
+  EventRowFields,
+  'id' | 'author' | 'kind' | 'nonce' | 'createdAt' | 'expiresAt'
+>;
+
+/**
+ * The row fields of `events` stored in this order from seq `firstSeq`, their accept entries
+ * from audit seq `firstAuditSeq`, received at `receivedAt` (Unix ms); `encodedHashes` holds
+ * their canonical CBOR's SHA-256, 32 bytes each, back to back (the fields are views of it).
+ */
+export function eventRowFieldsOf(
+  events: readonly EventRowSource[],
+  firstSeq: number,
+  firstAuditSeq: number,
+  receivedAt: number,
+  encodedHashes: Uint8Array,
+): EventRowFields[] {
+  return events.map((e, i) => ({
+    seq: firstSeq + i,
+    auditSeq: firstAuditSeq + i,
+    id: e.id,
+    author: e.author,
+    kind: e.kind,
+    nonce: e.nonce,
+    createdAt: e.createdAt,
+    expiresAt: e.expiresAt,
+    receivedAt,
+    encodedHash: encodedHashes.subarray(i * 32, i * 32 + 32),
+  }));
+}
+
 /**
  * Packs the row digest inputs of many event rows for one batched SHA-256. The row digest
  * (format 1) is SHA-256 of:

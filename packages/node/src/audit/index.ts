@@ -22,6 +22,8 @@ export {
   acceptDetail,
   EVENT_ROW_FORMAT_VERSION,
   type EventRowFields,
+  type EventRowSource,
+  eventRowFieldsOf,
   packEventRows,
   packReplayKeyInputs,
   parseAcceptDetail,

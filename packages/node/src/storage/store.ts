@@ -4,6 +4,7 @@ import type { Database, Statement, Transaction } from 'better-sqlite3';
 import type { AuditRecord } from '../audit/entry.js';
 import {
   acceptDetail,
+  eventRowFieldsOf,
   indexKey,
   indexPartition,
   packEventRows,
@@ -502,20 +503,7 @@ export class Store {
     const firstAuditSeq = this.audit.size;
     const encodedHashes = this.#hashEncoded(accepted);
     const rowHashes = this.#hasher.many(
-      packEventRows(
-        accepted.map((e, i) => ({
-          seq: firstSeq + i,
-          auditSeq: firstAuditSeq + i,
-          id: e.id,
-          author: e.author,
-          kind: e.kind,
-          nonce: e.nonce,
-          createdAt: e.createdAt,
-          expiresAt: e.expiresAt,
-          receivedAt: nowMs,
-          encodedHash: encodedHashes.subarray(i * 32, i * 32 + 32),
-        })),
-      ),
+      packEventRows(eventRowFieldsOf(accepted, firstSeq, firstAuditSeq, nowMs, encodedHashes)),
     );
     const encHex = Buffer.from(
       encodedHashes.buffer,
