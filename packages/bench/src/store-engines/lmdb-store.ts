@@ -41,6 +41,7 @@ import {
   eventRowFieldsOf,
   indexKey,
   indexPartition,
+  packEncodings,
   packEventRows,
   packReplayKeyInputs,
   REPLAY_KEY_BYTES,
@@ -293,14 +294,7 @@ export class LmdbEventStore {
 
   /** The compact range of `size` leaves from stored nodes (level ≥ 4) and leaf hashes. */
   #rangeAt(size: number): CompactRange {
-    const hashes: Uint8Array[] = [];
-    let start = 0;
-    for (const level of CompactRange.levels(size)) {
-      const width = 2 ** level;
-      hashes.push(this.#node(level, start / width));
-      start += width;
-    }
-    return new CompactRange(this.#hasher.one, size, hashes);
+    return CompactRange.of(this.#hasher.one, size, (level, index) => this.#node(level, index));
   }
 
   #node(level: number, index: number): Uint8Array {
@@ -324,19 +318,7 @@ export class LmdbEventStore {
     const nowMs = Math.max(Math.floor(this.#now()), this.#lastTime);
     const firstSeq = this.#nextSeq;
     const firstAuditSeq = this.#range.size;
-    let total = 0;
-    for (const e of events) total += e.encoded.length;
-    const data = Buffer.allocUnsafe(total);
-    const offsets = new Uint32Array(events.length + 1);
-    let o = 0;
-    for (let i = 0; i < events.length; i++) {
-      const enc = (events[i] as EngineEvent).encoded;
-      offsets[i] = o;
-      data.set(enc, o);
-      o += enc.length;
-    }
-    offsets[events.length] = o;
-    const encodedHashes = this.#hasher.many({ data, offsets });
+    const encodedHashes = this.#hasher.many(packEncodings(events));
     const rowHashes = this.#hasher.many(
       packEventRows(eventRowFieldsOf(events, firstSeq, firstAuditSeq, nowMs, encodedHashes)),
     );

@@ -24,6 +24,23 @@ export interface EventRowFields {
 
 export const EVENT_ROW_FORMAT_VERSION = 1;
 
+/** The events' canonical CBOR encodings, packed for one batched hash (`encoded_hash`). */
+export function packEncodings(events: readonly { readonly encoded: Uint8Array }[]): PackedMessages {
+  let total = 0;
+  for (const e of events) total += e.encoded.length;
+  const data = Buffer.allocUnsafe(total);
+  const offsets = new Uint32Array(events.length + 1);
+  let o = 0;
+  for (let i = 0; i < events.length; i++) {
+    const enc = (events[i] as { readonly encoded: Uint8Array }).encoded;
+    offsets[i] = o;
+    data.set(enc, o);
+    o += enc.length;
+  }
+  offsets[events.length] = o;
+  return { data, offsets };
+}
+
 /** What an event row takes from the event itself. */
 export type EventRowSource = Pick<
   EventRowFields,

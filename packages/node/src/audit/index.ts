@@ -24,6 +24,7 @@ export {
   type EventRowFields,
   type EventRowSource,
   eventRowFieldsOf,
+  packEncodings,
   packEventRows,
   packReplayKeyInputs,
   parseAcceptDetail,

@@ -268,6 +268,25 @@ export class CompactRange {
     this.#hashes = [...hashes];
   }
 
+  /**
+   * The compact range of [0, size) from its subtrees' hashes: `subtree(level, index)` is the
+   * hash of the `index`-th subtree of 2^level leaves.
+   */
+  static of(
+    sha256: Sha256,
+    size: number,
+    subtree: (level: number, index: number) => Uint8Array,
+  ): CompactRange {
+    const hashes: Uint8Array[] = [];
+    let start = 0;
+    for (const level of CompactRange.levels(size)) {
+      const width = 2 ** level;
+      hashes.push(subtree(level, start / width));
+      start += width;
+    }
+    return new CompactRange(sha256, size, hashes);
+  }
+
   /** The levels of the subtrees that make up [0, size), left to right (highest first). */
   static levels(size: number): number[] {
     const levels: number[] = [];

@@ -507,13 +507,6 @@ export class AuditLog {
 
   /** The compact range of the first `size` entries, from stored subtrees and leaves. */
   #rangeAt(size: number): CompactRange {
-    const hashes: Uint8Array[] = [];
-    let start = 0;
-    for (const level of CompactRange.levels(size)) {
-      const width = 2 ** level;
-      hashes.push(this.#node(level, start / width));
-      start += width;
-    }
-    return new CompactRange(this.#hasher.one, size, hashes);
+    return CompactRange.of(this.#hasher.one, size, (level, index) => this.#node(level, index));
   }
 }

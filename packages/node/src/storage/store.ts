@@ -7,6 +7,7 @@ import {
   eventRowFieldsOf,
   indexKey,
   indexPartition,
+  packEncodings,
   packEventRows,
   packReplayKeyInputs,
 } from '../audit/event-row.js';
@@ -471,19 +472,7 @@ export class Store {
 
   /** SHA-256 of every event's encoding, in one native call. */
   #hashEncoded(events: readonly VerifiedEvent[]): Uint8Array {
-    let total = 0;
-    for (const e of events) total += e.encoded.length;
-    const data = Buffer.allocUnsafe(total);
-    const offsets = new Uint32Array(events.length + 1);
-    let o = 0;
-    for (let i = 0; i < events.length; i++) {
-      const enc = (events[i] as VerifiedEvent).encoded;
-      offsets[i] = o;
-      data.set(enc, o);
-      o += enc.length;
-    }
-    offsets[events.length] = o;
-    return this.#hasher.many({ data, offsets });
+    return this.#hasher.many(packEncodings(events));
   }
 
   /**
