@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads';
 
 import type { PackedSignatureBatch } from '@commons-sync/bindings';
 import { packChecks, type protocol, VerifyPool } from '@commons-sync/node';
+import { unpackTask } from '@commons-sync/node/dist/pipeline/signature-task.js';
 
 export const POOL_BATCH = 1000;
 
@@ -92,18 +93,8 @@ export async function bareThreadsVerifyRate(
   repeat: number,
 ): Promise<number> {
   const batches: PackedSignatureBatch[] = [];
-  for (let i = 0; i < checks.length; i += POOL_BATCH) {
-    const t = packChecks(checks.slice(i, i + POOL_BATCH));
-    const offsetsBytes = 4 * (t.count + 1);
-    batches.push({
-      publicKeys: new Uint8Array(t.buffer, offsetsBytes, 32 * t.count),
-      signatures: new Uint8Array(t.buffer, offsetsBytes + 32 * t.count, 64 * t.count),
-      messages: {
-        data: new Uint8Array(t.buffer, offsetsBytes + 96 * t.count, t.messageBytes),
-        offsets: new Uint32Array(t.buffer, 0, t.count + 1),
-      },
-    });
-  }
+  for (let i = 0; i < checks.length; i += POOL_BATCH)
+    batches.push(unpackTask(packChecks(checks.slice(i, i + POOL_BATCH))));
   const bindings = import.meta.resolve('@commons-sync/bindings');
   const workers = Array.from(
     { length: threads },

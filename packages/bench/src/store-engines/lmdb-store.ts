@@ -37,12 +37,10 @@ import type { Core } from '@commons-sync/bindings';
 import type { AuditEntry } from '@commons-sync/node/dist/audit/entry.js';
 import { ENTRY_FORMAT_VERSION, packLeafInputs } from '@commons-sync/node/dist/audit/entry.js';
 import {
-  acceptDetail,
-  eventRowFieldsOf,
+  acceptedEventDigests,
+  type EventRowSource,
   indexKey,
   indexPartition,
-  packEncodings,
-  packEventRows,
   packReplayKeyInputs,
   REPLAY_KEY_BYTES,
 } from '@commons-sync/node/dist/audit/event-row.js';
@@ -54,15 +52,7 @@ import { type Database, open, type RootDatabase } from 'lmdb';
 import { BenchError } from '../errors.js';
 
 /** What a commit stores of an accepted event (the fields of the node's `VerifiedEvent`). */
-export interface EngineEvent {
-  readonly id: Uint8Array;
-  readonly author: string;
-  readonly kind: string;
-  readonly nonce: Uint8Array;
-  readonly createdAt: number;
-  readonly expiresAt: number;
-  readonly encoded: Uint8Array;
-}
+export type EngineEvent = EventRowSource;
 
 export type LmdbMode = 'sync' | 'async' | 'unsynced';
 
@@ -318,16 +308,13 @@ export class LmdbEventStore {
     const nowMs = Math.max(Math.floor(this.#now()), this.#lastTime);
     const firstSeq = this.#nextSeq;
     const firstAuditSeq = this.#range.size;
-    const encodedHashes = this.#hasher.many(packEncodings(events));
-    const rowHashes = this.#hasher.many(
-      packEventRows(eventRowFieldsOf(events, firstSeq, firstAuditSeq, nowMs, encodedHashes)),
+    const { encodedHashes, details } = acceptedEventDigests(
+      this.#hasher,
+      events,
+      firstSeq,
+      firstAuditSeq,
+      nowMs,
     );
-    const encHex = Buffer.from(
-      encodedHashes.buffer,
-      encodedHashes.byteOffset,
-      encodedHashes.length,
-    );
-    const rowHex = Buffer.from(rowHashes.buffer, rowHashes.byteOffset, rowHashes.length);
     const replayDigests = this.#hasher.many(packReplayKeyInputs(events));
     const replayKeys = events.map((_, i) =>
       Buffer.from(replayDigests.buffer, replayDigests.byteOffset + i * 32, REPLAY_KEY_BYTES),
@@ -354,11 +341,7 @@ export class LmdbEventStore {
       type: 'accept',
       eventId: e.id,
       reason: null,
-      detail: acceptDetail(
-        firstSeq + i,
-        encHex.toString('hex', i * 32, i * 32 + 32),
-        rowHex.toString('hex', i * 32, i * 32 + 32),
-      ),
+      detail: details[i] as string,
     }));
     const leaves = this.#hasher.many(packLeafInputs(entries));
     const chainInput = new Uint8Array(64);

@@ -6,6 +6,7 @@
 import type { PackedMessages } from '@commons-sync/bindings';
 
 import { writeI64, writeU64 } from './entry.js';
+import type { Hasher } from './hash.js';
 
 /** The columns of an `events` row that the row digest covers (all but `encoded`, which
  * `encodedHash` stands for). */
@@ -24,53 +25,65 @@ export interface EventRowFields {
 
 export const EVENT_ROW_FORMAT_VERSION = 1;
 
-/** The events' canonical CBOR encodings, packed for one batched hash (`encoded_hash`). */
-export function packEncodings(events: readonly { readonly encoded: Uint8Array }[]): PackedMessages {
+/** What an event row takes from the event itself. */
+export type EventRowSource = Pick<
+  EventRowFields,
+  'id' | 'author' | 'kind' | 'nonce' | 'createdAt' | 'expiresAt'
+> & { readonly encoded: Uint8Array };
+
+/**
+ * What a commit derives from its accepted events, stored in this order from seq `firstSeq`
+ * with their accept entries from audit seq `firstAuditSeq`, received at `receivedAt` (Unix ms),
+ * in two batched hashes: each event's `encoded_hash` (SHA-256 of its canonical CBOR, 32 bytes
+ * each, back to back) and the `detail` of its accept entry ({@link acceptDetail}: seq, that
+ * hash and the row digest).
+ */
+export function acceptedEventDigests(
+  hasher: Pick<Hasher, 'many'>,
+  events: readonly EventRowSource[],
+  firstSeq: number,
+  firstAuditSeq: number,
+  receivedAt: number,
+): { readonly encodedHashes: Uint8Array; readonly details: string[] } {
   let total = 0;
   for (const e of events) total += e.encoded.length;
   const data = Buffer.allocUnsafe(total);
   const offsets = new Uint32Array(events.length + 1);
   let o = 0;
   for (let i = 0; i < events.length; i++) {
-    const enc = (events[i] as { readonly encoded: Uint8Array }).encoded;
+    const enc = (events[i] as EventRowSource).encoded;
     offsets[i] = o;
     data.set(enc, o);
     o += enc.length;
   }
   offsets[events.length] = o;
-  return { data, offsets };
-}
-
-/** What an event row takes from the event itself. */
-export type EventRowSource = Pick<
-  EventRowFields,
-  'id' | 'author' | 'kind' | 'nonce' | 'createdAt' | 'expiresAt'
->;
-
-/**
- * The row fields of `events` stored in this order from seq `firstSeq`, their accept entries
- * from audit seq `firstAuditSeq`, received at `receivedAt` (Unix ms); `encodedHashes` holds
- * their canonical CBOR's SHA-256, 32 bytes each, back to back (the fields are views of it).
- */
-export function eventRowFieldsOf(
-  events: readonly EventRowSource[],
-  firstSeq: number,
-  firstAuditSeq: number,
-  receivedAt: number,
-  encodedHashes: Uint8Array,
-): EventRowFields[] {
-  return events.map((e, i) => ({
-    seq: firstSeq + i,
-    auditSeq: firstAuditSeq + i,
-    id: e.id,
-    author: e.author,
-    kind: e.kind,
-    nonce: e.nonce,
-    createdAt: e.createdAt,
-    expiresAt: e.expiresAt,
-    receivedAt,
-    encodedHash: encodedHashes.subarray(i * 32, i * 32 + 32),
-  }));
+  const encodedHashes = hasher.many({ data, offsets });
+  const rowHashes = hasher.many(
+    packEventRows(
+      events.map((e, i) => ({
+        seq: firstSeq + i,
+        auditSeq: firstAuditSeq + i,
+        id: e.id,
+        author: e.author,
+        kind: e.kind,
+        nonce: e.nonce,
+        createdAt: e.createdAt,
+        expiresAt: e.expiresAt,
+        receivedAt,
+        encodedHash: encodedHashes.subarray(i * 32, i * 32 + 32),
+      })),
+    ),
+  );
+  const encHex = Buffer.from(encodedHashes.buffer, encodedHashes.byteOffset, encodedHashes.length);
+  const rowHex = Buffer.from(rowHashes.buffer, rowHashes.byteOffset, rowHashes.length);
+  const details = events.map((_, i) =>
+    acceptDetail(
+      firstSeq + i,
+      encHex.toString('hex', i * 32, i * 32 + 32),
+      rowHex.toString('hex', i * 32, i * 32 + 32),
+    ),
+  );
+  return { encodedHashes, details };
 }
 
 /**

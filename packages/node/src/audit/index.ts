@@ -20,11 +20,10 @@ export {
 export * from './errors.js';
 export {
   acceptDetail,
+  acceptedEventDigests,
   EVENT_ROW_FORMAT_VERSION,
   type EventRowFields,
   type EventRowSource,
-  eventRowFieldsOf,
-  packEncodings,
   packEventRows,
   packReplayKeyInputs,
   parseAcceptDetail,

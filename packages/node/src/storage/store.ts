@@ -3,12 +3,9 @@ import type { Database, Statement, Transaction } from 'better-sqlite3';
 
 import type { AuditRecord } from '../audit/entry.js';
 import {
-  acceptDetail,
-  eventRowFieldsOf,
+  acceptedEventDigests,
   indexKey,
   indexPartition,
-  packEncodings,
-  packEventRows,
   packReplayKeyInputs,
 } from '../audit/event-row.js';
 import { type Hasher, makeHasher } from '../audit/hash.js';
@@ -470,11 +467,6 @@ export class Store {
     return this.#indexes.rowById(id, indexPartition(this.#nextSeq - 1)) as EventRow | undefined;
   }
 
-  /** SHA-256 of every event's encoding, in one native call. */
-  #hashEncoded(events: readonly VerifiedEvent[]): Uint8Array {
-    return this.#hasher.many(packEncodings(events));
-  }
-
   /**
    * Everything a commit needs that does not touch the database: four batched hashes (encoded
    * events, row digests, replay keys; leaves come in AuditLog.stage) and the audit entries.
@@ -490,16 +482,13 @@ export class Store {
     for (const e of accepted) checkEvent(e);
     const firstSeq = this.#nextSeq;
     const firstAuditSeq = this.audit.size;
-    const encodedHashes = this.#hashEncoded(accepted);
-    const rowHashes = this.#hasher.many(
-      packEventRows(eventRowFieldsOf(accepted, firstSeq, firstAuditSeq, nowMs, encodedHashes)),
+    const { encodedHashes, details } = acceptedEventDigests(
+      this.#hasher,
+      accepted,
+      firstSeq,
+      firstAuditSeq,
+      nowMs,
     );
-    const encHex = Buffer.from(
-      encodedHashes.buffer,
-      encodedHashes.byteOffset,
-      encodedHashes.byteLength,
-    );
-    const rowHex = Buffer.from(rowHashes.buffer, rowHashes.byteOffset, rowHashes.byteLength);
     for (const r of audit) {
       if (r.type !== 'reject' && r.type !== 'critical') {
         throw new TypeError(
@@ -514,11 +503,7 @@ export class Store {
         type: 'accept',
         eventId: (accepted[i] as VerifiedEvent).id,
         reason: null,
-        detail: acceptDetail(
-          firstSeq + i,
-          encHex.toString('hex', i * 32, i * 32 + 32),
-          rowHex.toString('hex', i * 32, i * 32 + 32),
-        ),
+        detail: details[i] as string,
       };
     }
     plan.entries.forEach((e, j) => {
