@@ -1,6 +1,7 @@
 // Run inside a clean install: every backend loads through loadCore and agrees on RFC 8032
-// TEST 1 and a tampered message; the default order gives `EXPECT` (argv[2]). Prints
-// `checks: N passed, N failed`.
+// TEST 1 and a tampered message and on a two-link SHA-256 chain (node:crypto gives the expected
+// links); the default order gives `EXPECT` (argv[2]). Prints `checks: N passed, N failed`.
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { BACKENDS, loadCore } from '@commons-sync/bindings';
 
@@ -31,6 +32,16 @@ for (const backend of want) {
     );
   } catch (e) {
     check(`${backend} backend verifies`, false, e.message);
+  }
+  try {
+    const core = await loadCore({ backend });
+    const leaves = Buffer.concat([pk, sig.subarray(0, 32)]);
+    const c0 = createHash('sha256').update(sig.subarray(32)).update(pk).digest();
+    const c1 = createHash('sha256').update(c0).update(sig.subarray(0, 32)).digest();
+    const got = Buffer.from(core.sha256Chain(sig.subarray(32), leaves)).toString('hex');
+    check(`${backend} backend chains`, got === Buffer.concat([c0, c1]).toString('hex'), got);
+  } catch (e) {
+    check(`${backend} backend chains`, false, e.message);
   }
 }
 const core = await loadCore();

@@ -10,7 +10,8 @@
 //! * A cache of decoded public keys ([`KeyCache`]) that single and batch verification share.
 //! * Point decoding many at once (see [`decode`]): eight square roots side by side in AVX-512
 //!   IFMA lanes where the CPU has them, dalek's `decompress` elsewhere, the same result always.
-//! * SHA-256, SHA-512 and BLAKE3, one message or many per call (see [`hash`]).
+//! * SHA-256, SHA-512 and BLAKE3, one message or many per call, and a SHA-256 hash chain of many
+//!   links in one call (see [`hash`]).
 //! * Shamir secret sharing over GF(2^8) with checksummed, versioned shares (see [`shamir`]).
 //!
 //! Errors are a small [`Error`] enum with stable codes; a signature that does not verify is

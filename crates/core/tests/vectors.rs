@@ -110,3 +110,32 @@ fn hash_vectors() {
         assert_eq!(out, digests, "{file}: batch");
     }
 }
+
+#[test]
+fn sha256_chain_vectors() {
+    let doc = read_json(&vectors_dir("hash").join("sha256-chain.json"));
+    let cases = doc["cases"].as_array().expect("cases");
+    assert!(cases.len() >= 8, "sha256-chain.json has {} cases", cases.len());
+    for case in cases {
+        let (head, leaves) = (hex_field(case, "head"), hex_field(case, "leaves"));
+        let mut out = vec![0u8; leaves.len()];
+        hash::sha256_chain(&head, &leaves, &mut out).unwrap();
+        assert_eq!(out, hex_field(case, "chain"), "sha256-chain.json case {}", case["id"]);
+    }
+}
+
+/// The audit log's own vectors (spec/AUDIT.md §3, checked by spec/vectors/audit/crosscheck.mjs):
+/// the chain hashes of a 23-entry log follow from its leaf hashes and 32 zero bytes.
+#[test]
+fn sha256_chain_gives_the_audit_logs_chain_hashes() {
+    let doc = read_json(&vectors_dir("audit").join("tree.json"));
+    let column = |name: &str| -> Vec<u8> {
+        let values = doc[name].as_array().unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(values.len(), 23, "{name}");
+        values.iter().flat_map(|v| hex::decode(v.as_str().unwrap()).unwrap()).collect()
+    };
+    let leaves = column("leaf_hashes");
+    let mut out = vec![0u8; leaves.len()];
+    hash::sha256_chain(&[0; 32], &leaves, &mut out).unwrap();
+    assert_eq!(out, column("chain_hashes"));
+}

@@ -120,6 +120,16 @@ pub fn hash_batch_packed<'e>(
     bytes(env, &out)
 }
 
+/// Extends a SHA-256 chain by one link per 32-byte leaf (`leaves` back to back):
+/// `c[0] = SHA-256(head || leaf[0])`, `c[i] = SHA-256(c[i - 1] || leaf[i])`; the links come
+/// back to back.
+#[napi]
+pub fn sha256_chain<'e>(env: &'e Env, head: &[u8], leaves: &[u8]) -> Result<Uint8ArraySlice<'e>> {
+    let mut out = vec![0u8; leaves.len()];
+    hash::sha256_chain(head, leaves, &mut out).map_err(map_err)?;
+    bytes(env, &out)
+}
+
 /// Splits `secret` into `count` Shamir shares, any `threshold` of which restore it; the shares
 /// (all the same length) come back to back.
 #[napi]

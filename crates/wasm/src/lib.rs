@@ -116,6 +116,16 @@ pub fn hash_batch_packed(
     Ok(out)
 }
 
+/// Extends a SHA-256 chain by one link per 32-byte leaf (`leaves` back to back):
+/// `c[0] = SHA-256(head || leaf[0])`, `c[i] = SHA-256(c[i - 1] || leaf[i])`; the links come
+/// back to back.
+#[wasm_bindgen(js_name = sha256Chain)]
+pub fn sha256_chain(head: &[u8], leaves: &[u8]) -> Result<Vec<u8>, JsValue> {
+    let mut out = vec![0u8; leaves.len()];
+    hash::sha256_chain(head, leaves, &mut out).map_err(map_err)?;
+    Ok(out)
+}
+
 /// Splits `secret` into `count` Shamir shares, any `threshold` of which restore it; the shares
 /// (all the same length) come back to back.
 #[wasm_bindgen(js_name = shamirSplit)]

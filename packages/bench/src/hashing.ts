@@ -67,6 +67,43 @@ function batchRunners(cores: readonly Core[], algorithm: HashAlgorithm, inputs: 
   return runners;
 }
 
+/** Links per call of the chain group: about one commit of the node's audit log. */
+const CHAIN_LINKS = 1000;
+
+/**
+ * The audit log's chain (spec/AUDIT.md §3): `sha256Chain` against the loop the node ran before,
+ * one call per link. Head and leaves are the first bytes of the batch inputs.
+ */
+function chainRunners(cores: readonly Core[], inputs: HashInputs) {
+  const data = inputs.batch.packed.data;
+  const head = data.subarray(0, 32);
+  const leaves = data.subarray(32, 32 + 32 * CHAIN_LINKS);
+  const loop = (hash: (d: Uint8Array) => Uint8Array) => (): Uint8Array => {
+    const out = new Uint8Array(leaves.length);
+    const input = new Uint8Array(64);
+    input.set(head, 0);
+    for (let at = 0; at < leaves.length; at += 32) {
+      input.set(leaves.subarray(at, at + 32), 32);
+      const link = hash(input);
+      out.set(link, at);
+      input.set(link, 0);
+    }
+    return out;
+  };
+  type Runner = { impl: string; baseline?: boolean; run: () => Uint8Array };
+  const runners: Runner[] = cores.map((core) => ({
+    impl: core.backend,
+    run: () => core.sha256Chain(head, leaves),
+  }));
+  runners.push({
+    impl: 'node:crypto hash() loop',
+    baseline: true,
+    run: loop((d) => nodeHash('sha256', d, 'buffer')),
+  });
+  runners.push({ impl: '@noble/hashes loop', run: loop(sha256) });
+  return runners;
+}
+
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 
 /** Every implementation must produce the same digests before anything is timed. */
@@ -85,6 +122,11 @@ export function checkHashing(cores: readonly Core[], inputs: HashInputs): string
     for (const r of batchRuns) {
       if (hex(r.run()) !== expected) problems.push(`${r.impl}: ${algorithm} batch disagrees`);
     }
+  }
+  const chainRuns = chainRunners(cores, inputs);
+  const expected = hex(chainRuns[chainRuns.length - 1]!.run()); // the @noble/hashes loop
+  for (const r of chainRuns) {
+    if (hex(r.run()) !== expected) problems.push(`${r.impl}: sha256 chain disagrees`);
   }
   return problems;
 }
@@ -123,6 +165,18 @@ export function hashingCases(allCores: readonly Core[], inputs: HashInputs): Cas
         },
       });
     }
+  }
+  for (const r of chainRunners(cores, inputs)) {
+    cases.push({
+      group: `sha256 chain ${CHAIN_LINKS} links`,
+      impl: r.impl,
+      baseline: r.baseline === true,
+      itemsPerOp: CHAIN_LINKS,
+      bytesPerOp: CHAIN_LINKS * 64,
+      fn: () => {
+        sink.value += r.run()[0]!;
+      },
+    });
   }
   return cases;
 }

@@ -20,6 +20,7 @@ export function rawFromBinding(m: BindingModule): RawBackend {
     sha512: m.sha512,
     blake3: m.blake3,
     hashBatchPacked: m.hashBatchPacked,
+    sha256Chain: m.sha256Chain,
     shamirSplit: m.shamirSplit,
     shamirSplitWithRandomness: m.shamirSplitWithRandomness,
     shamirCombine: m.shamirCombine,

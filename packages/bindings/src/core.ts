@@ -1,5 +1,6 @@
 import { InvalidSeedError, ShamirError, UnknownAlgorithmError } from './errors.js';
 import {
+  checkChainInputs,
   checkPackedBatch,
   checkPackedMessages,
   isBytes,
@@ -97,6 +98,10 @@ export function makeCore(backend: Backend, raw: RawBackend): Core {
       if (!HASH_ALGORITHMS.has(algorithm)) throw new UnknownAlgorithmError(algorithm);
       checkPackedMessages(messages);
       return raw.hashBatchPacked(algorithm, messages.data, messages.offsets);
+    },
+    sha256Chain(head: Uint8Array, leaves: Uint8Array): Uint8Array {
+      if (checkChainInputs(head, leaves) === 0) return new Uint8Array(0);
+      return raw.sha256Chain(head, leaves);
     },
     shamirSplit(secret: Uint8Array, threshold: number, count: number): Uint8Array[] {
       checkShamirParams(checkData(secret, 'secret').length, threshold, count);

@@ -2,7 +2,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { blake3 } from '@noble/hashes/blake3.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 
-import { packMessages } from './packing.js';
+import { checkChainInputs, packMessages } from './packing.js';
 import {
   checkShamirParams,
   shamirCombine,
@@ -57,6 +57,19 @@ export const jsBackend: RawBackend = {
     const n = offsets.length - 1;
     const out = new Uint8Array(n * len);
     for (let i = 0; i < n; i++) out.set(hash(data.subarray(offsets[i], offsets[i + 1])), i * len);
+    return out;
+  },
+  sha256Chain(head, leaves) {
+    const n = checkChainInputs(head, leaves);
+    const out = new Uint8Array(n * 32);
+    const input = new Uint8Array(64);
+    input.set(head, 0);
+    for (let i = 0; i < n; i++) {
+      input.set(leaves.subarray(i * 32, i * 32 + 32), 32);
+      const link = sha256(input);
+      out.set(link, i * 32);
+      input.set(link, 0);
+    }
     return out;
   },
   shamirSplit(secret, threshold, count) {

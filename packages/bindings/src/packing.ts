@@ -96,3 +96,23 @@ export function checkPackedBatch(batch: PackedSignatureBatch): number {
   }
   return n;
 }
+
+const CHAIN_HASH_LENGTH = 32;
+
+/**
+ * Checks the inputs of a SHA-256 chain (a 32-byte head, whole 32-byte leaves); returns the
+ * number of leaves. Every backend refuses the same inputs with the same code.
+ */
+export function checkChainInputs(head: Uint8Array, leaves: Uint8Array): number {
+  if (!isBytes(head) || head.length !== CHAIN_HASH_LENGTH) {
+    const got = isBytes(head) ? `${head.length} bytes` : typeof head;
+    throw new BatchLayoutError(`the chain head must be a 32-byte Uint8Array, got ${got}`);
+  }
+  if (!isBytes(leaves) || leaves.length % CHAIN_HASH_LENGTH !== 0) {
+    const got = isBytes(leaves) ? `${leaves.length} bytes` : typeof leaves;
+    throw new BatchLayoutError(
+      `leaves must be a Uint8Array of 32-byte hashes back to back, got ${got}`,
+    );
+  }
+  return leaves.length / CHAIN_HASH_LENGTH;
+}

@@ -54,6 +54,14 @@ export interface Core {
   /** Hashes every packed message; the digests come back to back in one buffer. */
   hashBatch(algorithm: HashAlgorithm, messages: PackedMessages): Uint8Array;
   /**
+   * Extends a SHA-256 hash chain by one link per leaf, in one call: `leaves` holds `n` 32-byte
+   * hashes back to back, and the result the `n` links back to back, `c[0] = SHA-256(head ||
+   * leaf[0])` and `c[i] = SHA-256(c[i - 1] || leaf[i])` (the audit log's chain hash,
+   * spec/AUDIT.md §3). `n = 0` gives an empty array. Throws {@link BatchLayoutError}
+   * (`ERR_BATCH_LAYOUT`) when `head` is not 32 bytes or `leaves` not a multiple of 32.
+   */
+  sha256Chain(head: Uint8Array, leaves: Uint8Array): Uint8Array;
+  /**
    * Splits `secret` (1..1024 bytes) into `count` Shamir shares over GF(2^8), any `threshold`
    * of which restore it (2 <= threshold <= count <= 255). Shares are in the version-1 format of
    * `crates/core/src/shamir.rs`, with a checksum. Throws {@link ShamirError} `ERR_SHAMIR_PARAMS`.
@@ -97,6 +105,8 @@ export interface RawBackend {
   sha512(data: Uint8Array): Uint8Array;
   blake3(data: Uint8Array): Uint8Array;
   hashBatchPacked(algorithm: HashAlgorithm, data: Uint8Array, offsets: Uint32Array): Uint8Array;
+  /** The chain links back to back; refuses a bad layout itself too, with `ERR_BATCH_LAYOUT`. */
+  sha256Chain(head: Uint8Array, leaves: Uint8Array): Uint8Array;
   /** The shares back to back (each `13 + secret.length + 4` bytes). */
   shamirSplit(secret: Uint8Array, threshold: number, count: number): Uint8Array;
   shamirSplitWithRandomness(

@@ -1,11 +1,21 @@
 // One conformance suite, run against every backend: the shared vectors (RFC 8032, Wycheproof,
-// ZIP-215 small-order, speccheck edge cases, wrong lengths; NIST SHA-2 and BLAKE3).
+// ZIP-215 small-order, speccheck edge cases, wrong lengths; NIST SHA-2 and BLAKE3; the SHA-256
+// chain from Python hashlib and the audit log's vectors).
+import { execFileSync } from 'node:child_process';
+
 import { describe, expect, it } from 'vitest';
 
 import { BACKENDS, loadCore, packMessages, packSignatureBatch } from '../src/index.js';
-import { ed25519Files, hashCases, toHex } from './vectors.js';
+import { chainCases, ed25519Files, hashCases, toHex, VECTORS } from './vectors.js';
 
 const files = ed25519Files();
+
+it('Python hashlib regenerates the SHA-256 chain vectors byte for byte', () => {
+  const out = execFileSync('python3', [`${VECTORS}hash/gen_sha256_chain.py`, '--check'], {
+    encoding: 'utf8',
+  });
+  expect(out).toContain('matches the generator');
+});
 
 describe.each(BACKENDS)('%s backend', (backend) => {
   it('loads as asked', async () => {
@@ -53,5 +63,12 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     for (const c of cases) expect(toHex(core[alg](c.input)), c.id).toBe(c.digest);
     const batch = core.hashBatch(alg, packMessages(cases.map((c) => c.input)));
     expect(toHex(batch)).toBe(cases.map((c) => c.digest).join(''));
+  });
+
+  it("SHA-256 chain vectors (Python hashlib; the audit log's chain hashes)", async () => {
+    const core = await loadCore({ backend });
+    const cases = chainCases();
+    expect(cases.length).toBeGreaterThanOrEqual(10);
+    for (const c of cases) expect(toHex(core.sha256Chain(c.head, c.leaves)), c.id).toBe(c.chain);
   });
 });

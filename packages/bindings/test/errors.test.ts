@@ -86,6 +86,22 @@ describe.each(BACKENDS)('%s backend', (backend) => {
     );
     expect(() => core.hashBatch('md5' as never, messages)).toThrow(UnknownAlgorithmError);
     expect(core.hashBatch('sha512', packMessages([]))).toHaveLength(0);
+    const zero = new Uint8Array(32);
+    for (const [head, leaves] of [
+      [new Uint8Array(31), zero],
+      [new Uint8Array(33), zero],
+      [zero, new Uint8Array(33)],
+      [zero, new Uint8Array(1)],
+      ['head', zero],
+      [zero, [1, 2]],
+      [undefined, undefined],
+    ]) {
+      expect(() => core.sha256Chain(head as Uint8Array, leaves as Uint8Array)).toThrow(
+        BatchLayoutError,
+      );
+    }
+    expect(core.sha256Chain(zero, new Uint8Array(0))).toHaveLength(0);
+    expect(core.sha256Chain(zero, new Uint8Array(96))).toHaveLength(96);
   });
 });
 
@@ -154,6 +170,7 @@ describe.each(BACKENDS)('%s backend outputs', (backend) => {
       core.sha512(msg),
       core.blake3(msg),
       core.hashBatch('sha256', packMessages([msg, msg])),
+      core.sha256Chain(new Uint8Array(32), new Uint8Array(64)),
       core.ed25519VerifyBatchPacked({
         publicKeys: core.ed25519PublicKey(seed),
         signatures: sig,

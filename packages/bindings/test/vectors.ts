@@ -45,3 +45,35 @@ export function hashCases(algorithm: string): { id: string; input: Uint8Array; d
   };
   return doc.cases.map((c) => ({ id: String(c.id), input: hex(c.input), digest: c.digest }));
 }
+
+export interface ChainCase {
+  id: string;
+  head: Uint8Array;
+  leaves: Uint8Array;
+  chain: string;
+}
+
+/** hash/sha256-chain.json (Python hashlib) and the audit log's 23-entry chain (audit/tree.json). */
+export function chainCases(): ChainCase[] {
+  const doc = JSON.parse(readFileSync(`${VECTORS}hash/sha256-chain.json`, 'utf8')) as {
+    cases: { id: string; head: string; leaves: string; chain: string }[];
+  };
+  const tree = JSON.parse(readFileSync(`${VECTORS}audit/tree.json`, 'utf8')) as {
+    leaf_hashes: string[];
+    chain_hashes: string[];
+  };
+  return [
+    ...doc.cases.map((c) => ({
+      id: c.id,
+      head: hex(c.head),
+      leaves: hex(c.leaves),
+      chain: c.chain,
+    })),
+    {
+      id: 'audit/tree.json',
+      head: new Uint8Array(32),
+      leaves: hex(tree.leaf_hashes.join('')),
+      chain: tree.chain_hashes.join(''),
+    },
+  ];
+}

@@ -344,13 +344,10 @@ export class LmdbEventStore {
       detail: details[i] as string,
     }));
     const leaves = this.#hasher.many(packLeafInputs(entries));
-    const chainInput = new Uint8Array(64);
-    let chain = this.#chainHead;
+    const links = this.#hasher.chain(this.#chainHead, leaves); // in one call, as the store
     const auditRows = entries.map((e, i): AuditRowValues => {
       const leaf = leaves.subarray(i * 32, i * 32 + 32);
-      chainInput.set(chain, 0);
-      chainInput.set(leaf, 32);
-      chain = this.#hasher.one(chainInput);
+      const chain = links.subarray(i * 32, i * 32 + 32);
       return [e.format, e.seq, e.time, e.type, e.eventId, e.reason, e.detail, leaf, chain];
     });
     const range = this.#range.clone();
@@ -369,7 +366,7 @@ export class LmdbEventStore {
       auditRows,
       nodes,
       range,
-      chainHead: chain,
+      chainHead: entries.length > 0 ? links.slice(links.length - 32) : this.#chainHead,
       nowSec: Math.floor(nowMs / 1000),
     };
   }

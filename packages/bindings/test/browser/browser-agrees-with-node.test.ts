@@ -16,7 +16,7 @@ import {
   type SignedItem,
 } from '../../src/index.js';
 import { anyItem } from '../arbitraries.js';
-import { ed25519Files, hashCases, toHex } from '../vectors.js';
+import { chainCases, ed25519Files, hashCases, toHex } from '../vectors.js';
 import type { ConformanceApi, HexItem } from './conformance-page.js';
 import {
   type Browser,
@@ -150,6 +150,20 @@ describe('in Chromium', () => {
       }
     },
   );
+
+  it('SHA-256 chain vectors: the links equal the vectors and Node, bad heads the same error', async () => {
+    const cases = chainCases();
+    const page = await inPage(
+      'chain',
+      cases.map((c) => ({ head: toHex(c.head), leaves: toHex(c.leaves) })),
+    );
+    const nodeLinks = cases.map((c) => toHex(node[0]!.sha256Chain(c.head, c.leaves)));
+    expect(nodeLinks).toEqual(cases.map((c) => c.chain));
+    for (const r of page) {
+      expect(r.links, r.backend).toEqual(nodeLinks);
+      expect(r.badHead, r.backend).toBe('BatchLayoutError ERR_BATCH_LAYOUT');
+    }
+  });
 
   it('RFC 8032 seeds give the published keys and signatures, as in Node', async () => {
     const seeded = ed25519Files()

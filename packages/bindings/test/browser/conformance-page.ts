@@ -73,6 +73,23 @@ const api = {
     }));
   },
 
+  /** Every backend's SHA-256 chain links, and the error a 31-byte head gets. */
+  chain(cases: { head: string; leaves: string }[]) {
+    return cores.map((core) => {
+      let badHead = 'no error';
+      try {
+        core.sha256Chain(new Uint8Array(31), new Uint8Array(32));
+      } catch (e) {
+        badHead = `${(e as Error).name} ${(e as { code?: string }).code}`;
+      }
+      return {
+        backend: core.backend,
+        links: cases.map((c) => toHex(core.sha256Chain(fromHex(c.head), fromHex(c.leaves)))),
+        badHead,
+      };
+    });
+  },
+
   sign(seeds: string[], messages: string[]) {
     return cores.map((core) => ({
       backend: core.backend,
