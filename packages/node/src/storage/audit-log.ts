@@ -400,7 +400,16 @@ export class AuditLog {
     const range = this.#range.clone();
     const first = range.size;
     const format: EntryFormat = ENTRY_FORMAT_VERSION;
-    const full: AuditEntry[] = entries.map((e, i) => ({ ...e, format, seq: first + i, time }));
+    // one literal of fixed shape per entry: a spread of `e` cost ~1 µs per entry (profile)
+    const full: AuditEntry[] = entries.map((e, i) => ({
+      format,
+      seq: first + i,
+      time,
+      type: e.type,
+      eventId: e.eventId,
+      reason: e.reason,
+      detail: e.detail,
+    }));
     const leaves = this.#hasher.many(packLeafInputs(full));
     const chainInput = new Uint8Array(64);
     let chain = this.#chainHead;
