@@ -432,9 +432,12 @@ export class AuditLog {
       rows[o + 8] = chain;
     }
     this.#insertEntries.run(rows);
-    range.appendMany(leaves, this.#hashNodes, (node) => {
-      if (node.level >= STORED_NODE_LEVEL) this.#insertNode.run(node.level, node.index, node.hash);
-    });
+    range.appendMany(
+      leaves,
+      this.#hashNodes,
+      (node) => this.#insertNode.run(node.level, node.index, node.hash),
+      STORED_NODE_LEVEL,
+    );
     return {
       range,
       chainHead: chain,
