@@ -64,7 +64,13 @@ import type {
   PeerIngestResult,
   SyncService,
 } from './service.js';
-import { CheckpointOutdatedError, Store, type SyncRow, verifyAuditData } from './storage/index.js';
+import {
+  CheckpointOutdatedError,
+  type DataSync,
+  Store,
+  type SyncRow,
+  verifyAuditData,
+} from './storage/index.js';
 import type { TailCheckReport } from './storage/tail-check.js';
 
 export const KEY_FILE = NODE_KEY_FILE;
@@ -101,6 +107,11 @@ export interface NodeOptions {
   readonly startupCheckEvents?: number;
   /** Unix milliseconds (default `Date.now`); tests move time. */
   readonly now?: () => number;
+  /**
+   * How the store syncs its WAL after a commit (default fs.fdatasync): tests make it fail or
+   * hold it (storage/wal-sync.ts).
+   */
+  readonly storeSync?: DataSync;
   /** The crypto core (default: `loadCore()`); the verify workers load the same backend. */
   readonly core?: Core;
   /** Local bounds of events held back by the identity verdict, and the re-evaluation page. */
@@ -228,7 +239,10 @@ export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
   const now = opts.now ?? Date.now;
   let store: Store | undefined;
   try {
-    store = Store.open(opts.dataDir, core, { now });
+    store = Store.open(opts.dataDir, core, {
+      now,
+      ...(opts.storeSync === undefined ? {} : { dataSync: opts.storeSync }),
+    });
     // Derived state at the end of the log, before any event is taken (storage/tail-check.ts).
     const report = store.checkTail({
       now: Math.floor(now() / 1000),
@@ -570,6 +584,10 @@ export class CommonsNode implements NodeService, SyncService {
   onCheckpoint(listener: (checkpoint: Checkpoint) => void): () => void {
     this.checkpointListeners.add(listener);
     return () => this.checkpointListeners.delete(listener);
+  }
+
+  settled(): Promise<void> {
+    return this.store.synced();
   }
 
   getEvent(idHex: string): unknown {

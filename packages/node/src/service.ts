@@ -146,6 +146,12 @@ export interface NodeService {
    */
   getEvent(idHex: string): unknown;
   /**
+   * Resolves once everything the service stored so far is durable (a commit's sync runs after
+   * it, off the main thread): reads that show stored state wait for it, so that nothing a power
+   * loss could take back is shown. Absent: every write is durable when it returns.
+   */
+  settled?(): Promise<void>;
+  /**
    * The latest checkpoint (one is made first if none covers the current log). May answer
    * asynchronously: the node key may sign through an HSM or a KMS.
    */

@@ -13,6 +13,7 @@ import { startApiServer } from '../src/api/server.js';
 import { createKeyFile } from '../src/keys/keyfile.js';
 import { KEY_FILE, openNode } from '../src/node.js';
 import { didKeyFromPublicKey, eventToJson, signEvent } from '../src/protocol/index.js';
+import type { DataSync } from '../src/storage/index.js';
 
 const PASSPHRASE = 'http fixtures passphrase';
 
@@ -38,7 +39,13 @@ function nodeKey(core: Core): Promise<string> {
 /** A fresh node (empty store) behind the real API server on 127.0.0.1. */
 export async function startHttpNode(
   core: Core,
-  opts: { trusted?: readonly string[] | 'open'; workers?: number; now?: number } = {},
+  opts: {
+    trusted?: readonly string[] | 'open';
+    workers?: number;
+    now?: number;
+    /** How the store syncs its WAL (default fs.fdatasync). */
+    storeSync?: DataSync;
+  } = {},
 ): Promise<HttpNode> {
   const dir = mkdtempSync(join(tmpdir(), 'cs-http-node-'));
   copyFileSync(await nodeKey(core), join(dir, KEY_FILE));
@@ -51,6 +58,7 @@ export async function startHttpNode(
     trusted: opts.trusted ?? 'open',
     now: () => now * 1000,
     checkpointIntervalMs: 3_600_000,
+    ...(opts.storeSync === undefined ? {} : { storeSync: opts.storeSync }),
   });
   const server = await startApiServer(node, { port: 0, host: '127.0.0.1' });
   return {

@@ -395,6 +395,26 @@ describe('properties of random trees', () => {
             before.append(leaf, (n) => early.add(`${n.level}/${n.index}`));
           for (const k of early) closedOne.delete(k);
           expect(new Map([...closedMany].sort())).toEqual(new Map([...closedOne].sort()));
+          // from a given level up only (the audit log keeps level 4 and up)
+          const from = 1 + (first % 5);
+          const high = new CompactRange(H);
+          for (const leaf of leaves.slice(0, first)) high.append(leaf);
+          const closedHigh = new Map<string, string>();
+          let at2 = first;
+          for (const n of chunks) {
+            const packed = new Uint8Array(n * 32);
+            for (const [i, leaf] of leaves.slice(at2, at2 + n).entries()) packed.set(leaf, i * 32);
+            high.appendMany(
+              packed,
+              hashNodes,
+              (node) => closedHigh.set(`${node.level}/${node.index}`, hex(node.hash)),
+              from,
+            );
+            at2 += n;
+          }
+          expect(hex(high.root())).toBe(hex(one.root()));
+          const wanted = [...closedMany].filter(([k]) => Number(k.split('/')[0]) >= from);
+          expect(new Map([...closedHigh].sort())).toEqual(new Map(wanted.sort()));
         },
       ),
       { numRuns: 120 },

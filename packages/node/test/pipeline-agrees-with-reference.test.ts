@@ -330,8 +330,8 @@ describe('group commit', () => {
           const { dir, cleanup } = tempDir('cs-pipeline-');
           const store = Store.open(dir, core);
           let commits = 0;
-          const commit = store.commit.bind(store);
-          store.commit = (...args: Parameters<Store['commit']>) => {
+          const commit = store.commitUnsynced.bind(store);
+          store.commitUnsynced = (...args: Parameters<Store['commitUnsynced']>) => {
             commits++;
             return commit(...args);
           };
@@ -379,8 +379,8 @@ describe('group commit', () => {
             history,
           ),
         );
-      const commit = store.commit.bind(store);
-      store.commit = () => {
+      const commit = store.commitUnsynced.bind(store);
+      store.commitUnsynced = () => {
         throw new Error('disk full');
       };
       const failed = await Promise.allSettled([
@@ -389,7 +389,7 @@ describe('group commit', () => {
       ]);
       expect(failed.map((f) => f.status)).toEqual(['rejected', 'rejected']);
       expect(store.countEvents()).toBe(0);
-      store.commit = commit;
+      store.commitUnsynced = commit;
       const ok = await pipeline.process(make(2));
       expect(ok.map((r) => r.status)).toEqual(['accepted', 'accepted']);
       expect(store.countEvents()).toBe(2);

@@ -1,23 +1,54 @@
 /** The bench's HTTP client: batches POSTed with a few in flight, and GET latencies. */
+import { Agent, request } from 'node:http';
+
 import type { EventBatch } from './events.js';
 
 /** Requests in flight: the parsing of one batch overlaps the commit of another. */
 export const CONCURRENCY = 4;
 
-async function post(url: string, batch: EventBatch): Promise<void> {
-  const res = await fetch(`${url}/v1/events`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: batch.body,
+/**
+ * node:http on kept-alive sockets, one per request in flight. The load generator shares the
+ * machine with the node, so its CPU counts: `fetch` (undici) spent 4.4-4.6 µs per event of a
+ * 1,000-event batch here, node:http 0.9-1.1 (the same requests, bodies and answers).
+ */
+const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+
+function post(url: string, batch: EventBatch): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${url}/v1/events`,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': batch.body.length },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          try {
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (res.statusCode !== 200)
+              throw new Error(`HTTP ${res.statusCode}: ${text.slice(0, 300)}`);
+            const { results } = JSON.parse(text) as {
+              results: { status: string; reason?: string }[];
+            };
+            const accepted = results.filter((r) => r.status === 'accepted').length;
+            if (accepted !== batch.count) {
+              const bad = results.find((r) => r.status !== 'accepted');
+              throw new Error(`only ${accepted}/${batch.count} accepted (${JSON.stringify(bad)})`);
+            }
+            resolve();
+          } catch (error) {
+            reject(error);
+          }
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(batch.body);
   });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${text.slice(0, 300)}`);
-  const { results } = JSON.parse(text) as { results: { status: string; reason?: string }[] };
-  const accepted = results.filter((r) => r.status === 'accepted').length;
-  if (accepted !== batch.count) {
-    const bad = results.find((r) => r.status !== 'accepted');
-    throw new Error(`only ${accepted}/${batch.count} accepted (${JSON.stringify(bad)})`);
-  }
 }
 
 /** Seconds from the first request to the last durable acknowledgement of every batch. */

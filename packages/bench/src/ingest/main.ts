@@ -530,7 +530,7 @@ function report(
     `${describeMachine(machine)}`,
     '',
     `${args.events.toLocaleString('en')} events per run in batches of ${BATCH} from 200 authors, 4 requests in flight, ` +
-      `over HTTP to a \`commons-sync start\` process (WAL, synchronous=FULL, audit log); ${args.rounds} interleaved rounds, medians. ` +
+      `over HTTP to a \`commons-sync start\` process (WAL, each answer after the fdatasync of its commit, audit log); ${args.rounds} interleaved rounds, medians. ` +
       `Each node first ingests ${args.warmup.toLocaleString('en')} other events, not counted (warm-up: steady state, not JIT compilation). ` +
       'CPU per thread from /proc; "worker threads" are the busiest threads beside the main one, as many as the setting has workers; ' +
       'the stage times (parse: read, encode, id, time, policy; verify) are wall time inside the workers.',

@@ -184,8 +184,13 @@ function eventId(params: readonly string[]): string {
   return id.toLowerCase();
 }
 
-function getEvent(_req: IncomingMessage, params: readonly string[], ctx: RouteContext): Reply {
+async function getEvent(
+  _req: IncomingMessage,
+  params: readonly string[],
+  ctx: RouteContext,
+): Promise<Reply> {
   const id = eventId(params);
+  await ctx.service.settled?.(); // nothing shown before it is durable
   let event: unknown;
   try {
     event = ctx.service.getEvent(id);
@@ -268,11 +273,11 @@ async function getProof(
 }
 
 /** `?from=M&to=N`: the RFC 6962 consistency proof between the log's sizes M ≤ N. */
-function getConsistency(
+async function getConsistency(
   req: IncomingMessage,
   _params: readonly string[],
   ctx: RouteContext,
-): Reply {
+): Promise<Reply> {
   const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
   const size = (name: string): number => {
     const text = query.get(name) ?? '';
@@ -284,6 +289,7 @@ function getConsistency(
   const to = size('to');
   if (ctx.service.consistencyProof === undefined)
     throw new HttpError(404, ApiCode.NOT_FOUND, 'this node serves no consistency proofs');
+  await ctx.service.settled?.(); // a proof over entries not yet durable could be contradicted
   try {
     return { status: 200, json: ctx.service.consistencyProof(from, to) };
   } catch (error) {

@@ -6,10 +6,11 @@
 import type { VerifiedEvent, VerifiedEventFields } from '../protocol/index.js';
 
 /**
- * Brands an event as verified. Called only by the validation pipeline once every rule has
- * passed.
+ * Brands an event as verified: freezes `fields`, which the caller gives up (a fresh object,
+ * not copied again: one copy per accepted event less). Called only by the validation
+ * pipeline once every rule has passed.
  * @internal
  */
 export function brandVerified(fields: VerifiedEventFields): VerifiedEvent {
-  return Object.freeze({ ...fields }) as VerifiedEvent;
+  return Object.freeze(fields) as VerifiedEvent;
 }

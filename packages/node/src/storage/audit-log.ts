@@ -400,7 +400,16 @@ export class AuditLog {
     const range = this.#range.clone();
     const first = range.size;
     const format: EntryFormat = ENTRY_FORMAT_VERSION;
-    const full: AuditEntry[] = entries.map((e, i) => ({ ...e, format, seq: first + i, time }));
+    // one literal of fixed shape per entry: a spread of `e` cost ~1 µs per entry (profile)
+    const full: AuditEntry[] = entries.map((e, i) => ({
+      format,
+      seq: first + i,
+      time,
+      type: e.type,
+      eventId: e.eventId,
+      reason: e.reason,
+      detail: e.detail,
+    }));
     const leaves = this.#hasher.many(packLeafInputs(full));
     // The whole commit's chain in one call into the core (spec/AUDIT.md §3), not one per entry.
     const links = this.#hasher.chain(this.#chainHead, leaves);
@@ -420,9 +429,12 @@ export class AuditLog {
       rows[o + 8] = links.subarray(i * 32, i * 32 + 32);
     }
     this.#insertEntries.run(rows);
-    range.appendMany(leaves, this.#hashNodes, (node) => {
-      if (node.level >= STORED_NODE_LEVEL) this.#insertNode.run(node.level, node.index, node.hash);
-    });
+    range.appendMany(
+      leaves,
+      this.#hashNodes,
+      (node) => this.#insertNode.run(node.level, node.index, node.hash),
+      STORED_NODE_LEVEL,
+    );
     return {
       range,
       chainHead: full.length > 0 ? links.slice(links.length - 32) : this.#chainHead,

@@ -26,3 +26,4 @@ export {
 } from './store.js';
 export type { ConflictEvidence, SyncRow } from './sync-records.js';
 export { verifyAuditData } from './verify-audit-data.js';
+export type { DataSync } from './wal-sync.js';

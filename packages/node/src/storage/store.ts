@@ -27,6 +27,7 @@ import { IdentityTables, type IdentityWrites, type StagedKeyStates } from './ide
 import { MultiRowInsert } from './multi-row-insert.js';
 import { type ConflictEvidence, SyncRecords, type SyncRow } from './sync-records.js';
 import { checkTail, type TailCheckOptions, type TailCheckReport } from './tail-check.js';
+import { type DataSync, WalSync } from './wal-sync.js';
 
 export interface StoreOptions {
   /** Clock in Unix milliseconds (default `Date.now`); stamps audit entries and `received_at`. */
@@ -40,6 +41,8 @@ export interface StoreOptions {
   readonly replayFilter?: boolean;
   /** Commits without fsync (`db.ts`, `unsynchronized`): for building a new store in bulk only. */
   readonly unsynchronized?: boolean;
+  /** Syncs the WAL for {@link Store.synced} (default fs.fdatasync; tests inject failures). */
+  readonly dataSync?: DataSync;
 }
 
 /** A stored event as read back. */
@@ -199,9 +202,24 @@ export class Store {
   readonly #getMeta: Statement;
   readonly #setMeta: Statement;
   readonly #commitTx: Transaction<(p: Prepared) => Staged>;
+  readonly #walSync: WalSync;
+  /** The connection's own `synchronous` level (FULL; OFF for a bulk load). */
+  readonly #syncLevel: number;
+  readonly #syncNormal: Statement;
+  readonly #syncRestore: Statement;
 
-  private constructor(db: Database, core: Core, now: () => number, replayFilter: boolean) {
+  private constructor(
+    db: Database,
+    core: Core,
+    now: () => number,
+    replayFilter: boolean,
+    dataSync: DataSync | undefined,
+  ) {
     this.#db = db;
+    this.#walSync = new WalSync(`${db.name}-wal`, dataSync);
+    this.#syncLevel = db.pragma('synchronous', { simple: true }) as number;
+    this.#syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
+    this.#syncRestore = db.prepare(`PRAGMA synchronous = ${this.#syncLevel}`);
     this.#core = core;
     this.#hasher = makeHasher(core);
     this.#now = now;
@@ -239,7 +257,7 @@ export class Store {
       ...(options.unsynchronized === true ? { unsynchronized: true } : {}),
     });
     try {
-      return new Store(db, core, now, options.replayFilter ?? true);
+      return new Store(db, core, now, options.replayFilter ?? true, options.dataSync);
     } catch (error) {
       db.close();
       throw toStorageError(error, `cannot open the store in ${dir}`);
@@ -308,7 +326,53 @@ export class Store {
     audit: readonly AuditRecord[] = [],
     extras: CommitExtras = {},
   ): number {
+    return this.#commit(accepted, audit, extras, false);
+  }
+
+  /**
+   * As {@link commit}, but returns once the transaction is in the WAL, before it is on disk
+   * (`synchronous=NORMAL` for this transaction): the caller must not acknowledge anything that
+   * depends on it until {@link synced} resolved. A power loss before that may roll back this
+   * commit and later ones, never part of one (SQLite's WAL guarantee); a process crash loses
+   * nothing. The main thread goes on with the next commit while the disk syncs (wal-sync.ts).
+   */
+  commitUnsynced(
+    accepted: readonly VerifiedEvent[],
+    audit: readonly AuditRecord[] = [],
+    extras: CommitExtras = {},
+  ): number {
+    return this.#commit(accepted, audit, extras, true);
+  }
+
+  /**
+   * Resolves once everything committed so far is on disk: at once after {@link commit}, after
+   * one fdatasync of the WAL (shared by the commits that wait for it) after
+   * {@link commitUnsynced}. Rejects with a {@link StorageIoError} if a sync failed; the store
+   * then refuses every commit (wal-sync.ts says why).
+   */
+  synced(): Promise<void> {
+    return this.#walSync.synced();
+  }
+
+  /** The connection's `synchronous` level between commits (2: FULL; 0: OFF for a bulk load). */
+  get syncLevel(): number {
+    return this.#db.pragma('synchronous', { simple: true }) as number;
+  }
+
+  /** Whether commits written by {@link commitUnsynced} are not on disk yet. */
+  get syncPending(): boolean {
+    return this.#walSync.pending;
+  }
+
+  #commit(
+    accepted: readonly VerifiedEvent[],
+    audit: readonly AuditRecord[],
+    extras: CommitExtras,
+    unsynced: boolean,
+  ): number {
     this.#checkOpen();
+    const failure = this.#walSync.failure;
+    if (failure !== undefined) throw failure;
     const prepared = this.#prepare(accepted, audit, extras);
     if (
       prepared.entries.length === 0 &&
@@ -320,11 +384,21 @@ export class Store {
       return this.audit.size;
     }
     let staged: Staged;
+    // a bulk load's connection syncs nothing anyway (OFF)
+    const deferSync = unsynced && this.#syncLevel > 1;
     try {
-      staged = this.#commitTx.immediate(prepared);
+      if (deferSync) this.#syncNormal.run();
+      try {
+        staged = this.#commitTx.immediate(prepared);
+      } finally {
+        if (deferSync) this.#syncRestore.run();
+      }
     } catch (error) {
       throw toStorageError(error, 'commit failed, nothing written');
     }
+    // a FULL commit syncs the whole WAL file, the unsynced commits before it included
+    if (deferSync) this.#walSync.written();
+    else if (this.#syncLevel > 1) this.#walSync.syncedInline();
     this.audit.adopt(staged.log);
     this.audit.adoptPlan(prepared.plan);
     this.#indexes.adopt(staged.indexes);
@@ -442,6 +516,7 @@ export class Store {
   close(): void {
     if (!this.#open) return;
     this.#open = false;
+    this.#walSync.close();
     this.#db.close();
   }
 
