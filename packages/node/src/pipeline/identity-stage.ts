@@ -21,15 +21,17 @@ import type { Core } from '@commons-sync/bindings';
 import type { AuditRecord } from '../audit/index.js';
 import { CorruptEventError } from '../errors.js';
 import {
-  checkIdentityAuthor,
   checkKeyStateStanding,
   DEFAULT_REGISTRY_BOUNDS,
   decodeKeyEvent,
   IdentityRegistry,
   type IdentityState,
+  type KelCheck,
   KelReason,
   type RegistryBounds,
+  resolveAuthor,
   type VerifiedKeyEvent,
+  verdictAt,
   verifyKeyEvents,
 } from '../identity/index.js';
 import { toHex, type VerifiedEvent } from '../protocol/index.js';
@@ -144,14 +146,32 @@ export class IdentityStage {
   // -------------------------------------------------------------------------------------------
   // The commit block's hooks (pipeline.ts)
 
-  /** §7 step 7 for an author that is an identity: spec/IDENTITY.md §8 against its state. */
-  verdict(event: Prepared & { readonly identity: NonNullable<Prepared['identity']> }) {
-    return checkIdentityAuthor(this.registry.get(event.author), {
-      author: event.author,
-      createdAt: event.createdAt,
-      keyState: event.identity.keyState,
-      signers: event.identity.signers,
-    });
+  /**
+   * §7 step 7 for an author that is an identity: spec/IDENTITY.md §8 against its state
+   * (`checkIdentityAuthor`). The lookups are kept on the event's claim, which the events of a
+   * chunk naming the same key state, author and signers share, for as long as no key event
+   * was offered to the registry since (its version, never the same in two): per event, the window's two comparisons
+   * and no map lookup. (Measured in a running node, each lookup on the identity's state cost
+   * about 1 µs: its objects are out of the caches after the commit's SQLite work.)
+   */
+  verdict(event: Prepared & { readonly identity: NonNullable<Prepared['identity']> }): KelCheck {
+    const claim = event.identity;
+    const registry = this.registry;
+    const kept = claim.resolved;
+    if (
+      kept !== undefined &&
+      kept.version === registry.version &&
+      kept.lookups.author === event.author
+    )
+      return verdictAt(kept.lookups, event.createdAt);
+    const lookups = resolveAuthor(
+      registry.get(event.author),
+      event.author,
+      claim.keyState,
+      claim.signers,
+    );
+    claim.resolved = { version: registry.version, lookups };
+    return verdictAt(lookups, event.createdAt);
   }
 
   /**
