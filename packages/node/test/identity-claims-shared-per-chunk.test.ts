@@ -7,10 +7,10 @@
  * - every event's claim is the one its own text names, even when key states share their first
  *   bytes (the worker finds claims by them), or one key state comes with other signers or
  *   another author; events naming the same three share one claim object, others do not;
- * - the stage's verdict on events that share claims equals `checkIdentityAuthor` against the
- *   current state after every key event joins, in any order of delivery, and after the logs
- *   are reloaded (the kept lookups are made again once a key event was offered, or on another
- *   registry).
+ * - the stage's verdict on events that share claims (or claims of other chunks with the same
+ *   text) equals `checkIdentityAuthor` against the current state after every key event joins,
+ *   in any order of delivery, and after the logs are reloaded (the kept lookups are made again
+ *   once a key event was offered, or on another registry).
  */
 import fc from 'fast-check';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -178,16 +178,20 @@ describe('the identity stage keeps the verdict lookups on the claim', () => {
           const others = allKeys.map((k) => k.did);
           // claims made once and reused across every state: each names a key state of the
           // family (or none of it), with signers of its own, by the identity or another
+          // claims made once and reused across every state: each names a key state of the
+          // family (or none of it), with signers of its own, by the identity or another; each
+          // twice with its text (two chunks' copies) and once without
           const claims = family.flatMap((e, i) => {
             if (e.event.type === 'veto') return [];
             const body = e.event as EstablishmentBody;
-            return [
-              { author: identity, claim: claim(e.id, body.keys) },
-              { author: identity, claim: claim(e.id, [others[i % others.length] as string]) },
-              { author: authors[0] as string, claim: claim(e.id, body.keys) },
-            ];
+            const other = [others[i % others.length] as string];
+            return [true, true, false].flatMap((text) => [
+              claim(e.id, identity, body.keys, text),
+              claim(e.id, identity, other, text),
+              claim(e.id, authors[0] as string, body.keys, text),
+            ]);
           });
-          claims.push({ author: identity, claim: claim(new Uint8Array(32), ['x']) });
+          claims.push(claim(new Uint8Array(32), identity, ['x'], true));
           order(family, delivery).forEach((e, n) => {
             // now and then the logs as the (empty) store holds them: a registry of its own
             if (n % 4 === 3) stage.reload();
@@ -217,6 +221,23 @@ describe('the identity stage keeps the verdict lookups on the claim', () => {
   });
 });
 
-function claim(id: Uint8Array, signers: readonly string[]): IdentityClaim {
-  return { keyState: toHex(id), signers, resolved: undefined };
+/** A claim as a chunk carries it: with its text, or (`text` false) without. */
+function claim(
+  id: Uint8Array,
+  author: string,
+  signers: readonly string[],
+  text: boolean,
+): { author: string; claim: IdentityClaim } {
+  const keyState = toHex(id);
+  return {
+    author,
+    claim: text
+      ? {
+          keyState,
+          signers,
+          text: `${keyState} ${author} ${signers.join(' ')}`,
+          resolved: undefined,
+        }
+      : { keyState, signers, resolved: undefined },
+  };
 }

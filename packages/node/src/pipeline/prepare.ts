@@ -78,6 +78,11 @@ export interface IdentityClaim {
   readonly keyState: string;
   readonly signers: readonly string[];
   /**
+   * The claim as the worker wrote it ({@link PackedChunk.claims}: the key state, the author and
+   * the signers): what the identity stage keeps its lookups by from one chunk to the next.
+   */
+  readonly text?: string;
+  /**
    * The identity verdict's lookups for this claim (identity-stage.ts), kept while the key event
    * logs are as they were made under (the registry's version).
    */
@@ -425,7 +430,7 @@ export function unpackChunk(packed: PackedChunk): PreparedChunk {
 /** A claim of {@link PackedChunk.claims}, read once for every event of the chunk naming it. */
 function claimOf(packed: string): { readonly author: string; readonly claim: IdentityClaim } {
   const [keyState, author, ...signers] = packed.split(' ') as [string, string, ...string[]];
-  return { author, claim: { keyState, signers, resolved: undefined } };
+  return { author, claim: { keyState, signers, text: packed, resolved: undefined } };
 }
 
 /** Steps 1-4 and 6-8 for the events whose texts (JSON, or CBOR under `ctx.encoding`) are `data[spans[2i], spans[2i+1])`. */
