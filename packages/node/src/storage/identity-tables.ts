@@ -236,18 +236,23 @@ export class IdentityTables {
       }
     }
     // one row per key state the commit names, listing its events (ascending: `events` come
-    // in commit order): one B-tree insert per key state and commit, not per event. Grouped by
-    // the hex string first, the dictionary looked up once per key state: the events of a
-    // batch that name one key state share one string (pipeline/prepare.ts), so most lookups
-    // here find their key by reference, with its hash already computed.
-    const runs = new Map<string, number[]>();
+    // in commit order): one B-tree insert per key state and commit, not per event
+    const runs = new Map<number, number[]>();
+    let lastHex = '';
+    let last: number[] = [];
     for (const e of w.events ?? []) {
-      const run = runs.get(e.keyState);
-      if (run === undefined) runs.set(e.keyState, [firstSeq + e.index]);
-      else run.push(firstSeq + e.index);
+      if (e.keyState !== lastHex) {
+        lastHex = e.keyState;
+        const id = this.#keyStateId(lastHex, added);
+        const run = runs.get(id);
+        if (run === undefined) {
+          last = [];
+          runs.set(id, last);
+        } else last = run;
+      }
+      last.push(firstSeq + e.index);
     }
-    for (const [hex, seqs] of runs)
-      this.#insertRun.run(this.#keyStateId(hex, added), seqs[0], encodeRunSeqs(seqs));
+    for (const [id, seqs] of runs) this.#insertRun.run(id, seqs[0], encodeRunSeqs(seqs));
     for (const s of w.standings ?? []) {
       if (s.invalidReason === null) this.#revalidate.run(s.seq);
       else this.#invalidate.run(s.seq, s.invalidReason, s.invalidBy);
