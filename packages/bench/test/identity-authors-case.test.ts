@@ -10,6 +10,7 @@ import { loadCore } from '@commons-sync/bindings';
 import { initDataDir, openNode, startApiServer } from '@commons-sync/node';
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { EventFactory } from '../src/ingest/events.js';
 import {
   IdentityAuthors,
   identityRatioLines,
@@ -65,6 +66,28 @@ describe('the identity case of the ingest bench', () => {
       };
       expect(identity.key_events).toBe(2);
       expect(identity.events.stored).toBe(2); // events 0 and 200
+    });
+  });
+
+  it("whose events are the did:key case's, spelled alike, but for the author who signs them", () => {
+    const [didKeyBatch] = new EventFactory(core, 'ingest').batches(0, 400, 400, now);
+    const parse = (b: Buffer | undefined) =>
+      JSON.parse((b as Buffer).toString()) as Record<string, unknown>[];
+    const plain = parse(didKeyBatch?.body);
+    const byIdentity = parse(batch?.body);
+    expect(byIdentity).toHaveLength(plain.length);
+    byIdentity.forEach((e, i) => {
+      const d = plain[i] as Record<string, unknown>;
+      // the same members in the same order, key_state added after the author
+      expect(Object.keys(e)).toEqual([
+        ...Object.keys(d).slice(0, 3),
+        'key_state',
+        ...Object.keys(d).slice(3),
+      ]);
+      for (const k of ['v', 'kind', 'created_at', 'expires_at']) expect(e[k]).toEqual(d[k]);
+      // the payload spelled member by member as the did:key case spells it (not sorted)
+      expect(JSON.stringify(e.payload)).toBe(JSON.stringify(d.payload));
+      expect(e.author).not.toEqual(d.author);
     });
   });
 

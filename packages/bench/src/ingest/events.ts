@@ -11,6 +11,15 @@ import { type BulkEvent, protocol } from '@commons-sync/node';
 
 export const AUTHORS = 200;
 
+/**
+ * The payload of event `i` (of author `i mod 200`), its members in this order in the JSON text
+ * (not the canonical order: the node sorts them, as it would a client's).
+ */
+export function transferPayload(i: number): protocol.Payload {
+  const a = i % AUTHORS;
+  return { from: `acct-${a}`, to: `acct-${(a * 7 + i) % 997}`, amount: i % 10_000, memo: 'bench' };
+}
+
 /** One `POST /v1/events` body: a JSON array of `count` events. */
 export interface EventBatch {
   readonly count: number;
@@ -64,12 +73,7 @@ export class EventFactory {
       createdAt: now - 5,
       expiresAt: now + 3600,
       nonce,
-      payload: {
-        from: `acct-${a}`,
-        to: `acct-${(a * 7 + i) % 997}`,
-        amount: i % 10_000,
-        memo: 'bench',
-      },
+      payload: transferPayload(i),
     };
     const bodyBytes = protocol.encodeBody(body);
     const id = this.core.sha256(bodyBytes);

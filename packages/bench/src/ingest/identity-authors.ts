@@ -9,7 +9,7 @@
 import type { Core } from '@commons-sync/bindings';
 import { identity, protocol } from '@commons-sync/node';
 
-import { AUTHORS, type EventBatch } from './events.js';
+import { AUTHORS, type EventBatch, transferPayload } from './events.js';
 
 /** At most this many key events per request (the node takes 256). */
 const KEY_EVENTS_PER_REQUEST = 200;
@@ -89,7 +89,10 @@ export class IdentityAuthors {
     }
   }
 
-  /** Event `i`: the same shape as EventFactory's, by identity `i mod 200` under its rotation. */
+  /**
+   * Event `i`: EventFactory's event `i` (the same payload, spelled in the same order) but by
+   * identity `i mod 200` under its rotation, signed by its key, with a nonce of its own.
+   */
   event(i: number, now: number): protocol.CommonsEvent {
     const a = i % AUTHORS;
     const author = this.identities[a] as RotatedIdentity;
@@ -105,17 +108,14 @@ export class IdentityAuthors {
         nonce: this.core
           .sha256(new TextEncoder().encode(`${this.label}/nonce/${i}`))
           .subarray(0, 16),
-        payload: {
-          from: `acct-${a}`,
-          to: `acct-${(a * 7 + i) % 997}`,
-          amount: i % 10_000,
-          memo: 'bench',
-        },
+        payload: transferPayload(i),
       },
       [author.seed],
     );
     if (!r.ok) throw new Error(`${r.reason}: ${r.detail}`);
-    return r.value.event;
+    // the payload's members in the did:key case's order in the JSON text (the signed event
+    // holds them in the canonical order, which the node would not have to sort)
+    return { ...r.value.event, payload: transferPayload(i) };
   }
 
   /** `total` events in batches of `size` (request bodies, serialized before the clock). */

@@ -37,10 +37,23 @@ export type RegistryOutcome =
     })
   | KelRejection;
 
+let versions = 0;
+const nextVersion = (): number => ++versions;
+
 export class IdentityRegistry {
   private readonly logs = new Map<string, KeyEventLog>();
   private readonly orphans = new Map<string, VerifiedKeyEvent[]>();
   private orphanCount = 0;
+  #version = nextVersion();
+
+  /**
+   * Changes with every key event offered to {@link add}, and differs between registries (one
+   * count for the process): while it holds, no identity's state here changed, so what was read
+   * of the states stands (the identity verdict's lookups are kept by it).
+   */
+  get version(): number {
+    return this.#version;
+  }
 
   constructor(
     private readonly hasher: Hasher,
@@ -118,6 +131,7 @@ export class IdentityRegistry {
 
   /** Adds one verified key event. */
   add(event: VerifiedKeyEvent): RegistryOutcome {
+    this.#version = nextVersion();
     const identity = event.identity;
     const log = this.logs.get(identity);
     const before = log?.state;

@@ -38,14 +38,50 @@ export function checkIdentityAuthor(
   event: IdentityAuthoredEvent,
 ): KelCheck {
   const ref = typeof event.keyState === 'string' ? event.keyState : toHex(event.keyState);
-  const found = findKeyState(state, event.author, ref);
-  if (!found.ok) return found;
-  const keyState = found.value;
-  const window = checkWindow(keyState, event.createdAt);
-  if (!window.ok) return window;
-  // Distinct signers of the key set, stopping at the threshold (one lookup for a 1-of-1 key).
+  return verdictAt(resolveAuthor(state, event.author, ref, event.signers), event.createdAt);
+}
+
+/**
+ * What {@link checkIdentityAuthor} finds for an author, a key state and signers, whatever the
+ * event's `created_at`: the lookups, done once and reused for every event that names the same
+ * three under the same state (`state` is an immutable snapshot: a new one after any change).
+ */
+export interface ResolvedAuthor {
+  readonly state: IdentityState | undefined;
+  readonly author: string;
+  /** The named key state, or why it is not there. */
+  readonly found: KelResult<KeyState>;
+  /** Whether the signers meet its threshold (the `found` rejection when there is none). */
+  readonly threshold: KelCheck;
+}
+
+/** The lookups of {@link checkIdentityAuthor}; `keyState` is 64 lowercase hex digits. */
+export function resolveAuthor(
+  state: IdentityState | undefined,
+  author: string,
+  keyState: string,
+  signers: Iterable<string>,
+): ResolvedAuthor {
+  const found = findKeyState(state, author, keyState);
+  return {
+    state,
+    author,
+    found,
+    threshold: found.ok ? thresholdMet(found.value, signers) : found,
+  };
+}
+
+/** The verdict of {@link checkIdentityAuthor} on an event dated `createdAt`, from its lookups. */
+export function verdictAt(resolved: ResolvedAuthor, createdAt: number): KelCheck {
+  if (!resolved.found.ok) return resolved.found;
+  const window = checkWindow(resolved.found.value, createdAt);
+  return window.ok ? resolved.threshold : window;
+}
+
+/** Distinct signers of the key set, stopping at the threshold (one lookup for a 1-of-1 key). */
+function thresholdMet(keyState: KeyState, signers: Iterable<string>): KelCheck {
   const seen: string[] = [];
-  for (const signer of event.signers) {
+  for (const signer of signers) {
     if (keyState.keySet.has(signer) && !seen.includes(signer)) {
       seen.push(signer);
       if (seen.length >= keyState.threshold) return KEL_OK;

@@ -21,15 +21,18 @@ import type { Core } from '@commons-sync/bindings';
 import type { AuditRecord } from '../audit/index.js';
 import { CorruptEventError } from '../errors.js';
 import {
-  checkIdentityAuthor,
   checkKeyStateStanding,
   DEFAULT_REGISTRY_BOUNDS,
   decodeKeyEvent,
   IdentityRegistry,
   type IdentityState,
+  type KelCheck,
   KelReason,
   type RegistryBounds,
+  type ResolvedAuthor,
+  resolveAuthor,
   type VerifiedKeyEvent,
+  verdictAt,
   verifyKeyEvents,
 } from '../identity/index.js';
 import { toHex, type VerifiedEvent } from '../protocol/index.js';
@@ -62,6 +65,12 @@ const FINAL_FOR_EVENT: ReadonlySet<string> = new Set([
   KelReason.THRESHOLD_NOT_MET,
   KelReason.BEFORE_KEY_STATE,
 ]);
+
+/**
+ * Claims whose verdict lookups are kept from one chunk to the next (all forgotten when a key
+ * event is offered, or when this many are kept): a bound on memory, not on any verdict.
+ */
+const KEPT_CLAIMS = 4096;
 
 /** An event by an identity (one the identity verdict can refuse). */
 type IdentityEvent = Prepared & { readonly identity: NonNullable<Prepared['identity']> };
@@ -107,6 +116,9 @@ export class IdentityStage {
   private readonly now: () => number;
   private readonly held: HeldEvents<IdentityEvent>;
   private readonly jobs: Job[] = [];
+  /** The verdict's lookups by claim text, made under the registry version `#keptVersion`. */
+  readonly #kept = new Map<string, ResolvedAuthor>();
+  #keptVersion = -1;
   private running: Promise<void> | undefined;
   private stopped = false;
   /**
@@ -144,14 +156,49 @@ export class IdentityStage {
   // -------------------------------------------------------------------------------------------
   // The commit block's hooks (pipeline.ts)
 
-  /** §7 step 7 for an author that is an identity: spec/IDENTITY.md §8 against its state. */
-  verdict(event: Prepared & { readonly identity: NonNullable<Prepared['identity']> }) {
-    return checkIdentityAuthor(this.registry.get(event.author), {
-      author: event.author,
-      createdAt: event.createdAt,
-      keyState: event.identity.keyState,
-      signers: event.identity.signers,
-    });
+  /**
+   * §7 step 7 for an author that is an identity: spec/IDENTITY.md §8 against its state
+   * (`checkIdentityAuthor`). Its lookups (the identity, the key state, the signers against
+   * its keys) hold until a key event is offered to the registry (its version, never the same
+   * in two registries), so they are kept: on the event's claim, which the events of a chunk
+   * naming the same key state, author and signers share, and by the claim's text for the
+   * chunks after. Per event, then, the window's two comparisons. (In a running node each
+   * lookup on an identity's state cost about 1 µs: its objects are out of the caches after the
+   * commit's SQLite work.)
+   */
+  verdict(event: Prepared & { readonly identity: NonNullable<Prepared['identity']> }): KelCheck {
+    const claim = event.identity;
+    const registry = this.registry;
+    const kept = claim.resolved;
+    if (
+      kept !== undefined &&
+      kept.version === registry.version &&
+      kept.lookups.author === event.author
+    )
+      return verdictAt(kept.lookups, event.createdAt);
+    // the same claim in an earlier chunk (the registry unchanged since), else the lookups
+    let lookups: ResolvedAuthor | undefined;
+    if (claim.text !== undefined) {
+      if (this.#keptVersion !== registry.version) {
+        this.#kept.clear();
+        this.#keptVersion = registry.version;
+      }
+      lookups = this.#kept.get(claim.text);
+    }
+    if (lookups === undefined || lookups.author !== event.author) {
+      lookups = resolveAuthor(
+        registry.get(event.author),
+        event.author,
+        claim.keyState,
+        claim.signers,
+      );
+      if (claim.text !== undefined) {
+        if (this.#kept.size >= KEPT_CLAIMS) this.#kept.clear();
+        this.#kept.set(claim.text, lookups);
+      }
+    }
+    claim.resolved = { version: registry.version, lookups };
+    return verdictAt(lookups, event.createdAt);
   }
 
   /**

@@ -10,6 +10,7 @@
  */
 import type { Core } from '@commons-sync/bindings';
 
+import type { ResolvedAuthor } from '../identity/index.js';
 import {
   checkTime,
   checkTrust,
@@ -61,12 +62,31 @@ export interface Rejected {
  */
 export interface Prepared extends Omit<VerifiedEventFields, 'idHex'> {
   readonly ok: true;
-  readonly late?: { readonly reason: ReasonCode; readonly detail: string };
+  readonly late?: { readonly reason: ReasonCode; readonly detail: string } | undefined;
   /**
    * For an author that is an identity (did:cs): what step 7, the identity verdict, reads; it
-   * runs on the main thread (pipeline.ts), where the key event logs are.
+   * runs on the main thread (pipeline.ts), where the key event logs are. Events of a chunk that
+   * name the same key state with the same author and signers share one claim (and their
+   * `author` string), so the verdict's lookups run once per claim, not once per event.
    */
-  readonly identity?: { readonly keyState: string; readonly signers: readonly string[] };
+  readonly identity?: IdentityClaim | undefined;
+}
+
+/** An identity's event's claim: the key state it names and who signed it. */
+export interface IdentityClaim {
+  /** 64 lowercase hex digits. */
+  readonly keyState: string;
+  readonly signers: readonly string[];
+  /**
+   * The claim as the worker wrote it ({@link PackedChunk.claims}: the key state, the author and
+   * the signers): what the identity stage keeps its lookups by from one chunk to the next.
+   */
+  readonly text?: string;
+  /**
+   * The identity verdict's lookups for this claim (identity-stage.ts), kept while the key event
+   * logs are as they were made under (the registry's version).
+   */
+  resolved?: { readonly version: number; readonly lookups: ResolvedAuthor } | undefined;
 }
 
 export type PreparedEvent = Prepared | Rejected;
@@ -84,18 +104,20 @@ export interface PreparedChunk {
  * event. `buffer` holds a record of {@link RECORD} float64 per event, then 32 bytes of id per
  * event, then the bytes the records point into (each accepted event's canonical CBOR and its
  * nonce). `strings[4i, 4i+4)` are event i's: rejected: reason, detail, '', ''; read:
- * author, kind, and the reason and detail of a late verdict or '', ''.
+ * author (or '' for an identity's event: its claim's), kind, and the reason and detail of a
+ * late verdict or '', ''.
  */
 export interface PackedChunk {
   readonly buffer: ArrayBuffer;
   readonly count: number;
   readonly strings: string[];
   /**
-   * `identities[i]`: what step 7 reads for an event by an identity (did:cs), else null: its key
-   * state (64 hex digits), then each signer, separated by spaces (one string crosses cheaper
-   * than an object and an array).
+   * The chunk's identity claims, each once: the key state (64 hex digits), the author (a
+   * did:cs), then each signer, separated by spaces (no did holds one). An event by an identity
+   * names its claim by index in its record; the events of a chunk by 200 identities cross as
+   * 200 strings, not one each.
    */
-  readonly identities: (string | null)[];
+  readonly claims: string[];
   readonly parseMs: number;
   readonly verifyMs: number;
 }
@@ -108,7 +130,8 @@ const NONCE_START = 3;
 const NONCE_END = 4;
 const CREATED_AT = 5;
 const EXPIRES_AT = 6;
-const RECORD = 7;
+const CLAIM = 7; // index in `claims`, or -1: not an identity's event
+const RECORD = 8;
 // statuses
 const REJECTED = 0;
 const REJECTED_WITH_ID = 1;
@@ -138,6 +161,63 @@ class ByteSink {
 }
 
 /**
+ * A chunk's identity claims, each once (see {@link PackedChunk.claims}). A claim is found
+ * again by a number made of its key state's first bytes: no string is built or hashed per
+ * event. Only the last claim under each number is compared, so key states made to share their
+ * first bytes cost a claim each, never a search.
+ */
+class ClaimTable {
+  readonly packed: string[] = [];
+  private readonly keyStates: Uint8Array[] = [];
+  private readonly authors: string[] = [];
+  private readonly signers: (readonly { readonly signer: string }[])[] = [];
+  private readonly last = new Map<number, number>();
+
+  indexOf(
+    keyState: Uint8Array,
+    author: string,
+    signatures: readonly { readonly signer: string }[],
+  ): number {
+    // 30 bits: a small integer, cheap to hash
+    const key =
+      (keyState[0] as number) |
+      ((keyState[1] as number) << 8) |
+      ((keyState[2] as number) << 16) |
+      (((keyState[3] as number) & 0x3f) << 24);
+    const at = this.last.get(key);
+    if (at !== undefined && this.same(at, keyState, author, signatures)) return at;
+    const index = this.packed.length;
+    // (no did holds a space)
+    let packed = `${toHex(keyState)} ${author}`;
+    for (const s of signatures) packed += ` ${s.signer}`;
+    this.packed.push(packed);
+    this.keyStates.push(keyState);
+    this.authors.push(author);
+    this.signers.push(signatures);
+    this.last.set(key, index);
+    return index;
+  }
+
+  private same(
+    at: number,
+    keyState: Uint8Array,
+    author: string,
+    signatures: readonly { readonly signer: string }[],
+  ): boolean {
+    if (this.authors[at] !== author) return false;
+    const k = this.keyStates[at] as Uint8Array;
+    if (k.length !== keyState.length) return false;
+    for (let i = 0; i < k.length; i++) if (k[i] !== keyState[i]) return false;
+    const s = this.signers[at] as readonly { readonly signer: string }[];
+    if (s.length !== signatures.length) return false;
+    for (let i = 0; i < s.length; i++)
+      if ((s[i] as { signer: string }).signer !== (signatures[i] as { signer: string }).signer)
+        return false;
+    return true;
+  }
+}
+
+/**
  * Steps 1-4 and 6-8 for the events whose texts (JSON, or CBOR under `ctx.encoding`) are `data[spans[2i], spans[2i+1])`, in the
  * form that crosses back from a worker ({@link unpackChunk} reads it).
  */
@@ -151,7 +231,7 @@ export function preparePacked(
   const count = spans.length >>> 1;
   const records = new Float64Array(RECORD * count);
   const strings = new Array<string>(4 * count).fill('');
-  const identities = new Array<string | null>(count).fill(null);
+  const claims = new ClaimTable();
   // The reader leaves each event's CBOR in its own buffer until the next read: it is copied
   // once into `out` (what crosses back), and its body once into `bodies` (what is hashed).
   // (sized for the usual chunk; a chunk of junk, however long, never makes them grow)
@@ -202,8 +282,11 @@ export function preparePacked(
     records[rec + NONCE_END] = nonceAt + event.nonce.length;
     records[rec + CREATED_AT] = event.createdAt;
     records[rec + EXPIRES_AT] = event.expiresAt;
-    strings[r] = event.author;
     strings[r + 1] = event.kind;
+    if (event.keyState === undefined) {
+      strings[r] = event.author;
+      records[rec + CLAIM] = -1;
+    } else records[rec + CLAIM] = claims.indexOf(event.keyState, event.author, event.signatures);
     if (body !== undefined) bodies.append(body, 0, body.length);
     else {
       // the body: the event without its last key (§3.3: `signatures` sorts last), one entry fewer
@@ -211,12 +294,6 @@ export function preparePacked(
       (bodies.bytes[bodyAt] as number) -= 1; // 0xa8..0xab -> 0xa7..0xaa
     }
     bodyEnds.push(bodies.length);
-    if (event.keyState !== undefined) {
-      // (did:keys hold no spaces)
-      let packed = toHex(event.keyState);
-      for (const s of event.signatures) packed += ` ${s.signer}`;
-      identities[index] = packed;
-    }
     read.push({ index, event, signerKeys });
   }
   // every id of the chunk in one call into the core
@@ -283,7 +360,7 @@ export function preparePacked(
     buffer,
     count,
     strings,
-    identities,
+    claims: claims.packed,
     parseMs: t1 - t0 + (performance.now() - t2),
     verifyMs: t2 - t1,
   };
@@ -293,11 +370,12 @@ export function preparePacked(
  * The events of a {@link PackedChunk}; their byte arrays are views of its one buffer.
  */
 export function unpackChunk(packed: PackedChunk): PreparedChunk {
-  const { buffer, count, strings, identities } = packed;
+  const { buffer, count, strings } = packed;
   const records = new Float64Array(buffer, 0, RECORD * count);
   const all = new Uint8Array(buffer);
   const idsAt = 8 * RECORD * count;
   const bytesAt = idsAt + 32 * count;
+  const claims = packed.claims.map(claimOf);
   const events = new Array<PreparedEvent>(count);
   for (let i = 0; i < count; i++) {
     const rec = RECORD * i;
@@ -311,7 +389,6 @@ export function unpackChunk(packed: PackedChunk): PreparedChunk {
       };
       continue;
     }
-    const packedIdentity = identities[i];
     // Views, freed with the chunk's other events (an event held past its batch gets its own
     // copy then: pipeline/identity-stage.ts).
     const view = (s: number, e: number) => all.subarray(s, e);
@@ -326,38 +403,34 @@ export function unpackChunk(packed: PackedChunk): PreparedChunk {
       continue;
     }
     const at = (field: number) => bytesAt + (records[rec + field] as number);
+    const c = records[rec + CLAIM] as number;
+    const claim = c < 0 ? undefined : claims[c];
+    // one shape for every read event (`late` and `identity` undefined when absent), so that
+    // the main thread's code that reads them sees one
     const prepared: Prepared = {
       ok: true,
       id,
-      author: strings[s] as string,
+      author: claim === undefined ? (strings[s] as string) : claim.author,
       kind: strings[s + 1] as string,
       nonce: view(at(NONCE_START), at(NONCE_END)),
       createdAt: records[rec + CREATED_AT] as number,
       expiresAt: records[rec + EXPIRES_AT] as number,
       encoded: view(at(ENCODED_START), at(ENCODED_END)),
-      ...(status === READ_LATE
-        ? {
-            late: {
-              reason: strings[s + 2] as ReasonCode,
-              detail: strings[s + 3] as string,
-            },
-          }
-        : {}),
-      ...(packedIdentity == null ? {} : { identity: identityOf(packedIdentity) }),
+      late:
+        status === READ_LATE
+          ? { reason: strings[s + 2] as ReasonCode, detail: strings[s + 3] as string }
+          : undefined,
+      identity: claim?.claim,
     };
     events[i] = prepared;
   }
   return { events, parseMs: packed.parseMs, verifyMs: packed.verifyMs };
 }
 
-/** What step 7 reads, from its form in {@link PackedChunk.identities}. */
-function identityOf(packed: string): NonNullable<Prepared['identity']> {
-  const signers = packed.slice(65);
-  // one signer, the usual case: no split
-  return {
-    keyState: packed.slice(0, 64),
-    signers: signers.includes(' ') ? signers.split(' ') : [signers],
-  };
+/** A claim of {@link PackedChunk.claims}, read once for every event of the chunk naming it. */
+function claimOf(packed: string): { readonly author: string; readonly claim: IdentityClaim } {
+  const [keyState, author, ...signers] = packed.split(' ') as [string, string, ...string[]];
+  return { author, claim: { keyState, signers, text: packed, resolved: undefined } };
 }
 
 /** Steps 1-4 and 6-8 for the events whose texts (JSON, or CBOR under `ctx.encoding`) are `data[spans[2i], spans[2i+1])`. */
