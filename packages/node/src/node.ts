@@ -90,7 +90,7 @@ export interface NodeOptions {
   readonly keystore?: KeystoreSpec | string;
   /** DIDs (did:key or did:cs) whose events are accepted, or 'open' for any author (the default). */
   readonly trusted?: readonly string[] | 'open';
-  /** Verification threads (default: the core count less one, at least 1; 0 verifies on the main thread). */
+  /** Verification threads (default `defaultWorkerThreads`: the core count less one, the core count on 1-2 cores; 0 verifies on the main thread). */
   readonly workers?: number;
   /** A checkpoint is signed once the log grew by this many entries (default 10,000)... */
   readonly checkpointEvery?: number;

@@ -58,8 +58,8 @@ describe('dispatch', () => {
 });
 
 describe('the default worker count', () => {
-  it('leaves one core to the committing thread, and has at least one worker', () => {
-    expect([1, 2, 3, 16].map((cores) => defaultWorkerThreads(cores))).toEqual([1, 1, 2, 15]);
+  it('leaves one core to the committing thread from three cores on, one worker per core below', () => {
+    expect([1, 2, 3, 16].map((cores) => defaultWorkerThreads(cores))).toEqual([1, 2, 2, 15]);
   });
 
   it('is what a pool gets when no count is given', async () => {

@@ -60,15 +60,17 @@ function chunkTask(
 }
 
 /**
- * The default number of worker threads: one per core but one. The calling thread is not idle
- * while the workers run: it answers HTTP, splits bodies, checks replays and commits (SQLite,
- * audit hashing), about as much CPU per event as a worker spends. Measured on a 2-core machine,
- * two workers (three busy threads on two cores) ingested 5-15% slower than one, and the
- * scheduler's preemption of the committing thread delays every batch behind it; with one core
- * left to the caller the pipeline's stages overlap instead of competing.
+ * The default number of worker threads: one per core but one, and one per core on one or two
+ * cores. The calling thread is not idle while the workers run: it answers HTTP, splits bodies,
+ * checks replays and commits (SQLite, audit hashing). With many cores the workers left beside
+ * it outrun it anyway. With two, one worker left a core idle whenever one stage waited for the
+ * other: once the commit stopped waiting for the disk (its fsync runs off the main thread) and
+ * the main thread's cost per event fell below 20 µs, two workers ingested 40,262 events/s
+ * against 35,306-36,379 with one (2 cores, 9 rounds, `npm run bench:ingest`); before that, two
+ * ingested 5-15% slower than one.
  */
 export function defaultWorkerThreads(cores: number = availableParallelism()): number {
-  return Math.max(1, cores - 1);
+  return cores <= 2 ? Math.max(1, cores) : cores - 1;
 }
 
 /** Packs checks into one transferable batch for {@link VerifyPool.verifyTask}. */
