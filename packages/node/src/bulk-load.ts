@@ -128,9 +128,7 @@ export class BulkLoader {
     if (!this.#open) throw new BulkLoadBatchError('the bulk loader is closed');
     if (batch.length === 0 || batch.length > MAX_BATCH)
       throw new BulkLoadBatchError(`a batch has 1 to ${MAX_BATCH} events, not ${batch.length}`);
-    const events = batch.map((e) =>
-      brandVerified({ ...e, idHex: Buffer.from(e.id).toString('hex') }),
-    );
+    const events = batch.map((e) => brandVerified(e, Buffer.from(e.id).toString('hex')));
     this.store.commit(events, []);
     await this.#maybeCheckpoint(this.checkpointEvery);
   }

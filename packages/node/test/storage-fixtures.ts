@@ -30,16 +30,18 @@ export function fakeEvent(opts: FakeEventOptions = {}): VerifiedEvent {
   const encoded = new Uint8Array(randomBytes(opts.size ?? 300));
   const id = new Uint8Array(createHash('sha256').update(encoded).digest());
   const createdAt = opts.createdAt ?? 1_750_000_000;
-  return brandVerified({
-    id,
-    idHex: Buffer.from(id).toString('hex'),
-    author: opts.author ?? `did:key:z6Mk${randomBytes(22).toString('base64url')}`,
-    kind: opts.kind ?? 'note',
-    nonce: opts.nonce ?? new Uint8Array(randomBytes(16)),
-    createdAt,
-    expiresAt: opts.expiresAt ?? createdAt + 3600,
-    encoded,
-  });
+  return brandVerified(
+    {
+      id,
+      author: opts.author ?? `did:key:z6Mk${randomBytes(22).toString('base64url')}`,
+      kind: opts.kind ?? 'note',
+      nonce: opts.nonce ?? new Uint8Array(randomBytes(16)),
+      createdAt,
+      expiresAt: opts.expiresAt ?? createdAt + 3600,
+      encoded,
+    },
+    Buffer.from(id).toString('hex'),
+  );
 }
 
 export function fakeEvents(n: number, opts: Omit<FakeEventOptions, 'nonce'> = {}): VerifiedEvent[] {

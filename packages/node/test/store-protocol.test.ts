@@ -64,16 +64,18 @@ function event(
   const id = core.sha256(d.body);
   return {
     json: eventToJson(d.event),
-    verified: brandVerified({
-      id,
-      idHex: toHex(id),
-      author,
-      kind: 'note',
-      nonce: d.event.nonce,
-      createdAt: d.event.createdAt,
-      expiresAt: d.event.expiresAt,
-      encoded: d.encoded,
-    }),
+    verified: brandVerified(
+      {
+        id,
+        author,
+        kind: 'note',
+        nonce: d.event.nonce,
+        createdAt: d.event.createdAt,
+        expiresAt: d.event.expiresAt,
+        encoded: d.encoded,
+      },
+      toHex(id),
+    ),
   };
 }
 
@@ -271,7 +273,7 @@ describe('audit verify against the protocol', () => {
     const good = event(7, { ok: 1 });
     const bytes = Uint8Array.from(good.verified.encoded);
     bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 1; // the last signature byte
-    const forged = brandVerified({ ...good.verified, encoded: bytes });
+    const forged = brandVerified({ ...good.verified, encoded: bytes }, good.verified.idHex);
     const dir = await storeWith((store) => store.commit([forged]));
     expect(verifyAuditData(dir, core).ok).toBe(true);
     expect(await verifyAudit(dir, core)).toMatchObject({
@@ -283,10 +285,8 @@ describe('audit verify against the protocol', () => {
       },
     });
 
-    const junk = brandVerified({
-      ...event(8, { j: 1 }).verified,
-      encoded: new Uint8Array([0xa1, 0x00]),
-    });
+    const other = event(8, { j: 1 }).verified;
+    const junk = brandVerified({ ...other, encoded: new Uint8Array([0xa1, 0x00]) }, other.idHex);
     const dir2 = await storeWith((store) => store.commit([junk]));
     expect(await verifyAudit(dir2, core)).toMatchObject({
       ok: false,

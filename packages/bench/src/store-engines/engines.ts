@@ -25,7 +25,7 @@ export { ENGINES, type EngineName, GUARANTEES } from './names.js';
 export type BenchEvent = VerifiedEvent & EngineEvent;
 
 export function toBenchEvents(events: readonly Omit<EngineEvent, never>[]): BenchEvent[] {
-  return events.map((e) => brandVerified({ ...e, idHex: Buffer.from(e.id).toString('hex') }));
+  return events.map((e) => brandVerified(e, Buffer.from(e.id).toString('hex')));
 }
 
 export interface Engine {

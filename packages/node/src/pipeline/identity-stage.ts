@@ -352,16 +352,7 @@ export class IdentityStage {
       },
     };
     const accepted: VerifiedEvent[] = revived.map(({ event, idHex }) =>
-      brandVerified({
-        id: event.id,
-        idHex,
-        author: event.author,
-        kind: event.kind,
-        nonce: event.nonce,
-        createdAt: event.createdAt,
-        expiresAt: event.expiresAt,
-        encoded: event.encoded,
-      }),
+      brandVerified(event, idHex),
     );
     this.store.commit(accepted, [record], {
       identity: {

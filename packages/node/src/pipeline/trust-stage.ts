@@ -197,16 +197,7 @@ export class TrustStage implements GovernedTrust {
       },
     };
     const accepted: VerifiedEvent[] = revived.map(({ event, idHex }) =>
-      brandVerified({
-        id: event.id,
-        idHex,
-        author: event.author,
-        kind: event.kind,
-        nonce: event.nonce,
-        createdAt: event.createdAt,
-        expiresAt: event.expiresAt,
-        encoded: event.encoded,
-      }),
+      brandVerified(event, idHex),
     );
     const identityRows: IdentityEventRow[] = [];
     revived.forEach((h, index) => {
