@@ -117,6 +117,20 @@ describe('Store.commitUnsynced', () => {
     expect(sync.held).toHaveLength(0);
   });
 
+  it('a FULL commit while a sync runs settles the waiters it covers without another sync', async () => {
+    const sync = heldSync();
+    const { store } = open(sync.dataSync);
+    store.commitUnsynced(fakeEvents(1));
+    const first = store.synced();
+    store.commitUnsynced(fakeEvents(1));
+    const second = store.synced(); // beyond what the running sync covers
+    store.commit(fakeEvents(1)); // FULL: syncs the whole WAL file
+    sync.release();
+    await Promise.all([first, second]);
+    expect(sync.held).toHaveLength(0);
+    expect(store.syncPending).toBe(false);
+  });
+
   it('leaves the connection at synchronous=FULL, after a refused commit too', () => {
     const { store } = open();
     const events = fakeEvents(2);

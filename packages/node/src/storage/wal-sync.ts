@@ -134,10 +134,11 @@ export class WalSync {
         this.#fail(error);
         return;
       }
+      // a FULL commit meanwhile (syncedInline) may have covered later waiters too
       this.#durable = Math.max(this.#durable, covers);
       const still: Waiter[] = [];
       for (const w of this.#waiters) {
-        if (w.target <= covers) w.resolve();
+        if (w.target <= this.#durable) w.resolve();
         else still.push(w);
       }
       this.#waiters = still;
