@@ -785,6 +785,9 @@ export class CommonsNode implements NodeService, SyncService {
     this.trustStage?.stop();
     try {
       await this.signing?.catch(() => undefined);
+      // After a failed WAL sync the store writes nothing more: no summary, no checkpoint over
+      // entries the disk may have lost (its requests already got the error).
+      if (this.store.writeFailure !== undefined) return;
       // Counted rejections are written before closing, once their summary may be.
       const due = this.store.audit.summaryDueAt;
       if (due !== undefined) {

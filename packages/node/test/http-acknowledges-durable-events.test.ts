@@ -4,8 +4,6 @@
  * too, the node goes on judging and committing while a sync is held, and a failed sync turns
  * into errors for its requests and every later write, never into an acknowledgment.
  */
-import { fdatasync } from 'node:fs';
-
 import { type Core, loadCore } from '@commons-sync/bindings';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -15,7 +13,6 @@ import {
   signEvent,
   toHex,
 } from '../src/protocol/index.js';
-import type { DataSync } from '../src/storage/index.js';
 import {
   arrayBody,
   fillerFactory,
@@ -23,6 +20,7 @@ import {
   postBody,
   startHttpNode,
 } from './http-fixtures.js';
+import { heldSyncs } from './storage-fixtures.js';
 
 let core: Core;
 beforeAll(async () => {
@@ -33,31 +31,6 @@ const nodes: HttpNode[] = [];
 afterEach(async () => {
   for (const n of nodes.splice(0)) await n.close();
 });
-
-/** Syncs that wait until the test lets them run (for real) or fail. */
-function heldSyncs(): {
-  dataSync: DataSync;
-  readonly count: number;
-  release(error?: NodeJS.ErrnoException): void;
-} {
-  const held: { fd: number; done: (error: NodeJS.ErrnoException | null) => void }[] = [];
-  let count = 0;
-  return {
-    dataSync: (fd, done) => {
-      count++;
-      held.push({ fd, done });
-    },
-    get count() {
-      return count;
-    },
-    release(error) {
-      const next = held.shift();
-      if (next === undefined) throw new Error('no sync is running');
-      if (error !== undefined) next.done(error);
-      else fdatasync(next.fd, next.done);
-    },
-  };
-}
 
 async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));

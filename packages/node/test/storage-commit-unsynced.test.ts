@@ -5,13 +5,13 @@
  * covers the unsynced ones before it, and a failed sync refuses every waiter and every later
  * commit.
  */
-import { fdatasync, fstatSync, statSync } from 'node:fs';
+import { fstatSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { type Core, loadCore } from '@commons-sync/bindings';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DataSync, DB_FILE, StorageIoError, Store } from '../src/storage/index.js';
-import { fakeEvents, tempDir } from './storage-fixtures.js';
+import { fakeEvents, type HeldSync, heldSyncs, tempDir } from './storage-fixtures.js';
 
 let core: Core;
 beforeAll(async () => {
@@ -31,28 +31,6 @@ function open(dataSync?: DataSync): { store: Store; dir: string } {
   return { store, dir: t.dir };
 }
 
-/** A sync the test finishes by hand: each call waits in `held` until released. */
-function heldSync(): {
-  dataSync: DataSync;
-  held: { fd: number; done: (error: NodeJS.ErrnoException | null) => void }[];
-  /** Runs the oldest held sync for real (or fails it with `error`). */
-  release(error?: NodeJS.ErrnoException): void;
-} {
-  const held: { fd: number; done: (error: NodeJS.ErrnoException | null) => void }[] = [];
-  return {
-    dataSync: (fd, done) => {
-      held.push({ fd, done });
-    },
-    held,
-    release(error) {
-      const next = held.shift();
-      if (next === undefined) throw new Error('no sync is running');
-      if (error !== undefined) next.done(error);
-      else fdatasync(next.fd, next.done);
-    },
-  };
-}
-
 /** Whether the promise settled by the time pending callbacks ran. */
 async function settled(p: Promise<unknown>): Promise<boolean> {
   let done = false;
@@ -70,7 +48,7 @@ async function settled(p: Promise<unknown>): Promise<boolean> {
 
 describe('Store.commitUnsynced', () => {
   it('syncs the WAL file of the connection, and only after the commit', async () => {
-    const sync = heldSync();
+    const sync = heldSyncs();
     const { store, dir } = open(sync.dataSync);
     store.commitUnsynced(fakeEvents(3));
     expect(sync.held).toHaveLength(0); // nothing syncs until someone waits for it
@@ -78,7 +56,7 @@ describe('Store.commitUnsynced', () => {
     const durable = store.synced();
     expect(sync.held).toHaveLength(1);
     const wal = statSync(join(dir, `${DB_FILE}-wal`));
-    const synced = fstatSync((sync.held[0] as { fd: number }).fd);
+    const synced = fstatSync((sync.held[0] as HeldSync).fd);
     expect([synced.dev, synced.ino]).toEqual([wal.dev, wal.ino]);
     expect(await settled(durable)).toBe(false);
     sync.release();
@@ -88,7 +66,7 @@ describe('Store.commitUnsynced', () => {
   });
 
   it('commits made while a sync runs share the next one; each waiter waits for its own', async () => {
-    const sync = heldSync();
+    const sync = heldSyncs();
     const { store } = open(sync.dataSync);
     store.commitUnsynced(fakeEvents(2));
     const first = store.synced();
@@ -109,7 +87,7 @@ describe('Store.commitUnsynced', () => {
   });
 
   it('a commit with synchronous=FULL makes the unsynced ones before it durable', async () => {
-    const sync = heldSync();
+    const sync = heldSyncs();
     const { store } = open(sync.dataSync);
     store.commitUnsynced(fakeEvents(2));
     store.commit(fakeEvents(1));
@@ -118,7 +96,7 @@ describe('Store.commitUnsynced', () => {
   });
 
   it('a FULL commit while a sync runs settles the waiters it covers without another sync', async () => {
-    const sync = heldSync();
+    const sync = heldSyncs();
     const { store } = open(sync.dataSync);
     store.commitUnsynced(fakeEvents(1));
     const first = store.synced();
@@ -140,8 +118,8 @@ describe('Store.commitUnsynced', () => {
     expect(store.syncLevel).toBe(2);
   });
 
-  it('a failed sync refuses its waiters, later waiters and every later commit', async () => {
-    const sync = heldSync();
+  it('a failed sync refuses its waiters, later waiters and every later write', async () => {
+    const sync = heldSyncs();
     const { store } = open(sync.dataSync);
     store.commitUnsynced(fakeEvents(2));
     const first = store.synced();
@@ -154,11 +132,23 @@ describe('Store.commitUnsynced', () => {
     await expect(store.synced()).rejects.toBeInstanceOf(StorageIoError);
     expect(() => store.commitUnsynced(fakeEvents(1))).toThrow(StorageIoError);
     expect(() => store.commit(fakeEvents(1))).toThrow(StorageIoError);
+    // nor a checkpoint over entries the failed sync may have lost, nor metadata
+    const seed = new Uint8Array(32).fill(3);
+    const signer = {
+      publicKey: core.ed25519PublicKey(seed),
+      sign: (m: Uint8Array) => core.ed25519Sign(seed, m),
+    };
+    expect(() => store.audit.checkpoint(signer)).toThrow(StorageIoError);
+    await expect(
+      store.audit.checkpointAsync({ ...signer, sign: async (m) => signer.sign(m) }),
+    ).rejects.toBeInstanceOf(StorageIoError);
+    expect(store.audit.latestCheckpoint()).toBeUndefined();
+    expect(() => store.setMeta('k', 'v')).toThrow(StorageIoError);
     expect(store.countEvents()).toBe(4);
   });
 
   it('closing the store syncs what is pending and settles its waiters', async () => {
-    const sync = heldSync();
+    const sync = heldSyncs();
     const { store, dir } = open(sync.dataSync);
     store.commitUnsynced(fakeEvents(2));
     const running = store.synced(); // held: never released by the test
@@ -166,7 +156,7 @@ describe('Store.commitUnsynced', () => {
     const later = store.synced();
     store.close();
     await Promise.all([running, later]);
-    (sync.held[0] as { done: (e: null) => void }).done(null); // the late callback is harmless
+    (sync.held[0] as HeldSync).done(null); // the late callback is harmless
     const reopened = Store.open(dir, core);
     expect(reopened.countEvents()).toBe(5);
     reopened.close();

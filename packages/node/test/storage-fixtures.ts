@@ -4,12 +4,13 @@
  * is opaque bytes and the id is SHA-256 of them, which is all storage relies on.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { fdatasync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { brandVerified } from '../src/pipeline/verified.js';
 import type { VerifiedEvent } from '../src/protocol/index.js';
+import type { DataSync } from '../src/storage/index.js';
 
 export function tempDir(prefix = 'cs-store-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -58,6 +59,42 @@ export function manualClock(start = 1_750_000_000_000): {
     now: () => t,
     advance: (ms) => {
       t += ms;
+    },
+  };
+}
+
+/** A WAL sync a test holds (the store's `dataSync`). */
+export interface HeldSync {
+  readonly fd: number;
+  readonly done: (error: NodeJS.ErrnoException | null) => void;
+}
+
+/**
+ * WAL syncs that wait until the test releases them: `held` are the ones waiting, oldest first,
+ * `count` how many began in all; `release` runs the oldest for real, or fails it with `error`.
+ */
+export function heldSyncs(): {
+  dataSync: DataSync;
+  readonly held: HeldSync[];
+  readonly count: number;
+  release(error?: NodeJS.ErrnoException): void;
+} {
+  const held: HeldSync[] = [];
+  let count = 0;
+  return {
+    dataSync: (fd, done) => {
+      count++;
+      held.push({ fd, done });
+    },
+    held,
+    get count() {
+      return count;
+    },
+    release(error) {
+      const next = held.shift();
+      if (next === undefined) throw new Error('no sync is running');
+      if (error !== undefined) next.done(error);
+      else fdatasync(next.fd, next.done);
     },
   };
 }

@@ -167,10 +167,20 @@ export class AuditLog {
   readonly #insertCheckpoint: Statement;
   readonly #checkpoints: Statement;
   readonly #latestCheckpoint: Statement;
+  readonly #writeRefusal: () => Error | undefined;
 
-  /** @internal Created by `Store.open`. */
-  constructor(db: Database, core: Core, now: () => number) {
+  /**
+   * @internal Created by `Store.open`. `writeRefusal`: why the store writes nothing more (a
+   * failed WAL sync, wal-sync.ts), checked before a checkpoint is stored.
+   */
+  constructor(
+    db: Database,
+    core: Core,
+    now: () => number,
+    writeRefusal: () => Error | undefined = () => undefined,
+  ) {
     this.#db = db;
+    this.#writeRefusal = writeRefusal;
     this.#core = core;
     this.#hasher = makeHasher(core);
     this.#now = now;
@@ -324,6 +334,9 @@ export class AuditLog {
   }
 
   #storeCheckpoint(cp: Checkpoint): Checkpoint {
+    // a checkpoint signed over entries a failed sync may have lost is never stored nor served
+    const refused = this.#writeRefusal();
+    if (refused !== undefined) throw refused;
     if (!verifyCheckpointSignature(this.#core, cp)) {
       throw new CheckpointSignerError(
         'the checkpoint signature does not verify under the signer public key',

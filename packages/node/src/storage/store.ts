@@ -18,6 +18,7 @@ import {
   ConcurrentWriterError,
   DuplicateEventError,
   ReplayConflictError,
+  type StorageIoError,
   StoreClosedError,
   toStorageError,
 } from './errors.js';
@@ -233,7 +234,7 @@ export class Store {
     // seqs run from 1 without gaps (commits append at #nextSeq, nothing deletes events), so
     // the count is the last seq: count(*) read the whole table, 20 s at 10 million events
     this.#eventCount = this.#nextSeq - 1;
-    this.audit = new AuditLog(db, core, now);
+    this.audit = new AuditLog(db, core, now, () => this.writeFailure);
     this.#indexes = new EventIndexes(db, { filter: replayFilter });
     this.#indexes.load();
     // events.id has no index of its own (schema.ts, version 5): reads by id go through ours
@@ -359,6 +360,11 @@ export class Store {
     return this.#db.pragma('synchronous', { simple: true }) as number;
   }
 
+  /** Why the store writes nothing more (a WAL sync failed, wal-sync.ts), or undefined. */
+  get writeFailure(): StorageIoError | undefined {
+    return this.#walSync.failure;
+  }
+
   /** Whether commits written by {@link commitUnsynced} are not on disk yet. */
   get syncPending(): boolean {
     return this.#walSync.pending;
@@ -370,9 +376,7 @@ export class Store {
     extras: CommitExtras,
     unsynced: boolean,
   ): number {
-    this.#checkOpen();
-    const failure = this.#walSync.failure;
-    if (failure !== undefined) throw failure;
+    this.#checkWritable();
     const prepared = this.#prepare(accepted, audit, extras);
     if (
       prepared.entries.length === 0 &&
@@ -504,7 +508,7 @@ export class Store {
   }
 
   setMeta(key: string, value: string): void {
-    this.#checkOpen();
+    this.#checkWritable();
     try {
       this.#setMeta.run(key, value);
     } catch (error) {
@@ -522,6 +526,13 @@ export class Store {
 
   #checkOpen(): void {
     if (!this.#open) throw new StoreClosedError();
+  }
+
+  /** Open, and no WAL sync failed: after one, nothing more is written (wal-sync.ts). */
+  #checkWritable(): void {
+    this.#checkOpen();
+    const failure = this.writeFailure;
+    if (failure !== undefined) throw failure;
   }
 
   /** The index keys of the pairs' replay digests (audit/event-row.ts). */

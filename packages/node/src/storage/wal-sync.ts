@@ -12,8 +12,9 @@
  *
  * A failed sync is final: after an fsync error Linux may have dropped the dirty pages and
  * report success to a later fsync ("fsyncgate"), so nothing written since the last good sync
- * can ever be called durable. Every waiter is refused and so is every later commit, until the
- * node restarts and reads what the disk really holds.
+ * can ever be called durable. Every waiter is refused and so is every later write of the store
+ * (commits, checkpoints, metadata: `Store.writeFailure`), until the node restarts and reads
+ * what the disk really holds.
  */
 import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
 
