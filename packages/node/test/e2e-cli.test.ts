@@ -78,7 +78,7 @@ describe('commons-sync, end to end', () => {
       expect(metrics).toMatch(/commons_sync_rejections_total\{reason="ERR_BAD_SIGNATURE"\} 1/);
     } finally {
       node.child.kill('SIGTERM');
-      expect(await node.exited).toBe(0);
+      expect(await node.exited, node.ending()).toBe(0);
     }
 
     const verified = await runCli(['audit', 'verify', '--data', data]);

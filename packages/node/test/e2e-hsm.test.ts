@@ -88,7 +88,7 @@ describe('a node with its identity in SoftHSM2, end to end through the CLI', () 
       expect(checkCheckpointJson(core, cp, nodeDid).seq).toBeGreaterThanOrEqual(1);
     } finally {
       node.child.kill('SIGTERM');
-      expect(await node.exited).toBe(0);
+      expect(await node.exited, node.ending()).toBe(0);
     }
     const verified = await runCli(['audit', 'verify', '--data', data]);
     expect(verified.code, verified.stdout + verified.stderr).toBe(0);

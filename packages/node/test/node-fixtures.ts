@@ -48,6 +48,8 @@ export interface RunningNode {
   readonly exited: Promise<number | null>;
   /** What the node wrote to stderr so far (its log lines, level warn and up). */
   readonly stderr: () => string;
+  /** How the process ended, for assertion messages: `exit 0`, `signal SIGSEGV`, or `running`. */
+  readonly ending: () => string;
 }
 
 /** Starts `commons-sync start` in a child process and waits until it listens. */
@@ -70,10 +72,16 @@ export function startNodeProcess(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let out = '';
+  let err = '';
+  let ending = 'running';
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code, signal) => {
+      ending = signal === null ? `exit ${code}` : `signal ${signal}`;
+      resolve(code);
+    }),
+  );
   return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
     const timer = setTimeout(() => reject(new Error(`node did not start: ${out}${err}`)), 30_000);
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     child.stdout?.on('data', (d: Buffer) => {
@@ -81,7 +89,14 @@ export function startNodeProcess(
       const m = /node (\S+) listening on (\S+)/.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve({ did: m[1] as string, url: m[2] as string, child, exited, stderr: () => err });
+        resolve({
+          did: m[1] as string,
+          url: m[2] as string,
+          child,
+          exited,
+          stderr: () => err,
+          ending: () => `${ending}; stderr: ${err}`,
+        });
       }
     });
     void exited.then((code) => {

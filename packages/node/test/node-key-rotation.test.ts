@@ -77,7 +77,7 @@ describe('rotating the node key', () => {
         expect(cp.node).toBe(dids[round]);
       } finally {
         node.child.kill('SIGTERM');
-        expect(await node.exited).toBe(0);
+        expect(await node.exited, node.ending()).toBe(0);
       }
       if (round === 2) break;
       const rotated = await runCli(['rotate-key', '--data', data]);
@@ -127,7 +127,7 @@ describe('rotating the node key', () => {
         await submit(node.url, makeEvents(2, 2, 'hsm-rotation'));
       } finally {
         node.child.kill('SIGTERM');
-        expect(await node.exited).toBe(0);
+        expect(await node.exited, node.ending()).toBe(0);
       }
       const verify = await runCli(['audit', 'verify', '--data', data]);
       expect(verify.code, verify.stdout + verify.stderr).toBe(0);
