@@ -320,6 +320,12 @@ export class CommonsNode implements NodeService, SyncService {
   readonly timeRules: TimeRules;
   private readonly acceptedListeners = new Set<(encoded: readonly Uint8Array[]) => void>();
   private readonly withdrawnListeners = new Set<(ids: readonly Uint8Array[]) => void>();
+  /**
+   * Ids withdrawn while commits made before the withdrawal may still wait for their sync: a
+   * client's events are announced only once their commit is synced, so an event that a key
+   * event invalidated meanwhile must not be announced then (it would rejoin the sync set).
+   */
+  private readonly withdrawnBeforeSync = new Set<string>();
   private readonly checkpointListeners = new Set<(checkpoint: Checkpoint) => void>();
   private readonly pipeline: Pipeline;
   private readonly started = Date.now();
@@ -371,29 +377,29 @@ export class CommonsNode implements NodeService, SyncService {
       ...(trustStage === undefined ? {} : { governed: trustStage }),
       onCommitted: (events, sources) => {
         if (sources !== undefined) return; // peers' events: the sync engine has their verdicts
-        this.announce(events.map((e) => e.encoded));
+        const live =
+          this.withdrawnBeforeSync.size === 0
+            ? events
+            : events.filter((e) => !this.withdrawnBeforeSync.has(e.idHex));
+        this.announce(live.map((e) => e.encoded));
       },
     });
     // Governance records travel like key events (spec/SYNC.md §6.6): copies that joined the
     // stored set are announced, copies that left it leave the sync set.
     governance.onJoined = (encoded) => this.announce(encoded);
-    governance.onLeft = (ids) => {
-      for (const listener of this.withdrawnListeners) listener(ids);
-    };
+    governance.onLeft = (ids) => this.withdraw(ids);
     // Held events a key event made valid join the sync set without a verdict of the engine's.
     identityStage.onAccepted = (encoded) => this.announce(encoded);
     // Events a key event invalidated leave the sync set; those valid again come back.
     identityStage.onTurned = ({ invalidated, revalidated }) => {
-      if (invalidated.length > 0)
-        for (const listener of this.withdrawnListeners) listener(invalidated);
+      this.withdraw(invalidated);
       this.announce(revalidated);
     };
     if (trustStage !== undefined) {
       // the same for events a governance record made trusted, or no longer trusted
       trustStage.onAccepted = (encoded) => this.announce(encoded);
       trustStage.onTurned = ({ invalidated, revalidated }) => {
-        if (invalidated.length > 0)
-          for (const listener of this.withdrawnListeners) listener(invalidated);
+        this.withdraw(invalidated);
         this.announce(revalidated);
       };
     }
@@ -480,6 +486,23 @@ export class CommonsNode implements NodeService, SyncService {
   private announce(encoded: readonly Uint8Array[]): void {
     if (encoded.length === 0) return;
     for (const listener of this.acceptedListeners) listener(encoded);
+  }
+
+  /**
+   * Items that left the stored valid set. The pipeline announces a commit's events after its
+   * sync, in a callback registered then; the ids are kept until every commit made so far is
+   * synced (a callback registered now runs after those), so none of them announces an id
+   * withdrawn meanwhile. Later commits cannot accept these ids again: they are stored.
+   */
+  private withdraw(ids: readonly Uint8Array[]): void {
+    if (ids.length === 0) return;
+    for (const listener of this.withdrawnListeners) listener(ids);
+    const hex = ids.map((id) => toHex(id));
+    for (const h of hex) this.withdrawnBeforeSync.add(h);
+    const forget = (): void => {
+      for (const h of hex) this.withdrawnBeforeSync.delete(h);
+    };
+    this.store.synced().then(forget, forget);
   }
 
   /** Counts the verdicts of a batch for /metrics. */

@@ -180,4 +180,34 @@ describe('the engine carries key events', () => {
     t.engine.localWithdrawn([prior.id], NOW_MS);
     expect(t.index.has(prior.id)).toBe(false);
   });
+
+  it('an item withdrawn while its verdict is on the way stays out of the sync set when the verdict says accepted', () => {
+    // The node stores a peer's event, and answers only after the commit's sync; meanwhile a key
+    // event invalidates it (localWithdrawn). The late `accepted` must not put it back.
+    const t = engineWith();
+    const gone = event([keySeed('kel-engine-withdrawn')], NOW_MS);
+    const kept = event([keySeed('kel-engine-kept')], NOW_MS);
+    t.send({ type: 'events', events: [gone, kept] });
+    const [vGone, vKept] = t.validations();
+    t.engine.localWithdrawn([vGone!.id], NOW_MS);
+    t.engine.verdicts(
+      [
+        { id: vGone!.id, outcome: 'accepted' },
+        { id: vKept!.id, outcome: 'accepted' },
+      ],
+      NOW_MS,
+    );
+    expect(t.index.has(vGone!.id)).toBe(false);
+    expect(t.index.has(vKept!.id)).toBe(true);
+    // not pushed on either, and the peer was not penalised
+    const pushed = t
+      .drain()
+      .flatMap((a) => (a.type === 'send' ? [decodeMessage(a.message)] : []))
+      .flatMap((m) => (m.type === 'events' ? m.events.map(toHex) : []));
+    expect(pushed).not.toContain(toHex(gone));
+    expect(t.engine.scoreSummary(t.peer).score).toBe(0);
+    // valid again later (a key event turned it back): the node announces it and it rejoins
+    t.engine.localAccepted([gone], NOW_MS);
+    expect(t.index.has(vGone!.id)).toBe(true);
+  });
 });

@@ -109,6 +109,21 @@ describe('Store.commitUnsynced', () => {
     expect(store.syncPending).toBe(false);
   });
 
+  it('settles synced() promises in the order of the calls, also after a FULL commit covered them', async () => {
+    const sync = heldSyncs();
+    const { store } = open(sync.dataSync);
+    const order: string[] = [];
+    store.commitUnsynced(fakeEvents(1));
+    void store.synced().then(() => order.push('before the FULL commit'));
+    store.commit(fakeEvents(1)); // everything is durable now, but the sync under way holds the waiter
+    const after = store.synced().then(() => order.push('after it'));
+    expect(await settled(after)).toBe(false);
+    sync.release();
+    await after;
+    expect(order).toEqual(['before the FULL commit', 'after it']);
+    expect(sync.held).toHaveLength(0);
+  });
+
   it('leaves the connection at synchronous=FULL, after a refused commit too', () => {
     const { store } = open();
     const events = fakeEvents(2);

@@ -75,11 +75,14 @@ export class WalSync {
 
   /**
    * Resolves once every commit written so far is durable; rejects with a StorageIoError if a
-   * sync failed (now or earlier).
+   * sync failed (now or earlier). The promises settle in the order of the calls: after a FULL
+   * commit made everything durable, a call still waits for the earlier waiters (settled when
+   * the sync under way returns), so that what a caller does then comes after what they do
+   * (the node relies on it: node.ts `withdraw`).
    */
   synced(): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    if (this.#durable >= this.#written) return Promise.resolve();
+    if (this.#durable >= this.#written && this.#waiters.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.#waiters.push({ target: this.#written, resolve, reject });
       this.#start();

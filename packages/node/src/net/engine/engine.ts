@@ -85,6 +85,13 @@ interface Inflight {
   readonly expiresAt: number;
   readonly createdAt: number;
   readonly author: string;
+  /**
+   * The node withdrew it (`localWithdrawn`) while its verdict was on the way: the node stored
+   * it, then a key event invalidated it before the verdict came back (verdicts wait for the
+   * commit's sync). The verdict then says `accepted` of a state that no longer holds, so the
+   * item stays out of the sync set.
+   */
+  withdrawn?: true;
 }
 
 export class SyncEngine {
@@ -253,7 +260,11 @@ export class SyncEngine {
    */
   localWithdrawn(ids: readonly Uint8Array[], nowMs: number): void {
     this.tick(nowMs);
-    for (const id of ids) this.deps.index.remove(id);
+    for (const id of ids) {
+      this.deps.index.remove(id);
+      const entry = this.inflight.get(toHex(id));
+      if (entry !== undefined) entry.withdrawn = true;
+    }
   }
 
   /** A partially signed event from a client: merge it and spread it. */
@@ -577,6 +588,7 @@ export class SyncEngine {
         if (entry.peer !== null) this.remember(key, entry.peer);
         if (conn !== undefined) conn.stats.eventsAccepted++;
         if (
+          entry.withdrawn !== true &&
           this.deps.index.insert(
             {
               timestamp: entry.createdAt,
@@ -595,6 +607,7 @@ export class SyncEngine {
         // The author signed two events with one nonce; both are kept, so that every node
         // reconciles to the same set of decided ids whichever it accepted first (§6.3).
         if (
+          entry.withdrawn !== true &&
           this.deps.index.insert({
             timestamp: entry.createdAt,
             id: r.id,
