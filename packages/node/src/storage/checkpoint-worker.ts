@@ -21,6 +21,12 @@ export interface RoundTask {
   readonly path: string;
   /** At most this many checkpoint passes in this round. */
   readonly maxPasses: number;
+  /**
+   * The main connection's backstop (its `wal_autocheckpoint`): a round that finds the WAL this
+   * long ends, so that the next commit's own checkpoint gets the lock, copies the few frames
+   * left and the WAL restarts (a round holding the lock would make it give up).
+   */
+  readonly backstopPages: number;
 }
 
 export interface RoundResult {
@@ -69,7 +75,7 @@ function connection(path: string): Database.Database {
 
 /**
  * One round: passes until one finds every frame of the WAL copied and none added since the
- * pass before, another checkpoint holds the lock, or `maxPasses`. Commits go on meanwhile;
+ * pass before, another checkpoint holds the lock, the WAL reached the backstop, or `maxPasses`. Commits go on meanwhile;
  * each later pass copies only what was committed during the one before.
  */
 export default function checkpointRound(task: RoundTask): RoundResult {
@@ -82,7 +88,7 @@ export default function checkpointRound(task: RoundTask): RoundResult {
     while (passes < task.maxPasses) {
       row = (conn.pragma('wal_checkpoint(PASSIVE)') as CheckpointRow[])[0] as CheckpointRow;
       passes += 1;
-      if (row.busy !== 0) break;
+      if (row.busy !== 0 || row.log >= task.backstopPages) break;
       // a pass copies the frames there were when it began; if commits added some meanwhile,
       // the next pass copies those (one that finds nothing new costs no sync: SQLite skips it)
       if (row.log === row.checkpointed && row.log === seen) break;

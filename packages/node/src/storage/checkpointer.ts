@@ -13,7 +13,9 @@
  * next commit then restarts the WAL. Should a round not catch up (commits faster than the disk),
  * the main connection's own automatic checkpoint stays as a backstop at a higher threshold
  * (`backstopPages`): it then copies only what the thread did not, and the WAL restarts, so the
- * WAL file stays bounded either way (`journal_size_limit` in db.ts trims it).
+ * WAL file stays bounded either way (`journal_size_limit` in db.ts trims it). A round ends when
+ * it finds the WAL past the backstop: SQLite's automatic checkpoint gives up silently when
+ * another one holds the lock, and a round chasing commits would hold it for long.
  *
  * When: after each commit the main thread reads how far the WAL is ahead of the database file
  * from the WAL index (the `-shm` file's header, SQLite's documented format: `mxFrame` at byte
@@ -179,7 +181,11 @@ export class Checkpointer {
   async #startRound(): Promise<void> {
     let result: RoundResult;
     try {
-      result = await this.#run({ path: this.#path, maxPasses: this.#maxPasses });
+      result = await this.#run({
+        path: this.#path,
+        maxPasses: this.#maxPasses,
+        backstopPages: this.backstopPages,
+      });
     } catch (error) {
       this.#fail(error);
       return;
