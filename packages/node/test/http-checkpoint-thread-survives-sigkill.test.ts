@@ -63,7 +63,7 @@ function nodeScript(dir: string): string {
       '  workers: 1, walCheckpoint: { thresholdPages: 64, backstopPages: 1_000_000 },',
       '});',
       "const server = await startApiServer(node, { port: 0, host: '127.0.0.1' });",
-      'console.log(`listening on ${server.url}`);',
+      "console.log('listening on ' + server.url);",
       // no process.exit: the process ends only if closing left no thread or handle behind
       "process.once('SIGTERM', async () => { await server.close(); await node.close(); });",
     ].join('\n'),
