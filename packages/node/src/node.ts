@@ -65,6 +65,7 @@ import type {
   SyncService,
 } from './service.js';
 import {
+  type CheckpointerOptions,
   CheckpointOutdatedError,
   type DataSync,
   Store,
@@ -112,6 +113,11 @@ export interface NodeOptions {
    * hold it (storage/wal-sync.ts).
    */
   readonly storeSync?: DataSync;
+  /**
+   * The WAL's checkpoint thread (storage/checkpointer.ts): on by default; its thresholds (tests
+   * make them small), or false for SQLite's automatic checkpoint on the main thread alone.
+   */
+  readonly walCheckpoint?: CheckpointerOptions | false;
   /** The crypto core (default: `loadCore()`); the verify workers load the same backend. */
   readonly core?: Core;
   /** Local bounds of events held back by the identity verdict, and the re-evaluation page. */
@@ -242,6 +248,7 @@ export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
     store = Store.open(opts.dataDir, core, {
       now,
       ...(opts.storeSync === undefined ? {} : { dataSync: opts.storeSync }),
+      ...(opts.walCheckpoint === false ? {} : { backgroundCheckpoint: opts.walCheckpoint ?? {} }),
     });
     // Derived state at the end of the log, before any event is taken (storage/tail-check.ts).
     const report = store.checkTail({
@@ -305,6 +312,7 @@ export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
     }
     return node;
   } catch (error) {
+    await store?.stopCheckpointer().catch(() => undefined);
     store?.close();
     await keystore.close();
     throw error;
@@ -822,6 +830,7 @@ export class CommonsNode implements NodeService, SyncService {
       await this.maybeCheckpoint(1);
     } finally {
       await this.pool.close();
+      await this.store.stopCheckpointer().catch(() => undefined); // its failure was reported
       this.storeClosed = true;
       this.store.close();
       await this.keystore.close();

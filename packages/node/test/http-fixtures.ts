@@ -13,7 +13,7 @@ import { startApiServer } from '../src/api/server.js';
 import { createKeyFile } from '../src/keys/keyfile.js';
 import { KEY_FILE, openNode } from '../src/node.js';
 import { didKeyFromPublicKey, eventToJson, signEvent } from '../src/protocol/index.js';
-import type { DataSync } from '../src/storage/index.js';
+import type { CheckpointerOptions, DataSync } from '../src/storage/index.js';
 
 const PASSPHRASE = 'http fixtures passphrase';
 
@@ -45,6 +45,8 @@ export async function startHttpNode(
     now?: number;
     /** How the store syncs its WAL (default fs.fdatasync). */
     storeSync?: DataSync;
+    /** The store's checkpoint thread (default: the node's). */
+    walCheckpoint?: CheckpointerOptions | false;
   } = {},
 ): Promise<HttpNode> {
   const dir = mkdtempSync(join(tmpdir(), 'cs-http-node-'));
@@ -59,6 +61,7 @@ export async function startHttpNode(
     now: () => now * 1000,
     checkpointIntervalMs: 3_600_000,
     ...(opts.storeSync === undefined ? {} : { storeSync: opts.storeSync }),
+    ...(opts.walCheckpoint === undefined ? {} : { walCheckpoint: opts.walCheckpoint }),
   });
   const server = await startApiServer(node, { port: 0, host: '127.0.0.1' });
   return {

@@ -55,7 +55,8 @@ export function openDatabase(dir: string, options: OpenOptions = {}): Database.D
     // Each 1,000-event commit dirties ~1,000 pages of those indexes, so the default automatic
     // checkpoint (1,000 pages) ran after every commit and wrote each page back every time.
     // Checkpointing every 16,384 pages (64 MiB of WAL) writes a page once for many commits;
-    // the WAL file is truncated back to 64 MiB after a checkpoint.
+    // the WAL file is truncated back to 64 MiB after a checkpoint. A node's store checkpoints
+    // on a thread of its own and keeps this one as the backstop (checkpointer.ts).
     db.pragma('wal_autocheckpoint = 16384');
     db.pragma('journal_size_limit = 67108864');
     migrate(db, undefined, options.now);

@@ -1,4 +1,5 @@
 export { AuditLog, type NewAuditEntry, type StagedAppend } from './audit-log.js';
+export type { CheckpointerOptions, CheckpointStats, RoundRunner } from './checkpointer.js';
 export { DB_FILE } from './db.js';
 export * from './errors.js';
 export type {

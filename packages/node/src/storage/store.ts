@@ -13,6 +13,7 @@ import type { LedgerPlan } from '../audit/rules.js';
 import { toHex } from '../protocol/bytes.js';
 import type { VerifiedEvent } from '../protocol/index.js';
 import { AuditLog, type NewAuditEntry, type StagedAppend } from './audit-log.js';
+import { Checkpointer, type CheckpointerOptions, type CheckpointStats } from './checkpointer.js';
 import { openDatabase } from './db.js';
 import {
   ConcurrentWriterError,
@@ -44,6 +45,13 @@ export interface StoreOptions {
   readonly unsynchronized?: boolean;
   /** Syncs the WAL for {@link Store.synced} (default fs.fdatasync; tests inject failures). */
   readonly dataSync?: DataSync;
+  /**
+   * Checkpoints the WAL on a thread of its own instead of inside commits on the caller's
+   * (checkpointer.ts; the node's default). Absent: SQLite's automatic checkpoint alone, as for
+   * the CLI's short-lived stores. Ignored with `unsynchronized`. A store with it must be
+   * closed with {@link Store.stopCheckpointer} awaited before {@link Store.close}.
+   */
+  readonly backgroundCheckpoint?: CheckpointerOptions;
 }
 
 /** A stored event as read back. */
@@ -208,6 +216,8 @@ export class Store {
   readonly #syncLevel: number;
   readonly #syncNormal: Statement;
   readonly #syncRestore: Statement;
+  /** The WAL's checkpoint thread, if the store has one. */
+  readonly #checkpointer: Checkpointer | undefined;
 
   private constructor(
     db: Database,
@@ -215,6 +225,7 @@ export class Store {
     now: () => number,
     replayFilter: boolean,
     dataSync: DataSync | undefined,
+    checkpoint: CheckpointerOptions | undefined,
   ) {
     this.#db = db;
     this.#walSync = new WalSync(`${db.name}-wal`, dataSync);
@@ -243,6 +254,15 @@ export class Store {
     this.governance = new GovernanceTable(db);
     this.#sync = new SyncRecords(db, seqById);
     this.#commitTx = db.transaction((p: Prepared) => this.#write(p));
+    if (checkpoint !== undefined) {
+      // last: nothing after it can throw and leave the thread running
+      const checkpointer = new Checkpointer(db.name, checkpoint, (failure) =>
+        this.#walSync.fail(failure),
+      );
+      this.#checkpointer = checkpointer;
+      // the main connection's own checkpoint becomes the backstop
+      db.pragma(`wal_autocheckpoint = ${checkpointer.backstopPages}`);
+    }
   }
 
   /**
@@ -258,7 +278,14 @@ export class Store {
       ...(options.unsynchronized === true ? { unsynchronized: true } : {}),
     });
     try {
-      return new Store(db, core, now, options.replayFilter ?? true, options.dataSync);
+      return new Store(
+        db,
+        core,
+        now,
+        options.replayFilter ?? true,
+        options.dataSync,
+        options.unsynchronized === true ? undefined : options.backgroundCheckpoint,
+      );
     } catch (error) {
       db.close();
       throw toStorageError(error, `cannot open the store in ${dir}`);
@@ -409,6 +436,7 @@ export class Store {
     if (staged.keyStates !== undefined) this.identity.adopt(staged.keyStates);
     this.#nextSeq += accepted.length;
     this.#eventCount += accepted.length;
+    this.#checkpointer?.afterCommit();
     return staged.log.range.size;
   }
 
@@ -516,10 +544,28 @@ export class Store {
     }
   }
 
-  /** Closes the database; later calls throw {@link StoreClosedError}. Idempotent. */
+  /** What the WAL's checkpoint thread did, if the store has one. */
+  get checkpointStats(): CheckpointStats | undefined {
+    return this.#checkpointer?.stats;
+  }
+
+  /**
+   * Waits for the checkpoint round under way and ends the checkpoint thread (its connection
+   * closed first, so that the store's own connection is the last one and {@link close}
+   * checkpoints what is left, as without the thread). No round starts after it.
+   */
+  async stopCheckpointer(): Promise<void> {
+    await this.#checkpointer?.stop();
+  }
+
+  /**
+   * Closes the database; later calls throw {@link StoreClosedError}. Idempotent. The
+   * checkpoint thread, if not stopped before, ends on its own shortly after.
+   */
   close(): void {
     if (!this.#open) return;
     this.#open = false;
+    this.#checkpointer?.stop().catch(() => undefined); // a failure was reported already
     this.#walSync.close();
     this.#db.close();
   }

@@ -150,13 +150,28 @@ export class WalSync {
     });
   }
 
+  /**
+   * Another part of the store failed in a way that leaves the disk in doubt (the background
+   * checkpoint, checkpointer.ts): the same as a failed sync, final, every waiter refused.
+   */
+  fail(failure: StorageIoError): void {
+    this.#failure ??= failure;
+    this.#rejectWaiters();
+  }
+
   #fail(error: unknown): void {
     this.#failure ??= new StorageIoError(
       `syncing ${this.#path} failed: commits since the last sync may be lost; restart the node`,
       { cause: error },
     );
+    this.#rejectWaiters();
+  }
+
+  #rejectWaiters(): void {
+    const failure = this.#failure;
+    if (failure === undefined) return;
     const waiters = this.#waiters;
     this.#waiters = [];
-    for (const w of waiters) w.reject(this.#failure);
+    for (const w of waiters) w.reject(failure);
   }
 }
