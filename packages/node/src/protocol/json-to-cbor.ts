@@ -68,6 +68,8 @@ function hexKeys(profile: JsonTextProfile): readonly (readonly number[])[] {
 }
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const MAX_SAFE_DIGITS = '9007199254740991';
+/** Objects with more members than this get member lists of their own, not kept for reuse. */
+const KEPT_MEMBERS = 64;
 /** Exponents are clamped here: beyond it every nonzero value is out of range or not integral. */
 const EXPONENT_CLAMP = 1_000_000_000;
 
@@ -180,6 +182,8 @@ export class JsonCborReader {
    * in canonical order.
    */
   readonly top: number[] = [];
+  /** Per nesting depth, the member lists of the object open there (`memberLists`). */
+  private readonly members: ({ entries: number[]; order: number[] } | undefined)[] = [];
 
   private profile: JsonTextProfile = EVENT_JSON_PROFILE;
   // the profile's fields, read on every value
@@ -439,6 +443,24 @@ export class JsonCborReader {
     order.splice(lo, 0, n);
   }
 
+  /**
+   * The two lists an object at `depth` keeps its members in, emptied: reused from one object to
+   * the next (an object's nested objects sit deeper, so no two open objects share them). Lists
+   * that an object with many members grew are dropped, not kept, so they hold at most
+   * {@link KEPT_MEMBERS} members' worth between texts.
+   */
+  private memberLists(depth: number): { entries: number[]; order: number[] } {
+    let lists = this.members[depth];
+    if (lists === undefined || lists.order.length > KEPT_MEMBERS) {
+      lists = { entries: [], order: [] };
+      this.members[depth] = lists;
+    } else {
+      lists.entries.length = 0;
+      lists.order.length = 0;
+    }
+    return lists;
+  }
+
   private duplicate(ks: number, ke: number): never {
     return malformed(`duplicate JSON member name ${JSON.stringify(cborTextAt(this.out, ks, ke))}`);
   }
@@ -455,8 +477,8 @@ export class JsonCborReader {
       this.grow(1);
       return;
     }
-    const entries: number[] = []; // key start, key end, value end of each member, as read
-    const order: number[] = []; // the members in canonical order
+    // key start, key end, value end of each member, as read; the members in canonical order
+    const { entries, order } = this.memberLists(depth);
     let count = 0;
     for (;;) {
       this.skipWhitespace();
