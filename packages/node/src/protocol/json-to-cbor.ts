@@ -541,8 +541,12 @@ export class JsonCborReader {
     for (const m of order) {
       const s = entries[3 * m] as number;
       const e = entries[3 * m + 2] as number;
-      o.copyWithin(at, s, e);
-      at += e - s;
+      // most members are a few dozen bytes: a loop costs less than a call into copyWithin
+      if (e - s <= 48) for (let i = s; i < e; i++) o[at++] = o[i] as number;
+      else {
+        o.copyWithin(at, s, e);
+        at += e - s;
+      }
     }
     o.copyWithin(from, this.len, this.len + total);
   }
