@@ -199,6 +199,40 @@ function settle(
   messages.push(verdict.reason, verdict.detail);
 }
 
+/** An identity claim as the worker keeps it: what it names, and its text (PackedChunk.claims). */
+interface KnownClaim {
+  readonly keyState: Uint8Array;
+  readonly author: string;
+  readonly signers: readonly string[];
+  readonly packed: string;
+}
+
+function isClaim(
+  claim: KnownClaim,
+  keyState: Uint8Array,
+  author: string,
+  signatures: readonly { readonly signer: string }[],
+): boolean {
+  if (claim.author !== author) return false;
+  const k = claim.keyState;
+  if (k.length !== keyState.length) return false;
+  for (let i = 0; i < k.length; i++) if (k[i] !== keyState[i]) return false;
+  const s = claim.signers;
+  if (s.length !== signatures.length) return false;
+  for (let i = 0; i < s.length; i++)
+    if (s[i] !== (signatures[i] as { signer: string }).signer) return false;
+  return true;
+}
+
+/**
+ * Claims seen in earlier chunks, so that a claim's text (its key state in hex, its author and
+ * signers joined) is written once, not once per chunk: an identity's events keep naming the
+ * same claim from one request to the next. One claim per slot, by the same number as
+ * {@link ClaimTable}'s; a claim made to share another's slot only replaces it.
+ */
+const KNOWN_CLAIM_SLOTS = 4096;
+const knownClaims = new Array<KnownClaim | undefined>(KNOWN_CLAIM_SLOTS).fill(undefined);
+
 /**
  * A chunk's identity claims, each once (see {@link PackedChunk.claims}). A claim is found
  * again by a number made of its key state's first bytes: no string is built or hashed per
@@ -207,9 +241,7 @@ function settle(
  */
 class ClaimTable {
   readonly packed: string[] = [];
-  private readonly keyStates: Uint8Array[] = [];
-  private readonly authors: string[] = [];
-  private readonly signers: (readonly { readonly signer: string }[])[] = [];
+  private readonly claims: KnownClaim[] = [];
   private readonly last = new Map<number, number>();
 
   indexOf(
@@ -224,35 +256,24 @@ class ClaimTable {
       ((keyState[2] as number) << 16) |
       (((keyState[3] as number) & 0x3f) << 24);
     const at = this.last.get(key);
-    if (at !== undefined && this.same(at, keyState, author, signatures)) return at;
-    const index = this.packed.length;
-    // (no did holds a space)
-    let packed = `${toHex(keyState)} ${author}`;
-    for (const s of signatures) packed += ` ${s.signer}`;
-    this.packed.push(packed);
-    this.keyStates.push(keyState);
-    this.authors.push(author);
-    this.signers.push(signatures);
+    if (at !== undefined && isClaim(this.claims[at] as KnownClaim, keyState, author, signatures))
+      return at;
+    // new to this chunk: known from an earlier one, or written now
+    const slot = key & (KNOWN_CLAIM_SLOTS - 1);
+    let claim = knownClaims[slot];
+    if (claim === undefined || !isClaim(claim, keyState, author, signatures)) {
+      const signers = signatures.map((s) => s.signer);
+      // (no did holds a space)
+      let packed = `${toHex(keyState)} ${author}`;
+      for (const signer of signers) packed += ` ${signer}`;
+      claim = { keyState: keyState.slice(), author, signers, packed };
+      knownClaims[slot] = claim;
+    }
+    const index = this.claims.length;
+    this.claims.push(claim);
+    this.packed.push(claim.packed);
     this.last.set(key, index);
     return index;
-  }
-
-  private same(
-    at: number,
-    keyState: Uint8Array,
-    author: string,
-    signatures: readonly { readonly signer: string }[],
-  ): boolean {
-    if (this.authors[at] !== author) return false;
-    const k = this.keyStates[at] as Uint8Array;
-    if (k.length !== keyState.length) return false;
-    for (let i = 0; i < k.length; i++) if (k[i] !== keyState[i]) return false;
-    const s = this.signers[at] as readonly { readonly signer: string }[];
-    if (s.length !== signatures.length) return false;
-    for (let i = 0; i < s.length; i++)
-      if ((s[i] as { signer: string }).signer !== (signatures[i] as { signer: string }).signer)
-        return false;
-    return true;
   }
 }
 
