@@ -20,12 +20,12 @@ function model(s: string): string {
   return s;
 }
 
-/** `s` as a JSON string, each character plain or (where `escape` says) as a \u escape. */
-function spell(s: string, escape: readonly boolean[]): string {
+/** `s` as a JSON string, each character plain or (where `escaped` says) as a \u escape. */
+function spell(s: string, escaped: readonly boolean[]): string {
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s[i] as string;
-    if (escape[i % escape.length] === true || c === '"' || c === '\\')
+    if (escaped[i % escaped.length] === true || c === '"' || c === '\\')
       out += `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
     else out += c;
   }
@@ -62,8 +62,8 @@ describe('hex members', () => {
     'at %s: the bytes, ERR_TOO_LARGE or ERR_MALFORMED as §3.4 says',
     (member) => {
       fc.assert(
-        fc.property(text, escapes, (s, escape) => {
-          const json = utf8(`{"v":1,"${member}":${spell(s, escape)},"x":"y"}`);
+        fc.property(text, escapes, (s, escaped) => {
+          const json = utf8(`{"v":1,"${member}":${spell(s, escaped)},"x":"y"}`);
           const read = readJsonObject(json, EVENT_JSON_PROFILE);
           const expected = model(s);
           if (read.ok) {
@@ -79,8 +79,8 @@ describe('hex members', () => {
 
   it('at sig in a signature entry, the same', () => {
     fc.assert(
-      fc.property(text, escapes, (s, escape) => {
-        const json = utf8(`{"signatures":[{"sig":${spell(s, escape)},"signer":"z"}]}`);
+      fc.property(text, escapes, (s, escaped) => {
+        const json = utf8(`{"signatures":[{"sig":${spell(s, escaped)},"signer":"z"}]}`);
         const read = readJsonObject(json, EVENT_JSON_PROFILE);
         const expected = model(s);
         if (read.ok) {
