@@ -74,6 +74,27 @@ describe('evaluatePolicy', () => {
     ).toBe('ok');
   });
 
+  it('without a policy, gives word for word what the explicit 1-of-[author] policy gives', () => {
+    // the policy-less case has its own short path (no sets built): held to the general rule
+    const arb = fc.record({
+      author: fc.constantFrom(...DIDS),
+      signers: fc.array(fc.constantFrom(...DIDS), { maxLength: 6 }),
+      badAt: fc.option(fc.nat(5), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(arb, ({ author, signers, badAt }) => {
+        const verdicts = signers.map((_, i) => i !== badAt);
+        const implicit = evaluatePolicy(event(author, undefined, signers), verdicts);
+        const explicit = evaluatePolicy(
+          event(author, { threshold: 1, signers: [author] }, signers),
+          verdicts,
+        );
+        expect(implicit).toEqual(explicit);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('throws RangeError when the verdicts do not match the signatures (a caller bug)', () => {
     expect(() => evaluatePolicy(event('did:a', p23, ['did:a']), [])).toThrow(RangeError);
   });

@@ -103,14 +103,21 @@ export interface PreparedChunk {
  * strings, instead of one cloned object (and three byte arrays, each with its own buffer) per
  * event. `buffer` holds a record of {@link RECORD} float64 per event, then 32 bytes of id per
  * event, then the bytes the records point into (each accepted event's canonical CBOR and its
- * nonce). `strings[4i, 4i+4)` are event i's: rejected: reason, detail, '', ''; read:
- * author (or '' for an identity's event: its claim's), kind, and the reason and detail of a
- * late verdict or '', ''.
+ * nonce). A record names its strings by index: its author (a did:key; an identity's event's is
+ * its claim's) and kind in `texts`, the reason and detail of a rejection or a late verdict in
+ * `messages`.
  */
 export interface PackedChunk {
   readonly buffer: ArrayBuffer;
   readonly count: number;
-  readonly strings: string[];
+  /**
+   * The authors and kinds of the chunk's read events, each once: a chunk of 1,000 events by
+   * 200 authors of one kind sends 201 strings, not 2,000 (each string costs the worker to write
+   * and the main thread to read, and the main thread's maps then hash one string per author).
+   */
+  readonly texts: string[];
+  /** Reason, detail, reason, detail...: of each rejected event and each late verdict. */
+  readonly messages: string[];
   /**
    * The chunk's identity claims, each once: the key state (64 hex digits), the author (a
    * did:cs), then each signer, separated by spaces (no did holds one). An event by an identity
@@ -131,7 +138,10 @@ const NONCE_END = 4;
 const CREATED_AT = 5;
 const EXPIRES_AT = 6;
 const CLAIM = 7; // index in `claims`, or -1: not an identity's event
-const RECORD = 8;
+const AUTHOR = 8; // index in `texts`, or -1: an identity's event (its claim's) or rejected
+const KIND = 9; // index in `texts`
+const MESSAGE = 10; // index of the reason in `messages` (the detail follows), or -1
+const RECORD = 11;
 // statuses
 const REJECTED = 0;
 const REJECTED_WITH_ID = 1;
@@ -160,6 +170,69 @@ class ByteSink {
   }
 }
 
+/** A chunk's texts, each once ({@link PackedChunk.texts}). */
+class TextTable {
+  readonly texts: string[] = [];
+  private readonly index = new Map<string, number>();
+
+  indexOf(text: string): number {
+    let at = this.index.get(text);
+    if (at === undefined) {
+      at = this.texts.length;
+      this.texts.push(text);
+      this.index.set(text, at);
+    }
+    return at;
+  }
+}
+
+/** Event `index`'s rejection or late verdict, into `messages` and its record. */
+function settle(
+  records: Float64Array,
+  messages: string[],
+  index: number,
+  status: number,
+  verdict: { readonly reason: string; readonly detail: string },
+): void {
+  records[RECORD * index + STATUS] = status;
+  records[RECORD * index + MESSAGE] = messages.length;
+  messages.push(verdict.reason, verdict.detail);
+}
+
+/** An identity claim as the worker keeps it: what it names, and its text (PackedChunk.claims). */
+interface KnownClaim {
+  readonly keyState: Uint8Array;
+  readonly author: string;
+  readonly signers: readonly string[];
+  readonly packed: string;
+}
+
+function isClaim(
+  claim: KnownClaim,
+  keyState: Uint8Array,
+  author: string,
+  signatures: readonly { readonly signer: string }[],
+): boolean {
+  if (claim.author !== author) return false;
+  const k = claim.keyState;
+  if (k.length !== keyState.length) return false;
+  for (let i = 0; i < k.length; i++) if (k[i] !== keyState[i]) return false;
+  const s = claim.signers;
+  if (s.length !== signatures.length) return false;
+  for (let i = 0; i < s.length; i++)
+    if (s[i] !== (signatures[i] as { signer: string }).signer) return false;
+  return true;
+}
+
+/**
+ * Claims seen in earlier chunks, so that a claim's text (its key state in hex, its author and
+ * signers joined) is written once, not once per chunk: an identity's events keep naming the
+ * same claim from one request to the next. One claim per slot, by the same number as
+ * {@link ClaimTable}'s; a claim made to share another's slot only replaces it.
+ */
+const KNOWN_CLAIM_SLOTS = 4096;
+const knownClaims = new Array<KnownClaim | undefined>(KNOWN_CLAIM_SLOTS).fill(undefined);
+
 /**
  * A chunk's identity claims, each once (see {@link PackedChunk.claims}). A claim is found
  * again by a number made of its key state's first bytes: no string is built or hashed per
@@ -168,9 +241,7 @@ class ByteSink {
  */
 class ClaimTable {
   readonly packed: string[] = [];
-  private readonly keyStates: Uint8Array[] = [];
-  private readonly authors: string[] = [];
-  private readonly signers: (readonly { readonly signer: string }[])[] = [];
+  private readonly claims: KnownClaim[] = [];
   private readonly last = new Map<number, number>();
 
   indexOf(
@@ -185,35 +256,24 @@ class ClaimTable {
       ((keyState[2] as number) << 16) |
       (((keyState[3] as number) & 0x3f) << 24);
     const at = this.last.get(key);
-    if (at !== undefined && this.same(at, keyState, author, signatures)) return at;
-    const index = this.packed.length;
-    // (no did holds a space)
-    let packed = `${toHex(keyState)} ${author}`;
-    for (const s of signatures) packed += ` ${s.signer}`;
-    this.packed.push(packed);
-    this.keyStates.push(keyState);
-    this.authors.push(author);
-    this.signers.push(signatures);
+    if (at !== undefined && isClaim(this.claims[at] as KnownClaim, keyState, author, signatures))
+      return at;
+    // new to this chunk: known from an earlier one, or written now
+    const slot = key & (KNOWN_CLAIM_SLOTS - 1);
+    let claim = knownClaims[slot];
+    if (claim === undefined || !isClaim(claim, keyState, author, signatures)) {
+      const signers = signatures.map((s) => s.signer);
+      // (no did holds a space)
+      let packed = `${toHex(keyState)} ${author}`;
+      for (const signer of signers) packed += ` ${signer}`;
+      claim = { keyState: keyState.slice(), author, signers, packed };
+      knownClaims[slot] = claim;
+    }
+    const index = this.claims.length;
+    this.claims.push(claim);
+    this.packed.push(claim.packed);
     this.last.set(key, index);
     return index;
-  }
-
-  private same(
-    at: number,
-    keyState: Uint8Array,
-    author: string,
-    signatures: readonly { readonly signer: string }[],
-  ): boolean {
-    if (this.authors[at] !== author) return false;
-    const k = this.keyStates[at] as Uint8Array;
-    if (k.length !== keyState.length) return false;
-    for (let i = 0; i < k.length; i++) if (k[i] !== keyState[i]) return false;
-    const s = this.signers[at] as readonly { readonly signer: string }[];
-    if (s.length !== signatures.length) return false;
-    for (let i = 0; i < s.length; i++)
-      if ((s[i] as { signer: string }).signer !== (signatures[i] as { signer: string }).signer)
-        return false;
-    return true;
   }
 }
 
@@ -229,8 +289,9 @@ export function preparePacked(
 ): PackedChunk {
   const t0 = performance.now();
   const count = spans.length >>> 1;
-  const records = new Float64Array(RECORD * count);
-  const strings = new Array<string>(4 * count).fill('');
+  const records = new Float64Array(RECORD * count).fill(-1);
+  const messages: string[] = [];
+  const texts = new TextTable();
   const claims = new ClaimTable();
   // The reader leaves each event's CBOR in its own buffer until the next read: it is copied
   // once into `out` (what crosses back), and its body once into `bodies` (what is hashed).
@@ -244,7 +305,6 @@ export function preparePacked(
     signerKeys: readonly Uint8Array[];
   }[] = [];
   for (let index = 0; index < count; index++) {
-    const r = 4 * index;
     const start = spans[2 * index] as number;
     const end = spans[2 * index + 1] as number;
     // the strict reader of §3.4 (or the canonical CBOR decoder), on the bytes as received
@@ -256,18 +316,14 @@ export function preparePacked(
     if (ctx.encoding === 'cbor') {
       const result = decodeEvent(data.subarray(start, end));
       if (!result.ok) {
-        records[RECORD * index + STATUS] = REJECTED;
-        strings[r] = result.reason;
-        strings[r + 1] = result.detail;
+        settle(records, messages, index, REJECTED, result);
         continue;
       }
       ({ event, signerKeys, encoded: cbor, body } = result.value);
     } else {
       const result = readEventCbor(data, start, end);
       if (!result.ok) {
-        records[RECORD * index + STATUS] = REJECTED;
-        strings[r] = result.reason;
-        strings[r + 1] = result.detail;
+        settle(records, messages, index, REJECTED, result);
         continue;
       }
       ({ event, signerKeys, cbor, bodyEnd } = result.value);
@@ -282,11 +338,9 @@ export function preparePacked(
     records[rec + NONCE_END] = nonceAt + event.nonce.length;
     records[rec + CREATED_AT] = event.createdAt;
     records[rec + EXPIRES_AT] = event.expiresAt;
-    strings[r + 1] = event.kind;
-    if (event.keyState === undefined) {
-      strings[r] = event.author;
-      records[rec + CLAIM] = -1;
-    } else records[rec + CLAIM] = claims.indexOf(event.keyState, event.author, event.signatures);
+    records[rec + KIND] = texts.indexOf(event.kind);
+    if (event.keyState === undefined) records[rec + AUTHOR] = texts.indexOf(event.author);
+    else records[rec + CLAIM] = claims.indexOf(event.keyState, event.author, event.signatures);
     if (body !== undefined) bodies.append(body, 0, body.length);
     else {
       // the body: the event without its last key (§3.3: `signatures` sorts last), one entry fewer
@@ -310,11 +364,8 @@ export function preparePacked(
   let checks = 0;
   read.forEach(({ index, event }, j) => {
     const time = checkTime(event, ctx.now, ctx.timeRules);
-    if (!time.ok) {
-      records[RECORD * index + STATUS] = REJECTED_WITH_ID;
-      strings[4 * index] = time.reason;
-      strings[4 * index + 1] = time.detail;
-    } else {
+    if (!time.ok) settle(records, messages, index, REJECTED_WITH_ID, time);
+    else {
       live.push({ index, event, j, first: checks });
       checks += event.signatures.length;
     }
@@ -340,11 +391,7 @@ export function preparePacked(
     for (let k = 0; k < event.signatures.length; k++) mine.push(verdicts[first + k] === 1);
     const policy = evaluatePolicy(event, mine);
     const trust = policy.ok ? checkTrust(event.author, ctx.trust) : policy;
-    if (!trust.ok) {
-      records[RECORD * index + STATUS] = READ_LATE;
-      strings[4 * index + 2] = trust.reason;
-      strings[4 * index + 3] = trust.detail;
-    }
+    if (!trust.ok) settle(records, messages, index, READ_LATE, trust);
   }
   // one buffer: records, ids by event index, bytes
   const idsAt = 8 * RECORD * count;
@@ -359,7 +406,8 @@ export function preparePacked(
   return {
     buffer,
     count,
-    strings,
+    texts: texts.texts,
+    messages,
     claims: claims.packed,
     parseMs: t1 - t0 + (performance.now() - t2),
     verifyMs: t2 - t1,
@@ -370,7 +418,7 @@ export function preparePacked(
  * The events of a {@link PackedChunk}; their byte arrays are views of its one buffer.
  */
 export function unpackChunk(packed: PackedChunk): PreparedChunk {
-  const { buffer, count, strings } = packed;
+  const { buffer, count, texts, messages } = packed;
   const records = new Float64Array(buffer, 0, RECORD * count);
   const all = new Uint8Array(buffer);
   const idsAt = 8 * RECORD * count;
@@ -380,12 +428,12 @@ export function unpackChunk(packed: PackedChunk): PreparedChunk {
   for (let i = 0; i < count; i++) {
     const rec = RECORD * i;
     const status = records[rec + STATUS] as number;
-    const s = 4 * i;
+    const m = records[rec + MESSAGE] as number;
     if (status === REJECTED) {
       events[i] = {
         ok: false,
-        reason: strings[s] as ReasonCode,
-        detail: strings[s + 1] as string,
+        reason: messages[m] as ReasonCode,
+        detail: messages[m + 1] as string,
       };
       continue;
     }
@@ -396,8 +444,8 @@ export function unpackChunk(packed: PackedChunk): PreparedChunk {
     if (status === REJECTED_WITH_ID) {
       events[i] = {
         ok: false,
-        reason: strings[s] as ReasonCode,
-        detail: strings[s + 1] as string,
+        reason: messages[m] as ReasonCode,
+        detail: messages[m + 1] as string,
         id,
       };
       continue;
@@ -410,15 +458,16 @@ export function unpackChunk(packed: PackedChunk): PreparedChunk {
     const prepared: Prepared = {
       ok: true,
       id,
-      author: claim === undefined ? (strings[s] as string) : claim.author,
-      kind: strings[s + 1] as string,
+      author:
+        claim === undefined ? (texts[records[rec + AUTHOR] as number] as string) : claim.author,
+      kind: texts[records[rec + KIND] as number] as string,
       nonce: view(at(NONCE_START), at(NONCE_END)),
       createdAt: records[rec + CREATED_AT] as number,
       expiresAt: records[rec + EXPIRES_AT] as number,
       encoded: view(at(ENCODED_START), at(ENCODED_END)),
       late:
         status === READ_LATE
-          ? { reason: strings[s + 2] as ReasonCode, detail: strings[s + 3] as string }
+          ? { reason: messages[m] as ReasonCode, detail: messages[m + 1] as string }
           : undefined,
       identity: claim?.claim,
     };

@@ -36,6 +36,7 @@ import {
 } from './json-to-cbor.js';
 import { LIMITS } from './limits.js';
 import { accept, Reason, type Rejection, type Result, reject } from './reasons.js';
+import { type RepeatedText, RepeatedTexts } from './repeated-texts.js';
 
 export { EVENT_JSON_PROFILE, type JsonTextProfile } from './json-to-cbor.js';
 
@@ -188,33 +189,37 @@ function hasKeys(o: Uint8Array, top: readonly number[], keys: readonly Uint8Arra
   return true;
 }
 
-/** The author of the usual shapes as `commonShape` reads it. */
-interface FastAuthor {
-  readonly author: string;
-  readonly authorKey: Uint8Array | null;
-  readonly keyState?: Uint8Array;
-}
+// The dids and kinds of the usual shapes, each turned into a string and parsed once per text
+// seen (bounded tables: repeated-texts.ts); every hit is the string and verdict that
+// `asciiString` then `parseDidKey` / `parseDidCs` give for the same bytes.
+const DID_KEYS = new RepeatedTexts(12, asciiString, parseDidKey);
+const DID_CSES = new RepeatedTexts(12, asciiString, parseDidCs);
+const KINDS = new RepeatedTexts(8, asciiString, (kind) => kind);
 
 /**
- * The author (and key state) of the usual shapes: a valid did:key, or a valid did:cs with a
- * 32-byte `key_state` (the value at `keyStateAt`); null for anything else.
+ * The author of the usual shapes: a valid did:key, or a valid did:cs (whose 32-byte
+ * `key_state` `commonShape` then checks); null for anything else. `value` is the did:key's
+ * public key, or the did:cs's inception id.
  */
-function fastAuthor(o: Uint8Array, top: readonly number[], identity: boolean): FastAuthor | null {
+function fastAuthor(
+  o: Uint8Array,
+  top: readonly number[],
+  identity: boolean,
+): RepeatedText<Result<Uint8Array>> | null {
   const at = top[10] as number;
   const end = top[11] as number;
   const length = identity ? DID_CS_LENGTH : DID_KEY_LENGTH;
   if (o[at] !== 0x78 || o[at + 1] !== length || end !== at + 2 + length) return null;
-  const author = asciiString(o, at + 2, end);
-  if (!identity) {
-    const key = parseDidKey(author);
-    return key.ok ? { author, authorKey: key.value } : null;
-  }
-  if (!parseDidCs(author).ok) return null;
-  // key_state: exactly 32 bytes
+  const author = (identity ? DID_CSES : DID_KEYS).get(o, at + 2, end);
+  return author.value.ok ? author : null;
+}
+
+/** The 32 bytes of an identity's event's `key_state` (its CBOR at `top[15..17]`), or null. */
+function keyStateOf(o: Uint8Array, top: readonly number[]): Uint8Array | null {
   const ks = top[16] as number;
   if (!bytesAt(o, ks, KEY_STATE_HEAD) || top[17] !== ks + KEY_STATE_HEAD.length + KEY_STATE_BYTES)
     return null;
-  return { author, authorKey: null, keyState: o.slice(ks + KEY_STATE_HEAD.length, top[17]) };
+  return o.slice(ks + KEY_STATE_HEAD.length, top[17]);
 }
 
 /**
@@ -242,7 +247,7 @@ function commonShape(o: Uint8Array, top: readonly number[], cbor: Uint8Array): E
     const c = o[i] as number;
     if (c < 0x21 || c > 0x7e) return null;
   }
-  const kind = asciiString(o, end - kindLength, end);
+  const kind = KINDS.get(o, end - kindLength, end).text;
   // nonce: 16..32 bytes
   at = top[7] as number;
   end = top[8] as number;
@@ -254,7 +259,10 @@ function commonShape(o: Uint8Array, top: readonly number[], cbor: Uint8Array): E
   // author: a valid did:key, or a valid did:cs and its key_state
   const who = fastAuthor(o, top, identity);
   if (who === null) return null;
-  const { author, authorKey } = who;
+  const author = who.text;
+  const authorKey = identity ? null : (who.value as { readonly value: Uint8Array }).value;
+  const keyState = identity ? keyStateOf(o, top) : null;
+  if (identity && keyState === null) return null;
   // created_at < expires_at, unsigned
   at = top[16 + late] as number;
   if ((o[at] as number) >> 5 !== 0) return null;
@@ -287,18 +295,17 @@ function commonShape(o: Uint8Array, top: readonly number[], cbor: Uint8Array): E
       at += DID_KEY_LENGTH;
       continue;
     }
-    const signer = asciiString(o, at, at + DID_KEY_LENGTH);
+    const signer = DID_KEYS.get(o, at, at + DID_KEY_LENGTH);
     at += DID_KEY_LENGTH;
-    const key = parseDidKey(signer);
-    if (!key.ok) return null;
-    signatures.push({ signer, sig });
-    signerKeys.push(key.value);
+    if (!signer.value.ok) return null;
+    signatures.push({ signer: signer.text, sig });
+    signerKeys.push(signer.value.value);
   }
   if (at !== end || end !== cbor.length) return null;
   const event: EventCbor['event'] =
-    who.keyState === undefined
+    keyState === null
       ? { v: 1, kind, author, createdAt, expiresAt, nonce, signatures }
-      : { v: 1, kind, author, keyState: who.keyState, createdAt, expiresAt, nonce, signatures };
+      : { v: 1, kind, author, keyState, createdAt, expiresAt, nonce, signatures };
   return { event, authorKey, signerKeys, cbor, bodyEnd: top[21 + late] as number };
 }
 

@@ -68,6 +68,8 @@ function hexKeys(profile: JsonTextProfile): readonly (readonly number[])[] {
 }
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const MAX_SAFE_DIGITS = '9007199254740991';
+/** Objects with more members than this get member lists of their own, not kept for reuse. */
+const KEPT_MEMBERS = 64;
 /** Exponents are clamped here: beyond it every nonzero value is out of range or not integral. */
 const EXPONENT_CLAMP = 1_000_000_000;
 
@@ -180,6 +182,8 @@ export class JsonCborReader {
    * in canonical order.
    */
   readonly top: number[] = [];
+  /** Per nesting depth, the member lists of the object open there (`memberLists`). */
+  private readonly members: ({ entries: number[]; order: number[] } | undefined)[] = [];
 
   private profile: JsonTextProfile = EVENT_JSON_PROFILE;
   // the profile's fields, read on every value
@@ -410,19 +414,24 @@ export class JsonCborReader {
   }
 
   /**
-   * Puts member `order.length` (key at [ks, ke)) into `order`, the members by encoded key;
-   * a name met before is ERR_MALFORMED here, before its value is read.
+   * Puts member `n` (key at [ks, ke)) into `order[0, n]`, the members by encoded key; a name
+   * met before is ERR_MALFORMED here, before its value is read.
    */
-  private placeKey(entries: readonly number[], order: number[], ks: number, ke: number): void {
-    const n = order.length;
+  private placeKey(
+    entries: readonly number[],
+    order: number[],
+    n: number,
+    ks: number,
+    ke: number,
+  ): void {
     if (n === 0) {
-      order.push(0);
+      order[0] = 0;
       return;
     }
     const last = 3 * (order[n - 1] as number);
     const c = this.compareKeys(entries[last] as number, entries[last + 1] as number, ks, ke);
     if (c < 0) {
-      order.push(n); // the usual case: in order so far
+      order[n] = n; // the usual case: in order so far
       return;
     }
     if (c === 0) this.duplicate(ks, ke);
@@ -436,7 +445,24 @@ export class JsonCborReader {
       if (d < 0) lo = mid + 1;
       else hi = mid;
     }
-    order.splice(lo, 0, n);
+    for (let i = n; i > lo; i--) order[i] = order[i - 1] as number;
+    order[lo] = n;
+  }
+
+  /**
+   * The two lists an object at `depth` keeps its members in (written from index 0; an object
+   * reads only the members it wrote): reused from one object to the next (an object's nested
+   * objects sit deeper, so no two open objects share them). Lists that an object with many
+   * members grew are replaced by new ones at the next object of that depth, so no more than
+   * {@link KEPT_MEMBERS} members' worth per depth stays held from one text to the next.
+   */
+  private memberLists(depth: number): { entries: number[]; order: number[] } {
+    let lists = this.members[depth];
+    if (lists === undefined || lists.order.length > KEPT_MEMBERS) {
+      lists = { entries: [], order: [] };
+      this.members[depth] = lists;
+    }
+    return lists;
   }
 
   private duplicate(ks: number, ke: number): never {
@@ -455,8 +481,8 @@ export class JsonCborReader {
       this.grow(1);
       return;
     }
-    const entries: number[] = []; // key start, key end, value end of each member, as read
-    const order: number[] = []; // the members in canonical order
+    // key start, key end, value end of each member, as read; the members in canonical order
+    const { entries, order } = this.memberLists(depth);
     let count = 0;
     for (;;) {
       this.skipWhitespace();
@@ -470,7 +496,7 @@ export class JsonCborReader {
       const ks = this.len;
       this.text();
       const ke = this.len;
-      this.placeKey(entries, order, ks, ke);
+      this.placeKey(entries, order, count - 1, ks, ke);
       this.skipWhitespace();
       if (this.pos >= this.end || b[this.pos] !== 0x3a)
         malformed(`expected ':' after a member name, found ${describe(this.at())}`);
@@ -484,7 +510,10 @@ export class JsonCborReader {
             : GENERIC;
       else if (role === ENTRY && this.keyIs(ks, ke, SIG_KEY)) child = HEX;
       this.value(depth, child);
-      entries.push(ks, ke, this.len);
+      const e = 3 * (count - 1);
+      entries[e] = ks;
+      entries[e + 1] = ke;
+      entries[e + 2] = this.len;
       this.skipWhitespace();
       const c = this.at();
       this.pos++;
@@ -493,12 +522,13 @@ export class JsonCborReader {
       malformed(`expected ',' or '}' in an object, found ${describe(c)}`);
     }
     this.grow(headSize(count));
-    this.sortMembers(headAt + 1, entries, order);
+    this.sortMembers(headAt + 1, entries, order, count);
     this.closeHead(headAt, 5, count);
     if (role === EVENT) {
       // where each member ended up, for json-event.ts
       let at = headAt + headSize(count);
-      for (const k of order) {
+      for (let m = 0; m < count; m++) {
+        const k = order[m] as number;
         const key = (entries[3 * k + 1] as number) - (entries[3 * k] as number);
         const value = (entries[3 * k + 2] as number) - (entries[3 * k + 1] as number);
         this.top.push(at, at + key, at + key + value);
@@ -508,19 +538,29 @@ export class JsonCborReader {
   }
 
   /** Rewrites the members (contiguous from `from`) in canonical order, unless they are in it. */
-  private sortMembers(from: number, entries: readonly number[], order: readonly number[]): void {
+  private sortMembers(
+    from: number,
+    entries: readonly number[],
+    order: readonly number[],
+    count: number,
+  ): void {
     let k = 0;
-    while (k < order.length && order[k] === k) k++;
-    if (k === order.length) return;
+    while (k < count && order[k] === k) k++;
+    if (k === count) return;
     const total = this.len - from;
     this.ensure(total);
     const o = this.out;
     let at = this.len; // assembled past the end, then moved back
-    for (const m of order) {
+    for (let j = 0; j < count; j++) {
+      const m = order[j] as number;
       const s = entries[3 * m] as number;
       const e = entries[3 * m + 2] as number;
-      o.copyWithin(at, s, e);
-      at += e - s;
+      // most members are a few dozen bytes: a loop costs less than a call into copyWithin
+      if (e - s <= 48) for (let i = s; i < e; i++) o[at++] = o[i] as number;
+      else {
+        o.copyWithin(at, s, e);
+        at += e - s;
+      }
     }
     o.copyWithin(from, this.len, this.len + total);
   }
@@ -607,6 +647,37 @@ export class JsonCborReader {
   private hex(): void {
     const b = this.b;
     const start = this.pos + 1;
+    // The usual text, lowercase hex pairs then the closing quote, decoded as it is checked, in
+    // one pass, behind room for the longest head; any other text is read again below.
+    const max = LIMITS.maxByteStringBytes;
+    this.ensure(2 + max);
+    const o = this.out;
+    const at = this.len + 2;
+    let w = at;
+    let i = start;
+    const last = this.end - 1;
+    while (i < last && w - at < max) {
+      const hi = LOWER_HEX_VALUE[b[i] as number] as number;
+      const lo = LOWER_HEX_VALUE[b[i + 1] as number] as number;
+      if ((hi | lo) < 0) break;
+      o[w++] = (hi << 4) | lo;
+      i += 2;
+    }
+    if (i < this.end && b[i] === 0x22) {
+      const n = w - at;
+      this.grow(headSize(n) + n);
+      const h = this.headAt(this.len, 2, n);
+      if (h !== at) for (let k = 0; k < n; k++) o[h + k] = o[at + k] as number;
+      this.len = h + n;
+      this.pos = i + 1;
+      return;
+    }
+    this.hexRead(start);
+  }
+
+  /** {@link hex} for a text other than plain lowercase hex pairs: judged as the spec says. */
+  private hexRead(start: number): void {
+    const b = this.b;
     let i = start;
     while (i < this.end && (LOWER_HEX_VALUE[b[i] as number] as number) >= 0) i++;
     if (i < this.end && b[i] === 0x22) {
