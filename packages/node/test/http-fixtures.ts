@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { Core } from '@commons-sync/bindings';
+import { afterAll } from 'vitest';
 
 import { startApiServer } from '../src/api/server.js';
 import { createKeyFile } from '../src/keys/keyfile.js';
@@ -25,11 +26,17 @@ export interface HttpNode {
 }
 
 let keyTemplate: Promise<string> | undefined;
+let keyDir: string | undefined;
+// after the test file's own hooks (they close their nodes first)
+afterAll(() => {
+  if (keyDir !== undefined) rmSync(keyDir, { recursive: true, force: true });
+});
 
 /** One node key for all test nodes (scrypt at its lowest cost), copied into each data dir. */
 function nodeKey(core: Core): Promise<string> {
   keyTemplate ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cs-http-key-'));
+    keyDir = dir;
     await createKeyFile(join(dir, KEY_FILE), PASSPHRASE, core, undefined, { scryptN: 2 ** 15 });
     return join(dir, KEY_FILE);
   })();

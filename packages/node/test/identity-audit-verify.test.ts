@@ -4,7 +4,7 @@
  * look valid (or the reverse), an event by an identity that lost its identity row, a row moved
  * to another key state or written twice, an invalidation of no row, are each named (through the CLI as a user runs it, and through verifyAudit).
  */
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -48,10 +48,15 @@ beforeAll(async () => {
   await postKeyEvents(n.url, [rot]);
   await n.close();
 });
-afterAll(() => n.remove());
+const copies: string[] = [];
+afterAll(() => {
+  n.remove();
+  for (const dir of copies) rmSync(dir, { recursive: true, force: true });
+});
 
 function tampered(sql: string, ...params: unknown[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'cs-id-tamper-'));
+  copies.push(dir);
   cpSync(n.dir, dir, { recursive: true });
   const db = new Database(join(dir, DB_FILE));
   db.prepare(sql).run(...params);

@@ -7,6 +7,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { afterAll } from 'vitest';
 import { type ApiServer, startApiServer } from '../src/api/server.js';
 import { keyEventToJson, type VerifiedKeyEvent } from '../src/identity/index.js';
 import { createKeyFile } from '../src/keys/keyfile.js';
@@ -18,10 +19,17 @@ export const NODE_PASSPHRASE = 'identity node passphrase';
 
 let keyTemplate: Promise<string> | undefined;
 
+/** The directories these helpers made: removed after the test file's own hooks ran. */
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 /** One node key for all test nodes (scrypt at its lowest cost), copied into each data dir. */
 function nodeKey(): Promise<string> {
   keyTemplate ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cs-id-key-'));
+    made.push(dir);
     await createKeyFile(join(dir, KEY_FILE), NODE_PASSPHRASE, core, undefined, {
       scryptN: 2 ** 15,
     });
@@ -49,7 +57,10 @@ export async function startIdentityNode(
   opts: Partial<NodeOptions> & { dir?: string; http?: boolean } = {},
 ): Promise<IdentityNode> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'cs-id-node-'));
-  if (opts.dir === undefined) copyFileSync(await nodeKey(), join(dir, KEY_FILE));
+  if (opts.dir === undefined) {
+    made.push(dir);
+    copyFileSync(await nodeKey(), join(dir, KEY_FILE));
+  }
   let clock = now;
   const node = await openNode({
     dataDir: dir,
