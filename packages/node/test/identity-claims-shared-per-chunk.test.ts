@@ -1,15 +1,17 @@
 /**
  * An identity's event crosses back from the worker naming a claim (its key state, author and
- * signers) that the chunk's events naming the same three share, each claim sent once
- * (pipeline/prepare.ts); the identity verdict keeps its lookups on the claim while the
- * identity's state is the same (pipeline/identity-stage.ts). Neither may change a verdict:
+ * signers) that the chunk's events naming the same three share, each claim sent once, and the
+ * main thread makes one object per claim for every chunk after (pipeline/prepare.ts); the
+ * identity verdict keeps its lookups on the claim while the identity's state is the same
+ * (pipeline/identity-stage.ts). Neither may change a verdict:
  *
  * - every event's claim is the one its own text names, even when key states share their first
  *   bytes (the worker finds claims by them), or one key state comes with other signers or
- *   another author; events naming the same three share one claim object, others do not;
- * - the stage's verdict on events that share claims (or claims of other chunks with the same
- *   text) equals `checkIdentityAuthor` against the current state after every key event joins,
- *   in any order of delivery, and after the logs are reloaded (the kept lookups are made again
+ *   another author; events naming the same three share one claim object, in one chunk and
+ *   across chunks, and others do not;
+ * - the stage's verdict on events that share claims (or on other objects of the same claim)
+ *   equals `checkIdentityAuthor` against the current state after every key event joins, in
+ *   any order of delivery, and after the logs are reloaded (the kept lookups are made again
  *   once a key event was offered, or on another registry).
  */
 import fc from 'fast-check';
@@ -21,7 +23,13 @@ import {
   type VerifiedKeyEvent,
 } from '../src/identity/index.js';
 import { IdentityStage } from '../src/pipeline/identity-stage.js';
-import type { IdentityClaim, Prepared } from '../src/pipeline/prepare.js';
+import {
+  type IdentityClaim,
+  type Prepared,
+  UNPACKED_CLAIMS,
+  unpackChunk,
+  unpackedClaimsKept,
+} from '../src/pipeline/prepare.js';
 import { VerifyPool } from '../src/pipeline/verify-pool.js';
 import {
   batchOfTexts,
@@ -70,17 +78,6 @@ const claimArb = fc.record({
 });
 type ClaimSpec = typeof claimArb extends fc.Arbitrary<infer T> ? T : never;
 
-/** The worker's number for a claim's key state (pipeline/prepare.ts, ClaimTable). */
-function numberOf(spec: ClaimSpec): number {
-  const k = keyState(spec.prefix, spec.tail);
-  return (
-    (k[0] as number) |
-    ((k[1] as number) << 8) |
-    ((k[2] as number) << 16) |
-    (((k[3] as number) & 0x3f) << 24)
-  );
-}
-
 let nonce = 0;
 function text(spec: ClaimSpec): Uint8Array {
   const signed = signEvent(
@@ -108,15 +105,19 @@ describe.each([0, 2])('the worker stage with %i threads', (threads) => {
     await fc.assert(
       fc.asyncProperty(fc.array(claimArb, { minLength: 1, maxLength: 24 }), async (specs) => {
         const texts = specs.map(text);
-        const chunk = await pool.prepare(batchOfTexts(texts), {
-          now: NOW,
-          timeRules: DEFAULT_TIME_RULES,
-          trust: { mode: 'open' },
-        });
-        const events = chunk.events.map((e) => {
-          if (!e.ok || e.identity === undefined) throw new Error('an identity event not read');
-          return e as Prepared & { identity: IdentityClaim };
-        });
+        // two requests: the second's events name the first's claims again
+        const ctx = { now: NOW, timeRules: DEFAULT_TIME_RULES, trust: { mode: 'open' as const } };
+        const half = Math.ceil(texts.length / 2);
+        const chunks = [
+          await pool.prepare(batchOfTexts(texts.slice(0, half)), ctx),
+          await pool.prepare(batchOfTexts(texts.slice(half)), ctx),
+        ];
+        const events = chunks
+          .flatMap((c) => c.events)
+          .map((e) => {
+            if (!e.ok || e.identity === undefined) throw new Error('an identity event not read');
+            return e as Prepared & { identity: IdentityClaim };
+          });
         events.forEach((e, i) => {
           const read = readEventJson(texts[i] as Uint8Array);
           if (!read.ok) throw new Error(read.detail);
@@ -125,32 +126,50 @@ describe.each([0, 2])('the worker stage with %i threads', (threads) => {
           expect(e.identity.keyState).toBe(toHex(own.keyState as Uint8Array));
           expect(e.identity.signers).toEqual(own.signatures.map((s) => s.signer));
         });
-        // a claim object is never shared by two different claims; inline (0 threads, one
-        // chunk) equal claims share one, unless a claim under the same number of the worker's
-        // came between them (it compares only with the last under each number)
+        // a claim object is never shared by two different claims, and equal claims share one
+        // (whichever chunk and worker read them, and even where the worker sent a claim twice:
+        // it compares only with the last claim under each number of its own)
         const tripleOf = (e: (typeof events)[number]) =>
           `${e.identity.keyState} ${e.author} ${e.identity.signers.join(' ')}`;
         for (let i = 0; i < events.length; i++) {
           for (let j = 0; j < i; j++) {
             const a = events[i] as (typeof events)[number];
             const b = events[j] as (typeof events)[number];
-            if (tripleOf(a) !== tripleOf(b)) {
-              expect(a.identity).not.toBe(b.identity);
-              continue;
-            }
-            const n = numberOf(specs[i] as ClaimSpec);
-            const between = events
-              .slice(j + 1, i)
-              .some(
-                (e, k) =>
-                  numberOf(specs[j + 1 + k] as ClaimSpec) === n && tripleOf(e) !== tripleOf(a),
-              );
-            if (threads === 0 && !between) expect(a.identity).toBe(b.identity);
+            if (tripleOf(a) !== tripleOf(b)) expect(a.identity).not.toBe(b.identity);
+            else expect(a.identity).toBe(b.identity);
           }
         }
       }),
       { numRuns: threads === 0 ? 60 : 25 },
     );
+  });
+});
+
+describe('the claim objects kept from one chunk to the next', () => {
+  it('are bounded: a stream of new claims never keeps more than the bound', () => {
+    const hex = (n: number) => n.toString(16).padStart(64, '0');
+    const chunkOf = (claims: string[]) =>
+      unpackChunk({
+        buffer: new ArrayBuffer(0),
+        count: 0,
+        texts: [],
+        messages: [],
+        claims,
+        parseMs: 0,
+        verifyMs: 0,
+      });
+    let peak = 0;
+    for (let c = 0; c < 6; c++) {
+      chunkOf(
+        Array.from(
+          { length: 1000 },
+          (_, i) => `${hex(c * 1000 + i)} ${authors[0]} ${keys[0]?.did}`,
+        ),
+      );
+      peak = Math.max(peak, unpackedClaimsKept());
+    }
+    expect(peak).toBeGreaterThan(UNPACKED_CLAIMS - 1000);
+    expect(peak).toBeLessThanOrEqual(UNPACKED_CLAIMS);
   });
 });
 
@@ -177,21 +196,20 @@ describe('the identity stage keeps the verdict lookups on the claim', () => {
           const identity = (family[0] as VerifiedKeyEvent).identity;
           const others = allKeys.map((k) => k.did);
           // claims made once and reused across every state: each names a key state of the
-          // family (or none of it), with signers of its own, by the identity or another
-          // claims made once and reused across every state: each names a key state of the
           // family (or none of it), with signers of its own, by the identity or another; each
-          // twice with its text (two chunks' copies) and once without
+          // as two objects (as if the main thread's claim objects had been forgotten between
+          // two chunks)
           const claims = family.flatMap((e, i) => {
             if (e.event.type === 'veto') return [];
             const body = e.event as EstablishmentBody;
             const other = [others[i % others.length] as string];
-            return [true, true, false].flatMap((text) => [
-              claim(e.id, identity, body.keys, text),
-              claim(e.id, identity, other, text),
-              claim(e.id, authors[0] as string, body.keys, text),
+            return [0, 1].flatMap(() => [
+              claim(e.id, identity, body.keys),
+              claim(e.id, identity, other),
+              claim(e.id, authors[0] as string, body.keys),
             ]);
           });
-          claims.push(claim(new Uint8Array(32), identity, ['x'], true));
+          claims.push(claim(new Uint8Array(32), identity, ['x']));
           order(family, delivery).forEach((e, n) => {
             // now and then the logs as the (empty) store holds them: a registry of its own
             if (n % 4 === 3) stage.reload();
@@ -221,23 +239,11 @@ describe('the identity stage keeps the verdict lookups on the claim', () => {
   });
 });
 
-/** A claim as a chunk carries it: with its text, or (`text` false) without. */
+/** A claim as an unpacked chunk gives it. */
 function claim(
   id: Uint8Array,
   author: string,
   signers: readonly string[],
-  text: boolean,
 ): { author: string; claim: IdentityClaim } {
-  const keyState = toHex(id);
-  return {
-    author,
-    claim: text
-      ? {
-          keyState,
-          signers,
-          text: `${keyState} ${author} ${signers.join(' ')}`,
-          resolved: undefined,
-        }
-      : { keyState, signers, resolved: undefined },
-  };
+  return { author, claim: { keyState: toHex(id), signers, resolved: undefined } };
 }

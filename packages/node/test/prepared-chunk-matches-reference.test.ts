@@ -170,12 +170,6 @@ function reference(
           identity: {
             keyState: toHex(d.event.keyState),
             signers: d.event.signatures.map((x) => x.signer),
-            // the claim's text, by which the identity stage keeps its lookups across chunks
-            text: [
-              toHex(d.event.keyState),
-              d.event.author,
-              ...d.event.signatures.map((x) => x.signer),
-            ].join(' '),
           },
         }),
   };

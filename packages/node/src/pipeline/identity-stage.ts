@@ -29,7 +29,6 @@ import {
   type KelCheck,
   KelReason,
   type RegistryBounds,
-  type ResolvedAuthor,
   resolveAuthor,
   type VerifiedKeyEvent,
   verdictAt,
@@ -65,12 +64,6 @@ const FINAL_FOR_EVENT: ReadonlySet<string> = new Set([
   KelReason.THRESHOLD_NOT_MET,
   KelReason.BEFORE_KEY_STATE,
 ]);
-
-/**
- * Claims whose verdict lookups are kept from one chunk to the next (all forgotten when a key
- * event is offered, or when this many are kept): a bound on memory, not on any verdict.
- */
-const KEPT_CLAIMS = 4096;
 
 /** An event by an identity (one the identity verdict can refuse). */
 type IdentityEvent = Prepared & { readonly identity: NonNullable<Prepared['identity']> };
@@ -116,9 +109,6 @@ export class IdentityStage {
   private readonly now: () => number;
   private readonly held: HeldEvents<IdentityEvent>;
   private readonly jobs: Job[] = [];
-  /** The verdict's lookups by claim text, made under the registry version `#keptVersion`. */
-  readonly #kept = new Map<string, ResolvedAuthor>();
-  #keptVersion = -1;
   private running: Promise<void> | undefined;
   private stopped = false;
   /**
@@ -160,11 +150,11 @@ export class IdentityStage {
    * §7 step 7 for an author that is an identity: spec/IDENTITY.md §8 against its state
    * (`checkIdentityAuthor`). Its lookups (the identity, the key state, the signers against
    * its keys) hold until a key event is offered to the registry (its version, never the same
-   * in two registries), so they are kept: on the event's claim, which the events of a chunk
-   * naming the same key state, author and signers share, and by the claim's text for the
-   * chunks after. Per event, then, the window's two comparisons. (In a running node each
-   * lookup on an identity's state cost about 1 µs: its objects are out of the caches after the
-   * commit's SQLite work.)
+   * in two registries), so they are kept on the event's claim, which the events naming the
+   * same key state, author and signers share from one chunk to the next (prepare.ts). Per
+   * event, then, the window's two comparisons. (In a running node each lookup on an
+   * identity's state cost about 1 µs: its objects are out of the caches after the commit's
+   * SQLite work.)
    */
   verdict(event: Prepared & { readonly identity: NonNullable<Prepared['identity']> }): KelCheck {
     const claim = event.identity;
@@ -176,27 +166,12 @@ export class IdentityStage {
       kept.lookups.author === event.author
     )
       return verdictAt(kept.lookups, event.createdAt);
-    // the same claim in an earlier chunk (the registry unchanged since), else the lookups
-    let lookups: ResolvedAuthor | undefined;
-    if (claim.text !== undefined) {
-      if (this.#keptVersion !== registry.version) {
-        this.#kept.clear();
-        this.#keptVersion = registry.version;
-      }
-      lookups = this.#kept.get(claim.text);
-    }
-    if (lookups === undefined || lookups.author !== event.author) {
-      lookups = resolveAuthor(
-        registry.get(event.author),
-        event.author,
-        claim.keyState,
-        claim.signers,
-      );
-      if (claim.text !== undefined) {
-        if (this.#kept.size >= KEPT_CLAIMS) this.#kept.clear();
-        this.#kept.set(claim.text, lookups);
-      }
-    }
+    const lookups = resolveAuthor(
+      registry.get(event.author),
+      event.author,
+      claim.keyState,
+      claim.signers,
+    );
     claim.resolved = { version: registry.version, lookups };
     return verdictAt(lookups, event.createdAt);
   }

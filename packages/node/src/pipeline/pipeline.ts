@@ -228,8 +228,12 @@ export class Pipeline {
     const evidence: ConflictEvidence[] = [];
     const fromPeers = judged.some(({ w }) => w.sources !== undefined);
     for (const { verdicts: v } of judged) {
-      for (const row of v.identityRows)
-        identityRows.push({ index: accepted.length + row.index, keyState: row.keyState });
+      const { at, keyStates } = v.identities;
+      for (let k = 0; k < at.length; k++)
+        identityRows.push({
+          index: accepted.length + (at[k] as number),
+          keyState: keyStates[k] as string,
+        });
       accepted.push(...v.accepted);
       audit.push(...v.audit);
       if (v.acceptedSources !== undefined) acceptedSources.push(...v.acceptedSources);
@@ -251,8 +255,8 @@ export class Pipeline {
     }
     // The store holds the group now: the next group is judged against it.
     for (const { verdicts: v } of judged) {
-      for (const row of v.identityRows)
-        this.identity?.stored((v.accepted[row.index] as VerifiedEvent).idHex);
+      for (const index of v.identities.at)
+        this.identity?.stored((v.accepted[index] as VerifiedEvent).idHex);
       if (this.governed?.stored !== undefined)
         for (const e of v.accepted) this.governed.stored(e.idHex);
     }
@@ -319,7 +323,7 @@ export class Pipeline {
     const keptSince = now - this.timeRules.clockSkewSeconds;
     const acceptedInBatch = new Map<string, Uint8Array>(); // replay key → id, in input order
     const accepted: VerifiedEvent[] = [];
-    const identityRows: IdentityEventRow[] = [];
+    const identities: Verdicts['identities'] = { at: [], keyStates: [] };
     const acceptedSources: (string | null)[] = [];
     const evidence: ConflictEvidence[] = [];
     for (const { index, event, key } of live) {
@@ -374,8 +378,10 @@ export class Pipeline {
       const idHex = toHex(event.id);
       acceptedInBatch.set(key, event.id);
       accepted.push(brandVerified(event, idHex));
-      if (event.identity !== undefined)
-        identityRows.push({ index: accepted.length - 1, keyState: event.identity.keyState });
+      if (event.identity !== undefined) {
+        identities.at.push(accepted.length - 1);
+        identities.keyStates.push(event.identity.keyState);
+      }
       if (sources !== undefined) acceptedSources.push(sources[index] ?? null);
       results[index] = { status: 'accepted', id: idHex };
     }
@@ -385,7 +391,7 @@ export class Pipeline {
       results,
       audit: audit.map((a) => a.record),
       accepted,
-      identityRows,
+      identities,
       acceptedSources: sources === undefined ? undefined : acceptedSources,
       evidence,
       acceptedInBatch,
@@ -425,8 +431,11 @@ interface Verdicts {
   /** Reject records in input order. */
   readonly audit: AuditRecord[];
   readonly accepted: VerifiedEvent[];
-  /** Indices into `accepted`. */
-  readonly identityRows: IdentityEventRow[];
+  /**
+   * The accepted events by an identity: their indices into `accepted` and the key states they
+   * name (two arrays, not an object per event: the commit makes the store's rows).
+   */
+  readonly identities: { readonly at: number[]; readonly keyStates: string[] };
   /** For peer batches: the peer that delivered each accepted event. */
   readonly acceptedSources: (string | null)[] | undefined;
   readonly evidence: ConflictEvidence[];

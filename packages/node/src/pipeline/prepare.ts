@@ -65,9 +65,10 @@ export interface Prepared extends Omit<VerifiedEventFields, 'idHex'> {
   readonly late?: { readonly reason: ReasonCode; readonly detail: string } | undefined;
   /**
    * For an author that is an identity (did:cs): what step 7, the identity verdict, reads; it
-   * runs on the main thread (pipeline.ts), where the key event logs are. Events of a chunk that
-   * name the same key state with the same author and signers share one claim (and their
-   * `author` string), so the verdict's lookups run once per claim, not once per event.
+   * runs on the main thread (pipeline.ts), where the key event logs are. Events that name the
+   * same key state with the same author and signers share one claim (and their `author`
+   * string), within a chunk and from one chunk to the next ({@link unpackChunk}), so the
+   * verdict's lookups run once per claim and key event log version, not once per event.
    */
   readonly identity?: IdentityClaim | undefined;
 }
@@ -77,11 +78,6 @@ export interface IdentityClaim {
   /** 64 lowercase hex digits. */
   readonly keyState: string;
   readonly signers: readonly string[];
-  /**
-   * The claim as the worker wrote it ({@link PackedChunk.claims}: the key state, the author and
-   * the signers): what the identity stage keeps its lookups by from one chunk to the next.
-   */
-  readonly text?: string;
   /**
    * The identity verdict's lookups for this claim (identity-stage.ts), kept while the key event
    * logs are as they were made under (the registry's version).
@@ -476,10 +472,35 @@ export function unpackChunk(packed: PackedChunk): PreparedChunk {
   return { events, parseMs: packed.parseMs, verifyMs: packed.verifyMs };
 }
 
-/** A claim of {@link PackedChunk.claims}, read once for every event of the chunk naming it. */
-function claimOf(packed: string): { readonly author: string; readonly claim: IdentityClaim } {
+/** A claim as {@link unpackChunk} gives it to every event naming it. */
+interface UnpackedClaim {
+  readonly author: string;
+  readonly claim: IdentityClaim;
+}
+
+/**
+ * Claims unpacked from earlier chunks, by their text: an identity's events keep naming the same
+ * claim from one request to the next, so its objects (and the identity verdict's lookups kept
+ * on them, valid for one registry version) are made once, not once per chunk. Forgotten all
+ * at once when this many are kept: a bound on memory, not on any verdict.
+ */
+export const UNPACKED_CLAIMS = 4096;
+const unpackedClaims = new Map<string, UnpackedClaim>();
+
+/** How many claim objects {@link unpackChunk} keeps now (for the tests of the bound). @internal */
+export function unpackedClaimsKept(): number {
+  return unpackedClaims.size;
+}
+
+/** A claim of {@link PackedChunk.claims}, read once for every event naming it. */
+function claimOf(packed: string): UnpackedClaim {
+  const known = unpackedClaims.get(packed);
+  if (known !== undefined) return known;
   const [keyState, author, ...signers] = packed.split(' ') as [string, string, ...string[]];
-  return { author, claim: { keyState, signers, text: packed, resolved: undefined } };
+  const claim = { author, claim: { keyState, signers, resolved: undefined } };
+  if (unpackedClaims.size >= UNPACKED_CLAIMS) unpackedClaims.clear();
+  unpackedClaims.set(packed, claim);
+  return claim;
 }
 
 /** Steps 1-4 and 6-8 for the events whose texts (JSON, or CBOR under `ctx.encoding`) are `data[spans[2i], spans[2i+1])`. */
