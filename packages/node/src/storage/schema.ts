@@ -129,10 +129,11 @@ export const APPLICATION_ID = 0x4353594e;
  *   (16,384 by default) the commit that reaches it folds them all into `identity_runs`, one
  *   row per key state, and deletes them, in its own transaction. A commit naming k key states
  *   used to insert k runs, each at the end of its key state's range, so it dirtied up to k
- *   pages: measured (CPU per identity event, 1,000-event commits naming 200 key states, WAL,
- *   synchronous=FULL, 100,000-400,000 events stored) 1.8-2.4 µs per event with a run per
- *   commit, 0.29-0.37 µs with one per 16,000 events; bytes written per event in a node at
- *   200,000 identity events were 15% above did:key events'. Staged events are newer than every
+ *   pages: measured (CPU per identity event through `IdentityTables.write`, 1,000-event
+ *   commits naming 200 key states, WAL, synchronous=FULL, 100,000-400,000 events stored)
+ *   1.9-2.5 µs per event with a run per key state and commit, 0.40-0.53 µs staged and folded.
+ *   Bytes written per event in a node at 200,000 identity events: 15-17% above did:key
+ *   events' before, 3-5% after. Staged events are newer than every
  *   run's, so a key state's events in seq order are its runs, then its staged entries.
  */
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
