@@ -118,6 +118,11 @@ export interface NodeOptions {
    * make them small), or false for SQLite's automatic checkpoint on the main thread alone.
    */
   readonly walCheckpoint?: CheckpointerOptions | false;
+  /**
+   * How many staged identity events a commit folds into runs (storage/identity-tables.ts;
+   * default 16,384): tests make it small to store runs.
+   */
+  readonly identityFoldAt?: number;
   /** The crypto core (default: `loadCore()`); the verify workers load the same backend. */
   readonly core?: Core;
   /** Local bounds of events held back by the identity verdict, and the re-evaluation page. */
@@ -249,6 +254,7 @@ export async function openNode(opts: NodeOptions): Promise<CommonsNode> {
       now,
       ...(opts.storeSync === undefined ? {} : { dataSync: opts.storeSync }),
       ...(opts.walCheckpoint === false ? {} : { backgroundCheckpoint: opts.walCheckpoint ?? {} }),
+      ...(opts.identityFoldAt === undefined ? {} : { identityFoldAt: opts.identityFoldAt }),
     });
     // Derived state at the end of the log, before any event is taken (storage/tail-check.ts).
     const report = store.checkTail({

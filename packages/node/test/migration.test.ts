@@ -54,7 +54,7 @@ describe('schema migrations', () => {
         .update(MIGRATIONS[0]?.sql ?? '')
         .digest('hex'),
     ).toBe('f695354489acba30d75c9cae6262ade185e717f6df68c83b59bf6f03c6bb1190');
-    expect(SCHEMA_VERSION).toBe(8);
+    expect(SCHEMA_VERSION).toBe(9);
     expect(MIGRATIONS[4]?.version).toBe(5);
     expect(
       createHash('sha256')
@@ -87,11 +87,11 @@ describe('schema migrations', () => {
     raw.close();
     expect(before).toEqual({ entries: 9, cps: 2 });
     // A read-only check does not migrate: it asks for the node to open the directory once.
-    expect(() => verifyAuditData(d, core)).toThrow(/schema version 1, not 8/);
+    expect(() => verifyAuditData(d, core)).toThrow(/schema version 1, not 9/);
 
     Store.open(d, core).close();
     const db = new Database(join(d, DB_FILE), { readonly: true });
-    expect(db.pragma('user_version', { simple: true })).toBe(8);
+    expect(db.pragma('user_version', { simple: true })).toBe(9);
     expect(db.prepare('SELECT DISTINCT format FROM audit_entries').pluck().all()).toEqual([1]);
     expect(db.prepare('SELECT DISTINCT version FROM checkpoints').pluck().all()).toEqual([1]);
     const migrations = db
@@ -99,7 +99,7 @@ describe('schema migrations', () => {
       .pluck()
       .all();
     db.close();
-    expect(migrations).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(migrations).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(await verifyAudit(d, core)).toMatchObject({
       ok: true,
       entries: 9,
@@ -166,7 +166,7 @@ describe('schema migrations', () => {
     });
     try {
       const db = new Database(join(d, DB_FILE), { readonly: true });
-      expect(db.pragma('user_version', { simple: true })).toBe(8);
+      expect(db.pragma('user_version', { simple: true })).toBe(9);
       expect(db.prepare('SELECT count(*) FROM event_ids').pluck().get()).toBe(6);
       expect(db.prepare('SELECT count(*) FROM replay').pluck().get()).toBe(6);
       db.close();

@@ -12,7 +12,13 @@ import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeRunSeqs, encodeRunSeqs, IdentityTables } from '../src/storage/identity-tables.js';
+import {
+  decodeRunSeqs,
+  decodeStagedEntries,
+  encodeRunSeqs,
+  encodeStagedEntries,
+  IdentityTables,
+} from '../src/storage/identity-tables.js';
 import { MIGRATIONS, migrate, SCHEMA_VERSION } from '../src/storage/index.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -40,8 +46,22 @@ const plan = (db: Database.Database, sql: string, ...params: unknown[]): string 
     .map((p) => p.detail)
     .join(' | ');
 
-/** Every (seq, key state hex) the runs list, by seq. */
+/** Every (seq, key state hex) the runs and the staged rows list, by seq. */
 function listed(db: Database.Database): { event_seq: number; key_state: string }[] {
+  const keyStateOf = db
+    .prepare('SELECT lower(hex(key_state)) FROM key_states WHERE id = ?')
+    .pluck();
+  const staged = (
+    db.prepare('SELECT first_seq, entries FROM identity_staged').all() as {
+      first_seq: number;
+      entries: Uint8Array;
+    }[]
+  ).flatMap((r) =>
+    (decodeStagedEntries(r.first_seq, r.entries) ?? []).map((e) => ({
+      event_seq: e.seq,
+      key_state: keyStateOf.get(e.keyStateId) as string,
+    })),
+  );
   const runs = db
     .prepare(
       `SELECT r.first_seq, r.seqs, lower(hex(k.key_state)) AS key_state FROM identity_runs r
@@ -55,12 +75,13 @@ function listed(db: Database.Database): { event_seq: number; key_state: string }
         key_state: r.key_state,
       })),
     )
+    .concat(staged)
     .sort((a, b) => a.event_seq - b.event_seq);
 }
 
 describe('identity rows as runs per key state and commit', () => {
   it('migration 8 carries every version 7 identity row over: key state and standing', () => {
-    expect(SCHEMA_VERSION).toBe(8);
+    expect(SCHEMA_VERSION).toBe(9);
     fc.assert(
       fc.property(
         fc.array(
@@ -127,7 +148,9 @@ describe('identity rows as runs per key state and commit', () => {
           maxLength: 20,
         }),
         fc.integer({ min: 1, max: 7 }),
-        (stateOf, changes, pageSize) => {
+        // 1: every commit folds its events into runs; else staged until this many
+        fc.constantFrom(1, 5, 40, 1000),
+        (stateOf, changes, pageSize, foldAt) => {
           const n = stateOf.length;
           // every third event expired at time 100
           const db = databaseAt(SCHEMA_VERSION, n, (seq) => (seq % 3 === 0 ? 100 : 2 ** 40));
@@ -136,10 +159,11 @@ describe('identity rows as runs per key state and commit', () => {
             const i = ids.findIndex((x) => x.equals(id));
             return i < 0 ? undefined : i + 1;
           };
-          const tables = new IdentityTables(db, seqOf);
+          const tables = new IdentityTables(db, seqOf, { foldAt });
           const states = Array.from({ length: 4 }, () => hex(randomBytes(32)));
           // two commits: the second names key states the first added to the dictionary; each
-          // writes one run per key state it names
+          // stages its events, or (reaching `foldAt`) folds every staged event into one run
+          // per key state
           const half = Math.floor(n / 2);
           const runsOf = (a: number, b: number): number => new Set(stateOf.slice(a, b)).size;
           for (const [from, to] of [
@@ -159,9 +183,19 @@ describe('identity rows as runs per key state and commit', () => {
             )();
             tables.adopt(added);
           }
-          expect(db.prepare('SELECT count(*) FROM identity_runs').pluck().get()).toBe(
-            runsOf(0, half) + runsOf(half, n),
-          );
+          const stagedCount = db
+            .prepare('SELECT coalesce(sum(length(entries)), 0) / 8 FROM identity_staged')
+            .pluck();
+          const runCount = db.prepare('SELECT count(*) FROM identity_runs').pluck();
+          if (foldAt === 1) expect(runCount.get()).toBe(runsOf(0, half) + runsOf(half, n));
+          else if (n < foldAt) {
+            expect(runCount.get()).toBe(0);
+            expect(stagedCount.get()).toBe(n);
+          } else if (half < foldAt) {
+            // the second commit folded both
+            expect(runCount.get()).toBe(runsOf(0, n));
+            expect(stagedCount.get()).toBe(0);
+          }
           expect(listed(db)).toEqual(
             stateOf.map((s, i) => ({ event_seq: i + 1, key_state: states[s] })),
           );
@@ -261,5 +295,94 @@ describe('identity rows as runs per key state and commit', () => {
     expect(decodeRunSeqs(5, Buffer.from('0000000200000001', 'hex'))).toBeUndefined(); // descending
     expect(() => encodeRunSeqs([5, 7, 6])).toThrow(RangeError);
     expect(() => encodeRunSeqs([5, 5])).toThrow(RangeError);
+  });
+
+  it('encodes a staged row’s entries and refuses a column that is not one', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 1, max: 2 ** 31 }), { minLength: 1 }),
+        fc.array(fc.integer({ min: 1, max: 2 ** 32 - 1 })),
+        (xs, idPool) => {
+          const seqs = [...xs].sort((a, b) => a - b);
+          const first = seqs[0] as number;
+          const ids = seqs.map((_, i) => idPool[i % Math.max(1, idPool.length)] ?? 1);
+          expect(decodeStagedEntries(first, encodeStagedEntries(first, ids, seqs))).toEqual(
+            seqs.map((seq, i) => ({ keyStateId: ids[i], seq })),
+          );
+        },
+      ),
+    );
+    const entry = (id: number, d: number) => {
+      const b = Buffer.alloc(8);
+      b.writeUInt32BE(id, 0);
+      b.writeUInt32BE(d, 4);
+      return b;
+    };
+    expect(decodeStagedEntries(5, new Uint8Array(0))).toBeUndefined(); // no entry
+    expect(decodeStagedEntries(5, new Uint8Array(7))).toBeUndefined(); // not whole entries
+    expect(decodeStagedEntries(5, entry(1, 1))).toBeUndefined(); // the first not at distance 0
+    expect(
+      decodeStagedEntries(5, Buffer.concat([entry(1, 0), entry(2, 3), entry(1, 3)])),
+    ).toBeUndefined(); // not ascending
+    expect(() => encodeStagedEntries(5, [1, 1], [5, 5])).toThrow(RangeError);
+    expect(() => encodeStagedEntries(5, [1], [6])).toThrow(RangeError);
+  });
+
+  it('stages each commit’s events, folds them when they reach the bound, and a rolled-back write leaves the count', () => {
+    const db = databaseAt(SCHEMA_VERSION, 20);
+    const tables = new IdentityTables(db, () => undefined, { foldAt: 6 });
+    const [a, b] = [hex(randomBytes(32)), hex(randomBytes(32))];
+    const runs = db.prepare('SELECT count(*) FROM identity_runs').pluck();
+    const stagedRows = db.prepare('SELECT count(*) FROM identity_staged').pluck();
+    let seq = 1;
+    const commit = (count: number, fail = false): void => {
+      const tx = db.transaction(() => {
+        const staged = tables.write(
+          {
+            events: Array.from({ length: count }, (_, i) => ({
+              index: i,
+              keyState: i % 2 === 0 ? a : b,
+            })),
+          },
+          seq,
+          1,
+        );
+        if (fail) throw new Error('rolled back');
+        return staged;
+      });
+      if (fail) expect(tx).toThrow('rolled back');
+      else {
+        tables.adopt(tx());
+        seq += count;
+      }
+    };
+    commit(2);
+    commit(2);
+    expect([runs.get(), stagedRows.get()]).toEqual([0, 2]);
+    // the reads keep what they read of the staged rows until the next write
+    const events = () => tables.counts('did:cs:x').events;
+    expect(events()).toBe(4);
+    commit(3, true); // would have reached 7: rolled back, nothing folded
+    expect([runs.get(), stagedRows.get()]).toEqual([0, 2]);
+    expect(events()).toBe(4);
+    commit(1); // 5 staged: still below the bound
+    expect([runs.get(), stagedRows.get()]).toEqual([0, 3]);
+    expect(events()).toBe(5);
+    commit(1); // 6: all folded, one run per key state
+    expect([runs.get(), stagedRows.get()]).toEqual([2, 0]);
+    commit(2); // staged again after the fold
+    expect([runs.get(), stagedRows.get()]).toEqual([2, 1]);
+    expect(listed(db)).toEqual(
+      Array.from({ length: 8 }, (_, i) => ({
+        event_seq: i + 1,
+        // the key state of each commit's i-th event: a, b, a, … from each commit's start
+        key_state: [a, b, a, b, a, a, a, b][i],
+      })),
+    );
+    expect(tables.counts('did:cs:x').events).toBe(8);
+    // a page reads the runs, then the staged events, in seq order
+    expect(tables.page([a], 0, 0, 100).map((r) => r.seq)).toEqual([1, 3, 5, 6, 7]);
+    expect(tables.page([a, b], 4, 0, 3).map((r) => r.seq)).toEqual([5, 6, 7]);
+    db.close();
   });
 });

@@ -11,6 +11,7 @@ export interface BadRow {
     | 'replay'
     | 'key_events'
     | 'identity_runs'
+    | 'identity_staged'
     | 'identity_invalid'
     | 'governance_records'
     | 'database';
@@ -72,15 +73,20 @@ export interface AuditData {
   keyEventRows(): Iterable<Row>;
   /**
    * Every event that an `identity_runs` row lists, in the table's order (key state, then seq),
-   * each with its event's columns: `event_seq`, `event_id`, `identity` (the author),
-   * `key_state` (hex), `created_at`, `expires_at` (null when no event has that seq),
-   * `invalid_reason` (from `identity_invalid`; null: none). A row whose `seqs` column does not
-   * decode gives one item with `malformed` set and its `first_seq` as `event_seq`.
+   * then every event an `identity_staged` row lists (those with `staged` set), each with its
+   * event's columns: `event_seq`, `event_id`, `identity` (the author), `key_state` (hex; null
+   * when a staged entry's id names no key state), `created_at`, `expires_at` (null when no
+   * event has that seq), `invalid_reason` (from `identity_invalid`; null: none). A row whose
+   * `seqs` or `entries` column does not decode gives one item with `malformed` set and its
+   * `first_seq` as `event_seq`.
    */
   identityEventRows(): Iterable<Row>;
-  /** Whether a run of this key state (hex) lists this seq (a lookup by the table's key). */
+  /**
+   * Whether a run or a staged row lists this seq under this key state (hex): a lookup by the
+   * runs' key, or in the staged events (read once).
+   */
   hasIdentityRow(seq: number, keyState: string): boolean;
-  /** The key states (hex) of every run listing this seq (a scan: only when one is missing). */
+  /** The key states (hex) of every row listing this seq (a scan: only when one is missing). */
   identityRowKeyStates(seq: number): string[];
   /** The `identity_invalid` rows' `event_seq`, ascending. */
   invalidationRows(): Iterable<Row>;

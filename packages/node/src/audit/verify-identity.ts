@@ -4,8 +4,9 @@
  * - every `key_events` row decodes, is its id, verifies, and has exactly one `critical`
  *   "attached" entry in the log naming it with SHA-256 of its bytes, and every such entry has
  *   its row; replayed in stored order the rows rebuild the logs and every one of them joins;
- * - every stored event whose author is a did:cs is listed by an `identity_runs` row of its key
- *   state, exactly once, and every seq a row lists is a stored event; every
+ * - every stored event whose author is a did:cs is listed by an `identity_runs` or an
+ *   `identity_staged` row under its key state, exactly once, and every seq a row lists is a
+ *   stored event; every
  *   `identity_invalid` row names such a listed event;
  * - every such event still unexpired stands as the rebuilt logs say: valid, or invalidated
  *   with the code they give (an expired event is no longer judged again, so its standing is
@@ -101,13 +102,15 @@ export function verifyIdentities(
     const { event_seq, event_id, identity, key_state, created_at, expires_at, invalid_reason } =
       row;
     const name = String(event_seq);
-    if (row['malformed'] !== undefined) fail('identity_runs', name, 'malformed seqs column');
-    if (!isBlob(event_id, 32)) fail('identity_runs', name, 'names no event');
-    if (!listed.add(event_seq as number)) fail('identity_runs', name, 'lists an event twice');
+    const table = row['staged'] === undefined ? 'identity_runs' : 'identity_staged';
+    if (row['malformed'] !== undefined)
+      fail(table, name, `malformed ${table === 'identity_runs' ? 'seqs' : 'entries'} column`);
+    if (!isBlob(event_id, 32)) fail(table, name, 'names no event');
+    if (!listed.add(event_seq as number)) fail(table, name, 'lists an event twice');
     if (typeof identity !== 'string' || typeof key_state !== 'string')
-      fail('identity_runs', name, 'malformed column');
+      fail(table, name, 'malformed column');
     if (!Number.isSafeInteger(created_at) || !Number.isSafeInteger(expires_at))
-      fail('identity_runs', name, 'malformed time column');
+      fail(table, name, 'malformed time column');
     if ((expires_at as number) <= now) continue;
     const v = checkKeyStateStanding(registry.get(identity), {
       author: identity,
@@ -117,7 +120,7 @@ export function verifyIdentities(
     const expected = v.ok ? null : v.reason;
     if ((invalid_reason ?? null) !== expected) {
       fail(
-        'identity_runs',
+        table,
         name,
         `stands ${invalid_reason ?? 'valid'}, but the key event logs say ${expected ?? 'valid'}`,
       );

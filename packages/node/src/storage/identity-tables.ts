@@ -1,7 +1,8 @@
 /**
- * The identity tables (migrations 3, 7 and 8): attached key events, the key state dictionary,
- * which stored events name each key state (`identity_runs`: per key state, one row per commit
- * that stored events naming it) and the standing of those a key event invalidated. Written
+ * The identity tables (migrations 3, 7, 8 and 9): attached key events, the key state
+ * dictionary, which stored events name each key state (`identity_staged`: one row per commit,
+ * folded every `foldAt` events into `identity_runs`: per key state, one row per fold) and the
+ * standing of those a key event invalidated. Written
  * inside the store's commit transaction ({@link IdentityTables.write}), so an event, its identity row and their audit entries are
  * durable together; read by the node at start (the key event logs are rebuilt from
  * `key_events`) and page by page when a key event changes verdicts (re-evaluation).
@@ -61,8 +62,14 @@ export interface StandingChange {
   readonly invalidBy: string | null;
 }
 
-/** Dictionary rows a write added (key state hex → id), for {@link IdentityTables.adopt}. */
-export type StagedKeyStates = Map<string, number>;
+/**
+ * What a write changes in memory once its transaction commits ({@link IdentityTables.adopt}):
+ * the dictionary rows it added (key state hex → id), and how many events are staged after it.
+ */
+export interface StagedKeyStates {
+  readonly added: Map<string, number>;
+  staged: number;
+}
 
 /** What one commit writes to the identity tables. */
 export interface IdentityWrites {
@@ -84,6 +91,11 @@ interface EventDbRow {
 interface RunDbRow {
   first_seq: number;
   seqs: Uint8Array;
+}
+
+interface StagedDbRow {
+  first_seq: number;
+  entries: Uint8Array;
 }
 
 const hexOf = (b: Uint8Array): string =>
@@ -127,12 +139,70 @@ export function decodeRunSeqs(firstSeq: number, seqs: Uint8Array): number[] | un
 /** Key states whose dictionary ids are kept in memory (the oldest entry leaves first). */
 const KEY_STATE_IDS = 4096;
 
+/** Staged identity events folded into runs at once (schema.ts, version 9). */
+export const DEFAULT_FOLD_AT = 16_384;
+
+/**
+ * A staged row's `entries`: per event, its key state id and its distance from `firstSeq`
+ * (4 bytes big-endian each), seqs strictly ascending from `firstSeq` itself (distance 0).
+ */
+export function encodeStagedEntries(
+  firstSeq: number,
+  keyStateIds: readonly number[],
+  seqs: readonly number[],
+): Buffer {
+  const out = Buffer.allocUnsafe(8 * seqs.length);
+  for (let i = 0; i < seqs.length; i++) {
+    const d = (seqs[i] as number) - firstSeq;
+    if (i === 0 ? d !== 0 : d <= (seqs[i - 1] as number) - firstSeq)
+      throw new RangeError(`staged seqs must ascend from the first: ${seqs.join(', ')}`);
+    out.writeUInt32BE(keyStateIds[i] as number, 8 * i);
+    out.writeUInt32BE(d, 8 * i + 4);
+  }
+  return out;
+}
+
+/**
+ * The (key state id, seq) pairs of a staged row, or undefined if `entries` is not a whole,
+ * non-empty number of 8-byte entries whose first is at distance 0 and whose seqs ascend.
+ */
+export function decodeStagedEntries(
+  firstSeq: number,
+  entries: Uint8Array,
+): { keyStateId: number; seq: number }[] | undefined {
+  if (entries.length === 0 || entries.length % 8 !== 0) return undefined;
+  const view = new DataView(entries.buffer, entries.byteOffset, entries.byteLength);
+  const out: { keyStateId: number; seq: number }[] = [];
+  let last = -1;
+  for (let at = 0; at < entries.length; at += 8) {
+    const d = view.getUint32(at + 4);
+    if (at === 0 ? d !== 0 : d <= last) return undefined;
+    last = d;
+    out.push({ keyStateId: view.getUint32(at), seq: firstSeq + d });
+  }
+  return out;
+}
+
 /** Runs read per query while paging a key state's events. */
 const RUNS_PER_READ = 64;
 
 export class IdentityTables {
   readonly #insertKeyEvent: Statement;
   readonly #insertRun: Statement;
+  readonly #insertStaged: Statement;
+  readonly #stagedCount: Statement;
+  readonly #stagedRows: Statement;
+  readonly #clearStaged: Statement;
+  readonly #authorOf: Statement;
+  readonly #foldAt: number;
+  /** Events in `identity_staged` as committed (undefined: not read yet). */
+  #stagedEvents: number | undefined;
+  /**
+   * The staged events by key state id as last read outside a transaction; dropped by every
+   * write that stages or folds (so a rolled-back write never leaves a copy of its rows).
+   */
+  #stagedRead: Map<number, number[]> | undefined;
+  readonly #db: Database;
   readonly #keyStateIdOf: Statement;
   readonly #insertKeyState: Statement;
   /** Key state (hex) → its `key_states` id, for key states whose row is committed. */
@@ -153,11 +223,29 @@ export class IdentityTables {
   readonly #keyEventItems: Statement;
   readonly #keyEventBytes: Statement;
 
-  /** `seqOf`: the seq of the stored event with this id (the store's id index). */
+  /**
+   * `seqOf`: the seq of the stored event with this id (the store's id index); `foldAt`: how
+   * many staged identity events a commit folds into runs (tests make it small).
+   */
   constructor(
     db: Database,
     private readonly seqOf: (id: Uint8Array) => number | undefined,
+    options: { readonly foldAt?: number } = {},
   ) {
+    this.#db = db;
+    this.#foldAt = Math.max(1, options.foldAt ?? DEFAULT_FOLD_AT);
+    this.#insertStaged = db.prepare(
+      'INSERT INTO identity_staged (first_seq, entries) VALUES (?, ?)',
+    );
+    this.#stagedCount = db
+      .prepare('SELECT coalesce(sum(length(entries)), 0) / 8 FROM identity_staged')
+      .pluck();
+    this.#stagedEvents = undefined;
+    this.#stagedRows = db.prepare(
+      'SELECT first_seq, entries FROM identity_staged ORDER BY first_seq',
+    );
+    this.#clearStaged = db.prepare('DELETE FROM identity_staged');
+    this.#authorOf = db.prepare('SELECT author FROM events WHERE seq = ?').pluck();
     this.#insertKeyEvent = db.prepare(
       `INSERT INTO key_events (seq, id, identity, type, created_at, received_at, encoded)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -220,7 +308,10 @@ export class IdentityTables {
    * the commit's first accepted event.
    */
   write(w: IdentityWrites, firstSeq: number, receivedAt: number): StagedKeyStates {
-    const added: StagedKeyStates = new Map();
+    // read once, then kept (adopted after each commit: a rolled-back write leaves it as it was)
+    this.#stagedEvents ??= this.#stagedCount.get() as number;
+    const added = new Map<string, number>();
+    const out: StagedKeyStates = { added, staged: this.#stagedEvents };
     if (w.keyEvents !== undefined && w.keyEvents.length > 0) {
       let seq = ((this.#maxSeq.get() as number | null) ?? 0) + 1;
       for (const k of w.keyEvents) {
@@ -235,29 +326,80 @@ export class IdentityTables {
         );
       }
     }
-    // one row per key state the commit names, listing its events (ascending: `events` come
-    // in commit order): one B-tree insert per key state and commit, not per event
-    const runs = new Map<number, number[]>();
-    let lastHex = '';
-    let last: number[] = [];
-    for (const e of w.events ?? []) {
-      if (e.keyState !== lastHex) {
-        lastHex = e.keyState;
-        const id = this.#keyStateId(lastHex, added);
-        const run = runs.get(id);
-        if (run === undefined) {
-          last = [];
-          runs.set(id, last);
-        } else last = run;
+    // the commit's events (ascending: `events` come in commit order) as one staged row at the
+    // end of `identity_staged`; the commit that brings the staged events to `foldAt` folds
+    // them all into runs, one row per key state (schema.ts, version 9)
+    const events = w.events ?? [];
+    if (events.length > 0) {
+      this.#stagedRead = undefined;
+      const ids: number[] = [];
+      const seqs: number[] = [];
+      let lastHex = '';
+      let lastId = 0;
+      for (const e of events) {
+        if (e.keyState !== lastHex) {
+          lastHex = e.keyState;
+          lastId = this.#keyStateId(lastHex, added);
+        }
+        ids.push(lastId);
+        seqs.push(firstSeq + e.index);
       }
-      last.push(firstSeq + e.index);
+      if (out.staged + seqs.length < this.#foldAt) {
+        this.#insertStaged.run(seqs[0], encodeStagedEntries(seqs[0] as number, ids, seqs));
+        out.staged += seqs.length;
+      } else {
+        this.#fold(ids, seqs);
+        out.staged = 0;
+      }
     }
-    for (const [id, seqs] of runs) this.#insertRun.run(id, seqs[0], encodeRunSeqs(seqs));
     for (const s of w.standings ?? []) {
       if (s.invalidReason === null) this.#revalidate.run(s.seq);
       else this.#invalidate.run(s.seq, s.invalidReason, s.invalidBy);
     }
-    return added;
+    return out;
+  }
+
+  /**
+   * Every staged event and these (newer), as runs: one row per key state, its seqs ascending;
+   * then no staged row is left.
+   */
+  #fold(ids: readonly number[], seqs: readonly number[]): void {
+    const runs = new Map<number, number[]>();
+    const add = (id: number, seq: number) => {
+      const run = runs.get(id);
+      if (run === undefined) runs.set(id, [seq]);
+      else run.push(seq);
+    };
+    for (const row of this.#stagedRows.all() as StagedDbRow[]) {
+      const entries = decodeStagedEntries(row.first_seq, row.entries);
+      if (entries === undefined)
+        throw new CorruptDatabaseError(`identity_staged row ${row.first_seq} is malformed`);
+      for (const e of entries) add(e.keyStateId, e.seq);
+    }
+    for (let i = 0; i < seqs.length; i++) add(ids[i] as number, seqs[i] as number);
+    for (const [id, run] of runs) this.#insertRun.run(id, run[0], encodeRunSeqs(run));
+    this.#clearStaged.run();
+  }
+
+  /**
+   * The staged events, by key state id, each list ascending (at most `foldAt` events: read
+   * once for the reads that follow, until the next write).
+   */
+  #staged(): Map<number, number[]> {
+    if (this.#stagedRead !== undefined) return this.#stagedRead;
+    const out = new Map<number, number[]>();
+    for (const row of this.#stagedRows.all() as StagedDbRow[]) {
+      const entries = decodeStagedEntries(row.first_seq, row.entries);
+      if (entries === undefined)
+        throw new CorruptDatabaseError(`identity_staged row ${row.first_seq} is malformed`);
+      for (const e of entries) {
+        const list = out.get(e.keyStateId);
+        if (list === undefined) out.set(e.keyStateId, [e.seq]);
+        else list.push(e.seq);
+      }
+    }
+    if (!this.#db.inTransaction) this.#stagedRead = out;
+    return out;
   }
 
   /**
@@ -265,15 +407,16 @@ export class IdentityTables {
    * store's commit adopts them as it adopts the audit log's and the indexes' staged state);
    * ids of a rolled-back write are never adopted, so never used again from memory.
    */
-  adopt(added: StagedKeyStates): void {
-    for (const [hex, id] of added) this.#remember(hex, id);
+  adopt(staged: StagedKeyStates): void {
+    for (const [hex, id] of staged.added) this.#remember(hex, id);
+    this.#stagedEvents = staged.staged;
   }
 
   /**
    * The `key_states` id of a key state (hex), its row added in this transaction (and to
    * `added`) if it has none. Ids of rows added here are remembered only by {@link adopt}.
    */
-  #keyStateId(hex: string, added: StagedKeyStates): number {
+  #keyStateId(hex: string, added: Map<string, number>): number {
     const known = this.#keyStateIds.get(hex) ?? added.get(hex);
     if (known !== undefined) return known;
     const bytes = Buffer.from(hex, 'hex');
@@ -371,11 +514,13 @@ export class IdentityTables {
 
   /** The next key state (by dictionary id, above `afterId`) that stored events name. */
   nextKeyState(afterId: number): { id: number; keyState: string } | undefined {
-    const id = this.#nextKeyStateId.get(afterId) as number | null;
+    let id = this.#nextKeyStateId.get(afterId) as number | null;
+    for (const staged of this.#staged().keys())
+      if (staged > afterId && (id === null || staged < id)) id = staged;
     if (id === null) return undefined;
     const bytes = this.#keyStateOf.get(id) as Uint8Array | undefined;
     if (bytes === undefined)
-      throw new CorruptDatabaseError(`identity_runs names key state ${id}, which has no row`);
+      throw new CorruptDatabaseError(`an identity row names key state ${id}, which has no row`);
     return { id, keyState: hexOf(bytes) };
   }
 
@@ -392,6 +537,25 @@ export class IdentityTables {
   ): IdentityStanding[] {
     const out: IdentityStanding[] = [];
     if (limit <= 0) return out;
+    // one event's standing, unless it is at or before `afterSeq`, or no longer stored or live;
+    // true once `limit` are taken
+    const take = (seq: number): boolean => {
+      if (seq <= afterSeq) return false;
+      const e = this.#eventOf.get(seq) as EventDbRow | undefined;
+      if (e === undefined || e.expires_at <= nowSeconds) return false;
+      out.push({
+        seq,
+        id: new Uint8Array(e.id),
+        identity: e.author,
+        keyState: keyState.keyState,
+        createdAt: e.created_at,
+        expiresAt: e.expires_at,
+        invalidReason: e.invalid_reason,
+        invalidBy: e.invalid_by,
+      });
+      return out.length >= limit;
+    };
+    // its runs, then its staged events (newer than every run's)
     for (let from = 0; ; ) {
       const runs = this.#runsFrom.all({
         ks: keyState.id,
@@ -406,33 +570,24 @@ export class IdentityTables {
             `identity_runs row (${keyState.id}, ${run.first_seq}) has a malformed seqs column`,
           );
         }
-        for (const seq of seqs) {
-          if (seq <= afterSeq) continue;
-          const e = this.#eventOf.get(seq) as EventDbRow | undefined;
-          if (e === undefined || e.expires_at <= nowSeconds) continue;
-          out.push({
-            seq,
-            id: new Uint8Array(e.id),
-            identity: e.author,
-            keyState: keyState.keyState,
-            createdAt: e.created_at,
-            expiresAt: e.expires_at,
-            invalidReason: e.invalid_reason,
-            invalidBy: e.invalid_by,
-          });
-          if (out.length >= limit) return out;
-        }
+        for (const seq of seqs) if (take(seq)) return out;
       }
       const last = runs[runs.length - 1];
-      if (last === undefined || runs.length < RUNS_PER_READ) return out;
+      if (last === undefined || runs.length < RUNS_PER_READ) break;
       from = last.first_seq + 1;
     }
+    for (const seq of this.#staged().get(keyState.id) ?? []) if (take(seq)) return out;
+    return out;
   }
 
   /** How many stored events an identity authored, and how many of them are invalidated. */
   counts(identity: string): { events: number; invalidated: number } {
+    // a key state belongs to one identity: its first staged event names the author of all
+    let staged = 0;
+    for (const seqs of this.#staged().values())
+      if (this.#authorOf.get(seqs[0]) === identity) staged += seqs.length;
     return {
-      events: this.#countOf.get(identity) as number,
+      events: (this.#countOf.get(identity) as number) + staged,
       invalidated: this.#countInvalidOf.get(identity) as number,
     };
   }

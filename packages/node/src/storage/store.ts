@@ -52,6 +52,8 @@ export interface StoreOptions {
    * closed with {@link Store.stopCheckpointer} awaited before {@link Store.close}.
    */
   readonly backgroundCheckpoint?: CheckpointerOptions;
+  /** Staged identity events folded into runs at once (identity-tables.ts; default 16,384). */
+  readonly identityFoldAt?: number;
 }
 
 /** A stored event as read back. */
@@ -226,6 +228,7 @@ export class Store {
     replayFilter: boolean,
     dataSync: DataSync | undefined,
     checkpoint: CheckpointerOptions | undefined,
+    identityFoldAt: number | undefined,
   ) {
     this.#db = db;
     this.#walSync = new WalSync(`${db.name}-wal`, dataSync);
@@ -250,7 +253,11 @@ export class Store {
     this.#indexes.load();
     // events.id has no index of its own (schema.ts, version 5): reads by id go through ours
     const seqById = (id: Uint8Array) => this.#seqById(id);
-    this.identity = new IdentityTables(db, seqById);
+    this.identity = new IdentityTables(
+      db,
+      seqById,
+      identityFoldAt === undefined ? {} : { foldAt: identityFoldAt },
+    );
     this.governance = new GovernanceTable(db);
     this.#sync = new SyncRecords(db, seqById);
     this.#commitTx = db.transaction((p: Prepared) => this.#write(p));
@@ -285,6 +292,7 @@ export class Store {
         options.replayFilter ?? true,
         options.dataSync,
         options.unsynchronized === true ? undefined : options.backgroundCheckpoint,
+        options.identityFoldAt,
       );
     } catch (error) {
       db.close();

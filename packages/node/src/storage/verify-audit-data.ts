@@ -15,7 +15,7 @@ import {
 } from '../audit/verify.js';
 import { openDatabase } from './db.js';
 import { CorruptDatabaseError } from './errors.js';
-import { decodeRunSeqs } from './identity-tables.js';
+import { decodeRunSeqs, decodeStagedEntries } from './identity-tables.js';
 
 /** The verifier's reads, as SQLite statements over `db`. */
 function sqliteAuditData(db: Database): AuditData {
@@ -37,6 +37,44 @@ function sqliteAuditData(db: Database): AuditData {
   const invalidation = db
     .prepare('SELECT invalid_reason FROM identity_invalid WHERE event_seq = ?')
     .pluck();
+  // the staged events (identity-tables.ts), read once: each entry in the table's order, with
+  // its key state hex (null: the id names no key state), and by seq; a malformed row is kept
+  // by its first seq
+  const keyStateById = db
+    .prepare('SELECT lower(hex(key_state)) FROM key_states WHERE id = ?')
+    .pluck();
+  type Staged = {
+    entries: { seq: number; keyState: string | null }[];
+    bySeq: Map<number, (string | null)[]>;
+    malformed: number[];
+  };
+  let staged: Staged | undefined;
+  const stagedEvents = (): Staged => {
+    if (staged !== undefined) return staged;
+    const all: Staged['entries'] = [];
+    const bySeq = new Map<number, (string | null)[]>();
+    const malformed: number[] = [];
+    const rows = db
+      .prepare('SELECT first_seq, entries FROM identity_staged ORDER BY first_seq')
+      .all() as { first_seq: number; entries: unknown }[];
+    for (const row of rows) {
+      const entries =
+        row.entries instanceof Uint8Array
+          ? decodeStagedEntries(row.first_seq, row.entries)
+          : undefined;
+      if (entries === undefined) malformed.push(row.first_seq);
+      else
+        for (const e of entries) {
+          const keyState = (keyStateById.get(e.keyStateId) as string | undefined) ?? null;
+          all.push({ seq: e.seq, keyState });
+          const listed = bySeq.get(e.seq);
+          if (listed === undefined) bySeq.set(e.seq, [keyState]);
+          else listed.push(keyState);
+        }
+    }
+    staged = { entries: all, bySeq, malformed };
+    return staged;
+  };
   function* identityEventRows(): Generator<Row> {
     const runs = db
       .prepare(
@@ -58,6 +96,15 @@ function sqliteAuditData(db: Database): AuditData {
         };
         yield { event_seq: seq, key_state: run.key_state, ...e };
       }
+    }
+    const { entries, malformed } = stagedEvents();
+    for (const first of malformed) yield { event_seq: first, malformed: 1, staged: 1 };
+    for (const { seq, keyState } of entries) {
+      const e = (eventColumns.get(seq) as Row | undefined) ?? {
+        ...noEvent,
+        invalid_reason: invalidation.get(seq) ?? null,
+      };
+      yield { event_seq: seq, key_state: keyState, staged: 1, ...e };
     }
   }
   const runOf = db.prepare(
@@ -98,7 +145,10 @@ function sqliteAuditData(db: Database): AuditData {
       const run = runOf.get(Buffer.from(keyState, 'hex'), seq) as
         | { first_seq: number; seqs: Uint8Array }
         | undefined;
-      return run !== undefined && runLists(run, seq);
+      return (
+        (run !== undefined && runLists(run, seq)) ||
+        stagedEvents().bySeq.get(seq)?.includes(keyState) === true
+      );
     },
     identityRowKeyStates: (seq) => {
       const found: string[] = [];
@@ -109,6 +159,7 @@ function sqliteAuditData(db: Database): AuditData {
         )
         .all(seq) as { first_seq: number; seqs: Uint8Array; key_state: string | null }[];
       for (const run of all) if (runLists(run, seq)) found.push(run.key_state ?? '');
+      for (const keyState of stagedEvents().bySeq.get(seq) ?? []) found.push(keyState ?? '');
       return found;
     },
     invalidationRows: () =>
