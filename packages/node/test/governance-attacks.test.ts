@@ -335,6 +335,38 @@ describe('endless data', () => {
 });
 
 describe('forks (equivocation by a quorum)', () => {
+  it('names the same equivocators whichever copy of a contestant came first (every copy counts)', () => {
+    const a = anchor();
+    const body = rootBody({ version: 2, prior: a, createdAt: T0 + DAY });
+    const first = decoded(body, keysOf('alice', 'bob'));
+    const second = decoded(body, keysOf('bob', 'carol'));
+    const rival = decoded(
+      rootBody({ version: 2, prior: a, createdAt: T0 + DAY, validators: entries('val-9') }),
+      keysOf('alice', 'bob'),
+    );
+    const forkAfter = (...records: DecodedRecord[]) => {
+      const g = governed(a);
+      submit(g, ...records);
+      return governanceViewToJson(g.view!).fork;
+    };
+    // alice signed the rival and one copy of the contestant; bob signed everything
+    const expected = {
+      prior: a.idHex,
+      version: 1,
+      contestants: [first.idHex, rival.idHex].sort(),
+      equivocators: [testKey('alice').did, testKey('bob').did].sort(),
+    };
+    expect(forkAfter(first, second, rival)).toEqual(expected);
+    expect(forkAfter(second, first, rival)).toEqual(expected);
+    expect(forkAfter(rival, second, first)).toEqual(expected);
+    // a copy whose signers the held copies already carry is a duplicate
+    const g = governed(a);
+    submit(g, second, first);
+    expect(g.submit(core, [decoded(body, keysOf('alice'))], NOW)).toMatchObject([
+      { ok: true, outcome: 'duplicate' },
+    ]);
+  });
+
   it('two valid successors freeze the chain at their prior, name the member who signed both, and refuse every action', () => {
     const a = anchor();
     const g = governed(a);

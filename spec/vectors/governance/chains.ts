@@ -254,6 +254,39 @@ function fork(): ChainScenario {
   };
 }
 
+function forkCopies(): ChainScenario {
+  const anchor = build(rootMap(), ['alice', 'bob']);
+  const body = () => rootMap({ version: 2, prior: anchor.id, createdAt: T0 + DAY });
+  return {
+    name: 'fork-copies',
+    description:
+      'two copies of one successor (bob and carol; alice and bob), then a rival signed by alice and bob: the copy that adds alice is kept although its id is attached, so alice is named an equivocator with bob in every order',
+    anchor,
+    records: {
+      'r2a-bob-carol': build(body(), ['bob', 'carol']),
+      'r2a-alice-bob': build(body(), ['alice', 'bob']),
+      r2b: build(
+        rootMap({
+          version: 2,
+          prior: anchor.id,
+          createdAt: T0 + DAY,
+          validators: entries('val-2'),
+        }),
+        ['alice', 'bob'],
+      ),
+    },
+    order: [
+      ['r2a-bob-carol', `${A} in-force`],
+      ['r2a-alice-bob', `${A} in-force`],
+      ['r2b', `${A} contestant`],
+    ],
+    chain: ['anchor'],
+    status: 'forked',
+    validators: ['val-1'],
+    applied: [],
+  };
+}
+
 function freeze(): ChainScenario {
   const anchor = build(rootMap({ expiresAt: T0 + 10 * DAY }), ['alice', 'bob']);
   const renewal = build(
@@ -470,6 +503,7 @@ export function writeChains(): void {
     bothThresholds(),
     rollback(),
     fork(),
+    forkCopies(),
     freeze(),
     escrow(),
     waitingChain(),

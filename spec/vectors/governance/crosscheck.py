@@ -37,6 +37,7 @@ P = 2**255 - 19
 MAX_BYTES, MAX_JSON, MAX_DEPTH, MAX_TEXT, MAX_BSTR, MAX_ENTRIES = 32768, 131072, 3, 256, 64, 256
 MAX_MEMBERS, MAX_VALIDATORS, MAX_VERSIONS, MAX_SIGS, MAX_VALIDITY = 32, 256, 16, 64, 31622400
 MAX_QUERY = 16384
+MAX_COPIES = 8  # copies of one record held with different signer sets (§4, local)
 SIG_TAG = b"commons-sync/governance-signature/v1\x00"
 TYPES = ("root", "action", "attestation", "attestation-revocation")
 ACTION_KINDS = ("protocol-upgrade", "policy-change", "identity-rotation", "identity-revocation", "validator-admission", "validator-removal")
@@ -598,9 +599,14 @@ def resolve(states, anchor, held):
             p = chain[-1]
             times = {}
             for c in nxt:
-                for mid, s in tally(states, p.m["members"], p.m["thresholds"]["root-change"], attached[c].sigs, attached[c].m["created_at"])[3].items():
-                    if s == "signed":
-                        times[mid] = times.get(mid, 0) + 1
+                # a member signed a contestant when it is `signed` in any held copy of it (§6.2)
+                signed = set()
+                for copy in roots[c]:
+                    for mid, s in tally(states, p.m["members"], p.m["thresholds"]["root-change"], copy.sigs, copy.m["created_at"])[3].items():
+                        if s == "signed":
+                            signed.add(mid)
+                for mid in signed:
+                    times[mid] = times.get(mid, 0) + 1
             fork = {"prior": p.hex, "version": p.m["version"], "contestants": sorted(nxt), "equivocators": sorted(k for k, n in times.items() if n >= 2)}
         break
     tip = chain[-1]
@@ -750,7 +756,11 @@ class Node:
         counts = {"in-force", "chain", "contestant", "detached", "applied", "superseded", "frozen"}
         st = (self.view["standings"] if r.type == "root" else self.view["views"]).get(r.hex)
         if r.hex in self.held and st and st[0] in counts:
-            return "duplicate"
+            # a later copy of an attached root is kept when it carries a signer no held copy
+            # has, up to the copy bound (§7 step 5): a fork's evidence reads every copy
+            carried = set().union(*(set(c.signers) for c in self.held[r.hex]))
+            if r.type != "root" or set(r.signers) <= carried or len(self.held[r.hex]) >= MAX_COPIES:
+                return "duplicate"
         named = self.connected_root(self.named(r))
         code = self.final(r, named)
         if code:

@@ -201,7 +201,7 @@ export function resolveChain(
     if (next.length >= 2)
       fork = forkEvidence(
         tip,
-        next.map((id) => attached.get(id) as RootRecord),
+        next.map((id) => held.get(id) as RootRecord[]),
         lookup,
       );
     break;
@@ -240,20 +240,28 @@ export function resolveChain(
   };
 }
 
+/**
+ * The evidence of a fork: each contestant given as every copy held of it. A member signed a
+ * contestant when its tally standing is `signed` in any copy (copies of one id differ only in
+ * their signatures), so the evidence depends on the copies held, not on which one attached.
+ */
 function forkEvidence(
   prior: RootRecord,
-  contestants: readonly RootRecord[],
+  contestants: readonly (readonly RootRecord[])[],
   lookup: IdentityLookup,
 ): ForkEvidence {
   const times = new Map<string, number>();
-  for (const c of contestants) {
-    for (const m of rootChangeTally(prior, c, lookup).members)
-      if (m.standing === 'signed') times.set(m.id, (times.get(m.id) ?? 0) + 1);
+  for (const copies of contestants) {
+    const signed = new Set<string>();
+    for (const c of copies)
+      for (const m of rootChangeTally(prior, c, lookup).members)
+        if (m.standing === 'signed') signed.add(m.id);
+    for (const id of signed) times.set(id, (times.get(id) ?? 0) + 1);
   }
   return {
     prior: prior.idHex,
     version: prior.record.version,
-    contestants: contestants.map((c) => c.idHex).sort(),
+    contestants: contestants.map((c) => (c[0] as RootRecord).idHex).sort(),
     equivocators: [...times]
       .filter(([, n]) => n >= 2)
       .map(([id]) => id)

@@ -256,6 +256,20 @@ export class GovernanceState {
     return id === this.anchor.idHex ? this.anchor : this.roots.get(id)?.[0];
   }
 
+  /** Whether the held copies of `id` together carry every signer of `record`. */
+  #signersHeld(id: string, record: VerifiedRecord): boolean {
+    const have = new Set<string>();
+    for (const c of this.roots.get(id) ?? [])
+      for (const x of signerSetOf(c).split(' ')) have.add(x);
+    return signerSetOf(record)
+      .split(' ')
+      .every((x) => have.has(x));
+  }
+
+  #copiesFull(id: string): boolean {
+    return (this.roots.get(id)?.length ?? 0) >= this.bounds.maxCopies;
+  }
+
   /** Holds the record, or says why not (null: held). */
   private hold(record: VerifiedRecord): GovernanceOutcome | null {
     if (!isRoot(record) && !isAction(record)) {
@@ -272,7 +286,11 @@ export class GovernanceState {
       : ['applied', 'superseded', 'frozen'].includes(
           this.current.actions.views.get(id)?.standing ?? '',
         );
-    if (counts) return { ok: true, outcome: 'duplicate', id }; // a copy of a record that already counts
+    // a copy of a record that already counts is a duplicate, unless it is a root's and brings a
+    // signer no held copy has: the evidence of a fork reads every copy of its contestants
+    // (chain.ts), so that it does not depend on which copy came first
+    if (counts && (!isRoot(record) || this.#signersHeld(id, record) || this.#copiesFull(id)))
+      return { ok: true, outcome: 'duplicate', id };
     const named = namedId(record);
     const namedRoot = this.connectedRoot(named);
     const final = finalRejection(record, this.anchor, namedRoot, this.lookup);
