@@ -93,6 +93,12 @@ interface RunDbRow {
   seqs: Uint8Array;
 }
 
+/** The staged events as read: by key state id (seqs ascending), and the ids ascending. */
+interface StagedRead {
+  readonly byId: Map<number, number[]>;
+  readonly ids: readonly number[];
+}
+
 interface StagedDbRow {
   first_seq: number;
   entries: Uint8Array;
@@ -201,7 +207,7 @@ export class IdentityTables {
    * The staged events by key state id as last read outside a transaction; dropped by every
    * write that stages or folds (so a rolled-back write never leaves a copy of its rows).
    */
-  #stagedRead: Map<number, number[]> | undefined;
+  #stagedRead: StagedRead | undefined;
   readonly #db: Database;
   readonly #keyStateIdOf: Statement;
   readonly #insertKeyState: Statement;
@@ -382,10 +388,10 @@ export class IdentityTables {
   }
 
   /**
-   * The staged events, by key state id, each list ascending (at most `foldAt` events: read
-   * once for the reads that follow, until the next write).
+   * The staged events, by key state id, each list ascending, and those ids ascending (at most
+   * `foldAt` events: read once for the reads that follow, until the next write).
    */
-  #staged(): Map<number, number[]> {
+  #staged(): StagedRead {
     if (this.#stagedRead !== undefined) return this.#stagedRead;
     const out = new Map<number, number[]>();
     for (const row of this.#stagedRows.all() as StagedDbRow[]) {
@@ -398,8 +404,9 @@ export class IdentityTables {
         else list.push(e.seq);
       }
     }
-    if (!this.#db.inTransaction) this.#stagedRead = out;
-    return out;
+    const read = { byId: out, ids: [...out.keys()].sort((a, b) => a - b) };
+    if (!this.#db.inTransaction) this.#stagedRead = read;
+    return read;
   }
 
   /**
@@ -515,8 +522,18 @@ export class IdentityTables {
   /** The next key state (by dictionary id, above `afterId`) that stored events name. */
   nextKeyState(afterId: number): { id: number; keyState: string } | undefined {
     let id = this.#nextKeyStateId.get(afterId) as number | null;
-    for (const staged of this.#staged().keys())
-      if (staged > afterId && (id === null || staged < id)) id = staged;
+    // the first staged id above `afterId` (a binary search: the start-up walk asks once per
+    // key state)
+    const { ids } = this.#staged();
+    let lo = 0;
+    let hi = ids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((ids[mid] as number) <= afterId) lo = mid + 1;
+      else hi = mid;
+    }
+    const staged = ids[lo];
+    if (staged !== undefined && (id === null || staged < id)) id = staged;
     if (id === null) return undefined;
     const bytes = this.#keyStateOf.get(id) as Uint8Array | undefined;
     if (bytes === undefined)
@@ -576,7 +593,7 @@ export class IdentityTables {
       if (last === undefined || runs.length < RUNS_PER_READ) break;
       from = last.first_seq + 1;
     }
-    for (const seq of this.#staged().get(keyState.id) ?? []) if (take(seq)) return out;
+    for (const seq of this.#staged().byId.get(keyState.id) ?? []) if (take(seq)) return out;
     return out;
   }
 
@@ -584,7 +601,7 @@ export class IdentityTables {
   counts(identity: string): { events: number; invalidated: number } {
     // a key state belongs to one identity: its first staged event names the author of all
     let staged = 0;
-    for (const seqs of this.#staged().values())
+    for (const seqs of this.#staged().byId.values())
       if (this.#authorOf.get(seqs[0]) === identity) staged += seqs.length;
     return {
       events: (this.#countOf.get(identity) as number) + staged,
