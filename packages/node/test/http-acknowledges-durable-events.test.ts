@@ -4,8 +4,8 @@
  * too, the node goes on judging and committing while a sync is held, and a failed sync turns
  * into errors for its requests and every later write, never into an acknowledgment.
  */
-import { type Core, loadCore } from '@commons-sync/bindings';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadCore } from '@commons-sync/bindings';
+import { describe, expect, it } from 'vitest';
 import {
   didKeyFromPublicKey,
   eventId,
@@ -16,21 +16,14 @@ import {
 import {
   arrayBody,
   fillerFactory,
-  type HttpNode,
+  nodesClosedAfterEach,
   postBody,
   startHttpNode,
 } from './http-fixtures.js';
 import { heldSyncs } from './storage-fixtures.js';
 
-let core: Core;
-beforeAll(async () => {
-  core = await loadCore();
-});
-
-const nodes: HttpNode[] = [];
-afterEach(async () => {
-  for (const n of nodes.splice(0)) await n.close();
-});
+const core = await loadCore();
+const nodes = nodesClosedAfterEach();
 
 async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));

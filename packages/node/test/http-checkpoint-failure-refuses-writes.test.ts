@@ -5,28 +5,21 @@
  * and closes cleanly. And a failed WAL sync stops the checkpoint thread: no round starts
  * after it.
  */
-import { type Core, loadCore } from '@commons-sync/bindings';
-import { afterEach, beforeAll, expect, it } from 'vitest';
+import { loadCore } from '@commons-sync/bindings';
+import { expect, it } from 'vitest';
 
 import type { RoundResult, RoundTask } from '../src/storage/checkpointer.js';
 import {
   arrayBody,
   fillerFactory,
-  type HttpNode,
+  nodesClosedAfterEach,
   postBody,
   startHttpNode,
 } from './http-fixtures.js';
 import { heldSyncs } from './storage-fixtures.js';
 
-let core: Core;
-beforeAll(async () => {
-  core = await loadCore();
-});
-
-const nodes: HttpNode[] = [];
-afterEach(async () => {
-  for (const n of nodes.splice(0)) await n.close();
-});
+const core = await loadCore();
+const nodes = nodesClosedAfterEach();
 
 it('a failed checkpoint round fails every later write, not a crash', async () => {
   const rounds: RoundTask[] = [];

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { Core } from '@commons-sync/bindings';
-import { afterAll } from 'vitest';
+import { afterAll, afterEach } from 'vitest';
 
 import { startApiServer } from '../src/api/server.js';
 import { createKeyFile } from '../src/keys/keyfile.js';
@@ -82,6 +82,15 @@ export async function startHttpNode(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A list for the test file's nodes: each one pushed is closed after its test. */
+export function nodesClosedAfterEach(): HttpNode[] {
+  const nodes: HttpNode[] = [];
+  afterEach(async () => {
+    for (const n of nodes.splice(0)) await n.close();
+  });
+  return nodes;
 }
 
 export type Verdict = string; // 'accepted', 'duplicate' or a reason code

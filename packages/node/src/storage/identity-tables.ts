@@ -370,29 +370,19 @@ export class IdentityTables {
    * then no staged row is left.
    */
   #fold(ids: readonly number[], seqs: readonly number[]): void {
-    const runs = new Map<number, number[]>();
-    const add = (id: number, seq: number) => {
+    const runs = this.#readStaged();
+    for (let i = 0; i < seqs.length; i++) {
+      const id = ids[i] as number;
       const run = runs.get(id);
-      if (run === undefined) runs.set(id, [seq]);
-      else run.push(seq);
-    };
-    for (const row of this.#stagedRows.all() as StagedDbRow[]) {
-      const entries = decodeStagedEntries(row.first_seq, row.entries);
-      if (entries === undefined)
-        throw new CorruptDatabaseError(`identity_staged row ${row.first_seq} is malformed`);
-      for (const e of entries) add(e.keyStateId, e.seq);
+      if (run === undefined) runs.set(id, [seqs[i] as number]);
+      else run.push(seqs[i] as number);
     }
-    for (let i = 0; i < seqs.length; i++) add(ids[i] as number, seqs[i] as number);
     for (const [id, run] of runs) this.#insertRun.run(id, run[0], encodeRunSeqs(run));
     this.#clearStaged.run();
   }
 
-  /**
-   * The staged events, by key state id, each list ascending, and those ids ascending (at most
-   * `foldAt` events: read once for the reads that follow, until the next write).
-   */
-  #staged(): StagedRead {
-    if (this.#stagedRead !== undefined) return this.#stagedRead;
+  /** The staged rows as read now: a new map of key state id → seqs ascending. */
+  #readStaged(): Map<number, number[]> {
     const out = new Map<number, number[]>();
     for (const row of this.#stagedRows.all() as StagedDbRow[]) {
       const entries = decodeStagedEntries(row.first_seq, row.entries);
@@ -404,6 +394,16 @@ export class IdentityTables {
         else list.push(e.seq);
       }
     }
+    return out;
+  }
+
+  /**
+   * The staged events, by key state id, each list ascending, and those ids ascending (at most
+   * `foldAt` events: read once for the reads that follow, until the next write).
+   */
+  #staged(): StagedRead {
+    if (this.#stagedRead !== undefined) return this.#stagedRead;
+    const out = this.#readStaged();
     const read = { byId: out, ids: [...out.keys()].sort((a, b) => a - b) };
     if (!this.#db.inTransaction) this.#stagedRead = read;
     return read;
