@@ -211,8 +211,12 @@ function isClaim(
 ): boolean {
   if (claim.author !== author) return false;
   const k = claim.keyState;
-  if (k.length !== keyState.length) return false;
-  for (let i = 0; i < k.length; i++) if (k[i] !== keyState[i]) return false;
+  // the JSON reader gives the same array for the same key state (json-reader.ts): usually
+  // no byte is compared
+  if (k !== keyState) {
+    if (k.length !== keyState.length) return false;
+    for (let i = 0; i < k.length; i++) if (k[i] !== keyState[i]) return false;
+  }
   const s = claim.signers;
   if (s.length !== signatures.length) return false;
   for (let i = 0; i < s.length; i++)
@@ -262,7 +266,9 @@ class ClaimTable {
       // (no did holds a space)
       let packed = `${toHex(keyState)} ${author}`;
       for (const signer of signers) packed += ` ${signer}`;
-      claim = { keyState: keyState.slice(), author, signers, packed };
+      // (the event's key state is never a view of the task's bytes: the readers copy it, or
+      // keep one copy per key state)
+      claim = { keyState, author, signers, packed };
       knownClaims[slot] = claim;
     }
     const index = this.claims.length;
