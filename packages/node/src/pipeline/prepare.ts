@@ -195,12 +195,22 @@ function settle(
   messages.push(verdict.reason, verdict.detail);
 }
 
-/** An identity claim as the worker keeps it: what it names, and its text (PackedChunk.claims). */
-interface KnownClaim {
+/**
+ * An identity claim as the worker keeps it: what it names, and its text (PackedChunk.claims).
+ * (A class: claims are kept, and made in the reader's hot loop; an object literal's
+ * allocation site there could be pretenured, which deoptimizes the loop: protocol/reasons.ts.)
+ */
+class KnownClaim {
   readonly keyState: Uint8Array;
   readonly author: string;
   readonly signers: readonly string[];
   readonly packed: string;
+  constructor(keyState: Uint8Array, author: string, signers: readonly string[], packed: string) {
+    this.keyState = keyState;
+    this.author = author;
+    this.signers = signers;
+    this.packed = packed;
+  }
 }
 
 function isClaim(
@@ -268,7 +278,7 @@ class ClaimTable {
       for (const signer of signers) packed += ` ${signer}`;
       // (the event's key state is never a view of the task's bytes: the readers copy it, or
       // keep one copy per key state)
-      claim = { keyState, author, signers, packed };
+      claim = new KnownClaim(keyState, author, signers, packed);
       knownClaims[slot] = claim;
     }
     const index = this.claims.length;
