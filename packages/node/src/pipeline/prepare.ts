@@ -73,8 +73,10 @@ export interface Prepared extends Omit<VerifiedEventFields, 'idHex'> {
   readonly identity?: IdentityClaim | undefined;
 }
 
-/** An identity's event's claim: the key state it names and who signed it. */
+/** An identity's event's claim: its author, the key state it names and who signed it. */
 export interface IdentityClaim {
+  /** The did:cs. */
+  readonly author: string;
   /** 64 lowercase hex digits. */
   readonly keyState: string;
   readonly signers: readonly string[];
@@ -481,17 +483,28 @@ export function unpackChunk(packed: PackedChunk): PreparedChunk {
         status === READ_LATE
           ? { reason: messages[m] as ReasonCode, detail: messages[m + 1] as string }
           : undefined,
-      identity: claim?.claim,
+      identity: claim,
     };
     events[i] = prepared;
   }
   return { events, parseMs: packed.parseMs, verifyMs: packed.verifyMs };
 }
 
-/** A claim as {@link unpackChunk} gives it to every event naming it. */
-interface UnpackedClaim {
+/**
+ * A claim as {@link unpackChunk} gives it to every event naming it (with its author). A class,
+ * as {@link KnownClaim} is, for the same reason.
+ */
+class UnpackedClaim implements IdentityClaim {
   readonly author: string;
-  readonly claim: IdentityClaim;
+  readonly keyState: string;
+  readonly signers: readonly string[];
+  resolved: IdentityClaim['resolved'];
+  constructor(author: string, keyState: string, signers: readonly string[]) {
+    this.author = author;
+    this.keyState = keyState;
+    this.signers = signers;
+    this.resolved = undefined;
+  }
 }
 
 /**
@@ -513,7 +526,7 @@ function claimOf(packed: string): UnpackedClaim {
   const known = unpackedClaims.get(packed);
   if (known !== undefined) return known;
   const [keyState, author, ...signers] = packed.split(' ') as [string, string, ...string[]];
-  const claim = { author, claim: { keyState, signers, resolved: undefined } };
+  const claim = new UnpackedClaim(author, keyState, signers);
   if (unpackedClaims.size >= UNPACKED_CLAIMS) unpackedClaims.clear();
   unpackedClaims.set(packed, claim);
   return claim;
