@@ -245,5 +245,5 @@ function claim(
   author: string,
   signers: readonly string[],
 ): { author: string; claim: IdentityClaim } {
-  return { author, claim: { keyState: toHex(id), signers, resolved: undefined } };
+  return { author, claim: { author, keyState: toHex(id), signers, resolved: undefined } };
 }

@@ -168,6 +168,7 @@ function reference(
       ? {}
       : {
           identity: {
+            author: d.event.author,
             keyState: toHex(d.event.keyState),
             signers: d.event.signatures.map((x) => x.signer),
           },

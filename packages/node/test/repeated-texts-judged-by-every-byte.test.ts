@@ -62,6 +62,30 @@ describe('repeated texts', () => {
     );
   });
 
+  it('keep two texts that share a slot, each judged once however they alternate', () => {
+    let judged = 0;
+    // one slot pair for every text
+    const table = new RepeatedTexts(0, latin1, (t) => {
+      judged++;
+      return t;
+    });
+    const [a, b, c] = ['did:key:z6MkA', 'did:key:z6MkB', 'did:key:z6MkC'].map(utf8) as [
+      Uint8Array,
+      Uint8Array,
+      Uint8Array,
+    ];
+    const first = { a: table.get(a, 0, a.length), b: table.get(b, 0, b.length) };
+    for (let i = 0; i < 10; i++) {
+      expect(table.get(a, 0, a.length)).toBe(first.a);
+      expect(table.get(b, 0, b.length)).toBe(first.b);
+    }
+    expect(judged).toBe(2);
+    // a third evicts the one not used last, and is then kept as well
+    expect(table.get(c, 0, c.length).text).toBe('did:key:z6MkC');
+    expect(table.get(c, 0, c.length).text).toBe('did:key:z6MkC');
+    expect(judged).toBe(3);
+  });
+
   it('are found again: one string object per text while it keeps its slot', () => {
     const table = new RepeatedTexts(4, latin1, (t) => t.length);
     const a = utf8('did:key:z6MkhroFDZ38oNz7xPuwBxFiY8hLmSG91cGDoojmYdnfAu2w');

@@ -56,12 +56,13 @@ function listed(db: Database.Database): { event_seq: number; key_state: string }
       first_seq: number;
       entries: Uint8Array;
     }[]
-  ).flatMap((r) =>
-    (decodeStagedEntries(r.first_seq, r.entries) ?? []).map((e) => ({
-      event_seq: e.seq,
-      key_state: keyStateOf.get(e.keyStateId) as string,
-    })),
-  );
+  ).flatMap((r) => {
+    const entries = decodeStagedEntries(r.first_seq, r.entries);
+    return (entries?.seqs ?? []).map((seq, i) => ({
+      event_seq: seq,
+      key_state: keyStateOf.get(entries?.keyStateIds[i]) as string,
+    }));
+  });
   const runs = db
     .prepare(
       `SELECT r.first_seq, r.seqs, lower(hex(k.key_state)) AS key_state FROM identity_runs r
@@ -306,9 +307,10 @@ describe('identity rows as runs per key state and commit', () => {
           const seqs = [...xs].sort((a, b) => a - b);
           const first = seqs[0] as number;
           const ids = seqs.map((_, i) => idPool[i % Math.max(1, idPool.length)] ?? 1);
-          expect(decodeStagedEntries(first, encodeStagedEntries(first, ids, seqs))).toEqual(
-            seqs.map((seq, i) => ({ keyStateId: ids[i], seq })),
-          );
+          expect(decodeStagedEntries(first, encodeStagedEntries(first, ids, seqs))).toEqual({
+            keyStateIds: ids,
+            seqs,
+          });
         },
       ),
     );

@@ -7,7 +7,7 @@
  */
 import { CommonsSyncError } from '../errors.js';
 import type { IdentityReasonCode } from '../identity/reasons.js';
-import { Reason } from '../protocol/reasons.js';
+import { AcceptedResult, Reason, RejectedResult } from '../protocol/reasons.js';
 
 export const GovReason = {
   /** Endless data: a record, a JSON text, a string or a list over its limit (§4). */
@@ -99,12 +99,13 @@ export type GovCheck = { readonly ok: true } | GovRejection;
 
 export const GOV_OK: { readonly ok: true } = Object.freeze({ ok: true });
 
+// (constructed, not literals: see protocol/reasons.ts)
 export function govReject(reason: GovernanceReasonCode, detail: string): GovRejection {
-  return { ok: false, reason, detail };
+  return new RejectedResult(reason, detail);
 }
 
 export function govAccept<T>(value: T): GovAccepted<T> {
-  return { ok: true, value };
+  return new AcceptedResult(value);
 }
 
 /** The thrown form of a {@link GovRejection}, for callers that prefer exceptions (a CLI). */

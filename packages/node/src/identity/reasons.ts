@@ -5,7 +5,7 @@
  * stable: a released code never changes meaning.
  */
 import { CommonsSyncError } from '../errors.js';
-import { Reason, type ReasonCode } from '../protocol/reasons.js';
+import { AcceptedResult, Reason, type ReasonCode, RejectedResult } from '../protocol/reasons.js';
 
 export const KelReason = {
   /** Inception with `seq` other than 0, another type with `seq` 0, or `seq` not one above its prior. */
@@ -74,12 +74,13 @@ export type KelCheck = { readonly ok: true } | KelRejection;
 
 export const KEL_OK: { readonly ok: true } = Object.freeze({ ok: true });
 
+// (constructed, not literals: see protocol/reasons.ts)
 export function kelReject(reason: IdentityReasonCode, detail: string): KelRejection {
-  return { ok: false, reason, detail };
+  return new RejectedResult(reason, detail);
 }
 
 export function kelAccept<T>(value: T): KelAccepted<T> {
-  return { ok: true, value };
+  return new AcceptedResult(value);
 }
 
 export function isKelReasonCode(value: unknown): value is KelReasonCode {

@@ -73,8 +73,10 @@ export interface Prepared extends Omit<VerifiedEventFields, 'idHex'> {
   readonly identity?: IdentityClaim | undefined;
 }
 
-/** An identity's event's claim: the key state it names and who signed it. */
+/** An identity's event's claim: its author, the key state it names and who signed it. */
 export interface IdentityClaim {
+  /** The did:cs. */
+  readonly author: string;
   /** 64 lowercase hex digits. */
   readonly keyState: string;
   readonly signers: readonly string[];
@@ -195,12 +197,22 @@ function settle(
   messages.push(verdict.reason, verdict.detail);
 }
 
-/** An identity claim as the worker keeps it: what it names, and its text (PackedChunk.claims). */
-interface KnownClaim {
+/**
+ * An identity claim as the worker keeps it: what it names, and its text (PackedChunk.claims).
+ * (A class: claims are kept, and made in the reader's hot loop; an object literal's
+ * allocation site there could be pretenured, which deoptimizes the loop: protocol/reasons.ts.)
+ */
+class KnownClaim {
   readonly keyState: Uint8Array;
   readonly author: string;
   readonly signers: readonly string[];
   readonly packed: string;
+  constructor(keyState: Uint8Array, author: string, signers: readonly string[], packed: string) {
+    this.keyState = keyState;
+    this.author = author;
+    this.signers = signers;
+    this.packed = packed;
+  }
 }
 
 function isClaim(
@@ -211,8 +223,12 @@ function isClaim(
 ): boolean {
   if (claim.author !== author) return false;
   const k = claim.keyState;
-  if (k.length !== keyState.length) return false;
-  for (let i = 0; i < k.length; i++) if (k[i] !== keyState[i]) return false;
+  // the JSON reader gives the same array for the same key state (json-reader.ts): usually
+  // no byte is compared
+  if (k !== keyState) {
+    if (k.length !== keyState.length) return false;
+    for (let i = 0; i < k.length; i++) if (k[i] !== keyState[i]) return false;
+  }
   const s = claim.signers;
   if (s.length !== signatures.length) return false;
   for (let i = 0; i < s.length; i++)
@@ -262,7 +278,9 @@ class ClaimTable {
       // (no did holds a space)
       let packed = `${toHex(keyState)} ${author}`;
       for (const signer of signers) packed += ` ${signer}`;
-      claim = { keyState: keyState.slice(), author, signers, packed };
+      // (the event's key state is never a view of the task's bytes: the readers copy it, or
+      // keep one copy per key state)
+      claim = new KnownClaim(keyState, author, signers, packed);
       knownClaims[slot] = claim;
     }
     const index = this.claims.length;
@@ -465,17 +483,28 @@ export function unpackChunk(packed: PackedChunk): PreparedChunk {
         status === READ_LATE
           ? { reason: messages[m] as ReasonCode, detail: messages[m + 1] as string }
           : undefined,
-      identity: claim?.claim,
+      identity: claim,
     };
     events[i] = prepared;
   }
   return { events, parseMs: packed.parseMs, verifyMs: packed.verifyMs };
 }
 
-/** A claim as {@link unpackChunk} gives it to every event naming it. */
-interface UnpackedClaim {
+/**
+ * A claim as {@link unpackChunk} gives it to every event naming it (with its author). A class,
+ * as {@link KnownClaim} is, for the same reason.
+ */
+class UnpackedClaim implements IdentityClaim {
   readonly author: string;
-  readonly claim: IdentityClaim;
+  readonly keyState: string;
+  readonly signers: readonly string[];
+  resolved: IdentityClaim['resolved'];
+  constructor(author: string, keyState: string, signers: readonly string[]) {
+    this.author = author;
+    this.keyState = keyState;
+    this.signers = signers;
+    this.resolved = undefined;
+  }
 }
 
 /**
@@ -497,7 +526,7 @@ function claimOf(packed: string): UnpackedClaim {
   const known = unpackedClaims.get(packed);
   if (known !== undefined) return known;
   const [keyState, author, ...signers] = packed.split(' ') as [string, string, ...string[]];
-  const claim = { author, claim: { keyState, signers, resolved: undefined } };
+  const claim = new UnpackedClaim(author, keyState, signers);
   if (unpackedClaims.size >= UNPACKED_CLAIMS) unpackedClaims.clear();
   unpackedClaims.set(packed, claim);
   return claim;

@@ -8,7 +8,7 @@
  * it: the caller passes the limits (an event's are event.ts's `EVENT_CBOR_LIMITS`).
  */
 import { compareBytes, hasLoneSurrogate, utf8, utf8Length } from './bytes.js';
-import { ProtocolError, Reason } from './reasons.js';
+import { AcceptedResult, ProtocolError, Reason } from './reasons.js';
 
 export type CborValue = null | boolean | number | string | Uint8Array | CborValue[] | CborMap;
 
@@ -428,7 +428,7 @@ export function tryDecodeCbor(
   limits: CborLimits,
 ): { ok: true; value: CborValue } | { ok: false; error: CborError } {
   try {
-    return { ok: true, value: decodeCbor(bytes, limits) };
+    return new AcceptedResult(decodeCbor(bytes, limits)); // (not a literal: reasons.ts)
   } catch (error) {
     if (error instanceof CborError) return { ok: false, error };
     throw error;

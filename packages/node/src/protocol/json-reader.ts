@@ -14,6 +14,7 @@
  * by the same schema code as the CBOR form (`eventFromMap`). Either way the canonical encoding
  * of the event and of its body are the bytes already written — no second encoding pass.
  */
+import { toHex } from './bytes.js';
 import { type CborMap, CborReader, type CborValue } from './cbor.js';
 import { DID_CS_LENGTH, DID_KEY_LENGTH, parseDidCs, parseDidKey } from './did.js';
 import {
@@ -195,6 +196,13 @@ function hasKeys(o: Uint8Array, top: readonly number[], keys: readonly Uint8Arra
 const DID_KEYS = new RepeatedTexts(12, asciiString, parseDidKey);
 const DID_CSES = new RepeatedTexts(12, asciiString, parseDidCs);
 const KINDS = new RepeatedTexts(8, asciiString, (kind) => kind);
+// An identity's events keep naming the same key state: its 32 bytes are kept once, not copied
+// out of every event (the entry's `bytes`; the text, its hex, is what the claims are made of).
+const KEY_STATES = new RepeatedTexts(
+  12,
+  (bytes, start, end) => toHex(bytes.subarray(start, end)),
+  () => null,
+);
 
 /**
  * The author of the usual shapes: a valid did:key, or a valid did:cs (whose 32-byte
@@ -214,12 +222,15 @@ function fastAuthor(
   return author.value.ok ? author : null;
 }
 
-/** The 32 bytes of an identity's event's `key_state` (its CBOR at `top[15..17]`), or null. */
+/**
+ * The 32 bytes of an identity's event's `key_state` (its CBOR at `top[15..17]`), or null. The
+ * array is shared by every event read that names the same key state: never modify it.
+ */
 function keyStateOf(o: Uint8Array, top: readonly number[]): Uint8Array | null {
   const ks = top[16] as number;
   if (!bytesAt(o, ks, KEY_STATE_HEAD) || top[17] !== ks + KEY_STATE_HEAD.length + KEY_STATE_BYTES)
     return null;
-  return o.slice(ks + KEY_STATE_HEAD.length, top[17]);
+  return KEY_STATES.get(o, ks + KEY_STATE_HEAD.length, top[17] as number).bytes;
 }
 
 /**

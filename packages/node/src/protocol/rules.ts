@@ -4,7 +4,7 @@
  * looked-up id, the M-of-N policy over signature verdicts computed elsewhere, and trust.
  */
 import type { CommonsEvent, EventBody } from './event.js';
-import { type Check, OK, Reason, type Rejection, reject } from './reasons.js';
+import { accept, type Check, OK, Reason, type Rejection, reject } from './reasons.js';
 
 /** Node settings of the time rules; every node of a network should use the same values. */
 export interface TimeRules {
@@ -58,9 +58,9 @@ export function classifyReplay(
   id: Uint8Array,
   previousId: Uint8Array | undefined,
 ): { readonly ok: true; readonly value: ReplayClass } | Rejection {
-  if (previousId === undefined) return { ok: true, value: 'new' };
+  if (previousId === undefined) return accept('new');
   if (previousId.length === id.length && previousId.every((b, i) => b === id[i])) {
-    return { ok: true, value: 'duplicate' };
+    return accept('duplicate');
   }
   return reject(Reason.REPLAY, 'another event with this author and nonce was accepted');
 }

@@ -168,23 +168,31 @@ export function encodeStagedEntries(
   return out;
 }
 
+/** A staged row's entries as read: the i-th event's key state id and seq. */
+export interface StagedEntries {
+  readonly keyStateIds: number[];
+  readonly seqs: number[];
+}
+
 /**
- * The (key state id, seq) pairs of a staged row, or undefined if `entries` is not a whole,
- * non-empty number of 8-byte entries whose first is at distance 0 and whose seqs ascend.
+ * The (key state id, seq) pairs of a staged row, as two arrays (a fold reads 16,384 of them at
+ * once: no object per entry), or undefined if `entries` is not a whole, non-empty number of
+ * 8-byte entries whose first is at distance 0 and whose seqs ascend.
  */
 export function decodeStagedEntries(
   firstSeq: number,
   entries: Uint8Array,
-): { keyStateId: number; seq: number }[] | undefined {
+): StagedEntries | undefined {
   if (entries.length === 0 || entries.length % 8 !== 0) return undefined;
   const view = new DataView(entries.buffer, entries.byteOffset, entries.byteLength);
-  const out: { keyStateId: number; seq: number }[] = [];
+  const out: StagedEntries = { keyStateIds: [], seqs: [] };
   let last = -1;
   for (let at = 0; at < entries.length; at += 8) {
     const d = view.getUint32(at + 4);
     if (at === 0 ? d !== 0 : d <= last) return undefined;
     last = d;
-    out.push({ keyStateId: view.getUint32(at), seq: firstSeq + d });
+    out.keyStateIds.push(view.getUint32(at));
+    out.seqs.push(firstSeq + d);
   }
   return out;
 }
@@ -388,10 +396,12 @@ export class IdentityTables {
       const entries = decodeStagedEntries(row.first_seq, row.entries);
       if (entries === undefined)
         throw new CorruptDatabaseError(`identity_staged row ${row.first_seq} is malformed`);
-      for (const e of entries) {
-        const list = out.get(e.keyStateId);
-        if (list === undefined) out.set(e.keyStateId, [e.seq]);
-        else list.push(e.seq);
+      const { keyStateIds, seqs } = entries;
+      for (let i = 0; i < seqs.length; i++) {
+        const id = keyStateIds[i] as number;
+        const list = out.get(id);
+        if (list === undefined) out.set(id, [seqs[i] as number]);
+        else list.push(seqs[i] as number);
       }
     }
     return out;

@@ -64,13 +64,14 @@ function sqliteAuditData(db: Database): AuditData {
           : undefined;
       if (entries === undefined) malformed.push(row.first_seq);
       else
-        for (const e of entries) {
-          const keyState = (keyStateById.get(e.keyStateId) as string | undefined) ?? null;
-          all.push({ seq: e.seq, keyState });
-          const listed = bySeq.get(e.seq);
-          if (listed === undefined) bySeq.set(e.seq, [keyState]);
+        entries.seqs.forEach((seq, i) => {
+          const id = entries.keyStateIds[i] as number;
+          const keyState = (keyStateById.get(id) as string | undefined) ?? null;
+          all.push({ seq, keyState });
+          const listed = bySeq.get(seq);
+          if (listed === undefined) bySeq.set(seq, [keyState]);
           else listed.push(keyState);
-        }
+        });
     }
     staged = { entries: all, bySeq, malformed };
     return staged;
