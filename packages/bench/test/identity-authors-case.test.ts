@@ -122,6 +122,9 @@ describe('the identity case of the ingest bench', () => {
     expect(lines).toContain(
       '| 1 worker | 1,000 → 950 | 0.950 | 5.0% | 0.950, 0.909, 0.978 | 41.0 → 45.0 | 21.0 → 23.0 | 42.0 → 46.0 |',
     );
+    expect(lines).toContain(
+      'All 6 round pairs of every setting (each identity run over its did:key run): median 0.950, middle half 0.850–0.950.',
+    );
     expect(lines).toContain('MISS');
     expect(lines).toContain('NOT met (worst ratio 0.850, target ≥ 0.90)');
     const fine = identityRatioLines(identityRatios(['1 worker'], didKey, ids)).join('\n');

@@ -245,27 +245,41 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
     for (let round = 1; round <= (args.scaleOnly ? 0 : args.rounds); round++) {
       progress.update(step++, steps, `round ${round}: node:crypto verify`);
       ncRates.push(nodeCryptoVerifyRate(ncChecks, args.mode === 'quick' ? 1 : 2));
-      for (const s of settings) {
-        progress.update(step++, steps, `round ${round}: ingest, ${s.label}`);
-        const dir = fresh(`r${round}-${s.workers ?? 'default'}`);
-        (runs.get(s.label) as IngestRun[]).push(
-          await ingestRun(s.label, dir, batches, s.workers, warmup),
-        );
-        rmSync(dir, { recursive: true, force: true });
-        progress.update(step++, steps, `round ${round}: ingest, ${s.label}, identities`);
-        const idDir = fresh(`r${round}-${s.workers ?? 'default'}-identities`);
-        (identityRuns.get(s.label) as IngestRun[]).push(
-          await ingestRun(
-            s.label,
-            idDir,
-            identityBatches,
-            s.workers,
-            identityWarmup,
-            undefined,
-            (node) => identities.postKeyEvents(node.url),
-          ),
-        );
-        rmSync(idDir, { recursive: true, force: true });
+      for (const [index, s] of settings.entries()) {
+        const didKeyRun = async () => {
+          progress.update(step++, steps, `round ${round}: ingest, ${s.label}`);
+          const dir = fresh(`r${round}-${s.workers ?? 'default'}`);
+          (runs.get(s.label) as IngestRun[]).push(
+            await ingestRun(s.label, dir, batches, s.workers, warmup),
+          );
+          rmSync(dir, { recursive: true, force: true });
+        };
+        const identityRun = async () => {
+          progress.update(step++, steps, `round ${round}: ingest, ${s.label}, identities`);
+          const idDir = fresh(`r${round}-${s.workers ?? 'default'}-identities`);
+          (identityRuns.get(s.label) as IngestRun[]).push(
+            await ingestRun(
+              s.label,
+              idDir,
+              identityBatches,
+              s.workers,
+              identityWarmup,
+              undefined,
+              (node) => identities.postKeyEvents(node.url),
+            ),
+          );
+          rmSync(idDir, { recursive: true, force: true });
+        };
+        // each pair in turn did:key first and identities first (from one setting and one round
+        // to the next), so that neither case always runs after the other, on a machine whose
+        // load drifts or whose disk still writes back the run before
+        if ((round + index) % 2 === 1) {
+          await didKeyRun();
+          await identityRun();
+        } else {
+          await identityRun();
+          await didKeyRun();
+        }
       }
     }
     progress.clear();
