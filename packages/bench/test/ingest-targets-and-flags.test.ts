@@ -11,7 +11,7 @@ describe('parseIngestArgs', () => {
       mode: 'full',
       events: 30_000,
       rounds: 3,
-      warmup: 25_000,
+      warmup: 40_000,
       storeSize: null,
       scaleOnly: false,
     });

@@ -6,7 +6,7 @@ export const INGEST_USAGE = `usage: commons-sync-bench ingest [options]
   --events N           events per ingest run (a multiple of 1,000)
   --rounds N           interleaved rounds (node:crypto, then each worker setting)
   --warmup N           events POSTed to each node before its clock starts, not counted
-                       (a multiple of 1,000; 0 for none; default 5,000)
+                       (a multiple of 1,000; 0 for none; default 40,000)
   --store-size N       also fill a store with N events and measure ingest, GET, proofs and
                        checkpoints against it (held at scale); each round also ingests
                        the same events into an empty store, for the ratio
@@ -49,10 +49,15 @@ export function parseIngestArgs(argv: readonly string[]): IngestArgs {
   let quick = false;
   let events: number | null = null;
   let rounds: number | null = null;
-  // 25,000: a node that took 5,000 events was still compiling its hot paths. In 10,000-event
+  // 40,000: a node that took 5,000 events was still compiling its hot paths. In 10,000-event
   // segments after such a warm-up, its threads other than the main one and the worker spent
-  // ~20 µs/event in the first (V8's compiler and GC helpers), 2-5 from the second on.
-  let warmup = 25_000;
+  // ~20 µs/event in the first (V8's compiler and GC helpers), 2-5 from the second on. And a
+  // node taking identities' events folds their staged rows every 16,384 (storage,
+  // DEFAULT_FOLD_AT): after 25,000 events it had folded once, and the measured run's first
+  // fold met the commit's optimized code for the first time (its deoptimization traced in
+  // #write, #readStaged and the replay check); after 40,000 it has folded twice, as a node
+  // running for a while has.
+  let warmup = 40_000;
   const out = {
     storeSize: null as number | null,
     scaleOnly: false,
