@@ -102,9 +102,9 @@ export const OK: { readonly ok: true } = Object.freeze({ ok: true });
  * at a scavenge had all survived ("pretenuring"). `accept` makes results that are kept (the
  * caches of parsed dids, filled in bursts) and the result of every event read (dropped at
  * once): in some processes, not others, its site was pretenured, and from then on every
- * event's result went to the old generation. Reading an event then cost a worker ~40% more
- * (3.7 -> 5.1 µs, most of it full collections, 35 instead of 2 in a 2-million-event run).
- * A class's instances have no allocation site.
+ * event's result went to the old generation. Reading an event then cost ~40% more (a one-thread
+ * loop over the reader: 3.7 -> 5.1 µs, most of it full collections, 35 instead of 2 in 2
+ * million events). A class's instances have no allocation site.
  */
 
 /** An {@link Accepted} (or a `KelAccepted`, identity/reasons.ts). @internal */
