@@ -203,10 +203,10 @@ function settle(
  * allocation site there could be pretenured, which deoptimizes the loop: protocol/reasons.ts.)
  */
 class KnownClaim {
-  readonly keyState: Uint8Array;
-  readonly author: string;
-  readonly signers: readonly string[];
-  readonly packed: string;
+  declare readonly keyState: Uint8Array;
+  declare readonly author: string;
+  declare readonly signers: readonly string[];
+  declare readonly packed: string;
   constructor(keyState: Uint8Array, author: string, signers: readonly string[], packed: string) {
     this.keyState = keyState;
     this.author = author;
@@ -495,10 +495,10 @@ export function unpackChunk(packed: PackedChunk): PreparedChunk {
  * as {@link KnownClaim} is, for the same reason.
  */
 class UnpackedClaim implements IdentityClaim {
-  readonly author: string;
-  readonly keyState: string;
-  readonly signers: readonly string[];
-  resolved: IdentityClaim['resolved'];
+  declare readonly author: string;
+  declare readonly keyState: string;
+  declare readonly signers: readonly string[];
+  declare resolved: IdentityClaim['resolved'];
   constructor(author: string, keyState: string, signers: readonly string[]) {
     this.author = author;
     this.keyState = keyState;

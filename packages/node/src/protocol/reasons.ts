@@ -104,13 +104,14 @@ export const OK: { readonly ok: true } = Object.freeze({ ok: true });
  * once): in some processes, not others, its site was pretenured, and from then on every
  * event's result went to the old generation. Reading an event then cost ~40% more (a one-thread
  * loop over the reader: 3.7 -> 5.1 µs, most of it full collections, 35 instead of 2 in 2
- * million events). A class's instances have no allocation site.
+ * million events). A class's instances have no allocation site. (Their fields are `declare`d,
+ * so that no field initializer runs before the constructor's assignments.)
  */
 
 /** An {@link Accepted} (or a `KelAccepted`, identity/reasons.ts). @internal */
 export class AcceptedResult<T> implements Accepted<T> {
-  readonly ok: true;
-  readonly value: T;
+  declare readonly ok: true;
+  declare readonly value: T;
   constructor(value: T) {
     this.ok = true;
     this.value = value;
@@ -119,9 +120,9 @@ export class AcceptedResult<T> implements Accepted<T> {
 
 /** A {@link Rejection} (or a `KelRejection`, whose codes are wider). @internal */
 export class RejectedResult<R extends string> {
-  readonly ok: false;
-  readonly reason: R;
-  readonly detail: string;
+  declare readonly ok: false;
+  declare readonly reason: R;
+  declare readonly detail: string;
   constructor(reason: R, detail: string) {
     this.ok = false;
     this.reason = reason;

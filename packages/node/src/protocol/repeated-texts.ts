@@ -29,19 +29,31 @@ export interface RepeatedText<T> {
  * see reasons.ts).
  */
 class Entry<T> implements RepeatedText<T> {
-  readonly text: string;
-  readonly value: T;
-  readonly bytes: Uint8Array;
+  declare readonly text: string;
+  declare readonly value: T;
+  declare readonly bytes: Uint8Array;
+  /** `bytes`, read 4 at a time. */
+  declare readonly view: DataView;
   constructor(text: string, value: T, bytes: Uint8Array) {
     this.text = text;
     this.value = value;
     this.bytes = bytes;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 }
+
+const NO_BYTES = new Uint8Array(0);
 
 export class RepeatedTexts<T> {
   private readonly slots: (Entry<T> | undefined)[];
   private readonly mask: number;
+  /**
+   * The last buffer looked into and a view of it: the JSON reader's output buffer, the same
+   * from one event to the next, so a lookup reads it 4 bytes at a time without making a view
+   * (a reference to that buffer is kept until another is looked into).
+   */
+  private seen: Uint8Array = NO_BYTES;
+  private seenView: DataView = new DataView(NO_BYTES.buffer);
 
   /**
    * `slotBits`: 2^slotBits slots. `decode`: the string of `bytes[start, end)`; `judge`: the
@@ -59,15 +71,24 @@ export class RepeatedTexts<T> {
   /** The entry for `bytes[start, end)`: found again, or made now (and kept in its slot). */
   get(bytes: Uint8Array, start: number, end: number): RepeatedText<T> {
     const n = end - start;
-    // FNV-1a over the length and the last (up to) 8 bytes: where dids differ
+    if (bytes !== this.seen) {
+      this.seen = bytes;
+      this.seenView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    const view = this.seenView;
+    // a hash of the length and the last (up to) 8 bytes: where dids differ
     let h = 0x811c9dc5 ^ n;
-    for (let i = Math.max(start, end - 8); i < end; i++)
-      h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
+    if (n >= 8)
+      h = Math.imul(
+        Math.imul(h ^ view.getInt32(end - 8, true), 0x01000193) ^ view.getInt32(end - 4, true),
+        0x01000193,
+      );
+    else for (let i = start; i < end; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
     const slot = (h ^ (h >>> 15)) & this.mask;
     const hit = this.slots[slot];
-    if (hit !== undefined && sameBytes(hit.bytes, bytes, start, n)) return hit;
+    if (hit !== undefined && sameBytes(hit, view, bytes, start, n)) return hit;
     const other = this.slots[slot ^ 1];
-    if (other !== undefined && sameBytes(other.bytes, bytes, start, n)) return other;
+    if (other !== undefined && sameBytes(other, view, bytes, start, n)) return other;
     const text = this.decode(bytes, start, end);
     const entry = new Entry(text, this.judge(text), bytes.slice(start, end));
     if (hit !== undefined) this.slots[slot ^ 1] = hit;
@@ -76,8 +97,19 @@ export class RepeatedTexts<T> {
   }
 }
 
-function sameBytes(kept: Uint8Array, bytes: Uint8Array, start: number, n: number): boolean {
-  if (kept.length !== n) return false;
-  for (let k = 0; k < n; k++) if (kept[k] !== bytes[start + k]) return false;
+/** Whether `bytes[start, start + n)` are the entry's bytes (`view` is a view of `bytes`). */
+function sameBytes(
+  kept: Entry<unknown>,
+  view: DataView,
+  bytes: Uint8Array,
+  start: number,
+  n: number,
+): boolean {
+  if (kept.bytes.length !== n) return false;
+  // 4 bytes at a time (a 56-byte did: ~30 ns instead of ~90), then the last few
+  const words = n & ~3;
+  for (let k = 0; k < words; k += 4)
+    if (kept.view.getInt32(k, true) !== view.getInt32(start + k, true)) return false;
+  for (let k = words; k < n; k++) if (kept.bytes[k] !== bytes[start + k]) return false;
   return true;
 }
