@@ -166,6 +166,13 @@ describe('store engines: the same rows in SQLite and LMDB', () => {
     }
   });
 
+  it('holds for a store of one event (its one audit entry read back after reopening)', async () => {
+    const events = toBenchEvents(factory.bulkEvents(40_000, 1, NOW_SEC));
+    const sqlite = await sqliteRows(events, [1], NOW_MS);
+    for (const name of LMDB_ENGINES)
+      expect(await lmdbRows(name, events, [1], NOW_MS)).toEqual(sqlite);
+  });
+
   it('holds for any split of the events into batches (property)', async () => {
     let first = 10_000;
     await fc.assert(

@@ -279,6 +279,10 @@ export class LmdbEventStore {
 
   #lastKey(db: Database<unknown, number>): number | undefined {
     for (const key of db.getKeys({ reverse: true, limit: 1 })) return key;
+    // lmdb-js reads nothing backwards from the end of a uint32-keyed database whose only key
+    // is 0 (a store of one audit entry reopened as empty): the first key forwards is then the
+    // last
+    for (const key of db.getKeys({ limit: 1 })) return key;
     return undefined;
   }
 
