@@ -197,6 +197,20 @@ export function decodeStagedEntries(
   return out;
 }
 
+/** Adds the i-th (key state id, seq) to `runs`: each key state's seqs in the order given. */
+function addToRuns(
+  runs: Map<number, number[]>,
+  keyStateIds: readonly number[],
+  seqs: readonly number[],
+): void {
+  for (let i = 0; i < seqs.length; i++) {
+    const id = keyStateIds[i] as number;
+    const run = runs.get(id);
+    if (run === undefined) runs.set(id, [seqs[i] as number]);
+    else run.push(seqs[i] as number);
+  }
+}
+
 /** Runs read per query while paging a key state's events. */
 const RUNS_PER_READ = 64;
 
@@ -254,7 +268,6 @@ export class IdentityTables {
     this.#stagedCount = db
       .prepare('SELECT coalesce(sum(length(entries)), 0) / 8 FROM identity_staged')
       .pluck();
-    this.#stagedEvents = undefined;
     this.#stagedRows = db.prepare(
       'SELECT first_seq, entries FROM identity_staged ORDER BY first_seq',
     );
@@ -379,12 +392,7 @@ export class IdentityTables {
    */
   #fold(ids: readonly number[], seqs: readonly number[]): void {
     const runs = this.#readStaged();
-    for (let i = 0; i < seqs.length; i++) {
-      const id = ids[i] as number;
-      const run = runs.get(id);
-      if (run === undefined) runs.set(id, [seqs[i] as number]);
-      else run.push(seqs[i] as number);
-    }
+    addToRuns(runs, ids, seqs);
     for (const [id, run] of runs) this.#insertRun.run(id, run[0], encodeRunSeqs(run));
     this.#clearStaged.run();
   }
@@ -396,13 +404,7 @@ export class IdentityTables {
       const entries = decodeStagedEntries(row.first_seq, row.entries);
       if (entries === undefined)
         throw new CorruptDatabaseError(`identity_staged row ${row.first_seq} is malformed`);
-      const { keyStateIds, seqs } = entries;
-      for (let i = 0; i < seqs.length; i++) {
-        const id = keyStateIds[i] as number;
-        const list = out.get(id);
-        if (list === undefined) out.set(id, [seqs[i] as number]);
-        else list.push(seqs[i] as number);
-      }
+      addToRuns(out, entries.keyStateIds, entries.seqs);
     }
     return out;
   }

@@ -76,6 +76,12 @@ function sqliteAuditData(db: Database): AuditData {
     staged = { entries: all, bySeq, malformed };
     return staged;
   };
+  // an event's columns by seq, or (no such event) nulls and its invalidation if any
+  const columnsOf = (seq: number): Row =>
+    (eventColumns.get(seq) as Row | undefined) ?? {
+      ...noEvent,
+      invalid_reason: invalidation.get(seq) ?? null,
+    };
   function* identityEventRows(): Generator<Row> {
     const runs = db
       .prepare(
@@ -90,23 +96,12 @@ function sqliteAuditData(db: Database): AuditData {
         yield { event_seq: run.first_seq, malformed: 1 };
         continue;
       }
-      for (const seq of seqs) {
-        const e = (eventColumns.get(seq) as Row | undefined) ?? {
-          ...noEvent,
-          invalid_reason: invalidation.get(seq) ?? null,
-        };
-        yield { event_seq: seq, key_state: run.key_state, ...e };
-      }
+      for (const seq of seqs) yield { event_seq: seq, key_state: run.key_state, ...columnsOf(seq) };
     }
     const { entries, malformed } = stagedEvents();
     for (const first of malformed) yield { event_seq: first, malformed: 1, staged: 1 };
-    for (const { seq, keyState } of entries) {
-      const e = (eventColumns.get(seq) as Row | undefined) ?? {
-        ...noEvent,
-        invalid_reason: invalidation.get(seq) ?? null,
-      };
-      yield { event_seq: seq, key_state: keyState, staged: 1, ...e };
-    }
+    for (const { seq, keyState } of entries)
+      yield { event_seq: seq, key_state: keyState, staged: 1, ...columnsOf(seq) };
   }
   const runOf = db.prepare(
     `SELECT first_seq, seqs FROM identity_runs
