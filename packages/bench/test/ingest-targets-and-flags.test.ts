@@ -12,6 +12,7 @@ describe('parseIngestArgs', () => {
       events: 30_000,
       rounds: 3,
       warmup: 40_000,
+      identityPairs: 12,
       storeSize: null,
       scaleOnly: false,
     });
@@ -19,10 +20,13 @@ describe('parseIngestArgs', () => {
     expect(parseIngestArgs(['--store-size', '1000', '--scale-only']).scaleOnly).toBe(true);
     expect(parseIngestArgs(['--store-size=1000', '--store-dir', '/s']).storeDir).toBe('/s');
     expect(parseIngestArgs(['--warmup=20000']).warmup).toBe(20_000);
+    expect(parseIngestArgs(['--identity-pairs', '0']).identityPairs).toBe(0);
+    expect(parseIngestArgs(['--identity-pairs=30']).identityPairs).toBe(30);
     expect(parseIngestArgs(['--quick', '--store-size=10000000', '--rounds', '5'])).toMatchObject({
       mode: 'quick',
       events: 10_000,
       rounds: 5,
+      identityPairs: 4,
       storeSize: 10_000_000,
     });
   });
@@ -33,6 +37,8 @@ describe('parseIngestArgs', () => {
     [['--rounds', 'x'], /positive integer/],
     [['--warmup', '500'], /multiple of 1000/],
     [['--warmup', '-1000'], /positive integer/],
+    [['--identity-pairs', '1.5'], /positive integer/],
+    [['--identity-pairs'], /needs a value/],
     [['--json'], /needs a value/],
     [['--quick=1'], /takes no value/],
     [['--fast'], /unknown argument/],

@@ -7,6 +7,9 @@ export const INGEST_USAGE = `usage: commons-sync-bench ingest [options]
   --rounds N           interleaved rounds (node:crypto, then each worker setting)
   --warmup N           events POSTed to each node before its clock starts, not counted
                        (a multiple of 1,000; 0 for none; default 40,000)
+  --identity-pairs N   segment pairs per worker setting measuring identities as authors
+                       against did:key authors (10,000 events per segment; 0 for none;
+                       default 12, --quick 4)
   --store-size N       also fill a store with N events and measure ingest, GET, proofs and
                        checkpoints against it (held at scale); each round also ingests
                        the same events into an empty store, for the ratio
@@ -24,6 +27,8 @@ export interface IngestArgs {
   rounds: number;
   /** Events ingested by each fresh node before it is measured (JIT warm-up), discarded. */
   warmup: number;
+  /** Segment pairs per setting in the identity case (identity-segments.ts); 0: not measured. */
+  identityPairs: number;
   storeSize: number | null;
   /** Only the held-at-scale measurement (needs `storeSize`). */
   scaleOnly: boolean;
@@ -58,6 +63,7 @@ export function parseIngestArgs(argv: readonly string[]): IngestArgs {
   // #write, #readStaged and the replay check); after 40,000 it has folded twice, as a node
   // running for a while has.
   let warmup = 40_000;
+  let identityPairs: number | null = null;
   const out = {
     storeSize: null as number | null,
     scaleOnly: false,
@@ -90,6 +96,11 @@ export function parseIngestArgs(argv: readonly string[]): IngestArgs {
       case '--warmup': {
         const v = value();
         warmup = v === '0' ? 0 : count(flag, v, 1000);
+        break;
+      }
+      case '--identity-pairs': {
+        const v = value();
+        identityPairs = v === '0' ? 0 : count(flag, v);
         break;
       }
       case '--store-size':
@@ -129,5 +140,6 @@ export function parseIngestArgs(argv: readonly string[]): IngestArgs {
     events: events ?? (quick ? 10_000 : 30_000),
     rounds: rounds ?? (quick ? 2 : 3),
     warmup,
+    identityPairs: identityPairs ?? (quick ? 4 : 12),
   };
 }

@@ -6,14 +6,7 @@ import type { EventBatch } from './events.js';
 /** Requests in flight: the parsing of one batch overlaps the commit of another. */
 export const CONCURRENCY = 4;
 
-/**
- * node:http on kept-alive sockets, one per request in flight. The load generator shares the
- * machine with the node, so its CPU counts: `fetch` (undici) spent 4.4-4.6 µs per event of a
- * 1,000-event batch here, node:http 0.9-1.1 (the same requests, bodies and answers).
- */
-const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-
-function post(url: string, batch: EventBatch): Promise<void> {
+function post(url: string, batch: EventBatch, agent: Agent): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = request(
       `${url}/v1/events`,
@@ -51,16 +44,30 @@ function post(url: string, batch: EventBatch): Promise<void> {
   });
 }
 
-/** Seconds from the first request to the last durable acknowledgement of every batch. */
+/**
+ * Seconds from the first request to the last durable acknowledgement of every batch.
+ *
+ * node:http on kept-alive sockets, one per request in flight. The load generator shares the
+ * machine with the node, so its CPU counts: `fetch` (undici) spent 4.4-4.6 µs per event of a
+ * 1,000-event batch here, node:http 0.9-1.1 (the same requests, bodies and answers). The sockets
+ * are this call's own and closed at its end: a socket kept idle longer than the node's
+ * keep-alive timeout (5 s) would be closed by the node while a later request goes out on it
+ * ("socket hang up"), as happens to a node that waits while another is measured.
+ */
 export async function postAll(url: string, batches: readonly EventBatch[]): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < batches.length) await post(url, batches[next++] as EventBatch);
-    }),
-  );
-  return (performance.now() - started) / 1000;
+  try {
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < batches.length) await post(url, batches[next++] as EventBatch, agent);
+      }),
+    );
+    return (performance.now() - started) / 1000;
+  } finally {
+    agent.destroy();
+  }
 }
 
 export interface Latency {

@@ -2,9 +2,7 @@
  * The ingest bench's identity case: the same events as {@link EventFactory} makes, but by 200
  * identities (did:cs, spec/IDENTITY.md) that rotated once, whose events are signed by the
  * rotated-to key and name that key state (spec/IDENTITY.md §8). Their key events are posted
- * before the clock starts. Ingest runs are made in pairs, did:key authors and these (each going
- * first in turn), so the ratio of their rates, measured in the same run, is the cost of the
- * identity verdict and of the identity row stored with each event (target: at most 10% slower).
+ * before the clock starts; identity-segments.ts measures them against did:key authors.
  */
 import type { Core } from '@commons-sync/bindings';
 import { identity, protocol } from '@commons-sync/node';
@@ -13,9 +11,6 @@ import { AUTHORS, type EventBatch, transferPayload } from './events.js';
 
 /** At most this many key events per request (the node takes 256). */
 const KEY_EVENTS_PER_REQUEST = 200;
-
-/** The identity case's target: identity events at most this much slower than did:key events. */
-export const IDENTITY_MAX_SLOWDOWN = 0.1;
 
 interface RotatedIdentity {
   readonly did: string;
@@ -147,117 +142,4 @@ export class IdentityAuthors {
       if (refused !== undefined) throw new Error(`key event refused: ${JSON.stringify(refused)}`);
     }
   }
-}
-
-/** What the ratios need of one ingest run. */
-export interface RunFigures {
-  readonly eventsPerSec: number;
-  /** CPU µs per event of the node's main thread (where the identity verdict runs). */
-  readonly mainCpuUs: number;
-  /** CPU µs per event of its worker threads (where events are read and verified). */
-  readonly workerCpuUs: number;
-  /** CPU µs per event of all its other threads (workers, V8's GC and compiler, libuv). */
-  readonly otherCpuUs: number;
-}
-
-/** Identity events/s over did:key events/s for one setting, from runs made in pairs. */
-export interface IdentityRatio {
-  readonly setting: string;
-  /** Median events/s of each case. */
-  readonly eventsPerSec: CpuPair;
-  /** Median identity rate over median did:key rate. */
-  readonly ratio: number;
-  /** Each round's identity rate over the same round's did:key rate. */
-  readonly pairs: readonly number[];
-  /**
-   * Median CPU µs per event, did:key and identity, of the main thread, of the worker threads and
-   * of the process's other threads (workers included): less sensitive than rates to the load of
-   * a shared machine, since a run's wall time counts others' work too.
-   */
-  readonly mainCpuUs: CpuPair;
-  readonly workerCpuUs: CpuPair;
-  readonly otherCpuUs: CpuPair;
-}
-
-/** A median of each case (CPU µs per event, or events/s). */
-export interface CpuPair {
-  readonly didKey: number;
-  readonly identity: number;
-}
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? 0 : (s[Math.floor(s.length / 2)] as number);
-};
-
-/** The ratios of each setting; `didKey` and `identities` hold each round's run. */
-export function identityRatios(
-  settings: readonly string[],
-  didKey: ReadonlyMap<string, readonly RunFigures[]>,
-  identities: ReadonlyMap<string, readonly RunFigures[]>,
-): IdentityRatio[] {
-  return settings.map((setting) => {
-    const a = (didKey.get(setting) ?? []).map((r) => r.eventsPerSec);
-    const b = (identities.get(setting) ?? []).map((r) => r.eventsPerSec);
-    const base = median(a);
-    return {
-      setting,
-      eventsPerSec: { didKey: base, identity: median(b) },
-      ratio: base === 0 ? 0 : median(b) / base,
-      pairs: b.flatMap((x, r) => (a[r] === undefined || a[r] === 0 ? [] : [x / (a[r] as number)])),
-      mainCpuUs: cpuPair(didKey, identities, setting, (r) => r.mainCpuUs),
-      workerCpuUs: cpuPair(didKey, identities, setting, (r) => r.workerCpuUs),
-      otherCpuUs: cpuPair(didKey, identities, setting, (r) => r.otherCpuUs),
-    };
-  });
-}
-
-function cpuPair(
-  didKey: ReadonlyMap<string, readonly RunFigures[]>,
-  identities: ReadonlyMap<string, readonly RunFigures[]>,
-  setting: string,
-  of: (r: RunFigures) => number,
-): CpuPair {
-  return {
-    didKey: median((didKey.get(setting) ?? []).map(of)),
-    identity: median((identities.get(setting) ?? []).map(of)),
-  };
-}
-
-const arrow = (p: CpuPair): string => `${p.didKey.toFixed(1)} → ${p.identity.toFixed(1)}`;
-
-/** The markdown table of the identity case, and its target line. */
-export function identityRatioLines(ratios: readonly IdentityRatio[]): string[] {
-  const worst = Math.min(...ratios.map((r) => r.ratio));
-  const met = ratios.length > 0 && 1 - worst <= IDENTITY_MAX_SLOWDOWN;
-  const pooled = ratios.flatMap((r) => r.pairs).sort((a, b) => a - b);
-  const quartile = (q: number) => pooled[Math.floor(q * (pooled.length - 1))] as number;
-  return [
-    '## Identities as authors',
-    '',
-    `Each run is made twice: did:key authors, and ${AUTHORS} identities (did:cs) that ` +
-      'rotated once, whose events are signed by the rotated-to key and name that key state; their ' +
-      'key events are posted before the clock starts, and their warm-up events are identity events ' +
-      '(other nonces); the two runs of a pair take turns going first. CPU µs per event, did:key → identity (medians): the main thread, the worker ' +
-      'threads, and every thread but the main one (workers, V8 garbage collection and compilation).',
-    '',
-    '| setting | events/s, did:key → identity (medians) | identity / did:key | identity slower by | per round pair | main thread CPU µs/event | worker threads CPU µs/event | other threads CPU µs/event |',
-    '| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |',
-    ...ratios.map(
-      (r) =>
-        `| ${r.setting} | ${Math.round(r.eventsPerSec.didKey).toLocaleString('en')} → ${Math.round(r.eventsPerSec.identity).toLocaleString('en')} | ${r.ratio.toFixed(3)} | ${((1 - r.ratio) * 100).toFixed(1)}% | ${r.pairs.map((p) => p.toFixed(3)).join(', ')} | ` +
-        `${arrow(r.mainCpuUs)} | ${arrow(r.workerCpuUs)} | ${arrow(r.otherCpuUs)} |`,
-    ),
-    '',
-    ...(pooled.length === 0
-      ? []
-      : [
-          `All ${pooled.length} round pairs of every setting (each identity run over its did:key run): ` +
-            `median ${median(pooled).toFixed(3)}, middle half ${quartile(0.25).toFixed(3)}–${quartile(0.75).toFixed(3)}. ` +
-            'The target line takes the worst of the settings’ medians.',
-          '',
-        ]),
-    `${met ? 'PASS' : 'MISS'}  identity events at most ${IDENTITY_MAX_SLOWDOWN * 100}% slower than did:key events in the same run: ` +
-      `${met ? 'met' : 'NOT met'} (worst ratio ${worst.toFixed(3)}, target ≥ ${(1 - IDENTITY_MAX_SLOWDOWN).toFixed(2)}).`,
-  ];
 }

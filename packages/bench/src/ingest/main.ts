@@ -4,8 +4,8 @@
  * Every round measures node:crypto's single-thread verification, then ingest over HTTP into a
  * fresh node process with its default worker count and with each fixed count: rounds are
  * interleaved so a slow spell of the shared machine lands on the reference and the node alike.
- * Each ingest run is followed by the same with identities as authors (identity-authors.ts).
- * Then the pool's raw batch verification with 1 and 2 threads; with `--store-size N`, a store
+ * Then identities as authors against did:key authors, per setting (identity-segments.ts); the
+ * pool's raw batch verification with 1 and 2 threads; with `--store-size N`, a store
  * of N events is filled and ingest, GET, proofs and checkpoints are measured against it.
  */
 import {
@@ -31,7 +31,15 @@ import { Progress } from '../progress.js';
 import type { IngestArgs } from './args.js';
 import { type Latency, latencies, postAll, stageSeconds } from './client.js';
 import { type EventBatch, EventFactory, nodeCryptoVerifyRate } from './events.js';
-import { IdentityAuthors, identityRatioLines, identityRatios } from './identity-authors.js';
+import { IdentityAuthors } from './identity-authors.js';
+import {
+  identityRatioLines,
+  identityRatios,
+  measureSegmentPairs,
+  SEGMENT_EVENTS,
+  type SegmentPair,
+} from './identity-segments.js';
+import { type Measured, measurePosts } from './measure.js';
 import { BENCH_PASSPHRASE, NodeProcess } from './node-process.js';
 import { poolRoundInChild } from './pool-scaling.js';
 import { generateStore } from './store-generate.js';
@@ -45,26 +53,14 @@ import { measureWorkerStage, type WorkerStage } from './worker-stage.js';
 
 const BATCH = 1000;
 
-export interface IngestRun {
+export interface IngestRun extends Measured {
   readonly label: string;
-  readonly eventsPerSec: number;
-  readonly seconds: number;
-  /** CPU µs per event: the node's main thread, and the rest of its threads. */
-  readonly mainCpuUs: number;
-  readonly otherCpuUs: number;
-  /**
-   * CPU µs per event of the `workers` busiest threads other than the main one: the worker
-   * threads (parse, encode, id, verify, policy, results), unless a V8 helper outworked one.
-   */
-  readonly workerCpuUs: number;
   /** µs per event by pipeline stage, from the node's /metrics. */
   readonly stagesUs: Record<string, number>;
   readonly peakRssBytes: number;
   readonly loadAverage: number;
   /** Seconds from starting the node process to its first answer (opening the store included). */
   readonly startSeconds: number;
-  /** CPU µs per event of this process while it posted them: the load generator. */
-  readonly clientCpuUs: number;
 }
 
 const median = (xs: readonly number[]): number => {
@@ -103,20 +99,6 @@ function dirBytes(dir: string): number {
   return total;
 }
 
-/** CPU seconds of the `k` threads other than `mainTid` that ran most between two readings. */
-function busiestOthers(
-  before: ReadonlyMap<number, number>,
-  after: ReadonlyMap<number, number>,
-  mainTid: number,
-  k: number,
-): number {
-  const used = [...after]
-    .filter(([tid]) => tid !== mainTid)
-    .map(([tid, s]) => s - (before.get(tid) ?? 0))
-    .sort((a, b) => b - a);
-  return used.slice(0, k).reduce((t, s) => t + s, 0);
-}
-
 /**
  * One ingest run into the node in `dataDir`; `workers` undefined = the node's default. The
  * `warmup` batches are POSTed first and not counted: the figures are the node's steady state,
@@ -129,23 +111,14 @@ async function ingestRun(
   workers: number | undefined,
   warmup: readonly EventBatch[],
   after?: (node: NodeProcess) => Promise<void>,
-  /** Runs before the clock starts (the identity case posts its key events). */
-  prepare?: (node: NodeProcess) => Promise<void>,
 ): Promise<IngestRun> {
   const t0 = performance.now();
   const node = await NodeProcess.start(dataDir, workers);
   const startSeconds = (performance.now() - t0) / 1000;
   try {
-    await prepare?.(node);
     if (warmup.length > 0) await postAll(node.url, warmup);
-    const before = node.cpu();
-    const threadsBefore = node.threadCpu();
     const stagesBefore = await stageSeconds(node.url);
-    const client = process.cpuUsage();
-    const seconds = await postAll(node.url, batches);
-    const clientUs = process.cpuUsage(client);
-    const cpu = node.cpu();
-    const threads = node.threadCpu();
+    const measured = await measurePosts(node, batches, workers);
     const stages = await stageSeconds(node.url);
     const events = batches.reduce((n, b) => n + b.count, 0);
     const stagesUs: Record<string, number> = {};
@@ -154,18 +127,11 @@ async function ingestRun(
     await after?.(node);
     return {
       label,
-      eventsPerSec: events / seconds,
-      seconds,
-      mainCpuUs: ((cpu.main - before.main) * 1e6) / events,
-      otherCpuUs: ((cpu.others - before.others) * 1e6) / events,
-      workerCpuUs:
-        (busiestOthers(threadsBefore, threads, node.pid, workers ?? defaultWorkerThreads()) * 1e6) /
-        events,
+      ...measured,
       stagesUs,
       peakRssBytes: node.peakRss(),
       loadAverage: loadavg()[0] ?? 0,
       startSeconds,
-      clientCpuUs: (clientUs.user + clientUs.system) / events,
     };
   } finally {
     await node.stop();
@@ -217,18 +183,33 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
     };
     const now = Math.floor(Date.now() / 1000);
     const factory = new EventFactory(core, 'ingest');
-    progress.note(`signing ${args.events.toLocaleString('en')} events (200 authors)…`);
-    const batches = factory.batches(0, args.events, BATCH, now);
+    const identityPairs = args.scaleOnly ? 0 : args.identityPairs;
+    const segmentBatches = SEGMENT_EVENTS / BATCH;
+    const didKeyEvents = Math.max(args.events, identityPairs * SEGMENT_EVENTS);
+    progress.note(`signing ${didKeyEvents.toLocaleString('en')} events (200 authors)…`);
+    // the rounds' runs take the first `events`; the identity case's did:key segments, from 0 on
+    const didKeyBatches = factory.batches(0, didKeyEvents, BATCH, now);
+    const batches = didKeyBatches.slice(0, args.events / BATCH);
     // warm-up events: the same authors, other nonces; a store that is reused gets new ones
     const warmupFactory = new EventFactory(core, 'warmup');
     const warmupBatches = (round: number) =>
       warmupFactory.batches(args.warmup * round, args.warmup, BATCH, now);
     const warmup = warmupBatches(0);
     const identities = new IdentityAuthors(core, now);
-    const identityBatches = identities.batches(0, args.events, BATCH, now);
-    // the identity runs warm up on identity events (other nonces), so that the code only they
-    // take is compiled before the clock starts, as the did:key runs' is
-    const identityWarmup = identities.batches(args.events, args.warmup, BATCH, now);
+    const identityEvents = identityPairs * SEGMENT_EVENTS;
+    if (identityPairs > 0)
+      progress.note(
+        `signing ${(identityEvents + args.warmup).toLocaleString('en')} identities' events…`,
+      );
+    const identityBatches = identities.batches(0, identityEvents, BATCH, now);
+    // the identity node warms up on identity events (other nonces), so that the code only they
+    // take is compiled before the clock starts, as the did:key node's is
+    const identityWarmup =
+      identityPairs > 0 ? identities.batches(identityEvents, args.warmup, BATCH, now) : [];
+    const segments = (bs: readonly EventBatch[]) =>
+      Array.from({ length: identityPairs }, (_, i) =>
+        bs.slice(i * segmentBatches, (i + 1) * segmentBatches),
+      );
     const ncChecks = factory.nodeCryptoChecks(0, 1000, now);
     const cores = availableParallelism();
     const defaultWorkers = defaultWorkerThreads(cores);
@@ -239,48 +220,40 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
     ];
     const ncRates: number[] = [];
     const runs = new Map<string, IngestRun[]>(settings.map((s) => [s.label, []]));
-    const identityRuns = new Map<string, IngestRun[]>(settings.map((s) => [s.label, []]));
-    const steps = args.rounds * (1 + 2 * settings.length);
+    const steps = args.rounds * (1 + settings.length) + settings.length * identityPairs;
     let step = 0;
     for (let round = 1; round <= (args.scaleOnly ? 0 : args.rounds); round++) {
       progress.update(step++, steps, `round ${round}: node:crypto verify`);
       ncRates.push(nodeCryptoVerifyRate(ncChecks, args.mode === 'quick' ? 1 : 2));
-      for (const [index, s] of settings.entries()) {
-        const didKeyRun = async () => {
-          progress.update(step++, steps, `round ${round}: ingest, ${s.label}`);
-          const dir = fresh(`r${round}-${s.workers ?? 'default'}`);
-          (runs.get(s.label) as IngestRun[]).push(
-            await ingestRun(s.label, dir, batches, s.workers, warmup),
-          );
-          rmSync(dir, { recursive: true, force: true });
-        };
-        const identityRun = async () => {
-          progress.update(step++, steps, `round ${round}: ingest, ${s.label}, identities`);
-          const idDir = fresh(`r${round}-${s.workers ?? 'default'}-identities`);
-          (identityRuns.get(s.label) as IngestRun[]).push(
-            await ingestRun(
-              s.label,
-              idDir,
-              identityBatches,
-              s.workers,
-              identityWarmup,
-              undefined,
-              (node) => identities.postKeyEvents(node.url),
-            ),
-          );
-          rmSync(idDir, { recursive: true, force: true });
-        };
-        // each pair in turn did:key first and identities first (from one setting and one round
-        // to the next), so that neither case always runs after the other, on a machine whose
-        // load drifts or whose disk still writes back the run before
-        if ((round + index) % 2 === 1) {
-          await didKeyRun();
-          await identityRun();
-        } else {
-          await identityRun();
-          await didKeyRun();
-        }
+      for (const s of settings) {
+        progress.update(step++, steps, `round ${round}: ingest, ${s.label}`);
+        const dir = fresh(`r${round}-${s.workers ?? 'default'}`);
+        (runs.get(s.label) as IngestRun[]).push(
+          await ingestRun(s.label, dir, batches, s.workers, warmup),
+        );
+        rmSync(dir, { recursive: true, force: true });
       }
+    }
+    const identityPairsOf: { setting: string; pairs: SegmentPair[] }[] = [];
+    for (const s of identityPairs > 0 ? settings : []) {
+      const dirs = [
+        fresh(`${s.workers ?? 'default'}-did-key`),
+        fresh(`${s.workers ?? 'default'}-identities`),
+      ] as const;
+      identityPairsOf.push({
+        setting: s.label,
+        pairs: await measureSegmentPairs({
+          dirs,
+          workers: s.workers,
+          pairs: identityPairs,
+          didKey: { warmup, segments: segments(didKeyBatches) },
+          identity: { warmup: identityWarmup, segments: segments(identityBatches) },
+          prepareIdentity: (url) => identities.postKeyEvents(url),
+          onPair: (i) =>
+            progress.update(step++, steps, `identities against did:key, ${s.label}: pair ${i + 1}`),
+        }),
+      });
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
     }
     progress.clear();
     const poolRates = new Map<number, number[]>([
@@ -431,11 +404,7 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
           }),
     };
     const targets = evaluateIngestTargets(figures);
-    const ratios = identityRatios(
-      args.scaleOnly ? [] : settings.map((s) => s.label),
-      runs,
-      identityRuns,
-    );
+    const ratios = identityRatios(identityPairsOf);
     const md = report(
       args,
       machine,
@@ -447,7 +416,7 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
       workerStages,
       scale,
       targets,
-      identityRatioLines(ratios),
+      ratios.length === 0 ? [] : identityRatioLines(ratios),
     );
     process.stdout.write(`${md}\n`);
     const write = (file: string, text: string) => {
@@ -465,7 +434,9 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
             machine: { ...machine, loadAverage1mAtEnd: loadavg()[0] ?? 0 },
             nodeCryptoVerifyPerSec: ncRates,
             runs: Object.fromEntries(runs),
-            identityRuns: Object.fromEntries(identityRuns),
+            identitySegmentPairs: Object.fromEntries(
+              identityPairsOf.map((s) => [s.setting, s.pairs]),
+            ),
             identityOverDidKey: ratios,
             pool: Object.fromEntries(poolRates),
             bareThreads: Object.fromEntries(bareRates),
@@ -609,7 +580,7 @@ function report(
       lat('GET /v1/audit/checkpoint', scale.checkpoint),
     );
   }
-  if (labels.length > 0) lines.push('', ...identityLines);
+  if (identityLines.length > 0) lines.push('', ...identityLines);
   lines.push('', '## Targets', '', '```', ...ingestTargetLines(targets), '```');
   return lines.join('\n');
 }

@@ -14,19 +14,19 @@ function cliPath(): string {
   return fileURLToPath(new URL('./cli/main.js', import.meta.resolve('@commons-sync/node')));
 }
 
-/** CPU seconds of a thread or process from its /proc stat line (utime + stime). */
-function cpuSeconds(statFile: string): number {
-  const text = readFileSync(statFile, 'utf8');
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return ticks / 100; // USER_HZ is 100 on Linux
-}
-
-export interface ThreadCpu {
-  /** The node's main thread: HTTP, splitting bodies, replay check, commit (SQLite, audit). */
-  readonly main: number;
-  /** Everything else in the process: the worker threads, libuv and V8 helper threads. */
-  readonly others: number;
+/**
+ * CPU seconds of a thread from /proc/PID/task/TID: `schedstat`'s time on a CPU (nanoseconds),
+ * or, where the kernel has no schedstat, `stat`'s utime + stime (ticks of 10 ms: too coarse
+ * for the quarter-second segments of the identity case).
+ */
+function threadSeconds(dir: string): number {
+  try {
+    return Number(readFileSync(`${dir}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
+  } catch {
+    const text = readFileSync(`${dir}/stat`, 'utf8');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
+  }
 }
 
 export class NodeProcess {
@@ -69,19 +69,12 @@ export class NodeProcess {
     return this.child.pid as number;
   }
 
-  /** CPU seconds so far, main thread apart. */
-  cpu(): ThreadCpu {
-    const total = cpuSeconds(`/proc/${this.pid}/stat`);
-    const main = cpuSeconds(`/proc/${this.pid}/task/${this.pid}/stat`);
-    return { main, others: total - main };
-  }
-
   /** CPU seconds so far of each thread of the process, by thread id (main thread included). */
   threadCpu(): Map<number, number> {
     const out = new Map<number, number>();
     for (const tid of readdirSync(`/proc/${this.pid}/task`)) {
       try {
-        out.set(Number(tid), cpuSeconds(`/proc/${this.pid}/task/${tid}/stat`));
+        out.set(Number(tid), threadSeconds(`/proc/${this.pid}/task/${tid}`));
       } catch {
         // the thread ended between the listing and the read
       }
