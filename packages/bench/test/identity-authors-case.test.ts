@@ -190,6 +190,21 @@ describe('the identity case of the ingest bench', () => {
     expect(v.slowSettings).toEqual(['4 workers']);
     expect(v.met).toBe(false);
     expect(identityRatioLines(slow).join('\n')).toContain('MISS');
+    expect(identityRatioLines(slow).join('\n')).toContain(
+      'NOT met (every pair: 0.965, target ≥ 0.90; whole interval below it: 4 workers).',
+    );
+    // a setting of fewer than 6 pairs counts only in the pooled figure: two pairs' bootstrap
+    // interval is the span between them, narrower than their noise
+    const few = identityRatios([
+      { setting: '1 worker', pairs: pairs(near) },
+      { setting: '2 workers', pairs: pairs(near) },
+      { setting: 'default (2)', pairs: pairs([0.84, 0.86]) },
+    ]);
+    expect(few[2]?.ratio.hi).toBeLessThan(0.9);
+    expect(identityVerdict(few)).toMatchObject({ slowSettings: [], met: true });
+    expect(identityRatioLines(few).join('\n')).toContain(
+      'A setting of fewer than 6 pairs counts only in this figure',
+    );
     // a pooled estimate below 0.90 fails, an estimate at 0.90 passes
     expect(
       identityVerdict(identityRatios([{ setting: 'a', pairs: pairs(near.map((r) => r - 0.09)) }]))

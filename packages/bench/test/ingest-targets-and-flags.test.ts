@@ -26,7 +26,7 @@ describe('parseIngestArgs', () => {
       mode: 'quick',
       events: 10_000,
       rounds: 5,
-      identityPairs: 4,
+      identityPairs: 6,
       storeSize: 10_000_000,
     });
   });

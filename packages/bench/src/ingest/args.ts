@@ -9,7 +9,7 @@ export const INGEST_USAGE = `usage: commons-sync-bench ingest [options]
                        (a multiple of 1,000; 0 for none; default 40,000)
   --identity-pairs N   segment pairs per worker setting measuring identities as authors
                        against did:key authors (10,000 events per segment; 0 for none;
-                       default 12, --quick 4)
+                       default 12, --quick 6)
   --store-size N       also fill a store with N events and measure ingest, GET, proofs and
                        checkpoints against it (held at scale); each round also ingests
                        the same events into an empty store, for the ratio
@@ -140,6 +140,6 @@ export function parseIngestArgs(argv: readonly string[]): IngestArgs {
     events: events ?? (quick ? 10_000 : 30_000),
     rounds: rounds ?? (quick ? 2 : 3),
     warmup,
-    identityPairs: identityPairs ?? (quick ? 4 : 12),
+    identityPairs: identityPairs ?? (quick ? 6 : 12),
   };
 }
