@@ -34,8 +34,10 @@ function used(
   return new Map([...after].map(([tid, s]) => [tid, s - (before.get(tid) ?? 0)]));
 }
 
-/** POSTs `batches` to `node` (every event must be accepted) and measures it; `workers`
- * undefined = the node's default count. */
+/**
+ * POSTs `batches` to `node` (every event must be accepted) and measures it; `workers` undefined
+ * = the node's default count.
+ */
 export async function measurePosts(
   node: NodeProcess,
   batches: readonly EventBatch[],
