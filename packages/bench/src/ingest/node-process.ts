@@ -29,6 +29,19 @@ function threadSeconds(dir: string): number {
   }
 }
 
+/** Node processes started and not yet exited (the bench stops them if it is interrupted). */
+const live = new Set<ChildProcess>();
+
+/** SIGTERM, then waits for the graceful close (SIGKILL after a minute). */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  await exited;
+  clearTimeout(timer);
+}
+
 export class NodeProcess {
   private constructor(
     private readonly child: ChildProcess,
@@ -43,6 +56,8 @@ export class NodeProcess {
       env: { ...process.env, COMMONS_SYNC_PASSPHRASE: BENCH_PASSPHRASE },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    live.add(child);
+    child.once('exit', () => live.delete(child));
     let err = '';
     child.stderr?.on('data', (d: Buffer) => {
       err = (err + d.toString()).slice(-4000);
@@ -94,12 +109,12 @@ export class NodeProcess {
   }
 
   /** SIGTERM, then waits for the graceful close (final checkpoint, database closed). */
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 60_000);
-    await exited;
-    clearTimeout(timer);
+  stop(): Promise<void> {
+    return stopChild(this.child);
+  }
+
+  /** Stops every node process this process started that has not exited, starting ones too. */
+  static async stopAll(): Promise<void> {
+    await Promise.all([...live].map(stopChild));
   }
 }
