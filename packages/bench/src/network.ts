@@ -28,6 +28,8 @@ import { fileURLToPath } from 'node:url';
 import { type Core, loadCore } from '@commons-sync/bindings';
 import { net, readEventReceipts } from '@commons-sync/node';
 
+import { onInterrupt } from './interrupt.js';
+
 const BATCH = 500;
 /** Issue 10: the network keeps at least 70% of a single node's throughput. */
 const TARGET = 0.7;
@@ -262,6 +264,15 @@ export async function networkBench(argv: readonly string[]): Promise<number> {
   const log = (m: string) => process.stderr.write(`${m}\n`);
   const clusters: net.LocalCluster[] = [];
   const loadBefore = loadavg();
+  const stopOnInterrupt = onInterrupt(
+    `the node processes and removing ${root}`,
+    async () => {
+      // every cluster, the one still starting too (not yet in `clusters`)
+      await net.LocalCluster.stopAll();
+      rmSync(root, { recursive: true, force: true });
+    },
+    log,
+  );
   try {
     log(
       `network bench: ${opts.events} events, batches of ${BATCH}, ${opts.workers} verification thread(s) per node`,
@@ -389,6 +400,7 @@ export async function networkBench(argv: readonly string[]): Promise<number> {
     writeFileSync(join(out, 'network.md'), `# Network\n\n${rows}\n\n${notes}\n`);
     return 0;
   } finally {
+    stopOnInterrupt();
     await Promise.all(clusters.map((c) => c.stop()));
     rmSync(root, { recursive: true, force: true });
   }

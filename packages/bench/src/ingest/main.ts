@@ -26,6 +26,7 @@ import { type Core, loadCore } from '@commons-sync/bindings';
 import { defaultWorkerThreads, initDataDir } from '@commons-sync/node';
 
 import { UsageError } from '../errors.js';
+import { onInterrupt } from '../interrupt.js';
 import { describeMachine, machineInfo } from '../machine.js';
 import { Progress } from '../progress.js';
 import type { IngestArgs } from './args.js';
@@ -172,18 +173,17 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
   progress.note(`commons-sync ingest bench (${args.mode}): ${describeMachine(machine)}`);
   const core = await loadCore();
   const root = mkdtempSync(join(args.dir ?? tmpdir(), 'cs-ingest-bench-'));
-  // interrupted (Ctrl-C, a CI job's SIGTERM): the node processes are stopped and the stores
-  // removed, not left running and filling the temporary folder
-  const onSignal = (signal: NodeJS.Signals): void => {
-    progress.clear();
-    progress.note(`${signal}: stopping the node processes and removing ${root}`);
-    void NodeProcess.stopAll().finally(() => {
+  const stopOnInterrupt = onInterrupt(
+    `the node processes and removing ${root}`,
+    async () => {
+      await NodeProcess.stopAll();
       rmSync(root, { recursive: true, force: true });
-      process.exit(signal === 'SIGINT' ? 130 : 143);
-    });
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+    },
+    (m) => {
+      progress.clear();
+      progress.note(m);
+    },
+  );
   try {
     // one initialized data directory (key made once: scrypt is slow on purpose), copied per run
     const template = join(root, 'template');
@@ -463,8 +463,7 @@ export async function runIngestBench(args: IngestArgs): Promise<number> {
     }
     return 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopOnInterrupt();
     rmSync(root, { recursive: true, force: true });
   }
 }

@@ -9,9 +9,10 @@
  * Also here: a load generator that signs events with a throwaway author key and posts them in
  * batches over the HTTP API, as a client would.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, type ChildProcessByStdio, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 import type { Core } from '@commons-sync/bindings';
@@ -62,6 +63,9 @@ interface Running {
 }
 
 export class LocalCluster {
+  /** Clusters made and not yet stopped, starting ones included. */
+  static readonly #live = new Set<LocalCluster>();
+
   /**
    * Kills what is still running should this process exit without `stop` (an uncaught error in
    * the benchmark or the demo): node processes are not children that die with their parent.
@@ -75,6 +79,15 @@ export class LocalCluster {
     private readonly running: readonly Running[],
   ) {
     process.on('exit', this.killOnExit);
+    LocalCluster.#live.add(this);
+  }
+
+  /**
+   * Stops every cluster not yet stopped, one still starting included (its processes, `init`
+   * too, from their spawn on): for a caller interrupted by a signal.
+   */
+  static async stopAll(): Promise<void> {
+    await Promise.all([...LocalCluster.#live].map((c) => c.stop()));
   }
 
   static async start(opts: ClusterOptions): Promise<LocalCluster> {
@@ -86,13 +99,15 @@ export class LocalCluster {
     };
     mkdirSync(opts.dir, { recursive: true });
     const dirs = Array.from({ length: opts.size }, (_, i) => join(opts.dir, `node-${i + 1}`));
-    const dids = await Promise.all(
-      dirs.map(async (dir) => (await run(cli, ['init', '--data', dir], env)).trim()),
-    );
     const nodes: ClusterNode[] = [];
+    // every process this cluster spawns (`init` too), from its spawn on: stopped by `stop`,
+    // killed should this process exit while one is still starting
     const running: Running[] = [];
     const cluster = new LocalCluster(nodes, running);
     try {
+      const dids = await Promise.all(
+        dirs.map(async (dir) => (await run(cli, ['init', '--data', dir], env, running)).trim()),
+      );
       for (const [i, dir] of dirs.entries()) {
         const peers = nodes.flatMap((n) => ['--peer', n.sync]);
         const args = [
@@ -110,8 +125,13 @@ export class LocalCluster {
           String(opts.workers ?? 1),
           ...peers,
         ];
-        const started = await startProcess(cli, args, env, (line) => opts.onLog?.(i + 1, line));
-        running.push(started.running);
+        const started = await startProcess(
+          cli,
+          args,
+          env,
+          (line) => opts.onLog?.(i + 1, line),
+          running,
+        );
         nodes.push({
           index: i + 1,
           dir,
@@ -150,6 +170,7 @@ export class LocalCluster {
     await Promise.all(this.running.map((r) => r.exited));
     clearTimeout(deadline);
     process.off('exit', this.killOnExit);
+    LocalCluster.#live.delete(this);
   }
 }
 
@@ -160,16 +181,31 @@ async function getJson(url: string): Promise<unknown> {
   return answer.json;
 }
 
+/** A child of `cli`, added to `running` as it is spawned. */
+function spawnCli(
+  cli: { file: string; execArgv: string[] },
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  running: Running[],
+): Running & { readonly child: ChildProcessByStdio<null, Readable, Readable> } {
+  const child = spawn(process.execPath, [...cli.execArgv, cli.file, ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const r = { child, exited };
+  running.push(r);
+  return r;
+}
+
 function run(
   cli: { file: string; execArgv: string[] },
   args: string[],
   env: NodeJS.ProcessEnv,
+  running: Running[],
 ): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...cli.execArgv, cli.file, ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { child } = spawnCli(cli, args, env, running);
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -190,13 +226,9 @@ function startProcess(
   args: string[],
   env: NodeJS.ProcessEnv,
   onLog: (line: string) => void,
-): Promise<{ did: string; url: string; sync: string; pid: number; running: Running }> {
-  const child = spawn(process.execPath, [...cli.execArgv, cli.file, ...args], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const running = { child, exited };
+  running: Running[],
+): Promise<{ did: string; url: string; sync: string; pid: number }> {
+  const { child, exited } = spawnCli(cli, args, env, running);
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -226,7 +258,6 @@ function startProcess(
           url: m[2] as string,
           sync: sync[1] as string,
           pid: child.pid ?? 0,
-          running,
         });
       }
     });
