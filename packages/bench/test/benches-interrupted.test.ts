@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 const dir = mkdtempSync(join(tmpdir(), 'cs-bench-interrupted-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,14 +26,13 @@ function processesNaming(text: string): Map<number, string> {
   return out;
 }
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = (pid: number): boolean => existsSync(`/proc/${pid}`);
+
+// should a test fail, it still leaves nothing running
+const seen: number[] = [];
+afterEach(() => {
+  for (const pid of seen.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
+});
 
 /**
  * Runs the bench with `args`, waits for a node process (`start`) whose command line names a
@@ -55,6 +54,7 @@ async function interrupt(args: readonly string[], prefix: string, signal: NodeJS
     // `commons-sync start` processes (not the short `init` before them)
     nodes = new Map([...processesNaming(prefix)].filter(([, cmd]) => cmd.includes(' start ')));
   }
+  seen.push(bench.pid as number, ...nodes.keys());
   bench.kill(signal);
   const folder = new RegExp(`${prefix}[^/ ]+`).exec([...nodes.values()][0] ?? '')?.[0];
   return { code: await exited, stderr, nodes: [...nodes.keys()], folder };
