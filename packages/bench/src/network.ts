@@ -18,9 +18,8 @@
  *
  *   commons-sync-bench network [--events N] [--quick] [--workers N]
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +28,7 @@ import { type Core, loadCore } from '@commons-sync/bindings';
 import { net, readEventReceipts } from '@commons-sync/node';
 
 import { onInterrupt } from './interrupt.js';
+import { statCpuSeconds } from './proc-cpu.js';
 
 const BATCH = 500;
 /** Issue 10: the network keeps at least 70% of a single node's throughput. */
@@ -52,26 +52,11 @@ function parse(argv: readonly string[]): Options {
   return { events: value('--events') ?? (quick ? 6000 : 20_000), workers: value('--workers') ?? 1 };
 }
 
-const ticksPerSecond = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** CPU seconds (user + system) from a /proc stat line. */
-function statSeconds(path: string): number {
-  const stat = readFileSync(path, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
-}
-
 /** CPU seconds (user + system, all threads) a process has used so far (Linux /proc). */
-const cpuSeconds = (pid: number): number => statSeconds(`/proc/${pid}/stat`);
+const cpuSeconds = (pid: number): number => statCpuSeconds(`/proc/${pid}/stat`);
 
 /** CPU seconds of a process's main thread (the event loop: HTTP, TLS, engine, the commit). */
-const mainThreadSeconds = (pid: number): number => statSeconds(`/proc/${pid}/task/${pid}/stat`);
+const mainThreadSeconds = (pid: number): number => statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
 
 /** CPU seconds each node process of the cluster has used so far. */
 const cpuOf = (c: net.LocalCluster): number[] => c.nodes.map((n) => cpuSeconds(n.pid));

@@ -7,26 +7,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+import { threadCpuSeconds } from '../proc-cpu.js';
+
 export const BENCH_PASSPHRASE = 'commons-sync bench';
 
 /** The CLI entry of the installed @commons-sync/node (dist/cli/main.js beside dist/index.js). */
 function cliPath(): string {
   return fileURLToPath(new URL('./cli/main.js', import.meta.resolve('@commons-sync/node')));
-}
-
-/**
- * CPU seconds of a thread from /proc/PID/task/TID: `schedstat`'s time on a CPU (nanoseconds),
- * or, where the kernel has no schedstat, `stat`'s utime + stime (ticks of 10 ms: too coarse
- * for the quarter-second segments of the identity case).
- */
-function threadSeconds(dir: string): number {
-  try {
-    return Number(readFileSync(`${dir}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
-  } catch {
-    const text = readFileSync(`${dir}/stat`, 'utf8');
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
-  }
 }
 
 /** Node processes started and not yet exited (the bench stops them if it is interrupted). */
@@ -89,7 +76,7 @@ export class NodeProcess {
     const out = new Map<number, number>();
     for (const tid of readdirSync(`/proc/${this.pid}/task`)) {
       try {
-        out.set(Number(tid), threadSeconds(`/proc/${this.pid}/task/${tid}`));
+        out.set(Number(tid), threadCpuSeconds(`/proc/${this.pid}/task/${tid}`));
       } catch {
         // the thread ended between the listing and the read
       }

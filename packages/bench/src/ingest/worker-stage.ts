@@ -10,10 +10,9 @@
  * CPU time is this thread's own (from /proc/thread-self), so other processes on a shared machine lengthen the
  * run but do not add to the figure.
  */
-import { readFileSync } from 'node:fs';
-
 import { protocol, VerifyPool } from '@commons-sync/node';
 
+import { statCpuSeconds } from '../proc-cpu.js';
 import type { EventBatch } from './events.js';
 
 export interface WorkerStage {
@@ -32,12 +31,8 @@ export interface WorkerStage {
   readonly events: number;
 }
 
-/** CPU seconds of the calling thread (utime + stime, USER_HZ = 100). */
-function threadCpuSeconds(): number {
-  const text = readFileSync('/proc/thread-self/stat', 'utf8');
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+/** CPU seconds of the calling thread (utime + stime). */
+const threadCpuSeconds = (): number => statCpuSeconds('/proc/thread-self/stat');
 
 /** Runs `pass` (over `perPass` events) until `seconds` of this thread's CPU; µs per event. */
 async function cpuPerEvent(
